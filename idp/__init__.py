@@ -1,0 +1,67 @@
+"""Gatehouse: a self-hosted identity provider."""
+
+import logging
+import os
+
+from flask import Flask
+
+from idp.config import load_settings
+from idp.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. `config` overrides settings (tests pass a mapping here)."""
+    instance_path = os.environ.get("IDP_INSTANCE_PATH") or None
+    if config and config.get("INSTANCE_PATH"):
+        instance_path = config["INSTANCE_PATH"]
+    app = Flask(__name__, instance_path=instance_path and os.path.abspath(instance_path))
+    environ = {**os.environ, **(config or {}).get("ENVIRON", {})}
+    app.config.update(load_settings(environ, app.instance_path))
+    app.config.update(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session cookie
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=256 * 1024,
+    )
+    app.config.update({key: value for key, value in (config or {}).items() if key != "ENVIRON"})
+
+    _configure_logging(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_path(), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from idp import security
+
+    security.init_app(app)
+
+    from idp.account.routes import bp as account_bp
+    from idp.flows.executor import bp as flow_bp
+    from idp.flows.registry import STAGE_TYPES
+    from idp.ops.routes import bp as ops_bp
+
+    app.register_blueprint(flow_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(ops_bp)
+    for stage_type in STAGE_TYPES.values():
+        app.register_blueprint(stage_type.package_blueprint())
+
+    from idp import errors
+    from idp.cli import register_commands
+
+    errors.init_app(app)
+    register_commands(app)
+    return app
+
+
+def _migrations_path() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def _configure_logging(app: Flask) -> None:
+    from idp.logs import configure
+
+    configure(app.config["LOG_FORMAT"])
+    logging.getLogger("idp").setLevel(logging.INFO)

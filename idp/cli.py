@@ -1,0 +1,268 @@
+"""The `idp` command (the same commands as `flask --app wsgi …`)."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
+from flask.cli import run_command as flask_run_command
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from idp.config import ConfigError
+from idp.extensions import db
+
+SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+
+
+def fail(message: str):
+    """A bad argument or file: one line on stderr, exit code 2, no traceback."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def prepare_instance(echo=click.echo) -> None:
+    """Bring the schema up to date, load the shipped flows into an empty database, and
+    point the first visitor at initial setup."""
+    from flask_migrate import upgrade
+
+    from idp.models import Flow
+    from idp.policies.initial_setup import setup_is_pending
+
+    upgrade()
+    if not db.session.scalar(select(func.count()).select_from(Flow)):
+        files = sorted(str(path) for path in SHIPPED_FLOWS.glob("*.yaml"))
+        changes = _import_files(files)
+        db.session.commit()
+        echo(f"Loaded {len(files)} shipped flows ({len(changes)} objects).")
+    if setup_is_pending():
+        base = current_app.config["BASE_URL"] or "http://127.0.0.1:5000"
+        echo(f"No administrator yet. Finish setting up at {base}/flow/initial-setup/")
+
+
+def _import_files(paths, dry_run=False):
+    from idp.transfer.document import load_file, read_document
+    from idp.transfer.importer import import_documents
+
+    documents = [(read_document(load_file(path), path), path) for path in paths]
+    return import_documents(documents)
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(flows_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(groups_group)
+    app.cli.add_command(setup_command)
+
+
+@click.command("setup")
+def setup_command():
+    """Upgrade the database, load shipped flows into an empty one, say how to set up."""
+    prepare_instance()
+
+
+@click.pass_context
+def _run_with_setup(context, **options):
+    app = context.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        prepare_instance()
+    context.invoke(flask_run_command, **options)
+
+
+run_command = click.Command(
+    "run",
+    callback=_run_with_setup,
+    params=flask_run_command.params,
+    help="Prepare the database, then run the development server.",
+)
+
+
+# -- flows ---------------------------------------------------------------------------------------
+
+
+@click.group("flows")
+def flows_group():
+    """Import, export and list flows."""
+
+
+@flows_group.command("list")
+def flows_list():
+    from idp.models import Flow, StageBinding
+
+    rows = db.session.execute(
+        select(Flow.slug, Flow.designation, Flow.name, func.count(StageBinding.id))
+        .outerjoin(StageBinding, StageBinding.flow_id == Flow.id)
+        .group_by(Flow.id)
+        .order_by(Flow.slug)
+    )
+    for slug, designation, name, stage_count in rows:
+        click.echo(f"{slug:<36} {designation:<20} {stage_count:>3} stages  {name}")
+
+
+@flows_group.command("import")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+def flows_import(files, dry_run):
+    """Import flow files (YAML or JSON). Nothing is written unless every file is valid."""
+    from idp.transfer.document import FlowFileError
+
+    try:
+        changes = _import_files(files)
+    except FlowFileError as error:
+        db.session.rollback()
+        for problem in error.problems:
+            click.echo(f"Error: {problem}", err=True)
+        sys.exit(2)
+    for change in changes:
+        click.echo(str(change))
+    if dry_run:
+        db.session.rollback()
+        click.echo("Dry run: nothing was written.")
+    else:
+        db.session.commit()
+
+
+@flows_group.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
+def flows_export(slug, output):
+    """Write a flow as a version-1 YAML document."""
+    from idp.transfer.exporter import dump_yaml, export_flow
+
+    document = export_flow(slug)
+    if document is None:
+        fail(f"no flow with the slug {slug!r}")
+    text = dump_yaml(document)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror}")
+    else:
+        click.echo(text, nl=False)
+
+
+# -- users and groups ---------------------------------------------------------------------------
+
+
+@click.group("users")
+def users_group():
+    """Create and list users."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--email", default=None)
+@click.option("--name", default="")
+@click.option("--superuser", is_flag=True)
+@click.option("--group", "groups", multiple=True, help="Add to this existing group (repeatable).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username, email, name, superuser, groups, password_stdin):
+    import re
+
+    from idp.accounts import email_taken, find_group, set_password, username_taken
+    from idp.models import User
+    from idp.passwords import MAX_PASSWORD_LENGTH
+    from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
+
+    if not re.match(USERNAME_PATTERN, username) or len(username) > 150:
+        fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
+    if email is not None and (not re.match(EMAIL_PATTERN, email) or len(email) > 254):
+        fail(f"{email!r} is not a valid email address")
+    if username_taken(username):
+        fail(f"a user named {username!r} exists already")
+    if email and email_taken(email):
+        fail(f"the email address {email!r} is used by another user")
+    found = [find_group(group) for group in groups]
+    missing = [group for group, row in zip(groups, found, strict=True) if row is None]
+    if missing:
+        fail(f"no group named {missing[0]!r} (create it with: idp groups create NAME)")
+    user = User(
+        username=username,
+        email=email,
+        name=name,
+        is_superuser=superuser,
+        attributes={},
+        groups=found,
+    )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            fail("no password on standard input")
+        if len(password) > MAX_PASSWORD_LENGTH:
+            fail(f"passwords are at most {MAX_PASSWORD_LENGTH} characters long")
+        set_password(user, password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created user {username}" + (" (superuser)" if superuser else ""))
+
+
+@users_group.command("list")
+def users_list():
+    from sqlalchemy.orm import selectinload
+
+    from idp.models import User
+
+    users = db.session.scalars(
+        select(User).options(selectinload(User.groups)).order_by(User.username)
+    )
+    for user in users:
+        flags = ",".join(
+            flag
+            for flag, is_set in (("superuser", user.is_superuser), ("inactive", not user.is_active))
+            if is_set
+        )
+        groups = ",".join(sorted(group.name for group in user.groups))
+        click.echo(
+            f"{user.username:<24} {user.email or '-':<32} {flags or '-':<20} {groups or '-'}"
+        )
+
+
+@click.group("groups")
+def groups_group():
+    """Create groups."""
+
+
+@groups_group.command("create")
+@click.argument("name")
+def groups_create(name):
+    from idp.accounts import find_group
+    from idp.models import Group
+
+    if not name.strip() or len(name) > 150:
+        fail("a group name must be 1 to 150 characters")
+    if find_group(name) is not None:
+        fail(f"a group named {name!r} exists already")
+    db.session.add(Group(name=name))
+    db.session.commit()
+    click.echo(f"Created group {name}")
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+
+def _create_app():
+    from idp import create_app
+
+    return create_app()
+
+
+cli = FlaskGroup(
+    name="idp",
+    create_app=_create_app,
+    add_default_commands=False,
+    help="Gatehouse, a self-hosted identity provider.",
+)
+cli.add_command(run_command)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main():
+    try:
+        cli.main(prog_name="idp")
+    except ConfigError as error:
+        fail(str(error))
+    except SQLAlchemyError as error:
+        fail(f"database error: {str(error.orig if hasattr(error, 'orig') else error)[:200]}")

@@ -1,0 +1,96 @@
+"""Settings from IDP_* environment variables, with defaults that work on a laptop."""
+
+import ipaddress
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting has a value Gatehouse cannot use; the message names the variable."""
+
+
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+LOG_FORMATS = ("text", "json")
+
+
+def _integer(environ, name, default, minimum, maximum):
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+def _choice(environ, name, default, choices):
+    value = environ.get(name) or default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _networks(environ, name):
+    networks = []
+    for item in (environ.get(name) or "").replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
+def _create_private_file(path: Path, content: bytes = b"") -> None:
+    """Create a file readable only by its owner; do nothing if it exists."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def _secret_key(environ, instance_path: Path) -> str:
+    if environ.get("IDP_SECRET_KEY"):
+        if len(environ["IDP_SECRET_KEY"]) < 32:
+            raise ConfigError("IDP_SECRET_KEY must be at least 32 characters long")
+        return environ["IDP_SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    _create_private_file(key_file, secrets.token_urlsafe(48).encode())
+    return key_file.read_text().strip()
+
+
+def _database_url(environ, instance_path: Path) -> str:
+    if environ.get("IDP_DATABASE_URL"):
+        return environ["IDP_DATABASE_URL"]
+    database_file = instance_path / "gatehouse.db"
+    _create_private_file(database_file)
+    return f"sqlite:///{database_file}"
+
+
+def load_settings(environ, instance_path: str) -> dict:
+    """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
+    instance = Path(instance_path)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    base_url = (environ.get("IDP_BASE_URL") or "").rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"IDP_BASE_URL must start with http:// or https://, not {base_url!r}")
+    return {
+        "SECRET_KEY": _secret_key(environ, instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),
+        "BCRYPT_ROUNDS": _integer(environ, "IDP_BCRYPT_ROUNDS", 12, 4, 16),
+        "BASE_URL": base_url,
+        "LOG_FORMAT": _choice(environ, "IDP_LOG_FORMAT", "text", LOG_FORMATS),
+        "TRUSTED_PROXIES": _networks(environ, "IDP_TRUSTED_PROXIES"),
+        "SMTP_HOST": environ.get("IDP_SMTP_HOST", ""),
+        "SMTP_PORT": _integer(environ, "IDP_SMTP_PORT", 25, 1, 65535),
+        "SMTP_USER": environ.get("IDP_SMTP_USER", ""),
+        "SMTP_PASSWORD": environ.get("IDP_SMTP_PASSWORD", ""),
+        "SMTP_FROM": environ.get("IDP_SMTP_FROM", "gatehouse@localhost"),
+        "SMTP_TLS": _choice(environ, "IDP_SMTP_TLS", "none", SMTP_TLS_MODES),
+        "FLOW_PLAN_LIFETIME": _integer(environ, "IDP_FLOW_PLAN_LIFETIME", 1800, 60, 86400),
+    }

@@ -1,0 +1,59 @@
+"""App-wide error pages: roll back first, then answer with a page (or a fragment for HTMX)."""
+
+import logging
+
+from flask import flash, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from idp.extensions import db
+
+log = logging.getLogger("idp.errors")
+
+TITLES = {
+    400: "That request was not understood",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    413: "Too large",
+    503: "Temporarily unavailable",
+}
+
+
+def _page(status: int, message: str):
+    db.session.rollback()
+    title = TITLES.get(status, "Something went wrong")
+    response = make_response(
+        render_template("errors/error.html", status=status, title=title, message=message), status
+    )
+    if request.headers.get("HX-Request") == "true":
+        # htmx swaps no error page; reload so the visitor sees the message as a page.
+        flash(message, "error")
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+def _http_error(error: HTTPException):
+    return _page(error.code or 500, error.description or "")
+
+
+def _csrf_error(error: CSRFError):
+    return _page(400, "The form had expired or was incomplete. Please try again.")
+
+
+def _database_unavailable(error: OperationalError):
+    log.error("database unavailable", extra={"error": str(error.orig)[:200]})
+    return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
+
+
+def _unexpected(error: Exception):
+    log.exception("unexpected error")
+    return _page(500, "Something went wrong on our side. Please try again.")
+
+
+def init_app(app) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,49 @@
+"""Plan-context keys and the StageContext handed to a stage.
+
+Everything in the plan context ends up in a readable cookie: plain, non-secret values only.
+Secrets a flow must carry are sealed (idp.sealing) or kept in the database.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from idp.extensions import db
+from idp.models import Flow, StageBinding, User
+
+# The identifier typed at identification and the fields it may match. The resolved user is
+# not written here: a readable cookie must not tell whether an account exists.
+UID = "uid"
+UID_FIELDS = "uid_fields"
+# Set once the user has proved who they are (a password, a link, a code).
+PENDING_USER_ID = "pending_user_id"
+AUTH_METHOD = "auth_method"
+PROMPT_DATA = "prompt_data"
+# Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
+APPLICATION = "application"
+
+
+def resolve_pending_user(data: Mapping[str, Any]) -> User | None:
+    """The user this flow is about: proved, else the one named at identification."""
+    from idp.accounts import find_user
+
+    if data.get(PENDING_USER_ID) is not None:
+        return db.session.get(User, data[PENDING_USER_ID])
+    if data.get(UID):
+        return find_user(data[UID], data.get(UID_FIELDS) or ("username", "email"))
+    return None
+
+
+@dataclass
+class StageContext:
+    flow: Flow
+    binding: StageBinding
+    options: Any
+    data: Mapping[str, Any]
+    plan_id: str
+    current_user: User | None = None
+
+    @cached_property
+    def pending_user(self) -> User | None:
+        return resolve_pending_user(self.data)

@@ -1,0 +1,354 @@
+"""The executor: runs a flow one stage at a time at /flow/<slug>/.
+
+It alone validates forms, calls a stage's submit(), writes the plan, commits, and picks a
+full page, an HTMX fragment or a redirect. It holds no code for any one stage type.
+"""
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from idp import sessions
+from idp.events import record_event
+from idp.extensions import db
+from idp.flows import planner
+from idp.flows.context import StageContext
+from idp.flows.loading import flow_fingerprint, load_flow
+from idp.flows.outcomes import Deny, EndSession, Retry, StartSession
+from idp.flows.plan import drop_plan, load_plan, save_plan
+from idp.flows.registry import STAGE_TYPES
+from idp.models import User
+from idp.network import client_ip
+from idp.options import OptionsError
+from idp.policies.engine import PolicyFailure
+from idp.stages.base import StageType
+
+bp = Blueprint("flow", __name__)
+log = logging.getLogger("idp.flows")
+
+DEFAULT_NEXT = "/"
+
+
+class FlowStopped(Exception):
+    """The flow cannot go on; the message is for the visitor."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class FlowLeft(Exception):
+    """The visitor is sent away (a denied flow whose action is to continue to `next`)."""
+
+    def __init__(self, target: str):
+        self.target = target
+        super().__init__(target)
+
+
+@dataclass
+class Step:
+    stage_type: StageType
+    ctx: StageContext
+    needs_confirmation: bool = False
+
+
+def is_htmx() -> bool:
+    """A partial request: HTMX, and not a boosted page load or a history restore."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def safe_next(value: str | None) -> str:
+    """Only a same-site relative path; anything else falls back to the default page."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return ""
+    if any(ord(character) < 32 or character == "\\" for character in value):
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return ""
+    return value
+
+
+def _signed_in_user() -> User | None:
+    return current_user if current_user.is_authenticated else None
+
+
+def _is_cross_site() -> bool:
+    # Fetch Metadata: browsers say when another site sent them here. Stages that act without
+    # a form (signing out) then wait for a click that carries a CSRF token.
+    return request.headers.get("Sec-Fetch-Site") == "cross-site"
+
+
+@bp.get("/flow/<slug>/restart")
+def restart(slug: str):
+    """Forget this browser's plan for the flow ("Not you?") and begin again."""
+    drop_plan(slug)
+    return redirect(url_for("flow.execute", slug=slug), code=303)
+
+
+@bp.route("/flow/<slug>/", methods=["GET", "POST"])
+def execute(slug: str):
+    flow = load_flow(slug)
+    if flow is None:
+        abort(404, description="There is no flow at this address.")
+    run = FlowRun(flow)
+    try:
+        response = run.handle()
+    except FlowStopped as stopped:
+        response = run.stopped(stopped.message)
+    except FlowLeft as left:
+        response = run.redirect_out(left.target)
+    db.session.commit()
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class FlowRun:
+    """One request's work on one flow."""
+
+    def __init__(self, flow):
+        self.flow = flow
+        self.fingerprint = flow_fingerprint(flow)
+        self.bindings = {binding.id: binding for binding in flow.bindings}
+        self.plan = None
+
+    def handle(self):
+        is_post = request.method == "POST"
+        self.plan = load_plan(self.flow.slug, self.fingerprint)
+        if self.plan is None:
+            self.plan = self.new_plan()
+            if is_post:
+                # The form belonged to a plan that is gone (expired, tampered with, or made
+                # from an older version of this flow): start again rather than trust it.
+                flash("That step had expired, so we started again.", "warning")
+        else:
+            self.check_access()
+            if is_post:
+                response = self.submit_current()
+                if response is not None:
+                    return response
+        step = self.next_step(may_act=is_post or not _is_cross_site())
+        if step is None:
+            return self.finish()
+        save_plan(self.plan)
+        if is_post and not is_htmx():
+            return redirect(self.flow_url(), code=303)
+        return self.show(step)
+
+    # -- plan and gate ---------------------------------------------------------------------
+
+    def new_plan(self):
+        self.check_access(data={})
+        try:
+            return planner.make_plan(
+                self.flow,
+                self.policy_request({}),
+                self.fingerprint,
+                current_app.config["FLOW_PLAN_LIFETIME"],
+                safe_next(request.args.get("next")),
+            )
+        except PolicyFailure as failure:
+            raise self.policy_failed(failure) from failure
+
+    def policy_request(self, data=None):
+        data = self.plan.context if data is None else data
+        return planner.build_policy_request(self.flow, data, _signed_in_user())
+
+    def check_access(self, data=None):
+        """The flow's own gate, checked when the flow starts and again at every step."""
+        try:
+            denial = planner.check_access(self.flow, self.policy_request(data), _signed_in_user())
+        except PolicyFailure as failure:
+            raise self.policy_failed(failure) from failure
+        if denial is None:
+            return
+        self.record("flow_denied", message=denial.message)
+        next_url = self.plan.next_url if self.plan else safe_next(request.args.get("next"))
+        action = self.flow.denied_action
+        if action == "continue" or (action == "message_continue" and next_url):
+            drop_plan(self.flow.slug)
+            raise FlowLeft(next_url or DEFAULT_NEXT)
+        raise FlowStopped(denial.message)
+
+    def policy_failed(self, failure: PolicyFailure) -> FlowStopped:
+        self.record("policy_error", binding=failure.binding.subject_label, reason=failure.reason)
+        return FlowStopped(
+            "A rule for this step could not be checked, so we stopped here to be safe. "
+            "Please try again later or tell your administrator."
+        )
+
+    def record(self, action: str, **detail):
+        record_event(
+            action, user=_signed_in_user(), ip=client_ip(), flow_slug=self.flow.slug, **detail
+        )
+
+    # -- moving through the plan ---------------------------------------------------------------
+
+    def stage_context(self, binding) -> tuple[StageType, StageContext]:
+        stage_type = STAGE_TYPES.get(binding.stage.type)
+        if stage_type is None:
+            raise FlowStopped(
+                f"The step {binding.stage.name!r} uses a stage type that is not installed."
+            )
+        try:
+            options = stage_type.parse_options(binding.stage.options)
+        except OptionsError as error:
+            raise FlowStopped(
+                f"The step {binding.stage.name!r} is misconfigured ({error})."
+            ) from None
+        ctx = StageContext(
+            flow=self.flow,
+            binding=binding,
+            options=options,
+            data=dict(self.plan.context),
+            plan_id=self.plan.plan_id,
+            current_user=_signed_in_user(),
+        )
+        return stage_type, ctx
+
+    def current_binding(self):
+        binding_id = self.plan.current_binding_id
+        if binding_id is None:
+            return None
+        if binding_id not in self.bindings:
+            # A matching fingerprint rules this out; refuse rather than guess.
+            raise FlowStopped("This flow changed while you were using it. Please start again.")
+        return self.bindings[binding_id]
+
+    def next_step(self, may_act: bool) -> Step | None:
+        """Run forward to the next stage that needs the visitor; None at the end."""
+        restarts = 0
+        while (binding := self.current_binding()) is not None:
+            try:
+                runs = planner.runs_now(binding, self.policy_request())
+            except PolicyFailure as failure:
+                raise self.policy_failed(failure) from failure
+            if not runs:
+                self.plan.advance()
+                continue
+            stage_type, ctx = self.stage_context(binding)
+            if stage_type.is_interactive:
+                return Step(stage_type, ctx)
+            if not may_act:
+                return Step(stage_type, ctx, needs_confirmation=True)
+            outcome = stage_type.submit(ctx, None)
+            if isinstance(outcome, Retry):
+                restarts += 1
+                if binding.invalid_response_action == "retry" or restarts > 1:
+                    raise FlowStopped(outcome.message)
+                self.restart(binding, outcome.message)
+                continue
+            self.apply(ctx, outcome)
+        return None
+
+    def submit_current(self):
+        """Handle the answer to the current stage: a response to show again, or None."""
+        binding = self.current_binding()
+        if binding is None:
+            return None
+        stage_type, ctx = self.stage_context(binding)
+        if not stage_type.is_interactive:
+            return None  # a confirmation click: next_step runs it
+        form = stage_type.build_form(ctx)
+        if not form.validate_on_submit():
+            return self.show(Step(stage_type, ctx), form, invalid=True)
+        outcome = stage_type.submit(ctx, form)
+        if isinstance(outcome, Retry):
+            if binding.invalid_response_action == "retry":
+                errors = form[outcome.field].errors if outcome.field else form.form_errors
+                errors.append(outcome.message)
+                return self.show(Step(stage_type, ctx), form, invalid=True)
+            self.restart(binding, outcome.message)
+            return None
+        self.apply(ctx, outcome)
+        return None
+
+    def apply(self, ctx, outcome):
+        if isinstance(outcome, Deny):
+            self.record("flow_denied", stage=ctx.binding.stage.name, message=outcome.message)
+            raise FlowStopped(outcome.message)
+        self.plan.context.update(outcome.updates)
+        if isinstance(outcome.session, StartSession):
+            user = db.session.get(User, outcome.session.user_id)
+            try:
+                sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
+            except sessions.PlanAlreadyUsed:
+                raise FlowStopped("This sign-in was already used. Please start again.") from None
+        elif isinstance(outcome.session, EndSession):
+            sessions.end_current_session()
+        self.plan.advance()
+
+    def restart(self, binding, message: str):
+        self.plan.restart(keep_context=binding.invalid_response_action == "restart_with_context")
+        flash(message, "error")
+
+    def finish(self):
+        drop_plan(self.flow.slug)
+        self.record("flow_completed")
+        return self.redirect_out(self.plan.next_url or DEFAULT_NEXT)
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def flow_url(self) -> str:
+        next_url = self.plan.next_url if self.plan else ""
+        return url_for("flow.execute", slug=self.flow.slug, next=next_url or None)
+
+    def redirect_out(self, target: str):
+        # htmx ignores headers on a 3xx, so an HTMX request is told where to go on a 200.
+        if is_htmx():
+            response = make_response("", 200)
+            response.headers["HX-Redirect"] = target
+            return response
+        return redirect(target, code=303)
+
+    def page(self, stage_template: str, status: int = 200, **variables):
+        template = "flow/stage_frame.html" if is_htmx() else "flow/page.html"
+        body = render_template(
+            template,
+            flow=self.flow,
+            stage_template=stage_template,
+            action_url=self.flow_url(),
+            **variables,
+        )
+        return make_response(body, status)
+
+    def show(self, step: Step, form=None, invalid=False):
+        if step.needs_confirmation:
+            return self.page(
+                "flow/confirm.html", form=FlaskForm(), label=step.stage_type.confirm_label
+            )
+        form = form if form is not None else step.stage_type.build_form(step.ctx)
+        # An invalid answer: 400 for a plain form, 200 for HTMX (which does not swap a 4xx).
+        status = 400 if invalid and not is_htmx() else 200
+        extra = step.stage_type.render(step.ctx)
+        return self.page(step.stage_type.template, status, form=form, ctx=step.ctx, **extra)
+
+    def stopped(self, message: str):
+        drop_plan(self.flow.slug)
+        next_url = self.plan.next_url if self.plan else ""
+        return self.page(
+            "flow/message.html",
+            200 if is_htmx() else 403,
+            message=message,
+            next_url=next_url,
+        )

@@ -1,0 +1,43 @@
+"""What a stage's submit() returns; the executor alone acts on it."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class StartSession:
+    user_id: int
+    lifetime: timedelta
+
+
+@dataclass(frozen=True)
+class EndSession:
+    pass
+
+
+@dataclass(frozen=True)
+class Advance:
+    """The stage is done: merge `updates` into the plan context and move on."""
+
+    updates: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    session: StartSession | EndSession | None = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The answer was not accepted: show the stage again with this message."""
+
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Deny:
+    """Stop the flow and show this message."""
+
+    message: str
+
+
+Outcome = Advance | Retry | Deny

@@ -1,0 +1,85 @@
+"""The flow plan: a JSON value in the signed session cookie.
+
+It holds IDs and plain values only, stamped with the flow's fingerprint and an expiry; a
+plan that is expired, malformed or made from another version of the flow is discarded.
+"""
+
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+
+from flask import session
+
+PLANS_KEY = "plans"
+
+
+@dataclass
+class FlowPlan:
+    flow_slug: str
+    fingerprint: str
+    bindings: list[int]
+    expires_at: float
+    next_url: str = ""
+    position: int = 0
+    context: dict = field(default_factory=dict)
+    plan_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+
+    @property
+    def current_binding_id(self) -> int | None:
+        if self.position < len(self.bindings):
+            return self.bindings[self.position]
+        return None
+
+    def advance(self) -> None:
+        self.position += 1
+
+    def restart(self, keep_context: bool) -> None:
+        self.position = 0
+        if not keep_context:
+            self.context = {}
+
+    @classmethod
+    def new(cls, flow_slug, fingerprint, bindings, lifetime, next_url="") -> "FlowPlan":
+        return cls(flow_slug, fingerprint, list(bindings), time.time() + lifetime, next_url)
+
+
+def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
+    raw = (session.get(PLANS_KEY) or {}).get(slug)
+    if not isinstance(raw, dict):
+        return None
+    try:
+        plan = FlowPlan(**raw)
+    except TypeError:
+        plan = None
+    if plan is None or not _is_well_formed(plan) or plan.fingerprint != fingerprint:
+        drop_plan(slug)
+        return None
+    if plan.expires_at < time.time():
+        drop_plan(slug)
+        return None
+    return plan
+
+
+def save_plan(plan: FlowPlan) -> None:
+    plans = dict(session.get(PLANS_KEY) or {})
+    plans[plan.flow_slug] = asdict(plan)
+    session[PLANS_KEY] = plans
+
+
+def drop_plan(slug: str) -> None:
+    plans = dict(session.get(PLANS_KEY) or {})
+    if plans.pop(slug, None) is not None:
+        session[PLANS_KEY] = plans
+
+
+def _is_well_formed(plan: FlowPlan) -> bool:
+    return (
+        isinstance(plan.bindings, list)
+        and all(isinstance(item, int) for item in plan.bindings)
+        and isinstance(plan.position, int)
+        and 0 <= plan.position <= len(plan.bindings)
+        and isinstance(plan.context, dict)
+        and isinstance(plan.expires_at, int | float)
+        and isinstance(plan.next_url, str)
+        and isinstance(plan.plan_id, str)
+    )

@@ -1,0 +1,92 @@
+"""Who may run a flow, which stages a plan keeps, and whether a stage runs when reached."""
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from flask import request
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.flows.context import resolve_pending_user
+from idp.flows.plan import FlowPlan
+from idp.models import Flow, Group, StageBinding, User
+from idp.network import client_ip, user_agent
+from idp.policies.engine import evaluate_bindings
+from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
+from idp.sealing import is_sealed
+
+REQUIREMENT_MESSAGES = {
+    "require_authenticated": "Please sign in first.",
+    "require_unauthenticated": "You are already signed in.",
+    "require_superuser": "Only administrators may use this.",
+}
+
+
+@dataclass(frozen=True)
+class Denial:
+    message: str
+
+
+def _policy_user(user: User | None) -> PolicyUser:
+    if user is None:
+        return ANONYMOUS
+    groups = db.session.scalars(select(Group).join(Group.members).where(User.id == user.id))
+    return PolicyUser.from_user(user, list(groups))
+
+
+def _visible_context(data) -> dict:
+    return {key: value for key, value in data.items() if not is_sealed(value)}
+
+
+def build_policy_request(flow: Flow, data, current_user: User | None) -> PolicyRequest:
+    """The facts policies see: the pending user, else the signed-in user, else anonymous."""
+    user = resolve_pending_user(data) if data else None
+    return PolicyRequest(
+        user=_policy_user(user or current_user),
+        ip=client_ip(),
+        user_agent=user_agent(),
+        path=request.path,
+        args=MappingProxyType(request.args.to_dict()),
+        context=MappingProxyType(_visible_context(data)),
+        flow_slug=flow.slug,
+        flow_designation=flow.designation,
+    )
+
+
+def _meets_requirement(requirement: str, user: User | None) -> bool:
+    if requirement == "require_authenticated":
+        return user is not None
+    if requirement == "require_unauthenticated":
+        return user is None
+    if requirement == "require_superuser":
+        return user is not None and user.is_superuser
+    return True
+
+
+def check_access(flow: Flow, policy_request: PolicyRequest, current_user: User | None):
+    """A Denial when this visitor may not use the flow now; raises PolicyFailure on errors."""
+    if not _meets_requirement(flow.authentication, current_user):
+        return Denial(REQUIREMENT_MESSAGES[flow.authentication])
+    result = evaluate_bindings(flow.policy_bindings, flow.policy_engine_mode, policy_request)
+    if not result.passing:
+        return Denial(" ".join(result.messages) or "You may not use this flow.")
+    return None
+
+
+def make_plan(flow, policy_request, fingerprint, lifetime, next_url="") -> FlowPlan:
+    kept = [
+        binding.id
+        for binding in flow.bindings
+        if not binding.evaluate_on_plan or passes(binding, policy_request)
+    ]
+    return FlowPlan.new(flow.slug, fingerprint, kept, lifetime, next_url)
+
+
+def passes(binding: StageBinding, policy_request: PolicyRequest) -> bool:
+    result = evaluate_bindings(binding.policy_bindings, binding.policy_engine_mode, policy_request)
+    return result.passing
+
+
+def runs_now(binding: StageBinding, policy_request: PolicyRequest) -> bool:
+    """Checked just before a stage is shown, with the pending user known by then."""
+    return not binding.re_evaluate_policies or passes(binding, policy_request)

@@ -1,0 +1,28 @@
+"""Every stage type and policy type Gatehouse has: one line each."""
+
+from idp.policies.dummy import DummyPolicy
+from idp.policies.initial_setup import InitialSetupPolicy
+from idp.stages.deny import DenyStage
+from idp.stages.identification import IdentificationStage
+from idp.stages.password import PasswordStage
+from idp.stages.prompt import PromptStage
+from idp.stages.user_login import UserLoginStage
+from idp.stages.user_logout import UserLogoutStage
+from idp.stages.user_write import UserWriteStage
+
+STAGE_TYPES = {
+    stage_type.name: stage_type
+    for stage_type in (
+        IdentificationStage(),
+        PasswordStage(),
+        PromptStage(),
+        UserWriteStage(),
+        UserLoginStage(),
+        UserLogoutStage(),
+        DenyStage(),
+    )
+}
+
+POLICY_TYPES = {
+    policy_type.name: policy_type for policy_type in (DummyPolicy(), InitialSetupPolicy())
+}

@@ -1,0 +1,107 @@
+"""Validation of the JSON options of stage and policy types.
+
+Each type declares a frozen dataclass; `parse_options` is the one validator used by the
+importer, the admin and the executor, and it names the bad field in its error.
+"""
+
+import dataclasses
+import types
+import typing
+from typing import Any, Literal
+
+
+class OptionsError(ValueError):
+    def __init__(self, place: str, message: str):
+        self.place = place
+        self.message = message
+        super().__init__(f"{place}: {message}" if place else message)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    pass
+
+
+def parse_options(options_class: type, mapping: Any, place: str = ""):
+    """Build `options_class` from a mapping, checking names, types and choices."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, dict):
+        raise OptionsError(place, "must be a mapping of option names to values")
+    hints = typing.get_type_hints(options_class)
+    known = {field.name: field for field in dataclasses.fields(options_class)}
+    for name in mapping:
+        if name not in known:
+            choices = ", ".join(sorted(known)) or "none"
+            raise OptionsError(_join(place, str(name)), f"unknown option (known: {choices})")
+    values = {}
+    for name, field in known.items():
+        if name in mapping:
+            values[name] = _coerce(hints[name], mapping[name], _join(place, name))
+        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            raise OptionsError(_join(place, name), "is required")
+    instance = options_class(**values)
+    validate = getattr(instance, "validate", None)
+    if validate is not None:
+        try:
+            validate()
+        except OptionsError as error:
+            raise OptionsError(_join(place, error.place), error.message) from None
+    return instance
+
+
+def options_to_mapping(options) -> dict:
+    """The JSON form of parsed options: what is stored and exported."""
+    return _plain(dataclasses.asdict(options))
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _join(place: str, name: str) -> str:
+    if not name:
+        return place
+    if not place or name.startswith("["):
+        return f"{place}{name}"
+    return f"{place}.{name}"
+
+
+def _coerce(hint, value, place):
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        choices = typing.get_args(hint)
+        if value not in choices:
+            raise OptionsError(place, f"must be one of {', '.join(map(str, choices))}")
+        return value
+    if origin in (typing.Union, types.UnionType):
+        arguments = [argument for argument in typing.get_args(hint) if argument is not type(None)]
+        if value is None:
+            return None
+        return _coerce(arguments[0], value, place)
+    if origin is tuple:
+        item_hint = typing.get_args(hint)[0]
+        if not isinstance(value, list | tuple):
+            raise OptionsError(place, "must be a list")
+        return tuple(
+            _coerce(item_hint, item, f"{place}[{index}]") for index, item in enumerate(value)
+        )
+    if dataclasses.is_dataclass(hint):
+        return parse_options(hint, value, place)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise OptionsError(place, "must be true or false")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise OptionsError(place, "must be a whole number")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise OptionsError(place, "must be text")
+        return value
+    raise TypeError(f"unsupported option type {hint!r} at {place}")

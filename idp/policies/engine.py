@@ -1,0 +1,92 @@
+"""The one place that combines policy bindings: order, enabled, negate, any/all, failure_result.
+
+Errors fail closed: a binding whose policy raises stops the flow (PolicyFailure), unless the
+binding sets `failure_result` explicitly.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from idp.models import PolicyBinding
+from idp.options import OptionsError
+from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
+
+log = logging.getLogger("idp.policies")
+
+
+@dataclass(frozen=True)
+class BindingVerdict:
+    binding: PolicyBinding
+    passing: bool
+    messages: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    passing: bool
+    messages: tuple[str, ...]
+    verdicts: tuple[BindingVerdict, ...]
+
+
+class PolicyFailure(Exception):
+    """A policy raised and its binding has no failure_result: the flow must stop."""
+
+    def __init__(self, binding: PolicyBinding, reason: str):
+        self.binding = binding
+        self.reason = reason
+        super().__init__(f"{binding.subject_label} failed: {reason}")
+
+
+def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResult:
+    verdicts = tuple(
+        evaluate_binding(binding, request)
+        for binding in sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
+        if binding.enabled
+    )
+    if not verdicts:
+        return EngineResult(True, (), ())
+    combine = all if mode == "all" else any
+    passing = combine(verdict.passing for verdict in verdicts)
+    messages = tuple(message for verdict in verdicts for message in verdict.messages)
+    return EngineResult(passing, messages, verdicts)
+
+
+def evaluate_binding(binding: PolicyBinding, request: PolicyRequest) -> BindingVerdict:
+    try:
+        result = _subject_result(binding, request)
+    except PolicyError as error:
+        log.warning("policy failed", extra={"policy": binding.subject_label, "error": str(error)})
+        if binding.failure_result is None:
+            raise PolicyFailure(binding, str(error)) from error
+        return BindingVerdict(binding, binding.failure_result, (), error=str(error))
+    passing = result.passing != binding.negate
+    return BindingVerdict(binding, passing, result.messages)
+
+
+def _subject_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:
+    user = request.user
+    if binding.group_id is not None:
+        return PolicyResult(binding.group_id in user.group_ids)
+    if binding.user_id is not None:
+        return PolicyResult(user.id is not None and binding.user_id == user.id)
+    return _policy_result(binding, request)
+
+
+def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:
+    from idp.flows.registry import POLICY_TYPES
+
+    policy = binding.policy
+    policy_type = POLICY_TYPES.get(policy.type)
+    if policy_type is None:
+        raise PolicyError(f"policy type {policy.type!r} is not installed")
+    try:
+        options = policy_type.parse_options(policy.options)
+    except OptionsError as error:
+        raise PolicyError(f"bad options: {error}") from None
+    deadline = time.monotonic() + binding.timeout
+    result = policy_type.evaluate(request.with_deadline(deadline), options)
+    if time.monotonic() > deadline:
+        raise PolicyError(f"took longer than its timeout of {binding.timeout} s")
+    return result

@@ -1,0 +1,117 @@
+"""Server-side sessions: the cookie holds a random key, the database says whether it is valid."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import g, session
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from idp.extensions import db
+from idp.models import User, UserSession
+from idp.models.types import utcnow
+from idp.network import client_ip, user_agent
+
+SESSION_KEY = "sid"
+# Cookie entries that survive signing in; everything else (the CSRF secret too) is renewed.
+KEPT_AT_SIGN_IN = ("plans",)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class PlanAlreadyUsed(Exception):
+    """This plan has signed a session in before: the cookie was replayed."""
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def load_current_session() -> UserSession | None:
+    """The valid session row behind this request's cookie, cached for the request."""
+    if "user_session" in g:
+        return g.user_session
+    g.user_session = None
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.key_hash == _hash(key))
+    )
+    now = utcnow()
+    if row is None or not row.is_valid(now) or not row.user.is_active:
+        session.pop(SESSION_KEY, None)
+        return None
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        # Its own small commit, made before the request does any other work.
+        db.session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+        )
+        db.session.commit()
+    g.user_session = row
+    return row
+
+
+def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession:
+    """Start a new session with a new key; the previous one of this browser is revoked."""
+    end_current_session()
+    key = secrets.token_urlsafe(32)
+    row = UserSession(
+        key_hash=_hash(key),
+        user_id=user.id,
+        plan_id=plan_id,
+        expires_at=utcnow() + lifetime,
+        ip=client_ip(),
+        user_agent=user_agent(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise PlanAlreadyUsed() from None
+    kept = {name: session[name] for name in KEPT_AT_SIGN_IN if name in session}
+    session.clear()
+    session.update(kept)
+    session[SESSION_KEY] = key
+    row.user = user
+    g.user_session = row
+    g._login_user = user  # Flask-Login's per-request user, so current_user changes at once
+    return row
+
+
+def end_current_session() -> UserSession | None:
+    row = load_current_session()
+    if row is not None:
+        row.revoked_at = utcnow()
+    session.pop(SESSION_KEY, None)
+    g.user_session = None
+    g.pop("_login_user", None)
+    return row
+
+
+def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep.id)
+    return db.session.execute(statement).rowcount
+
+
+def active_sessions_of(user: User) -> list[UserSession]:
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > utcnow(),
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )

@@ -1,0 +1,48 @@
+"""What every stage type has. A type overrides only what it needs."""
+
+from abc import ABC, abstractmethod
+
+from flask import Blueprint
+
+from idp.options import NoOptions, parse_options
+
+
+class StageType(ABC):
+    name: str
+    label: str
+    description: str = ""
+    Options: type = NoOptions
+    # None: the stage asks nothing and runs as soon as it is reached.
+    form_class: type | None = None
+    # Its own routes (an email link, a QR code), registered by the factory.
+    blueprint = None
+    # The label of the button shown when a stage that asks nothing needs a confirmation
+    # (a cross-site request reached it).
+    confirm_label = "Continue"
+
+    @property
+    def template(self) -> str:
+        return f"stages/{self.name}/stage.html"
+
+    @property
+    def is_interactive(self) -> bool:
+        return self.form_class is not None
+
+    def package_blueprint(self) -> Blueprint:
+        """The type's own Blueprint, or one that only serves its templates."""
+        if self.blueprint is not None:
+            return self.blueprint
+        return Blueprint(f"stage_{self.name}", type(self).__module__, template_folder="templates")
+
+    def parse_options(self, mapping):
+        return parse_options(self.Options, mapping)
+
+    def build_form(self, ctx):
+        return self.form_class()
+
+    def render(self, ctx) -> dict:
+        return {}
+
+    @abstractmethod
+    def submit(self, ctx, form):
+        """Decide from the validated form (None for a stage that asks nothing): an Outcome."""

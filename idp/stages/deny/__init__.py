@@ -1,0 +1,3 @@
+from idp.stages.deny.stage import DenyStage
+
+__all__ = ["DenyStage"]

@@ -1,0 +1,15 @@
+from idp.flows.outcomes import Deny
+from idp.stages.base import StageType
+from idp.stages.deny.options import DenyOptions
+
+
+class DenyStage(StageType):
+    """Ends the flow with a message; usually gated by policies."""
+
+    name = "deny"
+    label = "Deny"
+    description = "Stops the flow and shows a message."
+    Options = DenyOptions
+
+    def submit(self, ctx, form):
+        return Deny(ctx.options.message)

@@ -1,0 +1,3 @@
+from idp.stages.identification.stage import IdentificationStage
+
+__all__ = ["IdentificationStage"]

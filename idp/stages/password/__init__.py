@@ -1,0 +1,3 @@
+from idp.stages.password.stage import PasswordStage
+
+__all__ = ["PasswordStage"]

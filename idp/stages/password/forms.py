@@ -1,0 +1,17 @@
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import InputRequired, Length
+
+from idp.passwords import MAX_PASSWORD_LENGTH
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        validators=[
+            InputRequired(message="Please enter your password."),
+            Length(
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Passwords are at most {MAX_PASSWORD_LENGTH} characters long.",
+            ),
+        ]
+    )

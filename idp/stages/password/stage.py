@@ -1,0 +1,38 @@
+from idp import attempts
+from idp.events import record_event
+from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, UID
+from idp.flows.outcomes import Advance, Retry
+from idp.network import client_ip
+from idp.passwords import check_password
+from idp.stages.base import StageType
+from idp.stages.password.forms import PasswordForm
+
+INVALID = "Invalid username or password."
+
+
+class PasswordStage(StageType):
+    """Checks the password of the user named earlier (or of the signed-in user)."""
+
+    name = "password"
+    label = "Password"
+    description = "Asks for the password and checks it."
+    form_class = PasswordForm
+
+    def render(self, ctx) -> dict:
+        return {"uid": ctx.data.get(UID, "")}
+
+    def submit(self, ctx, form):
+        uid = ctx.data.get(UID, "")
+        user = ctx.pending_user or ctx.current_user
+        account = (uid or (user.username if user else "")).lower()
+        ip = client_ip()
+        # Counted before the hash runs, so parallel or replayed attempts cannot outrun it.
+        attempts.record_failure(attempts.ACCOUNT, account)
+        attempts.record_failure(attempts.CLIENT_IP, ip)
+        usable = user is not None and user.is_active
+        if not check_password(form.password.data, user.password_hash if usable else None):
+            record_event("login_failed", username=uid, ip=ip, flow_slug=ctx.flow.slug)
+            return Retry(INVALID, field="password")
+        attempts.clear_failures(attempts.ACCOUNT, account)
+        attempts.undo_failure(attempts.CLIENT_IP, ip)
+        return Advance({PENDING_USER_ID: user.id, AUTH_METHOD: "password"})

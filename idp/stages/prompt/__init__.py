@@ -1,0 +1,3 @@
+from idp.stages.prompt.stage import PromptStage
+
+__all__ = ["PromptStage"]

@@ -1,0 +1,3 @@
+from idp.stages.user_login.stage import UserLoginStage
+
+__all__ = ["UserLoginStage"]

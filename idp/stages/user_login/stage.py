@@ -1,0 +1,29 @@
+from idp.events import record_event
+from idp.flows.context import AUTH_METHOD, PENDING_USER_ID
+from idp.flows.outcomes import Advance, Deny, StartSession
+from idp.network import client_ip
+from idp.stages.base import StageType
+from idp.stages.user_login.options import UserLoginOptions
+
+
+class UserLoginStage(StageType):
+    """Signs the proved user in: a new session with a new key."""
+
+    name = "user_login"
+    label = "User login"
+    description = "Starts a session for the user the flow has proved."
+    Options = UserLoginOptions
+    confirm_label = "Sign in"
+
+    def submit(self, ctx, form):
+        user = ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+        if user is None or not user.is_active:
+            return Deny("There is no one to sign in. Please start again.")
+        record_event(
+            "login",
+            user=user,
+            ip=client_ip(),
+            flow_slug=ctx.flow.slug,
+            method=ctx.data.get(AUTH_METHOD, ""),
+        )
+        return Advance(session=StartSession(user.id, ctx.options.lifetime))

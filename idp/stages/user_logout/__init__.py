@@ -1,0 +1,3 @@
+from idp.stages.user_logout.stage import UserLogoutStage
+
+__all__ = ["UserLogoutStage"]

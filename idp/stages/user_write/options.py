@@ -1,0 +1,10 @@
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class UserWriteOptions:
+    user_creation_mode: Literal["never", "when_required", "always"] = "when_required"
+    create_users_as_inactive: bool = False
+    create_users_as_superuser: bool = False
+    create_users_group: str = ""

@@ -1,0 +1,336 @@
+"""The version-1 flow file, read into plain dataclasses with every problem named by place."""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from idp.models.flows import (
+    AUTHENTICATION_REQUIREMENTS,
+    DENIED_ACTIONS,
+    DESIGNATIONS,
+    ENGINE_MODES,
+    INVALID_RESPONSE_ACTIONS,
+)
+from idp.options import OptionsError, options_to_mapping
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+class FlowFileError(ValueError):
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class PolicyBindingSpec:
+    policy: str | None
+    group: str | None
+    user: str | None
+    order: int = 0
+    negate: bool = False
+    enabled: bool = True
+    failure_result: bool | None = None
+    timeout: int = 30
+
+
+@dataclass(frozen=True)
+class StageBindingSpec:
+    stage: str
+    order: int
+    evaluate_on_plan: bool = False
+    re_evaluate_policies: bool = True
+    policy_engine_mode: str = "any"
+    invalid_response_action: str = "retry"
+    policies: tuple[PolicyBindingSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    slug: str
+    name: str
+    title: str
+    designation: str
+    authentication: str = "none"
+    denied_action: str = "message_continue"
+    policy_engine_mode: str = "any"
+    policies: tuple[PolicyBindingSpec, ...] = ()
+    stages: tuple[StageBindingSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A stage or a policy: a name, a registry type and its normalised options."""
+
+    name: str
+    type: str
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlowDocument:
+    flow: FlowSpec
+    stages: tuple[ComponentSpec, ...]
+    policies: tuple[ComponentSpec, ...]
+
+
+def load_file(path: str) -> dict:
+    """Read YAML or JSON from a file; a FlowFileError names what is wrong with it."""
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise FlowFileError([f"{path}: cannot be read ({error.strerror})"]) from None
+    return parse_text(raw, path)
+
+
+def parse_text(raw: bytes, source: str) -> dict:
+    if len(raw) > MAX_FILE_BYTES:
+        raise FlowFileError([f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FlowFileError([f"{source}: not UTF-8 text"]) from None
+    try:
+        document = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        raise FlowFileError(
+            [f"{source}: not valid JSON (line {error.lineno}: {error.msg})"]
+        ) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or "cannot be parsed"
+        raise FlowFileError([f"{source}: not valid YAML{where}: {problem}"]) from None
+    if not isinstance(document, dict):
+        raise FlowFileError([f"{source}: the document must be a mapping with version and flow"])
+    return document
+
+
+class _Reader:
+    """Collects every problem instead of stopping at the first."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def problem(self, place: str, message: str) -> None:
+        self.problems.append(f"{place}: {message}")
+
+    def mapping(self, value, place, allowed: set[str]) -> dict:
+        if not isinstance(value, dict):
+            self.problem(place, "must be a mapping")
+            return {}
+        for key in value:
+            if key not in allowed:
+                self.problem(place, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+        return value
+
+    def items(self, value, place) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(place, "must be a list")
+            return []
+        return value
+
+    def text(
+        self, mapping, key, place, *, required=False, default="", pattern=None, max_length=200
+    ):
+        value = mapping.get(key, default)
+        if value is None or (required and key not in mapping):
+            self.problem(f"{place}.{key}", "is required")
+            return default
+        if not isinstance(value, str):
+            self.problem(f"{place}.{key}", "must be text")
+            return default
+        if required and not value.strip():
+            self.problem(f"{place}.{key}", "must not be empty")
+        if len(value) > max_length:
+            self.problem(f"{place}.{key}", f"is longer than {max_length} characters")
+        if pattern and value and not pattern.match(value):
+            self.problem(
+                f"{place}.{key}", f"{value!r} is not allowed (lower-case letters, digits, - and _)"
+            )
+        return value
+
+    def choice(self, mapping, key, place, choices, default):
+        value = mapping.get(key, default)
+        if value not in choices:
+            self.problem(f"{place}.{key}", f"must be one of {', '.join(choices)}, not {value!r}")
+            return default
+        return value
+
+    def boolean(self, mapping, key, place, default, *, nullable=False):
+        value = mapping.get(key, default)
+        if value is None and nullable:
+            return None
+        if not isinstance(value, bool):
+            self.problem(f"{place}.{key}", "must be true or false")
+            return default
+        return value
+
+    def integer(self, mapping, key, place, default, minimum, maximum):
+        value = mapping.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(f"{place}.{key}", "must be a whole number")
+            return default
+        if not minimum <= value <= maximum:
+            self.problem(f"{place}.{key}", f"must be between {minimum} and {maximum}")
+            return default
+        return value
+
+
+POLICY_BINDING_KEYS = {
+    "policy",
+    "group",
+    "user",
+    "order",
+    "negate",
+    "enabled",
+    "failure_result",
+    "timeout",
+}
+STAGE_BINDING_KEYS = {
+    "stage",
+    "order",
+    "evaluate_on_plan",
+    "re_evaluate_policies",
+    "policy_engine_mode",
+    "invalid_response_action",
+    "policies",
+}
+FLOW_KEYS = {
+    "slug",
+    "name",
+    "title",
+    "designation",
+    "authentication",
+    "denied_action",
+    "policy_engine_mode",
+    "policies",
+    "stages",
+}
+
+
+def _policy_binding(reader: _Reader, raw, place) -> PolicyBindingSpec:
+    raw = reader.mapping(raw, place, POLICY_BINDING_KEYS)
+    subjects = [key for key in ("policy", "group", "user") if raw.get(key) is not None]
+    if len(subjects) != 1:
+        reader.problem(place, "must name exactly one of policy, group or user")
+    names = {key: reader.text(raw, key, place, default=None) for key in subjects}
+    return PolicyBindingSpec(
+        policy=names.get("policy"),
+        group=names.get("group"),
+        user=names.get("user"),
+        order=reader.integer(raw, "order", place, 0, -100000, 100000),
+        negate=reader.boolean(raw, "negate", place, False),
+        enabled=reader.boolean(raw, "enabled", place, True),
+        failure_result=reader.boolean(raw, "failure_result", place, None, nullable=True),
+        timeout=reader.integer(raw, "timeout", place, 30, 1, 300),
+    )
+
+
+def _policy_bindings(reader, raw, place) -> tuple[PolicyBindingSpec, ...]:
+    return tuple(
+        _policy_binding(reader, item, f"{place}[{index}]")
+        for index, item in enumerate(reader.items(raw, place))
+    )
+
+
+def _stage_binding(reader: _Reader, raw, place, index) -> StageBindingSpec:
+    raw = reader.mapping(raw, place, STAGE_BINDING_KEYS)
+    return StageBindingSpec(
+        stage=reader.text(raw, "stage", place, required=True),
+        order=reader.integer(raw, "order", place, (index + 1) * 10, -100000, 100000),
+        evaluate_on_plan=reader.boolean(raw, "evaluate_on_plan", place, False),
+        re_evaluate_policies=reader.boolean(raw, "re_evaluate_policies", place, True),
+        policy_engine_mode=reader.choice(raw, "policy_engine_mode", place, ENGINE_MODES, "any"),
+        invalid_response_action=reader.choice(
+            raw, "invalid_response_action", place, INVALID_RESPONSE_ACTIONS, "retry"
+        ),
+        policies=_policy_bindings(reader, raw.get("policies"), f"{place}.policies"),
+    )
+
+
+def _component(reader: _Reader, raw, place, registry, kind) -> ComponentSpec | None:
+    raw = reader.mapping(raw, place, {"name", "type", "options"})
+    name = reader.text(raw, "name", place, required=True)
+    type_name = reader.text(raw, "type", place, required=True, max_length=64)
+    component_type = registry.get(type_name)
+    if component_type is None:
+        if type_name:
+            known = ", ".join(sorted(registry))
+            reader.problem(f"{place}.type", f"no {kind} type {type_name!r} (known: {known})")
+        return None
+    try:
+        options = component_type.parse_options(raw.get("options"))
+    except OptionsError as error:
+        reader.problem(
+            f"{place}.options" + (f".{error.place}" if error.place else ""), error.message
+        )
+        return None
+    return ComponentSpec(name=name, type=type_name, options=options_to_mapping(options))
+
+
+def read_document(document: dict, source: str = "") -> FlowDocument:
+    """Validate a whole version-1 document; raises FlowFileError listing every problem."""
+    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
+
+    reader = _Reader()
+    prefix = f"{source}: " if source else ""
+    if "entries" in document and "flow" not in document:
+        raise FlowFileError(
+            [
+                f"{prefix}this is an authentik blueprint; "
+                "Gatehouse reads only its own version-1 format"
+            ]
+        )
+    reader.mapping(document, "document", {"version", "flow", "stages", "policies"})
+    if document.get("version") != 1:
+        reader.problem("version", f"must be 1, not {document.get('version')!r}")
+    raw_flow = reader.mapping(document.get("flow"), "flow", FLOW_KEYS)
+    flow = FlowSpec(
+        slug=reader.text(
+            raw_flow, "slug", "flow", required=True, pattern=SLUG_PATTERN, max_length=100
+        ),
+        name=reader.text(raw_flow, "name", "flow", required=True),
+        title=reader.text(raw_flow, "title", "flow"),
+        designation=reader.choice(raw_flow, "designation", "flow", DESIGNATIONS, None),
+        authentication=reader.choice(
+            raw_flow, "authentication", "flow", AUTHENTICATION_REQUIREMENTS, "none"
+        ),
+        denied_action=reader.choice(
+            raw_flow, "denied_action", "flow", DENIED_ACTIONS, "message_continue"
+        ),
+        policy_engine_mode=reader.choice(
+            raw_flow, "policy_engine_mode", "flow", ENGINE_MODES, "any"
+        ),
+        policies=_policy_bindings(reader, raw_flow.get("policies"), "flow.policies"),
+        stages=tuple(
+            _stage_binding(reader, item, f"flow.stages[{index}]", index)
+            for index, item in enumerate(reader.items(raw_flow.get("stages"), "flow.stages"))
+        ),
+    )
+    stages = _components(reader, document.get("stages"), "stages", STAGE_TYPES, "stage")
+    policies = _components(reader, document.get("policies"), "policies", POLICY_TYPES, "policy")
+    if reader.problems:
+        raise FlowFileError([prefix + problem for problem in reader.problems])
+    return FlowDocument(flow=flow, stages=stages, policies=policies)
+
+
+def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]:
+    components = []
+    seen = set()
+    for index, item in enumerate(reader.items(raw, place)):
+        component = _component(reader, item, f"{place}[{index}]", registry, kind)
+        if component is None:
+            continue
+        if component.name in seen:
+            reader.problem(f"{place}[{index}].name", f"{component.name!r} is defined twice")
+        seen.add(component.name)
+        components.append(component)
+    return tuple(components)

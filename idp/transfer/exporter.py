@@ -1,0 +1,62 @@
+"""Writing a flow as a self-contained version-1 document that refers to everything by name."""
+
+from dataclasses import asdict
+
+import yaml
+
+from idp.flows.loading import load_flow
+from idp.transfer.importer import policy_binding_spec, stage_binding_spec
+
+
+def _policy_binding(binding) -> dict:
+    spec = asdict(policy_binding_spec(binding))
+    document = {key: spec[key] for key in ("policy", "group", "user") if spec[key] is not None}
+    document.update({key: spec[key] for key in ("order", "negate", "enabled", "timeout")})
+    if spec["failure_result"] is not None:  # unset means: an error stops the flow
+        document["failure_result"] = spec["failure_result"]
+    return document
+
+
+def _stage_binding(binding) -> dict:
+    spec = asdict(stage_binding_spec(binding))
+    spec["policies"] = [_policy_binding(item) for item in binding.policy_bindings]
+    if not spec["policies"]:
+        del spec["policies"]
+    return spec
+
+
+def export_flow(slug: str) -> dict | None:
+    flow = load_flow(slug)
+    if flow is None:
+        return None
+    stages = {binding.stage.name: binding.stage for binding in flow.bindings}
+    policy_bindings = list(flow.policy_bindings) + [
+        item for binding in flow.bindings for item in binding.policy_bindings
+    ]
+    policies = {item.policy.name: item.policy for item in policy_bindings if item.policy}
+    return {
+        "version": 1,
+        "flow": {
+            "slug": flow.slug,
+            "name": flow.name,
+            "title": flow.title,
+            "designation": flow.designation,
+            "authentication": flow.authentication,
+            "denied_action": flow.denied_action,
+            "policy_engine_mode": flow.policy_engine_mode,
+            "policies": [_policy_binding(item) for item in flow.policy_bindings],
+            "stages": [_stage_binding(binding) for binding in flow.bindings],
+        },
+        "stages": [
+            {"name": stage.name, "type": stage.type, "options": stage.options}
+            for stage in stages.values()
+        ],
+        "policies": [
+            {"name": policy.name, "type": policy.type, "options": policy.options}
+            for policy in policies.values()
+        ],
+    }
+
+
+def dump_yaml(document: dict) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
