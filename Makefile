@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/idp serve
+	$(BIN)/idp run
 
 test: install
 	$(BIN)/pytest

@@ -1,0 +1,196 @@
+"""Fixtures: an app with a fresh database per test, a client, a CLI runner, a query counter
+and a `flows` driver that walks a flow the way a browser does (CSRF token included).
+
+SQLite by default; with IDP_TEST_DATABASE_URL set, every test runs on PostgreSQL instead
+(one throwaway database per run, emptied between tests).
+"""
+
+import os
+import re
+import secrets
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from idp import create_app
+from idp.extensions import db
+from tests import factories
+
+POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
+SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-gatehouse"
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A fresh PostgreSQL database for this run, dropped at the end."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    server = sa.engine.make_url(POSTGRES_URL)
+    name = f"gatehouse_test_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    db.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_test_app(tmp_path, database_url=None, **overrides):
+    database_url = database_url or f"sqlite:///{tmp_path / 'test.db'}"
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "BCRYPT_ROUNDS": 4,
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture
+def app(tmp_path, postgres_database):
+    app = make_test_app(tmp_path, postgres_database)
+    with app.app_context():
+        if postgres_database is None:
+            db.create_all()
+        factories.load_shipped_flows()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if postgres_database is not None:
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def flows(client):
+    return FlowDriver(client)
+
+
+@pytest.fixture
+def query_counter(app):
+    """Counts SQL statements sent while the counter is active."""
+    counter = QueryCounter()
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", counter.on_execute)
+        yield counter
+        event.remove(db.engine, "before_cursor_execute", counter.on_execute)
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+        self.active = False
+
+    def on_execute(self, conn, cursor, statement, parameters, context, executemany):
+        if self.active:
+            self.statements.append(statement)
+
+    def count(self, action) -> int:
+        self.statements = []
+        self.active = True
+        try:
+            action()
+        finally:
+            self.active = False
+        return len(self.statements)
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_PATTERN.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+def stage_of(html: str) -> str:
+    """The stage type shown in the #stage fragment (or 'message')."""
+    match = re.search(r'<div id="stage" data-stage="([^"]+)"', html)
+    assert match, "no #stage fragment in the page"
+    return match.group(1)
+
+
+class FlowDriver:
+    """Walks a flow as a browser would: GET the page, POST the form with its CSRF token."""
+
+    HTMX = {"HX-Request": "true"}
+
+    def __init__(self, client):
+        self.client = client
+        self.page = ""
+
+    def url(self, slug, next_url=None):
+        return f"/flow/{slug}/" + (f"?next={next_url}" if next_url else "")
+
+    def open(self, slug, next_url=None, **kwargs):
+        response = self.client.get(self.url(slug, next_url), **kwargs)
+        self.page = response.get_data(as_text=True)
+        return response
+
+    def submit(self, slug, data, htmx=False, next_url=None, csrf=True):
+        form = dict(data)
+        if csrf:
+            form.setdefault("csrf_token", csrf_token(self.page))
+        headers = self.HTMX if htmx else {}
+        response = self.client.post(self.url(slug, next_url), data=form, headers=headers)
+        if response.status_code == 303 and not htmx:
+            location = urlsplit(response.headers["Location"])
+            if location.path.startswith("/flow/"):
+                followed = self.client.get(response.headers["Location"])
+                self.page = followed.get_data(as_text=True)
+                return response
+        self.page = response.get_data(as_text=True)
+        return response
+
+    @property
+    def stage(self) -> str:
+        return stage_of(self.page)
+
+    @property
+    def text(self) -> str:
+        return unescape(re.sub(r"<[^>]+>", " ", self.page))
+
+    def sign_in(self, username, password, slug="default-authentication-flow", htmx=False):
+        self.open(slug)
+        self.submit(slug, {"uid_field": username}, htmx=htmx)
+        return self.submit(slug, {"password": password}, htmx=htmx)
+
+    def sign_out(self):
+        return self.client.get("/logout", follow_redirects=True)
