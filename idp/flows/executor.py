@@ -166,6 +166,7 @@ class FlowRun:
                 self.fingerprint,
                 current_app.config["FLOW_PLAN_LIFETIME"],
                 safe_next(request.args.get("next")),
+                current_user=_signed_in_user(),
             )
         except PolicyFailure as failure:
             raise self.policy_failed(failure) from failure

@@ -7,7 +7,7 @@ from flask import request
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.flows.context import resolve_pending_user
+from idp.flows.context import PENDING_USER_ID, resolve_pending_user
 from idp.flows.plan import FlowPlan
 from idp.models import Flow, Group, StageBinding, User
 from idp.network import client_ip, user_agent
@@ -73,13 +73,19 @@ def check_access(flow: Flow, policy_request: PolicyRequest, current_user: User |
     return None
 
 
-def make_plan(flow, policy_request, fingerprint, lifetime, next_url="") -> FlowPlan:
+def make_plan(
+    flow, policy_request, fingerprint, lifetime, next_url="", current_user=None
+) -> FlowPlan:
     kept = [
         binding.id
         for binding in flow.bindings
         if not binding.evaluate_on_plan or passes(binding, policy_request)
     ]
-    return FlowPlan.new(flow.slug, fingerprint, kept, lifetime, next_url)
+    plan = FlowPlan.new(flow.slug, fingerprint, kept, lifetime, next_url)
+    if current_user is not None:
+        # A signed-in visitor is the flow's user until a stage names someone else.
+        plan.context[PENDING_USER_ID] = current_user.id
+    return plan
 
 
 def passes(binding: StageBinding, policy_request: PolicyRequest) -> bool:

@@ -1,0 +1,66 @@
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import User
+from tests.factories import make_user
+
+SETUP = "initial-setup"
+ADMIN = {
+    "username": "admin",
+    "email": "admin@example.test",
+    "password": "a strong admin password",
+    "password_repeat": "a strong admin password",
+}
+
+
+def test_front_page_sends_the_first_visitor_to_initial_setup(client):
+    response = client.get("/")
+    assert response.headers["Location"] == "/flow/initial-setup/"
+
+
+def test_initial_setup_creates_a_superuser_and_signs_them_in(app, flows):
+    flows.open(SETUP)
+    assert 'value="admin"' in flows.page  # the suggested username
+    flows.submit(SETUP, ADMIN)
+    page = flows.client.get("/me").get_data(as_text=True)
+    assert "admin@example.test" in page and "Administrator" in page
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.username == "admin"))
+        assert admin.is_superuser and admin.has_password
+
+
+def test_initial_setup_refuses_to_run_once_an_admin_has_a_password(app, flows, client):
+    with app.app_context():
+        make_user("boss", superuser=True)
+    response = flows.open(SETUP)
+    assert response.status_code == 403
+    assert "already set up" in flows.text
+    assert client.get("/").headers["Location"] == "/login"
+
+
+def test_initial_setup_still_runs_for_a_superuser_without_password(app, flows):
+    with app.app_context():
+        make_user("keyless", superuser=True, password=None)
+    flows.open(SETUP)
+    assert flows.stage == "prompt"
+
+
+def test_initial_setup_cannot_be_finished_twice_from_two_tabs(app, flows, client):
+    from tests.conftest import FlowDriver
+
+    other = FlowDriver(app.test_client())
+    flows.open(SETUP)
+    other.open(SETUP)
+    flows.submit(SETUP, ADMIN)
+    other.submit(SETUP, {**ADMIN, "username": "intruder", "email": "i@example.test"})
+    assert "already set up" in other.text
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "intruder")) is None
+
+
+def test_the_new_admin_can_sign_in_through_login(app, flows):
+    flows.open(SETUP)
+    flows.submit(SETUP, ADMIN)
+    flows.client.get("/logout", follow_redirects=True)
+    flows.sign_in("admin", ADMIN["password"])
+    assert flows.client.get("/me").status_code == 200
