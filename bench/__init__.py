@@ -1,0 +1,1 @@
+"""Benchmarks for Gatehouse. Each module prints one JSON document; compare within one run."""

@@ -1,0 +1,124 @@
+"""Two app instances behind one load balancer: any request may land on either of them.
+
+Everything a flow needs between requests is in the signed cookie or in the shared database,
+so two `create_app()` calls with the same database and SECRET_KEY must be interchangeable.
+Each instance gets its own test client; the session cookie is carried from one to the other
+the way a browser would carry it between two workers.
+"""
+
+import pytest
+
+from idp.extensions import db
+from idp.security import COOKIE_NAME
+from tests import factories
+from tests.conftest import csrf_token, make_test_app, stage_of
+
+SLUG = "default-authentication-flow"
+URL = f"/flow/{SLUG}/"
+
+
+def carry_cookie(source, target) -> None:
+    """Give `target` the session cookie `source` holds now (or none if it has none)."""
+    cookie = source.get_cookie(COOKIE_NAME)
+    if cookie is None:
+        target.delete_cookie(COOKIE_NAME)
+    else:
+        target.set_cookie(COOKIE_NAME, cookie.value)
+
+
+class Balancer:
+    """Sends each request to the instance named, carrying the cookie over as it goes."""
+
+    def __init__(self, **clients):
+        self.clients = clients
+        self.last = None
+
+    def on(self, name):
+        client = self.clients[name]
+        if self.last is not None and self.last is not client:
+            carry_cookie(self.last, client)
+        self.last = client
+        return client
+
+
+@pytest.fixture
+def other(app, tmp_path):
+    """A second instance: its own create_app(), the same database and SECRET_KEY."""
+    other = make_test_app(
+        tmp_path / "instance-b",
+        database_url=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+    )
+    assert other is not app
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def username(app) -> str:
+    # Made in a context of its own: a test client request inside an app context that is
+    # already pushed would reuse it (and its `g` and database session) instead of getting
+    # a fresh one, which is not how a real request runs.
+    with app.app_context():
+        return factories.make_user().username
+
+
+def test_a_sign_in_can_move_between_instances(app, other, username):
+    lb = Balancer(a=app.test_client(), b=other.test_client())
+
+    page = lb.on("a").get(URL)
+    answer = lb.on("a").post(URL, data={"uid_field": username, "csrf_token": csrf_token(page.text)})
+    assert answer.status_code == 303
+
+    page = lb.on("b").get(URL)
+    assert stage_of(page.text) == "password"
+    answer = lb.on("b").post(
+        URL, data={"password": factories.PASSWORD, "csrf_token": csrf_token(page.text)}
+    )
+    assert answer.status_code == 303
+    assert not answer.headers["Location"].startswith("/flow/")
+
+    me = lb.on("a").get("/me")
+    assert me.status_code == 200
+    assert username in me.text
+
+
+def test_every_request_on_the_other_instance(app, other, username):
+    # The strictest alternation: a page rendered by one instance is answered on the other,
+    # so the CSRF token, the plan and the session all cross over.
+    lb = Balancer(a=app.test_client(), b=other.test_client())
+
+    page = lb.on("a").get(URL)
+    answer = lb.on("b").post(URL, data={"uid_field": username, "csrf_token": csrf_token(page.text)})
+    assert answer.status_code == 303
+    page = lb.on("a").get(answer.headers["Location"])
+    assert stage_of(page.text) == "password"
+    answer = lb.on("b").post(
+        URL, data={"password": factories.PASSWORD, "csrf_token": csrf_token(page.text)}
+    )
+    assert answer.status_code == 303
+
+    assert username in lb.on("a").get("/me").text
+    assert lb.on("b").get("/me").status_code == 200
+
+    # Signing out on one instance ends the session for both.
+    lb.on("a").get("/logout", follow_redirects=True)
+    assert lb.on("b").get("/me").status_code == 302
+
+
+def test_a_session_revoked_on_one_instance_is_anonymous_on_the_other(app, other, username):
+    client_a, client_b = app.test_client(), other.test_client()
+    page = client_a.get(URL)
+    client_a.post(URL, data={"uid_field": username, "csrf_token": csrf_token(page.text)})
+    page = client_a.get(URL)
+    client_a.post(URL, data={"password": factories.PASSWORD, "csrf_token": csrf_token(page.text)})
+    assert client_a.get("/me").status_code == 200
+    stolen = client_a.get_cookie(COOKIE_NAME).value
+
+    client_a.get("/logout", follow_redirects=True)
+
+    # The cookie from before the sign-out, replayed to the other instance: anonymous there.
+    client_b.set_cookie(COOKIE_NAME, stolen)
+    assert client_b.get("/me").status_code == 302

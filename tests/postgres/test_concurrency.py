@@ -1,0 +1,108 @@
+"""Parallel requests against one PostgreSQL database: counters and sessions stay exact.
+
+Each thread has its own test client (its own cookie jar); every request runs in its own app
+context, so each thread has its own database session and connection, as under gunicorn.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from idp import attempts
+from idp.extensions import db
+from idp.models import FailedAttempts, UserSession
+from tests import factories
+from tests.conftest import POSTGRES_URL, FlowDriver
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+]
+
+SLUG = "default-authentication-flow"
+PARALLEL = 20
+CLIENT_IP = "203.0.113.20"
+
+
+def identified_driver(app, username: str) -> FlowDriver:
+    """A fresh browser that has named the user and now sees the password stage."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = CLIENT_IP
+    driver = FlowDriver(client)
+    driver.open(SLUG)
+    driver.submit(SLUG, {"uid_field": username})
+    assert driver.stage == "password"
+    return driver
+
+
+def run_together(actions) -> list:
+    """Start every action at the same moment (a barrier) and return their results."""
+    barrier = threading.Barrier(len(actions), timeout=30)
+
+    def run(action):
+        barrier.wait()
+        return action()
+
+    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
+        futures = [pool.submit(run, action) for action in actions]
+        return [future.result(timeout=120) for future in futures]
+
+
+def counter(app, scope: str, key: str) -> int | None:
+    with app.app_context():
+        return db.session.scalar(
+            select(FailedAttempts.failures).where(
+                FailedAttempts.scope == scope, FailedAttempts.key == key
+            )
+        )
+
+
+def test_parallel_wrong_passwords_are_all_counted(app):
+    with app.app_context():
+        username = factories.make_user(username=factories.unique("Parallel-User")).username
+    drivers = [identified_driver(app, username) for _ in range(PARALLEL)]
+
+    responses = run_together(
+        [
+            lambda driver=driver: driver.submit(SLUG, {"password": "wrong password"})
+            for driver in drivers
+        ]
+    )
+
+    assert [response.status_code for response in responses] == [400] * PARALLEL
+    assert all("Invalid username or password." in driver.text for driver in drivers)
+    assert counter(app, attempts.ACCOUNT, username.lower()) == PARALLEL
+    assert counter(app, attempts.CLIENT_IP, CLIENT_IP) == PARALLEL
+
+
+def test_a_plan_raced_with_the_right_password_signs_in_once(app):
+    # The same cookie replayed in parallel (a stolen or double-submitted form): the plan may
+    # start one session, never two.
+    with app.app_context():
+        user = factories.make_user()
+        user_id, username = user.id, user.username
+    driver = identified_driver(app, username)
+    cookie = driver.client.get_cookie("gatehouse_session")
+    clones = []
+    for _ in range(4):
+        clone = FlowDriver(app.test_client())
+        clone.client.environ_base["REMOTE_ADDR"] = CLIENT_IP
+        clone.client.set_cookie(cookie.key, cookie.value)
+        clone.page = driver.page
+        clones.append(clone)
+
+    responses = run_together(
+        [
+            lambda clone=clone: clone.submit(SLUG, {"password": factories.PASSWORD})
+            for clone in clones
+        ]
+    )
+
+    assert sorted(response.status_code for response in responses) == [303, 403, 403, 403]
+    with app.app_context():
+        sessions = db.session.scalar(
+            select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id)
+        )
+    assert sessions == 1
