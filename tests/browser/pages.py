@@ -1,0 +1,39 @@
+"""What a visitor does on the sign-in pages, in a browser: fill a field, press the button, wait
+for the next stage (swapped in by HTMX with JavaScript on, a new page without)."""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+LOGIN_FLOW = "/flow/default-authentication-flow/"
+INVALID = "Invalid username or password."
+
+
+def stage(page: Page, name: str):
+    """The #stage fragment showing the named stage type (or 'message')."""
+    return page.locator(f'#stage[data-stage="{name}"]')
+
+
+def url_path(pattern: str) -> re.Pattern:
+    """The page's address is on this site and its path (and query) match `pattern`."""
+    return re.compile(r"^http://127\.0\.0\.1:\d+" + pattern)
+
+
+def identify(page: Page, uid: str) -> None:
+    expect(stage(page, "identification")).to_be_visible()
+    page.fill('input[name="uid_field"]', uid)
+    page.get_by_role("button", name="Continue").click()
+    expect(stage(page, "password")).to_be_visible()
+
+
+def enter_password(page: Page, password: str) -> None:
+    expect(stage(page, "password")).to_be_visible()
+    page.fill('input[name="password"]', password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page: Page, username: str, password: str, login_url: str = "/login") -> None:
+    """From /login to the end of the flow (wherever it sends the visitor)."""
+    page.goto(login_url)
+    identify(page, username)
+    enter_password(page, password)
