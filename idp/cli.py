@@ -5,7 +5,14 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, ScriptInfo, routes_command, shell_command
+from flask.cli import (
+    AppGroup,
+    FlaskGroup,
+    ScriptInfo,
+    routes_command,
+    shell_command,
+    with_appcontext,
+)
 from flask.cli import run_command as flask_run_command
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +64,7 @@ def register_commands(app) -> None:
 
 
 @click.command("setup")
+@with_appcontext
 def setup_command():
     """Upgrade the database, load shipped flows into an empty one, say how to set up."""
     prepare_instance()
@@ -81,9 +89,7 @@ run_command = click.Command(
 # -- flows ---------------------------------------------------------------------------------------
 
 
-@click.group("flows")
-def flows_group():
-    """Import, export and list flows."""
+flows_group = AppGroup("flows", help="Import, export and list flows.")
 
 
 @flows_group.command("list")
@@ -146,9 +152,7 @@ def flows_export(slug, output):
 # -- users and groups ---------------------------------------------------------------------------
 
 
-@click.group("users")
-def users_group():
-    """Create and list users."""
+users_group = AppGroup("users", help="Create and list users.")
 
 
 @users_group.command("create")
@@ -219,9 +223,7 @@ def users_list():
         )
 
 
-@click.group("groups")
-def groups_group():
-    """Create groups."""
+groups_group = AppGroup("groups", help="Create groups.")
 
 
 @groups_group.command("create")

@@ -83,6 +83,8 @@ def app(tmp_path, postgres_database):
 
 @pytest.fixture
 def app_context(app):
+    """For tests that use models directly. Do not combine with client requests: Flask reuses
+    an open app context for them, so `g` would be shared between requests."""
     with app.app_context():
         yield
 
@@ -107,9 +109,11 @@ def query_counter(app):
     """Counts SQL statements sent while the counter is active."""
     counter = QueryCounter()
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", counter.on_execute)
-        yield counter
-        event.remove(db.engine, "before_cursor_execute", counter.on_execute)
+        engine = db.engine
+    # Listen outside any app context: an open one would be shared by the client's requests.
+    event.listen(engine, "before_cursor_execute", counter.on_execute)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter.on_execute)
 
 
 class QueryCounter:

@@ -1,0 +1,102 @@
+import pytest
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Group, User
+from tests.factories import make_group, make_user
+
+
+def test_users_create_with_password_from_stdin_can_sign_in(app, runner, flows):
+    result = runner.invoke(
+        args=["users", "create", "carl", "--email", "carl@example.test", "--password-stdin"],
+        input="a password on stdin\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created user carl" in result.output
+    flows.sign_in("carl", "a password on stdin")
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_users_create_superuser_with_groups(app, runner):
+    with app.app_context():
+        make_group("ops")
+        make_group("dev")
+    result = runner.invoke(
+        args=["users", "create", "dana", "--superuser", "--group", "ops", "--group", "dev"]
+    )
+    assert result.exit_code == 0, result.output
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "dana" in listing and "superuser" in listing and "dev,ops" in listing
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["users", "create", "has space"], None, "not a valid username"),
+        (["users", "create", "eve", "--email", "nope"], None, "not a valid email"),
+        (["users", "create", "taken"], None, "exists already"),
+        (["users", "create", "TAKEN"], None, "exists already"),
+        (["users", "create", "eve", "--group", "missing"], None, "no group named 'missing'"),
+        (["users", "create", "eve", "--password-stdin"], "\n", "no password on standard input"),
+        (["users", "create", "eve", "--email", "taken@example.test"], None, "used by another"),
+        (["groups", "create", "existing"], None, "exists already"),
+        (["flows", "export", "no-such-flow"], None, "no flow with the slug"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_exit_2(app, runner, args, stdin, message):
+    with app.app_context():
+        make_user("taken", email="taken@example.test")
+        make_group("existing")
+    result = runner.invoke(args=args, input=stdin)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "eve")) is None
+
+
+def test_groups_create(app, runner):
+    assert runner.invoke(args=["groups", "create", "staff"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Group.name)) == "staff"
+
+
+def test_flows_list_shows_the_shipped_flows(runner):
+    output = runner.invoke(args=["flows", "list"]).output
+    assert "default-authentication-flow" in output and "3 stages" in output
+    assert "initial-setup" in output
+
+
+def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(tmp_path):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path / "fresh")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["setup"])
+    assert first.exit_code == 0, first.output
+    assert "Loaded 3 shipped flows" in first.output
+    assert "Finish setting up at http://127.0.0.1:5000/flow/initial-setup/" in first.output
+    second = runner.invoke(args=["setup"]).output
+    assert "Loaded" not in second and "initial-setup" in second
+    with app.app_context():
+        make_user("root", superuser=True)
+    assert "initial-setup" not in runner.invoke(args=["setup"]).output
+
+
+def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
+    idp = os.path.join(os.path.dirname(sys.executable), "idp")
+    result = subprocess.run(
+        [idp, "users", "list"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"

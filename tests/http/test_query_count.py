@@ -1,0 +1,60 @@
+"""Starting a flow costs the same number of queries whatever its size."""
+
+from tests.factories import make_flow, make_group, make_user
+
+
+def gated_flow(binding_count: int) -> str:
+    make_group(f"group-for-{binding_count}")
+    make_user(f"user-for-{binding_count}")
+    stages = []
+    for index in range(binding_count):
+        stages.append(
+            {
+                "define": {"name": f"deny-{binding_count}-{index}", "type": "deny"},
+                "evaluate_on_plan": True,
+                "re_evaluate_policies": True,
+                "policies": [
+                    {"group": f"group-for-{binding_count}"},
+                    {"user": f"user-for-{binding_count}"},
+                    {"policy": "always-no", "negate": True},
+                ],
+            }
+        )
+    stages.append({"stage": "default-authentication-identification", "order": 100000})
+    return make_flow(
+        stages,
+        policies=[{"name": "always-no", "type": "dummy", "options": {"result": False}}],
+        flow_policies=[{"policy": "always-no", "negate": True}],
+    )
+
+
+def test_starting_a_flow_with_100_bindings_costs_the_same_queries_as_with_3(app, query_counter):
+    with app.app_context():
+        slugs = {size: gated_flow(size) for size in (3, 100)}
+    counts = {}
+    for size, slug in slugs.items():
+        client = app.test_client()
+        counts[size] = query_counter.count(
+            lambda slug=slug, client=client: client.get(f"/flow/{slug}/")
+        )
+    assert counts[3] == counts[100]
+    assert counts[3] <= 12
+
+
+def test_sign_in_costs_the_same_queries_whatever_the_number_of_groups(app, query_counter):
+    from tests.conftest import FlowDriver
+    from tests.factories import PASSWORD
+
+    with app.app_context():
+        make_user("loner")
+        make_user("joiner", groups=[make_group() for _ in range(20)])
+    slug = "default-authentication-flow"
+    costs = {}
+    for username in ("loner", "joiner"):
+        flows = FlowDriver(app.test_client())
+        costs[username] = [
+            query_counter.count(lambda flows=flows: flows.open(slug)),
+            query_counter.count(lambda f=flows, u=username: f.submit(slug, {"uid_field": u})),
+            query_counter.count(lambda flows=flows: flows.submit(slug, {"password": PASSWORD})),
+        ]
+    assert costs["loner"] == costs["joiner"]

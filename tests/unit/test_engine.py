@@ -1,0 +1,78 @@
+"""The policy engine on bindings built in memory: no flow, no HTTP."""
+
+import pytest
+
+from idp.models import Group, Policy, PolicyBinding
+from idp.policies.engine import PolicyFailure, evaluate_bindings
+from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
+
+MEMBER = PolicyUser(id=7, username="m", is_authenticated=True, group_ids=frozenset({1}))
+
+
+def group_binding(**fields):
+    return PolicyBinding(
+        id=fields.pop("id", 1),
+        group_id=1,
+        group=Group(id=1, name="g"),
+        order=fields.pop("order", 0),
+        negate=fields.pop("negate", False),
+        enabled=fields.pop("enabled", True),
+        timeout=30,
+        **fields,
+    )
+
+
+def policy_binding(options, **fields):
+    policy = Policy(name=fields.pop("name", "p"), type="dummy", options=options)
+    return PolicyBinding(
+        id=fields.pop("id", 2),
+        policy=policy,
+        policy_id=1,
+        order=0,
+        negate=fields.pop("negate", False),
+        enabled=True,
+        timeout=30,
+        **fields,
+    )
+
+
+def test_no_bindings_pass():
+    assert evaluate_bindings([], "all", PolicyRequest()).passing
+
+
+def test_group_binding_for_member_and_anonymous():
+    assert evaluate_bindings([group_binding()], "any", PolicyRequest(user=MEMBER)).passing
+    assert not evaluate_bindings([group_binding()], "any", PolicyRequest(user=ANONYMOUS)).passing
+
+
+def test_negate_applies_to_the_result_not_to_failure_result():
+    binding = policy_binding({"raise_error": True}, negate=True, failure_result=False)
+    assert not evaluate_bindings([binding], "any", PolicyRequest()).passing
+
+
+def test_error_without_failure_result_raises_policy_failure():
+    binding = policy_binding({"raise_error": True, "message": "nope"}, name="broken")
+    with pytest.raises(PolicyFailure, match="policy broken failed: nope"):
+        evaluate_bindings([binding], "any", PolicyRequest())
+
+
+def test_bad_policy_options_fail_closed():
+    with pytest.raises(PolicyFailure, match="bad options"):
+        evaluate_bindings([policy_binding({"result": "yes"})], "any", PolicyRequest())
+
+
+def test_unknown_policy_type_fails_closed():
+    binding = policy_binding({})
+    binding.policy.type = "astrology"
+    with pytest.raises(PolicyFailure, match="not installed"):
+        evaluate_bindings([binding], "any", PolicyRequest())
+
+
+def test_verdicts_follow_binding_order():
+    first = policy_binding({"result": False, "message": "a"}, id=5)
+    first.order = 1
+    second = policy_binding({"result": True, "message": "b"}, id=6)
+    second.order = -1
+    result = evaluate_bindings([first, second], "all", PolicyRequest())
+    assert [verdict.messages for verdict in result.verdicts] == [("b",), ("a",)]
+    assert not result.passing

@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+import pytest
+
+from idp.config import ConfigError, load_settings
+from idp.durations import parse_duration
+from idp.flows.executor import safe_next
+from idp.network import client_ip
+from idp.sealing import SealBroken, is_sealed, seal, unseal
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30m", timedelta(minutes=30)),
+        ("1d12h", timedelta(days=1, hours=12)),
+        ("2w", timedelta(weeks=2)),
+        ("45s", timedelta(seconds=45)),
+    ],
+)
+def test_durations(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "1x", "h", "1 day", "-1h"])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/me", "/me"),
+        ("/a?b=c#d", "/a?b=c#d"),
+        ("", ""),
+        (None, ""),
+        ("me", ""),
+        ("//x.example", ""),
+        ("/\\x.example", ""),
+        ("https://x.example/", ""),
+        ("/\tx", ""),
+    ],
+)
+def test_safe_next(value, expected):
+    assert safe_next(value) == expected
+
+
+def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
+    from tests.conftest import make_test_app
+
+    with app.app_context():
+        sealed = seal("hunter2")
+        assert is_sealed(sealed) and "hunter2" not in str(sealed)
+        assert unseal(sealed) == "hunter2"
+    other = make_test_app(tmp_path / "other", SECRET_KEY="another-secret-key-that-is-long-enough!!")
+    with other.app_context(), pytest.raises(SealBroken):
+        unseal(sealed)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"IDP_BCRYPT_ROUNDS": "lots"}, "IDP_BCRYPT_ROUNDS must be a whole number"),
+        ({"IDP_BCRYPT_ROUNDS": "40"}, "between 4 and 16"),
+        ({"IDP_LOG_FORMAT": "xml"}, "IDP_LOG_FORMAT must be one of text, json"),
+        ({"IDP_SMTP_TLS": "maybe"}, "IDP_SMTP_TLS must be one of"),
+        ({"IDP_TRUSTED_PROXIES": "10.0.0.0/8 not-an-ip"}, "'not-an-ip' is not an IP"),
+        ({"IDP_SECRET_KEY": "short"}, "at least 32 characters"),
+        ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
+    ],
+)
+def test_bad_settings_name_the_variable(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(environ, str(tmp_path))
+
+
+def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):
+    settings = load_settings({}, str(tmp_path / "instance"))
+    assert settings == load_settings({}, str(tmp_path / "instance"))  # generated once
+    for name in ("secret_key", "gatehouse.db"):
+        assert (tmp_path / "instance" / name).stat().st_mode & 0o777 == 0o600
+    assert settings["SQLALCHEMY_DATABASE_URI"].endswith("gatehouse.db")
+    assert settings["BCRYPT_ROUNDS"] == 12
+
+
+@pytest.mark.parametrize(
+    ("trusted", "remote", "forwarded", "expected"),
+    [
+        ("", "203.0.113.9", "198.51.100.1", "203.0.113.9"),
+        ("127.0.0.1", "127.0.0.1", "198.51.100.1", "198.51.100.1"),
+        ("127.0.0.1", "203.0.113.9", "198.51.100.1", "203.0.113.9"),
+        ("127.0.0.1 10.0.0.0/8", "127.0.0.1", "198.51.100.1, 10.1.1.1", "198.51.100.1"),
+        ("127.0.0.1", "127.0.0.1", "spoofed, 198.51.100.1", "198.51.100.1"),
+        ("127.0.0.1", "127.0.0.1", "not-an-ip", "127.0.0.1"),
+    ],
+)
+def test_client_ip_trusts_forwarded_headers_only_from_trusted_proxies(
+    tmp_path, trusted, remote, forwarded, expected
+):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path, ENVIRON={"IDP_TRUSTED_PROXIES": trusted})
+    with app.test_request_context(
+        environ_base={"REMOTE_ADDR": remote}, headers={"X-Forwarded-For": forwarded}
+    ):
+        assert client_ip() == expected
