@@ -35,7 +35,9 @@ flow:
     - {stage: default-authentication-login, order: 100}
 stages:
   - {name: guarded-identification, type: identification, options: {user_fields: [username, email]}}
-  - {name: guarded-admin-notice, type: deny, options: {message: Admins sign in at the admin entrance}}
+  - name: guarded-admin-notice
+    type: deny
+    options: {message: Admins sign in at the admin entrance}
 policies:
   - {name: only-admins, type: dummy, options: {result: false}}
 """
@@ -185,11 +187,13 @@ BAD_FILES = [
         "unknown key 'colour'",
     ),
     (
-        "version: 1\nflow: {slug: x, name: x, designation: authentication, stages: [{stage: nope}]}",
+        "version: 1\nflow: {slug: x, name: x, designation: authentication,"
+        " stages: [{stage: nope}]}",
         "flow.stages[0].stage: no stage named 'nope'",
     ),
     (
-        "version: 1\nflow: {slug: x, name: x, designation: authentication, policies: [{group: staf}]}",
+        "version: 1\nflow: {slug: x, name: x, designation: authentication,"
+        " policies: [{group: staf}]}",
         "flow.policies[0]: no group named 'staf'",
     ),
     (
