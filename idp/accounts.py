@@ -1,9 +1,9 @@
 """Finding and changing users; shared by stages, the CLI and the admin."""
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from idp.extensions import db
-from idp.models import Group, User
+from idp.models import Group, PasswordHistory, User
 from idp.models.types import utcnow
 from idp.passwords import hash_password
 
@@ -31,9 +31,45 @@ def email_taken(email: str) -> bool:
     return find_user(email, ("email",)) is not None
 
 
+# How many earlier password hashes are kept for the unique_password policy.
+PASSWORD_HISTORY_LENGTH = 24
+
+
 def set_password(user: User, password: str | None) -> None:
+    """Set (or, with None, remove) the password; the previous hash joins the history."""
+    if user.password_hash is not None and user.id is not None:
+        db.session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+        _trim_password_history(user)
     user.password_hash = hash_password(password) if password is not None else None
     user.password_changed_at = utcnow()
+
+
+def _trim_password_history(user: User) -> None:
+    kept = (
+        select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(PASSWORD_HISTORY_LENGTH)
+        .scalar_subquery()
+    )
+    db.session.flush()
+    db.session.execute(
+        delete(PasswordHistory).where(
+            PasswordHistory.user_id == user.id, PasswordHistory.id.not_in(kept)
+        )
+    )
+
+
+def password_history(user: User, count: int) -> list[str]:
+    """The hashes of the user's current and `count - 1` earlier passwords, newest first."""
+    earlier = db.session.scalars(
+        select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(max(count - 1, 0))
+    )
+    current = [user.password_hash] if user.password_hash else []
+    return current + list(earlier)
 
 
 def find_group(name: str) -> Group | None:

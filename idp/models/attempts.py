@@ -17,5 +17,7 @@ class FailedAttempts(db.Model):
     key: Mapped[str] = mapped_column(String(255))
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # No attempt for this key is weighed before this time (the growing delay).
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("scope", "key", name="uq_failed_attempts_scope_key"),)

@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from idp.models import PolicyBinding
+from idp.models import Policy, PolicyBinding
 from idp.options import OptionsError
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 
@@ -75,9 +75,13 @@ def _subject_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyRes
 
 
 def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:
+    return evaluate_policy(binding.policy, request, binding.timeout)
+
+
+def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
+    """One policy on its own; raises PolicyError when it cannot decide in time."""
     from idp.flows.registry import POLICY_TYPES
 
-    policy = binding.policy
     policy_type = POLICY_TYPES.get(policy.type)
     if policy_type is None:
         raise PolicyError(f"policy type {policy.type!r} is not installed")
@@ -85,8 +89,8 @@ def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResu
         options = policy_type.parse_options(policy.options)
     except OptionsError as error:
         raise PolicyError(f"bad options: {error}") from None
-    deadline = time.monotonic() + binding.timeout
+    deadline = time.monotonic() + timeout
     result = policy_type.evaluate(request.with_deadline(deadline), options)
     if time.monotonic() > deadline:
-        raise PolicyError(f"took longer than its timeout of {binding.timeout} s")
+        raise PolicyError(f"took longer than its timeout of {timeout} s")
     return result

@@ -34,6 +34,10 @@ class StageType(ABC):
             return self.blueprint
         return Blueprint(f"stage_{self.name}", type(self).__module__, template_folder="templates")
 
+    def referenced_policies(self, options) -> tuple[str, ...]:
+        """Names of policies the options use, so flow files can carry and check them."""
+        return ()
+
     def parse_options(self, mapping):
         return parse_options(self.Options, mapping)
 

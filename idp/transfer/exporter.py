@@ -3,8 +3,12 @@
 from dataclasses import asdict
 
 import yaml
+from sqlalchemy import select
 
+from idp.extensions import db
 from idp.flows.loading import load_flow
+from idp.flows.registry import STAGE_TYPES
+from idp.models import Policy
 from idp.transfer.importer import policy_binding_spec, stage_binding_spec
 
 
@@ -34,6 +38,9 @@ def export_flow(slug: str) -> dict | None:
         item for binding in flow.bindings for item in binding.policy_bindings
     ]
     policies = {item.policy.name: item.policy for item in policy_bindings if item.policy}
+    for name in _policies_named_by_stages(stages.values()):
+        policies.setdefault(name, None)
+    policies = _load_missing(policies)
     return {
         "version": 1,
         "flow": {
@@ -56,6 +63,23 @@ def export_flow(slug: str) -> dict | None:
             for policy in policies.values()
         ],
     }
+
+
+def _policies_named_by_stages(stages) -> list[str]:
+    names = []
+    for stage in stages:
+        stage_type = STAGE_TYPES.get(stage.type)
+        if stage_type is not None:
+            names.extend(stage_type.referenced_policies(stage_type.parse_options(stage.options)))
+    return names
+
+
+def _load_missing(policies: dict) -> dict:
+    missing = [name for name, policy in policies.items() if policy is None]
+    if missing:
+        found = db.session.scalars(select(Policy).where(Policy.name.in_(missing)))
+        policies.update({policy.name: policy for policy in found})
+    return {name: policy for name, policy in policies.items() if policy is not None}
 
 
 def dump_yaml(document: dict) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.flows.loading import load_flow
+from idp.flows.registry import STAGE_TYPES
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding, User
 from idp.transfer.document import FlowDocument, FlowFileError, PolicyBindingSpec, StageBindingSpec
 
@@ -51,7 +52,15 @@ def check_references(document: FlowDocument, source: str = "") -> list[str]:
         for index, binding in enumerate(document.flow.stages)
     ]
     wanted_stages = {binding.stage for binding in document.flow.stages} - stage_names
-    wanted_policies = {b.policy for _, group in bindings for b in group if b.policy} - policy_names
+    from_options = {
+        (index, name)
+        for index, stage in enumerate(document.stages)
+        for name in STAGE_TYPES[stage.type].referenced_policies(
+            STAGE_TYPES[stage.type].parse_options(stage.options)
+        )
+    }
+    wanted_policies = {b.policy for _, group in bindings for b in group if b.policy}
+    wanted_policies = (wanted_policies | {name for _, name in from_options}) - policy_names
     wanted_groups = {b.group for _, group in bindings for b in group if b.group}
     wanted_users = {b.user for _, group in bindings for b in group if b.user}
     known_stages = stage_names | _existing_names(Stage, Stage.name, wanted_stages)
@@ -59,7 +68,11 @@ def check_references(document: FlowDocument, source: str = "") -> list[str]:
     known_groups = _existing_names(Group, Group.name, wanted_groups)
     known_users = _existing_usernames(wanted_users)
 
-    problems = []
+    problems = [
+        f"{prefix}stages[{index}].options: no policy named {name!r}"
+        for index, name in sorted(from_options)
+        if name not in known_policies
+    ]
     for index, binding in enumerate(document.flow.stages):
         if binding.stage not in known_stages:
             problems.append(f"{prefix}flow.stages[{index}].stage: no stage named {binding.stage!r}")

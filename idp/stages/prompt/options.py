@@ -31,6 +31,8 @@ class PromptField:
 @dataclass(frozen=True)
 class PromptOptions:
     fields: tuple[PromptField, ...] = ()
+    # Policies every answer must pass (a password policy, say); their messages are shown.
+    validation_policies: tuple[str, ...] = ()
 
     def validate(self):
         keys = [field.key for field in self.fields]

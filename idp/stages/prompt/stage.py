@@ -4,6 +4,7 @@ from idp.sealing import seal
 from idp.stages.base import StageType
 from idp.stages.prompt.forms import build_prompt_form_class
 from idp.stages.prompt.options import PromptOptions
+from idp.stages.prompt.validation import check_answers
 
 
 class PromptStage(StageType):
@@ -28,22 +29,32 @@ class PromptStage(StageType):
     def render(self, ctx) -> dict:
         return {"prompt_fields": ctx.options.ordered_fields}
 
+    def referenced_policies(self, options) -> tuple[str, ...]:
+        return options.validation_policies
+
     def submit(self, ctx, form):
         passwords = ctx.options.password_fields
         if len(passwords) == 2 and form[passwords[0].key].data != form[passwords[1].key].data:
             return Retry("The passwords do not match.", field=passwords[1].key)
-        answers = dict(ctx.data.get(PROMPT_DATA) or {})
-        for prompt_field in ctx.options.ordered_fields:
-            answers[prompt_field.key] = self._answer(prompt_field, form)
-        return Advance({PROMPT_DATA: answers})
+        answers = {
+            prompt_field.key: self._answer(prompt_field, form)
+            for prompt_field in ctx.options.ordered_fields
+        }
+        refusal = check_answers(ctx, answers)
+        if refusal is not None:
+            field = passwords[0].key if passwords else None
+            return Retry(refusal, field=field)
+        # Passwords never travel in the readable cookie in clear.
+        sealed = {
+            key: seal(value) if key in {field.key for field in passwords} else value
+            for key, value in answers.items()
+        }
+        return Advance({PROMPT_DATA: {**(ctx.data.get(PROMPT_DATA) or {}), **sealed}})
 
     @staticmethod
-    def _answer(prompt_field, form):
+    def _answer(prompt_field, form) -> str:
         if prompt_field.type in ("static", "hidden"):
             # Never trust a value the visitor could have edited.
             return prompt_field.initial_value
         value = form[prompt_field.key].data or ""
-        if prompt_field.type == "password":
-            # Passwords never travel in the readable cookie in clear.
-            return seal(value)
-        return value.strip()
+        return value if prompt_field.type == "password" else value.strip()
