@@ -2,6 +2,9 @@
 
 from idp.policies.dummy import DummyPolicy
 from idp.policies.initial_setup import InitialSetupPolicy
+from idp.policies.password import PasswordPolicy
+from idp.policies.password_expiry import PasswordExpiryPolicy
+from idp.policies.unique_password import UniquePasswordPolicy
 from idp.stages.deny import DenyStage
 from idp.stages.identification import IdentificationStage
 from idp.stages.password import PasswordStage
@@ -24,5 +27,12 @@ STAGE_TYPES = {
 }
 
 POLICY_TYPES = {
-    policy_type.name: policy_type for policy_type in (DummyPolicy(), InitialSetupPolicy())
+    policy_type.name: policy_type
+    for policy_type in (
+        DummyPolicy(),
+        InitialSetupPolicy(),
+        PasswordPolicy(),
+        PasswordExpiryPolicy(),
+        UniquePasswordPolicy(),
+    )
 }

@@ -1,0 +1,264 @@
+"""Rules for a new password: length, character classes, strength, common and breached passwords.
+
+Bind it as a prompt stage's `validation_policies`: it reads the clear answer from
+`prompt_data` while the prompt checks it, and nowhere else (elsewhere the password is
+sealed, and the policy refuses to decide rather than pass).
+"""
+
+import functools
+import hashlib
+import http.client
+import threading
+import time
+import unicodedata
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from idp.flows.context import PROMPT_DATA
+from idp.options import OptionsError
+from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.policies.base import PolicyType
+from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
+
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
+HIBP_URL = "https://api.pwnedpasswords.com/range/"
+# A padded range answer is about 40 kB; anything far bigger is not a range answer.
+HIBP_MAX_ANSWER_BYTES = 1_000_000
+# zxcvbn refuses longer input and its matching grows quickly with length. A prefix is at
+# most as hard to guess as the whole password, so scoring it errs on the safe side.
+ZXCVBN_MAX_LENGTH = 72
+# Shorter user attributes ("al", "jo") would refuse too many good passwords.
+MIN_ATTRIBUTE_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class PasswordOptions:
+    password_field: str = "password"  # noqa: S105 (a field name, not a password)
+    min_length: int = 8
+    max_length: int = 128
+    min_uppercase: int = 0
+    min_lowercase: int = 0
+    min_digits: int = 0
+    min_symbols: int = 0
+    zxcvbn_min_score: int = 0
+    check_common_passwords: bool = True
+    reject_user_attributes: bool = True
+    check_hibp: bool = False
+    hibp_url: str = HIBP_URL
+    hibp_timeout_seconds: int = 5
+
+    def validate(self):
+        if not self.password_field:
+            raise OptionsError("password_field", "must name the prompt field to check")
+        if self.min_length < 1:
+            raise OptionsError("min_length", "must be at least 1")
+        # NIST SP 800-63B: allow passwords of at least 64 characters.
+        if self.max_length < 64:
+            raise OptionsError("max_length", "must be at least 64")
+        if self.max_length < self.min_length:
+            raise OptionsError("max_length", "must be at least min_length")
+        if self.max_length > MAX_PASSWORD_LENGTH:
+            raise OptionsError("max_length", f"must be at most {MAX_PASSWORD_LENGTH}")
+        counts = [option for option, _noun, _is_member in CHARACTER_CLASSES]
+        for name in counts:
+            if getattr(self, name) < 0:
+                raise OptionsError(name, "must not be negative")
+        if sum(getattr(self, name) for name in counts) > self.max_length:
+            raise OptionsError("min_symbols", "the minimum counts add up to more than max_length")
+        if not 0 <= self.zxcvbn_min_score <= 4:
+            raise OptionsError("zxcvbn_min_score", "must be from 0 (off) to 4")
+        url = urlsplit(self.hibp_url)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise OptionsError("hibp_url", "must be an http or https address")
+        if not 1 <= self.hibp_timeout_seconds <= 60:
+            raise OptionsError("hibp_timeout_seconds", "must be from 1 to 60")
+
+
+def candidate_password(request: PolicyRequest, field: str) -> str:
+    """The clear password a prompt is checking; raises PolicyError when there is none."""
+    prompt_data = request.context.get(PROMPT_DATA)
+    if not isinstance(prompt_data, Mapping):
+        raise PolicyError("no prompt answers to check")
+    value = prompt_data.get(field)
+    if not isinstance(value, str):
+        # Missing, or sealed: outside a prompt's validation the password is not readable.
+        raise PolicyError(f"no clear password in prompt_data[{field!r}]")
+    return value
+
+
+class PasswordPolicy(PolicyType):
+    name = "password"
+    label = "Password rules"
+    description = (
+        "Checks a new password from a prompt: length, character classes, zxcvbn strength, "
+        "common passwords, the user's own name, and optionally Have I Been Pwned."
+    )
+    Options = PasswordOptions
+
+    def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
+        password = candidate_password(request, options.password_field)
+        messages = [
+            *_length_messages(password, options),
+            *_class_messages(password, options),
+        ]
+        if options.check_common_passwords and password.casefold() in common_passwords():
+            messages.append("This password is too common.")
+        if options.reject_user_attributes:
+            messages.extend(_attribute_messages(password, request))
+        if options.zxcvbn_min_score and len(password) <= options.max_length:
+            messages.extend(_strength_messages(password, request, options.zxcvbn_min_score))
+        # Asked last, and only for a password the local rules accept: a refused password
+        # need not leave the machine even as a hash prefix, and an outage of the service
+        # must not hide the reasons the user can fix.
+        if options.check_hibp and not messages:
+            count = breach_count(password, options, request.deadline)
+            if count:
+                times = "once" if count == 1 else f"{count:,} times"
+                messages.append(
+                    f"This password appeared in a data breach {times}. Choose a different one."
+                )
+        return PolicyResult(not messages, tuple(messages))
+
+
+def _length_messages(password: str, options: PasswordOptions) -> list[str]:
+    # len() counts code points, as NIST SP 800-63B does: an "é" is one, or two when typed
+    # as "e" plus a combining accent (passwords are hashed as typed, so not normalised here).
+    if len(password) < options.min_length:
+        return [f"Use at least {_plural(options.min_length, 'character')}."]
+    if len(password) > options.max_length:
+        return [f"Use at most {_plural(options.max_length, 'character')}."]
+    return []
+
+
+def _is_symbol(character: str) -> bool:
+    """Punctuation, symbols and spaces: anything that is not a letter, digit or control."""
+    return not character.isalnum() and unicodedata.category(character)[0] in "PSZ"
+
+
+CHARACTER_CLASSES = (
+    ("min_uppercase", "upper-case letter", str.isupper),
+    ("min_lowercase", "lower-case letter", str.islower),
+    ("min_digits", "digit", str.isdigit),
+    ("min_symbols", "symbol", _is_symbol),
+)
+
+
+def _class_messages(password: str, options: PasswordOptions) -> list[str]:
+    messages = []
+    for option, noun, is_member in CHARACTER_CLASSES:
+        minimum = getattr(options, option)
+        if sum(map(is_member, password)) < minimum:
+            messages.append(f"Use at least {_plural(minimum, noun)}.")
+    return messages
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _attribute_messages(password: str, request: PolicyRequest) -> list[str]:
+    usernames, emails = _user_attributes(request)
+    folded = password.casefold()
+    messages = []
+    if any(len(name) >= MIN_ATTRIBUTE_LENGTH and name in folded for name in usernames):
+        messages.append("Don't use your username in your password.")
+    local_parts = {email.rpartition("@")[0] for email in emails}
+    if any(len(local) >= MIN_ATTRIBUTE_LENGTH and local in folded for local in local_parts):
+        messages.append("Don't use your email address in your password.")
+    return messages
+
+
+def _user_attributes(request: PolicyRequest) -> tuple[set[str], set[str]]:
+    """Usernames and emails to keep out of the password: the user's, and at enrollment
+    (no user yet) the ones typed in the prompt."""
+    prompt_data = request.context.get(PROMPT_DATA)
+    prompt_data = prompt_data if isinstance(prompt_data, Mapping) else {}
+    usernames = {request.user.username, prompt_data.get("username")}
+    emails = {request.user.email, prompt_data.get("email")}
+    return (
+        {value.strip().casefold() for value in usernames if isinstance(value, str)},
+        {value.strip().casefold() for value in emails if isinstance(value, str) and "@" in value},
+    )
+
+
+# zxcvbn keeps the user inputs of a call in a module-level dictionary, so two threads
+# scoring at once would see each other's inputs.
+_zxcvbn_lock = threading.Lock()
+
+
+def _strength_messages(password: str, request: PolicyRequest, min_score: int) -> list[str]:
+    from zxcvbn import zxcvbn  # slow to import (it builds its dictionaries): only when used
+
+    usernames, emails = _user_attributes(request)
+    prompt_data = request.context.get(PROMPT_DATA)
+    names = {request.user.name, prompt_data.get("name") if isinstance(prompt_data, Mapping) else ""}
+    user_inputs = {
+        *usernames,
+        *emails,
+        *(email.rpartition("@")[0] for email in emails),
+        *(name for name in names if isinstance(name, str)),
+    }
+    with _zxcvbn_lock:
+        result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=sorted(filter(None, user_inputs)))
+    if result["score"] >= min_score:
+        return []
+    feedback = result.get("feedback") or {}
+    advice = [feedback.get("warning") or "", *(feedback.get("suggestions") or ())]
+    return [" ".join(["This password is too easy to guess.", *filter(None, advice)])]
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list, case-folded; read on first use and kept for the process."""
+    with COMMON_PASSWORDS_FILE.open(encoding="utf-8") as lines:
+        return frozenset(
+            line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+        )
+
+
+def breach_count(password: str, options: PasswordOptions, deadline: float | None) -> int:
+    """How often Have I Been Pwned has seen the password (0: never), by k-anonymity: only
+    the first five characters of its SHA-1 leave the machine. Raises PolicyError when the
+    service cannot answer."""
+    digest = hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
+    prefix, suffix = digest[:5], digest[5:]
+    timeout = float(options.hibp_timeout_seconds)
+    if deadline is not None:
+        timeout = min(timeout, deadline - time.monotonic())
+        if timeout <= 0:
+            raise PolicyError("no time left to ask Have I Been Pwned")
+    request = urllib.request.Request(  # noqa: S310 (validate() allows only http and https)
+        options.hibp_url.rstrip("/") + "/" + prefix,
+        # Padding hides from an observer how many suffixes the prefix has.
+        headers={"Add-Padding": "true", "User-Agent": "Gatehouse"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            body = response.read(HIBP_MAX_ANSWER_BYTES + 1)
+    except (OSError, http.client.HTTPException, ValueError) as error:  # URLError is an OSError
+        raise PolicyError(f"Have I Been Pwned did not answer: {error}") from None
+    if len(body) > HIBP_MAX_ANSWER_BYTES:
+        raise PolicyError("Have I Been Pwned sent an answer too big to be a range")
+    return _count_in_range(body, suffix)
+
+
+def _count_in_range(body: bytes, suffix: str) -> int:
+    try:
+        lines = body.decode("ascii").split()
+    except UnicodeDecodeError:
+        raise PolicyError("Have I Been Pwned sent an answer that is not text") from None
+    if not lines:
+        # Every prefix has hundreds of suffixes: an empty range is a broken answer.
+        raise PolicyError("Have I Been Pwned sent an empty range")
+    found = 0
+    for line in lines:
+        line_suffix, colon, count = line.partition(":")
+        if not colon or len(line_suffix) != 35 or not count.isdigit():
+            raise PolicyError("Have I Been Pwned sent an answer in an unknown format")
+        if line_suffix.upper() == suffix:
+            # Padding lines have a count of 0, so a match on one means "not seen".
+            found = int(count)
+    return found

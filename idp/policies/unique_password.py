@@ -1,0 +1,54 @@
+"""A new password must differ from the user's current one and from the last few before it."""
+
+import time
+from dataclasses import dataclass
+
+from idp.accounts import PASSWORD_HISTORY_LENGTH, password_history
+from idp.extensions import db
+from idp.models import User
+from idp.options import OptionsError
+from idp.passwords import check_password
+from idp.policies.base import PolicyType
+from idp.policies.password import candidate_password
+from idp.policies.types import PolicyError, PolicyResult
+
+
+@dataclass(frozen=True)
+class UniquePasswordOptions:
+    password_field: str = "password"  # noqa: S105 (a field name, not a password)
+    # How many passwords to compare with, the current one included: 1 means "not the
+    # current password", 3 means "not the current one nor the two before it".
+    num_historical_passwords: int = 1
+
+    def validate(self):
+        if not self.password_field:
+            raise OptionsError("password_field", "must name the prompt field to check")
+        if not 1 <= self.num_historical_passwords <= PASSWORD_HISTORY_LENGTH:
+            raise OptionsError(
+                "num_historical_passwords", f"must be from 1 to {PASSWORD_HISTORY_LENGTH}"
+            )
+
+
+class UniquePasswordPolicy(PolicyType):
+    """Bind it as a prompt's validation policy in password-change and recovery flows.
+
+    At enrollment there is no user yet, hence nothing to compare with: it passes. Each
+    earlier password costs one bcrypt check, so keep `num_historical_passwords` small.
+    """
+
+    name = "unique_password"
+    label = "Password not used before"
+    description = "Fails when the new password is the current one or one of the last few."
+    Options = UniquePasswordOptions
+
+    def evaluate(self, request, options: UniquePasswordOptions) -> PolicyResult:
+        password = candidate_password(request, options.password_field)
+        user = db.session.get(User, request.user.id) if request.user.id is not None else None
+        if user is None:
+            return PolicyResult(True)
+        for password_hash in password_history(user, options.num_historical_passwords):
+            if request.deadline is not None and time.monotonic() > request.deadline:
+                raise PolicyError("ran out of time comparing earlier passwords")
+            if check_password(password, password_hash):
+                return PolicyResult(False, ("You used this password before. Choose a new one.",))
+        return PolicyResult(True)
