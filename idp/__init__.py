@@ -18,7 +18,6 @@ def create_app(config: dict | None = None) -> Flask:
     environ = {**os.environ, **(config or {}).get("ENVIRON", {})}
     app.config.update(load_settings(environ, app.instance_path))
     app.config.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session cookie
@@ -26,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=256 * 1024,
     )
     app.config.update({key: value for key, value in (config or {}).items() if key != "ENVIRON"})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config))
 
     _configure_logging(app)
     db.init_app(app)
@@ -54,6 +54,17 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     register_commands(app)
     return app
+
+
+def _engine_options(config) -> dict:
+    options = {"pool_pre_ping": True}
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A sign-in briefly needs a second connection: the failed-attempt counters commit on
+        # their own, before the password hash runs.
+        options.update(
+            pool_size=config["DATABASE_POOL_SIZE"], max_overflow=config["DATABASE_POOL_SIZE"]
+        )
+    return options
 
 
 def _migrations_path() -> str:

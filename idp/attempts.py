@@ -1,6 +1,18 @@
-"""Failed sign-in counters, kept in the database and changed by single atomic statements."""
+"""Brute-force protection: failed sign-ins counted per account and per client IP.
 
-from sqlalchemy import delete, update
+An attempt takes a slot before the password hash runs. Past a threshold each further failure
+makes the key wait longer (doubling, up to a cap), and an attempt made while it must wait is
+answered at once, right password or not, without being weighed. There is no permanent lock:
+the wait never exceeds the cap, so an attacker cannot shut a user out for good.
+"""
+
+import math
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from idp.extensions import db
@@ -13,36 +25,141 @@ CLIENT_IP = "ip"
 _INSERT_BY_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def record_failure(scope: str, key: str) -> int:
-    """Add one failure and return the new count, in one INSERT … ON CONFLICT statement."""
-    now = utcnow()
-    insert = _INSERT_BY_DIALECT[db.session.get_bind().dialect.name]
-    statement = (
-        insert(FailedAttempts)
-        .values(scope=scope, key=key[:255], failures=1, last_failure_at=now)
-        .on_conflict_do_update(
-            index_elements=["scope", "key"],
-            set_={"failures": FailedAttempts.failures + 1, "last_failure_at": now},
+@dataclass(frozen=True)
+class Throttle:
+    """The settings, read from IDP_LOGIN_* (see config.py)."""
+
+    free_attempts: int
+    free_attempts_per_ip: int
+    base_delay: int
+    max_delay: int
+    forget_after: int
+
+    @classmethod
+    def from_config(cls) -> "Throttle":
+        config = current_app.config
+        return cls(
+            config["LOGIN_FREE_ATTEMPTS"],
+            config["LOGIN_FREE_ATTEMPTS_PER_IP"],
+            config["LOGIN_DELAY_BASE"],
+            config["LOGIN_DELAY_MAX"],
+            config["LOGIN_FAILURES_FORGOTTEN_AFTER"],
         )
-        .returning(FailedAttempts.failures)
+
+    def delay(self, failures: int, free: int) -> int:
+        """Seconds the key must wait after its `failures`-th failure."""
+        if failures < free:
+            return 0
+        return min(self.max_delay, self.base_delay * 2 ** min(failures - free, 30))
+
+
+def take_attempt(account: str, ip: str) -> int:
+    """Count an attempt for the account and the IP before it is weighed.
+
+    Returns 0 when the attempt may go ahead, else the seconds to wait (nothing counted).
+    """
+    throttle = Throttle.from_config()
+    with _counter_transaction() as connection:
+        for scope, key, free in (
+            (CLIENT_IP, ip, throttle.free_attempts_per_ip),
+            (ACCOUNT, account, throttle.free_attempts),
+        ):
+            wait = _take(connection, throttle, scope, key[:255], free)
+            if wait:
+                return wait
+    return 0
+
+
+def attempt_succeeded(account: str, ip: str) -> None:
+    """The password was right: forget the account's failures and take back the IP's count."""
+    throttle = Throttle.from_config()
+    # Rows are locked in the same order as take_attempt (IP, then account): no deadlock.
+    with _counter_transaction() as connection:
+        failures = connection.execute(
+            update(FailedAttempts)
+            .where(FailedAttempts.scope == CLIENT_IP, FailedAttempts.key == ip[:255])
+            .values(failures=FailedAttempts.failures - 1)
+            .returning(FailedAttempts.failures)
+        ).scalar()
+        if failures is not None and failures < throttle.free_attempts_per_ip:
+            connection.execute(
+                update(FailedAttempts)
+                .where(FailedAttempts.scope == CLIENT_IP, FailedAttempts.key == ip[:255])
+                .values(blocked_until=None)
+            )
+        connection.execute(
+            delete(FailedAttempts).where(
+                FailedAttempts.scope == ACCOUNT, FailedAttempts.key == account[:255]
+            )
+        )
+
+
+def failures_of(scope: str, key: str) -> int:
+    row = db.session.scalar(
+        select(FailedAttempts.failures).where(
+            FailedAttempts.scope == scope, FailedAttempts.key == key[:255]
+        )
     )
-    return db.session.execute(statement).scalar_one()
+    return row or 0
 
 
-def undo_failure(scope: str, key: str) -> None:
-    """Take back the failure counted up front for an attempt that turned out to succeed."""
-    db.session.execute(
+def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> int:
+    now = utcnow()
+    insert = _INSERT_BY_DIALECT[connection.dialect.name]
+    connection.execute(
+        insert(FailedAttempts)
+        .values(scope=scope, key=key, failures=0, last_failure_at=now)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+    )
+    forgotten = now - timedelta(seconds=throttle.forget_after)
+    counted = connection.execute(
         update(FailedAttempts)
         .where(
             FailedAttempts.scope == scope,
-            FailedAttempts.key == key[:255],
-            FailedAttempts.failures > 0,
+            FailedAttempts.key == key,
+            (FailedAttempts.blocked_until.is_(None)) | (FailedAttempts.blocked_until <= now),
         )
-        .values(failures=FailedAttempts.failures - 1)
-    )
+        .values(
+            failures=case(
+                (FailedAttempts.last_failure_at < forgotten, 1),
+                else_=FailedAttempts.failures + 1,
+            ),
+            last_failure_at=now,
+        )
+        .returning(FailedAttempts.failures)
+    ).scalar()
+    if counted is None:
+        blocked_until = connection.execute(
+            select(FailedAttempts.blocked_until).where(
+                FailedAttempts.scope == scope, FailedAttempts.key == key
+            )
+        ).scalar()
+        return _seconds_until(blocked_until, now)
+    delay = throttle.delay(counted, free)
+    if delay:
+        connection.execute(
+            update(FailedAttempts)
+            .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+            .values(blocked_until=now + timedelta(seconds=delay))
+        )
+    return 0
 
 
-def clear_failures(scope: str, key: str) -> None:
-    db.session.execute(
-        delete(FailedAttempts).where(FailedAttempts.scope == scope, FailedAttempts.key == key[:255])
-    )
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    if moment is None:
+        return 1
+    if moment.tzinfo is None:  # SQLite hands back naive UTC from a Core select
+        moment = moment.replace(tzinfo=now.tzinfo)
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+@contextmanager
+def _counter_transaction():
+    """PostgreSQL: a connection of its own, committed at once, so the row locks are not held
+    while the password hash runs. SQLite allows one writer at a time anyway: the request's own
+    session is used, so it cannot wait on itself."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        yield db.session.connection()
+        return
+    with db.engine.begin() as connection:
+        yield connection

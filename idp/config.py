@@ -92,5 +92,15 @@ def load_settings(environ, instance_path: str) -> dict:
         "SMTP_PASSWORD": environ.get("IDP_SMTP_PASSWORD", ""),
         "SMTP_FROM": environ.get("IDP_SMTP_FROM", "gatehouse@localhost"),
         "SMTP_TLS": _choice(environ, "IDP_SMTP_TLS", "none", SMTP_TLS_MODES),
+        "DATABASE_POOL_SIZE": _integer(environ, "IDP_DATABASE_POOL_SIZE", 10, 1, 1000),
         "FLOW_PLAN_LIFETIME": _integer(environ, "IDP_FLOW_PLAN_LIFETIME", 1800, 60, 86400),
+        "LOGIN_FREE_ATTEMPTS": _integer(environ, "IDP_LOGIN_FREE_ATTEMPTS", 5, 1, 1000),
+        "LOGIN_FREE_ATTEMPTS_PER_IP": _integer(
+            environ, "IDP_LOGIN_FREE_ATTEMPTS_PER_IP", 30, 1, 100000
+        ),
+        "LOGIN_DELAY_BASE": _integer(environ, "IDP_LOGIN_DELAY_BASE", 2, 1, 3600),
+        "LOGIN_DELAY_MAX": _integer(environ, "IDP_LOGIN_DELAY_MAX", 300, 1, 86400),
+        "LOGIN_FAILURES_FORGOTTEN_AFTER": _integer(
+            environ, "IDP_LOGIN_FAILURES_FORGOTTEN_AFTER", 86400, 60, 30 * 86400
+        ),
     }

@@ -16,6 +16,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
@@ -26,7 +28,10 @@ class TextFormatter(logging.Formatter):
         )
         stamp = self.formatTime(record, "%H:%M:%S")
         line = f"{stamp} {record.levelname.lower()} {record.name}: {record.getMessage()}"
-        return f"{line} {fields}" if fields else line
+        line = f"{line} {fields}" if fields else line
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
 
 
 def configure(log_format: str) -> None:

@@ -1,4 +1,4 @@
-from idp import attempts
+from idp import attempts, reputation
 from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, UID
 from idp.flows.outcomes import Advance, Retry
@@ -27,12 +27,15 @@ class PasswordStage(StageType):
         account = (uid or (user.username if user else "")).lower()
         ip = client_ip()
         # Counted before the hash runs, so parallel or replayed attempts cannot outrun it.
-        attempts.record_failure(attempts.ACCOUNT, account)
-        attempts.record_failure(attempts.CLIENT_IP, ip)
+        wait = attempts.take_attempt(account, ip)
+        if wait:
+            record_event("login_throttled", username=uid, ip=ip, flow_slug=ctx.flow.slug, wait=wait)
+            return Retry(f"Too many failed attempts. Try again in {wait} s.", field="password")
         usable = user is not None and user.is_active
         if not check_password(form.password.data, user.password_hash if usable else None):
             record_event("login_failed", username=uid, ip=ip, flow_slug=ctx.flow.slug)
+            reputation.record_sign_in(account, ip, succeeded=False)
             return Retry(INVALID, field="password")
-        attempts.clear_failures(attempts.ACCOUNT, account)
-        attempts.undo_failure(attempts.CLIENT_IP, ip)
+        attempts.attempt_succeeded(account, ip)
+        reputation.record_sign_in(account, ip, succeeded=True)
         return Advance({PENDING_USER_ID: user.id, AUTH_METHOD: "password"})

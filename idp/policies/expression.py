@@ -1,0 +1,241 @@
+"""Admin-written expressions, e.g. `'admins' in user.groups and request.ip != '10.0.0.9'`.
+
+Why Jinja2's sandbox rather than CEL: it ships with Flask (no new runtime), compiles a single
+expression (no statements, no loops beyond filters), and its sandbox already refuses private
+and internal attributes. We tighten it further: attributes come from an allowlist, only a few
+filters exist, `*` and `**` are bounded, every call checks a deadline, and unknown names raise.
+Whatever raises becomes a PolicyError, and the engine fails closed on that.
+"""
+
+import ipaddress
+import operator
+import time
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+import regex
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from idp.options import OptionsError
+from idp.policies.base import PolicyType
+from idp.policies.types import PolicyError, PolicyResult
+
+MAX_EXPRESSION_LENGTH = 2000
+MAX_SEQUENCE = 10_000  # longest string or list an operator may build
+MAX_EXPONENT = 64
+REGEX_TIMEOUT = 0.1
+
+SAFE_METHODS = {
+    str: {
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "split",
+        "count",
+        "find",
+        "isdigit",
+        "isalpha",
+        "isalnum",
+        "title",
+        "capitalize",
+        "casefold",
+    },
+    dict: {"get", "keys", "values", "items"},
+    MappingProxyType: {"get", "keys", "values", "items"},
+    list: {"index", "count"},
+    tuple: {"index", "count"},
+}
+SAFE_FILTERS = (
+    "abs",
+    "default",
+    "first",
+    "last",
+    "length",
+    "lower",
+    "upper",
+    "trim",
+    "int",
+    "float",
+    "string",
+    "list",
+    "join",
+    "min",
+    "max",
+    "sort",
+    "unique",
+    "select",
+    "reject",
+    "selectattr",
+    "rejectattr",
+    "map",
+    "capitalize",
+    "title",
+    "count",
+    "bool",
+)
+
+
+SAFE_TESTS = ("defined", "none", "number", "string", "in", "eq", "ne", "lt", "gt", "le", "ge")
+
+
+class ExpressionSandbox(SandboxedEnvironment):
+    """Jinja's sandbox with an attribute allowlist, bounded operators and a deadline."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    MAX_RANGE = MAX_SEQUENCE
+
+    def __init__(self):
+        super().__init__(undefined=StrictUndefined, autoescape=False)
+        kept = {name: self.filters[name] for name in SAFE_FILTERS if name in self.filters}
+        self.filters.clear()
+        self.filters.update(kept)
+        self.tests = {name: self.tests[name] for name in SAFE_TESTS}
+        self.globals.clear()
+        self.deadline: float | None = None
+
+    def is_safe_attribute(self, obj, attr, value) -> bool:
+        if attr.startswith("_"):
+            return False
+        if is_dataclass(obj) and not isinstance(obj, type):
+            return attr in {field.name for field in fields(obj)}
+        return attr in SAFE_METHODS.get(type(obj), set())
+
+    def call(self, context, obj, *args, **kwargs):
+        self.check_deadline()
+        return super().call(context, obj, *args, **kwargs)
+
+    def getattr(self, obj, attribute):
+        self.check_deadline()
+        return super().getattr(obj, attribute)
+
+    def call_binop(self, context, operator_name, left, right):
+        self.check_deadline()
+        if operator_name == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+            return operator.pow(left, right)
+        if operator_name == "%":
+            if isinstance(left, str):
+                raise SecurityError("string formatting with % is not allowed")
+            return operator.mod(left, right)
+        if _result_size(operator_name, left, right) > MAX_SEQUENCE:
+            raise SecurityError(f"results longer than {MAX_SEQUENCE} items are not allowed")
+        return operator.add(left, right) if operator_name == "+" else operator.mul(left, right)
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise PolicyError("the expression ran past its timeout")
+
+
+def _result_size(operator_name, left, right) -> int:
+    sequences = (str, list, tuple)
+    if operator_name == "+":
+        if isinstance(left, sequences) and isinstance(right, sequences):
+            return len(left) + len(right)
+        return 0
+    if isinstance(left, sequences) and isinstance(right, int):
+        return len(left) * right
+    if isinstance(right, sequences) and isinstance(left, int):
+        return len(right) * left
+    return 0
+
+
+def regex_match(value, pattern) -> bool:
+    """True when the pattern is found in the value; runaway patterns time out."""
+    try:
+        return regex.search(str(pattern), str(value), timeout=REGEX_TIMEOUT) is not None
+    except TimeoutError:
+        raise PolicyError("a regular expression took too long") from None
+    except regex.error as error:
+        raise PolicyError(f"bad regular expression: {error}") from None
+
+
+def ip_in_network(ip, network) -> bool:
+    try:
+        return ipaddress.ip_address(str(ip)) in ipaddress.ip_network(str(network), strict=False)
+    except ValueError:
+        return False
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+HELPERS = {"regex_match": regex_match, "ip_in_network": ip_in_network, "now": now}
+
+
+@dataclass(frozen=True)
+class RequestView:
+    ip: str
+    user_agent: str
+    path: str
+    args: MappingProxyType
+
+
+@dataclass(frozen=True)
+class FlowView:
+    slug: str
+    designation: str
+
+
+def compile_expression(source: str):
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise OptionsError("expression", f"is longer than {MAX_EXPRESSION_LENGTH} characters")
+    if not source.strip():
+        raise OptionsError("expression", "must not be empty")
+    environment = ExpressionSandbox()
+    try:
+        return environment, environment.compile_expression(source, undefined_to_none=False)
+    except TemplateError as error:
+        raise OptionsError("expression", f"is not a valid expression: {error}") from None
+    except (RecursionError, MemoryError, SyntaxError):
+        raise OptionsError("expression", "is too deeply nested") from None
+
+
+@dataclass(frozen=True)
+class ExpressionOptions:
+    expression: str = "true"
+    # Shown when the expression is false (a denied flow shows it).
+    message: str = ""
+
+    def validate(self):
+        compile_expression(self.expression)
+
+
+class ExpressionPolicy(PolicyType):
+    name = "expression"
+    label = "Expression"
+    description = "A sandboxed expression over user, request, context and flow."
+    Options = ExpressionOptions
+
+    def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
+        try:
+            environment, expression = compile_expression(options.expression)
+        except OptionsError as error:
+            raise PolicyError(error.message) from None
+        environment.deadline = request.deadline
+        variables = {
+            "user": request.user,
+            "request": RequestView(
+                request.ip, request.user_agent, request.path, MappingProxyType(dict(request.args))
+            ),
+            "context": MappingProxyType(dict(request.context)),
+            "flow": FlowView(request.flow_slug, request.flow_designation),
+            **HELPERS,
+        }
+        try:
+            passing = bool(expression(**variables))
+        except PolicyError:
+            raise
+        except SecurityError as error:
+            raise PolicyError(f"not allowed: {error}") from None
+        except Exception as error:  # any failure of admin-written code fails closed
+            raise PolicyError(f"{type(error).__name__}: {error}") from None
+        messages = (options.message,) if options.message and not passing else ()
+        return PolicyResult(passing, messages)
