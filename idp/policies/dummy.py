@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+import time
+
+from idp.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
@@ -11,6 +14,12 @@ class DummyOptions:
     result: bool = True
     message: str = ""
     raise_error: bool = False
+    # Seconds to take before answering, to try out binding timeouts.
+    wait_seconds: int = 0
+
+    def validate(self):
+        if not 0 <= self.wait_seconds <= 60:
+            raise OptionsError("wait_seconds", "must be between 0 and 60")
 
 
 class DummyPolicy(PolicyType):
@@ -20,6 +29,16 @@ class DummyPolicy(PolicyType):
     Options = DummyOptions
 
     def evaluate(self, request, options: DummyOptions) -> PolicyResult:
+        if options.wait_seconds:
+            _wait(options.wait_seconds, request.deadline)
         if options.raise_error:
             raise PolicyError(options.message or "dummy policy raised as configured")
         return PolicyResult(options.result, (options.message,) if options.message else ())
+
+
+def _wait(seconds: int, deadline: float | None) -> None:
+    until = time.monotonic() + seconds
+    if deadline is not None and deadline < until:
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        raise PolicyError("took longer than its timeout")
+    time.sleep(seconds)

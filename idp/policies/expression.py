@@ -50,6 +50,7 @@ SAFE_METHODS = {
     MappingProxyType: {"get", "keys", "values", "items"},
     list: {"index", "count"},
     tuple: {"index", "count"},
+    datetime: {"year", "month", "day", "hour", "minute", "second", "weekday", "isoweekday"},
 }
 SAFE_FILTERS = (
     "abs",

@@ -290,3 +290,16 @@ def test_no_result_is_cached_across_users(app, flows, people):
     assert ends_at_notice(flows, slug, "root")
     assert not ends_at_notice(flows, slug, "plain")
     assert ends_at_notice(flows, slug, "root")
+
+
+def test_a_binding_timeout_is_enforced_and_fails_closed(app, flows, people):
+    with app.app_context():
+        slug = sign_in_flow(
+            policies=[{"name": "slow", "type": "dummy", "options": {"wait_seconds": 3}}],
+            gate=[{"policy": "slow", "timeout": 1}],
+        )
+    flows.sign_in("plain", PASSWORD, slug=slug)
+    assert "could not be checked" in flows.text
+    with app.app_context():
+        event = db.session.scalars(select(Event).where(Event.action == "policy_error")).one()
+        assert "timeout" in event.detail["reason"]

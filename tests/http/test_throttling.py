@@ -1,0 +1,142 @@
+import pytest
+from sqlalchemy import select
+
+from idp import attempts
+from idp.extensions import db
+from idp.models import Event, FailedAttempts
+from idp.models.types import utcnow
+from tests.conftest import FlowDriver
+from tests.factories import PASSWORD, make_user
+
+AUTH = "default-authentication-flow"
+
+
+def guess(app, username, password, ip="198.51.100.7"):
+    driver = FlowDriver(app.test_client())
+    driver.client.environ_base["REMOTE_ADDR"] = ip
+    driver.sign_in(username, password)
+    return driver
+
+
+def unblock(app, scope, key):
+    """Let the clock run past the current wait without sleeping in the test."""
+    with app.app_context():
+        row = db.session.scalar(
+            select(FailedAttempts).where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+        )
+        row.blocked_until = utcnow()
+        db.session.commit()
+
+
+@pytest.fixture
+def victim(app):
+    with app.app_context():
+        make_user("victim")
+
+
+def test_attempts_past_the_threshold_are_answered_at_once_even_with_the_right_password(app, victim):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    for _ in range(free):
+        assert "Invalid username or password." in guess(app, "victim", "wrong").text
+    driver = guess(app, "victim", PASSWORD)
+    assert "Too many failed attempts. Try again in 2 s." in driver.text
+    assert driver.client.get("/me").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Event.detail).where(Event.action == "login_throttled")) == {
+            "wait": 2
+        }
+
+
+def test_the_wait_doubles_with_each_further_failure_up_to_the_cap(app, victim):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    for _ in range(free):
+        guess(app, "victim", "wrong")
+    waits = []
+    for _ in range(10):
+        unblock(app, "account", "victim")
+        guess(app, "victim", "wrong")
+        driver = guess(app, "victim", "wrong")
+        waits.append(int(driver.text.split("Try again in ")[1].split(" s")[0]))
+    assert waits[:4] == [4, 8, 16, 32]
+    assert max(waits) == app.config["LOGIN_DELAY_MAX"]
+
+
+def test_the_right_password_after_the_wait_signs_in_and_clears_the_account(app, victim):
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
+        guess(app, "victim", "wrong")
+    unblock(app, "account", "victim")
+    driver = guess(app, "victim", PASSWORD)
+    assert driver.client.get("/me").status_code == 200
+    with app.app_context():
+        assert attempts.failures_of("account", "victim") == 0
+
+
+def test_unknown_accounts_are_throttled_exactly_like_known_ones(app, victim):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    texts = {}
+    for name in ("victim", "nobody"):
+        for _ in range(free):
+            guess(app, name, "wrong")
+        texts[name] = guess(app, name, "wrong").text.replace(name, "NAME")
+    assert texts["victim"] == texts["nobody"]
+
+
+def test_other_accounts_are_not_slowed_by_one_account_under_attack(app, victim):
+    with app.app_context():
+        make_user("bystander")
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"] + 2):
+        guess(app, "victim", "wrong")
+    assert guess(app, "bystander", PASSWORD).client.get("/me").status_code == 200
+
+
+def test_one_address_trying_many_accounts_is_slowed_per_ip(tmp_path):
+    from tests.conftest import make_test_app
+    from tests.factories import load_shipped_flows
+
+    app = make_test_app(tmp_path, ENVIRON={"IDP_LOGIN_FREE_ATTEMPTS_PER_IP": "3"})
+    with app.app_context():
+        db.create_all()
+        load_shipped_flows()
+    for index in range(3):
+        assert "Invalid username" in guess(app, f"spray{index}", "wrong", ip="203.0.113.5").text
+    assert "Try again in" in guess(app, "spray9", "wrong", ip="203.0.113.5").text
+    assert "Invalid username" in guess(app, "spray9", "wrong", ip="203.0.113.6").text
+
+
+def test_old_failures_are_forgotten(app, victim):
+    from datetime import timedelta
+
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"] - 1):
+        guess(app, "victim", "wrong")
+    with app.app_context():
+        row = db.session.scalar(select(FailedAttempts).where(FailedAttempts.key == "victim"))
+        row.last_failure_at = utcnow() - timedelta(days=2)
+        db.session.commit()
+    guess(app, "victim", "wrong")
+    with app.app_context():
+        assert attempts.failures_of("account", "victim") == 1
+
+
+def test_parallel_wrong_guesses_get_no_further_than_the_threshold_on_sqlite(app, victim):
+    from concurrent.futures import ThreadPoolExecutor
+
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    drivers = []
+    for _ in range(20):
+        driver = FlowDriver(app.test_client())
+        driver.open(AUTH)
+        driver.submit(AUTH, {"uid_field": "victim"})
+        drivers.append(driver)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(lambda driver: driver.submit(AUTH, {"password": "wrong"}), drivers))
+    weighed = sum("Invalid username or password." in driver.text for driver in drivers)
+    assert weighed == free
+    with app.app_context():
+        assert attempts.failures_of("account", "victim") == free
+
+
+def test_throttle_settings_are_validated(tmp_path):
+    from idp.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="IDP_LOGIN_FREE_ATTEMPTS must be between"):
+        load_settings({"IDP_LOGIN_FREE_ATTEMPTS": "0"}, str(tmp_path))

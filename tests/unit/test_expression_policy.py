@@ -1,0 +1,134 @@
+import time
+from types import MappingProxyType
+
+import pytest
+
+from idp.options import OptionsError, parse_options
+from idp.policies.expression import ExpressionOptions, ExpressionPolicy
+from idp.policies.types import PolicyError, PolicyRequest, PolicyUser
+
+POLICY = ExpressionPolicy()
+ADMIN = PolicyUser(
+    id=1,
+    username="ada",
+    email="ada@example.test",
+    is_authenticated=True,
+    is_active=True,
+    groups=("admins", "staff"),
+    attributes=MappingProxyType({"team": "blue"}),
+)
+
+
+def request_for(user=ADMIN, **fields) -> PolicyRequest:
+    base = {
+        "user": user,
+        "ip": "10.1.2.3",
+        "user_agent": "Test/1.0",
+        "path": "/flow/x/",
+        "args": MappingProxyType({"next": "/me"}),
+        "context": MappingProxyType({"prompt_data": {"email": "ada@corp.example"}}),
+        "flow_slug": "x",
+        "flow_designation": "authentication",
+        "deadline": time.monotonic() + 5,
+    }
+    base.update(fields)
+    return PolicyRequest(**base)
+
+
+def run(expression: str, **request_fields) -> bool:
+    options = parse_options(ExpressionOptions, {"expression": expression})
+    return POLICY.evaluate(request_for(**request_fields), options).passing
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("'admins' in user.groups", True),
+        ("'root' in user.groups", False),
+        ("user.is_authenticated and user.username == 'ada'", True),
+        ("user.attributes.team == 'blue'", True),
+        ("user.attributes.get('missing', 'x') == 'x'", True),
+        ("request.ip == '10.1.2.3' and request.args.next == '/me'", True),
+        ("ip_in_network(request.ip, '10.0.0.0/8')", True),
+        ("ip_in_network(request.ip, '192.168.0.0/16')", False),
+        ("regex_match(user.email, '@example\\\\.test$')", True),
+        ("context.prompt_data.email.endswith('@corp.example')", True),
+        ("flow.designation == 'authentication' and flow.slug == 'x'", True),
+        ("now().year >= 2024", True),
+        ("user.username.upper() == 'ADA'", True),
+        ("user.groups | length == 2", True),
+        ("2 ** 10 == 1024", True),
+    ],
+)
+def test_expressions_see_the_documented_variables(expression, expected):
+    assert run(expression) is expected
+
+
+def test_anonymous_user_has_the_same_shape():
+    assert run("not user.is_authenticated and user.groups == ()", user=PolicyUser())
+
+
+def test_message_is_returned_when_false():
+    options = parse_options(ExpressionOptions, {"expression": "false", "message": "Nope."})
+    assert POLICY.evaluate(request_for(), options).messages == ("Nope.",)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "user.__class__",
+        "user.__class__.__mro__[1].__subclasses__()",
+        "''.__class__.__mro__[1].__subclasses__()",
+        "request.__init__.__globals__",
+        "user._private",
+        "regex_match.__globals__",
+        "now.__self__",
+        "cycler.__init__.__globals__.os",
+        "lipsum.__globals__",
+        "config",
+        "self._TemplateReference__context",
+        "context.prompt_data.update({'x': 1})",
+        "user.groups.__len__()",
+        "''.join",
+        "'%s' % user",
+        "'{0.__class__}'.format(user)",
+        "'x' * 100000",
+        "[1] * 100000",
+        "9 ** 99999",
+        "range(10**9) | list",
+        "'a' | center(1000000000)",
+        "undefined_name",
+        "user.attributes.missing",
+        "regex_match('a' * 5000 ~ '!', '(\\\\w+\\\\s?)*$')",
+        "1 / 0",
+    ],
+)
+def test_escapes_and_runaways_are_errors(expression):
+    try:
+        options = parse_options(ExpressionOptions, {"expression": expression})
+    except OptionsError:
+        return  # refused when saved: also fine
+    with pytest.raises(PolicyError):
+        POLICY.evaluate(request_for(), options)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("'admins' in", "is not a valid expression"),
+        ("{% if %}", "is not a valid expression"),
+        ("", "must not be empty"),
+        ("x" * 2001, "longer than 2000"),
+    ],
+)
+def test_bad_syntax_is_refused_when_saved(expression, message):
+    with pytest.raises(OptionsError) as caught:
+        parse_options(ExpressionOptions, {"expression": expression})
+    assert caught.value.place == "expression"
+    assert message in caught.value.message
+
+
+def test_an_expression_past_its_deadline_is_an_error():
+    options = parse_options(ExpressionOptions, {"expression": "user.groups | map('upper') | list"})
+    with pytest.raises(PolicyError, match="timeout"):
+        POLICY.evaluate(request_for(deadline=time.monotonic() - 1), options)
