@@ -1,8 +1,7 @@
 """A fixed answer, for tests and for switching a branch off by hand."""
 
-from dataclasses import dataclass
-
 import time
+from dataclasses import dataclass
 
 from idp.options import OptionsError
 from idp.policies.base import PolicyType
