@@ -53,6 +53,14 @@ class Throttle:
         return min(self.max_delay, self.base_delay * 2 ** min(failures - free, 30))
 
 
+def account_key(user, identifier: str) -> str:
+    """The account an attempt is counted against: the user when one matches, so typing the
+    username and the email by turns does not double the guesses, else the name as typed."""
+    if user is not None:
+        return f"user:{user.id}"
+    return f"name:{identifier.strip().lower()}"
+
+
 def take_attempt(account: str, ip: str) -> int:
     """Count an attempt for the account and the IP before it is weighed.
 

@@ -91,3 +91,11 @@ def make_flow(
         }
     )
     return slug
+
+
+def account_of(name: str) -> str:
+    """The failed-attempt counter key for a name, as the password stage computes it."""
+    from idp.accounts import find_user
+    from idp.attempts import account_key
+
+    return account_key(find_user(name), name)

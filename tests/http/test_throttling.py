@@ -6,7 +6,7 @@ from idp.extensions import db
 from idp.models import Event, FailedAttempts
 from idp.models.types import utcnow
 from tests.conftest import FlowDriver
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, account_of, make_user
 
 AUTH = "default-authentication-flow"
 
@@ -21,6 +21,7 @@ def guess(app, username, password, ip="198.51.100.7"):
 def unblock(app, scope, key):
     """Let the clock run past the current wait without sleeping in the test."""
     with app.app_context():
+        key = account_of(key) if scope == "account" else key
         row = db.session.scalar(
             select(FailedAttempts).where(FailedAttempts.scope == scope, FailedAttempts.key == key)
         )
@@ -68,7 +69,7 @@ def test_the_right_password_after_the_wait_signs_in_and_clears_the_account(app, 
     driver = guess(app, "victim", PASSWORD)
     assert driver.client.get("/me").status_code == 200
     with app.app_context():
-        assert attempts.failures_of("account", "victim") == 0
+        assert attempts.failures_of("account", account_of("victim")) == 0
 
 
 def test_unknown_accounts_are_throttled_exactly_like_known_ones(app, victim):
@@ -109,12 +110,14 @@ def test_old_failures_are_forgotten(app, victim):
     for _ in range(app.config["LOGIN_FREE_ATTEMPTS"] - 1):
         guess(app, "victim", "wrong")
     with app.app_context():
-        row = db.session.scalar(select(FailedAttempts).where(FailedAttempts.key == "victim"))
+        row = db.session.scalar(
+            select(FailedAttempts).where(FailedAttempts.key == account_of("victim"))
+        )
         row.last_failure_at = utcnow() - timedelta(days=2)
         db.session.commit()
     guess(app, "victim", "wrong")
     with app.app_context():
-        assert attempts.failures_of("account", "victim") == 1
+        assert attempts.failures_of("account", account_of("victim")) == 1
 
 
 def test_parallel_wrong_guesses_get_no_further_than_the_threshold_on_sqlite(app, victim):
@@ -132,7 +135,7 @@ def test_parallel_wrong_guesses_get_no_further_than_the_threshold_on_sqlite(app,
     weighed = sum("Invalid username or password." in driver.text for driver in drivers)
     assert weighed == free
     with app.app_context():
-        assert attempts.failures_of("account", "victim") == free
+        assert attempts.failures_of("account", account_of("victim")) == free
 
 
 def test_throttle_settings_are_validated(tmp_path):
@@ -140,3 +143,10 @@ def test_throttle_settings_are_validated(tmp_path):
 
     with pytest.raises(ConfigError, match="IDP_LOGIN_FREE_ATTEMPTS must be between"):
         load_settings({"IDP_LOGIN_FREE_ATTEMPTS": "0"}, str(tmp_path))
+
+
+def test_username_and_email_by_turns_count_against_one_account(app, victim):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    for index in range(free):
+        guess(app, "victim" if index % 2 else "VICTIM@example.test", "wrong")
+    assert "Try again in" in guess(app, "victim@example.test", PASSWORD).text

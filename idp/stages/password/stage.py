@@ -24,7 +24,8 @@ class PasswordStage(StageType):
     def submit(self, ctx, form):
         uid = ctx.data.get(UID, "")
         user = ctx.pending_user or ctx.current_user
-        account = (uid or (user.username if user else "")).lower()
+        account = attempts.account_key(user, uid)
+        username = user.username if user is not None else uid
         ip = client_ip()
         # Counted before the hash runs, so parallel or replayed attempts cannot outrun it.
         wait = attempts.take_attempt(account, ip)
@@ -34,8 +35,8 @@ class PasswordStage(StageType):
         usable = user is not None and user.is_active
         if not check_password(form.password.data, user.password_hash if usable else None):
             record_event("login_failed", username=uid, ip=ip, flow_slug=ctx.flow.slug)
-            reputation.record_sign_in(account, ip, succeeded=False)
+            reputation.record_sign_in(username, ip, succeeded=False)
             return Retry(INVALID, field="password")
         attempts.attempt_succeeded(account, ip)
-        reputation.record_sign_in(account, ip, succeeded=True)
+        reputation.record_sign_in(username, ip, succeeded=True)
         return Advance({PENDING_USER_ID: user.id, AUTH_METHOD: "password"})

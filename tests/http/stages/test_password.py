@@ -4,13 +4,16 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Event, FailedAttempts, User
 from idp.passwords import check_password, hash_password
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, account_of, make_user
 
 AUTH = "default-authentication-flow"
 
 
 def failures(app, scope, key):
+    """Failures counted for an IP, or for the account a name stands for."""
     with app.app_context():
+        if scope == "account":
+            key = account_of(key)
         row = db.session.scalar(
             select(FailedAttempts).where(FailedAttempts.scope == scope, FailedAttempts.key == key)
         )
