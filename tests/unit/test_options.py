@@ -52,3 +52,22 @@ def test_every_type_parses_its_default_options(registry):
     for type_name, component_type in registry.items():
         assert component_type.name == type_name
         component_type.parse_options({})
+
+
+@pytest.mark.parametrize(
+    ("type_name", "mapping", "place", "message"),
+    [
+        ("reputation", {"threshold": -500}, "threshold", "between"),
+        ("reputation", {"check_ip": False, "check_username": False}, "check_ip", "or both"),
+        ("reputation", {"threshold": "low"}, "threshold", "whole number"),
+        ("dummy", {"wait_seconds": 600}, "wait_seconds", "between 0 and 60"),
+        ("dummy", {"result": "yes"}, "result", "true or false"),
+        ("expression", {"expression": "1 +"}, "expression", "not a valid expression"),
+        ("initial_setup", {"anything": 1}, "anything", "unknown option"),
+    ],
+)
+def test_bad_policy_options_name_the_field(type_name, mapping, place, message):
+    with pytest.raises(OptionsError) as caught:
+        POLICY_TYPES[type_name].parse_options(mapping)
+    assert caught.value.place == place
+    assert message in caught.value.message
