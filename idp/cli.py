@@ -56,6 +56,37 @@ def _import_files(paths, dry_run=False):
     return import_documents(documents)
 
 
+def _read_flow_files(paths):
+    """Flow files and authentik blueprints as flow documents, plus the lines naming what a
+    blueprint has that Gatehouse cannot import. Every problem of every file is raised at once."""
+    from idp.transfer import authentik
+    from idp.transfer.document import FlowFileError, parse_text, read_document
+
+    documents, skipped, problems = [], [], []
+    for path in paths:
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as error:
+            problems.append(f"{path}: cannot be read ({error.strerror})")
+            continue
+        try:
+            if authentik.looks_like_blueprint(raw):
+                document = authentik.load_blueprint(raw, path)
+            else:
+                document = parse_text(raw, path)
+            if authentik.is_blueprint(document):
+                translation = authentik.read_blueprint(document, path)
+                documents.extend((item, path) for item in translation.documents)
+                skipped.extend(translation.skipped)
+            else:
+                documents.append((read_document(document, path), path))
+        except FlowFileError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise FlowFileError(problems)
+    return documents, skipped
+
+
 def register_commands(app) -> None:
     app.cli.add_command(flows_group)
     app.cli.add_command(users_group)
@@ -109,12 +140,24 @@ def flows_list():
 @flows_group.command("import")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
-def flows_import(files, dry_run):
-    """Import flow files (YAML or JSON). Nothing is written unless every file is valid."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse authentik blueprints with anything Gatehouse cannot import.",
+)
+def flows_import(files, dry_run, strict):
+    """Import flow files (YAML or JSON) and authentik blueprints. Nothing is written unless
+    every file is valid; what a blueprint has that Gatehouse cannot import is named on stderr."""
     from idp.transfer.document import FlowFileError
+    from idp.transfer.importer import import_documents
 
     try:
-        changes = _import_files(files)
+        documents, skipped = _read_flow_files(files)
+        for line in skipped:
+            click.echo(f"skipped: {line}", err=True)
+        if strict and skipped:
+            raise FlowFileError([f"--strict: {len(skipped)} skipped above; nothing was written"])
+        changes = import_documents(documents)
     except FlowFileError as error:
         db.session.rollback()
         for problem in error.problems:

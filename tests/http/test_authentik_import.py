@@ -1,0 +1,195 @@
+"""`idp flows import` on authentik's own default blueprints, kept next to the repository."""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from idp.extensions import db
+from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
+from tests.factories import PASSWORD, make_user
+
+BLUEPRINTS = Path(__file__).resolve().parents[3] / "shared" / "authentik-blueprints" / "default"
+BLUEPRINT_FILES = sorted(BLUEPRINTS.glob("*.yaml")) if BLUEPRINTS.is_dir() else []
+AUTHENTICATION = "flow-default-authentication-flow.yaml"
+INVALIDATION = "flow-default-invalidation-flow.yaml"
+# The authentik models Gatehouse imports; every other model in a blueprint must be named.
+MAPPED_MODELS = {
+    "authentik_flows.flow",
+    "authentik_flows.flowstagebinding",
+    "authentik_policies.policybinding",
+    "authentik_policies_dummy.dummypolicy",
+    "authentik_stages_identification.identificationstage",
+    "authentik_stages_password.passwordstage",
+    "authentik_stages_prompt.promptstage",
+    "authentik_stages_prompt.prompt",
+    "authentik_stages_user_write.userwritestage",
+    "authentik_stages_user_login.userloginstage",
+    "authentik_stages_user_logout.userlogoutstage",
+    "authentik_stages_deny.denystage",
+}
+
+pytestmark = pytest.mark.skipif(
+    not BLUEPRINT_FILES, reason=f"authentik's blueprints are not in {BLUEPRINTS}"
+)
+
+
+def counts(app):
+    with app.app_context():
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(model))
+            for model in (Flow, Stage, Policy, StageBinding, PolicyBinding)
+        )
+
+
+def renamed(tmp_path, name, old, new) -> str:
+    """The blueprint with its slugs and names changed, so it builds new objects."""
+    path = tmp_path / name
+    path.write_text((BLUEPRINTS / name).read_text().replace(old, new))
+    return str(path)
+
+
+def skipped_lines(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("skipped: ")]
+
+
+@pytest.mark.parametrize("path", BLUEPRINT_FILES, ids=lambda path: path.name)
+def test_every_default_blueprint_imports_and_names_every_model_it_skips(app, runner, path):
+    result = runner.invoke(args=["flows", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert all(line.startswith("skipped: ") for line in result.stderr.splitlines())
+    for model in set(re.findall(r"model: (\S+)", path.read_text())) - MAPPED_MODELS:
+        assert any(model in line for line in skipped_lines(result)), model
+
+
+@pytest.mark.parametrize("path", BLUEPRINT_FILES, ids=lambda path: path.name)
+def test_importing_a_blueprint_twice_changes_nothing_the_second_time(app, runner, path):
+    first = runner.invoke(args=["flows", "import", str(path)])
+    before = counts(app)
+    second = runner.invoke(args=["flows", "import", str(path)])
+    assert second.exit_code == 0, second.output
+    assert "create" not in second.stdout and "update" not in second.stdout
+    assert second.stderr == first.stderr
+    assert counts(app) == before
+
+
+def test_the_imported_authentication_flow_signs_a_user_in(app, runner, flows, tmp_path):
+    path = renamed(tmp_path, AUTHENTICATION, "default-authentication", "ak-authentication")
+    result = runner.invoke(args=["flows", "import", path])
+    assert result.exit_code == 0, result.output
+    assert "create    flow   ak-authentication-flow" in result.stdout
+    skipped = "\n".join(skipped_lines(result))
+    assert "authenticatorvalidatestage (name=ak-authentication-mfa-validation)" in skipped
+    assert "order=30, stage=ak-authentication-mfa-validation" in skipped
+    assert "expressionpolicy (name=ak-authentication-flow-password-stage)" in skipped
+    assert "policybinding (order=10, target=ak-authentication-flow-password-binding" in skipped
+    with app.app_context():
+        make_user("ada", email="ada@example.test")
+    slug = "ak-authentication-flow"
+    flows.open(slug)
+    assert "Welcome to authentik!" in flows.text
+    flows.sign_in("ada", "wrong password", slug=slug)
+    assert flows.client.get("/me").status_code == 302
+    flows.client.get(f"/flow/{slug}/restart")
+    flows.sign_in("ada@example.test", PASSWORD, slug=slug)
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_importing_over_the_shipped_authentication_flow_keeps_it_working(app, runner, flows):
+    result = runner.invoke(args=["flows", "import", str(BLUEPRINTS / AUTHENTICATION)])
+    assert result.exit_code == 0, result.output
+    assert "update    flow   default-authentication-flow" in result.stdout
+    with app.app_context():
+        make_user("ada")
+    flows.sign_in("ada", PASSWORD)
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_the_imported_invalidation_flow_signs_out(app, runner, flows, tmp_path):
+    path = renamed(tmp_path, INVALIDATION, "default-invalidation", "ak-invalidation")
+    result = runner.invoke(args=["flows", "import", path])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    with app.app_context():
+        make_user("ada")
+    flows.sign_in("ada", PASSWORD)
+    assert flows.client.get("/me").status_code == 200
+    flows.client.get("/flow/ak-invalidation-flow/", follow_redirects=True)
+    assert flows.client.get("/me").status_code == 302
+
+
+def test_strict_refuses_a_blueprint_with_skipped_entries_and_writes_nothing(app, runner, tmp_path):
+    path = renamed(tmp_path, AUTHENTICATION, "default-authentication", "ak-authentication")
+    before = counts(app)
+    result = runner.invoke(args=["flows", "import", "--strict", path])
+    assert result.exit_code == 2
+    assert "Error: --strict" in result.stderr
+    assert "mfa-validation" in result.stderr
+    assert result.stdout == ""
+    assert counts(app) == before
+
+
+def test_strict_accepts_a_blueprint_that_maps_completely(app, runner, tmp_path):
+    path = renamed(tmp_path, INVALIDATION, "default-invalidation", "ak-invalidation")
+    result = runner.invoke(args=["flows", "import", "--strict", path])
+    assert result.exit_code == 0, result.output
+    assert "create    flow   ak-invalidation-flow" in result.stdout
+
+
+def test_dry_run_shows_the_changes_and_writes_nothing(app, runner, tmp_path):
+    path = renamed(tmp_path, AUTHENTICATION, "default-authentication", "ak-authentication")
+    before = counts(app)
+    result = runner.invoke(args=["flows", "import", "--dry-run", path])
+    assert result.exit_code == 0, result.output
+    assert "create    flow   ak-authentication-flow" in result.stdout
+    assert "Dry run: nothing was written." in result.stdout
+    assert counts(app) == before
+
+
+def test_the_setup_blueprint_leaves_initial_setup_closed_behind_its_gate(app, runner):
+    before = runner.invoke(args=["flows", "export", "initial-setup"]).output
+    result = runner.invoke(args=["flows", "import", str(BLUEPRINTS / "flow-oobe.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "authentik_flows.flow (slug=initial-setup): its own policy binding" in result.stderr
+    assert runner.invoke(args=["flows", "export", "initial-setup"]).output == before
+
+
+BAD_BLUEPRINTS = [
+    ("version: 1\nentries:\n  - model: [\n", "not valid YAML (line"),
+    ("version: 1\nentries:\n  - model: !Teleport x\n", "line 3: unknown tag !Teleport"),
+    (
+        "version: 1\nentries:\n  - model: authentik_flows.flowstagebinding\n"
+        "    identifiers: {order: 0, target: !KeyOf nowhere, stage: !KeyOf nowhere}\n",
+        "entries[0] authentik_flows.flowstagebinding (line 4): !KeyOf 'nowhere'",
+    ),
+    (
+        "version: 1\nentries:\n  - model: authentik_flows.flow\n    attrs: [1, 2]\n",
+        "entries[0] authentik_flows.flow (line 3): attrs must be a mapping",
+    ),
+    ("version: 1\nentries: []\n", "authentik blueprint has no entries"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_BLUEPRINTS)
+def test_a_bad_blueprint_is_one_line_with_its_place_and_nothing_is_written(
+    app, runner, tmp_path, text, message
+):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    before = counts(app)
+    result = runner.invoke(args=["flows", "import", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert counts(app) == before
+
+
+def test_a_bad_blueprint_among_good_files_writes_nothing(app, runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nentries:\n  - model: !KeyOf x\n")
+    before = counts(app)
+    result = runner.invoke(args=["flows", "import", str(BLUEPRINTS / INVALIDATION), str(bad)])
+    assert result.exit_code == 2
+    assert counts(app) == before

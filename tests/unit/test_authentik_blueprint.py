@@ -1,0 +1,885 @@
+"""The authentik blueprint reader: tags, states, each mapped model and what it names as skipped.
+
+No database: a FakeLookup stands for the objects Gatehouse has already.
+"""
+
+import textwrap
+from datetime import timedelta
+from textwrap import dedent
+
+import pytest
+
+from idp.transfer.authentik import (
+    CONDITION_MODES,
+    Condition,
+    Context,
+    Env,
+    Find,
+    Format,
+    If,
+    KeyOf,
+    Unsupported,
+    format_duration,
+    is_blueprint,
+    load_blueprint,
+    looks_like_blueprint,
+    parse_authentik_duration,
+    read_blueprint,
+)
+from idp.transfer.document import FlowFileError
+
+FLOW = "authentik_flows.flow"
+
+
+class FakeLookup:
+    def __init__(self, flows=None, stages=None, policies=None, groups=(), users=()):
+        self.flows = flows or {}  # slug -> version-1 document
+        self.stages = stages or {}  # name -> (type, options)
+        self.policies = policies or {}
+        self.groups = set(groups)
+        self.users = set(users)
+
+    def find(self, kind, conditions, type_name=None):
+        if kind == "flow":
+            slug = conditions.get("slug")
+            return slug if slug in self.flows else None
+        if kind in ("stage", "policy"):
+            found = (self.stages if kind == "stage" else self.policies).get(conditions["name"])
+            matches = found is not None and type_name in (None, found[0])
+            return conditions["name"] if matches else None
+        names = self.groups if kind == "group" else self.users
+        value = conditions.get("name") or conditions.get("username")
+        return value if value in names else None
+
+    def stage(self, name):
+        return self.stages.get(name)
+
+    def policy(self, name):
+        return self.policies.get(name)
+
+    def flow(self, slug):
+        return self.flows.get(slug)
+
+
+def existing_flow(slug="existing", stages=(), policies=()):
+    return {
+        "version": 1,
+        "flow": {
+            "slug": slug,
+            "name": "Existing",
+            "title": "Hello",
+            "designation": "authentication",
+            "authentication": "none",
+            "denied_action": "message_continue",
+            "policy_engine_mode": "any",
+            "policies": list(policies),
+            "stages": [
+                {
+                    "stage": name,
+                    "order": order,
+                    "evaluate_on_plan": False,
+                    "re_evaluate_policies": True,
+                    "policy_engine_mode": "any",
+                    "invalid_response_action": "retry",
+                }
+                for name, order in stages
+            ],
+        },
+        "stages": [],
+        "policies": [],
+    }
+
+
+def translate(entries: str, lookup=None, header="version: 1\nentries:\n"):
+    text = header + textwrap.indent(textwrap.dedent(entries), "  ")
+    return read_blueprint(load_blueprint(text, "bp.yaml"), "bp.yaml", lookup or FakeLookup())
+
+
+def problems_of(entries: str, lookup=None, header="version: 1\nentries:\n") -> list[str]:
+    with pytest.raises(FlowFileError) as caught:
+        translate(entries, lookup, header)
+    return caught.value.problems
+
+
+def only_document(translation):
+    assert len(translation.documents) == 1, translation.skipped
+    return translation.documents[0]
+
+
+def stage_named(document, name):
+    return next(stage for stage in document.stages if stage.name == name)
+
+
+def skipped_text(translation) -> str:
+    return "\n".join(translation.skipped)
+
+
+NEW_FLOW = """
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: new-flow}
+  attrs: {name: New, designation: authentication}
+"""
+
+
+def with_stage(model, attrs="{}", name="the-stage"):
+    return NEW_FLOW + textwrap.dedent(f"""
+    - model: {model}
+      id: stage
+      identifiers: {{name: {name}}}
+      attrs: {attrs}
+    - model: authentik_flows.flowstagebinding
+      id: binding
+      identifiers: {{order: 10, target: !KeyOf flow, stage: !KeyOf stage}}
+    """)
+
+
+# -- reading the YAML ----------------------------------------------------------------------------
+
+
+def test_tags_are_read_with_their_line():
+    document = load_blueprint(
+        textwrap.dedent("""
+        version: 1
+        entries:
+          - a: !KeyOf flow
+            b: !Find [authentik_flows.flow, [slug, x]]
+            c: !Context [key, fallback]
+            d: !Env NAME
+            e: !Format ["%s-%s", one, two]
+            f: !If [true, open, closed]
+            g: !Condition [AND, true, false]
+            h: !Enumerate [[], SEQ, x]
+        """),
+        "bp.yaml",
+    )
+    tags = document["entries"][0]
+    assert tags["a"] == KeyOf(4, "flow")
+    assert tags["b"] == Find(5, "authentik_flows.flow", [("slug", "x")])
+    assert tags["c"] == Context(6, "key", "fallback")
+    assert tags["d"] == Env(7, "NAME")
+    assert tags["e"] == Format(8, "%s-%s", ["one", "two"])
+    assert tags["f"] == If(9, True, "open", "closed")
+    assert tags["g"] == Condition(10, "AND", [True, False])
+    assert tags["h"] == Unsupported(11, "!Enumerate")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("version: 1\nentries: [\n", "bp.yaml: not valid YAML (line"),
+        (
+            "version: 1\nentries:\n  - model: !Teleport x\n",
+            "bp.yaml: line 3: unknown tag !Teleport",
+        ),
+        ("version: 1\nentries:\n  - a: !!python/name:os.system\n", "line 3: unknown tag"),
+        ("version: 1\nentries:\n  - a: !KeyOf [x]\n", "line 3: !KeyOf takes the id"),
+        ("version: 1\nentries:\n  - a: !Find x\n", "line 3: !Find takes [model"),
+        ("version: 1\nentries:\n  - a: !Find [m, [slug]]\n", "line 3: !Find takes [model"),
+        ("version: 1\nentries:\n  - a: !If [a, b]\n", "line 3: !If takes [condition]"),
+        ("version: 1\nentries:\n  - a: !Condition [AND]\n", "!Condition takes at least 2"),
+        ("version: 1\nentries:\n  - a: !Env [a, b, c]\n", "!Env takes 2 to 2 values"),
+        ("- just\n- a list\n", "a blueprint must be a mapping"),
+    ],
+)
+def test_unreadable_yaml_is_one_line_with_its_place(text, message):
+    with pytest.raises(FlowFileError) as caught:
+        load_blueprint(text, "bp.yaml")
+    assert len(caught.value.problems) == 1
+    assert message in caught.value.problems[0]
+
+
+def test_a_blueprint_is_recognised_by_its_entries():
+    assert looks_like_blueprint(b"version: 1\nentries:\n  - model: x\n")
+    assert not looks_like_blueprint(b"version: 1\nflow:\n  entries: 1\n")
+    assert is_blueprint({"version": 1, "entries": []})
+    assert not is_blueprint({"version": 1, "flow": {}, "entries": []})
+
+
+# -- tags ----------------------------------------------------------------------------------------
+
+
+def title_of(expression: str, lookup=None, header="version: 1\nentries:\n") -> str:
+    entries = f"""
+    - model: authentik_flows.flow
+      identifiers: {{slug: new-flow}}
+      attrs: {{name: New, designation: authentication, title: {expression}}}
+    """
+    return only_document(translate(entries, lookup, header)).flow.title
+
+
+def test_env_reads_the_environment_with_a_default(monkeypatch):
+    monkeypatch.setenv("GATEHOUSE_TEST_TITLE", "From the environment")
+    assert title_of("!Env GATEHOUSE_TEST_TITLE") == "From the environment"
+    assert title_of("!Env [GATEHOUSE_TEST_TITLE, Fallback]") == "From the environment"
+    monkeypatch.delenv("GATEHOUSE_TEST_TITLE")
+    assert title_of("!Env [GATEHOUSE_TEST_TITLE, Fallback]") == "Fallback"
+
+
+def test_context_takes_the_blueprints_context_else_the_default():
+    assert title_of("!Context [greeting, Fallback]") == "Fallback"
+    header = "version: 1\ncontext: {greeting: Hi}\nentries:\n"
+    assert title_of("!Context [greeting, Fallback]", header=header) == "Hi"
+
+
+def test_format_fills_in_values_and_names_of_references():
+    assert title_of('!Format ["%s of %d", Sign in, 3]') == "Sign in of 3"
+    entries = """
+    - model: authentik_flows.flow
+      id: flow
+      identifiers: {slug: new-flow}
+      attrs: {name: New, designation: authentication, title: !Format ["Flow %s", !KeyOf flow]}
+    """
+    assert only_document(translate(entries)).flow.title == "Flow new-flow"
+
+
+def test_format_with_the_wrong_number_of_values_is_an_error():
+    entries = """
+    - model: authentik_flows.flow
+      identifiers: {slug: new-flow}
+      attrs:
+        name: New
+        title: !Format ["%s %s", one]
+    """
+    (problem,) = problems_of(entries)
+    assert "entries[0] authentik_flows.flow (line 8): !Format '%s %s'" in problem
+
+
+@pytest.mark.parametrize(
+    ("expression", "title"),
+    [
+        ("!If [true, Open, Closed]", "Open"),
+        ("!If [false, Open, Closed]", "Closed"),
+        ("!If [!Condition [OR, false, true], Open, Closed]", "Open"),
+        ("!If [!Find [authentik_flows.flow, [slug, nowhere]], Open, Closed]", "Closed"),
+    ],
+)
+def test_if_picks_a_branch(expression, title):
+    assert title_of(expression) == title
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "expected"),
+    [
+        ("AND", [True, True], True),
+        ("AND", [True, False], False),
+        ("OR", [False, True], True),
+        ("OR", [False, False], False),
+        ("NAND", [True, True], False),
+        ("NAND", [True, False], True),
+        ("NOR", [False, False], True),
+        ("NOR", [True, False], False),
+        ("XOR", [True, False], True),
+        ("XOR", [True, True], False),
+        ("XNOR", [True, True], True),
+        ("XNOR", [True, False], False),
+        ("NOT", [True], False),
+        ("NOT", [False], True),
+    ],
+)
+def test_condition_modes(mode, values, expected):
+    assert CONDITION_MODES[mode](values) is expected
+    arguments = ", ".join(str(value).lower() for value in values)
+    assert title_of(f"!If [!Condition [{mode.lower()}, {arguments}], Open, Closed]") == (
+        "Open" if expected else "Closed"
+    )
+
+
+def test_a_condition_with_an_unknown_mode_is_an_error():
+    (problem,) = problems_of(
+        """
+        - model: authentik_flows.flow
+          identifiers: {slug: x}
+          attrs: {title: !Condition [MAYBE, true]}
+        """
+    )
+    assert "(line 6): !Condition mode must be one of AND" in problem
+
+
+def test_key_of_an_unknown_id_is_an_error_with_its_line():
+    problems = problems_of(
+        NEW_FLOW + "- {model: authentik_flows.flowstagebinding, identifiers: "
+        "{order: 0, target: !KeyOf flow, stage: !KeyOf nowhere}}\n"
+    )
+    assert problems == [
+        "bp.yaml: entries[1] authentik_flows.flowstagebinding (line 8): "
+        "!KeyOf 'nowhere': no entry has this id"
+    ]
+
+
+def test_find_prefers_the_blueprint_then_the_database_then_nothing():
+    lookup = FakeLookup(
+        flows={"existing": existing_flow()}, stages={"db-login": ("user_login", {})}
+    )
+    entries = NEW_FLOW + dedent("""
+    - model: authentik_stages_user_login.userloginstage
+      identifiers: {name: login}
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 10
+        target: !Find [authentik_flows.flow, [slug, new-flow]]
+        stage: !Find [authentik_stages_user_login.userloginstage, [name, login]]
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 20
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !Find [authentik_stages_user_login.userloginstage, [name, db-login]]
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 30
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !Find [authentik_stages_user_login.userloginstage, [name, nowhere]]
+    """)
+    translation = translate(entries, lookup)
+    new, existing = translation.documents
+    assert [binding.stage for binding in new.flow.stages] == ["login"]
+    assert [binding.stage for binding in existing.flow.stages] == ["db-login"]
+    assert "entries[4] authentik_flows.flowstagebinding" in skipped_text(translation)
+    assert "its stage is empty (a !Find that found nothing?)" in skipped_text(translation)
+
+
+def test_a_flow_named_only_by_find_does_not_fail():
+    translation = translate(
+        with_stage(
+            "authentik_stages_password.passwordstage",
+            "{configure_flow: !Find [authentik_flows.flow, [slug, default-password-change]]}",
+        )
+    )
+    assert only_document(translation).flow.stages[0].stage == "the-stage"
+    assert translation.skipped == []
+
+
+def test_unsupported_tags_skip_the_entry_that_needs_them():
+    translation = translate(
+        with_stage("authentik_stages_deny.denystage", "{deny_message: !ParseJSON '\"no\"'}")
+    )
+    assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !ParseJSON " in (
+        skipped_text(translation)
+    )
+    assert only_document(translation).flow.stages == ()
+
+
+def test_an_entry_whose_conditions_are_false_is_left_out_without_a_note():
+    entries = NEW_FLOW + dedent("""
+    - model: authentik_brands.brand
+      conditions: [!Condition [NOR, true]]
+      identifiers: {domain: example}
+    - model: authentik_brands.brand
+      conditions: [!Condition [NOR, !Find [authentik_brands.brand, [domain, x]]]]
+      identifiers: {domain: x}
+    """)
+    skipped = translate(entries).skipped
+    assert len(skipped) == 1
+    assert "entries[2] authentik_brands.brand (domain=x): Gatehouse has no equivalent" in skipped[0]
+
+
+# -- states --------------------------------------------------------------------------------------
+
+
+def test_present_changes_only_the_options_it_states():
+    lookup = FakeLookup(
+        stages={
+            "the-stage": (
+                "identification",
+                {"user_fields": ["username"], "enrollment_flow": "sign-up", "recovery_flow": ""},
+            )
+        }
+    )
+    entries = with_stage(
+        "authentik_stages_identification.identificationstage", "{user_fields: [email]}"
+    )
+    stage = stage_named(only_document(translate(entries, lookup)), "the-stage")
+    assert stage.options == {
+        "user_fields": ["email"],
+        "enrollment_flow": "sign-up",
+        "recovery_flow": "",
+    }
+
+
+def test_created_leaves_an_existing_stage_alone_and_creates_a_missing_one():
+    entries = with_stage("authentik_stages_deny.denystage", "{deny_message: New text}").replace(
+        "id: stage\n", "id: stage\n  state: created\n"
+    )
+    lookup = FakeLookup(stages={"the-stage": ("deny", {"message": "Old text"})})
+    document = only_document(translate(entries, lookup))
+    assert document.stages == ()
+    assert document.flow.stages[0].stage == "the-stage"
+    created = only_document(translate(entries))
+    assert stage_named(created, "the-stage").options == {"message": "New text"}
+
+
+def test_must_created_on_an_existing_object_is_an_error():
+    entries = with_stage("authentik_stages_deny.denystage").replace(
+        "id: stage\n", "id: stage\n  state: must_created\n"
+    )
+    (problem,) = problems_of(entries, FakeLookup(stages={"the-stage": ("deny", {})}))
+    assert "state must_created, but the stage 'the-stage' exists" in problem
+
+
+def test_absent_removes_a_binding_but_never_deletes_a_stage():
+    lookup = FakeLookup(
+        flows={"existing": existing_flow(stages=[("keep", 10), ("drop", 20)])},
+        stages={"drop": ("deny", {})},
+    )
+    entries = """
+    - model: authentik_stages_deny.denystage
+      state: absent
+      identifiers: {name: drop}
+    - model: authentik_flows.flowstagebinding
+      state: absent
+      identifiers:
+        order: 20
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !Find [authentik_stages_deny.denystage, [name, drop]]
+    """
+    translation = translate(entries, lookup)
+    assert [binding.stage for binding in only_document(translation).flow.stages] == ["keep"]
+    (line,) = translation.skipped
+    assert "entries[0] authentik_stages_deny.denystage (name=drop): state absent" in line
+
+
+def test_existing_bindings_the_blueprint_does_not_mention_are_kept():
+    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30)])})
+    entries = """
+    - model: authentik_flows.flow
+      id: flow
+      identifiers: {slug: existing}
+      attrs: {title: Welcome}
+    - model: authentik_stages_user_login.userloginstage
+      id: login
+      identifiers: {name: login}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 100, target: !KeyOf flow, stage: !KeyOf login}
+    """
+    document = only_document(translate(entries, lookup))
+    assert document.flow.title == "Welcome"
+    assert document.flow.name == "Existing"
+    assert [(item.stage, item.order) for item in document.flow.stages] == [
+        ("ours", 30),
+        ("login", 100),
+    ]
+
+
+# -- each mapped model ---------------------------------------------------------------------------
+
+
+def test_flow_attributes_map_one_to_one():
+    entries = """
+    - model: authentik_flows.flow
+      identifiers: {slug: guarded}
+      attrs:
+        name: Guarded
+        title: Welcome
+        designation: enrollment
+        authentication: require_unauthenticated
+        denied_action: message
+        policy_engine_mode: all
+        layout: stacked
+    """
+    translation = translate(entries)
+    flow = only_document(translation).flow
+    assert (flow.slug, flow.name, flow.title, flow.designation) == (
+        "guarded",
+        "Guarded",
+        "Welcome",
+        "enrollment",
+    )
+    assert (flow.authentication, flow.denied_action, flow.policy_engine_mode) == (
+        "require_unauthenticated",
+        "message",
+        "all",
+    )
+    assert translation.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [("designation", "authorization"), ("authentication", "require_outpost")],
+)
+def test_a_flow_gatehouse_cannot_express_is_skipped_with_its_bindings(attribute, value):
+    entries = with_stage("authentik_stages_user_logout.userlogoutstage").replace(
+        "designation: authentication", f"designation: authentication, {attribute}: {value}"
+    )
+    translation = translate(entries)
+    assert translation.documents == []
+    skipped = skipped_text(translation)
+    assert f"entries[0] {FLOW} (slug=new-flow): {attribute} {value} has no Gatehouse" in skipped
+    assert "entries[2] authentik_flows.flowstagebinding" in skipped
+    assert "its flow new-flow is skipped" in skipped
+
+
+def test_stage_binding_attributes_map_one_to_one():
+    entries = NEW_FLOW + dedent("""
+    - model: authentik_stages_user_logout.userlogoutstage
+      id: stage
+      identifiers: {name: logout}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 5, target: !KeyOf flow, stage: !KeyOf stage}
+      attrs:
+        evaluate_on_plan: true
+        re_evaluate_policies: false
+        policy_engine_mode: all
+        invalid_response_action: restart_with_context
+    """)
+    (binding,) = only_document(translate(entries)).flow.stages
+    assert (binding.stage, binding.order, binding.evaluate_on_plan) == ("logout", 5, True)
+    assert (binding.re_evaluate_policies, binding.policy_engine_mode) == (False, "all")
+    assert binding.invalid_response_action == "restart_with_context"
+
+
+def test_policy_bindings_on_flows_and_on_stage_bindings():
+    entries = with_stage("authentik_stages_user_logout.userlogoutstage") + dedent("""
+    - model: authentik_policies_dummy.dummypolicy
+      id: never
+      identifiers: {name: never}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 1, target: !KeyOf binding, policy: !KeyOf never}
+      attrs: {negate: true, enabled: false, timeout: 5}
+    - model: authentik_policies.policybinding
+      identifiers:
+        order: 2
+        target: !KeyOf flow
+        group: !Find [authentik_core.group, [name, staff]]
+    - model: authentik_policies.policybinding
+      identifiers:
+        order: 3
+        target: !KeyOf flow
+        user: !Find [authentik_core.user, [username, ada]]
+      attrs: {failure_result: true}
+    """)
+    document = only_document(translate(entries, FakeLookup(groups={"staff"}, users={"ada"})))
+    (on_binding,) = document.flow.stages[0].policies
+    assert (on_binding.policy, on_binding.order, on_binding.negate) == ("never", 1, True)
+    assert (on_binding.enabled, on_binding.timeout, on_binding.failure_result) == (False, 5, False)
+    group, user = document.flow.policies
+    assert (group.group, group.order, user.user, user.failure_result) == ("staff", 2, "ada", True)
+    assert [policy.name for policy in document.policies] == ["never"]
+    assert document.policies[0].options["result"] is False  # authentik's default
+
+
+def test_identification_keeps_username_and_email_and_names_the_rest():
+    lookup = FakeLookup(flows={"sign-up": existing_flow("sign-up")})
+    translation = translate(
+        with_stage(
+            "authentik_stages_identification.identificationstage",
+            "{user_fields: [email, upn, username], "
+            "enrollment_flow: !Find [authentik_flows.flow, [slug, sign-up]]}",
+        ),
+        lookup,
+    )
+    options = stage_named(only_document(translation), "the-stage").options
+    assert options["user_fields"] == ["email", "username"]
+    assert options["enrollment_flow"] == "sign-up"
+    (line,) = translation.skipped
+    assert "(name=the-stage): not imported: user_fields upn (Gatehouse identifies" in line
+
+
+def test_identification_that_asks_for_the_password_itself_is_skipped():
+    entries = with_stage(
+        "authentik_stages_identification.identificationstage",
+        "{password_stage: !KeyOf password}",
+    ) + dedent("""
+    - model: authentik_stages_password.passwordstage
+      id: password
+      identifiers: {name: password}
+    """)
+    translation = translate(entries)
+    assert "it asks for the password itself (password_stage)" in skipped_text(translation)
+    assert only_document(translation).flow.stages == ()
+
+
+def test_password_stage_names_the_backends_it_drops():
+    translation = translate(
+        with_stage(
+            "authentik_stages_password.passwordstage",
+            "{backends: [authentik.core.auth.InbuiltBackend, authentik.sources.ldap.auth.LDAP]}",
+        )
+    )
+    assert stage_named(only_document(translation), "the-stage").type == "password"
+    assert "not imported: backends authentik.sources.ldap.auth.LDAP" in skipped_text(translation)
+
+
+def test_prompt_stage_takes_its_fields_from_prompt_entries():
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage",
+        "{fields: [!KeyOf intro, !KeyOf email, !KeyOf locale, !KeyOf greeting]}",
+    ) + dedent("""
+    - model: authentik_stages_prompt.prompt
+      id: intro
+      identifiers: {name: intro}
+      attrs: {field_key: intro-text, type: static, initial_value: Hello, order: 1}
+    - model: authentik_stages_prompt.prompt
+      id: email
+      identifiers: {name: email}
+      attrs:
+        field_key: email
+        label: Email
+        type: email
+        placeholder: you@example.test
+        sub_text: We never share it
+        order: 2
+    - model: authentik_stages_prompt.prompt
+      id: locale
+      identifiers: {name: locale}
+      attrs: {field_key: locale, type: ak-locale}
+    - model: authentik_stages_prompt.prompt
+      id: greeting
+      identifiers: {name: greeting}
+      attrs:
+        field_key: greeting
+        type: text
+        initial_value: return user.name
+        initial_value_expression: true
+    """)
+    translation = translate(entries)
+    fields = stage_named(only_document(translation), "the-stage").options["fields"]
+    intro, email, greeting = fields
+    assert (intro["key"], intro["type"], intro["initial_value"]) == (
+        "static_intro_text",
+        "static",
+        "Hello",
+    )
+    assert email == {
+        "key": "email",
+        "label": "Email",
+        "type": "email",
+        "required": True,  # authentik's default
+        "placeholder": "you@example.test",
+        "initial_value": "",
+        "help_text": "We never share it",
+        "order": 2,
+    }
+    assert greeting["initial_value"] == ""
+    skipped = skipped_text(translation)
+    assert "prompt (name=locale): its type ak-locale has no Gatehouse equivalent" in skipped
+    assert "prompt (name=greeting): not imported: initial_value (it is a Python" in skipped
+
+
+def test_prompt_with_a_key_gatehouse_cannot_store_is_skipped():
+    prompt_stage = with_stage("authentik_stages_prompt.promptstage", "{fields: [!KeyOf odd]}")
+    entries = prompt_stage + dedent("""
+    - model: authentik_stages_prompt.prompt
+      id: odd
+      identifiers: {name: odd}
+      attrs: {field_key: Odd-Key, type: text}
+    """)
+    translation = translate(entries)
+    assert "its field_key 'Odd-Key' is not a Gatehouse field key" in skipped_text(translation)
+    assert stage_named(only_document(translation), "the-stage").options["fields"] == []
+
+
+@pytest.mark.parametrize(
+    ("authentik", "gatehouse"),
+    [
+        ("never_create", "never"),
+        ("create_when_required", "when_required"),
+        ("always_create", "always"),
+    ],
+)
+def test_user_write_creation_modes(authentik, gatehouse):
+    translation = translate(
+        with_stage(
+            "authentik_stages_user_write.userwritestage",
+            f"{{user_creation_mode: {authentik}, create_users_as_inactive: true}}",
+        )
+    )
+    options = stage_named(only_document(translation), "the-stage").options
+    assert options["user_creation_mode"] == gatehouse
+    assert options["create_users_as_inactive"] is True
+
+
+def test_user_write_group_is_kept_only_when_gatehouse_has_it():
+    entries = with_stage(
+        "authentik_stages_user_write.userwritestage", "{create_users_group: !KeyOf group}"
+    ) + dedent("""
+    - model: authentik_core.group
+      id: group
+      identifiers: {name: staff}
+    """)
+    kept = translate(entries, FakeLookup(groups={"staff"}))
+    assert stage_named(only_document(kept), "the-stage").options["create_users_group"] == "staff"
+    missing = translate(entries)
+    assert stage_named(only_document(missing), "the-stage").options["create_users_group"] == ""
+    assert "not imported: create_users_group staff (Gatehouse has no group 'staff'" in (
+        skipped_text(missing)
+    )
+
+
+@pytest.mark.parametrize(
+    ("authentik", "gatehouse"),
+    [
+        ("seconds=0", "1d"),
+        ("hours=8", "8h"),
+        ("days=1;hours=12", "1d12h"),
+        ("minutes=90", "1h30m"),
+        ("weeks=2", "14d"),
+    ],
+)
+def test_user_login_session_duration(authentik, gatehouse):
+    translation = translate(
+        with_stage(
+            "authentik_stages_user_login.userloginstage", f"{{session_duration: {authentik}}}"
+        )
+    )
+    options = stage_named(only_document(translation), "the-stage").options
+    assert options["session_duration"] == gatehouse
+
+
+def test_a_session_duration_gatehouse_does_not_allow_is_named():
+    translation = translate(
+        with_stage("authentik_stages_user_login.userloginstage", "{session_duration: seconds=5}")
+    )
+    assert stage_named(only_document(translation), "the-stage").options["session_duration"] == "1d"
+    assert "not imported: session_duration seconds=5 (Gatehouse allows" in skipped_text(translation)
+
+
+def test_logout_and_deny_stages():
+    logout = translate(with_stage("authentik_stages_user_logout.userlogoutstage"))
+    assert stage_named(only_document(logout), "the-stage").type == "user_logout"
+    deny = translate(with_stage("authentik_stages_deny.denystage", "{deny_message: Go away}"))
+    assert stage_named(only_document(deny), "the-stage").options == {"message": "Go away"}
+
+
+# -- what is not imported ------------------------------------------------------------------------
+
+
+def test_an_unknown_model_is_named_by_index_model_and_identifiers():
+    translation = translate(
+        NEW_FLOW + "- {model: authentik_core.application, identifiers: {slug: wiki}}\n"
+    )
+    assert translation.skipped == [
+        "bp.yaml: entries[1] authentik_core.application (slug=wiki): Gatehouse has no equivalent"
+    ]
+
+
+def test_an_expression_policy_and_the_bindings_that_use_it_are_named():
+    entries = with_stage("authentik_stages_password.passwordstage") + dedent("""
+    - model: authentik_policies_expression.expressionpolicy
+      id: optional
+      identifiers: {name: password-optional}
+      attrs: {expression: return True}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 10, target: !KeyOf binding, policy: !KeyOf optional}
+      attrs: {failure_result: true}
+    """)
+    translation = translate(entries)
+    binding = only_document(translation).flow.stages[0]
+    assert (binding.stage, binding.policies) == ("the-stage", ())
+    expression, policy_binding = translation.skipped
+    assert "expressionpolicy (name=password-optional): expression policies are Python" in (
+        expression
+    )
+    assert "policybinding (order=10, target=binding, policy=password-optional): its policy " in (
+        policy_binding
+    )
+    assert "binding #10 of flow new-flow (stage the-stage) is imported without it" in (
+        policy_binding
+    )
+
+
+def test_a_flow_whose_own_gate_cannot_be_imported_is_skipped_whole():
+    lookup = FakeLookup(flows={"new-flow": existing_flow("new-flow", stages=[("ours", 10)])})
+    entries = with_stage("authentik_stages_user_login.userloginstage") + dedent("""
+    - model: authentik_policies.policybinding
+      identifiers:
+        order: 0
+        target: !KeyOf flow
+        group: !Find [authentik_core.group, [name, admins]]
+    """)
+    translation = translate(entries, lookup)
+    assert translation.documents == []
+    skipped = skipped_text(translation)
+    assert "entries[0] authentik_flows.flow (slug=new-flow): its own policy binding" in skipped
+    assert "entries[1] authentik_stages_user_login.userloginstage" in skipped
+    assert "entries[2] authentik_flows.flowstagebinding" in skipped
+    assert "entries[3] authentik_policies.policybinding" in skipped
+
+
+def test_a_group_gatehouse_lacks_is_named_with_the_fix():
+    entries = NEW_FLOW + dedent("""
+    - model: authentik_core.group
+      id: group
+      identifiers: {name: admins}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 0, target: !KeyOf flow, group: !KeyOf group}
+    """)
+    skipped = skipped_text(translate(entries))
+    assert "Gatehouse has no group 'admins' (create it, then import again)" in skipped
+
+
+def test_standalone_stages_go_with_the_first_flow_or_are_named():
+    stage = dedent("""
+    - model: authentik_stages_deny.denystage
+      identifiers: {name: alone}
+    """)
+    assert [item.name for item in only_document(translate(NEW_FLOW + stage)).stages] == ["alone"]
+    translation = translate(stage)
+    assert translation.documents == []
+    assert "this blueprint has no flow it can import" in skipped_text(translation)
+
+
+# -- wrong blueprints ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entries", "header", "message"),
+    [
+        ("[]", "version: 1\nentries: ", "this authentik blueprint has no entries"),
+        ("5", "version: 1\nentries: ", "bp.yaml: entries: must be a list"),
+        ("{a: 5}", "version: 1\nentries: ", "bp.yaml: entries.a: must be a list"),
+        ("- {model: x}\n", "version: 2\nentries:\n", "bp.yaml: version: must be 1, not 2"),
+        ("- {model: x}\n", "version: 1\nbogus: 1\nentries:\n", "unknown key 'bogus'"),
+        ("- 5\n", "version: 1\nentries:\n", "entries[0]: must be a mapping with model"),
+        ("- {attrs: {}}\n", "version: 1\nentries:\n", "entries[0] (line 3): model must be text"),
+        ("- {model: x, colour: red}\n", "version: 1\nentries:\n", "unknown key 'colour'"),
+        ("- {model: x, state: gone}\n", "version: 1\nentries:\n", "state must be one of present"),
+        (
+            "- {model: x, id: a}\n- {model: y, id: a}\n",
+            "version: 1\nentries:\n",
+            "entries[1] (line 4): id 'a' is used by entries[0] already",
+        ),
+        (
+            NEW_FLOW.replace("designation: authentication", "designation: 7"),
+            "version: 1\nentries:\n",
+            "designation must be one of authentication",
+        ),
+        (
+            with_stage("authentik_stages_deny.denystage").replace("order: 10", "order: ten"),
+            "version: 1\nentries:\n",
+            "entries[2] authentik_flows.flowstagebinding (line 13): order must be a whole number",
+        ),
+        (
+            with_stage(
+                "authentik_stages_user_write.userwritestage", "{create_users_as_inactive: 1}"
+            ),
+            "version: 1\nentries:\n",
+            "create_users_as_inactive must be true or false",
+        ),
+        (
+            with_stage("authentik_stages_user_login.userloginstage", "{session_duration: soon}"),
+            "version: 1\nentries:\n",
+            "session_duration 'soon' is not a duration",
+        ),
+        (
+            NEW_FLOW.replace("name: New, ", ""),
+            "version: 1\nentries:\n",
+            "name is required for a new flow",
+        ),
+    ],
+)
+def test_wrong_blueprints_are_errors_with_their_place(entries, header, message):
+    problems = problems_of(entries, header=header)
+    assert any(message in problem for problem in problems), problems
+    assert all(problem.startswith("bp.yaml: ") for problem in problems)
+
+
+# -- durations -----------------------------------------------------------------------------------
+
+
+def test_durations_convert_both_ways():
+    assert parse_authentik_duration("hours=1;minutes=30") == timedelta(minutes=90)
+    assert parse_authentik_duration("seconds=0") == timedelta()
+    assert format_duration(timedelta(days=1, hours=2, seconds=3)) == "1d2h3s"
+    for text in ("", "hours", "decades=1", "hours=many"):
+        with pytest.raises(ValueError):
+            parse_authentik_duration(text)
