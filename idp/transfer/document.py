@@ -101,6 +101,8 @@ def parse_text(raw: bytes, source: str) -> dict:
         raise FlowFileError(
             [f"{source}: not valid JSON (line {error.lineno}: {error.msg})"]
         ) from None
+    except RecursionError:
+        raise FlowFileError([f"{source}: nested too deeply to read"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

@@ -266,3 +266,10 @@ def test_a_binary_file_is_a_clean_error(runner, tmp_path):
     result = runner.invoke(args=["flows", "import", str(path)])
     assert result.exit_code == 2
     assert "not UTF-8" in result.output
+
+
+@pytest.mark.parametrize(("name", "text"), [("deep.json", "[" * 5000), ("deep.yaml", "[" * 5000)])
+def test_a_deeply_nested_file_is_a_clean_error(runner, tmp_path, name, text):
+    result = runner.invoke(args=["flows", "import", write(tmp_path, text, name)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
