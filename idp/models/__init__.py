@@ -1,25 +1,33 @@
 """Every model, imported here so that Alembic and create_all see the whole schema."""
 
 from idp.models.attempts import FailedAttempts
+from idp.models.authenticators import StaticCode, TotpDevice
+from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, Stage, StageBinding
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
+from idp.models.tokens import FlowToken, Invitation
 from idp.models.users import Group, User, group_members
 
 __all__ = [
+    "Consent",
     "Event",
     "FailedAttempts",
     "Flow",
+    "FlowToken",
     "Group",
+    "Invitation",
     "PasswordHistory",
     "Policy",
     "PolicyBinding",
     "ReputationScore",
     "Stage",
     "StageBinding",
+    "StaticCode",
+    "TotpDevice",
     "User",
     "UserSession",
     "group_members",
