@@ -28,7 +28,7 @@ from idp.extensions import db
 from idp.flows import planner
 from idp.flows.context import StageContext
 from idp.flows.loading import flow_fingerprint, load_flow
-from idp.flows.outcomes import Deny, EndSession, Retry, StartSession
+from idp.flows.outcomes import Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, save_plan
 from idp.flows.registry import STAGE_TYPES
 from idp.models import User
@@ -249,6 +249,8 @@ class FlowRun:
                 continue
             stage_type, ctx = self.stage_context(binding)
             if stage_type.is_interactive:
+                if may_act:
+                    self.reach(stage_type, ctx)
                 return Step(stage_type, ctx)
             if not may_act:
                 return Step(stage_type, ctx, needs_confirmation=True)
@@ -262,6 +264,12 @@ class FlowRun:
             self.apply(ctx, outcome)
         return None
 
+    def reach(self, stage_type, ctx) -> None:
+        updates = stage_type.on_reach(ctx)
+        if updates:
+            self.plan.context.update(updates)
+            ctx.data = dict(self.plan.context)
+
     def submit_current(self):
         """Handle the answer to the current stage: a response to show again, or None."""
         binding = self.current_binding()
@@ -274,6 +282,14 @@ class FlowRun:
         if not form.validate_on_submit():
             return self.show(Step(stage_type, ctx), form, invalid=True)
         outcome = stage_type.submit(ctx, form)
+        if isinstance(outcome, Stay):
+            self.plan.context.update(outcome.updates)
+            ctx.data = dict(self.plan.context)
+            flash(outcome.notice, "info")
+            save_plan(self.plan)
+            if not is_htmx():
+                return redirect(self.flow_url(), code=303)
+            return self.show(Step(stage_type, ctx))
         if isinstance(outcome, Retry):
             if binding.invalid_response_action == "retry":
                 errors = form[outcome.field].errors if outcome.field else form.form_errors

@@ -40,4 +40,12 @@ class Deny:
     message: str
 
 
-Outcome = Advance | Retry | Deny
+@dataclass(frozen=True)
+class Stay:
+    """Keep the stage current: merge `updates` and show it again with a notice (not an error)."""
+
+    notice: str
+    updates: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+
+Outcome = Advance | Retry | Deny | Stay

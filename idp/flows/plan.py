@@ -83,3 +83,25 @@ def _is_well_formed(plan: FlowPlan) -> bool:
         and isinstance(plan.next_url, str)
         and isinstance(plan.plan_id, str)
     )
+
+
+def plan_to_dict(plan: FlowPlan) -> dict:
+    """The plan as JSON-safe data, to keep server-side (a token that resumes the flow)."""
+    return asdict(plan)
+
+
+def resume_plan(data: dict, updates: dict, lifetime: int) -> FlowPlan | None:
+    """Put a plan kept server-side into this browser's session, with `updates` merged and the
+    current stage done. A malformed plan gives None; a plan for an older version of the flow
+    is discarded on its next load, like any other."""
+    try:
+        plan = FlowPlan(**data)
+    except TypeError:
+        return None
+    if not _is_well_formed(plan):
+        return None
+    plan.context.update(updates)
+    plan.expires_at = time.time() + lifetime
+    plan.advance()
+    save_plan(plan)
+    return plan

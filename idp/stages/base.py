@@ -47,6 +47,12 @@ class StageType(ABC):
     def render(self, ctx) -> dict:
         return {}
 
+    def on_reach(self, ctx):
+        """Called when the stage becomes current and acting is allowed (a POST, or a GET that
+        no other site sent). Returns plan-context updates, or None. Use it for what must happen
+        once on arrival (sending an email); the stage keeps track of "once" in the context."""
+        return None
+
     @abstractmethod
     def submit(self, ctx, form):
         """Decide from the validated form (None for a stage that asks nothing): an Outcome."""
