@@ -248,6 +248,9 @@ class FlowRun:
                 self.plan.advance()
                 continue
             stage_type, ctx = self.stage_context(binding)
+            if stage_type.is_satisfied(ctx):
+                self.plan.advance()
+                continue
             if stage_type.is_interactive:
                 if may_act:
                     self.reach(stage_type, ctx)

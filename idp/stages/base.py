@@ -47,6 +47,11 @@ class StageType(ABC):
     def render(self, ctx) -> dict:
         return {}
 
+    def is_satisfied(self, ctx) -> bool:
+        """True when there is nothing to ask (consent already given): the stage is passed
+        over. It must only read."""
+        return False
+
     def on_reach(self, ctx):
         """Called when the stage becomes current and acting is allowed (a POST, or a GET that
         no other site sent). Returns plan-context updates, or None. Use it for what must happen

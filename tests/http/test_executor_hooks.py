@@ -33,6 +33,9 @@ class ReachStage(StageType):
     def __init__(self):
         self.calls = Calls()
 
+    def is_satisfied(self, ctx):
+        return bool(ctx.current_user and ctx.current_user.username == "already-done")
+
     def on_reach(self, ctx):
         if ctx.data.get("reached"):
             return None
@@ -114,3 +117,17 @@ def test_a_resumed_plan_continues_after_the_stage_that_was_waiting(app, flows, r
         other_session.update(resumed_session)
     page = other.get(f"/flow/{slug}/").get_data(as_text=True)
     assert "Reached the next stage." in page
+
+
+def test_a_satisfied_stage_is_passed_over(app, flows, reach_stage):
+    from tests.factories import PASSWORD, make_user
+
+    with app.app_context():
+        make_user("already-done")
+        slug = make_flow([{"define": {"name": "satisfied", "type": "test_reach"}}])
+    flows.open(slug)
+    assert ">Go</button>" in flows.page
+    flows.sign_in("already-done", PASSWORD)
+    response = flows.open(slug)
+    assert response.status_code == 303
+    assert reach_stage.calls.reached == 1
