@@ -2,18 +2,27 @@
 
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from idp.events import record_event
 from idp.extensions import db
 from idp.flows import planner
 from idp.flows.executor import safe_next
 from idp.flows.loading import load_flow
-from idp.models import Flow
+from idp.models import Flow, UserSession
+from idp.models.types import utcnow
+from idp.network import client_ip
 from idp.policies.engine import PolicyFailure
 from idp.policies.initial_setup import setup_is_pending
-from idp.sessions import active_sessions_of, load_current_session
+from idp.sessions import (
+    active_sessions_of,
+    end_current_session,
+    load_current_session,
+    revoke_sessions_of,
+)
 
 bp = Blueprint("account", __name__)
 
@@ -79,13 +88,61 @@ def index():
     return redirect(url_for("account.login"))
 
 
+SELF_SERVICE_FLOWS = (
+    ("default-password-change", "Change your password"),
+    ("default-authenticator-totp-setup", "Set up an authenticator app"),
+    ("default-authenticator-static-setup", "Create recovery codes"),
+    ("default-unenrollment-flow", "Delete your account"),
+)
+
+
+def _existing_flow_links() -> list[tuple[str, str]]:
+    slugs = set(
+        db.session.scalars(
+            select(Flow.slug).where(Flow.slug.in_([slug for slug, _ in SELF_SERVICE_FLOWS]))
+        )
+    )
+    return [(slug, label) for slug, label in SELF_SERVICE_FLOWS if slug in slugs]
+
+
 @bp.get("/me")
 @signin_required
 def me():
-    current = load_current_session()
     return render_template(
         "account/me.html",
         user=current_user,
         sessions=active_sessions_of(current_user),
-        current_session=current,
+        current_session=load_current_session(),
+        flow_links=_existing_flow_links(),
+        form=FlaskForm(),
     )
+
+
+@bp.post("/me/sessions/others/revoke")
+@signin_required
+def revoke_other_sessions():
+    """Sign out everywhere else."""
+    count = revoke_sessions_of(current_user, keep=load_current_session())
+    record_event("sessions_revoked", user=current_user, ip=client_ip(), count=count)
+    db.session.commit()
+    flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "info")
+    return redirect(url_for("account.me"), code=303)
+
+
+@bp.post("/me/sessions/<int:session_id>/revoke")
+@signin_required
+def revoke_session(session_id: int):
+    row = db.session.get(UserSession, session_id)
+    if row is None or row.user_id != current_user.id or row.revoked_at is not None:
+        abort(404, description="There is no such session of yours.")
+    is_current = row.id == load_current_session().id
+    if is_current:
+        end_current_session()
+    else:
+        row.revoked_at = utcnow()
+    record_event("session_revoked", user=current_user, ip=client_ip(), session=session_id)
+    db.session.commit()
+    if is_current:
+        return redirect(url_for("account.index"), code=303)
+    flash("That session was signed out.", "info")
+    return redirect(url_for("account.me"), code=303)

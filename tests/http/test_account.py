@@ -1,0 +1,105 @@
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Event, User, UserSession
+from idp.passwords import check_password
+from tests.conftest import FlowDriver, csrf_token
+from tests.factories import PASSWORD, make_user
+
+CHANGE = "default-password-change"
+NEW_PASSWORD = "a brand new passphrase 42"
+
+
+def signed_in(app, username) -> FlowDriver:
+    driver = FlowDriver(app.test_client())
+    driver.sign_in(username, PASSWORD)
+    return driver
+
+
+def test_me_offers_the_self_service_flows(app):
+    with app.app_context():
+        make_user("mia")
+    page = signed_in(app, "mia").client.get("/me").get_data(as_text=True)
+    assert "/flow/default-password-change/?next=/me" in page
+
+
+def test_sign_out_everywhere_else_keeps_this_browser(app):
+    with app.app_context():
+        make_user("nia")
+    here, there, elsewhere = (signed_in(app, "nia") for _ in range(3))
+    page = here.client.get("/me").get_data(as_text=True)
+    response = here.client.post("/me/sessions/others/revoke", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 303
+    assert "Signed out of 2 other sessions." in here.client.get("/me").get_data(as_text=True)
+    assert there.client.get("/me").status_code == 302
+    assert elsewhere.client.get("/me").status_code == 302
+
+
+def test_revoking_one_other_session(app):
+    with app.app_context():
+        make_user("ola")
+    here, there = signed_in(app, "ola"), signed_in(app, "ola")
+    with app.app_context():
+        there_id = db.session.scalars(select(UserSession.id).order_by(UserSession.id)).all()[-1]
+    page = here.client.get("/me").get_data(as_text=True)
+    here.client.post(f"/me/sessions/{there_id}/revoke", data={"csrf_token": csrf_token(page)})
+    assert there.client.get("/me").status_code == 302
+    assert here.client.get("/me").status_code == 200
+
+
+def test_someone_elses_session_cannot_be_revoked(app):
+    with app.app_context():
+        make_user("pia")
+        make_user("quy")
+    pia, quy = signed_in(app, "pia"), signed_in(app, "quy")
+    with app.app_context():
+        quy_session = db.session.scalar(
+            select(UserSession.id).join(User).where(User.username == "quy")
+        )
+    page = pia.client.get("/me").get_data(as_text=True)
+    response = pia.client.post(
+        f"/me/sessions/{quy_session}/revoke", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 404
+    assert quy.client.get("/me").status_code == 200
+
+
+def test_session_actions_need_csrf_and_sign_in(app, client):
+    assert client.post("/me/sessions/others/revoke").status_code == 400
+    with app.app_context():
+        make_user("rae")
+    driver = signed_in(app, "rae")
+    assert driver.client.post("/me/sessions/others/revoke", data={}).status_code == 400
+    anonymous = app.test_client()
+    page = anonymous.get("/flow/default-authentication-flow/").get_data(as_text=True)
+    response = anonymous.post("/me/sessions/others/revoke", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+
+
+def test_password_change_needs_the_current_password_then_a_new_good_one(app):
+    with app.app_context():
+        make_user("sol")
+    driver = signed_in(app, "sol")
+    driver.open(CHANGE)
+    assert driver.stage == "password"
+    driver.submit(CHANGE, {"password": "wrong"})
+    assert "Invalid username or password." in driver.text
+    driver.submit(CHANGE, {"password": PASSWORD})
+    assert driver.stage == "prompt"
+    driver.submit(CHANGE, {"password": PASSWORD, "password_repeat": PASSWORD})
+    assert "You used this password before." in driver.text
+    driver.submit(CHANGE, {"password": "short", "password_repeat": "short"})
+    assert "at least 8 characters" in driver.text
+    response = driver.submit(CHANGE, {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD})
+    assert response.status_code == 303
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "sol"))
+        assert check_password(NEW_PASSWORD, user.password_hash)
+        assert db.session.scalar(select(Event.id).where(Event.action == "user_updated"))
+    assert driver.client.get("/me").status_code == 200
+
+
+def test_password_change_requires_sign_in(app, flows):
+    response = flows.open(CHANGE)
+    assert response.status_code == 403
+    assert "Please sign in first." in flows.text
