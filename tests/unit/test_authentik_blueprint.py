@@ -648,6 +648,7 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
         "initial_value": "",
         "help_text": "We never share it",
         "order": 2,
+        "choices": [],
     }
     assert greeting["initial_value"] == ""
     skipped = skipped_text(translation)
