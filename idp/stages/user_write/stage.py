@@ -8,6 +8,7 @@ from idp.flows.outcomes import Advance, Deny, Retry
 from idp.models import User
 from idp.network import client_ip
 from idp.sealing import SealBroken, is_sealed, unseal
+from idp.sessions import load_current_session, revoke_sessions_of
 from idp.stages.base import StageType
 from idp.stages.user_write.options import UserWriteOptions
 
@@ -45,6 +46,10 @@ class UserWriteStage(StageType):
                 self._write(user, data)
         except (IntegrityError, SealBroken):
             return Retry("Those details could not be saved. Please try again.")
+        if not creating and is_sealed(data.get("password")):
+            # A new password shuts out whoever knew the old one (recovery, password change):
+            # every session of the user ends but the one making the change.
+            revoke_sessions_of(user, keep=load_current_session())
         record_event(
             "user_created" if creating else "user_updated",
             user=user,
