@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.urls import iri_to_uri
 
 from idp import sessions
 from idp.events import record_event
@@ -93,15 +94,18 @@ def _signed_in_user() -> User | None:
 
 
 def _is_cross_site() -> bool:
-    # Fetch Metadata: browsers say when another site sent them here. Stages that act without
-    # a form (signing out) then wait for a click that carries a CSRF token.
-    return request.headers.get("Sec-Fetch-Site") == "cross-site"
+    # Fetch Metadata: browsers say when another site (or a sibling subdomain) sent them here.
+    # Stages that act without a form (signing out) then wait for a click that carries a CSRF
+    # token. Clients that send no such header are not browsers a forged link could drive.
+    return request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site")
 
 
 @bp.get("/flow/<slug>/restart")
 def restart(slug: str):
-    """Forget this browser's plan for the flow ("Not you?") and begin again."""
-    drop_plan(slug)
+    """Forget this browser's plan for the flow ("Not you?") and begin again; a link from
+    another site cannot make a browser forget its plan."""
+    if not _is_cross_site():
+        drop_plan(slug)
     return redirect(url_for("flow.execute", slug=slug), code=303)
 
 
@@ -337,7 +341,7 @@ class FlowRun:
         # htmx ignores headers on a 3xx, so an HTMX request is told where to go on a 200.
         if is_htmx():
             response = make_response("", 200)
-            response.headers["HX-Redirect"] = target
+            response.headers["HX-Redirect"] = iri_to_uri(target)
             return response
         return redirect(target, code=303)
 

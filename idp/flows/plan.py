@@ -4,11 +4,15 @@ It holds IDs and plain values only, stamped with the flow's fingerprint and an e
 plan that is expired, malformed or made from another version of the flow is discarded.
 """
 
+import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 
 from flask import session
+
+from idp.sessions import SESSION_KEY
 
 PLANS_KEY = "plans"
 
@@ -23,6 +27,9 @@ class FlowPlan:
     position: int = 0
     context: dict = field(default_factory=dict)
     plan_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # Which session the plan belongs to: a plan is never carried across a sign-in or a
+    # sign-out, so the next person at a shared browser cannot pick it up.
+    session_stamp: str = ""
 
     @property
     def current_binding_id(self) -> int | None:
@@ -54,6 +61,9 @@ def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
     if plan is None or not _is_well_formed(plan) or plan.fingerprint != fingerprint:
         drop_plan(slug)
         return None
+    if not hmac.compare_digest(plan.session_stamp, current_session_stamp()):
+        drop_plan(slug)
+        return None
     if plan.expires_at < time.time():
         drop_plan(slug)
         return None
@@ -61,6 +71,7 @@ def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
 
 
 def save_plan(plan: FlowPlan) -> None:
+    plan.session_stamp = current_session_stamp()
     plans = dict(session.get(PLANS_KEY) or {})
     plans[plan.flow_slug] = asdict(plan)
     session[PLANS_KEY] = plans
@@ -70,6 +81,14 @@ def drop_plan(slug: str) -> None:
     plans = dict(session.get(PLANS_KEY) or {})
     if plans.pop(slug, None) is not None:
         session[PLANS_KEY] = plans
+
+
+def current_session_stamp() -> str:
+    """A digest of this browser's session key, or "anonymous" before sign-in."""
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return "anonymous"
+    return hashlib.sha256(f"plan-stamp:{key}".encode()).hexdigest()[:24]
 
 
 def _is_well_formed(plan: FlowPlan) -> bool:
@@ -82,6 +101,7 @@ def _is_well_formed(plan: FlowPlan) -> bool:
         and isinstance(plan.expires_at, int | float)
         and isinstance(plan.next_url, str)
         and isinstance(plan.plan_id, str)
+        and isinstance(plan.session_stamp, str)
     )
 
 

@@ -313,3 +313,69 @@ def test_a_stage_type_that_is_not_installed_stops_the_flow(app, flows):
     response = flows.open(slug)
     assert response.status_code == 403
     assert "not installed" in flows.text
+
+
+def test_a_plan_does_not_survive_sign_out_for_the_next_person(app, flows, alice):
+    """A shared browser: alice starts changing her password, signs out; bob signs in."""
+    with app.app_context():
+        make_user("bob")
+    flows.sign_in("alice", PASSWORD)
+    flows.open("default-password-change")
+    flows.submit("default-password-change", {"password": PASSWORD})
+    assert flows.stage == "prompt"
+    flows.client.get("/logout", follow_redirects=True)
+    flows.client.get(f"/flow/{AUTH}/restart")
+    flows.sign_in("bob", PASSWORD)
+    flows.open("default-password-change")
+    assert flows.stage == "password"  # bob starts from the beginning, as bob
+
+
+def test_a_plan_started_before_sign_in_starts_again_after_it(app, flows, alice):
+    with app.app_context():
+        slug = make_flow(
+            [
+                {
+                    "define": {
+                        "name": "ask-colour",
+                        "type": "prompt",
+                        "options": {"fields": [{"key": "colour", "type": "text"}]},
+                    }
+                },
+                {
+                    "define": {
+                        "name": "ask-shape",
+                        "type": "prompt",
+                        "options": {"fields": [{"key": "shape", "type": "text"}]},
+                    }
+                },
+            ],
+            designation="stage_configuration",
+        )
+    flows.open(slug)
+    flows.submit(slug, {"colour": "red"})
+    assert 'name="shape"' in flows.page
+    flows.sign_in("alice", PASSWORD)
+    flows.open(slug)
+    assert 'name="colour"' in flows.page
+
+
+def test_htmx_finish_with_a_non_ascii_next_is_a_valid_header(flows, alice):
+    flows.open(AUTH, next_url="/日本?q=é")
+    flows.submit(AUTH, {"uid_field": "alice"}, htmx=True, next_url="/日本?q=é")
+    response = flows.submit(AUTH, {"password": PASSWORD}, htmx=True, next_url="/日本?q=é")
+    assert response.headers["HX-Redirect"] == "/%E6%97%A5%E6%9C%AC?q=%C3%A9"
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_another_site_cannot_make_a_browser_forget_its_plan(flows, alice, site):
+    flows.open(AUTH)
+    flows.submit(AUTH, {"uid_field": "alice"})
+    flows.client.get(f"/flow/{AUTH}/restart", headers={"Sec-Fetch-Site": site})
+    flows.open(AUTH)
+    assert flows.stage == "password"
+
+
+def test_sign_out_from_a_sibling_subdomain_asks_for_a_click(flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    flows.client.get("/flow/default-invalidation-flow/", headers={"Sec-Fetch-Site": "same-site"})
+    assert flows.client.get("/me").status_code == 200

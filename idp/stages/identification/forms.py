@@ -1,7 +1,11 @@
 from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
 
 
 class IdentificationForm(FlaskForm):
-    uid_field = StringField(validators=[InputRequired(), Length(max=254)])
+    uid_field = StringField(filters=[_strip], validators=[DataRequired(), Length(max=254)])

@@ -102,3 +102,10 @@ def test_label_follows_the_configured_fields(app, flows):
     flows.open(slug)
     assert ">Email</label>" in flows.page
     assert 'autocomplete="email"' in flows.page
+
+
+def test_whitespace_only_identifier_is_a_form_error(flows):
+    flows.open(AUTH)
+    response = flows.submit(AUTH, {"uid_field": "   "})
+    assert response.status_code == 400
+    assert flows.stage == "identification"
