@@ -11,6 +11,7 @@ from idp.stages.deny import DenyStage
 from idp.stages.identification import IdentificationStage
 from idp.stages.password import PasswordStage
 from idp.stages.prompt import PromptStage
+from idp.stages.user_delete import UserDeleteStage
 from idp.stages.user_login import UserLoginStage
 from idp.stages.user_logout import UserLogoutStage
 from idp.stages.user_write import UserWriteStage
@@ -25,6 +26,7 @@ STAGE_TYPES = {
         UserLoginStage(),
         UserLogoutStage(),
         DenyStage(),
+        UserDeleteStage(),
     )
 }
 

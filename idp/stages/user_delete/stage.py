@@ -1,0 +1,50 @@
+from sqlalchemy import func, select
+
+from idp.events import record_event
+from idp.extensions import db
+from idp.flows.context import PENDING_USER_ID
+from idp.flows.outcomes import Advance, Deny, EndSession
+from idp.models import User
+from idp.network import client_ip
+from idp.sessions import revoke_sessions_of
+from idp.stages.base import StageType
+from idp.stages.user_delete.deletion import delete_user
+
+
+class UserDeleteStage(StageType):
+    """Deletes the flow's user for good; the flow's earlier stages are the confirmation."""
+
+    name = "user_delete"
+    label = "User delete"
+    description = "Deletes the signed-in user's account and ends all their sessions."
+    confirm_label = "Delete my account"
+
+    def submit(self, ctx, form):
+        user = ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+        if user is None:
+            return Deny("There is no account to delete. Please start again.")
+        if ctx.current_user is not None and ctx.current_user.id != user.id:
+            return Deny("Only your own account can be deleted here.")
+        if user.is_superuser and _is_last_administrator(user):
+            # Without an administrator, initial setup would open to the first visitor.
+            return Deny("You are the only administrator. Make someone else an administrator first.")
+        ended = revoke_sessions_of(user)
+        record_event(
+            "user_deleted",
+            username=user.username,
+            ip=client_ip(),
+            flow_slug=ctx.flow.slug,
+            user_id=user.id,
+            sessions_ended=ended,
+        )
+        delete_user(user)
+        return Advance({PENDING_USER_ID: None}, session=EndSession())
+
+
+def _is_last_administrator(user: User) -> bool:
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.is_superuser, User.is_active, User.id != user.id)
+    )
+    return others == 0
