@@ -93,6 +93,7 @@ def passes(binding: StageBinding, policy_request: PolicyRequest) -> bool:
     return result.passing
 
 
-def runs_now(binding: StageBinding, policy_request: PolicyRequest) -> bool:
-    """Checked just before a stage is shown, with the pending user known by then."""
-    return not binding.re_evaluate_policies or passes(binding, policy_request)
+def runs_now(binding: StageBinding, make_policy_request) -> bool:
+    """Checked just before a stage is shown, with the pending user known by then. The policy
+    request is built only when the binding asks for a check."""
+    return not binding.re_evaluate_policies or passes(binding, make_policy_request())

@@ -58,3 +58,35 @@ def test_sign_in_costs_the_same_queries_whatever_the_number_of_groups(app, query
             query_counter.count(lambda flows=flows: flows.submit(slug, {"password": PASSWORD})),
         ]
     assert costs["loner"] == costs["joiner"]
+
+
+def passed_over_flow(skipped: int) -> str:
+    make_group(f"nobody-{skipped}")
+    stages = [{"stage": "default-authentication-identification"}]
+    stages += [
+        {
+            "define": {"name": f"skipped-{skipped}-{index}", "type": "deny"},
+            "re_evaluate_policies": True,
+            "policies": [{"group": f"nobody-{skipped}"}],
+        }
+        for index in range(skipped)
+    ]
+    stages.append({"stage": "default-authentication-password"})
+    return make_flow(stages)
+
+
+def test_passing_over_stages_costs_the_same_queries_however_many(app, query_counter):
+    from tests.conftest import FlowDriver
+
+    with app.app_context():
+        make_user("walker")
+        slugs = {count: passed_over_flow(count) for count in (1, 20)}
+    costs = {}
+    for count, slug in slugs.items():
+        flows = FlowDriver(app.test_client())
+        flows.open(slug)
+        costs[count] = query_counter.count(
+            lambda flows=flows, slug=slug: flows.submit(slug, {"uid_field": "walker"})
+        )
+        assert flows.stage == "password"
+    assert costs[1] == costs[20]
