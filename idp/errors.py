@@ -4,7 +4,7 @@ import logging
 
 from flask import flash, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from idp.extensions import db
@@ -42,6 +42,20 @@ def _csrf_error(error: CSRFError):
     return _page(400, "The form had expired or was incomplete. Please try again.")
 
 
+def _bad_characters():
+    """NUL bytes fit no text column (PostgreSQL refuses them): refuse the request up front."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        values += list(request.form.values())
+    if any("\x00" in value for value in values):
+        return _page(400, "The request contained characters that are not allowed.")
+    return None
+
+
+def _database_refused(error: DataError):
+    return _page(400, "The request contained a value the database cannot store.")
+
+
 def _database_unavailable(error: OperationalError):
     log.error("database unavailable", extra={"error": str(error.orig)[:200]})
     return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
@@ -56,4 +70,6 @@ def init_app(app) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DataError, _database_refused)
+    app.before_request(_bad_characters)
     app.register_error_handler(Exception, _unexpected)

@@ -1,8 +1,11 @@
+import sqlite3
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints let Alembic's SQLite batch mode find and alter them.
@@ -23,3 +26,16 @@ db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_lower_folds_all_of_unicode(dbapi_connection, connection_record):
+    """SQLite's own lower() folds ASCII only, so "Élodie" would never match "élodie" as it
+    does on PostgreSQL and in Python. Every connection of the app uses this one instead,
+    so the case-insensitive unique indexes stay consistent."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
