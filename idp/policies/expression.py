@@ -7,9 +7,11 @@ filters exist, `*` and `**` are bounded, every call checks a deadline, and unkno
 Whatever raises becomes a PolicyError, and the engine fails closed on that.
 """
 
+import functools
 import ipaddress
 import operator
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -23,8 +25,9 @@ from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
 MAX_EXPRESSION_LENGTH = 2000
-MAX_SEQUENCE = 10_000  # longest string or list an operator may build
+MAX_SEQUENCE = 10_000  # the most items (characters, elements) any value may hold, nested
 MAX_EXPONENT = 64
+MAX_INTEGER_BITS = 4096
 REGEX_TIMEOUT = 0.1
 
 SAFE_METHODS = {
@@ -93,7 +96,11 @@ class ExpressionSandbox(SandboxedEnvironment):
 
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=False)
-        kept = {name: self.filters[name] for name in SAFE_FILTERS if name in self.filters}
+        kept = {
+            name: _bounded_filter(self.filters[name], self)
+            for name in SAFE_FILTERS
+            if name in self.filters
+        }
         self.filters.clear()
         self.filters.update(kept)
         self.tests = {name: self.tests[name] for name in SAFE_TESTS}
@@ -120,11 +127,15 @@ class ExpressionSandbox(SandboxedEnvironment):
         if operator_name == "**":
             if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponents above {MAX_EXPONENT} are not allowed")
+            if isinstance(left, int) and isinstance(right, int):
+                _check_bits(abs(left).bit_length() * max(right, 0))
             return operator.pow(left, right)
         if operator_name == "%":
             if isinstance(left, str):
                 raise SecurityError("string formatting with % is not allowed")
             return operator.mod(left, right)
+        if isinstance(left, int) and isinstance(right, int) and operator_name == "*":
+            _check_bits(abs(left).bit_length() + abs(right).bit_length())
         if _result_size(operator_name, left, right) > MAX_SEQUENCE:
             raise SecurityError(f"results longer than {MAX_SEQUENCE} items are not allowed")
         return operator.add(left, right) if operator_name == "+" else operator.mul(left, right)
@@ -134,17 +145,78 @@ class ExpressionSandbox(SandboxedEnvironment):
             raise PolicyError("the expression ran past its timeout")
 
 
+def _check_bits(bits: int) -> None:
+    if bits > MAX_INTEGER_BITS:
+        raise SecurityError(f"numbers above {MAX_INTEGER_BITS} bits are not allowed")
+
+
+def _size(value, budget: int = MAX_SEQUENCE) -> int:
+    """How many items a value holds, nested; stops counting past the budget."""
+    total, pending = 0, [value]
+    while pending and total <= budget:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += len(item)
+            pending.extend(item)
+        elif isinstance(item, dict | MappingProxyType):
+            total += len(item)
+            pending.extend(item.values())
+    return total
+
+
 def _result_size(operator_name, left, right) -> int:
     sequences = (str, list, tuple)
     if operator_name == "+":
         if isinstance(left, sequences) and isinstance(right, sequences):
-            return len(left) + len(right)
+            return _size(left) + _size(right)
         return 0
     if isinstance(left, sequences) and isinstance(right, int):
-        return len(left) * right
+        return _size(left) * right
     if isinstance(right, sequences) and isinstance(left, int):
-        return len(right) * left
+        return _size(right) * left
     return 0
+
+
+def _limit(value, environment):
+    """Refuse values over the size limit; lazy results are counted as they are consumed."""
+    if isinstance(value, Iterator):
+        return _CountedIterator(value, environment)
+    if _size(value) > MAX_SEQUENCE:
+        raise SecurityError(f"values longer than {MAX_SEQUENCE} items are not allowed")
+    return value
+
+
+class _CountedIterator:
+    def __init__(self, iterator, environment):
+        self.iterator = iterator
+        self.environment = environment
+        self.count = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.count += 1
+        if self.count > MAX_SEQUENCE:
+            raise SecurityError(f"sequences longer than {MAX_SEQUENCE} items are not allowed")
+        self.environment.check_deadline()
+        return _limit(next(self.iterator), self.environment)
+
+
+def _bounded_filter(function, environment):
+    """A filter that checks the deadline and the size of what it takes and gives."""
+
+    @functools.wraps(function)
+    def bounded(*args, **kwargs):
+        environment.check_deadline()
+        for argument in args:
+            if not hasattr(argument, "environment"):  # skip Jinja's context/eval-context
+                _limit(argument, environment)
+        return _limit(function(*args, **kwargs), environment)
+
+    return bounded
 
 
 def regex_match(value, pattern) -> bool:
