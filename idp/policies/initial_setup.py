@@ -1,11 +1,14 @@
 """Gates the initial-setup flow: open only while no superuser has a password."""
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, text
 
 from idp.extensions import db
 from idp.models import User
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyResult
+
+# An arbitrary constant naming the PostgreSQL advisory lock that serialises initial setup.
+SETUP_LOCK_KEY = 7_154_620_011
 
 
 def setup_is_pending() -> bool:
@@ -21,6 +24,15 @@ class InitialSetupPolicy(PolicyType):
     description = "Passes while no superuser has a password, so setup can run only once."
 
     def evaluate(self, request, options) -> PolicyResult:
+        _wait_for_other_setups()
         if setup_is_pending():
             return PolicyResult(True)
         return PolicyResult(False, ("Gatehouse is already set up. Sign in instead.",))
+
+
+def _wait_for_other_setups() -> None:
+    """Hold a lock until this request commits, so two people finishing setup at once cannot
+    both pass the gate before either has written the administrator. SQLite runs one writer
+    at a time and is meant for a single laptop; PostgreSQL needs the lock."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK_KEY})
