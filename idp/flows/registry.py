@@ -7,6 +7,7 @@ from idp.policies.password import PasswordPolicy
 from idp.policies.password_expiry import PasswordExpiryPolicy
 from idp.policies.reputation import ReputationPolicy
 from idp.policies.unique_password import UniquePasswordPolicy
+from idp.stages.captcha import CaptchaStage
 from idp.stages.deny import DenyStage
 from idp.stages.identification import IdentificationStage
 from idp.stages.password import PasswordStage
@@ -27,6 +28,7 @@ STAGE_TYPES = {
         UserLogoutStage(),
         DenyStage(),
         UserDeleteStage(),
+        CaptchaStage(),
     )
 }
 

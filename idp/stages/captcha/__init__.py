@@ -1,0 +1,3 @@
+from idp.stages.captcha.stage import CaptchaStage
+
+__all__ = ["CaptchaStage"]

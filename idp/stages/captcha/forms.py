@@ -1,0 +1,38 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
+
+from idp.stages.captcha.providers import PROVIDERS
+
+# Provider tokens are around 2 KB; anything far longer is not one.
+MAX_TOKEN_LENGTH = 8192
+
+
+class CharactersForm(FlaskForm):
+    answer = StringField(
+        validators=[
+            InputRequired(message="Please type the characters in the picture."),
+            Length(max=32, message="That is far longer than the characters in the picture."),
+        ]
+    )
+
+
+def _provider_form(response_field: str) -> type[FlaskForm]:
+    """The provider's widget posts its token under its own field name."""
+    response = StringField(
+        name=response_field,
+        validators=[
+            InputRequired(message="Please complete the check above."),
+            Length(max=MAX_TOKEN_LENGTH, message="That check could not be read."),
+        ],
+    )
+    return type("ProviderForm", (FlaskForm,), {"response": response})
+
+
+PROVIDER_FORMS = {name: _provider_form(p.response_field) for name, p in PROVIDERS.items()}
+
+
+def form_class_for(options) -> type[FlaskForm]:
+    if options.mode == "provider":
+        return PROVIDER_FORMS[options.provider]
+    return CharactersForm
