@@ -33,9 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp import security
+    from idp import devices, security
 
     security.init_app(app)
+    devices.init_app(app)
 
     from idp.account.routes import bp as account_bp
     from idp.flows.executor import bp as flow_bp

@@ -2,8 +2,11 @@
 
 An attempt takes a slot before the password hash runs. Past a threshold each further failure
 makes the key wait longer (doubling, up to a cap), and an attempt made while it must wait is
-answered at once, right password or not, without being weighed. There is no permanent lock:
-the wait never exceeds the cap, so an attacker cannot shut a user out for good.
+answered at once, right password or not, without being weighed.
+
+The account is the name as typed, so the throttle tells nothing about which names exist. A
+browser where the user signed in before (idp.devices) is counted on its own, so a stranger's
+guesses, however many and however long, never slow the real user down on their own device.
 """
 
 import math
@@ -53,52 +56,57 @@ class Throttle:
         return min(self.max_delay, self.base_delay * 2 ** min(failures - free, 30))
 
 
-def account_key(user, identifier: str) -> str:
-    """The account an attempt is counted against: the user when one matches, so typing the
-    username and the email by turns does not double the guesses, else the name as typed."""
-    if user is not None:
-        return f"user:{user.id}"
+def account_key(identifier: str, trusted_device: str | None = None) -> str:
+    """What an attempt is counted against: the name as typed (the same whether or not such
+    an account exists), or a device the user signed in on before."""
+    if trusted_device:
+        return f"device:{trusted_device}"
     return f"name:{identifier.strip().lower()}"
 
 
 def take_attempt(account: str, ip: str) -> int:
     """Count an attempt for the account and the IP before it is weighed.
 
-    Returns 0 when the attempt may go ahead, else the seconds to wait (nothing counted).
+    Returns 0 when the attempt may go ahead, else the seconds to wait; an attempt that must
+    wait leaves both counts as they were.
     """
     throttle = Throttle.from_config()
+    # Rows are always locked account first, then IP, here and below: no deadlock.
     with _counter_transaction() as connection:
-        for scope, key, free in (
-            (CLIENT_IP, ip, throttle.free_attempts_per_ip),
-            (ACCOUNT, account, throttle.free_attempts),
-        ):
-            wait = _take(connection, throttle, scope, key[:255], free)
-            if wait:
-                return wait
-    return 0
+        wait = _take(connection, throttle, ACCOUNT, account[:255], throttle.free_attempts)
+        if wait:
+            return wait
+        wait = _take(connection, throttle, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+        if wait:
+            _give_back(connection, ACCOUNT, account[:255], throttle.free_attempts)
+        return wait
 
 
 def attempt_succeeded(account: str, ip: str) -> None:
     """The password was right: forget the account's failures and take back the IP's count."""
     throttle = Throttle.from_config()
-    # Rows are locked in the same order as take_attempt (IP, then account): no deadlock.
     with _counter_transaction() as connection:
-        failures = connection.execute(
-            update(FailedAttempts)
-            .where(FailedAttempts.scope == CLIENT_IP, FailedAttempts.key == ip[:255])
-            .values(failures=FailedAttempts.failures - 1)
-            .returning(FailedAttempts.failures)
-        ).scalar()
-        if failures is not None and failures < throttle.free_attempts_per_ip:
-            connection.execute(
-                update(FailedAttempts)
-                .where(FailedAttempts.scope == CLIENT_IP, FailedAttempts.key == ip[:255])
-                .values(blocked_until=None)
-            )
         connection.execute(
             delete(FailedAttempts).where(
                 FailedAttempts.scope == ACCOUNT, FailedAttempts.key == account[:255]
             )
+        )
+        _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+
+
+def _give_back(connection, scope: str, key: str, free: int) -> None:
+    """Undo one count taken by _take in this transaction (its row is still locked by us)."""
+    failures = connection.execute(
+        update(FailedAttempts)
+        .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+        .values(failures=FailedAttempts.failures - 1)
+        .returning(FailedAttempts.failures)
+    ).scalar()
+    if failures is not None and failures < free:
+        connection.execute(
+            update(FailedAttempts)
+            .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+            .values(blocked_until=None)
         )
 
 
@@ -171,3 +179,31 @@ def _counter_transaction():
         return
     with db.engine.begin() as connection:
         yield connection
+
+
+# Authenticator codes are counted apart from passwords: a mistyped code does not bring the
+# password's wait nearer, and failed passwords do not slow the code of someone who has proved it.
+CODE = "code"
+
+
+def code_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def take_code_attempt(user_id: int) -> int:
+    """Count an authenticator code for the user before it is checked, as take_attempt does.
+
+    Per user only: a code is asked after the password, whose per-IP count already limits how
+    fast one client gets this far. Returns 0, or the seconds to wait (nothing counted)."""
+    throttle = Throttle.from_config()
+    with _counter_transaction() as connection:
+        return _take(connection, throttle, CODE, code_key(user_id), throttle.free_attempts)
+
+
+def code_attempt_succeeded(user_id: int) -> None:
+    with _counter_transaction() as connection:
+        connection.execute(
+            delete(FailedAttempts).where(
+                FailedAttempts.scope == CODE, FailedAttempts.key == code_key(user_id)
+            )
+        )

@@ -95,7 +95,6 @@ def make_flow(
 
 def account_of(name: str) -> str:
     """The failed-attempt counter key for a name, as the password stage computes it."""
-    from idp.accounts import find_user
     from idp.attempts import account_key
 
-    return account_key(find_user(name), name)
+    return account_key(name)

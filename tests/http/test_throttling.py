@@ -145,8 +145,63 @@ def test_throttle_settings_are_validated(tmp_path):
         load_settings({"IDP_LOGIN_FREE_ATTEMPTS": "0"}, str(tmp_path))
 
 
-def test_username_and_email_by_turns_count_against_one_account(app, victim):
+def test_the_throttle_does_not_reveal_which_email_belongs_to_an_account(app, victim):
     free = app.config["LOGIN_FREE_ATTEMPTS"]
-    for index in range(free):
-        guess(app, "victim" if index % 2 else "VICTIM@example.test", "wrong")
-    assert "Try again in" in guess(app, "victim@example.test", PASSWORD).text
+    with app.app_context():
+        make_user("ghost-owner", email="owner@example.test")
+    answers = {}
+    for name, email in (("victim", "victim@example.test"), ("ghost", "ghost@example.test")):
+        for index in range(free):
+            guess(app, name, "wrong", ip=f"198.51.100.{index + 10}")
+        answers[name] = "Try again in" in guess(app, email, "wrong", ip="198.51.100.99").text
+    assert answers == {"victim": False, "ghost": False}
+
+
+def test_a_strangers_guesses_never_keep_the_user_out_of_their_own_browser(app, victim):
+    own_browser = guess(app, "victim", PASSWORD, ip="192.0.2.10")
+    assert own_browser.client.get("/me").status_code == 200
+    own_browser.client.get("/logout", follow_redirects=True)
+    for round_number in range(3):
+        for _ in range(app.config["LOGIN_FREE_ATTEMPTS"] + 1):
+            guess(app, "victim", "wrong", ip=f"203.0.113.{round_number}")
+    assert "Try again in" in guess(app, "victim", PASSWORD, ip="203.0.113.50").text
+    own_browser.client.get(f"/flow/{AUTH}/restart")
+    own_browser.sign_in("victim", PASSWORD)
+    assert own_browser.client.get("/me").status_code == 200
+
+
+def test_a_device_remembered_for_one_user_does_not_help_another(app, victim):
+    with app.app_context():
+        make_user("other")
+    browser = guess(app, "victim", PASSWORD, ip="192.0.2.10")
+    browser.client.get("/logout", follow_redirects=True)
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
+        guess(app, "other", "wrong", ip="203.0.113.1")
+    browser.client.get(f"/flow/{AUTH}/restart")
+    browser.sign_in("other", PASSWORD)
+    assert "Try again in" in browser.text
+
+
+def test_a_forged_device_cookie_is_ignored(app, victim):
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
+        guess(app, "victim", "wrong", ip="203.0.113.1")
+    forger = FlowDriver(app.test_client())
+    forger.client.set_cookie("gatehouse_device", "W3sidSI6IDEsICJuIjogIngifV0.forged")
+    forger.sign_in("victim", PASSWORD)
+    assert "Try again in" in forger.text
+
+
+def test_an_attempt_refused_for_its_ip_does_not_count_against_the_account(tmp_path):
+    from tests.conftest import make_test_app
+    from tests.factories import load_shipped_flows
+
+    app = make_test_app(tmp_path, ENVIRON={"IDP_LOGIN_FREE_ATTEMPTS_PER_IP": "2"})
+    with app.app_context():
+        db.create_all()
+        load_shipped_flows()
+        make_user("target")
+    for name in ("spray1", "spray2"):
+        guess(app, name, "wrong", ip="203.0.113.9")
+    assert "Try again in" in guess(app, "target", "wrong", ip="203.0.113.9").text
+    with app.app_context():
+        assert attempts.failures_of("account", account_of("target")) == 0

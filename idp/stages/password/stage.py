@@ -1,4 +1,4 @@
-from idp import attempts, reputation
+from idp import attempts, devices, reputation
 from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, UID
 from idp.flows.outcomes import Advance, Retry
@@ -24,7 +24,9 @@ class PasswordStage(StageType):
     def submit(self, ctx, form):
         uid = ctx.data.get(UID, "")
         user = ctx.pending_user or ctx.current_user
-        account = attempts.account_key(user, uid)
+        account = attempts.account_key(
+            uid or (user.username if user else ""), devices.trusted_device_of(user)
+        )
         username = user.username if user is not None else uid
         ip = client_ip()
         # Counted before the hash runs, so parallel or replayed attempts cannot outrun it.
@@ -38,5 +40,6 @@ class PasswordStage(StageType):
             reputation.record_sign_in(username, ip, succeeded=False)
             return Retry(INVALID, field="password")
         attempts.attempt_succeeded(account, ip)
+        devices.remember_device(user)
         reputation.record_sign_in(username, ip, succeeded=True)
         return Advance({PENDING_USER_ID: user.id, AUTH_METHOD: "password"})
