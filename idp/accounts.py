@@ -76,11 +76,13 @@ def find_group(name: str) -> Group | None:
     return db.session.scalar(select(Group).where(Group.name == name))
 
 
-def user_group_names(user: User | None) -> list[str]:
-    if user is None:
-        return []
+def groups_of(user: User) -> list[Group]:
     return list(
         db.session.scalars(
-            select(Group.name).join(Group.members).where(User.id == user.id).order_by(Group.name)
+            select(Group).join(Group.members).where(User.id == user.id).order_by(Group.name)
         )
     )
+
+
+def user_group_names(user: User | None) -> list[str]:
+    return [group.name for group in groups_of(user)] if user is not None else []

@@ -16,16 +16,14 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from idp.database import upsert_for
 from idp.extensions import db
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
 
 ACCOUNT = "account"
 CLIENT_IP = "ip"
-
-_INSERT_BY_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ def failures_of(scope: str, key: str) -> int:
 
 def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> int:
     now = utcnow()
-    insert = _INSERT_BY_DIALECT[connection.dialect.name]
+    insert = upsert_for(connection)
     connection.execute(
         insert(FailedAttempts)
         .values(scope=scope, key=key, failures=0, last_failure_at=now)

@@ -4,8 +4,8 @@ successful ones, forgotten a day after the last change."""
 from datetime import timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from idp.database import upsert_for
 from idp.extensions import db
 from idp.models import ReputationScore
 from idp.models.types import utcnow
@@ -15,15 +15,13 @@ CLIENT_IP = "ip"
 LOWEST, HIGHEST = -100, 100
 REMEMBERED_FOR = timedelta(days=1)
 
-_INSERT_BY_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
 
 def change_score(scope: str, key: str, amount: int) -> None:
     """Move a score by `amount`, in one atomic statement; an expired score restarts at 0."""
     if not key:
         return
     now = utcnow()
-    insert = _INSERT_BY_DIALECT[db.session.get_bind().dialect.name]
+    insert = upsert_for(db.session.get_bind())
     table = ReputationScore.__table__
     start = case((table.c.expires_at < now, 0), else_=table.c.score)
     if db.session.get_bind().dialect.name == "postgresql":

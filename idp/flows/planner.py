@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from flask import request
-from sqlalchemy import select
 
-from idp.extensions import db
+from idp.accounts import groups_of
 from idp.flows.context import PENDING_USER_ID, resolve_pending_user
 from idp.flows.plan import FlowPlan
-from idp.models import Flow, Group, StageBinding, User
+from idp.models import Flow, StageBinding, User
 from idp.network import client_ip, user_agent
 from idp.policies.engine import evaluate_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
@@ -30,8 +29,7 @@ class Denial:
 def _policy_user(user: User | None) -> PolicyUser:
     if user is None:
         return ANONYMOUS
-    groups = db.session.scalars(select(Group).join(Group.members).where(User.id == user.id))
-    return PolicyUser.from_user(user, list(groups))
+    return PolicyUser.from_user(user, groups_of(user))
 
 
 def _visible_context(data) -> dict:

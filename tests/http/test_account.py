@@ -80,6 +80,7 @@ def test_password_change_needs_the_current_password_then_a_new_good_one(app):
     with app.app_context():
         make_user("sol")
     driver = signed_in(app, "sol")
+    elsewhere = signed_in(app, "sol")
     driver.open(CHANGE)
     assert driver.stage == "password"
     driver.submit(CHANGE, {"password": "wrong"})
@@ -97,6 +98,7 @@ def test_password_change_needs_the_current_password_then_a_new_good_one(app):
         assert check_password(NEW_PASSWORD, user.password_hash)
         assert db.session.scalar(select(Event.id).where(Event.action == "user_updated"))
     assert driver.client.get("/me").status_code == 200
+    assert elsewhere.client.get("/me").status_code == 302  # other sessions end
 
 
 def test_password_change_requires_sign_in(app, flows):
