@@ -91,6 +91,7 @@ def register_commands(app) -> None:
     app.cli.add_command(flows_group)
     app.cli.add_command(users_group)
     app.cli.add_command(groups_group)
+    app.cli.add_command(invitations_group)
     app.cli.add_command(setup_command)
 
 
@@ -282,6 +283,130 @@ def groups_create(name):
     db.session.add(Group(name=name))
     db.session.commit()
     click.echo(f"Created group {name}")
+
+
+# -- invitations ---------------------------------------------------------------------------------
+
+
+invitations_group = AppGroup("invitations", help="Create, list and revoke invitation links.")
+
+
+@invitations_group.command("create")
+@click.option("--flow", "flow_slug", default=None, help="Only this flow (the link opens it).")
+@click.option(
+    "--expires",
+    default="7d",
+    show_default=True,
+    help="How long the link works: 30m, 8h, 7d, 2w, or never.",
+)
+@click.option(
+    "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Fixed prompt data (repeatable)."
+)
+@click.option("--multi-use", is_flag=True, help="The link may be used more than once.")
+@click.option("--name", default="", help="A note for the list, such as who it is for.")
+def invitations_create(flow_slug, expires, pairs, multi_use, name):
+    """Make an invitation and print its link; the link is shown only this once."""
+    from idp.invitations import create_invitation, invitation_link
+
+    target = _invitation_target(flow_slug)
+    fixed_data = _fixed_data(pairs)
+    expires_in = _invitation_expiry(expires)
+    if len(name) > 200:
+        fail("a name is at most 200 characters")
+    invitation, token = create_invitation(
+        name=name,
+        flow_slug=flow_slug,
+        fixed_data=fixed_data,
+        expires_in=expires_in,
+        single_use=not multi_use,
+    )
+    db.session.commit()
+    until = f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC" if invitation.expires_at else "never"
+    uses = "multi-use" if multi_use else "single use"
+    click.echo(f"Created invitation {invitation.id} ({uses}, expires {until}). Its link:")
+    click.echo(invitation_link(target, token))
+
+
+@invitations_group.command("list")
+def invitations_list():
+    from idp.invitations import all_invitations, state_of
+
+    for invitation in all_invitations():
+        until = f"{invitation.expires_at:%Y-%m-%d %H:%M}" if invitation.expires_at else "never"
+        uses = "multi" if not invitation.single_use else "single"
+        click.echo(
+            f"{invitation.id:>5} {state_of(invitation):<10} {uses:<7} "
+            f"{invitation.flow_slug or '(any flow)':<32} {until:<17} {invitation.name}"
+        )
+
+
+@invitations_group.command("revoke")
+@click.argument("invitation_id", metavar="ID")
+def invitations_revoke(invitation_id):
+    """Revoke an invitation: its link stops working."""
+    from idp.invitations import revoke_invitation
+    from idp.models import Invitation
+
+    if not invitation_id.isdigit() or db.session.get(Invitation, int(invitation_id)) is None:
+        fail(f"no invitation with the id {invitation_id!r} (see: idp invitations list)")
+    if not revoke_invitation(int(invitation_id)):
+        fail(f"invitation {invitation_id} was already revoked")
+    db.session.commit()
+    click.echo(f"Revoked invitation {invitation_id}")
+
+
+def _invitation_target(flow_slug: str | None) -> str:
+    """The flow the link opens: the one named, else the first enrollment flow."""
+    from idp.models import Flow, Stage, StageBinding
+
+    if flow_slug is None:
+        flow_slug = db.session.scalar(
+            select(Flow.slug).where(Flow.designation == "enrollment").order_by(Flow.slug)
+        )
+        if flow_slug is None:
+            fail("there is no enrollment flow to link to; name one with --flow SLUG")
+    elif db.session.scalar(select(Flow.id).where(Flow.slug == flow_slug)) is None:
+        fail(f"no flow with the slug {flow_slug!r}")
+    checks = db.session.scalar(
+        select(StageBinding.id)
+        .join(Flow, StageBinding.flow_id == Flow.id)
+        .join(Stage, StageBinding.stage_id == Stage.id)
+        .where(Flow.slug == flow_slug, Stage.type == "invitation")
+        .limit(1)
+    )
+    if checks is None:
+        click.echo(
+            f"Warning: the flow {flow_slug} has no invitation stage to check the link", err=True
+        )
+    return flow_slug
+
+
+def _fixed_data(pairs) -> dict:
+    from idp.stages.prompt.options import KEY_PATTERN
+
+    data = {}
+    for pair in pairs:
+        key, has_value, value = pair.partition("=")
+        if not has_value or not KEY_PATTERN.match(key):
+            fail(f"--data {pair!r} must be key=value, with a key like email or attributes.team")
+        if key in data:
+            fail(f"--data gives {key!r} twice")
+        data[key] = value
+    return data
+
+
+def _invitation_expiry(text: str):
+    from idp.durations import parse_duration
+
+    if text.strip().lower() == "never":
+        return None
+    try:
+        duration = parse_duration(text)
+    except ValueError as error:
+        fail(f"--expires: {error}")
+    if not duration:
+        fail("--expires must be longer than nothing")
+    return duration
 
 
 # -- entry point ----------------------------------------------------------------------------------

@@ -47,3 +47,7 @@ class StageContext:
     @cached_property
     def pending_user(self) -> User | None:
         return resolve_pending_user(self.data)
+
+
+# The invitation a flow was entered with (its fixed data is merged into prompt_data).
+INVITATION_ID = "invitation_id"

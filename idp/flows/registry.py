@@ -10,6 +10,7 @@ from idp.policies.unique_password import UniquePasswordPolicy
 from idp.stages.captcha import CaptchaStage
 from idp.stages.deny import DenyStage
 from idp.stages.identification import IdentificationStage
+from idp.stages.invitation import InvitationStage
 from idp.stages.password import PasswordStage
 from idp.stages.prompt import PromptStage
 from idp.stages.user_delete import UserDeleteStage
@@ -29,6 +30,7 @@ STAGE_TYPES = {
         DenyStage(),
         UserDeleteStage(),
         CaptchaStage(),
+        InvitationStage(),
     )
 }
 

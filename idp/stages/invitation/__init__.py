@@ -1,0 +1,3 @@
+from idp.stages.invitation.stage import InvitationStage
+
+__all__ = ["InvitationStage"]
