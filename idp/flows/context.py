@@ -49,5 +49,10 @@ class StageContext:
         return resolve_pending_user(self.data)
 
 
+# Authenticator setup, both sealed: the new TOTP secret until the app has proved it has it,
+# and the new recovery codes until the user says they are saved.
+TOTP_SETUP = "totp_setup"
+NEW_RECOVERY_CODES = "new_recovery_codes"
+
 # The invitation a flow was entered with (its fixed data is merged into prompt_data).
 INVITATION_ID = "invitation_id"

@@ -8,6 +8,7 @@ from idp.policies.password_expiry import PasswordExpiryPolicy
 from idp.policies.reputation import ReputationPolicy
 from idp.policies.unique_password import UniquePasswordPolicy
 from idp.stages.captcha import CaptchaStage
+from idp.stages.consent import ConsentStage
 from idp.stages.deny import DenyStage
 from idp.stages.identification import IdentificationStage
 from idp.stages.invitation import InvitationStage
@@ -31,6 +32,7 @@ STAGE_TYPES = {
         UserDeleteStage(),
         CaptchaStage(),
         InvitationStage(),
+        ConsentStage(),
     )
 }
 

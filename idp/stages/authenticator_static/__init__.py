@@ -1,0 +1,3 @@
+from idp.stages.authenticator_static.stage import AuthenticatorStaticStage
+
+__all__ = ["AuthenticatorStaticStage"]

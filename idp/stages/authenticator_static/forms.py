@@ -1,0 +1,5 @@
+from flask_wtf import FlaskForm
+
+
+class CodesSavedForm(FlaskForm):
+    """Only a button: "I have saved them" (or, before there are codes, "Create codes")."""

@@ -1,0 +1,14 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
+
+from idp.authenticators import MAX_CODE_LENGTH
+
+
+class TotpSetupForm(FlaskForm):
+    code = StringField(
+        validators=[
+            InputRequired(message="Please enter the code your app shows."),
+            Length(max=MAX_CODE_LENGTH, message="That code is too long."),
+        ]
+    )

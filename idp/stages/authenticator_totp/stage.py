@@ -1,0 +1,62 @@
+from flask_wtf import FlaskForm
+
+from idp import authenticators
+from idp.flows.context import PENDING_USER_ID, TOTP_SETUP
+from idp.flows.outcomes import Advance, Deny, Retry, Stay
+from idp.stages.authenticator_totp.forms import TotpSetupForm
+from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
+from idp.stages.base import StageType
+
+
+class AuthenticatorTotpStage(StageType):
+    """Sets up an authenticator app for the user the flow is about.
+
+    The secret is made when the stage is reached and waits sealed in the plan context; the
+    device is saved only once a code from the app proves it has the secret."""
+
+    name = "authenticator_totp"
+    label = "Authenticator app setup"
+    description = "Shows a QR code for an authenticator app (TOTP) and checks its first code."
+    Options = AuthenticatorTotpOptions
+    form_class = TotpSetupForm
+
+    def build_form(self, ctx):
+        if _secret_of(ctx) is None:
+            return FlaskForm()  # only a button that makes a secret
+        return TotpSetupForm()
+
+    def on_reach(self, ctx):
+        if _secret_of(ctx) is not None or _user_of(ctx) is None:
+            return None
+        return {TOTP_SETUP: authenticators.sealed_new_totp_secret()}
+
+    def render(self, ctx) -> dict:
+        user, secret = _user_of(ctx), _secret_of(ctx)
+        enrolment = None
+        if user is not None and secret is not None:
+            enrolment = authenticators.totp_enrolment(user, secret, ctx.options.settings)
+        return {"enrolment": enrolment, "username": user.username if user else ""}
+
+    def submit(self, ctx, form):
+        user, secret = _user_of(ctx), _secret_of(ctx)
+        if user is None:
+            return Deny("Please sign in first.")
+        if secret is None:
+            # Reached from another site, so on_reach waited for this click.
+            new_secret = authenticators.sealed_new_totp_secret()
+            return Stay(authenticators.SCAN_NEW_QR_CODE, {TOTP_SETUP: new_secret})
+        device = authenticators.finish_totp_enrolment(
+            user, secret, ctx.options.settings, form.code.data, ctx.flow.slug
+        )
+        if device is None:
+            return Retry(authenticators.WRONG_SETUP_CODE, field="code")
+        return Advance({TOTP_SETUP: None})
+
+
+def _user_of(ctx):
+    """The proved pending user (the signed-in user, in a setup flow)."""
+    return ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+
+
+def _secret_of(ctx) -> str | None:
+    return authenticators.open_setup_secret(ctx.data.get(TOTP_SETUP))

@@ -1,0 +1,3 @@
+from idp.stages.authenticator_validate.stage import AuthenticatorValidateStage
+
+__all__ = ["AuthenticatorValidateStage"]

@@ -1,0 +1,3 @@
+from idp.stages.consent.stage import ConsentStage
+
+__all__ = ["ConsentStage"]

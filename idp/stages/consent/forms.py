@@ -1,0 +1,5 @@
+from flask_wtf import FlaskForm
+
+
+class ConsentForm(FlaskForm):
+    """Agreeing is pressing the button; the form carries only its CSRF token."""
