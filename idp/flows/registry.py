@@ -7,6 +7,9 @@ from idp.policies.password import PasswordPolicy
 from idp.policies.password_expiry import PasswordExpiryPolicy
 from idp.policies.reputation import ReputationPolicy
 from idp.policies.unique_password import UniquePasswordPolicy
+from idp.stages.authenticator_static import AuthenticatorStaticStage
+from idp.stages.authenticator_totp import AuthenticatorTotpStage
+from idp.stages.authenticator_validate import AuthenticatorValidateStage
 from idp.stages.captcha import CaptchaStage
 from idp.stages.consent import ConsentStage
 from idp.stages.deny import DenyStage
@@ -30,6 +33,9 @@ STAGE_TYPES = {
         UserLogoutStage(),
         DenyStage(),
         UserDeleteStage(),
+        AuthenticatorTotpStage(),
+        AuthenticatorStaticStage(),
+        AuthenticatorValidateStage(),
         CaptchaStage(),
         InvitationStage(),
         ConsentStage(),
