@@ -1,0 +1,93 @@
+"""The built-in captcha and deleting your own account, in a browser, JavaScript on and off."""
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from idp.extensions import db
+from idp.models import FlowToken, User
+from tests import factories
+from tests.browser.pages import LOGIN_FLOW, enter_password, sign_in, stage, url_path
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.usefixtures("instance_is_set_up")
+
+UNENROLL_FLOW = "/flow/default-unenrollment-flow/"
+
+
+@pytest.fixture
+def captcha_flow(app):
+    with app.app_context():
+        return factories.make_flow(
+            [
+                {"define": {"name": "browser-captcha", "type": "captcha"}},
+                {
+                    "define": {
+                        "name": "browser-after-captcha",
+                        "type": "prompt",
+                        "options": {"fields": [{"key": "note", "label": "Note", "type": "text"}]},
+                    }
+                },
+            ],
+            designation="enrollment",
+        )
+
+
+def captcha_answer(app) -> str:
+    with app.app_context():
+        return db.session.scalar(select(FlowToken.plan).where(FlowToken.purpose == "captcha"))[
+            "text"
+        ]
+
+
+def answer_captcha(page, text: str) -> None:
+    page.fill('input[name="answer"]', text)
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_the_builtin_captcha_is_answered_in_the_browser(visitor, javascript, app, captcha_flow):
+    errors = []
+    visitor.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    visitor.goto(f"/flow/{captcha_flow}/")
+    expect(stage(visitor, "captcha")).to_be_visible()
+    picture = visitor.locator("#stage svg[role=img]")
+    expect(picture).to_be_visible()
+    assert picture.bounding_box()["width"] > 100
+    expect(visitor.locator('input[name="answer"]')).to_be_focused()
+    if javascript:
+        visitor.evaluate("window.__marker = 1")
+
+    answer_captcha(visitor, "WRONG")
+    expect(stage(visitor, "captcha")).to_contain_text("That was not right.")
+
+    answer_captcha(visitor, captcha_answer(app).lower())
+    expect(stage(visitor, "prompt")).to_be_visible()
+    expect(visitor.locator('input[name="note"]')).to_be_visible()
+    if javascript:
+        assert visitor.evaluate("window.__marker") == 1  # swapped in place, no reload
+    # The inline SVG and its form break no content security policy rule.
+    assert not [error for error in errors if "Content Security Policy" in error], errors
+
+
+def test_a_user_deletes_their_account(visitor, app, make_user):
+    username = make_user()
+    sign_in(visitor, username, PASSWORD)
+    expect(visitor).to_have_url(url_path("/me$"))
+
+    visitor.goto("/unenroll")
+    expect(visitor).to_have_url(url_path(UNENROLL_FLOW + "$"))
+    expect(stage(visitor, "prompt")).to_contain_text("This deletes your account")
+    visitor.get_by_role("button", name="Continue").click()
+    enter_password(visitor, "not the password")
+    expect(stage(visitor, "password")).to_contain_text("Invalid username or password.")
+    enter_password(visitor, PASSWORD)
+
+    expect(stage(visitor, "message")).to_contain_text("Your account was deleted.")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(User.username == username)) == 0
+    visitor.goto("/me")
+    expect(visitor).to_have_url(url_path(LOGIN_FLOW + r"\?next="))
+    sign_in(visitor, username, PASSWORD)
+    expect(stage(visitor, "password")).to_contain_text("Invalid username or password.")
