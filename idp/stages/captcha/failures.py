@@ -1,11 +1,11 @@
-"""Wrong captcha answers, counted per plan in the database (atomic UPDATEs): a replayed cookie
-or parallel requests cannot reset or outrun the count."""
+"""Wrong captcha answers, counted per plan in the database by one atomic upsert: a replayed
+cookie or parallel requests cannot reset or outrun the count."""
 
 from datetime import timedelta
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
+from idp.database import upsert_for
 from idp.extensions import db
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
@@ -18,27 +18,23 @@ KEPT_FOR = timedelta(days=1)
 def count(plan_id: str) -> int:
     """Add one wrong answer for the plan; the count so far."""
     now = utcnow()
+    insert = upsert_for(db.session.get_bind())
     counted = db.session.execute(
-        update(FailedAttempts)
-        .where(FailedAttempts.scope == SCOPE, FailedAttempts.key == _key(plan_id))
-        .values(failures=FailedAttempts.failures + 1, last_failure_at=now)
-        .returning(FailedAttempts.failures)
-    ).scalar()
-    if counted is not None:
-        return counted
-    db.session.execute(
-        delete(FailedAttempts).where(
-            FailedAttempts.scope == SCOPE, FailedAttempts.last_failure_at < now - KEPT_FOR
+        insert(FailedAttempts)
+        .values(scope=SCOPE, key=_key(plan_id), failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={"failures": FailedAttempts.failures + 1, "last_failure_at": now},
         )
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                FailedAttempts(scope=SCOPE, key=_key(plan_id), failures=1, last_failure_at=now)
+        .returning(FailedAttempts.failures)
+    ).scalar_one()
+    if counted == 1:
+        db.session.execute(
+            delete(FailedAttempts).where(
+                FailedAttempts.scope == SCOPE, FailedAttempts.last_failure_at < now - KEPT_FOR
             )
-    except IntegrityError:  # a parallel answer of the same plan counted first
-        return count(plan_id)
-    return 1
+        )
+    return counted
 
 
 def forget(plan_id: str) -> None:
