@@ -1,4 +1,8 @@
-"""The built-in captcha and deleting your own account, in a browser, JavaScript on and off."""
+"""The captcha stage and deleting your own account, in a browser, JavaScript on and off."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -69,6 +73,96 @@ def test_the_builtin_captcha_is_answered_in_the_browser(visitor, javascript, app
         assert visitor.evaluate("window.__marker") == 1  # swapped in place, no reload
     # The inline SVG and its form break no content security policy rule.
     assert not [error for error in errors if "Content Security Policy" in error], errors
+
+
+# A stand-in for a hosted provider on another origin: its script fills in the widget's token,
+# its siteverify accepts that token.
+FAKE_WIDGET_SCRIPT = b"""
+for (const widget of document.querySelectorAll(".cf-turnstile")) {
+  const token = document.createElement("input");
+  token.type = "hidden"; token.name = "cf-turnstile-response"; token.value = "good-token";
+  widget.append(token);
+  widget.textContent = "";
+  widget.append(token, "Checked");
+}
+"""
+
+
+class FakeProvider(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self._answer("text/javascript", FAKE_WIDGET_SCRIPT)
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        self._answer("application/json", json.dumps({"success": "good-token" in body}).encode())
+
+    def _answer(self, content_type, body):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_provider():
+    server = HTTPServer(("127.0.0.1", 0), FakeProvider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("javascript", [True], ids=["js-on"])
+def test_a_provider_widget_loads_from_its_origin_even_after_an_htmx_swap(
+    visitor, app, fake_provider
+):
+    with app.app_context():
+        slug = factories.make_flow(
+            [
+                {
+                    "define": {
+                        "name": "browser-before-provider",
+                        "type": "prompt",
+                        "options": {"fields": [{"key": "note", "type": "text"}]},
+                    }
+                },
+                {
+                    "define": {
+                        "name": "browser-provider",
+                        "type": "captcha",
+                        "options": {
+                            "mode": "provider",
+                            "site_key": "site",
+                            "secret_key": "secret",
+                            "verify_url": f"{fake_provider}/siteverify",
+                            "provider_script_url": f"{fake_provider}/api.js",
+                        },
+                    }
+                },
+                {"define": {"name": "browser-after-provider", "type": "deny"}},
+            ],
+            designation="enrollment",
+        )
+    blocked = []
+    visitor.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    visitor.goto(f"/flow/{slug}/")
+    visitor.get_by_role("button", name="Continue").click()  # an HTMX POST
+
+    # The answer asked for a full reload, so the widget's script ran under this page's policy.
+    expect(stage(visitor, "captcha")).to_contain_text("Checked")
+    visitor.get_by_role("button", name="Continue").click()
+    expect(stage(visitor, "message")).to_contain_text("You may not continue.")
+    assert blocked == []
 
 
 def test_a_user_deletes_their_account(visitor, app, make_user):
