@@ -391,6 +391,9 @@ def _fixed_data(pairs) -> dict:
             fail(f"--data {pair!r} must be key=value, with a key like email or attributes.team")
         if key in data:
             fail(f"--data gives {key!r} twice")
+        if key == "password":
+            # Invitations are stored and shown in clear; a password is never set this way.
+            fail("--data cannot set a password")
         data[key] = value
     return data
 

@@ -114,6 +114,7 @@ def test_revoke_stops_the_link(app, runner, flows):
         (["create", "--data", "email"], "must be key=value"),
         (["create", "--data", "Bad Key=x"], "must be key=value"),
         (["create", "--data", "a=1", "--data", "a=2"], "gives 'a' twice"),
+        (["create", "--data", "password=hunter2"], "--data cannot set a password"),
         (["create", "--expires", "soon"], "--expires: 'soon' is not a duration"),
         (["create", "--expires", "0d"], "--expires must be longer than nothing"),
         (["create", "--name", "n" * 201], "a name is at most 200 characters"),
