@@ -86,3 +86,20 @@ def groups_of(user: User) -> list[Group]:
 
 def user_group_names(user: User | None) -> list[str]:
     return [group.name for group in groups_of(user)] if user is not None else []
+
+
+def confirm_password(user: User, password: str) -> str | None:
+    """Check a signed-in user's password before a sensitive change, throttled like a sign-in.
+    None when it is right, else the message to show."""
+    from idp import attempts, devices
+    from idp.network import client_ip
+    from idp.passwords import check_password
+
+    account = attempts.account_key(user.username, devices.trusted_device_of(user))
+    wait = attempts.take_attempt(account, client_ip())
+    if wait:
+        return f"Too many failed attempts. Try again in {wait} s."
+    if not check_password(password, user.password_hash):
+        return "That password is not right."
+    attempts.attempt_succeeded(account, client_ip())
+    return None

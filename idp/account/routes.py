@@ -7,6 +7,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from idp import authenticators
+from idp.account.forms import ConfirmPasswordForm
+from idp.accounts import confirm_password
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows import planner
@@ -114,8 +117,34 @@ def me():
         sessions=active_sessions_of(current_user),
         current_session=load_current_session(),
         flow_links=_existing_flow_links(),
+        authenticators=authenticators.list_authenticators(current_user),
         form=FlaskForm(),
+        confirm_form=ConfirmPasswordForm(),
     )
+
+
+@bp.post("/me/authenticators/<kind>/<int:authenticator_id>/remove")
+@signin_required
+def remove_authenticator(kind: str, authenticator_id: int):
+    """Remove an authenticator; the password is asked again first."""
+    if kind not in authenticators.KINDS:
+        abort(404, description="There is no such authenticator.")
+    form = ConfirmPasswordForm()
+    if not form.validate_on_submit():
+        flash("Enter your password to remove an authenticator.", "error")
+        return redirect(url_for("account.me"), code=303)
+    refusal = confirm_password(current_user, form.password.data)
+    if refusal is None and not authenticators.remove_authenticator(
+        current_user, kind, authenticator_id
+    ):
+        abort(404, description="There is no such authenticator of yours.")
+    if refusal is None:
+        record_event("authenticator_removed", user=current_user, ip=client_ip(), kind=kind)
+        flash("The authenticator was removed.", "info")
+    else:
+        flash(refusal, "error")
+    db.session.commit()
+    return redirect(url_for("account.me"), code=303)
 
 
 @bp.post("/me/sessions/others/revoke")

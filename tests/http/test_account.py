@@ -105,3 +105,54 @@ def test_password_change_requires_sign_in(app, flows):
     response = flows.open(CHANGE)
     assert response.status_code == 403
     assert "Please sign in first." in flows.text
+
+
+def authenticator_page(app, username):
+    from idp import authenticators
+
+    with app.app_context():
+        make_user(username)
+    driver = signed_in(app, username)  # before it has codes, so no second factor is asked
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        authenticators.replace_recovery_codes(user, 3)
+        db.session.commit()
+    return driver, driver.client.get("/me").get_data(as_text=True)
+
+
+REMOVE_CODES = "/me/authenticators/recovery_codes/0/remove"
+
+
+def test_me_lists_authenticators(app):
+    _, page = authenticator_page(app, "tia")
+    assert "Recovery codes" in page and "3 left" in page
+
+
+def test_removing_an_authenticator_asks_for_the_password(app):
+    driver, page = authenticator_page(app, "uri")
+    token = csrf_token(page)
+    driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": "wrong"})
+    page = driver.client.get("/me").get_data(as_text=True)
+    assert "That password is not right." in page and "3 left" in page
+    driver.client.post(REMOVE_CODES, data={"csrf_token": token})
+    assert "Enter your password" in driver.client.get("/me").get_data(as_text=True)
+    driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": PASSWORD})
+    page = driver.client.get("/me").get_data(as_text=True)
+    assert "The authenticator was removed." in page and "3 left" not in page
+    with app.app_context():
+        assert db.session.scalar(select(Event.id).where(Event.action == "authenticator_removed"))
+
+
+def test_removing_needs_csrf_and_only_touches_your_own(app):
+    driver, page = authenticator_page(app, "val")
+    assert driver.client.post(REMOVE_CODES, data={"password": PASSWORD}).status_code == 400
+    response = driver.client.post(
+        "/me/authenticators/totp/999/remove",
+        data={"csrf_token": csrf_token(page), "password": PASSWORD},
+    )
+    assert response.status_code == 404
+    response = driver.client.post(
+        "/me/authenticators/rocket/1/remove",
+        data={"csrf_token": csrf_token(page), "password": PASSWORD},
+    )
+    assert response.status_code == 404
