@@ -54,5 +54,10 @@ class StageContext:
 TOTP_SETUP = "totp_setup"
 NEW_RECOVERY_CODES = "new_recovery_codes"
 
+# The email stage: the binding that already sent its link on arrival (so a reload does not
+# send another), and the marker a followed link leaves (the address was proved).
+EMAIL_SENT_FOR = "email_sent_for"
+EMAIL_VERIFIED = "email_verified"
+
 # The invitation a flow was entered with (its fixed data is merged into prompt_data).
 INVITATION_ID = "invitation_id"

@@ -13,6 +13,7 @@ from idp.stages.authenticator_validate import AuthenticatorValidateStage
 from idp.stages.captcha import CaptchaStage
 from idp.stages.consent import ConsentStage
 from idp.stages.deny import DenyStage
+from idp.stages.email import EmailStage
 from idp.stages.identification import IdentificationStage
 from idp.stages.invitation import InvitationStage
 from idp.stages.password import PasswordStage
@@ -32,6 +33,7 @@ STAGE_TYPES = {
         UserLoginStage(),
         UserLogoutStage(),
         DenyStage(),
+        EmailStage(),
         UserDeleteStage(),
         AuthenticatorTotpStage(),
         AuthenticatorStaticStage(),

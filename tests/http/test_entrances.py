@@ -5,7 +5,12 @@ from tests.factories import PASSWORD, make_flow, make_user
 
 @pytest.mark.parametrize(
     ("path", "slug"),
-    [("/login", "default-authentication-flow"), ("/logout", "default-invalidation-flow")],
+    [
+        ("/login", "default-authentication-flow"),
+        ("/logout", "default-invalidation-flow"),
+        ("/enroll", "default-enrollment-flow"),
+        ("/recover", "default-recovery-flow"),
+    ],
 )
 def test_entrances_redirect_to_the_flow_of_their_designation(client, path, slug):
     response = client.get(path)
@@ -22,7 +27,7 @@ def test_entrances_keep_a_safe_next(client):
     )
 
 
-@pytest.mark.parametrize("path", ["/enroll", "/recover", "/unenroll"])
+@pytest.mark.parametrize("path", ["/unenroll"])
 def test_entrance_without_a_flow_is_a_clear_404(client, path):
     response = client.get(path)
     assert response.status_code == 404

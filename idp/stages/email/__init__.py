@@ -1,0 +1,3 @@
+from idp.stages.email.stage import EmailStage
+
+__all__ = ["EmailStage"]

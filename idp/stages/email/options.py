@@ -1,0 +1,24 @@
+from dataclasses import dataclass
+
+from idp.options import OptionsError
+
+MAX_SUBJECT_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class EmailOptions:
+    subject: str = "Continue with Gatehouse"
+    token_expiry_minutes: int = 30
+    activate_user_on_success: bool = False
+    # Links mailed per address (or per name typed) in any hour; more are refused politely.
+    sends_per_hour: int = 5
+
+    def validate(self):
+        if not self.subject.strip() or len(self.subject) > MAX_SUBJECT_LENGTH:
+            raise OptionsError("subject", f"must be 1 to {MAX_SUBJECT_LENGTH} characters")
+        if "\r" in self.subject or "\n" in self.subject:
+            raise OptionsError("subject", "must be one line")
+        if not 1 <= self.token_expiry_minutes <= 7 * 24 * 60:
+            raise OptionsError("token_expiry_minutes", "must be between 1 and 10080 (a week)")
+        if not 1 <= self.sends_per_hour <= 100:
+            raise OptionsError("sends_per_hour", "must be between 1 and 100")
