@@ -1,5 +1,6 @@
 """The shipped enrollment and recovery flows end to end, with a real SMTP server on loopback."""
 
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -240,3 +241,27 @@ def test_a_signed_in_visitor_is_not_offered_the_flows(app, flows, alice):
     for slug in (ENROLLMENT, RECOVERY):
         flows.open(slug)
         assert "You are already signed in." in flows.text
+
+
+def test_recovery_never_bypasses_the_second_factor(app, flows, mailbox, alice):
+    import pyotp
+
+    from idp import authenticators
+
+    secret = authenticators.new_totp_secret()
+    settings = authenticators.TotpSettings()
+    with app.app_context():
+        user = db.session.get(User, alice)
+        # The code of the previous time step, so the one asked for below is still unused.
+        earlier = pyotp.TOTP(secret).at(time.time() - 30)
+        assert authenticators.add_totp_device(user, secret, settings, earlier)
+        db.session.commit()
+    ask_for_recovery(flows, "alice")
+    mailbox_only = new_browser(app)
+    follow(mailbox_only, mailbox.last_link(), RECOVERY)
+    mailbox_only.open(RECOVERY)
+    assert mailbox_only.stage == "authenticator_validate"  # not the new-password prompt
+    mailbox_only.submit(RECOVERY, {"code": "000000"})
+    assert mailbox_only.stage == "authenticator_validate"
+    mailbox_only.submit(RECOVERY, {"code": pyotp.TOTP(secret).now()})
+    assert mailbox_only.stage == "prompt"
