@@ -5,7 +5,7 @@ Secrets a flow must carry are sealed (idp.sealing) or kept in the database.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -43,6 +43,9 @@ class StageContext:
     data: Mapping[str, Any]
     plan_id: str
     current_user: User | None = None
+    # A copy of the whole plan, for a stage that keeps it server-side to be resumed later
+    # (an emailed link); changing it changes nothing.
+    plan_snapshot: dict = field(default_factory=dict)
 
     @cached_property
     def pending_user(self) -> User | None:

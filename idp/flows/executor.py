@@ -31,7 +31,7 @@ from idp.flows import planner
 from idp.flows.context import StageContext
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.outcomes import Deny, EndSession, Retry, StartSession, Stay
-from idp.flows.plan import drop_plan, load_plan, save_plan
+from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
 from idp.flows.registry import STAGE_TYPES
 from idp.models import User
 from idp.network import client_ip
@@ -237,6 +237,7 @@ class FlowRun:
             data=dict(self.plan.context),
             plan_id=self.plan.plan_id,
             current_user=_signed_in_user(),
+            plan_snapshot=plan_to_dict(self.plan),
         )
         return stage_type, ctx
 

@@ -265,3 +265,13 @@ def test_recovery_never_bypasses_the_second_factor(app, flows, mailbox, alice):
     assert mailbox_only.stage == "authenticator_validate"
     mailbox_only.submit(RECOVERY, {"code": pyotp.TOTP(secret).now()})
     assert mailbox_only.stage == "prompt"
+
+
+def test_a_resumed_recovery_keeps_its_next_address(app, flows, mailbox, alice):
+    flows.open(RECOVERY, next_url="/me")
+    flows.submit(RECOVERY, {"uid_field": "alice"}, next_url="/me")
+    phone = new_browser(app)
+    follow(phone, mailbox.last_link(), RECOVERY)
+    phone.open(RECOVERY)
+    response = phone.submit(RECOVERY, {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD})
+    assert response.headers["Location"] == "/me"

@@ -4,7 +4,6 @@ A visitor who names an account nobody has sees the same page, waits the same tim
 the same plan-context keys as one who names a real account; only no mail leaves.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,21 +11,15 @@ from flask import current_app, render_template, request, url_for
 
 from idp.events import record_event
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
-from idp.flows.loading import flow_fingerprint
 from idp.flows.outcomes import Stay
-from idp.flows.plan import plan_to_dict
-from idp.flows.planner import build_policy_request, make_plan
 from idp.mail import send_mail
 from idp.models import User
 from idp.network import client_ip
-from idp.policies.engine import PolicyFailure
 from idp.stages.base import StageType
 from idp.stages.email.forms import ResendForm
 from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
-
-log = logging.getLogger("idp.stages.email")
 
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
@@ -100,7 +93,7 @@ class EmailStage(StageType):
         if links_in_the_last_hour(recipient.key) >= ctx.options.sends_per_hour:
             return False
         plan = kept_plan(ctx, {**ctx.data, **updates})
-        is_real = bool(recipient.address) and plan is not None
+        is_real = bool(recipient.address)
         token = issue_link(
             flow_slug=ctx.flow.slug,
             user_id=recipient.user.id if is_real and recipient.user else None,
@@ -122,31 +115,9 @@ class EmailStage(StageType):
         return True
 
 
-def kept_plan(ctx, context: dict) -> dict | None:
-    """The plan the link resumes, made again from the flow, as the planner would now.
-
-    A stage does not see the executor's plan, so it is rebuilt here: same flow version, same
-    plan id, this context, positioned at this stage. The `?next=` address is not known here;
-    the resumed flow ends at the default page."""
-    try:
-        plan = make_plan(
-            ctx.flow,
-            build_policy_request(ctx.flow, context, ctx.current_user),
-            flow_fingerprint(ctx.flow),
-            current_app.config["FLOW_PLAN_LIFETIME"],
-        )
-    except PolicyFailure as failure:
-        log.warning(
-            "email link not sent: a plan policy failed",
-            extra={"flow": ctx.flow.slug, "reason": failure.reason},
-        )
-        return None
-    if ctx.binding.id not in plan.bindings:
-        return None
-    plan.position = plan.bindings.index(ctx.binding.id)
-    plan.context = dict(context)
-    plan.plan_id = ctx.plan_id
-    return plan_to_dict(plan)
+def kept_plan(ctx, context: dict) -> dict:
+    """The plan the link resumes: this one, at this stage, with this context."""
+    return {**ctx.plan_snapshot, "context": dict(context)}
 
 
 def compose_mail(ctx, token: str) -> tuple[str, str]:
