@@ -1,0 +1,46 @@
+"""The signed-in user's own page and the password change, in a browser, JS on and off."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.pages import sign_in, stage, url_path
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.usefixtures("instance_is_set_up")
+NEW_PASSWORD = "a completely new passphrase 7"
+
+
+def test_changing_the_password_from_me(visitor, make_user, new_context):
+    username = make_user()
+    elsewhere = new_context().new_page()
+    sign_in(elsewhere, username, PASSWORD)
+    sign_in(visitor, username, PASSWORD)
+    expect(visitor).to_have_url(url_path("/me$"))
+
+    visitor.get_by_role("link", name="Change your password").click()
+    expect(stage(visitor, "password")).to_be_visible()
+    visitor.fill('input[name="password"]', PASSWORD)
+    visitor.get_by_role("button", name="Sign in").click()
+    expect(stage(visitor, "prompt")).to_be_visible()
+    visitor.fill('input[name="password"]', NEW_PASSWORD)
+    visitor.fill('input[name="password_repeat"]', NEW_PASSWORD)
+    visitor.get_by_role("button", name="Continue").click()
+
+    expect(visitor).to_have_url(url_path("/me$"))
+    elsewhere.goto("/me")
+    expect(elsewhere).to_have_url(url_path("/flow/default-authentication-flow/.*"))
+
+
+def test_signing_out_everywhere_else_from_me(visitor, make_user, new_context):
+    username = make_user()
+    other = new_context().new_page()
+    sign_in(other, username, PASSWORD)
+    sign_in(visitor, username, PASSWORD)
+    expect(visitor.locator("table.sessions tbody tr")).to_have_count(2)
+
+    visitor.get_by_role("button", name="Sign out everywhere else").click()
+
+    expect(visitor.get_by_role("status")).to_contain_text("Signed out of 1 other session.")
+    expect(visitor.locator("table.sessions tbody tr")).to_have_count(1)
+    other.goto("/me")
+    expect(other).to_have_url(url_path("/flow/default-authentication-flow/.*"))
