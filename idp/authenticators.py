@@ -177,7 +177,7 @@ def _totp(secret: str, settings: TotpSettings) -> pyotp.TOTP:
 
 def _matching_step(secret: str, settings: TotpSettings, code: str) -> int | None:
     code = normalize_code(code)
-    if len(code) != settings.digits or not code.isdigit():
+    if len(code) != settings.digits or not (code.isascii() and code.isdigit()):
         return None
     totp = _totp(secret, settings)
     now = totp.timecode(time.time())
@@ -298,7 +298,7 @@ def verify_code(user: User, code: str) -> str | None:
     """How the user proved themselves ("totp" or "recovery_code") with a code that is good
     now and never again; None when it is not good."""
     code = normalize_code(code)
-    if code.isdigit() and use_totp_code(user, code) is not None:
+    if (code.isascii() and code.isdigit()) and use_totp_code(user, code) is not None:
         return "totp"
     if use_recovery_code(user, code):
         return "recovery_code"

@@ -52,6 +52,10 @@ def _bad_characters():
     return None
 
 
+def _number_too_large(error: OverflowError):
+    return _page(400, "A number in the request is too large.")
+
+
 def _database_refused(error: DataError):
     return _page(400, "The request contained a value the database cannot store.")
 
@@ -71,5 +75,6 @@ def init_app(app) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(DataError, _database_refused)
+    app.register_error_handler(OverflowError, _number_too_large)
     app.before_request(_bad_characters)
     app.register_error_handler(Exception, _unexpected)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from idp import create_app
@@ -114,6 +115,15 @@ def query_counter(app):
     event.listen(engine, "before_cursor_execute", counter.on_execute)
     yield counter
     event.remove(engine, "before_cursor_execute", counter.on_execute)
+
+
+class MailProgramBrowser(FlaskClient):
+    """A test client that opens links as a browser does from a mail program: it says
+    Sec-Fetch-Site: none, so emailed links are used at once rather than confirmed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_SEC_FETCH_SITE"] = "none"
 
 
 class QueryCounter:

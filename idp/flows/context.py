@@ -49,7 +49,14 @@ class StageContext:
 
     @cached_property
     def pending_user(self) -> User | None:
+        """The user the flow is about: proved, else merely named at identification."""
         return resolve_pending_user(self.data)
+
+    @property
+    def proved_user(self) -> User | None:
+        """The user only once a stage has proved who they are (or they were signed in);
+        never someone whose name was merely typed."""
+        return self.pending_user if self.data.get(PENDING_USER_ID) is not None else None
 
 
 # Authenticator setup, both sealed: the new TOTP secret until the app has proved it has it,

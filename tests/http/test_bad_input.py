@@ -51,3 +51,16 @@ def test_non_ascii_names_are_unique_in_any_case(app):
         make_user("Ørjan")
         with pytest.raises(IntegrityError):
             make_user("øRJAN")
+
+
+def test_ids_too_large_for_the_database_are_a_400(app, flows):
+    from tests.conftest import csrf_token
+
+    with app.app_context():
+        make_user("big")
+    flows.sign_in("big", PASSWORD)
+    page = flows.client.get("/me").get_data(as_text=True)
+    response = flows.client.post(
+        f"/me/sessions/{2**70}/revoke", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code in (400, 404)

@@ -33,6 +33,13 @@ def app(mailbox, app):
     return app
 
 
+@pytest.fixture(autouse=True)
+def _links_open_as_from_a_mail_program(app):
+    from tests.conftest import MailProgramBrowser
+
+    app.test_client_class = MailProgramBrowser
+
+
 def new_browser(app) -> FlowDriver:
     return FlowDriver(app.test_client())
 

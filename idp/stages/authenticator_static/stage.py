@@ -2,7 +2,7 @@ import json
 
 from idp import authenticators
 from idp.events import record_event
-from idp.flows.context import NEW_RECOVERY_CODES, PENDING_USER_ID
+from idp.flows.context import NEW_RECOVERY_CODES
 from idp.flows.outcomes import Advance, Deny, Stay
 from idp.network import client_ip
 from idp.sealing import SealBroken, seal, unseal
@@ -60,7 +60,7 @@ class AuthenticatorStaticStage(StageType):
 
 def _user_of(ctx):
     """The proved pending user (the signed-in user, in a setup flow)."""
-    return ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+    return ctx.proved_user
 
 
 def _codes_of(ctx) -> list[str]:

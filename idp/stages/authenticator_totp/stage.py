@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 
 from idp import authenticators
-from idp.flows.context import PENDING_USER_ID, TOTP_SETUP
+from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.stages.authenticator_totp.forms import TotpSetupForm
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
@@ -55,7 +55,7 @@ class AuthenticatorTotpStage(StageType):
 
 def _user_of(ctx):
     """The proved pending user (the signed-in user, in a setup flow)."""
-    return ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+    return ctx.proved_user
 
 
 def _secret_of(ctx) -> str | None:

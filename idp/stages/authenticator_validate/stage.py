@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 
 from idp import attempts, authenticators
 from idp.events import record_event
-from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, TOTP_SETUP, UID
+from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.network import client_ip
 from idp.stages.authenticator_validate.forms import CodeForm
@@ -109,7 +109,7 @@ class AuthenticatorValidateStage(StageType):
 
 def _user_of(ctx):
     """The user the password (or another earlier stage) has proved; never a name only typed."""
-    return ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+    return ctx.proved_user
 
 
 def _standing(ctx):

@@ -5,7 +5,6 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.events import record_event
 from idp.extensions import db
-from idp.flows.context import PENDING_USER_ID
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
@@ -58,9 +57,7 @@ class ConsentStage(StageType):
 def _proved_user(ctx):
     """The user who proved who they are, or the signed-in one; a name merely typed at
     identification does not count, or anyone could agree on someone's behalf."""
-    if ctx.data.get(PENDING_USER_ID) is not None:
-        return ctx.pending_user
-    return ctx.current_user
+    return ctx.proved_user or ctx.current_user
 
 
 def _consent_of(user, ctx) -> Consent | None:

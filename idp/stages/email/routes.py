@@ -54,9 +54,9 @@ def open_link(token: str):
     refusal = _refusal(flow, {**link.plan["context"], **updates})
     if refusal:
         return _page(403, message=refusal, slug=link.flow_slug)
-    if request.method == "GET" and request.headers.get("Sec-Fetch-Site") == "cross-site":
-        # Another site (webmail, say) sent the browser here: wait for a click that carries
-        # a CSRF token, as the flows do, so no page can push its own link into this browser.
+    if request.method == "GET" and not _opened_directly():
+        # Webmail, another site, or a mail scanner that fetches every link: wait for a click
+        # that carries a CSRF token, so neither a page nor a scanner spends the link.
         return _page(200, confirm=True)
     if not use_link(link) or resume_plan(link.plan, updates, _plan_lifetime()) is None:
         db.session.rollback()
@@ -68,6 +68,12 @@ def open_link(token: str):
     record_event("email_link_used", user=user, ip=client_ip(), flow_slug=flow.slug)
     db.session.commit()
     return _no_referrer(redirect(url_for("flow.execute", slug=flow.slug), code=303))
+
+
+def _opened_directly() -> bool:
+    """A browser that says it was not sent by another site (typed, pasted, or opened from a
+    mail program). Scanners send no Fetch Metadata at all."""
+    return request.headers.get("Sec-Fetch-Site") in ("none", "same-origin")
 
 
 def _options_of_sending_stage(flow, plan: dict) -> EmailOptions | None:

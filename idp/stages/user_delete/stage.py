@@ -20,7 +20,7 @@ class UserDeleteStage(StageType):
     confirm_label = "Delete my account"
 
     def submit(self, ctx, form):
-        user = ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+        user = ctx.proved_user
         if user is None:
             return Deny("There is no account to delete. Please start again.")
         if ctx.current_user is not None and ctx.current_user.id != user.id:

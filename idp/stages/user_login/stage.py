@@ -1,5 +1,5 @@
 from idp.events import record_event
-from idp.flows.context import AUTH_METHOD, PENDING_USER_ID
+from idp.flows.context import AUTH_METHOD
 from idp.flows.outcomes import Advance, Deny, StartSession
 from idp.network import client_ip
 from idp.stages.base import StageType
@@ -16,7 +16,7 @@ class UserLoginStage(StageType):
     confirm_label = "Sign in"
 
     def submit(self, ctx, form):
-        user = ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+        user = ctx.proved_user
         if user is None or not user.is_active:
             return Deny("There is no one to sign in. Please start again.")
         record_event(

@@ -28,7 +28,7 @@ class UserWriteStage(StageType):
     def submit(self, ctx, form):
         options = ctx.options
         data = ctx.data.get(PROMPT_DATA) or {}
-        user = ctx.pending_user if ctx.data.get(PENDING_USER_ID) is not None else None
+        user = ctx.proved_user
         creating = options.user_creation_mode == "always" or (
             user is None and options.user_creation_mode == "when_required"
         )
@@ -39,10 +39,12 @@ class UserWriteStage(StageType):
         conflict = self._conflict(data, None if creating else user)
         if conflict:
             return Retry(conflict)
-        if creating:
-            user = self._new_user(options, data)
         try:
+            # The new row is added inside the savepoint too: a race that takes the name
+            # first rolls back only this, and the visitor is told, not shown a 500.
             with db.session.begin_nested():
+                if creating:
+                    user = self._new_user(options, data)
                 self._write(user, data)
         except (IntegrityError, SealBroken):
             return Retry("Those details could not be saved. Please try again.")
@@ -57,11 +59,15 @@ class UserWriteStage(StageType):
             flow_slug=ctx.flow.slug,
             fields=sorted(key for key in data if key in PROFILE_FIELDS or key == "password"),
         )
-        return Advance({PENDING_USER_ID: user.id})
+        # Written now: the sealed password need not travel further in the plan.
+        kept = {key: value for key, value in data.items() if not is_sealed(value)}
+        return Advance({PENDING_USER_ID: user.id, PROMPT_DATA: kept})
 
     @staticmethod
     def _conflict(data, user) -> str:
-        username, email = data.get("username"), data.get("email")
+        # A user made from an email address only gets the address as username.
+        username = data.get("username") or (data.get("email") if user is None else None)
+        email = data.get("email")
         if _changes(username, user and user.username) and username_taken(username):
             return "This username is taken."
         if _changes(email, user and user.email) and email_taken(email):

@@ -582,3 +582,14 @@ def test_authenticators_are_listed_and_removed_only_by_their_owner(app, alice, c
     flows = FlowDriver(app.test_client())
     flows.sign_in("alice", PASSWORD)
     assert signed_in(flows)
+
+
+def test_non_ascii_digits_in_a_code_are_refused_not_a_500(app, flows):
+    from tests.factories import PASSWORD, make_user
+
+    with app.app_context():
+        make_user("digits")
+    flows.sign_in("digits", PASSWORD)
+    flows.open("default-authenticator-totp-setup")
+    response = flows.submit("default-authenticator-totp-setup", {"code": "١٢٣٤٥٦"})
+    assert response.status_code == 400

@@ -41,6 +41,13 @@ def app(mailbox, app):
     return app
 
 
+@pytest.fixture(autouse=True)
+def _links_open_as_from_a_mail_program(app):
+    from tests.conftest import MailProgramBrowser
+
+    app.test_client_class = MailProgramBrowser
+
+
 @pytest.fixture
 def mail_logs():
     """The records logged by idp.mail during the test ("idp" does not propagate to root)."""
@@ -374,3 +381,14 @@ def test_bad_options_name_their_field(options, place):
 )
 def test_addresses_are_masked_and_names_are_not(value, shown):
     assert masked(value) == shown
+
+
+def test_a_mail_scanner_fetching_the_link_does_not_spend_it(app, flows, mailbox, alice):
+    from flask.testing import FlaskClient
+
+    ask_for_link(flows, "alice")
+    path = path_of(mailbox.last_link())
+    scanner = FlaskClient(app, app.response_class)  # no Fetch Metadata headers at all
+    page = scanner.get(path)
+    assert page.status_code == 200 and "Continue" in page.get_data(as_text=True)
+    assert app.test_client().get(path).status_code == 303

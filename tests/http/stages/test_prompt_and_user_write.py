@@ -251,3 +251,63 @@ def test_user_write_with_never_and_no_user_denies(app, flows):
         )
     flows.open(slug)
     assert "There is no user to update." in flows.text
+
+
+def test_an_email_only_signup_whose_address_is_someones_username_is_a_clear_error(app, flows):
+    fields = [
+        {"key": "email", "type": "email", "required": True},
+        {"key": "password", "type": "password", "required": True},
+    ]
+    with app.app_context():
+        make_user("bob@example.test", email="other@example.test")
+        slug = signup_flow(write_options={"user_creation_mode": "always"}, fields=fields)
+    flows.open(slug)
+    response = flows.submit(slug, {"email": "BOB@example.test", "password": "x" * 12})
+    assert response.status_code == 403
+    assert "This username is taken." in flows.text
+    assert user_count(app) == 1
+
+
+def test_the_written_password_does_not_travel_on_in_the_plan(app, flows):
+    with app.app_context():
+        slug = make_flow(
+            [
+                {"define": {"name": "t-prompt", "type": "prompt", "options": {"fields": FIELDS}}},
+                {"define": {"name": "t-write", "type": "user_write"}},
+                {
+                    "define": {
+                        "name": "t-after",
+                        "type": "prompt",
+                        "options": {"fields": [{"key": "note", "type": "text"}]},
+                    }
+                },
+            ],
+            designation="enrollment",
+        )
+    flows.open(slug)
+    flows.submit(slug, GOOD)
+    assert 'name="note"' in flows.page
+    cookie = json.dumps(session_of(app, flows.client))
+    assert '"sealed"' not in cookie and "newbie@example.test" in cookie
+
+
+def test_prompt_keys_that_would_break_the_form_are_refused(app, runner, tmp_path):
+    import yaml
+
+    document = {
+        "version": 1,
+        "flow": {
+            "slug": "bad-keys",
+            "name": "x",
+            "designation": "enrollment",
+            "stages": [{"stage": "bad-key-prompt"}],
+        },
+        "stages": [
+            {"name": "bad-key-prompt", "type": "prompt", "options": {"fields": [{"key": "meta"}]}}
+        ],
+    }
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(document))
+    result = runner.invoke(args=["flows", "import", str(path)])
+    assert result.exit_code == 2
+    assert "stages[0].options.fields[0].key" in result.output
