@@ -58,3 +58,24 @@ def test_set_up_an_app_then_sign_in_with_password_and_code(visitor, javascript, 
     expect(visitor).to_have_url(url_path("/me$"))
     expect(visitor.get_by_role("link", name="Sign out").first).to_be_visible()
     assert blocked == []
+
+
+def test_make_recovery_codes_then_sign_in_with_one(visitor, make_user):
+    username = make_user()
+    sign_in(visitor, username, PASSWORD)
+    visitor.get_by_role("link", name="Create recovery codes").click()
+    expect(stage(visitor, "authenticator_static")).to_be_visible()
+    codes = visitor.locator("ol.recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    visitor.get_by_role("button", name="I have saved them").click()
+    expect(visitor).to_have_url(url_path("/me$"))
+    expect(visitor.locator("ul.authenticators")).to_contain_text("10 left")
+
+    visitor.get_by_role("link", name="Sign out").first.click()
+    identify(visitor, username)
+    enter_password(visitor, PASSWORD)
+    expect(stage(visitor, "authenticator_validate")).to_be_visible()
+    visitor.fill('input[name="code"]', codes[0])
+    visitor.get_by_role("button", name="Verify").click()
+    expect(visitor).to_have_url(url_path("/me$"))
+    expect(visitor.locator("ul.authenticators")).to_contain_text("9 left")
