@@ -12,7 +12,7 @@ guesses, however many and however long, never slow the real user down on their o
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import case, delete, select, update
@@ -118,15 +118,43 @@ def failures_of(scope: str, key: str) -> int:
 
 
 def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> int:
+    """Count one attempt for the key unless it must wait; 0 or the seconds to wait."""
     now = utcnow()
-    insert = upsert_for(connection)
+    # A success elsewhere may delete the row between our insert and our update: try again.
+    for _ in range(3):
+        counted = _count_unless_waiting(connection, throttle, scope, key, now)
+        if counted is not None:
+            break
+        blocked_until = _aware(
+            connection.execute(
+                select(FailedAttempts.blocked_until).where(
+                    FailedAttempts.scope == scope, FailedAttempts.key == key
+                )
+            ).scalar()
+        )
+        if blocked_until is not None and blocked_until > now:
+            return max(1, math.ceil((blocked_until - now).total_seconds()))
+    else:
+        return 1  # could not count it: waiting is the safe answer
+    delay = throttle.delay(counted, free)
+    if delay:
+        connection.execute(
+            update(FailedAttempts)
+            .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+            .values(blocked_until=now + timedelta(seconds=delay))
+        )
+    return 0
+
+
+def _count_unless_waiting(connection, throttle, scope, key, now) -> int | None:
+    """Add one failure in one statement unless the key must wait; the new count, or None."""
     connection.execute(
-        insert(FailedAttempts)
+        upsert_for(connection)(FailedAttempts)
         .values(scope=scope, key=key, failures=0, last_failure_at=now)
         .on_conflict_do_nothing(index_elements=["scope", "key"])
     )
     forgotten = now - timedelta(seconds=throttle.forget_after)
-    counted = connection.execute(
+    return connection.execute(
         update(FailedAttempts)
         .where(
             FailedAttempts.scope == scope,
@@ -142,29 +170,12 @@ def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> in
         )
         .returning(FailedAttempts.failures)
     ).scalar()
-    if counted is None:
-        blocked_until = connection.execute(
-            select(FailedAttempts.blocked_until).where(
-                FailedAttempts.scope == scope, FailedAttempts.key == key
-            )
-        ).scalar()
-        return _seconds_until(blocked_until, now)
-    delay = throttle.delay(counted, free)
-    if delay:
-        connection.execute(
-            update(FailedAttempts)
-            .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
-            .values(blocked_until=now + timedelta(seconds=delay))
-        )
-    return 0
 
 
-def _seconds_until(moment: datetime | None, now: datetime) -> int:
-    if moment is None:
-        return 1
-    if moment.tzinfo is None:  # SQLite hands back naive UTC from a Core select
-        moment = moment.replace(tzinfo=now.tzinfo)
-    return max(1, math.ceil((moment - now).total_seconds()))
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:  # SQLite: naive UTC from a Core select
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 @contextmanager
