@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     devices.init_app(app)
 
     from idp.account.routes import bp as account_bp
+    from idp.admin import bp as admin_bp
     from idp.flows.executor import bp as flow_bp
     from idp.flows.registry import STAGE_TYPES
     from idp.ops.routes import bp as ops_bp
@@ -46,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(flow_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(admin_bp)
     for stage_type in STAGE_TYPES.values():
         app.register_blueprint(stage_type.package_blueprint())
 

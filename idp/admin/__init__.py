@@ -1,0 +1,10 @@
+"""The admin interface at /admin/: superusers only (see blueprint.py). Each module holds the
+routes of one concept and registers them on the one Blueprint, `bp`."""
+
+from idp.admin import (  # noqa: F401  (importing a module registers its routes)
+    dashboard,
+    events,
+)
+from idp.admin.blueprint import bp
+
+__all__ = ["bp"]

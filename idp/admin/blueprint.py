@@ -1,0 +1,58 @@
+"""The admin Blueprint: superusers only, checked before every admin route."""
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from idp.admin.audit import detail_lines
+from idp.admin.pagination import page_url
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+# The navigation, in order. A section shows only once its endpoint exists, so pages built
+# later (flows, stages, policies) appear without touching this list.
+NAVIGATION = (
+    ("admin.dashboard", "Dashboard"),
+    ("admin.flows", "Flows"),
+    ("admin.stages", "Stages"),
+    ("admin.policies", "Policies"),
+    ("admin.users", "Users"),
+    ("admin.groups", "Groups"),
+    ("admin.invitations", "Invitations"),
+    ("admin.events", "Events"),
+)
+
+
+@bp.before_request
+def require_superuser():
+    if not current_user.is_authenticated:
+        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+    if not current_user.is_superuser:
+        abort(403, description="Only administrators may open the admin pages.")
+    return None
+
+
+@bp.after_request
+def keep_out_of_caches(response):
+    # Admin pages show accounts, sessions and invitation links: no browser or proxy keeps them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.context_processor
+def navigation():
+    links = [
+        (url_for(endpoint), label)
+        for endpoint, label in NAVIGATION
+        if endpoint in current_app.view_functions
+    ]
+    return {
+        "admin_navigation": links,
+        "is_current_section": is_current_section,
+        "page_url": page_url,
+        "detail_lines": detail_lines,
+    }
+
+
+def is_current_section(url: str) -> bool:
+    dashboard = url_for("admin.dashboard")
+    return request.path == url if url == dashboard else request.path.startswith(url)
