@@ -4,6 +4,9 @@ routes of one concept and registers them on the one Blueprint, `bp`."""
 from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     dashboard,
     events,
+    groups,
+    user_actions,
+    users,
 )
 from idp.admin.blueprint import bp
 
