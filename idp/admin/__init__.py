@@ -5,6 +5,7 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     dashboard,
     events,
     groups,
+    invitations,
     user_actions,
     users,
 )

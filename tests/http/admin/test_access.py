@@ -51,7 +51,8 @@ def walk(app, client) -> list[tuple[str, str, int, str]]:
 
 def test_the_walk_covers_the_admin(app):
     paths = {path for _, path, _ in admin_routes(app)}
-    assert {"/admin/", "/admin/events", "/admin/users", "/admin/groups"} <= paths
+    sections = ("events", "users", "groups", "invitations")
+    assert {"/admin/", *(f"/admin/{section}" for section in sections)} <= paths
 
 
 def test_a_visitor_is_sent_to_sign_in_from_every_admin_route(app, client):
