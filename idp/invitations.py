@@ -69,24 +69,30 @@ def find_invitation(token: str) -> Invitation | None:
     return db.session.scalar(select(Invitation).where(Invitation.token_hash == token_hash(token)))
 
 
-def problem_with(invitation: Invitation | None, flow_slug: str) -> str | None:
-    """Why this invitation cannot be used in this flow now, or None."""
+def problem_with(
+    invitation: Invitation | None, flow_slug: str, plan_id: str | None = None
+) -> str | None:
+    """Why this invitation cannot be used in this flow now (by this plan), or None."""
     if invitation is None:
         return NOT_VALID
     if invitation.revoked_at is not None:
         return WITHDRAWN
     if invitation.expires_at is not None and invitation.expires_at <= utcnow():
         return EXPIRED
-    if invitation.single_use and invitation.used_at is not None:
+    used_by_another = invitation.used_at is not None and (
+        plan_id is None or invitation.used_by_plan != plan_id
+    )
+    if invitation.single_use and used_by_another:
         return USED
     if invitation.flow_slug and invitation.flow_slug != flow_slug:
         return OTHER_FLOW
     return None
 
 
-def use_invitation(invitation: Invitation) -> bool:
-    """Take a single-use invitation with one atomic UPDATE: of two parallel uses one wins.
-    A multi-use invitation is only checked to be still valid."""
+def use_invitation(invitation: Invitation, plan_id: str = "") -> bool:
+    """Take a single-use invitation with one atomic UPDATE: of two parallel uses one wins,
+    and the plan that won may use it again (its flow restarted). A multi-use invitation is
+    only checked to be still valid."""
     conditions = [
         Invitation.id == invitation.id,
         Invitation.revoked_at.is_(None),
@@ -94,8 +100,13 @@ def use_invitation(invitation: Invitation) -> bool:
     ]
     if not invitation.single_use:
         return db.session.scalar(select(Invitation.id).where(*conditions)) is not None
+    unused_or_ours = Invitation.used_at.is_(None)
+    if plan_id:
+        unused_or_ours = unused_or_ours | (Invitation.used_by_plan == plan_id)
     result = db.session.execute(
-        update(Invitation).where(*conditions, Invitation.used_at.is_(None)).values(used_at=utcnow())
+        update(Invitation)
+        .where(*conditions, unused_or_ours)
+        .values(used_at=utcnow(), used_by_plan=plan_id or None)
     )
     return result.rowcount == 1
 

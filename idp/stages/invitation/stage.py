@@ -37,9 +37,8 @@ class InvitationStage(StageType):
         token = request.values.get("itoken", "")
         if not token:
             return {"problem": None if ctx.options.continue_flow_without_invitation else NEEDED}
-        return {
-            "problem": invitations.problem_with(invitations.find_invitation(token), ctx.flow.slug)
-        }
+        invitation = invitations.find_invitation(token)
+        return {"problem": invitations.problem_with(invitation, ctx.flow.slug, ctx.plan_id)}
 
     def submit(self, ctx, form):
         token = form.itoken.data or ""
@@ -48,8 +47,8 @@ class InvitationStage(StageType):
         # A link that does not work is refused even when the flow could go on without one:
         # going on silently would drop what the invitation was meant to fill in.
         invitation = invitations.find_invitation(token)
-        problem = invitations.problem_with(invitation, ctx.flow.slug)
-        if problem is None and not invitations.use_invitation(invitation):
+        problem = invitations.problem_with(invitation, ctx.flow.slug, ctx.plan_id)
+        if problem is None and not invitations.use_invitation(invitation, ctx.plan_id):
             problem = invitations.USED  # a parallel request took it first
         if problem is not None:
             record_event(

@@ -10,7 +10,7 @@ from idp.extensions import db
 from idp.invitations import create_invitation, revoke_invitation
 from idp.models import Invitation, User
 from tests.conftest import FlowDriver, csrf_token
-from tests.factories import make_flow, unique
+from tests.factories import make_flow, make_user, unique
 from tests.http.test_executor import session_of
 
 SIGNUP_FIELDS = [
@@ -212,3 +212,42 @@ def test_htmx_accepts_in_place(app, flows, slug):
     follow(flows, open_link(flows, slug, token))
     response = flows.submit(slug, {"itoken": token}, htmx=True)
     assert response.status_code == 200 and flows.stage == "prompt"
+
+
+def test_a_restart_in_the_same_flow_does_not_spend_a_single_use_invitation(app, flows):
+    with app.app_context():
+        make_user("taken", email="taken@example.test")
+        slug = make_flow(
+            [
+                {"define": {"name": "restart-invitation", "type": "invitation"}},
+                {
+                    "define": {
+                        "name": "restart-prompt",
+                        "type": "prompt",
+                        "options": {
+                            "fields": [
+                                {"key": "username", "type": "username", "required": True},
+                                {"key": "email", "type": "email", "required": True},
+                            ]
+                        },
+                    }
+                },
+                {
+                    "define": {"name": "restart-write", "type": "user_write"},
+                    "invalid_response_action": "restart",
+                },
+            ],
+            designation="enrollment",
+        )
+        _, token = create_invitation(fixed_data={})
+        db.session.commit()
+    flows.page = flows.client.get(f"/flow/{slug}/?itoken={token}").get_data(as_text=True)
+    flows.submit(slug, {"itoken": token})
+    flows.submit(slug, {"username": "newbie", "email": "taken@example.test"})
+    assert "already used by another account" in flows.text
+    flows.page = flows.client.get(f"/flow/{slug}/?itoken={token}").get_data(as_text=True)
+    flows.submit(slug, {"itoken": token})
+    assert flows.stage == "prompt"  # the same plan may pass again
+    stranger = FlowDriver(app.test_client())
+    stranger.page = stranger.client.get(f"/flow/{slug}/?itoken={token}").get_data(as_text=True)
+    assert "This invitation was already used." in stranger.text
