@@ -156,3 +156,13 @@ def test_removing_needs_csrf_and_only_touches_your_own(app):
         data={"csrf_token": csrf_token(page), "password": PASSWORD},
     )
     assert response.status_code == 404
+
+
+def test_only_superusers_see_the_admin_link(app):
+    with app.app_context():
+        make_user("plainjane")
+        make_user("rootbeer", superuser=True)
+    assert 'href="/admin/"' not in signed_in(app, "plainjane").client.get("/me").get_data(
+        as_text=True
+    )
+    assert 'href="/admin/"' in signed_in(app, "rootbeer").client.get("/me").get_data(as_text=True)
