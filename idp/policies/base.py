@@ -1,4 +1,5 @@
 from idp.options import NoOptions, parse_options
+from idp.options_forms import options_form_for
 
 
 class PolicyType:
@@ -8,6 +9,11 @@ class PolicyType:
     label: str
     description: str = ""
     Options: type = NoOptions
+
+    @property
+    def options_form(self) -> type:
+        """The admin's settings form; a module sets its own `OptionsForm` here."""
+        return options_form_for(self.Options)
 
     def parse_options(self, mapping):
         return parse_options(self.Options, mapping)

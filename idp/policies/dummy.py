@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 
 from idp.options import OptionsError
+from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
@@ -21,11 +22,15 @@ class DummyOptions:
             raise OptionsError("wait_seconds", "must be between 0 and 60")
 
 
+OptionsForm = options_form_for(DummyOptions)
+
+
 class DummyPolicy(PolicyType):
     name = "dummy"
     label = "Fixed result"
     description = "Always passes or always fails, with an optional message."
     Options = DummyOptions
+    options_form = OptionsForm
 
     def evaluate(self, request, options: DummyOptions) -> PolicyResult:
         if options.wait_seconds:

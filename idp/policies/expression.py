@@ -12,7 +12,7 @@ import ipaddress
 import operator
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -21,6 +21,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from idp.options import OptionsError
+from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
@@ -273,7 +274,7 @@ def compile_expression(source: str):
 
 @dataclass(frozen=True)
 class ExpressionOptions:
-    expression: str = "true"
+    expression: str = field(default="true", metadata={"long_text": True})
     # Shown when the expression is false (a denied flow shows it).
     message: str = ""
 
@@ -281,11 +282,15 @@ class ExpressionOptions:
         compile_expression(self.expression)
 
 
+OptionsForm = options_form_for(ExpressionOptions)
+
+
 class ExpressionPolicy(PolicyType):
     name = "expression"
     label = "Expression"
     description = "A sandboxed expression over user, request, context and flow."
     Options = ExpressionOptions
+    options_form = OptionsForm
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
         try:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from idp.flows.context import PROMPT_DATA
 from idp.options import OptionsError
+from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
@@ -89,6 +90,9 @@ def candidate_password(request: PolicyRequest, field: str) -> str:
     return value
 
 
+OptionsForm = options_form_for(PasswordOptions)
+
+
 class PasswordPolicy(PolicyType):
     name = "password"
     label = "Password rules"
@@ -97,6 +101,7 @@ class PasswordPolicy(PolicyType):
         "common passwords, the user's own name, and optionally Have I Been Pwned."
     )
     Options = PasswordOptions
+    options_form = OptionsForm
 
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
         password = candidate_password(request, options.password_field)

@@ -5,6 +5,7 @@ from abc import ABC, abstractmethod
 from flask import Blueprint
 
 from idp.options import NoOptions, parse_options
+from idp.options_forms import options_form_for
 
 
 class StageType(ABC):
@@ -33,6 +34,11 @@ class StageType(ABC):
         if self.blueprint is not None:
             return self.blueprint
         return Blueprint(f"stage_{self.name}", type(self).__module__, template_folder="templates")
+
+    @property
+    def options_form(self) -> type:
+        """The admin's settings form; a package sets its own `OptionsForm` here."""
+        return options_form_for(self.Options)
 
     def referenced_policies(self, options) -> tuple[str, ...]:
         """Names of policies the options use, so flow files can carry and check them."""

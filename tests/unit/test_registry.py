@@ -1,10 +1,13 @@
-"""Every stage package is registered and owns its template and form."""
+"""Every stage package is registered and owns its template, its form and its admin settings
+form; every policy type owns its settings form too."""
 
+import importlib
 from pathlib import Path
 
 import pytest
 
-from idp.flows.registry import STAGE_TYPES
+from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
+from idp.options_forms import OptionsForm
 
 STAGES_DIR = Path(__file__).resolve().parents[2] / "idp" / "stages"
 PACKAGES = sorted(
@@ -25,6 +28,25 @@ def test_each_stage_package_owns_its_parts(name):
         assert (package / "templates" / "stages" / name / "stage.html").exists()
         assert (package / "forms.py").exists()
     assert stage_type.label and stage_type.description
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_each_stage_package_owns_its_options_form(name):
+    stage_type = STAGE_TYPES[name]
+    forms = importlib.import_module(f"idp.stages.{name}.forms")
+    assert issubclass(forms.OptionsForm, OptionsForm)
+    assert stage_type.options_form is forms.OptionsForm
+    assert forms.OptionsForm.options_class is stage_type.Options
+    stage_type.parse_options({})
+
+
+@pytest.mark.parametrize("name", sorted(POLICY_TYPES))
+def test_each_policy_type_owns_its_options_form(name):
+    policy_type = POLICY_TYPES[name]
+    module = importlib.import_module(type(policy_type).__module__)
+    assert policy_type.options_form is module.OptionsForm
+    assert module.OptionsForm.options_class is policy_type.Options
+    policy_type.parse_options({})
 
 
 def test_stage_blueprints_have_distinct_names(app):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from idp import authenticators
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
-from idp.stages.authenticator_totp.forms import TotpSetupForm
+from idp.stages.authenticator_totp.forms import OptionsForm, TotpSetupForm
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.base import StageType
 
@@ -18,6 +18,7 @@ class AuthenticatorTotpStage(StageType):
     label = "Authenticator app setup"
     description = "Shows a QR code for an authenticator app (TOTP) and checks its first code."
     Options = AuthenticatorTotpOptions
+    options_form = OptionsForm
     form_class = TotpSetupForm
 
     def build_form(self, ctx):

@@ -3,6 +3,8 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from idp.authenticators import MAX_CODE_LENGTH
+from idp.options_forms import options_form_for
+from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
 
 
 class CodeForm(FlaskForm):
@@ -12,3 +14,7 @@ class CodeForm(FlaskForm):
             Length(max=MAX_CODE_LENGTH, message="That code is too long."),
         ]
     )
+
+
+# The admin's settings form for this type.
+OptionsForm = options_form_for(AuthenticatorValidateOptions)

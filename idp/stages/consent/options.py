@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
@@ -12,7 +12,7 @@ MAX_TERMS_LENGTH = 100_000
 class ConsentOptions:
     title: str = "Terms of use"
     # Plain text: blank lines separate paragraphs. Shown as text, never as HTML.
-    terms: str = ""
+    terms: str = field(default="", metadata={"long_text": True})
     # always: ask every time; permanent: ask once per version of the terms; expiring: ask
     # again once `expires_in` has passed (or the terms changed).
     mode: Literal["always", "permanent", "expiring"] = "always"

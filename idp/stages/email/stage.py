@@ -16,7 +16,7 @@ from idp.mail import send_mail
 from idp.models import User
 from idp.network import client_ip
 from idp.stages.base import StageType
-from idp.stages.email.forms import ResendForm
+from idp.stages.email.forms import OptionsForm, ResendForm
 from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
@@ -63,6 +63,7 @@ class EmailStage(StageType):
     label = "Email"
     description = "Mails a one-time link that continues the flow (verifies the address)."
     Options = EmailOptions
+    options_form = OptionsForm
     form_class = ResendForm
     blueprint = bp
 

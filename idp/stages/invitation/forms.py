@@ -4,6 +4,8 @@ from wtforms import HiddenField
 from wtforms.validators import Length
 
 from idp.invitations import MAX_TOKEN_LENGTH
+from idp.options_forms import options_form_for
+from idp.stages.invitation.options import InvitationOptions
 
 
 class InvitationForm(FlaskForm):
@@ -17,3 +19,7 @@ class InvitationForm(FlaskForm):
         if not form.is_submitted():
             form.itoken.data = request.args.get("itoken", "")[:MAX_TOKEN_LENGTH]
         return form
+
+
+# The admin's settings form for this type.
+OptionsForm = options_form_for(InvitationOptions)

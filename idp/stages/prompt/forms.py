@@ -31,7 +31,9 @@ from wtforms.validators import (
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
 from idp.accounts import username_taken
+from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
 USERNAME_PATTERN = r"^[\w.@+-]+$"
@@ -281,3 +283,7 @@ def input_attributes(options) -> dict[str, dict]:
             "autofocus": not attributes,
         }
     return attributes
+
+
+# The admin's settings form for this type.
+OptionsForm = options_form_for(PromptOptions)

@@ -3,6 +3,7 @@ from idp.flows.outcomes import Advance, Retry
 from idp.sealing import seal
 from idp.stages.base import StageType
 from idp.stages.prompt.forms import (
+    OptionsForm,
     answers_of,
     build_prompt_form_class,
     fill_initial_values,
@@ -19,6 +20,7 @@ class PromptStage(StageType):
     label = "Prompt"
     description = "Asks for configured fields (text, choices, dates, passwords, ...)."
     Options = PromptOptions
+    options_form = OptionsForm
     # The form's fields depend on the options, so build_form makes its class.
     is_interactive = True
 

@@ -9,6 +9,7 @@ from idp.network import client_ip
 from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
 from idp.stages.user_delete.deletion import delete_user
+from idp.stages.user_delete.forms import OptionsForm
 
 
 class UserDeleteStage(StageType):
@@ -17,6 +18,7 @@ class UserDeleteStage(StageType):
     name = "user_delete"
     label = "User delete"
     description = "Deletes the signed-in user's account and ends all their sessions."
+    options_form = OptionsForm
     confirm_label = "Delete my account"
 
     def submit(self, ctx, form):

@@ -10,6 +10,7 @@ from idp.network import client_ip
 from idp.sealing import SealBroken, is_sealed, unseal
 from idp.sessions import load_current_session, revoke_sessions_of
 from idp.stages.base import StageType
+from idp.stages.user_write.forms import OptionsForm
 from idp.stages.user_write.options import UserWriteOptions
 
 PROFILE_FIELDS = ("username", "email", "name")
@@ -23,6 +24,7 @@ class UserWriteStage(StageType):
     label = "User write"
     description = "Saves what the prompts asked into the user."
     Options = UserWriteOptions
+    options_form = OptionsForm
     confirm_label = "Save"
 
     def submit(self, ctx, form):
