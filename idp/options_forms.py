@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
+    PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,6 +26,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp.options import OptionsError, options_to_mapping, parse_options
 
+YAML_HELP = "Written in YAML."
+YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."
 # Field names carry this prefix, so an option can never take the name of a field beside it.
 PREFIX = "option-"
 
@@ -35,9 +38,12 @@ class OptionsForm(FlaskForm):
     options_class: type = None
     # How each option's text is read back: option name -> function(field) -> value.
     readers: dict = {}
+    # Options never shown back (a captcha's secret key): left empty, the stored one stays.
+    secrets: frozenset = frozenset()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored: dict | None = None, **kwargs):
         super().__init__(*args, prefix=PREFIX, meta={"csrf": False}, **kwargs)
+        self.stored = stored or {}
 
     @classmethod
     def prefilled(cls, stored: dict | None) -> "OptionsForm":
@@ -45,7 +51,7 @@ class OptionsForm(FlaskForm):
         values = {**_defaults(cls.options_class), **_known(cls.options_class, stored)}
         hints = typing.get_type_hints(cls.options_class)
         data = {name: _shown(hints[name], value) for name, value in values.items()}
-        return cls(formdata=None, data=data)
+        return cls(formdata=None, data=data, stored=stored)
 
     @property
     def option_fields(self) -> list:
@@ -55,6 +61,8 @@ class OptionsForm(FlaskForm):
         """The submitted options as stored (JSON), or None with the errors set."""
         try:
             mapping = {name: read(self[name]) for name, read in self.readers.items()}
+            for name in self.secrets:
+                mapping[name] = mapping[name] or self.stored.get(name, "")
             return options_to_mapping(parse_options(self.options_class, mapping))
         except OptionsError as error:
             self.place_error(error)
@@ -72,11 +80,15 @@ class OptionsForm(FlaskForm):
 @functools.cache
 def options_form_for(options_class: type) -> type[OptionsForm]:
     hints = typing.get_type_hints(options_class)
-    attributes = {"options_class": options_class, "readers": {}}
+    attributes = {"options_class": options_class, "readers": {}, "secrets": frozenset()}
     for option in dataclasses.fields(options_class):
+        if hasattr(OptionsForm, option.name):
+            raise TypeError(f"the option name {option.name!r} is taken by the form itself")
         field, reader = _field_for(option, _without_none(hints[option.name]))
         attributes[option.name] = field
         attributes["readers"][option.name] = reader
+        if isinstance(field.field_class, type) and field.field_class is PasswordField:
+            attributes["secrets"] |= {option.name}
     return type(f"{options_class.__name__}Form", (OptionsForm,), attributes)
 
 
@@ -92,11 +104,14 @@ def _field_for(option, hint):
     if origin is tuple:
         return _sequence_field(label, typing.get_args(hint)[0])
     if dataclasses.is_dataclass(hint):
-        return TextAreaField(label, render_kw={"rows": 8}), _yaml
+        return TextAreaField(label, description=YAML_HELP, render_kw={"rows": 8}), _yaml
     if hint is bool:
         return BooleanField(label), _data
     if hint is int:
         return IntegerField(label), _whole_number
+    if "secret" in option.name:
+        description = "Not shown again; leave it empty to keep the one saved."
+        return PasswordField(label, description=description), _text
     if option.metadata.get("long_text"):
         return TextAreaField(label, render_kw={"rows": 6}), _text
     return StringField(label), _text
@@ -114,8 +129,8 @@ def _sequence_field(label: str, item_hint):
         )
         return field, _data
     if dataclasses.is_dataclass(item_hint):
-        return TextAreaField(label, render_kw={"rows": 12}), _yaml
-    return TextAreaField(label, render_kw={"rows": 4}), _lines
+        return TextAreaField(label, description=YAML_LIST_HELP, render_kw={"rows": 12}), _yaml
+    return TextAreaField(label, description="One per line.", render_kw={"rows": 4}), _lines
 
 
 def _select(label: str, choices: tuple) -> SelectField:

@@ -6,6 +6,8 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     events,
     groups,
     invitations,
+    policies,
+    stages,
     user_actions,
     users,
 )
