@@ -4,6 +4,8 @@ routes of one concept and registers them on the one Blueprint, `bp`."""
 from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     dashboard,
     events,
+    flows,
+    flows_bindings,
     groups,
     invitations,
     policies,

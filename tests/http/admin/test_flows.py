@@ -1,0 +1,410 @@
+"""The flow pages: the seeds' procedures through HTTP, then signing in to see the flow behave as
+bound; bad input, reordering, export and import, and the audit log."""
+
+import io
+import re
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+from tests.conftest import FlowDriver
+from tests.factories import PASSWORD, make_flow, make_group, make_user
+from tests.http.admin.conftest import events_of, post, text
+
+STOP = "Members stop here."
+SIGN_IN_STEPS = [
+    {"stage": "default-authentication-identification", "order": 10},
+    {"stage": "default-authentication-password", "order": 20},
+    {"stage": "default-authentication-login", "order": 100},
+]
+
+
+@pytest.fixture
+def slug(app) -> str:
+    """A sign-in flow, a deny stage not yet bound, a group `staff` with member `member`, and
+    a user `outsider`."""
+    with app.app_context():
+        staff = make_group("staff")
+        make_user("member", groups=[staff])
+        make_user("outsider")
+        db.session.add(Stage(name="members-stop", type="deny", options={"message": STOP}))
+        db.session.commit()
+        return make_flow(SIGN_IN_STEPS, slug="gate-test")
+
+
+def row_id(app, model, **where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(model.id).filter_by(**where))
+
+
+def stage_bindings(app, slug: str) -> list[tuple[str, int]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(Stage.name, StageBinding.order)
+            .join(StageBinding.stage)
+            .join(StageBinding.flow)
+            .where(Flow.slug == slug)
+            .order_by(StageBinding.order, StageBinding.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def binding_of(app, slug: str, stage: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(StageBinding.id)
+            .join(StageBinding.stage)
+            .join(StageBinding.flow)
+            .where(Flow.slug == slug, Stage.name == stage)
+        )
+
+
+def href(page: str, label: str) -> str:
+    match = re.search(rf'<a[^>]*href="([^"]+)"[^>]*>\s*{re.escape(label)}\s*</a>', page)
+    assert match, f"no link {label!r}"
+    return match.group(1).replace("&amp;", "&")
+
+
+def flow_policy_bindings(app, slug: str) -> int:
+    with app.app_context():
+        flow_id = db.session.scalar(select(Flow.id).where(Flow.slug == slug))
+        return db.session.scalar(
+            select(db.func.count()).select_from(PolicyBinding).filter_by(flow_id=flow_id)
+        )
+
+
+def binding_item(page: str, binding: int) -> str:
+    """The stage binding's list item: its <details> (the caret) and what it holds."""
+    match = re.search(rf'<li id="binding-{binding}".*?</li>', page, re.S)
+    assert match and "<details>" in match.group(0)
+    return match.group(0)
+
+
+def signs_in(app, username: str, slug: str) -> tuple[bool, str]:
+    driver = FlowDriver(app.test_client())
+    driver.open(slug)
+    if driver.stage == "message":
+        return False, driver.text
+    response = driver.sign_in(username, PASSWORD, slug=slug)
+    return response.status_code == 303 and STOP not in driver.text, driver.text
+
+
+def bind_stop_stage(app, admin, slug: str) -> int:
+    """Flows → the flow → Stage Bindings → Bind existing stage."""
+    flow_page = text(admin.get(href(text(admin.get("/admin/flows")), "gate-test")))
+    bindings_page = text(admin.get(href(flow_page, "Stage Bindings")))
+    assert "Bind existing stage" in bindings_page
+    bind_page = admin.get(href(bindings_page, "Bind existing stage"))
+    assert bind_page.status_code == 200
+    stage = row_id(app, Stage, name="members-stop")
+    data = {"stage": stage, "order": "30", "re_evaluate_policies": "y"}
+    data |= {"policy_engine_mode": "any", "invalid_response_action": "retry"}
+    response = post(admin, f"/admin/flows/{slug}/stages/bind", data)
+    assert response.status_code == 303
+    return binding_of(app, slug, "members-stop")
+
+
+def test_binding_a_group_to_a_stage_stops_only_members(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    page = text(admin.get(f"/admin/flows/{slug}/stages"))
+    dialog = href(binding_item(page, binding), "Bind existing policy/group/user")
+    group_tab = href(text(admin.get(dialog)), "Group")
+    assert "Create Binding" in text(admin.get(group_tab))
+    data = {"group": row_id(app, Group, name="staff"), "order": "0", "enabled": "y"}
+    data |= {"timeout": "30", "failure_result": ""}
+    assert post(admin, group_tab, data).status_code == 303
+    page = text(admin.get(f"/admin/flows/{slug}/stages"))
+    assert "Checked just before this step, with the user known by then" in page
+    assert "group staff" in page
+    passed, page = signs_in(app, "member", slug)
+    assert not passed and STOP in page
+    assert signs_in(app, "outsider", slug)[0]
+
+
+def test_a_group_bound_to_the_flow_decides_who_may_use_it(app, admin, slug):
+    with app.app_context():
+        welcome = {"name": "welcome", "type": "deny", "options": {"message": "Hello, staff."}}
+        make_flow([{"define": welcome}], slug="staff-only")
+    page = text(admin.get("/admin/flows/staff-only/policies"))
+    group_tab = href(text(admin.get(href(page, "Bind existing policy/group/user"))), "Group")
+    data = {"group": row_id(app, Group, name="staff"), "order": "0", "enabled": "y"}
+    assert post(admin, group_tab, data | {"timeout": "30"}).status_code == 303
+    assert "group staff" in text(admin.get("/admin/flows/staff-only/policies"))
+    for username, welcomed in (("member", True), ("outsider", False)):
+        driver = FlowDriver(app.test_client())
+        driver.sign_in(username, PASSWORD)
+        driver.open("staff-only")
+        assert ("Hello, staff." in driver.text) is welcomed, username
+
+
+def test_a_binding_without_policies_always_runs(app, admin, slug):
+    bind_stop_stage(app, admin, slug)
+    assert "Always runs" in text(admin.get(f"/admin/flows/{slug}/stages"))
+    assert not signs_in(app, "outsider", slug)[0]
+
+
+def test_flows_are_listed_with_their_stage_counts(app, admin, slug):
+    page = text(admin.get("/admin/flows"))
+    assert re.search(r">gate-test</a></td>\s*<td><code>gate-test</code></td>", page)
+    assert re.search(r"<code>gate-test</code></td>\s*<td>authentication</td>\s*<td>3</td>", page)
+    assert "flows" in text(admin.get("/admin/flows?page=1"))
+
+
+FLOW = {
+    "slug": "new-flow",
+    "name": "New flow",
+    "title": "Welcome",
+    "designation": "enrollment",
+    "authentication": "require_unauthenticated",
+    "denied_action": "message",
+    "policy_engine_mode": "all",
+}
+
+
+def test_an_administrator_creates_edits_and_deletes_a_flow(app, admin):
+    response = post(admin, "/admin/flows/new", FLOW)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/flows/new-flow/"
+    assert "Welcome" in text(admin.get("/admin/flows/new-flow/"))
+    (event,) = events_of(app, "admin_flow_created")
+    assert event.detail["after"] == FLOW
+    response = post(admin, "/admin/flows/new-flow/edit", FLOW | {"name": "Renamed"})
+    assert response.status_code == 303
+    (event,) = events_of(app, "admin_flow_changed")
+    assert (event.detail["before"], event.detail["after"]) == (
+        {"name": "New flow"},
+        {"name": "Renamed"},
+    )
+    assert "cannot be undone" in text(admin.get("/admin/flows/new-flow/delete"))
+    assert post(admin, "/admin/flows/new-flow/delete").status_code == 303
+    assert row_id(app, Flow, slug="new-flow") is None
+    assert events_of(app, "admin_flow_deleted")[0].detail["before"]["name"] == "Renamed"
+
+
+def test_deleting_a_flow_removes_its_bindings_but_keeps_its_stages(app, admin, slug):
+    bind_stop_stage(app, admin, slug)
+    assert post(admin, f"/admin/flows/{slug}/delete").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(PolicyBinding)) >= 0
+        assert row_id(app, Stage, name="members-stop") is not None
+    assert stage_bindings(app, slug) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("slug", "gate-test", "Another flow has this slug."),
+        ("slug", "Bad Slug", "Use lower-case letters, digits, - and _ only."),
+        ("slug", "", "Enter a slug."),
+        ("name", "", "Enter a name."),
+        ("designation", "nonsense", "Not a valid choice"),
+        ("authentication", "everyone", "Not a valid choice"),
+    ],
+)
+def test_bad_flow_settings_are_refused(app, admin, slug, field, value, message):
+    response = post(admin, "/admin/flows/new", FLOW | {field: value})
+    assert response.status_code == 400
+    assert message in text(response)
+    assert row_id(app, Flow, slug="new-flow") is None
+
+
+def test_renaming_a_flow_to_a_taken_slug_is_refused(app, admin, slug):
+    with app.app_context():
+        make_flow([], slug="other")
+    response = post(admin, "/admin/flows/other/edit", FLOW | {"slug": slug})
+    assert response.status_code == 400
+    assert "Another flow has this slug." in text(response)
+
+
+def bind(admin, slug, stage, order="10"):
+    data = {"stage": stage, "order": order, "policy_engine_mode": "any"}
+    return post(
+        admin, f"/admin/flows/{slug}/stages/bind", data | {"invalid_response_action": "retry"}
+    )
+
+
+def test_bad_stage_bindings_are_refused(app, admin, slug):
+    stage = row_id(app, Stage, name="members-stop")
+    response = bind(admin, slug, stage, order="soon")
+    assert response.status_code == 400
+    assert "Enter a whole number." in text(response)
+    assert bind(admin, slug, "").status_code == 400
+    assert "Choose a stage." in text(bind(admin, slug, ""))
+    assert bind(admin, slug, 999_999).status_code == 404
+    assert len(stage_bindings(app, slug)) == 3
+
+
+def test_a_stage_may_be_bound_twice(app, admin, slug):
+    stage = row_id(app, Stage, name="members-stop")
+    assert bind(admin, slug, stage, "30").status_code == 303
+    assert bind(admin, slug, stage, "40").status_code == 303
+    assert [name for name, _ in stage_bindings(app, slug)].count("members-stop") == 2
+
+
+def test_a_stage_binding_is_edited_and_removed(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    stage = row_id(app, Stage, name="members-stop")
+    data = {"stage": stage, "order": "50", "evaluate_on_plan": "y", "policy_engine_mode": "all"}
+    url = f"/admin/flows/{slug}/stages/{binding}/edit"
+    assert 'value="30"' in text(admin.get(url))
+    assert post(admin, url, data | {"invalid_response_action": "restart"}).status_code == 303
+    (event,) = events_of(app, "admin_stage_binding_changed")
+    assert event.detail["before"]["order"] == 30 and event.detail["after"]["order"] == 50
+    assert post(admin, f"/admin/flows/{slug}/stages/{binding}/remove").status_code == 303
+    assert "members-stop" not in dict(stage_bindings(app, slug))
+    assert events_of(app, "admin_stage_unbound")[0].detail["before"]["stage"] == "members-stop"
+
+
+def test_stage_bindings_move_up_and_down(app, admin, slug):
+    login = binding_of(app, slug, "default-authentication-login")
+    assert post(admin, f"/admin/flows/{slug}/stages/{login}/move/up").status_code == 303
+    names = [name for name, _ in stage_bindings(app, slug)]
+    assert names[1:] == ["default-authentication-login", "default-authentication-password"]
+    assert post(admin, f"/admin/flows/{slug}/stages/{login}/move/down").status_code == 303
+    assert [order for _, order in stage_bindings(app, slug)] == [10, 20, 100]
+    (first, _second) = events_of(app, "admin_stage_binding_moved")
+    assert first.detail["after"]["stages"][1] == "default-authentication-login"
+    identification = binding_of(app, slug, "default-authentication-identification")
+    post(admin, f"/admin/flows/{slug}/stages/{identification}/move/up")
+    assert len(events_of(app, "admin_stage_binding_moved")) == 2
+
+
+def test_a_missing_binding_is_a_404(app, admin, slug):
+    assert admin.get(f"/admin/flows/{slug}/stages/999999/edit").status_code == 404
+    assert admin.get(f"/admin/flows/{slug}/stages/999999/policies/new").status_code == 404
+    assert post(admin, f"/admin/flows/{slug}/bindings/999999/delete").status_code == 404
+    assert admin.get("/admin/flows/nowhere/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("subjects", "status", "message"),
+    [
+        ({}, 400, "Choose exactly one policy, group or user."),
+        ({"group": "GROUP", "user": "member"}, 400, "Choose exactly one policy, group or user."),
+        ({"user": "nobody"}, 400, "There is no such user."),
+        ({"group": "999999"}, 400, "There is no such group."),
+        ({"group": "GROUP", "timeout": "0"}, 400, "Choose from 1 to 300 seconds."),
+        ({"group": "GROUP", "order": "x"}, 400, "Enter a whole number."),
+        ({"group": "GROUP", "failure_result": "maybe"}, 400, "Not a valid choice"),
+    ],
+)
+def test_bad_policy_bindings_are_refused(app, admin, slug, subjects, status, message):
+    group = str(row_id(app, Group, name="staff"))
+    data = {"order": "0", "timeout": "30", "failure_result": "", "enabled": "y"}
+    data |= {key: group if value == "GROUP" else value for key, value in subjects.items()}
+    response = post(admin, f"/admin/flows/{slug}/policies/new", data)
+    assert response.status_code == status
+    assert message in text(response)
+    assert flow_policy_bindings(app, slug) == 0
+
+
+def test_a_policy_binding_is_edited_and_deleted(app, admin, slug):
+    with app.app_context():
+        db.session.add(Policy(name="always", type="dummy", options={"result": True}))
+        db.session.commit()
+    data = {"policy": row_id(app, Policy, name="always"), "order": "5", "timeout": "30"}
+    response = post(admin, f"/admin/flows/{slug}/policies/new", data | {"enabled": "y"})
+    assert response.status_code == 303
+    binding = row_id(app, PolicyBinding, order=5)
+    url = f"/admin/flows/{slug}/bindings/{binding}/edit"
+    assert "policy always" in text(admin.get(f"/admin/flows/{slug}/policies"))
+    edited = {"user": "member", "order": "7", "timeout": "60", "failure_result": "false"}
+    assert post(admin, url, edited).status_code == 303
+    (event,) = events_of(app, "admin_policy_binding_changed")
+    assert event.detail["before"]["subject"] == "policy always"
+    assert event.detail["after"] == {
+        "subject": "user member",
+        "order": 7,
+        "timeout": 60,
+        "enabled": False,
+        "failure_result": False,
+    }
+    assert post(admin, f"/admin/flows/{slug}/bindings/{binding}/delete").status_code == 303
+    assert row_id(app, PolicyBinding, id=binding) is None
+    assert events_of(app, "admin_policy_unbound")[0].detail["before"]["subject"] == "user member"
+
+
+def test_export_downloads_the_flow_as_yaml(app, admin, slug):
+    response = admin.get(f"/admin/flows/{slug}/export.yaml")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{slug}.yaml"'
+    document = yaml.safe_load(text(response))
+    assert document["flow"]["slug"] == slug
+    assert f"/admin/flows/{slug}/export.yaml" in text(admin.get(f"/admin/flows/{slug}/export"))
+
+
+def upload(admin, slug, content: str, name="flow.yaml"):
+    data = {"file": (io.BytesIO(content.encode()), name)}
+    return post(admin, f"/admin/flows/{slug}/import", data)
+
+
+def test_export_and_import_round_trip(app, admin, slug):
+    exported = yaml.safe_load(text(admin.get(f"/admin/flows/{slug}/export.yaml")))
+    exported["flow"]["name"] = "Imported name"
+    exported["flow"]["stages"].append({"stage": "members-stop", "order": 50})
+    content = yaml.safe_dump(exported)
+    preview = upload(admin, slug, content)
+    assert preview.status_code == 200
+    page = text(preview)
+    assert f"Change the flow {slug}" in page and "Confirm the import" in page
+    assert row_id(app, Flow, name="Imported name") is None
+    assert len(stage_bindings(app, slug)) == 3
+    confirm = post(admin, f"/admin/flows/{slug}/import/confirm", {"content": content})
+    assert confirm.status_code == 303
+    assert row_id(app, Flow, name="Imported name") is not None
+    assert ("members-stop", 50) in stage_bindings(app, slug)
+    (event,) = events_of(app, "admin_flow_imported")
+    assert event.detail["before"]["name"] == slug
+    assert event.detail["after"]["name"] == "Imported name"
+    assert not signs_in(app, "member", slug)[0]
+
+
+def test_importing_a_bad_file_lists_its_problems_and_writes_nothing(app, admin, slug):
+    exported = yaml.safe_load(text(admin.get(f"/admin/flows/{slug}/export.yaml")))
+    exported["flow"]["designation"] = "nonsense"
+    exported["flow"]["stages"].append({"stage": "no-such-stage", "order": 50})
+    exported["flow"]["policies"] = [{"group": "ghosts"}]
+    response = upload(admin, slug, yaml.safe_dump(exported))
+    assert response.status_code == 400
+    assert "nothing was changed" in text(response)
+    assert "flow.designation" in text(response)
+    content = yaml.safe_dump(exported | {"flow": exported["flow"] | {"designation": "recovery"}})
+    response = post(admin, f"/admin/flows/{slug}/import/confirm", {"content": content})
+    assert response.status_code == 400
+    page = text(response)
+    assert "flow.stages[3].stage: no stage named &#39;no-such-stage&#39;" in page
+    assert "flow.policies[0]: no group named &#39;ghosts&#39;" in page
+    assert len(stage_bindings(app, slug)) == 3
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Flow.designation).where(Flow.slug == slug)) == "authentication"
+        )
+    assert events_of(app, "admin_flow_imported") == []
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        ("", "flow.yaml", "Choose a file to upload."),
+        ("flow: [unclosed", "flow.yaml", "not valid YAML"),
+        ("{", "flow.json", "not valid JSON"),
+        (
+            "version: 1\nflow: {slug: other, name: x, designation: recovery}\n",
+            "f.yaml",
+            "not &#39;gate-test&#39;",
+        ),
+    ],
+)
+def test_unreadable_files_are_refused(app, admin, slug, content, name, message):
+    response = upload(admin, slug, content, name)
+    assert response.status_code == 400
+    assert message in text(response)
+
+
+def test_the_flow_tabs_link_to_each_other(app, admin, slug):
+    page = text(admin.get(f"/admin/flows/{slug}/"))
+    for label in ("Overview", "Stage Bindings", "Policy Bindings", "Export", "Import"):
+        assert admin.get(href(page, label)).status_code == 200
