@@ -20,10 +20,12 @@ from idp.admin.pagination import paginate
 from idp.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow, PolicyBinding, StageBinding
-from idp.transfer.document import MAX_FILE_BYTES, FlowFileError, parse_text, read_document
+from idp.transfer.document import FlowFileError, parse_text, read_document
 from idp.transfer.exporter import dump_yaml, export_flow
 from idp.transfer.importer import check_references, import_documents
 
+# The confirmation sends the file back as a form field, which the app caps at 256 KiB.
+IMPORT_LIMIT = 256 * 1024
 SLUG_TAKEN = "A flow with this slug was just created."
 FLOW_FIELDS = (
     "slug",
@@ -172,7 +174,7 @@ def uploaded_text(form: ImportForm) -> tuple[bytes, str]:
     """The file's bytes and name, from the upload or (on confirmation) the preview's textarea."""
     upload = form.file.data
     if upload and getattr(upload, "filename", ""):
-        return upload.read(MAX_FILE_BYTES + 1), upload.filename
+        return upload.read(IMPORT_LIMIT + 1), upload.filename
     return (form.content.data or "").encode(), request.form.get("source", "upload.yaml")
 
 
@@ -180,6 +182,8 @@ def read_upload(flow: Flow, raw: bytes, source: str):
     """The checked document, or FlowFileError naming every problem with its place."""
     if not raw.strip():
         raise FlowFileError(["Choose a file to upload."])
+    if len(raw) > IMPORT_LIMIT:
+        raise FlowFileError([f"{source}: larger than {IMPORT_LIMIT // 1024} KiB"])
     document = read_document(parse_text(raw, source), source)
     problems = check_references(document, source)
     if document.flow.slug != flow.slug:

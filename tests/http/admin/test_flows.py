@@ -391,6 +391,7 @@ def test_importing_a_bad_file_lists_its_problems_and_writes_nothing(app, admin, 
         ("", "flow.yaml", "Choose a file to upload."),
         ("flow: [unclosed", "flow.yaml", "not valid YAML"),
         ("{", "flow.json", "not valid JSON"),
+        ("# " + "x" * 300_000, "big.yaml", "larger than 256 KiB"),
         (
             "version: 1\nflow: {slug: other, name: x, designation: recovery}\n",
             "f.yaml",
@@ -402,6 +403,11 @@ def test_unreadable_files_are_refused(app, admin, slug, content, name, message):
     response = upload(admin, slug, content, name)
     assert response.status_code == 400
     assert message in text(response)
+
+
+def test_the_stage_bindings_tab_links_to_creating_a_stage(app, admin, slug):
+    page = text(admin.get(f"/admin/flows/{slug}/stages"))
+    assert href(page, "Create a stage") == "/admin/stages/new"
 
 
 def test_the_flow_tabs_link_to_each_other(app, admin, slug):
