@@ -19,7 +19,7 @@ from idp.admin.helpers import INVALID, commit_unless_taken
 from idp.admin.pagination import paginate
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.models import Flow, PolicyBinding, StageBinding
+from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.transfer.document import FlowFileError, parse_text, read_document
 from idp.transfer.exporter import dump_yaml, export_flow
 from idp.transfer.importer import check_references, import_documents
@@ -116,10 +116,38 @@ def edit_flow(slug: str):
     return redirect(url_for("admin.flow", slug=flow.slug), code=303)
 
 
+def where_used(slug: str) -> list[str]:
+    """What links to the flow by its slug, in words: stages that send people to it (an
+    enrollment or recovery link) and invitations that open it."""
+    places = [
+        f"the stage {name}"
+        for name, options in db.session.execute(select(Stage.name, Stage.options))
+        if slug in _strings_in(options)
+    ]
+    invitations = db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.flow_slug == slug)
+    )
+    if invitations:
+        places.append(f"{invitations} invitation link(s)")
+    return places
+
+
+def _strings_in(value) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return set().union(*(_strings_in(item) for item in value))
+    return set()
+
+
 @bp.get("/flows/<slug>/delete")
 def confirm_flow_deletion(slug: str):
     flow = flow_or_404(slug)
-    return render_template("admin/flows/delete.html", flow=flow, form=FlaskForm())
+    return render_template(
+        "admin/flows/delete.html", flow=flow, used=where_used(slug), form=FlaskForm()
+    )
 
 
 @bp.post("/flows/<slug>/delete")

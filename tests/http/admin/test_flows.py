@@ -119,6 +119,12 @@ def test_binding_a_group_to_a_stage_stops_only_members(app, admin, slug):
     page = text(admin.get(f"/admin/flows/{slug}/stages"))
     assert "Checked just before this step, with the user known by then" in page
     assert "group staff" in page
+    (bound,) = events_of(app, "admin_stage_bound")
+    assert bound.detail["after"]["stage"] == "members-stop" and bound.detail["after"]["order"] == 30
+    (policy,) = events_of(app, "admin_policy_bound")
+    assert policy.detail["after"]["bound_to"] == "the stage members-stop"
+    assert policy.detail["after"]["subject"] == "group staff"
+    assert policy.detail["target"]["name"] == slug
     passed, page = signs_in(app, "member", slug)
     assert not passed and STOP in page
     assert signs_in(app, "outsider", slug)[0]
@@ -184,11 +190,25 @@ def test_an_administrator_creates_edits_and_deletes_a_flow(app, admin):
     assert events_of(app, "admin_flow_deleted")[0].detail["before"]["name"] == "Renamed"
 
 
+def test_the_deletion_page_says_where_the_flow_is_used(app, admin):
+    page = text(admin.get("/admin/flows/default-enrollment-flow/delete"))
+    assert "<li>the stage default-authentication-identification</li>" in page
+    assert "This flow is in use." not in text(admin.get("/admin/flows/initial-setup/delete"))
+
+
 def test_deleting_a_flow_removes_its_bindings_but_keeps_its_stages(app, admin, slug):
-    bind_stop_stage(app, admin, slug)
+    binding = bind_stop_stage(app, admin, slug)
+    data = {"group": row_id(app, Group, name="staff"), "order": "0", "timeout": "30"}
+    assert (
+        post(admin, f"/admin/flows/{slug}/stages/{binding}/policies/new", data).status_code == 303
+    )
     assert post(admin, f"/admin/flows/{slug}/delete").status_code == 303
     with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(PolicyBinding)) >= 0
+        orphans = select(db.func.count()).where(
+            PolicyBinding.stage_binding_id.is_not(None),
+            PolicyBinding.stage_binding_id.not_in(select(StageBinding.id)),
+        )
+        assert db.session.scalar(orphans) == 0
         assert row_id(app, Stage, name="members-stop") is not None
     assert stage_bindings(app, slug) == []
 
