@@ -428,6 +428,7 @@ def test_unreadable_files_are_refused(app, admin, slug, content, name, message):
 def test_the_stage_bindings_tab_links_to_creating_a_stage(app, admin, slug):
     page = text(admin.get(f"/admin/flows/{slug}/stages"))
     assert href(page, "Create a stage") == "/admin/stages/new"
+    assert href(page, "All stages") == "/admin/stages"
 
 
 def test_the_flow_tabs_link_to_each_other(app, admin, slug):
