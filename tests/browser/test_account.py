@@ -18,13 +18,18 @@ def test_changing_the_password_from_me(visitor, make_user, new_context):
     expect(visitor).to_have_url(url_path("/me$"))
 
     visitor.get_by_role("link", name="Change your password").click()
-    expect(stage(visitor, "password")).to_be_visible()
-    visitor.fill('input[name="password"]', PASSWORD)
-    visitor.get_by_role("button", name="Sign in").click()
-    expect(stage(visitor, "prompt")).to_be_visible()
-    visitor.fill('input[name="password"]', NEW_PASSWORD)
-    visitor.fill('input[name="password_repeat"]', NEW_PASSWORD)
-    visitor.get_by_role("button", name="Continue").click()
+    current = stage(visitor, "password")
+    expect(current).to_be_visible()
+    current.locator('input[name="password"]').fill(PASSWORD)
+    current.get_by_role("button", name="Sign in").click()
+    prompt = stage(visitor, "prompt")
+    expect(prompt).to_be_visible()
+    # Scoped to the new fragment: the outgoing password stage had a field of the same name.
+    for name in ("password", "password_repeat"):
+        field = prompt.locator(f'input[name="{name}"]')
+        field.fill(NEW_PASSWORD)
+        expect(field).to_have_value(NEW_PASSWORD)
+    prompt.get_by_role("button", name="Continue").click()
 
     expect(visitor).to_have_url(url_path("/me$"))
     elsewhere.goto("/me")
