@@ -19,6 +19,18 @@ def url_path(pattern: str) -> re.Pattern:
     return re.compile(r"^http://127\.0\.0\.1:\d+" + pattern)
 
 
+def settled(page: Page, name: str):
+    """The stage is shown and has settled: its autofocus field has the focus. Type only then,
+    or the late autofocus (htmx's after a swap, the browser's after a load) moves the caret
+    into the first field while a later one is being filled."""
+    fragment = stage(page, name)
+    expect(fragment).to_be_visible()
+    autofocus = fragment.locator("[autofocus]")
+    if autofocus.count():
+        expect(autofocus.first).to_be_focused()
+    return fragment
+
+
 def identify(page: Page, uid: str) -> None:
     expect(stage(page, "identification")).to_be_visible()
     page.fill('input[name="uid_field"]', uid)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import sign_in, stage, url_path
+from tests.browser.pages import settled, sign_in, stage, url_path
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
@@ -22,8 +22,7 @@ def test_changing_the_password_from_me(visitor, make_user, new_context):
     expect(current).to_be_visible()
     current.locator('input[name="password"]').fill(PASSWORD)
     current.get_by_role("button", name="Sign in").click()
-    prompt = stage(visitor, "prompt")
-    expect(prompt).to_be_visible()
+    prompt = settled(visitor, "prompt")
     # Scoped to the new fragment: the outgoing password stage had a field of the same name.
     for name in ("password", "password_repeat"):
         field = prompt.locator(f'input[name="{name}"]')

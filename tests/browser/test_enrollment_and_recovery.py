@@ -6,7 +6,7 @@ The links are read from a real SMTP server on loopback, as a mail client would s
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import enter_password, stage, url_path
+from tests.browser.pages import enter_password, settled, stage, url_path
 from tests.factories import PASSWORD
 from tests.smtp_server import running_smtp_server
 
@@ -33,7 +33,7 @@ def press(page: Page, label: str) -> None:
 
 def test_enrollment_through_the_mailed_link(visitor, javascript, mailbox):
     visitor.goto("/enroll")
-    expect(stage(visitor, "prompt")).to_be_visible()
+    settled(visitor, "prompt")
     visitor.fill('input[name="username"]', "newbie")
     visitor.fill('input[name="name"]', "New Bie")
     visitor.fill('input[name="email"]', "newbie@example.test")
@@ -69,11 +69,12 @@ def test_recovery_finished_in_another_browser(visitor, new_context, javascript, 
 
     phone = new_context(java_script_enabled=javascript).new_page()
     phone.goto(mailbox.last_link())
-    expect(stage(phone, "prompt")).to_be_visible()
+    settled(phone, "prompt")
     phone.fill('input[name="password"]', NEW_PASSWORD)
     phone.fill('input[name="password_repeat"]', NEW_PASSWORD + " typo")
     press(phone, "Continue")
     expect(stage(phone, "prompt")).to_contain_text("The passwords do not match.")
+    settled(phone, "prompt")
     phone.fill('input[name="password"]', NEW_PASSWORD)
     phone.fill('input[name="password_repeat"]', NEW_PASSWORD)
     press(phone, "Continue")

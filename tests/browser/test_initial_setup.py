@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.browser.pages import stage, url_path
+from tests.browser.pages import settled, stage, url_path
 from tests.factories import PASSWORD
 
 SETUP_FLOW = "/flow/initial-setup/"
@@ -13,7 +13,7 @@ def test_initial_setup_creates_the_admin_once(visitor, new_context, javascript):
     visitor.goto("/")
 
     expect(visitor).to_have_url(url_path(SETUP_FLOW + "$"))
-    expect(stage(visitor, "prompt")).to_be_visible()
+    settled(visitor, "prompt")
     expect(visitor.locator('input[name="username"]')).to_have_value("admin")
     visitor.fill('input[name="username"]', "root")
     visitor.fill('input[name="email"]', "root@example.test")
@@ -40,6 +40,7 @@ def test_initial_setup_creates_the_admin_once(visitor, new_context, javascript):
 
 def test_initial_setup_refuses_passwords_that_do_not_match(visitor):
     visitor.goto(SETUP_FLOW)
+    settled(visitor, "prompt")
     visitor.fill('input[name="email"]', "root@example.test")
     visitor.fill('input[name="password"]', PASSWORD)
     visitor.fill('input[name="password_repeat"]', PASSWORD + " typo")
