@@ -1117,18 +1117,27 @@ class _Translator:
             prompt["key"] = "static_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
         self.prompts[entry.index] = prompt
 
-    def _map_policy(self, entry: Entry) -> None:
-        type_name = _registered_policy_type(entry.model)
+    def _component_to_map(self, entry: Entry, kind: str, find):
+        """(name, existing) for a stage or policy entry still to be mapped, or None when
+        the entry is settled already (bad name, state, or `created` over an existing one)."""
         name = self._text(entry, "name", required=True)
         if name is None:
-            return
-        existing = self.lookup.policy(name)
-        if not self._settle_state(entry, name, existing is not None, "policy"):
-            return
+            return None
+        existing = find(name)
+        if not self._settle_state(entry, name, existing is not None, kind):
+            return None
         if entry.state == "created" and existing is not None:
             entry.used.update(entry.fields)
             self.components[entry.index] = _Component(entry, name, *existing, is_written=False)
+            return None
+        return name, existing
+
+    def _map_policy(self, entry: Entry) -> None:
+        type_name = _registered_policy_type(entry.model)
+        found = self._component_to_map(entry, "policy", self.lookup.policy)
+        if found is None:
             return
+        name, existing = found
         options = self._starting_options(existing, type_name)
         if "result" in entry.fields or existing is None:
             options["result"] = self._flag(entry, "result", False)  # authentik's default
@@ -1136,16 +1145,10 @@ class _Translator:
 
     def _map_stage(self, entry: Entry) -> None:
         type_name = _registered_stage_type(entry.model)
-        name = self._text(entry, "name", required=True)
-        if name is None:
+        found = self._component_to_map(entry, "stage", self.lookup.stage)
+        if found is None:
             return
-        existing = self.lookup.stage(name)
-        if not self._settle_state(entry, name, existing is not None, "stage"):
-            return
-        if entry.state == "created" and existing is not None:
-            entry.used.update(entry.fields)
-            self.components[entry.index] = _Component(entry, name, *existing, is_written=False)
-            return
+        name, existing = found
         options = self._starting_options(existing, type_name)
         getattr(self, f"_{type_name}_options")(entry, options)
         if entry.skip is None:
