@@ -8,6 +8,9 @@ SQLite by default; with IDP_TEST_DATABASE_URL set, every test runs on PostgreSQL
 import os
 import re
 import secrets
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from werkzeug.serving import make_server
 
 from idp import create_app
 from idp.extensions import db
@@ -103,6 +107,41 @@ def runner(app):
 @pytest.fixture
 def flows(client):
     return FlowDriver(client)
+
+
+@dataclass
+class LiveServer:
+    url: str
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+@contextmanager
+def serving(app, ssl_context=None):
+    """The app on a free loopback port (HTTPS with an `ssl_context`), in a daemon thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
+        name="live-server",
+        daemon=True,
+    )
+    thread.start()
+    scheme = "https" if ssl_context else "http"
+    try:
+        yield LiveServer(f"{scheme}://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app (fresh database, shipped flows) on a free loopback port."""
+    with serving(app) as server:
+        yield server
 
 
 @pytest.fixture

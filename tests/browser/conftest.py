@@ -6,12 +6,9 @@ A missing /usr/bin/chromium skips these tests on a laptop; with IDP_REQUIRE_BROW
 """
 
 import os
-import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests import factories
 
@@ -69,33 +66,6 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": str(CHROMIUM),
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
-
-
-@dataclass
-class LiveServer:
-    url: str
-
-    def __call__(self, path: str) -> str:
-        return self.url + path
-
-
-@pytest.fixture
-def live_server(app):
-    """The test's app (fresh database, shipped flows) on a free loopback port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
-        name="live-server",
-        daemon=True,
-    )
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # pytest-playwright's base_url and browser_context_args are session-scoped, but the app (and
