@@ -2,7 +2,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from idp.extensions import db
 from idp.models.types import UTCDateTime, utcnow
@@ -29,6 +29,10 @@ class User(UserMixin, db.Model):
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Set while the account is an unconfirmed sign-up: the SHA-256 of the enrollment plan that
+    # made it. Such an account lapses (idp.signups); an inactive one without it was disabled
+    # by an admin and is never touched.
+    signup_plan_hash: Mapped[str | None] = mapped_column(String(64))
 
     groups: Mapped[list["Group"]] = relationship(
         secondary=group_members, back_populates="members", lazy="raise"
@@ -38,6 +42,17 @@ class User(UserMixin, db.Model):
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("uq_users_email_lower", func.lower(email), unique=True),
     )
+
+    @validates("is_active")
+    def _confirmed_once_active(self, key, is_active):
+        # However it is activated (the mailed link, an admin), it is no sign-up any more.
+        if is_active:
+            self.signup_plan_hash = None
+        return is_active
+
+    @property
+    def is_unconfirmed_signup(self) -> bool:
+        return not self.is_active and self.signup_plan_hash is not None
 
     @property
     def has_password(self) -> bool:
