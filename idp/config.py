@@ -103,4 +103,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "LOGIN_FAILURES_FORGOTTEN_AFTER": _integer(
             environ, "IDP_LOGIN_FAILURES_FORGOTTEN_AFTER", 86400, 60, 30 * 86400
         ),
+        "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
+            environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
+        ),
     }
