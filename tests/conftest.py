@@ -70,8 +70,14 @@ def make_test_app(tmp_path, database_url=None, **overrides):
 
 
 @pytest.fixture
-def app(tmp_path, postgres_database):
-    app = make_test_app(tmp_path, postgres_database)
+def app_settings():
+    """Config overrides for the `app` fixture; a test package or module redefines this."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, postgres_database, app_settings):
+    app = make_test_app(tmp_path, postgres_database, **app_settings)
     with app.app_context():
         if postgres_database is None:
             db.create_all()
