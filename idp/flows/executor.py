@@ -28,7 +28,7 @@ from idp import sessions
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows import planner
-from idp.flows.context import StageContext
+from idp.flows.context import StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.outcomes import Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
@@ -37,12 +37,15 @@ from idp.models import User
 from idp.network import client_ip
 from idp.options import OptionsError
 from idp.policies.engine import PolicyFailure
+from idp.policies.types import PolicyRequest
 from idp.stages.base import StageType
 
 bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+# What policies are given when no enabled binding will read anything.
+NO_FACTS = PolicyRequest()
 
 
 class FlowStopped(Exception):
@@ -188,10 +191,19 @@ class FlowRun:
             )
         return self._policy_requests[key]
 
+    def facts_for(self, policy_bindings, data=None) -> PolicyRequest:
+        """The policy request for these bindings; when none is enabled the engine asks it
+        nothing, so the user and their groups are not even looked up."""
+        if not any(binding.enabled for binding in policy_bindings):
+            return NO_FACTS
+        return self.policy_request(data)
+
     def check_access(self, data=None):
         """The flow's own gate, checked when the flow starts and again at every step."""
         try:
-            denial = planner.check_access(self.flow, self.policy_request(data), _signed_in_user())
+            denial = planner.check_access(
+                self.flow, self.facts_for(self.flow.policy_bindings, data), _signed_in_user()
+            )
         except PolicyFailure as failure:
             raise self.policy_failed(failure) from failure
         if denial is None:
@@ -206,10 +218,7 @@ class FlowRun:
 
     def policy_failed(self, failure: PolicyFailure) -> FlowStopped:
         self.record("policy_error", binding=failure.binding.subject_label, reason=failure.reason)
-        return FlowStopped(
-            "A rule for this step could not be checked, so we stopped here to be safe. "
-            "Please try again later or tell your administrator."
-        )
+        return FlowStopped(planner.POLICY_ERROR_MESSAGE)
 
     def record(self, action: str, **detail):
         record_event(
@@ -255,7 +264,9 @@ class FlowRun:
         restarts = 0
         while (binding := self.current_binding()) is not None:
             try:
-                runs = planner.runs_now(binding, self.policy_request)
+                runs = planner.runs_now(
+                    binding, lambda binding=binding: self.facts_for(binding.policy_bindings)
+                )
             except PolicyFailure as failure:
                 raise self.policy_failed(failure) from failure
             if not runs:
@@ -271,7 +282,7 @@ class FlowRun:
                 return Step(stage_type, ctx)
             if not may_act:
                 return Step(stage_type, ctx, needs_confirmation=True)
-            outcome = stage_type.submit(ctx, None)
+            outcome = self.submit(stage_type, ctx, None)
             if isinstance(outcome, Retry):
                 restarts += 1
                 if binding.invalid_response_action == "retry" or restarts > 1:
@@ -298,7 +309,7 @@ class FlowRun:
         form = stage_type.build_form(ctx)
         if not form.validate_on_submit():
             return self.show(Step(stage_type, ctx), form, invalid=True)
-        outcome = stage_type.submit(ctx, form)
+        outcome = self.submit(stage_type, ctx, form)
         if isinstance(outcome, Stay):
             self.plan.context.update(outcome.updates)
             ctx.data = dict(self.plan.context)
@@ -316,6 +327,12 @@ class FlowRun:
             return None
         self.apply(ctx, outcome)
         return None
+
+    def submit(self, stage_type, ctx, form):
+        try:
+            return stage_type.submit(ctx, form)
+        finally:
+            forget_pending_users()
 
     def apply(self, ctx, outcome):
         if isinstance(outcome, Deny):

@@ -5,15 +5,20 @@ from types import MappingProxyType
 
 from flask import request
 
+from idp import network
 from idp.accounts import groups_of
 from idp.flows.context import PENDING_USER_ID, resolve_pending_user
 from idp.flows.plan import FlowPlan
 from idp.models import Flow, StageBinding, User
-from idp.network import client_ip, user_agent
 from idp.policies.engine import evaluate_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
 from idp.sealing import is_sealed
 
+# What the visitor reads when a policy fails closed (raised, and no failure_result is set).
+POLICY_ERROR_MESSAGE = (
+    "A rule for this step could not be checked, so we stopped here to be safe. "
+    "Please try again later or tell your administrator."
+)
 REQUIREMENT_MESSAGES = {
     "require_authenticated": "Please sign in first.",
     "require_unauthenticated": "You are already signed in.",
@@ -38,13 +43,29 @@ def _visible_context(data) -> dict:
 
 def build_policy_request(flow: Flow, data, current_user: User | None) -> PolicyRequest:
     """The facts policies see: the pending user, else the signed-in user, else anonymous."""
+    return policy_request_for(
+        flow,
+        data,
+        current_user,
+        ip=network.client_ip(),
+        user_agent=network.user_agent(),
+        path=request.path,
+        args=request.args.to_dict(),
+    )
+
+
+def policy_request_for(
+    flow: Flow, data, current_user: User | None, *, ip: str, user_agent="", path="", args=None
+) -> PolicyRequest:
+    """build_policy_request with the visit's facts given rather than read from the request
+    (the admin's simulator describes a visit that is not happening)."""
     user = resolve_pending_user(data) if data else None
     return PolicyRequest(
         user=_policy_user(user or current_user),
-        ip=client_ip(),
-        user_agent=user_agent(),
-        path=request.path,
-        args=MappingProxyType(request.args.to_dict()),
+        ip=ip,
+        user_agent=user_agent,
+        path=path,
+        args=MappingProxyType(dict(args or {})),
         context=MappingProxyType(_visible_context(data)),
         flow_slug=flow.slug,
         flow_designation=flow.designation,
@@ -61,23 +82,35 @@ def _meets_requirement(requirement: str, user: User | None) -> bool:
     return True
 
 
-def check_access(flow: Flow, policy_request: PolicyRequest, current_user: User | None):
+# Every function below takes `evaluate` (evaluate_bindings' signature) so that the admin's
+# simulator runs these very rules while it keeps each policy's verdict.
+
+
+def check_access(
+    flow: Flow, policy_request: PolicyRequest, current_user: User | None, evaluate=evaluate_bindings
+):
     """A Denial when this visitor may not use the flow now; raises PolicyFailure on errors."""
     if not _meets_requirement(flow.authentication, current_user):
         return Denial(REQUIREMENT_MESSAGES[flow.authentication])
-    result = evaluate_bindings(flow.policy_bindings, flow.policy_engine_mode, policy_request)
+    result = evaluate(flow.policy_bindings, flow.policy_engine_mode, policy_request)
     if not result.passing:
         return Denial(" ".join(result.messages) or "You may not use this flow.")
     return None
 
 
 def make_plan(
-    flow, policy_request, fingerprint, lifetime, next_url="", current_user=None
+    flow,
+    policy_request,
+    fingerprint,
+    lifetime,
+    next_url="",
+    current_user=None,
+    evaluate=evaluate_bindings,
 ) -> FlowPlan:
     kept = [
         binding.id
         for binding in flow.bindings
-        if not binding.evaluate_on_plan or passes(binding, policy_request)
+        if not binding.evaluate_on_plan or passes(binding, policy_request, evaluate)
     ]
     plan = FlowPlan.new(flow.slug, fingerprint, kept, lifetime, next_url)
     if current_user is not None:
@@ -86,12 +119,14 @@ def make_plan(
     return plan
 
 
-def passes(binding: StageBinding, policy_request: PolicyRequest) -> bool:
-    result = evaluate_bindings(binding.policy_bindings, binding.policy_engine_mode, policy_request)
+def passes(
+    binding: StageBinding, policy_request: PolicyRequest, evaluate=evaluate_bindings
+) -> bool:
+    result = evaluate(binding.policy_bindings, binding.policy_engine_mode, policy_request)
     return result.passing
 
 
-def runs_now(binding: StageBinding, make_policy_request) -> bool:
+def runs_now(binding: StageBinding, make_policy_request, evaluate=evaluate_bindings) -> bool:
     """Checked just before a stage is shown, with the pending user known by then. The policy
     request is built only when the binding asks for a check."""
-    return not binding.re_evaluate_policies or passes(binding, make_policy_request())
+    return not binding.re_evaluate_policies or passes(binding, make_policy_request(), evaluate)

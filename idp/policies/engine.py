@@ -39,12 +39,39 @@ class PolicyFailure(Exception):
         super().__init__(f"{binding.subject_label} failed: {reason}")
 
 
+@dataclass(frozen=True)
+class Explanation:
+    """Every verdict the engine reached, in order. When a policy failed closed, `failure` is
+    what evaluate_bindings raises, `result` is None and the later bindings were not asked."""
+
+    verdicts: tuple[BindingVerdict, ...]
+    result: EngineResult | None
+    failure: PolicyFailure | None = None
+
+
+def enabled_in_order(bindings) -> list[PolicyBinding]:
+    ordered = sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
+    return [binding for binding in ordered if binding.enabled]
+
+
+def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation:
+    verdicts = []
+    for binding in enabled_in_order(bindings):
+        try:
+            verdicts.append(evaluate_binding(binding, request))
+        except PolicyFailure as failure:
+            return Explanation(tuple(verdicts), None, failure)
+    return Explanation(tuple(verdicts), _combine(tuple(verdicts), mode))
+
+
 def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResult:
-    verdicts = tuple(
-        evaluate_binding(binding, request)
-        for binding in sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
-        if binding.enabled
-    )
+    explanation = explain_bindings(bindings, mode, request)
+    if explanation.failure is not None:
+        raise explanation.failure
+    return explanation.result
+
+
+def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
     if not verdicts:
         return EngineResult(True, (), ())
     combine = all if mode == "all" else any
