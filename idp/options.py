@@ -50,6 +50,14 @@ def parse_options(options_class: type, mapping: Any, place: str = ""):
     return instance
 
 
+def secret_options(options_class: type) -> tuple[str, ...]:
+    """Options that are credentials (a captcha provider's secret key): never shown back,
+    never exported."""
+    return tuple(
+        field.name for field in dataclasses.fields(options_class) if "secret" in field.name
+    )
+
+
 def options_to_mapping(options) -> dict:
     """The JSON form of parsed options: what is stored and exported."""
     return _plain(dataclasses.asdict(options))

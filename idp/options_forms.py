@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from idp.options import OptionsError, options_to_mapping, parse_options
+from idp.options import OptionsError, options_to_mapping, parse_options, secret_options
 
 YAML_HELP = "Written in YAML."
 YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."
@@ -80,15 +80,15 @@ class OptionsForm(FlaskForm):
 @functools.cache
 def options_form_for(options_class: type) -> type[OptionsForm]:
     hints = typing.get_type_hints(options_class)
-    attributes = {"options_class": options_class, "readers": {}, "secrets": frozenset()}
+    secrets = frozenset(secret_options(options_class))
+    attributes = {"options_class": options_class, "readers": {}, "secrets": secrets}
     for option in dataclasses.fields(options_class):
         if hasattr(OptionsForm, option.name):
             raise TypeError(f"the option name {option.name!r} is taken by the form itself")
-        field, reader = _field_for(option, _without_none(hints[option.name]))
+        hint = _without_none(hints[option.name])
+        field, reader = _field_for(option, hint, is_secret=option.name in secrets)
         attributes[option.name] = field
         attributes["readers"][option.name] = reader
-        if isinstance(field.field_class, type) and field.field_class is PasswordField:
-            attributes["secrets"] |= {option.name}
     return type(f"{options_class.__name__}Form", (OptionsForm,), attributes)
 
 
@@ -96,7 +96,7 @@ def _label(option) -> str:
     return option.name.replace("_", " ").capitalize()
 
 
-def _field_for(option, hint):
+def _field_for(option, hint, is_secret: bool = False):
     label = _label(option)
     origin = typing.get_origin(hint)
     if origin is Literal:
@@ -109,7 +109,7 @@ def _field_for(option, hint):
         return BooleanField(label), _data
     if hint is int:
         return IntegerField(label), _whole_number
-    if "secret" in option.name:
+    if is_secret:
         description = "Not shown again; leave it empty to keep the one saved."
         return PasswordField(label, description=description), _text
     if option.metadata.get("long_text"):

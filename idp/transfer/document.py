@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from sqlalchemy import select
 
+from idp.extensions import db
+from idp.models import Policy, Stage
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
     DENIED_ACTIONS,
@@ -14,7 +17,7 @@ from idp.models.flows import (
     ENGINE_MODES,
     INVALID_RESPONSE_ACTIONS,
 )
-from idp.options import OptionsError, options_to_mapping
+from idp.options import OptionsError, options_to_mapping, secret_options
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -269,13 +272,30 @@ def _component(reader: _Reader, raw, place, registry, kind) -> ComponentSpec | N
             reader.problem(f"{place}.type", f"no {kind} type {type_name!r} (known: {known})")
         return None
     try:
-        options = component_type.parse_options(raw.get("options"))
+        options = component_type.parse_options(
+            _with_saved_secrets(raw.get("options"), component_type, name, kind)
+        )
     except OptionsError as error:
         reader.problem(
             f"{place}.options" + (f".{error.place}" if error.place else ""), error.message
         )
         return None
     return ComponentSpec(name=name, type=type_name, options=options_to_mapping(options))
+
+
+def _with_saved_secrets(options, component_type, name: str, kind: str):
+    """Exported files leave credentials out; a file without one keeps the one saved."""
+    missing = [
+        option
+        for option in secret_options(component_type.Options)
+        if isinstance(options, dict | None) and not (options or {}).get(option)
+    ]
+    if not missing:
+        return options
+    model = Stage if kind == "stage" else Policy
+    saved = db.session.scalar(select(model.options).where(model.name == name)) or {}
+    kept = {option: saved[option] for option in missing if saved.get(option)}
+    return {**(options or {}), **kept} if kept else options
 
 
 def read_document(document: dict, source: str = "") -> FlowDocument:

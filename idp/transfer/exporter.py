@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.flows.registry import STAGE_TYPES
+from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 from idp.models import Policy
+from idp.options import secret_options
 from idp.transfer.importer import policy_binding_spec, stage_binding_spec
 
 
@@ -54,15 +55,18 @@ def export_flow(slug: str) -> dict | None:
             "policies": [_policy_binding(item) for item in flow.policy_bindings],
             "stages": [_stage_binding(binding) for binding in flow.bindings],
         },
-        "stages": [
-            {"name": stage.name, "type": stage.type, "options": stage.options}
-            for stage in stages.values()
-        ],
-        "policies": [
-            {"name": policy.name, "type": policy.type, "options": policy.options}
-            for policy in policies.values()
-        ],
+        "stages": [_component(stage, STAGE_TYPES) for stage in stages.values()],
+        "policies": [_component(policy, POLICY_TYPES) for policy in policies.values()],
     }
+
+
+def _component(row, registry) -> dict:
+    """A stage or policy without its credentials: a flow file is shared and kept in places a
+    secret must not be. Importing it keeps the secrets already saved under that name."""
+    component_type = registry.get(row.type)
+    hidden = secret_options(component_type.Options) if component_type else ()
+    options = {key: value for key, value in row.options.items() if key not in hidden}
+    return {"name": row.name, "type": row.type, "options": options}
 
 
 def _policies_named_by_stages(stages) -> list[str]:

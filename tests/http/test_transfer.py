@@ -273,3 +273,66 @@ def test_a_deeply_nested_file_is_a_clean_error(runner, tmp_path, name, text):
     result = runner.invoke(args=["flows", "import", write(tmp_path, text, name)])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+CAPTCHA_FLOW = """
+version: 1
+flow:
+  slug: guarded-signup
+  name: Guarded sign-up
+  designation: enrollment
+  stages:
+    - {stage: guarded-captcha, order: 10}
+stages:
+  - name: guarded-captcha
+    type: captcha
+    options:
+      mode: provider
+      provider: turnstile
+      site_key: public-site-key
+      secret_key: SECRET
+"""
+
+
+def saved_captcha_secret(app) -> str:
+    with app.app_context():
+        stage = db.session.scalar(select(Stage).where(Stage.name == "guarded-captcha"))
+        return stage.options["secret_key"]
+
+
+def test_export_leaves_credentials_out_and_reimport_keeps_the_saved_one(app, runner, tmp_path):
+    secret = "provider-secret-that-must-not-leak"
+    runner.invoke(args=["flows", "import", write(tmp_path, CAPTCHA_FLOW.replace("SECRET", secret))])
+    exported = runner.invoke(args=["flows", "export", "guarded-signup"]).output
+    assert secret not in exported
+    options = yaml.safe_load(exported)["stages"][0]["options"]
+    assert "secret_key" not in options
+    assert options["site_key"] == "public-site-key"
+
+    result = runner.invoke(args=["flows", "import", write(tmp_path, exported, "exported.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "unchanged stage  guarded-captcha" in result.output
+    assert saved_captcha_secret(app) == secret
+
+
+def test_a_file_with_a_new_credential_replaces_the_saved_one(app, runner, tmp_path):
+    runner.invoke(args=["flows", "import", write(tmp_path, CAPTCHA_FLOW.replace("SECRET", "old"))])
+    changed = write(tmp_path, CAPTCHA_FLOW.replace("SECRET", "new"), "changed.yaml")
+    assert runner.invoke(args=["flows", "import", changed]).exit_code == 0
+    assert saved_captcha_secret(app) == "new"
+
+
+def test_an_exported_file_without_its_credential_is_refused_where_none_is_saved(
+    app, runner, tmp_path
+):
+    without_secret = CAPTCHA_FLOW.replace("      secret_key: SECRET\n", "")
+    result = runner.invoke(args=["flows", "import", write(tmp_path, without_secret)])
+    assert result.exit_code == 2
+    assert "stages[0].options.secret_key: is required in provider mode" in result.output
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Stage).where(Stage.name == "guarded-captcha")
+            )
+            == 0
+        )
