@@ -9,6 +9,7 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
+    NoneOf,
     NumberRange,
     Optional,
     Regexp,
@@ -25,7 +26,7 @@ from idp.models.flows import (
     ENGINE_MODES,
     INVALID_RESPONSE_ACTIONS,
 )
-from idp.transfer.document import SLUG_PATTERN
+from idp.transfer.document import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 
 ORDER_LIMIT = 2_147_483_647
 NUMBER_MESSAGE = "Enter a whole number."
@@ -108,6 +109,7 @@ class FlowForm(FlaskForm):
             DataRequired("Enter a slug."),
             Length(max=100, message="Slugs are at most 100 characters long."),
             Regexp(SLUG_PATTERN, message="Use lower-case letters, digits, - and _ only."),
+            NoneOf(RESERVED_SLUGS, message=f"This slug {RESERVED_SLUG_MESSAGE}."),
             Free(_find_flow, "Another flow has this slug."),
         ],
         description="The flow's address: /flow/<slug>/.",

@@ -20,6 +20,9 @@ from idp.models.flows import (
 from idp.options import OptionsError, options_to_mapping, secret_options
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+# Addresses under /flow/ that belong to Gatehouse itself (the mailed links: /flow/email/<token>).
+RESERVED_SLUGS = ("email",)
+RESERVED_SLUG_MESSAGE = "is reserved for Gatehouse's own addresses under /flow/"
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
@@ -315,6 +318,8 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
     if document.get("version") != 1:
         reader.problem("version", f"must be 1, not {document.get('version')!r}")
     raw_flow = reader.mapping(document.get("flow"), "flow", FLOW_KEYS)
+    if raw_flow.get("slug") in RESERVED_SLUGS:
+        reader.problem("flow.slug", f"{raw_flow['slug']!r} {RESERVED_SLUG_MESSAGE}")
     flow = FlowSpec(
         slug=reader.text(
             raw_flow, "slug", "flow", required=True, pattern=SLUG_PATTERN, max_length=100

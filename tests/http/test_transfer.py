@@ -336,3 +336,12 @@ def test_an_exported_file_without_its_credential_is_refused_where_none_is_saved(
             )
             == 0
         )
+
+
+def test_a_flow_may_not_take_a_slug_gatehouse_uses_itself(app, runner, tmp_path):
+    document = DESIGN_EXAMPLE.replace("slug: guarded-login", "slug: email")
+    result = runner.invoke(args=["flows", "import", write(tmp_path, document)])
+    assert result.exit_code == 2
+    assert "flow.slug: 'email' is reserved for Gatehouse's own addresses under /flow/" in (
+        result.output
+    )

@@ -219,6 +219,7 @@ def test_deleting_a_flow_removes_its_bindings_but_keeps_its_stages(app, admin, s
         ("slug", "gate-test", "Another flow has this slug."),
         ("slug", "Bad Slug", "Use lower-case letters, digits, - and _ only."),
         ("slug", "", "Enter a slug."),
+        ("slug", "email", "This slug is reserved for Gatehouse&#39;s own addresses"),
         ("name", "", "Enter a name."),
         ("designation", "nonsense", "Not a valid choice"),
         ("authentication", "everyone", "Not a valid choice"),
