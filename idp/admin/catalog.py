@@ -48,25 +48,58 @@ def installed_or_404(catalog: Catalog, type_name: str):
     return row_type
 
 
-def choose_type(catalog: Catalog, new_endpoint: str):
+def choose_type(
+    catalog: Catalog, new_endpoint: str, template: str = "admin/catalog/choose.html", **context
+):
+    """Step 1: the installed types, each a link to `new_endpoint` with its `type_name`."""
     types = sorted(catalog.registry.values(), key=lambda row_type: row_type.label.lower())
     return render_template(
-        "admin/catalog/choose.html", catalog=catalog, types=types, new_endpoint=new_endpoint
+        template, catalog=catalog, types=types, new_endpoint=new_endpoint, **context
     )
 
 
-def create(catalog: Catalog, type_name: str):
+@dataclass
+class NewRow:
+    """Step 2 of creating a row: its name form, its type's settings form, and the options
+    as stored once everything sent is good (None until then)."""
+
+    row_type: object
+    form: FlaskForm
+    options_form: FlaskForm
+    options: dict | None
+
+
+def read_new(catalog: Catalog, type_name: str, *other_forms) -> NewRow:
+    """The forms of a new row of `type_name`, read from the request. `other_forms` (sent in
+    the same request) are validated too, so every message shows at once."""
     row_type = installed_or_404(catalog, type_name)
     form, options_form = catalog.form_class(), _options_form(row_type, {})
-    options = _read(form, options_form)
-    if options is None:
-        return _render_new(catalog, row_type, form, options_form)
-    row = catalog.model(name=form.name.data, type=row_type.name, options=options)
+    options = _read(form, options_form, *other_forms)
+    return NewRow(row_type, form, options_form, options)
+
+
+def add_row(catalog: Catalog, new: NewRow):
+    """Add the row (flushed, not committed) and record its creation."""
+    row = catalog.model(name=new.form.name.data, type=new.row_type.name, options=new.options)
     db.session.add(row)
     db.session.flush()
     record_change(f"admin_{catalog.kind}_created", catalog.target(row), after=_values(row))
-    if not commit_unless_taken(form.name, f"A {catalog.kind} with this name was just created."):
-        return _render_new(catalog, row_type, form, options_form)
+    return row
+
+
+def commit_new(catalog: Catalog, new: NewRow) -> bool:
+    """Commit the request; False (all rolled back, the message at the name) when a parallel
+    request took the name first."""
+    return commit_unless_taken(new.form.name, f"A {catalog.kind} with this name was just created.")
+
+
+def create(catalog: Catalog, type_name: str):
+    new = read_new(catalog, type_name)
+    if new.options is None:
+        return _render_new(catalog, new.row_type, new.form, new.options_form)
+    row = add_row(catalog, new)
+    if not commit_new(catalog, new):
+        return _render_new(catalog, new.row_type, new.form, new.options_form)
     flash(f"The {catalog.kind} {row.name} was created.", "info")
     return redirect(url_for(catalog.list_endpoint), code=303)
 
@@ -153,14 +186,14 @@ def _options_form(row_type, stored: dict):
     return form_class(stored=stored) if _posted() else form_class.prefilled(stored)
 
 
-def _read(form, options_form) -> dict | None:
-    """The options as stored when the name and the options are both good, else None. Both
-    are checked, so every message shows at once."""
+def _read(form, options_form, *other_forms) -> dict | None:
+    """The options as stored when the name, the options and any other forms sent with them
+    are all good, else None. All are checked, so every message shows at once."""
     if not _posted():
         return None
-    name_is_good = form.validate_on_submit()
+    forms_are_good = all([form.validate_on_submit(), *(f.validate() for f in other_forms)])
     options = options_form.parsed()
-    return options if name_is_good else None
+    return options if forms_are_good else None
 
 
 def _values(row, old_options: dict | None = None) -> dict:

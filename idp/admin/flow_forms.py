@@ -149,9 +149,10 @@ class FlowForm(FlaskForm):
         self.editing = editing
 
 
-class StageBindingForm(FlaskForm):
-    # Not a checked choice: the view answers an unknown stage id with a 404.
-    stage = SelectField("Stage", validate_choice=False)
+class BindingSettingsForm(FlaskForm):
+    """How a stage is bound: where it comes, when its policies are checked, and what an
+    invalid answer does. The stage itself is chosen (StageBindingForm) or made beside it."""
+
     order = _order_field()
     evaluate_on_plan = BooleanField("Check its policies when the flow starts", default=False)
     re_evaluate_policies = BooleanField(
@@ -165,6 +166,11 @@ class StageBindingForm(FlaskForm):
         choices=_choices(INVALID_RESPONSE_ACTIONS, INVALID_RESPONSE_LABELS),
         validate_choice=True,
     )
+
+
+class StageBindingForm(BindingSettingsForm):
+    # Not a checked choice: the view answers an unknown stage id with a 404.
+    stage = SelectField("Stage", validate_choice=False)
 
     def validate_stage(self, field):
         if not (field.data or "").isdigit():

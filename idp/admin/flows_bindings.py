@@ -1,7 +1,7 @@
 """The flow page's binding tabs: the stages in order, and the policy, group and user bindings
 that decide who may use the flow and whether each step runs."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -9,7 +9,12 @@ from wtforms.fields.choices import SelectChoice
 from idp.accounts import find_user
 from idp.admin.audit import record_change
 from idp.admin.blueprint import bp
-from idp.admin.flow_forms import FAILURE_RESULTS, PolicyBindingForm, StageBindingForm
+from idp.admin.flow_forms import (
+    FAILURE_RESULTS,
+    BindingSettingsForm,
+    PolicyBindingForm,
+    StageBindingForm,
+)
 from idp.admin.flows import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.extensions import db
@@ -91,18 +96,12 @@ def _record(action: str, flow: Flow, before=None, after=None, **detail) -> None:
 @bp.get("/flows/<slug>/stages")
 def flow_stages(slug: str):
     flow = flow_or_404(slug)
-    links = {
-        name: url_for(f"admin.{name}")
-        for name in ("stages", "new_stage")
-        if f"admin.{name}" in current_app.view_functions
-    }
     return render_template(
         "admin/flows/stages.html",
         flow=flow,
         form=FlaskForm(),
         when_checked=when_checked,
         bound_in_words=bound_in_words,
-        stage_links=links,
     )
 
 
@@ -123,6 +122,16 @@ def next_order(flow: Flow) -> int:
     return max((binding.order for binding in flow.bindings), default=0) + 10
 
 
+def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> StageBinding:
+    """Bind `stage` to the end of `flow` as `form` says (flushed, not committed) and record it."""
+    binding = StageBinding(stage=stage)
+    _copy(form, binding, STAGE_BINDING_FIELDS)
+    flow.bindings.append(binding)
+    db.session.flush()
+    _record("admin_stage_bound", flow, after=stage_binding_values(binding))
+    return binding
+
+
 @bp.route("/flows/<slug>/stages/bind", methods=["GET", "POST"])
 def bind_stage(slug: str):
     flow = flow_or_404(slug)
@@ -132,11 +141,7 @@ def bind_stage(slug: str):
     stage = db.session.get(Stage, int(form.stage.data))
     if stage is None:
         abort(404, description="There is no such stage.")
-    binding = StageBinding(stage=stage)
-    _copy(form, binding, STAGE_BINDING_FIELDS)
-    flow.bindings.append(binding)
-    db.session.flush()
-    _record("admin_stage_bound", flow, after=stage_binding_values(binding))
+    binding = add_stage_binding(flow, stage, form)
     db.session.commit()
     flash(f"The stage {stage.name} was bound.", "info")
     return redirect(back_to(flow, binding), code=303)

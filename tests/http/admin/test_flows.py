@@ -426,9 +426,9 @@ def test_unreadable_files_are_refused(app, admin, slug, content, name, message):
     assert message in text(response)
 
 
-def test_the_stage_bindings_tab_links_to_creating_a_stage(app, admin, slug):
+def test_the_stage_bindings_tab_links_to_creating_and_binding_a_stage(app, admin, slug):
     page = text(admin.get(f"/admin/flows/{slug}/stages"))
-    assert href(page, "Create a stage") == "/admin/stages/new"
+    assert href(page, "Create and bind stage") == f"/admin/flows/{slug}/stages/create"
     assert href(page, "All stages") == "/admin/stages"
 
 
@@ -436,3 +436,77 @@ def test_the_flow_tabs_link_to_each_other(app, admin, slug):
     page = text(admin.get(f"/admin/flows/{slug}/"))
     for label in ("Overview", "Stage Bindings", "Policy Bindings", "Export", "Import"):
         assert admin.get(href(page, label)).status_code == 200
+
+
+# -- Create and bind stage -------------------------------------------------------------------
+
+
+def create_and_bind(admin, slug: str, type_name: str, data: dict):
+    return post(admin, f"/admin/flows/{slug}/stages/create/{type_name}", data)
+
+
+GATE = {"name": "closed-gate", "option-message": STOP, "order": "30", "policy_engine_mode": "any"}
+GATE |= {"re_evaluate_policies": "y", "invalid_response_action": "retry"}
+
+
+def test_create_and_bind_stage_makes_the_stage_and_its_binding_in_one_step(app, admin, slug):
+    flow_page = text(admin.get(href(text(admin.get("/admin/flows")), "gate-test")))
+    bindings_page = text(admin.get(href(flow_page, "Stage Bindings")))
+    choose_page = text(admin.get(href(bindings_page, "Create and bind stage")))
+    deny_form = admin.get(href(choose_page, "Deny"))
+    assert deny_form.status_code == 200
+    assert 'name="option-message"' in text(deny_form) and 'value="110"' in text(deny_form)
+    response = create_and_bind(admin, slug, "deny", GATE)
+    assert response.status_code == 303
+    binding = binding_of(app, slug, "closed-gate")
+    assert response.headers["Location"].endswith(f"/admin/flows/{slug}/stages#binding-{binding}")
+    assert ("closed-gate", 30) in stage_bindings(app, slug)
+    (created,) = events_of(app, "admin_stage_created")
+    assert created.detail["after"] == {
+        "name": "closed-gate",
+        "type": "deny",
+        **{"options.message": STOP},
+    }
+    (bound,) = events_of(app, "admin_stage_bound")
+    assert bound.detail["after"]["stage"] == "closed-gate"
+    assert bound.detail["target"]["name"] == slug
+    passed, page = signs_in(app, "outsider", slug)
+    assert not passed and STOP in page
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter a name."),
+        ({"name": "members-stop"}, "name", "A stage with this name exists already."),
+        ({"order": "soon"}, "order", "Enter a whole number."),
+        ({"invalid_response_action": "explode"}, "invalid_response_action", "Not a valid choice"),
+    ],
+)
+def test_create_and_bind_stage_refuses_bad_input_and_writes_nothing(
+    app, admin, slug, change, field, message
+):
+    response = create_and_bind(admin, slug, "deny", GATE | change)
+    assert response.status_code == 400
+    errors = text(response).split(f'id="{field}-errors"', 1)[1].split("</ul>", 1)[0]
+    assert message in errors
+    assert len(stage_bindings(app, slug)) == 3
+    assert row_id(app, Stage, name="closed-gate") is None
+    assert events_of(app, "admin_stage_created") == events_of(app, "admin_stage_bound") == []
+
+
+def test_create_and_bind_stage_shows_bad_settings_at_their_field(app, admin, slug):
+    data = GATE | {"option-subject": "Hi", "option-token_expiry_minutes": "30"}
+    data |= {"option-sends_per_hour": "many", "order": "soon"}
+    response = create_and_bind(admin, slug, "email", data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "must be a whole number" in page.split('id="option-sends_per_hour-errors"', 1)[1]
+    assert "Enter a whole number." in page.split('id="order-errors"', 1)[1]
+    assert row_id(app, Stage, name="closed-gate") is None
+
+
+def test_create_and_bind_stage_of_a_missing_type_is_a_404(app, admin, slug):
+    assert admin.get(f"/admin/flows/{slug}/stages/create/teleport").status_code == 404
+    assert create_and_bind(admin, slug, "teleport", GATE).status_code == 404
+    assert admin.get("/admin/flows/nowhere/stages/create").status_code == 404
