@@ -34,9 +34,9 @@ def _choice(environ, name, default, choices):
     return value
 
 
-def _networks(environ, name):
+def _networks(environ, name, default=""):
     networks = []
-    for item in (environ.get(name) or "").replace(",", " ").split():
+    for item in environ.get(name, default).replace(",", " ").split():
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError:
@@ -86,6 +86,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "BASE_URL": base_url,
         "LOG_FORMAT": _choice(environ, "IDP_LOG_FORMAT", "text", LOG_FORMATS),
         "TRUSTED_PROXIES": _networks(environ, "IDP_TRUSTED_PROXIES"),
+        "METRICS_ALLOWED": _networks(environ, "IDP_METRICS_ALLOWED", "127.0.0.0/8 ::1"),
         "SMTP_HOST": environ.get("IDP_SMTP_HOST", ""),
         "SMTP_PORT": _integer(environ, "IDP_SMTP_PORT", 25, 1, 65535),
         "SMTP_USER": environ.get("IDP_SMTP_USER", ""),
