@@ -33,8 +33,12 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp import devices, security
+    from idp import devices, logs, metrics, security
+    from idp.network import ForwardedScheme
 
+    app.wsgi_app = ForwardedScheme(app)
+    logs.init_app(app)  # first: every later hook and log line has the request id
+    metrics.init_app(app)
     security.init_app(app)
     devices.init_app(app)
 

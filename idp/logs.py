@@ -2,7 +2,14 @@
 
 import json
 import logging
+import re
 import sys
+import uuid
+from contextvars import ContextVar
+
+from flask import g, request
+
+from idp.network import is_from_trusted_proxy
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -40,6 +47,77 @@ def configure(log_format: str) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler._idp = True
+    handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.propagate = False
+
+
+# -- the request id: one per request, on every log line and in the X-Request-ID header -----
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# View arguments that are secrets (the token of a mailed link): never logged, nor in paths.
+SECRET_VIEW_ARGUMENTS = frozenset({"token"})
+# Where the access log (gunicorn.conf.py) finds the path to print.
+LOG_PATH_KEY = "gatehouse.log_path"
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = _request_id.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return True
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def _begin_request():
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    # Only a proxy we trust may name the request (nginx: $request_id), so its log lines and
+    # ours match; anyone else could use it to forge or garble log lines.
+    if is_from_trusted_proxy() and _SAFE_REQUEST_ID.fullmatch(incoming):
+        request_id = incoming
+    else:
+        request_id = uuid.uuid4().hex
+    g.request_id_token = _request_id.set(request_id)
+    request.environ[LOG_PATH_KEY] = loggable_path()
+
+
+def _send_request_id(response):
+    request_id = _request_id.get()
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def _end_request(error=None):
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        _request_id.reset(token)
+
+
+def loggable_path() -> str:
+    """The request's path without its query string and with secret path parts hidden."""
+    rule, arguments = request.url_rule, request.view_args or {}
+    if rule is None or not SECRET_VIEW_ARGUMENTS & arguments.keys():
+        return request.path
+    return re.sub(
+        r"<(?:[^:<>]+:)?([^<>]+)>",
+        lambda match: (
+            "[hidden]"
+            if match.group(1) in SECRET_VIEW_ARGUMENTS
+            else str(arguments.get(match.group(1), ""))
+        ),
+        rule.rule,
+    )
+
+
+def init_app(app) -> None:
+    app.before_request(_begin_request)
+    app.after_request(_send_request_id)
+    app.teardown_request(_end_request)

@@ -1,0 +1,105 @@
+"""gunicorn settings for Gatehouse. `gunicorn wsgi:app` run from this folder reads them;
+elsewhere pass `-c /path/to/gunicorn.conf.py`. Every value can be changed by the environment
+variable named beside it (or on the command line, which wins).
+
+Decisions worth knowing:
+- No preload: every worker builds its own app, so no database connection (or pool) made in the
+  master is ever shared across fork, and `kill -HUP` reloads the code.
+- gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
+  decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
+  (idp/network.py). One list, one place.
+- Metrics from all workers: prometheus_client's multiprocess mode, in a folder made here.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from gunicorn import glogging
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split()
+# Sync workers, one request each: a sign-in is mostly bcrypt (CPU), and nginx buffers slow
+# clients. Two per core keeps the cores busy while another worker waits on the database.
+workers = int(
+    os.environ.get("GUNICORN_WORKERS")
+    or os.environ.get("WEB_CONCURRENCY")
+    or 2 * (os.cpu_count() or 1)
+)
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a silent worker is restarted
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then (jittered so they do not all restart at once).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
+preload_app = False
+
+forwarded_allow_ips = ""
+proxy_allow_ips = ""
+# One gunicorn per machine need not listen on a control socket (gunicorn 24+); several would clash.
+control_socket_disable = True
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# prometheus_client reads this when it is first imported, in each worker: set it before.
+_metrics_folder_is_ours = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _metrics_folder_is_ours:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
+METRICS_FOLDER = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_starting(server):
+    # Numbers left by an earlier run would be added to this one's.
+    METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
+    for leftover in METRICS_FOLDER.glob("*.db"):
+        leftover.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_folder_is_ours:
+        shutil.rmtree(METRICS_FOLDER, ignore_errors=True)
+
+
+class AccessLog(glogging.Logger):
+    """One line per request: plain text, or JSON with IDP_LOG_FORMAT=json. The path comes
+    from the app with secret parts hidden (a mailed link's token) and no query string; the
+    Referer is left out because it can hold such a link too."""
+
+    def access(self, resp, req, environ, request_time):
+        if not self.access_log_enabled:
+            return
+        status = str(resp.status).split(None, 1)[0]
+        entry = {
+            "time": self.now()[1:-1],
+            "request_id": dict(resp.headers).get("X-Request-ID", "-"),
+            "peer": environ.get("REMOTE_ADDR", "-"),
+            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR", "-"),
+            "method": environ.get("REQUEST_METHOD", "-"),
+            "path": environ.get("gatehouse.log_path") or environ.get("PATH_INFO", "-"),
+            "status": int(status) if status.isdigit() else status,
+            "bytes": getattr(resp, "sent", None) or 0,
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "user_agent": environ.get("HTTP_USER_AGENT", "-")[:200],
+        }
+        if os.environ.get("IDP_LOG_FORMAT") == "json":
+            line = {"level": "info", "logger": "gunicorn.access", "message": "request", **entry}
+            self.access_log.info(json.dumps(line))
+            return
+        self.access_log.info(
+            '%(peer)s [%(time)s] "%(method)s %(path)s" %(status)s %(bytes)s %(duration_ms)sms '
+            'request_id=%(request_id)s forwarded_for="%(forwarded_for)s" "%(user_agent)s"',
+            entry,
+        )
+
+
+logger_class = AccessLog
