@@ -1,5 +1,6 @@
-"""What an admin does to an account: disable or enable it, set its password, make it an
-administrator or not, end its sessions, remove its authenticators."""
+"""What an admin does to an account: disable or enable it, set its password or mail a
+recovery link, make it an administrator or not, end its sessions, remove its
+authenticators."""
 
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
@@ -15,6 +16,7 @@ from idp.admin.users import render_user, user_target
 from idp.extensions import db
 from idp.models import User, UserSession
 from idp.models.types import utcnow
+from idp.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.sessions import load_current_session, revoke_sessions_of
 
 LAST_SUPERUSER = (
@@ -116,6 +118,20 @@ def set_user_password(user_id: int):
     )
     db.session.commit()
     return back_to(user, f"The password of {user.username} was set.")
+
+
+@bp.post("/users/<int:user_id>/recovery-link")
+def send_user_recovery_link(user_id: int):
+    """Mail the user a link into the recovery flow; the link itself is shown to nobody."""
+    user = find_or_404(User, user_id, "user")
+    try:
+        flow = send_recovery_link(user)
+    except RecoveryLinkRefused as error:
+        db.session.rollback()
+        return refusal(user, str(error))
+    record_change("admin_recovery_link_sent", user_target(user), flow=flow.slug)
+    db.session.commit()
+    return back_to(user, f"A recovery link was mailed to {user.email}.")
 
 
 @bp.post("/users/<int:user_id>/sessions/<int:session_id>/revoke")
