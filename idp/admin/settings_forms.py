@@ -48,13 +48,42 @@ class PolicyForm(FlaskForm):
     name = _name_field(Policy, "policy")
 
 
+def chosen_user(username: str):
+    """The user an admin typed for a test or a simulation; None for an anonymous visitor."""
+    return find_user(username, ("username",)) if username else None
+
+
+def known_username(form, field):
+    if field.data and chosen_user(field.data) is None:
+        raise ValidationError("There is no user with this username.")
+
+
+def ip_address(form, field):
+    try:
+        ipaddress.ip_address(field.data)
+    except ValueError:
+        raise ValidationError("Enter an IPv4 or IPv6 address.") from None
+
+
+def username_field() -> StringField:
+    return StringField(
+        "User (empty: an anonymous visitor)",
+        filters=[_strip],
+        validators=[Length(max=150), known_username],
+    )
+
+
+def ip_field() -> StringField:
+    return StringField(
+        "IP address (optional)", filters=[_strip], validators=[Optional(), ip_address]
+    )
+
+
 class PolicyTestForm(FlaskForm):
     """Who the policy is asked about, from where, and what the flow would know."""
 
-    username = StringField(
-        "User (empty: an anonymous visitor)", filters=[_strip], validators=[Length(max=150)]
-    )
-    ip = StringField("IP address (optional)", filters=[_strip], validators=[Optional()])
+    username = username_field()
+    ip = ip_field()
     context = TextAreaField(
         "Context (YAML or JSON, optional)",
         validators=[Length(max=MAX_CONTEXT_LENGTH)],
@@ -62,25 +91,13 @@ class PolicyTestForm(FlaskForm):
         description='What the flow would know, e.g. prompt_data: {password: "s3cret"}',
     )
 
-    def validate_username(self, field):
-        if field.data and find_user(field.data, ("username",)) is None:
-            raise ValidationError("There is no user with this username.")
-
-    def validate_ip(self, field):
-        try:
-            ipaddress.ip_address(field.data)
-        except ValueError:
-            raise ValidationError("Enter an IPv4 or IPv6 address.") from None
-
     def validate_context(self, field):
         self.context_mapping()
 
     @property
     def policy_user(self) -> PolicyUser:
-        if not self.username.data:
-            return ANONYMOUS
-        user = find_user(self.username.data, ("username",))
-        return PolicyUser.from_user(user, groups_of(user))
+        user = chosen_user(self.username.data)
+        return ANONYMOUS if user is None else PolicyUser.from_user(user, groups_of(user))
 
     def context_mapping(self) -> MappingProxyType:
         text = self.context.data or ""

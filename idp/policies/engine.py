@@ -49,9 +49,12 @@ class Explanation:
     failure: PolicyFailure | None = None
 
 
+def in_asking_order(bindings) -> list[PolicyBinding]:
+    return sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
+
+
 def enabled_in_order(bindings) -> list[PolicyBinding]:
-    ordered = sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
-    return [binding for binding in ordered if binding.enabled]
+    return [binding for binding in in_asking_order(bindings) if binding.enabled]
 
 
 def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation:

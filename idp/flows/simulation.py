@@ -1,0 +1,173 @@
+"""What a flow would do for a chosen user and address, foretold by the planner's own functions.
+
+The simulation hands the planner an evaluator that keeps every verdict it reaches, so the rules
+are the ones the executor runs; nothing is executed, written or remembered. The chosen user is
+treated as signed in when the flow starts, so the plan is made with them as its pending user.
+"""
+
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+
+from idp.flows import planner
+from idp.flows.loading import flow_fingerprint
+from idp.models import Flow, PolicyBinding, StageBinding, User
+from idp.policies.engine import Explanation, PolicyFailure, explain_bindings, in_asking_order
+
+# What happens to a stage binding.
+RUNS = "runs"
+SKIPPED = "skipped"
+LEFT_OUT = "left out of the plan"
+STOPS = "stops the flow"
+NOT_REACHED = "not reached"
+
+# What the executor does with a denied visitor (FlowRun.check_access), in words.
+DENIED_CONSEQUENCES = {
+    "continue": "They are sent on to where they were going, without a message.",
+    "message_continue": (
+        "They are sent on to where they were going when the flow was opened with ?next=…; "
+        "otherwise they see the message and the flow stops."
+    ),
+    "message": "They see the message and the flow stops.",
+}
+
+
+class Recorder:
+    """evaluate_bindings that also keeps its explanation, found again by the bindings asked."""
+
+    def __init__(self):
+        self._explanations = {}
+
+    def __call__(self, bindings, mode, request):
+        explanation = explain_bindings(bindings, mode, request)
+        # The loaded collection is one object for the whole request, so its identity names
+        # the flow or stage binding it belongs to.
+        self._explanations[id(bindings)] = explanation
+        if explanation.failure is not None:
+            raise explanation.failure
+        return explanation.result
+
+    def explanation_of(self, bindings) -> Explanation | None:
+        return self._explanations.get(id(bindings))
+
+
+@dataclass
+class Check:
+    """One set of policy bindings asked once, with each binding's verdict, in the engine's
+    order; `not_asked` are the enabled ones after a failure, `disabled` are never asked."""
+
+    explanation: Explanation
+    bindings: list[PolicyBinding]
+    mode: str
+
+    @property
+    def failure(self) -> PolicyFailure | None:
+        return self.explanation.failure
+
+    @property
+    def passing(self) -> bool:
+        return self.explanation.failure is None and self.explanation.result.passing
+
+    @property
+    def not_asked(self) -> list[PolicyBinding]:
+        asked = {verdict.binding.id for verdict in self.explanation.verdicts}
+        if self.failure is not None:
+            asked.add(self.failure.binding.id)
+        return [item for item in self.bindings if item.enabled and item.id not in asked]
+
+    @property
+    def disabled(self) -> list[PolicyBinding]:
+        return [item for item in self.bindings if not item.enabled]
+
+
+@dataclass
+class StageForecast:
+    binding: StageBinding
+    outcome: str = NOT_REACHED
+    at_plan: Check | None = None
+    before_stage: Check | None = None
+
+
+@dataclass
+class Simulation:
+    flow: Flow
+    user: User | None
+    ip: str
+    denial: planner.Denial | None = None
+    access: Check | None = None
+    # The message the visitor reads when a policy fails closed.
+    stopped: str | None = None
+    stages: list[StageForecast] = field(default_factory=list)
+
+    @property
+    def running(self) -> list[StageBinding]:
+        return [forecast.binding for forecast in self.stages if forecast.outcome == RUNS]
+
+
+def _check(recorder: Recorder, owner) -> Check | None:
+    """What the recorder found for a flow's or a stage binding's own policy bindings."""
+    explanation = recorder.explanation_of(owner.policy_bindings)
+    if explanation is None:
+        return None
+    return Check(explanation, in_asking_order(owner.policy_bindings), owner.policy_engine_mode)
+
+
+def simulate_plan(flow: Flow, user: User | None, ip: str = "") -> Simulation:
+    """The flow's gate, the plan it would make, and which stages would run, for `user` signed
+    in (None: an anonymous visitor) coming from `ip`."""
+    simulation = Simulation(flow, user, ip)
+    simulation.stages = [StageForecast(binding) for binding in flow.bindings]
+    path = url_for("flow.execute", slug=flow.slug)
+
+    def request_for(data):
+        return planner.policy_request_for(flow, data, user, ip=ip, path=path)
+
+    start = request_for({})
+    gate = Recorder()
+    try:
+        simulation.denial = planner.check_access(flow, start, user, evaluate=gate)
+    except PolicyFailure:
+        simulation.stopped = planner.POLICY_ERROR_MESSAGE
+    simulation.access = _check(gate, flow)
+    if simulation.denial is not None or simulation.stopped is not None:
+        return simulation
+    plan_time = Recorder()
+    try:
+        plan = planner.make_plan(
+            flow,
+            start,
+            flow_fingerprint(flow),
+            current_app.config["FLOW_PLAN_LIFETIME"],
+            current_user=user,
+            evaluate=plan_time,
+        )
+    except PolicyFailure as failure:
+        simulation.stopped = planner.POLICY_ERROR_MESSAGE
+        for forecast in simulation.stages:
+            forecast.at_plan = _check(plan_time, forecast.binding)
+            if forecast.at_plan is not None and forecast.at_plan.failure is failure:
+                forecast.outcome = STOPS
+        return simulation
+    _walk(simulation, plan, request_for(plan.context), plan_time)
+    return simulation
+
+
+def _walk(simulation: Simulation, plan, stage_request, plan_time: Recorder) -> None:
+    """Each stage in order as the executor reaches it, with the context the plan starts with:
+    re-evaluated bindings may see more by then (what earlier stages learn)."""
+    before = Recorder()
+    for forecast in simulation.stages:
+        binding = forecast.binding
+        forecast.at_plan = _check(plan_time, binding)
+        if binding.id not in plan.bindings:
+            forecast.outcome = LEFT_OUT
+            continue
+        try:
+            runs = planner.runs_now(binding, lambda: stage_request, evaluate=before)
+        except PolicyFailure:
+            simulation.stopped = planner.POLICY_ERROR_MESSAGE
+            forecast.before_stage = _check(before, binding)
+            forecast.outcome = STOPS
+            return
+        forecast.before_stage = _check(before, binding)
+        forecast.outcome = RUNS if runs else SKIPPED
