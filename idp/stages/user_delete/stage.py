@@ -8,7 +8,7 @@ from idp.models import User
 from idp.network import client_ip
 from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
-from idp.stages.user_delete.deletion import delete_user
+from idp.deletion import delete_user
 from idp.stages.user_delete.forms import OptionsForm
 
 

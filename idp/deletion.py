@@ -1,4 +1,5 @@
-"""Deleting a user with everything that belongs to them.
+"""Deleting users with everything that belongs to them (the user_delete stage, lapsed
+sign-ups).
 
 Each foreign key's ON DELETE rule is carried out by the statements themselves, so the result
 is the same on SQLite, which does not enforce foreign keys here: a reused user id must never
@@ -14,11 +15,16 @@ from idp.models import User
 
 
 def delete_user(user: User) -> None:
+    delete_users(User.id == user.id)
+
+
+def delete_users(condition: ColumnElement) -> int:
+    """Delete the users that match, with what belongs to them; how many there were."""
     db.session.flush()  # rows added earlier in this request are caught by the rules too
-    _delete_where(User.__table__, User.__table__.c.id == user.id)
+    return _delete_where(User.__table__, condition)
 
 
-def _delete_where(table: Table, condition: ColumnElement) -> None:
+def _delete_where(table: Table, condition: ColumnElement) -> int:
     references = _references_to(table)
     if references:
         (key,) = table.primary_key.columns
@@ -31,7 +37,7 @@ def _delete_where(table: Table, condition: ColumnElement) -> None:
                     update(_target(child)).where(column.in_(keys)).values({column.key: None})
                 )
             # Any other rule: the database refuses the delete below, as the schema says.
-    db.session.execute(delete(_target(table)).where(condition))
+    return db.session.execute(delete(_target(table)).where(condition)).rowcount
 
 
 def _references_to(table: Table) -> list:
