@@ -21,31 +21,12 @@ from idp.stages.email.stage import masked
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_user, unique
 from tests.http.test_executor import session_of
-from tests.smtp_server import free_port, link_in, running_smtp_server
+from tests.smtp_server import free_port, link_in
 
 RECOVERY = "default-recovery-flow"
 SENT = "If an account exists for"
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def app(mailbox, app):
-    """The shared app, made after the SMTP server so that it sends mail there."""
-    return app
-
-
-@pytest.fixture(autouse=True)
-def _links_open_as_from_a_mail_program(app):
-    from tests.conftest import MailProgramBrowser
-
-    app.test_client_class = MailProgramBrowser
 
 
 @pytest.fixture

@@ -12,32 +12,12 @@ from idp.models import FlowToken, User
 from idp.passwords import check_password
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user
-from tests.smtp_server import running_smtp_server
 
 ENROLLMENT = "default-enrollment-flow"
 RECOVERY = "default-recovery-flow"
 LOGIN = "default-authentication-flow"
 NEW_PASSWORD = "violet kettle marches north"
 INVALID = "Invalid username or password."
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def app(mailbox, app):
-    """The shared app, made after the SMTP server so that it sends mail there."""
-    return app
-
-
-@pytest.fixture(autouse=True)
-def _links_open_as_from_a_mail_program(app):
-    from tests.conftest import MailProgramBrowser
-
-    app.test_client_class = MailProgramBrowser
 
 
 def new_browser(app) -> FlowDriver:
