@@ -2,6 +2,10 @@
 
 A visitor who names an account nobody has sees the same page, waits the same time and gets
 the same plan-context keys as one who names a real account; only no mail leaves.
+
+At enrollment it is the other way round: a new address gets the link that confirms the
+account this plan made, and an address that has an account already gets a notice for its
+owner (sign in, or recover the password), with no link; the page is the same.
 """
 
 from dataclasses import dataclass
@@ -15,12 +19,14 @@ from idp.flows.outcomes import Stay
 from idp.mail import send_mail
 from idp.models import User
 from idp.network import client_ip
+from idp.signups import email_holder, is_signup_of_plan
 from idp.stages.base import StageType
 from idp.stages.email.forms import OptionsForm, ResendForm
 from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
+ACCOUNT_EXISTS_SUBJECT = "Someone tried to sign up with your email address"
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
 
@@ -31,21 +37,39 @@ class Recipient:
     user: User | None
     key: str  # what the hourly limit counts: the name as typed, else the address
     shown: str  # what the page names: never more than the visitor typed or gave
+    # A sign-up with an address that has an account: its owner gets a notice, not a link.
+    has_account_already: bool = False
 
 
 def recipient_of(ctx) -> Recipient:
-    user = ctx.pending_user
-    if user is not None:
-        may_write = user.is_active or ctx.options.activate_user_on_success
-        address = (user.email or "") if may_write else ""
-    else:
+    user, has_account_already = ctx.pending_user, False
+    if user is None:
         typed_email = (ctx.data.get(PROMPT_DATA) or {}).get("email")
         address = typed_email if isinstance(typed_email, str) else ""
+        user, has_account_already = _account_of_signup(ctx, address)
+    else:
+        address = user.email or ""
+    may_write = user is None or user.is_active or ctx.options.activate_user_on_success
+    if not (may_write or has_account_already):
+        address = ""
     # A name typed at identification is shown and counted as typed, whether it matches an
     # account or not: showing the account's address would tell that it exists.
     typed = ctx.data.get(UID) if ctx.data.get(PENDING_USER_ID) is None else None
     named = (typed or address).strip()
-    return Recipient(address, user if address else None, named.lower(), masked(named))
+    return Recipient(
+        address, user if address else None, named.lower(), masked(named), has_account_already
+    )
+
+
+def _account_of_signup(ctx, address: str) -> tuple[User | None, bool]:
+    """At enrollment, the account the typed address belongs to, and whether it is someone
+    else's than the one this plan made (a lapsed sign-up belongs to nobody)."""
+    if not address or ctx.flow.designation != "enrollment":
+        return None, False
+    holder = email_holder(address)
+    if holder is None:
+        return None, False
+    return holder, not is_signup_of_plan(holder, ctx.plan_id)
 
 
 def masked(value: str) -> str:
@@ -95,14 +119,20 @@ class EmailStage(StageType):
             return False
         plan = kept_plan(ctx, {**ctx.data, **updates})
         is_real = bool(recipient.address)
+        # The notice carries no link, but its token row is made all the same: the same work,
+        # and the hourly limit counts it.
+        has_link = is_real and not recipient.has_account_already
         token = issue_link(
             flow_slug=ctx.flow.slug,
-            user_id=recipient.user.id if is_real and recipient.user else None,
+            user_id=recipient.user.id if has_link and recipient.user else None,
             recipient_key=recipient.key,
-            plan=plan if is_real else {},
+            plan=plan if has_link else {},
             lifetime=timedelta(minutes=ctx.options.token_expiry_minutes),
         )
-        text, html = compose_mail(ctx, token)
+        if recipient.has_account_already:
+            subject, (text, html) = ACCOUNT_EXISTS_SUBJECT, compose_account_exists_mail(ctx)
+        else:
+            subject, (text, html) = ctx.options.subject, compose_mail(ctx, token)
         record_event(
             "email_link_requested",
             user=recipient.user if is_real else None,
@@ -110,9 +140,10 @@ class EmailStage(StageType):
             ip=client_ip(),
             flow_slug=ctx.flow.slug,
             sent=is_real,
+            mail="account_exists" if recipient.has_account_already else "link",
         )
         if is_real:
-            send_mail(recipient.address, ctx.options.subject, text, html)
+            send_mail(recipient.address, subject, text, html)
         return True
 
 
@@ -121,14 +152,30 @@ def kept_plan(ctx, context: dict) -> dict:
     return {**ctx.plan_snapshot, "context": dict(context)}
 
 
+def _base_url() -> str:
+    return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+
+
 def compose_mail(ctx, token: str) -> tuple[str, str]:
-    base = current_app.config["BASE_URL"] or request.host_url.rstrip("/")
     variables = {
-        "link": base + url_for("stage_email.open_link", token=token),
+        "link": _base_url() + url_for("stage_email.open_link", token=token),
         "minutes": ctx.options.token_expiry_minutes,
         "flow_title": ctx.flow.title or ctx.flow.name,
     }
     return (
         render_template("stages/email/mail.txt", **variables),
         render_template("stages/email/mail.html", **variables),
+    )
+
+
+def compose_account_exists_mail(ctx) -> tuple[str, str]:
+    variables = {
+        "login_link": _base_url() + url_for("account.login"),
+        "recover_link": _base_url() + url_for("account.recover"),
+        "flow_title": ctx.flow.title or ctx.flow.name,
+        "signup_hours": current_app.config["UNCONFIRMED_SIGNUP_LIFETIME"] // 3600,
+    }
+    return (
+        render_template("stages/email/account_exists.txt", **variables),
+        render_template("stages/email/account_exists.html", **variables),
     )

@@ -30,9 +30,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
-from idp.accounts import username_taken
 from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.signups import username_is_free
 from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
@@ -84,7 +84,8 @@ class ParsedField(StringField):
 
 
 def _username_is_free(form, field):
-    if field.data and username_taken(field.data.strip()):
+    # The same answer whether an active, a disabled or an unconfirmed account holds the name.
+    if field.data and not username_is_free(field.data):
         raise ValidationError("This username is taken.")
 
 

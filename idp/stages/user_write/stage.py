@@ -1,19 +1,25 @@
 from sqlalchemy.exc import IntegrityError
 
-from idp.accounts import email_taken, find_group, set_password, username_taken
+from idp.accounts import find_group, set_password
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows.context import PENDING_USER_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny, Retry
 from idp.models import User
 from idp.network import client_ip
+from idp.passwords import hash_password
 from idp.sealing import SealBroken, is_sealed, unseal
 from idp.sessions import load_current_session, revoke_sessions_of
+from idp.signups import email_holder, plan_mark, release, username_is_free
 from idp.stages.base import StageType
 from idp.stages.user_write.forms import OptionsForm
 from idp.stages.user_write.options import UserWriteOptions
 
 PROFILE_FIELDS = ("username", "email", "name")
+USERNAME_TAKEN = "This username is taken."
+EMAIL_TAKEN = "This email address is already used by another account."
+NOT_SAVED = "Those details could not be saved. Please try again."
+ADDRESS_TAKEN = object()
 ATTRIBUTE_PREFIX = "attributes."
 
 
@@ -38,18 +44,28 @@ class UserWriteStage(StageType):
             return Deny("There is no user to update. Please start again.")
         if creating and not (data.get("username") or data.get("email")):
             return Deny("A username or email address is needed to create an account.")
-        conflict = self._conflict(data, None if creating else user)
+        # A sign-up: the account waits, inactive, for its address to be confirmed by mail.
+        is_signup = creating and options.create_users_as_inactive
+        username, email = _claimed(data, None if creating else user)
+        conflict = _conflict(username, email, is_signup)
+        if conflict is ADDRESS_TAKEN:
+            return self._address_taken(ctx, data)
         if conflict:
-            return Retry(conflict)
+            return conflict
         try:
             # The new row is added inside the savepoint too: a race that takes the name
             # first rolls back only this, and the visitor is told, not shown a 500.
             with db.session.begin_nested():
+                release(username, email)
                 if creating:
-                    user = self._new_user(options, data)
+                    user = self._new_user(options, data, ctx.plan_id if is_signup else None)
                 self._write(user, data)
-        except (IntegrityError, SealBroken):
-            return Retry("Those details could not be saved. Please try again.")
+        except IntegrityError:
+            # A parallel request took the name or the address first; it has committed by now.
+            conflict = _conflict(username, email, is_signup) or Retry(NOT_SAVED)
+            return self._signed_up(data) if conflict is ADDRESS_TAKEN else conflict
+        except SealBroken:
+            return Retry(NOT_SAVED)
         if not creating and is_sealed(data.get("password")):
             # A new password shuts out whoever knew the old one (recovery, password change):
             # every session of the user ends but the one making the change.
@@ -61,26 +77,34 @@ class UserWriteStage(StageType):
             flow_slug=ctx.flow.slug,
             fields=sorted(key for key in data if key in PROFILE_FIELDS or key == "password"),
         )
-        # Written now: the sealed password need not travel further in the plan.
-        kept = {key: value for key, value in data.items() if not is_sealed(value)}
-        return Advance({PENDING_USER_ID: user.id, PROMPT_DATA: kept})
+        if is_signup:
+            return self._signed_up(data)
+        return Advance({PENDING_USER_ID: user.id, PROMPT_DATA: _without_secrets(data)})
+
+    def _address_taken(self, ctx, data):
+        """A sign-up with an address that has an account: nothing is made or changed, and the
+        visitor is not told. The email stage mails the address's owner instead."""
+        try:
+            # The work of a new account, so that the answer does not come sooner.
+            if is_sealed(data.get("password")):
+                hash_password(unseal(data["password"]))
+        except SealBroken:
+            return Retry(NOT_SAVED)
+        record_event("signup_address_taken", ip=client_ip(), flow_slug=ctx.flow.slug)
+        return self._signed_up(data)
 
     @staticmethod
-    def _conflict(data, user) -> str:
-        # A user made from an email address only gets the address as username.
-        username = data.get("username") or (data.get("email") if user is None else None)
-        email = data.get("email")
-        if _changes(username, user and user.username) and username_taken(username):
-            return "This username is taken."
-        if _changes(email, user and user.email) and email_taken(email):
-            return "This email address is already used by another account."
-        return ""
+    def _signed_up(data):
+        # No pending user in the readable cookie: it would tell a new account from a taken
+        # address. The email stage finds the account by the plan that made it.
+        return Advance({PROMPT_DATA: _without_secrets(data)})
 
     @staticmethod
-    def _new_user(options, data) -> User:
+    def _new_user(options, data, signup_plan_id: str | None) -> User:
         user = User(
             username=data.get("username") or data.get("email") or "",
             is_active=not options.create_users_as_inactive,
+            signup_plan_hash=plan_mark(signup_plan_id) if signup_plan_id else None,
             is_superuser=options.create_users_as_superuser,
             attributes={},
         )
@@ -101,6 +125,32 @@ class UserWriteStage(StageType):
                 _set_dotted(attributes, key[len(ATTRIBUTE_PREFIX) :], value)
         user.attributes = attributes
         db.session.flush()
+
+
+def _claimed(data, user) -> tuple[str | None, str | None]:
+    """The username and email this write would take that the user does not hold already.
+    A user made from an email address only gets the address as username."""
+    username = data.get("username") or (data.get("email") if user is None else None)
+    email = data.get("email")
+    return (
+        username if _changes(username, user and user.username) else None,
+        email if _changes(email, user and user.email) else None,
+    )
+
+
+def _conflict(username: str | None, email: str | None, is_signup: bool):
+    """A Retry for a name or address someone holds (a lapsed sign-up holds nothing), or
+    ADDRESS_TAKEN for a sign-up whose address has an account, or None."""
+    if username and not username_is_free(username):
+        return Retry(USERNAME_TAKEN, field="username")
+    if email and email_holder(email) is not None:
+        return ADDRESS_TAKEN if is_signup else Retry(EMAIL_TAKEN, field="email")
+    return None
+
+
+def _without_secrets(data) -> dict:
+    # Written now: the sealed password need not travel further in the plan.
+    return {key: value for key, value in data.items() if not is_sealed(value)}
 
 
 def _changes(new: str | None, old: str | None) -> bool:

@@ -124,19 +124,6 @@ def test_bad_enrollment_answers_are_refused_clearly_and_nothing_is_written(
     assert mailbox.messages == []
 
 
-def test_a_taken_email_address_sends_the_visitor_back_to_the_form(app, flows, mailbox):
-    with app.app_context():
-        make_user("first", email="newbie@example.test")
-    before = counts(app)
-    flows.open(ENROLLMENT)
-    flows.submit(ENROLLMENT, answers())
-    assert flows.stage == "prompt"
-    assert "This email address is already used by another account." in flows.text
-    assert counts(app) == before
-    wait_for_mail()
-    assert mailbox.messages == []
-
-
 def test_an_unconfirmed_account_cannot_sign_in(app, flows, mailbox):
     flows.open(ENROLLMENT)
     flows.submit(ENROLLMENT, answers())
