@@ -92,6 +92,7 @@ def register_commands(app) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(groups_group)
     app.cli.add_command(invitations_group)
+    app.cli.add_command(maintenance_group)
     app.cli.add_command(setup_command)
 
 
@@ -409,6 +410,50 @@ def _invitation_expiry(text: str):
         fail(f"--expires: {error}")
     if not duration:
         fail("--expires must be longer than nothing")
+    return duration
+
+
+# -- maintenance ---------------------------------------------------------------------------------
+
+maintenance_group = AppGroup("maintenance", help="Housekeeping to run now and then (from cron).")
+
+
+@maintenance_group.command("purge")
+@click.option(
+    "--older-than",
+    metavar="DURATION",
+    help="Sign-ups unconfirmed for this long (default: IDP_UNCONFIRMED_SIGNUP_LIFETIME).",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+def maintenance_purge(older_than, dry_run):
+    """Delete lapsed unconfirmed sign-ups and flow tokens (mailed links, captchas) that
+    expired. Accounts disabled by an admin are never touched."""
+    from idp import signups
+
+    lifetime = _signup_lifetime(older_than) if older_than is not None else None
+    deleted_signups, deleted_tokens = signups.purge(lifetime)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(
+        f"{verb} {deleted_signups} unconfirmed sign-up(s)"
+        f" and {deleted_tokens} expired flow token(s)."
+    )
+
+
+def _signup_lifetime(text: str):
+    from datetime import timedelta
+
+    from idp.durations import parse_duration
+
+    try:
+        duration = parse_duration(text)
+    except ValueError as error:
+        fail(f"--older-than: {error}")
+    if duration < timedelta(hours=1):
+        fail("--older-than must be at least 1h: a newer sign-up may still be confirmed")
     return duration
 
 

@@ -1,18 +1,18 @@
 """Sign-ups that reveal no account: a taken address gets the page a new one gets, and its owner a
-notice; unconfirmed sign-ups lapse."""
+notice; unconfirmed sign-ups lapse, and `idp maintenance purge` clears them away."""
 
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from idp import accounts, passwords
 from idp.extensions import db
 from idp.flows.plan import PLANS_KEY
 from idp.mail import wait_for_mail
-from idp.models import User
+from idp.models import FlowToken, User
 from idp.models.types import utcnow
 from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT
 from idp.stages.user_write import stage as user_write_stage
@@ -233,3 +233,68 @@ def test_activating_an_unconfirmed_signup_by_any_path_makes_it_an_account(app, m
     age_accounts(app)
     assert sign_up(app, email="second@example.test").stage == "prompt"
     assert users(app) == [("newbie", "first@example.test", False)]
+
+
+# --- idp maintenance purge ----------------------------------------------------------------------
+
+
+def token_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(FlowToken))
+
+
+def test_purge_deletes_lapsed_signups_and_old_expired_tokens_only(app, runner, mailbox):
+    with app.app_context():
+        make_user("disabled", email="disabled@example.test", active=False)
+        make_user("active", email="active@example.test")
+    sign_up(app, username="lapsed", email="lapsed@example.test")
+    age_accounts(app)
+    sign_up(app, username="recent", email="recent@example.test")
+    with app.app_context():
+        db.session.add(
+            FlowToken(
+                token_hash="0" * 64,
+                purpose="captcha",
+                flow_slug=ENROLLMENT,
+                created_at=utcnow() - LONG_AGO,
+                expires_at=utcnow() - LONG_AGO + timedelta(minutes=5),
+            )
+        )
+        db.session.commit()
+    assert token_count(app) == 3
+
+    dry = runner.invoke(args=["maintenance", "purge", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Would delete 1 unconfirmed sign-up(s) and 1 expired flow token(s)." in dry.output
+    assert len(users(app)) == 4 and token_count(app) == 3
+
+    result = runner.invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0, result.output
+    # The lapsed sign-up's own link went with it; the recent one's link stays.
+    assert "Deleted 1 unconfirmed sign-up(s) and 1 expired flow token(s)." in result.output
+    assert [name for name, _, _ in users(app)] == ["active", "disabled", "recent"]
+    assert token_count(app) == 1
+
+
+def test_purge_older_than_overrides_the_setting(app, runner, mailbox):
+    sign_up(app, username="recent", email="recent@example.test")
+    age_accounts(app, by=timedelta(hours=3))
+    result = runner.invoke(args=["maintenance", "purge", "--older-than", "2h"])
+    assert result.exit_code == 0, result.output
+    assert users(app) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--older-than", "soon"], "--older-than: 'soon' is not a duration"),
+        (["--older-than", "30m"], "--older-than must be at least 1h"),
+    ],
+)
+def test_purge_refuses_a_bad_duration_in_one_line(app, runner, mailbox, args, message):
+    sign_up(app, username="recent", email="recent@example.test")
+    result = runner.invoke(args=["maintenance", "purge", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {message}")
+    assert len(users(app)) == 1
