@@ -9,6 +9,8 @@ class PolicyType:
     label: str
     description: str = ""
     Options: type = NoOptions
+    # Its authentik counterpart, for the blueprint reader (idp/transfer/authentik_models.py).
+    authentik = None
 
     @property
     def options_form(self) -> type:

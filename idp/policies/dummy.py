@@ -7,6 +7,7 @@ from idp.options import OptionsError
 from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
+from idp.transfer.authentik_models import AuthentikModel
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,26 @@ class DummyOptions:
 OptionsForm = options_form_for(DummyOptions)
 
 
+def read_authentik_options(source, options: dict) -> None:
+    if source.has("result"):
+        options["result"] = source.flag("result", False)
+
+
+AUTHENTIK = AuthentikModel(
+    model="authentik_policies_dummy.dummypolicy",
+    read_options=read_authentik_options,
+    off_values={"wait_min": (5,), "wait_max": (30,), "execution_logging": (False,)},
+    new_options={"result": False},  # authentik's default
+)
+
+
 class DummyPolicy(PolicyType):
     name = "dummy"
     label = "Fixed result"
     description = "Always passes or always fails, with an optional message."
     Options = DummyOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
 
     def evaluate(self, request, options: DummyOptions) -> PolicyResult:
         if options.wait_seconds:

@@ -23,6 +23,7 @@ from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
+from idp.transfer.authentik_models import AuthentikModel
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
 HIBP_URL = "https://api.pwnedpasswords.com/range/"
@@ -93,6 +94,44 @@ def candidate_password(request: PolicyRequest, field: str) -> str:
 OptionsForm = options_form_for(PasswordOptions)
 
 
+def read_authentik_options(source, options: dict) -> None:
+    if source.has("password_field"):
+        options["password_field"] = source.text("password_field", "password")
+    if source.flag("check_static_rules", True):
+        options["min_length"] = source.number("length_min", 0) or 1
+        for authentik_name, name in (
+            ("amount_uppercase", "min_uppercase"),
+            ("amount_lowercase", "min_lowercase"),
+            ("amount_digits", "min_digits"),
+            ("amount_symbols", "min_symbols"),
+        ):
+            options[name] = source.number(authentik_name, 0)
+    else:
+        options.update(min_length=1, min_uppercase=0, min_lowercase=0, min_digits=0)
+        options["min_symbols"] = 0
+    options["zxcvbn_min_score"] = 0
+    if source.flag("check_zxcvbn", False):
+        # authentik fails a score at or below its threshold; Gatehouse names the lowest pass.
+        threshold = source.number("zxcvbn_score_threshold", 2)
+        options["zxcvbn_min_score"] = min(max(threshold + 1, 1), 4)
+    options["check_hibp"] = source.flag("check_have_i_been_pwned", False)
+    allowed = source.number("hibp_allowed_count", 0)
+    if options["check_hibp"] and allowed:
+        source.note(f"hibp_allowed_count {allowed}", "Gatehouse refuses any breached password")
+    message = source.text("error_message")
+    if message:
+        source.note(f"error_message {message}", "Gatehouse says which rule a password breaks")
+
+
+AUTHENTIK = AuthentikModel(
+    model="authentik_policies_password.passwordpolicy",
+    read_options=read_authentik_options,
+    off_values={"execution_logging": (False,)},
+    # authentik's password policy does not look for the user's name or common passwords.
+    new_options={"check_common_passwords": False, "reject_user_attributes": False},
+)
+
+
 class PasswordPolicy(PolicyType):
     name = "password"
     label = "Password rules"
@@ -102,6 +141,7 @@ class PasswordPolicy(PolicyType):
     )
     Options = PasswordOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
 
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
         password = candidate_password(request, options.password_field)

@@ -20,6 +20,8 @@ class StageType(ABC):
     # The label of the button shown when a stage that asks nothing needs a confirmation
     # (a cross-site request reached it).
     confirm_label = "Continue"
+    # Its authentik counterpart, for the blueprint reader (idp/transfer/authentik_models.py).
+    authentik = None
 
     @property
     def template(self) -> str:

@@ -17,10 +17,10 @@ gate keeps out. A stage binding whose stage is skipped is left out of its flow, 
 policy binding on a stage binding leaves that stage unconditional; both are named.
 """
 
+import functools
 import operator
 import os
 import re
-import typing
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,7 +39,8 @@ from idp.models.flows import (
     INVALID_RESPONSE_ACTIONS,
 )
 from idp.options import OptionsError, options_to_mapping
-from idp.stages.prompt.options import KEY_PATTERN, RESERVED_KEYS, FieldType
+from idp.stages.prompt import authentik as prompt_authentik
+from idp.transfer.authentik_models import format_duration, parse_authentik_duration  # noqa: F401
 from idp.transfer.document import MAX_FILE_BYTES, FlowDocument, FlowFileError, read_document
 
 # -- the YAML and its tags -----------------------------------------------------------------------
@@ -298,55 +299,14 @@ CONDITION_MODES = {
 FLOW = "authentik_flows.flow"
 STAGE_BINDING = "authentik_flows.flowstagebinding"
 POLICY_BINDING = "authentik_policies.policybinding"
-PROMPT = "authentik_stages_prompt.prompt"
+PROMPT = prompt_authentik.FIELD_MODEL
 GROUP = "authentik_core.group"
 USER = "authentik_core.user"
 EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 
-STAGE_MODELS = {
-    "authentik_stages_identification.identificationstage": "identification",
-    "authentik_stages_password.passwordstage": "password",
-    "authentik_stages_prompt.promptstage": "prompt",
-    "authentik_stages_user_write.userwritestage": "user_write",
-    "authentik_stages_user_login.userloginstage": "user_login",
-    "authentik_stages_user_logout.userlogoutstage": "user_logout",
-    "authentik_stages_deny.denystage": "deny",
-}
-POLICY_MODELS = {"authentik_policies_dummy.dummypolicy": "dummy"}
-
-# Options a new object starts from where authentik's default differs from Gatehouse's.
-NEW_OPTIONS = {"dummy": {"result": False}}
-
-# Attributes Gatehouse has no equivalent for, with the values that mean "off" in authentik.
-# Setting one to anything else (None always counts as off) is named as not imported.
-OFF_VALUES = {
-    FLOW: {"layout": ("stacked",), "background": ("",), "compatibility_mode": (False,)},
-    "authentik_stages_identification.identificationstage": {
-        "case_insensitive_matching": (True,),
-        "show_matched_user": (True,),
-        "pretend_user_exists": (True,),
-        "show_source_labels": (False,),
-        "enable_remember_me": (False,),
-        "sources": ([],),
-    },
-    "authentik_stages_password.passwordstage": {
-        "failed_attempts_before_cancel": (5,),
-        "allow_show_password": (False,),
-    },
-    "authentik_stages_user_login.userloginstage": {
-        "remember_me_offset": ("seconds=0",),
-        "terminate_other_sessions": (False,),
-        "network_binding": ("no_binding",),
-        "geoip_binding": ("no_binding",),
-    },
-    "authentik_stages_user_write.userwritestage": {"user_path_template": ("",)},
-    "authentik_policies_dummy.dummypolicy": {
-        "wait_min": (5,),
-        "wait_max": (30,),
-        "execution_logging": (False,),
-    },
-}
+# Attributes of a flow Gatehouse has no equivalent for, with the values that mean "off".
+FLOW_OFF_VALUES = {"layout": ("stacked",), "background": ("",), "compatibility_mode": (False,)}
 # authentik's own bookkeeping, with no behaviour: never worth a note.
 BOOKKEEPING = {"pk", "managed"}
 
@@ -355,16 +315,6 @@ TOP_KEYS = {"version", "entries", "metadata", "context"}
 STATES = ("present", "created", "must_created", "absent")
 AUTHENTIK_ONLY_DESIGNATIONS = ("authorization",)
 AUTHENTIK_ONLY_REQUIREMENTS = ("require_redirect", "require_outpost")
-CREATION_MODES = {
-    "never_create": "never",
-    "create_when_required": "when_required",
-    "always_create": "always",
-    "never": "never",
-    "when_required": "when_required",
-    "always": "always",
-}
-PROMPT_TYPES = typing.get_args(FieldType)
-INBUILT_BACKEND = "authentik.core.auth.InbuiltBackend"
 FLOW_FIELDS = (
     "slug",
     "name",
@@ -383,18 +333,38 @@ FIND_FIELDS = {
 }
 
 
-def _registered_stage_type(model: str) -> str | None:
-    from idp.flows.registry import STAGE_TYPES
+@functools.cache
+def _types_of(kind: str) -> dict:
+    """authentik model -> Gatehouse type name, for the stage or policy types that have one."""
+    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 
-    type_name = STAGE_MODELS.get(model)
-    return type_name if type_name in STAGE_TYPES else None
+    registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
+    return {
+        item.authentik.model: name for name, item in registry.items() if item.authentik is not None
+    }
+
+
+def _mapping(kind: str, type_name: str):
+    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
+
+    return (STAGE_TYPES if kind == "stage" else POLICY_TYPES)[type_name].authentik
+
+
+def _registered_stage_type(model: str) -> str | None:
+    return _types_of("stage").get(model)
 
 
 def _registered_policy_type(model: str) -> str | None:
-    from idp.flows.registry import POLICY_TYPES
+    return _types_of("policy").get(model)
 
-    type_name = POLICY_MODELS.get(model)
-    return type_name if type_name in POLICY_TYPES else None
+
+def _off_values(model: str) -> dict:
+    if model == FLOW:
+        return FLOW_OFF_VALUES
+    for kind in ("stage", "policy"):
+        if type_name := _types_of(kind).get(model):
+            return _mapping(kind, type_name).off_values
+    return {}
 
 
 def _kind(model: str) -> str | None:
@@ -445,44 +415,6 @@ def _unmapped_reason(entry) -> str:
 
 
 # -- durations -----------------------------------------------------------------------------------
-
-AUTHENTIK_DURATION_UNITS = (
-    "weeks",
-    "days",
-    "hours",
-    "minutes",
-    "seconds",
-    "milliseconds",
-    "microseconds",
-)
-
-
-def parse_authentik_duration(text: str) -> timedelta:
-    """authentik writes durations as `hours=8` or `days=1;hours=12`; ValueError otherwise."""
-    units = {}
-    for part in filter(None, (piece.strip() for piece in text.split(";"))):
-        unit, equals, amount = part.partition("=")
-        if not equals or unit.strip() not in AUTHENTIK_DURATION_UNITS:
-            raise ValueError(text)
-        units[unit.strip()] = float(amount)
-    if not units:
-        raise ValueError(text)
-    try:
-        return timedelta(**units)
-    except OverflowError:
-        raise ValueError(text) from None
-
-
-def format_duration(delta: timedelta) -> str:
-    """The same duration as Gatehouse writes it (`8h`, `1d12h`), to the second."""
-    remaining = round(delta.total_seconds())
-    parts = []
-    for suffix, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        amount, remaining = divmod(remaining, size)
-        if amount:
-            parts.append(f"{amount}{suffix}")
-    return "".join(parts) or "0s"
-
 
 # -- what the translation asks of the database ---------------------------------------------------
 
@@ -653,6 +585,76 @@ def _first_unsupported(value) -> Unsupported | None:
 
 def _by_order(bindings: list) -> list:
     return sorted(bindings, key=lambda binding: binding["order"])
+
+
+class EntrySource:
+    """One entry's attributes as a package's `read_options` reads them (authentik_models.py).
+
+    Reading an attribute marks it used; whatever is never read is named as not imported.
+    `note` names one attribute that is not imported, `skip` leaves the whole entry out with a
+    reason, and `problem` refuses the file.
+    """
+
+    def __init__(self, translator: "_Translator", entry: Entry):
+        self._translator = translator
+        self._entry = entry
+
+    def has(self, key: str) -> bool:
+        return key in self._entry.fields
+
+    def value(self, key: str):
+        return self._translator._value(self._entry, key)
+
+    def text(self, key: str, default=None, required: bool = False):
+        return self._translator._text(self._entry, key, default, required)
+
+    def flag(self, key: str, default: bool):
+        return self._translator._flag(self._entry, key, default)
+
+    def number(self, key: str, default):
+        return self._translator._number(self._entry, key, default)
+
+    def items(self, key: str) -> list | None:
+        return self._translator._list(self._entry, key)
+
+    def duration(self, key: str) -> timedelta | None:
+        """An authentik duration (`hours=8;minutes=30`), or None when it is not one."""
+        text = self.text(key, "")
+        try:
+            return parse_authentik_duration(text)
+        except ValueError:
+            self.problem(f"{key} {text!r} is not a duration like hours=8;minutes=30")
+            return None
+
+    def show(self, value) -> str:
+        return self._translator._show(value)
+
+    def note(self, subject: str, why: str) -> None:
+        self._translator._note(self._entry, subject, why)
+
+    def skip(self, reason: str) -> None:
+        self._entry.skip = reason
+
+    def problem(self, message: str) -> None:
+        self._translator._entry_problem(self._entry, message)
+
+    def flow_link(self, key: str) -> str:
+        """The slug of the flow an attribute points at, or "" (named) when there is none."""
+        return self._translator._flow_link(self._entry, key)
+
+    def policy_name(self, value) -> tuple[str | None, str]:
+        """The name of the policy a value points at, or None and why."""
+        return self._translator._policy_name(value, self._entry)
+
+    def group_name(self, value) -> str | None:
+        return self._translator._group_name(value)
+
+    def group_exists(self, name: str) -> bool:
+        return self._translator.lookup.find("group", {"name": name}) is not None
+
+    def prompt_fields(self, key: str) -> list[dict]:
+        """The prompt fields that the prompt entries an attribute lists became."""
+        return self._translator._prompt_fields(self._entry, key)
 
 
 class _Translator:
@@ -1057,7 +1059,7 @@ class _Translator:
                     self._note_leftovers(entry)
 
     def _note_leftovers(self, entry: Entry) -> None:
-        off = OFF_VALUES.get(entry.model, {})
+        off = _off_values(entry.model)
         for key, value in entry.fields.items():
             if key in entry.used or key in BOOKKEEPING or value is None:
                 continue
@@ -1078,44 +1080,13 @@ class _Translator:
         return True
 
     def _map_prompt(self, entry: Entry) -> None:
-        key = self._text(entry, "field_key", required=True)
-        field_type = self._text(entry, "type", required=True)
-        entry.used.add("name")  # how authentik tells prompts apart; a field has no name here
-        prompt = {
-            "key": key,
-            "label": self._text(entry, "label", ""),
-            "type": field_type,
-            "required": self._flag(entry, "required", True),  # authentik's default
-            "placeholder": self._text(entry, "placeholder", ""),
-            "initial_value": self._text(entry, "initial_value", ""),
-            "help_text": self._text(entry, "sub_text", "") or self._text(entry, "help_text", ""),
-            "order": self._number(entry, "order", 0),
-        }
-        for name in ("placeholder", "initial_value"):
-            if self._flag(entry, f"{name}_expression", False) and prompt[name]:
-                self._note(entry, name, "it is a Python expression in authentik")
-                prompt[name] = ""
         if entry.state == "absent":
+            entry.used.update(entry.fields)
             entry.skip = "state absent: fields live inside prompt stages; remove it there"
             return
-        if key is None or field_type is None:
-            return
-        if field_type not in PROMPT_TYPES:
-            entry.skip = (
-                f"its type {field_type} has no Gatehouse equivalent, "
-                "so prompt stages that use it ask without this field"
-            )
-            return
-        if not KEY_PATTERN.match(key) or key in RESERVED_KEYS:
-            if field_type != "static":
-                entry.skip = (
-                    f"its field_key {key!r} is not a Gatehouse field key "
-                    "(lower-case letters, digits and _, dots for nesting)"
-                )
-                return
-            # A static field shows text and stores nothing, so its key only has to be valid.
-            prompt["key"] = "static_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
-        self.prompts[entry.index] = prompt
+        field = prompt_authentik.read_field(EntrySource(self, entry))
+        if field is not None and entry.skip is None:
+            self.prompts[entry.index] = field
 
     def _component_to_map(self, entry: Entry, kind: str, find):
         """(name, existing) for a stage or policy entry still to be mapped, or None when
@@ -1133,33 +1104,26 @@ class _Translator:
         return name, existing
 
     def _map_policy(self, entry: Entry) -> None:
-        type_name = _registered_policy_type(entry.model)
-        found = self._component_to_map(entry, "policy", self.lookup.policy)
-        if found is None:
-            return
-        name, existing = found
-        options = self._starting_options(existing, type_name)
-        if "result" in entry.fields or existing is None:
-            options["result"] = self._flag(entry, "result", False)  # authentik's default
-        self._add_component(entry, name, type_name, options, "policy")
+        self._map_component(entry, "policy", self.lookup.policy)
 
     def _map_stage(self, entry: Entry) -> None:
-        type_name = _registered_stage_type(entry.model)
-        found = self._component_to_map(entry, "stage", self.lookup.stage)
+        self._map_component(entry, "stage", self.lookup.stage)
+
+    def _map_component(self, entry: Entry, kind: str, find) -> None:
+        type_name = _types_of(kind)[entry.model]
+        found = self._component_to_map(entry, kind, find)
         if found is None:
             return
         name, existing = found
-        options = self._starting_options(existing, type_name)
-        getattr(self, f"_{type_name}_options")(entry, options)
-        if entry.skip is None:
-            self._add_component(entry, name, type_name, options, "stage")
-
-    @staticmethod
-    def _starting_options(existing, type_name: str) -> dict:
-        """An existing object of the same type keeps what the entry does not mention."""
+        mapping = _mapping(kind, type_name)
+        # An existing object of the same type keeps what the entry does not mention.
         if existing is not None and existing[0] == type_name:
-            return dict(existing[1])
-        return dict(NEW_OPTIONS.get(type_name, {}))
+            options = dict(existing[1])
+        else:
+            options = dict(mapping.new_options)
+        mapping.read_options(EntrySource(self, entry), options)
+        if entry.skip is None:
+            self._add_component(entry, name, type_name, options, kind)
 
     def _add_component(self, entry, name, type_name, options, kind) -> None:
         from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
@@ -1174,35 +1138,21 @@ class _Translator:
             entry, name, type_name, options_to_mapping(parsed)
         )
 
-    # -- stage options, one method per stage type
-
-    def _identification_options(self, entry: Entry, options: dict) -> None:
-        user_fields = self._list(entry, "user_fields")
-        if user_fields is not None:
-            kept = [name for name in dict.fromkeys(user_fields) if name in ("username", "email")]
-            dropped = [
-                self._show(name) for name in user_fields if name not in ("username", "email")
-            ]
-            if dropped:
+    def _prompt_fields(self, entry: Entry, key: str) -> list[dict]:
+        prompt_fields = []
+        for position, value in enumerate(self._list(entry, key) or []):
+            target = self._entry_of(value)
+            if target is None or target.model != PROMPT:
                 self._note(
                     entry,
-                    f"user_fields {', '.join(dropped)}",
-                    "Gatehouse identifies users by username or email",
+                    f"{key}[{position}] {self._show(value)}",
+                    "it is not a prompt entry of this blueprint",
                 )
-            if not kept:
-                entry.skip = "none of its user_fields is username or email"
-                return
-            options["user_fields"] = kept
-        if self._value(entry, "password_stage") is not None:
-            entry.skip = (
-                "it asks for the password itself (password_stage), which Gatehouse's "
-                "identification stage cannot; imported without it, the flow would not check "
-                "passwords. Bind a password stage after it instead"
-            )
-            return
-        for key in ("enrollment_flow", "recovery_flow"):
-            if key in entry.fields:
-                options[key] = self._flow_link(entry, key)
+                continue
+            self.users_of[target.index].add(entry.index)
+            if target.index in self.prompts:  # a skipped prompt is named on its own entry
+                prompt_fields.append(self.prompts[target.index])
+        return prompt_fields
 
     def _flow_link(self, entry: Entry, key: str) -> str:
         value = self._value(entry, key)
@@ -1216,114 +1166,13 @@ class _Translator:
         self._note(entry, f"{key} {self._show(value)}", "it is not a flow here or in Gatehouse")
         return ""
 
-    def _password_options(self, entry: Entry, options: dict) -> None:
-        backends = self._list(entry, "backends") or []
-        others = [self._show(backend) for backend in backends if backend != INBUILT_BACKEND]
-        if others:
-            self._note(
-                entry,
-                f"backends {', '.join(others)}",
-                "Gatehouse checks only the passwords it stores",
-            )
-        # The flow where a user sets the password: Gatehouse's password stage has no link.
-        configure_flow = self._value(entry, "configure_flow")
-        if configure_flow is not None:
-            self._note(entry, f"configure_flow {self._show(configure_flow)}", "no such option")
-
-    def _prompt_options(self, entry: Entry, options: dict) -> None:
-        if "fields" in entry.fields:
-            prompt_fields = []
-            for position, value in enumerate(self._list(entry, "fields") or []):
-                target = self._entry_of(value)
-                if target is None or target.model != PROMPT:
-                    self._note(
-                        entry,
-                        f"fields[{position}] {self._show(value)}",
-                        "it is not a prompt entry of this blueprint",
-                    )
-                    continue
-                self.users_of[target.index].add(entry.index)
-                if target.index in self.prompts:  # a skipped prompt is named on its own entry
-                    prompt_fields.append(self.prompts[target.index])
-            options["fields"] = prompt_fields
-        if "validation_policies" in entry.fields:
-            names = []
-            for value in self._list(entry, "validation_policies") or []:
-                name, reason = self._policy_name(value, entry)
-                if name is None:
-                    self._note(
-                        entry,
-                        f"validation policy {self._show(value)}",
-                        f"{reason}, so answers are not checked against it",
-                    )
-                else:
-                    names.append(name)
-            options["validation_policies"] = names
-
-    def _user_write_options(self, entry: Entry, options: dict) -> None:
-        if "user_creation_mode" in entry.fields:
-            mode = self._text(entry, "user_creation_mode")
-            if mode in CREATION_MODES:
-                options["user_creation_mode"] = CREATION_MODES[mode]
-            else:
-                modes = "never_create, create_when_required, always_create"
-                self._entry_problem(entry, f"user_creation_mode must be one of {modes}")
-        if "create_users_as_inactive" in entry.fields:
-            options["create_users_as_inactive"] = self._flag(
-                entry, "create_users_as_inactive", False
-            )
-        if "create_users_group" in entry.fields:
-            value = self._value(entry, "create_users_group")
-            options["create_users_group"] = ""
-            if value is not None:
-                name = self._group_name(value)
-                if name is not None and self.lookup.find("group", {"name": name}):
-                    options["create_users_group"] = name
-                else:
-                    why = (
-                        f"Gatehouse has no group {name!r}; create it and import again"
-                        if name
-                        else "it does not name a group"
-                    )
-                    self._note(entry, f"create_users_group {self._show(value)}", why)
-
-    def _user_login_options(self, entry: Entry, options: dict) -> None:
-        if "session_duration" not in entry.fields:
-            return
-        text = self._text(entry, "session_duration", "")
-        try:
-            duration = parse_authentik_duration(text)
-        except ValueError:
-            self._entry_problem(
-                entry, f"session_duration {text!r} is not a duration like hours=8;minutes=30"
-            )
-            return
-        if not duration:
-            # 0 is "until the browser closes" in authentik; Gatehouse's default is the nearest.
-            options["session_duration"] = "1d"
-        elif timedelta(minutes=1) <= duration <= timedelta(days=400):
-            options["session_duration"] = format_duration(duration)
-        else:
-            self._note(entry, f"session_duration {text}", "Gatehouse allows 1m to 400d")
-
-    def _user_logout_options(self, entry: Entry, options: dict) -> None:
-        pass
-
-    def _deny_options(self, entry: Entry, options: dict) -> None:
-        if "deny_message" in entry.fields:
-            message = self._text(entry, "deny_message", "")
-            if message:
-                options["message"] = message
-            else:
-                options.pop("message", None)
-
     # -- references to other entries
 
     def _policy_name(self, value, user: Entry) -> tuple[str | None, str]:
-        return self._component_name(value, user, POLICY_MODELS, "policy")
+        return self._component_name(value, user, _types_of("policy"), "policy")
 
     def _stage_name(self, value, user: Entry) -> tuple[str | None, str]:
-        return self._component_name(value, user, STAGE_MODELS, "stage")
+        return self._component_name(value, user, _types_of("stage"), "stage")
 
     def _component_name(self, value, user: Entry, models, kind) -> tuple[str | None, str]:
         """The name of the stage or policy a value points at, or why there is none. Removing a
@@ -1639,8 +1488,8 @@ class _Translator:
             for component in self.components.values()
             if component.is_written and component.entry.skip is None
         ]
-        stages = [item for item in written if item.entry.model in STAGE_MODELS]
-        policies = [item for item in written if item.entry.model in POLICY_MODELS]
+        stages = [item for item in written if item.entry.model in _types_of("stage")]
+        policies = [item for item in written if item.entry.model in _types_of("policy")]
         for component in stages:
             self._settle_component(component, component.name in stage_names, imported)
         for component in stages:
@@ -1680,7 +1529,8 @@ class _Translator:
         components = {}
         for component in self.components.values():
             if component.is_written and component.entry.skip is None:
-                components[(component.entry.model in STAGE_MODELS, component.name)] = component
+                is_stage = component.entry.model in _types_of("stage")
+                components[(is_stage, component.name)] = component
         documents = []
         imported = [plan for plan in self.flows.values() if plan.skip is None]
         for position, plan in enumerate(imported):

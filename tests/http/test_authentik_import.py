@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from idp.authenticators import replace_recovery_codes
 from idp.extensions import db
 from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from tests.factories import PASSWORD, make_user
@@ -28,6 +29,11 @@ MAPPED_MODELS = {
     "authentik_stages_user_login.userloginstage",
     "authentik_stages_user_logout.userlogoutstage",
     "authentik_stages_deny.denystage",
+    "authentik_stages_authenticator_totp.authenticatortotpstage",
+    "authentik_stages_authenticator_static.authenticatorstaticstage",
+    "authentik_stages_authenticator_validate.authenticatorvalidatestage",
+    "authentik_stages_consent.consentstage",
+    "authentik_policies_password.passwordpolicy",
 }
 
 pytestmark = pytest.mark.skipif(
@@ -81,8 +87,7 @@ def test_the_imported_authentication_flow_signs_a_user_in(app, runner, flows, tm
     assert result.exit_code == 0, result.output
     assert "create    flow   ak-authentication-flow" in result.stdout
     skipped = "\n".join(skipped_lines(result))
-    assert "authenticatorvalidatestage (name=ak-authentication-mfa-validation)" in skipped
-    assert "order=30, stage=ak-authentication-mfa-validation" in skipped
+    assert "mfa-validation" not in skipped
     assert "expressionpolicy (name=ak-authentication-flow-password-stage)" in skipped
     assert "policybinding (order=10, target=ak-authentication-flow-password-binding" in skipped
     with app.app_context():
@@ -94,6 +99,21 @@ def test_the_imported_authentication_flow_signs_a_user_in(app, runner, flows, tm
     assert flows.client.get("/me").status_code == 302
     flows.client.get(f"/flow/{slug}/restart")
     flows.sign_in("ada@example.test", PASSWORD, slug=slug)
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_the_imported_authentication_flow_asks_for_a_second_factor(app, runner, flows, tmp_path):
+    path = renamed(tmp_path, AUTHENTICATION, "default-authentication", "ak-authentication")
+    assert runner.invoke(args=["flows", "import", path]).exit_code == 0
+    with app.app_context():
+        ada = make_user("ada")
+        (code, *_others) = replace_recovery_codes(ada, 2)
+        db.session.commit()
+    slug = "ak-authentication-flow"
+    flows.sign_in("ada", PASSWORD, slug=slug)
+    assert flows.stage == "authenticator_validate"
+    assert flows.client.get("/me").status_code == 302
+    flows.submit(slug, {"code": code})
     assert flows.client.get("/me").status_code == 200
 
 
@@ -126,7 +146,7 @@ def test_strict_refuses_a_blueprint_with_skipped_entries_and_writes_nothing(app,
     result = runner.invoke(args=["flows", "import", "--strict", path])
     assert result.exit_code == 2
     assert "Error: --strict" in result.stderr
-    assert "mfa-validation" in result.stderr
+    assert "expressionpolicy (name=ak-authentication-flow-password-stage)" in result.stderr
     assert result.stdout == ""
     assert counts(app) == before
 

@@ -884,3 +884,127 @@ def test_durations_convert_both_ways():
     for text in ("", "hours", "decades=1", "hours=many"):
         with pytest.raises(ValueError):
             parse_authentik_duration(text)
+
+
+# -- types mapped by their own packages ------------------------------------------------------------
+
+
+def prompt_fields_of(*prompts: str):
+    keys = ", ".join(f"!KeyOf p{index}" for index in range(len(prompts)))
+    entries = with_stage("authentik_stages_prompt.promptstage", f"{{fields: [{keys}]}}")
+    for index, attrs in enumerate(prompts):
+        entries += dedent(f"""
+        - model: authentik_stages_prompt.prompt
+          id: p{index}
+          identifiers: {{name: p{index}}}
+          attrs: {attrs}
+        """)
+    translation = translate(entries)
+    return stage_named(only_document(translation), "the-stage").options["fields"], translation
+
+
+def test_text_area_and_radio_button_group_prompts_become_textarea_and_radio():
+    (about, colour), translation = prompt_fields_of(
+        "{field_key: about, type: text_area, label: About you}",
+        "{field_key: colour, type: radio-button-group, placeholder: Blue}",
+    )
+    assert (about["key"], about["type"], about["label"]) == ("about", "textarea", "About you")
+    assert (colour["type"], colour["choices"], colour["placeholder"]) == ("radio", ["Blue"], "")
+    assert translation.skipped == []
+
+
+def test_a_choice_field_whose_choices_are_python_is_skipped_with_the_reason():
+    fields, translation = prompt_fields_of(
+        "{field_key: plan, type: dropdown, placeholder: 'return [1, 2]', "
+        "placeholder_expression: true}"
+    )
+    assert fields == []
+    assert "prompt (name=p0): its choices are a Python expression" in skipped_text(translation)
+
+
+def options_of(model: str, attrs: str) -> tuple[dict, str]:
+    translation = translate(with_stage(model, attrs))
+    return stage_named(only_document(translation), "the-stage").options, skipped_text(translation)
+
+
+def test_authenticator_setup_stages_keep_what_gatehouse_has_and_name_the_rest():
+    options, skipped = options_of(
+        "authentik_stages_authenticator_totp.authenticatortotpstage",
+        "{digits: 8, friendly_name: TOTP Device, configure_flow: !KeyOf flow}",
+    )
+    assert options["digits"] == 8
+    assert "not imported: friendly_name TOTP Device" in skipped
+    assert "not imported: configure_flow new-flow" in skipped
+    options, _ = options_of(
+        "authentik_stages_authenticator_static.authenticatorstaticstage", "{token_count: 8}"
+    )
+    assert options["codes_count"] == 8
+    problems = problems_of(
+        with_stage("authentik_stages_authenticator_totp.authenticatortotpstage", "{digits: 7}")
+    )
+    assert any("digits must be 6 or 8, not 7" in problem for problem in problems)
+
+
+def test_authenticator_validation_maps_its_action_and_names_other_devices():
+    options, skipped = options_of(
+        "authentik_stages_authenticator_validate.authenticatorvalidatestage",
+        "{not_configured_action: deny, device_classes: [totp, static, webauthn]}",
+    )
+    assert options["not_configured_action"] == "deny"
+    assert "not imported: device_classes webauthn" in skipped
+
+
+def test_authenticator_validation_for_devices_gatehouse_lacks_is_skipped():
+    translation = translate(
+        with_stage(
+            "authentik_stages_authenticator_validate.authenticatorvalidatestage",
+            "{device_classes: [webauthn, duo]}",
+        )
+    )
+    assert "none of its device_classes is totp or static" in skipped_text(translation)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "mode", "expires_in"),
+    [
+        ("{mode: always_require}", "always", "28d"),
+        ("{mode: permanent}", "permanent", "28d"),
+        ("{mode: expiring, consent_expire_in: 'days=7;hours=12'}", "expiring", "7d12h"),
+    ],
+)
+def test_consent_modes(attrs, mode, expires_in):
+    options, _ = options_of("authentik_stages_consent.consentstage", attrs)
+    assert (options["mode"], options["expires_in"]) == (mode, expires_in)
+
+
+def password_policy_options(attrs: str) -> tuple[dict, str]:
+    entries = with_stage("authentik_stages_user_logout.userlogoutstage") + dedent(f"""
+    - model: authentik_policies_password.passwordpolicy
+      id: rules
+      identifiers: {{name: rules}}
+      attrs: {attrs}
+    - model: authentik_policies.policybinding
+      identifiers: {{order: 1, target: !KeyOf binding, policy: !KeyOf rules}}
+    """)
+    translation = translate(entries)
+    (policy,) = only_document(translation).policies
+    return policy.options, skipped_text(translation)
+
+
+def test_a_password_policy_keeps_its_rules():
+    options, skipped = password_policy_options(
+        "{length_min: 12, amount_digits: 1, check_zxcvbn: true, zxcvbn_score_threshold: 2, "
+        "check_have_i_been_pwned: true, error_message: Too weak}"
+    )
+    assert options["min_length"] == 12
+    assert options["min_digits"] == 1
+    # authentik fails a score at or below its threshold: 2 there is "at least 3" here.
+    assert options["zxcvbn_min_score"] == 3
+    assert options["check_hibp"] is True
+    assert options["check_common_passwords"] is False
+    assert "not imported: error_message Too weak" in skipped
+
+
+def test_a_password_policy_without_static_rules_checks_no_length():
+    options, _ = password_policy_options("{check_static_rules: false, length_min: 20}")
+    assert (options["min_length"], options["zxcvbn_min_score"]) == (1, 0)

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from idp import authenticators
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
+from idp.stages.authenticator_totp.authentik import AUTHENTIK
 from idp.stages.authenticator_totp.forms import OptionsForm, TotpSetupForm
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.base import StageType
@@ -18,6 +19,7 @@ class AuthenticatorTotpStage(StageType):
     label = "Authenticator app setup"
     description = "Shows a QR code for an authenticator app (TOTP) and checks its first code."
     Options = AuthenticatorTotpOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     form_class = TotpSetupForm
 

@@ -5,6 +5,7 @@ from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.network import client_ip
+from idp.stages.authenticator_validate.authentik import AUTHENTIK
 from idp.stages.authenticator_validate.forms import CodeForm, OptionsForm
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
 from idp.stages.base import StageType
@@ -30,6 +31,7 @@ class AuthenticatorValidateStage(StageType):
     label = "Authenticator check"
     description = "Asks for a code from an authenticator app, or a recovery code."
     Options = AuthenticatorValidateOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     form_class = CodeForm
 

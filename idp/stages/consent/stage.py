@@ -10,6 +10,7 @@ from idp.models import Consent
 from idp.models.types import utcnow
 from idp.network import client_ip
 from idp.stages.base import StageType
+from idp.stages.consent.authentik import AUTHENTIK
 from idp.stages.consent.forms import ConsentForm, OptionsForm
 from idp.stages.consent.options import ConsentOptions
 
@@ -22,6 +23,7 @@ class ConsentStage(StageType):
     label = "Consent"
     description = "Asks the user to agree to terms, once, every time, or again after a while."
     Options = ConsentOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     form_class = ConsentForm
     confirm_label = "I agree"

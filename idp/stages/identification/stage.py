@@ -1,6 +1,7 @@
 from idp.flows.context import PENDING_USER_ID, UID, UID_FIELDS
 from idp.flows.outcomes import Advance
 from idp.stages.base import StageType
+from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import IdentificationForm, OptionsForm
 from idp.stages.identification.options import IdentificationOptions
 
@@ -14,6 +15,7 @@ class IdentificationStage(StageType):
     label = "Identification"
     description = "Asks for a username or email address."
     Options = IdentificationOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     form_class = IdentificationForm
 

@@ -5,6 +5,7 @@ from idp.flows.outcomes import Advance, Retry
 from idp.network import client_ip
 from idp.passwords import check_password
 from idp.stages.base import StageType
+from idp.stages.password.authentik import AUTHENTIK
 from idp.stages.password.forms import OptionsForm, PasswordForm
 
 INVALID = "Invalid username or password."
@@ -15,6 +16,7 @@ class PasswordStage(StageType):
 
     name = "password"
     label = "Password"
+    authentik = AUTHENTIK
     description = "Asks for the password and checks it."
     options_form = OptionsForm
     form_class = PasswordForm

@@ -2,6 +2,7 @@ from idp.flows.context import PROMPT_DATA
 from idp.flows.outcomes import Advance, Retry
 from idp.sealing import seal
 from idp.stages.base import StageType
+from idp.stages.prompt.authentik import AUTHENTIK
 from idp.stages.prompt.forms import (
     OptionsForm,
     answers_of,
@@ -20,6 +21,7 @@ class PromptStage(StageType):
     label = "Prompt"
     description = "Asks for configured fields (text, choices, dates, passwords, ...)."
     Options = PromptOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     # The form's fields depend on the options, so build_form makes its class.
     is_interactive = True

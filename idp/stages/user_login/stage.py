@@ -3,6 +3,7 @@ from idp.flows.context import AUTH_METHOD
 from idp.flows.outcomes import Advance, Deny, StartSession
 from idp.network import client_ip
 from idp.stages.base import StageType
+from idp.stages.user_login.authentik import AUTHENTIK
 from idp.stages.user_login.forms import OptionsForm
 from idp.stages.user_login.options import UserLoginOptions
 
@@ -14,6 +15,7 @@ class UserLoginStage(StageType):
     label = "User login"
     description = "Starts a session for the user the flow has proved."
     Options = UserLoginOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     confirm_label = "Sign in"
 

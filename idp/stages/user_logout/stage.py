@@ -2,6 +2,7 @@ from idp.events import record_event
 from idp.flows.outcomes import Advance, EndSession
 from idp.network import client_ip
 from idp.stages.base import StageType
+from idp.stages.user_logout.authentik import AUTHENTIK
 from idp.stages.user_logout.forms import OptionsForm
 
 
@@ -10,6 +11,7 @@ class UserLogoutStage(StageType):
 
     name = "user_logout"
     label = "User logout"
+    authentik = AUTHENTIK
     description = "Signs the user out of this browser."
     options_form = OptionsForm
     confirm_label = "Sign out"

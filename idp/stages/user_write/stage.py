@@ -12,6 +12,7 @@ from idp.sealing import SealBroken, is_sealed, unseal
 from idp.sessions import load_current_session, revoke_sessions_of
 from idp.signups import email_holder, plan_mark, release, username_is_free
 from idp.stages.base import StageType
+from idp.stages.user_write.authentik import AUTHENTIK
 from idp.stages.user_write.forms import OptionsForm
 from idp.stages.user_write.options import UserWriteOptions
 
@@ -30,6 +31,7 @@ class UserWriteStage(StageType):
     label = "User write"
     description = "Saves what the prompts asked into the user."
     Options = UserWriteOptions
+    authentik = AUTHENTIK
     options_form = OptionsForm
     confirm_label = "Save"
 

@@ -1,0 +1,45 @@
+"""authentik's identification stage."""
+
+from idp.transfer.authentik_models import AuthentikModel
+
+USER_FIELDS = ("username", "email")
+
+
+def read_options(source, options: dict) -> None:
+    user_fields = source.items("user_fields")
+    if user_fields is not None:
+        kept = [name for name in dict.fromkeys(user_fields) if name in USER_FIELDS]
+        dropped = [source.show(name) for name in user_fields if name not in USER_FIELDS]
+        if dropped:
+            source.note(
+                f"user_fields {', '.join(dropped)}",
+                "Gatehouse identifies users by username or email",
+            )
+        if not kept:
+            source.skip("none of its user_fields is username or email")
+            return
+        options["user_fields"] = kept
+    if source.value("password_stage") is not None:
+        source.skip(
+            "it asks for the password itself (password_stage), which Gatehouse's "
+            "identification stage cannot; imported without it, the flow would not check "
+            "passwords. Bind a password stage after it instead"
+        )
+        return
+    for key in ("enrollment_flow", "recovery_flow"):
+        if source.has(key):
+            options[key] = source.flow_link(key)
+
+
+AUTHENTIK = AuthentikModel(
+    model="authentik_stages_identification.identificationstage",
+    read_options=read_options,
+    off_values={
+        "case_insensitive_matching": (True,),
+        "show_matched_user": (True,),
+        "pretend_user_exists": (True,),
+        "show_source_labels": (False,),
+        "enable_remember_me": (False,),
+        "sources": ([],),
+    },
+)

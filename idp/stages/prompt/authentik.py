@@ -1,0 +1,96 @@
+"""authentik's prompt stage, and its prompts (the fields a prompt stage lists)."""
+
+import re
+
+from idp.stages.prompt.options import CHOICE_TYPES, KEY_PATTERN, RESERVED_KEYS, FieldType
+from idp.transfer.authentik_models import AuthentikModel
+
+FIELD_TYPES = {name: name for name in FieldType.__args__} | {
+    "text_area": "textarea",
+    "radio-button-group": "radio",
+}
+FIELD_MODEL = "authentik_stages_prompt.prompt"
+
+
+def read_options(source, options: dict) -> None:
+    if source.has("fields"):
+        options["fields"] = source.prompt_fields("fields")
+    if source.has("validation_policies"):
+        names = []
+        for value in source.items("validation_policies") or []:
+            name, reason = source.policy_name(value)
+            if name is None:
+                source.note(
+                    f"validation policy {source.show(value)}",
+                    f"{reason}, so answers are not checked against it",
+                )
+            else:
+                names.append(name)
+        options["validation_policies"] = names
+
+
+def read_field(source) -> dict | None:
+    """A prompt entry as a prompt field, or None when it is skipped (the reason given)."""
+    key = source.text("field_key", required=True)
+    authentik_type = source.text("type", required=True)
+    source.value("name")  # how authentik tells prompts apart; a field has no name here
+    field = {
+        "key": key,
+        "label": source.text("label", ""),
+        "type": FIELD_TYPES.get(authentik_type, authentik_type),
+        "required": source.flag("required", True),  # authentik's default
+        "placeholder": source.text("placeholder", ""),
+        "initial_value": source.text("initial_value", ""),
+        "help_text": source.text("sub_text", "") or source.text("help_text", ""),
+        "order": source.number("order", 0),
+    }
+    expressions = {
+        name
+        for name in ("placeholder", "initial_value")
+        if source.flag(f"{name}_expression", False)
+    }
+    if key is None or authentik_type is None:
+        return None
+    if authentik_type not in FIELD_TYPES:
+        source.skip(
+            f"its type {authentik_type} has no Gatehouse equivalent, "
+            "so prompt stages that use it ask without this field"
+        )
+        return None
+    if field["type"] in CHOICE_TYPES and not _read_choices(source, field, expressions):
+        return None
+    for name in sorted(expressions):
+        if field[name]:
+            source.note(name, "it is a Python expression in authentik")
+            field[name] = ""
+    if not KEY_PATTERN.match(key) or key in RESERVED_KEYS:
+        if field["type"] != "static":
+            source.skip(
+                f"its field_key {key!r} is not a Gatehouse field key "
+                "(lower-case letters, digits and _, dots for nesting)"
+            )
+            return None
+        # A static field shows text and stores nothing, so its key only has to be valid.
+        field["key"] = "static_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
+    return field
+
+
+def _read_choices(source, field: dict, expressions: set) -> bool:
+    """authentik takes a choice field's answers from its placeholder: one plain answer, or a
+    Python expression giving a list, which Gatehouse cannot run."""
+    if "placeholder" in expressions:
+        source.skip(
+            "its choices are a Python expression in authentik; "
+            "add the field and its choices in the prompt stage's settings"
+        )
+        return False
+    choice = field.pop("placeholder")
+    field["placeholder"] = ""
+    field["choices"] = [choice] if choice else []
+    if not field["choices"]:
+        source.skip("it offers no choices")
+        return False
+    return True
+
+
+AUTHENTIK = AuthentikModel(model="authentik_stages_prompt.promptstage", read_options=read_options)
