@@ -93,6 +93,8 @@ def end_current_session() -> UserSession | None:
 
 
 def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
+    """End every session of the user but `keep` (this browser's). The kept one gets a new
+    key: a copy of its cookie taken earlier (a stolen one) is shut out with the others."""
     statement = (
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
@@ -100,7 +102,12 @@ def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
     )
     if keep is not None:
         statement = statement.where(UserSession.id != keep.id)
-    return db.session.execute(statement).rowcount
+    ended = db.session.execute(statement).rowcount
+    if keep is not None and keep is load_current_session():
+        key = secrets.token_urlsafe(32)
+        keep.key_hash = _hash(key)
+        session[SESSION_KEY] = key
+    return ended
 
 
 def active_sessions_of(user: User) -> list[UserSession]:

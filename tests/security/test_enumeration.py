@@ -1,0 +1,121 @@
+"""No user enumeration: an unknown name and a wrong password look the same and take the same
+time, and recovery answers the same whether the account exists (mail goes only to it)."""
+
+import re
+import statistics
+import time
+
+import pytest
+
+from idp.mail import wait_for_mail
+from tests.conftest import CSRF_PATTERN
+from tests.security.visitor import AUTH
+
+RECOVERY = "default-recovery-flow"
+TRIES = 200
+RECOVERY_TRIES = 30
+# The median of a wrong password may differ from the median of an unknown name by less than
+# this; a missing dummy hash shows as a whole bcrypt check (about 15 ms at cost 8).
+MAX_MEDIAN_DIFFERENCE = 0.010
+
+
+@pytest.fixture
+def app_settings(app_settings):
+    # Hundreds of failures from one address: throttling would answer them all at once.
+    return {
+        **app_settings,
+        "LOGIN_FREE_ATTEMPTS": 1000,
+        "LOGIN_FREE_ATTEMPTS_PER_IP": 100000,
+    }
+
+
+def comparable(html: str, name: str) -> str:
+    """The page with the parts that differ by right (the CSRF token, the typed name) masked."""
+    return CSRF_PATTERN.sub("csrf", html).replace(name, "NAME")
+
+
+def cookie_keys(visitor) -> list[str]:
+    return sorted(set(re.findall(r'"([a-z_]+)":', visitor.cookie_text)))
+
+
+def at_password_stage(new_visitor, name):
+    visitor = new_visitor()
+    visitor.open(AUTH)
+    visitor.submit(AUTH, {"uid_field": name})
+    assert visitor.stage == "password"
+    return visitor
+
+
+def timed_post(visitor, fields) -> float:
+    started = time.perf_counter()
+    response = visitor.submit(AUTH, fields)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 400
+    return elapsed
+
+
+def test_unknown_name_and_wrong_password_get_the_same_page(new_visitor, alice):
+    # "alice" and "nobod" have the same length, so a length-based difference would show too.
+    known, unknown = (
+        at_password_stage(new_visitor, "alice"),
+        at_password_stage(new_visitor, "nobod"),
+    )
+    assert comparable(known.page, "alice") == comparable(unknown.page, "nobod")
+    assert cookie_keys(known) == cookie_keys(unknown)
+    known_response = known.submit(AUTH, {"password": "wrong password"})
+    unknown_response = unknown.submit(AUTH, {"password": "wrong password"})
+    assert known_response.status_code == unknown_response.status_code == 400
+    assert known_response.headers.keys() == unknown_response.headers.keys()
+    assert comparable(known.page, "alice") == comparable(unknown.page, "nobod")
+    assert "Invalid username or password." in known.text
+
+
+def test_unknown_name_and_wrong_password_take_the_same_time(new_visitor, alice):
+    known, unknown = (
+        at_password_stage(new_visitor, "alice"),
+        at_password_stage(new_visitor, "nobod"),
+    )
+    timings = {known: [], unknown: []}
+    for round_number in range(TRIES):
+        # Interleaved, so a slower moment of the machine weighs on both kinds alike, and in
+        # turns, because whichever goes first in a pair is measurably slower.
+        pair = (known, unknown) if round_number % 2 else (unknown, known)
+        for visitor in pair:
+            timings[visitor].append(timed_post(visitor, {"password": "wrong password"}))
+    medians = [statistics.median(values) for values in timings.values()]
+    assert abs(medians[0] - medians[1]) < MAX_MEDIAN_DIFFERENCE, medians
+
+
+def test_recovery_answers_the_same_for_an_unknown_name_and_mails_only_the_account(
+    new_visitor, mailbox, alice
+):
+    answers = {}
+    for name in ("alice", "nobod"):
+        visitor = new_visitor()
+        visitor.open(RECOVERY)
+        response = visitor.submit(RECOVERY, {"uid_field": name})
+        answers[name] = (
+            response.status_code,
+            response.headers.get("Location"),
+            comparable(visitor.page, name),
+            cookie_keys(visitor),
+        )
+    assert answers["alice"] == answers["nobod"]
+    assert "If an account exists for" in answers["nobod"][2]
+    wait_for_mail()
+    assert [message["To"] for message in mailbox.messages] == ["alice@example.test"]
+
+
+def test_recovery_takes_the_same_time_for_an_unknown_name(new_visitor, mailbox, alice):
+    timings = {"alice": [], "nobod": []}
+    for round_number in range(RECOVERY_TRIES):
+        names = ("alice", "nobod") if round_number % 2 else ("nobod", "alice")
+        for name in names:
+            visitor = new_visitor()
+            visitor.open(RECOVERY)
+            started = time.perf_counter()
+            visitor.submit(RECOVERY, {"uid_field": name})
+            timings[name].append(time.perf_counter() - started)
+            visitor.close()
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    assert abs(medians["alice"] - medians["nobod"]) < MAX_MEDIAN_DIFFERENCE, medians
