@@ -383,20 +383,12 @@ def _invitation_target(flow_slug: str | None) -> str:
 
 
 def _fixed_data(pairs) -> dict:
-    from idp.stages.prompt.options import KEY_PATTERN
+    from idp.invitations import FixedDataError, read_fixed_data
 
-    data = {}
-    for pair in pairs:
-        key, has_value, value = pair.partition("=")
-        if not has_value or not KEY_PATTERN.match(key):
-            fail(f"--data {pair!r} must be key=value, with a key like email or attributes.team")
-        if key in data:
-            fail(f"--data gives {key!r} twice")
-        if key == "password":
-            # Invitations are stored and shown in clear; a password is never set this way.
-            fail("--data cannot set a password")
-        data[key] = value
-    return data
+    try:
+        return read_fixed_data(pairs)
+    except FixedDataError as error:
+        fail(f"--data {error}")
 
 
 def _invitation_expiry(text: str):

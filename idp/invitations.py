@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from idp.extensions import db
 from idp.models import Invitation, User
 from idp.models.types import utcnow
+from idp.stages.prompt.options import KEY_PATTERN
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 MAX_TOKEN_LENGTH = 200
@@ -23,6 +24,31 @@ WITHDRAWN = "This invitation was withdrawn."
 EXPIRED = "This invitation has expired."
 USED = "This invitation was already used."
 OTHER_FLOW = "This invitation is not for this page."
+
+
+class FixedDataError(ValueError):
+    """A key=value pair that cannot be fixed data; the message names it and reads well
+    after a prefix ("--data ...") or on its own."""
+
+
+def read_fixed_data(pairs) -> dict:
+    """Fixed prompt data from key=value pairs (the CLI's --data, the admin form's lines).
+    A key is a prompt field's key or a dotted attribute (attributes.team); the value is
+    everything after the first =."""
+    data = {}
+    for pair in pairs:
+        key, has_value, value = pair.partition("=")
+        if not has_value or not KEY_PATTERN.match(key):
+            raise FixedDataError(
+                f"{pair!r} must be key=value, with a key like email or attributes.team"
+            )
+        if key in data:
+            raise FixedDataError(f"{key!r} is given twice")
+        if key == "password":
+            # Invitations are stored and shown in clear; a password is never set this way.
+            raise FixedDataError("a password cannot be fixed data")
+        data[key] = value
+    return data
 
 
 def token_hash(token: str) -> str:

@@ -4,7 +4,15 @@ every form that changes something is a FlaskForm with its CSRF token."""
 from datetime import timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, Form, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -17,6 +25,7 @@ from wtforms.validators import (
 
 from idp.accounts import find_group, find_user
 from idp.durations import parse_duration
+from idp.invitations import FixedDataError, read_fixed_data
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
 
@@ -171,6 +180,28 @@ class InvitationForm(FlaskForm):
         description="30m, 8h, 7d, 2w, or never.",
     )
     multi_use = BooleanField("The link may be used more than once")
+    fixed_data = TextAreaField(
+        "Fixed answers (optional)",
+        filters=[_strip],
+        validators=[Length(max=5000, message="Write at most 5000 characters.")],
+        render_kw={"rows": 4},
+        description=(
+            "One per line, key=value: a prompt field's key and the answer it gets, such as "
+            "email=maya@example.test or attributes.team=blue."
+        ),
+    )
+
+    def fixed_mapping(self) -> dict:
+        """The fixed answers by key; raises FixedDataError when a line is bad."""
+        lines = (line.strip() for line in (self.fixed_data.data or "").splitlines())
+        return read_fixed_data(line for line in lines if line)
+
+    def validate_fixed_data(self, field):
+        try:
+            self.fixed_mapping()
+        except FixedDataError as error:
+            message = str(error)
+            raise ValidationError(message[0].upper() + message[1:] + ".") from None
 
 
 # -- GET forms: searches and filters ---------------------------------------------------------

@@ -61,6 +61,7 @@ def new_invitation():
     invitation, token = service.create_invitation(
         name=form.name.data or "",
         flow_slug=form.flow.data,
+        fixed_data=form.fixed_mapping(),
         expires_in=form.expires.lifetime,
         single_use=not form.multi_use.data,
         created_by=current_admin(),
@@ -81,6 +82,7 @@ def _values(form: InvitationForm) -> dict:
         "flow": form.flow.data,
         "expires": form.expires.data.strip(),
         "single_use": not form.multi_use.data,
+        "fixed_data": form.fixed_mapping(),
     }
 
 

@@ -5,7 +5,9 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.invitations import find_invitation
-from idp.models import Invitation
+from idp.models import Invitation, User
+from tests.conftest import FlowDriver
+from tests.factories import make_flow, unique
 from tests.http.admin.conftest import events_of, post, text
 
 ENROLLMENT = "default-enrollment-flow"
@@ -46,6 +48,7 @@ def test_an_invitation_link_is_shown_once(app, admin):
         "flow": ENROLLMENT,
         "expires": "2d",
         "single_use": False,
+        "fixed_data": {},
     }
     assert token not in str(event.detail)
 
@@ -101,3 +104,63 @@ def test_an_invitation_is_revoked(app, admin):
 
 def test_revoking_a_missing_invitation_is_a_404(admin):
     assert post(admin, "/admin/invitations/999999/revoke").status_code == 404
+
+
+def invited_signup_flow() -> str:
+    """An enrollment flow that checks the invitation, asks a username and a password, and
+    writes the user."""
+    fields = [
+        {"key": "username", "label": "Username", "type": "username", "required": True},
+        {"key": "password", "label": "Password", "type": "password", "required": True},
+    ]
+    return make_flow(
+        [
+            {"define": {"name": unique("invite"), "type": "invitation"}},
+            {"define": {"name": unique("ask"), "type": "prompt", "options": {"fields": fields}}},
+            {"define": {"name": unique("write"), "type": "user_write"}},
+        ],
+        designation="enrollment",
+    )
+
+
+def test_fixed_answers_of_an_invitation_reach_the_new_user(app, admin):
+    with app.app_context():
+        slug = invited_signup_flow()
+    fixed = "email=maya@example.test\r\n\r\n  attributes.team=blue = green  \r\n"
+    data = {"flow": slug, "expires": "1d", "fixed_data": fixed}
+    response = post(admin, "/admin/invitations/new", data)
+    assert response.status_code == 200
+    assert "email=maya@example.test" in text(response)
+    link = re.search(r'class="invitation-link" type="text" value="([^"]+)"', text(response))[1]
+    token = link.split("itoken=")[1].replace("&amp;", "&")
+    (event,) = events_of(app, "admin_invitation_created")
+    expected = {"email": "maya@example.test", "attributes.team": "blue = green"}
+    assert event.detail["after"]["fixed_data"] == expected
+
+    visitor = FlowDriver(app.test_client())
+    visitor.page = text(visitor.client.get(f"/flow/{slug}/?itoken={token}"))
+    visitor.submit(slug, {"itoken": token})
+    assert visitor.stage == "prompt"
+    visitor.submit(slug, {"username": "maya", "password": "a long enough password"})
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "maya"))
+        assert user.email == "maya@example.test" and user.attributes == {"team": "blue = green"}
+
+
+@pytest.mark.parametrize(
+    ("fixed", "message"),
+    [
+        ("email", "&#39;email&#39; must be key=value"),
+        ("Bad Key=x", "&#39;Bad Key=x&#39; must be key=value"),
+        ("team=a\nteam=b", "&#39;team&#39; is given twice."),
+        ("password=hunter2", "A password cannot be fixed data."),
+        ("x=" + "y" * 5000, "Write at most 5000 characters."),
+    ],
+)
+def test_bad_fixed_answers_are_refused_at_their_field(app, admin, fixed, message):
+    data = {"flow": ENROLLMENT, "expires": "7d", "fixed_data": fixed}
+    response = post(admin, "/admin/invitations/new", data)
+    assert response.status_code == 400
+    errors = text(response).split('id="fixed_data-errors"', 1)[1].split("</ul>", 1)[0]
+    assert message in errors
+    assert invitations(app) == []
