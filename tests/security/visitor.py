@@ -48,13 +48,13 @@ class Visitor:
         self.page, self.page_url = response.text, str(response.url)
         return response
 
-    def post(self, path: str, fields: dict, csrf=True, **kwargs) -> httpx.Response:
+    def post(self, path: str, fields: dict, csrf=True, headers=None, **kwargs) -> httpx.Response:
         """POST the fields with the CSRF token of the page shown last (unless csrf=False), and
         that page as the Referer, as browsers do (Flask-WTF checks it over HTTPS)."""
         form = dict(fields)
         if csrf:
             form.setdefault("csrf_token", csrf_token(self.page))
-        headers = {"Referer": self.page_url} if self.page_url else {}
+        headers = {"Referer": self.page_url, **(headers or {})} if self.page_url else headers
         response = self.http.post(path, data=form, headers=headers, **kwargs)
         self.page, self.page_url = response.text, str(response.url)
         return response
