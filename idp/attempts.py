@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, delete, select, update
 
+from idp import metrics
 from idp.database import upsert_for
 from idp.extensions import db
 from idp.models import FailedAttempts
@@ -73,10 +74,12 @@ def take_attempt(account: str, ip: str) -> int:
     with _counter_transaction() as connection:
         wait = _take(connection, throttle, ACCOUNT, account[:255], throttle.free_attempts)
         if wait:
+            metrics.THROTTLED.labels("password").inc()
             return wait
         wait = _take(connection, throttle, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
         if wait:
             _give_back(connection, ACCOUNT, account[:255], throttle.free_attempts)
+            metrics.THROTTLED.labels("password").inc()
         return wait
 
 
@@ -206,7 +209,10 @@ def take_code_attempt(user_id: int) -> int:
     fast one client gets this far. Returns 0, or the seconds to wait (nothing counted)."""
     throttle = Throttle.from_config()
     with _counter_transaction() as connection:
-        return _take(connection, throttle, CODE, code_key(user_id), throttle.free_attempts)
+        wait = _take(connection, throttle, CODE, code_key(user_id), throttle.free_attempts)
+    if wait:
+        metrics.THROTTLED.labels("code").inc()
+    return wait
 
 
 def code_attempt_succeeded(user_id: int) -> None:

@@ -6,6 +6,7 @@ full page, an HTMX fragment or a redirect. It holds no code for any one stage ty
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,13 +25,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.urls import iri_to_uri
 
-from idp import sessions
+from idp import metrics, sessions
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows import planner
-from idp.flows.context import StageContext, forget_pending_users
+from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
-from idp.flows.outcomes import Deny, EndSession, Retry, StartSession, Stay
+from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
 from idp.flows.registry import STAGE_TYPES
 from idp.models import User
@@ -44,6 +45,7 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+OUTCOME_NAMES = {Advance: "advance", Retry: "retry", Stay: "stay", Deny: "deny"}
 # What policies are given when no enabled binding will read anything.
 NO_FACTS = PolicyRequest()
 
@@ -169,7 +171,7 @@ class FlowRun:
     def new_plan(self):
         self.check_access(data={})
         try:
-            return planner.make_plan(
+            plan = planner.make_plan(
                 self.flow,
                 self.policy_request({}),
                 self.fingerprint,
@@ -179,6 +181,9 @@ class FlowRun:
             )
         except PolicyFailure as failure:
             raise self.policy_failed(failure) from failure
+        metrics.FLOW_STARTS.labels(self.flow.slug).inc()
+        log.info("flow started", extra=self.log_fields())
+        return plan
 
     def policy_request(self, data=None):
         """The facts policies see, built once per state of the plan context: passing over
@@ -308,6 +313,7 @@ class FlowRun:
             return None  # a confirmation click: next_step runs it
         form = stage_type.build_form(ctx)
         if not form.validate_on_submit():
+            self.note_outcome(ctx, "invalid")
             return self.show(Step(stage_type, ctx), form, invalid=True)
         outcome = self.submit(stage_type, ctx, form)
         if isinstance(outcome, Stay):
@@ -329,10 +335,31 @@ class FlowRun:
         return None
 
     def submit(self, stage_type, ctx, form):
+        started = time.perf_counter()
         try:
-            return stage_type.submit(ctx, form)
+            outcome = stage_type.submit(ctx, form)
         finally:
             forget_pending_users()
+        metrics.STAGE_SECONDS.labels(stage_type.name).observe(time.perf_counter() - started)
+        self.note_outcome(ctx, OUTCOME_NAMES.get(type(outcome), "other"))
+        return outcome
+
+    def note_outcome(self, ctx, outcome: str):
+        """One log line and one count per answer to a stage."""
+        metrics.STAGE_OUTCOMES.labels(ctx.binding.stage.type, outcome).inc()
+        fields = {"stage": ctx.binding.stage.name, "stage_type": ctx.binding.stage.type}
+        log.info("stage answered", extra=self.log_fields(outcome=outcome, **fields))
+
+    def log_fields(self, **fields) -> dict:
+        """Who and where, for the flow's log lines; never anything anyone typed."""
+        user = _signed_in_user()
+        context = self.plan.context if self.plan else {}
+        return {
+            "flow": self.flow.slug,
+            "user": user.username if user else None,
+            "pending_user_id": context.get(PENDING_USER_ID),
+            **fields,
+        }
 
     def apply(self, ctx, outcome):
         if isinstance(outcome, Deny):
@@ -345,6 +372,7 @@ class FlowRun:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
                 raise FlowStopped("This sign-in was already used. Please start again.") from None
+            metrics.SIGN_INS.inc()
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()
         self.plan.advance()
@@ -356,6 +384,8 @@ class FlowRun:
     def finish(self):
         drop_plan(self.flow.slug)
         self.record("flow_completed")
+        metrics.FLOW_COMPLETIONS.labels(self.flow.slug).inc()
+        log.info("flow completed", extra=self.log_fields())
         return self.redirect_out(self.plan.next_url or DEFAULT_NEXT)
 
     # -- answers -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from idp import metrics
 from idp.models import Policy, PolicyBinding
 from idp.options import OptionsError
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
@@ -88,11 +89,18 @@ def evaluate_binding(binding: PolicyBinding, request: PolicyRequest) -> BindingV
         result = _subject_result(binding, request)
     except PolicyError as error:
         log.warning("policy failed", extra={"policy": binding.subject_label, "error": str(error)})
+        _count_policy_error(binding)
         if binding.failure_result is None:
             raise PolicyFailure(binding, str(error)) from error
         return BindingVerdict(binding, binding.failure_result, (), error=str(error))
     passing = result.passing != binding.negate
     return BindingVerdict(binding, passing, result.messages)
+
+
+def _count_policy_error(binding: PolicyBinding) -> None:
+    policy_type = binding.policy.type if binding.policy_id is not None else "binding"
+    result = "failed_closed" if binding.failure_result is None else "failure_result"
+    metrics.POLICY_ERRORS.labels(policy_type, result).inc()
 
 
 def _subject_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:

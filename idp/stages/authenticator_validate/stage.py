@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 
-from idp import attempts, authenticators
+from idp import attempts, authenticators, metrics
 from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
@@ -88,6 +88,7 @@ class AuthenticatorValidateStage(StageType):
         method = authenticators.verify_code(user, code)
         if method is None:
             record_event("code_failed", user=user, ip=ip, flow_slug=ctx.flow.slug)
+            metrics.SIGN_IN_FAILURES.labels("code").inc()
             return Retry(WRONG_CODE, field="code")
         attempts.code_attempt_succeeded(user.id)
         if method == "recovery_code":

@@ -1,4 +1,4 @@
-from idp import attempts, devices, reputation
+from idp import attempts, devices, metrics, reputation
 from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, UID
 from idp.flows.outcomes import Advance, Retry
@@ -40,6 +40,7 @@ class PasswordStage(StageType):
         usable = user is not None and user.is_active
         if not check_password(form.password.data, user.password_hash if usable else None):
             record_event("login_failed", username=uid, ip=ip, flow_slug=ctx.flow.slug)
+            metrics.SIGN_IN_FAILURES.labels("password").inc()
             reputation.record_sign_in(username, ip, succeeded=False)
             return Retry(INVALID, field="password")
         attempts.attempt_succeeded(account, ip)
