@@ -178,7 +178,8 @@ def test_a_user_deletes_their_account(visitor, app, make_user):
     expect(stage(visitor, "password")).to_contain_text("Invalid username or password.")
     enter_password(visitor, PASSWORD)
 
-    expect(stage(visitor, "message")).to_contain_text("Your account was deleted.")
+    expect(visitor).to_have_url(url_path(LOGIN_FLOW))
+    expect(visitor.get_by_role("status")).to_contain_text("Your account was deleted.")
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(User.username == username)) == 0
     visitor.goto("/me")

@@ -1,5 +1,7 @@
+from flask import flash
 from sqlalchemy import func, select
 
+from idp.deletion import delete_user
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows.context import PENDING_USER_ID
@@ -8,8 +10,8 @@ from idp.models import User
 from idp.network import client_ip
 from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
-from idp.deletion import delete_user
 from idp.stages.user_delete.forms import OptionsForm
+from idp.stages.user_delete.options import UserDeleteOptions
 
 
 class UserDeleteStage(StageType):
@@ -18,6 +20,7 @@ class UserDeleteStage(StageType):
     name = "user_delete"
     label = "User delete"
     description = "Deletes the signed-in user's account and ends all their sessions."
+    Options = UserDeleteOptions
     options_form = OptionsForm
     confirm_label = "Delete my account"
 
@@ -40,6 +43,8 @@ class UserDeleteStage(StageType):
             sessions_ended=ended,
         )
         delete_user(user)
+        if ctx.options.done_message:
+            flash(ctx.options.done_message, "info")
         return Advance({PENDING_USER_ID: None}, session=EndSession())
 
 

@@ -39,8 +39,10 @@ def test_the_unenrollment_flow_deletes_the_user_and_every_session(app):
 
     response = delete_account(here)
 
-    assert response.status_code == 403  # the deny stage is the last page
-    assert "Your account was deleted." in here.text
+    assert response.status_code == 303
+    landing = here.client.get(response.headers["Location"], follow_redirects=True)
+    assert landing.status_code == 200
+    assert landing.get_data(as_text=True).count("Your account was deleted.") == 1
     assert count(app, select(func.count()).where(User.username == "leaver")) == 0
     assert count(app, select(func.count()).where(UserSession.user_id == user_id)) == 0
     assert count(app, select(func.count()).where(group_members.c.user_id == user_id)) == 0
@@ -71,13 +73,14 @@ def test_a_wrong_password_deletes_nothing(app):
     assert here.client.get("/me").status_code == 200
 
 
-def test_with_htmx_the_last_page_is_a_fragment(app):
+def test_with_htmx_the_browser_is_sent_on_to_a_page_that_says_so(app):
     with app.app_context():
         make_user("swapper")
     here = signed_in(app, "swapper")
     response = delete_account(here, htmx=True)
-    assert response.status_code == 200 and here.stage == "message"
-    assert "Your account was deleted." in here.text
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/"
+    landing = here.client.get("/", follow_redirects=True)
+    assert "Your account was deleted." in landing.get_data(as_text=True)
 
 
 def test_the_flow_needs_a_signed_in_user(flows):
@@ -149,3 +152,25 @@ def test_a_cross_site_arrival_asks_before_deleting(app):
     assert count(app, select(func.count()).where(User.username == "clicked")) == 1
     here.submit(slug, {})
     assert count(app, select(func.count()).where(User.username == "clicked")) == 0
+
+
+def test_the_message_after_deleting_is_the_stages_own(app):
+    with app.app_context():
+        make_user("quiet")
+        slug = make_flow(
+            [
+                {
+                    "define": {
+                        "name": "quiet-delete",
+                        "type": "user_delete",
+                        "options": {"done_message": "Farewell, and thanks for all the fish."},
+                    }
+                }
+            ],
+            designation="unenrollment",
+        )
+    here = signed_in(app, "quiet")
+    here.open(slug)
+    landing = here.client.get("/", follow_redirects=True)
+    assert "Farewell, and thanks for all the fish." in landing.get_data(as_text=True)
+    assert count(app, select(func.count()).where(User.username == "quiet")) == 0
