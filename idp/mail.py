@@ -6,6 +6,7 @@ once the response is ready, and only if the request did not fail: a mail never p
 token that was rolled back. A failed delivery is logged; the visitor never sees it.
 """
 
+import contextvars
 import logging
 import smtplib
 import ssl
@@ -88,7 +89,11 @@ def wait_for_mail(timeout: float = 10) -> None:
 
 
 def _start(settings: SmtpSettings, message: EmailMessage) -> None:
-    thread = threading.Thread(target=_deliver, args=(settings, message), name="mail", daemon=True)
+    # The request's context goes along, so the thread's log lines carry its request id.
+    context = contextvars.copy_context()
+    thread = threading.Thread(
+        target=context.run, args=(_deliver, settings, message), name="mail", daemon=True
+    )
     with _pending_lock:
         _pending.add(thread)
     thread.start()
