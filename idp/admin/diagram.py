@@ -2,6 +2,7 @@
 planner walks them, with what gates it and when that is checked. A layout model (boxes of
 lines with their places) that a template draws as SVG and writes out again as a list."""
 
+import textwrap
 from dataclasses import dataclass
 
 from idp.admin.flow_forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
@@ -9,45 +10,47 @@ from idp.admin.flows_bindings import bound_in_words, when_checked
 from idp.models import Flow, StageBinding
 from idp.policies.engine import in_asking_order
 
-WIDTH = 640
-MARGIN = 10
-PADDING = 12
+WIDTH = 440
+MARGIN = 6
+PADDING = 10
 LINE_HEIGHT = 18
-GAP = 30
-# About what fits across the box at the template's font size; the list beside has it all.
-MAX_CHARACTERS = 78
+GAP = 26
+TEXT_X = 18
+# What fits across a box at the template's font sizes; longer lines wrap.
+HEADING_CHARACTERS = 42
+LINE_CHARACTERS = 50
+ITEM_INDENT = 12
 
 ENGINE_WORDS = {"all": "every one must pass", "any": "any one is enough"}
 
 
 @dataclass(frozen=True)
-class Line:
+class Entry:
+    """One thing the box says, as the list beside the picture says it."""
+
     text: str
+    is_item: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text in the picture, placed."""
+
+    text: str
+    x: int
     y: int
     is_heading: bool = False
-
-    @property
-    def shown(self) -> str:
-        if len(self.text) <= MAX_CHARACTERS:
-            return self.text
-        return self.text[: MAX_CHARACTERS - 1] + "…"
 
 
 @dataclass(frozen=True)
 class Box:
-    # gate, stage, gated (a stage with policies) or end: the template's colours
+    # gate, stage, gated (a stage whose policies are checked) or end: the template's colours
     kind: str
     y: int
     height: int
+    heading: str
+    entries: tuple[Entry, ...]
     lines: tuple[Line, ...]
-
-    @property
-    def heading(self) -> str:
-        return self.lines[0].text
-
-    @property
-    def details(self) -> tuple[Line, ...]:
-        return self.lines[1:]
 
 
 @dataclass(frozen=True)
@@ -66,55 +69,57 @@ class Diagram:
     summary: str
 
 
-def _bound_lines(bindings, mode: str) -> list[str]:
+def _bound_entries(bindings, mode: str) -> list[Entry]:
     ordered = in_asking_order(bindings)
     if not ordered:
         return []
     return [
-        f"Bound ({ENGINE_WORDS.get(mode, mode)}):",
-        *(f"• {bound_in_words(binding)}" for binding in ordered),
+        Entry(f"Bound ({ENGINE_WORDS.get(mode, mode)}):"),
+        *(Entry(bound_in_words(binding), is_item=True) for binding in ordered),
     ]
 
 
-def gate_lines(flow: Flow) -> list[str]:
+def gate_entries(flow: Flow) -> list[Entry]:
     requirement = AUTHENTICATION_LABELS.get(flow.authentication, flow.authentication)
-    lines = [f"Who may use the flow: {requirement.lower()}"]
-    bound = _bound_lines(flow.policy_bindings, flow.policy_engine_mode)
+    entries = [Entry(f"Who may use the flow: {requirement.lower()}")]
+    bound = _bound_entries(flow.policy_bindings, flow.policy_engine_mode)
     if bound:
-        lines += [*bound, "Checked when the flow starts, and again at every step"]
+        entries += [*bound, Entry("Checked when the flow starts, and again at every step")]
     else:
-        lines.append("No policy bindings")
+        entries.append(Entry("No policy bindings"))
     denied = DENIED_LABELS.get(flow.denied_action, flow.denied_action)
-    return [*lines, f"When denied: {denied.lower()}"]
+    return [*entries, Entry(f"When denied: {denied.lower()}")]
 
 
-def stage_lines(binding: StageBinding) -> list[str]:
+def stage_entries(binding: StageBinding) -> list[Entry]:
     invalid = INVALID_RESPONSE_LABELS.get(
         binding.invalid_response_action, binding.invalid_response_action
     )
     return [
-        when_checked(binding),
-        *_bound_lines(binding.policy_bindings, binding.policy_engine_mode),
-        f"When an answer is invalid: {invalid.lower()}",
+        Entry(when_checked(binding)),
+        *_bound_entries(binding.policy_bindings, binding.policy_engine_mode),
+        Entry(f"When an answer is invalid: {invalid.lower()}"),
     ]
 
 
 def _stage_kind(binding: StageBinding) -> str:
-    return "gated" if any(item.enabled for item in binding.policy_bindings) else "stage"
+    is_checked = binding.evaluate_on_plan or binding.re_evaluate_policies
+    has_policies = any(item.enabled for item in binding.policy_bindings)
+    return "gated" if is_checked and has_policies else "stage"
 
 
 def build(flow: Flow) -> Diagram:
-    contents = [("gate", f"Start: {flow.name}", gate_lines(flow))]
+    contents = [("gate", f"Start: {flow.name}", gate_entries(flow))]
     for binding in flow.bindings:
         heading = f"{binding.order} · {binding.stage.name} ({binding.stage.type})"
-        contents.append((_stage_kind(binding), heading, stage_lines(binding)))
+        contents.append((_stage_kind(binding), heading, stage_entries(binding)))
     contents.append(("end", "Done: on to where the visitor was going", []))
     boxes, arrows, y = [], [], MARGIN
-    for kind, heading, lines in contents:
+    for kind, heading, entries in contents:
         if boxes:
             arrows.append(Arrow(WIDTH // 2, y, y + GAP))
             y += GAP
-        box = _box(kind, y, heading, lines)
+        box = _box(kind, y, heading, entries)
         boxes.append(box)
         y += box.height
     steps = len(flow.bindings)
@@ -125,10 +130,22 @@ def build(flow: Flow) -> Diagram:
     return Diagram(WIDTH, y + MARGIN, tuple(boxes), tuple(arrows), summary)
 
 
-def _box(kind: str, top: int, heading: str, lines: list[str]) -> Box:
-    texts = [heading, *lines]
-    placed = tuple(
-        Line(text, top + PADDING + (index + 1) * LINE_HEIGHT - 4, is_heading=index == 0)
-        for index, text in enumerate(texts)
+def _box(kind: str, top: int, heading: str, entries: list[Entry]) -> Box:
+    rows = [(text, TEXT_X, True) for text in _wrap(heading, HEADING_CHARACTERS)]
+    for entry in entries:
+        if entry.is_item:
+            pieces = _wrap(entry.text, LINE_CHARACTERS - 2)
+            rows.append((f"• {pieces[0]}", TEXT_X, False))
+            rows += [(piece, TEXT_X + ITEM_INDENT, False) for piece in pieces[1:]]
+        else:
+            rows += [(piece, TEXT_X, False) for piece in _wrap(entry.text, LINE_CHARACTERS)]
+    lines = tuple(
+        Line(text, x, top + PADDING + (index + 1) * LINE_HEIGHT - 4, is_heading)
+        for index, (text, x, is_heading) in enumerate(rows)
     )
-    return Box(kind, top, len(texts) * LINE_HEIGHT + 2 * PADDING, placed)
+    height = len(rows) * LINE_HEIGHT + 2 * PADDING
+    return Box(kind, top, height, heading, tuple(entries), lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]

@@ -270,21 +270,25 @@ def test_the_diagram_draws_the_gate_and_every_step_with_when_it_is_checked(admin
     assert response.status_code == 200
     page = unescape(text(response))
     svg = page[page.index("<svg") : page.index("</svg>")]
-    assert 'viewBox="0 0 640' in svg and 'width="100%"' in svg
+    assert 'viewBox="0 0 440' in svg and 'width="100%"' in svg
     assert 'role="img"' in svg and "<title" in svg and "<desc" in svg
     assert "style=" not in svg and "<script" not in svg
-    assert "Who may use the flow: anyone" in svg
-    assert "• not user blocked" in svg
-    assert "When denied: show a message and stop" in svg
+    # What the picture says, its wrapped lines joined again.
+    said = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+    assert "Who may use the flow: anyone" in said
+    assert "• not user blocked" in said
+    assert "When denied: show a message and stop" in said
     for index, binding in enumerate(STEPS):
         name = binding["define"]["name"]
-        assert f"{(index + 1) * 10} · {name} (prompt)" in svg
-    assert "Checked just before this step, with the user known by then" in svg
-    assert "Checked when the flow starts, and again just before this step" in svg
-    assert "Always runs" in svg
-    assert "• policy is-superuser (disabled)" in svg
-    assert "Bound (every one must pass):" in svg
-    assert "When an answer is invalid: ask again" in svg
+        assert f"{(index + 1) * 10} · {name} (prompt)" in said
+    assert "Checked just before this step, with the user known by then" in said
+    assert "Checked when the flow starts, and again just before this step" in said
+    assert "Always runs" in said
+    assert "• policy is-superuser (disabled)" in said
+    assert "Bound (every one must pass):" in said
+    assert "When an answer is invalid: ask again" in said
+    # Marked as gated: the steps whose policies are checked at all ("never-checked" is not).
+    assert svg.count('class="box gated"') == 6
     words = page[page.index('<ol class="diagram-words">') :]
     assert "<strong>60 · boss-just-before (prompt)</strong>" in words
 
@@ -303,14 +307,15 @@ def test_hostile_names_are_escaped_on_both_tabs(app, admin):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, tab
 
 
-def test_a_long_name_is_cut_in_the_picture_and_whole_in_the_words(app, admin):
+def test_a_long_name_wraps_in_the_picture_and_is_whole_in_the_words(app, admin):
     long_name = "a-very-long-stage-name-" * 6
     with app.app_context():
         make_flow([{"define": prompt(long_name)}], slug="long-names")
     page = text(admin.get("/admin/flows/long-names/diagram"))
     svg, words = page.split("</svg>")
-    assert f"<title>10 · {long_name} (prompt)</title>" in svg
-    assert "…" in svg
+    lines = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert all(len(line) <= 52 for line in lines), lines
+    assert long_name in "".join(lines)
     assert f"<strong>10 · {long_name} (prompt)</strong>" in words
 
 
