@@ -3,12 +3,15 @@
 The links are read from a real SMTP server on loopback, as a mail client would show them.
 """
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT
 from tests.browser.pages import enter_password, settled, stage, url_path
 from tests.factories import PASSWORD
-from tests.smtp_server import running_smtp_server
+from tests.smtp_server import running_smtp_server, text_of
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
@@ -31,15 +34,19 @@ def press(page: Page, label: str) -> None:
     page.get_by_role("button", name=label).click()
 
 
-def test_enrollment_through_the_mailed_link(visitor, javascript, mailbox):
+def sign_up(visitor: Page, username: str, email: str) -> None:
     visitor.goto("/enroll")
     settled(visitor, "prompt")
-    visitor.fill('input[name="username"]', "newbie")
+    visitor.fill('input[name="username"]', username)
     visitor.fill('input[name="name"]', "New Bie")
-    visitor.fill('input[name="email"]', "newbie@example.test")
+    visitor.fill('input[name="email"]', email)
     visitor.fill('input[name="password"]', NEW_PASSWORD)
     visitor.fill('input[name="password_repeat"]', NEW_PASSWORD)
     press(visitor, "Continue")
+
+
+def test_enrollment_through_the_mailed_link(visitor, javascript, mailbox):
+    sign_up(visitor, "newbie", "newbie@example.test")
 
     expect(stage(visitor, "email")).to_contain_text("n***@example.test")
     mailbox.wait_for(1)
@@ -56,6 +63,27 @@ def test_enrollment_through_the_mailed_link(visitor, javascript, mailbox):
     expect(visitor).to_have_url(url_path("/me$"))
     expect(visitor.locator("dl.facts")).to_contain_text("newbie")
     expect(visitor.locator("dl.facts")).to_contain_text("newbie@example.test")
+
+
+def test_signing_up_with_a_taken_address_mails_its_owner_a_way_in(
+    visitor, javascript, mailbox, make_user
+):
+    owner = make_user(email="owner@example.test")
+    sign_up(visitor, "newbie", "owner@example.test")
+
+    # The page a new address gets: nothing tells the visitor the address has an account.
+    expect(stage(visitor, "email")).to_contain_text("o***@example.test")
+    (mail,) = mailbox.wait_for(1)
+    assert mail["To"] == "owner@example.test"
+    assert mail["Subject"] == ACCOUNT_EXISTS_SUBJECT
+
+    # The owner follows the mail's sign-in link and signs in as before.
+    visitor.goto(re.search(r"http\S+/login", text_of(mail)).group(0))
+    settled(visitor, "identification")
+    visitor.fill('input[name="uid_field"]', owner)
+    press(visitor, "Continue")
+    enter_password(visitor, PASSWORD)
+    expect(visitor).to_have_url(url_path("/me$"))
 
 
 def test_recovery_finished_in_another_browser(visitor, new_context, javascript, mailbox, make_user):
