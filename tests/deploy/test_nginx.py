@@ -9,14 +9,8 @@ import sqlalchemy as sa
 from idp.extensions import db
 from tests import factories
 from tests.conftest import TEST_SECRET, csrf_token, make_test_app
-from tests.deploy.conftest import (
-    WebClient,
-    free_port,
-    nginx_config,
-    start_gunicorn,
-    start_nginx,
-    stop,
-)
+from tests.deploy.conftest import WebClient, nginx_config, start_gunicorn, start_nginx, stop
+from tests.smtp_server import free_port
 
 AUTH = "/flow/default-authentication-flow/"
 SPOOFED = "203.0.113.9"
