@@ -4,7 +4,8 @@ import logging
 
 from flask import flash, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from idp.extensions import db
@@ -60,8 +61,8 @@ def _database_refused(error: DataError):
     return _page(400, "The request contained a value the database cannot store.")
 
 
-def _database_unavailable(error: OperationalError):
-    log.error("database unavailable", extra={"error": str(error.orig)[:200]})
+def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
+    log.error("database unavailable", extra={"error": str(getattr(error, "orig", error))[:200]})
     return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
 
 
@@ -73,7 +74,10 @@ def _unexpected(error: Exception):
 def init_app(app) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(OperationalError, _database_unavailable)
+    # Refused or lost connections, a closed connection used again, no free connection in the
+    # pool in time: all mean "try again shortly", not a bug.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(DataError, _database_refused)
     app.register_error_handler(OverflowError, _number_too_large)
     app.before_request(_bad_characters)
