@@ -97,18 +97,18 @@ def attempt_succeeded(account: str, ip: str) -> None:
 
 def _give_back(connection, scope: str, key: str, free: int) -> None:
     """Undo one count taken by _take in this transaction (its row is still locked by us)."""
-    failures = connection.execute(
+    # One statement: the right-hand sides read the row as it was before this update.
+    connection.execute(
         update(FailedAttempts)
         .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
-        .values(failures=FailedAttempts.failures - 1)
-        .returning(FailedAttempts.failures)
-    ).scalar()
-    if failures is not None and failures < free:
-        connection.execute(
-            update(FailedAttempts)
-            .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
-            .values(blocked_until=None)
+        .values(
+            failures=FailedAttempts.failures - 1,
+            blocked_until=case(
+                (FailedAttempts.failures - 1 < free, None),
+                else_=FailedAttempts.blocked_until,
+            ),
         )
+    )
 
 
 def failures_of(scope: str, key: str) -> int:
@@ -123,7 +123,8 @@ def failures_of(scope: str, key: str) -> int:
 def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> int:
     """Count one attempt for the key unless it must wait; 0 or the seconds to wait."""
     now = utcnow()
-    # A success elsewhere may delete the row between our insert and our update: try again.
+    # Nothing counted: the key must wait, unless its row changed in between (a success
+    # elsewhere deleted it, or its wait ended): look, and try again.
     for _ in range(3):
         counted = _count_unless_waiting(connection, throttle, scope, key, now)
         if counted is not None:
@@ -150,28 +151,27 @@ def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> in
 
 
 def _count_unless_waiting(connection, throttle, scope, key, now) -> int | None:
-    """Add one failure in one statement unless the key must wait; the new count, or None."""
-    connection.execute(
-        upsert_for(connection)(FailedAttempts)
-        .values(scope=scope, key=key, failures=0, last_failure_at=now)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-    )
+    """Add one failure in one statement unless the key must wait; the new count, or None.
+
+    A new key starts at one; an existing one counts up unless it must wait, in which case
+    the upsert changes and returns nothing."""
     forgotten = now - timedelta(seconds=throttle.forget_after)
+    table = FailedAttempts.__table__
     return connection.execute(
-        update(FailedAttempts)
-        .where(
-            FailedAttempts.scope == scope,
-            FailedAttempts.key == key,
-            (FailedAttempts.blocked_until.is_(None)) | (FailedAttempts.blocked_until <= now),
+        upsert_for(connection)(FailedAttempts)
+        .values(scope=scope, key=key, failures=1, last_failure_at=now)
+        .on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={
+                "failures": case(
+                    (table.c.last_failure_at < forgotten, 1),
+                    else_=table.c.failures + 1,
+                ),
+                "last_failure_at": now,
+            },
+            where=(table.c.blocked_until.is_(None)) | (table.c.blocked_until <= now),
         )
-        .values(
-            failures=case(
-                (FailedAttempts.last_failure_at < forgotten, 1),
-                else_=FailedAttempts.failures + 1,
-            ),
-            last_failure_at=now,
-        )
-        .returning(FailedAttempts.failures)
+        .returning(table.c.failures)
     ).scalar()
 
 

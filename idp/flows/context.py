@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from flask import g, has_app_context
+
 from idp.extensions import db
 from idp.models import Flow, StageBinding, User
 
@@ -25,14 +27,36 @@ APPLICATION = "application"
 
 
 def resolve_pending_user(data: Mapping[str, Any]) -> User | None:
-    """The user this flow is about: proved, else the one named at identification."""
+    """The user this flow is about: proved, else the one named at identification.
+
+    Looked up once per request for the same context: the policy request and every stage
+    passed over ask again. The executor forgets the answers after each stage's submit, the
+    only place a flow creates, renames or deletes a user (forget_pending_users)."""
+    fields = tuple(data.get(UID_FIELDS) or ("username", "email"))
+    key = (data.get(PENDING_USER_ID), data.get(UID) or None, fields)
+    if key == (None, None, fields):
+        return None
+    known = g.setdefault("pending_users", {}) if has_app_context() else {}
+    # Holding the object also keeps it in the session's identity map (a weak one), so
+    # db.session.get() for the same id later in the request sends no query.
+    if key not in known:
+        known[key] = _look_up_pending_user(data, fields)
+    return known[key]
+
+
+def _look_up_pending_user(data, fields) -> User | None:
     from idp.accounts import find_user
 
     if data.get(PENDING_USER_ID) is not None:
         return db.session.get(User, data[PENDING_USER_ID])
-    if data.get(UID):
-        return find_user(data[UID], data.get(UID_FIELDS) or ("username", "email"))
-    return None
+    return find_user(data[UID], fields)
+
+
+def forget_pending_users() -> None:
+    """Users may have changed (a stage wrote one): look them up afresh. The objects stay
+    referenced, so a later get by id still comes from the identity map (always current)."""
+    if has_app_context() and "pending_users" in g:
+        g.setdefault("seen_users", []).extend(g.pop("pending_users").values())
 
 
 @dataclass
