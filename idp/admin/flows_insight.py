@@ -3,6 +3,8 @@ chosen user. Both only read."""
 
 from flask import render_template, request
 from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from idp.admin import diagram
 from idp.admin.blueprint import bp
@@ -12,7 +14,7 @@ from idp.admin.helpers import INVALID
 from idp.admin.settings_forms import chosen_user, ip_field, username_field
 from idp.extensions import db
 from idp.flows import simulation as outcomes
-from idp.flows.simulation import simulate_plan
+from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
 
 
 class SimulationForm(FlaskForm):
@@ -22,6 +24,10 @@ class SimulationForm(FlaskForm):
         csrf = False
 
     user = username_field()
+    arrival = SelectField(
+        "How they come to the flow",
+        choices=[SelectChoice(value, label) for value, label in ARRIVALS.items()],
+    )
     ip = ip_field()
 
 
@@ -34,11 +40,13 @@ def flow_diagram(slug: str):
 @bp.get("/flows/<slug>/simulate")
 def flow_simulation(slug: str):
     flow = flow_or_404(slug)
-    form = SimulationForm(formdata=request.args if "user" in request.args else None)
+    is_sent = "user" in request.args
+    form = SimulationForm(formdata=request.args if is_sent else None, arrival=usual_arrival(flow))
     result, status = None, 200
-    if "user" in request.args:
+    if is_sent:
         if form.validate():
-            result = simulate_plan(flow, chosen_user(form.user.data), form.ip.data or "")
+            user = chosen_user(form.user.data)
+            result = simulate_plan(flow, user, form.ip.data or "", form.arrival.data)
         else:
             status = INVALID
     page = render_template(

@@ -1,8 +1,10 @@
 """What a flow would do for a chosen user and address, foretold by the planner's own functions.
 
 The simulation hands the planner an evaluator that keeps every verdict it reaches, so the rules
-are the ones the executor runs; nothing is executed, written or remembered. The chosen user is
-treated as signed in when the flow starts, so the plan is made with them as its pending user.
+are the ones the executor runs; nothing is executed, written or remembered. The chosen user
+either is signed in when the flow starts (the plan is made with them as its pending user) or
+names themselves during the flow (the plan is made for an anonymous visitor, and what is
+checked later sees them).
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app, url_for
 
 from idp.flows import planner
+from idp.flows.context import PENDING_USER_ID
 from idp.flows.loading import flow_fingerprint
 from idp.models import Flow, PolicyBinding, StageBinding, User
 from idp.policies.engine import Explanation, PolicyFailure, explain_bindings, in_asking_order
@@ -20,6 +23,14 @@ SKIPPED = "skipped"
 LEFT_OUT = "left out of the plan"
 STOPS = "stops the flow"
 NOT_REACHED = "not reached"
+
+# How the chosen user comes to the flow.
+SIGNED_IN = "signed_in"
+NAMED_IN_FLOW = "named_in_flow"
+ARRIVALS = {
+    SIGNED_IN: "Signed in when the flow starts",
+    NAMED_IN_FLOW: "Not signed in: they name themselves during the flow (identification)",
+}
 
 # What the executor does with a denied visitor (FlowRun.check_access), in words.
 DENIED_CONSEQUENCES = {
@@ -93,8 +104,12 @@ class Simulation:
     flow: Flow
     user: User | None
     ip: str
+    arrival: str = SIGNED_IN
     denial: planner.Denial | None = None
     access: Check | None = None
+    # The flow's gate asked again at a later step, once a user who named themselves is known.
+    later_denial: planner.Denial | None = None
+    later_access: Check | None = None
     # The message the visitor reads when a policy fails closed.
     stopped: str | None = None
     stages: list[StageForecast] = field(default_factory=list)
@@ -102,6 +117,16 @@ class Simulation:
     @property
     def running(self) -> list[StageBinding]:
         return [forecast.binding for forecast in self.stages if forecast.outcome == RUNS]
+
+
+def usual_arrival(flow: Flow) -> str:
+    """How users usually come to a flow: signing in, signing up and recovering start signed out."""
+    signed_out = flow.authentication == "require_unauthenticated" or flow.designation in (
+        "authentication",
+        "enrollment",
+        "recovery",
+    )
+    return NAMED_IN_FLOW if signed_out else SIGNED_IN
 
 
 def _check(recorder: Recorder, owner) -> Check | None:
@@ -112,23 +137,32 @@ def _check(recorder: Recorder, owner) -> Check | None:
     return Check(explanation, in_asking_order(owner.policy_bindings), owner.policy_engine_mode)
 
 
-def simulate_plan(flow: Flow, user: User | None, ip: str = "") -> Simulation:
-    """The flow's gate, the plan it would make, and which stages would run, for `user` signed
-    in (None: an anonymous visitor) coming from `ip`."""
-    simulation = Simulation(flow, user, ip)
+def _ask_gate(simulation: Simulation, policy_request, signed_in):
+    """The flow's own gate, as FlowRun.check_access asks it: (check, denial)."""
+    recorder = Recorder()
+    denial = None
+    try:
+        denial = planner.check_access(simulation.flow, policy_request, signed_in, recorder)
+    except PolicyFailure:
+        simulation.stopped = planner.POLICY_ERROR_MESSAGE
+    return _check(recorder, simulation.flow), denial
+
+
+def simulate_plan(
+    flow: Flow, user: User | None, ip: str = "", arrival: str = SIGNED_IN
+) -> Simulation:
+    """The flow's gate, the plan it would make, and which stages would run, for `user` (None:
+    an anonymous visitor) arriving as `arrival` says, from `ip`."""
+    simulation = Simulation(flow, user, ip, arrival)
     simulation.stages = [StageForecast(binding) for binding in flow.bindings]
+    signed_in = user if arrival == SIGNED_IN else None
     path = url_for("flow.execute", slug=flow.slug)
 
     def request_for(data):
-        return planner.policy_request_for(flow, data, user, ip=ip, path=path)
+        return planner.policy_request_for(flow, data, signed_in, ip=ip, path=path)
 
     start = request_for({})
-    gate = Recorder()
-    try:
-        simulation.denial = planner.check_access(flow, start, user, evaluate=gate)
-    except PolicyFailure:
-        simulation.stopped = planner.POLICY_ERROR_MESSAGE
-    simulation.access = _check(gate, flow)
+    simulation.access, simulation.denial = _ask_gate(simulation, start, signed_in)
     if simulation.denial is not None or simulation.stopped is not None:
         return simulation
     plan_time = Recorder()
@@ -138,7 +172,7 @@ def simulate_plan(flow: Flow, user: User | None, ip: str = "") -> Simulation:
             start,
             flow_fingerprint(flow),
             current_app.config["FLOW_PLAN_LIFETIME"],
-            current_user=user,
+            current_user=signed_in,
             evaluate=plan_time,
         )
     except PolicyFailure as failure:
@@ -148,13 +182,23 @@ def simulate_plan(flow: Flow, user: User | None, ip: str = "") -> Simulation:
             if forecast.at_plan is not None and forecast.at_plan.failure is failure:
                 forecast.outcome = STOPS
         return simulation
-    _walk(simulation, plan, request_for(plan.context), plan_time)
+    later = dict(plan.context)
+    if user is not None and signed_in is None:
+        later[PENDING_USER_ID] = user.id
+        later_request = request_for(later)
+        simulation.later_access, simulation.later_denial = _ask_gate(
+            simulation, later_request, signed_in
+        )
+        if simulation.stopped is not None:
+            return simulation
+    _walk(simulation, plan, request_for(later), plan_time)
     return simulation
 
 
 def _walk(simulation: Simulation, plan, stage_request, plan_time: Recorder) -> None:
-    """Each stage in order as the executor reaches it, with the context the plan starts with:
-    re-evaluated bindings may see more by then (what earlier stages learn)."""
+    """Each stage in order as the executor reaches it, with the context the plan starts with
+    (and the user named, when they name themselves): re-evaluated bindings may see more by
+    then (what earlier stages learn)."""
     before = Recorder()
     for forecast in simulation.stages:
         binding = forecast.binding

@@ -56,8 +56,13 @@ def flow_tab(page, name: str) -> None:
 def test_the_simulate_tab_foretells_a_members_plan(admin_page):
     flow_tab(admin_page, "Simulate")
     admin_page.get_by_label("User (empty: an anonymous visitor)").fill("member")
+    admin_page.get_by_label("How they come to the flow").select_option(
+        label="Signed in when the flow starts"
+    )
     admin_page.get_by_role("button", name="Simulate").click()
-    expect(admin_page).to_have_url(url_path(r"/admin/flows/staff-flow/simulate\?user=member&ip=$"))
+    expect(admin_page).to_have_url(
+        url_path(r"/admin/flows/staff-flow/simulate\?user=member&arrival=signed_in&ip=$")
+    )
     expect(admin_page.get_by_role("heading", name="For member")).to_be_visible()
     expect(admin_page.locator(".verdict")).to_contain_text("Allowed: the flow starts.")
     staff_step = admin_page.locator("li.forecast", has_text="staff-only")

@@ -24,6 +24,8 @@ from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import signed_in, text
 
 SLUG = "foretold"
+SIGN_IN_SLUG = "foretold-sign-in"
+IDENTIFICATION = "default-authentication-identification"
 HOSTILE = "<script>alert(1)</script>"
 
 
@@ -105,8 +107,9 @@ def flow(app) -> str:
         )
 
 
-def simulate(admin, user: str = "", ip: str = "127.0.0.1", slug: str = SLUG):
-    return admin.get(f"/admin/flows/{slug}/simulate", query_string={"user": user, "ip": ip})
+def simulate(admin, user: str = "", ip: str = "127.0.0.1", slug: str = SLUG, **more):
+    query = {"user": user, "ip": ip, **more}
+    return admin.get(f"/admin/flows/{slug}/simulate", query_string=query)
 
 
 def simulated_stages(page: str) -> list[str]:
@@ -116,23 +119,32 @@ def simulated_stages(page: str) -> list[str]:
     return re.findall(r"<li>([^<]+) <span", match.group(1))
 
 
-def walked_stages(app, username: str | None) -> tuple[list[str], bool]:
-    """The prompts the executor shows, in order, answering each; and whether it denied."""
-    driver = FlowDriver(signed_in(app, username) if username else app.test_client())
-    response = driver.open(SLUG)
+def walked_stages(app, username: str | None, slug=SLUG, signed_in_first=True):
+    """The stages the executor shows, in order (a prompt by the step its label names), answering
+    each; and whether it denied. Not signed in first, the user names themselves when asked."""
+    is_signed_in = username and signed_in_first
+    driver = FlowDriver(signed_in(app, username) if is_signed_in else app.test_client())
+    response = driver.open(slug)
     shown = []
-    while stays_in_flow(response) and driver.stage == "prompt":
+    while stays_in_flow(response, slug) and driver.stage in ("prompt", "identification"):
+        if driver.stage == "identification":
+            shown.append(IDENTIFICATION)
+            response = driver.submit(slug, {"uid_field": username})
+            continue
         shown.append(re.search(r"Field of ([a-z-]+)", driver.page).group(1))
-        response = driver.submit(SLUG, {"answer": ""})
-    finished = response.status_code == 303 and not stays_in_flow(response)
-    assert finished or response.status_code == 403, response.status_code
-    return shown, response.status_code == 403
+        response = driver.submit(slug, {"answer": ""})
+    if stays_in_flow(response, slug):
+        assert driver.stage == "message"
+        return shown, True
+    assert response.status_code == 303, response.status_code
+    return shown, False
 
 
-def stays_in_flow(response) -> bool:
-    """A page of the flow, or the driver followed a redirect to the flow's next stage."""
+def stays_in_flow(response, slug) -> bool:
+    """A page of the flow (a stage, or the message that stops it), or the driver followed a
+    redirect to the flow's next page."""
     location = response.headers.get("Location", "")
-    return response.status_code == 200 or location.startswith(f"/flow/{SLUG}/")
+    return response.status_code in (200, 403) or location.startswith(f"/flow/{slug}/")
 
 
 @pytest.mark.parametrize("username", ["member", "outsider", "boss", "blocked", None])
@@ -141,6 +153,62 @@ def test_the_simulation_foretells_what_the_executor_does(app, admin, flow, usern
     shown, denied = walked_stages(app, username)
     assert simulated_stages(page) == shown
     assert ("<strong>Denied:</strong>" in page) == denied
+
+
+@pytest.fixture
+def sign_in_flow(app, flow) -> str:
+    """A sign-in flow: the user is not known when the plan is made, only once identified."""
+    with app.app_context():
+        return make_flow(
+            [
+                {"stage": IDENTIFICATION},
+                step("staff-on-plan", [{"group": "staff"}]),
+                step(
+                    "staff-just-before",
+                    [{"group": "staff"}],
+                    evaluate_on_plan=False,
+                    re_evaluate_policies=True,
+                ),
+                step("open"),
+            ],
+            slug=SIGN_IN_SLUG,
+            designation="authentication",
+            flow_policies=[{"user": "blocked", "negate": True}],
+            denied_action="message",
+        )
+
+
+@pytest.mark.parametrize("username", ["member", "outsider", "boss"])
+def test_the_simulation_foretells_a_user_who_names_themselves_in_the_flow(
+    app, admin, sign_in_flow, username
+):
+    page = text(simulate(admin, username, slug=sign_in_flow))
+    shown, denied = walked_stages(app, username, sign_in_flow, signed_in_first=False)
+    assert simulated_stages(page) == shown
+    assert not denied
+
+
+def test_a_sign_in_flow_decides_on_plan_for_an_anonymous_visitor(admin, sign_in_flow):
+    page = unescape(text(simulate(admin, "member", slug=sign_in_flow)))
+    assert '<option selected value="named_in_flow">' in page
+    assert "what is checked later sees member" in page
+    assert simulated_stages(page) == [IDENTIFICATION, "staff-just-before", "open"]
+    signed_in_page = text(simulate(admin, "member", slug=sign_in_flow, arrival="signed_in"))
+    assert simulated_stages(signed_in_page) == [
+        IDENTIFICATION,
+        "staff-on-plan",
+        "staff-just-before",
+        "open",
+    ]
+
+
+def test_the_gate_asked_again_once_the_user_is_known_is_foretold(app, admin, sign_in_flow):
+    page = unescape(text(simulate(admin, "blocked", slug=sign_in_flow)))
+    assert "Allowed: the flow starts." in page
+    assert "Asked again at every later step, once blocked is known" in page
+    assert "<strong>Denied once they are known:</strong>" in page
+    shown, denied = walked_stages(app, "blocked", SIGN_IN_SLUG, signed_in_first=False)
+    assert (shown, denied) == ([IDENTIFICATION], True)
 
 
 def test_the_foretold_stages_follow_groups_negation_modes_and_timing(admin, flow):
@@ -246,13 +314,15 @@ def test_simulating_writes_nothing(app, admin, flow, query_counter):
         ({"user": "nobody"}, "There is no user with this username."),
         ({"user": "", "ip": "not-an-address"}, "Enter an IPv4 or IPv6 address."),
         ({"user": "x" * 151}, "Field cannot be longer than 150 characters."),
+        ({"user": "", "arrival": "by-air"}, "Not a valid choice."),
     ],
 )
 def test_bad_simulation_input_is_refused_next_to_the_field(admin, flow, query, message):
     response = admin.get(f"/admin/flows/{SLUG}/simulate", query_string=query)
     assert response.status_code == 400
     assert re.search(
-        r'<ul class="errors" id="(user|ip)-errors">\s*<li>' + re.escape(message), text(response)
+        r'<ul class="errors" id="(user|ip|arrival)-errors">\s*<li>' + re.escape(message),
+        text(response),
     )
 
 
