@@ -1,6 +1,8 @@
 """The flow page's binding tabs: the stages in order, and the policy, group and user bindings
 that decide who may use the flow and whether each step runs."""
 
+from urllib.parse import urlsplit
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -18,6 +20,7 @@ from idp.admin.flow_forms import (
 from idp.admin.flows import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.extensions import db
+from idp.flows.executor import is_htmx
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
@@ -240,9 +243,13 @@ def subject_choices(form: PolicyBindingForm) -> None:
 
 
 def render_policy_binding(flow, form, target, binding=None, status=200):
+    """The binding dialog: a page of its own, or (htmx) the dialog alone, opened in place.
+    htmx swaps only 2xx answers, so a refused form comes back as a 200 there."""
     subject_choices(form)
+    in_place = is_htmx()
+    template = "_policy_binding_dialog.html" if in_place else "policy_binding.html"
     page = render_template(
-        "admin/flows/policy_binding.html",
+        f"admin/flows/{template}",
         flow=flow,
         form=form,
         target=target,
@@ -250,7 +257,19 @@ def render_policy_binding(flow, form, target, binding=None, status=200):
         tab=current_tab(),
         tabs=TABS,
     )
-    return page, status
+    return page, 200 if in_place else status, {"Vary": "HX-Request"}
+
+
+def dialog_done(url: str):
+    """After the dialog: back to the tab it belongs to. htmx follows HX-Redirect only on a
+    200, and a browser already on that tab would only scroll to the #binding, so there the
+    page is reloaded instead (to show the change and its notice)."""
+    if not is_htmx():
+        return redirect(url, code=303)
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    if current == urlsplit(url).path:
+        return "", 200, {"HX-Refresh": "true"}
+    return "", 200, {"HX-Redirect": url}
 
 
 def find_subject(form: PolicyBindingForm) -> dict | None:
@@ -299,7 +318,7 @@ def create_policy_binding(flow: Flow, stage_binding: StageBinding | None):
     _record("admin_policy_bound", flow, after=values)
     db.session.commit()
     flash(f"The {values['subject']} was bound.", "info")
-    return redirect(back_to(flow, stage_binding), code=303)
+    return dialog_done(back_to(flow, stage_binding))
 
 
 def where_of_target(target) -> str:
@@ -335,7 +354,7 @@ def edit_policy_binding(slug: str, binding_id: int):
     _record("admin_policy_binding_changed", flow, before, policy_binding_values(binding))
     db.session.commit()
     flash("The binding was saved.", "info")
-    return redirect(back_to(flow, stage_binding), code=303)
+    return dialog_done(back_to(flow, stage_binding))
 
 
 def subject_data(binding: PolicyBinding) -> dict:

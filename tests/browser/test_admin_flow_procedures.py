@@ -153,3 +153,42 @@ def test_a_group_bound_to_the_flow_itself_decides_who_may_use_it(
         else:
             expect(message).not_to_contain_text("Hello, staff.")
             expect(message).to_contain_text("may not use this flow")
+
+
+def test_with_javascript_the_binding_dialog_opens_in_place(page_with_js, new_context, app):
+    with app.app_context():
+        staff = make_group("staff")
+        create_user("member", groups=[staff])
+        create_user("outsider")
+        db.session.add(Stage(name="closed", type="deny", options={"message": CLOSED}))
+        db.session.commit()
+        slug = make_flow([*STEPS[:2], {"stage": "closed", "order": 30}, STEPS[2]], slug="gate")
+    page = page_with_js
+    open_admin(page)
+    page.goto(f"/admin/flows/{slug}/stages")
+    page.evaluate("window.__marker = 1")
+    binding = page.locator("li.stage-binding", has_text="closed")
+    binding.locator("summary").click()
+    binding.get_by_role("link", name="Bind existing policy/group/user").click()
+    dialog = binding.locator(".binding-dialog")
+    expect(dialog.get_by_role("heading", name="Create Binding")).to_be_visible()
+    tabs = dialog.get_by_role("navigation", name="What to bind")
+    tabs.get_by_role("link", name="User").click()
+    dialog.get_by_label("Username").fill("nobody")
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog.locator("#user-errors")).to_have_text("There is no such user.")
+    tabs.get_by_role("link", name="Group").click()
+    # Opened, switched tabs and refused in place: the page was never reloaded.
+    expect(dialog.get_by_label("Group")).to_be_visible()
+    assert page.evaluate("window.__marker") == 1
+    dialog.get_by_label("Group").select_option(label="staff")
+    dialog.get_by_role("button", name="Create").click()
+    expect(page.locator(".notice")).to_contain_text("The group staff was bound.")
+    expect(binding.locator("summary")).to_contain_text("group staff")
+
+    member = new_context(java_script_enabled=True).new_page()
+    sign_in(member, "member", PASSWORD, login_url=f"/flow/{slug}/")
+    expect(stage(member, "message")).to_contain_text(CLOSED)
+    outsider = new_context(java_script_enabled=True).new_page()
+    sign_in(outsider, "outsider", PASSWORD, login_url=f"/flow/{slug}/")
+    expect(outsider).to_have_url(url_path("/me$"))

@@ -12,7 +12,7 @@ from idp.extensions import db
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
-from tests.http.admin.conftest import events_of, post, text
+from tests.http.admin.conftest import events_of, post, text, token_of
 
 STOP = "Members stop here."
 SIGN_IN_STEPS = [
@@ -510,3 +510,48 @@ def test_create_and_bind_stage_of_a_missing_type_is_a_404(app, admin, slug):
     assert admin.get(f"/admin/flows/{slug}/stages/create/teleport").status_code == 404
     assert create_and_bind(admin, slug, "teleport", GATE).status_code == 404
     assert admin.get("/admin/flows/nowhere/stages/create").status_code == 404
+
+
+# -- The binding dialog, opened in place with htmx --------------------------------------------
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_the_binding_dialog_opens_in_place_for_htmx_and_is_a_page_without(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    page = text(admin.get(f"/admin/flows/{slug}/stages"))
+    link = href(binding_item(page, binding), "Bind existing policy/group/user")
+    assert f'hx-get="{link}" hx-target="next .dialog-slot"' in page
+    fragment = admin.get(link + "?tab=group", headers=HTMX)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    body = text(fragment)
+    assert body.lstrip().startswith("<section") and "<html" not in body
+    assert "Create Binding" in body and 'name="group"' in body and 'name="csrf_token"' in body
+    assert 'hx-target="closest .binding-dialog"' in body
+    whole = text(admin.get(link + "?tab=group"))
+    assert "<html" in whole and 'class="binding-dialog"' in whole
+
+
+def test_the_binding_dialog_answers_htmx_with_its_errors_or_a_redirect(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    url = f"/admin/flows/{slug}/stages/{binding}/policies/new?tab=group"
+    data = {"group": "", "order": "0", "enabled": "y", "timeout": "30"}
+    data["csrf_token"] = token_of(admin)
+    refused = admin.post(url, data=data, headers=HTMX)
+    assert refused.status_code == 200  # htmx swaps only 2xx answers
+    assert "<html" not in text(refused) and "Choose exactly one policy, group or user." in text(
+        refused
+    )
+    data["group"] = row_id(app, Group, name="staff")
+    # Opened on its own page (with JavaScript): on to the Stage Bindings tab.
+    done = admin.post(url, data=data, headers=HTMX)
+    assert done.status_code == 200
+    assert done.headers["HX-Redirect"] == f"/admin/flows/{slug}/stages#binding-{binding}"
+    # Opened in place on the Stage Bindings tab: that page again, reloaded.
+    data["group"], data["negate"] = row_id(app, Group, name="staff"), "y"
+    on_tab = {**HTMX, "HX-Current-URL": f"http://localhost/admin/flows/{slug}/stages"}
+    done = admin.post(url, data=data, headers=on_tab)
+    assert done.status_code == 200 and done.headers["HX-Refresh"] == "true"
+    assert "HX-Redirect" not in done.headers
+    assert "not group staff" in text(admin.get(f"/admin/flows/{slug}/stages"))
+    assert len(events_of(app, "admin_policy_bound")) == 2
