@@ -4,6 +4,7 @@ It alone validates forms, calls a stage's submit(), writes the plan, commits, an
 full page, an HTMX fragment or a redirect. It holds no code for any one stage type.
 """
 
+import copy
 import json
 import logging
 import time
@@ -71,6 +72,24 @@ class Step:
     stage_type: StageType
     ctx: StageContext
     needs_confirmation: bool = False
+
+
+@dataclass
+class Answer:
+    """The form answered in this request, and the plan as it was before it was accepted."""
+
+    step: Step
+    form: FlaskForm
+    position: int
+    context: dict
+
+
+class AnswerRefused(Exception):
+    """A later stage refused a field of the form just answered (a name taken meanwhile)."""
+
+    def __init__(self, outcome: Retry):
+        self.outcome = outcome
+        super().__init__(outcome.message)
 
 
 def is_htmx() -> bool:
@@ -141,6 +160,7 @@ class FlowRun:
         self.fingerprint = flow_fingerprint(flow)
         self.bindings = {binding.id: binding for binding in flow.bindings}
         self.plan = None
+        self.answer: Answer | None = None
         self._policy_requests = {}
 
     def handle(self):
@@ -158,7 +178,10 @@ class FlowRun:
                 response = self.submit_current()
                 if response is not None:
                     return response
-        step = self.next_step(may_act=is_post or not _is_cross_site())
+        try:
+            step = self.next_step(may_act=is_post or not _is_cross_site())
+        except AnswerRefused as refused:
+            return self.ask_again(refused.outcome)
         if step is None:
             return self.finish()
         save_plan(self.plan)
@@ -289,6 +312,8 @@ class FlowRun:
                 return Step(stage_type, ctx, needs_confirmation=True)
             outcome = self.submit(stage_type, ctx, None)
             if isinstance(outcome, Retry):
+                if self.is_answer_refused(binding, outcome):
+                    raise AnswerRefused(outcome)
                 restarts += 1
                 if binding.invalid_response_action == "retry" or restarts > 1:
                     raise FlowStopped(outcome.message)
@@ -331,8 +356,29 @@ class FlowRun:
                 return self.show(Step(stage_type, ctx), form, invalid=True)
             self.restart(binding, outcome.message)
             return None
+        self.answer = Answer(
+            Step(stage_type, ctx), form, self.plan.position, copy.deepcopy(self.plan.context)
+        )
         self.apply(ctx, outcome)
         return None
+
+    def is_answer_refused(self, binding, outcome: Retry) -> bool:
+        """A stage that would send the visitor back names a field of the form answered in
+        this request: that form is asked again, with the error at the field and the other
+        answers kept, rather than the flow starting over with a message at the top."""
+        return (
+            binding.invalid_response_action != "retry"
+            and self.answer is not None
+            and outcome.field is not None
+            and outcome.field in self.answer.form
+        )
+
+    def ask_again(self, outcome: Retry):
+        answer = self.answer
+        self.plan.position, self.plan.context = answer.position, answer.context
+        save_plan(self.plan)
+        answer.form[outcome.field].errors.append(outcome.message)
+        return self.show(answer.step, answer.form, invalid=True)
 
     def submit(self, stage_type, ctx, form):
         started = time.perf_counter()

@@ -164,6 +164,32 @@ def test_a_taken_username_is_the_same_field_error_whoever_holds_it(app, mailbox,
     assert users(app) == before
 
 
+def test_a_username_taken_by_a_parallel_sign_up_is_the_same_field_error(app, monkeypatch):
+    # Both checks before the insert see the name free, as when another sign-up commits it in
+    # between: the unique index refuses the insert, and the form is asked again.
+    from idp.stages.prompt import forms as prompt_forms
+
+    real = user_write_stage.username_is_free
+    lies = iter([True])
+    monkeypatch.setattr(prompt_forms, "username_is_free", lambda username: True)
+    monkeypatch.setattr(
+        user_write_stage, "username_is_free", lambda username: next(lies, None) or real(username)
+    )
+    with app.app_context():
+        make_user("newbie", email="first@example.test")
+    before = users(app)
+
+    browser = sign_up(app, email="second@example.test")
+
+    assert browser.stage == "prompt"
+    assert 'id="username-errors"' in browser.page and TAKEN in browser.text
+    assert 'value="second@example.test"' in browser.page  # the other answers are kept
+    assert users(app) == before
+    # The plan is back at the form: answering it again with a free name goes on.
+    browser.submit(ENROLLMENT, answers(username="newbie2", email="second@example.test"))
+    assert browser.stage == "email"
+
+
 # --- unconfirmed sign-ups lapse -----------------------------------------------------------------
 
 
