@@ -22,6 +22,7 @@ from idp.models import (
 from tests.conftest import FlowDriver
 from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import signed_in, text
+from tests.http.admin.test_access import admin_routes
 
 SLUG = "foretold"
 SIGN_IN_SLUG = "foretold-sign-in"
@@ -393,3 +394,28 @@ def test_the_flow_tabs_link_to_the_diagram_and_the_simulator(admin, flow):
     page = text(admin.get(f"/admin/flows/{SLUG}/"))
     assert f'href="/admin/flows/{SLUG}/diagram"' in page
     assert f'href="/admin/flows/{SLUG}/simulate"' in page
+
+
+def test_the_admin_route_walk_includes_both_tabs(app):
+    routes = admin_routes(app)
+    assert ("GET", "/admin/flows/sample/diagram", True) in routes
+    assert ("GET", "/admin/flows/sample/simulate", True) in routes
+
+
+def gated_flow(app, slug: str, size: int) -> str:
+    with app.app_context():
+        return make_flow(
+            [
+                step(f"{slug}-{index}", [{"group": "staff"}, {"policy": "is-superuser"}])
+                for index in range(size)
+            ],
+            slug=slug,
+        )
+
+
+def test_both_tabs_cost_the_same_queries_whatever_the_flows_size(app, admin, flow, query_counter):
+    small, large = gated_flow(app, "small", 2), gated_flow(app, "large", 8)
+    for tab in ("diagram", "simulate?user=member&ip="):
+        urls = [f"/admin/flows/{slug}/{tab}" for slug in (small, large)]
+        counts = [query_counter.count(lambda url=url: admin.get(url)) for url in urls]
+        assert counts[0] == counts[1], (tab, counts)
