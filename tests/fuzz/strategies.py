@@ -1,5 +1,6 @@
 """What the fuzz tests post, and what every answer must satisfy."""
 
+import os
 import re
 
 from hypothesis import HealthCheck, settings
@@ -7,9 +8,10 @@ from hypothesis import strategies as st
 
 from tests.database_state import row_counts
 
-# Small, so that each module stays within seconds; database=None: no .hypothesis folder.
+# Small, so that each module stays within seconds (IDP_FUZZ_EXAMPLES=1000 to search harder);
+# database=None: no .hypothesis folder.
 FUZZ_SETTINGS = settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("IDP_FUZZ_EXAMPLES", "25")),
     deadline=None,
     database=None,
     # The app (a fixture) is shared by the examples of a test on purpose: each example
