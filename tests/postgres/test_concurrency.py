@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from idp import attempts
 from idp.extensions import db
-from idp.models import FailedAttempts, UserSession
+from idp.models import Event, FailedAttempts, UserSession
 from tests import factories
 from tests.conftest import POSTGRES_URL, FlowDriver
 
@@ -22,20 +22,21 @@ pytestmark = [
 ]
 
 SLUG = "default-authentication-flow"
-PARALLEL = 20
+PARALLEL = 50
 CLIENT_IP = "203.0.113.20"
 
 
 @pytest.fixture
 def app(tmp_path, postgres_database):
-    """The shared app fixture, with a pool for 20 simultaneous requests in one process (each
-    briefly takes a second connection for the failed-attempt counters)."""
+    """The shared app fixture, with a pool for 50 simultaneous requests in one process: each
+    holds a connection and briefly takes a second one for the failed-attempt counters. Pool
+    and overflow together allow a few more than 50 connections (PostgreSQL allows 100)."""
     from tests.conftest import make_test_app
 
     app = make_test_app(
         tmp_path,
         postgres_database,
-        ENVIRON={"IDP_DATABASE_POOL_SIZE": str(PARALLEL * 2)},
+        ENVIRON={"IDP_DATABASE_POOL_SIZE": str(PARALLEL // 2 + 1)},
     )
     with app.app_context():
         factories.load_shipped_flows()
@@ -80,20 +81,32 @@ def counter(app, scope: str, key: str) -> int | None:
         )
 
 
-def test_parallel_wrong_passwords_get_no_more_guesses_than_the_threshold(app):
-    free = app.config["LOGIN_FREE_ATTEMPTS"]
+def wrong_passwords_in_parallel(app) -> tuple[str, list[FlowDriver]]:
+    """PARALLEL browsers post a wrong password for one account at the same moment."""
     with app.app_context():
         username = factories.make_user(username=factories.unique("Parallel-User")).username
     drivers = [identified_driver(app, username) for _ in range(PARALLEL)]
-
     responses = run_together(
         [
             lambda driver=driver: driver.submit(SLUG, {"password": "wrong password"})
             for driver in drivers
         ]
     )
-
     assert [response.status_code for response in responses] == [400] * PARALLEL
+    return username, drivers
+
+
+def events(app, action: str) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).select_from(Event).where(Event.action == action)
+        )
+
+
+def test_parallel_wrong_passwords_get_no_more_guesses_than_the_threshold(app):
+    free = app.config["LOGIN_FREE_ATTEMPTS"]
+    username, drivers = wrong_passwords_in_parallel(app)
+
     weighed = [driver for driver in drivers if "Invalid username or password." in driver.text]
     throttled = [driver for driver in drivers if "Too many failed attempts" in driver.text]
     assert len(weighed) == free
@@ -103,6 +116,21 @@ def test_parallel_wrong_passwords_get_no_more_guesses_than_the_threshold(app):
     assert counter(app, attempts.ACCOUNT, account) == free
     # An attempt that must wait counts nowhere: the IP saw only the weighed ones.
     assert counter(app, attempts.CLIENT_IP, CLIENT_IP) == free
+    assert events(app, "login_failed") == free
+    assert events(app, "login_throttled") == PARALLEL - free
+
+
+def test_parallel_wrong_passwords_under_the_threshold_are_each_counted_once(app):
+    # No lost update: fifty failures at once are fifty in the counters and the audit log.
+    app.config.update(LOGIN_FREE_ATTEMPTS=1000, LOGIN_FREE_ATTEMPTS_PER_IP=1000)
+    username, drivers = wrong_passwords_in_parallel(app)
+
+    assert all("Invalid username or password." in driver.text for driver in drivers)
+    with app.app_context():
+        account = factories.account_of(username)
+    assert counter(app, attempts.ACCOUNT, account) == PARALLEL
+    assert counter(app, attempts.CLIENT_IP, CLIENT_IP) == PARALLEL
+    assert events(app, "login_failed") == PARALLEL
 
 
 def test_a_plan_raced_with_the_right_password_signs_in_once(app):
