@@ -62,6 +62,8 @@ def email_holder(email: str) -> User | None:
 
 def release(username: str | None, email: str | None) -> int:
     """Delete lapsed sign-ups holding this name or address, in the caller's transaction."""
+    if not (username or email):
+        return 0
     return delete_users(and_(_holding(username, email), lapsed()))
 
 
