@@ -25,10 +25,12 @@ def table_rows(app) -> dict[str, list[str]]:
 
 
 def row_counts(app) -> dict[str, int]:
+    """The number of rows of every table, in one statement (the fuzz tests ask often)."""
+    tables = db.metadata.sorted_tables
+    counts = select(
+        *(select(func.count()).select_from(table).scalar_subquery() for table in tables)
+    )
     with app.app_context():
-        counts = {
-            table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables
-        }
+        row = db.session.execute(counts).one()
         db.session.rollback()
-        return counts
+    return {table.name: count for table, count in zip(tables, row, strict=True)}
