@@ -6,6 +6,7 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     events,
     flows,
     flows_bindings,
+    flows_insight,
     flows_new_stage,
     groups,
     invitations,
