@@ -24,7 +24,7 @@ from idp.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
 from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
-from idp.stages.email.stage import compose_mail
+from idp.stages.email.stage import compose_mail, mail_base_url
 
 
 class RecoveryLinkRefused(Exception):
@@ -50,6 +50,9 @@ def send_recovery_link(user: User) -> Flow:
         )
     if not user.is_active:
         raise RecoveryLinkRefused(f"{user.username} is disabled. Enable the account first.")
+    base = mail_base_url()
+    if not base:
+        raise RecoveryLinkRefused("Set IDP_BASE_URL first: mailed links are built from it.")
     flow, binding, options = _recovery_flow_with_email_stage()
     key = address.lower()
     if links_in_the_last_hour(key) >= options.sends_per_hour:
@@ -64,7 +67,7 @@ def send_recovery_link(user: User) -> Flow:
         plan=_plan_at(flow, binding, user),
         lifetime=timedelta(minutes=options.token_expiry_minutes),
     )
-    text, html = compose_mail(_MailContext(flow, options), token)
+    text, html = compose_mail(_MailContext(flow, options), token, base)
     send_mail(address, options.subject, text, html)
     return flow
 

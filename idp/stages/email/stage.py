@@ -8,8 +8,10 @@ account this plan made, and an address that has an account already gets a notice
 owner (sign in, or recover the password), with no link; the page is the same.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
 
@@ -26,6 +28,10 @@ from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hou
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
+log = logging.getLogger("idp.mail")
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this Host header"
 ACCOUNT_EXISTS_SUBJECT = "Someone tried to sign up with your email address"
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
@@ -129,10 +135,11 @@ class EmailStage(StageType):
             plan=plan if has_link else {},
             lifetime=timedelta(minutes=ctx.options.token_expiry_minutes),
         )
+        base = mail_base_url()
         if recipient.has_account_already:
-            subject, (text, html) = ACCOUNT_EXISTS_SUBJECT, compose_account_exists_mail(ctx)
+            subject, (text, html) = ACCOUNT_EXISTS_SUBJECT, compose_account_exists_mail(ctx, base)
         else:
-            subject, (text, html) = ctx.options.subject, compose_mail(ctx, token)
+            subject, (text, html) = ctx.options.subject, compose_mail(ctx, token, base)
         record_event(
             "email_link_requested",
             user=recipient.user if is_real else None,
@@ -142,7 +149,9 @@ class EmailStage(StageType):
             sent=is_real,
             mail="account_exists" if recipient.has_account_already else "link",
         )
-        if is_real:
+        if is_real and not base:
+            log.error(NO_BASE_URL, extra={"host": request.host[:200]})
+        elif is_real:
             send_mail(recipient.address, subject, text, html)
         return True
 
@@ -152,13 +161,20 @@ def kept_plan(ctx, context: dict) -> dict:
     return {**ctx.plan_snapshot, "context": dict(context)}
 
 
-def _base_url() -> str:
-    return current_app.config["BASE_URL"] or request.host_url.rstrip("/")
+def mail_base_url() -> str:
+    """Where mailed links point: IDP_BASE_URL. Without it, the request's own address only when
+    that is this machine (a laptop); '' otherwise. Any other Host header may be an attacker's,
+    who would have the victim mailed a link to their own host (reset link poisoning)."""
+    if current_app.config["BASE_URL"]:
+        return current_app.config["BASE_URL"]
+    if urlsplit(request.host_url).hostname in LOOPBACK_HOSTS:
+        return request.host_url.rstrip("/")
+    return ""
 
 
-def compose_mail(ctx, token: str) -> tuple[str, str]:
+def compose_mail(ctx, token: str, base: str) -> tuple[str, str]:
     variables = {
-        "link": _base_url() + url_for("stage_email.open_link", token=token),
+        "link": base + url_for("stage_email.open_link", token=token),
         "minutes": ctx.options.token_expiry_minutes,
         "flow_title": ctx.flow.title or ctx.flow.name,
     }
@@ -168,10 +184,10 @@ def compose_mail(ctx, token: str) -> tuple[str, str]:
     )
 
 
-def compose_account_exists_mail(ctx) -> tuple[str, str]:
+def compose_account_exists_mail(ctx, base: str) -> tuple[str, str]:
     variables = {
-        "login_link": _base_url() + url_for("account.login"),
-        "recover_link": _base_url() + url_for("account.recover"),
+        "login_link": base + url_for("account.login"),
+        "recover_link": base + url_for("account.recover"),
         "flow_title": ctx.flow.title or ctx.flow.name,
         "signup_hours": current_app.config["UNCONFIRMED_SIGNUP_LIFETIME"] // 3600,
     }
