@@ -13,7 +13,7 @@ from tests.security.visitor import AUTH
 
 RECOVERY = "default-recovery-flow"
 TRIES = 200
-RECOVERY_TRIES = 30
+RECOVERY_TRIES = 100
 # The median of a wrong password may differ from the median of an unknown name by less than
 # this; a missing dummy hash shows as a whole bcrypt check (about 15 ms at cost 8).
 MAX_MEDIAN_DIFFERENCE = 0.010
