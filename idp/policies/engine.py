@@ -69,10 +69,24 @@ def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation
 
 
 def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResult:
+    """The live verdict; raises PolicyFailure when an error must stop the flow."""
     explanation = explain_bindings(bindings, mode, request)
+    _report_errors(explanation)
     if explanation.failure is not None:
         raise explanation.failure
     return explanation.result
+
+
+def _report_errors(explanation: Explanation) -> None:
+    """Errors of a real evaluation go to the log and /metrics; a simulation's do not."""
+    errors = [(verdict.binding, verdict.error) for verdict in explanation.verdicts if verdict.error]
+    if explanation.failure is not None:
+        errors.append((explanation.failure.binding, explanation.failure.reason))
+    for binding, error in errors:
+        log.warning("policy failed", extra={"policy": binding.subject_label, "error": error})
+        policy_type = binding.policy.type if binding.policy_id is not None else "binding"
+        result = "failed_closed" if binding.failure_result is None else "failure_result"
+        metrics.POLICY_ERRORS.labels(policy_type, result).inc()
 
 
 def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
@@ -88,19 +102,11 @@ def evaluate_binding(binding: PolicyBinding, request: PolicyRequest) -> BindingV
     try:
         result = _subject_result(binding, request)
     except PolicyError as error:
-        log.warning("policy failed", extra={"policy": binding.subject_label, "error": str(error)})
-        _count_policy_error(binding)
         if binding.failure_result is None:
             raise PolicyFailure(binding, str(error)) from error
         return BindingVerdict(binding, binding.failure_result, (), error=str(error))
     passing = result.passing != binding.negate
     return BindingVerdict(binding, passing, result.messages)
-
-
-def _count_policy_error(binding: PolicyBinding) -> None:
-    policy_type = binding.policy.type if binding.policy_id is not None else "binding"
-    result = "failed_closed" if binding.failure_result is None else "failure_result"
-    metrics.POLICY_ERRORS.labels(policy_type, result).inc()
 
 
 def _subject_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:

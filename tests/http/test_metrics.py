@@ -113,3 +113,22 @@ def test_allowed_networks_are_configurable(app, client):
     app.config["METRICS_ALLOWED"] = (ipaddress.ip_network("198.51.100.0/24"),)
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 200
     assert client.get("/metrics").status_code == 403
+
+
+def test_a_simulated_policy_error_is_not_counted(app, client, flows):
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[{"name": "boom", "type": "dummy", "options": {"raise_error": True}}],
+            flow_policies=[{"policy": "boom"}],
+        )
+        make_user("root", superuser=True)
+    flows.sign_in("root", PASSWORD)
+    metrics = Metrics(client)
+    page = flows.client.get(f"/admin/flows/{slug}/simulate?user=&arrival=signed_in&ip=")
+    assert page.status_code == 200
+    assert "dummy policy raised as configured" in page.get_data(as_text=True)
+    moved = metrics.moved(
+        "gatehouse_policy_errors_total", policy_type="dummy", result="failed_closed"
+    )
+    assert moved == 0
