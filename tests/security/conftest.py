@@ -10,7 +10,6 @@ import pytest
 
 from idp.logs import JsonFormatter
 from tests import factories
-from tests.conftest import serving
 from tests.security.visitor import Visitor
 from tests.smtp_server import running_smtp_server
 
@@ -36,9 +35,8 @@ def app(mailbox, app):
 
 
 @pytest.fixture
-def server(app):
-    with serving(app) as server:
-        yield server
+def server(live_server):
+    return live_server
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests import factories
 from tests.conftest import make_test_app, serving
 from tests.factories import PASSWORD
 from tests.security.visitor import AUTH, Visitor
@@ -22,7 +23,7 @@ def assert_security_headers(response, what: str):
     assert headers.get("Referrer-Policy") in ("same-origin", "no-referrer"), what
 
 
-def test_every_kind_of_response_has_the_security_headers(new_visitor, alice):
+def test_every_kind_of_response_has_the_security_headers(app, new_visitor, alice):
     visitor = new_visitor()
     page = visitor.open(AUTH)
     script = re.search(r'<script src="(/static/[^"]+)"', page.text).group(1)
@@ -44,9 +45,15 @@ def test_every_kind_of_response_has_the_security_headers(new_visitor, alice):
         f"/flow/{AUTH}/", {"password": PASSWORD}, headers={"HX-Request": "true"}
     )
     responses["signed in"] = visitor.http.get("/me")
+    with app.app_context():
+        factories.make_user("root", superuser=True)
+    admin = new_visitor()
+    admin.sign_in("root")
+    responses["admin page"] = admin.http.get("/admin/users")
     statuses = {what: response.status_code for what, response in responses.items()}
     assert statuses["not found"] == 404 and statuses["wrong method"] == 405
     assert statuses["missing csrf"] == 400 and statuses["form error"] == 400
+    assert statuses["admin page"] == 200
     assert "HX-Redirect" in responses["htmx end of flow"].headers
     for what, response in responses.items():
         assert_security_headers(response, what)
