@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-load clean
 
 install: $(STAMP)
 
@@ -28,8 +28,14 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Both print JSON on stdout. bench-load needs PostgreSQL (BENCH_DATABASE_URL, default
+# 127.0.0.1:5432 as postgres) and takes a few minutes; `make bench-load ARGS=--quick` about one.
 bench: install
 	$(BIN)/python -m bench.signin
+	$(BIN)/python -m bench.load $(ARGS)
+
+bench-load: install
+	$(BIN)/python -m bench.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
