@@ -73,7 +73,16 @@ def on_exit(server):
 class AccessLog(glogging.Logger):
     """One line per request: plain text, or JSON with IDP_LOG_FORMAT=json. The path comes
     from the app with secret parts hidden (a mailed link's token) and no query string; the
-    Referer is left out because it can hold such a link too."""
+    Referer is left out because it can hold such a link too. With JSON, gunicorn's own
+    messages are JSON as well, so every line of the output parses."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        if os.environ.get("IDP_LOG_FORMAT") == "json":
+            from idp.logs import JsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
 
     def access(self, resp, req, environ, request_time):
         if not self.access_log_enabled:

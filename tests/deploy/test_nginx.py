@@ -1,7 +1,9 @@
 """The shipped nginx and gunicorn configurations, run for real: HTTPS cookies, the client's
 address, and forwarded headers from someone who is not the proxy."""
 
+import json
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -18,7 +20,8 @@ CLIENT = "127.0.0.2"  # loopback, but not the proxy's 127.0.0.1
 
 
 class Deployment:
-    def __init__(self, database_url, https_port, http_port, gunicorn_port, username):
+    def __init__(self, folder, database_url, https_port, http_port, gunicorn_port, username):
+        self.folder = folder
         self.engine = sa.create_engine(database_url)
         self.https_port = https_port
         self.http_port = http_port
@@ -63,7 +66,9 @@ def deployment(nginx_binary, tmp_path_factory):
         config = nginx_config(folder, https_port, http_port, gunicorn_port)
         nginx = start_nginx(nginx_binary, folder, config, https_port)
         try:
-            deployment = Deployment(database_url, https_port, http_port, gunicorn_port, username)
+            deployment = Deployment(
+                folder, database_url, https_port, http_port, gunicorn_port, username
+            )
             yield deployment
             deployment.engine.dispose()
         finally:
@@ -155,3 +160,25 @@ def test_metrics_are_not_served_through_nginx_but_summed_over_workers_on_loopbac
         metrics.body,
     )
     assert served and float(served.group(1)) >= 6
+
+
+def test_logs_are_json_lines_and_neither_log_holds_a_mailed_token(deployment):
+    token = "Zq9-mailed-token-that-must-not-be-logged"
+    answer = deployment.through_nginx().get(f"/flow/email/{token}?next=/me")
+    assert answer.status == 400
+    request_id = answer.headers["X-Request-ID"]
+    gunicorn_log = deployment.folder / "gunicorn.log"
+    for _ in range(50):  # the access line is written just after the answer is sent
+        if request_id in gunicorn_log.read_text():
+            break
+        time.sleep(0.1)
+    entries = [json.loads(line) for line in gunicorn_log.read_text().splitlines() if line]
+    access = [entry for entry in entries if entry.get("request_id") == request_id]
+    assert [entry["path"] for entry in access if entry["logger"] == "gunicorn.access"] == [
+        "/flow/email/[hidden]"
+    ]
+    assert any(entry["logger"] == "gunicorn.error" for entry in entries)
+    nginx_access_log = (deployment.folder / "access.log").read_text()
+    assert "/flow/email/[hidden]" in nginx_access_log
+    for log in (gunicorn_log.read_text(), nginx_access_log):
+        assert token not in log and "next=" not in log
