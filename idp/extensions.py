@@ -39,3 +39,20 @@ def _sqlite_lower_folds_all_of_unicode(dbapi_connection, connection_record):
     so the case-insensitive unique indexes stay consistent."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_savepoints_stay_inside_the_transaction(
+    connection, cursor, statement, parameters, context, executemany
+):
+    """pysqlite begins a transaction only before its first INSERT, UPDATE or DELETE, so a
+    SAVEPOINT issued first (db.session.begin_nested()) would start one of its own, and its
+    RELEASE would commit the request's work on the spot. Begin the transaction first, as on
+    PostgreSQL: one request stays one transaction, rolled back as a whole."""
+    raw = connection.connection.dbapi_connection
+    if (
+        statement.startswith("SAVEPOINT")
+        and isinstance(raw, sqlite3.Connection)
+        and not raw.in_transaction
+    ):
+        cursor.execute("BEGIN")
