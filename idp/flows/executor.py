@@ -59,6 +59,11 @@ class FlowStopped(Exception):
         super().__init__(message)
 
 
+class PlanReplayed(FlowStopped):
+    """This plan signed a session in before: its cookie was replayed. Nothing the request did
+    may stay, not even the work of the stages that ran before the sign-in (a new password)."""
+
+
 class FlowLeft(Exception):
     """The visitor is sent away (a denied flow whose action is to continue to `next`)."""
 
@@ -142,6 +147,10 @@ def execute(slug: str):
     run = FlowRun(flow)
     try:
         response = run.handle()
+    except PlanReplayed as replayed:
+        db.session.rollback()
+        record_event("plan_replayed", ip=client_ip(), flow_slug=flow.slug)
+        response = run.stopped(replayed.message)
     except FlowStopped as stopped:
         response = run.stopped(stopped.message)
     except FlowLeft as left:
@@ -417,7 +426,7 @@ class FlowRun:
             try:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
-                raise FlowStopped("This sign-in was already used. Please start again.") from None
+                raise PlanReplayed("This sign-in was already used. Please start again.") from None
             metrics.SIGN_INS.inc()
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()

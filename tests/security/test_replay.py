@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import UserSession
+from idp.models import Event, UserSession
 from tests.database_state import table_rows
 from tests.factories import PASSWORD
 from tests.http.stages.test_authenticators import Clock, otpauth_uri, recovery_codes_on
-from tests.security.visitor import AUTH
+from tests.security.visitor import AUTH, open_mailed_link
 
 TOTP_SETUP = "default-authenticator-totp-setup"
 STATIC_SETUP = "default-authenticator-static-setup"
@@ -134,3 +134,30 @@ def test_a_later_stages_answer_posted_to_another_flow_changes_nothing(app, new_v
     assert after["users"] == before["users"]
     assert after["password_history"] == before["password_history"]
     assert not visitor.is_signed_in
+
+
+def test_a_recovery_cookie_replayed_after_the_reset_cannot_set_another_password(
+    app, new_visitor, mailbox, alice
+):
+    owner = new_visitor()
+    owner.open(RECOVERY)
+    owner.submit(RECOVERY, {"uid_field": "alice"})
+    open_mailed_link(owner, mailbox, 1)
+    assert owner.stage == "prompt"
+    stolen = owner.with_cookie(owner.cookie)  # the mailed link is proved in this plan
+    chosen = dict.fromkeys(("password", "password_repeat"), "amber lantern drifts east")
+    owner.submit(RECOVERY, chosen)
+    assert owner.is_signed_in
+    before = table_rows(app)
+
+    replayed = dict.fromkeys(("password", "password_repeat"), "the attacker chose this one")
+    response = stolen.submit(RECOVERY, replayed)
+    assert response.status_code == 403
+    assert "This sign-in was already used." in stolen.text
+    after = table_rows(app)
+    # Nothing stays of the replayed request: not the password, not the other sessions' end.
+    for table in ("users", "password_history", "user_sessions"):
+        assert after[table] == before[table], table
+    assert owner.is_signed_in and not stolen.is_signed_in
+    with app.app_context():
+        assert db.session.scalar(select(Event.id).where(Event.action == "plan_replayed"))

@@ -4,15 +4,13 @@ anyone holding the cookie can) and searched, with every line the app logs, for t
 typed, the TOTP secret, the codes and the mailed tokens."""
 
 import re
-from urllib.parse import urlsplit
 
 import pyotp
 import pytest
 
 from tests.factories import PASSWORD
 from tests.http.stages.test_authenticators import Clock, otpauth_uri, recovery_codes_on
-from tests.security.visitor import AUTH, read_cookie
-from tests.smtp_server import link_in
+from tests.security.visitor import AUTH, open_mailed_link, read_cookie
 
 ENROLLMENT = "default-enrollment-flow"
 RECOVERY = "default-recovery-flow"
@@ -38,16 +36,6 @@ class Recorder:
             self.cookies.append(value)
             if value.count(".") >= 2:  # an itsdangerous value: readable without the key
                 self.cookies.append(read_cookie(value))
-
-
-def open_mailed_link(visitor, mailbox, count: int) -> str:
-    """Open the newest mailed link as a mail program does; returns its token."""
-    link = mailbox.wait_for(count)[-1]
-    path = urlsplit(link_in(link)).path
-    response = visitor.get(path, headers={"Sec-Fetch-Site": "none"})
-    assert response.status_code == 303
-    visitor.get(response.headers["Location"])
-    return path.rsplit("/", 1)[1]
 
 
 @pytest.fixture

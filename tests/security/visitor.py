@@ -11,6 +11,7 @@ import httpx
 
 from tests.conftest import csrf_token, stage_of
 from tests.factories import PASSWORD
+from tests.smtp_server import link_in
 
 AUTH = "default-authentication-flow"
 COOKIE_NAMES = ("gatehouse_session", "__Host-gatehouse_session")
@@ -114,3 +115,12 @@ class Visitor:
 
 def location_path(response: httpx.Response) -> str:
     return urlsplit(response.headers.get("Location", "")).path
+
+
+def open_mailed_link(visitor, mailbox, count: int) -> str:
+    """Open the newest mailed link as a mail program does; returns its token."""
+    path = urlsplit(link_in(mailbox.wait_for(count)[-1])).path
+    response = visitor.get(path, headers={"Sec-Fetch-Site": "none"})
+    assert response.status_code == 303
+    visitor.get(response.headers["Location"])
+    return path.rsplit("/", 1)[1]
