@@ -26,14 +26,6 @@ def find_user(identifier: str, fields=USER_FIELDS) -> User | None:
     return None
 
 
-def username_taken(username: str) -> bool:
-    return find_user(username, ("username",)) is not None
-
-
-def email_taken(email: str) -> bool:
-    return find_user(email, ("email",)) is not None
-
-
 # How many earlier password hashes are kept for the unique_password policy.
 PASSWORD_HISTORY_LENGTH = 24
 

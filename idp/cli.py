@@ -210,19 +210,22 @@ users_group = AppGroup("users", help="Create and list users.")
 def users_create(username, email, name, superuser, groups, password_stdin):
     import re
 
-    from idp.accounts import email_taken, find_group, set_password, username_taken
+    from idp.accounts import find_group, set_password
     from idp.models import User
     from idp.passwords import MAX_PASSWORD_LENGTH
+    from idp.signups import email_holder, release, username_is_free
     from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
 
     if not re.match(USERNAME_PATTERN, username) or len(username) > 150:
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
     if email is not None and (not re.match(EMAIL_PATTERN, email) or len(email) > 254):
         fail(f"{email!r} is not a valid email address")
-    if username_taken(username):
+    # A lapsed sign-up holds nothing: it is replaced, as by a new sign-up.
+    if not username_is_free(username):
         fail(f"a user named {username!r} exists already")
-    if email and email_taken(email):
+    if email and email_holder(email) is not None:
         fail(f"the email address {email!r} is used by another user")
+    release(username, email)
     found = [find_group(group) for group in groups]
     missing = [group for group, row in zip(groups, found, strict=True) if row is None]
     if missing:

@@ -324,3 +324,17 @@ def test_purge_refuses_a_bad_duration_in_one_line(app, runner, mailbox, args, me
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: {message}")
     assert len(users(app)) == 1
+
+
+def test_users_create_takes_the_name_of_a_lapsed_signup_only(app, runner, mailbox):
+    sign_up(app, username="lapsed", email="lapsed@example.test")
+    sign_up(app, username="recent", email="recent@example.test")
+    age_accounts(app, by=timedelta(hours=23))
+    refused = runner.invoke(args=["users", "create", "recent"])
+    assert refused.exit_code == 2 and "exists already" in refused.output
+    age_accounts(app)
+    args = ["users", "create", "lapsed", "--email", "lapsed@example.test"]
+    created = runner.invoke(args=args)
+    assert created.exit_code == 0, created.output
+    assert ("lapsed", "lapsed@example.test", True) in users(app)
+    assert len(users(app)) == 2
