@@ -73,10 +73,11 @@ def test_no_next_value_leads_off_the_site_after_sign_in(server, new_visitor, ali
 
 def test_the_entrance_passes_on_no_next_value_that_leads_off_the_site(server, visitor):
     passed_on = []
-    for value in HOSTILE_NEXT:
-        response = visitor.get("/login", params={"next": value})
-        assert response.status_code in (302, 303)
-        kept = parse_qs(urlsplit(response.headers["Location"]).query).get("next", [])
-        if any(not is_on_site(server, next_url) for next_url in kept):
-            passed_on.append((value, kept))
+    for entrance in ("/login", "/logout", "/enroll", "/recover"):
+        for value in HOSTILE_NEXT:
+            response = visitor.get(entrance, params={"next": value})
+            assert response.status_code in (302, 303)
+            kept = parse_qs(urlsplit(response.headers["Location"]).query).get("next", [])
+            if any(not is_on_site(server, next_url) for next_url in kept):
+                passed_on.append((entrance, value, kept))
     assert passed_on == []
