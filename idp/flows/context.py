@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flask import g, has_app_context
+from flask import has_request_context, request
 
 from idp.extensions import db
 from idp.models import Flow, StageBinding, User
@@ -36,7 +36,7 @@ def resolve_pending_user(data: Mapping[str, Any]) -> User | None:
     key = (data.get(PENDING_USER_ID), data.get(UID) or None, fields)
     if key == (None, None, fields):
         return None
-    known = g.setdefault("pending_users", {}) if has_app_context() else {}
+    known = _known_pending_users()
     # Holding the object also keeps it in the session's identity map (a weak one), so
     # db.session.get() for the same id later in the request sends no query.
     if key not in known:
@@ -52,11 +52,20 @@ def _look_up_pending_user(data, fields) -> User | None:
     return find_user(data[UID], fields)
 
 
+def _known_pending_users() -> dict:
+    # Kept with the request itself: an app context (and its `g`) may span several requests
+    # in tests and scripts. Outside a request nothing is remembered.
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("gatehouse.pending_users", {})
+
+
 def forget_pending_users() -> None:
     """Users may have changed (a stage wrote one): look them up afresh. The objects stay
     referenced, so a later get by id still comes from the identity map (always current)."""
-    if has_app_context() and "pending_users" in g:
-        g.setdefault("seen_users", []).extend(g.pop("pending_users").values())
+    if has_request_context():
+        known = request.environ.pop("gatehouse.pending_users", {})
+        request.environ.setdefault("gatehouse.seen_users", []).extend(known.values())
 
 
 @dataclass
