@@ -31,11 +31,11 @@ format: install
 # Both print JSON on stdout. bench-load needs PostgreSQL (BENCH_DATABASE_URL, default
 # 127.0.0.1:5432 as postgres) and takes a few minutes; `make bench-load ARGS=--quick` about one.
 bench: install
-	$(BIN)/python -m bench.signin
-	$(BIN)/python -m bench.load $(ARGS)
+	@$(BIN)/python -m bench.signin
+	@$(BIN)/python -m bench.load $(ARGS)
 
 bench-load: install
-	$(BIN)/python -m bench.load $(ARGS)
+	@$(BIN)/python -m bench.load $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
