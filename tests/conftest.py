@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 from idp import create_app
 from idp.extensions import db
 from tests import factories
+from tests.smtp_server import running_smtp_server
 
 POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
@@ -67,6 +68,14 @@ def make_test_app(tmp_path, database_url=None, **overrides):
         **overrides,
     }
     return create_app(config)
+
+
+@pytest.fixture
+def mailbox(monkeypatch):
+    """A real SMTP server on loopback that keeps what the app sends. The app must be made
+    after it: a test module asks for it in its own `app` fixture, `def app(mailbox, app)`."""
+    with running_smtp_server(monkeypatch) as mailbox:
+        yield mailbox
 
 
 @pytest.fixture

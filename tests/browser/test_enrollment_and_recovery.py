@@ -11,17 +11,11 @@ from playwright.sync_api import Page, expect
 from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT
 from tests.browser.pages import enter_password, settled, stage, url_path
 from tests.factories import PASSWORD
-from tests.smtp_server import running_smtp_server, text_of
+from tests.smtp_server import text_of
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
 NEW_PASSWORD = "violet kettle marches north"
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
 
 
 @pytest.fixture

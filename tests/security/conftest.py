@@ -11,16 +11,9 @@ import pytest
 from idp.logs import JsonFormatter
 from tests import factories
 from tests.security.visitor import Visitor
-from tests.smtp_server import running_smtp_server
 
 # A realistic bcrypt cost: at 4 a check takes no time, so a missing dummy hash would not show.
 BCRYPT_ROUNDS = 8
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
 
 
 @pytest.fixture

@@ -17,16 +17,9 @@ from idp.passwords import check_password
 from tests.conftest import FlowDriver, MailProgramBrowser
 from tests.factories import make_user
 from tests.http.admin.conftest import events_of, post, text
-from tests.smtp_server import running_smtp_server
 
 RECOVERY = "default-recovery-flow"
 NEW_PASSWORD = "violet kettle marches north"
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
 
 
 @pytest.fixture

@@ -3,13 +3,6 @@
 import pytest
 
 from tests.conftest import MailProgramBrowser
-from tests.smtp_server import running_smtp_server
-
-
-@pytest.fixture
-def mailbox(monkeypatch):
-    with running_smtp_server(monkeypatch) as mailbox:
-        yield mailbox
 
 
 @pytest.fixture
