@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import flash, make_response, render_template, request
+from flask import current_app, flash, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -63,7 +63,25 @@ def _database_refused(error: DataError):
 
 def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
     log.error("database unavailable", extra={"error": str(getattr(error, "orig", error))[:200]})
+    # The page must not ask the database anything: a rollback or loading the signed-in user
+    # would fail again and turn the 503 into a 500.
+    db.session().invalidate()
+    g._login_user = current_app.login_manager.anonymous_user()
     return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
+
+
+def _close_session(error: BaseException | None) -> None:
+    """The request's last rollback can meet a connection the server has just cut (a restart,
+    a failover): the connection is dropped, and the answer already given stands."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as failure:
+        log.warning(
+            "database connection lost at the end of a request",
+            extra={"error": str(failure.orig)[:200]},
+        )
+        db.session().invalidate()
+        db.session.remove()
 
 
 def _unexpected(error: Exception):
@@ -81,4 +99,6 @@ def init_app(app) -> None:
     app.register_error_handler(DataError, _database_refused)
     app.register_error_handler(OverflowError, _number_too_large)
     app.before_request(_bad_characters)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_close_session)
     app.register_error_handler(Exception, _unexpected)

@@ -8,6 +8,8 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,83 @@ def test_a_server_lost_in_the_middle_of_a_sign_in_leaves_nothing_half_written(ap
     flows.open(AUTH)
     flows.sign_in("alice", factories.PASSWORD)
     assert signed_in(flows)
+
+
+class SignInLoad:
+    """Clients signing in over and over in threads, each answer kept with the moment it came."""
+
+    def __init__(self, app, usernames):
+        self.app = app
+        self.usernames = usernames
+        self.answers = []  # (monotonic time, status, is_signed_in_check)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self._client, args=(name,)) for name in usernames]
+
+    def _keep(self, response, is_sign_in=False):
+        body = response.get_data(as_text=True)
+        with self.lock:
+            self.answers.append((time.monotonic(), response.status_code, is_sign_in, body))
+        return response.status_code < 400
+
+    def _client(self, username):
+        while not self.stop.is_set():
+            client = self.app.test_client()
+            url = f"/flow/{AUTH}/"
+            for fields in ({"uid_field": username}, {"password": factories.PASSWORD}):
+                page = client.get(url)
+                if not self._keep(page):
+                    break
+                form = {**fields, "csrf_token": csrf_token(page.get_data(as_text=True))}
+                if not self._keep(client.post(url, data=form)):
+                    break
+            else:
+                self._keep(client.get("/me"), is_sign_in=True)
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def signed_in_after(self, moment) -> int:
+        return sum(
+            1
+            for at, status, is_sign_in, _ in self.answers
+            if is_sign_in and status == 200 and at > moment
+        )
+
+
+def test_an_outage_in_the_middle_of_load_gives_503s_then_sign_ins_resume(app, server):
+    usernames = [f"user{index}" for index in range(6)]
+    with app.app_context():
+        for name in usernames:
+            factories.make_user(username=name)
+    with SignInLoad(app, usernames) as load:
+        time.sleep(1.5)
+        stopped_at = time.monotonic()
+        server.stop()
+        time.sleep(1.5)
+        server.start()
+        restarted_at = time.monotonic()
+        time.sleep(2.5)
+
+    statuses = {status for _, status, _, _ in load.answers}
+    assert statuses <= {200, 303, 503}, statuses
+    assert not any("Traceback" in body for *_, body in load.answers)
+    during = [status for at, status, _, _ in load.answers if stopped_at < at < restarted_at]
+    assert 503 in during
+    assert load.signed_in_after(0) and load.signed_in_after(restarted_at)
+    with app.app_context():
+        sessions, logins = db.session.execute(
+            sa.text(
+                "SELECT (SELECT count(*) FROM user_sessions),"
+                " (SELECT count(*) FROM events WHERE action = 'login')"
+            )
+        ).one()
+    # A sign-in writes its session row and its event in one transaction: never one alone.
+    assert sessions == logins > 0
