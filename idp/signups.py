@@ -49,10 +49,14 @@ def _holding(username: str | None, email: str | None) -> ColumnElement[bool]:
     return or_(*names, *addresses) if names or addresses else User.id.is_(None)
 
 
+def username_holder(username: str) -> User | None:
+    """The account that holds the name, unless it is a lapsed sign-up."""
+    return db.session.scalar(select(User).where(_holding(username, None), ~lapsed()).limit(1))
+
+
 def username_is_free(username: str) -> bool:
     """Nobody holds the name: no account, or only a lapsed sign-up."""
-    taken = select(User.id).where(_holding(username, None), ~lapsed())
-    return db.session.scalar(taken.limit(1)) is None
+    return username_holder(username) is None
 
 
 def email_holder(email: str) -> User | None:
@@ -60,11 +64,15 @@ def email_holder(email: str) -> User | None:
     return db.session.scalar(select(User).where(_holding(None, email), ~lapsed()).limit(1))
 
 
-def release(username: str | None, email: str | None) -> int:
-    """Delete lapsed sign-ups holding this name or address, in the caller's transaction."""
+def release(username: str | None, email: str | None, keep: User | None = None) -> int:
+    """Delete lapsed sign-ups holding this name or address, in the caller's transaction;
+    never `keep` (the account being edited)."""
     if not (username or email):
         return 0
-    return delete_users(and_(_holding(username, email), lapsed()))
+    condition = and_(_holding(username, email), lapsed())
+    if keep is not None and keep.id is not None:
+        condition = and_(condition, User.id != keep.id)
+    return delete_users(condition)
 
 
 def purge(lifetime: timedelta | None = None) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from idp.accounts import find_group, find_user
 from idp.durations import parse_duration
 from idp.invitations import FixedDataError, read_fixed_data
 from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.signups import email_holder, username_holder
 from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
 
 MIN_PASSWORD_LENGTH = 8
@@ -77,7 +78,7 @@ class UserForm(FlaskForm):
             DataRequired("Enter a username."),
             Length(max=150, message="Usernames are at most 150 characters long."),
             Regexp(USERNAME_PATTERN, message="Use letters, digits and . @ + - _ only."),
-            Free(lambda value: find_user(value, ("username",)), "This username is taken."),
+            Free(username_holder, "This username is taken."),
         ],
     )
     email = StringField(
@@ -87,7 +88,7 @@ class UserForm(FlaskForm):
             Optional(),
             Length(max=254, message="Email addresses are at most 254 characters long."),
             Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
-            Free(lambda value: find_user(value, ("email",)), "Another user has this email."),
+            Free(email_holder, "Another user has this email."),
         ],
     )
     name = StringField(

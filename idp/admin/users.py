@@ -14,6 +14,7 @@ from idp.admin.pagination import paginate
 from idp.extensions import db
 from idp.models import User
 from idp.sessions import active_sessions_of, load_current_session
+from idp.signups import release
 
 SEARCHED_COLUMNS = (User.username, User.email, User.name)
 
@@ -73,6 +74,8 @@ def new_user():
 
 
 def _copy_details(form: UserForm, user: User) -> None:
+    # A lapsed sign-up holding the name or address gives it up, as it does to a new sign-up.
+    release(form.username.data, form.email.data or None, keep=user)
     user.username = form.username.data
     user.email = form.email.data or None
     user.name = form.name.data or ""

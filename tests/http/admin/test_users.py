@@ -1,4 +1,5 @@
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -370,3 +371,46 @@ def test_an_authenticator_is_removed(app, admin, user_id):
     assert post(admin, f"/admin/users/{user_id}/authenticators/sms/0/remove").status_code == 404
     (event,) = events_of(app, "admin_authenticator_removed")
     assert event.detail["before"] == {"kind": "recovery_codes", "id": 0}
+
+
+def lapsed_signup(app, username: str, email: str) -> int:
+    """An enrollment's unconfirmed account, older than IDP_UNCONFIRMED_SIGNUP_LIFETIME."""
+    with app.app_context():
+        user = make_user(username, email=email)
+        user.is_active = False
+        user.signup_plan_hash = "0" * 64
+        user.created_at = user.created_at - timedelta(days=2)
+        db.session.commit()
+        return user.id
+
+
+def test_a_lapsed_signup_gives_up_its_name_and_address_to_an_administrator(app, admin):
+    lapsed_signup(app, "squatter", "squatter@example.test")
+    response = post(
+        admin, "/admin/users/new", {"username": "Squatter", "email": "squatter@example.test"}
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        (user,) = db.session.scalars(select(User).where(User.email == "squatter@example.test"))
+        assert user.username == "Squatter" and user.is_active
+        assert user.signup_plan_hash is None
+
+
+def test_a_recent_signup_keeps_its_name_from_an_administrator(app, admin):
+    with app.app_context():
+        user = make_user("recent", email="recent@example.test")
+        user.is_active = False
+        user.signup_plan_hash = "0" * 64
+        db.session.commit()
+    response = post(admin, "/admin/users/new", {"username": "recent"})
+    assert response.status_code == 400
+    assert "This username is taken." in text(response)
+
+
+def test_editing_a_lapsed_signup_keeps_it(app, admin):
+    old_id = lapsed_signup(app, "dormant", "dormant@example.test")
+    fields = {"username": "dormant", "email": "dormant@example.test"}
+    response = post(admin, f"/admin/users/{old_id}/edit", fields)
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(User, old_id).username == "dormant"
