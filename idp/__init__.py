@@ -45,8 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp
     from idp.flows.executor import bp as flow_bp
-    from idp.flows.registry import STAGE_TYPES
     from idp.ops.routes import bp as ops_bp
+    from idp.stages.registry import STAGE_TYPES
 
     app.register_blueprint(flow_bp)
     app.register_blueprint(account_bp)

@@ -2,10 +2,12 @@
 
 from sqlalchemy import delete, func, or_, select
 
+from idp import attempts, devices
 from idp.extensions import db
 from idp.models import Group, PasswordHistory, User
 from idp.models.types import utcnow
-from idp.passwords import hash_password
+from idp.network import client_ip
+from idp.passwords import check_password, hash_password
 
 USER_FIELDS = ("username", "email")
 
@@ -86,10 +88,6 @@ def user_group_names(user: User | None) -> list[str]:
 def confirm_password(user: User, password: str) -> str | None:
     """Check a signed-in user's password before a sensitive change, throttled like a sign-in.
     None when it is right, else the message to show."""
-    from idp import attempts, devices
-    from idp.network import client_ip
-    from idp.passwords import check_password
-
     account = attempts.account_key(user.username, devices.trusted_device_of(user))
     wait = attempts.take_attempt(account, client_ip())
     if wait:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
+from idp.accounts import find_user
 from idp.extensions import db
 from idp.models import Flow, StageBinding, User
 
@@ -45,8 +46,6 @@ def resolve_pending_user(data: Mapping[str, Any]) -> User | None:
 
 
 def _look_up_pending_user(data, fields) -> User | None:
-    from idp.accounts import find_user
-
     if data.get(PENDING_USER_ID) is not None:
         return db.session.get(User, data[PENDING_USER_ID])
     return find_user(data[UID], fields)

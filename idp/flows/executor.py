@@ -34,13 +34,13 @@ from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_user
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
-from idp.flows.registry import STAGE_TYPES
 from idp.models import User
 from idp.network import client_ip
 from idp.options import OptionsError
 from idp.policies.engine import PolicyFailure
 from idp.policies.types import PolicyRequest
 from idp.stages.base import StageType
+from idp.stages.registry import STAGE_TYPES
 
 bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")

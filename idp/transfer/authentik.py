@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from yaml.constructor import ConstructorError
 
 from idp.extensions import db
+from idp.models import Flow, Group, Policy, Stage, User
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
     DENIED_ACTIONS,
@@ -39,9 +40,12 @@ from idp.models.flows import (
     INVALID_RESPONSE_ACTIONS,
 )
 from idp.options import OptionsError, options_to_mapping
+from idp.policies.registry import POLICY_TYPES
 from idp.stages.prompt import authentik as prompt_authentik
+from idp.stages.registry import STAGE_TYPES
 from idp.transfer.authentik_models import format_duration, parse_authentik_duration  # noqa: F401
 from idp.transfer.document import MAX_FILE_BYTES, FlowDocument, FlowFileError, read_document
+from idp.transfer.exporter import export_flow
 
 # -- the YAML and its tags -----------------------------------------------------------------------
 
@@ -336,8 +340,6 @@ FIND_FIELDS = {
 @functools.cache
 def _types_of(kind: str) -> dict:
     """authentik model -> Gatehouse type name, for the stage or policy types that have one."""
-    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
     registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
     return {
         item.authentik.model: name for name, item in registry.items() if item.authentik is not None
@@ -345,8 +347,6 @@ def _types_of(kind: str) -> dict:
 
 
 def _mapping(kind: str, type_name: str):
-    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
     return (STAGE_TYPES if kind == "stage" else POLICY_TYPES)[type_name].authentik
 
 
@@ -424,8 +424,6 @@ class DatabaseLookup:
 
     def find(self, kind: str, conditions: dict, type_name: str | None = None) -> str | None:
         """The name (slug for flows, username for users) of a matching object, or None."""
-        from idp.models import Flow, Group, Policy, Stage, User
-
         if not all(isinstance(value, str) for value in conditions.values()):
             return None
         if kind == "user":
@@ -446,19 +444,13 @@ class DatabaseLookup:
         return db.session.scalar(statement.limit(1))
 
     def stage(self, name: str) -> tuple[str, dict] | None:
-        from idp.models import Stage
-
         return self._component(Stage, name)
 
     def policy(self, name: str) -> tuple[str, dict] | None:
-        from idp.models import Policy
-
         return self._component(Policy, name)
 
     def flow(self, slug: str) -> dict | None:
         """The flow as a version-1 document, the base a blueprint's entries change."""
-        from idp.transfer.exporter import export_flow
-
         return export_flow(slug)
 
     @staticmethod
@@ -1126,8 +1118,6 @@ class _Translator:
             self._add_component(entry, name, type_name, options, kind)
 
     def _add_component(self, entry, name, type_name, options, kind) -> None:
-        from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
         registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
         try:
             parsed = registry[type_name].parse_options(options)
