@@ -36,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from idp import devices, logs, metrics, security
     from idp.network import ForwardedScheme
 
-    app.wsgi_app = ForwardedScheme(app)
+    app.wsgi_app = logs.LastResort(app, ForwardedScheme(app))
     logs.init_app(app)  # first: every later hook and log line has the request id
     metrics.init_app(app)
     security.init_app(app)
