@@ -32,6 +32,7 @@ from idp.extensions import db
 from idp.flows import planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
+from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
 from idp.models import User
@@ -147,10 +148,10 @@ def execute(slug: str):
     run = FlowRun(flow)
     try:
         response = run.handle()
-    except PlanReplayed as replayed:
+    except (PlanReplayed, EffectRepeated) as replayed:
         db.session.rollback()
         record_event("plan_replayed", ip=client_ip(), flow_slug=flow.slug)
-        response = run.stopped(replayed.message)
+        response = run.stopped(str(replayed))
     except FlowStopped as stopped:
         response = run.stopped(stopped.message)
     except FlowLeft as left:

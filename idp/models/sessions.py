@@ -24,6 +24,9 @@ class UserSession(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the user last proved who they are in this session (signing in with a password,
+    # or asked again): adding an authenticator needs it to be recent.
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="raise")
 
