@@ -1,4 +1,5 @@
 from idp import attempts, devices, metrics, reputation
+from idp.accounts import upgrade_password_hash
 from idp.events import record_event
 from idp.flows.context import AUTH_METHOD, PENDING_USER_ID, UID
 from idp.flows.outcomes import Advance, Retry
@@ -44,6 +45,7 @@ class PasswordStage(StageType):
             reputation.record_sign_in(username, ip, succeeded=False)
             return Retry(INVALID, field="password")
         attempts.attempt_succeeded(account, ip)
+        upgrade_password_hash(user, form.password.data)
         devices.remember_device(user)
         reputation.record_sign_in(username, ip, succeeded=True)
         return Advance({PENDING_USER_ID: user.id, AUTH_METHOD: "password"})
