@@ -22,6 +22,9 @@ UID_FIELDS = "uid_fields"
 # Set once the user has proved who they are (a password, a link, a code).
 PENDING_USER_ID = "pending_user_id"
 AUTH_METHOD = "auth_method"
+# The user whose password the identification stage checked on its own page (its password
+# field); a password stage that follows for that same user is passed by.
+PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
 PROMPT_DATA = "prompt_data"
 # Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
 APPLICATION = "application"
