@@ -313,7 +313,7 @@ BOOKKEEPING = {"pk", "managed"}
 ENTRY_KEYS = {"model", "state", "conditions", "identifiers", "attrs", "permissions", "id"}
 TOP_KEYS = {"version", "entries", "metadata", "context"}
 STATES = ("present", "created", "must_created", "absent")
-AUTHENTIK_ONLY_DESIGNATIONS = ("authorization",)
+AUTHENTIK_ONLY_DESIGNATIONS = ()
 AUTHENTIK_ONLY_REQUIREMENTS = ("require_redirect", "require_outpost")
 FLOW_FIELDS = (
     "slug",
