@@ -29,7 +29,7 @@ from werkzeug.urls import iri_to_uri
 from idp import metrics, sessions
 from idp.events import record_event
 from idp.extensions import db
-from idp.flows import planner
+from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.once import EffectRepeated
@@ -203,17 +203,21 @@ class FlowRun:
 
     def new_plan(self):
         self.check_access(data={})
+        # Another feature may have seeded this plan (an application's authorization).
+        seed = handoff.take_seed(self.flow.slug) or {}
+        next_url = safe_next(seed.get("next")) or safe_next(request.args.get("next"))
         try:
             plan = planner.make_plan(
                 self.flow,
                 self.policy_request({}),
                 self.fingerprint,
                 current_app.config["FLOW_PLAN_LIFETIME"],
-                safe_next(request.args.get("next")),
+                next_url,
                 current_user=_signed_in_user(),
             )
         except PolicyFailure as failure:
             raise self.policy_failed(failure) from failure
+        plan.context.update(seed.get("context") or {})
         metrics.FLOW_STARTS.labels(self.flow.slug).inc()
         log.info("flow started", extra=self.log_fields())
         return plan
@@ -439,6 +443,7 @@ class FlowRun:
 
     def finish(self):
         drop_plan(self.flow.slug)
+        handoff.flow_finished(self.plan.context, _signed_in_user())
         self.record("flow_completed")
         metrics.FLOW_COMPLETIONS.labels(self.flow.slug).inc()
         log.info("flow completed", extra=self.log_fields())

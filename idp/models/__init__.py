@@ -1,5 +1,6 @@
 """Every model, imported here so that Alembic and create_all see the whole schema."""
 
+from idp.models.applications import Application, AuthorizationRequest, Provider
 from idp.models.attempts import FailedAttempts
 from idp.models.authenticators import StaticCode, TotpDevice
 from idp.models.consents import Consent
@@ -14,6 +15,8 @@ from idp.models.tokens import FlowToken, Invitation
 from idp.models.users import Group, User, group_members
 
 __all__ = [
+    "Application",
+    "AuthorizationRequest",
     "Consent",
     "Event",
     "FailedAttempts",
@@ -25,6 +28,7 @@ __all__ = [
     "PlanEffect",
     "Policy",
     "PolicyBinding",
+    "Provider",
     "ReputationScore",
     "Stage",
     "StageBinding",

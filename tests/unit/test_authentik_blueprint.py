@@ -505,7 +505,7 @@ def test_flow_attributes_map_one_to_one():
 
 @pytest.mark.parametrize(
     ("attribute", "value"),
-    [("designation", "authorization"), ("authentication", "require_outpost")],
+    [("authentication", "require_outpost")],
 )
 def test_a_flow_gatehouse_cannot_express_is_skipped_with_its_bindings(attribute, value):
     entries = with_stage("authentik_stages_user_logout.userlogoutstage").replace(
