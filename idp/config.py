@@ -104,6 +104,9 @@ def load_settings(environ, instance_path: str) -> dict:
         "LOGIN_FAILURES_FORGOTTEN_AFTER": _integer(
             environ, "IDP_LOGIN_FAILURES_FORGOTTEN_AFTER", 86400, 60, 30 * 86400
         ),
+        # How long after proving themselves (signing in, or asked again) a signed-in user
+        # may add an authenticator.
+        "REAUTHENTICATION_WINDOW": _integer(environ, "IDP_REAUTHENTICATION_WINDOW", 300, 30, 86400),
         "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
             environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
         ),
