@@ -12,6 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from idp import sessions
+from idp.config import ConfigError, load_settings
 from idp.extensions import db
 from idp.mail import wait_for_mail
 from idp.models import StaticCode, TotpDevice, UserSession
@@ -154,3 +155,16 @@ def test_a_signed_in_user_is_asked_at_sign_in_for_the_code_only_once(app, new_vi
         assert again.is_signed_in
         again.open(STATIC_SETUP)
         assert len(recovery_codes_on(again.page)) == 10
+
+
+def test_the_window_is_a_setting(app, visitor, alice, clock, tmp_path):
+    assert load_settings({}, str(tmp_path))["REAUTHENTICATION_WINDOW"] == 300
+    with pytest.raises(ConfigError, match="IDP_REAUTHENTICATION_WINDOW"):
+        load_settings({"IDP_REAUTHENTICATION_WINDOW": "5"}, str(tmp_path))
+    app.config["REAUTHENTICATION_WINDOW"] = load_settings(
+        {"IDP_REAUTHENTICATION_WINDOW": "60"}, str(tmp_path)
+    )["REAUTHENTICATION_WINDOW"]
+    visitor.sign_in("alice")
+    clock.shift(timedelta(seconds=61))
+    visitor.open(TOTP_SETUP)
+    assert ASKED in visitor.text
