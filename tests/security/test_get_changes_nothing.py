@@ -156,3 +156,13 @@ def test_no_get_route_changes_anything_without_fetch_metadata(app, new_visitor, 
     assert all(status < 500 for status in answers.values()), answers
     assert account_state(app) == before
     assert admin.is_signed_in
+
+
+def test_the_restart_link_without_fetch_metadata_keeps_the_plan(visitor, alice):
+    visitor.open("default-authentication-flow")
+    visitor.submit("default-authentication-flow", {"uid_field": "alice"})
+    old_browser_get(visitor, "/flow/default-authentication-flow/restart")
+    visitor.open("default-authentication-flow")
+    assert visitor.stage == "password"
+    visitor.get("/flow/default-authentication-flow/restart", follow_redirects=True)  # "Not you?"
+    assert visitor.stage == "identification"
