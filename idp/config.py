@@ -116,6 +116,9 @@ def load_settings(environ, instance_path: str) -> dict:
             environ, "IDP_LOGIN_FAILURES_FORGOTTEN_AFTER", 86400, 60, 30 * 86400
         ),
         "SESSION_IDLE_TIMEOUT": _idle_timeout(environ),
+        # How long after proving themselves (signing in, or asked again) a signed-in user
+        # may add an authenticator.
+        "REAUTHENTICATION_WINDOW": _integer(environ, "IDP_REAUTHENTICATION_WINDOW", 300, 30, 86400),
         "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
             environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
         ),

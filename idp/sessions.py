@@ -98,6 +98,8 @@ def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession
         user_id=user.id,
         plan_id=plan_id,
         expires_at=utcnow() + lifetime,
+        # Signing in proves the user: adding an authenticator right after needs no more.
+        reauthenticated_at=utcnow(),
         ip=client_ip(),
         user_agent=user_agent(),
     )

@@ -76,7 +76,9 @@ def make_test_app(tmp_path, database_url=None, **overrides):
         "BCRYPT_ROUNDS": 4,
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = Browser
+    return app
 
 
 @pytest.fixture
@@ -180,13 +182,25 @@ def query_counter(app):
     event.remove(engine, "before_cursor_execute", counter.on_execute)
 
 
-class MailProgramBrowser(FlaskClient):
+class Browser(FlaskClient):
+    """The test client: a current browser, which says Sec-Fetch-Site: same-origin (a page of
+    this site sent it), so stages that act on arrival act. `app.test_client(
+    sec_fetch_site=None)` is an older browser or a script, which sends no such header."""
+
+    sec_fetch_site: str | None = "same-origin"
+
+    def __init__(self, *args, sec_fetch_site="", **kwargs):
+        super().__init__(*args, **kwargs)
+        site = self.sec_fetch_site if sec_fetch_site == "" else sec_fetch_site
+        if site is not None:
+            self.environ_base["HTTP_SEC_FETCH_SITE"] = site
+
+
+class MailProgramBrowser(Browser):
     """A test client that opens links as a browser does from a mail program: it says
     Sec-Fetch-Site: none, so emailed links are used at once rather than confirmed."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.environ_base["HTTP_SEC_FETCH_SITE"] = "none"
+    sec_fetch_site = "none"
 
 
 class QueryCounter:

@@ -29,6 +29,7 @@ from werkzeug.urls import iri_to_uri
 from idp import metrics, sessions
 from idp.events import record_event
 from idp.extensions import db
+from idp.fetch_metadata import may_act_on_get
 from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
@@ -124,18 +125,11 @@ def _signed_in_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
-def _is_cross_site() -> bool:
-    # Fetch Metadata: browsers say when another site (or a sibling subdomain) sent them here.
-    # Stages that act without a form (signing out) then wait for a click that carries a CSRF
-    # token. Clients that send no such header are not browsers a forged link could drive.
-    return request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site")
-
-
 @bp.get("/flow/<slug>/restart")
 def restart(slug: str):
     """Forget this browser's plan for the flow ("Not you?") and begin again; a link from
     another site cannot make a browser forget its plan."""
-    if not _is_cross_site():
+    if may_act_on_get():
         drop_plan(slug)
     return redirect(url_for("flow.execute", slug=slug), code=303)
 
@@ -189,7 +183,7 @@ class FlowRun:
                 if response is not None:
                     return response
         try:
-            step = self.next_step(may_act=is_post or not _is_cross_site())
+            step = self.next_step(may_act=is_post or may_act_on_get())
         except AnswerRefused as refused:
             return self.ask_again(refused.outcome)
         if step is None:

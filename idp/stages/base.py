@@ -61,8 +61,9 @@ class StageType(ABC):
         return False
 
     def on_reach(self, ctx):
-        """Called when the stage becomes current and acting is allowed (a POST, or a GET that
-        no other site sent). Returns plan-context updates, or None. Use it for what must happen
+        """Called when the stage becomes current and acting is allowed (a POST, or a GET whose
+        Fetch Metadata says this site or the user sent it; a GET without it never acts, see
+        idp.fetch_metadata). Returns plan-context updates, or None. Use it for what must happen
         once on arrival (sending an email); the stage keeps track of "once" in the context."""
         return None
 

@@ -184,11 +184,11 @@ def test_a_cookie_replayed_from_before_the_codes_cannot_replace_them(app, new_vi
     assert code_ids(app, alice) == shown
 
 
-def code_ids(app, user_id) -> set[int]:
+def code_ids(app, user_id) -> set[str]:
     with app.app_context():
         return set(
             db.session.scalars(
-                select(StaticCode.id).where(
+                select(StaticCode.code_hash).where(
                     StaticCode.user_id == user_id, StaticCode.used_at.is_(None)
                 )
             )

@@ -27,14 +27,18 @@ def read_cookie(value: str) -> str:
 
 
 class Visitor:
-    def __init__(self, server, headers=None):
+    """A current browser: it sends Sec-Fetch-Site: same-origin, as when following this site's
+    own links. `fetch_metadata=False` is an older browser or a webview, which sends none."""
+
+    def __init__(self, server, headers=None, fetch_metadata=True):
         self.server = server
+        sent = {"Sec-Fetch-Site": "same-origin"} if fetch_metadata else {}
         # verify=False: the HTTPS tests serve a throwaway self-signed certificate.
         self.http = httpx.Client(
             base_url=server.url,
             verify=False,  # noqa: S501
             timeout=30,
-            headers=headers or {},
+            headers={**sent, **(headers or {})},
         )
         self.page = ""
         self.page_url = ""

@@ -1,6 +1,6 @@
 import json
 
-from idp import authenticators
+from idp import authenticators, reauthentication
 from idp.events import record_event
 from idp.flows import once
 from idp.flows.context import NEW_RECOVERY_CODES
@@ -31,19 +31,32 @@ class AuthenticatorStaticStage(StageType):
     form_class = CodesSavedForm
     confirm_label = "I have saved them"
 
+    def build_form(self, ctx):
+        if reauthentication.is_required(ctx):
+            return reauthentication.ReauthenticateForm()
+        return CodesSavedForm()
+
     def on_reach(self, ctx):
         user = _user_of(ctx)
-        if user is None or _codes_of(ctx):
+        if user is None or _codes_of(ctx) or reauthentication.is_required(ctx):
             return None
         return {NEW_RECOVERY_CODES: self._new_codes(ctx, user)}
 
     def render(self, ctx) -> dict:
+        if reauthentication.is_required(ctx):
+            return reauthentication.page(ctx)
         return {"codes": _codes_of(ctx)}
 
     def submit(self, ctx, form):
         user = _user_of(ctx)
         if user is None:
             return Deny("Please sign in first.")
+        if reauthentication.is_required(ctx):
+            refusal = reauthentication.confirm(ctx, form)
+            if refusal is not None:
+                return refusal
+            sealed = self._new_codes(ctx, user)
+            return Stay("Here are your new recovery codes.", {NEW_RECOVERY_CODES: sealed})
         if not _codes_of(ctx):
             # Reached from another site, so on_reach waited for this click.
             sealed = self._new_codes(ctx, user)
@@ -64,6 +77,7 @@ class AuthenticatorStaticStage(StageType):
             kind=authenticators.RECOVERY_CODES,
             count=len(codes),
         )
+        reauthentication.notify_added(user, authenticators.RECOVERY_CODES)
         return seal(json.dumps(codes))
 
 

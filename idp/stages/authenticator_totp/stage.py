@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 
-from idp import authenticators
+from idp import authenticators, reauthentication
 from idp.flows import once
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
@@ -27,6 +27,8 @@ class AuthenticatorTotpStage(StageType):
     form_class = TotpSetupForm
 
     def build_form(self, ctx):
+        if reauthentication.is_required(ctx):
+            return reauthentication.ReauthenticateForm()
         if _secret_of(ctx) is None:
             return FlaskForm()  # only a button that makes a secret
         return TotpSetupForm()
@@ -34,9 +36,13 @@ class AuthenticatorTotpStage(StageType):
     def on_reach(self, ctx):
         if _secret_of(ctx) is not None or _user_of(ctx) is None:
             return None
+        if reauthentication.is_required(ctx):
+            return None
         return {TOTP_SETUP: authenticators.sealed_new_totp_secret()}
 
     def render(self, ctx) -> dict:
+        if reauthentication.is_required(ctx):
+            return reauthentication.page(ctx)
         user, secret = _user_of(ctx), _secret_of(ctx)
         enrolment = None
         if user is not None and secret is not None:
@@ -47,6 +53,15 @@ class AuthenticatorTotpStage(StageType):
         user, secret = _user_of(ctx), _secret_of(ctx)
         if user is None:
             return Deny("Please sign in first.")
+        if reauthentication.is_required(ctx):
+            # Asked again even with a secret in the plan: the device is saved only now.
+            refusal = reauthentication.confirm(ctx, form)
+            if refusal is not None:
+                return refusal
+            # A secret already scanned (the window ran out meanwhile) is kept.
+            kept = ctx.data.get(TOTP_SETUP) if secret is not None else None
+            sealed = kept or authenticators.sealed_new_totp_secret()
+            return Stay(authenticators.SCAN_NEW_QR_CODE, {TOTP_SETUP: sealed})
         if secret is None:
             # Reached from another site, so on_reach waited for this click.
             new_secret = authenticators.sealed_new_totp_secret()
@@ -59,6 +74,7 @@ class AuthenticatorTotpStage(StageType):
         # Once per plan: the sealed secret in a replayed cookie must not make a second device
         # (the request is rolled back, the device with it).
         once.claim_or_stop(ctx, DEVICE_SAVED)
+        reauthentication.notify_added(user, authenticators.TOTP)
         return Advance({TOTP_SETUP: None})
 
 

@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
 
-from idp import attempts, authenticators, metrics
+from idp import attempts, authenticators, metrics, reauthentication
 from idp.events import record_event
+from idp.flows import once
 from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.network import client_ip
@@ -108,6 +109,8 @@ class AuthenticatorValidateStage(StageType):
         )
         if device is None:
             return Retry(authenticators.WRONG_SETUP_CODE, field="code")
+        once.claim_or_stop(ctx, "totp_device")
+        reauthentication.notify_added(user, authenticators.TOTP)
         return Advance({TOTP_SETUP: None, AUTH_METHOD: "totp"})
 
 

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from idp.events import record_event
 from idp.extensions import db
+from idp.fetch_metadata import may_act_on_get
 from idp.flows.context import EMAIL_VERIFIED, PENDING_USER_ID
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.plan import resume_plan
@@ -73,7 +74,7 @@ def open_link(token: str):
 def _opened_directly() -> bool:
     """A browser that says it was not sent by another site (typed, pasted, or opened from a
     mail program). Scanners send no Fetch Metadata at all."""
-    return request.headers.get("Sec-Fetch-Site") in ("none", "same-origin")
+    return may_act_on_get()
 
 
 def _options_of_sending_stage(flow, plan: dict) -> EmailOptions | None:
