@@ -122,3 +122,22 @@ def active_sessions_of(user: User) -> list[UserSession]:
             .order_by(UserSession.last_seen_at.desc())
         )
     )
+
+
+def session_for_key(key: str) -> UserSession | None:
+    """The valid session with this cookie key and its user, for a request that carries the
+    key some other way than this app's own cookie (forward auth reads the app's cookie).
+    A last-seen update is left in the transaction for the caller to commit."""
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.key_hash == _hash(key))
+    )
+    now = utcnow()
+    if row is None or not row.is_valid(now) or not row.user.is_active:
+        return None
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        db.session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+        )
+    return row
