@@ -28,11 +28,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Both print JSON on stdout. bench-load needs PostgreSQL (BENCH_DATABASE_URL, default
-# 127.0.0.1:5432 as postgres) and takes a few minutes; `make bench-load ARGS=--quick` about one.
+# All print JSON on stdout and need PostgreSQL (BENCH_DATABASE_URL, default 127.0.0.1:5432
+# as postgres). `make bench`: worker CPU per request of a sign-in beside a reference Flask app,
+# on SQLite and PostgreSQL (two minutes; ARGS=--quick for a smoke run). bench-load takes a few
+# minutes; `make bench-load ARGS=--quick` about one.
 bench: install
-	@$(BIN)/python -m bench.signin
-	@$(BIN)/python -m bench.load $(ARGS)
+	@$(BIN)/python -m bench.signin $(ARGS)
 
 bench-load: install
 	@$(BIN)/python -m bench.load $(ARGS)

@@ -13,6 +13,7 @@ Decisions worth knowing:
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -70,6 +71,21 @@ def on_exit(server):
         shutil.rmtree(METRICS_FOLDER, ignore_errors=True)
 
 
+# A path segment this long could be a mailed link's token (token_urlsafe(32) is 43 characters).
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_-]{24,}")
+
+
+def _path_of(req, environ) -> str:
+    """The app leaves the path to log in the environ (secret parts hidden). When gunicorn
+    answers an error itself it makes a new environ without it, or a PATH_INFO: the path
+    comes from the request line then, with its query string cut and token-like parts hidden."""
+    path = environ.get("gatehouse.log_path")
+    if path:
+        return path
+    raw = environ.get("PATH_INFO") or getattr(req, "path", None) or "-"
+    return _TOKEN_LIKE.sub("[hidden]", raw)
+
+
 class AccessLog(glogging.Logger):
     """One line per request: plain text, or JSON with IDP_LOG_FORMAT=json. The path comes
     from the app with secret parts hidden (a mailed link's token) and no query string; the
@@ -94,7 +110,7 @@ class AccessLog(glogging.Logger):
             "peer": environ.get("REMOTE_ADDR", "-"),
             "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR", "-"),
             "method": environ.get("REQUEST_METHOD", "-"),
-            "path": environ.get("gatehouse.log_path") or environ.get("PATH_INFO", "-"),
+            "path": _path_of(req, environ),
             "status": int(status) if status.isdigit() else status,
             "bytes": getattr(resp, "sent", None) or 0,
             "duration_ms": round(request_time.total_seconds() * 1000, 1),

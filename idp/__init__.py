@@ -36,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     from idp import devices, logs, metrics, security
     from idp.network import ForwardedScheme
 
-    app.wsgi_app = ForwardedScheme(app)
+    app.wsgi_app = logs.LastResort(app, ForwardedScheme(app))
     logs.init_app(app)  # first: every later hook and log line has the request id
     metrics.init_app(app)
     security.init_app(app)
@@ -45,8 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp
     from idp.flows.executor import bp as flow_bp
-    from idp.flows.registry import STAGE_TYPES
     from idp.ops.routes import bp as ops_bp
+    from idp.providers.registry import PROVIDER_TYPES
+    from idp.stages.registry import STAGE_TYPES
 
     app.register_blueprint(flow_bp)
     app.register_blueprint(account_bp)
@@ -54,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     for stage_type in STAGE_TYPES.values():
         app.register_blueprint(stage_type.package_blueprint())
+    for provider_type in PROVIDER_TYPES.values():
+        if provider_type.blueprint is not None:
+            app.register_blueprint(provider_type.blueprint)
 
     from idp import errors
     from idp.cli import register_commands

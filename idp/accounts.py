@@ -1,11 +1,13 @@
 """Finding and changing users; shared by stages, the CLI and the admin."""
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
+from idp import attempts, devices
 from idp.extensions import db
 from idp.models import Group, PasswordHistory, User
 from idp.models.types import utcnow
-from idp.passwords import hash_password
+from idp.network import client_ip
+from idp.passwords import check_password, hash_password, needs_rehash
 
 USER_FIELDS = ("username", "email")
 
@@ -37,6 +39,22 @@ def set_password(user: User, password: str | None) -> None:
         _trim_password_history(user)
     user.password_hash = hash_password(password) if password is not None else None
     user.password_changed_at = utcnow()
+
+
+def upgrade_password_hash(user: User, password: str) -> None:
+    """After the right password: replace a hash of an older scheme (idp.passwords) with a
+    current one. Not a password change: the history and password_changed_at stay. Only the
+    hash that was checked is replaced, so a password changed meanwhile is never undone."""
+    checked = user.password_hash
+    if not needs_rehash(checked):
+        return
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.password_hash == checked)
+        .values(password_hash=hash_password(password))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(user, ["password_hash"])
 
 
 def _trim_password_history(user: User) -> None:
@@ -86,10 +104,6 @@ def user_group_names(user: User | None) -> list[str]:
 def confirm_password(user: User, password: str) -> str | None:
     """Check a signed-in user's password before a sensitive change, throttled like a sign-in.
     None when it is right, else the message to show."""
-    from idp import attempts, devices
-    from idp.network import client_ip
-    from idp.passwords import check_password
-
     account = attempts.account_key(user.username, devices.trusted_device_of(user))
     wait = attempts.take_attempt(account, client_ip())
     if wait:
@@ -97,4 +111,5 @@ def confirm_password(user: User, password: str) -> str | None:
     if not check_password(password, user.password_hash):
         return "That password is not right."
     attempts.attempt_succeeded(account, client_ip())
+    upgrade_password_hash(user, password)
     return None

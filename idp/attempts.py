@@ -19,7 +19,7 @@ from sqlalchemy import case, delete, select, update
 
 from idp import metrics
 from idp.database import upsert_for
-from idp.extensions import db
+from idp.extensions import db, is_sqlite_writing
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
 
@@ -183,14 +183,24 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 @contextmanager
 def _counter_transaction():
-    """PostgreSQL: a connection of its own, committed at once, so the row locks are not held
-    while the password hash runs. SQLite allows one writer at a time anyway: the request's own
-    session is used, so it cannot wait on itself."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        yield db.session.connection()
+    """The counters commit on their own, at once, so no lock is held while the password hash
+    runs and a later failure of the request cannot take a count back.
+
+    PostgreSQL: a connection of its own. SQLite lets one writer in at a time, so a second
+    connection would wait for this request's own lock: the request's connection is used, and
+    its transaction (begun by the counters' first write, see idp.extensions) is committed
+    under the session. A request that wrote before keeps the counters in its own transaction,
+    which holds the lock until it ends."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        with db.engine.begin() as connection:
+            yield connection
         return
-    with db.engine.begin() as connection:
+    connection = db.session.connection()
+    if is_sqlite_writing(connection):
         yield connection
+        return
+    yield connection
+    connection.connection.dbapi_connection.commit()
 
 
 # Authenticator codes are counted apart from passwords: a mistyped code does not bring the

@@ -90,6 +90,17 @@ def _database_url(environ, instance_path: Path) -> str:
     return f"sqlite:///{database_file}"
 
 
+def _idle_timeout(environ) -> int:
+    seconds = _integer(environ, "IDP_SESSION_IDLE_TIMEOUT", 1800, 0, 400 * 86400)
+    # Use is recorded once a minute at most (idp/sessions.py): a shorter limit would end
+    # sessions that are in use.
+    if 0 < seconds < 300:
+        raise ConfigError(
+            f"IDP_SESSION_IDLE_TIMEOUT must be 0 (no idle limit) or at least 300, not {seconds}"
+        )
+    return seconds
+
+
 def load_settings(environ, instance_path: str) -> dict:
     """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
     instance = Path(instance_path)
@@ -123,6 +134,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "LOGIN_FAILURES_FORGOTTEN_AFTER": _integer(
             environ, "IDP_LOGIN_FAILURES_FORGOTTEN_AFTER", 86400, 60, 30 * 86400
         ),
+        "SESSION_IDLE_TIMEOUT": _idle_timeout(environ),
         "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
             environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
         ),

@@ -41,18 +41,44 @@ def _sqlite_lower_folds_all_of_unicode(dbapi_connection, connection_record):
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
+# SQLite lets one writer in at a time. A transaction that read first and writes later cannot
+# wait its turn: when another writer got in between, SQLite refuses it at once ("database is
+# locked"), whatever the busy timeout. So Gatehouse reads outside a transaction (each statement
+# sees what is committed, as PostgreSQL's READ COMMITTED does) and takes the write lock with
+# BEGIN IMMEDIATE at the first write; a writer that finds it taken waits up to the timeout.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_waits_for_the_write_lock(dbapi_connection, connection_record):
+    """WAL: readers never wait for the writer nor it for them. The driver's own transaction
+    handling is switched off; _sqlite_writes_begin_immediate begins transactions instead."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        # Safe with WAL: a power cut may lose the last commits, never corrupt the file.
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+
+
 @event.listens_for(Engine, "before_cursor_execute")
-def _sqlite_savepoints_stay_inside_the_transaction(
-    connection, cursor, statement, parameters, context, executemany
-):
-    """pysqlite begins a transaction only before its first INSERT, UPDATE or DELETE, so a
-    SAVEPOINT issued first (db.session.begin_nested()) would start one of its own, and its
-    RELEASE would commit the request's work on the spot. Begin the transaction first, as on
-    PostgreSQL: one request stays one transaction, rolled back as a whole."""
+def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, context, executemany):
+    """The first write of a transaction takes the write lock before anything else.
+
+    A SAVEPOINT counts as a write: outside a transaction it would start one of its own, and
+    its RELEASE would commit the request's work on the spot. One request stays one
+    transaction from its first write on, rolled back as a whole."""
     raw = connection.connection.dbapi_connection
     if (
-        statement.startswith("SAVEPOINT")
-        and isinstance(raw, sqlite3.Connection)
+        isinstance(raw, sqlite3.Connection)
         and not raw.in_transaction
+        and statement.lstrip()[:9].upper().startswith(_SQLITE_WRITES)
     ):
-        cursor.execute("BEGIN")
+        cursor.execute("BEGIN IMMEDIATE")
+
+
+def is_sqlite_writing(connection) -> bool:
+    """Whether this SQLite connection holds the write lock (it wrote in this transaction)."""
+    raw = connection.connection.dbapi_connection
+    return isinstance(raw, sqlite3.Connection) and raw.in_transaction

@@ -103,9 +103,12 @@ def _end_request(error=None):
 
 def loggable_path() -> str:
     """The request's path without its query string and with secret path parts hidden."""
-    rule, arguments = request.url_rule, request.view_args or {}
+    return _hide_secrets(request.path, request.url_rule, request.view_args or {})
+
+
+def _hide_secrets(path: str, rule, arguments: dict) -> str:
     if rule is None or not SECRET_VIEW_ARGUMENTS & arguments.keys():
-        return request.path
+        return path
     return re.sub(
         r"<(?:[^:<>]+:)?([^<>]+)>",
         lambda match: (
@@ -117,7 +120,60 @@ def loggable_path() -> str:
     )
 
 
+def loggable_path_of(app, environ) -> str:
+    """loggable_path() for a request the app did not get to see (no request context)."""
+    path = environ.get("PATH_INFO") or "/"
+    try:
+        rule, arguments = app.url_map.bind_to_environ(environ).match(return_rule=True)
+    except Exception:  # not found, a redirect, a bad request: no route, so no secret part
+        return path
+    return _hide_secrets(path, rule, arguments)
+
+
+class LastResort:
+    """WSGI middleware, outermost: an error that escapes Flask's own handlers (one raised
+    while the error page itself was being made) is answered here with a plain 500. The
+    server then logs the request as usual, with its path; gunicorn's own error answer would
+    have been logged without it ("GET -")."""
+
+    BODY = b"Something went wrong on our side. Please try again.\n"
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.wsgi_app(environ, start_response)
+        except Exception:
+            if self.app.debug:
+                raise  # the development server's debugger shows it
+            path = environ.get(LOG_PATH_KEY) or loggable_path_of(self.app, environ)
+            environ[LOG_PATH_KEY] = path
+            logging.getLogger("idp.errors").exception(
+                "unexpected error while answering an error", extra={"path": path}
+            )
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(self.BODY))),
+                ("Cache-Control", "no-store"),
+            ]
+            start_response("500 Internal Server Error", headers, sys.exc_info())
+            return [self.BODY]
+
+
+def _log_exception(exc_info) -> None:
+    """Flask's own line for an error no handler answered names the raw path, a mailed
+    link's token included: name the loggable one instead."""
+    logging.getLogger("idp.errors").error(
+        "unhandled error",
+        exc_info=exc_info,
+        extra={"path": loggable_path(), "method": request.method},
+    )
+
+
 def init_app(app) -> None:
+    app.log_exception = _log_exception
     app.before_request(_begin_request)
     app.after_request(_send_request_id)
     app.teardown_request(_end_request)

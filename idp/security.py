@@ -1,6 +1,6 @@
 """Security headers, the session cookie's flags, and who the current user is."""
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
@@ -98,11 +98,26 @@ class SessionInterface(SecureCookieSessionInterface):
         return None
 
 
+# Answers that never depend on who asks: no session is looked up for them.
+ANONYMOUS_ENDPOINTS = frozenset({"static", "ops.healthz", "ops.readyz", "metrics.metrics"})
+
+
+def _load_session_first():
+    """Look the session up before the view runs: recording its use may commit, and a commit
+    must not take half of the view's work with it."""
+    if request.endpoint not in ANONYMOUS_ENDPOINTS:
+        load_current_session()
+
+
 def _add_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if g.get("user_session") is not None and request.endpoint != "static":
+        # A page for a signed-in user (or the answer that signed one in or out) is for this
+        # browser only: no shared cache or back button may keep it.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -114,6 +129,7 @@ def _user_from_session(_request):
 
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
+    app.before_request(_load_session_first)
     app.after_request(_add_security_headers)
     login_manager.session_protection = None  # our sessions live in the database instead
     login_manager.login_view = "account.login"

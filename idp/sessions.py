@@ -2,12 +2,13 @@
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import g, session
-from sqlalchemy import select, update
+from flask import current_app, g, session
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.extensions import db
 from idp.models import User, UserSession
@@ -28,8 +29,30 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def idle_timeout() -> timedelta | None:
+    """How long a session may go unused before it ends (None: no idle limit)."""
+    seconds = current_app.config["SESSION_IDLE_TIMEOUT"]
+    return timedelta(seconds=seconds) if seconds else None
+
+
+def is_alive(row: UserSession, now: datetime) -> bool:
+    """Not revoked, within its lifetime, and used recently enough."""
+    return row.revoked_at is None and now < row.ends_at(idle_timeout())
+
+
+def alive_at(now: datetime) -> list[ColumnElement[bool]]:
+    """The same test as is_alive, as WHERE clauses."""
+    clauses = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
+    timeout = idle_timeout()
+    if timeout is not None:
+        clauses.append(UserSession.last_seen_at > now - timeout)
+    return clauses
+
+
 def load_current_session() -> UserSession | None:
-    """The valid session row behind this request's cookie, cached for the request."""
+    """The valid session row behind this request's cookie, cached for the request.
+
+    Called before the view (see security.py), because it may commit."""
     if "user_session" in g:
         return g.user_session
     g.user_session = None
@@ -42,17 +65,28 @@ def load_current_session() -> UserSession | None:
         .where(UserSession.key_hash == _hash(key))
     )
     now = utcnow()
-    if row is None or not row.is_valid(now) or not row.user.is_active:
+    if row is None or not is_alive(row, now) or not row.user.is_active:
         session.pop(SESSION_KEY, None)
         return None
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        # Its own small commit, made before the request does any other work.
-        db.session.execute(
-            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
-        )
-        db.session.commit()
+        _record_use(row, now)
     g.user_session = row
     return row
+
+
+def _record_use(row: UserSession, now: datetime) -> None:
+    """Move last_seen_at (the idle clock) in a small commit of its own, so a GET that
+    writes nothing else still keeps its session alive. The commit leaves what is loaded
+    loaded: expiring it would make the next read of a lazy="raise" relationship (row.user,
+    a flow's bindings) raise instead of loading."""
+    db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    set_committed_value(row, "last_seen_at", now)
+    request_session = db.session()
+    request_session.expire_on_commit = False
+    try:
+        request_session.commit()
+    finally:
+        request_session.expire_on_commit = True
 
 
 def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession:
@@ -114,11 +148,7 @@ def active_sessions_of(user: User) -> list[UserSession]:
     return list(
         db.session.scalars(
             select(UserSession)
-            .where(
-                UserSession.user_id == user.id,
-                UserSession.revoked_at.is_(None),
-                UserSession.expires_at > utcnow(),
-            )
+            .where(UserSession.user_id == user.id, *alive_at(utcnow()))
             .order_by(UserSession.last_seen_at.desc())
         )
     )

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from idp.deletion import delete_users
 from idp.extensions import db
+from idp.flows import once
 from idp.models import FlowToken, User
 from idp.models.types import utcnow
 
@@ -77,7 +78,8 @@ def release(username: str | None, email: str | None, keep: User | None = None) -
 
 def purge(lifetime: timedelta | None = None) -> tuple[int, int]:
     """Delete every lapsed sign-up and every flow token that expired a while ago.
-    Returns (sign-ups, tokens) deleted; the caller commits."""
+    Returns (sign-ups, tokens) deleted; the caller commits. Old plan claims go too."""
+    once.purge()
     signups = delete_users(lapsed(lifetime))
     now = utcnow()
     tokens = db.session.execute(

@@ -28,7 +28,16 @@ from tests.smtp_server import running_smtp_server
 
 POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# The lead's shared folder (authentik's blueprints as test data) sits beside the repository,
+# or beside the folder of worktrees the repository may be checked out in.
+SHARED = next(
+    (
+        folder / "shared"
+        for folder in Path(__file__).resolve().parents[1:4]
+        if (folder / "shared").is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / "shared",
+)
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-gatehouse"
 
 

@@ -23,6 +23,7 @@ from idp.policies.initial_setup import setup_is_pending
 from idp.sessions import (
     active_sessions_of,
     end_current_session,
+    idle_timeout,
     load_current_session,
     revoke_sessions_of,
 )
@@ -116,6 +117,7 @@ def me():
         user=current_user,
         sessions=active_sessions_of(current_user),
         current_session=load_current_session(),
+        idle_timeout=idle_timeout(),
         flow_links=_existing_flow_links(),
         authenticators=authenticators.list_authenticators(current_user),
         form=FlaskForm(),

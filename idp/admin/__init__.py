@@ -2,6 +2,8 @@
 routes of one concept and registers them on the one Blueprint, `bp`."""
 
 from idp.admin import (  # noqa: F401  (importing a module registers its routes)
+    applications,
+    applications_bindings,
     dashboard,
     events,
     flows,

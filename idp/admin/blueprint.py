@@ -15,6 +15,7 @@ NAVIGATION = (
     ("admin.flows", "Flows"),
     ("admin.stages", "Stages"),
     ("admin.policies", "Policies"),
+    ("admin.applications", "Applications"),
     ("admin.users", "Users"),
     ("admin.groups", "Groups"),
     ("admin.invitations", "Invitations"),

@@ -8,6 +8,7 @@ from idp.admin.blueprint import bp
 from idp.extensions import db
 from idp.models import Event, Flow, Policy, Stage, User, UserSession
 from idp.models.types import utcnow
+from idp.sessions import alive_at
 
 RECENT_EVENTS = 10
 
@@ -18,8 +19,7 @@ def _count(model, *conditions):
 
 def counts() -> dict:
     """Users, active sessions, flows, stages and policies, in one query."""
-    now = utcnow()
-    active = (UserSession.revoked_at.is_(None), UserSession.expires_at > now)
+    active = alive_at(utcnow())
     row = db.session.execute(
         select(
             _count(User).label("users"),

@@ -38,6 +38,7 @@ DESIGNATION_LABELS = {
     "unenrollment": "Unenrollment: deleting the account",
     "recovery": "Recovery: a forgotten password",
     "stage_configuration": "Stage configuration: setting up an authenticator",
+    "authorization": "Authorization: letting an application sign the user in",
 }
 AUTHENTICATION_LABELS = {
     "none": "Anyone",

@@ -12,11 +12,12 @@ from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.settings_forms import PolicyForm, PolicyTestForm
 from idp.extensions import db
-from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from idp.options import OptionsError
 from idp.policies.engine import evaluate_policy
+from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest
+from idp.stages.registry import STAGE_TYPES
 
 # The Test page waits as long as a binding does by default.
 TEST_TIMEOUT = 30

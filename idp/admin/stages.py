@@ -11,8 +11,8 @@ from idp.admin.blueprint import bp
 from idp.admin.pagination import paginate
 from idp.admin.settings_forms import StageForm
 from idp.extensions import db
-from idp.flows.registry import STAGE_TYPES
 from idp.models import Flow, Stage, StageBinding
+from idp.stages.registry import STAGE_TYPES
 
 
 def flows_using(stage_ids: list[int]) -> dict[int, list[str]]:

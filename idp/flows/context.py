@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import has_request_context, request
 
+from idp.accounts import find_user
 from idp.extensions import db
 from idp.models import Flow, StageBinding, User
 
@@ -21,6 +22,9 @@ UID_FIELDS = "uid_fields"
 # Set once the user has proved who they are (a password, a link, a code).
 PENDING_USER_ID = "pending_user_id"
 AUTH_METHOD = "auth_method"
+# The user whose password the identification stage checked on its own page (its password
+# field); a password stage that follows for that same user is passed by.
+PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
 PROMPT_DATA = "prompt_data"
 # Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
 APPLICATION = "application"
@@ -45,8 +49,6 @@ def resolve_pending_user(data: Mapping[str, Any]) -> User | None:
 
 
 def _look_up_pending_user(data, fields) -> User | None:
-    from idp.accounts import find_user
-
     if data.get(PENDING_USER_ID) is not None:
         return db.session.get(User, data[PENDING_USER_ID])
     return find_user(data[UID], fields)

@@ -29,18 +29,19 @@ from werkzeug.urls import iri_to_uri
 from idp import metrics, sessions
 from idp.events import record_event
 from idp.extensions import db
-from idp.flows import planner
+from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_flow
+from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
-from idp.flows.registry import STAGE_TYPES
 from idp.models import User
 from idp.network import client_ip
 from idp.options import OptionsError
 from idp.policies.engine import PolicyFailure
 from idp.policies.types import PolicyRequest
 from idp.stages.base import StageType
+from idp.stages.registry import STAGE_TYPES
 
 bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
@@ -147,10 +148,10 @@ def execute(slug: str):
     run = FlowRun(flow)
     try:
         response = run.handle()
-    except PlanReplayed as replayed:
+    except (PlanReplayed, EffectRepeated) as replayed:
         db.session.rollback()
         record_event("plan_replayed", ip=client_ip(), flow_slug=flow.slug)
-        response = run.stopped(replayed.message)
+        response = run.stopped(str(replayed))
     except FlowStopped as stopped:
         response = run.stopped(stopped.message)
     except FlowLeft as left:
@@ -202,17 +203,21 @@ class FlowRun:
 
     def new_plan(self):
         self.check_access(data={})
+        # Another feature may have seeded this plan (an application's authorization).
+        seed = handoff.take_seed(self.flow.slug) or {}
+        next_url = safe_next(seed.get("next")) or safe_next(request.args.get("next"))
         try:
             plan = planner.make_plan(
                 self.flow,
                 self.policy_request({}),
                 self.fingerprint,
                 current_app.config["FLOW_PLAN_LIFETIME"],
-                safe_next(request.args.get("next")),
+                next_url,
                 current_user=_signed_in_user(),
             )
         except PolicyFailure as failure:
             raise self.policy_failed(failure) from failure
+        plan.context.update(seed.get("context") or {})
         metrics.FLOW_STARTS.labels(self.flow.slug).inc()
         log.info("flow started", extra=self.log_fields())
         return plan
@@ -438,6 +443,7 @@ class FlowRun:
 
     def finish(self):
         drop_plan(self.flow.slug)
+        handoff.flow_finished(self.plan.context, _signed_in_user())
         self.record("flow_completed")
         metrics.FLOW_COMPLETIONS.labels(self.flow.slug).inc()
         log.info("flow completed", extra=self.log_fields())

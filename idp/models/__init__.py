@@ -1,11 +1,13 @@
 """Every model, imported here so that Alembic and create_all see the whole schema."""
 
+from idp.models.applications import Application, AuthorizationRequest, Provider
 from idp.models.attempts import FailedAttempts
 from idp.models.authenticators import StaticCode, TotpDevice
 from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
@@ -13,6 +15,8 @@ from idp.models.tokens import FlowToken, Invitation
 from idp.models.users import Group, User, group_members
 
 __all__ = [
+    "Application",
+    "AuthorizationRequest",
     "Consent",
     "Event",
     "FailedAttempts",
@@ -21,8 +25,10 @@ __all__ = [
     "Group",
     "Invitation",
     "PasswordHistory",
+    "PlanEffect",
     "Policy",
     "PolicyBinding",
+    "Provider",
     "ReputationScore",
     "Stage",
     "StageBinding",

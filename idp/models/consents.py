@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.extensions import db
@@ -8,14 +8,19 @@ from idp.models.types import UTCDateTime, utcnow
 
 
 class Consent(db.Model):
-    """A user's agreement to a consent stage's terms (later: an application's permissions)."""
+    """A user's agreement to a consent stage's terms, or to what an application receives."""
 
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    # What was agreed to: the consent stage's name, or an application later.
+    # What was agreed to: the consent stage's name, or `application:<id>`.
     subject: Mapped[str] = mapped_column(String(200))
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    # The scopes the application was allowed; asking for more asks again.
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
     # A digest of the terms shown, so changed terms ask again.
     terms_digest: Mapped[str] = mapped_column(String(64), default="")
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ DESIGNATIONS = (
     "unenrollment",
     "recovery",
     "stage_configuration",
+    "authorization",
 )
 AUTHENTICATION_REQUIREMENTS = (
     "none",

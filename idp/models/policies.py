@@ -2,6 +2,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
+from idp.models.applications import Application
 from idp.models.flows import Flow, StageBinding
 from idp.models.users import Group, User
 
@@ -27,8 +28,8 @@ class Policy(db.Model):
 
 
 class PolicyBinding(db.Model):
-    """Binds one policy, group or user to a flow (who may use it) or a stage binding (whether
-    that step runs)."""
+    """Binds one policy, group or user to a flow (who may use it), a stage binding (whether
+    that step runs) or an application (who may use it)."""
 
     __tablename__ = "policy_bindings"
 
@@ -38,6 +39,9 @@ class PolicyBinding(db.Model):
     )
     stage_binding_id: Mapped[int | None] = mapped_column(
         ForeignKey("stage_bindings.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
     policy_id: Mapped[int | None] = mapped_column(
         ForeignKey("policies.id", ondelete="CASCADE"), index=True
@@ -59,12 +63,17 @@ class PolicyBinding(db.Model):
     stage_binding: Mapped[StageBinding | None] = relationship(
         back_populates="policy_bindings", lazy="raise"
     )
+    application: Mapped[Application | None] = relationship(
+        back_populates="policy_bindings", lazy="raise"
+    )
     policy: Mapped[Policy | None] = relationship(lazy="raise")
     group: Mapped[Group | None] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(lazy="raise")
 
     __table_args__ = (
-        CheckConstraint(_exactly_one("flow_id", "stage_binding_id"), name="one_target"),
+        CheckConstraint(
+            _exactly_one("flow_id", "stage_binding_id", "application_id"), name="one_target"
+        ),
         CheckConstraint(_exactly_one("policy_id", "group_id", "user_id"), name="one_subject"),
         CheckConstraint("timeout > 0 AND timeout <= 300", name="timeout_range"),
     )

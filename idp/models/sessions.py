@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,8 +24,15 @@ class UserSession(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the user last proved who they are in this session (signing in with a password,
+    # or asked again): adding an authenticator needs it to be recent.
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="raise")
 
-    def is_valid(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.expires_at > now
+    def ends_at(self, idle_timeout: timedelta | None) -> datetime:
+        """When the session ends unless it is used again: the end of its lifetime, or
+        `idle_timeout` after it was last seen, whichever comes first."""
+        if idle_timeout is None:
+            return self.expires_at
+        return min(self.expires_at, self.last_seen_at + idle_timeout)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from idp import metrics
 from idp.models import Policy, PolicyBinding
 from idp.options import OptionsError
+from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 
 log = logging.getLogger("idp.policies")
@@ -124,8 +125,6 @@ def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResu
 
 def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
     """One policy on its own; raises PolicyError when it cannot decide in time."""
-    from idp.flows.registry import POLICY_TYPES
-
     policy_type = POLICY_TYPES.get(policy.type)
     if policy_type is None:
         raise PolicyError(f"policy type {policy.type!r} is not installed")

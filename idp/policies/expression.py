@@ -5,11 +5,17 @@ expression (no statements, no loops beyond filters), and its sandbox already ref
 and internal attributes. We tighten it further: attributes come from an allowlist, only a few
 filters exist, `*` and `**` are bounded, every call checks a deadline, and unknown names raise.
 Whatever raises becomes a PolicyError, and the engine fails closed on that.
+
+An expression is compiled (and so validated) once per worker: compile_expression keeps the
+code of the last expressions it compiled, keyed on their text, so an edited policy is simply
+a new key. What is kept is code, never a result: every evaluation runs it on that request's
+own variables. One sandbox serves every expression; its deadline is per thread.
 """
 
 import functools
 import ipaddress
 import operator
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -106,7 +112,16 @@ class ExpressionSandbox(SandboxedEnvironment):
         self.filters.update(kept)
         self.tests = {name: self.tests[name] for name in SAFE_TESTS}
         self.globals.clear()
-        self.deadline: float | None = None
+        self._deadlines = threading.local()
+
+    @property
+    def deadline(self) -> float | None:
+        """When the expression running in this thread must have answered."""
+        return getattr(self._deadlines, "value", None)
+
+    @deadline.setter
+    def deadline(self, value: float | None) -> None:
+        self._deadlines.value = value
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if attr.startswith("_"):
@@ -258,12 +273,23 @@ class FlowView:
     designation: str
 
 
+COMPILED_EXPRESSIONS_KEPT = 1024
+
+
+@functools.cache
+def _sandbox() -> ExpressionSandbox:
+    return ExpressionSandbox()
+
+
+@functools.lru_cache(maxsize=COMPILED_EXPRESSIONS_KEPT)
 def compile_expression(source: str):
+    """The sandbox and the compiled expression; raises OptionsError for a bad one (errors
+    are not kept: a bad expression is compiled again, and refused again, each time)."""
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise OptionsError("expression", f"is longer than {MAX_EXPRESSION_LENGTH} characters")
     if not source.strip():
         raise OptionsError("expression", "must not be empty")
-    environment = ExpressionSandbox()
+    environment = _sandbox()
     try:
         return environment, environment.compile_expression(source, undefined_to_none=False)
     except TemplateError as error:
@@ -297,7 +323,6 @@ class ExpressionPolicy(PolicyType):
             environment, expression = compile_expression(options.expression)
         except OptionsError as error:
             raise PolicyError(error.message) from None
-        environment.deadline = request.deadline
         variables = {
             "user": request.user,
             "request": RequestView(
@@ -307,6 +332,7 @@ class ExpressionPolicy(PolicyType):
             "flow": FlowView(request.flow_slug, request.flow_designation),
             **HELPERS,
         }
+        environment.deadline = request.deadline
         try:
             passing = bool(expression(**variables))
         except PolicyError:
@@ -315,5 +341,7 @@ class ExpressionPolicy(PolicyType):
             raise PolicyError(f"not allowed: {error}") from None
         except Exception as error:  # any failure of admin-written code fails closed
             raise PolicyError(f"{type(error).__name__}: {error}") from None
+        finally:
+            environment.deadline = None
         messages = (options.message,) if options.message and not passing else ()
         return PolicyResult(passing, messages)

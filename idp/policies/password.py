@@ -1,4 +1,8 @@
-"""Rules for a new password: length, character classes, strength, common and breached passwords.
+"""Rules for a new password: length, character classes, strength, common and breached
+passwords, repetitive and sequential strings, and words from the context (the service's name,
+the user's name and address).
+
+The rules read the password in the form it is stored in: NFKC (idp.passwords.normalise).
 
 Bind it as a prompt stage's `validation_policies`: it reads the clear answer from
 `prompt_data` while the prompt checks it, and nowhere else (elsewhere the password is
@@ -12,15 +16,17 @@ import threading
 import time
 import unicodedata
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask import current_app, has_app_context
+
 from idp.flows.context import PROMPT_DATA
 from idp.options import OptionsError
 from idp.options_forms import options_form_for
-from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
@@ -34,6 +40,13 @@ HIBP_MAX_ANSWER_BYTES = 1_000_000
 ZXCVBN_MAX_LENGTH = 72
 # Shorter user attributes ("al", "jo") would refuse too many good passwords.
 MIN_ATTRIBUTE_LENGTH = 3
+# The service's own name, always kept out of passwords (with the site's domain name).
+SERVICE_NAMES = ("gatehouse",)
+# A run of this many characters or more, each the same as the one before or one code point
+# above or below it ("aaaa", "abcd", "4321"), counts as one piece of a password.
+MIN_RUN_LENGTH = 3
+# A password must have at least this many pieces; "abcdefgh1234" has two, "aaaaaaaaaaaa" one.
+MIN_PIECES = 5
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,11 @@ class PasswordOptions:
     zxcvbn_min_score: int = 0
     check_common_passwords: bool = True
     reject_user_attributes: bool = True
+    # Runs like "aaaa", "abcd" or "4321", and a short block repeated ("abcabcabc").
+    reject_repetitive_and_sequential: bool = True
+    # The service's name ("gatehouse"), the site's domain name, and the words listed here.
+    reject_context_words: bool = True
+    context_words: tuple[str, ...] = ()
     check_hibp: bool = False
     hibp_url: str = HIBP_URL
     hibp_timeout_seconds: int = 5
@@ -77,6 +95,12 @@ class PasswordOptions:
             raise OptionsError("hibp_url", "must be an http or https address")
         if not 1 <= self.hibp_timeout_seconds <= 60:
             raise OptionsError("hibp_timeout_seconds", "must be from 1 to 60")
+        for index, word in enumerate(self.context_words):
+            if len(_folded(word)) < MIN_ATTRIBUTE_LENGTH:
+                raise OptionsError(
+                    f"context_words[{index}]",
+                    f"must have at least {MIN_ATTRIBUTE_LENGTH} letters or digits",
+                )
 
 
 def candidate_password(request: PolicyRequest, field: str) -> str:
@@ -127,8 +151,14 @@ AUTHENTIK = AuthentikModel(
     model="authentik_policies_password.passwordpolicy",
     read_options=read_authentik_options,
     off_values={"execution_logging": (False,)},
-    # authentik's password policy does not look for the user's name or common passwords.
-    new_options={"check_common_passwords": False, "reject_user_attributes": False},
+    # authentik's password policy does not look for the user's name, common passwords,
+    # repetitive or sequential strings, or the service's name.
+    new_options={
+        "check_common_passwords": False,
+        "reject_user_attributes": False,
+        "reject_repetitive_and_sequential": False,
+        "reject_context_words": False,
+    },
 )
 
 
@@ -137,20 +167,28 @@ class PasswordPolicy(PolicyType):
     label = "Password rules"
     description = (
         "Checks a new password from a prompt: length, character classes, zxcvbn strength, "
-        "common passwords, the user's own name, and optionally Have I Been Pwned."
+        "common passwords, repetitive or sequential strings, the service's and the user's "
+        "own names, and optionally Have I Been Pwned."
     )
     Options = PasswordOptions
     options_form = OptionsForm
     authentik = AUTHENTIK
 
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
-        password = candidate_password(request, options.password_field)
+        password = normalise(candidate_password(request, options.password_field))
         messages = [
             *_length_messages(password, options),
             *_class_messages(password, options),
         ]
         if options.check_common_passwords and password.casefold() in common_passwords():
             messages.append("This password is too common.")
+        if options.reject_repetitive_and_sequential and is_repetitive_or_sequential(password):
+            messages.append(
+                "This password is mostly repeated or sequential characters "
+                "(like aaaa, abcd or 1234). Mix in more of your own."
+            )
+        if options.reject_context_words:
+            messages.extend(_context_messages(password, options))
         if options.reject_user_attributes:
             messages.extend(_attribute_messages(password, request))
         if options.zxcvbn_min_score and len(password) <= options.max_length:
@@ -169,8 +207,8 @@ class PasswordPolicy(PolicyType):
 
 
 def _length_messages(password: str, options: PasswordOptions) -> list[str]:
-    # len() counts code points, as NIST SP 800-63B does: an "é" is one, or two when typed
-    # as "e" plus a combining accent (passwords are hashed as typed, so not normalised here).
+    # len() counts code points of the NFKC form, as NIST SP 800-63B does: an "é" is one
+    # whether it was typed as one code point or as "e" plus a combining accent.
     if len(password) < options.min_length:
         return [f"Use at least {_plural(options.min_length, 'character')}."]
     if len(password) > options.max_length:
@@ -204,14 +242,84 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def is_repetitive_or_sequential(password: str) -> bool:
+    """True when the password is made of few pieces: each run of MIN_RUN_LENGTH or more
+    characters that repeat or count up or down by one ("aaaa", "abcd", "9876") is one
+    piece, any other character one more, and a block repeated over the whole password
+    ("abcabcabc", "passpass") counts once. Fewer than MIN_PIECES is refused."""
+    folded = password.casefold()
+    return _pieces(_repeated_block(folded)) < MIN_PIECES
+
+
+def _repeated_block(text: str) -> str:
+    """The shortest block that, repeated twice or more, makes the whole text (else the text)."""
+    for size in range(1, len(text) // 2 + 1):
+        if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
+            return text[:size]
+    return text
+
+
+def _pieces(text: str) -> int:
+    pieces, start = 0, 0
+    while start < len(text):
+        end = start + 1
+        if end < len(text):
+            step = ord(text[end]) - ord(text[start])
+            if step in (-1, 0, 1):
+                while end < len(text) and ord(text[end]) - ord(text[end - 1]) == step:
+                    end += 1
+        pieces += 1
+        start = end if end - start >= MIN_RUN_LENGTH else start + 1
+    return pieces
+
+
+def _folded(text: str) -> str:
+    """Case-folded letters and digits only: "Gate-House" and "gatehouse" are the same word."""
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def _contains_any(password: str, words: Iterable[str]) -> bool:
+    """Whether the password holds one of the words, as written or with its separators left
+    out ("Gate House 2024" holds "gatehouse"). Words shorter than MIN_ATTRIBUTE_LENGTH
+    letters and digits are not looked for."""
+    folded, bare = password.casefold(), _folded(password)
+    for word in words:
+        word_bare = _folded(word)
+        if len(word_bare) < MIN_ATTRIBUTE_LENGTH:
+            continue
+        if word.strip().casefold() in folded or word_bare in bare:
+            return True
+    return False
+
+
+def service_words() -> set[str]:
+    """The service's name, and the site's domain name from IDP_BASE_URL ("example" for
+    https://id.example.org): the first words an attacker tries against this site."""
+    words = set(SERVICE_NAMES)
+    base_url = current_app.config.get("BASE_URL", "") if has_app_context() else ""
+    host = urlsplit(base_url).hostname or ""
+    labels = host.split(".")
+    if len(labels) >= 2 and not host.replace(".", "").isdigit():
+        words.add(labels[-2])
+    return words
+
+
+def _context_messages(password: str, options: PasswordOptions) -> list[str]:
+    messages = []
+    if _contains_any(password, service_words()):
+        messages.append("Don't use the name of this service or site in your password.")
+    for word in options.context_words:
+        if _contains_any(password, [word]):
+            messages.append(f"Don't use “{word}” in your password.")
+    return messages
+
+
 def _attribute_messages(password: str, request: PolicyRequest) -> list[str]:
     usernames, emails = _user_attributes(request)
-    folded = password.casefold()
     messages = []
-    if any(len(name) >= MIN_ATTRIBUTE_LENGTH and name in folded for name in usernames):
+    if _contains_any(password, usernames):
         messages.append("Don't use your username in your password.")
-    local_parts = {email.rpartition("@")[0] for email in emails}
-    if any(len(local) >= MIN_ATTRIBUTE_LENGTH and local in folded for local in local_parts):
+    if _contains_any(password, {email.rpartition("@")[0] for email in emails}):
         messages.append("Don't use your email address in your password.")
     return messages
 

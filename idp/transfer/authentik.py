@@ -11,10 +11,12 @@ mention, and `state: created` leaves an existing object as it is. `state: absent
 or policy binding from its flow; flows, stages and policies are never deleted by an import, so
 `absent` on one of those is reported as skipped.
 
-Failing closed: a flow whose own policy binding cannot be imported (an expression policy, a group
-Gatehouse lacks) is skipped as a whole, because without that gate it would let in whoever the
-gate keeps out. A stage binding whose stage is skipped is left out of its flow, and a skipped
-policy binding on a stage binding leaves that stage unconditional; both are named.
+Failing closed: a flow is imported whole or not at all where its gates are concerned. When the
+reader cannot map something that can stop a flow (a stage, a policy binding on a stage binding
+or on the flow itself, a binding it cannot read), the flow is not imported and is named with the
+reason, whatever the flags: without that gate it would let through whoever authentik stops, or
+stop everyone a left-out condition lets pass. Only attributes without a gate's role (a layout,
+a friendly name) are left out with a note.
 """
 
 import functools
@@ -31,6 +33,7 @@ from sqlalchemy import func, select
 from yaml.constructor import ConstructorError
 
 from idp.extensions import db
+from idp.models import Flow, Group, Policy, Stage, User
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
     DENIED_ACTIONS,
@@ -39,9 +42,12 @@ from idp.models.flows import (
     INVALID_RESPONSE_ACTIONS,
 )
 from idp.options import OptionsError, options_to_mapping
+from idp.policies.registry import POLICY_TYPES
 from idp.stages.prompt import authentik as prompt_authentik
+from idp.stages.registry import STAGE_TYPES
 from idp.transfer.authentik_models import format_duration, parse_authentik_duration  # noqa: F401
 from idp.transfer.document import MAX_FILE_BYTES, FlowDocument, FlowFileError, read_document
+from idp.transfer.exporter import export_flow
 
 # -- the YAML and its tags -----------------------------------------------------------------------
 
@@ -313,8 +319,13 @@ BOOKKEEPING = {"pk", "managed"}
 ENTRY_KEYS = {"model", "state", "conditions", "identifiers", "attrs", "permissions", "id"}
 TOP_KEYS = {"version", "entries", "metadata", "context"}
 STATES = ("present", "created", "must_created", "absent")
-AUTHENTIK_ONLY_DESIGNATIONS = ("authorization",)
-AUTHENTIK_ONLY_REQUIREMENTS = ("require_redirect", "require_outpost")
+# What a flow is for, and who may run it, as authentik has them and Gatehouse does not: such a
+# flow is left out (named), the rest of the file is imported. Anything else is a mistake.
+AUTHENTIK_ONLY_DESIGNATION = re.compile(r"authorization")
+AUTHENTIK_ONLY_REQUIREMENT = re.compile(r"require_[a-z_]+")
+# authentik's API reads these texts as true and false (Django REST framework's BooleanField).
+FLAG_TEXTS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
 FLOW_FIELDS = (
     "slug",
     "name",
@@ -336,8 +347,6 @@ FIND_FIELDS = {
 @functools.cache
 def _types_of(kind: str) -> dict:
     """authentik model -> Gatehouse type name, for the stage or policy types that have one."""
-    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
     registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
     return {
         item.authentik.model: name for name, item in registry.items() if item.authentik is not None
@@ -345,8 +354,6 @@ def _types_of(kind: str) -> dict:
 
 
 def _mapping(kind: str, type_name: str):
-    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
     return (STAGE_TYPES if kind == "stage" else POLICY_TYPES)[type_name].authentik
 
 
@@ -424,8 +431,6 @@ class DatabaseLookup:
 
     def find(self, kind: str, conditions: dict, type_name: str | None = None) -> str | None:
         """The name (slug for flows, username for users) of a matching object, or None."""
-        from idp.models import Flow, Group, Policy, Stage, User
-
         if not all(isinstance(value, str) for value in conditions.values()):
             return None
         if kind == "user":
@@ -446,19 +451,13 @@ class DatabaseLookup:
         return db.session.scalar(statement.limit(1))
 
     def stage(self, name: str) -> tuple[str, dict] | None:
-        from idp.models import Stage
-
         return self._component(Stage, name)
 
     def policy(self, name: str) -> tuple[str, dict] | None:
-        from idp.models import Policy
-
         return self._component(Policy, name)
 
     def flow(self, slug: str) -> dict | None:
         """The flow as a version-1 document, the base a blueprint's entries change."""
-        from idp.transfer.exporter import export_flow
-
         return export_flow(slug)
 
     @staticmethod
@@ -496,8 +495,6 @@ class Entry:
     used: set = field(default_factory=set)
     notes: list = field(default_factory=list)  # attributes that are not imported
     skip: str | None = None  # why the entry is not imported
-    # What skipping it does to a flow that is imported: (that flow, the sentence).
-    consequence: tuple | None = None
     is_reported: bool = True
 
     @property
@@ -536,7 +533,8 @@ class _FlowPlan:
     stages: list  # stage bindings, version-1 form, each with its "policies"
     entry: Entry | None = None
     contributors: list = field(default_factory=list)  # entries that change this flow
-    closed_gates: list = field(default_factory=list)  # its own policy bindings that are skipped
+    # What gates it that cannot be imported: (entry, what it is); any of them closes the flow.
+    closed_gates: list = field(default_factory=list)
     skip: str | None = None
 
 
@@ -732,10 +730,7 @@ class _Translator:
         for entry in self.entries:
             if entry.skip is not None:
                 if entry.is_reported:
-                    reason = entry.skip
-                    if entry.consequence is not None and entry.consequence[0].skip is None:
-                        reason += entry.consequence[1]
-                    lines.append(f"{self.prefix}{self._label(entry)}: {reason}")
+                    lines.append(f"{self.prefix}{self._label(entry)}: {entry.skip}")
             else:
                 lines.extend(f"{self.prefix}{self._label(entry)}: {note}" for note in entry.notes)
         return lines
@@ -979,6 +974,8 @@ class _Translator:
         value = self._value(entry, key)
         if value is None:
             return default
+        if isinstance(value, str) and value.strip().lower() in FLAG_TEXTS:
+            return FLAG_TEXTS[value.strip().lower()]
         if not isinstance(value, bool):
             self._entry_problem(entry, f"{key} must be true or false, not {self._show(value)}")
             return default
@@ -988,6 +985,9 @@ class _Translator:
         value = self._value(entry, key)
         if value is None:
             return default
+        # authentik's API reads numbers written as text (`digits: '6'`), and exports keep them.
+        if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+            return int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             self._entry_problem(entry, f"{key} must be a whole number, not {self._show(value)}")
             return default
@@ -1019,6 +1019,7 @@ class _Translator:
 
     def _map_entries(self) -> None:
         by_kind = defaultdict(list)
+        unreadable_bindings = []
         for entry in self.entries:
             if entry.skip is not None:
                 continue
@@ -1038,6 +1039,8 @@ class _Translator:
                     f"it uses {unsupported.name} (line {unsupported.line}), "
                     "which Gatehouse does not evaluate"
                 )
+                if kind in ("stage_binding", "policy_binding") and entry.state != "absent":
+                    unreadable_bindings.append(entry)
                 continue
             by_kind[kind].append(entry)
         # Leaves first, so that what refers to them knows whether they are imported.
@@ -1051,6 +1054,7 @@ class _Translator:
         ):
             for entry in by_kind[kind]:
                 mapper(entry)
+        self._close_unreadable_bindings(unreadable_bindings)
         self._close_gated_flows()
         self._settle_components()
         for entries in by_kind.values():
@@ -1126,8 +1130,6 @@ class _Translator:
             self._add_component(entry, name, type_name, options, kind)
 
     def _add_component(self, entry, name, type_name, options, kind) -> None:
-        from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
         registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
         try:
             parsed = registry[type_name].parse_options(options)
@@ -1280,15 +1282,18 @@ class _Translator:
                 if key in entry.fields:
                     fields[key] = self._text(entry, key, "")
             for key, choices, foreign in (
-                ("designation", DESIGNATIONS, AUTHENTIK_ONLY_DESIGNATIONS),
-                ("authentication", AUTHENTICATION_REQUIREMENTS, AUTHENTIK_ONLY_REQUIREMENTS),
-                ("denied_action", DENIED_ACTIONS, ()),
-                ("policy_engine_mode", ENGINE_MODES, ()),
+                ("designation", DESIGNATIONS, AUTHENTIK_ONLY_DESIGNATION),
+                ("authentication", AUTHENTICATION_REQUIREMENTS, AUTHENTIK_ONLY_REQUIREMENT),
+                ("denied_action", DENIED_ACTIONS, None),
+                ("policy_engine_mode", ENGINE_MODES, None),
             ):
                 if key not in entry.fields:
                     continue
                 value = self._text(entry, key)
-                if value in foreign:
+                is_foreign = foreign is not None and isinstance(value, str)
+                if is_foreign and value not in choices and foreign.fullmatch(value):
+                    # Who may run the flow (require_token, require_outpost...): one flow Gatehouse
+                    # cannot guard the same way is left out, not the whole file.
                     entry.skip = f"{key} {value} has no Gatehouse equivalent"
                     return
                 fields[key] = self._choice(entry, key, choices, None)
@@ -1312,8 +1317,11 @@ class _Translator:
             return
         if stage_name is None:
             entry.skip = stage_reason
-            entry.consequence = (plan, f", so flow {plan.slug} runs without it")
             plan.contributors.append(entry)
+            if entry.state != "absent":
+                plan.closed_gates.append(
+                    (entry, f"its stage binding {entry.place} ({stage_reason})")
+                )
             return
         plan.contributors.append(entry)
         by_order = "order" in entry.identifiers or not entry.identifiers
@@ -1425,11 +1433,10 @@ class _Translator:
                 return  # Gatehouse cannot have it, so there is nothing to remove
             entry.skip = subject_reason
             if is_flow_gate:
-                plan.closed_gates.append(entry)
+                plan.closed_gates.append((entry, f"its own policy binding ({entry.place})"))
             else:
-                entry.consequence = (
-                    plan,
-                    f"; {described} is imported without it, so that stage no longer depends on it",
+                plan.closed_gates.append(
+                    (entry, f"the policy binding {entry.place} on {described} ({subject_reason})")
                 )
             return
         kind, name = subject
@@ -1458,13 +1465,38 @@ class _Translator:
             binding[key] = self._flag(entry, key, binding.get(key))
         binding["timeout"] = self._number(entry, "timeout", binding["timeout"])
 
+    def _close_unreadable_bindings(self, entries: list) -> None:
+        """A binding left out before it was mapped (it needs a tag Gatehouse does not evaluate)
+        closes the flow it belongs to, or every flow of the blueprint when that is unknown."""
+        for entry in entries:
+            gate = (entry, f"the binding {entry.place} ({entry.skip})")
+            plan = self._plan_of_target(entry.fields.get("target"))
+            for closed in [plan] if plan is not None else self.flows.values():
+                closed.closed_gates.append(gate)
+
+    def _plan_of_target(self, value, depth: int = 0) -> "_FlowPlan | None":
+        """The flow a binding's target is, or belongs to (a policy binding's stage binding)."""
+        if isinstance(value, Existing) and value.kind == "flow":
+            return self.flows.get(value.name)
+        target = self._entry_of(value)
+        if target is None:
+            return None
+        if target.model == FLOW:
+            return self.flow_of_entry.get(target.index) or self.flows.get(target.key or "")
+        if target.model == STAGE_BINDING and depth == 0:
+            if target.index in self.bindings:
+                return self.bindings[target.index][0]
+            return self._plan_of_target(target.fields.get("target"), 1)
+        return None
+
     def _close_gated_flows(self) -> None:
         for plan in self.flows.values():
             if plan.closed_gates:
-                places = ", ".join(entry.place for entry in plan.closed_gates)
+                places = ", ".join(entry.place for entry, _ in plan.closed_gates)
+                gates = "; ".join(what for _, what in plan.closed_gates)
                 plan.skip = (
-                    f"its own policy binding ({places}) is skipped, and without that gate the "
-                    "flow would let in whoever it keeps out"
+                    f"{gates} cannot be imported, and without that gate the flow would not "
+                    "stop whom it stops in authentik"
                 )
                 if plan.entry is not None and plan.entry.skip is None:
                     plan.entry.skip = plan.skip

@@ -18,6 +18,8 @@ from idp.models.flows import (
     INVALID_RESPONSE_ACTIONS,
 )
 from idp.options import OptionsError, options_to_mapping, secret_options
+from idp.policies.registry import POLICY_TYPES
+from idp.stages.registry import STAGE_TYPES
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 # Addresses under /flow/ that belong to Gatehouse itself (the mailed links: /flow/email/<token>).
@@ -303,8 +305,6 @@ def _with_saved_secrets(options, component_type, name: str, kind: str):
 
 def read_document(document: dict, source: str = "") -> FlowDocument:
     """Validate a whole version-1 document; raises FlowFileError listing every problem."""
-    from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
-
     reader = _Reader()
     prefix = f"{source}: " if source else ""
     if "entries" in document and "flow" not in document:

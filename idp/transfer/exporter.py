@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 from idp.models import Policy
 from idp.options import secret_options
+from idp.policies.registry import POLICY_TYPES
+from idp.stages.registry import STAGE_TYPES
 from idp.transfer.importer import policy_binding_spec, stage_binding_spec
 
 

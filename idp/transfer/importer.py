@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.flows.registry import STAGE_TYPES
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding, User
+from idp.stages.registry import STAGE_TYPES
 from idp.transfer.document import FlowDocument, FlowFileError, PolicyBindingSpec, StageBindingSpec
 
 

@@ -43,7 +43,7 @@ def test_sign_in_and_out_through_the_flows(visitor, make_user):
     expect(stage(visitor, "identification")).to_be_visible()
 
 
-def test_stages_swap_in_place_with_js_and_post_plainly_without(
+def test_one_page_asks_for_name_and_password_swapped_with_js_and_posted_plainly_without(
     visitor, javascript, make_user, live_server
 ):
     username = make_user()
@@ -52,19 +52,18 @@ def test_stages_swap_in_place_with_js_and_post_plainly_without(
         "request", lambda request: posts.append(request) if request.method == "POST" else None
     )
     visitor.goto("/login")
-    expect(stage(visitor, "identification")).to_be_visible()
+    identification = stage(visitor, "identification")
+    expect(identification.locator('input[name="password"]')).to_be_visible()
     if javascript:
         visitor.evaluate("window.__marker = 1")
 
     identify(visitor, username)
-    # The new stage's field has the focus, swapped in (autofocus via htmx) or loaded.
-    expect(visitor.locator('input[name="password"]')).to_be_focused()
-    if javascript:
-        # The password stage replaced the identification stage in the same document.
-        assert visitor.evaluate("window.__marker") == 1
     enter_password(visitor, "not the password")
+    # The same page again, the name kept and the error at the password.
     expect(visitor.get_by_text(INVALID)).to_be_visible()
+    expect(identification.locator('input[name="uid_field"]')).to_have_value(username)
     if javascript:
+        # Swapped in place: the page was not reloaded.
         assert visitor.evaluate("window.__marker") == 1
     enter_password(visitor, PASSWORD)
     expect(visitor).to_have_url(url_path("/me$"))
@@ -72,7 +71,8 @@ def test_stages_swap_in_place_with_js_and_post_plainly_without(
         # The end of the flow is a real navigation (HX-Redirect), not a swapped fragment.
         assert visitor.evaluate("window.__marker") is None
 
-    assert len(posts) == 3
+    # No password stage on the way: one POST per try, the right one straight to next.
+    assert len(posts) == 2
     for post in posts:
         assert post.url == live_server(LOGIN_FLOW)
         assert "csrf_token=" in (post.post_data or "")
@@ -90,7 +90,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_message(visitor, make
 
     sign_in(visitor, username, "not the password")
 
-    expect(stage(visitor, "password")).to_be_visible()
+    expect(stage(visitor, "identification")).to_be_visible()
     expect(visitor.locator("#stage")).to_contain_text(INVALID)
     expect(visitor).to_have_url(url_path(LOGIN_FLOW + "$"))
     # Still signed out, and the form is there to try again.
@@ -161,14 +161,12 @@ def test_the_sign_in_pages_break_no_content_security_policy_rule(visitor, make_u
     assert visitor.evaluate("typeof window.htmx") == "object"
 
 
-def test_the_password_stage_is_screenshotted_for_the_readme(page_with_js, make_user):
+def test_the_sign_in_page_is_screenshotted_for_the_readme(page_with_js, make_user):
     make_user(username="alice")
     page_with_js.goto("/login")
     identify(page_with_js, "alice")
-    # A still picture: htmx has focused the field (autofocus), and nothing is hovered.
-    password = page_with_js.locator('input[name="password"]')
-    expect(password).to_be_focused()
-    password.blur()
+    # A still picture: nothing focused, nothing hovered.
+    page_with_js.locator('input[name="uid_field"]').blur()
     page_with_js.mouse.move(0, 0)
 
     SCREENSHOT.parent.mkdir(exist_ok=True)

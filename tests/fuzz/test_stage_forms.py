@@ -10,9 +10,9 @@ from hypothesis import given
 
 from idp import authenticators
 from idp.extensions import db
-from idp.flows.registry import STAGE_TYPES
 from idp.invitations import create_invitation
 from idp.models import User
+from idp.stages.registry import STAGE_TYPES
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_flow, make_user, unique
 from tests.fuzz.strategies import FUZZ_SETTINGS, assert_sound, form_data, form_fields

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import pytest
 from flask_wtf import FlaskForm
 
-from idp.flows import registry
 from idp.flows.outcomes import Advance, Stay
 from idp.flows.plan import plan_to_dict, resume_plan
+from idp.stages import registry
 from idp.stages.base import StageType
 from tests.factories import make_flow
 

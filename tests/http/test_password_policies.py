@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 from html import unescape
 
+import pytest
 from sqlalchemy import func, select
 
 from idp.extensions import db
@@ -254,3 +255,74 @@ def test_an_expired_password_can_stop_the_sign_in_at_a_deny_stage(app, flows):
     flows.sign_in("fresh", PASSWORD, slug=slug)
     assert notice not in flows.text
     assert flows.client.get("/me").status_code == 200
+
+
+# --- the shipped flows' password rules ------------------------------------------------------
+
+SHIPPED_ENROLLMENT = "default-enrollment-flow"
+REPETITIVE = (
+    "This password is mostly repeated or sequential characters (like aaaa, abcd or 1234). "
+    "Mix in more of your own."
+)
+
+
+def shipped_signup(flows, password, username="newbie", email="joiner@example.test"):
+    flows.open(SHIPPED_ENROLLMENT)
+    answers = {
+        "username": username,
+        "name": "",
+        "email": email,
+        "password": password,
+        "password_repeat": password,
+    }
+    return flows.submit(SHIPPED_ENROLLMENT, answers)
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("aaaaaaaaaaaa", REPETITIVE),
+        ("abcdefgh1234", REPETITIVE),
+        ("zyxwvutsrq98", REPETITIVE),
+        ("my gatehouse login", "Don't use the name of this service or site in your password."),
+        ("hello Newbie 42 times", "Don't use your username in your password."),
+        ("to Joiner with love", "Don't use your email address in your password."),
+    ],
+)
+def test_the_shipped_sign_up_refuses_repetitive_sequential_and_context_passwords(
+    app, flows, password, reason
+):
+    response = shipped_signup(flows, password)
+    assert response.status_code == 400
+    assert field_errors(flows.page, "password") == [reason]
+    assert user_count(app) == 0
+
+
+def test_the_shipped_sign_up_refuses_a_run_of_digits(app, flows):
+    # "123456789" is common too: both reasons are given.
+    shipped_signup(flows, "123456789")
+    (errors,) = field_errors(flows.page, "password")
+    assert "This password is too common." in errors and REPETITIVE in errors
+
+
+def test_the_shipped_sign_up_refuses_the_sites_domain_name(app, flows):
+    app.config["BASE_URL"] = "https://id.initech.example"
+    shipped_signup(flows, "Initech forever and ever")
+    assert field_errors(flows.page, "password") == [
+        "Don't use the name of this service or site in your password."
+    ]
+
+
+@pytest.mark.parametrize("slug", ["default-password-change", "default-recovery-flow"])
+def test_the_other_shipped_flows_bind_the_same_rules(app, slug):
+    import yaml
+
+    from tests.conftest import SHIPPED_FLOWS
+
+    document = yaml.safe_load((SHIPPED_FLOWS / f"{slug}.yaml").read_text())
+    rules = [policy for policy in document["policies"] if policy["type"] == "password"]
+    assert rules and all(not policy.get("options") for policy in rules)  # the defaults
+    prompts = [stage for stage in document["stages"] if stage["type"] == "prompt"]
+    assert {policy["name"] for policy in rules} <= {
+        name for stage in prompts for name in stage["options"]["validation_policies"]
+    }

@@ -153,7 +153,7 @@ def test_a_recovery_cookie_replayed_after_the_reset_cannot_set_another_password(
     replayed = dict.fromkeys(("password", "password_repeat"), "the attacker chose this one")
     response = stolen.submit(RECOVERY, replayed)
     assert response.status_code == 403
-    assert "This sign-in was already used." in stolen.text
+    assert "This step was already done." in stolen.text
     after = table_rows(app)
     # Nothing stays of the replayed request: not the password, not the other sessions' end.
     for table in ("users", "password_history", "user_sessions"):

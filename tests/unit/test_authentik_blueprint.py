@@ -324,17 +324,24 @@ def test_find_prefers_the_blueprint_then_the_database_then_nothing():
         order: 20
         target: !Find [authentik_flows.flow, [slug, existing]]
         stage: !Find [authentik_stages_user_login.userloginstage, [name, db-login]]
-    - model: authentik_flows.flowstagebinding
-      identifiers:
-        order: 30
-        target: !Find [authentik_flows.flow, [slug, existing]]
-        stage: !Find [authentik_stages_user_login.userloginstage, [name, nowhere]]
     """)
     translation = translate(entries, lookup)
     new, existing = translation.documents
     assert [binding.stage for binding in new.flow.stages] == ["login"]
     assert [binding.stage for binding in existing.flow.stages] == ["db-login"]
-    assert "entries[4] authentik_flows.flowstagebinding" in skipped_text(translation)
+    translation = translate(
+        entries
+        + dedent("""
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 30
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !Find [authentik_stages_user_login.userloginstage, [name, nowhere]]
+    """),
+        lookup,
+    )
+    assert [document.flow.slug for document in translation.documents] == ["new-flow"]
+    assert "entries[4] authentik_flows.flowstagebinding (order=30" in skipped_text(translation)
     assert "its stage is empty (a !Find that found nothing?)" in skipped_text(translation)
 
 
@@ -356,7 +363,11 @@ def test_unsupported_tags_skip_the_entry_that_needs_them():
     assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !ParseJSON " in (
         skipped_text(translation)
     )
-    assert only_document(translation).flow.stages == ()
+    # The deny stage can stop the flow, so the flow is not imported without it.
+    assert translation.documents == []
+    assert "entries[0] authentik_flows.flow (slug=new-flow): its stage binding entries[2]" in (
+        skipped_text(translation)
+    )
 
 
 def test_an_entry_whose_conditions_are_false_is_left_out_without_a_note():
@@ -494,7 +505,7 @@ def test_flow_attributes_map_one_to_one():
 
 @pytest.mark.parametrize(
     ("attribute", "value"),
-    [("designation", "authorization"), ("authentication", "require_outpost")],
+    [("authentication", "require_outpost")],
 )
 def test_a_flow_gatehouse_cannot_express_is_skipped_with_its_bindings(attribute, value):
     entries = with_stage("authentik_stages_user_logout.userlogoutstage").replace(
@@ -585,7 +596,7 @@ def test_identification_that_asks_for_the_password_itself_is_skipped():
     """)
     translation = translate(entries)
     assert "it asks for the password itself (password_stage)" in skipped_text(translation)
-    assert only_document(translation).flow.stages == ()
+    assert translation.documents == []
 
 
 def test_password_stage_names_the_backends_it_drops():
@@ -753,7 +764,7 @@ def test_an_unknown_model_is_named_by_index_model_and_identifiers():
     ]
 
 
-def test_an_expression_policy_and_the_bindings_that_use_it_are_named():
+def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     entries = with_stage("authentik_stages_password.passwordstage") + dedent("""
     - model: authentik_policies_expression.expressionpolicy
       id: optional
@@ -764,18 +775,17 @@ def test_an_expression_policy_and_the_bindings_that_use_it_are_named():
       attrs: {failure_result: true}
     """)
     translation = translate(entries)
-    binding = only_document(translation).flow.stages[0]
-    assert (binding.stage, binding.policies) == ("the-stage", ())
-    expression, policy_binding = translation.skipped
+    assert translation.documents == []
+    flow, stage, binding, expression, policy_binding = translation.skipped
+    assert "flow (slug=new-flow): the policy binding entries[4] on binding #10 of flow " in flow
     assert "expressionpolicy (name=password-optional): expression policies are Python" in (
         expression
     )
     assert "policybinding (order=10, target=binding, policy=password-optional): its policy " in (
         policy_binding
     )
-    assert "binding #10 of flow new-flow (stage the-stage) is imported without it" in (
-        policy_binding
-    )
+    assert "passwordstage (name=the-stage): what uses it is skipped (entries[2])" in stage
+    assert "flowstagebinding (order=10, target=new-flow, stage=the-stage): its flow" in binding
 
 
 def test_a_flow_whose_own_gate_cannot_be_imported_is_skipped_whole():
@@ -1008,3 +1018,151 @@ def test_a_password_policy_keeps_its_rules():
 def test_a_password_policy_without_static_rules_checks_no_length():
     options, _ = password_policy_options("{check_static_rules: false, length_min: 20}")
     assert (options["min_length"], options["zxcvbn_min_score"]) == (1, 0)
+
+
+# -- failing closed: a gate the reader cannot map keeps its flow out -----------------------------
+
+INVITATION_ONLY_ENROLLMENT = """
+- model: authentik_flows.flow
+  id: flow
+  identifiers: {slug: invited-enrollment}
+  attrs: {name: Sign up, designation: enrollment}
+- model: authentik_flows.flow
+  id: logout
+  identifiers: {slug: plain-logout}
+  attrs: {name: Sign out, designation: invalidation}
+- model: authentik_stages_invitation.invitationstage
+  id: invitation
+  identifiers: {name: invitation-only}
+  attrs: {continue_flow_without_invitation: !Value 0}
+- model: authentik_stages_prompt.promptstage
+  id: prompt
+  identifiers: {name: enrollment-prompt}
+- model: authentik_stages_user_write.userwritestage
+  id: write
+  identifiers: {name: enrollment-write}
+- model: authentik_stages_user_logout.userlogoutstage
+  id: sign-out
+  identifiers: {name: sign-out}
+- model: authentik_flows.flowstagebinding
+  identifiers: {order: 10, target: !KeyOf flow, stage: !KeyOf invitation}
+- model: authentik_flows.flowstagebinding
+  identifiers: {order: 20, target: !KeyOf flow, stage: !KeyOf prompt}
+- model: authentik_flows.flowstagebinding
+  identifiers: {order: 30, target: !KeyOf flow, stage: !KeyOf write}
+- model: authentik_flows.flowstagebinding
+  identifiers: {order: 10, target: !KeyOf logout, stage: !KeyOf sign-out}
+"""
+
+
+def test_an_invitation_stage_that_cannot_be_read_keeps_the_enrollment_flow_out():
+    translation = translate(INVITATION_ONLY_ENROLLMENT)
+    # Imported without its invitation stage, sign-up would be open to anyone.
+    assert [document.flow.slug for document in translation.documents] == ["plain-logout"]
+    skipped = skipped_text(translation)
+    assert "flow (slug=invited-enrollment): its stage binding entries[6] (its stage " in skipped
+    assert "invitationstage (name=invitation-only)" in skipped
+    assert "userwritestage (name=enrollment-write): what uses it is skipped" in skipped
+
+
+def test_a_deny_stage_whose_condition_cannot_be_mapped_keeps_its_flow_out():
+    entries = with_stage("authentik_stages_deny.denystage") + dedent("""
+    - model: authentik_policies_geoip.geoippolicy
+      id: elsewhere
+      identifiers: {name: from-elsewhere}
+      attrs: {countries: [XX]}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 0, target: !KeyOf binding, policy: !KeyOf elsewhere}
+    """)
+    translation = translate(entries)
+    # Without its condition the deny stage would stop everyone.
+    assert translation.documents == []
+    assert "flow (slug=new-flow): the policy binding entries[4] on binding #10" in (
+        skipped_text(translation)
+    )
+
+
+def test_a_binding_that_cannot_be_read_keeps_its_flow_out():
+    entries = NEW_FLOW + dedent("""
+    - model: authentik_stages_deny.denystage
+      id: stage
+      identifiers: {name: the-stage}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: !Value 10, target: !KeyOf flow, stage: !KeyOf stage}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "flow (slug=new-flow): the binding entries[2] (it uses !Value" in (
+        skipped_text(translation)
+    )
+
+
+def test_a_binding_whose_flow_cannot_be_known_keeps_every_flow_of_the_file_out():
+    entries = with_stage("authentik_stages_user_login.userloginstage") + dedent("""
+    - model: authentik_stages_deny.denystage
+      id: deny
+      identifiers: {name: deny}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 5, target: !Index 0, stage: !KeyOf deny}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+
+
+def test_a_prompt_stage_whose_validation_policy_cannot_be_mapped_keeps_its_flow_out():
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage", "{validation_policies: [!KeyOf check]}"
+    ) + dedent("""
+    - model: authentik_policies_expression.expressionpolicy
+      id: check
+      identifiers: {name: check}
+      attrs: {expression: return True}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "promptstage (name=the-stage): its validation policy check cannot be imported" in (
+        skipped_text(translation)
+    )
+
+
+def test_a_nicety_left_out_is_only_a_note():
+    translation = translate(
+        with_stage("authentik_stages_identification.identificationstage", "{sources: [x]}")
+    )
+    assert only_document(translation).flow.slug == "new-flow"
+    assert "not imported: sources [x]" in skipped_text(translation)
+
+
+def test_numbers_and_flags_written_as_text_are_read():
+    translation = translate(
+        with_stage(
+            "authentik_stages_authenticator_totp.authenticatortotpstage", "{digits: '8'}"
+        ).replace("order: 10", "order: '10'")
+        + dedent("""
+        - model: authentik_stages_user_write.userwritestage
+          id: write
+          identifiers: {name: write}
+          attrs: {create_users_as_inactive: 'true'}
+        - model: authentik_flows.flowstagebinding
+          identifiers: {order: 20, target: !KeyOf flow, stage: !KeyOf write}
+        """)
+    )
+    document = only_document(translation)
+    assert stage_named(document, "the-stage").options["digits"] == 8
+    assert document.flow.stages[0].order == 10
+    assert stage_named(document, "write").options["create_users_as_inactive"] is True
+
+
+@pytest.mark.parametrize("requirement", ["require_token", "require_outpost", "require_redirect"])
+def test_a_flow_with_a_requirement_gatehouse_lacks_is_left_out_and_the_rest_imported(
+    requirement,
+):
+    entries = INVITATION_ONLY_ENROLLMENT.replace(
+        "designation: invalidation", f"designation: invalidation, authentication: {requirement}"
+    ).replace("!Value 0", "false")
+    translation = translate(entries)
+    slugs = [document.flow.slug for document in translation.documents]
+    assert "plain-logout" not in slugs
+    assert f"flow (slug=plain-logout): authentication {requirement} has no Gatehouse" in (
+        skipped_text(translation)
+    )

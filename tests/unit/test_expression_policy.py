@@ -154,3 +154,42 @@ def test_runaway_work_is_refused(expression):
     options = parse_options(ExpressionOptions, {"expression": expression})
     with pytest.raises(PolicyError, match="not allowed"):
         POLICY.evaluate(request_for(), options)
+
+
+def test_an_expression_is_compiled_once_and_weighed_afresh_for_each_user():
+    from idp.policies.expression import compile_expression
+
+    expression = "user.username == 'ada' and 'admins' in user.groups and true"
+    first = compile_expression(expression)
+    hits = compile_expression.cache_info().hits
+    stranger = PolicyUser(id=2, username="eve", is_authenticated=True, is_active=True)
+    assert run(expression) is True
+    assert run(expression, user=stranger) is False
+    assert run(expression) is True
+    assert compile_expression(expression) is first
+    assert compile_expression.cache_info().hits >= hits + 4  # validated and run, three times
+
+
+def test_an_edited_expression_is_a_new_one():
+    assert run("request.ip == '10.1.2.3' or 1 == 2") is True
+    assert run("request.ip == '10.1.2.4' or 1 == 2") is False
+
+
+def test_a_bad_expression_is_refused_every_time_it_is_asked():
+    for _ in range(2):
+        with pytest.raises(OptionsError):
+            parse_options(ExpressionOptions, {"expression": "user.username =="})
+
+
+def test_a_deadline_belongs_to_the_thread_that_set_it():
+    from concurrent.futures import ThreadPoolExecutor
+
+    options = parse_options(ExpressionOptions, {"expression": "user.username == 'ada'"})
+    with pytest.raises(PolicyError):
+        POLICY.evaluate(request_for(deadline=time.monotonic() - 1), options)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        late = pool.submit(POLICY.evaluate, request_for(deadline=time.monotonic() - 1), options)
+        on_time = pool.submit(POLICY.evaluate, request_for(), options)
+        assert on_time.result().passing is True
+        with pytest.raises(PolicyError):
+            late.result()

@@ -1,9 +1,10 @@
 import pytest
 
-from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 from idp.options import OptionsError, options_to_mapping, parse_options
+from idp.policies.registry import POLICY_TYPES
 from idp.stages.identification.options import IdentificationOptions
 from idp.stages.prompt.options import PromptOptions
+from idp.stages.registry import STAGE_TYPES
 from idp.stages.user_login.options import UserLoginOptions
 
 

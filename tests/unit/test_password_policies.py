@@ -56,6 +56,8 @@ def test_defaults_are_the_documented_ones():
     assert (options.min_uppercase, options.min_lowercase, options.min_digits) == (0, 0, 0)
     assert (options.min_symbols, options.zxcvbn_min_score) == (0, 0)
     assert options.check_common_passwords and options.reject_user_attributes
+    assert options.reject_repetitive_and_sequential and options.reject_context_words
+    assert options.context_words == ()
     assert not options.check_hibp
     assert options.hibp_url == "https://api.pwnedpasswords.com/range/"
 
@@ -87,7 +89,14 @@ def test_each_rule_refuses_with_a_sentence_saying_why(password, options, message
     ("password", "options"),
     [
         ("eight ch", {}),
-        ("x" * 64, {"max_length": 64, "check_common_passwords": False}),
+        (
+            "x" * 64,
+            {
+                "max_length": 64,
+                "check_common_passwords": False,
+                "reject_repetitive_and_sequential": False,
+            },
+        ),
         ("Two Upper case", {"min_uppercase": 2}),
         ("a lower", {"min_lowercase": 1, "min_length": 1}),
         ("digit 1 here", {"min_digits": 1}),
@@ -102,9 +111,20 @@ def test_each_rule_accepts_a_password_that_meets_it(password, options):
 
 
 def test_length_counts_code_points_not_bytes():
-    assert messages_for("é" * 7) == ("Use at least 8 characters.",)
-    assert messages_for("é" * 8) == ()
-    assert messages_for("🔑" * 8) == ()  # eight code points, 32 bytes in UTF-8
+    assert messages_for("éàèùâêî") == ("Use at least 8 characters.",)
+    assert messages_for("éàèùâêîô") == ()
+    assert messages_for("🔑🔒🚪🏠🔑🔒🚪🌳") == ()  # eight code points, 32 bytes in UTF-8
+
+
+def test_length_counts_the_normalised_form_that_is_stored():
+    # Seven letters, each typed as a letter plus a combining accent: 14 code points as typed,
+    # 7 once normalised, and the normalised form is what gets stored.
+    typed = "".join(letter + "\u0301" for letter in "aeiouyc")
+    assert len(typed) == 14
+    assert messages_for(typed) == ("Use at least 8 characters.",)
+    # The ligatures "ffi" and "ffl" (U+FB03, U+FB04) are three letters each once normalised:
+    # five code points as typed, nine stored.
+    assert messages_for("\ufb03\ufb04 go") == ()
 
 
 def test_letters_without_ascii_count_in_their_class():
@@ -138,6 +158,76 @@ def test_common_passwords_ship_with_the_project_and_load_lazily():
 )
 def test_the_users_own_name_and_email_are_refused(password, message):
     assert message in messages_for(password, {"min_length": 1}, user=ALICE)
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "aaaaaaaaaaaa",
+        "abcdefgh1234",
+        "123456789",
+        "987654321",
+        "ABCDEFGHabcd",
+        "111122223333",
+        "abcabcabcabc",
+        "passpasspass",
+        "zzzzzzzz!",
+    ],
+)
+def test_repetitive_and_sequential_strings_are_refused(password):
+    messages = messages_for(password, {"check_common_passwords": False})
+    assert messages == (
+        "This password is mostly repeated or sequential characters (like aaaa, abcd or "
+        "1234). Mix in more of your own.",
+    )
+
+
+@pytest.mark.parametrize(
+    "password",
+    [STRONG, "qwertyqwerty", "hunter22 abc", "aaaa kettle north", "1q2w3e4r", "Tr0ub4dor&3"],
+)
+def test_passwords_with_enough_of_their_own_are_not_repetitive(password):
+    assert messages_for(password, {"check_common_passwords": False}) == ()
+
+
+def test_repetitive_rule_can_be_turned_off():
+    options = {"check_common_passwords": False, "reject_repetitive_and_sequential": False}
+    assert messages_for("aaaaaaaaaaaa", options) == ()
+
+
+SERVICE = "Don't use the name of this service or site in your password."
+
+
+@pytest.mark.parametrize("password", ["gatehouse", "My Gatehouse pw!", "gate-house 2024 spring"])
+def test_the_service_name_is_refused(password):
+    assert messages_for(password, {"min_length": 1}) == (SERVICE,)
+
+
+def test_the_sites_domain_name_is_refused(app):
+    app.config["BASE_URL"] = "https://id.acme-widgets.example"
+    with app.app_context():
+        assert messages_for("AcmeWidgets rule ok") == (SERVICE,)
+        assert messages_for(STRONG) == ()
+
+
+def test_listed_context_words_are_refused_by_name():
+    options = {"context_words": ["Initech", "tps report"]}
+    assert messages_for("initech staff 4ever", options) == (
+        "Don't use \u201cInitech\u201d in your password.",
+    )
+    assert messages_for("my TPS-Report pile", options) == (
+        "Don't use \u201ctps report\u201d in your password.",
+    )
+
+
+def test_context_words_can_be_turned_off():
+    assert messages_for("My Gatehouse pw!", {"reject_context_words": False}) == ()
+
+
+def test_a_username_is_refused_with_its_separators_left_out():
+    user = PolicyUser(id=3, username="j.doe-smith", email=None, is_authenticated=True)
+    messages = messages_for("JDoeSmith loves tea", user=user)
+    assert messages == ("Don't use your username in your password.",)
 
 
 def test_user_attributes_rule_can_be_turned_off():
@@ -221,6 +311,8 @@ def test_the_password_field_is_configurable():
         (PASSWORD_POLICY, {"hibp_timeout_seconds": 0}, "hibp_timeout_seconds"),
         (PASSWORD_POLICY, {"password_field": ""}, "password_field"),
         (PASSWORD_POLICY, {"min_lenght": 8}, "min_lenght"),
+        (PASSWORD_POLICY, {"context_words": ["ok", "a-b"]}, "context_words[0]"),
+        (PASSWORD_POLICY, {"context_words": "acme"}, "context_words"),
         (EXPIRY_POLICY, {"max_age_days": 0}, "max_age_days"),
         (EXPIRY_POLICY, {"max_age_days": 3651}, "max_age_days"),
         (EXPIRY_POLICY, {"action": "warn"}, "action"),

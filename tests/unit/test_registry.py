@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 from idp.options_forms import OptionsForm
+from idp.policies.registry import POLICY_TYPES
+from idp.stages.registry import STAGE_TYPES
 
 STAGES_DIR = Path(__file__).resolve().parents[2] / "idp" / "stages"
 PACKAGES = sorted(

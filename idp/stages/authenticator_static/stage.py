@@ -2,6 +2,7 @@ import json
 
 from idp import authenticators
 from idp.events import record_event
+from idp.flows import once
 from idp.flows.context import NEW_RECOVERY_CODES
 from idp.flows.outcomes import Advance, Deny, Stay
 from idp.network import client_ip
@@ -10,6 +11,8 @@ from idp.stages.authenticator_static.authentik import AUTHENTIK
 from idp.stages.authenticator_static.forms import CodesSavedForm, OptionsForm
 from idp.stages.authenticator_static.options import AuthenticatorStaticOptions
 from idp.stages.base import StageType
+
+CODES_MADE = "recovery_codes"
 
 
 class AuthenticatorStaticStage(StageType):
@@ -49,6 +52,9 @@ class AuthenticatorStaticStage(StageType):
 
     @staticmethod
     def _new_codes(ctx, user) -> dict:
+        # Once per plan: a replayed cookie from before the codes were made would otherwise
+        # replace the codes the user saved with ones only the replayer has seen.
+        once.claim_or_stop(ctx, CODES_MADE)
         codes = authenticators.replace_recovery_codes(user, ctx.options.codes_count)
         record_event(
             "authenticator_added",

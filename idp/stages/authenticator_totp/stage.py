@@ -1,12 +1,15 @@
 from flask_wtf import FlaskForm
 
 from idp import authenticators
+from idp.flows import once
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.stages.authenticator_totp.authentik import AUTHENTIK
 from idp.stages.authenticator_totp.forms import OptionsForm, TotpSetupForm
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.base import StageType
+
+DEVICE_SAVED = "totp_device"
 
 
 class AuthenticatorTotpStage(StageType):
@@ -53,6 +56,9 @@ class AuthenticatorTotpStage(StageType):
         )
         if device is None:
             return Retry(authenticators.WRONG_SETUP_CODE, field="code")
+        # Once per plan: the sealed secret in a replayed cookie must not make a second device
+        # (the request is rolled back, the device with it).
+        once.claim_or_stop(ctx, DEVICE_SAVED)
         return Advance({TOTP_SETUP: None})
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.events import record_event
 from idp.extensions import db
+from idp.flows.context import APPLICATION
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
@@ -17,7 +18,11 @@ from idp.stages.consent.options import ConsentOptions
 
 class ConsentStage(StageType):
     """Shows terms to agree to, and remembers the agreement (per user, per stage, per version
-    of the terms) so that, unless told to ask always, it is not asked again."""
+    of the terms) so that, unless told to ask always, it is not asked again.
+
+    In an authorization flow (the plan context names an application) it asks whether the
+    application may receive what it asked for, and remembers that per user and application,
+    with the scopes agreed to: asking for more asks again."""
 
     name = "consent"
     label = "Consent"
@@ -34,23 +39,33 @@ class ConsentStage(StageType):
         user = _proved_user(ctx)
         if user is None:
             return False
+        application = _application(ctx)
+        if application.get("ask_again"):  # the application asked with prompt=consent
+            return False
         consent = _consent_of(user, ctx)
-        return (
-            consent is not None
-            and consent.terms_digest == _digest(ctx.options.terms)
-            and (consent.expires_at is None or consent.expires_at > utcnow())
-        )
+        requested = set(application.get("scopes") or ())
+        return _is_current(consent, ctx) and requested <= set(consent.scopes or ())
 
     def render(self, ctx) -> dict:
-        return {"title": ctx.options.title, "paragraphs": _paragraphs(ctx.options.terms)}
+        application = _application(ctx)
+        return {
+            "title": ctx.options.title,
+            "paragraphs": _paragraphs(ctx.options.terms),
+            "application_name": application.get("name"),
+            "permissions": list(application.get("permissions") or ()),
+        }
 
     def submit(self, ctx, form):
         user = _proved_user(ctx)
         if user is not None:
             _remember(user, ctx)
-            subject = ctx.binding.stage.name
             record_event(
-                "consent_given", user=user, ip=client_ip(), flow_slug=ctx.flow.slug, subject=subject
+                "consent_given",
+                user=user,
+                ip=client_ip(),
+                flow_slug=ctx.flow.slug,
+                subject=_subject(ctx),
+                scopes=sorted(_application(ctx).get("scopes") or ()),
             )
         # Nobody proved yet (an enrollment before its user is written): agreeing lets the
         # visitor go on, but there is no one to remember it for.
@@ -63,25 +78,53 @@ def _proved_user(ctx):
     return ctx.proved_user or ctx.current_user
 
 
+def _application(ctx) -> dict:
+    """The application an authorization flow runs for: {id, name, scopes, permissions,
+    ask_again, request} (see idp.flows.handoff)."""
+    value = ctx.data.get(APPLICATION)
+    return value if isinstance(value, dict) and isinstance(value.get("id"), int) else {}
+
+
+def _subject(ctx) -> str:
+    application = _application(ctx)
+    if application:
+        return f"application:{application['id']}"
+    return ctx.binding.stage.name
+
+
+def _is_current(consent: Consent | None, ctx) -> bool:
+    return (
+        consent is not None
+        and consent.terms_digest == _digest(ctx.options.terms)
+        and (consent.expires_at is None or consent.expires_at > utcnow())
+    )
+
+
 def _consent_of(user, ctx) -> Consent | None:
     return db.session.scalar(
-        select(Consent).where(Consent.user_id == user.id, Consent.subject == ctx.binding.stage.name)
+        select(Consent).where(Consent.user_id == user.id, Consent.subject == _subject(ctx))
     )
 
 
 def _remember(user, ctx) -> None:
     now = utcnow()
     lifetime = ctx.options.lifetime
+    application = _application(ctx)
+    consent = _consent_of(user, ctx)
+    scopes = set(application.get("scopes") or ())
+    if _is_current(consent, ctx):
+        scopes |= set(consent.scopes or ())  # agreeing to more keeps what was agreed before
     values = {
         "terms_digest": _digest(ctx.options.terms),
         "given_at": now,
         "expires_at": now + lifetime if lifetime is not None else None,
+        "application_id": application.get("id"),
+        "scopes": sorted(scopes),
     }
-    consent = _consent_of(user, ctx)
     if consent is None:
         try:
             with db.session.begin_nested():
-                db.session.add(Consent(user_id=user.id, subject=ctx.binding.stage.name, **values))
+                db.session.add(Consent(user_id=user.id, subject=_subject(ctx), **values))
             return
         except IntegrityError:  # a parallel request agreed first; this answer is as good
             consent = _consent_of(user, ctx)

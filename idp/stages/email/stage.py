@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template, request, url_for
 
 from idp.events import record_event
+from idp.flows import once
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
 from idp.flows.outcomes import Stay
 from idp.mail import send_mail
@@ -35,6 +36,7 @@ NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this H
 ACCOUNT_EXISTS_SUBJECT = "Someone tried to sign up with your email address"
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
+SENT_ON_ARRIVAL = "email_sent"
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,11 @@ class EmailStage(StageType):
         if ctx.data.get(EMAIL_SENT_FOR) == ctx.binding.id:
             return None
         updates = {EMAIL_SENT_FOR: ctx.binding.id}
-        # Over the hourly limit nothing is sent, and the page stays the same.
-        self.send_link(ctx, updates)
+        # A cookie replayed from before this stage (or a parallel request of the plan) finds
+        # the arrival's mail sent already: the page is the same, and no other mail leaves.
+        # Over the hourly limit nothing is sent either, and the page stays the same.
+        if once.claim(ctx.plan_id, once.effect_of(ctx, SENT_ON_ARRIVAL)):
+            self.send_link(ctx, updates)
         return updates
 
     def render(self, ctx) -> dict:

@@ -20,12 +20,12 @@ def read_options(source, options: dict) -> None:
         for value in source.items("validation_policies") or []:
             name, reason = source.policy_name(value)
             if name is None:
-                source.note(
-                    f"validation policy {source.show(value)}",
-                    f"{reason}, so answers are not checked against it",
+                # A validation policy can stop the flow: without it, answers it refuses pass.
+                source.skip(
+                    f"its validation policy {source.show(value)} cannot be imported ({reason})"
                 )
-            else:
-                names.append(name)
+                return
+            names.append(name)
         options["validation_policies"] = names
 
 

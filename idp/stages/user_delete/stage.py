@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from idp.deletion import delete_user
 from idp.events import record_event
 from idp.extensions import db
+from idp.flows import once
 from idp.flows.context import PENDING_USER_ID
 from idp.flows.outcomes import Advance, Deny, EndSession
 from idp.models import User
@@ -33,6 +34,7 @@ class UserDeleteStage(StageType):
         if user.is_superuser and _is_last_administrator(user):
             # Without an administrator, initial setup would open to the first visitor.
             return Deny("You are the only administrator. Make someone else an administrator first.")
+        once.claim_or_stop(ctx, "user_delete")
         ended = revoke_sessions_of(user)
         record_event(
             "user_deleted",

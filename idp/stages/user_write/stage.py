@@ -3,6 +3,7 @@ from sqlalchemy.exc import IntegrityError
 from idp.accounts import find_group, set_password
 from idp.events import record_event
 from idp.extensions import db
+from idp.flows import once
 from idp.flows.context import PENDING_USER_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny, Retry
 from idp.models import User
@@ -22,6 +23,8 @@ EMAIL_TAKEN = "This email address is already used by another account."
 NOT_SAVED = "Those details could not be saved. Please try again."
 ADDRESS_TAKEN = object()
 ATTRIBUTE_PREFIX = "attributes."
+# What a plan does once per user_write stage: create or change a user (a password included).
+WRITTEN = "user_write"
 
 
 class UserWriteStage(StageType):
@@ -56,8 +59,10 @@ class UserWriteStage(StageType):
             return conflict
         try:
             # The new row is added inside the savepoint too: a race that takes the name
-            # first rolls back only this, and the visitor is told, not shown a 500.
+            # first rolls back only this, and the visitor is told, not shown a 500. The
+            # plan's claim goes with it: a refused write may be tried again in this plan.
             with db.session.begin_nested():
+                once.claim_or_stop(ctx, WRITTEN)
                 release(username, email)
                 if creating:
                     user = self._new_user(options, data, ctx.plan_id if is_signup else None)
@@ -65,7 +70,10 @@ class UserWriteStage(StageType):
         except IntegrityError:
             # A parallel request took the name or the address first; it has committed by now.
             conflict = _conflict(username, email, is_signup) or Retry(NOT_SAVED)
-            return self._signed_up(data) if conflict is ADDRESS_TAKEN else conflict
+            if conflict is not ADDRESS_TAKEN:
+                return conflict
+            once.claim_or_stop(ctx, WRITTEN)
+            return self._signed_up(data)
         except SealBroken:
             return Retry(NOT_SAVED)
         if not creating and is_sealed(data.get("password")):
@@ -92,6 +100,9 @@ class UserWriteStage(StageType):
                 hash_password(unseal(data["password"]))
         except SealBroken:
             return Retry(NOT_SAVED)
+        # Claimed all the same: a replayed plan must not try another address, and a replay
+        # is refused alike whether the address had an account or not.
+        once.claim_or_stop(ctx, WRITTEN)
         record_event("signup_address_taken", ip=client_ip(), flow_slug=ctx.flow.slug)
         return self._signed_up(data)
 

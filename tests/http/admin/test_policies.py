@@ -3,8 +3,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.flows.registry import POLICY_TYPES
 from idp.models import Event, Policy
+from idp.policies.registry import POLICY_TYPES
 from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import events_of, post, text
 from tests.http.admin.settings_data import default_form_data

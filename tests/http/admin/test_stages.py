@@ -3,8 +3,8 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.flows.registry import STAGE_TYPES
 from idp.models import Stage
+from idp.stages.registry import STAGE_TYPES
 from tests.factories import make_flow
 from tests.http.admin.conftest import events_of, post, text
 from tests.http.admin.settings_data import default_form_data

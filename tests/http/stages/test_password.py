@@ -121,7 +121,7 @@ def test_overlong_password_is_a_form_error_not_a_500(app, flows):
 def test_hash_is_bcrypt_over_sha256_and_checks_in_both_directions(app):
     with app.app_context():
         stored = hash_password("secret", rounds=4)
-        assert stored.startswith("bcrypt-sha256$$2b$04$")
+        assert stored.startswith("bcrypt-sha256-nfkc$$2b$04$")
         assert check_password("secret", stored)
         assert not check_password("Secret", stored)
         assert not check_password("secret", None)
@@ -154,3 +154,102 @@ def test_blank_password_is_refused(app, flows, password):
     assert flows.client.get("/me").status_code == (200 if password == " " else 302)
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "oscar")) is not None
+
+
+# Passwords are normalised to NFKC (NIST SP 800-63B): the same password typed on another
+# device, in another Unicode form, is the same password.
+# é and ï as one code point each, the "fi" ligature, a full-width A.
+COMPOSED = "caf\u00e9 na\u00efve \ufb01sh \uff21"
+DECOMPOSED = "cafe\u0301 nai\u0308ve fish A"
+
+
+def legacy_hash(password: str) -> str:
+    """A hash as Gatehouse made them before normalising: bcrypt over the SHA-256 of the
+    password as typed, marked bcrypt-sha256$."""
+    import base64
+    import hashlib
+
+    import bcrypt
+
+    digest = base64.b64encode(hashlib.sha256(password.encode("utf-8")).digest())
+    return "bcrypt-sha256$" + bcrypt.hashpw(digest, bcrypt.gensalt(4)).decode("ascii")
+
+
+def stored_hash(app, username):
+    with app.app_context():
+        return db.session.scalar(select(User.password_hash).where(User.username == username))
+
+
+def give_legacy_hash(app, username, password):
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        user.password_hash = legacy_hash(password)
+        db.session.commit()
+        return user.password_hash
+
+
+@pytest.mark.parametrize(("chosen", "typed"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
+def test_a_password_typed_in_another_unicode_form_signs_in(app, flows, chosen, typed):
+    with app.app_context():
+        make_user("unicode", password=chosen)
+    response = flows.sign_in("unicode", typed)
+    assert response.status_code == 303
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_normalising_keeps_case_and_spaces_apart(app):
+    with app.app_context():
+        stored = hash_password(COMPOSED, rounds=4)
+        assert check_password(DECOMPOSED, stored)
+        assert not check_password(DECOMPOSED.upper(), stored)
+        assert not check_password(DECOMPOSED + " ", stored)
+        assert not check_password(DECOMPOSED.replace(" ", ""), stored)
+
+
+def test_a_legacy_hash_signs_in_once_and_is_then_replaced(app, flows):
+    with app.app_context():
+        make_user("olduser", password=None)
+    old = give_legacy_hash(app, "olduser", COMPOSED)
+    with app.app_context():
+        before = db.session.scalar(select(User).where(User.username == "olduser"))
+        changed_at = before.password_changed_at
+
+    assert flows.sign_in("olduser", COMPOSED).status_code == 303
+    new = stored_hash(app, "olduser")
+    assert new != old
+    assert new.startswith("bcrypt-sha256-nfkc$")
+    with app.app_context():
+        after = db.session.scalar(select(User).where(User.username == "olduser"))
+        assert after.password_changed_at == changed_at  # not a password change
+        assert check_password(DECOMPOSED, new)
+    # The replacement took: the other Unicode form now works too, and nothing changes again.
+    flows.sign_out()
+    assert flows.sign_in("olduser", DECOMPOSED).status_code == 303
+    assert stored_hash(app, "olduser") == new
+
+
+def test_a_legacy_hash_checks_the_password_as_typed(app, flows):
+    with app.app_context():
+        make_user("olduser", password=None)
+    old = give_legacy_hash(app, "olduser", COMPOSED)
+    # Made from the password as typed: another form did not match then and does not now.
+    assert flows.sign_in("olduser", DECOMPOSED).status_code == 400
+    assert "Invalid username or password." in flows.page
+    assert stored_hash(app, "olduser") == old
+
+
+def test_a_wrong_password_leaves_a_legacy_hash_alone(app, flows):
+    with app.app_context():
+        make_user("olduser", password=None)
+    old = give_legacy_hash(app, "olduser", PASSWORD)
+    assert flows.sign_in("olduser", "not the password").status_code == 400
+    assert stored_hash(app, "olduser") == old
+
+
+def test_a_damaged_hash_refuses_the_password_without_a_500(app, flows):
+    with app.app_context():
+        user = make_user("damaged")
+        user.password_hash = "bcrypt-sha256-nfkc$not-a-bcrypt-hash"
+        db.session.commit()
+    assert flows.sign_in("damaged", PASSWORD).status_code == 400
+    assert "Invalid username or password." in flows.page

@@ -60,7 +60,7 @@ def test_prompt_then_user_write_creates_and_signs_in_the_user(app, flows):
         user = db.session.scalar(select(User).where(User.username == "newbie"))
         assert user.email == "newbie@example.test" and user.name == "New Bie"
         assert user.attributes == {"team": "blue"}
-        assert user.password_hash.startswith("bcrypt-sha256$")
+        assert user.password_hash.startswith("bcrypt-sha256-nfkc$")
 
 
 def test_the_password_never_travels_in_the_cookie_in_clear(app, flows):

@@ -1,12 +1,5 @@
-"""Every stage type and policy type Gatehouse has: one line each."""
+"""Every stage type Gatehouse has: one line each."""
 
-from idp.policies.dummy import DummyPolicy
-from idp.policies.expression import ExpressionPolicy
-from idp.policies.initial_setup import InitialSetupPolicy
-from idp.policies.password import PasswordPolicy
-from idp.policies.password_expiry import PasswordExpiryPolicy
-from idp.policies.reputation import ReputationPolicy
-from idp.policies.unique_password import UniquePasswordPolicy
 from idp.stages.authenticator_static import AuthenticatorStaticStage
 from idp.stages.authenticator_totp import AuthenticatorTotpStage
 from idp.stages.authenticator_validate import AuthenticatorValidateStage
@@ -41,18 +34,5 @@ STAGE_TYPES = {
         CaptchaStage(),
         InvitationStage(),
         ConsentStage(),
-    )
-}
-
-POLICY_TYPES = {
-    policy_type.name: policy_type
-    for policy_type in (
-        DummyPolicy(),
-        ExpressionPolicy(),
-        InitialSetupPolicy(),
-        PasswordPolicy(),
-        PasswordExpiryPolicy(),
-        UniquePasswordPolicy(),
-        ReputationPolicy(),
     )
 }

@@ -1,0 +1,100 @@
+"""Who may use an application: its policy, group and user bindings through the policy engine,
+evaluated at every call (nothing cached across users or requests)."""
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from idp.accounts import groups_of
+from idp.models import Application, User
+from idp.policies.engine import PolicyFailure, enabled_in_order, explain_bindings
+from idp.policies.types import PolicyRequest, PolicyUser
+
+EVERYONE = "every signed-in user"
+FAILED_CLOSED = "a rule could not be checked, so access is refused to be safe"
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """The visit's facts policies may read."""
+
+    ip: str = ""
+    user_agent: str = ""
+    path: str = ""
+    args: dict | None = None
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    allowed: bool
+    reasons: tuple[str, ...]
+
+
+def facts_from_request() -> RequestFacts:
+    from flask import request
+
+    from idp import network
+
+    return RequestFacts(
+        ip=network.client_ip(),
+        user_agent=network.user_agent(),
+        path=request.path,
+        args=request.args.to_dict(),
+    )
+
+
+def may_use(
+    application: Application, user: User | None, facts: RequestFacts | None = None
+) -> AccessDecision:
+    """The application must be loaded with its bindings (idp.applications.loading)."""
+    if user is None:
+        return AccessDecision(False, ("not signed in",))
+    if not user.is_active:
+        return AccessDecision(False, ("the account is disabled",))
+    bindings = enabled_in_order(application.policy_bindings)
+    if not bindings:
+        return AccessDecision(True, (f"nothing is bound, so {EVERYONE} may use it",))
+    explanation = explain_bindings(
+        bindings, application.policy_engine_mode, _policy_request(application, user, facts)
+    )
+    reasons = tuple(_verdict_in_words(verdict) for verdict in explanation.verdicts)
+    if explanation.failure is not None:
+        return AccessDecision(False, (*reasons, f"{_failure_words(explanation.failure)}"))
+    result = explanation.result
+    mode = "every binding must pass" if application.policy_engine_mode == "all" else "any binding"
+    return AccessDecision(result.passing, (*reasons, *result.messages, f"({mode})"))
+
+
+def _policy_request(application, user, facts: RequestFacts | None) -> PolicyRequest:
+    facts = facts or RequestFacts()
+    return PolicyRequest(
+        user=PolicyUser.from_user(user, groups_of(user)),
+        ip=facts.ip,
+        user_agent=facts.user_agent,
+        path=facts.path,
+        args=MappingProxyType(dict(facts.args or {})),
+        context=MappingProxyType({"application": application.slug}),
+    )
+
+
+def _verdict_in_words(verdict) -> str:
+    words = ("not " if verdict.binding.negate else "") + verdict.binding.subject_label
+    outcome = "passed" if verdict.passing else "did not pass"
+    if verdict.error:
+        outcome += f" (error: {verdict.error}; counted as its failure result)"
+    return f"{words}: {outcome}"
+
+
+def _failure_words(failure: PolicyFailure) -> str:
+    return f"{failure.binding.subject_label}: {FAILED_CLOSED}"
+
+
+def who_may_use(application: Application) -> str:
+    """In words, for the admin's list."""
+    bindings = enabled_in_order(application.policy_bindings)
+    if not bindings:
+        return "Every signed-in user (nothing is bound)"
+    names = []
+    for binding in bindings:
+        names.append(("not " if binding.negate else "") + binding.subject_label)
+    joiner = " and " if application.policy_engine_mode == "all" else " or "
+    return "Only " + joiner.join(names)

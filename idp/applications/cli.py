@@ -1,0 +1,130 @@
+"""`idp apps …`: create, bind, list and delete applications from the command line."""
+
+import json
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from idp.accounts import find_group, find_user
+from idp.applications.access import who_may_use
+from idp.applications.loading import load_application, load_applications
+from idp.applications.manage import ApplicationError, bind, create_application, delete_application
+from idp.extensions import db
+from idp.models import Policy
+from idp.providers.registry import PROVIDER_TYPES
+
+apps_group = AppGroup("apps", help="Create, bind, list and delete applications.")
+
+
+def fail(message: str):
+    """A bad argument: one line on stderr, exit code 2, no traceback (as idp.cli.fail)."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@apps_group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="What users see.")
+@click.option("--oidc", "kind", flag_value="oauth2", help="An OpenID Connect client.")
+@click.option("--proxy", "kind", flag_value="proxy", help="An app behind forward auth.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="OIDC: repeatable.")
+@click.option("--public", is_flag=True, help="OIDC: a client that cannot keep a secret.")
+@click.option(
+    "--external-host", help="Forward auth: the app's address, e.g. https://app.example.org"
+)
+@click.option("--launch-url", default="", help="Where users open the app (default: none).")
+@click.option("--authorization-flow", help="The slug of the authorization flow to use.")
+@click.option("--json", "as_json", is_flag=True, help="Print slug, client id, secret, issuer.")
+def apps_create(
+    slug, name, kind, redirect_uris, public, external_host, launch_url, authorization_flow, as_json
+):
+    if kind is None:
+        fail("say which provider: --oidc or --proxy")
+    if kind == "oauth2":
+        if external_host:
+            fail("--external-host belongs to --proxy")
+        if not redirect_uris:
+            fail("an OIDC application needs at least one --redirect-uri")
+        options = {
+            "client_type": "public" if public else "confidential",
+            "redirect_uris": list(redirect_uris),
+        }
+    else:
+        if kind not in PROVIDER_TYPES:
+            fail("the provider type 'proxy' (forward auth) is not installed")
+        if redirect_uris or public:
+            fail("--redirect-uri and --public belong to --oidc")
+        if not external_host:
+            fail("a --proxy application needs --external-host")
+        options = {"external_host": external_host}
+    try:
+        created = create_application(
+            slug,
+            name,
+            kind,
+            options,
+            launch_url=launch_url or (external_host or ""),
+            authorization_flow_slug=authorization_flow,
+        )
+    except ApplicationError as error:
+        fail(str(error))
+    db.session.commit()
+    facts = created.facts
+    if as_json:
+        result = {"slug": slug, "client_id": facts.get("client_id"), "issuer": facts.get("issuer")}
+        result.update(created.secrets)
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"Created application {slug} ({PROVIDER_TYPES[kind].label})")
+    for label, value in {**facts, **created.secrets}.items():
+        if value:
+            click.echo(f"  {label}: {value}")
+    if created.secrets:
+        click.echo("The secret is shown only now: keep it.")
+
+
+@apps_group.command("bind")
+@click.argument("slug")
+@click.option("--group", help="Members of this group may use the app.")
+@click.option("--user", help="This user may use the app.")
+@click.option("--policy", help="Users this policy passes may use the app.")
+def apps_bind(slug, group, user, policy):
+    if sum(value is not None for value in (group, user, policy)) != 1:
+        fail("give exactly one of --group, --user or --policy")
+    application = load_application(slug)
+    if application is None:
+        fail(f"no application with the slug {slug!r}")
+    subject = {}
+    if group is not None:
+        subject["group"] = find_group(group) or fail(f"no group named {group!r}")
+    elif user is not None:
+        subject["user"] = find_user(user, ("username",)) or fail(f"no user named {user!r}")
+    else:
+        found = db.session.scalar(select(Policy).where(Policy.name == policy))
+        subject["policy"] = found or fail(f"no policy named {policy!r}")
+    label = bind(application, **subject).subject_label
+    db.session.commit()
+    click.echo(f"Bound {label} to {slug}")
+
+
+@apps_group.command("list")
+def apps_list():
+    for application in load_applications():
+        provider = application.provider
+        kind = provider.type if provider else "-"
+        click.echo(
+            f"{application.slug:<24} {kind:<8} {application.name:<24} {who_may_use(application)}"
+        )
+
+
+@apps_group.command("delete")
+@click.argument("slug")
+def apps_delete(slug):
+    application = load_application(slug)
+    if application is None:
+        fail(f"no application with the slug {slug!r}")
+    delete_application(application)
+    db.session.commit()
+    click.echo(f"Deleted application {slug}")

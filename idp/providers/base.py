@@ -1,0 +1,36 @@
+"""What every provider type has. A type overrides only what it needs."""
+
+from abc import ABC
+
+from flask import Blueprint
+
+from idp.options import NoOptions, parse_options
+from idp.options_forms import options_form_for
+
+
+class ProviderType(ABC):
+    name: str
+    label: str
+    description: str = ""
+    Options: type = NoOptions
+    # Its own routes (the OpenID Connect endpoints), registered by the factory.
+    blueprint: Blueprint | None = None
+
+    @property
+    def options_form(self) -> type:
+        """The admin's settings form; a package sets its own here."""
+        return options_form_for(self.Options)
+
+    def parse_options(self, mapping):
+        """The one validator: admin, import and every request go through it."""
+        return parse_options(self.Options, mapping)
+
+    def provision(self, provider, options) -> dict:
+        """Called once when the provider is created (flushed): fill in generated columns and
+        return what is shown once and never again (a client secret), by name."""
+        return {}
+
+    def facts(self, application, provider, options, base_url: str) -> dict:
+        """What a person configuring the application needs (client id, issuer, endpoints),
+        as label -> value; shown in the admin and printed by `idp apps create --json`."""
+        return {}

@@ -1,0 +1,3 @@
+from idp.providers.oauth2.provider import OAuth2ProviderType
+
+__all__ = ["OAuth2ProviderType"]

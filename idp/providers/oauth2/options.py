@@ -1,0 +1,71 @@
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from idp.durations import parse_duration
+from idp.options import OptionsError
+
+SCOPES = ("openid", "profile", "email", "offline_access")
+MAX_LIFETIMES = {
+    "access_token_lifetime": 24 * 3600,
+    "refresh_token_lifetime": 365 * 24 * 3600,
+}
+
+
+@dataclass(frozen=True)
+class OAuth2Options:
+    # confidential: a server that keeps a secret; public: a browser or native app that cannot.
+    client_type: Literal["confidential", "public"] = "confidential"
+    # Matched exactly, character for character.
+    redirect_uris: tuple[str, ...] = ()
+    # Where RP-initiated logout may send the user back to (redirect URIs count too).
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    # Public clients always need PKCE; a confidential one may be let off.
+    require_pkce: bool = True
+    # Native apps on loopback pick their port at run time (RFC 8252 section 7.3).
+    allow_any_loopback_port: bool = False
+    signing_algorithm: Literal["ES256", "RS256"] = "ES256"
+    allowed_scopes: tuple[Literal["openid", "profile", "email", "offline_access"], ...] = SCOPES
+    access_token_lifetime: str = "10m"  # noqa: S105 (a duration, not a secret)
+    refresh_token_lifetime: str = "30d"  # noqa: S105
+    # Put the profile and email claims into the ID token too, not only into userinfo.
+    include_claims_in_id_token: bool = True
+
+    def validate(self):
+        for index, uri in enumerate(self.redirect_uris):
+            problem = _redirect_problem(uri)
+            if problem:
+                raise OptionsError(f"redirect_uris[{index}]", problem)
+        for index, uri in enumerate(self.post_logout_redirect_uris):
+            problem = _redirect_problem(uri)
+            if problem:
+                raise OptionsError(f"post_logout_redirect_uris[{index}]", problem)
+        if self.client_type == "public" and not self.require_pkce:
+            raise OptionsError("require_pkce", "a public client must use PKCE")
+        for name, limit in MAX_LIFETIMES.items():
+            try:
+                seconds = parse_duration(getattr(self, name)).total_seconds()
+            except ValueError as error:
+                raise OptionsError(name, str(error)) from None
+            if not 0 < seconds <= limit:
+                raise OptionsError(name, f"must be between 1s and {limit // 3600}h")
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == "public"
+
+    def lifetime(self, name: str) -> int:
+        return int(parse_duration(getattr(self, name)).total_seconds())
+
+
+def _redirect_problem(uri: str) -> str:
+    if len(uri) > 2000:
+        return "is longer than 2000 characters"
+    parts = urlsplit(uri)
+    if not parts.scheme or parts.fragment or any(ord(c) < 33 for c in uri):
+        return "must be an absolute URI without a fragment or spaces"
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        return "must name a host"
+    if parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
+        return f"may not use the {parts.scheme} scheme"
+    return ""

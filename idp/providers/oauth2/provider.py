@@ -1,0 +1,40 @@
+from idp.providers.base import ProviderType
+from idp.providers.oauth2 import credentials
+from idp.providers.oauth2.forms import OptionsForm
+from idp.providers.oauth2.options import OAuth2Options
+
+
+class OAuth2ProviderType(ProviderType):
+    """OpenID Connect (OAuth 2.0 authorization code with PKCE, refresh, client credentials)."""
+
+    name = "oauth2"
+    label = "OAuth2/OpenID Connect"
+    description = "For applications that can sign users in with OpenID Connect."
+    Options = OAuth2Options
+    options_form = OptionsForm
+
+    def provision(self, provider, options) -> dict:
+        provider.client_id = credentials.new_client_id()
+        if options.is_public:
+            provider.client_secret_hash = None
+            return {}
+        secret = credentials.new_client_secret()
+        provider.client_secret_hash = credentials.hash_secret(secret)
+        return {"client_secret": secret}
+
+    def facts(self, application, provider, options, base_url: str) -> dict:
+        issuer = issuer_url(base_url, application.slug)
+        return {
+            "client_id": provider.client_id,
+            "issuer": issuer,
+            "discovery": f"{issuer}.well-known/openid-configuration",
+            "authorize": f"{base_url}/application/o/authorize/",
+            "token": f"{base_url}/application/o/token/",
+            "userinfo": f"{base_url}/application/o/userinfo/",
+            "jwks": f"{issuer}jwks/",
+            "end_session": f"{issuer}end-session/",
+        }
+
+
+def issuer_url(base_url: str, slug: str) -> str:
+    return f"{base_url.rstrip('/')}/application/o/{slug}/"

@@ -1,0 +1,5 @@
+"""Every provider type Gatehouse has: one line each."""
+
+from idp.providers.oauth2 import OAuth2ProviderType
+
+PROVIDER_TYPES = {provider_type.name: provider_type for provider_type in (OAuth2ProviderType(),)}

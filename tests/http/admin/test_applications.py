@@ -1,0 +1,137 @@
+"""The admin's Applications section: list in words, two-step create with the secret shown
+once, edit, bindings through the flows' dialog, delete after a confirmation."""
+
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Application, Flow, PolicyBinding
+from idp.providers.oauth2 import credentials
+from tests.factories import make_group
+from tests.http.admin.conftest import post, signed_in, text
+
+
+def new_form(app, **changes) -> dict:
+    with app.app_context():
+        flow_id = db.session.scalar(
+            select(Flow.id).where(Flow.slug == "default-provider-authorization-explicit-consent")
+        )
+    form = {
+        "name": "Grafana",
+        "slug": "grafana",
+        "launch_url": "https://grafana.example.test/",
+        "description": "Dashboards",
+        "icon": "",
+        "policy_engine_mode": "any",
+        "authorization_flow": str(flow_id),
+        "authentication_flow": "",
+        "invalidation_flow": "",
+        "option-client_type": "confidential",
+        "option-redirect_uris": "https://grafana.example.test/login/generic_oauth",
+        "option-post_logout_redirect_uris": "",
+        "option-require_pkce": "y",
+        "option-signing_algorithm": "ES256",
+        "option-allowed_scopes": ["openid", "profile", "email", "offline_access"],
+        "option-access_token_lifetime": "10m",
+        "option-refresh_token_lifetime": "30d",
+        "option-include_claims_in_id_token": "y",
+    }
+    form.update(changes)
+    return form
+
+
+def create_grafana(app, admin, **changes):
+    return post(admin, "/admin/applications/new/oauth2", new_form(app, **changes))
+
+
+def test_step_one_lists_the_installed_provider_types(admin):
+    page = text(admin.get("/admin/applications/new"))
+    assert "OAuth2/OpenID Connect" in page
+    assert "/admin/applications/new/oauth2" in page
+
+
+def test_an_uninstalled_type_is_a_404(admin):
+    assert admin.get("/admin/applications/new/saml").status_code == 404
+
+
+def test_create_shows_the_secret_once_and_keeps_its_hash(app, admin):
+    response = create_grafana(app, admin)
+    assert response.status_code == 200, text(response)
+    page = text(response)
+    assert "shown only this once" in page
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.slug == "grafana"))
+        provider = db.session.scalar(select(type(application).provider.property.mapper.class_))
+        secret = page.split('<code class="secret">')[1].split("<")[0]
+        assert credentials.check_secret(provider.client_secret_hash, secret)
+    again = text(admin.get("/admin/applications/grafana"))
+    assert secret not in again
+    assert "/application/o/grafana/" in again
+    assert "Every signed-in user" in text(admin.get("/admin/applications"))
+
+
+def test_bad_settings_come_back_with_messages(app, admin):
+    response = create_grafana(
+        app, admin, **{"option-redirect_uris": "javascript:alert(1)", "slug": "Bad Slug"}
+    )
+    assert response.status_code == 400
+    page = text(response)
+    assert "Lowercase letters" in page
+    assert "javascript" in page
+    with app.app_context():
+        assert db.session.scalar(select(Application)) is None
+
+
+def test_a_taken_slug_is_refused(app, admin):
+    create_grafana(app, admin)
+    response = create_grafana(app, admin, name="Other")
+    assert response.status_code == 400
+    assert "exists already" in text(response)
+
+
+def test_edit_changes_the_application_and_its_provider(app, admin):
+    create_grafana(app, admin)
+    form = new_form(
+        app, name="Grafana Prod", **{"option-redirect_uris": "https://g2.example.test/cb"}
+    )
+    response = post(admin, "/admin/applications/grafana/edit", form)
+    assert response.status_code == 303, text(response)
+    page = text(admin.get("/admin/applications/grafana/edit"))
+    assert "Grafana Prod" in page
+    assert "https://g2.example.test/cb" in page
+
+
+def test_bindings_tab_binds_a_group_and_the_list_says_who(app, admin):
+    create_grafana(app, admin)
+    with app.app_context():
+        group_id = make_group("staff").id
+    assert "every signed-in user" in text(admin.get("/admin/applications/grafana/bindings"))
+    dialog = admin.get("/admin/applications/grafana/bindings/new?tab=group")
+    assert dialog.status_code == 200
+    assert "who may use the application Grafana" in text(dialog)
+    form = {"group": str(group_id), "order": "0", "enabled": "y", "timeout": "30"}
+    form["failure_result"] = ""
+    response = post(admin, "/admin/applications/grafana/bindings/new?tab=group", form)
+    assert response.status_code == 303, text(response)
+    assert "Only group staff" in text(admin.get("/admin/applications"))
+    with app.app_context():
+        binding = db.session.scalar(select(PolicyBinding).where(PolicyBinding.group_id == group_id))
+        assert binding.application_id is not None and binding.flow_id is None
+        binding_id = binding.id
+    edit = admin.get(f"/admin/applications/grafana/bindings/{binding_id}/edit")
+    assert edit.status_code == 200
+    removed = post(admin, f"/admin/applications/grafana/bindings/{binding_id}/delete")
+    assert removed.status_code == 303
+    assert "Every signed-in user" in text(admin.get("/admin/applications"))
+
+
+def test_delete_asks_first_then_deletes(app, admin):
+    create_grafana(app, admin)
+    assert "Delete the application" in text(admin.get("/admin/applications/grafana/delete"))
+    assert post(admin, "/admin/applications/grafana/delete", csrf=False).status_code == 400
+    assert post(admin, "/admin/applications/grafana/delete").status_code == 303
+    assert admin.get("/admin/applications/grafana").status_code == 404
+
+
+def test_plain_users_cannot_open_the_applications(app, user_id):
+    client = signed_in(app, "alice")
+    assert client.get("/admin/applications").status_code == 403
