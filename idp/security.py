@@ -102,10 +102,20 @@ class SessionInterface(SecureCookieSessionInterface):
 ANONYMOUS_ENDPOINTS = frozenset({"static", "ops.healthz", "ops.readyz", "metrics.metrics"})
 
 
+def reads_session_itself(view):
+    """Marks a view that finds the session its own way (forward auth reads the cookie the
+    browser sent to the protected app), so it is not looked up twice."""
+    view.reads_session_itself = True
+    return view
+
+
 def _load_session_first():
     """Look the session up before the view runs: recording its use may commit, and a commit
     must not take half of the view's work with it."""
-    if request.endpoint not in ANONYMOUS_ENDPOINTS:
+    if request.endpoint in ANONYMOUS_ENDPOINTS:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "reads_session_itself", False):
         load_current_session()
 
 

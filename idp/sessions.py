@@ -59,6 +59,17 @@ def load_current_session() -> UserSession | None:
     key = session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
+    row = session_for_key(key)
+    if row is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    g.user_session = row
+    return row
+
+
+def session_for_key(key: str) -> UserSession | None:
+    """The live session with this cookie key, its user loaded, its use recorded. Forward
+    auth calls it with the key from the cookie the browser sent to the protected app."""
     row = db.session.scalar(
         select(UserSession)
         .options(joinedload(UserSession.user))
@@ -66,11 +77,9 @@ def load_current_session() -> UserSession | None:
     )
     now = utcnow()
     if row is None or not is_alive(row, now) or not row.user.is_active:
-        session.pop(SESSION_KEY, None)
         return None
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         _record_use(row, now)
-    g.user_session = row
     return row
 
 
@@ -152,22 +161,3 @@ def active_sessions_of(user: User) -> list[UserSession]:
             .order_by(UserSession.last_seen_at.desc())
         )
     )
-
-
-def session_for_key(key: str) -> UserSession | None:
-    """The valid session with this cookie key and its user, for a request that carries the
-    key some other way than this app's own cookie (forward auth reads the app's cookie).
-    A last-seen update is left in the transaction for the caller to commit."""
-    row = db.session.scalar(
-        select(UserSession)
-        .options(joinedload(UserSession.user))
-        .where(UserSession.key_hash == _hash(key))
-    )
-    now = utcnow()
-    if row is None or not row.is_valid(now) or not row.user.is_active:
-        return None
-    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        db.session.execute(
-            update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
-        )
-    return row

@@ -35,7 +35,7 @@ ID_HOST = "id.example.test"
 class EchoApp(BaseHTTPRequestHandler):
     """The protected app: says who the proxy told it the user is."""
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         body = json.dumps(
             {
                 "path": self.path,

@@ -3,18 +3,24 @@
 from flask import current_app, request
 from itsdangerous import BadSignature
 
-from idp.accounts import user_group_names
 from idp.providers.proxy.options import ProxyOptions
 from idp.providers.proxy.targets import Target, is_cookie_domain_host
-from idp.security import COOKIE_NAME, DOMAIN_SECURE_COOKIE_NAME, SECURE_COOKIE_NAME
+from idp.security import (
+    COOKIE_NAME,
+    DOMAIN_SECURE_COOKIE_NAME,
+    SECURE_COOKIE_NAME,
+    cookie_domain_for_request,
+)
 from idp.sessions import SESSION_KEY, session_for_key
 
 
 def _cookie_names(target: Target) -> tuple[str, ...]:
     # The browser sent the app's request with the cookies of the app's host: the domain
     # cookie, or Gatehouse's own host-only one when the app shares Gatehouse's host.
+    # A Secure cookie never travels to a plain-HTTP app; a plain one (Gatehouse itself served
+    # over HTTP) travels to both.
     if target.scheme == "https":
-        return (DOMAIN_SECURE_COOKIE_NAME, SECURE_COOKIE_NAME)
+        return (DOMAIN_SECURE_COOKIE_NAME, SECURE_COOKIE_NAME, COOKIE_NAME)
     return (COOKIE_NAME,)
 
 
@@ -45,12 +51,12 @@ def _header_value(value) -> str:
     return text.encode("utf-8").decode("latin-1")
 
 
-def headers_for(user, options: ProxyOptions) -> list[tuple[str, str]]:
+def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
     """Remote-User, -Groups, -Email, -Name (always all four, so a proxy that copies them
     overwrites whatever the client sent), then the application's extra headers."""
     headers = [
         ("Remote-User", user.username),
-        ("Remote-Groups", ",".join(user_group_names(user))),
+        ("Remote-Groups", ",".join(group.name for group in groups)),
         ("Remote-Email", user.email or ""),
         ("Remote-Name", user.name or ""),
     ]
@@ -68,18 +74,25 @@ def why_not_seen(target: Target) -> list[str]:
     reasons = []
     domain = current_app.config.get("COOKIE_DOMAIN") or ""
     gatehouse_host = (request.host or "").rsplit(":", 1)[0].lower()
-    if target.host != gatehouse_host and not is_cookie_domain_host(target.host):
-        if domain:
-            reasons.append(
-                f"Wrong domain: the session cookie is for {domain} and its sub-domains, but "
-                f"the application is at {target.host}. Put the application under {domain}, "
-                "or set IDP_COOKIE_DOMAIN to a domain both share."
-            )
-        else:
+    if target.host != gatehouse_host:
+        if not domain:
             reasons.append(
                 f"No shared cookie: IDP_COOKIE_DOMAIN is not set, so the session cookie "
                 f"belongs to {gatehouse_host} alone and never reaches {target.host}. Set "
                 "IDP_COOKIE_DOMAIN to the domain both share (for example example.org)."
+            )
+        elif cookie_domain_for_request() is None:
+            reasons.append(
+                f"Wrong domain: Gatehouse is reached at {gatehouse_host}, which is not under "
+                f"IDP_COOKIE_DOMAIN ({domain}), so its session cookie stays with "
+                f"{gatehouse_host}. Serve Gatehouse at a host under {domain} (and set "
+                "IDP_BASE_URL to it)."
+            )
+        elif not is_cookie_domain_host(target.host):
+            reasons.append(
+                f"Wrong domain: the session cookie is for {domain} and its sub-domains, but "
+                f"the application is at {target.host}. Put the application under {domain}, "
+                "or set IDP_COOKIE_DOMAIN to a domain both share."
             )
     if request.is_secure and target.scheme == "http":
         reasons.append(

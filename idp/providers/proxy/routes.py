@@ -28,7 +28,7 @@ from flask import (
 from flask_login import current_user
 
 from idp import network
-from idp.extensions import db
+from idp.accounts import groups_of
 from idp.applications.access import RequestFacts, may_use
 from idp.providers.proxy import identity
 from idp.providers.proxy.targets import (
@@ -40,6 +40,7 @@ from idp.providers.proxy.targets import (
     target_from_auth_request,
     target_from_forward_auth,
 )
+from idp.security import reads_session_itself
 
 bp = Blueprint("provider_proxy", __name__, template_folder="templates")
 log = logging.getLogger("idp.forward_auth")
@@ -51,12 +52,14 @@ BOUNCE_SECONDS = 30
 
 
 @bp.get("/api/authz/auth-request")
+@reads_session_itself
 def auth_request():
     # nginx shows its own page for a 403 (the snippet sends it to /forward-auth/denied).
     return _answer(target_from_auth_request, unauthenticated_status=401, page_on_403=False)
 
 
 @bp.get("/api/authz/forward-auth")
+@reads_session_itself
 def forward_auth():
     # Caddy and Traefik hand a refusal to the browser as it is: make it a page that says why.
     return _answer(target_from_forward_auth, unauthenticated_status=302, page_on_403=True)
@@ -78,7 +81,8 @@ def _answer(read_target, unauthenticated_status: int, page_on_403: bool) -> Resp
     if user_session is None:
         return _to_sign_in(target, unauthenticated_status)
     user = user_session.user
-    decision = may_use(protected.application, user, _facts(target))
+    groups = groups_of(user)
+    decision = may_use(protected.application, user, _facts(target), groups)
     if not decision.allowed:
         if page_on_403:
             page = render_template(
@@ -89,10 +93,9 @@ def _answer(read_target, unauthenticated_status: int, page_on_403: bool) -> Resp
             return Response(page, status=403, mimetype="text/html")
         return _plain(403, f"{user.username} may not use {protected.application.name}.")
     response = Response(status=200)
-    for name, value in identity.headers_for(user, protected.options):
+    for name, value in identity.headers_for(user, groups, protected.options):
         response.headers[name] = value
     response.headers["Cache-Control"] = "no-store"
-    db.session.commit()  # the session's last-seen time, if it was due
     return response
 
 
