@@ -19,6 +19,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -162,7 +163,20 @@ def start():
             "providers/proxy/loop.html", target=target, reasons=identity.why_not_seen(target)
         ), 409
     session[BOUNCE_KEY] = {"url": target.url, "at": now}
-    return redirect(target.url, 303)
+    return leave_for(target.url)
+
+
+def leave_for(url: str):
+    """Send the browser to another site. Straight after a sign-in form was posted (this
+    request is the end of its redirects: Sec-Fetch-Site same-origin), Chromium holds the
+    whole chain to the form page's CSP form-action 'self' and would stop at the other site;
+    a page that refreshes to it (and links to it) is not a form submission. Without the
+    header (plain HTTP, older browsers) nobody can tell, so the page is shown then too."""
+    if request.headers.get("Sec-Fetch-Site") in ("same-origin", None):
+        response = make_response(render_template("providers/proxy/leave.html", url=url))
+        response.headers["Refresh"] = f"0; url={url}"
+        return response
+    return redirect(url, 303)
 
 
 @bp.get("/forward-auth/denied")

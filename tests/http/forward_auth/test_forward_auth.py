@@ -79,6 +79,13 @@ def caddy_asks(client, host="app.example.test", uri="/page?x=1", proto="https", 
     )
 
 
+def arrive(client, rd):
+    """The app's proxy sent the browser here (a navigation from a sibling site)."""
+    return client.get(
+        "/forward-auth/start", query_string={"rd": rd}, headers={"Sec-Fetch-Site": "same-site"}
+    )
+
+
 def signed_in(client, flows, username):
     flows.sign_in(username, PASSWORD)
     assert client.get("/me").status_code == 200
@@ -210,20 +217,36 @@ def test_path_prefix_and_domain_mode(client, flows, runner, member):
 
 
 def test_start_sends_an_anonymous_visitor_to_sign_in_and_back(client, flows, protected, member):
-    answer = client.get("/forward-auth/start", query_string={"rd": APP + "/page?x=1"})
+    answer = arrive(client, APP + "/page?x=1")
     assert answer.status_code == 303
     login = answer.headers["Location"]
     assert urlsplit(login).path == "/login"
     next_url = parse_qs(urlsplit(login).query)["next"][0]
     assert next_url.startswith("/forward-auth/start?rd=")
     flows.sign_in("mia", PASSWORD)
-    back = client.get(next_url)
+    back = client.get(next_url, headers={"Sec-Fetch-Site": "same-site"})
     assert back.status_code == 303
     assert back.headers["Location"] == APP + "/page?x=1"
 
 
+@pytest.mark.parametrize("fetch_site", ["same-origin", None])
+def test_right_after_a_sign_in_form_the_way_back_is_a_refreshing_page(
+    client, flows, protected, member, fetch_site
+):
+    """Chromium holds a form post's redirects to the form page's CSP form-action 'self':
+    the last hop to the app is a page that refreshes to it and links to it."""
+    flows.sign_in("mia", PASSWORD)
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    if not fetch_site:
+        client.environ_base.pop("HTTP_SEC_FETCH_SITE", None)
+    answer = client.get("/forward-auth/start", query_string={"rd": APP + "/a"}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["Refresh"] == f"0; url={APP}/a"
+    assert f'href="{APP}/a"' in answer.get_data(as_text=True)
+
+
 def test_after_sign_in_the_flow_ends_on_the_start_page(client, flows, protected, member):
-    start = client.get("/forward-auth/start", query_string={"rd": APP + "/a"})
+    start = arrive(client, APP + "/a")
     next_url = parse_qs(urlsplit(start.headers["Location"]).query)["next"][0]
     entrance = client.get("/login", query_string={"next": next_url})
     flow_url = entrance.headers["Location"]
@@ -244,16 +267,16 @@ def test_after_sign_in_the_flow_ends_on_the_start_page(client, flows, protected,
     ],
 )
 def test_start_refuses_a_foreign_return_address(client, protected, rd):
-    answer = client.get("/forward-auth/start", query_string={"rd": rd})
+    answer = arrive(client, rd)
     assert answer.status_code == 400
     assert "Location" not in answer.headers
 
 
 def test_a_second_bounce_shows_why_instead_of_looping(client, flows, protected, member):
     signed_in(client, flows, "mia")
-    first = client.get("/forward-auth/start", query_string={"rd": APP + "/"})
+    first = arrive(client, APP + "/")
     assert first.status_code == 303
-    second = client.get("/forward-auth/start", query_string={"rd": APP + "/"})
+    second = arrive(client, APP + "/")
     assert second.status_code == 409
     text = second.get_data(as_text=True)
     assert "did not see your sign-in" in text
@@ -309,10 +332,8 @@ def test_a_host_only_cookie_from_before_the_setting_is_moved_not_lost(
 def test_loop_page_names_http_versus_https(https_client, protected, member):
     FlowDriver(https_client).sign_in("mia", PASSWORD)
     plain_app = "http://app.example.test/"
-    assert (
-        https_client.get("/forward-auth/start", query_string={"rd": plain_app}).status_code == 303
-    )
-    answer = https_client.get("/forward-auth/start", query_string={"rd": plain_app})
+    assert arrive(https_client, plain_app).status_code == 303
+    answer = arrive(https_client, plain_app)
     assert answer.status_code == 409
     text = answer.get_data(as_text=True)
     assert "http versus https" in text
@@ -321,8 +342,8 @@ def test_loop_page_names_http_versus_https(https_client, protected, member):
 
 def test_loop_page_blames_the_proxy_when_the_cookie_should_arrive(https_client, protected, member):
     FlowDriver(https_client).sign_in("mia", PASSWORD)
-    https_client.get("/forward-auth/start", query_string={"rd": APP + "/"})
-    answer = https_client.get("/forward-auth/start", query_string={"rd": APP + "/"})
+    arrive(https_client, APP + "/")
+    answer = arrive(https_client, APP + "/")
     assert answer.status_code == 409
     assert "The proxy drops a header" in answer.get_data(as_text=True)
 
@@ -330,10 +351,10 @@ def test_loop_page_blames_the_proxy_when_the_cookie_should_arrive(https_client, 
 def test_the_bounce_window_passes(https_client, protected, member, time_machine):
     time_machine.move_to("2026-12-02 12:00:00", tick=False)
     FlowDriver(https_client).sign_in("mia", PASSWORD)
-    assert https_client.get("/forward-auth/start", query_string={"rd": APP}).status_code == 303
+    assert arrive(https_client, APP).status_code == 303
     time_machine.shift(31)
     # Long after the first trip: a new visit, not a loop.
-    assert https_client.get("/forward-auth/start", query_string={"rd": APP}).status_code == 303
+    assert arrive(https_client, APP).status_code == 303
 
 
 def test_query_count_does_not_grow_with_applications_or_bindings(
