@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -42,6 +43,23 @@ def _networks(environ, name, default=""):
         except ValueError:
             raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
     return tuple(networks)
+
+
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _cookie_domain(environ) -> str:
+    """A bare domain name (`example.org`); the session cookie is then sent to every host
+    under it, which forward auth needs for apps on sibling host names."""
+    raw = (environ.get("IDP_COOKIE_DOMAIN") or "").strip().lower().lstrip(".")
+    if not raw:
+        return ""
+    labels = raw.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise ConfigError(
+            f"IDP_COOKIE_DOMAIN must be a domain name such as example.org, not {raw!r}"
+        )
+    return raw
 
 
 def _create_private_file(path: Path, content: bytes = b"") -> None:
@@ -95,6 +113,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),
         "BCRYPT_ROUNDS": _integer(environ, "IDP_BCRYPT_ROUNDS", 12, 4, 16),
         "BASE_URL": base_url,
+        "COOKIE_DOMAIN": _cookie_domain(environ),
         "LOG_FORMAT": _choice(environ, "IDP_LOG_FORMAT", "text", LOG_FORMATS),
         "TRUSTED_PROXIES": _networks(environ, "IDP_TRUSTED_PROXIES"),
         "METRICS_ALLOWED": _networks(environ, "IDP_METRICS_ALLOWED", "127.0.0.0/8 ::1"),

@@ -59,6 +59,17 @@ def load_current_session() -> UserSession | None:
     key = session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
+    row = session_for_key(key)
+    if row is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    g.user_session = row
+    return row
+
+
+def session_for_key(key: str) -> UserSession | None:
+    """The live session with this cookie key, its user loaded, its use recorded. Forward
+    auth calls it with the key from the cookie the browser sent to the protected app."""
     row = db.session.scalar(
         select(UserSession)
         .options(joinedload(UserSession.user))
@@ -66,11 +77,9 @@ def load_current_session() -> UserSession | None:
     )
     now = utcnow()
     if row is None or not is_alive(row, now) or not row.user.is_active:
-        session.pop(SESSION_KEY, None)
         return None
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         _record_use(row, now)
-    g.user_session = row
     return row
 
 

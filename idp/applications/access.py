@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from idp.accounts import groups_of
-from idp.models import Application, User
+from idp.models import Application, Group, User
 from idp.policies.engine import PolicyFailure, enabled_in_order, explain_bindings
 from idp.policies.types import PolicyRequest, PolicyUser
 
@@ -43,9 +43,13 @@ def facts_from_request() -> RequestFacts:
 
 
 def may_use(
-    application: Application, user: User | None, facts: RequestFacts | None = None
+    application: Application,
+    user: User | None,
+    facts: RequestFacts | None = None,
+    groups: list[Group] | None = None,
 ) -> AccessDecision:
-    """The application must be loaded with its bindings (idp.applications.loading)."""
+    """The application must be loaded with its bindings (idp.applications.loading). A caller
+    that has the user's groups already passes them."""
     if user is None:
         return AccessDecision(False, ("not signed in",))
     if not user.is_active:
@@ -54,7 +58,9 @@ def may_use(
     if not bindings:
         return AccessDecision(True, (f"nothing is bound, so {EVERYONE} may use it",))
     explanation = explain_bindings(
-        bindings, application.policy_engine_mode, _policy_request(application, user, facts)
+        bindings,
+        application.policy_engine_mode,
+        _policy_request(application, user, facts, groups),
     )
     reasons = tuple(_verdict_in_words(verdict) for verdict in explanation.verdicts)
     if explanation.failure is not None:
@@ -64,10 +70,10 @@ def may_use(
     return AccessDecision(result.passing, (*reasons, *result.messages, f"({mode})"))
 
 
-def _policy_request(application, user, facts: RequestFacts | None) -> PolicyRequest:
+def _policy_request(application, user, facts: RequestFacts | None, groups) -> PolicyRequest:
     facts = facts or RequestFacts()
     return PolicyRequest(
-        user=PolicyUser.from_user(user, groups_of(user)),
+        user=PolicyUser.from_user(user, groups_of(user) if groups is None else groups),
         ip=facts.ip,
         user_agent=facts.user_agent,
         path=facts.path,

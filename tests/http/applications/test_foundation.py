@@ -66,7 +66,9 @@ def test_public_client_gets_no_secret(runner):
         ["ok", "--name", "X", "--oidc", "--redirect-uri", "not a uri"],
         ["ok", "--name", "X", "--oidc", "--redirect-uri", "javascript:alert(1)"],
         ["ok", "--name", "X"],
-        ["ok", "--name", "X", "--proxy", "--external-host", "https://app.example.test"],
+        ["ok", "--name", "X", "--proxy"],
+        ["ok", "--name", "X", "--proxy", "--external-host", "app.example.test"],
+        ["ok", "--name", "X", "--proxy", "--external-host", "https://app.example.test/path"],
     ],
 )
 def test_bad_create_arguments_exit_2_with_one_line(runner, args):

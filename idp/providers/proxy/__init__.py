@@ -1,0 +1,3 @@
+from idp.providers.proxy.provider import ProxyProviderType
+
+__all__ = ["ProxyProviderType"]

@@ -1,0 +1,112 @@
+"""Who the proxied request comes from, and what the app is told about them."""
+
+from flask import current_app, request
+from itsdangerous import BadSignature
+
+from idp.providers.proxy.options import ProxyOptions
+from idp.providers.proxy.targets import Target, is_cookie_domain_host
+from idp.security import (
+    COOKIE_NAME,
+    DOMAIN_SECURE_COOKIE_NAME,
+    SECURE_COOKIE_NAME,
+    cookie_domain_for_request,
+)
+from idp.sessions import SESSION_KEY, session_for_key
+
+
+def _cookie_names(target: Target) -> tuple[str, ...]:
+    # The browser sent the app's request with the cookies of the app's host: the domain
+    # cookie, or Gatehouse's own host-only one when the app shares Gatehouse's host.
+    # A Secure cookie never travels to a plain-HTTP app; a plain one (Gatehouse itself served
+    # over HTTP) travels to both.
+    if target.scheme == "https":
+        return (DOMAIN_SECURE_COOKIE_NAME, SECURE_COOKIE_NAME, COOKIE_NAME)
+    return (COOKIE_NAME,)
+
+
+def session_for_target(target: Target):
+    """The valid session behind the cookie the browser sent to the app, or None."""
+    interface = current_app.session_interface
+    serializer = interface.get_signing_serializer(current_app)
+    max_age = int(current_app.permanent_session_lifetime.total_seconds())
+    for name in _cookie_names(target):
+        raw = request.cookies.get(name)
+        if not raw:
+            continue
+        try:
+            data = serializer.loads(raw, max_age=max_age)
+        except BadSignature:
+            continue
+        key = data.get(SESSION_KEY) if isinstance(data, dict) else None
+        if isinstance(key, str):
+            row = session_for_key(key)
+            if row is not None:
+                return row
+    return None
+
+
+def _header_value(value) -> str:
+    # HTTP headers carry bytes; send UTF-8 (what apps decode) and never a line break.
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    return text.encode("utf-8").decode("latin-1")
+
+
+def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
+    """Remote-User, -Groups, -Email, -Name (always all four, so a proxy that copies them
+    overwrites whatever the client sent), then the application's extra headers."""
+    headers = [
+        ("Remote-User", user.username),
+        ("Remote-Groups", ",".join(group.name for group in groups)),
+        ("Remote-Email", user.email or ""),
+        ("Remote-Name", user.name or ""),
+    ]
+    attributes = user.attributes or {}
+    for header, key in options.header_attributes:
+        value = attributes.get(key)
+        if value is not None and not isinstance(value, dict | list):
+            headers.append((header, value))
+    return [(name, _header_value(value)) for name, value in headers]
+
+
+def why_not_seen(target: Target) -> list[str]:
+    """Why the app's proxy did not see the session it should have: the checks Gatehouse can
+    make from here, most likely first."""
+    reasons = []
+    domain = current_app.config.get("COOKIE_DOMAIN") or ""
+    gatehouse_host = (request.host or "").rsplit(":", 1)[0].lower()
+    if target.host != gatehouse_host:
+        if not domain:
+            reasons.append(
+                f"No shared cookie: IDP_COOKIE_DOMAIN is not set, so the session cookie "
+                f"belongs to {gatehouse_host} alone and never reaches {target.host}. Set "
+                "IDP_COOKIE_DOMAIN to the domain both share (for example example.org)."
+            )
+        elif cookie_domain_for_request() is None:
+            reasons.append(
+                f"Wrong domain: Gatehouse is reached at {gatehouse_host}, which is not under "
+                f"IDP_COOKIE_DOMAIN ({domain}), so its session cookie stays with "
+                f"{gatehouse_host}. Serve Gatehouse at a host under {domain} (and set "
+                "IDP_BASE_URL to it)."
+            )
+        elif not is_cookie_domain_host(target.host):
+            reasons.append(
+                f"Wrong domain: the session cookie is for {domain} and its sub-domains, but "
+                f"the application is at {target.host}. Put the application under {domain}, "
+                "or set IDP_COOKIE_DOMAIN to a domain both share."
+            )
+    if request.is_secure and target.scheme == "http":
+        reasons.append(
+            "http versus https: Gatehouse is served over HTTPS, so its session cookie is "
+            f"Secure and the browser does not send it to {target.url.split('?')[0]}, which "
+            "is plain HTTP. Serve the application over HTTPS."
+        )
+    if not reasons:
+        reasons.append(
+            "The proxy drops a header: the cookie should reach the application, so the proxy "
+            "in front of it probably does not pass the Cookie header to Gatehouse's "
+            "forward-auth endpoint, or sends the original address in headers Gatehouse does "
+            "not read (X-Original-URL for nginx; X-Forwarded-Proto, -Host and -Uri for Caddy "
+            "and Traefik), or is not listed in IDP_TRUSTED_PROXIES. Compare it with the "
+            "snippets in deploy/."
+        )
+    return reasons

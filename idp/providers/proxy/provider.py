@@ -1,0 +1,24 @@
+from idp.providers.base import ProviderType
+from idp.providers.proxy.options import ProxyOptions
+from idp.providers.proxy.routes import bp
+
+
+class ProxyProviderType(ProviderType):
+    """Forward auth: the reverse proxy asks Gatehouse about every request to the app."""
+
+    name = "proxy"
+    label = "Forward auth (proxy)"
+    description = (
+        "For applications that cannot sign users in themselves: nginx, Caddy or Traefik ask "
+        "Gatehouse about every request and pass the user's name on in headers."
+    )
+    Options = ProxyOptions
+    blueprint = bp
+
+    def facts(self, application, provider, options, base_url: str) -> dict:
+        return {
+            "external_host": options.external_host + options.prefix,
+            "mode": options.mode,
+            "nginx auth_request URL": f"{base_url}/api/authz/auth-request",
+            "Caddy/Traefik forward auth URL": f"{base_url}/api/authz/forward-auth",
+        }

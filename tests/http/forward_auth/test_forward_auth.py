@@ -1,0 +1,382 @@
+"""Forward auth through the test client: the endpoints' answers, who gets in, where visitors are
+sent, and the loop page. Real nginx and Caddy drive the same endpoints in tests/deploy/."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import User
+from tests.conftest import FlowDriver
+from tests.factories import PASSWORD, make_group, make_user
+
+APP = "https://app.example.test"
+AUTH_REQUEST = "/api/authz/auth-request"
+FORWARD_AUTH = "/api/authz/forward-auth"
+
+
+@pytest.fixture
+def app_settings():
+    return {
+        "ENVIRON": {
+            "IDP_TRUSTED_PROXIES": "127.0.0.1",
+            "IDP_BASE_URL": "https://id.example.test",
+            "IDP_COOKIE_DOMAIN": "example.test",
+        }
+    }
+
+
+@pytest.fixture
+def people(app):
+    """mia is in staff, otto is not. Made in a context of their own: requests must not share
+    the test's database session."""
+    with app.app_context():
+        staff = make_group("staff")
+        make_user("mia", groups=[staff], email="mia@example.test")
+        make_user("otto")
+
+
+@pytest.fixture
+def protected(runner, people):
+    result = runner.invoke(
+        args=["apps", "create", "wiki", "--name", "Wiki", "--proxy", "--external-host", APP]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["apps", "bind", "wiki", "--group", "staff"])
+    assert result.exit_code == 0, result.output
+    return "wiki"
+
+
+@pytest.fixture
+def member(people):
+    return "mia"
+
+
+@pytest.fixture
+def outsider(people):
+    return "otto"
+
+
+def nginx_asks(client, url=APP + "/page?x=1", method="GET", **headers):
+    return client.get(
+        AUTH_REQUEST,
+        headers={"X-Original-URL": url, "X-Original-Method": method, **headers},
+    )
+
+
+def caddy_asks(client, host="app.example.test", uri="/page?x=1", proto="https", **headers):
+    return client.get(
+        FORWARD_AUTH,
+        headers={
+            "X-Forwarded-Proto": proto,
+            "X-Forwarded-Host": host,
+            "X-Forwarded-Uri": uri,
+            "X-Forwarded-Method": "GET",
+            **headers,
+        },
+    )
+
+
+def arrive(client, rd):
+    """The app's proxy sent the browser here (a navigation from a sibling site)."""
+    return client.get(
+        "/forward-auth/start", query_string={"rd": rd}, headers={"Sec-Fetch-Site": "same-site"}
+    )
+
+
+def signed_in(client, flows, username):
+    flows.sign_in(username, PASSWORD)
+    assert client.get("/me").status_code == 200
+
+
+def test_anonymous_gets_401_with_the_sign_in_address_for_nginx(client, protected):
+    answer = nginx_asks(client)
+    assert answer.status_code == 401
+    location = urlsplit(answer.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == (
+        "https",
+        "id.example.test",
+        "/forward-auth/start",
+    )
+    assert parse_qs(location.query)["rd"] == [APP + "/page?x=1"]
+    assert "Remote-User" not in answer.headers
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_anonymous_gets_302_for_caddy(client, protected):
+    answer = caddy_asks(client)
+    assert answer.status_code == 302
+    assert parse_qs(urlsplit(answer.headers["Location"]).query)["rd"] == [APP + "/page?x=1"]
+
+
+def test_member_gets_200_with_identity_headers(client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    for answer in (nginx_asks(client), caddy_asks(client)):
+        assert answer.status_code == 200
+        assert answer.headers["Remote-User"] == "mia"
+        assert answer.headers["Remote-Groups"] == "staff"
+        assert answer.headers["Remote-Email"] == "mia@example.test"
+        assert "Remote-Name" in answer.headers
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.get_data() == b""
+
+
+def test_outsider_gets_403_and_the_page_says_why(client, flows, protected, outsider):
+    signed_in(client, flows, "otto")
+    assert nginx_asks(client).status_code == 403
+    answer = caddy_asks(client)
+    assert answer.status_code == 403
+    assert "otto" in answer.get_data(as_text=True)
+    assert "Wiki" in answer.get_data(as_text=True)
+    page = client.get("/forward-auth/denied", query_string={"rd": APP + "/"})
+    assert page.status_code == 403
+    assert "may not use" in page.get_data(as_text=True)
+
+
+def test_unknown_host_is_refused_never_waved_through(client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    assert nginx_asks(client, url="https://other.example.test/").status_code == 403
+    assert caddy_asks(client, host="evil.example.com").status_code == 403
+
+
+def test_forwarded_headers_from_an_untrusted_address_are_not_believed(
+    client, flows, protected, member
+):
+    signed_in(client, flows, "mia")
+    answer = client.get(
+        AUTH_REQUEST,
+        headers={"X-Original-URL": APP + "/"},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert answer.status_code == 403
+    assert "Remote-User" not in answer.headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Original-URL": "not a url"},
+        {"X-Original-URL": "ftp://app.example.test/"},
+        {"X-Original-URL": "https://user@app.example.test/"},
+        {"X-Original-URL": "https://app.example.test:99999/"},
+        {"X-Original-URL": "https://app.example.test/\x01"},
+        {"X-Original-URL": "https://app.example.test/" + "a" * 9000},
+    ],
+)
+def test_a_missing_or_bad_original_url_is_a_clear_400(client, protected, headers):
+    answer = client.get(AUTH_REQUEST, headers=headers)
+    assert answer.status_code == 400
+
+
+def test_sign_out_ends_access_at_the_app(client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    assert nginx_asks(client).status_code == 200
+    flows.sign_out()
+    assert nginx_asks(client).status_code == 401
+
+
+def test_disabling_the_user_ends_access(app, client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == "mia")).is_active = False
+        db.session.commit()
+    assert nginx_asks(client).status_code == 401
+
+
+def test_a_forged_cookie_is_anonymous(client, protected):
+    client.set_cookie("__Secure-gatehouse_session", "forged.value.here", domain="localhost")
+    assert nginx_asks(client).status_code == 401
+
+
+def test_path_prefix_and_domain_mode(client, flows, runner, member):
+    for args in (
+        ["docs", "--name", "Docs", "--external-host", APP],
+        ["all", "--name", "All of example.test", "--external-host", "https://example.test"],
+    ):
+        result = runner.invoke(args=["apps", "create", args[0], *args[1:], "--proxy"])
+        assert result.exit_code == 0, result.output
+    with runner.app.app_context():
+        from idp.applications.loading import load_application
+
+        docs = load_application("docs")
+        docs.provider.options = {**docs.provider.options, "path_prefix": "/docs"}
+        everything = load_application("all")
+        everything.provider.options = {**everything.provider.options, "mode": "domain"}
+        db.session.commit()
+    result = runner.invoke(args=["apps", "bind", "docs", "--user", "nobody-else"])
+    signed_in(client, flows, "mia")
+    if result.exit_code == 0:
+        # docs admits nobody but a user that does not exist; /docs belongs to it.
+        assert nginx_asks(client, url=APP + "/docs/intro").status_code == 403
+    assert nginx_asks(client, url=APP + "/documents").status_code == 200  # domain-wide app
+    assert nginx_asks(client, url="https://deep.sub.example.test/").status_code == 200
+    assert nginx_asks(client, url="https://example.com/").status_code == 403
+
+
+def test_start_sends_an_anonymous_visitor_to_sign_in_and_back(client, flows, protected, member):
+    answer = arrive(client, APP + "/page?x=1")
+    assert answer.status_code == 303
+    login = answer.headers["Location"]
+    assert urlsplit(login).path == "/login"
+    next_url = parse_qs(urlsplit(login).query)["next"][0]
+    assert next_url.startswith("/forward-auth/start?rd=")
+    flows.sign_in("mia", PASSWORD)
+    back = client.get(next_url, headers={"Sec-Fetch-Site": "same-site"})
+    assert back.status_code == 303
+    assert back.headers["Location"] == APP + "/page?x=1"
+
+
+@pytest.mark.parametrize("fetch_site", ["same-origin", None])
+def test_right_after_a_sign_in_form_the_way_back_is_a_refreshing_page(
+    client, flows, protected, member, fetch_site
+):
+    """Chromium holds a form post's redirects to the form page's CSP form-action 'self':
+    the last hop to the app is a page that refreshes to it and links to it."""
+    flows.sign_in("mia", PASSWORD)
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    if not fetch_site:
+        client.environ_base.pop("HTTP_SEC_FETCH_SITE", None)
+    answer = client.get("/forward-auth/start", query_string={"rd": APP + "/a"}, headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["Refresh"] == f"0; url={APP}/a"
+    assert f'href="{APP}/a"' in answer.get_data(as_text=True)
+
+
+def test_after_sign_in_the_flow_ends_on_the_start_page(client, flows, protected, member):
+    start = arrive(client, APP + "/a")
+    next_url = parse_qs(urlsplit(start.headers["Location"]).query)["next"][0]
+    entrance = client.get("/login", query_string={"next": next_url})
+    flow_url = entrance.headers["Location"]
+    slug = urlsplit(flow_url).path.split("/")[2]
+    flows.open(slug, next_url=parse_qs(urlsplit(flow_url).query)["next"][0])
+    assert "next" in parse_qs(urlsplit(flow_url).query)
+    assert parse_qs(urlsplit(flow_url).query)["next"] == [next_url]
+
+
+@pytest.mark.parametrize(
+    "rd",
+    [
+        "https://evil.example.com/",
+        "https://app.example.test.evil.com/",
+        "javascript:alert(1)",
+        "//evil.example.com/",
+        "",
+    ],
+)
+def test_start_refuses_a_foreign_return_address(client, protected, rd):
+    answer = arrive(client, rd)
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+
+
+def test_a_second_bounce_shows_why_instead_of_looping(client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    first = arrive(client, APP + "/")
+    assert first.status_code == 303
+    second = arrive(client, APP + "/")
+    assert second.status_code == 409
+    text = second.get_data(as_text=True)
+    assert "did not see your sign-in" in text
+    # Gatehouse is served at localhost here, which is not under example.test.
+    assert "Wrong domain: Gatehouse is reached at localhost" in text
+
+
+class HttpsClient(FlaskClient):
+    """A browser at https://id.example.test, so the cookie domain applies."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_REFERER"] = "https://id.example.test/"
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", "https://id.example.test")
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def https_client(app):
+    app.test_client_class = HttpsClient
+    return app.test_client()
+
+
+def test_over_https_the_session_cookie_covers_the_cookie_domain(https_client, protected, member):
+    flows = FlowDriver(https_client)
+    answer = flows.sign_in("mia", PASSWORD)
+    cookies = [c for c in answer.headers.getlist("Set-Cookie") if "gatehouse_session=" in c]
+    assert cookies and cookies[-1].startswith("__Secure-gatehouse_session=")
+    assert "Domain=example.test" in cookies[-1]
+    assert "Secure" in cookies[-1] and "HttpOnly" in cookies[-1]
+    assert https_client.get_cookie("__Host-gatehouse_session", domain="id.example.test") is None
+    answer = nginx_asks(https_client)
+    assert answer.status_code == 200
+    assert answer.headers["Remote-User"] == "mia"
+
+
+def test_a_host_only_cookie_from_before_the_setting_is_moved_not_lost(
+    https_client, protected, member
+):
+    FlowDriver(https_client).sign_in("mia", PASSWORD)
+    value = https_client.get_cookie("__Secure-gatehouse_session", domain="example.test").value
+    https_client.delete_cookie("__Secure-gatehouse_session", domain="example.test")
+    https_client.set_cookie("__Host-gatehouse_session", value, domain="id.example.test")
+    answer = https_client.get("/me")
+    assert answer.status_code == 200
+    set_cookies = answer.headers.getlist("Set-Cookie")
+    assert any(c.startswith("__Secure-gatehouse_session=") for c in set_cookies)
+    assert any(c.startswith("__Host-gatehouse_session=;") for c in set_cookies)
+
+
+def test_loop_page_names_http_versus_https(https_client, protected, member):
+    FlowDriver(https_client).sign_in("mia", PASSWORD)
+    plain_app = "http://app.example.test/"
+    assert arrive(https_client, plain_app).status_code == 303
+    answer = arrive(https_client, plain_app)
+    assert answer.status_code == 409
+    text = answer.get_data(as_text=True)
+    assert "http versus https" in text
+    assert "Wrong domain" not in text
+
+
+def test_loop_page_blames_the_proxy_when_the_cookie_should_arrive(https_client, protected, member):
+    FlowDriver(https_client).sign_in("mia", PASSWORD)
+    arrive(https_client, APP + "/")
+    answer = arrive(https_client, APP + "/")
+    assert answer.status_code == 409
+    assert "The proxy drops a header" in answer.get_data(as_text=True)
+
+
+def test_the_bounce_window_passes(https_client, protected, member, time_machine):
+    time_machine.move_to("2026-12-02 12:00:00", tick=False)
+    FlowDriver(https_client).sign_in("mia", PASSWORD)
+    assert arrive(https_client, APP).status_code == 303
+    time_machine.shift(31)
+    # Long after the first trip: a new visit, not a loop.
+    assert arrive(https_client, APP).status_code == 303
+
+
+def test_query_count_does_not_grow_with_applications_or_bindings(
+    app, client, flows, runner, protected, member, query_counter
+):
+    signed_in(client, flows, "mia")
+    nginx_asks(client)  # warm: the session's last-seen write is done
+    few = query_counter.count(lambda: nginx_asks(client))
+    for number in range(15):
+        result = runner.invoke(
+            args=[
+                "apps", "create", f"extra{number}", "--name", f"Extra {number}", "--proxy",
+                "--external-host", f"https://extra{number}.example.test",
+            ]
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runner.invoke(args=["apps", "bind", f"extra{number}", "--group", "staff"])
+    with app.app_context():
+        for number in range(5):
+            make_group(f"more{number}")
+    runner.invoke(args=["apps", "bind", "wiki", "--user", "mia"])
+    many = query_counter.count(lambda: nginx_asks(client))
+    assert nginx_asks(client).status_code == 200
+    assert many == few
+    assert few <= 4
