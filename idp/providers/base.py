@@ -15,6 +15,8 @@ class ProviderType(ABC):
     Options: type = NoOptions
     # Its own routes (the OpenID Connect endpoints), registered by the factory.
     blueprint: Blueprint | None = None
+    # Admin pages of the type's own, as (endpoint, label): linked from the application's page.
+    admin_tools: tuple[tuple[str, str], ...] = ()
 
     @property
     def options_form(self) -> type:

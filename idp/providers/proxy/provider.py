@@ -14,6 +14,7 @@ class ProxyProviderType(ProviderType):
     )
     Options = ProxyOptions
     blueprint = bp
+    admin_tools = (("provider_proxy.test_request", "Test a request"),)
 
     def facts(self, application, provider, options, base_url: str) -> dict:
         return {

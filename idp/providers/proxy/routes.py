@@ -29,9 +29,9 @@ from flask import (
 from flask_login import current_user
 
 from idp import network
-from idp.accounts import groups_of
-from idp.applications.access import RequestFacts, may_use
-from idp.providers.proxy import identity
+from idp.applications.access import RequestFacts
+from idp.providers.proxy import admin, identity
+from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import (
     Target,
     application_for,
@@ -44,6 +44,7 @@ from idp.providers.proxy.targets import (
 from idp.security import reads_session_itself
 
 bp = Blueprint("provider_proxy", __name__, template_folder="templates")
+bp.add_url_rule("/admin/applications/<slug>/forward-auth-test", "test_request", admin.test_request)
 log = logging.getLogger("idp.forward_auth")
 
 BOUNCE_KEY = "forward_auth_bounce"
@@ -75,26 +76,22 @@ def _answer(read_target, unauthenticated_status: int, page_on_403: bool) -> Resp
     target = read_target(request.headers)
     if target is None:
         return _plain(400, "The proxy did not say which address was asked for.")
-    protected = application_for(target, proxy_applications())
-    if protected is None:
-        return _plain(403, f"{target.host} is not an application Gatehouse protects.")
     user_session = identity.session_for_target(target)
-    if user_session is None:
+    user = user_session.user if user_session is not None else None
+    verdict = decide(target, user, _facts(target))
+    if verdict.status == 401:
         return _to_sign_in(target, unauthenticated_status)
-    user = user_session.user
-    groups = groups_of(user)
-    decision = may_use(protected.application, user, _facts(target), groups)
-    if not decision.allowed:
-        if page_on_403:
+    if verdict.status == 403:
+        if page_on_403 and verdict.application is not None:
             page = render_template(
                 "providers/proxy/denied.html",
-                application=protected.application.name,
+                application=verdict.application.name,
                 who=user.username,
             )
             return Response(page, status=403, mimetype="text/html")
-        return _plain(403, f"{user.username} may not use {protected.application.name}.")
+        return _plain(403, verdict.summary)
     response = Response(status=200)
-    for name, value in identity.headers_for(user, groups, protected.options):
+    for name, value in verdict.headers:
         response.headers[name] = value
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,0 +1,127 @@
+"""The admin side of forward auth: a proxy application made in the admin's form, and the "test a
+request" page that says what the proxy would be told, and why."""
+
+import pytest
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Flow, Provider
+from tests.factories import make_group, make_user
+from tests.http.admin.conftest import post, signed_in, text
+
+TESTER = "/admin/applications/wiki/forward-auth-test"
+
+
+@pytest.fixture
+def admin(app):
+    with app.app_context():
+        make_user("root", superuser=True)
+        staff = make_group("staff")
+        make_user("mia", groups=[staff]).attributes = {"plan": "gold"}
+        db.session.commit()
+        make_user("otto")
+    return signed_in(app, "root")
+
+
+def proxy_form(app, **changes) -> dict:
+    with app.app_context():
+        flow_id = db.session.scalar(
+            select(Flow.id).where(Flow.slug == "default-provider-authorization-implicit-consent")
+        )
+    form = {
+        "name": "Wiki",
+        "slug": "wiki",
+        "launch_url": "",
+        "description": "",
+        "icon": "",
+        "policy_engine_mode": "any",
+        "authorization_flow": str(flow_id),
+        "authentication_flow": "",
+        "invalidation_flow": "",
+        "option-external_host": "https://wiki.example.test",
+        "option-mode": "single",
+        "option-path_prefix": "",
+        "option-extra_headers": "X-Plan: plan",
+    }
+    form.update(changes)
+    return form
+
+
+def test_the_proxy_type_is_offered_and_its_options_are_saved(app, admin):
+    assert "/admin/applications/new/proxy" in text(admin.get("/admin/applications/new"))
+    response = post(admin, "/admin/applications/new/proxy", proxy_form(app))
+    assert response.status_code in (200, 303), text(response)
+    with app.app_context():
+        provider = db.session.scalar(select(Provider).where(Provider.type == "proxy"))
+        assert provider.options["external_host"] == "https://wiki.example.test"
+        assert provider.options["extra_headers"] == ["X-Plan: plan"]
+    page = text(admin.get("/admin/applications/wiki"))
+    assert "/api/authz/auth-request" in page
+    assert TESTER in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("option-external_host", "wiki.example.test", "must be an address"),
+        ("option-external_host", "https://wiki.example.test/path", "path_prefix"),
+        ("option-path_prefix", "docs", "must start with /"),
+        ("option-extra_headers", "Remote-User: plan", "set by Gatehouse itself"),
+        ("option-extra_headers", "Bad Header: plan", "is not a header name"),
+    ],
+)
+def test_bad_proxy_options_are_refused_at_their_field(app, admin, field, value, message):
+    response = post(admin, "/admin/applications/new/proxy", proxy_form(app, **{field: value}))
+    assert response.status_code == 400
+    assert message in text(response)
+    with app.app_context():
+        assert db.session.scalar(select(Provider).where(Provider.type == "proxy")) is None
+
+
+@pytest.fixture
+def wiki(app, admin, runner):
+    post(admin, "/admin/applications/new/proxy", proxy_form(app))
+    assert runner.invoke(args=["apps", "bind", "wiki", "--group", "staff"]).exit_code == 0
+    return admin
+
+
+def test_the_tester_lets_a_member_through_with_the_headers(wiki):
+    page = text(
+        wiki.get(TESTER, query_string={"username": "mia", "url": "https://wiki.example.test/x"})
+    )
+    assert "Answer: 200" in page
+    assert "Remote-User" in page and "mia" in page
+    assert "X-Plan" in page and "gold" in page
+    assert "group staff: passed" in page
+
+
+def test_the_tester_refuses_an_outsider_and_says_why(wiki):
+    response = wiki.get(
+        TESTER, query_string={"username": "otto", "url": "https://wiki.example.test/"}
+    )
+    page = text(response)
+    assert "Answer: 403" in page
+    assert "otto may not use Wiki" in page
+    assert "group staff: did not pass" in page
+
+
+def test_the_tester_sends_a_visitor_to_sign_in_and_refuses_unknown_hosts(wiki):
+    assert "Answer: 401" in text(
+        wiki.get(TESTER, query_string={"url": "https://wiki.example.test/"})
+    )
+    page = text(wiki.get(TESTER, query_string={"username": "mia", "url": "https://other.test/"}))
+    assert "Answer: 403" in page and "not an application Gatehouse protects" in page
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"username": "nobody", "url": "https://wiki.example.test/"}, {"url": "ftp://x"}, {"url": ""}],
+)
+def test_the_tester_answers_bad_input_with_a_400(wiki, query):
+    assert wiki.get(TESTER, query_string=query).status_code == 400
+
+
+def test_the_tester_is_for_administrators_only(app, wiki):
+    otto = signed_in(app, "otto")
+    assert otto.get(TESTER).status_code == 403
+    assert app.test_client().get(TESTER).status_code == 302
