@@ -7,13 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from idp import attempts
+from idp import attempts, devices
 from idp.extensions import db
 from idp.reputation import CLIENT_IP, USERNAME, current_score
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, account_of, make_user
 from tests.http.stages.test_authenticators import otpauth_uri
+from tests.http.stages.test_captcha import captcha_flow, expected_text
+from tests.http.stages.test_consent import consent_flow
 from tests.http.stages.test_invitation import follow, invite, invited_flow, open_link
+from tests.http.test_password_policies import sign_in_with_forced_change
 
 AUTH = "default-authentication-flow"
 TOTP_SETUP = "default-authenticator-totp-setup"
@@ -33,7 +36,8 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def alice(app):
+def alice(app, clock):
+    """Made on the stopped clock, so that its times are whole seconds too."""
     with app.app_context():
         return make_user("alice", email="alice@example.test").id
 
@@ -233,3 +237,73 @@ def test_an_invitation_accepted_just_in_time_still_signs_up(app, flows, invitati
         from idp.models import User
 
         assert db.session.scalar(select(User.username).where(User.username == "guest")) == ("guest")
+
+
+# -- remembered devices ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "is_trusted"), [(-1, True), (1, False)])
+def test_a_remembered_device_is_trusted_for_180_days(app, alice, clock, age, is_trusted):
+    own_browser = guess(app, "alice", PASSWORD, ip="192.0.2.10")
+    assert signed_in(own_browser)
+    device_cookie = own_browser.client.get_cookie(devices.COOKIE_NAME).value
+    clock.shift(timedelta(seconds=devices.MAX_AGE + age))
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
+        guess(app, "alice", "wrong", ip="203.0.113.1")
+    browser = FlowDriver(app.test_client())
+    # The server decides, even for a browser that keeps a cookie past its Max-Age.
+    browser.client.set_cookie(devices.COOKIE_NAME, device_cookie)
+    browser.sign_in("alice", PASSWORD)
+    assert signed_in(browser) is is_trusted
+    assert ("Try again in" in browser.text) is not is_trusted
+
+
+# -- consent -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "is_asked"), [(20 * 60 - 1, False), (20 * 60, True)])
+def test_an_expiring_consent_is_asked_again_once_it_runs_out(
+    app, flows, alice, clock, age, is_asked
+):
+    with app.app_context():
+        slug = consent_flow(mode="expiring", expires_in="20m")
+    flows.sign_in("alice", PASSWORD)
+    flows.open(slug)
+    flows.submit(slug, {})
+    assert flows.stage == "prompt"
+    clock.shift(timedelta(seconds=age))
+    flows.client.get(f"/flow/{slug}/restart")
+    flows.open(slug)
+    assert (flows.stage == "consent") is is_asked
+
+
+# -- captcha -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "is_accepted"), [(10 * 60 - 1, True), (10 * 60, False)])
+def test_a_captcha_challenge_lasts_ten_minutes(app, flows, clock, age, is_accepted):
+    with app.app_context():
+        slug = captcha_flow()
+    flows.open(slug)
+    text = expected_text(app)
+    clock.shift(timedelta(seconds=age))
+    response = flows.submit(slug, {"answer": text})
+    if is_accepted:
+        assert response.status_code == 303 and flows.stage == "prompt"
+    else:
+        assert response.status_code == 400 and "had expired" in flows.text
+
+
+# -- password age ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("age", "is_forced"), [(-1, False), (0, True)])
+def test_a_password_must_be_changed_once_it_reaches_its_maximum_age(
+    app, flows, alice, clock, age, is_forced
+):
+    with app.app_context():
+        slug = sign_in_with_forced_change()  # 90 days
+    clock.shift(timedelta(days=90, seconds=age))
+    flows.sign_in("alice", PASSWORD, slug=slug)
+    assert ("Your password has expired." in flows.text) is is_forced
+    assert signed_in(flows) is not is_forced
