@@ -107,3 +107,18 @@ def test_a_mailed_link_ends_at_its_lifetime(new_visitor, mailbox, alice, clock, 
     assert response.status_code == (303 if is_usable else 410)
     if not is_usable:
         assert "already used or has expired" in reader.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no/such/page", 404),
+        ("POST", "/admin/users/1/no-such-action", 404),
+        ("PUT", "/me", 405),
+    ],
+)
+def test_error_pages_for_a_user_back_after_idle_minutes_are_not_500(
+    signed_in, clock, method, path, status
+):
+    clock.shift(timedelta(minutes=2))
+    assert signed_in.http.request(method, path).status_code == status
