@@ -24,9 +24,6 @@ TITLES = {
 
 def _page(status: int, message: str):
     db.session.rollback()
-    # The rollback expired the session row loaded before the view: load it again if the
-    # page asks who is signed in, rather than read an expired lazy="raise" relationship.
-    g.pop("user_session", None)
     title = TITLES.get(status, "Something went wrong")
     response = make_response(
         render_template("errors/error.html", status=status, title=title, message=message), status

@@ -64,6 +64,9 @@ def load_current_session() -> UserSession | None:
         session.pop(SESSION_KEY, None)
         return None
     g.user_session = row
+    # Flask-Login's per-request user, taken now while row.user is loaded: a rollback later in
+    # the request (an error page) expires the row, and row.user is lazy="raise".
+    g._login_user = row.user
     return row
 
 

@@ -64,7 +64,7 @@ def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
     if not hmac.compare_digest(plan.session_stamp, current_session_stamp()):
         drop_plan(slug)
         return None
-    if plan.expires_at < time.time():
+    if plan.expires_at <= time.time():  # its lifetime has run
         drop_plan(slug)
         return None
     return plan

@@ -204,3 +204,22 @@ def test_the_idle_timeout_setting(tmp_path, value, seconds):
 def test_an_idle_timeout_that_would_end_sessions_in_use_is_refused(tmp_path, value):
     with pytest.raises(ConfigError, match="IDP_SESSION_IDLE_TIMEOUT"):
         load_settings({"IDP_SESSION_IDLE_TIMEOUT": value}, str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no/such/page", 404),
+        ("GET", "/admin/users/1/authenticators/sms/0/remove", 404),
+        ("POST", "/admin/users/1/authenticators/sms/0/remove", 404),
+        ("PUT", "/me", 405),
+        ("GET", "/flow/no-such-flow/", 404),
+    ],
+)
+def test_error_pages_for_a_signed_in_user_back_after_idle_minutes_are_not_500(
+    signed_in, clock, method, path, status
+):
+    clock.shift(timedelta(minutes=2))
+    response = signed_in.open(path, method=method)
+    assert response.status_code == status
+    assert "alice" in response.get_data(as_text=True)  # the page still knows who is signed in
