@@ -125,6 +125,12 @@ def test_after_the_link_passwords_are_weighed_and_throttled_per_plan(app, victim
 
     assert all(INVALID in text for text in texts[:free])
     assert "Try again in" in texts[free]
+    # The proved plan's count is in the database: a copy of its cookie starts no fresh count.
+    copy = FlowDriver(app.test_client())
+    copy.client.set_cookie("gatehouse_session", driver.client.get_cookie("gatehouse_session").value)
+    copy.page = driver.page
+    copy.submit(AUTH, {"password": "typo"})
+    assert "Try again in" in copy.text
     clock.shift(app.config["LOGIN_DELAY_MAX"] + 1)
     driver.submit(AUTH, {"password": PASSWORD})
     assert driver.client.get("/me").status_code == 200
