@@ -47,11 +47,13 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.flows.executor import bp as flow_bp
     from idp.ops.routes import bp as ops_bp
     from idp.providers.registry import PROVIDER_TYPES
+    from idp.sign_in_links import bp as sign_in_links_bp
     from idp.stages.registry import STAGE_TYPES
 
     app.register_blueprint(flow_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(sign_in_links_bp)
     app.register_blueprint(admin_bp)
     for stage_type in STAGE_TYPES.values():
         app.register_blueprint(stage_type.package_blueprint())

@@ -7,6 +7,13 @@ answered at once, right password or not, without being weighed.
 The account is the name as typed, so the throttle tells nothing about which names exist. A
 browser where the user signed in before (idp.devices) is counted on its own, so a stranger's
 guesses, however many and however long, never slow the real user down on their own device.
+
+After a long run of failures on a name (IDP_LOGIN_PROOF_AFTER within the forgetting window),
+waiting is no longer enough on a browser the user never signed in on: a password is weighed
+only in a plan that proved control of the account's mailbox with a mailed sign-in link
+(idp.sign_in_links), and is then counted against that plan alone. A stranger without
+the mailbox gets no more guesses until the run is forgotten; the real user gets in with the
+link. The rule looks at the name as typed, so an unknown name meets it the same way.
 """
 
 import math
@@ -36,6 +43,7 @@ class Throttle:
     base_delay: int
     max_delay: int
     forget_after: int
+    proof_after: int
 
     @classmethod
     def from_config(cls) -> "Throttle":
@@ -46,6 +54,7 @@ class Throttle:
             config["LOGIN_DELAY_BASE"],
             config["LOGIN_DELAY_MAX"],
             config["LOGIN_FAILURES_FORGOTTEN_AFTER"],
+            config["LOGIN_PROOF_AFTER"],
         )
 
     def delay(self, failures: int, free: int) -> int:
@@ -63,16 +72,32 @@ def account_key(identifier: str, trusted_device: str | None = None) -> str:
     return f"name:{identifier.strip().lower()}"
 
 
-def take_attempt(account: str, ip: str) -> int:
+def proved_key(plan_id: str) -> str:
+    """What attempts are counted against once a plan proved control of the mailbox."""
+    return f"proved:{plan_id}"
+
+
+# take_attempt's answer when the account's run of failures calls for proof (see above).
+NEEDS_PROOF = -1
+
+
+def take_attempt(account: str, ip: str, needs_proof_past_run: bool = False) -> int:
     """Count an attempt for the account and the IP before it is weighed.
 
-    Returns 0 when the attempt may go ahead, else the seconds to wait; an attempt that must
-    wait leaves both counts as they were.
+    Returns 0 when the attempt may go ahead, else the seconds to wait, or NEEDS_PROOF when
+    `needs_proof_past_run` and the account's failures reached IDP_LOGIN_PROOF_AFTER. An
+    attempt that is not weighed leaves both counts as they were.
     """
     throttle = Throttle.from_config()
+    proof_after = throttle.proof_after if needs_proof_past_run else None
     # Rows are always locked account first, then IP, here and below: no deadlock.
     with _counter_transaction() as connection:
-        wait = _take(connection, throttle, ACCOUNT, account[:255], throttle.free_attempts)
+        wait = _take(
+            connection, throttle, ACCOUNT, account[:255], throttle.free_attempts, proof_after
+        )
+        if wait == NEEDS_PROOF:
+            metrics.THROTTLED.labels("proof").inc()
+            return wait
         if wait:
             metrics.THROTTLED.labels("password").inc()
             return wait
@@ -120,22 +145,29 @@ def failures_of(scope: str, key: str) -> int:
     return row or 0
 
 
-def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> int:
-    """Count one attempt for the key unless it must wait; 0 or the seconds to wait."""
+def _take(connection, throttle, scope, key, free, proof_after=None) -> int:
+    """Count one attempt for the key unless it must wait or needs proof; 0, the seconds to
+    wait, or NEEDS_PROOF."""
     now = utcnow()
-    # Nothing counted: the key must wait, unless its row changed in between (a success
-    # elsewhere deleted it, or its wait ended): look, and try again.
+    # Nothing counted: the key must wait or needs proof, unless its row changed in between
+    # (a success elsewhere deleted it, or its wait ended): look, and try again.
     for _ in range(3):
-        counted = _count_unless_waiting(connection, throttle, scope, key, now)
+        counted = _count_unless_held(connection, throttle, scope, key, now, proof_after)
         if counted is not None:
             break
-        blocked_until = _aware(
-            connection.execute(
-                select(FailedAttempts.blocked_until).where(
-                    FailedAttempts.scope == scope, FailedAttempts.key == key
-                )
-            ).scalar()
-        )
+        row = connection.execute(
+            select(
+                FailedAttempts.blocked_until,
+                FailedAttempts.failures,
+                FailedAttempts.last_failure_at,
+            ).where(FailedAttempts.scope == scope, FailedAttempts.key == key)
+        ).first()
+        if row is None:
+            continue
+        remembered = _aware(row.last_failure_at) >= now - timedelta(seconds=throttle.forget_after)
+        if proof_after is not None and remembered and row.failures >= proof_after:
+            return NEEDS_PROOF
+        blocked_until = _aware(row.blocked_until)
         if blocked_until is not None and blocked_until > now:
             return max(1, math.ceil((blocked_until - now).total_seconds()))
     else:
@@ -150,13 +182,20 @@ def _take(connection, throttle: Throttle, scope: str, key: str, free: int) -> in
     return 0
 
 
-def _count_unless_waiting(connection, throttle, scope, key, now) -> int | None:
-    """Add one failure in one statement unless the key must wait; the new count, or None.
+def _count_unless_held(connection, throttle, scope, key, now, proof_after) -> int | None:
+    """Add one failure in one statement unless the key must wait or needs proof; the new
+    count, or None.
 
-    A new key starts at one; an existing one counts up unless it must wait, in which case
-    the upsert changes and returns nothing."""
+    A new key starts at one; an existing one counts up unless it must wait (or, with
+    `proof_after`, its remembered failures reached it), in which case the upsert changes and
+    returns nothing."""
     forgotten = now - timedelta(seconds=throttle.forget_after)
     table = FailedAttempts.__table__
+    may_count = (table.c.blocked_until.is_(None)) | (table.c.blocked_until <= now)
+    if proof_after is not None:
+        may_count = may_count & (
+            (table.c.failures < proof_after) | (table.c.last_failure_at < forgotten)
+        )
     return connection.execute(
         upsert_for(connection)(FailedAttempts)
         .values(scope=scope, key=key, failures=1, last_failure_at=now)
@@ -169,7 +208,7 @@ def _count_unless_waiting(connection, throttle, scope, key, now) -> int | None:
                 ),
                 "last_failure_at": now,
             },
-            where=(table.c.blocked_until.is_(None)) | (table.c.blocked_until <= now),
+            where=may_count,
         )
         .returning(table.c.failures)
     ).scalar()

@@ -138,6 +138,12 @@ def load_settings(environ, instance_path: str) -> dict:
         # How long after proving themselves (signing in, or asked again) a signed-in user
         # may add an authenticator.
         "REAUTHENTICATION_WINDOW": _integer(environ, "IDP_REAUTHENTICATION_WINDOW", 300, 30, 86400),
+        # Failures on a name from unknown browsers after which a password is weighed only
+        # with a mailed sign-in link (idp.attempts), and how often such a link may be mailed.
+        "LOGIN_PROOF_AFTER": _integer(environ, "IDP_LOGIN_PROOF_AFTER", 10, 1, 1000),
+        "LOGIN_PROOF_MAIL_INTERVAL": _integer(
+            environ, "IDP_LOGIN_PROOF_MAIL_INTERVAL", 900, 60, 86400
+        ),
         "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
             environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
         ),

@@ -102,6 +102,9 @@ NEW_RECOVERY_CODES = "new_recovery_codes"
 # The email stage: the binding that already sent its link on arrival (so a reload does not
 # send another), and the marker a followed link leaves (the address was proved).
 EMAIL_SENT_FOR = "email_sent_for"
+# The account (idp.attempts.account_key) whose mailed sign-in link this plan followed: its
+# passwords are weighed past a long run of failures (idp.sign_in_links).
+SIGN_IN_PROVED_FOR = "sign_in_proved_for"
 EMAIL_VERIFIED = "email_verified"
 
 # The invitation a flow was entered with (its fixed data is merged into prompt_data).

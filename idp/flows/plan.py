@@ -110,10 +110,11 @@ def plan_to_dict(plan: FlowPlan) -> dict:
     return asdict(plan)
 
 
-def resume_plan(data: dict, updates: dict, lifetime: int) -> FlowPlan | None:
+def resume_plan(data: dict, updates: dict, lifetime: int, advance: bool = True) -> FlowPlan | None:
     """Put a plan kept server-side into this browser's session, with `updates` merged and the
-    current stage done. A malformed plan gives None; a plan for an older version of the flow
-    is discarded on its next load, like any other."""
+    current stage done (unless not `advance`: the stage is asked again). A malformed plan
+    gives None; a plan for an older version of the flow is discarded on its next load, like
+    any other."""
     try:
         plan = FlowPlan(**data)
     except TypeError:
@@ -122,6 +123,7 @@ def resume_plan(data: dict, updates: dict, lifetime: int) -> FlowPlan | None:
         return None
     plan.context.update(updates)
     plan.expires_at = time.time() + lifetime
-    plan.advance()
+    if advance:
+        plan.advance()
     save_plan(plan)
     return plan

@@ -135,7 +135,12 @@ POSITIONS = {
 @pytest.fixture
 def app_settings(app_settings):
     # Throttling would answer most examples at once, before their fields are read.
-    return {**app_settings, "LOGIN_FREE_ATTEMPTS": 100000, "LOGIN_FREE_ATTEMPTS_PER_IP": 100000}
+    return {
+        **app_settings,
+        "LOGIN_FREE_ATTEMPTS": 100000,
+        "LOGIN_FREE_ATTEMPTS_PER_IP": 100000,
+        "LOGIN_PROOF_AFTER": 100000,
+    }
 
 
 def test_every_stage_type_with_a_form_is_fuzzed():

@@ -70,7 +70,9 @@ def sessions(app) -> int:
 
 
 def test_fifty_wrong_passwords_are_each_counted_once_on_sqlite(app, live_server):
-    app.config.update(LOGIN_FREE_ATTEMPTS=1000, LOGIN_FREE_ATTEMPTS_PER_IP=1000)
+    app.config.update(
+        LOGIN_FREE_ATTEMPTS=1000, LOGIN_FREE_ATTEMPTS_PER_IP=1000, LOGIN_PROOF_AFTER=1000
+    )
     (username,) = make_users(app, 1)
 
     outcomes = passwords_in_parallel(live_server, [username] * PARALLEL, "wrong password")

@@ -122,7 +122,9 @@ def test_parallel_wrong_passwords_get_no_more_guesses_than_the_threshold(app):
 
 def test_parallel_wrong_passwords_under_the_threshold_are_each_counted_once(app):
     # No lost update: fifty failures at once are fifty in the counters and the audit log.
-    app.config.update(LOGIN_FREE_ATTEMPTS=1000, LOGIN_FREE_ATTEMPTS_PER_IP=1000)
+    app.config.update(
+        LOGIN_FREE_ATTEMPTS=1000, LOGIN_FREE_ATTEMPTS_PER_IP=1000, LOGIN_PROOF_AFTER=1000
+    )
     username, drivers = wrong_passwords_in_parallel(app)
 
     assert all("Invalid username or password." in driver.text for driver in drivers)

@@ -25,6 +25,7 @@ def app_settings(app_settings):
     return {
         **app_settings,
         "LOGIN_FREE_ATTEMPTS": 1000,
+        "LOGIN_PROOF_AFTER": 100000,
         "LOGIN_FREE_ATTEMPTS_PER_IP": 100000,
     }
 

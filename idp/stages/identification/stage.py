@@ -60,7 +60,7 @@ class IdentificationStage(StageType):
         # The same check as the password stage's: counted, throttled, a dummy hash for names
         # nobody has, and one message for an unknown name and a wrong password.
         user = resolve_pending_user(identified)
-        check = check_sign_in_password(identified[UID], user, password, ctx.flow.slug)
+        check = check_sign_in_password(ctx, identified[UID], user, password)
         if check.user is None:
             return Retry(check.problem, field="password")
         return Advance(

@@ -29,9 +29,7 @@ class PasswordStage(StageType):
 
     def submit(self, ctx, form):
         user = ctx.pending_user or ctx.current_user
-        check = check_sign_in_password(
-            ctx.data.get(UID, ""), user, form.password.data, ctx.flow.slug
-        )
+        check = check_sign_in_password(ctx, ctx.data.get(UID, ""), user, form.password.data)
         if check.user is None:
             return Retry(check.problem, field="password")
         return Advance({PENDING_USER_ID: check.user.id, AUTH_METHOD: "password"})
