@@ -280,6 +280,15 @@ class Existing:
     name: str
 
 
+@dataclass(frozen=True)
+class ShippedField:
+    """One of authentik's own prompts, named by `!Find`, as the field Gatehouse ships."""
+
+    name: str
+    prompt_field: dict = field(hash=False, compare=False)
+    origin: str = ""
+
+
 def _xor(values):
     return reduce(operator.xor, values)
 
@@ -355,6 +364,10 @@ def _mapping(kind: str, type_name: str):
     from idp.flows.registry import POLICY_TYPES, STAGE_TYPES
 
     return (STAGE_TYPES if kind == "stage" else POLICY_TYPES)[type_name].authentik
+
+
+def _stage_mapping(model: str):
+    return _mapping("stage", _types_of("stage")[model])
 
 
 def _registered_stage_type(model: str) -> str | None:
@@ -483,6 +496,8 @@ class DatabaseLookup:
 class Translation:
     documents: list[FlowDocument]
     skipped: list[str]  # one line per entry or attribute that is not imported, with its place
+    # One line per reference to one of authentik's own objects that became Gatehouse's own.
+    resolved: list[str] = field(default_factory=list)
 
 
 def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
@@ -652,6 +667,10 @@ class EntrySource:
         """The name of the policy a value points at, or None and why."""
         return self._translator._policy_name(value, self._entry)
 
+    def stage_name(self, value) -> tuple[str | None, str]:
+        """The name of the stage a value points at, or None and why."""
+        return self._translator._stage_name(value, self._entry)
+
     def group_name(self, value) -> str | None:
         return self._translator._group_name(value)
 
@@ -680,6 +699,7 @@ class _Translator:
         self.bindings: dict[int, tuple[_FlowPlan, dict]] = {}  # stage binding entry -> binding
         self.users_of: dict[int, set[int]] = defaultdict(set)  # entry -> entries that use it
         self.standalone: list[_Component] = []
+        self.resolved: list[str] = []
 
     def translate(self) -> Translation:
         _check_size(self.document, self.prefix)
@@ -690,7 +710,7 @@ class _Translator:
         documents = self._documents()
         if self.problems:
             raise FlowFileError(self.problems)
-        return Translation(documents, self._skipped_lines())
+        return Translation(documents, self._skipped_lines(), self.resolved)
 
     # -- problems and notes
 
@@ -710,7 +730,7 @@ class _Translator:
         if isinstance(value, EntryRef):
             target = self.entries[value.index]
             return target.key or target.raw.get("id") or target.place
-        if isinstance(value, Existing):
+        if isinstance(value, Existing | ShippedField):
             return value.name
         if isinstance(value, list):
             return "[" + ", ".join(self._show(item) for item in value) + "]"
@@ -937,6 +957,10 @@ class _Translator:
             # An entry cannot find itself: in authentik it does not exist yet when it is read.
             if candidate is not entry and self._matches(candidate, model, conditions):
                 return EntryRef(candidate.index)
+        if model == PROMPT:
+            shipped = prompt_authentik.shipped_field(dict(conditions), self.lookup.stage)
+            if shipped is not None:
+                return ShippedField(dict(conditions)["name"], *shipped)
         kind, type_name = _database_kind(model)
         if kind is None or any(name not in FIND_FIELDS[kind] for name, _ in conditions):
             return None
@@ -1060,6 +1084,9 @@ class _Translator:
             ("stage_binding", self._map_stage_binding),
             ("policy_binding", self._map_policy_binding),
         ):
+            if kind == "stage":
+                # A stage that names other stages is mapped once they are known.
+                by_kind[kind].sort(key=lambda entry: _stage_mapping(entry.model).names_stages)
             for entry in by_kind[kind]:
                 mapper(entry)
         self._close_unreadable_bindings(unreadable_bindings)
@@ -1153,6 +1180,13 @@ class _Translator:
     def _prompt_fields(self, entry: Entry, key: str) -> list[dict]:
         prompt_fields = []
         for position, value in enumerate(self._list(entry, key) or []):
+            if isinstance(value, ShippedField):
+                prompt_fields.append(dict(value.prompt_field))
+                self.resolved.append(
+                    f"{self.prefix}{self._label(entry)}: {key}[{position}] {value.name} "
+                    f"is authentik's own prompt; Gatehouse asks with its {value.origin}"
+                )
+                continue
             target = self._entry_of(value)
             if target is None or target.model != PROMPT:
                 self._note(
@@ -1533,6 +1567,16 @@ class _Translator:
         stages = [item for item in written if item.entry.model in _types_of("stage")]
         policies = [item for item in written if item.entry.model in _types_of("policy")]
         for component in stages:
+            # A stage another imported stage names (the password stage an identification
+            # stage asks with) is written, unbound, beside them.
+            is_named = any(
+                user in self.components and self.components[user].name in stage_names
+                for user in self.users_of[component.entry.index]
+                if self.entries[user].skip is None
+            )
+            if is_named and component.name not in stage_names:
+                self.standalone.append(component)
+                continue
             self._settle_component(component, component.name in stage_names, imported)
         for component in stages:
             if component.entry.skip is None:

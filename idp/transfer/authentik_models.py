@@ -24,6 +24,8 @@ class AuthentikModel:
     off_values: dict = field(default_factory=dict)
     # What a new object starts from where authentik's default differs from Gatehouse's.
     new_options: dict = field(default_factory=dict)
+    # Its attributes name other stages (source.stage_name): it is mapped after them.
+    names_stages: bool = False
 
 
 def note_setup_links(source) -> None:
