@@ -1353,6 +1353,6 @@ def test_prompts_found_among_authentiks_own_are_gatehouses_shipped_fields():
     stage = stage_named(only_document(translation), "the-stage")
     assert [field["key"] for field in stage.options["fields"]] == ["username"]
     (line,) = translation.resolved
-    assert "fields[0] default-source-enrollment-field-username is authentik's own prompt" in line
+    assert "fields[0] default-source-enrollment-field-username is one of authentik's own" in line
     assert "field username of the prompt stage default-enrollment-prompt" in line
     assert translation.skipped == []

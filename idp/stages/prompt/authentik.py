@@ -37,7 +37,7 @@ SHIPPED_FIELDS = {
 }
 
 
-def shipped_field(conditions: dict, find_stage) -> tuple[dict, str] | None:
+def shipped_field(model: str, conditions: dict, find_stage) -> tuple[dict, str] | None:
     """The field Gatehouse's shipped prompt stage has for one of authentik's own prompts
     that a `!Find` names (by name), with where it comes from; None when there is none.
     `find_stage(name)` gives a stage's (type, options) as the database has them."""
@@ -56,7 +56,7 @@ def shipped_field(conditions: dict, find_stage) -> tuple[dict, str] | None:
 
 def read_options(source, options: dict) -> None:
     if source.has("fields"):
-        options["fields"] = source.prompt_fields("fields")
+        options["fields"] = source.part_values("fields")
     if source.has("validation_policies"):
         names = []
         for value in source.items("validation_policies") or []:
@@ -135,4 +135,9 @@ def _read_choices(source, field: dict, expressions: set) -> bool:
     return True
 
 
-AUTHENTIK = AuthentikModel(model="authentik_stages_prompt.promptstage", read_options=read_options)
+AUTHENTIK = AuthentikModel(
+    model="authentik_stages_prompt.promptstage",
+    read_options=read_options,
+    parts={FIELD_MODEL: read_field},
+    find_shipped_part=shipped_field,
+)
