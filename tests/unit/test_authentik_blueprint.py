@@ -1356,3 +1356,33 @@ def test_prompts_found_among_authentiks_own_are_gatehouses_shipped_fields():
     assert "fields[0] default-source-enrollment-field-username is one of authentik's own" in line
     assert "field username of the prompt stage default-enrollment-prompt" in line
     assert translation.skipped == []
+
+
+def test_a_binding_whose_conditions_cannot_be_evaluated_keeps_its_flow_out():
+    entries = with_stage("authentik_stages_user_login.userloginstage") + dedent("""
+    - model: authentik_stages_deny.denystage
+      id: deny
+      identifiers: {name: deny}
+    - model: authentik_flows.flowstagebinding
+      conditions: [!Value 0]
+      identifiers: {order: 5, target: !KeyOf flow, stage: !KeyOf deny}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !Value" in (
+        skipped_text(translation)
+    )
+
+
+def test_an_identification_stage_with_a_captcha_on_its_page_keeps_its_flow_out():
+    entries = with_stage(
+        "authentik_stages_identification.identificationstage", "{captcha_stage: !KeyOf captcha}"
+    ) + dedent("""
+    - model: authentik_stages_captcha.captchastage
+      id: captcha
+      identifiers: {name: captcha}
+      attrs: {public_key: a, private_key: b, interactive: true}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "it shows a captcha on its page (captcha_stage captcha)" in skipped_text(translation)

@@ -19,6 +19,14 @@ def read_options(source, options: dict) -> None:
             source.skip("none of its user_fields is username or email")
             return
         options["user_fields"] = kept
+    captcha_stage = source.value("captcha_stage")
+    if captcha_stage is not None:
+        # Imported without it, the sign-in would no longer stop bots.
+        source.skip(
+            f"it shows a captcha on its page (captcha_stage {source.show(captcha_stage)}), "
+            "which Gatehouse's identification stage cannot; bind that captcha stage before it"
+        )
+        return
     password_stage = source.value("password_stage")
     if password_stage is not None:
         name, reason = source.stage_name(password_stage)

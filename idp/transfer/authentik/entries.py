@@ -652,9 +652,13 @@ class _Translator:
         by_kind = defaultdict(list)
         unreadable_bindings = []
         for entry in self.entries:
-            if entry.skip is not None:
-                continue
             kind = _kind(entry.model)
+            is_binding = kind in ("stage_binding", "policy_binding") and entry.state != "absent"
+            if entry.skip is not None:
+                # Conditions Gatehouse cannot evaluate: authentik may well apply the binding.
+                if is_binding and entry.is_reported:
+                    unreadable_bindings.append(entry)
+                continue
             if kind is None:
                 entry.skip = _unmapped_reason(entry)
                 applied = entry.fields.get("identifiers")
@@ -668,7 +672,7 @@ class _Translator:
                     f"it uses {unsupported.name} (line {unsupported.line}), "
                     "which Gatehouse does not evaluate"
                 )
-                if kind in ("stage_binding", "policy_binding") and entry.state != "absent":
+                if is_binding:
                     unreadable_bindings.append(entry)
                 continue
             by_kind[kind].append(entry)
