@@ -1221,10 +1221,9 @@ def test_email_stage_names_its_own_mail_server_and_template():
     skipped = skipped_text(translation)
     assert "not imported: host, port (Gatehouse sends every mail through its IDP_SMTP_*" in skipped
     assert "not imported: template email/account_confirmation.html" in skipped
-    quiet = translate(
-        with_stage("authentik_stages_email.emailstage", "{use_global_settings: true, port: 587}")
-    )
-    assert quiet.skipped == []
+    for attrs in ("{use_global_settings: true, port: 587}", "{use_global_settings: true}"):
+        quiet = translate(with_stage("authentik_stages_email.emailstage", attrs))
+        assert quiet.skipped == []
 
 
 @pytest.mark.parametrize("continues", [True, False])
@@ -1386,3 +1385,15 @@ def test_an_identification_stage_with_a_captcha_on_its_page_keeps_its_flow_out()
     translation = translate(entries)
     assert translation.documents == []
     assert "it shows a captcha on its page (captcha_stage captcha)" in skipped_text(translation)
+
+
+def test_a_prompt_found_nowhere_is_named_with_its_place():
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage",
+        "{fields: [!Find [authentik_stages_prompt.prompt, "
+        "[name, default-enrollment-field-email]]]}",
+    )
+    translation = translate(entries)
+    assert "not imported: fields[0] (its !Find found nothing here, in Gatehouse or among" in (
+        skipped_text(translation)
+    )

@@ -60,7 +60,8 @@ def _minutes(source) -> int | None:
 
 def _note_connection(source) -> None:
     given = [key for key, default in CONNECTION.items() if source.value(key) not in (None, default)]
-    if given and not source.flag("use_global_settings", False):
+    uses_global_settings = source.flag("use_global_settings", False)
+    if given and not uses_global_settings:
         source.note(
             ", ".join(given),
             "Gatehouse sends every mail through its IDP_SMTP_* settings",

@@ -797,6 +797,13 @@ class _Translator:
                 )
                 continue
             target = self._entry_of(value)
+            if value is None:
+                self._note(
+                    entry,
+                    f"{key}[{position}]",
+                    "its !Find found nothing here, in Gatehouse or among the shipped fields",
+                )
+                continue
             if target is None or target.model not in _part_models():
                 self._note(
                     entry,
