@@ -1277,6 +1277,10 @@ def test_captcha_stage_becomes_the_provider_its_addresses_belong_to(js_url, prov
     ("attrs", "reason"),
     [
         ("{public_key: a, private_key: b}", "invisible reCAPTCHA (interactive false)"),
+        (
+            "{public_key: a, secret: some-secret, interactive: true}",
+            "its private key is kept in an authentik secret (some-secret)",
+        ),
         ("{public_key: a, private_key: '', interactive: true}", "private_key is empty"),
         (
             "{public_key: a, private_key: b, js_url: 'https://captcha.example/api.js'}",

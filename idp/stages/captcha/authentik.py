@@ -37,14 +37,21 @@ def read_options(source, options: dict) -> None:
         return
     (provider,) = providers
     if provider == "recaptcha" and not source.flag("interactive", False):
-        # Invisible reCAPTCHA (v3) decides by score, which Gatehouse does not check:
-        # imported, it would let through what authentik stops.
+        # An invisible reCAPTCHA may be v3, which decides by score; Gatehouse checks no
+        # score: imported, it could let through what authentik stops.
         source.skip(
-            "it is an invisible reCAPTCHA (interactive false) judged by score, which "
-            "Gatehouse does not check; use a visible one (interactive: true) or Turnstile"
+            "it is an invisible reCAPTCHA (interactive false), which may be judged by score "
+            "(v3); Gatehouse checks no score. Use a visible one (interactive: true) or Turnstile"
         )
         return
+    secret = source.value("secret")
     keys = {key: source.text(key, "") for key in ("public_key", "private_key")}
+    if secret is not None and not keys["private_key"].strip():
+        source.skip(
+            f"its private key is kept in an authentik secret ({source.show(secret)}), which "
+            "Gatehouse does not read; give it as private_key, or in the stage's settings"
+        )
+        return
     if not all(value.strip() for value in keys.values()):
         source.skip("its public_key or private_key is empty")
         return
