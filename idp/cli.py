@@ -62,7 +62,7 @@ def _read_flow_files(paths):
     from idp.transfer import authentik
     from idp.transfer.document import FlowFileError, parse_text, read_document
 
-    documents, skipped, problems = [], [], []
+    documents, skipped, resolved, problems = [], [], [], []
     for path in paths:
         try:
             raw = Path(path).read_bytes()
@@ -78,13 +78,14 @@ def _read_flow_files(paths):
                 translation = authentik.read_blueprint(document, path)
                 documents.extend((item, path) for item in translation.documents)
                 skipped.extend(translation.skipped)
+                resolved.extend(translation.resolved)
             else:
                 documents.append((read_document(document, path), path))
         except FlowFileError as error:
             problems.extend(error.problems)
     if problems:
         raise FlowFileError(problems)
-    return documents, skipped
+    return documents, skipped, resolved
 
 
 def register_commands(app) -> None:
@@ -157,7 +158,9 @@ def flows_import(files, dry_run, strict):
     from idp.transfer.importer import import_documents
 
     try:
-        documents, skipped = _read_flow_files(files)
+        documents, skipped, resolved = _read_flow_files(files)
+        for line in resolved:
+            click.echo(f"resolved: {line}", err=True)
         for line in skipped:
             click.echo(f"skipped: {line}", err=True)
         if strict and skipped:

@@ -7,6 +7,7 @@ from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
+from idp.transfer.authentik_models import AuthentikModel
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,36 @@ class ReputationOptions:
 OptionsForm = options_form_for(ReputationOptions)
 
 
+def read_authentik_options(source, options: dict) -> None:
+    """authentik passes when the summed score of the IP's and the name's rows is at or below
+    the threshold; Gatehouse when either score is: the same question asked of each."""
+    for key in ("check_ip", "check_username"):
+        if source.has(key):
+            options[key] = source.flag(key, True)
+    if not (options["check_ip"] or options["check_username"]):
+        source.skip("it checks neither the IP nor the username")
+        return
+    if source.has("threshold"):
+        threshold = source.number("threshold", 10)
+        if isinstance(threshold, int):
+            options["threshold"] = min(max(threshold, LOWEST), HIGHEST)
+
+
+AUTHENTIK = AuthentikModel(
+    model="authentik_policies_reputation.reputationpolicy",
+    read_options=read_authentik_options,
+    off_values={"execution_logging": (False,)},
+    new_options={"threshold": 10},  # authentik's default
+)
+
+
 class ReputationPolicy(PolicyType):
     name = "reputation"
     label = "Reputation"
     description = "True for visitors whose recent sign-ins mostly failed."
     Options = ReputationOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
 
     def evaluate(self, request, options: ReputationOptions) -> PolicyResult:
         scores = []

@@ -3,7 +3,8 @@
 A stage or policy package with an authentik counterpart declares one `AuthentikModel` as its
 type's `authentik` attribute. The blueprint reader finds them through the registry, so it holds
 no per-type code: a package's `read_options(source, options)` reads the entry's attributes
-through `source` (an `EntrySource`) into Gatehouse options, changing `options` in place.
+through `source` (an `idp.transfer.authentik.source.EntrySource`) into Gatehouse options,
+changing `options` in place.
 """
 
 from collections.abc import Callable
@@ -24,6 +25,16 @@ class AuthentikModel:
     off_values: dict = field(default_factory=dict)
     # What a new object starts from where authentik's default differs from Gatehouse's.
     new_options: dict = field(default_factory=dict)
+    # Its attributes name other stages (source.stage_name): it is mapped after them.
+    names_stages: bool = False
+    # Models whose entries exist only inside this type's objects (a prompt stage's prompts),
+    # each with `read_part(source)`: what the entry becomes, or None (source.skip says why).
+    # A stage lists them with `source.part_values(key)`.
+    parts: dict = field(default_factory=dict)
+    # `find_shipped_part(model, conditions, find_stage)`: for a `!Find` of a part among
+    # authentik's own objects, what Gatehouse ships that does the same and where it is
+    # ((value, origin)), or None. `find_stage(name)` gives a stage's (type, options).
+    find_shipped_part: Callable | None = None
 
 
 def note_setup_links(source) -> None:

@@ -76,3 +76,21 @@ def test_an_invitation_only_sign_up_whose_invitation_step_cannot_be_read_is_not_
     )
     assert response.status_code in (400, 404)
     assert user_count(app) == before
+
+
+def test_an_invitation_only_sign_up_read_from_a_blueprint_admits_no_one_without_one(
+    app, runner, tmp_path, visitor
+):
+    result = import_blueprint(
+        runner, tmp_path, INVITATION_ONLY.replace("!Value 0", "false"), "--strict"
+    )
+    assert result.exit_code == 0, result.output
+    assert "create    flow   invited-enrollment" in result.stdout
+    before = user_count(app)
+    visitor.open("invited-enrollment")
+    assert "You need an invitation to continue." in visitor.text
+    assert 'name="username"' not in visitor.page
+    visitor.post(
+        "/flow/invited-enrollment/", {"username": "mallory", "password": "x" * 16}, csrf=False
+    )
+    assert user_count(app) == before

@@ -87,6 +87,40 @@ def test_unknown_name_and_wrong_password_take_the_same_time(new_visitor, alice):
     assert abs(medians[0] - medians[1]) < MAX_MEDIAN_DIFFERENCE, medians
 
 
+def at_first_page(new_visitor):
+    visitor = new_visitor()
+    visitor.open(AUTH)
+    assert visitor.stage == "identification" and 'name="password"' in visitor.page
+    return visitor
+
+
+def test_on_the_one_page_sign_in_an_unknown_name_and_a_wrong_password_look_the_same(
+    new_visitor, alice
+):
+    known, unknown = at_first_page(new_visitor), at_first_page(new_visitor)
+    known_response = known.submit(AUTH, {"uid_field": "alice", "password": "wrong password"})
+    unknown_response = unknown.submit(AUTH, {"uid_field": "nobod", "password": "wrong password"})
+    assert known_response.status_code == unknown_response.status_code == 400
+    assert known_response.headers.keys() == unknown_response.headers.keys()
+    assert comparable(known.page, "alice") == comparable(unknown.page, "nobod")
+    assert cookie_keys(known) == cookie_keys(unknown)
+    assert "Invalid username or password." in known.text
+
+
+def test_on_the_one_page_sign_in_an_unknown_name_and_a_wrong_password_take_the_same_time(
+    new_visitor, alice
+):
+    visitors = {"alice": at_first_page(new_visitor), "nobod": at_first_page(new_visitor)}
+    timings = {name: [] for name in visitors}
+    for round_number in range(TRIES):
+        pair = ("alice", "nobod") if round_number % 2 else ("nobod", "alice")
+        for name in pair:
+            fields = {"uid_field": name, "password": "wrong password"}
+            timings[name].append(timed_post(visitors[name], fields))
+    medians = [statistics.median(values) for values in timings.values()]
+    assert abs(medians[0] - medians[1]) < MAX_MEDIAN_DIFFERENCE, medians
+
+
 def test_recovery_answers_the_same_for_an_unknown_name_and_mails_only_the_account(
     new_visitor, mailbox, alice
 ):

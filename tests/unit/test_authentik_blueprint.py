@@ -404,6 +404,7 @@ def test_present_changes_only_the_options_it_states():
         "user_fields": ["email"],
         "enrollment_flow": "sign-up",
         "recovery_flow": "",
+        "password_field": False,
     }
 
 
@@ -585,7 +586,7 @@ def test_identification_keeps_username_and_email_and_names_the_rest():
     assert "(name=the-stage): not imported: user_fields upn (Gatehouse identifies" in line
 
 
-def test_identification_that_asks_for_the_password_itself_is_skipped():
+def test_identification_that_asks_for_the_password_itself_gets_the_password_field():
     entries = with_stage(
         "authentik_stages_identification.identificationstage",
         "{password_stage: !KeyOf password}",
@@ -595,8 +596,29 @@ def test_identification_that_asks_for_the_password_itself_is_skipped():
       identifiers: {name: password}
     """)
     translation = translate(entries)
-    assert "it asks for the password itself (password_stage)" in skipped_text(translation)
+    document = only_document(translation)
+    assert stage_named(document, "the-stage").options["password_field"] is True
+    # The password stage it names is written beside it (unbound), not named as skipped.
+    assert [binding.stage for binding in document.flow.stages] == ["the-stage"]
+    assert stage_named(document, "password").type == "password"
+    assert translation.skipped == []
+
+
+def test_identification_whose_password_stage_is_skipped_keeps_its_flow_out():
+    entries = with_stage(
+        "authentik_stages_identification.identificationstage",
+        "{password_stage: !KeyOf password}",
+    ) + dedent("""
+    - model: authentik_stages_password.passwordstage
+      id: password
+      identifiers: {name: password}
+      attrs: {backends: !Value 0}
+    """)
+    translation = translate(entries)
     assert translation.documents == []
+    assert "it asks for the password with a password stage that is skipped" in (
+        skipped_text(translation)
+    )
 
 
 def test_password_stage_names_the_backends_it_drops():
@@ -1162,7 +1184,220 @@ def test_a_flow_with_a_requirement_gatehouse_lacks_is_left_out_and_the_rest_impo
     ).replace("!Value 0", "false")
     translation = translate(entries)
     slugs = [document.flow.slug for document in translation.documents]
-    assert "plain-logout" not in slugs
+    assert slugs == ["invited-enrollment"]
     assert f"flow (slug=plain-logout): authentication {requirement} has no Gatehouse" in (
+        skipped_text(translation)
+    )
+
+
+# -- stages and policies Gatehouse has, read from authentik's entries ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("token_expiry", "minutes"),
+    [("minutes=30", 30), ("hours=2", 120), (45, 45), ("'45'", 45), ("weeks=2", 10080)],
+)
+def test_email_stage_takes_its_expiry_in_minutes_or_as_a_duration(token_expiry, minutes):
+    translation = translate(
+        with_stage(
+            "authentik_stages_email.emailstage",
+            f"{{token_expiry: {token_expiry}, subject: Verify, activate_user_on_success: true}}",
+        )
+    )
+    stage = stage_named(only_document(translation), "the-stage")
+    assert stage.type == "email"
+    assert stage.options["token_expiry_minutes"] == minutes
+    assert stage.options["subject"] == "Verify"
+    assert stage.options["activate_user_on_success"] is True
+    assert ("lasts 10080" in skipped_text(translation)) is (minutes == 10080)
+
+
+def test_email_stage_names_its_own_mail_server_and_template():
+    attrs = (
+        "{use_global_settings: false, host: smtp.example.test, port: 587, "
+        "template: email/account_confirmation.html}"
+    )
+    translation = translate(with_stage("authentik_stages_email.emailstage", attrs))
+    skipped = skipped_text(translation)
+    assert "not imported: host, port (Gatehouse sends every mail through its IDP_SMTP_*" in skipped
+    assert "not imported: template email/account_confirmation.html" in skipped
+    for attrs in ("{use_global_settings: true, port: 587}", "{use_global_settings: true}"):
+        quiet = translate(with_stage("authentik_stages_email.emailstage", attrs))
+        assert quiet.skipped == []
+
+
+@pytest.mark.parametrize("continues", [True, False])
+def test_invitation_stage_keeps_whether_the_flow_goes_on_without_one(continues):
+    translation = translate(INVITATION_ONLY_ENROLLMENT.replace("!Value 0", str(continues).lower()))
+    enrollment = next(
+        document for document in translation.documents if document.flow.slug == "invited-enrollment"
+    )
+    assert enrollment.flow.stages[0].stage == "invitation-only"
+    stage = stage_named(enrollment, "invitation-only")
+    assert stage.type == "invitation"
+    assert stage.options["continue_flow_without_invitation"] is continues
+
+
+def test_user_delete_stage_maps():
+    translation = translate(with_stage("authentik_stages_user_delete.userdeletestage"))
+    assert stage_named(only_document(translation), "the-stage").type == "user_delete"
+    assert translation.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("js_url", "provider"),
+    [
+        ("https://challenges.cloudflare.com/turnstile/v0/api.js", "turnstile"),
+        ("https://js.hcaptcha.com/1/api.js", "hcaptcha"),
+        ("https://www.recaptcha.net/recaptcha/api.js", "recaptcha"),
+    ],
+)
+def test_captcha_stage_becomes_the_provider_its_addresses_belong_to(js_url, provider):
+    api_url = {
+        "turnstile": "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+        "hcaptcha": "https://api.hcaptcha.com/siteverify",
+        "recaptcha": "https://www.recaptcha.net/recaptcha/api/siteverify",
+    }[provider]
+    attrs = (
+        f"{{public_key: site, private_key: secret, js_url: '{js_url}', "
+        f"api_url: '{api_url}', interactive: true}}"
+    )
+    translation = translate(with_stage("authentik_stages_captcha.captchastage", attrs))
+    stage = stage_named(only_document(translation), "the-stage")
+    assert (stage.type, stage.options["mode"], stage.options["provider"]) == (
+        "captcha",
+        "provider",
+        provider,
+    )
+    assert (stage.options["site_key"], stage.options["secret_key"]) == ("site", "secret")
+    assert translation.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [
+        ("{public_key: a, private_key: b}", "invisible reCAPTCHA (interactive false)"),
+        (
+            "{public_key: a, secret: some-secret, interactive: true}",
+            "its private key is kept in an authentik secret (some-secret)",
+        ),
+        ("{public_key: a, private_key: '', interactive: true}", "private_key is empty"),
+        (
+            "{public_key: a, private_key: b, js_url: 'https://captcha.example/api.js'}",
+            "not one of the providers Gatehouse knows",
+        ),
+    ],
+)
+def test_a_captcha_gatehouse_cannot_check_the_same_way_keeps_its_flow_out(attrs, reason):
+    translation = translate(with_stage("authentik_stages_captcha.captchastage", attrs))
+    assert translation.documents == []
+    assert reason in skipped_text(translation)
+
+
+def test_a_deny_stage_conditioned_on_reputation_keeps_its_condition():
+    entries = with_stage(
+        "authentik_stages_deny.denystage", "{deny_message: Too many failures}"
+    ) + dedent("""
+    - model: authentik_policies_reputation.reputationpolicy
+      id: bad
+      identifiers: {name: bad-reputation}
+      attrs: {threshold: '-3', check_ip: true, check_username: false}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 0, target: !KeyOf binding, policy: !KeyOf bad}
+    """)
+    translation = translate(entries)
+    document = only_document(translation)
+    binding = document.flow.stages[0]
+    assert [policy.policy for policy in binding.policies] == ["bad-reputation"]
+    (policy,) = document.policies
+    assert (policy.type, policy.options) == (
+        "reputation",
+        {"check_username": False, "check_ip": True, "threshold": -3},
+    )
+    assert translation.skipped == []
+
+
+def test_a_reputation_policy_checking_nothing_keeps_its_flow_out():
+    entries = with_stage("authentik_stages_deny.denystage") + dedent("""
+    - model: authentik_policies_reputation.reputationpolicy
+      id: bad
+      identifiers: {name: bad-reputation}
+      attrs: {check_ip: false, check_username: false}
+    - model: authentik_policies.policybinding
+      identifiers: {order: 0, target: !KeyOf binding, policy: !KeyOf bad}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "it checks neither the IP nor the username" in skipped_text(translation)
+
+
+@pytest.mark.parametrize(("slug", "noted"), [("default-password-change", False), ("mine", True)])
+def test_password_stage_configure_flow_is_the_password_change_flow_of_me(slug, noted):
+    lookup = FakeLookup(flows={slug: existing_flow(slug)})
+    translation = translate(
+        with_stage(
+            "authentik_stages_password.passwordstage",
+            f"{{configure_flow: !Find [authentik_flows.flow, [slug, {slug}]]}}",
+        ),
+        lookup,
+    )
+    assert ("/me offers the flow default-password-change" in skipped_text(translation)) is noted
+
+
+def test_prompts_found_among_authentiks_own_are_gatehouses_shipped_fields():
+    username = {"key": "username", "label": "Username", "type": "username", "required": True}
+    lookup = FakeLookup(stages={"default-enrollment-prompt": ("prompt", {"fields": [username]})})
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage",
+        "{fields: [!Find [authentik_stages_prompt.prompt, "
+        "[name, default-source-enrollment-field-username]]]}",
+    )
+    translation = translate(entries, lookup)
+    stage = stage_named(only_document(translation), "the-stage")
+    assert [field["key"] for field in stage.options["fields"]] == ["username"]
+    (line,) = translation.resolved
+    assert "fields[0] default-source-enrollment-field-username is one of authentik's own" in line
+    assert "field username of the prompt stage default-enrollment-prompt" in line
+    assert translation.skipped == []
+
+
+def test_a_binding_whose_conditions_cannot_be_evaluated_keeps_its_flow_out():
+    entries = with_stage("authentik_stages_user_login.userloginstage") + dedent("""
+    - model: authentik_stages_deny.denystage
+      id: deny
+      identifiers: {name: deny}
+    - model: authentik_flows.flowstagebinding
+      conditions: [!Value 0]
+      identifiers: {order: 5, target: !KeyOf flow, stage: !KeyOf deny}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !Value" in (
+        skipped_text(translation)
+    )
+
+
+def test_an_identification_stage_with_a_captcha_on_its_page_keeps_its_flow_out():
+    entries = with_stage(
+        "authentik_stages_identification.identificationstage", "{captcha_stage: !KeyOf captcha}"
+    ) + dedent("""
+    - model: authentik_stages_captcha.captchastage
+      id: captcha
+      identifiers: {name: captcha}
+      attrs: {public_key: a, private_key: b, interactive: true}
+    """)
+    translation = translate(entries)
+    assert translation.documents == []
+    assert "it shows a captcha on its page (captcha_stage captcha)" in skipped_text(translation)
+
+
+def test_a_prompt_found_nowhere_is_named_with_its_place():
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage",
+        "{fields: [!Find [authentik_stages_prompt.prompt, "
+        "[name, default-enrollment-field-email]]]}",
+    )
+    translation = translate(entries)
+    assert "not imported: fields[0] (its !Find found nothing here, in Gatehouse or among" in (
         skipped_text(translation)
     )

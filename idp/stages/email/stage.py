@@ -24,6 +24,7 @@ from idp.models import User
 from idp.network import client_ip
 from idp.signups import email_holder, is_signup_of_plan
 from idp.stages.base import StageType
+from idp.stages.email.authentik import AUTHENTIK
 from idp.stages.email.forms import OptionsForm, ResendForm
 from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
@@ -96,6 +97,7 @@ class EmailStage(StageType):
     description = "Mails a one-time link that continues the flow (verifies the address)."
     Options = EmailOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
     form_class = ResendForm
     blueprint = bp
 

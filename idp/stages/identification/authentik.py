@@ -19,13 +19,26 @@ def read_options(source, options: dict) -> None:
             source.skip("none of its user_fields is username or email")
             return
         options["user_fields"] = kept
-    if source.value("password_stage") is not None:
+    captcha_stage = source.value("captcha_stage")
+    if captcha_stage is not None:
+        # Imported without it, the sign-in would no longer stop bots.
         source.skip(
-            "it asks for the password itself (password_stage), which Gatehouse's "
-            "identification stage cannot; imported without it, the flow would not check "
-            "passwords. Bind a password stage after it instead"
+            f"it shows a captcha on its page (captcha_stage {source.show(captcha_stage)}), "
+            "which Gatehouse's identification stage cannot; bind that captcha stage before it"
         )
         return
+    password_stage = source.value("password_stage")
+    if password_stage is not None:
+        name, reason = source.stage_name(password_stage)
+        if name is None:
+            # Imported without it, the flow would not check passwords.
+            source.skip(
+                f"it asks for the password with a password stage that is skipped ({reason})"
+            )
+            return
+        options["password_field"] = True
+    elif source.has("password_stage"):
+        options["password_field"] = False
     for key in ("enrollment_flow", "recovery_flow"):
         if source.has(key):
             options[key] = source.flow_link(key)
@@ -34,6 +47,7 @@ def read_options(source, options: dict) -> None:
 AUTHENTIK = AuthentikModel(
     model="authentik_stages_identification.identificationstage",
     read_options=read_options,
+    names_stages=True,
     off_values={
         "case_insensitive_matching": (True,),
         "show_matched_user": (True,),

@@ -6,6 +6,7 @@ from idp.flows.context import INVITATION_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny
 from idp.network import client_ip
 from idp.stages.base import StageType
+from idp.stages.invitation.authentik import AUTHENTIK
 from idp.stages.invitation.forms import InvitationForm, OptionsForm
 from idp.stages.invitation.options import InvitationOptions
 
@@ -25,6 +26,7 @@ class InvitationStage(StageType):
     description = "Admits visitors who come with an invitation link."
     Options = InvitationOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
     form_class = InvitationForm
     confirm_label = "Accept invitation"
 

@@ -3,6 +3,7 @@
 from idp.transfer.authentik_models import AuthentikModel
 
 INBUILT_BACKEND = "authentik.core.auth.InbuiltBackend"
+PASSWORD_CHANGE_FLOW = "default-password-change"  # noqa: S105 (a flow's slug)
 
 
 def read_options(source, options: dict) -> None:
@@ -11,10 +12,13 @@ def read_options(source, options: dict) -> None:
     if others:
         why = "Gatehouse checks only the passwords it stores"
         source.note(f"backends {', '.join(others)}", why)
-    # The flow where a user sets the password: Gatehouse's password stage has no link.
-    configure_flow = source.value("configure_flow")
-    if configure_flow is not None:
-        source.note(f"configure_flow {source.show(configure_flow)}", "no such option")
+    # The flow where users set their password: /me links Gatehouse's password-change flow.
+    configure_flow = source.flow_link("configure_flow")
+    if configure_flow and configure_flow != PASSWORD_CHANGE_FLOW:
+        source.note(
+            f"configure_flow {configure_flow}",
+            f"/me offers the flow {PASSWORD_CHANGE_FLOW} to change a password",
+        )
 
 
 AUTHENTIK = AuthentikModel(

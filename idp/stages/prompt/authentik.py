@@ -11,10 +11,52 @@ FIELD_TYPES = {name: name for name in FieldType.__args__} | {
 }
 FIELD_MODEL = "authentik_stages_prompt.prompt"
 
+# authentik's own prompts, which blueprints name with `!Find` rather than define, and the
+# field of a prompt stage Gatehouse ships that asks the same: (stage, field key).
+_ENROLLMENT = "default-enrollment-prompt"
+SHIPPED_FIELDS = {
+    "default-source-enrollment-field-username": (_ENROLLMENT, "username"),
+    "default-enrollment-field-username": (_ENROLLMENT, "username"),
+    "default-enrollment-field-name": (_ENROLLMENT, "name"),
+    "default-enrollment-field-email": (_ENROLLMENT, "email"),
+    "default-enrollment-field-password": (_ENROLLMENT, "password"),
+    "default-enrollment-field-password-repeat": (_ENROLLMENT, "password_repeat"),
+    "default-user-settings-field-username": (_ENROLLMENT, "username"),
+    "default-user-settings-field-name": (_ENROLLMENT, "name"),
+    "default-user-settings-field-email": (_ENROLLMENT, "email"),
+    "initial-setup-field-email": ("initial-setup-prompt", "email"),
+    "initial-setup-field-password": ("initial-setup-prompt", "password"),
+    "initial-setup-field-password-repeat": ("initial-setup-prompt", "password_repeat"),
+    "default-password-change-field-password": ("default-password-change-prompt", "password"),
+    "default-password-change-field-password-repeat": (
+        "default-password-change-prompt",
+        "password_repeat",
+    ),
+    "default-recovery-field-password": ("default-recovery-prompt", "password"),
+    "default-recovery-field-password-repeat": ("default-recovery-prompt", "password_repeat"),
+}
+
+
+def shipped_field(model: str, conditions: dict, find_stage) -> tuple[dict, str] | None:
+    """The field Gatehouse's shipped prompt stage has for one of authentik's own prompts
+    that a `!Find` names (by name), with where it comes from; None when there is none.
+    `find_stage(name)` gives a stage's (type, options) as the database has them."""
+    name = conditions.get("name")
+    if set(conditions) != {"name"} or name not in SHIPPED_FIELDS:
+        return None
+    stage_name, key = SHIPPED_FIELDS[name]
+    stage = find_stage(stage_name)
+    if stage is None or stage[0] != "prompt":
+        return None
+    for field in stage[1].get("fields", ()):
+        if field.get("key") == key:
+            return dict(field), f"field {key} of the prompt stage {stage_name}"
+    return None
+
 
 def read_options(source, options: dict) -> None:
     if source.has("fields"):
-        options["fields"] = source.prompt_fields("fields")
+        options["fields"] = source.part_values("fields")
     if source.has("validation_policies"):
         names = []
         for value in source.items("validation_policies") or []:
@@ -93,4 +135,9 @@ def _read_choices(source, field: dict, expressions: set) -> bool:
     return True
 
 
-AUTHENTIK = AuthentikModel(model="authentik_stages_prompt.promptstage", read_options=read_options)
+AUTHENTIK = AuthentikModel(
+    model="authentik_stages_prompt.promptstage",
+    read_options=read_options,
+    parts={FIELD_MODEL: read_field},
+    find_shipped_part=shipped_field,
+)

@@ -11,6 +11,7 @@ from idp.models import User
 from idp.network import client_ip
 from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
+from idp.stages.user_delete.authentik import AUTHENTIK
 from idp.stages.user_delete.forms import OptionsForm
 from idp.stages.user_delete.options import UserDeleteOptions
 
@@ -23,6 +24,7 @@ class UserDeleteStage(StageType):
     description = "Deletes the signed-in user's account and ends all their sessions."
     Options = UserDeleteOptions
     options_form = OptionsForm
+    authentik = AUTHENTIK
     confirm_label = "Delete my account"
 
     def submit(self, ctx, form):

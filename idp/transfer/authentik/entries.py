@@ -1,39 +1,13 @@
-"""Reading authentik blueprints: the entries Gatehouse has an equivalent for become flow documents.
-
-A blueprint is `version: 1` with `entries:`, each a `model` with `identifiers` and `attrs`, tied
-together by YAML tags (`!KeyOf`, `!Find`, ...). What maps becomes one FlowDocument per flow, checked
-by `read_document` and written by `import_documents` like our own files. What does not map is
-named in `Translation.skipped`, never dropped silently.
-
-As in authentik's importer, an entry changes only what it states: an existing stage keeps the
-options the entry does not mention, an existing flow keeps the bindings the blueprint does not
-mention, and `state: created` leaves an existing object as it is. `state: absent` removes a stage
-or policy binding from its flow; flows, stages and policies are never deleted by an import, so
-`absent` on one of those is reported as skipped.
-
-Failing closed: a flow is imported whole or not at all where its gates are concerned. When the
-reader cannot map something that can stop a flow (a stage, a policy binding on a stage binding
-or on the flow itself, a binding it cannot read), the flow is not imported and is named with the
-reason, whatever the flags: without that gate it would let through whoever authentik stops, or
-stop everyone a left-out condition lets pass. Only attributes without a gate's role (a layout,
-a friendly name) are left out with a note.
-"""
+"""From a blueprint's entries to Gatehouse's objects: tags resolved, each entry mapped (flows
+and bindings here, stages and policies by their packages' AuthentikModel), gates that cannot
+be mapped closing their flows, and what is left out named. See the package's docstring."""
 
 import functools
-import operator
 import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
-from functools import partial, reduce
 
-import yaml
-from sqlalchemy import func, select
-from yaml.constructor import ConstructorError
-
-from idp.extensions import db
-from idp.models import Flow, Group, Policy, Stage, User
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
     DENIED_ACTIONS,
@@ -43,269 +17,29 @@ from idp.models.flows import (
 )
 from idp.options import OptionsError, options_to_mapping
 from idp.policies.registry import POLICY_TYPES
-from idp.stages.prompt import authentik as prompt_authentik
 from idp.stages.registry import STAGE_TYPES
-from idp.transfer.authentik_models import format_duration, parse_authentik_duration  # noqa: F401
-from idp.transfer.document import MAX_FILE_BYTES, FlowDocument, FlowFileError, read_document
-from idp.transfer.exporter import export_flow
-
-# -- the YAML and its tags -----------------------------------------------------------------------
-
-
-@dataclass
-class Tag:
-    """A blueprint tag as read; it is resolved once every entry and id is known."""
-
-    line: int
-
-
-@dataclass
-class KeyOf(Tag):
-    id: str
-
-
-@dataclass
-class Find(Tag):
-    model: object
-    conditions: list  # of (field, value)
-
-
-@dataclass
-class Context(Tag):
-    key: object
-    default: object = None
-
-
-@dataclass
-class Env(Tag):
-    key: object
-    default: object = None
-
-
-@dataclass
-class Format(Tag):
-    template: object
-    arguments: list
-
-
-@dataclass
-class If(Tag):
-    condition: object
-    when_true: object = True
-    when_false: object = False
-
-
-@dataclass
-class Condition(Tag):
-    mode: object
-    arguments: list
-
-
-@dataclass
-class Unsupported(Tag):
-    """An authentik tag Gatehouse does not evaluate; an entry that needs one is skipped."""
-
-    name: str
-
-
-# Tags authentik knows that Gatehouse reads but does not evaluate. `!File` would read any file
-# on this machine, which an imported document must not be able to do.
-UNSUPPORTED_TAGS = (
-    "!FindObject",
-    "!File",
-    "!Enumerate",
-    "!Index",
-    "!Value",
-    "!AtIndex",
-    "!ParseJSON",
+from idp.transfer.authentik.documents import flow_documents
+from idp.transfer.authentik.lookup import DatabaseLookup
+from idp.transfer.authentik.source import EntrySource
+from idp.transfer.authentik.tags import (
+    CONDITION_MODES,
+    Condition,
+    Context,
+    Env,
+    Find,
+    Format,
+    If,
+    KeyOf,
+    Tag,
+    Unsupported,
 )
-KNOWN_TAGS = ("!KeyOf", "!Find", "!Context", "!Env", "!Format", "!If", "!Condition")
-
-
-class _TagError(ConstructorError):
-    pass
-
-
-class _Mapping(dict):
-    """A mapping that remembers its line, so entries can be named by place."""
-
-    line: int | None = None
-
-
-def _line(node) -> int:
-    return node.start_mark.line + 1
-
-
-def _refuse(node, message):
-    raise _TagError(None, None, message, node.start_mark)
-
-
-def _arguments(loader, node, tag, least, most=None) -> list:
-    if not isinstance(node, yaml.SequenceNode):
-        _refuse(node, f"{tag} takes a list")
-    count = len(node.value)
-    if count < least or (most is not None and count > most):
-        expected = f"{least} to {most}" if most is not None else f"at least {least}"
-        _refuse(node, f"{tag} takes {expected} values, not {count}")
-    return [loader.construct_object(child, deep=True) for child in node.value]
-
-
-def _construct_mapping(loader, node):
-    data = _Mapping()
-    data.line = _line(node)
-    yield data
-    data.update(loader.construct_mapping(node))
-
-
-def _construct_key_of(loader, node):
-    if not isinstance(node, yaml.ScalarNode):
-        _refuse(node, "!KeyOf takes the id of another entry")
-    return KeyOf(_line(node), loader.construct_scalar(node))
-
-
-def _construct_with_default(tag_class, tag, loader, node):
-    if isinstance(node, yaml.ScalarNode):
-        return tag_class(_line(node), loader.construct_scalar(node))
-    key, default = _arguments(loader, node, tag, 2, 2)
-    return tag_class(_line(node), key, default)
-
-
-def _construct_find(loader, node):
-    usage = "!Find takes [model, [field, value], ...]"
-    if not isinstance(node, yaml.SequenceNode) or not node.value:
-        _refuse(node, usage)
-    model = loader.construct_object(node.value[0], deep=True)
-    conditions = []
-    for child in node.value[1:]:
-        if not isinstance(child, yaml.SequenceNode) or len(child.value) != 2:
-            _refuse(child, usage)
-        conditions.append(tuple(loader.construct_object(part, deep=True) for part in child.value))
-    return Find(_line(node), model, conditions)
-
-
-def _construct_format(loader, node):
-    template, *arguments = _arguments(loader, node, "!Format", 1)
-    return Format(_line(node), template, arguments)
-
-
-def _construct_if(loader, node):
-    values = _arguments(loader, node, "!If", 1, 3)
-    if len(values) == 2:
-        _refuse(node, "!If takes [condition] or [condition, when true, when false]")
-    return If(_line(node), *values)
-
-
-def _construct_condition(loader, node):
-    mode, *arguments = _arguments(loader, node, "!Condition", 2)
-    return Condition(_line(node), mode, arguments)
-
-
-def _construct_unsupported(name, loader, node):
-    return Unsupported(_line(node), name)
-
-
-def _construct_unknown(loader, node):
-    _refuse(node, f"unknown tag {node.tag} (known: {', '.join(KNOWN_TAGS)})")
-
-
-class BlueprintLoader(yaml.SafeLoader):
-    """Safe YAML plus authentik's blueprint tags."""
-
-
-BlueprintLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-BlueprintLoader.add_constructor("!KeyOf", _construct_key_of)
-BlueprintLoader.add_constructor("!Find", _construct_find)
-BlueprintLoader.add_constructor("!Context", partial(_construct_with_default, Context, "!Context"))
-BlueprintLoader.add_constructor("!Env", partial(_construct_with_default, Env, "!Env"))
-BlueprintLoader.add_constructor("!Format", _construct_format)
-BlueprintLoader.add_constructor("!If", _construct_if)
-BlueprintLoader.add_constructor("!Condition", _construct_condition)
-for _name in UNSUPPORTED_TAGS:
-    BlueprintLoader.add_constructor(_name, partial(_construct_unsupported, _name))
-BlueprintLoader.add_constructor(None, _construct_unknown)
-
-
-_BLUEPRINT_KEY = re.compile(rb"^entries[ \t]*:", re.MULTILINE)
-
-
-def looks_like_blueprint(raw: bytes) -> bool:
-    """A YAML file with a top-level `entries:`; its tags need BlueprintLoader to be read."""
-    return _BLUEPRINT_KEY.search(raw) is not None
-
-
-def is_blueprint(document) -> bool:
-    return isinstance(document, dict) and "entries" in document and "flow" not in document
-
-
-def load_blueprint(raw: bytes | str, source: str) -> dict:
-    """Read blueprint YAML; a FlowFileError names the line of what is wrong."""
-    if isinstance(raw, bytes):
-        if len(raw) > MAX_FILE_BYTES:
-            raise FlowFileError([f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB"])
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise FlowFileError([f"{source}: not UTF-8 text"]) from None
-    loader = BlueprintLoader(raw)
-    try:
-        document = loader.get_single_data()
-    except RecursionError:
-        raise FlowFileError([f"{source}: nested too deeply"]) from None
-    except _TagError as error:
-        line = error.problem_mark.line + 1
-        raise FlowFileError([f"{source}: line {line}: {error.problem}"]) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "cannot be parsed"
-        raise FlowFileError([f"{source}: not valid YAML{where}: {problem}"]) from None
-    finally:
-        loader.dispose()
-    if not isinstance(document, dict):
-        raise FlowFileError([f"{source}: a blueprint must be a mapping with version and entries"])
-    return document
-
-
-# -- what references resolve to ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EntryRef:
-    """Another entry of the blueprint: what `!KeyOf` names, or what `!Find` found in it."""
-
-    index: int
-
-
-@dataclass(frozen=True)
-class Existing:
-    """An object Gatehouse has already, found by `!Find`: its kind and its name (or slug)."""
-
-    kind: str
-    name: str
-
-
-def _xor(values):
-    return reduce(operator.xor, values)
-
-
-CONDITION_MODES = {
-    "AND": all,
-    "OR": any,
-    "NAND": lambda values: not all(values),
-    "NOR": lambda values: not any(values),
-    "XOR": _xor,
-    "XNOR": lambda values: not _xor(values),
-    # authentik has no NOT; with one value it is the negation, with more it is NOR.
-    "NOT": lambda values: not any(values),
-}
-
+from idp.transfer.document import FlowDocument, FlowFileError, read_document
 
 # -- authentik's models and what they become -----------------------------------------------------
 
 FLOW = "authentik_flows.flow"
 STAGE_BINDING = "authentik_flows.flowstagebinding"
 POLICY_BINDING = "authentik_policies.policybinding"
-PROMPT = prompt_authentik.FIELD_MODEL
 GROUP = "authentik_core.group"
 USER = "authentik_core.user"
 EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
@@ -323,9 +57,6 @@ STATES = ("present", "created", "must_created", "absent")
 # flow is left out (named), the rest of the file is imported. Anything else is a mistake.
 AUTHENTIK_ONLY_DESIGNATION = re.compile(r"authorization")
 AUTHENTIK_ONLY_REQUIREMENT = re.compile(r"require_[a-z_]+")
-# authentik's API reads these texts as true and false (Django REST framework's BooleanField).
-FLAG_TEXTS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
-WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
 FLOW_FIELDS = (
     "slug",
     "name",
@@ -357,6 +88,22 @@ def _mapping(kind: str, type_name: str):
     return (STAGE_TYPES if kind == "stage" else POLICY_TYPES)[type_name].authentik
 
 
+@functools.cache
+def _part_models() -> dict:
+    """Models whose entries live inside a stage type's objects (a prompt stage's prompts):
+    part model -> (the stage type's name, its mapping)."""
+    return {
+        part: (name, item.authentik)
+        for name, item in STAGE_TYPES.items()
+        if item.authentik is not None
+        for part in item.authentik.parts
+    }
+
+
+def _stage_mapping(model: str):
+    return _mapping("stage", _types_of("stage")[model])
+
+
 def _registered_stage_type(model: str) -> str | None:
     return _types_of("stage").get(model)
 
@@ -381,8 +128,8 @@ def _kind(model: str) -> str | None:
         return "stage_binding"
     if model == POLICY_BINDING:
         return "policy_binding"
-    if model == PROMPT:
-        return "prompt"
+    if model in _part_models():
+        return "part"
     if _registered_stage_type(model):
         return "stage"
     if _registered_policy_type(model):
@@ -421,51 +168,32 @@ def _unmapped_reason(entry) -> str:
     return "Gatehouse has no equivalent"
 
 
-# -- durations -----------------------------------------------------------------------------------
-
-# -- what the translation asks of the database ---------------------------------------------------
+# -- what references resolve to ------------------------------------------------------------------
 
 
-class DatabaseLookup:
-    """Read-only questions about objects Gatehouse has already."""
+@dataclass(frozen=True)
+class EntryRef:
+    """Another entry of the blueprint: what `!KeyOf` names, or what `!Find` found in it."""
 
-    def find(self, kind: str, conditions: dict, type_name: str | None = None) -> str | None:
-        """The name (slug for flows, username for users) of a matching object, or None."""
-        if not all(isinstance(value, str) for value in conditions.values()):
-            return None
-        if kind == "user":
-            wanted = conditions["username"].lower()
-            statement = select(User.username).where(func.lower(User.username) == wanted)
-            return db.session.scalar(statement.limit(1))
-        model, key = {
-            "flow": (Flow, Flow.slug),
-            "stage": (Stage, Stage.name),
-            "policy": (Policy, Policy.name),
-            "group": (Group, Group.name),
-        }[kind]
-        statement = select(key)
-        for name, value in conditions.items():
-            statement = statement.where(getattr(model, name) == value)
-        if type_name is not None:
-            statement = statement.where(model.type == type_name)
-        return db.session.scalar(statement.limit(1))
+    index: int
 
-    def stage(self, name: str) -> tuple[str, dict] | None:
-        return self._component(Stage, name)
 
-    def policy(self, name: str) -> tuple[str, dict] | None:
-        return self._component(Policy, name)
+@dataclass(frozen=True)
+class Existing:
+    """An object Gatehouse has already, found by `!Find`: its kind and its name (or slug)."""
 
-    def flow(self, slug: str) -> dict | None:
-        """The flow as a version-1 document, the base a blueprint's entries change."""
-        return export_flow(slug)
+    kind: str
+    name: str
 
-    @staticmethod
-    def _component(model, name):
-        row = db.session.execute(
-            select(model.type, model.options).where(model.name == name)
-        ).first()
-        return (row.type, dict(row.options or {})) if row else None
+
+@dataclass(frozen=True)
+class ShippedPart:
+    """One of authentik's own objects a `!Find` names (a default prompt), as what Gatehouse
+    ships that does the same (a field of a shipped prompt stage), and where that is."""
+
+    name: str
+    value: object = field(hash=False, compare=False)
+    origin: str = ""
 
 
 # -- the translation -----------------------------------------------------------------------------
@@ -475,6 +203,8 @@ class DatabaseLookup:
 class Translation:
     documents: list[FlowDocument]
     skipped: list[str]  # one line per entry or attribute that is not imported, with its place
+    # One line per reference to one of authentik's own objects that became Gatehouse's own.
+    resolved: list[str] = field(default_factory=list)
 
 
 def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
@@ -521,6 +251,7 @@ class _Component:
     type: str
     options: dict
     is_written: bool = True
+    policy_names: tuple = ()  # the policies its options name (a prompt stage's validation)
 
 
 @dataclass
@@ -581,80 +312,6 @@ def _first_unsupported(value) -> Unsupported | None:
     return None
 
 
-def _by_order(bindings: list) -> list:
-    return sorted(bindings, key=lambda binding: binding["order"])
-
-
-class EntrySource:
-    """One entry's attributes as a package's `read_options` reads them (authentik_models.py).
-
-    Reading an attribute marks it used; whatever is never read is named as not imported.
-    `note` names one attribute that is not imported, `skip` leaves the whole entry out with a
-    reason, and `problem` refuses the file.
-    """
-
-    def __init__(self, translator: "_Translator", entry: Entry):
-        self._translator = translator
-        self._entry = entry
-
-    def has(self, key: str) -> bool:
-        return key in self._entry.fields
-
-    def value(self, key: str):
-        return self._translator._value(self._entry, key)
-
-    def text(self, key: str, default=None, required: bool = False):
-        return self._translator._text(self._entry, key, default, required)
-
-    def flag(self, key: str, default: bool):
-        return self._translator._flag(self._entry, key, default)
-
-    def number(self, key: str, default):
-        return self._translator._number(self._entry, key, default)
-
-    def items(self, key: str) -> list | None:
-        return self._translator._list(self._entry, key)
-
-    def duration(self, key: str) -> timedelta | None:
-        """An authentik duration (`hours=8;minutes=30`), or None when it is not one."""
-        text = self.text(key, "")
-        try:
-            return parse_authentik_duration(text)
-        except ValueError:
-            self.problem(f"{key} {text!r} is not a duration like hours=8;minutes=30")
-            return None
-
-    def show(self, value) -> str:
-        return self._translator._show(value)
-
-    def note(self, subject: str, why: str) -> None:
-        self._translator._note(self._entry, subject, why)
-
-    def skip(self, reason: str) -> None:
-        self._entry.skip = reason
-
-    def problem(self, message: str) -> None:
-        self._translator._entry_problem(self._entry, message)
-
-    def flow_link(self, key: str) -> str:
-        """The slug of the flow an attribute points at, or "" (named) when there is none."""
-        return self._translator._flow_link(self._entry, key)
-
-    def policy_name(self, value) -> tuple[str | None, str]:
-        """The name of the policy a value points at, or None and why."""
-        return self._translator._policy_name(value, self._entry)
-
-    def group_name(self, value) -> str | None:
-        return self._translator._group_name(value)
-
-    def group_exists(self, name: str) -> bool:
-        return self._translator.lookup.find("group", {"name": name}) is not None
-
-    def prompt_fields(self, key: str) -> list[dict]:
-        """The prompt fields that the prompt entries an attribute lists became."""
-        return self._translator._prompt_fields(self._entry, key)
-
-
 class _Translator:
     def __init__(self, document: dict, source: str, lookup):
         self.document = document
@@ -665,13 +322,14 @@ class _Translator:
         self.ids: dict[str, int] = {}
         self.primary_keys: dict[str, int] = {}
         self.context: dict = {}
-        self.prompts: dict[int, dict] = {}  # prompt entry -> its field, version-1 form
+        self.parts: dict[int, object] = {}  # part entry (a prompt) -> what it became
         self.components: dict[int, _Component] = {}  # stage or policy entry -> component
         self.flows: dict[str, _FlowPlan] = {}  # slug -> plan
         self.flow_of_entry: dict[int, _FlowPlan] = {}
         self.bindings: dict[int, tuple[_FlowPlan, dict]] = {}  # stage binding entry -> binding
         self.users_of: dict[int, set[int]] = defaultdict(set)  # entry -> entries that use it
         self.standalone: list[_Component] = []
+        self.resolved: list[str] = []
 
     def translate(self) -> Translation:
         _check_size(self.document, self.prefix)
@@ -682,7 +340,7 @@ class _Translator:
         documents = self._documents()
         if self.problems:
             raise FlowFileError(self.problems)
-        return Translation(documents, self._skipped_lines())
+        return Translation(documents, self._skipped_lines(), self.resolved)
 
     # -- problems and notes
 
@@ -690,7 +348,7 @@ class _Translator:
         where = place + (f" (line {line})" if line else "")
         self.problems.append(f"{self.prefix}{where}: {message}" if where else self.prefix + message)
 
-    def _entry_problem(self, entry: Entry, message: str, line: int | None = None) -> None:
+    def entry_problem(self, entry: Entry, message: str, line: int | None = None) -> None:
         where = f"{entry.place} {entry.model}".rstrip()
         self._problem(where, message, line or entry.line)
 
@@ -698,14 +356,14 @@ class _Translator:
     def _note(entry: Entry, subject: str, why: str) -> None:
         entry.notes.append(f"not imported: {subject} ({why})")
 
-    def _show(self, value) -> str:
+    def show(self, value) -> str:
         if isinstance(value, EntryRef):
             target = self.entries[value.index]
             return target.key or target.raw.get("id") or target.place
-        if isinstance(value, Existing):
+        if isinstance(value, Existing | ShippedPart):
             return value.name
         if isinstance(value, list):
-            return "[" + ", ".join(self._show(item) for item in value) + "]"
+            return "[" + ", ".join(self.show(item) for item in value) + "]"
         if isinstance(value, dict):
             return "{...}"
         if isinstance(value, Tag):
@@ -717,7 +375,7 @@ class _Translator:
 
     def _label(self, entry: Entry) -> str:
         shown = ", ".join(
-            f"{key}={self._show(value)}"
+            f"{key}={self.show(value)}"
             for key, value in entry.identifiers.items()
             if key not in BOOKKEEPING
         )
@@ -809,7 +467,7 @@ class _Translator:
         entry.model = model.strip().lower()
         state = self._resolve(raw.get("state", "present"), entry)
         if state not in STATES:
-            self._entry_problem(entry, f"state must be one of {', '.join(STATES)}, not {state!r}")
+            self.entry_problem(entry, f"state must be one of {', '.join(STATES)}, not {state!r}")
             return
         entry.state = state
         parts = {}
@@ -818,14 +476,14 @@ class _Translator:
             if value is None:
                 value = {}
             if not isinstance(value, dict):
-                self._entry_problem(entry, f"{key} must be a mapping")
+                self.entry_problem(entry, f"{key} must be a mapping")
                 return
             parts[key] = value
         entry.identifiers = parts["identifiers"]
         entry.fields = {**parts["attrs"], **parts["identifiers"]}
         conditions = raw.get("conditions") or []
         if not isinstance(conditions, list):
-            self._entry_problem(entry, "conditions must be a list")
+            self.entry_problem(entry, "conditions must be a list")
             return
         results = [self._resolve(condition, entry) for condition in conditions]
         unsupported = _first_unsupported(results)
@@ -852,7 +510,7 @@ class _Translator:
         if entry is None:
             self._problem("context", message, tag.line)
         else:
-            self._entry_problem(entry, message, tag.line)
+            self.entry_problem(entry, message, tag.line)
 
     def _resolve_tag(self, tag: Tag, entry: Entry | None):
         match tag:
@@ -904,7 +562,7 @@ class _Translator:
         if unsupported is not None:
             return unsupported
         shown = tuple(
-            self._show(value) if isinstance(value, EntryRef | Existing) else value
+            self.show(value) if isinstance(value, EntryRef | Existing) else value
             for value in values
         )
         try:
@@ -929,6 +587,11 @@ class _Translator:
             # An entry cannot find itself: in authentik it does not exist yet when it is read.
             if candidate is not entry and self._matches(candidate, model, conditions):
                 return EntryRef(candidate.index)
+        if model in _part_models():
+            mapping = _part_models()[model][1]
+            shipped = mapping.find_shipped_part(model, dict(conditions), self.lookup.stage)
+            if shipped is not None:
+                return ShippedPart(str(dict(conditions).get("name", model)), *shipped)
         kind, type_name = _database_kind(model)
         if kind is None or any(name not in FIND_FIELDS[kind] for name, _ in conditions):
             return None
@@ -951,61 +614,25 @@ class _Translator:
             for name, value in conditions
         )
 
-    # -- reading values
+    # -- reading values (what EntrySource reads, for the reader's own models)
 
     def _value(self, entry: Entry, key: str):
-        entry.used.add(key)
-        return entry.fields.get(key)
+        return EntrySource(self, entry).value(key)
 
     def _text(self, entry: Entry, key: str, default=None, required=False):
-        value = self._value(entry, key)
-        if value is None:
-            if required:
-                self._entry_problem(entry, f"{key} is required")
-            return default
-        if isinstance(value, str):
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return str(value)
-        self._entry_problem(entry, f"{key} must be text, not {self._show(value)}")
-        return default
+        return EntrySource(self, entry).text(key, default, required)
 
     def _flag(self, entry: Entry, key: str, default):
-        value = self._value(entry, key)
-        if value is None:
-            return default
-        if isinstance(value, str) and value.strip().lower() in FLAG_TEXTS:
-            return FLAG_TEXTS[value.strip().lower()]
-        if not isinstance(value, bool):
-            self._entry_problem(entry, f"{key} must be true or false, not {self._show(value)}")
-            return default
-        return value
+        return EntrySource(self, entry).flag(key, default)
 
     def _number(self, entry: Entry, key: str, default):
-        value = self._value(entry, key)
-        if value is None:
-            return default
-        # authentik's API reads numbers written as text (`digits: '6'`), and exports keep them.
-        if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-            return int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._entry_problem(entry, f"{key} must be a whole number, not {self._show(value)}")
-            return default
-        return value
+        return EntrySource(self, entry).number(key, default)
 
     def _choice(self, entry: Entry, key: str, choices, default):
-        value = self._text(entry, key, default)
-        if value not in choices:
-            self._entry_problem(entry, f"{key} must be one of {', '.join(choices)}, not {value!r}")
-            return default
-        return value
+        return EntrySource(self, entry).choice(key, choices, default)
 
     def _list(self, entry: Entry, key: str) -> list | None:
-        value = self._value(entry, key)
-        if value is not None and not isinstance(value, list):
-            self._entry_problem(entry, f"{key} must be a list")
-            return None
-        return value
+        return EntrySource(self, entry).items(key)
 
     def _entry_of(self, value) -> Entry | None:
         """The entry a value points at: by !KeyOf, !Find or the primary key an export uses."""
@@ -1021,16 +648,18 @@ class _Translator:
         by_kind = defaultdict(list)
         unreadable_bindings = []
         for entry in self.entries:
-            if entry.skip is not None:
-                continue
             kind = _kind(entry.model)
+            is_binding = kind in ("stage_binding", "policy_binding") and entry.state != "absent"
+            if entry.skip is not None:
+                # Conditions Gatehouse cannot evaluate: authentik may well apply the binding.
+                if is_binding and entry.is_reported:
+                    unreadable_bindings.append(entry)
+                continue
             if kind is None:
                 entry.skip = _unmapped_reason(entry)
                 applied = entry.fields.get("identifiers")
                 if entry.model == APPLY_BLUEPRINT and isinstance(applied, dict):
-                    names = ", ".join(
-                        f"{key}={self._show(value)}" for key, value in applied.items()
-                    )
+                    names = ", ".join(f"{key}={self.show(value)}" for key, value in applied.items())
                     entry.skip = f"{entry.skip} ({names})"
                 continue
             unsupported = _first_unsupported(entry.fields)
@@ -1039,19 +668,22 @@ class _Translator:
                     f"it uses {unsupported.name} (line {unsupported.line}), "
                     "which Gatehouse does not evaluate"
                 )
-                if kind in ("stage_binding", "policy_binding") and entry.state != "absent":
+                if is_binding:
                     unreadable_bindings.append(entry)
                 continue
             by_kind[kind].append(entry)
         # Leaves first, so that what refers to them knows whether they are imported.
         for kind, mapper in (
-            ("prompt", self._map_prompt),
+            ("part", self._map_part),
             ("policy", self._map_policy),
             ("stage", self._map_stage),
             ("flow", self._map_flow),
             ("stage_binding", self._map_stage_binding),
             ("policy_binding", self._map_policy_binding),
         ):
+            if kind == "stage":
+                # A stage that names other stages is mapped once they are known.
+                by_kind[kind].sort(key=lambda entry: _stage_mapping(entry.model).names_stages)
             for entry in by_kind[kind]:
                 mapper(entry)
         self._close_unreadable_bindings(unreadable_bindings)
@@ -1069,7 +701,7 @@ class _Translator:
                 continue
             if key in off and value in off[key]:
                 continue
-            self._note(entry, f"{key} {self._show(value)}", "Gatehouse has no equivalent")
+            self._note(entry, f"{key} {self.show(value)}", "Gatehouse has no equivalent")
 
     def _settle_state(self, entry: Entry, name: str, exists: bool, what: str) -> bool:
         """False when the entry asks for nothing Gatehouse will write."""
@@ -1079,18 +711,19 @@ class _Translator:
             )
             return False
         if entry.state == "must_created" and exists:
-            self._entry_problem(entry, f"state must_created, but the {what} {name!r} exists")
+            self.entry_problem(entry, f"state must_created, but the {what} {name!r} exists")
             return False
         return True
 
-    def _map_prompt(self, entry: Entry) -> None:
+    def _map_part(self, entry: Entry) -> None:
         if entry.state == "absent":
             entry.used.update(entry.fields)
-            entry.skip = "state absent: fields live inside prompt stages; remove it there"
+            entry.skip = "state absent: it lives inside the stages that list it; remove it there"
             return
-        field = prompt_authentik.read_field(EntrySource(self, entry))
-        if field is not None and entry.skip is None:
-            self.prompts[entry.index] = field
+        read_part = _part_models()[entry.model][1].parts[entry.model]
+        value = read_part(EntrySource(self, entry))
+        if value is not None and entry.skip is None:
+            self.parts[entry.index] = value
 
     def _component_to_map(self, entry: Entry, kind: str, find):
         """(name, existing) for a stage or policy entry still to be mapped, or None when
@@ -1134,29 +767,50 @@ class _Translator:
         try:
             parsed = registry[type_name].parse_options(options)
         except OptionsError as error:
-            self._entry_problem(entry, f"cannot become a {type_name} {kind}: {error}")
+            self.entry_problem(entry, f"cannot become a {type_name} {kind}: {error}")
             return
         self.components[entry.index] = _Component(
-            entry, name, type_name, options_to_mapping(parsed)
+            entry,
+            name,
+            type_name,
+            options_to_mapping(parsed),
+            policy_names=tuple(registry[type_name].referenced_policies(parsed))
+            if kind == "stage"
+            else (),
         )
 
-    def _prompt_fields(self, entry: Entry, key: str) -> list[dict]:
-        prompt_fields = []
+    def part_values(self, entry: Entry, key: str) -> list:
+        """What the part entries (prompts) an attribute lists became, in its order."""
+        values = []
         for position, value in enumerate(self._list(entry, key) or []):
+            if isinstance(value, ShippedPart):
+                values.append(value.value)
+                self.resolved.append(
+                    f"{self.prefix}{self._label(entry)}: {key}[{position}] {value.name} is "
+                    f"one of authentik's own; Gatehouse uses its {value.origin}"
+                )
+                continue
             target = self._entry_of(value)
-            if target is None or target.model != PROMPT:
+            if value is None:
                 self._note(
                     entry,
-                    f"{key}[{position}] {self._show(value)}",
-                    "it is not a prompt entry of this blueprint",
+                    f"{key}[{position}]",
+                    "its !Find found nothing here, in Gatehouse or among the shipped fields",
+                )
+                continue
+            if target is None or target.model not in _part_models():
+                self._note(
+                    entry,
+                    f"{key}[{position}] {self.show(value)}",
+                    "it is not an entry of this blueprint that it can list",
                 )
                 continue
             self.users_of[target.index].add(entry.index)
-            if target.index in self.prompts:  # a skipped prompt is named on its own entry
-                prompt_fields.append(self.prompts[target.index])
-        return prompt_fields
+            if target.index in self.parts:  # a skipped part is named on its own entry
+                values.append(self.parts[target.index])
+        return values
 
-    def _flow_link(self, entry: Entry, key: str) -> str:
+    def flow_link(self, entry: Entry, key: str) -> str:
         value = self._value(entry, key)
         if value is None:
             return ""
@@ -1165,15 +819,15 @@ class _Translator:
             return target.key
         if isinstance(value, Existing) and value.kind == "flow":
             return value.name
-        self._note(entry, f"{key} {self._show(value)}", "it is not a flow here or in Gatehouse")
+        self._note(entry, f"{key} {self.show(value)}", "it is not a flow here or in Gatehouse")
         return ""
 
     # -- references to other entries
 
-    def _policy_name(self, value, user: Entry) -> tuple[str | None, str]:
+    def policy_name(self, value, user: Entry) -> tuple[str | None, str]:
         return self._component_name(value, user, _types_of("policy"), "policy")
 
-    def _stage_name(self, value, user: Entry) -> tuple[str | None, str]:
+    def stage_name(self, value, user: Entry) -> tuple[str | None, str]:
         return self._component_name(value, user, _types_of("stage"), "stage")
 
     def _component_name(self, value, user: Entry, models, kind) -> tuple[str | None, str]:
@@ -1192,9 +846,9 @@ class _Translator:
             return value.name, ""
         if value is None:
             return None, f"its {kind} is empty (a !Find that found nothing?)"
-        return None, f"its {kind} {self._show(value)} is not in this blueprint or in Gatehouse"
+        return None, f"its {kind} {self.show(value)} is not in this blueprint or in Gatehouse"
 
-    def _group_name(self, value) -> str | None:
+    def group_name(self, value) -> str | None:
         target = self._entry_of(value)
         if target is not None and target.model == GROUP:
             name = target.fields.get("name")
@@ -1250,7 +904,7 @@ class _Translator:
         target = self._entry_of(value)
         if target is not None:
             if target.model != FLOW:
-                shown = self._show(value)
+                shown = self.show(value)
                 return None, f"its target {target.model} {shown} is not something Gatehouse imports"
             plan = self.flow_of_entry.get(target.index)
             if plan is None:
@@ -1262,7 +916,7 @@ class _Translator:
                 return self._flow_plan(value.name, base), ""
         if value is None:
             return None, "its target is empty (a !Find that found nothing?)"
-        return None, f"its target {self._show(value)} is not a flow in this blueprint or Gatehouse"
+        return None, f"its target {self.show(value)} is not a flow in this blueprint or Gatehouse"
 
     # -- flows and bindings
 
@@ -1300,7 +954,7 @@ class _Translator:
             if not exists:
                 for key in ("name", "designation"):
                     if entry.fields.get(key) is None:
-                        self._entry_problem(entry, f"{key} is required for a new flow")
+                        self.entry_problem(entry, f"{key} is required for a new flow")
             self._flow_plan(slug, base).fields.update(fields)
         plan = self._flow_plan(slug, base)
         plan.entry = plan.entry or entry
@@ -1308,7 +962,7 @@ class _Translator:
 
     def _map_stage_binding(self, entry: Entry) -> None:
         plan, flow_reason = self._target_flow(self._value(entry, "target"))
-        stage_name, stage_reason = self._stage_name(self._value(entry, "stage"), entry)
+        stage_name, stage_reason = self.stage_name(self._value(entry, "stage"), entry)
         order = self._order(entry)
         if order is None and entry.state != "absent":
             return
@@ -1337,7 +991,7 @@ class _Translator:
                 plan.stages.remove(binding)
             return
         if binding is not None and entry.state == "must_created":
-            self._entry_problem(entry, "state must_created, but the binding exists")
+            self.entry_problem(entry, "state must_created, but the binding exists")
             return
         if binding is not None and entry.state == "created":
             entry.used.update(entry.fields)
@@ -1372,7 +1026,7 @@ class _Translator:
         """A binding's order: required, except to find a binding to remove."""
         if entry.fields.get("order") is None:
             if entry.state != "absent":
-                self._entry_problem(entry, "order is required")
+                self.entry_problem(entry, "order is required")
             entry.used.add("order")
             return None
         return self._number(entry, "order", None)
@@ -1382,23 +1036,23 @@ class _Translator:
         values = {key: self._value(entry, key) for key in ("policy", "group", "user")}
         given = [key for key, value in values.items() if value is not None]
         if len(given) > 1:
-            self._entry_problem(entry, "names more than one of policy, group and user")
+            self.entry_problem(entry, "names more than one of policy, group and user")
             return None, ""
         if not given:
             return None, "its policy, group or user is empty (a !Find that found nothing?)"
         kind = given[0]
         value = values[kind]
         if kind == "policy":
-            name, reason = self._policy_name(value, entry)
+            name, reason = self.policy_name(value, entry)
             return (("policy", name), "") if name else (None, reason)
-        name = self._group_name(value) if kind == "group" else self._user_name(value)
+        name = self.group_name(value) if kind == "group" else self._user_name(value)
         field_name = "name" if kind == "group" else "username"
         found = self.lookup.find(kind, {field_name: name}) if name else None
         if found:
             return (kind, found), ""
         if name:
             return None, f"Gatehouse has no {kind} {name!r} (create it, then import again)"
-        return None, f"its {kind} {self._show(value)} is not in this blueprint or in Gatehouse"
+        return None, f"its {kind} {self.show(value)} is not in this blueprint or in Gatehouse"
 
     def _map_policy_binding(self, entry: Entry) -> None:
         target_value = self._value(entry, "target")
@@ -1451,7 +1105,7 @@ class _Translator:
                 holder.remove(binding)
             return
         if binding is not None and entry.state == "must_created":
-            self._entry_problem(entry, "state must_created, but the binding exists")
+            self.entry_problem(entry, "state must_created, but the binding exists")
             return
         if binding is not None and entry.state == "created":
             entry.used.update(entry.fields)
@@ -1505,7 +1159,8 @@ class _Translator:
                         entry.skip = f"its flow {plan.slug} is skipped ({places})"
 
     def _settle_components(self) -> None:
-        """Stages, policies and prompts are written with the flows that use them."""
+        """Stages, policies and their parts (prompts) are written with the flows that use
+        them."""
         imported = [plan for plan in self.flows.values() if plan.skip is None]
         stage_names = {binding["stage"] for plan in imported for binding in plan.stages}
         policy_names = {
@@ -1523,13 +1178,23 @@ class _Translator:
         stages = [item for item in written if item.entry.model in _types_of("stage")]
         policies = [item for item in written if item.entry.model in _types_of("policy")]
         for component in stages:
+            # A stage another imported stage names (the password stage an identification
+            # stage asks with) is written, unbound, beside them.
+            is_named = any(
+                user in self.components and self.components[user].name in stage_names
+                for user in self.users_of[component.entry.index]
+                if self.entries[user].skip is None
+            )
+            if is_named and component.name not in stage_names:
+                self.standalone.append(component)
+                continue
             self._settle_component(component, component.name in stage_names, imported)
         for component in stages:
             if component.entry.skip is None:
-                policy_names.update(component.options.get("validation_policies", ()))
+                policy_names.update(component.policy_names)
         for component in policies:
             self._settle_component(component, component.name in policy_names, imported)
-        for index in self.prompts:
+        for index in self.parts:
             entry = self.entries[index]
             if entry.skip is None and not any(
                 self.entries[user].skip is None
@@ -1537,7 +1202,7 @@ class _Translator:
                 and self.components[user].is_written
                 for user in self.users_of[index]
             ):
-                entry.skip = "no prompt stage that Gatehouse imports uses it"
+                entry.skip = "no stage that Gatehouse imports lists it"
 
     def _settle_component(self, component: _Component, is_used: bool, imported: list) -> None:
         entry = component.entry
@@ -1558,47 +1223,19 @@ class _Translator:
     # -- documents
 
     def _documents(self) -> list[FlowDocument]:
-        components = {}
-        for component in self.components.values():
-            if component.is_written and component.entry.skip is None:
-                is_stage = component.entry.model in _types_of("stage")
-                components[(is_stage, component.name)] = component
+        written = [
+            component
+            for component in self.components.values()
+            if component.is_written and component.entry.skip is None
+        ]
+        stage_models = _types_of("stage")
         documents = []
-        imported = [plan for plan in self.flows.values() if plan.skip is None]
-        for position, plan in enumerate(imported):
-            extra = {id(component) for component in self.standalone} if position == 0 else set()
-            stage_names = {binding["stage"] for binding in plan.stages}
-            stages = [
-                component
-                for (is_stage, name), component in components.items()
-                if is_stage and (name in stage_names or id(component) in extra)
-            ]
-            policy_names = {
-                binding["policy"]
-                for binding in plan.policies
-                + [item for stage in plan.stages for item in stage["policies"]]
-                if "policy" in binding
-            }
-            for component in stages:
-                policy_names.update(component.options.get("validation_policies", ()))
-            policies = [
-                component
-                for (is_stage, name), component in components.items()
-                if not is_stage and (name in policy_names or id(component) in extra)
-            ]
-            document = {
-                "version": 1,
-                "flow": {
-                    **plan.fields,
-                    "policies": _by_order(plan.policies),
-                    "stages": [
-                        {**binding, "policies": _by_order(binding["policies"])}
-                        for binding in _by_order(plan.stages)
-                    ],
-                },
-                "stages": [_component_document(component) for component in stages],
-                "policies": [_component_document(component) for component in policies],
-            }
+        for plan, document in flow_documents(
+            [plan for plan in self.flows.values() if plan.skip is None],
+            [item for item in written if item.entry.model in stage_models],
+            [item for item in written if item.entry.model not in stage_models],
+            self.standalone,
+        ):
             try:
                 documents.append(read_document(document))
             except FlowFileError as error:
@@ -1608,7 +1245,3 @@ class _Translator:
                     for problem in error.problems
                 )
         return documents
-
-
-def _component_document(component: _Component) -> dict:
-    return {"name": component.name, "type": component.type, "options": component.options}

@@ -1,0 +1,64 @@
+"""Reading authentik blueprints: the entries Gatehouse has an equivalent for become flow documents.
+
+A blueprint is `version: 1` with `entries:`, each a `model` with `identifiers` and `attrs`, tied
+together by YAML tags (`!KeyOf`, `!Find`, ...). What maps becomes one FlowDocument per flow, checked
+by `read_document` and written by `import_documents` like our own files. What does not map is
+named in `Translation.skipped`, never dropped silently.
+
+As in authentik's importer, an entry changes only what it states: an existing stage keeps the
+options the entry does not mention, an existing flow keeps the bindings the blueprint does not
+mention, and `state: created` leaves an existing object as it is. `state: absent` removes a stage
+or policy binding from its flow; flows, stages and policies are never deleted by an import, so
+`absent` on one of those is reported as skipped.
+
+Failing closed: a flow is imported whole or not at all where its gates are concerned. When the
+reader cannot map something that can stop a flow (a stage, a policy binding on a stage binding
+or on the flow itself, a binding it cannot read), the flow is not imported and is named with the
+reason, whatever the flags: without that gate it would let through whoever authentik stops, or
+stop everyone a left-out condition lets pass. Only attributes without a gate's role (a layout,
+a friendly name) are left out with a note.
+
+The package, by job: `tags` reads the YAML and its tags, `entries` maps entries to Gatehouse's
+objects (through `source.EntrySource`, the interface stage and policy packages read their
+attributes with), `documents` assembles the flow documents, `lookup` asks the database.
+"""
+
+from idp.transfer.authentik.entries import Translation, read_blueprint
+from idp.transfer.authentik.lookup import DatabaseLookup
+from idp.transfer.authentik.source import EntrySource
+from idp.transfer.authentik.tags import (
+    CONDITION_MODES,
+    Condition,
+    Context,
+    Env,
+    Find,
+    Format,
+    If,
+    KeyOf,
+    Unsupported,
+    is_blueprint,
+    load_blueprint,
+    looks_like_blueprint,
+)
+from idp.transfer.authentik_models import format_duration, parse_authentik_duration
+
+__all__ = [
+    "CONDITION_MODES",
+    "Condition",
+    "Context",
+    "DatabaseLookup",
+    "EntrySource",
+    "Env",
+    "Find",
+    "Format",
+    "If",
+    "KeyOf",
+    "Translation",
+    "Unsupported",
+    "format_duration",
+    "is_blueprint",
+    "load_blueprint",
+    "looks_like_blueprint",
+    "parse_authentik_duration",
+    "read_blueprint",
+]
