@@ -37,7 +37,10 @@ from idp.models.flows import (
     DENIED_ACTIONS,
     DESIGNATIONS,
     ENGINE_MODES,
+    FLOW_DEFAULTS,
+    FLOW_FIELDS,
     INVALID_RESPONSE_ACTIONS,
+    STAGE_BINDING_DEFAULTS,
 )
 from idp.options import OptionsError, options_to_mapping
 from idp.policies.registry import POLICY_TYPES
@@ -319,15 +322,6 @@ TOP_KEYS = {"version", "entries", "metadata", "context"}
 STATES = ("present", "created", "must_created", "absent")
 AUTHENTIK_ONLY_DESIGNATIONS = ("authorization",)
 AUTHENTIK_ONLY_REQUIREMENTS = ("require_redirect", "require_outpost")
-FLOW_FIELDS = (
-    "slug",
-    "name",
-    "title",
-    "designation",
-    "authentication",
-    "denied_action",
-    "policy_engine_mode",
-)
 FIND_FIELDS = {
     "flow": ("slug", "name"),
     "stage": ("name",),
@@ -1221,13 +1215,7 @@ class _Translator:
         else:
             plan = _FlowPlan(
                 slug=slug,
-                fields={
-                    "slug": slug,
-                    "title": "",
-                    "authentication": "none",
-                    "denied_action": "message_continue",
-                    "policy_engine_mode": "any",
-                },
+                fields={"slug": slug, **FLOW_DEFAULTS},
                 policies=[],
                 stages=[],
             )
@@ -1329,10 +1317,7 @@ class _Translator:
             binding = {
                 "stage": stage_name,
                 "order": order,
-                "evaluate_on_plan": False,
-                "re_evaluate_policies": True,
-                "policy_engine_mode": "any",
-                "invalid_response_action": "retry",
+                **STAGE_BINDING_DEFAULTS,
                 "policies": [],
             }
             plan.stages.append(binding)
