@@ -45,6 +45,8 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+# What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
+MESSAGE = "message"
 OUTCOME_NAMES = {Advance: "advance", Retry: "retry", Stay: "stay", Deny: "deny"}
 # What policies are given when no enabled binding will read anything.
 NO_FACTS = PolicyRequest()
@@ -429,12 +431,15 @@ class FlowRun:
     def redirect_out(self, target: str):
         return redirect_to(target)
 
-    def page(self, stage_template: str, status: int = 200, **variables):
+    def page(self, stage_template: str, status: int = 200, stage_name: str = MESSAGE, **variables):
+        """The full page, or for HTMX the #stage fragment alone; `stage_name` is what the
+        fragment says it shows (data-stage): a stage type's name, else "message"."""
         template = "flow/stage_frame.html" if is_htmx() else "flow/page.html"
         body = render_template(
             template,
             flow=self.flow,
             stage_template=stage_template,
+            stage_name=stage_name,
             action_url=self.flow_url(),
             **variables,
         )
@@ -449,7 +454,14 @@ class FlowRun:
         # An invalid answer: 400 for a plain form, 200 for HTMX (which does not swap a 4xx).
         status = 400 if invalid and not is_htmx() else 200
         extra = step.stage_type.render(step.ctx)
-        return self.page(step.stage_type.template, status, form=form, ctx=step.ctx, **extra)
+        return self.page(
+            step.stage_type.template,
+            status,
+            stage_name=step.stage_type.name,
+            form=form,
+            ctx=step.ctx,
+            **extra,
+        )
 
     def stopped(self, message: str):
         drop_plan(self.flow.slug)

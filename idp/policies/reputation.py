@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
@@ -23,15 +22,11 @@ class ReputationOptions:
             raise OptionsError("threshold", f"must be between {LOWEST} and {HIGHEST}")
 
 
-OptionsForm = options_form_for(ReputationOptions)
-
-
 class ReputationPolicy(PolicyType):
     name = "reputation"
     label = "Reputation"
     description = "True for visitors whose recent sign-ins mostly failed."
     Options = ReputationOptions
-    options_form = OptionsForm
 
     def evaluate(self, request, options: ReputationOptions) -> PolicyResult:
         scores = []

@@ -30,7 +30,7 @@ from idp.models import User
 from idp.network import client_ip
 from idp.signups import email_holder, is_signup_of_plan
 from idp.stages.base import StageType
-from idp.stages.email.forms import OptionsForm, ResendForm
+from idp.stages.email.forms import ResendForm
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
@@ -98,7 +98,6 @@ class EmailStage(StageType):
     label = "Email"
     description = "Mails a one-time link that continues the flow (verifies the address)."
     Options = EmailOptions
-    options_form = OptionsForm
     form_class = ResendForm
     blueprint = bp
 

@@ -2,7 +2,7 @@ from idp.flows.context import PENDING_USER_ID, UID, UID_FIELDS
 from idp.flows.outcomes import Advance
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
-from idp.stages.identification.forms import IdentificationForm, OptionsForm
+from idp.stages.identification.forms import IdentificationForm
 from idp.stages.identification.options import IdentificationOptions
 
 FIELD_LABELS = {"username": "Username", "email": "Email"}
@@ -16,7 +16,6 @@ class IdentificationStage(StageType):
     description = "Asks for a username or email address."
     Options = IdentificationOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = IdentificationForm
 
     def render(self, ctx) -> dict:

@@ -6,7 +6,7 @@ from idp.network import client_ip
 from idp.passwords import check_password
 from idp.stages.base import StageType
 from idp.stages.password.authentik import AUTHENTIK
-from idp.stages.password.forms import OptionsForm, PasswordForm
+from idp.stages.password.forms import PasswordForm
 
 INVALID = "Invalid username or password."
 
@@ -18,7 +18,6 @@ class PasswordStage(StageType):
     label = "Password"
     authentik = AUTHENTIK
     description = "Asks for the password and checks it."
-    options_form = OptionsForm
     form_class = PasswordForm
 
     def render(self, ctx) -> dict:

@@ -30,10 +30,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
-from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.signups import username_is_free
-from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 from idp.usernames import (
     EMAIL_MAX_LENGTH,
@@ -297,4 +295,3 @@ def input_attributes(options) -> dict[str, dict]:
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(PromptOptions)
