@@ -1,5 +1,8 @@
 import time
 
+import pytest
+from flask import Flask
+
 from idp.flows.plan import (
     PLANS_KEY,
     FlowPlan,
@@ -10,6 +13,14 @@ from idp.flows.plan import (
     save_plan,
     with_context,
 )
+
+
+@pytest.fixture
+def app():
+    """The plan codec needs a request and its session, not Gatehouse: a bare Flask app."""
+    app = Flask(__name__)
+    app.secret_key = "test-secret-key-for-the-plan-codec"
+    return app
 
 
 def test_plan_round_trips_through_the_session(app):

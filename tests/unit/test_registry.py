@@ -48,6 +48,6 @@ def test_each_policy_type_has_one_options_form_for_its_options(name):
     policy_type.parse_options({})
 
 
-def test_stage_blueprints_have_distinct_names(app):
+def test_stage_blueprints_have_distinct_names():
     names = [stage_type.package_blueprint().name for stage_type in STAGE_TYPES.values()]
     assert len(names) == len(set(names))
