@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/idp run
 
+# One worker per core (xdist), each with its own database; a file's tests stay on one worker.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

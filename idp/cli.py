@@ -214,17 +214,15 @@ users_group = AppGroup("users", help="Create and list users.")
 @click.option("--group", "groups", multiple=True, help="Add to this existing group (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username, email, name, superuser, groups, password_stdin):
-    import re
-
     from idp.accounts import find_group, set_password
     from idp.models import User
     from idp.passwords import MAX_PASSWORD_LENGTH
     from idp.signups import email_holder, release, username_is_free
-    from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
+    from idp.usernames import is_valid_email, is_valid_username
 
-    if not re.match(USERNAME_PATTERN, username) or len(username) > 150:
+    if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
-    if email is not None and (not re.match(EMAIL_PATTERN, email) or len(email) > 254):
+    if email is not None and not is_valid_email(email):
         fail(f"{email!r} is not a valid email address")
     # A lapsed sign-up holds nothing: it is replaced, as by a new sign-up.
     if not username_is_free(username):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from idp.extensions import db
+from idp.http import sent_by_htmx
 
 log = logging.getLogger("idp.errors")
 
@@ -28,7 +29,7 @@ def _page(status: int, message: str):
     response = make_response(
         render_template("errors/error.html", status=status, title=title, message=message), status
     )
-    if request.headers.get("HX-Request") == "true":
+    if sent_by_htmx():
         # htmx swaps no error page; reload so the visitor sees the message as a page.
         flash(message, "error")
         response.headers["HX-Refresh"] = "true"

@@ -12,9 +12,9 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from idp.extensions import db
+from idp.flows.context import PROMPT_KEY_PATTERN
 from idp.models import Invitation, User
 from idp.models.types import utcnow
-from idp.stages.prompt.options import KEY_PATTERN
 
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 MAX_TOKEN_LENGTH = 200
@@ -38,7 +38,7 @@ def read_fixed_data(pairs) -> dict:
     data = {}
     for pair in pairs:
         key, has_value, value = pair.partition("=")
-        if not has_value or not KEY_PATTERN.match(key):
+        if not has_value or not PROMPT_KEY_PATTERN.match(key):
             raise FixedDataError(
                 f"{pair!r} must be key=value, with a key like email or attributes.team"
             )

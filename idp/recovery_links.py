@@ -7,7 +7,6 @@ mailbox alone is never enough). The token is kept only as its hash; the link goe
 mail and nowhere else (not the page, not the log, not the event).
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -18,25 +17,22 @@ from idp.flows import planner
 from idp.flows.context import EMAIL_SENT_FOR, UID, UID_FIELDS
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.plan import plan_to_dict
+from idp.links import (
+    STAGE_TYPE,
+    compose_link_mail,
+    issue_link,
+    links_in_the_last_hour,
+    mail_base_url,
+)
 from idp.mail import send_mail
 from idp.models import Flow, StageBinding, User
 from idp.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
-from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
 from idp.stages.email.options import EmailOptions
-from idp.stages.email.stage import compose_mail, mail_base_url
 
 
 class RecoveryLinkRefused(Exception):
     """No link was sent; the message says why, for the administrator."""
-
-
-@dataclass(frozen=True)
-class _MailContext:
-    """What the email stage's mail template reads of a stage context."""
-
-    flow: Flow
-    options: EmailOptions
 
 
 def send_recovery_link(user: User) -> Flow:
@@ -67,7 +63,9 @@ def send_recovery_link(user: User) -> Flow:
         plan=_plan_at(flow, binding, user),
         lifetime=timedelta(minutes=options.token_expiry_minutes),
     )
-    text, html = compose_mail(_MailContext(flow, options), token, base)
+    text, html = compose_link_mail(
+        flow.title or flow.name, options.token_expiry_minutes, token, base
+    )
     send_mail(address, options.subject, text, html)
     return flow
 

@@ -28,11 +28,11 @@ from idp.events import record_event
 from idp.extensions import db
 from idp.flows.context import SIGN_IN_PROVED_FOR
 from idp.flows.plan import resume_plan
+from idp.links import mail_base_url
 from idp.mail import send_mail
 from idp.models import FailedAttempts, FlowToken
 from idp.models.types import utcnow
 from idp.network import client_ip
-from idp.stages.email.stage import mail_base_url
 
 bp = Blueprint("sign_in_links", __name__)
 

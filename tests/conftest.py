@@ -2,12 +2,16 @@
 and a `flows` driver that walks a flow the way a browser does (CSRF token included).
 
 SQLite by default; with IDP_TEST_DATABASE_URL set, every test runs on PostgreSQL instead
-(one throwaway database per run, emptied between tests).
+(one throwaway database per run and per xdist worker, emptied between tests).
+
+The shipped flows are imported once per run (per worker): every test's database starts as a
+copy of that one (SQLite: the file is copied; PostgreSQL: its rows are inserted again).
 """
 
 import os
 import re
 import secrets
+import shutil
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,7 +56,9 @@ def postgres_database():
         yield None
         return
     server = sa.engine.make_url(POSTGRES_URL)
-    name = f"gatehouse_test_{secrets.token_hex(4)}"
+    # Each xdist worker is a session of its own, with a database of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"gatehouse_test_{worker}_{secrets.token_hex(4)}"
     admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -95,20 +101,79 @@ def app_settings():
     return {}
 
 
-@pytest.fixture
-def app(tmp_path, postgres_database, app_settings):
-    app = make_test_app(tmp_path, postgres_database, **app_settings)
+@pytest.fixture(scope="session")
+def prepared_database(tmp_path_factory, postgres_database):
+    """The database every `app` starts from: the schema and the shipped flows, made once.
+
+    SQLite: a file that each test copies. PostgreSQL: the rows, kept in memory and inserted
+    again by each test into the emptied tables (the database is empty between tests)."""
+    folder = tmp_path_factory.mktemp("prepared")
+    app = make_test_app(folder, postgres_database)
     with app.app_context():
         if postgres_database is None:
             db.create_all()
         factories.load_shipped_flows()
+        rows = None
+        if postgres_database is not None:
+            rows = {
+                table: [dict(row) for row in db.session.execute(sa.select(table)).mappings()]
+                for table in db.metadata.sorted_tables
+            }
+            _empty_postgres_tables()
+        db.session.remove()
+        db.engine.dispose()
+    return PreparedDatabase(folder / "test.db", rows)
+
+
+@dataclass(frozen=True)
+class PreparedDatabase:
+    sqlite_file: Path
+    postgres_rows: dict | None
+
+    def restore(self, tmp_path) -> None:
+        """Before the app is made: its SQLite file."""
+        if self.postgres_rows is None:
+            shutil.copyfile(self.sqlite_file, tmp_path / "test.db")
+
+    def restore_rows(self) -> None:
+        """Inside the app's context: the PostgreSQL rows, and the sequences past them."""
+        if self.postgres_rows is None:
+            return
+        for table, rows in self.postgres_rows.items():
+            if rows:
+                db.session.execute(table.insert(), rows)
+            for column in table.primary_key.columns:
+                if column.autoincrement is True or (
+                    column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
+                ):
+                    db.session.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                            f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table.name}"),'
+                            " false)"
+                        ),
+                        {"table": f'"{table.name}"', "column": column.name},
+                    )
+        db.session.commit()
+
+
+def _empty_postgres_tables() -> None:
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(tmp_path, postgres_database, prepared_database, app_settings):
+    prepared_database.restore(tmp_path)
+    app = make_test_app(tmp_path, postgres_database, **app_settings)
+    with app.app_context():
+        prepared_database.restore_rows()
     yield app
     with app.app_context():
         db.session.remove()
         if postgres_database is not None:
-            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            db.session.commit()
+            _empty_postgres_tables()
         db.engine.dispose()
 
 

@@ -13,8 +13,8 @@ from idp.accounts import confirm_password
 from idp.events import record_event
 from idp.extensions import db
 from idp.flows import planner
-from idp.flows.executor import safe_next
 from idp.flows.loading import load_flow
+from idp.http import safe_next
 from idp.models import Flow, UserSession
 from idp.models.types import utcnow
 from idp.network import client_ip

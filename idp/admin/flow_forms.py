@@ -25,6 +25,7 @@ from idp.models.flows import (
     DESIGNATIONS,
     ENGINE_MODES,
     INVALID_RESPONSE_ACTIONS,
+    STAGE_BINDING_DEFAULTS,
 )
 from idp.transfer.document import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 
@@ -155,9 +156,13 @@ class BindingSettingsForm(FlaskForm):
     invalid answer does. The stage itself is chosen (StageBindingForm) or made beside it."""
 
     order = _order_field()
-    evaluate_on_plan = BooleanField("Check its policies when the flow starts", default=False)
+    evaluate_on_plan = BooleanField(
+        "Check its policies when the flow starts",
+        default=STAGE_BINDING_DEFAULTS["evaluate_on_plan"],
+    )
     re_evaluate_policies = BooleanField(
-        "Check its policies again just before this step", default=True
+        "Check its policies again just before this step",
+        default=STAGE_BINDING_DEFAULTS["re_evaluate_policies"],
     )
     policy_engine_mode = SelectField(
         "Its policy bindings", choices=_choices(ENGINE_MODES, ENGINE_LABELS), validate_choice=True

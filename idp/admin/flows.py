@@ -20,6 +20,7 @@ from idp.admin.pagination import paginate
 from idp.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
+from idp.models.flows import FLOW_FIELDS
 from idp.transfer.document import FlowFileError, parse_text, read_document
 from idp.transfer.exporter import dump_yaml, export_flow
 from idp.transfer.importer import check_references, import_documents
@@ -27,15 +28,6 @@ from idp.transfer.importer import check_references, import_documents
 # The confirmation sends the file back as a form field, which the app caps at 256 KiB.
 IMPORT_LIMIT = 256 * 1024
 SLUG_TAKEN = "A flow with this slug was just created."
-FLOW_FIELDS = (
-    "slug",
-    "name",
-    "title",
-    "designation",
-    "authentication",
-    "denied_action",
-    "policy_engine_mode",
-)
 LABELS = {
     "designation": DESIGNATION_LABELS,
     "authentication": AUTHENTICATION_LABELS,

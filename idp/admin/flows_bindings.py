@@ -20,7 +20,7 @@ from idp.admin.flow_forms import (
 from idp.admin.flows import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.extensions import db
-from idp.flows.executor import is_htmx
+from idp.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
@@ -257,19 +257,17 @@ def render_policy_binding(flow, form, target, binding=None, status=200):
         tab=current_tab(),
         tabs=TABS,
     )
-    return page, 200 if in_place else status, {"Vary": "HX-Request"}
+    return page, 200 if in_place else status, VARY_ON_HTMX
 
 
 def dialog_done(url: str):
     """After the dialog: back to the tab it belongs to. htmx follows HX-Redirect only on a
     200, and a browser already on that tab would only scroll to the #binding, so there the
     page is reloaded instead (to show the change and its notice)."""
-    if not is_htmx():
-        return redirect(url, code=303)
     current = urlsplit(request.headers.get("HX-Current-URL", "")).path
-    if current == urlsplit(url).path:
+    if is_htmx() and current == urlsplit(url).path:
         return "", 200, {"HX-Refresh": "true"}
-    return "", 200, {"HX-Redirect": url}
+    return redirect_to(url)
 
 
 def find_subject(form: PolicyBindingForm) -> dict | None:

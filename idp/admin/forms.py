@@ -28,7 +28,12 @@ from idp.durations import parse_duration
 from idp.invitations import FixedDataError, read_fixed_data
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.signups import email_holder, username_holder
-from idp.stages.prompt.forms import EMAIL_PATTERN, USERNAME_PATTERN
+from idp.usernames import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+)
 
 MIN_PASSWORD_LENGTH = 8
 MAX_INVITATION_LIFETIME = timedelta(days=366)
@@ -76,7 +81,10 @@ class UserForm(FlaskForm):
         filters=[_strip],
         validators=[
             DataRequired("Enter a username."),
-            Length(max=150, message="Usernames are at most 150 characters long."),
+            Length(
+                max=USERNAME_MAX_LENGTH,
+                message=f"Usernames are at most {USERNAME_MAX_LENGTH} characters long.",
+            ),
             Regexp(USERNAME_PATTERN, message="Use letters, digits and . @ + - _ only."),
             Free(username_holder, "This username is taken."),
         ],
@@ -86,7 +94,10 @@ class UserForm(FlaskForm):
         filters=[_strip],
         validators=[
             Optional(),
-            Length(max=254, message="Email addresses are at most 254 characters long."),
+            Length(
+                max=EMAIL_MAX_LENGTH,
+                message=f"Email addresses are at most {EMAIL_MAX_LENGTH} characters long.",
+            ),
             Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
             Free(email_holder, "Another user has this email."),
         ],

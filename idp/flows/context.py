@@ -4,6 +4,7 @@ Everything in the plan context ends up in a readable cookie: plain, non-secret v
 Secrets a flow must carry are sealed (idp.sealing) or kept in the database.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,6 +27,8 @@ AUTH_METHOD = "auth_method"
 # field); a password stage that follows for that same user is passed by.
 PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
 PROMPT_DATA = "prompt_data"
+# What a key in prompt_data looks like: a prompt field's key, or a dotted attribute path.
+PROMPT_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 # Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
 APPLICATION = "application"
 

@@ -9,7 +9,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -24,7 +23,6 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.urls import iri_to_uri
 
 from idp import metrics, sessions
 from idp.events import record_event
@@ -36,6 +34,7 @@ from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
+from idp.http import VARY_ON_HTMX, is_htmx, redirect_to, safe_next
 from idp.models import User
 from idp.network import client_ip
 from idp.options import OptionsError
@@ -48,6 +47,8 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+# What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
+MESSAGE = "message"
 OUTCOME_NAMES = {Advance: "advance", Retry: "retry", Stay: "stay", Deny: "deny"}
 # What policies are given when no enabled binding will read anything.
 NO_FACTS = PolicyRequest()
@@ -99,28 +100,6 @@ class AnswerRefused(Exception):
         super().__init__(outcome.message)
 
 
-def is_htmx() -> bool:
-    """A partial request: HTMX, and not a boosted page load or a history restore."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
-def safe_next(value: str | None) -> str:
-    """Only a same-site relative path; anything else falls back to the default page."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
-        return ""
-    if any(ord(character) < 32 or character == "\\" for character in value):
-        return ""
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return ""
-    return value
-
-
 def _signed_in_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
@@ -151,7 +130,7 @@ def execute(slug: str):
     except FlowLeft as left:
         response = run.redirect_out(left.target)
     db.session.commit()
-    response.headers["Vary"] = "HX-Request"
+    response.headers.update(VARY_ON_HTMX)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -450,19 +429,17 @@ class FlowRun:
         return url_for("flow.execute", slug=self.flow.slug, next=next_url or None)
 
     def redirect_out(self, target: str):
-        # htmx ignores headers on a 3xx, so an HTMX request is told where to go on a 200.
-        if is_htmx():
-            response = make_response("", 200)
-            response.headers["HX-Redirect"] = iri_to_uri(target)
-            return response
-        return redirect(target, code=303)
+        return redirect_to(target)
 
-    def page(self, stage_template: str, status: int = 200, **variables):
+    def page(self, stage_template: str, status: int = 200, stage_name: str = MESSAGE, **variables):
+        """The full page, or for HTMX the #stage fragment alone; `stage_name` is what the
+        fragment says it shows (data-stage): a stage type's name, else "message"."""
         template = "flow/stage_frame.html" if is_htmx() else "flow/page.html"
         body = render_template(
             template,
             flow=self.flow,
             stage_template=stage_template,
+            stage_name=stage_name,
             action_url=self.flow_url(),
             **variables,
         )
@@ -477,7 +454,14 @@ class FlowRun:
         # An invalid answer: 400 for a plain form, 200 for HTMX (which does not swap a 4xx).
         status = 400 if invalid and not is_htmx() else 200
         extra = step.stage_type.render(step.ctx)
-        return self.page(step.stage_type.template, status, form=form, ctx=step.ctx, **extra)
+        return self.page(
+            step.stage_type.template,
+            status,
+            stage_name=step.stage_type.name,
+            form=form,
+            ctx=step.ctx,
+            **extra,
+        )
 
     def stopped(self, message: str):
         drop_plan(self.flow.slug)

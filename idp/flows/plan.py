@@ -110,16 +110,29 @@ def plan_to_dict(plan: FlowPlan) -> dict:
     return asdict(plan)
 
 
+def plan_from_dict(data) -> FlowPlan | None:
+    """A plan kept server-side (plan_to_dict), or None when it is malformed."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        plan = FlowPlan(**data)
+    except TypeError:
+        return None
+    return plan if _is_well_formed(plan) else None
+
+
+def with_context(data: dict, context: dict) -> dict:
+    """A kept plan (plan_to_dict) with its context replaced by `context`."""
+    return {**data, "context": dict(context)}
+
+
 def resume_plan(data: dict, updates: dict, lifetime: int, advance: bool = True) -> FlowPlan | None:
     """Put a plan kept server-side into this browser's session, with `updates` merged and the
     current stage done (unless not `advance`: the stage is asked again). A malformed plan
     gives None; a plan for an older version of the flow is discarded on its next load, like
     any other."""
-    try:
-        plan = FlowPlan(**data)
-    except TypeError:
-        return None
-    if not _is_well_formed(plan):
+    plan = plan_from_dict(data)
+    if plan is None:
         return None
     plan.context.update(updates)
     plan.expires_at = time.time() + lifetime

@@ -25,6 +25,39 @@ DENIED_ACTIONS = ("message_continue", "message", "continue")
 ENGINE_MODES = ("any", "all")
 INVALID_RESPONSE_ACTIONS = ("retry", "restart", "restart_with_context")
 
+# A flow's own settings, in the order the flow file and the admin show them, and the defaults
+# of those a flow may leave out. The flow file's reader and writer, the importer, the authentik
+# reader and the admin read them here; the columns below take their defaults from here too.
+FLOW_FIELDS = (
+    "slug",
+    "name",
+    "title",
+    "designation",
+    "authentication",
+    "denied_action",
+    "policy_engine_mode",
+)
+FLOW_DEFAULTS = {
+    "title": "",
+    "authentication": "none",
+    "denied_action": "message_continue",
+    "policy_engine_mode": "any",
+}
+# How a stage is bound to a flow (besides the stage itself and its policy bindings).
+STAGE_BINDING_FIELDS = (
+    "order",
+    "evaluate_on_plan",
+    "re_evaluate_policies",
+    "policy_engine_mode",
+    "invalid_response_action",
+)
+STAGE_BINDING_DEFAULTS = {
+    "evaluate_on_plan": False,
+    "re_evaluate_policies": True,
+    "policy_engine_mode": "any",
+    "invalid_response_action": "retry",
+}
+
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
@@ -36,11 +69,13 @@ class Flow(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default=FLOW_DEFAULTS["title"])
     designation: Mapped[str] = mapped_column(String(32))
-    authentication: Mapped[str] = mapped_column(String(32), default="none")
-    denied_action: Mapped[str] = mapped_column(String(32), default="message_continue")
-    policy_engine_mode: Mapped[str] = mapped_column(String(3), default="any")
+    authentication: Mapped[str] = mapped_column(String(32), default=FLOW_DEFAULTS["authentication"])
+    denied_action: Mapped[str] = mapped_column(String(32), default=FLOW_DEFAULTS["denied_action"])
+    policy_engine_mode: Mapped[str] = mapped_column(
+        String(3), default=FLOW_DEFAULTS["policy_engine_mode"]
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -91,10 +126,18 @@ class StageBinding(db.Model):
     flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"), index=True)
     stage_id: Mapped[int] = mapped_column(ForeignKey("stages.id", ondelete="RESTRICT"), index=True)
     order: Mapped[int] = mapped_column(default=0)
-    evaluate_on_plan: Mapped[bool] = mapped_column(default=False)
-    re_evaluate_policies: Mapped[bool] = mapped_column(default=True)
-    policy_engine_mode: Mapped[str] = mapped_column(String(3), default="any")
-    invalid_response_action: Mapped[str] = mapped_column(String(32), default="retry")
+    evaluate_on_plan: Mapped[bool] = mapped_column(
+        default=STAGE_BINDING_DEFAULTS["evaluate_on_plan"]
+    )
+    re_evaluate_policies: Mapped[bool] = mapped_column(
+        default=STAGE_BINDING_DEFAULTS["re_evaluate_policies"]
+    )
+    policy_engine_mode: Mapped[str] = mapped_column(
+        String(3), default=STAGE_BINDING_DEFAULTS["policy_engine_mode"]
+    )
+    invalid_response_action: Mapped[str] = mapped_column(
+        String(32), default=STAGE_BINDING_DEFAULTS["invalid_response_action"]
+    )
 
     flow: Mapped[Flow] = relationship(back_populates="bindings", lazy="raise")
     stage: Mapped[Stage] = relationship(lazy="raise")

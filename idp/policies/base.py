@@ -1,5 +1,5 @@
 from idp.options import NoOptions, parse_options
-from idp.options_forms import options_form_for
+from idp.options_forms import OptionsForm, options_form_for
 
 
 class PolicyType:
@@ -13,8 +13,9 @@ class PolicyType:
     authentik = None
 
     @property
-    def options_form(self) -> type:
-        """The admin's settings form; a module sets its own `OptionsForm` here."""
+    def options_form(self) -> type[OptionsForm]:
+        """The admin's settings form, derived from `Options` (the same class every time). A
+        type that needs more than the derived form overrides this."""
         return options_form_for(self.Options)
 
     def parse_options(self, mapping):

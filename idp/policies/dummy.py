@@ -4,7 +4,6 @@ import time
 from dataclasses import dataclass
 
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
@@ -21,9 +20,6 @@ class DummyOptions:
     def validate(self):
         if not 0 <= self.wait_seconds <= 60:
             raise OptionsError("wait_seconds", "must be between 0 and 60")
-
-
-OptionsForm = options_form_for(DummyOptions)
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -44,7 +40,6 @@ class DummyPolicy(PolicyType):
     label = "Fixed result"
     description = "Always passes or always fails, with an optional message."
     Options = DummyOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
 
     def evaluate(self, request, options: DummyOptions) -> PolicyResult:

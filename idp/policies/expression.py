@@ -27,7 +27,6 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
@@ -308,15 +307,11 @@ class ExpressionOptions:
         compile_expression(self.expression)
 
 
-OptionsForm = options_form_for(ExpressionOptions)
-
-
 class ExpressionPolicy(PolicyType):
     name = "expression"
     label = "Expression"
     description = "A sandboxed expression over user, request, context and flow."
     Options = ExpressionOptions
-    options_form = OptionsForm
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
         try:

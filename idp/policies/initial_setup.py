@@ -4,8 +4,6 @@ from sqlalchemy import exists, select, text
 
 from idp.extensions import db
 from idp.models import User
-from idp.options import NoOptions
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyResult
 
@@ -20,14 +18,10 @@ def setup_is_pending() -> bool:
     return not has_admin
 
 
-OptionsForm = options_form_for(NoOptions)
-
-
 class InitialSetupPolicy(PolicyType):
     name = "initial_setup"
     label = "Initial setup pending"
     description = "Passes while no superuser has a password, so setup can run only once."
-    options_form = OptionsForm
 
     def evaluate(self, request, options) -> PolicyResult:
         _wait_for_other_setups()

@@ -25,7 +25,6 @@ from flask import current_app, has_app_context
 
 from idp.flows.context import PROMPT_DATA
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
@@ -115,9 +114,6 @@ def candidate_password(request: PolicyRequest, field: str) -> str:
     return value
 
 
-OptionsForm = options_form_for(PasswordOptions)
-
-
 def read_authentik_options(source, options: dict) -> None:
     if source.has("password_field"):
         options["password_field"] = source.text("password_field", "password")
@@ -171,7 +167,6 @@ class PasswordPolicy(PolicyType):
         "own names, and optionally Have I Been Pwned."
     )
     Options = PasswordOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
 
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:

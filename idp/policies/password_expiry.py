@@ -8,7 +8,6 @@ from idp.extensions import db
 from idp.models import User
 from idp.models.types import utcnow
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 
@@ -26,9 +25,6 @@ class PasswordExpiryOptions:
     def validate(self):
         if not 1 <= self.max_age_days <= 3650:
             raise OptionsError("max_age_days", "must be from 1 to 3650")
-
-
-OptionsForm = options_form_for(PasswordExpiryOptions)
 
 
 class PasswordExpiryPolicy(PolicyType):
@@ -58,7 +54,6 @@ class PasswordExpiryPolicy(PolicyType):
     label = "Password age"
     description = "Fails when the user's password is older than a set number of days."
     Options = PasswordExpiryOptions
-    options_form = OptionsForm
 
     def evaluate(self, request, options: PasswordExpiryOptions) -> PolicyResult:
         user = db.session.get(User, request.user.id) if request.user.id is not None else None

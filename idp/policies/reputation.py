@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
@@ -22,9 +21,6 @@ class ReputationOptions:
             raise OptionsError("check_ip", "check the username, the IP, or both")
         if not LOWEST <= self.threshold <= HIGHEST:
             raise OptionsError("threshold", f"must be between {LOWEST} and {HIGHEST}")
-
-
-OptionsForm = options_form_for(ReputationOptions)
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -55,7 +51,6 @@ class ReputationPolicy(PolicyType):
     label = "Reputation"
     description = "True for visitors whose recent sign-ins mostly failed."
     Options = ReputationOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
 
     def evaluate(self, request, options: ReputationOptions) -> PolicyResult:

@@ -7,7 +7,6 @@ from idp.accounts import PASSWORD_HISTORY_LENGTH, password_history
 from idp.extensions import db
 from idp.models import User
 from idp.options import OptionsError
-from idp.options_forms import options_form_for
 from idp.passwords import check_password
 from idp.policies.base import PolicyType
 from idp.policies.password import candidate_password
@@ -30,9 +29,6 @@ class UniquePasswordOptions:
             )
 
 
-OptionsForm = options_form_for(UniquePasswordOptions)
-
-
 class UniquePasswordPolicy(PolicyType):
     """Bind it as a prompt's validation policy in password-change and recovery flows.
 
@@ -44,7 +40,6 @@ class UniquePasswordPolicy(PolicyType):
     label = "Password not used before"
     description = "Fails when the new password is the current one or one of the last few."
     Options = UniquePasswordOptions
-    options_form = OptionsForm
 
     def evaluate(self, request, options: UniquePasswordOptions) -> PolicyResult:
         password = candidate_password(request, options.password_field)

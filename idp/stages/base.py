@@ -1,11 +1,21 @@
-"""What every stage type has. A type overrides only what it needs."""
+"""What every stage type has. A type overrides only what it needs.
+
+The executor calls, in this order: is_satisfied (pass over it?), on_reach (once, on arrival),
+build_form and render (to show it), then submit with the validated form. A stage reads the
+StageContext and answers with an Outcome; it never writes the plan or commits itself.
+"""
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint
+from flask_wtf import FlaskForm
 
+from idp.flows.context import StageContext
+from idp.flows.outcomes import Outcome
 from idp.options import NoOptions, parse_options
-from idp.options_forms import options_form_for
+from idp.options_forms import OptionsForm, options_form_for
 
 
 class StageType(ABC):
@@ -14,9 +24,9 @@ class StageType(ABC):
     description: str = ""
     Options: type = NoOptions
     # None: the stage asks nothing and runs as soon as it is reached.
-    form_class: type | None = None
+    form_class: type[FlaskForm] | None = None
     # Its own routes (an email link, a QR code), registered by the factory.
-    blueprint = None
+    blueprint: Blueprint | None = None
     # The label of the button shown when a stage that asks nothing needs a confirmation
     # (a cross-site request reached it).
     confirm_label = "Continue"
@@ -38,29 +48,32 @@ class StageType(ABC):
         return Blueprint(f"stage_{self.name}", type(self).__module__, template_folder="templates")
 
     @property
-    def options_form(self) -> type:
-        """The admin's settings form; a package sets its own `OptionsForm` here."""
+    def options_form(self) -> type[OptionsForm]:
+        """The admin's settings form, derived from `Options` (the same class every time). A
+        type that needs more than the derived form overrides this."""
         return options_form_for(self.Options)
 
     def referenced_policies(self, options) -> tuple[str, ...]:
         """Names of policies the options use, so flow files can carry and check them."""
         return ()
 
-    def parse_options(self, mapping):
+    def parse_options(self, mapping: Mapping[str, Any]):
+        """The type's Options from stored or imported values; raises OptionsError."""
         return parse_options(self.Options, mapping)
 
-    def build_form(self, ctx):
+    def build_form(self, ctx: StageContext) -> FlaskForm:
         return self.form_class()
 
-    def render(self, ctx) -> dict:
+    def render(self, ctx: StageContext) -> dict:
+        """Extra variables for the stage's template."""
         return {}
 
-    def is_satisfied(self, ctx) -> bool:
+    def is_satisfied(self, ctx: StageContext) -> bool:
         """True when there is nothing to ask (consent already given): the stage is passed
         over. It must only read."""
         return False
 
-    def on_reach(self, ctx):
+    def on_reach(self, ctx: StageContext) -> dict | None:
         """Called when the stage becomes current and acting is allowed (a POST, or a GET whose
         Fetch Metadata says this site or the user sent it; a GET without it never acts, see
         idp.fetch_metadata). Returns plan-context updates, or None. Use it for what must happen
@@ -68,5 +81,5 @@ class StageType(ABC):
         return None
 
     @abstractmethod
-    def submit(self, ctx, form):
-        """Decide from the validated form (None for a stage that asks nothing): an Outcome."""
+    def submit(self, ctx: StageContext, form: FlaskForm | None) -> Outcome:
+        """Decide from the validated form (None for a stage that asks nothing)."""

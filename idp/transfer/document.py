@@ -15,7 +15,11 @@ from idp.models.flows import (
     DENIED_ACTIONS,
     DESIGNATIONS,
     ENGINE_MODES,
+    FLOW_DEFAULTS,
+    FLOW_FIELDS,
     INVALID_RESPONSE_ACTIONS,
+    STAGE_BINDING_DEFAULTS,
+    STAGE_BINDING_FIELDS,
 )
 from idp.options import OptionsError, options_to_mapping, secret_options
 from idp.policies.registry import POLICY_TYPES
@@ -50,10 +54,10 @@ class PolicyBindingSpec:
 class StageBindingSpec:
     stage: str
     order: int
-    evaluate_on_plan: bool = False
-    re_evaluate_policies: bool = True
-    policy_engine_mode: str = "any"
-    invalid_response_action: str = "retry"
+    evaluate_on_plan: bool = STAGE_BINDING_DEFAULTS["evaluate_on_plan"]
+    re_evaluate_policies: bool = STAGE_BINDING_DEFAULTS["re_evaluate_policies"]
+    policy_engine_mode: str = STAGE_BINDING_DEFAULTS["policy_engine_mode"]
+    invalid_response_action: str = STAGE_BINDING_DEFAULTS["invalid_response_action"]
     policies: tuple[PolicyBindingSpec, ...] = ()
 
 
@@ -63,9 +67,9 @@ class FlowSpec:
     name: str
     title: str
     designation: str
-    authentication: str = "none"
-    denied_action: str = "message_continue"
-    policy_engine_mode: str = "any"
+    authentication: str = FLOW_DEFAULTS["authentication"]
+    denied_action: str = FLOW_DEFAULTS["denied_action"]
+    policy_engine_mode: str = FLOW_DEFAULTS["policy_engine_mode"]
     policies: tuple[PolicyBindingSpec, ...] = ()
     stages: tuple[StageBindingSpec, ...] = ()
 
@@ -204,26 +208,8 @@ POLICY_BINDING_KEYS = {
     "failure_result",
     "timeout",
 }
-STAGE_BINDING_KEYS = {
-    "stage",
-    "order",
-    "evaluate_on_plan",
-    "re_evaluate_policies",
-    "policy_engine_mode",
-    "invalid_response_action",
-    "policies",
-}
-FLOW_KEYS = {
-    "slug",
-    "name",
-    "title",
-    "designation",
-    "authentication",
-    "denied_action",
-    "policy_engine_mode",
-    "policies",
-    "stages",
-}
+STAGE_BINDING_KEYS = {"stage", *STAGE_BINDING_FIELDS, "policies"}
+FLOW_KEYS = {*FLOW_FIELDS, "policies", "stages"}
 
 
 def _policy_binding(reader: _Reader, raw, place) -> PolicyBindingSpec:
@@ -256,11 +242,25 @@ def _stage_binding(reader: _Reader, raw, place, index) -> StageBindingSpec:
     return StageBindingSpec(
         stage=reader.text(raw, "stage", place, required=True),
         order=reader.integer(raw, "order", place, (index + 1) * 10, -100000, 100000),
-        evaluate_on_plan=reader.boolean(raw, "evaluate_on_plan", place, False),
-        re_evaluate_policies=reader.boolean(raw, "re_evaluate_policies", place, True),
-        policy_engine_mode=reader.choice(raw, "policy_engine_mode", place, ENGINE_MODES, "any"),
+        evaluate_on_plan=reader.boolean(
+            raw, "evaluate_on_plan", place, STAGE_BINDING_DEFAULTS["evaluate_on_plan"]
+        ),
+        re_evaluate_policies=reader.boolean(
+            raw, "re_evaluate_policies", place, STAGE_BINDING_DEFAULTS["re_evaluate_policies"]
+        ),
+        policy_engine_mode=reader.choice(
+            raw,
+            "policy_engine_mode",
+            place,
+            ENGINE_MODES,
+            STAGE_BINDING_DEFAULTS["policy_engine_mode"],
+        ),
         invalid_response_action=reader.choice(
-            raw, "invalid_response_action", place, INVALID_RESPONSE_ACTIONS, "retry"
+            raw,
+            "invalid_response_action",
+            place,
+            INVALID_RESPONSE_ACTIONS,
+            STAGE_BINDING_DEFAULTS["invalid_response_action"],
         ),
         policies=_policy_bindings(reader, raw.get("policies"), f"{place}.policies"),
     )
@@ -328,13 +328,21 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
         title=reader.text(raw_flow, "title", "flow"),
         designation=reader.choice(raw_flow, "designation", "flow", DESIGNATIONS, None),
         authentication=reader.choice(
-            raw_flow, "authentication", "flow", AUTHENTICATION_REQUIREMENTS, "none"
+            raw_flow,
+            "authentication",
+            "flow",
+            AUTHENTICATION_REQUIREMENTS,
+            FLOW_DEFAULTS["authentication"],
         ),
         denied_action=reader.choice(
-            raw_flow, "denied_action", "flow", DENIED_ACTIONS, "message_continue"
+            raw_flow, "denied_action", "flow", DENIED_ACTIONS, FLOW_DEFAULTS["denied_action"]
         ),
         policy_engine_mode=reader.choice(
-            raw_flow, "policy_engine_mode", "flow", ENGINE_MODES, "any"
+            raw_flow,
+            "policy_engine_mode",
+            "flow",
+            ENGINE_MODES,
+            FLOW_DEFAULTS["policy_engine_mode"],
         ),
         policies=_policy_bindings(reader, raw_flow.get("policies"), "flow.policies"),
         stages=tuple(

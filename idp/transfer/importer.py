@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding, User
+from idp.models.flows import FLOW_FIELDS
 from idp.stages.registry import STAGE_TYPES
 from idp.transfer.document import FlowDocument, FlowFileError, PolicyBindingSpec, StageBindingSpec
 
@@ -125,14 +126,8 @@ def _apply(document: FlowDocument) -> list[Change]:
     return changes
 
 
-FLOW_FIELDS = (
-    "name",
-    "title",
-    "designation",
-    "authentication",
-    "denied_action",
-    "policy_engine_mode",
-)
+# What an import may change on a flow it finds by its slug.
+UPDATED_FLOW_FIELDS = tuple(name for name in FLOW_FIELDS if name != "slug")
 
 
 def _apply_flow(spec) -> Change:
@@ -142,7 +137,7 @@ def _apply_flow(spec) -> Change:
         flow = Flow(slug=spec.slug, bindings=[], policy_bindings=[])
         db.session.add(flow)
         action = "create"
-    for name in FLOW_FIELDS:
+    for name in UPDATED_FLOW_FIELDS:
         if getattr(flow, name) != getattr(spec, name):
             setattr(flow, name, getattr(spec, name))
             action = action if action == "create" else "update"

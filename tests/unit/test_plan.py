@@ -1,6 +1,26 @@
 import time
 
-from idp.flows.plan import PLANS_KEY, FlowPlan, drop_plan, load_plan, save_plan
+import pytest
+from flask import Flask
+
+from idp.flows.plan import (
+    PLANS_KEY,
+    FlowPlan,
+    drop_plan,
+    load_plan,
+    plan_from_dict,
+    plan_to_dict,
+    save_plan,
+    with_context,
+)
+
+
+@pytest.fixture
+def app():
+    """The plan codec needs a request and its session, not Gatehouse: a bare Flask app."""
+    app = Flask(__name__)
+    app.secret_key = "test-secret-key-for-the-plan-codec"
+    return app
 
 
 def test_plan_round_trips_through_the_session(app):
@@ -56,3 +76,22 @@ def test_restart_keeps_or_clears_the_context():
     assert plan.position == 0 and plan.context == {"a": 1}
     plan.restart(keep_context=False)
     assert plan.context == {}
+
+
+def test_a_kept_plan_reads_back_through_the_codec():
+    plan = FlowPlan.new("recover", "abc", [4, 5], 60)
+    plan.advance()
+    kept = with_context(plan_to_dict(plan), {"uid": "alice"})
+    read = plan_from_dict(kept)
+    assert read.current_binding_id == 5
+    assert read.context == {"uid": "alice"}
+    assert plan.context == {}  # the kept copy has its own context
+
+
+def test_a_malformed_kept_plan_reads_as_none():
+    kept = plan_to_dict(FlowPlan.new("recover", "abc", [4], 60))
+    assert plan_from_dict({}) is None
+    assert plan_from_dict(None) is None
+    assert plan_from_dict({**kept, "unknown": 1}) is None
+    assert plan_from_dict({**kept, "position": 7}) is None
+    assert plan_from_dict({**kept, "bindings": ["4"]}) is None

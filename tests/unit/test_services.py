@@ -4,7 +4,7 @@ import pytest
 
 from idp.config import ConfigError, load_settings
 from idp.durations import parse_duration
-from idp.flows.executor import safe_next
+from idp.http import safe_next
 from idp.network import client_ip
 from idp.sealing import SealBroken, is_sealed, seal, unseal
 

@@ -8,7 +8,7 @@ from idp.flows.outcomes import Advance, Deny, Stay
 from idp.network import client_ip
 from idp.sealing import SealBroken, seal, unseal
 from idp.stages.authenticator_static.authentik import AUTHENTIK
-from idp.stages.authenticator_static.forms import CodesSavedForm, OptionsForm
+from idp.stages.authenticator_static.forms import CodesSavedForm
 from idp.stages.authenticator_static.options import AuthenticatorStaticOptions
 from idp.stages.base import StageType
 
@@ -27,7 +27,6 @@ class AuthenticatorStaticStage(StageType):
     description = "Makes one-time recovery codes, replacing unused old ones, and shows them once."
     Options = AuthenticatorStaticOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = CodesSavedForm
     confirm_label = "I have saved them"
 

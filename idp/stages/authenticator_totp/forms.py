@@ -3,8 +3,6 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from idp.authenticators import MAX_CODE_LENGTH
-from idp.options_forms import options_form_for
-from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 
 
 class TotpSetupForm(FlaskForm):
@@ -17,4 +15,3 @@ class TotpSetupForm(FlaskForm):
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(AuthenticatorTotpOptions)

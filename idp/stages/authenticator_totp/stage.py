@@ -5,7 +5,7 @@ from idp.flows import once
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.stages.authenticator_totp.authentik import AUTHENTIK
-from idp.stages.authenticator_totp.forms import OptionsForm, TotpSetupForm
+from idp.stages.authenticator_totp.forms import TotpSetupForm
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.base import StageType
 
@@ -23,7 +23,6 @@ class AuthenticatorTotpStage(StageType):
     description = "Shows a QR code for an authenticator app (TOTP) and checks its first code."
     Options = AuthenticatorTotpOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = TotpSetupForm
 
     def build_form(self, ctx):

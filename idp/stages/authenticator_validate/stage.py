@@ -7,7 +7,7 @@ from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.network import client_ip
 from idp.stages.authenticator_validate.authentik import AUTHENTIK
-from idp.stages.authenticator_validate.forms import CodeForm, OptionsForm
+from idp.stages.authenticator_validate.forms import CodeForm
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
 from idp.stages.base import StageType
 
@@ -33,7 +33,6 @@ class AuthenticatorValidateStage(StageType):
     description = "Asks for a code from an authenticator app, or a recovery code."
     Options = AuthenticatorValidateOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = CodeForm
 
     def is_satisfied(self, ctx) -> bool:

@@ -2,8 +2,6 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from idp.options_forms import options_form_for
-from idp.stages.captcha.options import CaptchaOptions
 from idp.stages.captcha.providers import PROVIDERS
 
 # Provider tokens are around 2 KB; anything far longer is not one.
@@ -41,4 +39,3 @@ def form_class_for(options) -> type[FlaskForm]:
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(CaptchaOptions)

@@ -7,8 +7,9 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
-from flask import after_this_request, request
+from flask import after_this_request
 
+from idp.http import sent_by_htmx
 from idp.security import CONTENT_SECURITY_POLICY
 
 VERIFY_TIMEOUT = 10
@@ -80,7 +81,7 @@ def allow_widget(options) -> None:
     security policy, and an HTMX swap becomes a full page load (a swapped-in fragment would
     run under the previous page's policy)."""
     sources = _sources(options)
-    is_partial = request.headers.get("HX-Request") == "true"
+    is_partial = sent_by_htmx()
 
     @after_this_request
     def widen(response):

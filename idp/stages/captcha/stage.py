@@ -4,7 +4,7 @@ from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.captcha import challenge, failures, providers
 from idp.stages.captcha.authentik import AUTHENTIK
-from idp.stages.captcha.forms import OptionsForm, form_class_for
+from idp.stages.captcha.forms import form_class_for
 from idp.stages.captcha.glyphs import HEIGHT, WIDTH, draw
 from idp.stages.captcha.options import CaptchaOptions
 
@@ -23,7 +23,6 @@ class CaptchaStage(StageType):
     label = "Captcha"
     description = "Asks a question bots find hard: built in, or Turnstile, hCaptcha, reCAPTCHA."
     Options = CaptchaOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
     # The form depends on the mode, so build_form picks its class.
     is_interactive = True

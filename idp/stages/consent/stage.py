@@ -12,7 +12,7 @@ from idp.models.types import utcnow
 from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
-from idp.stages.consent.forms import ConsentForm, OptionsForm
+from idp.stages.consent.forms import ConsentForm
 from idp.stages.consent.options import ConsentOptions
 
 
@@ -29,7 +29,6 @@ class ConsentStage(StageType):
     description = "Asks the user to agree to terms, once, every time, or again after a while."
     Options = ConsentOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = ConsentForm
     confirm_label = "I agree"
 

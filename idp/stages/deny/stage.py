@@ -1,7 +1,6 @@
 from idp.flows.outcomes import Deny
 from idp.stages.base import StageType
 from idp.stages.deny.authentik import AUTHENTIK
-from idp.stages.deny.forms import OptionsForm
 from idp.stages.deny.options import DenyOptions
 
 
@@ -13,7 +12,6 @@ class DenyStage(StageType):
     description = "Stops the flow and shows a message."
     Options = DenyOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
 
     def submit(self, ctx, form):
         return Deny(ctx.options.message)

@@ -20,13 +20,13 @@ from idp.extensions import db
 from idp.fetch_metadata import may_act_on_get
 from idp.flows.context import EMAIL_VERIFIED, PENDING_USER_ID
 from idp.flows.loading import flow_fingerprint, load_flow
-from idp.flows.plan import resume_plan
+from idp.flows.plan import FlowPlan, plan_from_dict, resume_plan
 from idp.flows.planner import build_policy_request, check_access
+from idp.links import STAGE_TYPE, find_link, is_usable, use_link
 from idp.models import User
 from idp.network import client_ip
 from idp.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
-from idp.stages.email.links import STAGE_TYPE, find_link, is_usable, use_link
 from idp.stages.email.options import EmailOptions
 
 bp = Blueprint("stage_email", __name__, template_folder="templates")
@@ -41,18 +41,19 @@ UNCHECKED = "A rule for this step could not be checked. Please try again later."
 def open_link(token: str):
     """Use the link once: the flow continues here, after the stage that sent it."""
     link = find_link(token)
-    if link is None or not link.plan:
+    kept = plan_from_dict(link.plan) if link is not None else None
+    if kept is None:
         return _page(400, message=INVALID)
     if not is_usable(link):
         return _page(410, message=SPENT, slug=link.flow_slug)
     flow = load_flow(link.flow_slug)
-    options = _options_of_sending_stage(flow, link.plan)
+    options = _options_of_sending_stage(flow, kept)
     if options is None:
         return _page(410, message=CHANGED, slug=link.flow_slug)
     updates = {EMAIL_VERIFIED: True}
     if link.user_id is not None:
         updates[PENDING_USER_ID] = link.user_id
-    refusal = _refusal(flow, {**link.plan["context"], **updates})
+    refusal = _refusal(flow, {**kept.context, **updates})
     if refusal:
         return _page(403, message=refusal, slug=link.flow_slug)
     if request.method == "GET" and not _opened_directly():
@@ -77,12 +78,12 @@ def _opened_directly() -> bool:
     return may_act_on_get()
 
 
-def _options_of_sending_stage(flow, plan: dict) -> EmailOptions | None:
+def _options_of_sending_stage(flow, plan: FlowPlan) -> EmailOptions | None:
     """The options of the stage that sent the link, if the flow is still the version the
     plan was made from (else the resumed plan would be discarded anyway)."""
-    if flow is None or plan.get("fingerprint") != flow_fingerprint(flow):
+    if flow is None or plan.fingerprint != flow_fingerprint(flow):
         return None
-    binding_id = plan["bindings"][plan["position"]]
+    binding_id = plan.current_binding_id
     binding = next((binding for binding in flow.bindings if binding.id == binding_id), None)
     if binding is None or binding.stage.type != STAGE_TYPE:
         return None

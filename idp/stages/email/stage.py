@@ -11,7 +11,6 @@ owner (sign in, or recover the password), with no link; the page is the same.
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
 
@@ -19,20 +18,26 @@ from idp.events import record_event
 from idp.flows import once
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
 from idp.flows.outcomes import Stay
+from idp.flows.plan import with_context
+from idp.links import (
+    STAGE_TYPE,
+    compose_link_mail,
+    issue_link,
+    links_in_the_last_hour,
+    mail_base_url,
+)
 from idp.mail import send_mail
 from idp.models import User
 from idp.network import client_ip
 from idp.signups import email_holder, is_signup_of_plan
 from idp.stages.base import StageType
 from idp.stages.email.authentik import AUTHENTIK
-from idp.stages.email.forms import OptionsForm, ResendForm
-from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
+from idp.stages.email.forms import ResendForm
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
 log = logging.getLogger("idp.mail")
 
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this Host header"
 ACCOUNT_EXISTS_SUBJECT = "Someone tried to sign up with your email address"
 SENT_AGAIN = "We sent another link."
@@ -96,7 +101,6 @@ class EmailStage(StageType):
     label = "Email"
     description = "Mails a one-time link that continues the flow (verifies the address)."
     Options = EmailOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
     form_class = ResendForm
     blueprint = bp
@@ -146,7 +150,12 @@ class EmailStage(StageType):
         if recipient.has_account_already:
             subject, (text, html) = ACCOUNT_EXISTS_SUBJECT, compose_account_exists_mail(ctx, base)
         else:
-            subject, (text, html) = ctx.options.subject, compose_mail(ctx, token, base)
+            subject, (text, html) = (
+                ctx.options.subject,
+                compose_link_mail(
+                    ctx.flow.title or ctx.flow.name, ctx.options.token_expiry_minutes, token, base
+                ),
+            )
         record_event(
             "email_link_requested",
             user=recipient.user if is_real else None,
@@ -165,30 +174,7 @@ class EmailStage(StageType):
 
 def kept_plan(ctx, context: dict) -> dict:
     """The plan the link resumes: this one, at this stage, with this context."""
-    return {**ctx.plan_snapshot, "context": dict(context)}
-
-
-def mail_base_url() -> str:
-    """Where mailed links point: IDP_BASE_URL. Without it, the request's own address only when
-    that is this machine (a laptop); '' otherwise. Any other Host header may be an attacker's,
-    who would have the victim mailed a link to their own host (reset link poisoning)."""
-    if current_app.config["BASE_URL"]:
-        return current_app.config["BASE_URL"]
-    if urlsplit(request.host_url).hostname in LOOPBACK_HOSTS:
-        return request.host_url.rstrip("/")
-    return ""
-
-
-def compose_mail(ctx, token: str, base: str) -> tuple[str, str]:
-    variables = {
-        "link": base + url_for("stage_email.open_link", token=token),
-        "minutes": ctx.options.token_expiry_minutes,
-        "flow_title": ctx.flow.title or ctx.flow.name,
-    }
-    return (
-        render_template("stages/email/mail.txt", **variables),
-        render_template("stages/email/mail.html", **variables),
-    )
+    return with_context(ctx.plan_snapshot, context)
 
 
 def compose_account_exists_mail(ctx, base: str) -> tuple[str, str]:

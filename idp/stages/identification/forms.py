@@ -2,9 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
-from idp.stages.identification.options import IdentificationOptions
 
 
 def _strip(value):
@@ -29,4 +27,3 @@ class IdentificationWithPasswordForm(IdentificationForm):
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(IdentificationOptions)

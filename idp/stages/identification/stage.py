@@ -13,7 +13,6 @@ from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (
     IdentificationForm,
     IdentificationWithPasswordForm,
-    OptionsForm,
 )
 from idp.stages.identification.options import IdentificationOptions
 
@@ -29,7 +28,6 @@ class IdentificationStage(StageType):
     description = "Asks for a username or email address (and the password, if set)."
     Options = IdentificationOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     form_class = IdentificationForm
 
     def build_form(self, ctx):

@@ -4,8 +4,6 @@ from wtforms import HiddenField
 from wtforms.validators import Length
 
 from idp.invitations import MAX_TOKEN_LENGTH
-from idp.options_forms import options_form_for
-from idp.stages.invitation.options import InvitationOptions
 
 
 class InvitationForm(FlaskForm):
@@ -22,4 +20,3 @@ class InvitationForm(FlaskForm):
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(InvitationOptions)

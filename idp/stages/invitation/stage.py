@@ -7,7 +7,7 @@ from idp.flows.outcomes import Advance, Deny
 from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.invitation.authentik import AUTHENTIK
-from idp.stages.invitation.forms import InvitationForm, OptionsForm
+from idp.stages.invitation.forms import InvitationForm
 from idp.stages.invitation.options import InvitationOptions
 
 NEEDED = "You need an invitation to continue. Please open the link from your invitation."
@@ -25,7 +25,6 @@ class InvitationStage(StageType):
     label = "Invitation"
     description = "Admits visitors who come with an invitation link."
     Options = InvitationOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
     form_class = InvitationForm
     confirm_label = "Accept invitation"

@@ -2,8 +2,6 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
 
-from idp.options import NoOptions
-from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
 
 
@@ -20,4 +18,3 @@ class PasswordForm(FlaskForm):
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(NoOptions)

@@ -3,7 +3,7 @@ from idp.flows.outcomes import Advance, Retry
 from idp.password_checks import check_sign_in_password
 from idp.stages.base import StageType
 from idp.stages.password.authentik import AUTHENTIK
-from idp.stages.password.forms import OptionsForm, PasswordForm
+from idp.stages.password.forms import PasswordForm
 
 
 class PasswordStage(StageType):
@@ -16,7 +16,6 @@ class PasswordStage(StageType):
         "Asks for the password and checks it; passed by when the identification stage "
         "already checked it on the same page."
     )
-    options_form = OptionsForm
     form_class = PasswordForm
 
     def is_satisfied(self, ctx) -> bool:

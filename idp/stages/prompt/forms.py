@@ -30,14 +30,16 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
-from idp.options_forms import options_form_for
 from idp.passwords import MAX_PASSWORD_LENGTH
 from idp.signups import username_is_free
-from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
+from idp.usernames import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    USERNAME_MAX_LENGTH,
+    USERNAME_PATTERN,
+)
 
-USERNAME_PATTERN = r"^[\w.@+-]+$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MAX_TEXT_LENGTH = 2000
 MAX_TEXTAREA_LENGTH = 10000
 # Longer than any number, date or time a parsed field accepts: refused before parsing.
@@ -151,7 +153,10 @@ FIELD_KINDS: dict[str, FieldKind] = {
         build=lambda prompt_field, presence: StringField(
             validators=[
                 presence,
-                Length(max=150, message="Usernames are at most 150 characters long."),
+                Length(
+                    max=USERNAME_MAX_LENGTH,
+                    message=f"Usernames are at most {USERNAME_MAX_LENGTH} characters long.",
+                ),
                 Regexp(USERNAME_PATTERN, message="Use letters, digits and . @ + - _ only."),
                 _username_is_free,
             ]
@@ -163,7 +168,10 @@ FIELD_KINDS: dict[str, FieldKind] = {
         build=lambda prompt_field, presence: StringField(
             validators=[
                 presence,
-                Length(max=254, message="Email addresses are at most 254 characters long."),
+                Length(
+                    max=EMAIL_MAX_LENGTH,
+                    message=f"Email addresses are at most {EMAIL_MAX_LENGTH} characters long.",
+                ),
                 Regexp(EMAIL_PATTERN, message="Please enter a valid email address."),
             ]
         ),
@@ -287,4 +295,3 @@ def input_attributes(options) -> dict[str, dict]:
 
 
 # The admin's settings form for this type.
-OptionsForm = options_form_for(PromptOptions)

@@ -1,13 +1,12 @@
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 from flask_wtf import FlaskForm
 
+from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
 from idp.options import OptionsError
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 # Keys that would replace attributes the form needs (meta, process, validate, ...).
 RESERVED_KEYS = {"csrf_token", "meta", "form_errors"} | {
     name for name in dir(FlaskForm) if not name.startswith("_")

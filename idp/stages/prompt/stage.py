@@ -4,7 +4,6 @@ from idp.sealing import seal
 from idp.stages.base import StageType
 from idp.stages.prompt.authentik import AUTHENTIK
 from idp.stages.prompt.forms import (
-    OptionsForm,
     answers_of,
     build_prompt_form_class,
     fill_initial_values,
@@ -22,7 +21,6 @@ class PromptStage(StageType):
     description = "Asks for configured fields (text, choices, dates, passwords, ...)."
     Options = PromptOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     # The form's fields depend on the options, so build_form makes its class.
     is_interactive = True
 

@@ -12,7 +12,6 @@ from idp.network import client_ip
 from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
 from idp.stages.user_delete.authentik import AUTHENTIK
-from idp.stages.user_delete.forms import OptionsForm
 from idp.stages.user_delete.options import UserDeleteOptions
 
 
@@ -23,7 +22,6 @@ class UserDeleteStage(StageType):
     label = "User delete"
     description = "Deletes the signed-in user's account and ends all their sessions."
     Options = UserDeleteOptions
-    options_form = OptionsForm
     authentik = AUTHENTIK
     confirm_label = "Delete my account"
 

@@ -4,7 +4,6 @@ from idp.flows.outcomes import Advance, Deny, StartSession
 from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.user_login.authentik import AUTHENTIK
-from idp.stages.user_login.forms import OptionsForm
 from idp.stages.user_login.options import UserLoginOptions
 
 
@@ -16,7 +15,6 @@ class UserLoginStage(StageType):
     description = "Starts a session for the user the flow has proved."
     Options = UserLoginOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     confirm_label = "Sign in"
 
     def submit(self, ctx, form):

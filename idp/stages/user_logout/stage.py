@@ -3,7 +3,6 @@ from idp.flows.outcomes import Advance, EndSession
 from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.user_logout.authentik import AUTHENTIK
-from idp.stages.user_logout.forms import OptionsForm
 
 
 class UserLogoutStage(StageType):
@@ -13,7 +12,6 @@ class UserLogoutStage(StageType):
     label = "User logout"
     authentik = AUTHENTIK
     description = "Signs the user out of this browser."
-    options_form = OptionsForm
     confirm_label = "Sign out"
 
     def submit(self, ctx, form):

@@ -14,7 +14,6 @@ from idp.sessions import load_current_session, revoke_sessions_of
 from idp.signups import email_holder, plan_mark, release, username_is_free
 from idp.stages.base import StageType
 from idp.stages.user_write.authentik import AUTHENTIK
-from idp.stages.user_write.forms import OptionsForm
 from idp.stages.user_write.options import UserWriteOptions
 
 PROFILE_FIELDS = ("username", "email", "name")
@@ -35,7 +34,6 @@ class UserWriteStage(StageType):
     description = "Saves what the prompts asked into the user."
     Options = UserWriteOptions
     authentik = AUTHENTIK
-    options_form = OptionsForm
     confirm_label = "Save"
 
     def submit(self, ctx, form):

@@ -13,7 +13,10 @@ from idp.models.flows import (
     DENIED_ACTIONS,
     DESIGNATIONS,
     ENGINE_MODES,
+    FLOW_DEFAULTS,
+    FLOW_FIELDS,
     INVALID_RESPONSE_ACTIONS,
+    STAGE_BINDING_DEFAULTS,
 )
 from idp.options import OptionsError, options_to_mapping
 from idp.policies.registry import POLICY_TYPES
@@ -57,15 +60,6 @@ STATES = ("present", "created", "must_created", "absent")
 # flow is left out (named), the rest of the file is imported. Anything else is a mistake.
 AUTHENTIK_ONLY_DESIGNATION = re.compile(r"authorization")
 AUTHENTIK_ONLY_REQUIREMENT = re.compile(r"require_[a-z_]+")
-FLOW_FIELDS = (
-    "slug",
-    "name",
-    "title",
-    "designation",
-    "authentication",
-    "denied_action",
-    "policy_engine_mode",
-)
 FIND_FIELDS = {
     "flow": ("slug", "name"),
     "stage": ("name",),
@@ -887,13 +881,7 @@ class _Translator:
         else:
             plan = _FlowPlan(
                 slug=slug,
-                fields={
-                    "slug": slug,
-                    "title": "",
-                    "authentication": "none",
-                    "denied_action": "message_continue",
-                    "policy_engine_mode": "any",
-                },
+                fields={"slug": slug, **FLOW_DEFAULTS},
                 policies=[],
                 stages=[],
             )
@@ -1001,10 +989,7 @@ class _Translator:
             binding = {
                 "stage": stage_name,
                 "order": order,
-                "evaluate_on_plan": False,
-                "re_evaluate_policies": True,
-                "policy_engine_mode": "any",
-                "invalid_response_action": "retry",
+                **STAGE_BINDING_DEFAULTS,
                 "policies": [],
             }
             plan.stages.append(binding)

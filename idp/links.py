@@ -1,10 +1,13 @@
-"""The links the email stage mails: one-time tokens, kept only as their SHA-256, each with the
-plan it resumes. The stage issues them; its route follows them."""
+"""Mailed links into a flow: one-time tokens, kept only as their SHA-256, each with the plan it
+resumes, and the mail that carries one. The email stage issues them and its route follows
+them; an administrator's recovery link (idp.recovery_links) is issued the same way."""
 
 import hashlib
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app, render_template, request, url_for
 from sqlalchemy import func, select, update
 
 from idp.extensions import db
@@ -12,7 +15,10 @@ from idp.models import FlowToken
 from idp.models.types import utcnow
 from idp.network import client_ip
 
+# The stage type that sends these links and whose route (/flow/email/<token>) opens them.
 STAGE_TYPE = "email"
+LINK_ENDPOINT = "stage_email.open_link"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 PURPOSE = "email"
 RATE_WINDOW = timedelta(hours=1)
 # token_urlsafe(32) gives 43 characters; anything much longer is not one of ours.
@@ -101,3 +107,27 @@ def use_link(link: FlowToken) -> bool:
         .execution_options(synchronize_session=False)
     )
     return True
+
+
+def mail_base_url() -> str:
+    """Where mailed links point: IDP_BASE_URL. Without it, the request's own address only when
+    that is this machine (a laptop); '' otherwise. Any other Host header may be an attacker's,
+    who would have the victim mailed a link to their own host (reset link poisoning)."""
+    if current_app.config["BASE_URL"]:
+        return current_app.config["BASE_URL"]
+    if urlsplit(request.host_url).hostname in LOOPBACK_HOSTS:
+        return request.host_url.rstrip("/")
+    return ""
+
+
+def compose_link_mail(flow_title: str, minutes: int, token: str, base: str) -> tuple[str, str]:
+    """The text and HTML of the mail that carries a link into the flow titled `flow_title`."""
+    variables = {
+        "link": base + url_for(LINK_ENDPOINT, token=token),
+        "minutes": minutes,
+        "flow_title": flow_title,
+    }
+    return (
+        render_template("mail/flow_link.txt", **variables),
+        render_template("mail/flow_link.html", **variables),
+    )

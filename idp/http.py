@@ -1,0 +1,47 @@
+"""What every view asks of a request that HTMX may have sent: a page or a fragment, how to
+send the browser on, and which `next` to believe. One answer for the whole app."""
+
+from urllib.parse import urlsplit
+
+from flask import make_response, redirect, request
+from werkzeug.urls import iri_to_uri
+
+# Send with every answer whose body depends on is_htmx(): a cache must keep both.
+VARY_ON_HTMX = {"Vary": "HX-Request"}
+
+
+def sent_by_htmx() -> bool:
+    """Any request HTMX made, a boosted page load or a history restore included."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def is_htmx() -> bool:
+    """A partial request that gets a fragment: HTMX, and not a boosted page load or a history
+    restore (those want the whole page)."""
+    headers = request.headers
+    return (
+        sent_by_htmx()
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def redirect_to(target: str):
+    """303 to `target`; for HTMX a 200 with HX-Redirect, as htmx ignores headers on a 3xx."""
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = iri_to_uri(target)
+        return response
+    return redirect(target, code=303)
+
+
+def safe_next(value: str | None) -> str:
+    """Only a same-site relative path; anything else falls back to the default page."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return ""
+    if any(ord(character) < 32 or character == "\\" for character in value):
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return ""
+    return value
