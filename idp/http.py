@@ -3,7 +3,7 @@ send the browser on, and which `next` to believe. One answer for the whole app."
 
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, request
+from flask import make_response, redirect, render_template, request
 from werkzeug.urls import iri_to_uri
 
 # Send with every answer whose body depends on is_htmx(): a cache must keep both.
@@ -45,3 +45,16 @@ def safe_next(value: str | None) -> str:
     if parts.scheme or parts.netloc:
         return ""
     return value
+
+
+def leave_site(url: str, name: str = ""):
+    """Send the browser to another site (an app). Straight after a form was posted here, this
+    request is the end of its redirects, and Chromium holds the whole chain to the form page's
+    CSP (form-action 'self'), stopping at the other site. So a navigation from our own pages
+    (Sec-Fetch-Site: same-origin, or no Fetch Metadata at all: plain HTTP, older browsers)
+    gets a page that moves on by itself (Refresh) and links there; others get a 303."""
+    if request.headers.get("Sec-Fetch-Site") not in ("same-origin", None):
+        return redirect(url, 303)
+    response = make_response(render_template("leave.html", url=url, name=name))
+    response.headers["Refresh"] = f"0; url={iri_to_uri(url)}"
+    return response

@@ -19,7 +19,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    make_response,
     redirect,
     render_template,
     request,
@@ -30,6 +29,7 @@ from flask_login import current_user
 
 from idp import network
 from idp.applications.access import RequestFacts
+from idp.http import leave_site
 from idp.providers.proxy import admin, identity
 from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import (
@@ -122,22 +122,21 @@ def _public_url(path: str) -> str:
     return base + path
 
 
-def _return_address() -> Target | None:
-    """The `rd` address, if it belongs to an application Gatehouse protects (or to the
-    cookie domain); a foreign address is never followed."""
+def _return_address() -> tuple[Target | None, str]:
+    """The `rd` address and its application's name, if it belongs to an application Gatehouse
+    protects (or to the cookie domain); a foreign address is never followed."""
     target = parse_target(request.args.get("rd"), "GET")
     if target is None:
-        return None
-    if application_for(target, proxy_applications()) is None and not is_cookie_domain_host(
-        target.host
-    ):
-        return None
-    return target
+        return None, ""
+    protected = application_for(target, proxy_applications())
+    if protected is None and not is_cookie_domain_host(target.host):
+        return None, ""
+    return target, protected.application.name if protected else ""
 
 
 @bp.get("/forward-auth/start")
 def start():
-    target = _return_address()
+    target, name = _return_address()
     if target is None:
         return render_template(
             "providers/proxy/refused.html",
@@ -160,29 +159,12 @@ def start():
             "providers/proxy/loop.html", target=target, reasons=identity.why_not_seen(target)
         ), 409
     session[BOUNCE_KEY] = {"url": target.url, "at": now}
-    return leave_for(target.url)
-
-
-def leave_for(url: str):
-    """Send the browser to another site. Straight after a sign-in form was posted (this
-    request is the end of its redirects: Sec-Fetch-Site same-origin), Chromium holds the
-    whole chain to the form page's CSP form-action 'self' and would stop at the other site;
-    a page that refreshes to it (and links to it) is not a form submission. Without the
-    header (plain HTTP, older browsers) nobody can tell, so the page is shown then too."""
-    if request.headers.get("Sec-Fetch-Site") in ("same-origin", None):
-        response = make_response(render_template("providers/proxy/leave.html", url=url))
-        response.headers["Refresh"] = f"0; url={url}"
-        return response
-    return redirect(url, 303)
+    return leave_site(target.url, name)
 
 
 @bp.get("/forward-auth/denied")
 def denied():
     """Where the nginx snippet sends a 403, so the visitor reads why."""
-    target = _return_address()
-    name = None
-    if target is not None:
-        protected = application_for(target, proxy_applications())
-        name = protected.application.name if protected else None
+    _target, name = _return_address()
     who = current_user.username if current_user.is_authenticated else None
     return render_template("providers/proxy/denied.html", application=name, who=who), 403
