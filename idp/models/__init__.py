@@ -6,6 +6,7 @@ from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.mail_limits import MailSendCount
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
@@ -20,6 +21,7 @@ __all__ = [
     "FlowToken",
     "Group",
     "Invitation",
+    "MailSendCount",
     "PasswordHistory",
     "Policy",
     "PolicyBinding",

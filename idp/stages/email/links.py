@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models import FlowToken
@@ -14,7 +14,6 @@ from idp.network import client_ip
 
 STAGE_TYPE = "email"
 PURPOSE = "email"
-RATE_WINDOW = timedelta(hours=1)
 # token_urlsafe(32) gives 43 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 100
 
@@ -42,18 +41,6 @@ def issue_link(
     )
     db.session.flush()
     return token
-
-
-def links_in_the_last_hour(recipient_key: str) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(FlowToken)
-        .where(
-            FlowToken.purpose == PURPOSE,
-            FlowToken.email == recipient_key,
-            FlowToken.created_at > utcnow() - RATE_WINDOW,
-        )
-    )
 
 
 def find_link(token: str) -> FlowToken | None:

@@ -15,16 +15,18 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
 
+from idp import devices
 from idp.events import record_event
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
 from idp.flows.outcomes import Stay
 from idp.mail import send_mail
+from idp.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.models import User
 from idp.network import client_ip
 from idp.signups import email_holder, is_signup_of_plan
 from idp.stages.base import StageType
 from idp.stages.email.forms import OptionsForm, ResendForm
-from idp.stages.email.links import STAGE_TYPE, issue_link, links_in_the_last_hour
+from idp.stages.email.links import STAGE_TYPE, issue_link
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
@@ -121,7 +123,7 @@ class EmailStage(StageType):
         not, so both take the same work; only a real recipient gets the plan and the mail.
         """
         recipient = recipient_of(ctx)
-        if links_in_the_last_hour(recipient.key) >= ctx.options.sends_per_hour:
+        if not take_send(send_limits(ctx, recipient)):
             return False
         plan = kept_plan(ctx, {**ctx.data, **updates})
         is_real = bool(recipient.address)
@@ -154,6 +156,19 @@ class EmailStage(StageType):
         elif is_real:
             send_mail(recipient.address, subject, text, html)
         return True
+
+
+def send_limits(ctx, recipient: Recipient) -> list[Limit]:
+    """What one more link counts against: the name typed (or address) and the client IP;
+    or, when the account's owner asks from a browser they signed in on before, that device
+    alone, so strangers who spent the name's or their network's hour do not lock them out."""
+    device = devices.trusted_device_of(recipient.user)
+    if device:
+        return [Limit(DEVICE, f"{recipient.user.id}:{device}", ctx.options.sends_per_hour)]
+    return [
+        Limit(RECIPIENT, recipient.key, ctx.options.sends_per_hour),
+        Limit(CLIENT_IP, client_ip(), ctx.options.sends_per_hour_per_ip),
+    ]
 
 
 def kept_plan(ctx, context: dict) -> dict:
