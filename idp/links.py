@@ -8,7 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from idp.extensions import db
 from idp.models import FlowToken
@@ -20,7 +20,6 @@ STAGE_TYPE = "email"
 LINK_ENDPOINT = "stage_email.open_link"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 PURPOSE = "email"
-RATE_WINDOW = timedelta(hours=1)
 # token_urlsafe(32) gives 43 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 100
 
@@ -48,18 +47,6 @@ def issue_link(
     )
     db.session.flush()
     return token
-
-
-def links_in_the_last_hour(recipient_key: str) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(FlowToken)
-        .where(
-            FlowToken.purpose == PURPOSE,
-            FlowToken.email == recipient_key,
-            FlowToken.created_at > utcnow() - RATE_WINDOW,
-        )
-    )
 
 
 def find_link(token: str) -> FlowToken | None:

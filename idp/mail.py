@@ -3,7 +3,10 @@
 Mail leaves in a background thread, so a page never waits for the SMTP server, and how long
 it takes does not tell whether a mail was sent at all. Inside a request the thread starts
 once the response is ready, and only if the request did not fail: a mail never points at a
-token that was rolled back. A failed delivery is logged; the visitor never sees it.
+token that was rolled back. It builds the message and talks to the SMTP server only after the
+response has been sent (the WSGI server closes it), so none of that work can slow down the
+answer to a request that mails (a real account) against one that does not (an unknown name).
+A failed delivery is logged; the visitor never sees it.
 """
 
 import contextvars
@@ -20,6 +23,9 @@ from flask import after_this_request, current_app, has_request_context
 log = logging.getLogger("idp.mail")
 
 SMTP_TIMEOUT_SECONDS = 30
+# How long a mail waits for its response to be sent before it leaves anyway: a server that
+# never closes a response (Werkzeug's test client does not) must not hold the mail for good.
+RESPONSE_SENT_TIMEOUT_SECONDS = 0.1
 
 _pending: set[threading.Thread] = set()
 _pending_lock = threading.Lock()
@@ -48,22 +54,32 @@ class SmtpSettings:
         )
 
 
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str | None
+
+
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
     """Send a mail (plain text, and HTML as an alternative) without waiting for it."""
     settings = SmtpSettings.from_config(current_app.config)
-    message = build_message(settings.sender, to, subject, text, html)
     if not settings.host:
         # Laptop mode: nobody configured a mail server, so the mail is shown in the log.
         log.info("mail not sent (no IDP_SMTP_HOST), here it is", extra={"to": to, "text": text})
         return
+    mail = Mail(to, subject, text, html)
     if not has_request_context():
-        _start(settings, message)
+        _start(settings, mail, None)
         return
+    response_sent = threading.Event()
 
     @after_this_request
     def start_when_the_request_succeeded(response):
         if response.status_code < 500:
-            _start(settings, message)
+            _start(settings, mail, response_sent)
+            response.call_on_close(response_sent.set)
         return response
 
 
@@ -88,20 +104,26 @@ def wait_for_mail(timeout: float = 10) -> None:
         thread.join(timeout)
 
 
-def _start(settings: SmtpSettings, message: EmailMessage) -> None:
+def _start(settings: SmtpSettings, mail: Mail, response_sent: threading.Event | None) -> None:
     # The request's context goes along, so the thread's log lines carry its request id.
     context = contextvars.copy_context()
     thread = threading.Thread(
-        target=context.run, args=(_deliver, settings, message), name="mail", daemon=True
+        target=context.run,
+        args=(_deliver, settings, mail, response_sent),
+        name="mail",
+        daemon=True,
     )
     with _pending_lock:
         _pending.add(thread)
     thread.start()
 
 
-def _deliver(settings: SmtpSettings, message: EmailMessage) -> None:
-    details = {"to": message["To"], "subject": message["Subject"]}
+def _deliver(settings: SmtpSettings, mail: Mail, response_sent: threading.Event | None) -> None:
+    if response_sent is not None:
+        response_sent.wait(RESPONSE_SENT_TIMEOUT_SECONDS)
+    details = {"to": mail.to, "subject": mail.subject}
     try:
+        message = build_message(settings.sender, mail.to, mail.subject, mail.text, mail.html)
         with _connect(settings) as smtp:
             if settings.tls == "starttls":
                 smtp.starttls(context=ssl.create_default_context())

@@ -7,6 +7,7 @@ from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.mail_limits import MailSendCount
 from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
@@ -24,6 +25,7 @@ __all__ = [
     "FlowToken",
     "Group",
     "Invitation",
+    "MailSendCount",
     "PasswordHistory",
     "PlanEffect",
     "Policy",

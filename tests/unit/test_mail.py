@@ -70,3 +70,45 @@ def test_an_unreachable_server_is_logged_not_raised(app, mail_logs):
         wait_for_mail()
     (record,) = mail_logs
     assert record.levelno == logging.WARNING and record.to == "a@example.test"
+
+
+def test_in_a_request_the_mail_is_made_and_sent_only_once_the_response_is_sent(app, monkeypatch):
+    from idp import mail
+
+    # The test client does not close responses by itself: the wait is long enough here
+    # that only the close can let the mail go.
+    monkeypatch.setattr(mail, "RESPONSE_SENT_TIMEOUT_SECONDS", 30)
+    built = []
+    monkeypatch.setattr(
+        mail, "build_message", lambda *args: built.append(args) or build_message(*args)
+    )
+
+    @app.get("/mail-test")
+    def mail_test():
+        send_mail("someone@example.test", "After", "sent after the response")
+        return "answered"
+
+    with running_smtp_server(monkeypatch) as mailbox:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=mailbox.port)
+        response = app.test_client().get("/mail-test")
+        assert response.get_data(as_text=True) == "answered"
+        assert built == [] and mailbox.messages == []  # nothing made while answering
+        response.close()  # what a WSGI server does once the body is written
+        wait_for_mail()
+    assert len(built) == 1
+    assert [message["Subject"] for message in mailbox.messages] == ["After"]
+
+
+def test_a_failed_request_sends_no_mail(app, monkeypatch):
+    @app.get("/mail-then-fail")
+    def mail_then_fail():
+        send_mail("someone@example.test", "Never", "must not leave")
+        raise RuntimeError("the request failed after the mail was asked for")
+
+    with running_smtp_server(monkeypatch) as mailbox:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=mailbox.port)
+        response = app.test_client().get("/mail-then-fail")
+        assert response.status_code == 500
+        response.close()
+        wait_for_mail()
+    assert mailbox.messages == []

@@ -11,7 +11,11 @@ class EmailOptions:
     token_expiry_minutes: int = 30
     activate_user_on_success: bool = False
     # Links mailed per address (or per name typed) in any hour; more are refused politely.
+    # The account's owner, asking from a device they signed in on, has an hour of their own.
     sends_per_hour: int = 5
+    # Links mailed at the request of one client IP in any hour, whatever the names typed
+    # (shared by every email stage), so one client cannot spend everyone's limit.
+    sends_per_hour_per_ip: int = 20
 
     def validate(self):
         if not self.subject.strip() or len(self.subject) > MAX_SUBJECT_LENGTH:
@@ -22,3 +26,5 @@ class EmailOptions:
             raise OptionsError("token_expiry_minutes", "must be between 1 and 10080 (a week)")
         if not 1 <= self.sends_per_hour <= 100:
             raise OptionsError("sends_per_hour", "must be between 1 and 100")
+        if not 1 <= self.sends_per_hour_per_ip <= 1000:
+            raise OptionsError("sends_per_hour_per_ip", "must be between 1 and 1000")

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app, render_template, request, url_for
 
+from idp import devices
 from idp.events import record_event
 from idp.flows import once
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
@@ -23,10 +24,10 @@ from idp.links import (
     STAGE_TYPE,
     compose_link_mail,
     issue_link,
-    links_in_the_last_hour,
     mail_base_url,
 )
 from idp.mail import send_mail
+from idp.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.models import User
 from idp.network import client_ip
 from idp.signups import email_holder, is_signup_of_plan
@@ -132,7 +133,7 @@ class EmailStage(StageType):
         not, so both take the same work; only a real recipient gets the plan and the mail.
         """
         recipient = recipient_of(ctx)
-        if links_in_the_last_hour(recipient.key) >= ctx.options.sends_per_hour:
+        if not take_send(send_limits(ctx, recipient)):
             return False
         plan = kept_plan(ctx, {**ctx.data, **updates})
         is_real = bool(recipient.address)
@@ -170,6 +171,19 @@ class EmailStage(StageType):
         elif is_real:
             send_mail(recipient.address, subject, text, html)
         return True
+
+
+def send_limits(ctx, recipient: Recipient) -> list[Limit]:
+    """What one more link counts against: the name typed (or address) and the client IP;
+    or, when the account's owner asks from a browser they signed in on before, that device
+    alone, so strangers who spent the name's or their network's hour do not lock them out."""
+    device = devices.trusted_device_of(recipient.user)
+    if device:
+        return [Limit(DEVICE, f"{recipient.user.id}:{device}", ctx.options.sends_per_hour)]
+    return [
+        Limit(RECIPIENT, recipient.key, ctx.options.sends_per_hour),
+        Limit(CLIENT_IP, client_ip(), ctx.options.sends_per_hour_per_ip),
+    ]
 
 
 def kept_plan(ctx, context: dict) -> dict:

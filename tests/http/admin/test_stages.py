@@ -167,6 +167,7 @@ def test_an_edit_with_bad_options_changes_nothing(app, admin):
         "option-subject": "",
         "option-token_expiry_minutes": "30",
         "option-sends_per_hour": "5",
+        "option-sends_per_hour_per_ip": "20",
     }
     response = post(admin, f"/admin/stages/{stage_id}", data)
     assert response.status_code == 400
