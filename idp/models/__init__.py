@@ -5,7 +5,7 @@ from idp.models.authenticators import StaticCode, TotpDevice
 from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
-from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.flows import Flow, FlowsRevision, Stage, StageBinding
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
@@ -18,6 +18,7 @@ __all__ = [
     "FailedAttempts",
     "Flow",
     "FlowToken",
+    "FlowsRevision",
     "Group",
     "Invitation",
     "PasswordHistory",
