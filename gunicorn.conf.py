@@ -3,8 +3,12 @@ elsewhere pass `-c /path/to/gunicorn.conf.py`. Every value can be changed by the
 variable named beside it (or on the command line, which wins).
 
 Decisions worth knowing:
-- No preload: every worker builds its own app, so no database connection (or pool) made in the
-  master is ever shared across fork, and `kill -HUP` reloads the code.
+- Preload (GUNICORN_PRELOAD=0 turns it off): the master builds the app once and the workers
+  share its pages, so each added worker costs less memory (bench/signin.py reports RSS and
+  PSS). No database connection made in the master is used across fork: post_fork drops the
+  engine's pool in each worker (without closing the master's sockets), so every worker opens
+  its own. The price: `kill -HUP` restarts the workers from the code the master loaded; a new
+  release needs a restart of the master (or USR2).
 - gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
   decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
   (idp/network.py). One list, one place.
@@ -34,7 +38,7 @@ keepalive = 5
 # Recycle workers now and then (jittered so they do not all restart at once).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
-preload_app = False
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
@@ -57,6 +61,16 @@ def on_starting(server):
     METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
     for leftover in METRICS_FOLDER.glob("*.db"):
         leftover.unlink()
+
+
+def post_fork(server, worker):
+    app = worker.app.wsgi()
+    database = getattr(app, "extensions", {}).get("sqlalchemy")  # Flask-SQLAlchemy's
+    if not preload_app or database is None:
+        return
+    with app.app_context():
+        # A fresh pool in the worker; close=False leaves the master's connections alone.
+        database.engine.dispose(close=False)
 
 
 def child_exit(server, worker):
