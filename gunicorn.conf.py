@@ -24,14 +24,18 @@ from pathlib import Path
 from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split()
-# Sync workers, one request each: a sign-in is mostly bcrypt (CPU), and nginx buffers slow
-# clients. Two per core keeps the cores busy while another worker waits on the database.
+# Threaded workers (gthread): bcrypt releases the GIL, so while one thread hashes a password
+# (60-250 ms of CPU) the worker's other threads serve pages. Chosen by measurement
+# (bench/latency.py): with sign-ins under way, sync workers queued pages behind the hashes.
+# Two workers per core; each thread holds at most two database connections at once (the
+# failed-attempt counters commit on their own), within IDP_DATABASE_POOL_SIZE.
 workers = int(
     os.environ.get("GUNICORN_WORKERS")
     or os.environ.get("WEB_CONCURRENCY")
     or 2 * (os.cpu_count() or 1)
 )
-worker_class = "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a silent worker is restarted
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5

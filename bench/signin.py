@@ -7,7 +7,8 @@ How it measures, for each database (SQLite in a temporary folder, and a throwawa
 database on BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres):
 
 - Gatehouse runs as deployed: `gunicorn wsgi:app` with the shipped gunicorn.conf.py (access
-  log on, to a file), one worker. Beside it, in the same run, the reference app of
+  log on, to a file, preload), but one single-threaded sync worker, so that its CPU time is
+  that of one request at a time. Beside it, in the same run, the reference app of
   bench/reference_app.py (Jinja page, Flask-WTF form, signed cookie, one ORM query per
   request) runs under the same gunicorn.conf.py with one worker, on its own database of the
   same kind.
@@ -537,9 +538,13 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
             "BENCH_REFERENCE_DATABASE_URL": reference_url,
             "BENCH_REFERENCE_SECRET_KEY": SECRET,
         }
-        gatehouse = Gunicorn("wsgi:app", env, folder / "gatehouse.log")
+        # CPU per request is read from one single-threaded worker in both apps.
+        sync = ("--worker-class", "sync", "--threads", "1")
+        gatehouse = Gunicorn("wsgi:app", env, folder / "gatehouse.log", extra=sync)
         servers.append(gatehouse)
-        reference = Gunicorn("bench.reference_app:app", reference_env, folder / "reference.log")
+        reference = Gunicorn(
+            "bench.reference_app:app", reference_env, folder / "reference.log", extra=sync
+        )
         servers.append(reference)
         for server in servers:
             server.wait_until_ready()
@@ -722,6 +727,7 @@ def run(settings: Settings) -> dict:
             "step over all rounds, divided by the requests; one gunicorn sync worker each",
             "reference": "bench/reference_app.py: Jinja page, Flask-WTF form, signed cookie, "
             "one ORM query per request, same six-request shape, same gunicorn.conf.py",
+            "memory": "workers.* runs Gatehouse with the shipped worker class (gthread)",
             "interleaving": "every round runs one Gatehouse sign-in, one reference sign-in and "
             "one start of each gated flow, in turn",
             "projection": "projected sign-ins per worker CPU-second = 1000 / (CPU outside the "
