@@ -58,13 +58,15 @@ _metrics_folder_is_ours = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 if _metrics_folder_is_ours:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
 METRICS_FOLDER = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+METRICS_FOLDER.mkdir(parents=True, exist_ok=True)  # before the preloaded app makes its files
 
 
 def on_starting(server):
-    # Numbers left by an earlier run would be added to this one's.
-    METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
+    # Numbers left by an earlier run would be added to this one's. With preload the master
+    # has already made its own files (counter_<pid>.db): those stay, its workers inherit them.
     for leftover in METRICS_FOLDER.glob("*.db"):
-        leftover.unlink()
+        if not leftover.stem.endswith(f"_{os.getpid()}"):
+            leftover.unlink()
 
 
 def post_fork(server, worker):
