@@ -595,8 +595,8 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
 
 def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
     """Gatehouse's memory with 1 and 3 workers, with and without preload: RSS and PSS of each
-    worker after a few sign-ins, and the PSS the 2 added workers cost together (master and
-    workers summed), halved."""
+    worker after a few sign-ins (and the CPU seconds it spent, to show it served some), and
+    the PSS the 2 added workers cost together (master and workers summed), halved."""
     result = {}
     for preload in (True, False) if not settings.quick else (True,):
         sizes = {}
@@ -609,13 +609,15 @@ def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
             )
             try:
                 server.wait_until_ready()
-                browser = Browser(server.port)
-                for _ in range(3 * workers):
-                    gatehouse_sign_in(browser, None)
+                for _ in range(5 * workers):
+                    # A new connection per sign-in, so that every worker gets some of them.
+                    gatehouse_sign_in(Browser(server.port), None)
                 pids = server.worker_pids()
                 everything = [server.process.pid, *pids]
                 sizes[workers] = {
-                    "workers": [memory_of(pid) for pid in pids],
+                    "workers": [
+                        memory_of(pid) | {"cpu_s": cpu_ticks(pid) / CLOCK_TICK} for pid in pids
+                    ],
                     "master": memory_of(server.process.pid),
                     "total_pss_mib": round(sum(memory_of(pid)["pss_mib"] for pid in everything), 1),
                 }
