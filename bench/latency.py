@@ -66,7 +66,8 @@ def progress(message: str) -> None:
 
 
 def open_page(port: int) -> None:
-    status = Browser(port).request("GET", PAGE)[0]
+    with Browser(port) as browser:
+        status = browser.request("GET", PAGE)[0]
     if status != 200:
         raise RuntimeError(f"GET {PAGE}: {status}")
 
@@ -96,7 +97,10 @@ def open_loop(port: int, rate: float, seconds: float, burst: int) -> dict:
     stop = threading.Event()
 
     def sign_in_loop():
-        browser = Browser(port)
+        with Browser(port) as browser:
+            sign_in_until(browser, stop)
+
+    def sign_in_until(browser, stop):
         while not stop.is_set():
             try:
                 gatehouse_sign_in(browser, None)
@@ -173,7 +177,8 @@ def run(settings: Settings) -> dict:
                     servers[model] = server
                     server.wait_until_ready()
                     for _ in range(3):
-                        gatehouse_sign_in(Browser(server.port), None)
+                        with Browser(server.port) as browser:
+                            gatehouse_sign_in(browser, None)
                     progress(f"{model}: capacity")
                     capacities[model] = capacity(server.port, settings)
                 rate = 0.5 * min(capacities.values())

@@ -178,7 +178,8 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                status = Browser(self.port).request("GET", "/readyz")[0]
+                with Browser(self.port) as browser:
+                    status = browser.request("GET", "/readyz")[0]
             except OSError:
                 status = None
             if status == 200 and len(self.worker_pids()) == self.workers:
@@ -242,6 +243,12 @@ class Browser:
 
     def close(self) -> None:
         self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
 
 
 def csrf_token(text: str) -> str:
@@ -572,6 +579,8 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
                 starts.measure(f"{gate}_{count}", lambda slug=slug: flow_start(ours, slug))
         elapsed = time.monotonic() - started
         memory["after_run"] = memory_report(gatehouse, reference)
+        ours.close()
+        theirs.close()
         if gatehouse.worker_pids() != [gatehouse_worker]:
             raise RuntimeError("the Gatehouse worker was replaced during the run")
         for server in servers:
@@ -611,7 +620,8 @@ def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
                 server.wait_until_ready()
                 for _ in range(5 * workers):
                     # A new connection per sign-in, so that every worker gets some of them.
-                    gatehouse_sign_in(Browser(server.port), None)
+                    with Browser(server.port) as browser:
+                        gatehouse_sign_in(browser, None)
                 pids = server.worker_pids()
                 everything = [server.process.pid, *pids]
                 sizes[workers] = {
