@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-load clean
+.PHONY: install run test lint format bench bench-latency bench-load clean
 
 install: $(STAMP)
 
@@ -32,9 +32,13 @@ format: install
 # All print JSON on stdout and need PostgreSQL (BENCH_DATABASE_URL, default 127.0.0.1:5432
 # as postgres). `make bench`: worker CPU per request of a sign-in beside a reference Flask app,
 # on SQLite and PostgreSQL (two minutes; ARGS=--quick for a smoke run). bench-load takes a few
-# minutes; `make bench-load ARGS=--quick` about one.
+# minutes; `make bench-load ARGS=--quick` about one. bench-latency: sync against gthread
+# workers, page p50/p99 at half capacity with open-loop arrivals (two minutes).
 bench: install
 	@$(BIN)/python -m bench.signin $(ARGS)
+
+bench-latency: install
+	@$(BIN)/python -m bench.latency $(ARGS)
 
 bench-load: install
 	@$(BIN)/python -m bench.load $(ARGS)

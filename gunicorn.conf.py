@@ -3,8 +3,12 @@ elsewhere pass `-c /path/to/gunicorn.conf.py`. Every value can be changed by the
 variable named beside it (or on the command line, which wins).
 
 Decisions worth knowing:
-- No preload: every worker builds its own app, so no database connection (or pool) made in the
-  master is ever shared across fork, and `kill -HUP` reloads the code.
+- Preload (GUNICORN_PRELOAD=0 turns it off): the master builds the app once and the workers
+  share its pages, so each added worker costs less memory (bench/signin.py reports RSS and
+  PSS). No database connection made in the master is used across fork: post_fork drops the
+  engine's pool in each worker (without closing the master's sockets), so every worker opens
+  its own. The price: `kill -HUP` restarts the workers from the code the master loaded; a new
+  release needs a restart of the master (or USR2).
 - gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
   decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
   (idp/network.py). One list, one place.
@@ -21,21 +25,25 @@ from pathlib import Path
 from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split()
-# Sync workers, one request each: a sign-in is mostly bcrypt (CPU), and nginx buffers slow
-# clients. Two per core keeps the cores busy while another worker waits on the database.
+# Threaded workers (gthread): bcrypt releases the GIL, so while one thread hashes a password
+# (60-250 ms of CPU) the worker's other threads serve pages. Chosen by measurement
+# (bench/latency.py): with sign-ins under way, sync workers queued pages behind the hashes.
+# Two workers per core; each thread holds at most two database connections at once (the
+# failed-attempt counters commit on their own), within IDP_DATABASE_POOL_SIZE.
 workers = int(
     os.environ.get("GUNICORN_WORKERS")
     or os.environ.get("WEB_CONCURRENCY")
     or 2 * (os.cpu_count() or 1)
 )
-worker_class = "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a silent worker is restarted
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle workers now and then (jittered so they do not all restart at once).
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 10
-preload_app = False
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
 
 forwarded_allow_ips = ""
 proxy_allow_ips = ""
@@ -51,13 +59,25 @@ _metrics_folder_is_ours = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 if _metrics_folder_is_ours:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gatehouse-metrics-")
 METRICS_FOLDER = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+METRICS_FOLDER.mkdir(parents=True, exist_ok=True)  # before the preloaded app makes its files
 
 
 def on_starting(server):
-    # Numbers left by an earlier run would be added to this one's.
-    METRICS_FOLDER.mkdir(parents=True, exist_ok=True)
+    # Numbers left by an earlier run would be added to this one's. With preload the master
+    # has already made its own files (counter_<pid>.db): those stay, its workers inherit them.
     for leftover in METRICS_FOLDER.glob("*.db"):
-        leftover.unlink()
+        if not leftover.stem.endswith(f"_{os.getpid()}"):
+            leftover.unlink()
+
+
+def post_fork(server, worker):
+    app = worker.app.wsgi()
+    database = getattr(app, "extensions", {}).get("sqlalchemy")  # Flask-SQLAlchemy's
+    if not preload_app or database is None:
+        return
+    with app.app_context():
+        # A fresh pool in the worker; close=False leaves the master's connections alone.
+        database.engine.dispose(close=False)
 
 
 def child_exit(server, worker):

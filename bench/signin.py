@@ -7,7 +7,8 @@ How it measures, for each database (SQLite in a temporary folder, and a throwawa
 database on BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/postgres):
 
 - Gatehouse runs as deployed: `gunicorn wsgi:app` with the shipped gunicorn.conf.py (access
-  log on, to a file), one worker. Beside it, in the same run, the reference app of
+  log on, to a file, preload), but one single-threaded sync worker, so that its CPU time is
+  that of one request at a time. Beside it, in the same run, the reference app of
   bench/reference_app.py (Jinja page, Flask-WTF form, signed cookie, one ORM query per
   request) runs under the same gunicorn.conf.py with one worker, on its own database of the
   same kind.
@@ -25,7 +26,8 @@ database on BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:
 - SQL statements per request are counted in this process (same app, same database, Flask's
   test client), since no one outside the worker can see them.
 - Memory: RSS and PSS (/proc/<pid>/smaps_rollup) of each worker after boot and after the run,
-  and of the gunicorn master.
+  and of the gunicorn master; then Gatehouse alone with 1 and with 3 workers, with and
+  without preload, for the PSS each added worker costs.
 """
 
 import argparse
@@ -176,7 +178,8 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
             try:
-                status = Browser(self.port).request("GET", "/readyz")[0]
+                with Browser(self.port) as browser:
+                    status = browser.request("GET", "/readyz")[0]
             except OSError:
                 status = None
             if status == 200 and len(self.worker_pids()) == self.workers:
@@ -240,6 +243,12 @@ class Browser:
 
     def close(self) -> None:
         self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
 
 
 def csrf_token(text: str) -> str:
@@ -536,9 +545,13 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
             "BENCH_REFERENCE_DATABASE_URL": reference_url,
             "BENCH_REFERENCE_SECRET_KEY": SECRET,
         }
-        gatehouse = Gunicorn("wsgi:app", env, folder / "gatehouse.log")
+        # CPU per request is read from one single-threaded worker in both apps.
+        sync = ("--worker-class", "sync", "--threads", "1")
+        gatehouse = Gunicorn("wsgi:app", env, folder / "gatehouse.log", extra=sync)
         servers.append(gatehouse)
-        reference = Gunicorn("bench.reference_app:app", reference_env, folder / "reference.log")
+        reference = Gunicorn(
+            "bench.reference_app:app", reference_env, folder / "reference.log", extra=sync
+        )
         servers.append(reference)
         for server in servers:
             server.wait_until_ready()
@@ -566,8 +579,14 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
                 starts.measure(f"{gate}_{count}", lambda slug=slug: flow_start(ours, slug))
         elapsed = time.monotonic() - started
         memory["after_run"] = memory_report(gatehouse, reference)
+        ours.close()
+        theirs.close()
         if gatehouse.worker_pids() != [gatehouse_worker]:
             raise RuntimeError("the Gatehouse worker was replaced during the run")
+        for server in servers:
+            server.stop()
+        progress(f"{kind}: memory with 1 and 3 workers")
+        memory["workers"] = memory_per_worker(env, folder, settings)
     finally:
         for server in servers:
             server.stop()
@@ -581,6 +600,44 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
         else "postgresql " + postgres_version(settings.database_server),
         "measured_s": round(elapsed, 1),
     }
+
+
+def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
+    """Gatehouse's memory with 1 and 3 workers, with and without preload: RSS and PSS of each
+    worker after a few sign-ins (and the CPU seconds it spent, to show it served some), and
+    the PSS the 2 added workers cost together (master and workers summed), halved."""
+    result = {}
+    for preload in (True, False) if not settings.quick else (True,):
+        sizes = {}
+        for workers in (1, 3):
+            server = Gunicorn(
+                "wsgi:app",
+                {**env, "GUNICORN_PRELOAD": "1" if preload else "0"},
+                folder / "memory.log",
+                workers=workers,
+            )
+            try:
+                server.wait_until_ready()
+                for _ in range(5 * workers):
+                    # A new connection per sign-in, so that every worker gets some of them.
+                    with Browser(server.port) as browser:
+                        gatehouse_sign_in(browser, None)
+                pids = server.worker_pids()
+                everything = [server.process.pid, *pids]
+                sizes[workers] = {
+                    "workers": [
+                        memory_of(pid) | {"cpu_s": cpu_ticks(pid) / CLOCK_TICK} for pid in pids
+                    ],
+                    "master": memory_of(server.process.pid),
+                    "total_pss_mib": round(sum(memory_of(pid)["pss_mib"] for pid in everything), 1),
+                }
+            finally:
+                server.stop()
+        sizes["pss_mib_per_added_worker"] = round(
+            (sizes[3]["total_pss_mib"] - sizes[1]["total_pss_mib"]) / 2, 1
+        )
+        result["preload" if preload else "no_preload"] = sizes
+    return result
 
 
 def memory_report(gatehouse: Gunicorn, reference: Gunicorn) -> dict:
@@ -599,6 +656,11 @@ def bcrypt_cpu_ms(rounds: int, runs: int) -> float:
     return (time.process_time() - started) * 1000 / runs
 
 
+def ratio(numerator: float, denominator: float) -> float | None:
+    """None when too few rounds ran for the denominator to reach one clock tick."""
+    return round(numerator / denominator, 2) if denominator > 0 else None
+
+
 def summarize(kind, settings, steps, ours: Meter, theirs: Meter, starts: Meter, statements, memory):
     hash4 = bcrypt_cpu_ms(4, 200)
     per_step = {step: ours.ms_per_request(step) for step in steps}
@@ -615,12 +677,10 @@ def summarize(kind, settings, steps, ours: Meter, theirs: Meter, starts: Meter, 
         "signin_worker_cpu_ms": round(total, 2),
         "signin_worker_cpu_ms_outside_hash": round(outside, 2),
         "reference_signin_worker_cpu_ms_outside_hash": round(reference_outside, 2),
-        "signin_ratio_to_reference": round(outside / reference_outside, 2),
+        "signin_ratio_to_reference": ratio(outside, reference_outside),
         "flow_page_worker_cpu_ms": per_step[steps[0]],
         "reference_page_worker_cpu_ms": reference_steps["GET /login"],
-        "flow_page_ratio_to_reference": round(
-            per_step[steps[0]] / reference_steps["GET /login"], 2
-        ),
+        "flow_page_ratio_to_reference": ratio(per_step[steps[0]], reference_steps["GET /login"]),
         "bcrypt_cpu_ms": {"cost4": round(hash4, 2)},
         "signin_sql_statements": statements["signin"],
         "signin_sql_statements_total": statements["signin_total"],
@@ -634,9 +694,8 @@ def summarize(kind, settings, steps, ours: Meter, theirs: Meter, starts: Meter, 
     }
     small, large = BINDING_COUNTS
     for gate in GATES:
-        result[f"flow_start_ratio_{large}_vs_{small}_{gate}"] = round(
-            starts.ms_per_request(f"{gate}_{large}") / starts.ms_per_request(f"{gate}_{small}"),
-            2,
+        result[f"flow_start_ratio_{large}_vs_{small}_{gate}"] = ratio(
+            starts.ms_per_request(f"{gate}_{large}"), starts.ms_per_request(f"{gate}_{small}")
         )
     for rounds in (10, 12):
         check = bcrypt_cpu_ms(rounds, 3 if settings.quick else 5)
@@ -680,6 +739,7 @@ def run(settings: Settings) -> dict:
             "step over all rounds, divided by the requests; one gunicorn sync worker each",
             "reference": "bench/reference_app.py: Jinja page, Flask-WTF form, signed cookie, "
             "one ORM query per request, same six-request shape, same gunicorn.conf.py",
+            "memory": "workers.* runs Gatehouse with the shipped worker class (gthread)",
             "interleaving": "every round runs one Gatehouse sign-in, one reference sign-in and "
             "one start of each gated flow, in turn",
             "projection": "projected sign-ins per worker CPU-second = 1000 / (CPU outside the "

@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 from idp.config import load_settings
-from idp.extensions import csrf, db, login_manager, migrate
+from idp.extensions import csrf, db, init_migrations, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _configure_logging(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=_migrations_path(), render_as_batch=True)
+    init_migrations(app, _migrations_path())
     csrf.init_app(app)
     login_manager.init_app(app)
 

@@ -1,7 +1,7 @@
 import sqlite3
 
+import click
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
@@ -23,9 +23,48 @@ class Model(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Model)
-migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def init_migrations(app, directory: str) -> None:
+    """Flask-Migrate, set up when first used: Alembic (and Mako) cost a worker about 60
+    modules it never needs to serve a request. `idp db …`, `idp setup` and flask_migrate's
+    functions find what they expect in app.extensions["migrate"] and on app.cli."""
+    app.extensions["migrate"] = _Migrations(app, directory)
+    app.cli.add_command(_MigrationCommands("db", help="Alembic database migrations."))
+
+
+class _Migrations:
+    def __init__(self, app, directory: str):
+        self._app = app
+        self._directory = directory
+
+    def __getattr__(self, name):
+        from flask_migrate import Migrate
+
+        Migrate().init_app(self._app, db, directory=self._directory, render_as_batch=True)
+        return getattr(self._app.extensions["migrate"], name)
+
+
+class _MigrationCommands(click.Group):
+    @staticmethod
+    def _commands():
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def list_commands(self, ctx):
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._commands().get_command(ctx, name)
+
+    def parse_args(self, ctx, args):
+        return self._commands().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        return self._commands().invoke(ctx)
 
 
 def _unicode_lower(value):

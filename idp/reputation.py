@@ -18,7 +18,13 @@ REMEMBERED_FOR = timedelta(days=1)
 
 def change_score(scope: str, key: str, amount: int) -> None:
     """Move a score by `amount`, in one atomic statement; an expired score restarts at 0."""
-    if not key:
+    change_scores([(scope, key)], amount)
+
+
+def change_scores(keys, amount: int) -> None:
+    """Move the scores of several (scope, key) pairs by `amount` in one atomic statement."""
+    rows = [(scope, key[:255]) for scope, key in keys if key]
+    if not rows:
         return
     now = utcnow()
     insert = upsert_for(db.session.get_bind())
@@ -31,11 +37,16 @@ def change_score(scope: str, key: str, amount: int) -> None:
     statement = (
         insert(ReputationScore)
         .values(
-            scope=scope,
-            key=key[:255],
-            score=max(LOWEST, min(HIGHEST, amount)),
-            updated_at=now,
-            expires_at=now + REMEMBERED_FOR,
+            [
+                {
+                    "scope": scope,
+                    "key": key,
+                    "score": max(LOWEST, min(HIGHEST, amount)),
+                    "updated_at": now,
+                    "expires_at": now + REMEMBERED_FOR,
+                }
+                for scope, key in rows
+            ]
         )
         .on_conflict_do_update(
             index_elements=["scope", "key"],
@@ -46,9 +57,7 @@ def change_score(scope: str, key: str, amount: int) -> None:
 
 
 def record_sign_in(username: str, ip: str, succeeded: bool) -> None:
-    amount = 1 if succeeded else -1
-    change_score(USERNAME, username.lower(), amount)
-    change_score(CLIENT_IP, ip, amount)
+    change_scores([(USERNAME, username.lower()), (CLIENT_IP, ip)], 1 if succeeded else -1)
 
 
 def current_score(scope: str, key: str) -> int:

@@ -30,7 +30,7 @@ from idp.extensions import db
 from idp.fetch_metadata import may_act_on_get
 from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
-from idp.flows.loading import flow_fingerprint, load_flow
+from idp.flows.loading import flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
@@ -115,7 +115,7 @@ def restart(slug: str):
 
 @bp.route("/flow/<slug>/", methods=["GET", "POST"])
 def execute(slug: str):
-    flow = load_flow(slug)
+    flow = load_running_flow(slug)
     if flow is None:
         abort(404, description="There is no flow at this address.")
     run = FlowRun(flow)

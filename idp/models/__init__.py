@@ -6,7 +6,7 @@ from idp.models.authenticators import StaticCode, TotpDevice
 from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
-from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.flows import Flow, FlowsRevision, Stage, StageBinding
 from idp.models.mail_limits import MailSendCount
 from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
@@ -23,6 +23,7 @@ __all__ = [
     "FailedAttempts",
     "Flow",
     "FlowToken",
+    "FlowsRevision",
     "Group",
     "Invitation",
     "MailSendCount",

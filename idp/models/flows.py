@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.extensions import db
@@ -155,3 +155,24 @@ class StageBinding(db.Model):
             name="invalid_response_action",
         ),
     )
+
+
+class FlowsRevision(db.Model):
+    """One row whose value changes, in the same transaction, with every write to a flow, a
+    stage, a policy, a binding, or to a group or user a binding names (idp/flows/revision.py).
+    A worker's cached flows are good while it stays the same; any process sees a change as
+    soon as it is committed. A random value rather than a count: a database restored from a
+    backup, or emptied, never brings back a value a worker has cached flows under."""
+
+    __tablename__ = "flows_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[str] = mapped_column(String(32))
+
+
+# create_all (tests, the bench) makes the row the migration inserts.
+event.listen(
+    FlowsRevision.__table__,
+    "after_create",
+    DDL("INSERT INTO flows_revision (id, revision) VALUES (1, 'initial')"),
+)

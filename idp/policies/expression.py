@@ -126,7 +126,7 @@ class ExpressionSandbox(SandboxedEnvironment):
         if attr.startswith("_"):
             return False
         if is_dataclass(obj) and not isinstance(obj, type):
-            return attr in {field.name for field in fields(obj)}
+            return attr in _field_names(type(obj))
         return attr in SAFE_METHODS.get(type(obj), set())
 
     def call(self, context, obj, *args, **kwargs):
@@ -158,6 +158,11 @@ class ExpressionSandbox(SandboxedEnvironment):
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise PolicyError("the expression ran past its timeout")
+
+
+@functools.cache
+def _field_names(dataclass_type: type) -> frozenset[str]:
+    return frozenset(field.name for field in fields(dataclass_type))
 
 
 def _check_bits(bits: int) -> None:

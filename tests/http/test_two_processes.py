@@ -9,6 +9,7 @@ the way a browser would carry it between two workers.
 import pytest
 
 from idp.extensions import db
+from idp.models import PolicyBinding
 from idp.security import COOKIE_NAME
 from tests import factories
 from tests.conftest import csrf_token, make_test_app, stage_of
@@ -122,3 +123,109 @@ def test_a_session_revoked_on_one_instance_is_anonymous_on_the_other(app, other,
     # The cookie from before the sign-out, replayed to the other instance: anonymous there.
     client_b.set_cookie(COOKIE_NAME, stolen)
     assert client_b.get("/me").status_code == 302
+
+
+# -- the per-worker cache of flows (idp/flows/loading.py) -------------------------------------
+
+
+def guarded_flow(gate: dict, slug: str) -> str:
+    """A deny stage gated at plan time by `gate`, then identification."""
+    return factories.make_flow(
+        [
+            {
+                "define": {
+                    "name": f"{slug}-closed",
+                    "type": "deny",
+                    "options": {"message": "Closed"},
+                },
+                "evaluate_on_plan": True,
+                "re_evaluate_policies": False,
+                "policies": [gate],
+            },
+            {"stage": "default-authentication-identification"},
+        ],
+        slug=slug,
+        policies=[
+            {"name": f"{slug}-gate", "type": "expression", "options": {"expression": "false"}}
+        ],
+    )
+
+
+def is_closed(client, slug: str) -> bool:
+    client.delete_cookie(COOKIE_NAME)
+    page = client.get(f"/flow/{slug}/")
+    return "Closed" in page.text
+
+
+def test_a_policy_edited_on_one_instance_applies_on_the_other_at_once(app, other):
+    from idp.models import Policy
+
+    with app.app_context():
+        slug = guarded_flow({"policy": "cached-gate-gate"}, "cached-gate")
+    client = other.test_client()
+    assert not is_closed(client, slug)
+    assert not is_closed(client, slug)  # now from the other instance's cache
+
+    with app.app_context():
+        policy = db.session.scalar(db.select(Policy).where(Policy.name == "cached-gate-gate"))
+        policy.options = {"expression": "true"}
+        db.session.commit()
+
+    assert is_closed(client, slug)
+
+
+def test_a_user_deleted_on_one_instance_takes_its_bindings_along_on_the_other(app, other):
+    from idp.models import User
+
+    with app.app_context():
+        victim = factories.make_user()
+        slug = guarded_flow({"user": victim.username}, "cached-user")
+        victim_id = victim.id
+    client = other.test_client()
+    assert not is_closed(client, slug)
+    assert not is_closed(client, slug)
+
+    with app.app_context():
+        # The database deletes the user's bindings by cascade (as `idp maintenance purge`
+        # and account deletion do): the deny stage is no longer gated.
+        db.session.execute(db.delete(PolicyBinding).where(PolicyBinding.user_id == victim_id))
+        db.session.execute(db.delete(User).where(User.id == victim_id))
+        db.session.commit()
+
+    assert is_closed(client, slug)
+
+
+def test_a_flow_imported_by_another_process_is_run_as_imported_at_once(app, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    with app.app_context():
+        slug = guarded_flow({"policy": "cached-cli-gate"}, "cached-cli")
+    client = app.test_client()
+    assert not is_closed(client, slug)
+    assert not is_closed(client, slug)
+
+    document = {
+        "version": 1,
+        "flow": {
+            "slug": slug,
+            "name": slug,
+            "designation": "authentication",
+            "stages": [{"stage": f"{slug}-closed", "order": 10}],
+        },
+    }
+    path = tmp_path / "closed.yaml"
+    path.write_text(yaml.safe_dump(document))
+    environment = {
+        "IDP_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "IDP_SECRET_KEY": app.config["SECRET_KEY"],
+        "IDP_INSTANCE_PATH": str(tmp_path / "cli-instance"),
+        "PATH": "/usr/bin:/bin",
+    }
+    idp = Path(sys.executable).with_name("idp")
+    subprocess.run([str(idp), "flows", "import", str(path)], env=environment, check=True)
+
+    assert is_closed(client, slug)

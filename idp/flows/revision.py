@@ -1,0 +1,83 @@
+"""The flows revision: one value in the database that every write to what a flow does changes.
+
+Any session that writes a flow, stage, policy or binding (or deletes or renames a group or
+user a binding may name: the database deletes their bindings by cascade, and their names are
+in binding labels) sets a new random revision in the same transaction, from the ORM's flush
+or from a bulk UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the
+revision it reads is the one they were loaded under, so an edit committed by any process on
+any machine is seen by the next request everywhere.
+"""
+
+import secrets
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from idp.database import upsert_for
+from idp.models import Flow, FlowsRevision, Group, Policy, PolicyBinding, Stage, StageBinding, User
+
+REVISION_ROW = 1
+CHANGED = "gatehouse.flows_changed"  # in Session.info: this transaction changed flows
+WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding)
+WATCHED_TABLES = {model.__table__ for model in WATCHED}
+DELETE_WATCHED_TABLES = WATCHED_TABLES | {Group.__table__, User.__table__}
+
+
+def read_revision(session) -> str | None:
+    """The committed revision (or this transaction's own); None if the row is missing."""
+    return session.execute(
+        FlowsRevision.__table__.select()
+        .with_only_columns(FlowsRevision.revision)
+        .where(FlowsRevision.id == REVISION_ROW)
+    ).scalar()
+
+
+def changed_in_this_transaction(session) -> bool:
+    """What this transaction loads may be rolled back: it must not be cached."""
+    return bool(session.info.get(CHANGED))
+
+
+def new_revision(session) -> None:
+    connection = session.connection()
+    value = secrets.token_hex(16)
+    connection.execute(
+        upsert_for(connection)(FlowsRevision.__table__)
+        .values(id=REVISION_ROW, revision=value)
+        .on_conflict_do_update(index_elements=["id"], set_={"revision": value})
+    )
+    session.info[CHANGED] = True
+
+
+def _changes_flows(session) -> bool:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, WATCHED):
+            return True
+        if isinstance(instance, Group | User):
+            if instance in session.deleted:
+                return True
+            name = "name" if isinstance(instance, Group) else "username"
+            if inspect(instance).attrs[name].history.has_changes():
+                return True
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session, flush_context, instances):
+    if _changes_flows(session):
+        new_revision(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_bulk_write(state):
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    watched = DELETE_WATCHED_TABLES if state.is_delete else WATCHED_TABLES
+    if table in watched:
+        new_revision(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _transaction_over(session):
+    session.info.pop(CHANGED, None)
