@@ -7,6 +7,7 @@ from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, Stage, StageBinding
+from idp.models.oauth2 import AuthorizationCode, OAuth2Token, SigningKey
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
@@ -15,6 +16,7 @@ from idp.models.users import Group, User, group_members
 
 __all__ = [
     "Application",
+    "AuthorizationCode",
     "AuthorizationRequest",
     "Consent",
     "Event",
@@ -23,11 +25,13 @@ __all__ = [
     "FlowToken",
     "Group",
     "Invitation",
+    "OAuth2Token",
     "PasswordHistory",
     "Policy",
     "PolicyBinding",
     "Provider",
     "ReputationScore",
+    "SigningKey",
     "Stage",
     "StageBinding",
     "StaticCode",
