@@ -33,11 +33,12 @@ def make_client(app, slug="rp", public=False, **options):
         return created.facts["client_id"], created.secrets.get("client_secret")
 
 
-def bind_group(app, slug, group):
+def bind_group(app, slug, group_name):
+    from idp.accounts import find_group
     from idp.applications.loading import load_application
 
     with app.app_context():
-        bind(load_application(slug), group=group)
+        bind(load_application(slug), group=find_group(group_name))
         db.session.commit()
 
 

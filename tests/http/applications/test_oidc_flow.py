@@ -1,4 +1,4 @@
-"""OpenID Connect end to end: authlib's own OAuth2 client against a live Gatehouse, a browser
+"""OpenID Connect end to end: authlib's own OAuth2 client against a live Gatehouse, a visitor
 without JavaScript signing in and consenting in between."""
 
 import secrets
@@ -29,10 +29,10 @@ def alice(app):
 
 
 @pytest.fixture
-def browser(live_server):
-    browser = Browser(live_server.url)
-    yield browser
-    browser.close()
+def visitor(live_server):
+    visitor = Browser(live_server.url)
+    yield visitor
+    visitor.close()
 
 
 def discover(live_server, slug="rp") -> dict:
@@ -56,13 +56,13 @@ def client_for(client_id, secret, **kwargs):
     )
 
 
-def sign_in_and_get_code(browser, oauth, document, username="alice", **params):
+def sign_in_and_get_code(visitor, oauth, document, username="alice", **params):
     verifier = secrets.token_urlsafe(48)
     nonce = secrets.token_urlsafe(12)
     url, state = oauth.create_authorization_url(
         document["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **params
     )
-    kind, result = browser.authorize(url, username)
+    kind, result = visitor.authorize(url, username)
     assert kind == "redirect", result.text[:2000]
     return result, state, verifier, nonce
 
@@ -81,13 +81,13 @@ def verify_id_token(document, id_token, client_id, nonce):
 
 
 def test_code_flow_with_pkce_consent_id_token_userinfo_and_refresh(
-    app, live_server, browser, alice
+    app, live_server, visitor, alice
 ):
     client_id, secret = make_client(app)
     document = discover(live_server)
     assert document["code_challenge_methods_supported"] == ["S256"]
     oauth = client_for(client_id, secret)
-    redirect, state, verifier, nonce = sign_in_and_get_code(browser, oauth, document)
+    redirect, state, verifier, nonce = sign_in_and_get_code(visitor, oauth, document)
     answer = query_of(redirect)
     assert answer["state"] == state
     assert answer["iss"] == document["issuer"]  # RFC 9207
@@ -122,7 +122,7 @@ def test_code_flow_with_pkce_consent_id_token_userinfo_and_refresh(
     )
 
     # The consent is remembered: a second authorization goes straight back.
-    pages_seen = len(browser.pages)
-    second, _state, _verifier, _nonce = sign_in_and_get_code(browser, oauth, document)
+    pages_seen = len(visitor.pages)
+    second, _state, _verifier, _nonce = sign_in_and_get_code(visitor, oauth, document)
     assert "code" in query_of(second)
-    assert len(browser.pages) == pages_seen
+    assert len(visitor.pages) == pages_seen
