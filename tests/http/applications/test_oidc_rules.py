@@ -314,3 +314,25 @@ def test_client_credentials_for_a_confidential_client(app, live_server):
     )
     assert response.status_code == 200, response.text
     assert "refresh_token" not in response.json()
+
+
+def test_me_lists_usable_apps_and_withdrawing_consent_ends_tokens(app, live_server, visitor, alice):
+    client_id, secret = make_client(app)
+    make_client(app, slug="hidden")
+    with app.app_context():
+        make_group("staff")
+    bind_group(app, "hidden", "staff")
+    verifier = secrets.token_urlsafe(48)
+    answer = get_code(visitor, client_id, verifier)
+    token = exchange(live_server, client_id, secret, answer["code"], verifier).json()
+    kind, page = visitor.follow("/me/applications")
+    assert kind == "page" and page.status_code == 200
+    assert "RP" in page.text and "HIDDEN" not in page.text
+    assert "offline_access, openid, profile" in page.text
+    kind, after = visitor.post_form(page, {})
+    assert "not allowed any application" in after.text
+    userinfo = httpx.get(
+        live_server("/application/o/userinfo/"),
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert userinfo.status_code == 401
