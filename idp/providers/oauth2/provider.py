@@ -25,6 +25,20 @@ class OAuth2ProviderType(ProviderType):
         provider.client_secret_hash = credentials.hash_secret(secret)
         return {"client_secret": secret}
 
+    def rotate_secret(self, provider, options) -> dict | None:
+        if options.is_public:
+            return None
+        secret = credentials.new_client_secret()
+        provider.client_secret_hash = credentials.hash_secret(secret)
+        return {"client_secret": secret}
+
+    def preview(self, application, provider, options, user) -> dict | None:
+        from idp.accounts import user_group_names
+        from idp.providers.oauth2.claims import claims_for
+
+        scopes = list(options.allowed_scopes)
+        return claims_for(user, scopes, user_group_names(user))
+
     def facts(self, application, provider, options, base_url: str) -> dict:
         issuer = issuer_url(base_url, application.slug)
         return {
