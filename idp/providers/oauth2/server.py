@@ -303,7 +303,7 @@ class RefreshGrant(RefreshTokenGrant):
     def authenticate_user(self, refresh_token):
         user = refresh_token.state.user
         if user is None or not may_use(self.request.client.application, user).allowed:
-            return None
+            raise InvalidGrantError("The user may no longer use this application.")
         return user
 
     def revoke_old_credential(self, refresh_token):

@@ -336,3 +336,49 @@ def test_me_lists_usable_apps_and_withdrawing_consent_ends_tokens(app, live_serv
         headers={"Authorization": f"Bearer {token['access_token']}"},
     )
     assert userinfo.status_code == 401
+
+
+@pytest.mark.parametrize("change", ["password", "disable"])
+def test_a_password_change_or_a_disabled_account_ends_tokens(
+    app, live_server, visitor, alice, change
+):
+    client_id, secret = make_client(app)
+    verifier = secrets.token_urlsafe(48)
+    answer = get_code(visitor, client_id, verifier)
+    token = exchange(live_server, client_id, secret, answer["code"], verifier).json()
+    with app.app_context():
+        from idp.accounts import find_user, set_password
+
+        user = find_user("alice")
+        if change == "password":
+            set_password(user, "another long passphrase")
+        else:
+            user.is_active = False
+        db.session.commit()
+    userinfo = httpx.get(
+        live_server("/application/o/userinfo/"),
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
+    assert userinfo.status_code == 401
+    refresh = httpx.post(
+        live_server("/application/o/token/"),
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=(client_id, secret),
+    )
+    assert refresh.status_code == 400
+
+
+def test_removing_access_stops_refresh(app, live_server, visitor, alice):
+    client_id, secret = make_client(app)
+    verifier = secrets.token_urlsafe(48)
+    answer = get_code(visitor, client_id, verifier)
+    token = exchange(live_server, client_id, secret, answer["code"], verifier).json()
+    with app.app_context():
+        make_group("staff")
+    bind_group(app, "rp", "staff")
+    refresh = httpx.post(
+        live_server("/application/o/token/"),
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+        auth=(client_id, secret),
+    )
+    assert refresh.status_code == 400
