@@ -6,10 +6,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from idp.accounts import find_user
-from idp.applications.access import may_use
 from idp.admin.applications import _render_overview, application_or_404, application_target
 from idp.admin.audit import record_change
 from idp.admin.blueprint import bp
+from idp.applications.access import may_use
 from idp.extensions import db
 from idp.models import OAuth2Token, User
 from idp.models.types import utcnow

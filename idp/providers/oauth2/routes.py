@@ -27,6 +27,7 @@ from idp.providers.oauth2 import keys, tokens
 from idp.providers.oauth2.claims import claims_for, permissions_for
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
+from idp.providers.oauth2.returning import to_client
 from idp.providers.oauth2.server import _group_names, query_client, server
 
 bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
@@ -94,7 +95,9 @@ def authorize():
             return _error_redirect(grant, "consent_required", "The user must consent first.")
         return _run_authorization_flow(application, user, scopes, prompts)
     g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
-    response = server.create_authorization_response(grant_user=user, grant=grant)
+    response = to_client(
+        server.create_authorization_response(grant_user=user, grant=grant), application
+    )
     record_event(
         "oauth2_authorized", user=user, ip=client_ip(), subject=application.slug,
         scope=" ".join(scopes),
@@ -228,7 +231,8 @@ def _error_redirect(grant, error: str, description: str):
         params.append(("state", grant.request.payload.state))
     params.append(("iss", client.issuer))
     db.session.commit()
-    return redirect(add_params_to_uri(grant.request.payload.redirect_uri, params), code=302)
+    target = add_params_to_uri(grant.request.payload.redirect_uri, params)
+    return to_client(redirect(target, code=302), client.application)
 
 
 def _denied(grant, application):
@@ -256,7 +260,8 @@ def _refused(error: OAuth2Error):
             params.append(("state", error.state))
         if client is not None:
             params.append(("iss", client.issuer))
-        return redirect(add_params_to_uri(error.redirect_uri, params), code=302)
+        response = redirect(add_params_to_uri(error.redirect_uri, params), code=302)
+        return to_client(response, client.application) if client is not None else response
     page = render_template(
         "providers/oauth2/error.html", error=error.error, description=error.description
     )
