@@ -13,7 +13,7 @@ from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from idp import sessions
+from idp import metrics, sessions
 from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_application
 from idp.events import record_event
@@ -88,6 +88,7 @@ def authorize():
             reasons=list(decision.reasons),
         )  # fmt: skip
         db.session.commit()
+        metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
     scopes = (grant.request.payload.scope or "").split()
     if not _authorization_flow_done(application, user, scopes, prompts):
@@ -103,6 +104,7 @@ def authorize():
         scope=" ".join(scopes),
     )  # fmt: skip
     db.session.commit()
+    metrics.OAUTH2_AUTHORIZATIONS.labels("code").inc()
     return response
 
 
@@ -147,8 +149,11 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
     if flow is None:
         abort(503, description="This application's authorization flow is missing.")
     g.oauth2_authorization_flow = flow
-    if not flow.bindings and not flow.policy_bindings and flow.authentication == "none":
-        return True
+    if not flow.bindings and not flow.policy_bindings:
+        # Nothing to ask and no gate but who may run it: a signed-in user may, unless only
+        # administrators may (then the flow itself says no).
+        if flow.authentication != "require_superuser" or user.is_superuser:
+            return True
     handle = request.args.get(HANDLE)
     if handle:
         spent = db.session.execute(
@@ -225,6 +230,7 @@ def _run_authorization_flow(application, user, scopes, prompts):
 
 
 def _error_redirect(grant, error: str, description: str):
+    metrics.OAUTH2_AUTHORIZATIONS.labels(error).inc()
     client = grant.request.client
     params = [("error", error), ("error_description", description)]
     if grant.request.payload.state:

@@ -28,6 +28,7 @@ from authlib.oidc.core import OpenIDCode
 from flask import g
 from sqlalchemy import select, update
 
+from idp import metrics
 from idp.accounts import groups_of
 from idp.applications.access import may_use, may_use_as_client
 from idp.applications.addresses import base_url
@@ -120,6 +121,9 @@ def _same_but_loopback_port(given: str, known: str) -> bool:
 
 
 def query_client(client_id):
+    known = g.get("oauth2_client")
+    if known is not None and client_id and known.get_client_id() == client_id:
+        return known  # authlib asks several times per request
     application = load_application_by_client_id(client_id or "")
     if application is None or application.provider.type != "oauth2":
         return None
@@ -473,6 +477,7 @@ def save_token(token, request):
     )
     db.session.add(row)
     db.session.flush()
+    metrics.OAUTH2_TOKENS.labels(grant_type).inc()
     _event("oauth2_token_issued", client, row.user_id, grant_type=grant_type, scope=row.scope)
 
 
