@@ -382,3 +382,13 @@ def test_removing_access_stops_refresh(app, live_server, visitor, alice):
         auth=(client_id, secret),
     )
     assert refresh.status_code == 400
+
+
+def test_a_sign_in_older_than_max_age_signs_in_again_then_answers(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    url = authorize_url(client_id, secrets.token_urlsafe(48), max_age="0")
+    kind, result = visitor.follow(url)
+    assert kind == "page" and 'name="uid_field"' in result.text
+    kind, result = visitor.authorize(url, "alice")
+    assert kind == "redirect" and "code" in query_of(result)
