@@ -149,11 +149,11 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
     if flow is None:
         abort(503, description="This application's authorization flow is missing.")
     g.oauth2_authorization_flow = flow
-    if not flow.bindings and not flow.policy_bindings:
-        # Nothing to ask and no gate but who may run it: a signed-in user may, unless only
-        # administrators may (then the flow itself says no).
-        if flow.authentication != "require_superuser" or user.is_superuser:
-            return True
+    # Nothing to ask and no gate but who may run it: a signed-in user may, unless only
+    # administrators may (then the flow itself says no).
+    nothing_to_run = not flow.bindings and not flow.policy_bindings
+    if nothing_to_run and (flow.authentication != "require_superuser" or user.is_superuser):
+        return True
     handle = request.args.get(HANDLE)
     if handle:
         spent = db.session.execute(
