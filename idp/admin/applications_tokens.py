@@ -1,5 +1,6 @@
-"""An application's live tokens (list, revoke), its client secret rotation (shown once) and
-the claims preview: what the application would receive about a user."""
+"""An application's live tokens (list, revoke) and consent grants, its client secret
+rotation (shown once) and the claims preview: what the application would receive about a
+user, and whether they may use it at all."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -11,7 +12,7 @@ from idp.admin.audit import record_change
 from idp.admin.blueprint import bp
 from idp.applications.access import may_use
 from idp.extensions import db
-from idp.models import OAuth2Token, User
+from idp.models import Consent, OAuth2Token, User
 from idp.models.types import utcnow
 from idp.options import OptionsError
 from idp.providers.registry import PROVIDER_TYPES
@@ -51,8 +52,19 @@ def application_tokens(slug: str):
         or (token.refresh_expires_at is not None and token.refresh_expires_at > now
             and token.refresh_used_at is None)
     ]  # fmt: skip
+    consents = db.session.execute(
+        select(Consent, User.username)
+        .join(User, User.id == Consent.user_id)
+        .where(Consent.application_id == application.id)
+        .order_by(User.username)
+        .limit(TOKEN_LIMIT)
+    ).all()
     return render_template(
-        "admin/applications/tokens.html", application=application, tokens=live, form=FlaskForm()
+        "admin/applications/tokens.html",
+        application=application,
+        tokens=live,
+        consents=consents,
+        form=FlaskForm(),
     )
 
 

@@ -147,7 +147,8 @@ def test_secret_rotation_tokens_tab_and_claims_preview(app, admin, user_id):
     with app.app_context():
         new_hash = db.session.scalar(select(Provider.client_secret_hash))
         assert new_hash != old_hash and credentials.check_secret(new_hash, secret)
-    assert "No live tokens" in text(admin.get("/admin/applications/grafana/tokens"))
+    tokens_page = text(admin.get("/admin/applications/grafana/tokens"))
+    assert "No live tokens" in tokens_page and "Nobody has consented yet" in tokens_page
     preview = text(admin.get("/admin/applications/grafana/preview?username=alice"))
     assert "May use it" in preview and '"preferred_username": "alice"' in preview
     assert "no user named" in text(admin.get("/admin/applications/grafana/preview?username=zed"))
