@@ -89,9 +89,10 @@ def _read_flow_files(paths):
 
 
 def register_commands(app) -> None:
-    from idp.applications.cli import apps_group
+    from idp.applications.cli import apps_group, keys_group
 
     app.cli.add_command(apps_group)
+    app.cli.add_command(keys_group)
     app.cli.add_command(flows_group)
     app.cli.add_command(users_group)
     app.cli.add_command(groups_group)

@@ -70,6 +70,14 @@ POLICY_ERRORS = Counter(
     "Policies that raised, by policy type and what followed (failed_closed, failure_result).",
     ["policy_type", "result"],
 )
+OAUTH2_TOKENS = Counter(
+    "gatehouse_oauth2_tokens", "OpenID Connect tokens issued, by grant type.", ["grant_type"]
+)
+OAUTH2_AUTHORIZATIONS = Counter(
+    "gatehouse_oauth2_authorizations",
+    "Authorization requests answered, by outcome (code, denied, login_required, ...).",
+    ["outcome"],
+)
 
 
 def _start_timer():

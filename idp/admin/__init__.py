@@ -4,6 +4,7 @@ routes of one concept and registers them on the one Blueprint, `bp`."""
 from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     applications,
     applications_bindings,
+    applications_tokens,
     dashboard,
     events,
     flows,

@@ -9,8 +9,9 @@ from idp.admin.audit import describe, record_change
 from idp.admin.blueprint import bp
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
+from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
-from idp.applications.manage import base_url, delete_application
+from idp.applications.manage import delete_application
 from idp.extensions import db
 from idp.models import Application, Provider
 from idp.options import OptionsError

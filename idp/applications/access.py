@@ -104,3 +104,20 @@ def who_may_use(application: Application) -> str:
         names.append(("not " if binding.negate else "") + binding.subject_label)
     joiner = " and " if application.policy_engine_mode == "all" else " or "
     return "Only " + joiner.join(names)
+
+
+def may_use_as_client(application: Application) -> AccessDecision:
+    """A machine client acting for itself (client_credentials): open when nothing is bound;
+    otherwise only policies can pass it (it is in no group and is no user)."""
+    bindings = enabled_in_order(application.policy_bindings)
+    if not bindings:
+        return AccessDecision(True, (f"nothing is bound, so {EVERYONE} may use it",))
+    service = PolicyUser(username=f"client:{application.slug}", is_authenticated=True)
+    request = PolicyRequest(
+        user=service, context=MappingProxyType({"application": application.slug})
+    )
+    explanation = explain_bindings(bindings, application.policy_engine_mode, request)
+    reasons = tuple(_verdict_in_words(verdict) for verdict in explanation.verdicts)
+    if explanation.failure is not None:
+        return AccessDecision(False, (*reasons, _failure_words(explanation.failure)))
+    return AccessDecision(explanation.result.passing, reasons)

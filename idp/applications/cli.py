@@ -128,3 +128,35 @@ def apps_delete(slug):
     delete_application(application)
     db.session.commit()
     click.echo(f"Deleted application {slug}")
+
+
+keys_group = AppGroup("keys", help="List and rotate the keys that sign OpenID Connect tokens.")
+
+
+@keys_group.command("list")
+def keys_list():
+    from idp.models import SigningKey
+    from idp.providers.oauth2 import keys
+
+    rows = db.session.scalars(select(SigningKey).order_by(SigningKey.algorithm, SigningKey.id))
+    for key in rows:
+        state = keys.state_of(key)
+        until = (
+            f" published until {key.published_until:%Y-%m-%d %H:%M}" if key.published_until else ""
+        )
+        click.echo(f"{key.kid:<40} {key.algorithm:<6} {state:<8}{until}")
+
+
+@keys_group.command("rotate")
+@click.option(
+    "--algorithm", type=click.Choice(["ES256", "RS256", "all"]), default="all", show_default=True
+)
+def keys_rotate(algorithm):
+    """The next key (already published) starts signing; the current one retires and stays
+    published until every token it signed has expired; a new next key is published."""
+    from idp.providers.oauth2 import keys
+
+    for name in keys.ALGORITHMS if algorithm == "all" else (algorithm,):
+        current, upcoming = keys.rotate(name)
+        click.echo(f"{name}: now signing with {current}; next key {upcoming} published")
+    db.session.commit()

@@ -3,9 +3,9 @@ Helpers only flush; the caller commits."""
 
 from dataclasses import dataclass
 
-from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
+from idp.applications.addresses import base_url
 from idp.extensions import db
 from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.options import OptionsError, options_to_mapping
@@ -29,15 +29,6 @@ class Created:
     # Shown once (a client secret), never stored in clear.
     secrets: dict
     facts: dict
-
-
-def base_url() -> str:
-    configured = current_app.config.get("BASE_URL") or ""
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://127.0.0.1:5000"
 
 
 def check_slug(slug: str) -> None:

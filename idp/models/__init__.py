@@ -8,6 +8,7 @@ from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, FlowsRevision, Stage, StageBinding
 from idp.models.mail_limits import MailSendCount
+from idp.models.oauth2 import AuthorizationCode, OAuth2Token, SigningKey
 from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
@@ -17,6 +18,7 @@ from idp.models.users import Group, User, group_members
 
 __all__ = [
     "Application",
+    "AuthorizationCode",
     "AuthorizationRequest",
     "Consent",
     "Event",
@@ -27,12 +29,14 @@ __all__ = [
     "Group",
     "Invitation",
     "MailSendCount",
+    "OAuth2Token",
     "PasswordHistory",
     "PlanEffect",
     "Policy",
     "PolicyBinding",
     "Provider",
     "ReputationScore",
+    "SigningKey",
     "Stage",
     "StageBinding",
     "StaticCode",

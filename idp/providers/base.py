@@ -36,3 +36,13 @@ class ProviderType(ABC):
         """What a person configuring the application needs (client id, issuer, endpoints),
         as label -> value; shown in the admin and printed by `idp apps create --json`."""
         return {}
+
+    def rotate_secret(self, provider, options) -> dict | None:
+        """A new secret replaces the old one at once; returns it (shown once), or None when
+        the type has no secret to rotate."""
+        return None
+
+    def preview(self, application, provider, options, user) -> dict | None:
+        """What the application would receive about `user` (the admin's claims preview), or
+        None when the type has nothing to show."""
+        return None

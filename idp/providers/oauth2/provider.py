@@ -1,7 +1,9 @@
 from idp.providers.base import ProviderType
 from idp.providers.oauth2 import credentials
 from idp.providers.oauth2.forms import OptionsForm
+from idp.providers.oauth2.issuer import issuer_url
 from idp.providers.oauth2.options import OAuth2Options
+from idp.providers.oauth2.routes import bp
 
 
 class OAuth2ProviderType(ProviderType):
@@ -12,6 +14,7 @@ class OAuth2ProviderType(ProviderType):
     description = "For applications that can sign users in with OpenID Connect."
     Options = OAuth2Options
     options_form = OptionsForm
+    blueprint = bp
 
     def provision(self, provider, options) -> dict:
         provider.client_id = credentials.new_client_id()
@@ -21,6 +24,20 @@ class OAuth2ProviderType(ProviderType):
         secret = credentials.new_client_secret()
         provider.client_secret_hash = credentials.hash_secret(secret)
         return {"client_secret": secret}
+
+    def rotate_secret(self, provider, options) -> dict | None:
+        if options.is_public:
+            return None
+        secret = credentials.new_client_secret()
+        provider.client_secret_hash = credentials.hash_secret(secret)
+        return {"client_secret": secret}
+
+    def preview(self, application, provider, options, user) -> dict | None:
+        from idp.accounts import user_group_names
+        from idp.providers.oauth2.claims import claims_for
+
+        scopes = list(options.allowed_scopes)
+        return claims_for(user, scopes, user_group_names(user))
 
     def facts(self, application, provider, options, base_url: str) -> dict:
         issuer = issuer_url(base_url, application.slug)
@@ -34,7 +51,3 @@ class OAuth2ProviderType(ProviderType):
             "jwks": f"{issuer}jwks/",
             "end_session": f"{issuer}end-session/",
         }
-
-
-def issuer_url(base_url: str, slug: str) -> str:
-    return f"{base_url.rstrip('/')}/application/o/{slug}/"

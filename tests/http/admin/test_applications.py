@@ -4,7 +4,7 @@ once, edit, bindings through the flows' dialog, delete after a confirmation."""
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import Application, Flow, PolicyBinding
+from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.oauth2 import credentials
 from tests.factories import make_group
 from tests.http.admin.conftest import post, signed_in, text
@@ -135,3 +135,20 @@ def test_delete_asks_first_then_deletes(app, admin):
 def test_plain_users_cannot_open_the_applications(app, user_id):
     client = signed_in(app, "alice")
     assert client.get("/admin/applications").status_code == 403
+
+
+def test_secret_rotation_tokens_tab_and_claims_preview(app, admin, user_id):
+    create_grafana(app, admin)
+    with app.app_context():
+        old_hash = db.session.scalar(select(Provider.client_secret_hash))
+    rotated = post(admin, "/admin/applications/grafana/secret")
+    assert rotated.status_code == 200 and "shown only this once" in text(rotated)
+    secret = text(rotated).split('<code class="secret">')[1].split("<")[0]
+    with app.app_context():
+        new_hash = db.session.scalar(select(Provider.client_secret_hash))
+        assert new_hash != old_hash and credentials.check_secret(new_hash, secret)
+    tokens_page = text(admin.get("/admin/applications/grafana/tokens"))
+    assert "No live tokens" in tokens_page and "Nobody has consented yet" in tokens_page
+    preview = text(admin.get("/admin/applications/grafana/preview?username=alice"))
+    assert "May use it" in preview and '"preferred_username": "alice"' in preview
+    assert "no user named" in text(admin.get("/admin/applications/grafana/preview?username=zed"))

@@ -1,0 +1,61 @@
+"""/me/applications: the applications the signed-in user may use (launch links), and the
+consents they gave, each revocable (which also ends that application's tokens)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from idp.applications.access import facts_from_request, may_use
+from idp.applications.loading import load_applications
+from idp.events import record_event
+from idp.extensions import db
+from idp.models import Application, Consent, OAuth2Token
+from idp.models.types import utcnow
+from idp.network import client_ip
+
+bp = Blueprint("applications", __name__, template_folder="templates")
+
+
+@bp.get("/me/applications")
+@login_required
+def mine():
+    user = current_user._get_current_object()
+    facts = facts_from_request()
+    usable = [app for app in load_applications() if may_use(app, user, facts).allowed]
+    consents = db.session.execute(
+        select(Consent, Application)
+        .join(Application, Application.id == Consent.application_id)
+        .where(Consent.user_id == user.id)
+        .order_by(Application.name)
+    ).all()
+    return render_template(
+        "applications/mine.html",
+        applications=usable,
+        consents=consents,
+        now=utcnow(),
+        form=FlaskForm(),
+    )
+
+
+@bp.post("/me/applications/consents/<int:consent_id>/revoke")
+@login_required
+def revoke_consent(consent_id: int):
+    consent = db.session.get(Consent, consent_id)
+    if consent is None or consent.user_id != current_user.id or consent.application_id is None:
+        abort(404, description="You gave no such consent.")
+    application_id = consent.application_id
+    db.session.delete(consent)
+    db.session.execute(
+        OAuth2Token.__table__.update()
+        .where(
+            OAuth2Token.user_id == current_user.id,
+            OAuth2Token.application_id == application_id,
+            OAuth2Token.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    record_event("consent_revoked", user=current_user, ip=client_ip(), subject=str(application_id))
+    db.session.commit()
+    flash("The consent was withdrawn; the application must ask again.", "info")
+    return redirect(url_for("applications.mine"), code=303)

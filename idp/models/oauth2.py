@@ -1,0 +1,85 @@
+"""OpenID Connect state: signing keys, authorization codes, tokens. Codes and tokens are kept
+as SHA-256 hashes only; private keys are sealed (idp.sealing)."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.extensions import db
+from idp.models.types import UTCDateTime, utcnow
+
+
+class SigningKey(db.Model):
+    """A key that signs ID tokens and access tokens. Published in the JWKS from creation (the
+    next key) until `published_until` after it retired; it signs from `signs_from` until
+    `retired_at`."""
+
+    __tablename__ = "oauth2_signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    algorithm: Mapped[str] = mapped_column(String(8), index=True)
+    sealed_private_key: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signs_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthorizationCode(db.Model):
+    __tablename__ = "oauth2_authorization_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    scope: Mapped[str] = mapped_column(String(1000), default="")
+    nonce: Mapped[str | None] = mapped_column(String(500))
+    code_challenge: Mapped[str | None] = mapped_column(String(128))
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10))
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OAuth2Token(db.Model):
+    """An access token and, with offline_access, its refresh token. Refreshing makes a new
+    row in the same `family`; presenting a used refresh token again revokes the family."""
+
+    __tablename__ = "oauth2_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    # None for a client_credentials token (the client acts for itself).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth2_authorization_codes.id", ondelete="SET NULL"), index=True
+    )
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    grant_type: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(1000), default="")
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the refresh token was exchanged for the next one; a second use is a theft.
+    refresh_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,41 @@
+"""What each scope gives an application: claims, and the words the consent page shows."""
+
+from idp.models import User
+
+PERMISSIONS = {
+    "openid": "Who you are: a stable identifier for your account",
+    "profile": "Your name, username and the groups you belong to",
+    "email": "Your email address",
+    "offline_access": "Access while you are not using it (it stays signed in)",
+}
+
+
+def permissions_for(scopes) -> list[str]:
+    return [PERMISSIONS[scope] for scope in scopes if scope in PERMISSIONS]
+
+
+def subject_of(user: User) -> str:
+    """The `sub` claim: stable for the account, never reused (the row's id)."""
+    return str(user.id)
+
+
+def claims_for(user: User, scopes, group_names) -> dict:
+    """The user's claims the scopes allow; `group_names` are the user's groups."""
+    scopes = set(scopes)
+    claims = {"sub": subject_of(user)}
+    if "profile" in scopes:
+        attributes = user.attributes or {}
+        claims.update(
+            name=user.name or user.username,
+            preferred_username=user.username,
+            nickname=user.username,
+            groups=sorted(group_names),
+        )
+        for claim in ("given_name", "family_name"):
+            if isinstance(attributes.get(claim), str) and attributes[claim]:
+                claims[claim] = attributes[claim]
+    if "email" in scopes and user.email:
+        # As authentik: an address counts as verified unless an attribute says otherwise.
+        verified = (user.attributes or {}).get("email_verified", True)
+        claims.update(email=user.email, email_verified=bool(verified))
+    return claims

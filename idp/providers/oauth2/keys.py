@@ -1,0 +1,150 @@
+"""Signing keys: generated with joserfc, stored sealed, each with its own kid.
+
+A rotation publishes the next key before it signs: every algorithm keeps one current key
+(signing) and one next key (published only). `rotate` makes the next key current, retires the
+old one (still published until the longest token it signed has expired) and makes a new next
+key. Clients that cache the JWKS thus already know a key when it starts signing.
+"""
+
+import json
+import secrets
+from datetime import timedelta
+
+from joserfc.jwk import ECKey, RSAKey, import_key
+from sqlalchemy import or_, select
+
+from idp.extensions import db
+from idp.models import SigningKey
+from idp.models.types import utcnow
+from idp.providers.oauth2.options import MAX_LIFETIMES
+from idp.sealing import seal, unseal
+
+ALGORITHMS = ("ES256", "RS256")
+# A retired key stays published this long: no token it signed lives longer.
+LONGEST_TOKEN_LIFETIME = timedelta(seconds=MAX_LIFETIMES["access_token_lifetime"])
+
+# Opened private keys by kid. A key never changes once made, so this holds no state that
+# could go stale; it only spares the decryption on every token.
+_opened: dict[str, object] = {}
+
+
+def _generate(algorithm: str) -> SigningKey:
+    kid = f"{algorithm.lower()}-{utcnow():%Y%m%d}-{secrets.token_hex(6)}"
+    parameters = {"kid": kid, "alg": algorithm, "use": "sig"}
+    if algorithm == "ES256":
+        key = ECKey.generate_key("P-256", parameters=parameters, private=True)
+    else:
+        key = RSAKey.generate_key(2048, parameters=parameters, private=True)
+    return SigningKey(
+        kid=kid,
+        algorithm=algorithm,
+        sealed_private_key=seal(json.dumps(key.as_dict(private=True)))["sealed"],
+        public_jwk=key.as_dict(private=False),
+        created_at=utcnow(),
+    )
+
+
+def _keys_of(algorithm: str) -> list[SigningKey]:
+    return list(
+        db.session.scalars(
+            select(SigningKey)
+            .where(SigningKey.algorithm == algorithm, SigningKey.retired_at.is_(None))
+            .order_by(SigningKey.id)
+        )
+    )
+
+
+def ensure_keys(algorithm: str) -> None:
+    """A current and a next key for `algorithm` (flushed): made on first need."""
+    keys = _keys_of(algorithm)
+    now = utcnow()
+    if not any(key.signs_from is not None for key in keys):
+        first = keys[0] if keys else _generate(algorithm)
+        first.signs_from = now
+        db.session.add(first)
+        keys = [first, *keys[1:]]
+    if not any(key.signs_from is None for key in keys):
+        db.session.add(_generate(algorithm))
+    db.session.flush()
+
+
+def rotate(algorithm: str) -> tuple[str, str]:
+    """The next key starts signing, the current one retires; returns (new current, new next)."""
+    ensure_keys(algorithm)
+    now = utcnow()
+    keys = _keys_of(algorithm)
+    for key in keys:
+        if key.signs_from is not None:
+            key.retired_at = now
+            key.published_until = now + LONGEST_TOKEN_LIFETIME
+    promoted = next(key for key in keys if key.signs_from is None)
+    promoted.signs_from = now
+    upcoming = _generate(algorithm)
+    db.session.add(upcoming)
+    db.session.flush()
+    return promoted.kid, upcoming.kid
+
+
+def signing_key(algorithm: str):
+    """The current key of `algorithm` as a joserfc key (made on first need)."""
+    key = _current(algorithm)
+    if key is None:
+        ensure_keys(algorithm)
+        db.session.commit()  # keys are shared by every later request: keep them now
+        key = _current(algorithm)
+    if key.kid not in _opened:
+        _opened[key.kid] = import_key(json.loads(unseal({"sealed": key.sealed_private_key})))
+    return _opened[key.kid]
+
+
+def _current(algorithm: str) -> SigningKey | None:
+    return db.session.scalar(
+        select(SigningKey)
+        .where(
+            SigningKey.algorithm == algorithm,
+            SigningKey.signs_from.is_not(None),
+            SigningKey.retired_at.is_(None),
+        )
+        .order_by(SigningKey.signs_from.desc(), SigningKey.id.desc())
+        .limit(1)
+    )
+
+
+def published() -> list[SigningKey]:
+    """Every key a client may meet: next, current, and retired ones not yet expired."""
+    return list(
+        db.session.scalars(
+            select(SigningKey)
+            .where(or_(SigningKey.retired_at.is_(None), SigningKey.published_until > utcnow()))
+            .order_by(SigningKey.id)
+        )
+    )
+
+
+def public_key_set() -> dict:
+    return {"keys": [dict(key.public_jwk) for key in published()]}
+
+
+def verification_key(kid: str):
+    """The public key with this kid, if it is still published (for tokens Gatehouse made)."""
+    for key in published():
+        if key.kid == kid:
+            return import_key(key.public_jwk)
+    return None
+
+
+def state_of(key: SigningKey) -> str:
+    if key.retired_at is not None:
+        return "retired"
+    return "next" if key.signs_from is None else "current"
+
+
+def verification_key_from_header(token: str):
+    """The published public key named by the token's kid (raises ValueError when unknown)."""
+    from joserfc import jws
+
+    header = jws.extract_compact(token.encode()).protected
+    key = verification_key(str(header.get("kid", "")))
+    if key is None:
+        raise ValueError("unknown kid")
+    return key

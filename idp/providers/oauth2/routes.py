@@ -1,0 +1,376 @@
+"""The OpenID Connect endpoints, in authentik's URL layout: per application
+/application/o/<slug>/ (issuer, discovery, JWKS, end-session) and shared
+/application/o/authorize/, token/, userinfo/, introspect/, revoke/."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from authlib.common.urls import add_params_to_uri
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_template, request
+from flask_login import current_user
+from sqlalchemy import select, update
+
+from idp import metrics, sessions
+from idp.applications.access import facts_from_request, may_use
+from idp.applications.loading import load_application
+from idp.events import record_event
+from idp.extensions import csrf, db
+from idp.flows.handoff import seed_flow
+from idp.flows.loading import load_flow
+from idp.models import AuthorizationRequest, Consent, Flow
+from idp.models.types import utcnow
+from idp.network import client_ip
+from idp.providers.oauth2 import keys, tokens
+from idp.providers.oauth2.claims import claims_for, permissions_for
+from idp.providers.oauth2.discovery import discovery_document
+from idp.providers.oauth2.logout import end_session, end_session_done
+from idp.providers.oauth2.returning import to_client
+from idp.providers.oauth2.server import _group_names, query_client, server
+
+bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
+
+AUTHORIZE_PATH = "/application/o/authorize/"
+HANDLE = "authorization_request"
+REQUEST_LIFETIME = timedelta(minutes=30)
+# The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
+SETTLED = (HANDLE, "prompt", "max_age")
+
+
+@bp.record_once
+def _prepare(state):
+    server.init_app(state.app)
+    from idp.providers.oauth2.server import generate_token
+
+    # init_app installs authlib's default generator; ours signs JWT access tokens.
+    server.register_token_generator("default", generate_token)
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _open_to_scripts(response):
+    """Clients in a browser (single-page apps) call these with fetch; no cookie is used."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    return response
+
+
+# -- authorization ----------------------------------------------------------------------------
+
+
+@bp.get(AUTHORIZE_PATH)
+def authorize():
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    try:
+        grant = server.get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return _refused(error)
+    client = grant.request.client
+    application = client.application
+    data = grant.request.payload.data
+    prompts = set((data.get("prompt") or "").split())
+    session_row = sessions.load_current_session() if user else None
+    if user is None or session_row is None or _must_sign_in_again(data, prompts, session_row):
+        if "none" in prompts:
+            return _error_redirect(grant, "login_required", "The user is not signed in.")
+        return _send_to_sign_in(application)
+    decision = may_use(application, user, facts_from_request())
+    if not decision.allowed:
+        record_event(
+            "oauth2_access_denied", user=user, ip=client_ip(), subject=application.slug,
+            reasons=list(decision.reasons),
+        )  # fmt: skip
+        db.session.commit()
+        metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
+        return _denied(grant, application)
+    scopes = (grant.request.payload.scope or "").split()
+    if not _authorization_flow_done(application, user, scopes, prompts):
+        if "none" in prompts:
+            return _error_redirect(grant, "consent_required", "The user must consent first.")
+        return _run_authorization_flow(application, user, scopes, prompts)
+    g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
+    response = to_client(
+        server.create_authorization_response(grant_user=user, grant=grant), application
+    )
+    record_event(
+        "oauth2_authorized", user=user, ip=client_ip(), subject=application.slug,
+        scope=" ".join(scopes),
+    )  # fmt: skip
+    db.session.commit()
+    metrics.OAUTH2_AUTHORIZATIONS.labels("code").inc()
+    return response
+
+
+def _must_sign_in_again(data, prompts, session_row) -> bool:
+    """prompt=login, or a sign-in older than max_age: sign in afresh. The forced sign-in
+    drops both from the request it returns to, so it is asked only once."""
+    if "login" in prompts:
+        return True
+    max_age = data.get("max_age")
+    if max_age is None:
+        return False
+    try:
+        seconds = int(max_age)
+    except ValueError:
+        return False
+    return seconds >= 0 and utcnow() - session_row.created_at > timedelta(seconds=seconds)
+
+
+def _return_path(*, drop=SETTLED) -> str:
+    pairs = [(key, value) for key, value in request.args.items(multi=True) if key not in drop]
+    return f"{AUTHORIZE_PATH}?{urlencode(pairs)}"
+
+
+def _send_to_sign_in(application):
+    if current_user.is_authenticated:
+        sessions.end_current_session()  # prompt=login / max_age: a fresh sign-in
+    provider = application.provider
+    next_url = _return_path()
+    if provider.authentication_flow_id is not None:
+        flow = db.session.get(Flow, provider.authentication_flow_id)
+        target = f"/flow/{flow.slug}/?{urlencode({'next': next_url})}"
+    else:
+        target = f"/login?{urlencode({'next': next_url})}"
+    db.session.commit()
+    return redirect(target, code=302)
+
+
+def _authorization_flow_done(application, user, scopes, prompts) -> bool:
+    """The provider's authorization flow ran to its end for this very request, or it has
+    nothing to run (and no gate). With prompt=none, a remembered consent is enough."""
+    flow = load_flow(_authorization_flow_slug(application))
+    if flow is None:
+        abort(503, description="This application's authorization flow is missing.")
+    g.oauth2_authorization_flow = flow
+    # Nothing to ask and no gate but who may run it: a signed-in user may, unless only
+    # administrators may (then the flow itself says no).
+    nothing_to_run = not flow.bindings and not flow.policy_bindings
+    if nothing_to_run and (flow.authentication != "require_superuser" or user.is_superuser):
+        return True
+    handle = request.args.get(HANDLE)
+    if handle:
+        spent = db.session.execute(
+            update(AuthorizationRequest)
+            .where(
+                AuthorizationRequest.handle == handle,
+                AuthorizationRequest.user_id == user.id,
+                AuthorizationRequest.application_id == application.id,
+                AuthorizationRequest.flow_completed_at.is_not(None),
+                AuthorizationRequest.used_at.is_(None),
+                AuthorizationRequest.expires_at > utcnow(),
+                AuthorizationRequest.parameters["query"].as_string() == _query_digest(),
+            )
+            .values(used_at=utcnow())
+        )
+        if spent.rowcount == 1:
+            return True
+    if "none" in prompts and not flow.policy_bindings:
+        return _has_remembered_consent(application, user, scopes)
+    return False
+
+
+def _authorization_flow_slug(application) -> str:
+    flow_id = application.provider.authorization_flow_id
+    return db.session.scalar(select(Flow.slug).where(Flow.id == flow_id)) or ""
+
+
+def _has_remembered_consent(application, user, scopes) -> bool:
+    flow = g.oauth2_authorization_flow
+    if not flow.bindings:
+        return True
+    consent = db.session.scalar(
+        select(Consent).where(
+            Consent.user_id == user.id, Consent.subject == f"application:{application.id}"
+        )
+    )
+    return (
+        consent is not None
+        and (consent.expires_at is None or consent.expires_at > utcnow())
+        and set(scopes) <= set(consent.scopes or ())
+    )
+
+
+def _query_digest() -> str:
+    return hashlib.sha256(_return_path(drop=(HANDLE,)).encode()).hexdigest()
+
+
+def _run_authorization_flow(application, user, scopes, prompts):
+    handle = secrets.token_urlsafe(24)
+    db.session.add(
+        AuthorizationRequest(
+            handle=handle,
+            application_id=application.id,
+            user_id=user.id,
+            parameters={"query": _query_digest()},
+            expires_at=utcnow() + REQUEST_LIFETIME,
+        )
+    )
+    next_url = f"{_return_path(drop=(HANDLE,))}&{urlencode({HANDLE: handle})}"
+    context = {
+        "application": {
+            "id": application.id,
+            "slug": application.slug,
+            "name": application.name,
+            "scopes": scopes,
+            "permissions": permissions_for(scopes),
+            "request": handle,
+            "ask_again": "consent" in prompts,
+        }
+    }
+    target = seed_flow(g.oauth2_authorization_flow.slug, context, next_url)
+    db.session.commit()
+    return redirect(target, code=302)
+
+
+def _error_redirect(grant, error: str, description: str):
+    metrics.OAUTH2_AUTHORIZATIONS.labels(error).inc()
+    client = grant.request.client
+    params = [("error", error), ("error_description", description)]
+    if grant.request.payload.state:
+        params.append(("state", grant.request.payload.state))
+    params.append(("iss", client.issuer))
+    db.session.commit()
+    target = add_params_to_uri(grant.request.payload.redirect_uri, params)
+    return to_client(redirect(target, code=302), client.application)
+
+
+def _denied(grant, application):
+    """A clear page at Gatehouse; the application hears access_denied only when the visitor
+    chooses to go back (the redirect URI is the client's own, checked)."""
+    client = grant.request.client
+    params = [("error", "access_denied")]
+    if grant.request.payload.state:
+        params.append(("state", grant.request.payload.state))
+    params.append(("iss", client.issuer))
+    back = add_params_to_uri(grant.request.payload.redirect_uri, params)
+    page = render_template("providers/oauth2/denied.html", application=application, back=back)
+    return make_response(page, 403)
+
+
+def _refused(error: OAuth2Error):
+    """A request Gatehouse cannot answer to the client. Without a checked redirect URI the
+    answer is a page here, never a redirect."""
+    if error.redirect_uri:
+        client = getattr(g, "oauth2_client", None)
+        params = [("error", error.error)]
+        if error.description:
+            params.append(("error_description", error.description))
+        if error.state:
+            params.append(("state", error.state))
+        if client is not None:
+            params.append(("iss", client.issuer))
+        response = redirect(add_params_to_uri(error.redirect_uri, params), code=302)
+        return to_client(response, client.application) if client is not None else response
+    page = render_template(
+        "providers/oauth2/error.html", error=error.error, description=error.description
+    )
+    return make_response(page, 400)
+
+
+# -- token, userinfo, introspection, revocation -------------------------------------------------
+
+
+@bp.post("/application/o/token/")
+@csrf.exempt
+def token():
+    response = server.create_token_response()
+    db.session.commit()
+    return _open_to_scripts(response)
+
+
+@bp.route("/application/o/userinfo/", methods=["GET", "POST"])
+@csrf.exempt
+def userinfo():
+    value = _bearer_token()
+    state = tokens.find(value, "access_token") if value else None
+    if state is None or not state.is_live() or state.user is None:
+        response = jsonify(error="invalid_token", error_description="The token is not valid.")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return _open_to_scripts(response)
+    scopes = state.row.scope.split()
+    if "openid" not in scopes:
+        response = jsonify(error="insufficient_scope")
+        response.status_code = 403
+        response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope", scope="openid"'
+        return _open_to_scripts(response)
+    user = state.user
+    return _open_to_scripts(jsonify(claims_for(user, scopes, _group_names(user, scopes))))
+
+
+def _bearer_token() -> str | None:
+    """RFC 6750: the Authorization header, or the form body (never the query string)."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        return request.form.get("access_token") or None
+    return None
+
+
+@bp.post("/application/o/introspect/")
+@csrf.exempt
+def introspect():
+    response = server.create_endpoint_response("introspection")
+    db.session.commit()
+    return response
+
+
+@bp.post("/application/o/revoke/")
+@csrf.exempt
+def revoke():
+    response = server.create_endpoint_response("revocation")
+    db.session.commit()
+    return _open_to_scripts(response)
+
+
+# -- per application: discovery, keys, sign-out -------------------------------------------------
+
+
+def _oauth2_application(slug: str):
+    application = load_application(slug)
+    if application is None or application.provider is None:
+        abort(404, description="There is no such application.")
+    if application.provider.type != "oauth2":
+        abort(404, description="This application does not use OpenID Connect.")
+    client = query_client(application.provider.client_id)
+    if client is None:
+        abort(404, description="This application's OpenID Connect settings are broken.")
+    return client
+
+
+@bp.get("/application/o/<slug>/.well-known/openid-configuration")
+def discovery(slug: str):
+    client = _oauth2_application(slug)
+    response = _open_to_scripts(jsonify(discovery_document(client)))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/application/o/<slug>/jwks/")
+def jwks(slug: str):
+    client = _oauth2_application(slug)
+    for algorithm in keys.ALGORITHMS:
+        if algorithm == client.options.signing_algorithm:
+            keys.signing_key(algorithm)  # a fresh install publishes its keys at once
+    response = _open_to_scripts(jsonify(keys.public_key_set()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/application/o/<slug>/end-session/", methods=["GET", "POST"])
+@csrf.exempt
+def end_session_route(slug: str):
+    return end_session(_oauth2_application(slug))
+
+
+@bp.get("/application/o/<slug>/end-session/done")
+def end_session_done_route(slug: str):
+    return end_session_done(_oauth2_application(slug))

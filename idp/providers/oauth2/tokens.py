@@ -1,0 +1,144 @@
+"""Tokens: made (access tokens are JWTs signed with joserfc), stored as hashes, looked up,
+checked for life, revoked."""
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from joserfc import jwt
+from sqlalchemy import or_, select, update
+
+from idp.extensions import db
+from idp.models import OAuth2Token, User, UserSession
+from idp.models.types import utcnow
+from idp.providers.oauth2 import keys
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_family() -> str:
+    return secrets.token_hex(16)
+
+
+def make_access_token(client, user, scope: str, issuer: str, lifetime: int) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": str(user.id) if user is not None else client.get_client_id(),
+        "aud": client.get_client_id(),
+        "client_id": client.get_client_id(),
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": secrets.token_urlsafe(16),
+        "scope": scope or "",
+    }
+    algorithm = client.options.signing_algorithm
+    key = keys.signing_key(algorithm)
+    header = {"alg": algorithm, "kid": key.kid, "typ": "at+jwt"}
+    return jwt.encode(header, claims, key, [algorithm])
+
+
+def make_refresh_token() -> str:
+    return secrets.token_urlsafe(48)
+
+
+@dataclass
+class TokenState:
+    """A stored token with what decides whether it still counts."""
+
+    row: OAuth2Token
+    user: User | None
+    session: UserSession | None
+
+    def is_live(self, now: datetime | None = None, refresh: bool = False) -> bool:
+        now = now or utcnow()
+        row = self.row
+        if row.revoked_at is not None:
+            return False
+        expiry = row.refresh_expires_at if refresh else row.access_expires_at
+        if expiry is None or expiry <= now:
+            return False
+        if row.user_id is None:
+            return True  # client_credentials: the client acts for itself
+        user = self.user
+        if user is None or not user.is_active:
+            return False
+        if user.password_changed_at is not None and user.password_changed_at > row.issued_at:
+            return False
+        # Tokens belong to the sign-in that made them: ending it ends them.
+        return self.session is None or self.session.revoked_at is None
+
+
+def find(value: str, kind: str | None = None) -> TokenState | None:
+    """The token whose access (or refresh) token is `value`, with its user and session: one
+    query."""
+    if not value or len(value) > 4096:
+        return None
+    hashed = digest(value)
+    if kind == "access_token":
+        condition = OAuth2Token.access_token_hash == hashed
+    elif kind == "refresh_token":
+        condition = OAuth2Token.refresh_token_hash == hashed
+    else:
+        condition = or_(
+            OAuth2Token.access_token_hash == hashed, OAuth2Token.refresh_token_hash == hashed
+        )
+    found = db.session.execute(
+        select(OAuth2Token, User, UserSession)
+        .outerjoin(User, User.id == OAuth2Token.user_id)
+        .outerjoin(UserSession, UserSession.id == OAuth2Token.session_id)
+        .where(condition)
+    ).first()
+    if found is None:
+        return None
+    return TokenState(*found)
+
+
+def is_refresh_value(state: TokenState, value: str) -> bool:
+    return state.row.refresh_token_hash == digest(value)
+
+
+def revoke_family(family: str) -> int:
+    result = db.session.execute(
+        update(OAuth2Token)
+        .where(OAuth2Token.family == family, OAuth2Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+def revoke_from_code(code_id: int) -> int:
+    families = select(OAuth2Token.family).where(OAuth2Token.code_id == code_id)
+    result = db.session.execute(
+        update(OAuth2Token)
+        .where(OAuth2Token.family.in_(families), OAuth2Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
+
+
+def mark_refresh_used(token_id: int) -> bool:
+    """Atomically: True for the one request that exchanged this refresh token."""
+    result = db.session.execute(
+        update(OAuth2Token)
+        .where(OAuth2Token.id == token_id, OAuth2Token.refresh_used_at.is_(None))
+        .values(refresh_used_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def revoke_for_user(user_id: int, application_id: int | None = None) -> int:
+    statement = update(OAuth2Token).where(
+        OAuth2Token.user_id == user_id, OAuth2Token.revoked_at.is_(None)
+    )
+    if application_id is not None:
+        statement = statement.where(OAuth2Token.application_id == application_id)
+    return db.session.execute(statement.values(revoked_at=utcnow())).rowcount
+
+
+def expiry(seconds: int) -> datetime:
+    return utcnow() + timedelta(seconds=seconds)

@@ -1,0 +1,99 @@
+"""A browser without JavaScript for the OpenID Connect tests: it follows redirects by hand,
+fills Gatehouse's sign-in and consent forms, and stops at the client's redirect URI."""
+
+import html
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+from idp.applications.manage import bind, create_application
+from idp.extensions import db
+from tests.factories import PASSWORD
+
+REDIRECT_URI = "https://rp.example.test/callback"
+FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"', re.S)
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def make_client(app, slug="rp", public=False, **options):
+    """An oauth2 application; returns (client_id, client_secret or None)."""
+    with app.app_context():
+        created = create_application(
+            slug,
+            slug.upper(),
+            "oauth2",
+            {
+                "client_type": "public" if public else "confidential",
+                "redirect_uris": [REDIRECT_URI],
+                **options,
+            },
+        )
+        db.session.commit()
+        return created.facts["client_id"], created.secrets.get("client_secret")
+
+
+def bind_group(app, slug, group_name):
+    from idp.accounts import find_group
+    from idp.applications.loading import load_application
+
+    with app.app_context():
+        bind(load_application(slug), group=find_group(group_name))
+        db.session.commit()
+
+
+class Browser:
+    def __init__(self, base: str):
+        self.base = base
+        self.http = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+        self.pages = []
+
+    def close(self):
+        self.http.close()
+
+    def follow(self, url: str, stop_at: str = REDIRECT_URI):
+        """GET and follow redirects; returns ("redirect", url) once it reaches `stop_at`,
+        else ("page", response)."""
+        for _hop in range(20):
+            if url.startswith(stop_at):
+                return "redirect", url
+            response = self.http.get(url)
+            if response.status_code in (301, 302, 303, 307):
+                url = urljoin(str(response.url), response.headers["location"])
+                continue
+            self.pages.append(response)
+            return "page", response
+        raise AssertionError("too many redirects")
+
+    def post_form(self, response, data: dict, stop_at: str = REDIRECT_URI):
+        text = response.text
+        action = html.unescape(FORM.search(text).group(1))
+        form = {"csrf_token": CSRF.search(text).group(1), **data}
+        answer = self.http.post(urljoin(str(response.url), action), data=form)
+        if answer.status_code in (301, 302, 303, 307):
+            return self.follow(urljoin(str(answer.url), answer.headers["location"]), stop_at)
+        self.pages.append(answer)
+        return "page", answer
+
+    def authorize(self, url: str, username: str | None = None, consent: bool = True,
+                  password: str = PASSWORD, stop_at: str = REDIRECT_URI):  # fmt: skip
+        """Run through sign-in and consent until the client's redirect URI is reached;
+        returns the final ("redirect", url) or ("page", response) where it stopped."""
+        kind, result = self.follow(url, stop_at)
+        for _step in range(10):
+            if kind == "redirect":
+                return kind, result
+            text = result.text
+            if 'name="uid_field"' in text and username:
+                kind, result = self.post_form(result, {"uid_field": username}, stop_at)
+            elif 'name="password"' in text and username:
+                kind, result = self.post_form(result, {"password": password}, stop_at)
+            elif "will receive" in text and consent:
+                kind, result = self.post_form(result, {}, stop_at)
+            else:
+                return kind, result
+        raise AssertionError("the flow did not end")
+
+
+def query_of(url: str) -> dict:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
