@@ -42,6 +42,17 @@ def bind_group(app, slug, group_name):
         db.session.commit()
 
 
+def next_hop(response) -> str | None:
+    """Where the browser goes next on its own: a redirect, or a page that moves on by itself
+    (Refresh: 0; url=..., which Gatehouse sends back to an app after its own forms)."""
+    if response.status_code in (301, 302, 303, 307):
+        return urljoin(str(response.url), response.headers["location"])
+    refresh = response.headers.get("refresh", "")
+    if refresh.startswith("0; url="):
+        return urljoin(str(response.url), refresh[len("0; url=") :])
+    return None
+
+
 class Browser:
     def __init__(self, base: str):
         self.base = base
@@ -58,8 +69,9 @@ class Browser:
             if url.startswith(stop_at):
                 return "redirect", url
             response = self.http.get(url)
-            if response.status_code in (301, 302, 303, 307):
-                url = urljoin(str(response.url), response.headers["location"])
+            onward = next_hop(response)
+            if onward:
+                url = onward
                 continue
             self.pages.append(response)
             return "page", response
@@ -70,8 +82,9 @@ class Browser:
         action = html.unescape(FORM.search(text).group(1))
         form = {"csrf_token": CSRF.search(text).group(1), **data}
         answer = self.http.post(urljoin(str(response.url), action), data=form)
-        if answer.status_code in (301, 302, 303, 307):
-            return self.follow(urljoin(str(answer.url), answer.headers["location"]), stop_at)
+        onward = next_hop(answer)
+        if onward:
+            return self.follow(onward, stop_at)
         self.pages.append(answer)
         return "page", answer
 
