@@ -185,4 +185,4 @@ def test_a_user_deletes_their_account(visitor, app, make_user):
     visitor.goto("/me")
     expect(visitor).to_have_url(url_path(LOGIN_FLOW + r"\?next="))
     sign_in(visitor, username, PASSWORD)
-    expect(stage(visitor, "password")).to_contain_text("Invalid username or password.")
+    expect(visitor.locator("#stage")).to_contain_text("Invalid username or password.")
