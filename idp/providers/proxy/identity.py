@@ -46,8 +46,8 @@ def session_for_target(target: Target):
 
 
 def _header_value(value) -> str:
-    # HTTP headers carry bytes; send UTF-8 (what apps decode) and never a line break.
-    text = str(value).replace("\r", " ").replace("\n", " ")
+    # HTTP headers carry bytes; send UTF-8 (what apps decode) and no control character.
+    text = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in str(value))
     return text.encode("utf-8").decode("latin-1")
 
 

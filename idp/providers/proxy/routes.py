@@ -11,6 +11,7 @@ and notices when the app sends them straight back (the cookie does not reach it)
 why instead of looping.
 """
 
+import hashlib
 import logging
 import time
 from urllib.parse import urlencode
@@ -47,6 +48,8 @@ bp = Blueprint("provider_proxy", __name__, template_folder="templates")
 bp.add_url_rule("/admin/applications/<slug>/forward-auth-test", "test_request", admin.test_request)
 log = logging.getLogger("idp.forward_auth")
 
+# Every answer depends on the cookie: no cache between the proxy and Gatehouse keeps one.
+NO_STORE = {"Cache-Control": "no-store"}
 BOUNCE_KEY = "forward_auth_bounce"
 # Sent back to the start page for the same address this soon after being sent to it: the
 # app did not see the session.
@@ -88,7 +91,7 @@ def _answer(read_target, unauthenticated_status: int, page_on_403: bool) -> Resp
                 application=verdict.application.name,
                 who=user.username,
             )
-            return Response(page, status=403, mimetype="text/html")
+            return Response(page, status=403, mimetype="text/html", headers=NO_STORE)
         return _plain(403, verdict.summary)
     response = Response(status=200)
     for name, value in verdict.headers:
@@ -114,7 +117,7 @@ def _to_sign_in(target: Target, status: int) -> Response:
 
 
 def _plain(status: int, text: str) -> Response:
-    return Response(text + "\n", status=status, mimetype="text/plain")
+    return Response(text + "\n", status=status, mimetype="text/plain", headers=NO_STORE)
 
 
 def _public_url(path: str) -> str:
@@ -151,15 +154,20 @@ def start():
     now = int(time.time())
     if (
         isinstance(bounce, dict)
-        and bounce.get("url") == target.url
+        and bounce.get("url") == _fingerprint(target.url)
         and now - int(bounce.get("at", 0)) < BOUNCE_SECONDS
     ):
         session.pop(BOUNCE_KEY, None)
         return render_template(
             "providers/proxy/loop.html", target=target, reasons=identity.why_not_seen(target)
         ), 409
-    session[BOUNCE_KEY] = {"url": target.url, "at": now}
+    session[BOUNCE_KEY] = {"url": _fingerprint(target.url), "at": now}
     return leave_site(target.url, name)
+
+
+def _fingerprint(url: str) -> str:
+    # The cookie is readable: it keeps which address bounced, not the address itself.
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
 
 
 @bp.get("/forward-auth/denied")

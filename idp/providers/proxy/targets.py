@@ -1,8 +1,9 @@
 """What the reverse proxy says about the request it is holding, and which application that
 request is for. Forwarded headers are believed only from IDP_TRUSTED_PROXIES."""
 
+import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,16 +18,24 @@ MAX_URL_LENGTH = 8192
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+# A host name as browsers and proxies agree on it: ASCII letters, digits, dots and hyphens
+# (IDNA names arrive as punycode). Anything else (a backslash, %, a space) may be read as
+# another host by a browser than by Python, so it is refused.
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$")
+# Characters a proxy passes on in a path that the app may later read another way.
+UNDECIDED_PATH = re.compile(r"[\\;]|%2[eEfF]|%5[cC]|%3[bB]|%25")
+
+
 @dataclass(frozen=True)
 class Target:
-    """The original request: its full URL and method."""
+    """The original request: its URL, rebuilt from its checked parts, and its method."""
 
     url: str
     method: str
     scheme: str
     host: str  # lower case, no port
     netloc: str  # lower case, port kept
-    path: str
+    path: str  # as the app will see it: decoded, dot segments resolved, no empty segments
 
 
 @dataclass(frozen=True)
@@ -36,26 +45,56 @@ class ProtectedApp:
 
 
 def parse_target(url: str | None, method: str | None) -> Target | None:
-    """None when the URL is missing or not an absolute http(s) URL."""
-    if not url or len(url) > MAX_URL_LENGTH or any(ord(c) < 32 for c in url):
+    """None when the URL is missing or not a plain absolute http(s) URL."""
+    if not url or len(url) > MAX_URL_LENGTH or any(ord(c) < 33 or ord(c) == 127 for c in url):
         return None
     try:
         parts = urlsplit(url)
-        host = parts.hostname
-        parts.port  # noqa: B018  (raises on a bad port)
+        host = (parts.hostname or "").lower()
+        port = parts.port
     except ValueError:
         return None
-    if parts.scheme not in ("http", "https") or not host or parts.username is not None:
+    if parts.scheme not in ("http", "https") or parts.username is not None:
         return None
+    if not HOST_NAME.match(host) or len(host) > 253:
+        return None
+    path = canonical_path(parts.path or "/")
+    if path is None:
+        return None
+    netloc = host if port is None else f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
     method = (method or "GET").upper()
     return Target(
-        url=url,
+        url=f"{parts.scheme}://{netloc}{parts.path or '/'}{query}",
         method=method if method in METHODS else "GET",
         scheme=parts.scheme,
-        host=host.lower(),
-        netloc=parts.netloc.lower(),
-        path=parts.path or "/",
+        host=host.rstrip("."),
+        netloc=netloc,
+        path=path,
     )
+
+
+def canonical_path(raw: str) -> str | None:
+    """The path the app behind the proxy will act on, so that a path prefix or a policy on
+    `request.path` cannot be passed by another spelling of it (/%61dmin, //admin, /./admin,
+    /x/../admin). Spellings that servers read in different ways (encoded slashes or dots,
+    backslashes, ;parameters, double encoding) are refused: None."""
+    if UNDECIDED_PATH.search(raw):
+        return None
+    decoded = unquote(raw, errors="strict") if "%" in raw else raw
+    if UNDECIDED_PATH.search(decoded) or any(ord(c) < 32 for c in decoded):
+        return None
+    segments = []
+    for segment in decoded.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    trailing = "/" if decoded.endswith("/") and segments else ""
+    return "/" + "/".join(segments) + trailing
 
 
 def target_from_auth_request(headers) -> Target | None:
@@ -64,10 +103,13 @@ def target_from_auth_request(headers) -> Target | None:
 
 
 def target_from_forward_auth(headers) -> Target | None:
-    """Caddy, Traefik, HAProxy: X-Forwarded-Proto, -Host, -Uri and -Method."""
-    scheme = (headers.get("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
-    host = (headers.get("X-Forwarded-Host") or "").split(",")[0].strip()
+    """Caddy, Traefik, HAProxy: X-Forwarded-Proto, -Host, -Uri and -Method. Each must hold
+    one value: a list means the proxy passed on what the client sent, which is not believed."""
+    scheme = (headers.get("X-Forwarded-Proto") or "").strip().lower()
+    host = (headers.get("X-Forwarded-Host") or "").strip()
     uri = headers.get("X-Forwarded-Uri") or "/"
+    if "," in scheme or "," in host or len(headers.getlist("X-Forwarded-Host")) > 1:
+        return None
     if scheme not in ("http", "https") or not host or not uri.startswith("/"):
         return None
     if "/" in host or "@" in host or "\\" in host:
@@ -110,8 +152,9 @@ def application_for(target: Target, protected: list[ProtectedApp]) -> ProtectedA
         options = candidate.options
         if options.mode != "single" or options.host != target.host:
             continue
-        prefix = options.prefix
-        if prefix and not (target.path == prefix or target.path.startswith(prefix + "/")):
+        # Case-blind: some servers (and file systems) serve /Admin as /admin.
+        prefix, path = options.prefix.lower(), target.path.lower()
+        if prefix and not (path == prefix or path.startswith(prefix + "/")):
             continue
         if len(prefix) > best_length:
             best, best_length = candidate, len(prefix)

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from idp.extensions import db
-from idp.models import User
+from idp.models import Group, User
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_group, make_user
 
@@ -380,3 +380,117 @@ def test_query_count_does_not_grow_with_applications_or_bindings(
     assert nginx_asks(client).status_code == 200
     assert many == few
     assert few <= 4
+
+
+@pytest.mark.parametrize(
+    "rd",
+    [
+        "https://evil.com\\.example.test/",
+        "https://evil.com%5C.example.test/",
+        "https://app.example.test\\@evil.com/",
+        "https://app.example.test%2F@evil.com/",
+        "https://app.example.test /",
+    ],
+)
+def test_start_refuses_hosts_a_browser_would_read_otherwise(client, flows, protected, member, rd):
+    signed_in(client, flows, "mia")
+    answer = arrive(client, rd)
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+
+
+def test_a_backslash_in_the_original_host_is_refused(client, flows, protected, member):
+    signed_in(client, flows, "mia")
+    assert nginx_asks(client, url="https://evil.com\\.example.test/").status_code == 400
+
+
+@pytest.fixture
+def admin_area(runner, protected):
+    """/admin of the same host is a second application, for staff only; the rest of the
+    host is open to everyone signed in."""
+    result = runner.invoke(
+        args=["apps", "create", "wiki-admin", "--name", "Wiki admin", "--proxy",
+              "--external-host", APP]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with runner.app.app_context():
+        from idp.applications.loading import load_application
+        from idp.models import PolicyBinding
+
+        area = load_application("wiki-admin")
+        area.provider.options = {**area.provider.options, "path_prefix": "/admin"}
+        wiki = load_application("wiki")
+        for binding in list(wiki.policy_bindings):
+            db.session.delete(binding)
+        db.session.flush()
+        db.session.add(
+            PolicyBinding(
+                application_id=area.id,
+                group_id=db.session.scalar(select(Group.id).where(Group.name == "staff")),
+            )
+        )
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/x", "/%61dmin/x", "//admin/x", "/./admin/x", "/x/../admin/x", "/ADMIN/x", "/Admin"],
+)
+def test_a_path_prefix_cannot_be_passed_by_another_spelling(
+    client, flows, admin_area, outsider, path
+):
+    signed_in(client, flows, "otto")
+    assert nginx_asks(client, url=APP + "/elsewhere").status_code == 200
+    assert nginx_asks(client, url=APP + path).status_code == 403
+    assert caddy_asks(client, uri=path).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin;x/y", "/%2e%2e/admin/x", "/x%2F..%2Fadmin", "/%2561dmin/x", "/a\\..\\admin"]
+)
+def test_paths_servers_read_in_different_ways_are_refused(
+    client, flows, admin_area, outsider, path
+):
+    signed_in(client, flows, "otto")
+    assert nginx_asks(client, url=APP + path).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Forwarded-Host": "pub.example.test, app.example.test"},
+        {"X-Forwarded-Proto": "http, https"},
+    ],
+)
+def test_a_list_in_a_forwarded_header_is_not_believed(client, flows, protected, member, headers):
+    signed_in(client, flows, "mia")
+    assert caddy_asks(client).status_code == 200
+    answer = client.get(
+        FORWARD_AUTH,
+        headers={
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "app.example.test",
+            "X-Forwarded-Uri": "/",
+            **headers,
+        },
+    )
+    assert answer.status_code == 400
+
+
+def test_refusals_and_redirects_are_not_cached(client, flows, protected, outsider):
+    assert nginx_asks(client).headers["Cache-Control"] == "no-store"
+    assert caddy_asks(client).headers["Cache-Control"] == "no-store"
+    signed_in(client, flows, "otto")
+    assert nginx_asks(client).headers["Cache-Control"] == "no-store"
+    assert caddy_asks(client).headers["Cache-Control"] == "no-store"
+
+
+def test_control_characters_never_reach_an_identity_header(app, client, flows, protected):
+    with app.app_context():
+        make_user("zoe", groups=[db.session.scalar(select(Group).where(Group.name == "staff"))])
+        db.session.scalar(select(User).where(User.username == "zoe")).name = "Zo\x01e\x1b[31m"
+        db.session.commit()
+    signed_in(client, flows, "zoe")
+    answer = nginx_asks(client)
+    assert answer.status_code == 200
+    assert answer.headers["Remote-Name"] == "Zo e [31m"
