@@ -1,0 +1,125 @@
+"""Passkeys (WebAuthn) over HTTP: set up, second factor, passwordless sign-in, and the ways an
+answer is refused. A software authenticator signs real answers; py_webauthn checks them."""
+
+import pytest
+from sqlalchemy import select
+
+from idp.extensions import db
+from idp.models import Event, WebAuthnChallenge, WebAuthnDevice
+from tests.factories import PASSWORD, make_user
+from tests.soft_authenticator import SoftAuthenticator, options_on
+
+ORIGIN = "http://localhost"
+SETUP = "default-authenticator-webauthn-setup"
+AUTH = "default-authentication-flow"
+
+
+@pytest.fixture
+def app_settings():
+    return {"WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGIN": ORIGIN}
+
+
+@pytest.fixture
+def alice(app):
+    with app.app_context():
+        return make_user("alice", email="alice@example.test").id
+
+
+def devices(app, user_id):
+    with app.app_context():
+        return list(
+            db.session.scalars(select(WebAuthnDevice).where(WebAuthnDevice.user_id == user_id))
+        )
+
+
+def events(app, action):
+    with app.app_context():
+        return list(db.session.scalars(select(Event).where(Event.action == action)))
+
+
+def register(flows, authenticator, name="Laptop", **answer):
+    flows.open(SETUP)
+    options = options_on(flows.page)
+    return flows.submit(
+        SETUP, {"name": name, "webauthn_response": authenticator.create(options, **answer)}
+    )
+
+
+def test_a_signed_in_user_sets_up_a_passkey_and_it_is_listed_on_the_account_page(app, flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    authenticator = SoftAuthenticator()
+    response = register(flows, authenticator)
+    assert response.status_code == 303
+    [device] = devices(app, alice)
+    assert device.name == "Laptop"
+    assert device.backup_eligible and device.backup_state
+    assert device.transports == "internal"
+    assert device.sign_count == 0
+    page = flows.client.get("/me").get_data(as_text=True)
+    assert "Laptop" in page and "passkey" in page
+    assert events(app, "authenticator_added")
+
+
+def test_the_setup_options_exclude_the_passkeys_the_user_has(app, flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    authenticator = SoftAuthenticator()
+    register(flows, authenticator)
+    flows.open(SETUP)
+    options = options_on(flows.page)
+    assert [item["id"] for item in options["excludeCredentials"]] == [
+        devices(app, alice)[0].credential_id
+    ]
+    assert options["rp"]["id"] == "localhost"
+
+
+def test_a_replayed_registration_answer_with_the_old_cookie_is_refused(app, flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    authenticator = SoftAuthenticator()
+    flows.open(SETUP)
+    answer = authenticator.create(options_on(flows.page))
+    page, cookie = flows.page, flows.client.get_cookie("gatehouse_session").value
+    assert flows.submit(SETUP, {"name": "One", "webauthn_response": answer}).status_code == 303
+    flows.client.set_cookie("gatehouse_session", cookie)
+    flows.page = page
+    response = flows.submit(SETUP, {"name": "Two", "webauthn_response": answer})
+    assert response.status_code == 400
+    assert "expired or was already used" in flows.text
+    assert [device.name for device in devices(app, alice)] == ["One"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"origin": "http://localhost.evil.test"},
+        {"origin": "https://localhost"},
+        {"rp_id": "evil.test"},
+    ],
+    ids=["other-origin", "other-scheme", "other-rp-id"],
+)
+def test_a_registration_for_another_origin_or_relying_party_is_refused(app, flows, alice, answer):
+    flows.sign_in("alice", PASSWORD)
+    response = register(flows, SoftAuthenticator(), **answer)
+    assert response.status_code == 400
+    assert "could not be used" in flows.text
+    assert devices(app, alice) == []
+    # A new challenge waits: the user can simply try again.
+    assert options_on(flows.page)["challenge"]
+
+
+def test_passkeys_are_switched_off_without_a_domain(app, flows, alice):
+    app.config.update(WEBAUTHN_RP_ID="", WEBAUTHN_ORIGIN="")
+    flows.sign_in("alice", PASSWORD)
+    flows.open(SETUP)
+    assert "IDP_BASE_URL" in flows.text
+    assert "data-webauthn-options" not in flows.page
+    with app.app_context():
+        assert db.session.scalar(select(WebAuthnChallenge.id)) is None
+
+
+def test_garbage_instead_of_an_answer_gets_a_clear_400(app, flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    flows.open(SETUP)
+    for garbage in ("{", "[]", '{"id": 1}', "x" * 70000):
+        response = flows.submit(SETUP, {"name": "x", "webauthn_response": garbage})
+        assert response.status_code == 400
+    assert devices(app, alice) == []
