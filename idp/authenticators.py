@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 
 from idp.events import record_event
 from idp.extensions import db
@@ -284,17 +284,22 @@ def _recovery_key() -> bytes:
 # -- for the account page and the validate stage ----------------------------------------------
 
 
-def kinds_of(user: User) -> frozenset[str]:
-    """Which kinds of authenticator the user can sign in with now (one query)."""
-    has_totp, has_codes = db.session.execute(
+def kinds_of(user: User, with_passkeys: bool = False) -> frozenset[str]:
+    """Which kinds of authenticator the user can sign in with now (one query): the codes they
+    can type, and with `with_passkeys` whether they have a passkey too."""
+    has_totp, has_codes, has_passkeys = db.session.execute(
         select(
             select(TotpDevice.id).where(TotpDevice.user_id == user.id).exists(),
             select(StaticCode.id)
             .where(StaticCode.user_id == user.id, StaticCode.used_at.is_(None))
             .exists(),
+            select(WebAuthnDevice.id).where(WebAuthnDevice.user_id == user.id).exists()
+            if with_passkeys
+            else literal(False),
         )
     ).one()
-    return frozenset(kind for kind, has in ((TOTP, has_totp), (RECOVERY_CODES, has_codes)) if has)
+    found = ((TOTP, has_totp), (RECOVERY_CODES, has_codes), (WEBAUTHN, has_passkeys))
+    return frozenset(kind for kind, has in found if has)
 
 
 def verify_code(user: User, code: str) -> str | None:

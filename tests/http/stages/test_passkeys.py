@@ -123,3 +123,120 @@ def test_garbage_instead_of_an_answer_gets_a_clear_400(app, flows, alice):
         response = flows.submit(SETUP, {"name": "x", "webauthn_response": garbage})
         assert response.status_code == 400
     assert devices(app, alice) == []
+
+
+def with_passkey(app, flows, authenticator, username="alice"):
+    """Sign in, set up a passkey, sign out: the user now has a passkey as second factor."""
+    flows.sign_in(username, PASSWORD)
+    register(flows, authenticator)
+    flows.sign_out()
+
+
+def to_second_factor(flows, username="alice"):
+    flows.open(AUTH)
+    flows.submit(AUTH, {"uid_field": username, "password": PASSWORD})
+    assert flows.stage == "authenticator_validate", flows.text
+    return options_on(flows.page)
+
+
+def test_a_passkey_is_a_second_factor_after_the_password(app, flows, alice):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    options = to_second_factor(flows)
+    assert [item["id"] for item in options["allowCredentials"]] == [
+        devices(app, alice)[0].credential_id
+    ]
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
+    assert response.status_code == 303
+    assert flows.client.get("/me").status_code == 200
+    [device] = devices(app, alice)
+    assert device.sign_count == 1 and device.last_used_at is not None
+
+
+def test_a_replayed_assertion_is_refused(app, flows, alice):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    options = to_second_factor(flows)
+    answer = authenticator.get(options)
+    page, cookie = flows.page, flows.client.get_cookie("gatehouse_session").value
+    flows.submit(AUTH, {"webauthn_response": answer})
+    flows.sign_out()
+    flows.client.set_cookie("gatehouse_session", cookie)
+    flows.page = page
+    response = flows.submit(AUTH, {"webauthn_response": answer})
+    assert response.status_code in (400, 403)
+    assert flows.client.get("/me").status_code != 200
+
+
+def test_an_assertion_made_for_an_old_challenge_is_refused(app, flows, alice):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    old = to_second_factor(flows)
+    flows.client.get(f"/flow/{AUTH}/restart")  # "Not you?": a new plan, a new challenge
+    assert to_second_factor(flows)["challenge"] != old["challenge"]
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(old)})
+    assert response.status_code == 400
+    assert "could not be used" in flows.text
+
+
+def test_a_counter_that_goes_back_is_refused_and_recorded(app, flows, alice):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    options = to_second_factor(flows)
+    flows.submit(AUTH, {"webauthn_response": authenticator.get(options, sign_count=7)})
+    flows.sign_out()
+    options = to_second_factor(flows)
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options, sign_count=3)})
+    assert response.status_code == 400
+    assert "fewer uses than before" in flows.text
+    assert flows.client.get("/me").status_code != 200
+    assert len(events(app, "passkey_counter_went_back")) == 1
+    assert devices(app, alice)[0].sign_count == 7
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"origin": "http://evil.test"}, {"rp_id": "evil.test"}],
+    ids=["other-origin", "other-rp-id"],
+)
+def test_an_assertion_for_another_origin_or_relying_party_is_refused(app, flows, alice, answer):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    options = to_second_factor(flows)
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options, **answer)})
+    assert response.status_code == 400
+    assert flows.client.get("/me").status_code != 200
+
+
+def test_another_users_passkey_is_not_a_second_factor(app, flows, alice):
+    with app.app_context():
+        make_user("bob")
+    mallory = SoftAuthenticator()
+    with_passkey(app, flows, mallory, username="bob")
+    with_passkey(app, flows, SoftAuthenticator())
+    options = to_second_factor(flows)
+    response = flows.submit(AUTH, {"webauthn_response": mallory.get(options)})
+    assert response.status_code == 400
+    assert "not registered" in flows.text
+
+
+def test_user_verification_is_required_where_the_stage_says(app, flows, alice):
+    from idp.models import Stage
+
+    with app.app_context():
+        stage = db.session.scalar(
+            select(Stage).where(Stage.name == "default-authentication-mfa-validation")
+        )
+        stage.options = {**stage.options, "webauthn_user_verification": "required"}
+        db.session.commit()
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    authenticator.user_verified = False
+    options = to_second_factor(flows)
+    assert options["userVerification"] == "required"
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
+    assert response.status_code == 400
+    authenticator.user_verified = True
+    options = options_on(flows.page)
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
+    assert response.status_code == 303
