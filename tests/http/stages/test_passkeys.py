@@ -240,3 +240,68 @@ def test_user_verification_is_required_where_the_stage_says(app, flows, alice):
     options = options_on(flows.page)
     response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
     assert response.status_code == 303
+
+
+def set_options(app, stage_name, **options):
+    from idp.models import Stage
+
+    with app.app_context():
+        stage = db.session.scalar(select(Stage).where(Stage.name == stage_name))
+        stage.options = {**stage.options, **options}
+        db.session.commit()
+
+
+@pytest.fixture
+def passkey_login(app):
+    set_options(app, "default-authentication-identification", passkey_login=True)
+
+
+def test_a_passkey_signs_in_without_a_name_or_password(app, flows, alice, passkey_login):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    flows.open(AUTH)
+    options = options_on(flows.page)
+    assert options["allowCredentials"] == [] and options["userVerification"] == "required"
+    assert 'autocomplete="username webauthn"' in flows.page
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
+    assert response.status_code == 303
+    assert flows.client.get("/me").status_code == 200
+    assert devices(app, alice)[0].sign_count == 1
+
+
+def test_a_passkey_without_user_verification_does_not_sign_in_alone(
+    app, flows, alice, passkey_login
+):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    authenticator.user_verified = False
+    flows.open(AUTH)
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options_on(flows.page))})
+    assert response.status_code == 400
+    assert flows.client.get("/me").status_code != 200
+
+
+def test_an_unknown_passkey_gets_the_same_answer_whoever_it_names(app, flows, alice, passkey_login):
+    stranger = SoftAuthenticator(user_handle=b"someone")
+    flows.open(AUTH)
+    response = flows.submit(AUTH, {"webauthn_response": stranger.get(options_on(flows.page))})
+    assert response.status_code == 400
+    assert "not registered here" in flows.text
+    # The name and password still work on the same page.
+    response = flows.submit(AUTH, {"uid_field": "alice", "password": PASSWORD})
+    assert response.status_code == 303
+
+
+def test_a_replayed_passwordless_answer_is_refused(app, flows, alice, passkey_login):
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    flows.open(AUTH)
+    answer = authenticator.get(options_on(flows.page))
+    page, cookie = flows.page, flows.client.get_cookie("gatehouse_session").value
+    flows.submit(AUTH, {"webauthn_response": answer})
+    flows.sign_out()
+    flows.client.set_cookie("gatehouse_session", cookie)
+    flows.page = page
+    response = flows.submit(AUTH, {"webauthn_response": answer})
+    assert response.status_code == 400
+    assert flows.client.get("/me").status_code != 200
