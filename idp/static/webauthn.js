@@ -1,7 +1,8 @@
 /* Gatehouse passkeys: the browser's half of WebAuthn. No inline script (the CSP forbids it):
    a page marks an element with data-webauthn="create" or "get" and puts the server's options
    (py_webauthn's JSON) in data-webauthn-options. Such an element is hidden until this script
-   shows it, so without JavaScript only the <noscript> fallback is seen.
+   shows it; the [data-webauthn-fallback] text that says passkeys need JavaScript is hidden
+   by it, so without JavaScript only that text is seen.
 
    The enclosing form's submit starts the ceremony; the answer goes, as JSON, into the
    form's [data-webauthn-response] field, and the form is sent again (htmx takes it from
@@ -174,6 +175,11 @@
 
   function setUpWithin(root) {
     var scope = root && root.querySelectorAll ? root : document;
+    if (window.PublicKeyCredential && navigator.credentials) {
+      scope.querySelectorAll("[data-webauthn-fallback]").forEach(function (element) {
+        element.hidden = true;
+      });
+    }
     if (scope.matches && scope.matches("[data-webauthn]")) setUp(scope);
     scope.querySelectorAll("[data-webauthn]").forEach(setUp);
   }
