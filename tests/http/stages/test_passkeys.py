@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.models import Event, WebAuthnChallenge, WebAuthnDevice
+from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_user
 from tests.soft_authenticator import SoftAuthenticator, options_on
 
@@ -305,3 +306,40 @@ def test_a_replayed_passwordless_answer_is_refused(app, flows, alice, passkey_lo
     response = flows.submit(AUTH, {"webauthn_response": answer})
     assert response.status_code == 400
     assert flows.client.get("/me").status_code != 200
+
+
+def test_removing_a_passkey_on_the_account_page_needs_the_password(app, flows, alice):
+    flows.sign_in("alice", PASSWORD)
+    register(flows, SoftAuthenticator())
+    [device] = devices(app, alice)
+    page = flows.client.get("/me").get_data(as_text=True)
+    path = f"/me/authenticators/webauthn/{device.id}/remove"
+    assert path in page
+    token = csrf_token(page)
+    flows.client.post(path, data={"csrf_token": token, "password": "not the password"})
+    assert len(devices(app, alice)) == 1
+    response = flows.client.post(path, data={"csrf_token": token, "password": PASSWORD})
+    assert response.status_code == 303
+    assert devices(app, alice) == []
+    assert (
+        flows.client.post(path, data={"csrf_token": token, "password": PASSWORD}).status_code == 404
+    )
+
+
+def test_an_administrator_sees_and_removes_a_users_passkey(app, client, alice):
+    from tests.conftest import FlowDriver
+
+    owner = FlowDriver(app.test_client())
+    owner.sign_in("alice", PASSWORD)
+    register(owner, SoftAuthenticator(), name="Alice's key")
+    with app.app_context():
+        make_user("root", superuser=True)
+    admin = FlowDriver(client)
+    admin.sign_in("root", PASSWORD)
+    page = client.get(f"/admin/users/{alice}").get_data(as_text=True)
+    assert "Alice&#39;s key" in page or "Alice's key" in page
+    [device] = devices(app, alice)
+    path = f"/admin/users/{alice}/authenticators/webauthn/{device.id}/remove"
+    assert client.post(path, data={"csrf_token": csrf_token(page)}).status_code == 303
+    assert devices(app, alice) == []
+    assert events(app, "admin_authenticator_removed")
