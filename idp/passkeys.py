@@ -36,6 +36,7 @@ from webauthn.helpers.exceptions import (
 )
 from webauthn.helpers.structs import (
     AttestationConveyancePreference,
+    AttestationFormat,
     AuthenticatorAttachment,
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
@@ -244,7 +245,11 @@ def register(
     except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, TypeError) as error:
         log.info("passkey registration refused", extra={"reason": str(error)})
         raise PasskeyRefused(NOT_ACCEPTED) from None
-    if settings.allowed_aaguids and verified.aaguid.lower() not in settings.allowed_aaguids:
+    if settings.allowed_aaguids and (
+        # Without an attestation statement the AAGUID is only the authenticator's word.
+        verified.fmt == AttestationFormat.NONE
+        or verified.aaguid.lower() not in settings.allowed_aaguids
+    ):
         raise PasskeyRefused(AAGUID_NOT_ALLOWED)
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(

@@ -343,3 +343,19 @@ def test_an_administrator_sees_and_removes_a_users_passkey(app, client, alice):
     assert client.post(path, data={"csrf_token": csrf_token(page)}).status_code == 303
     assert devices(app, alice) == []
     assert events(app, "admin_authenticator_removed")
+
+
+def test_allowed_aaguids_refuse_other_keys_and_keys_without_attestation(app, flows, alice):
+    allowed = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+    set_options(app, "default-authenticator-webauthn-setup", allowed_aaguids=[allowed])
+    flows.sign_in("alice", PASSWORD)
+    flows.open(SETUP)
+    assert options_on(flows.page)["attestation"] == "direct"
+    # Claims the allowed model, but with no attestation statement to back the claim.
+    claimed = SoftAuthenticator(aaguid=bytes.fromhex(allowed.replace("-", "")))
+    response = flows.submit(
+        SETUP, {"name": "x", "webauthn_response": claimed.create(options_on(flows.page))}
+    )
+    assert response.status_code == 400
+    assert "not allowed here" in flows.text
+    assert devices(app, alice) == []
