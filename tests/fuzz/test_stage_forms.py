@@ -85,6 +85,12 @@ def at_static_setup(app):
     return driver, "default-authenticator-static-setup"
 
 
+def at_webauthn_setup(app):
+    driver = signed_in(app, "fuzz-user")
+    driver.open("default-authenticator-webauthn-setup")
+    return driver, "default-authenticator-webauthn-setup"
+
+
 def at_code_check(app):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "fuzz-user"))
@@ -125,6 +131,7 @@ POSITIONS = {
     "email": at_email,
     "authenticator_totp": at_totp_setup,
     "authenticator_static": at_static_setup,
+    "authenticator_webauthn": at_webauthn_setup,
     "authenticator_validate": at_code_check,
     "captcha": at_flow_of("captcha"),
     "invitation": at_invitation,
@@ -135,7 +142,14 @@ POSITIONS = {
 @pytest.fixture
 def app_settings(app_settings):
     # Throttling would answer most examples at once, before their fields are read.
-    return {**app_settings, "LOGIN_FREE_ATTEMPTS": 100000, "LOGIN_FREE_ATTEMPTS_PER_IP": 100000}
+    return {
+        **app_settings,
+        "LOGIN_FREE_ATTEMPTS": 100000,
+        "LOGIN_FREE_ATTEMPTS_PER_IP": 100000,
+        # Passkeys on, so that their setup form is there to fuzz.
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGIN": "http://localhost",
+    }
 
 
 def test_every_stage_type_with_a_form_is_fuzzed():
