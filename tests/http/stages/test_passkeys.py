@@ -359,3 +359,32 @@ def test_allowed_aaguids_refuse_other_keys_and_keys_without_attestation(app, flo
     assert response.status_code == 400
     assert "not allowed here" in flows.text
     assert devices(app, alice) == []
+
+
+def test_the_same_answer_sent_in_parallel_signs_in_once(app, flows, alice):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from idp.models import UserSession
+    from tests.conftest import FlowDriver
+
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    options = to_second_factor(flows)
+    answer = authenticator.get(options)
+    cookie = flows.client.get_cookie("gatehouse_session").value
+    drivers = []
+    for _ in range(4):
+        driver = FlowDriver(app.test_client())
+        driver.client.set_cookie("gatehouse_session", cookie)
+        driver.page = flows.page
+        drivers.append(driver)
+    with app.app_context():
+        sessions_before = db.session.query(UserSession).count()
+    with ThreadPoolExecutor(max_workers=len(drivers)) as pool:
+        answers = list(
+            pool.map(lambda driver: driver.submit(AUTH, {"webauthn_response": answer}), drivers)
+        )
+    statuses = sorted(response.status_code for response in answers)
+    assert statuses.count(303) == 1, statuses
+    with app.app_context():
+        assert db.session.query(UserSession).count() == sessions_before + 1
