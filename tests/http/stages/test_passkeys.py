@@ -388,3 +388,40 @@ def test_the_same_answer_sent_in_parallel_signs_in_once(app, flows, alice):
     assert statuses.count(303) == 1, statuses
     with app.app_context():
         assert db.session.query(UserSession).count() == sessions_before + 1
+
+
+def test_the_second_factor_page_offers_what_works_without_javascript(app, flows, alice):
+    from idp import authenticators
+    from idp.models import User
+
+    with_passkey(app, flows, SoftAuthenticator())
+    to_second_factor(flows)
+    assert "passkeys need JavaScript" in flows.text
+    assert "Start again" in flows.text and 'name="code"' not in flows.page
+    flows.client.get(f"/flow/{AUTH}/restart")
+
+    with app.app_context():
+        codes = authenticators.replace_recovery_codes(db.session.get(User, alice), 2)
+        db.session.commit()
+    to_second_factor(flows)
+    assert "enter a code below instead" in flows.text
+    assert 'name="code"' in flows.page and "data-webauthn-options" in flows.page
+    # The user chooses: the recovery code works as well as the passkey would.
+    assert flows.submit(AUTH, {"code": codes[0]}).status_code == 303
+    assert flows.client.get("/me").status_code == 200
+
+
+def test_device_classes_decide_what_counts(app, flows, alice):
+    from idp import authenticators
+    from idp.models import User
+
+    set_options(app, "default-authentication-mfa-validation", device_classes=["webauthn"])
+    with_passkey(app, flows, SoftAuthenticator())
+    with app.app_context():
+        codes = authenticators.replace_recovery_codes(db.session.get(User, alice), 2)
+        db.session.commit()
+    to_second_factor(flows)
+    assert 'name="code"' not in flows.page
+    response = flows.submit(AUTH, {"code": codes[0]})
+    assert response.status_code == 400
+    assert flows.client.get("/me").status_code != 200
