@@ -425,3 +425,22 @@ def test_device_classes_decide_what_counts(app, flows, alice):
     response = flows.submit(AUTH, {"code": codes[0]})
     assert response.status_code == 400
     assert flows.client.get("/me").status_code != 200
+
+
+def test_an_answer_after_five_minutes_is_refused_and_a_new_challenge_offered(app, flows, alice):
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    authenticator = SoftAuthenticator()
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        with_passkey(app, flows, authenticator)
+        options = to_second_factor(flows)
+        clock.shift(timedelta(minutes=5, seconds=1))
+        response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options)})
+        assert response.status_code == 400
+        assert "expired or was already used" in flows.text
+        fresh = options_on(flows.page)
+        assert fresh["challenge"] != options["challenge"]
+        response = flows.submit(AUTH, {"webauthn_response": authenticator.get(fresh)})
+        assert response.status_code == 303
