@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, literal, select, update
 
 from idp.events import record_event
 from idp.extensions import db
-from idp.models import StaticCode, TotpDevice, User
+from idp.models import StaticCode, TotpDevice, User, WebAuthnDevice
 from idp.models.types import utcnow
 from idp.network import client_ip
 from idp.options import OptionsError
@@ -32,8 +32,11 @@ from idp.sealing import SEALED, SealBroken, seal, unseal
 
 TOTP = "totp"
 RECOVERY_CODES = "recovery_codes"
+# Passkeys and security keys (idp.passkeys). They are listed and removed here with the
+# others, but kinds_of() leaves them out: it says which codes a user can type.
+WEBAUTHN = "webauthn"
 # The kinds list_authenticators names and remove_authenticator takes.
-KINDS = (TOTP, RECOVERY_CODES)
+KINDS = (TOTP, RECOVERY_CODES, WEBAUTHN)
 
 # What the setup pages say, shared by the stages that set up an app.
 SCAN_NEW_QR_CODE = "Scan this QR code with your authenticator app, then enter the code it shows."
@@ -281,17 +284,22 @@ def _recovery_key() -> bytes:
 # -- for the account page and the validate stage ----------------------------------------------
 
 
-def kinds_of(user: User) -> frozenset[str]:
-    """Which kinds of authenticator the user can sign in with now (one query)."""
-    has_totp, has_codes = db.session.execute(
+def kinds_of(user: User, with_passkeys: bool = False) -> frozenset[str]:
+    """Which kinds of authenticator the user can sign in with now (one query): the codes they
+    can type, and with `with_passkeys` whether they have a passkey too."""
+    has_totp, has_codes, has_passkeys = db.session.execute(
         select(
             select(TotpDevice.id).where(TotpDevice.user_id == user.id).exists(),
             select(StaticCode.id)
             .where(StaticCode.user_id == user.id, StaticCode.used_at.is_(None))
             .exists(),
+            select(WebAuthnDevice.id).where(WebAuthnDevice.user_id == user.id).exists()
+            if with_passkeys
+            else literal(False),
         )
     ).one()
-    return frozenset(kind for kind, has in ((TOTP, has_totp), (RECOVERY_CODES, has_codes)) if has)
+    found = ((TOTP, has_totp), (RECOVERY_CODES, has_codes), (WEBAUTHN, has_passkeys))
+    return frozenset(kind for kind, has in found if has)
 
 
 def verify_code(user: User, code: str) -> str | None:
@@ -306,7 +314,8 @@ def verify_code(user: User, code: str) -> str | None:
 
 
 def list_authenticators(user: User) -> list[Authenticator]:
-    """The user's TOTP devices, then their recovery codes as one entry (if any are left)."""
+    """The user's TOTP devices, their passkeys, then their recovery codes as one entry (if
+    any are left)."""
     devices = db.session.scalars(
         select(TotpDevice).where(TotpDevice.user_id == user.id).order_by(TotpDevice.created_at)
     )
@@ -314,6 +323,22 @@ def list_authenticators(user: User) -> list[Authenticator]:
         Authenticator(TOTP, device.id, device.name, device.created_at, device.last_used_at)
         for device in devices
     ]
+    passkeys = db.session.scalars(
+        select(WebAuthnDevice)
+        .where(WebAuthnDevice.user_id == user.id)
+        .order_by(WebAuthnDevice.created_at, WebAuthnDevice.id)
+    )
+    found.extend(
+        Authenticator(
+            WEBAUTHN,
+            device.id,
+            device.name,
+            device.created_at,
+            device.last_used_at,
+            detail="passkey, synced" if device.backup_state else "passkey",
+        )
+        for device in passkeys
+    )
     codes = list(db.session.scalars(select(StaticCode).where(StaticCode.user_id == user.id)))
     unused = [code for code in codes if code.used_at is None]
     if unused:
@@ -340,6 +365,10 @@ def remove_authenticator(user: User, kind: str, authenticator_id: int) -> bool:
         )
     elif kind == RECOVERY_CODES:
         statement = delete(StaticCode).where(StaticCode.user_id == user.id)
+    elif kind == WEBAUTHN:
+        statement = delete(WebAuthnDevice).where(
+            WebAuthnDevice.user_id == user.id, WebAuthnDevice.id == authenticator_id
+        )
     else:
         return False
     result = db.session.execute(statement.execution_options(synchronize_session=False))

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -101,6 +102,44 @@ def _idle_timeout(environ) -> int:
     return seconds
 
 
+def _webauthn(environ, base_url: str) -> dict:
+    """The relying party passkeys are made for: IDP_WEBAUTHN_RP_ID and IDP_WEBAUTHN_ORIGIN, by
+    default the host and origin of IDP_BASE_URL. Never the request's Host header: a passkey
+    is bound to this name for good, and a forged Host must not choose it. With neither set
+    (a laptop), or a base URL on a bare IP address (not a valid relying-party id), both stay
+    empty and passkeys are switched off with a message that names the settings."""
+    origin = (environ.get("IDP_WEBAUTHN_ORIGIN") or "").strip().rstrip("/") or base_url
+    if origin:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ConfigError(
+                f"IDP_WEBAUTHN_ORIGIN must be a scheme and host such as https://id.example.org, "
+                f"not {origin!r}"
+            )
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+    host = urlsplit(origin).hostname or "" if origin else ""
+    rp_id = (environ.get("IDP_WEBAUTHN_RP_ID") or "").strip().lower()
+    if rp_id:
+        if not origin:
+            raise ConfigError("IDP_WEBAUTHN_RP_ID needs IDP_BASE_URL or IDP_WEBAUTHN_ORIGIN")
+        if not _is_domain(rp_id) or not (host == rp_id or host.endswith("." + rp_id)):
+            raise ConfigError(
+                f"IDP_WEBAUTHN_RP_ID must be the origin's host name or a domain above it "
+                f"({host!r}), not {rp_id!r}"
+            )
+    elif _is_domain(host):
+        rp_id = host
+    if not rp_id:
+        origin = ""
+    return {"WEBAUTHN_RP_ID": rp_id, "WEBAUTHN_ORIGIN": origin}
+
+
+def _is_domain(name: str) -> bool:
+    if not name or name.replace(".", "").isdigit() or ":" in name:
+        return False
+    return all(_DOMAIN_LABEL.match(label) for label in name.split("."))
+
+
 def load_settings(environ, instance_path: str) -> dict:
     """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
     instance = Path(instance_path)
@@ -114,6 +153,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "BCRYPT_ROUNDS": _integer(environ, "IDP_BCRYPT_ROUNDS", 12, 4, 16),
         "BASE_URL": base_url,
         "COOKIE_DOMAIN": _cookie_domain(environ),
+        **_webauthn(environ, base_url),
         "LOG_FORMAT": _choice(environ, "IDP_LOG_FORMAT", "text", LOG_FORMATS),
         "TRUSTED_PROXIES": _networks(environ, "IDP_TRUSTED_PROXIES"),
         "METRICS_ALLOWED": _networks(environ, "IDP_METRICS_ALLOWED", "127.0.0.0/8 ::1"),

@@ -106,7 +106,7 @@ def _field_for(option, hint, is_secret: bool = False):
     if dataclasses.is_dataclass(hint):
         return TextAreaField(label, description=YAML_HELP, render_kw={"rows": 8}), _yaml
     if hint is bool:
-        return BooleanField(label), _data
+        return BooleanField(label, description=option.metadata.get("help", "")), _data
     if hint is int:
         return IntegerField(label), _whole_number
     if is_secret:

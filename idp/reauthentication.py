@@ -117,6 +117,7 @@ ADDED_SUBJECT = "A way to sign in was added to your account"
 KIND_NAMES = {
     authenticators.TOTP: "an authenticator app",
     authenticators.RECOVERY_CODES: "a new set of recovery codes",
+    "webauthn": "a passkey or security key",
 }
 
 

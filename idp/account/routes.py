@@ -96,6 +96,7 @@ SELF_SERVICE_FLOWS = (
     ("default-password-change", "Change your password"),
     ("default-authenticator-totp-setup", "Set up an authenticator app"),
     ("default-authenticator-static-setup", "Create recovery codes"),
+    ("default-authenticator-webauthn-setup", "Set up a passkey or security key"),
     ("default-unenrollment-flow", "Delete your account"),
 )
 

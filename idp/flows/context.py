@@ -26,6 +26,9 @@ AUTH_METHOD = "auth_method"
 # The user whose password the identification stage checked on its own page (its password
 # field); a password stage that follows for that same user is passed by.
 PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
+# The user a passkey signed in without a password, having verified them (PIN, biometrics):
+# a password stage and a second-factor check that follow for that same user are passed by.
+PASSKEY_VERIFIED_FOR = "passkey_verified_for"
 PROMPT_DATA = "prompt_data"
 # What a key in prompt_data looks like: a prompt field's key, or a dotted attribute path.
 PROMPT_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")

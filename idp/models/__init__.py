@@ -15,6 +15,7 @@ from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
 from idp.models.tokens import FlowToken, Invitation
 from idp.models.users import Group, User, group_members
+from idp.models.webauthn import WebAuthnChallenge, WebAuthnDevice
 
 __all__ = [
     "Application",
@@ -43,5 +44,7 @@ __all__ = [
     "TotpDevice",
     "User",
     "UserSession",
+    "WebAuthnChallenge",
+    "WebAuthnDevice",
     "group_members",
 ]

@@ -3,6 +3,7 @@
 from idp.stages.authenticator_static import AuthenticatorStaticStage
 from idp.stages.authenticator_totp import AuthenticatorTotpStage
 from idp.stages.authenticator_validate import AuthenticatorValidateStage
+from idp.stages.authenticator_webauthn import AuthenticatorWebAuthnStage
 from idp.stages.captcha import CaptchaStage
 from idp.stages.consent import ConsentStage
 from idp.stages.deny import DenyStage
@@ -31,6 +32,7 @@ STAGE_TYPES = {
         AuthenticatorTotpStage(),
         AuthenticatorStaticStage(),
         AuthenticatorValidateStage(),
+        AuthenticatorWebAuthnStage(),
         CaptchaStage(),
         InvitationStage(),
         ConsentStage(),

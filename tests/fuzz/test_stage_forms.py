@@ -85,6 +85,12 @@ def at_static_setup(app):
     return driver, "default-authenticator-static-setup"
 
 
+def at_webauthn_setup(app):
+    driver = signed_in(app, "fuzz-user")
+    driver.open("default-authenticator-webauthn-setup")
+    return driver, "default-authenticator-webauthn-setup"
+
+
 def at_code_check(app):
     with app.app_context():
         user = db.session.scalar(db.select(User).where(User.username == "fuzz-user"))
@@ -125,6 +131,7 @@ POSITIONS = {
     "email": at_email,
     "authenticator_totp": at_totp_setup,
     "authenticator_static": at_static_setup,
+    "authenticator_webauthn": at_webauthn_setup,
     "authenticator_validate": at_code_check,
     "captcha": at_flow_of("captcha"),
     "invitation": at_invitation,
@@ -140,6 +147,9 @@ def app_settings(app_settings):
         "LOGIN_FREE_ATTEMPTS": 100000,
         "LOGIN_FREE_ATTEMPTS_PER_IP": 100000,
         "LOGIN_PROOF_AFTER": 100000,
+        # Passkeys on, so that their setup form is there to fuzz.
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGIN": "http://localhost",
     }
 
 

@@ -404,7 +404,10 @@ def test_present_changes_only_the_options_it_states():
         "user_fields": ["email"],
         "enrollment_flow": "sign-up",
         "recovery_flow": "",
+        # Options the stored stage did not have take their defaults; what the entry did
+        # not state (enrollment_flow) is kept.
         "password_field": False,
+        "passkey_login": False,
     }
 
 
@@ -980,20 +983,34 @@ def test_authenticator_setup_stages_keep_what_gatehouse_has_and_name_the_rest():
 def test_authenticator_validation_maps_its_action_and_names_other_devices():
     options, skipped = options_of(
         "authentik_stages_authenticator_validate.authenticatorvalidatestage",
-        "{not_configured_action: deny, device_classes: [totp, static, webauthn]}",
+        "{not_configured_action: deny, device_classes: [totp, static, webauthn, duo],"
+        " webauthn_user_verification: required}",
     )
     assert options["not_configured_action"] == "deny"
-    assert "not imported: device_classes webauthn" in skipped
+    assert options["device_classes"] == ["totp", "static", "webauthn"]
+    assert options["webauthn_user_verification"] == "required"
+    assert "not imported: device_classes duo" in skipped
 
 
 def test_authenticator_validation_for_devices_gatehouse_lacks_is_skipped():
     translation = translate(
         with_stage(
             "authentik_stages_authenticator_validate.authenticatorvalidatestage",
-            "{device_classes: [webauthn, duo]}",
+            "{device_classes: [sms, duo]}",
         )
     )
-    assert "none of its device_classes is totp or static" in skipped_text(translation)
+    assert "none of its device_classes is totp, static or webauthn" in skipped_text(translation)
+
+
+def test_webauthn_setup_maps_its_requirements():
+    options, _ = options_of(
+        "authentik_stages_authenticator_webauthn.authenticatorwebauthnstage",
+        "{resident_key_requirement: required, user_verification: required,"
+        " authenticator_attachment: cross-platform}",
+    )
+    assert options["resident_key"] == "required"
+    assert options["user_verification"] == "required"
+    assert options["authenticator_attachment"] == "cross-platform"
 
 
 @pytest.mark.parametrize(

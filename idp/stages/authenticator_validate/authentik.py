@@ -2,8 +2,9 @@
 
 from idp.transfer.authentik_models import AuthentikModel
 
-# The device classes Gatehouse checks: authenticator apps and recovery codes.
-CHECKED = ("totp", "static")
+# The device classes Gatehouse checks: authenticator apps, recovery codes, passkeys.
+CHECKED = ("totp", "static", "webauthn")
+USER_VERIFICATION = ("discouraged", "preferred", "required")
 NOT_CONFIGURED_ACTIONS = ("skip", "deny", "configure")
 
 
@@ -12,7 +13,7 @@ def read_options(source, options: dict) -> None:
     if classes is not None:
         if not any(name in CHECKED for name in classes):
             source.skip(
-                "none of its device_classes is totp or static, the authenticators "
+                "none of its device_classes is totp, static or webauthn, the authenticators "
                 "Gatehouse checks; imported, it would ask for what the user cannot give"
             )
             return
@@ -20,7 +21,16 @@ def read_options(source, options: dict) -> None:
         if others:
             source.note(
                 f"device_classes {', '.join(others)}",
-                "Gatehouse checks authenticator apps and recovery codes only",
+                "Gatehouse checks authenticator apps, recovery codes and passkeys only",
+            )
+        options["device_classes"] = [name for name in dict.fromkeys(classes) if name in CHECKED]
+    if source.has("webauthn_user_verification"):
+        verification = source.text("webauthn_user_verification", "preferred")
+        if verification in USER_VERIFICATION:
+            options["webauthn_user_verification"] = verification
+        else:
+            source.problem(
+                f"webauthn_user_verification must be one of {', '.join(USER_VERIFICATION)}"
             )
     if source.has("not_configured_action"):
         action = source.text("not_configured_action", "skip")
@@ -44,7 +54,6 @@ AUTHENTIK = AuthentikModel(
     read_options=read_options,
     off_values={
         "last_auth_threshold": ("seconds=0",),
-        "webauthn_user_verification": ("preferred",),
         "webauthn_allowed_device_types": ([],),
     },
 )

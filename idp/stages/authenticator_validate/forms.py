@@ -1,16 +1,29 @@
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import HiddenField, StringField
+from wtforms.validators import Length, StopValidation
 
 from idp.authenticators import MAX_CODE_LENGTH
+from idp.passkeys import MAX_RESPONSE_LENGTH
+
+
+def _code_unless_passkey(form, field):
+    """A code is needed, unless the passkey form (no code field of its own) was sent."""
+    if getattr(form, "webauthn_response", None) is not None and form.webauthn_response.data:
+        raise StopValidation()
+    if not (field.data or "").strip():
+        raise StopValidation("Please enter a code.")
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         validators=[
-            InputRequired(message="Please enter a code."),
+            _code_unless_passkey,
             Length(max=MAX_CODE_LENGTH, message="That code is too long."),
         ]
+    )
+    # The browser's answer to navigator.credentials.get(), put here by webauthn.js.
+    webauthn_response = HiddenField(
+        validators=[Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long.")]
     )
 
 

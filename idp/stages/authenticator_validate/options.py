@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from idp.authenticators import TotpSettings, validate_issuer
+from idp.options import OptionsError
 
 
 @dataclass(frozen=True)
@@ -11,9 +12,20 @@ class AuthenticatorValidateOptions:
     not_configured_action: Literal["skip", "deny", "configure"] = "skip"
     # The name the authenticator app shows, for apps set up here (configure).
     issuer: str = "Gatehouse"
+    # Which authenticators are accepted, as authentik names them: totp (apps), static
+    # (recovery codes), webauthn (passkeys and security keys). The user chooses among theirs.
+    device_classes: tuple[Literal["totp", "static", "webauthn"], ...] = (
+        "totp",
+        "static",
+        "webauthn",
+    )
+    # "required": a passkey counts only when it checked a PIN or fingerprint, not only a touch.
+    webauthn_user_verification: Literal["discouraged", "preferred", "required"] = "preferred"
 
     def validate(self):
         validate_issuer(self.issuer)
+        if not self.device_classes:
+            raise OptionsError("device_classes", "needs at least one of totp, static, webauthn")
 
     @property
     def settings(self) -> TotpSettings:

@@ -1,9 +1,9 @@
 from flask_wtf import FlaskForm
 
-from idp import attempts, authenticators, metrics, reauthentication
+from idp import attempts, authenticators, metrics, passkeys, reauthentication
 from idp.events import record_event
 from idp.flows import once
-from idp.flows.context import AUTH_METHOD, TOTP_SETUP, UID
+from idp.flows.context import AUTH_METHOD, PASSKEY_VERIFIED_FOR, PENDING_USER_ID, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
 from idp.network import client_ip
 from idp.stages.authenticator_validate.authentik import AUTHENTIK
@@ -22,20 +22,35 @@ NOT_CONFIGURED_MESSAGE = (
     "none. Please ask your administrator."
 )
 WRONG_CODE = "That code is not right."
+# authentik's device classes, and the kinds of authenticator Gatehouse keeps for them.
+KIND_OF_CLASS = {
+    "totp": authenticators.TOTP,
+    "static": authenticators.RECOVERY_CODES,
+    "webauthn": authenticators.WEBAUTHN,
+}
 
 
 class AuthenticatorValidateStage(StageType):
-    """Asks the user the password has proved for a second factor: a code from one of their
-    authenticator apps, or one of their recovery codes. Each code is good once."""
+    """Asks the user the password has proved for a second factor: a passkey, a code from one
+    of their authenticator apps, or one of their recovery codes (the option device_classes
+    says which count). Each code and each passkey challenge is good once."""
 
     name = "authenticator_validate"
     label = "Authenticator check"
-    description = "Asks for a code from an authenticator app, or a recovery code."
+    description = (
+        "Asks for a second factor: a passkey or security key, a code from an authenticator "
+        "app, or a recovery code (device_classes says which)."
+    )
     Options = AuthenticatorValidateOptions
     authentik = AUTHENTIK
     form_class = CodeForm
 
     def is_satisfied(self, ctx) -> bool:
+        # A passkey that verified its user (PIN or biometrics) signed this user in without a
+        # password: it was already two factors.
+        verified = ctx.data.get(PASSKEY_VERIFIED_FOR)
+        if verified is not None and verified == ctx.data.get(PENDING_USER_ID):
+            return True
         return _situation(ctx) == SKIP
 
     def build_form(self, ctx):
@@ -45,7 +60,12 @@ class AuthenticatorValidateStage(StageType):
         return FlaskForm()  # nothing to type: a button, or only a message
 
     def on_reach(self, ctx):
-        if _situation(ctx) != CONFIGURE or _secret_of(ctx) is not None:
+        user, situation, kinds = _standing(ctx)
+        if situation == ASK and authenticators.WEBAUTHN in kinds:
+            if passkeys.relying_party() is not None and _challenge_of(ctx) is None:
+                _new_challenge(ctx, user)
+            return None
+        if situation != CONFIGURE or _secret_of(ctx) is not None:
             return None
         return {TOTP_SETUP: authenticators.sealed_new_totp_secret()}
 
@@ -59,7 +79,20 @@ class AuthenticatorValidateStage(StageType):
                 situation, ""
             ),
             "enrolment": None,
+            "passkey_options": None,
+            "passkey_unavailable": "",
         }
+        if situation == ASK and authenticators.WEBAUTHN in kinds:
+            party, challenge = passkeys.relying_party(), _challenge_of(ctx)
+            if party is None:
+                page["passkey_unavailable"] = passkeys.UNAVAILABLE
+            elif challenge is not None:
+                page["passkey_options"] = passkeys.authentication_options_json(
+                    party,
+                    passkeys.base64url_to_bytes(challenge.challenge),
+                    user,
+                    ctx.options.webauthn_user_verification,
+                )
         secret = _secret_of(ctx) if situation == CONFIGURE else None
         if secret is not None:
             page["enrolment"] = authenticators.totp_enrolment(user, secret, ctx.options.settings)
@@ -75,17 +108,39 @@ class AuthenticatorValidateStage(StageType):
             return Advance()
         if situation == CONFIGURE:
             return self._set_up(ctx, _user_of(ctx), form)
-        return self._check(ctx, _user_of(ctx), form.code.data)
+        user, _, kinds = _standing(ctx)
+        if form.webauthn_response.data:
+            return self._check_passkey(ctx, user, kinds, form.webauthn_response.data)
+        return self._check(ctx, user, form.code.data, kinds)
 
     @staticmethod
-    def _check(ctx, user, code):
+    def _check_passkey(ctx, user, kinds, response):
+        party = passkeys.relying_party()
+        if authenticators.WEBAUTHN not in kinds or party is None:
+            return Retry(passkeys.UNAVAILABLE if party is None else passkeys.UNKNOWN_PASSKEY)
+        challenge = passkeys.take_challenge(ctx.plan_id, ctx.binding.id, passkeys.AUTHENTICATE)
+        if challenge is None:
+            _new_challenge(ctx, user)
+            return Retry(passkeys.EXPIRED)
+        required = ctx.options.webauthn_user_verification == "required"
+        try:
+            passkeys.authenticate(party, challenge, response, user, required, ctx.flow.slug)
+        except passkeys.PasskeyRefused as refused:
+            record_event("passkey_failed", user=user, ip=client_ip(), flow_slug=ctx.flow.slug)
+            metrics.SIGN_IN_FAILURES.labels("passkey").inc()
+            _new_challenge(ctx, user)
+            return Retry(refused.message)
+        return Advance({AUTH_METHOD: "webauthn"})
+
+    @staticmethod
+    def _check(ctx, user, code, kinds):
         ip = client_ip()
         # Counted before the code is looked at, so parallel or replayed tries cannot outrun it.
         wait = attempts.take_code_attempt(user.id)
         if wait:
             record_event("code_throttled", user=user, ip=ip, flow_slug=ctx.flow.slug, wait=wait)
             return Retry(f"Too many wrong codes. Try again in {wait} s.", field="code")
-        method = authenticators.verify_code(user, code)
+        method = _verify_code(user, code, kinds)
         if method is None:
             record_event("code_failed", user=user, ip=ip, flow_slug=ctx.flow.slug)
             metrics.SIGN_IN_FAILURES.labels("code").inc()
@@ -104,7 +159,7 @@ class AuthenticatorValidateStage(StageType):
             new_secret = authenticators.sealed_new_totp_secret()
             return Stay(authenticators.SCAN_NEW_QR_CODE, {TOTP_SETUP: new_secret})
         device = authenticators.finish_totp_enrolment(
-            user, secret, ctx.options.settings, form.code.data, ctx.flow.slug
+            user, secret, ctx.options.settings, form.code.data or "", ctx.flow.slug
         )
         if device is None:
             return Retry(authenticators.WRONG_SETUP_CODE, field="code")
@@ -119,12 +174,35 @@ def _user_of(ctx):
 
 
 def _standing(ctx):
-    """The proved user, where they stand, and the kinds of authenticator they have."""
+    """The proved user, where they stand, and the kinds of authenticator they have that the
+    stage accepts. A passkey counts even while passkeys are switched off (no domain set):
+    such a user is told so, never let through as one without a second factor."""
     user = _user_of(ctx)
     if user is None:
         return None, NOT_PROVED, frozenset()
-    kinds = authenticators.kinds_of(user)
+    has = authenticators.kinds_of(user, with_passkeys=True)
+    accepted = {KIND_OF_CLASS[name] for name in ctx.options.device_classes}
+    kinds = frozenset(has & accepted)
     return user, ASK if kinds else ctx.options.not_configured_action, kinds
+
+
+def _verify_code(user, code, kinds) -> str | None:
+    """As authenticators.verify_code, for the kinds this stage accepts only."""
+    code = authenticators.normalize_code(code or "")
+    is_number = code.isascii() and code.isdigit()
+    if authenticators.TOTP in kinds and is_number and authenticators.use_totp_code(user, code):
+        return "totp"
+    if authenticators.RECOVERY_CODES in kinds and authenticators.use_recovery_code(user, code):
+        return "recovery_code"
+    return None
+
+
+def _challenge_of(ctx):
+    return passkeys.current_challenge(ctx.plan_id, ctx.binding.id, passkeys.AUTHENTICATE)
+
+
+def _new_challenge(ctx, user) -> None:
+    passkeys.new_challenge(ctx.plan_id, ctx.binding.id, passkeys.AUTHENTICATE, user)
 
 
 def _situation(ctx) -> str:

@@ -1,7 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import Length, Optional, StopValidation
 
+from idp.passkeys import MAX_RESPONSE_LENGTH
 from idp.passwords import MAX_PASSWORD_LENGTH
 
 
@@ -9,8 +10,21 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class NameUnlessPasskey:
+    """Required, as DataRequired is, unless the passkey form (which has no name) was sent."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        passkey = getattr(form, "webauthn_response", None)
+        if passkey is not None and passkey.data:
+            raise StopValidation()
+        if not field.data:
+            raise StopValidation(field.gettext("This field is required."))
+
+
 class IdentificationForm(FlaskForm):
-    uid_field = StringField(filters=[_strip], validators=[DataRequired(), Length(max=254)])
+    uid_field = StringField(filters=[_strip], validators=[NameUnlessPasskey(), Length(max=254)])
 
 
 class IdentificationWithPasswordForm(IdentificationForm):
@@ -24,6 +38,21 @@ class IdentificationWithPasswordForm(IdentificationForm):
             ),
         ]
     )
+
+
+class PasskeyAnswer:
+    # The browser's answer to navigator.credentials.get(), put here by webauthn.js.
+    webauthn_response = HiddenField(
+        validators=[Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long.")]
+    )
+
+
+class IdentificationWithPasskeyForm(PasskeyAnswer, IdentificationForm):
+    pass
+
+
+class IdentificationWithPasswordAndPasskeyForm(PasskeyAnswer, IdentificationWithPasswordForm):
+    pass
 
 
 # The admin's settings form for this type.

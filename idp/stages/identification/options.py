@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from idp.options import OptionsError
@@ -15,6 +15,21 @@ class IdentificationOptions:
     # is passed by; a form sent without one only identifies, and the flow's password stage
     # asks for it.
     password_field: bool = False
+    # A "Sign in with a passkey" button (and passkey autofill in the name field, where the
+    # browser has it): a discoverable passkey that verifies its user (PIN, biometrics) proves
+    # who signs in, and the flow's password and second-factor stages are passed by.
+    passkey_login: bool = field(
+        default=False,
+        metadata={
+            "help": (
+                "Offers sign-in with a passkey (needs IDP_BASE_URL on a domain name). The "
+                "password and second-factor stages are then passed by for that user. If you "
+                "make a flow that signs in with passkeys only, a user who loses their passkeys "
+                "has no way in but your recovery flow or an administrator: keep a recovery "
+                "flow, and let users keep a second passkey or recovery codes."
+            )
+        },
+    )
 
     def validate(self):
         if not self.user_fields:

@@ -1,5 +1,8 @@
+from idp import passkeys
+from idp.extensions import db
 from idp.flows.context import (
     AUTH_METHOD,
+    PASSKEY_VERIFIED_FOR,
     PASSWORD_CHECKED_FOR,
     PENDING_USER_ID,
     UID,
@@ -7,11 +10,14 @@ from idp.flows.context import (
     resolve_pending_user,
 )
 from idp.flows.outcomes import Advance, Retry
+from idp.models import User
 from idp.password_checks import check_sign_in_password
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (
     IdentificationForm,
+    IdentificationWithPasskeyForm,
+    IdentificationWithPasswordAndPasskeyForm,
     IdentificationWithPasswordForm,
 )
 from idp.stages.identification.options import IdentificationOptions
@@ -31,19 +37,41 @@ class IdentificationStage(StageType):
     form_class = IdentificationForm
 
     def build_form(self, ctx):
+        with_passkey = _offers_passkey(ctx)
         if ctx.options.password_field:
+            if with_passkey:
+                return IdentificationWithPasswordAndPasskeyForm()
             return IdentificationWithPasswordForm()
-        return IdentificationForm()
+        return IdentificationWithPasskeyForm() if with_passkey else IdentificationForm()
+
+    def on_reach(self, ctx):
+        if _offers_passkey(ctx) and _challenge_of(ctx) is None:
+            _new_challenge(ctx)
+        return None
 
     def render(self, ctx) -> dict:
         fields = ctx.options.user_fields
-        return {
+        page = {
             "uid_label": " or ".join(FIELD_LABELS[field] for field in fields),
             "uid_autocomplete": "email" if fields == ("email",) else "username",
             "submit_label": "Sign in" if ctx.options.password_field else "Continue",
+            "passkey_options": None,
         }
+        challenge = _challenge_of(ctx) if _offers_passkey(ctx) else None
+        if challenge is not None:
+            page["passkey_options"] = passkeys.authentication_options_json(
+                passkeys.relying_party(),
+                passkeys.base64url_to_bytes(challenge.challenge),
+                None,
+                "required",
+            )
+            # Passkey autofill: the browser lists this site's passkeys under the name field.
+            page["uid_autocomplete"] += " webauthn"
+        return page
 
     def submit(self, ctx, form):
+        if "webauthn_response" in form and form.webauthn_response.data:
+            return _sign_in_with_passkey(ctx, form.webauthn_response.data)
         # Only what was typed goes into the plan: a readable cookie must not reveal whether
         # the account exists. Any earlier pending user is forgotten.
         identified = {
@@ -51,6 +79,7 @@ class IdentificationStage(StageType):
             UID_FIELDS: list(ctx.options.user_fields),
             PENDING_USER_ID: None,
             PASSWORD_CHECKED_FOR: None,
+            PASSKEY_VERIFIED_FOR: None,
         }
         password = form.password.data if "password" in form else None
         if not password:
@@ -69,3 +98,47 @@ class IdentificationStage(StageType):
                 AUTH_METHOD: "password",
             }
         )
+
+
+def _offers_passkey(ctx) -> bool:
+    return ctx.options.passkey_login and passkeys.relying_party() is not None
+
+
+def _challenge_of(ctx):
+    return passkeys.current_challenge(ctx.plan_id, ctx.binding.id, passkeys.PASSWORDLESS)
+
+
+def _new_challenge(ctx) -> None:
+    passkeys.new_challenge(ctx.plan_id, ctx.binding.id, passkeys.PASSWORDLESS, None)
+
+
+def _sign_in_with_passkey(ctx, response: str):
+    """A discoverable passkey names its user; it counts only if it verified them (PIN or
+    biometrics), since it stands for the password and the second factor at once. Nobody is
+    named before it is checked, so nothing tells whether an account exists."""
+    party = passkeys.relying_party()
+    if not ctx.options.passkey_login or party is None:
+        return Retry(passkeys.UNAVAILABLE)
+    challenge = passkeys.take_challenge(ctx.plan_id, ctx.binding.id, passkeys.PASSWORDLESS)
+    if challenge is None:
+        _new_challenge(ctx)
+        return Retry(passkeys.EXPIRED)
+    try:
+        device = passkeys.authenticate(party, challenge, response, None, True, ctx.flow.slug)
+    except passkeys.PasskeyRefused as refused:
+        _new_challenge(ctx)
+        return Retry(refused.message)
+    user = db.session.get(User, device.user_id)
+    if user is None or not user.is_active:
+        _new_challenge(ctx)
+        return Retry(passkeys.NOT_ACCEPTED)
+    return Advance(
+        {
+            UID: user.username,
+            UID_FIELDS: ["username"],
+            PENDING_USER_ID: user.id,
+            PASSWORD_CHECKED_FOR: None,
+            PASSKEY_VERIFIED_FOR: user.id,
+            AUTH_METHOD: "passkey",
+        }
+    )

@@ -1,4 +1,10 @@
-from idp.flows.context import AUTH_METHOD, PASSWORD_CHECKED_FOR, PENDING_USER_ID, UID
+from idp.flows.context import (
+    AUTH_METHOD,
+    PASSKEY_VERIFIED_FOR,
+    PASSWORD_CHECKED_FOR,
+    PENDING_USER_ID,
+    UID,
+)
 from idp.flows.outcomes import Advance, Retry
 from idp.password_checks import check_sign_in_password
 from idp.stages.base import StageType
@@ -20,8 +26,12 @@ class PasswordStage(StageType):
 
     def is_satisfied(self, ctx) -> bool:
         # The identification stage checked the password of the user this flow is about.
-        checked = ctx.data.get(PASSWORD_CHECKED_FOR)
-        return checked is not None and checked == ctx.data.get(PENDING_USER_ID)
+        # Or a passkey that verified its user signed them in without a password.
+        pending = ctx.data.get(PENDING_USER_ID)
+        return pending is not None and pending in (
+            ctx.data.get(PASSWORD_CHECKED_FOR),
+            ctx.data.get(PASSKEY_VERIFIED_FOR),
+        )
 
     def render(self, ctx) -> dict:
         return {"uid": ctx.data.get(UID, "")}

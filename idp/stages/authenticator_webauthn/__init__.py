@@ -1,0 +1,3 @@
+from idp.stages.authenticator_webauthn.stage import AuthenticatorWebAuthnStage
+
+__all__ = ["AuthenticatorWebAuthnStage"]

@@ -1,0 +1,28 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField
+from wtforms.validators import InputRequired, Length
+
+from idp.passkeys import MAX_RESPONSE_LENGTH
+
+
+class WebAuthnSetupForm(FlaskForm):
+    name = StringField(validators=[Length(max=100, message="At most 100 characters.")])
+    # The browser's answer to navigator.credentials.create(), as JSON, put here by
+    # idp/static/webauthn.js.
+    webauthn_response = HiddenField(
+        validators=[
+            InputRequired(message="Your browser sent no passkey. Passkeys need JavaScript."),
+            Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long."),
+        ]
+    )
+
+
+class WebAuthnStartForm(FlaskForm):
+    """The button that makes a challenge when none waits (another site's link led here, or
+    the last one was used): an answer sent anyway is read, and refused as expired."""
+
+    name = StringField(validators=[Length(max=100)])
+    webauthn_response = HiddenField(validators=[Length(max=MAX_RESPONSE_LENGTH)])
+
+
+# The admin's settings form for this type.
