@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT
-from tests.browser.pages import enter_password, settled, stage, url_path
+from tests.browser.pages import enter_password, identify, settled, stage, url_path
 from tests.factories import PASSWORD
 from tests.smtp_server import text_of
 
@@ -74,8 +74,7 @@ def test_signing_up_with_a_taken_address_mails_its_owner_a_way_in(
     # The owner follows the mail's sign-in link and signs in as before.
     visitor.goto(re.search(r"http\S+/login", text_of(mail)).group(0))
     settled(visitor, "identification")
-    visitor.fill('input[name="uid_field"]', owner)
-    press(visitor, "Continue")
+    identify(visitor, owner)
     enter_password(visitor, PASSWORD)
     expect(visitor).to_have_url(url_path("/me$"))
 
@@ -105,8 +104,8 @@ def test_recovery_finished_in_another_browser(visitor, new_context, javascript, 
 
     # The first browser never got past the email page; the old password is gone.
     visitor.goto("/login")
-    visitor.fill('input[name="uid_field"]', username)
-    press(visitor, "Continue")
+    settled(visitor, "identification")
+    identify(visitor, username)
     enter_password(visitor, PASSWORD)
     expect(visitor.get_by_text("Invalid username or password.")).to_be_visible()
     enter_password(visitor, NEW_PASSWORD)
