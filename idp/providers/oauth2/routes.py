@@ -72,6 +72,9 @@ def authorize():
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
         return _refused(error)
+    except ValueError:
+        # authlib cannot even phrase its error for some values (a quote in response_type).
+        abort(400, description="This sign-in request has parameters Gatehouse cannot read.")
     client = grant.request.client
     application = client.application
     data = grant.request.payload.data
@@ -129,8 +132,8 @@ def _return_path(*, drop=SETTLED) -> str:
 
 
 def _send_to_sign_in(application):
-    if current_user.is_authenticated:
-        sessions.end_current_session()  # prompt=login / max_age: a fresh sign-in
+    # prompt=login / max_age keep the current session: this is a GET any site can send, so
+    # it must not sign anyone out. The fresh sign-in replaces the session when it succeeds.
     provider = application.provider
     next_url = _return_path()
     if provider.authentication_flow_id is not None:

@@ -236,6 +236,17 @@ def test_prompt_login_asks_to_sign_in_again(app, visitor, alice):
     assert kind == "page" and 'name="uid_field"' in result.text
 
 
+@pytest.mark.parametrize("extra", [{"prompt": "login"}, {"max_age": "0"}])
+def test_a_forced_sign_in_from_another_site_signs_nobody_out(app, visitor, alice, extra):
+    """Any site can send the browser to the authorize URL (a GET): asking for a fresh sign-in
+    shows the sign-in page, and the session the visitor had is still there if they leave."""
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    kind, result = visitor.follow(authorize_url(client_id, secrets.token_urlsafe(48), **extra))
+    assert kind == "page" and 'name="uid_field"' in result.text
+    assert visitor.http.get("/me").status_code == 200
+
+
 def test_a_wrong_client_secret_is_refused(app, live_server, visitor, alice):
     client_id, secret = make_client(app)
     verifier = secrets.token_urlsafe(48)
@@ -392,3 +403,23 @@ def test_a_sign_in_older_than_max_age_signs_in_again_then_answers(app, visitor, 
     assert kind == "page" and 'name="uid_field"' in result.text
     kind, result = visitor.authorize(url, "alice")
     assert kind == "redirect" and "code" in query_of(result)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"response_type": 'co"de'},
+        {"response_type": "code\\"},
+        {"redirect_uri": 'https://rp.example.test/"x'},
+        {"redirect_uri": "https://rp.example.test/\\x"},
+        {"scope": "openid " + "x" * 5000},
+        {"nonce": "n" * 5000},
+    ],
+)
+def test_unreadable_parameters_get_a_clear_400_never_a_500(app, live_server, alice, extra):
+    client_id, _secret = make_client(app)
+    answer = httpx.get(
+        live_server.url + authorize_url(client_id, secrets.token_urlsafe(48), **extra)
+    )
+    assert 400 <= answer.status_code < 500 or answer.status_code in (302, 303)
+    assert answer.status_code != 500
