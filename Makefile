@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-latency bench-load clean
+.PHONY: install run test lint format bench bench-forward-auth bench-latency bench-load clean
 
 install: $(STAMP)
 
@@ -36,6 +36,9 @@ format: install
 # workers, page p50/p99 at half capacity with open-loop arrivals (two minutes).
 bench: install
 	@$(BIN)/python -m bench.signin $(ARGS)
+
+bench-forward-auth: install
+	@$(BIN)/python -m bench.forward_auth $(ARGS)
 
 bench-latency: install
 	@$(BIN)/python -m bench.latency $(ARGS)
