@@ -211,3 +211,69 @@ def test_an_imported_oauth2_application_serves_its_discovery_document(
     assert answer.status_code == 200
     assert answer.json["issuer"].endswith("/application/o/grafana/")
     assert "RS256" in answer.json["id_token_signing_alg_values_supported"]
+
+
+BLUEPRINT = """
+version: 1
+entries:
+  - model: authentik_providers_proxy.proxyprovider
+    id: wiki-provider
+    identifiers: {name: Wiki}
+    attrs:
+      mode: forward_single
+      external_host: https://wiki.example.test
+      authorization_flow: !Find
+        [authentik_flows.flow, [slug, default-provider-authorization-implicit-consent]]
+  - model: authentik_core.application
+    id: wiki
+    identifiers: {slug: wiki}
+    attrs: {name: Wiki, provider: !KeyOf wiki-provider}
+  - model: authentik_policies.policybinding
+    identifiers:
+      order: 0
+      target: !KeyOf wiki
+      group: !Find [authentik_core.group, [name, staff]]
+  - model: authentik_providers_oauth2.oauth2provider
+    id: grafana-provider
+    identifiers: {name: Grafana}
+    attrs:
+      client_type: confidential
+      client_id: grafana-from-authentik
+      client_secret: the-old-secret
+      redirect_uris: "https://grafana.example.test/login/generic_oauth"
+      authorization_flow: !Find
+        [authentik_flows.flow, [slug, default-provider-authorization-implicit-consent]]
+  - model: authentik_core.application
+    identifiers: {slug: grafana}
+    attrs: {name: Grafana, provider: !KeyOf grafana-provider}
+"""
+
+
+def test_an_authentik_blueprints_applications_import_and_answer(
+    app, client, runner, people, tmp_path
+):
+    result = runner.invoke(args=["flows", "import", write(tmp_path, BLUEPRINT, "bp.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "create    application wiki" in result.output
+    assert "the-old-secret" not in result.output
+    assert "client_secret (secrets are never imported" in result.output
+    secret = secret_line(result.output, "grafana")
+    _kind, _options, client_id, secret_hash = provider_of(app, "grafana")
+    assert client_id == "grafana-from-authentik"
+    assert credentials.check_secret(secret_hash, secret)
+    discovery = client.get("/application/o/grafana/.well-known/openid-configuration")
+    assert discovery.status_code == 200
+    headers = {"X-Original-URL": "https://wiki.example.test/", "X-Original-Method": "GET"}
+    FlowDriver(client).sign_in("otto", PASSWORD)
+    assert client.get("/api/authz/auth-request", headers=headers).status_code == 403
+
+
+def test_an_authentik_proxy_application_lets_its_group_through(
+    app, client, runner, people, tmp_path
+):
+    runner.invoke(args=["flows", "import", write(tmp_path, BLUEPRINT, "bp.yaml")])
+    headers = {"X-Original-URL": "https://wiki.example.test/", "X-Original-Method": "GET"}
+    assert client.get("/api/authz/auth-request", headers=headers).status_code == 401
+    FlowDriver(client).sign_in("alice", PASSWORD)
+    answer = client.get("/api/authz/auth-request", headers=headers)
+    assert answer.status_code == 200 and answer.headers["Remote-User"] == "alice"
