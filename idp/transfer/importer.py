@@ -64,8 +64,11 @@ def _existing_usernames(names) -> set[str]:
     return set(found)
 
 
-def check_references(document: FlowDocument, source: str = "") -> list[str]:
-    """Every name the document uses must be defined in it or exist already."""
+def check_references(
+    document: FlowDocument, source: str = "", pending_flows: dict | None = None
+) -> list[str]:
+    """Every name the document uses must be defined in it or exist already. `pending_flows`
+    (slug -> designation) are the flows of the other documents imported with it."""
     prefix = f"{source}: " if source else ""
     stage_names = {stage.name for stage in document.stages}
     policy_names = {policy.name for policy in document.policies}
@@ -112,20 +115,32 @@ def check_references(document: FlowDocument, source: str = "") -> list[str]:
                 problems.append(f"{where}: no group named {binding.group!r}")
             if binding.user and binding.user.lower() not in known_users:
                 problems.append(f"{where}: no user named {binding.user!r}")
-    problems.extend(prefix + problem for problem in check_application_references(document))
+    problems.extend(
+        prefix + problem for problem in check_application_references(document, pending_flows)
+    )
     return problems
 
 
 def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
     """Check every document, then write them all; the caller commits or rolls back."""
+    pending_flows = {
+        document.flow.slug: document.flow.designation
+        for document, _source in documents
+        if document.flow is not None
+    }
     problems = [
-        problem for document, source in documents for problem in check_references(document, source)
+        problem
+        for document, source in documents
+        for problem in check_references(document, source, pending_flows)
     ]
     if problems:
         raise FlowFileError(problems)
     changes = []
     for document, _source in documents:
         changes.extend(_apply(document))
+    # After every flow, so that a provider finds the flows of any file imported with it.
+    for document, _source in documents:
+        changes.extend(apply_application(spec) for spec in document.applications)
     db.session.flush()
     return changes
 
@@ -152,7 +167,6 @@ def _apply(document: FlowDocument) -> list[Change]:
     if document.flow is not None:
         changes.append(_apply_flow(document.flow))
         db.session.flush()
-    changes.extend(apply_application(spec) for spec in document.applications)
     return changes
 
 
@@ -254,18 +268,22 @@ PROVIDER_FLOWS = ("authorization_flow", "authentication_flow", "invalidation_flo
 UPDATED_APPLICATION_FIELDS = ("name", "launch_url", "description", "policy_engine_mode")
 
 
-def check_application_references(document: FlowDocument) -> list[str]:
-    """The flows a provider names exist (or are the document's own flow), the authorization
-    one with designation authorization; a client_id is not another application's."""
+def check_application_references(document: FlowDocument, pending_flows=None) -> list[str]:
+    """The flows a provider names exist (or come with the import), the authorization one with
+    designation authorization; a client_id is not another application's."""
     problems = []
-    own = document.flow
+    pending = dict(pending_flows or {})
+    if document.flow is not None:
+        pending[document.flow.slug] = document.flow.designation
     for index, application in enumerate(document.applications):
         place = f"applications[{index}].provider"
         provider = application.provider
         for key in PROVIDER_FLOWS:
             slug = getattr(provider, key)
             if key == "authorization_flow":
-                if own is not None and slug == own.slug and own.designation == "authorization":
+                if slug in pending:
+                    if pending[slug] != "authorization":
+                        problems.append(f"{place}.{key}: {slug!r} is not an authorization flow")
                     continue
                 try:
                     authorization_flow(slug)
@@ -273,7 +291,7 @@ def check_application_references(document: FlowDocument) -> list[str]:
                     problems.append(f"{place}.{key}: {error}")
             elif (
                 slug
-                and not (own is not None and slug == own.slug)
+                and slug not in pending
                 and db.session.scalar(select(Flow.id).where(Flow.slug == slug)) is None
             ):
                 problems.append(f"{place}.{key}: no flow named {slug!r}")

@@ -6,11 +6,12 @@ import yaml
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import Application, PolicyBinding, Provider
+from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.oauth2 import credentials
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_group, make_user
 
+IMPLICIT = "default-provider-authorization-implicit-consent"
 APPLICATIONS = """
 version: 1
 applications:
@@ -277,3 +278,48 @@ def test_an_authentik_proxy_application_lets_its_group_through(
     FlowDriver(client).sign_in("alice", PASSWORD)
     answer = client.get("/api/authz/auth-request", headers=headers)
     assert answer.status_code == 200 and answer.headers["Remote-User"] == "alice"
+
+
+NEW_AUTHORIZATION_FLOW = """
+version: 1
+flow:
+  slug: team-consent
+  name: Team consent
+  designation: authorization
+  stages: []
+"""
+
+
+def test_a_provider_may_name_an_authorization_flow_of_another_file_of_the_same_import(
+    app, runner, people, tmp_path
+):
+    apps = write(
+        tmp_path,
+        APPLICATIONS.replace(f"authorization_flow: {IMPLICIT}", "authorization_flow: team-consent"),
+    )
+    flow = write(tmp_path, NEW_AUTHORIZATION_FLOW, "flow.yaml")
+    result = runner.invoke(args=["flows", "import", apps, flow])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        slug = db.session.scalar(
+            select(Flow.slug)
+            .join(Provider, Provider.authorization_flow_id == Flow.id)
+            .join(Application)
+            .where(Application.slug == "grafana")
+        )
+    assert slug == "team-consent"
+
+
+def test_a_provider_naming_a_flow_of_another_designation_is_refused(app, runner, people, tmp_path):
+    apps = write(
+        tmp_path,
+        APPLICATIONS.replace(f"authorization_flow: {IMPLICIT}", "authorization_flow: team-consent"),
+    )
+    flow = write(
+        tmp_path,
+        NEW_AUTHORIZATION_FLOW.replace("designation: authorization", "designation: authentication"),
+        "flow.yaml",
+    )
+    result = runner.invoke(args=["flows", "import", apps, flow])
+    assert result.exit_code == 2
+    assert "'team-consent' is not an authorization flow" in result.output

@@ -207,3 +207,47 @@ def test_an_existing_application_keeps_its_bindings_and_gains_the_blueprints():
     application = application_of(translation, "grafana")
     assert (application.name, application.description) == ("Grafana", "Kept")
     assert [(b.user, b.group) for b in application.policies] == [("alice", None), (None, "staff")]
+
+
+OWN_FLOW = """
+- model: authentik_flows.flow
+  id: consent-flow
+  identifiers: {slug: team-consent}
+  attrs: {name: Team consent, designation: authorization}
+- model: authentik_providers_proxy.proxyprovider
+  id: wiki-provider
+  identifiers: {name: Wiki}
+  attrs:
+    mode: forward_single
+    external_host: https://wiki.example.test
+    authorization_flow: !KeyOf consent-flow
+- model: authentik_core.application
+  identifiers: {slug: wiki}
+  attrs: {name: Wiki, provider: !KeyOf wiki-provider}
+"""
+
+
+def test_a_provider_may_name_a_flow_of_the_same_blueprint():
+    translation = translate(OWN_FLOW, AppLookup())
+    assert application_of(translation, "wiki").provider.authorization_flow == "team-consent"
+    assert any(
+        document.flow is not None and document.flow.slug == "team-consent"
+        for document in translation.documents
+    )
+
+
+def test_an_application_whose_authorization_flow_is_left_out_is_left_out_too():
+    entries = (
+        OWN_FLOW
+        + """
+- model: authentik_policies_expression.expressionpolicy
+  id: expression
+  identifiers: {name: nobody}
+  attrs: {expression: "return False"}
+- model: authentik_policies.policybinding
+  identifiers: {order: 0, target: !KeyOf consent-flow, policy: !KeyOf expression}
+"""
+    )
+    translation = translate(entries, AppLookup())
+    assert application_of(translation, "wiki") is None
+    assert "its provider's flow team-consent is skipped" in skipped_text(translation)
