@@ -323,3 +323,17 @@ def test_a_provider_naming_a_flow_of_another_designation_is_refused(app, runner,
     result = runner.invoke(args=["flows", "import", apps, flow])
     assert result.exit_code == 2
     assert "'team-consent' is not an authorization flow" in result.output
+
+
+def test_reimporting_an_authentik_blueprint_changes_nothing_and_makes_no_new_secret(
+    app, runner, people, tmp_path
+):
+    path = write(tmp_path, BLUEPRINT, "bp.yaml")
+    runner.invoke(args=["flows", "import", path])
+    before = provider_of(app, "grafana"), provider_of(app, "wiki")
+    result = runner.invoke(args=["flows", "import", path])
+    assert result.exit_code == 0, result.output
+    assert "unchanged application grafana" in result.output
+    assert "unchanged application wiki" in result.output
+    assert "grafana client_secret" not in result.output
+    assert (provider_of(app, "grafana"), provider_of(app, "wiki")) == before
