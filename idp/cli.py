@@ -177,8 +177,14 @@ def flows_import(files, dry_run, strict):
     if dry_run:
         db.session.rollback()
         click.echo("Dry run: nothing was written.")
-    else:
-        db.session.commit()
+        return
+    db.session.commit()
+    # A new confidential client's secret, shown once as `idp apps create` does.
+    for change in changes:
+        for label, value in change.secrets.items():
+            click.echo(f"  {change.name} {label}: {value}")
+    if any(change.secrets for change in changes):
+        click.echo("The secret is shown only now: keep it.")
 
 
 @flows_group.command("export")

@@ -205,6 +205,11 @@ def read_upload(flow: Flow, raw: bytes, source: str):
     if len(raw) > IMPORT_LIMIT:
         raise FlowFileError([f"{source}: larger than {IMPORT_LIMIT // 1024} KiB"])
     document = read_document(parse_text(raw, source), source)
+    if document.flow is None or document.applications:
+        # A new client's secret is shown once, on the command line that imports it.
+        raise FlowFileError(
+            [f"{source}: applications are imported with `idp flows import`, not on a flow's page"]
+        )
     problems = check_references(document, source)
     if document.flow.slug != flow.slug:
         problems.append(f"{source}: flow.slug: describes {document.flow.slug!r}, not {flow.slug!r}")

@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -128,6 +129,27 @@ def apps_delete(slug):
     delete_application(application)
     db.session.commit()
     click.echo(f"Deleted application {slug}")
+
+
+@apps_group.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
+def apps_export(slug, output):
+    """Write an application (provider, bindings, the policies they name) as a version-1 YAML
+    document for `idp flows import`. Its client secret is never written."""
+    from idp.transfer.exporter import dump_yaml, export_application
+
+    document = export_application(slug)
+    if document is None:
+        fail(f"no application with the slug {slug!r}")
+    text = dump_yaml(document)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {output}: {error.strerror}")
+    else:
+        click.echo(text, nl=False)
 
 
 keys_group = AppGroup("keys", help="List and rotate the keys that sign OpenID Connect tokens.")

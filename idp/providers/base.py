@@ -17,6 +17,8 @@ class ProviderType(ABC):
     blueprint: Blueprint | None = None
     # Admin pages of the type's own, as (endpoint, label): linked from the application's page.
     admin_tools: tuple[tuple[str, str], ...] = ()
+    # authentik's provider model this type reads from blueprints (transfer/authentik_models.py).
+    authentik = None
 
     @property
     def options_form(self) -> type:

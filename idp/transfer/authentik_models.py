@@ -1,8 +1,8 @@
-"""How an authentik model becomes a Gatehouse stage or policy type.
+"""How an authentik model becomes a Gatehouse stage, policy or provider type.
 
-A stage or policy package with an authentik counterpart declares one `AuthentikModel` as its
-type's `authentik` attribute. The blueprint reader finds them through the registry, so it holds
-no per-type code: a package's `read_options(source, options)` reads the entry's attributes
+A stage, policy or provider package with an authentik counterpart declares one `AuthentikModel`
+as its type's `authentik` attribute. The blueprint reader finds them through the registry, so it
+holds no per-type code: a package's `read_options(source, options)` reads the entry's attributes
 through `source` (an `idp.transfer.authentik.source.EntrySource`) into Gatehouse options,
 changing `options` in place.
 """
@@ -35,6 +35,8 @@ class AuthentikModel:
     # authentik's own objects, what Gatehouse ships that does the same and where it is
     # ((value, origin)), or None. `find_stage(name)` gives a stage's (type, options).
     find_shipped_part: Callable | None = None
+    # A provider's attribute that names it to its clients (an OAuth client_id): kept as given.
+    client_id_attribute: str = ""
 
 
 def note_setup_links(source) -> None:

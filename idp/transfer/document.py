@@ -84,10 +84,35 @@ class ComponentSpec:
 
 
 @dataclass(frozen=True)
+class ProviderSpec:
+    """An application's provider: a registry type, its normalised options and its flows by
+    slug. A client secret is never in a file; client_id is, when the type has one."""
+
+    type: str
+    options: dict = field(default_factory=dict)
+    client_id: str | None = None
+    authorization_flow: str | None = None
+    authentication_flow: str | None = None
+    invalidation_flow: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationSpec:
+    slug: str
+    name: str
+    provider: ProviderSpec
+    launch_url: str = ""
+    description: str = ""
+    policy_engine_mode: str = "any"
+    policies: tuple[PolicyBindingSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class FlowDocument:
-    flow: FlowSpec
+    flow: FlowSpec | None
     stages: tuple[ComponentSpec, ...]
     policies: tuple[ComponentSpec, ...]
+    applications: tuple[ApplicationSpec, ...] = ()
 
 
 def load_file(path: str) -> dict:
@@ -210,6 +235,23 @@ POLICY_BINDING_KEYS = {
 }
 STAGE_BINDING_KEYS = {"stage", *STAGE_BINDING_FIELDS, "policies"}
 FLOW_KEYS = {*FLOW_FIELDS, "policies", "stages"}
+APPLICATION_KEYS = {
+    "slug",
+    "name",
+    "launch_url",
+    "description",
+    "policy_engine_mode",
+    "provider",
+    "policies",
+}
+PROVIDER_KEYS = {
+    "type",
+    "options",
+    "client_id",
+    "authorization_flow",
+    "authentication_flow",
+    "invalidation_flow",
+}
 
 
 def _policy_binding(reader: _Reader, raw, place) -> PolicyBindingSpec:
@@ -314,13 +356,26 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
                 "Gatehouse reads only its own version-1 format"
             ]
         )
-    reader.mapping(document, "document", {"version", "flow", "stages", "policies"})
+    reader.mapping(document, "document", {"version", "flow", "stages", "policies", "applications"})
     if document.get("version") != 1:
         reader.problem("version", f"must be 1, not {document.get('version')!r}")
-    raw_flow = reader.mapping(document.get("flow"), "flow", FLOW_KEYS)
+    applications = _applications(reader, document.get("applications"))
+    # A file of applications only (`idp apps export`) needs no flow.
+    flow = None
+    if "flow" in document or not applications:
+        flow = _flow(reader, document.get("flow"))
+    stages = _components(reader, document.get("stages"), "stages", STAGE_TYPES, "stage")
+    policies = _components(reader, document.get("policies"), "policies", POLICY_TYPES, "policy")
+    if reader.problems:
+        raise FlowFileError([prefix + problem for problem in reader.problems])
+    return FlowDocument(flow=flow, stages=stages, policies=policies, applications=applications)
+
+
+def _flow(reader: _Reader, raw) -> FlowSpec:
+    raw_flow = reader.mapping(raw, "flow", FLOW_KEYS)
     if raw_flow.get("slug") in RESERVED_SLUGS:
         reader.problem("flow.slug", f"{raw_flow['slug']!r} {RESERVED_SLUG_MESSAGE}")
-    flow = FlowSpec(
+    return FlowSpec(
         slug=reader.text(
             raw_flow, "slug", "flow", required=True, pattern=SLUG_PATTERN, max_length=100
         ),
@@ -350,11 +405,6 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
             for index, item in enumerate(reader.items(raw_flow.get("stages"), "flow.stages"))
         ),
     )
-    stages = _components(reader, document.get("stages"), "stages", STAGE_TYPES, "stage")
-    policies = _components(reader, document.get("policies"), "policies", POLICY_TYPES, "policy")
-    if reader.problems:
-        raise FlowFileError([prefix + problem for problem in reader.problems])
-    return FlowDocument(flow=flow, stages=stages, policies=policies)
 
 
 def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]:
@@ -369,3 +419,66 @@ def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]
         seen.add(component.name)
         components.append(component)
     return tuple(components)
+
+
+def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
+    applications = []
+    seen = set()
+    for index, item in enumerate(reader.items(raw, "applications")):
+        place = f"applications[{index}]"
+        application = _application(reader, item, place)
+        if application is None:
+            continue
+        if application.slug in seen:
+            reader.problem(f"{place}.slug", f"{application.slug!r} is defined twice")
+        seen.add(application.slug)
+        applications.append(application)
+    return tuple(applications)
+
+
+def _application(reader: _Reader, raw, place) -> ApplicationSpec | None:
+    raw = reader.mapping(raw, place, APPLICATION_KEYS)
+    provider = _provider(reader, raw.get("provider"), f"{place}.provider")
+    spec = ApplicationSpec(
+        slug=reader.text(raw, "slug", place, required=True, pattern=SLUG_PATTERN, max_length=100),
+        name=reader.text(raw, "name", place, required=True),
+        launch_url=reader.text(raw, "launch_url", place, max_length=2000),
+        description=reader.text(raw, "description", place, max_length=5000),
+        policy_engine_mode=reader.choice(raw, "policy_engine_mode", place, ENGINE_MODES, "any"),
+        provider=provider,
+        policies=_policy_bindings(reader, raw.get("policies"), f"{place}.policies"),
+    )
+    return spec if provider is not None else None
+
+
+def _provider(reader: _Reader, raw, place) -> ProviderSpec | None:
+    """Options go through the provider type's own parse, as in the admin: no per-type code."""
+    from idp.providers.registry import PROVIDER_TYPES
+
+    if raw is None:
+        reader.problem(place, "is required")
+        return None
+    raw = reader.mapping(raw, place, PROVIDER_KEYS)
+    type_name = reader.text(raw, "type", place, required=True, max_length=64)
+    optional = {
+        key: reader.text(raw, key, place, pattern=SLUG_PATTERN, max_length=100) or None
+        if raw.get(key) is not None
+        else None
+        for key in ("authorization_flow", "authentication_flow", "invalidation_flow")
+    }
+    if raw.get("client_id") is not None:
+        optional["client_id"] = reader.text(raw, "client_id", place, required=True, max_length=100)
+    provider_type = PROVIDER_TYPES.get(type_name)
+    if provider_type is None:
+        if type_name:
+            known = ", ".join(sorted(PROVIDER_TYPES))
+            reader.problem(f"{place}.type", f"no provider type {type_name!r} (known: {known})")
+        return None
+    try:
+        options = provider_type.parse_options(raw.get("options"))
+    except OptionsError as error:
+        reader.problem(
+            f"{place}.options" + (f".{error.place}" if error.place else ""), error.message
+        )
+        return None
+    return ProviderSpec(type=type_name, options=options_to_mapping(options), **optional)

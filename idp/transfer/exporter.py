@@ -5,9 +5,10 @@ from dataclasses import asdict
 import yaml
 from sqlalchemy import select
 
+from idp.applications.loading import load_application
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.models import Policy
+from idp.models import Flow, Policy
 from idp.options import secret_options
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
@@ -85,6 +86,53 @@ def _load_missing(policies: dict) -> dict:
         found = db.session.scalars(select(Policy).where(Policy.name.in_(missing)))
         policies.update({policy.name: policy for policy in found})
     return {name: policy for name, policy in policies.items() if policy is not None}
+
+
+def export_application(slug: str) -> dict | None:
+    """An application with its provider and bindings as a version-1 document, with the
+    policies its bindings name. Flows are named by slug (export them with `idp flows export`);
+    a client secret is never written: only its hash is kept, and an import keeps the secret
+    an existing client has."""
+    application = load_application(slug)
+    if application is None:
+        return None
+    provider = application.provider
+    flow_ids = [
+        provider.authorization_flow_id,
+        provider.authentication_flow_id,
+        provider.invalidation_flow_id,
+    ]
+    slugs = dict(
+        db.session.execute(
+            select(Flow.id, Flow.slug).where(Flow.id.in_([item for item in flow_ids if item]))
+        ).all()
+    )
+    exported_provider = {"type": provider.type, "options": provider.options}
+    if provider.client_id:
+        exported_provider["client_id"] = provider.client_id
+    for key, flow_id in zip(
+        ("authorization_flow", "authentication_flow", "invalidation_flow"), flow_ids, strict=True
+    ):
+        if flow_id:
+            exported_provider[key] = slugs[flow_id]
+    policies = {
+        item.policy.name: item.policy for item in application.policy_bindings if item.policy
+    }
+    return {
+        "version": 1,
+        "applications": [
+            {
+                "slug": application.slug,
+                "name": application.name,
+                "launch_url": application.launch_url,
+                "description": application.description,
+                "policy_engine_mode": application.policy_engine_mode,
+                "provider": exported_provider,
+                "policies": [_policy_binding(item) for item in application.policy_bindings],
+            }
+        ],
+        "policies": [_component(policy, POLICY_TYPES) for policy in policies.values()],
+    }
 
 
 def dump_yaml(document: dict) -> str:

@@ -5,23 +5,44 @@ bindings are replaced only when they differ, so importing the same file twice ch
 nothing (and plans in progress stay valid).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from idp.applications.loading import load_application
+from idp.applications.manage import ApplicationError, authorization_flow
 from idp.extensions import db
 from idp.flows.loading import load_flow
-from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding, User
+from idp.models import (
+    Application,
+    Flow,
+    Group,
+    Policy,
+    PolicyBinding,
+    Provider,
+    Stage,
+    StageBinding,
+    User,
+)
 from idp.models.flows import FLOW_FIELDS
+from idp.providers.registry import PROVIDER_TYPES
 from idp.stages.registry import STAGE_TYPES
-from idp.transfer.document import FlowDocument, FlowFileError, PolicyBindingSpec, StageBindingSpec
+from idp.transfer.document import (
+    ApplicationSpec,
+    FlowDocument,
+    FlowFileError,
+    PolicyBindingSpec,
+    StageBindingSpec,
+)
 
 
 @dataclass(frozen=True)
 class Change:
     action: str  # create | update | unchanged
-    kind: str  # stage | policy | flow
+    kind: str  # stage | policy | flow | application
     name: str
+    # What is shown once and never again (a new client's secret), by name.
+    secrets: dict = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         return f"{self.action:<9} {self.kind:<6} {self.name}"
@@ -43,16 +64,24 @@ def _existing_usernames(names) -> set[str]:
     return set(found)
 
 
-def check_references(document: FlowDocument, source: str = "") -> list[str]:
-    """Every name the document uses must be defined in it or exist already."""
+def check_references(
+    document: FlowDocument, source: str = "", pending_flows: dict | None = None
+) -> list[str]:
+    """Every name the document uses must be defined in it or exist already. `pending_flows`
+    (slug -> designation) are the flows of the other documents imported with it."""
     prefix = f"{source}: " if source else ""
     stage_names = {stage.name for stage in document.stages}
     policy_names = {policy.name for policy in document.policies}
-    bindings = [("flow.policies", document.flow.policies)] + [
+    flow_stages = document.flow.stages if document.flow else ()
+    bindings = [("flow.policies", document.flow.policies if document.flow else ())] + [
         (f"flow.stages[{index}].policies", binding.policies)
-        for index, binding in enumerate(document.flow.stages)
+        for index, binding in enumerate(flow_stages)
     ]
-    wanted_stages = {binding.stage for binding in document.flow.stages} - stage_names
+    bindings += [
+        (f"applications[{index}].policies", application.policies)
+        for index, application in enumerate(document.applications)
+    ]
+    wanted_stages = {binding.stage for binding in flow_stages} - stage_names
     from_options = {
         (index, name)
         for index, stage in enumerate(document.stages)
@@ -74,7 +103,7 @@ def check_references(document: FlowDocument, source: str = "") -> list[str]:
         for index, name in sorted(from_options)
         if name not in known_policies
     ]
-    for index, binding in enumerate(document.flow.stages):
+    for index, binding in enumerate(flow_stages):
         if binding.stage not in known_stages:
             problems.append(f"{prefix}flow.stages[{index}].stage: no stage named {binding.stage!r}")
     for place, group in bindings:
@@ -86,19 +115,32 @@ def check_references(document: FlowDocument, source: str = "") -> list[str]:
                 problems.append(f"{where}: no group named {binding.group!r}")
             if binding.user and binding.user.lower() not in known_users:
                 problems.append(f"{where}: no user named {binding.user!r}")
+    problems.extend(
+        prefix + problem for problem in check_application_references(document, pending_flows)
+    )
     return problems
 
 
 def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
     """Check every document, then write them all; the caller commits or rolls back."""
+    pending_flows = {
+        document.flow.slug: document.flow.designation
+        for document, _source in documents
+        if document.flow is not None
+    }
     problems = [
-        problem for document, source in documents for problem in check_references(document, source)
+        problem
+        for document, source in documents
+        for problem in check_references(document, source, pending_flows)
     ]
     if problems:
         raise FlowFileError(problems)
     changes = []
     for document, _source in documents:
         changes.extend(_apply(document))
+    # After every flow, so that a provider finds the flows of any file imported with it.
+    for document, _source in documents:
+        changes.extend(apply_application(spec) for spec in document.applications)
     db.session.flush()
     return changes
 
@@ -122,7 +164,9 @@ def _apply(document: FlowDocument) -> list[Change]:
     for spec in document.policies:
         changes.append(_upsert_component(Policy, spec, "policy")[1])
     db.session.flush()
-    changes.append(_apply_flow(document.flow))
+    if document.flow is not None:
+        changes.append(_apply_flow(document.flow))
+        db.session.flush()
     return changes
 
 
@@ -216,3 +260,115 @@ def _new_stage_binding(spec: StageBindingSpec) -> StageBinding:
         invalid_response_action=spec.invalid_response_action,
         policy_bindings=[_new_policy_binding(item) for item in spec.policies],
     )
+
+
+# -- applications ---------------------------------------------------------------------------------
+
+PROVIDER_FLOWS = ("authorization_flow", "authentication_flow", "invalidation_flow")
+UPDATED_APPLICATION_FIELDS = ("name", "launch_url", "description", "policy_engine_mode")
+
+
+def check_application_references(document: FlowDocument, pending_flows=None) -> list[str]:
+    """The flows a provider names exist (or come with the import), the authorization one with
+    designation authorization; a client_id is not another application's."""
+    problems = []
+    pending = dict(pending_flows or {})
+    if document.flow is not None:
+        pending[document.flow.slug] = document.flow.designation
+    for index, application in enumerate(document.applications):
+        place = f"applications[{index}].provider"
+        provider = application.provider
+        for key in PROVIDER_FLOWS:
+            slug = getattr(provider, key)
+            if key == "authorization_flow":
+                if slug in pending:
+                    if pending[slug] != "authorization":
+                        problems.append(f"{place}.{key}: {slug!r} is not an authorization flow")
+                    continue
+                try:
+                    authorization_flow(slug)
+                except ApplicationError as error:
+                    problems.append(f"{place}.{key}: {error}")
+            elif (
+                slug
+                and slug not in pending
+                and db.session.scalar(select(Flow.id).where(Flow.slug == slug)) is None
+            ):
+                problems.append(f"{place}.{key}: no flow named {slug!r}")
+        if provider.client_id:
+            holder = db.session.scalar(
+                select(Application.slug)
+                .join(Application.provider)
+                .where(Provider.client_id == provider.client_id)
+            )
+            if holder is not None and holder != application.slug:
+                problems.append(
+                    f"{place}.client_id: {provider.client_id!r} belongs to application {holder!r}"
+                )
+    return problems
+
+
+def _flow_id(slug: str | None) -> int | None:
+    return db.session.scalar(select(Flow.id).where(Flow.slug == slug)) if slug else None
+
+
+def apply_application(spec: ApplicationSpec) -> Change:
+    """Create or update an application by slug. A new provider (or one of another type) is
+    provisioned by its type, and a new secret comes back once in the Change; an existing one
+    keeps its client secret."""
+    application = load_application(spec.slug)
+    action = "unchanged"
+    if application is None:
+        application = Application(slug=spec.slug, policy_bindings=[])
+        db.session.add(application)
+        action = "create"
+    for name in UPDATED_APPLICATION_FIELDS:
+        if getattr(application, name) != getattr(spec, name):
+            setattr(application, name, getattr(spec, name))
+            action = action if action == "create" else "update"
+    wanted = spec.provider
+    provider_type = PROVIDER_TYPES[wanted.type]
+    flow_ids = {
+        "authorization_flow_id": _flow_id(wanted.authorization_flow) or authorization_flow(None).id,
+        "authentication_flow_id": _flow_id(wanted.authentication_flow),
+        "invalidation_flow_id": _flow_id(wanted.invalidation_flow),
+    }
+    provider = application.provider if action != "create" else None
+    secrets = {}
+    if provider is None or provider.type != wanted.type:
+        if provider is None:
+            provider = Provider()
+            application.provider = provider
+        provider.type, provider.options = wanted.type, wanted.options
+        provider.client_id = provider.client_secret_hash = None
+        for name, value in flow_ids.items():
+            setattr(provider, name, value)
+        db.session.flush()
+        secrets = provider_type.provision(provider, provider_type.parse_options(wanted.options))
+        if wanted.client_id:
+            provider.client_id = wanted.client_id
+        action = action if action == "create" else "update"
+    else:
+        changed = provider.options != wanted.options or any(
+            getattr(provider, name) != value for name, value in flow_ids.items()
+        )
+        if wanted.client_id and provider.client_id != wanted.client_id:
+            provider.client_id = wanted.client_id
+            changed = True
+        if changed:
+            provider.options = wanted.options
+            for name, value in flow_ids.items():
+                setattr(provider, name, value)
+            action = action if action == "create" else "update"
+    existing = (
+        tuple(policy_binding_spec(item) for item in application.policy_bindings)
+        if application.id is not None
+        else ()
+    )
+    if existing != spec.policies:
+        application.policy_bindings.clear()
+        db.session.flush()
+        application.policy_bindings.extend(_new_policy_binding(item) for item in spec.policies)
+        action = action if action == "create" else "update"
+    db.session.flush()
+    return Change(action, "application", spec.slug, secrets)

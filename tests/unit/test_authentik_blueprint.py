@@ -60,6 +60,9 @@ class FakeLookup:
     def flow(self, slug):
         return self.flows.get(slug)
 
+    def application(self, slug):
+        return None
+
 
 def existing_flow(slug="existing", stages=(), policies=()):
     return {
@@ -782,10 +785,10 @@ def test_logout_and_deny_stages():
 
 def test_an_unknown_model_is_named_by_index_model_and_identifiers():
     translation = translate(
-        NEW_FLOW + "- {model: authentik_core.application, identifiers: {slug: wiki}}\n"
+        NEW_FLOW + "- {model: authentik_outposts.outpost, identifiers: {name: wiki}}\n"
     )
     assert translation.skipped == [
-        "bp.yaml: entries[1] authentik_core.application (slug=wiki): Gatehouse has no equivalent"
+        "bp.yaml: entries[1] authentik_outposts.outpost (name=wiki): Gatehouse has no equivalent"
     ]
 
 

@@ -1,5 +1,6 @@
 from idp.providers.base import ProviderType
 from idp.providers.oauth2 import credentials
+from idp.providers.oauth2.authentik import AUTHENTIK
 from idp.providers.oauth2.forms import OptionsForm
 from idp.providers.oauth2.issuer import issuer_url
 from idp.providers.oauth2.options import OAuth2Options
@@ -15,6 +16,7 @@ class OAuth2ProviderType(ProviderType):
     Options = OAuth2Options
     options_form = OptionsForm
     blueprint = bp
+    authentik = AUTHENTIK
 
     def provision(self, provider, options) -> dict:
         provider.client_id = credentials.new_client_id()

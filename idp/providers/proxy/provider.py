@@ -1,4 +1,5 @@
 from idp.providers.base import ProviderType
+from idp.providers.proxy.authentik import AUTHENTIK
 from idp.providers.proxy.options import ProxyOptions
 from idp.providers.proxy.routes import bp
 
@@ -14,6 +15,7 @@ class ProxyProviderType(ProviderType):
     )
     Options = ProxyOptions
     blueprint = bp
+    authentik = AUTHENTIK
     admin_tools = (("provider_proxy.test_request", "Test a request"),)
 
     def facts(self, application, provider, options, base_url: str) -> dict:

@@ -20,6 +20,7 @@ from idp.models.flows import (
 )
 from idp.options import OptionsError, options_to_mapping
 from idp.policies.registry import POLICY_TYPES
+from idp.providers.registry import PROVIDER_TYPES
 from idp.stages.registry import STAGE_TYPES
 from idp.transfer.authentik.documents import flow_documents
 from idp.transfer.authentik.lookup import DatabaseLookup
@@ -47,6 +48,16 @@ GROUP = "authentik_core.group"
 USER = "authentik_core.user"
 EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
+APPLICATION = "authentik_core.application"
+
+# Attributes of an application Gatehouse has no equivalent for, with the values that mean "off".
+APPLICATION_OFF_VALUES = {
+    "meta_publisher": ("",),
+    "meta_icon": ("",),
+    "group": ("",),
+    "open_in_new_tab": (False,),
+    "backchannel_providers": ([],),
+}
 
 # Attributes of a flow Gatehouse has no equivalent for, with the values that mean "off".
 FLOW_OFF_VALUES = {"layout": ("stacked",), "background": ("",), "compatibility_mode": (False,)}
@@ -75,6 +86,16 @@ def _types_of(kind: str) -> dict:
     registry = STAGE_TYPES if kind == "stage" else POLICY_TYPES
     return {
         item.authentik.model: name for name, item in registry.items() if item.authentik is not None
+    }
+
+
+@functools.cache
+def _provider_types() -> dict:
+    """authentik provider model -> Gatehouse provider type name."""
+    return {
+        item.authentik.model: name
+        for name, item in PROVIDER_TYPES.items()
+        if item.authentik is not None
     }
 
 
@@ -109,6 +130,10 @@ def _registered_policy_type(model: str) -> str | None:
 def _off_values(model: str) -> dict:
     if model == FLOW:
         return FLOW_OFF_VALUES
+    if model == APPLICATION:
+        return APPLICATION_OFF_VALUES
+    if type_name := _provider_types().get(model):
+        return PROVIDER_TYPES[type_name].authentik.off_values
     for kind in ("stage", "policy"):
         if type_name := _types_of(kind).get(model):
             return _mapping(kind, type_name).off_values
@@ -124,6 +149,10 @@ def _kind(model: str) -> str | None:
         return "policy_binding"
     if model in _part_models():
         return "part"
+    if model == APPLICATION:
+        return "application"
+    if model in _provider_types():
+        return "provider"
     if _registered_stage_type(model):
         return "stage"
     if _registered_policy_type(model):
@@ -159,6 +188,8 @@ def _unmapped_reason(entry) -> str:
         return "Gatehouse has no such stage type"
     if application.startswith("authentik_policies_"):
         return "Gatehouse has no such policy type"
+    if application.startswith("authentik_providers_"):
+        return "Gatehouse has no such provider type (it has oauth2 and proxy in forward modes)"
     return "Gatehouse has no equivalent"
 
 
@@ -263,6 +294,30 @@ class _FlowPlan:
     skip: str | None = None
 
 
+@dataclass
+class _ProviderPlan:
+    """A provider entry as the `provider:` of a version-1 application."""
+
+    entry: Entry
+    fields: dict
+    flow_slugs: tuple = ()  # the flows of this blueprint it names
+
+
+@dataclass
+class _ApplicationPlan:
+    """One application as a version-1 document's entry, starting from what the database has.
+    Its policy bindings are gates like a flow's: one that cannot be mapped leaves it out."""
+
+    slug: str
+    fields: dict
+    policies: list
+    entry: Entry
+    provider: _ProviderPlan | None = None
+    contributors: list = field(default_factory=list)
+    closed_gates: list = field(default_factory=list)
+    skip: str | None = None
+
+
 # Aliases can make a small file expand into a huge (or endless) tree; the reader walks it
 # expanded, so it refuses one past these sizes first.
 MAX_DEPTH = 64
@@ -324,6 +379,8 @@ class _Translator:
         self.users_of: dict[int, set[int]] = defaultdict(set)  # entry -> entries that use it
         self.standalone: list[_Component] = []
         self.resolved: list[str] = []
+        self.providers: dict[int, _ProviderPlan] = {}  # provider entry -> what it becomes
+        self.applications: dict[int, _ApplicationPlan] = {}  # application entry -> plan
 
     def translate(self) -> Translation:
         _check_size(self.document, self.prefix)
@@ -673,6 +730,8 @@ class _Translator:
             ("stage", self._map_stage),
             ("flow", self._map_flow),
             ("stage_binding", self._map_stage_binding),
+            ("provider", self._map_provider),
+            ("application", self._map_application),
             ("policy_binding", self._map_policy_binding),
         ):
             if kind == "stage":
@@ -682,6 +741,7 @@ class _Translator:
                 mapper(entry)
         self._close_unreadable_bindings(unreadable_bindings)
         self._close_gated_flows()
+        self._settle_applications()
         self._settle_components()
         for entries in by_kind.values():
             for entry in entries:
@@ -695,7 +755,9 @@ class _Translator:
                 continue
             if key in off and value in off[key]:
                 continue
-            self._note(entry, f"{key} {self.show(value)}", "Gatehouse has no equivalent")
+            # A credential is named, never shown.
+            shown = "(not shown)" if "secret" in key else self.show(value)
+            self._note(entry, f"{key} {shown}", "Gatehouse has no equivalent")
 
     def _settle_state(self, entry: Entry, name: str, exists: bool, what: str) -> bool:
         """False when the entry asks for nothing Gatehouse will write."""
@@ -1059,6 +1121,13 @@ class _Translator:
                 f"binding #{stage_binding['order']} of flow {plan.slug} "
                 f"(stage {stage_binding['stage']})"
             )
+        elif target is not None and target.model == APPLICATION:
+            plan = self.applications.get(target.index)
+            if plan is None:
+                entry.skip = f"its application {target.key or target.place} is skipped"
+                return
+            holder = plan.policies
+            is_flow_gate = True
         else:
             plan, reason = self._target_flow(target_value)
             if plan is None:
@@ -1109,6 +1178,11 @@ class _Translator:
         closes the flow it belongs to, or every flow of the blueprint when that is unknown."""
         for entry in entries:
             gate = (entry, f"the binding {entry.place} ({entry.skip})")
+            target = self._entry_of(entry.fields.get("target"))
+            if target is not None and target.model == APPLICATION:
+                if target.index in self.applications:
+                    self.applications[target.index].closed_gates.append(gate)
+                continue
             plan = self._plan_of_target(entry.fields.get("target"))
             for closed in [plan] if plan is not None else self.flows.values():
                 closed.closed_gates.append(gate)
@@ -1155,6 +1229,7 @@ class _Translator:
             + [item for stage in plan.stages for item in stage["policies"]]
             if "policy" in binding
         }
+        policy_names |= self._application_policy_names()
         written = [
             component
             for component in self.components.values()
@@ -1205,6 +1280,160 @@ class _Translator:
                 "no flow it can import"
             )
 
+    # -- applications and providers
+
+    def _map_provider(self, entry: Entry) -> None:
+        type_name = _provider_types()[entry.model]
+        provider_type = PROVIDER_TYPES[type_name]
+        if entry.state == "absent":
+            entry.used.update(entry.fields)
+            entry.skip = "state absent: a provider belongs to its application; delete that"
+            return
+        entry.used.add("name")
+        source = EntrySource(self, entry)
+        options = dict(provider_type.authentik.new_options)
+        provider_type.authentik.read_options(source, options)
+        if entry.skip is not None:
+            return
+        try:
+            parsed = provider_type.parse_options(options)
+        except OptionsError as error:
+            entry.skip = f"it cannot become a {type_name} provider: {error}"
+            return
+        fields = {"type": type_name, "options": options_to_mapping(parsed)}
+        if provider_type.authentik.client_id_attribute:
+            client_id = source.text(provider_type.authentik.client_id_attribute, "")
+            if client_id:
+                fields["client_id"] = client_id
+        flow_slugs = []
+        for key in ("authorization_flow", "authentication_flow", "invalidation_flow"):
+            if not source.has(key):
+                continue
+            target = self._entry_of(entry.fields.get(key))
+            slug = source.flow_link(key)
+            if slug:
+                fields[key] = slug
+                if target is not None:
+                    flow_slugs.append(slug)
+            elif entry.fields.get(key) is None and key == "authorization_flow":
+                self._note(
+                    entry, f"{key} none", "Gatehouse's default authorization flow is used instead"
+                )
+        self.providers[entry.index] = _ProviderPlan(entry, fields, tuple(flow_slugs))
+
+    def _map_application(self, entry: Entry) -> None:
+        slug = self._text(entry, "slug", required=True)
+        if slug is None:
+            return
+        base = self.lookup.application(slug)
+        if not self._settle_state(entry, slug, base is not None, "application"):
+            return
+        if entry.state == "created" and base is not None:
+            entry.used.update(entry.fields)
+            entry.skip = "state created, and Gatehouse has this application already: kept as it is"
+            return
+        provider_value = self._value(entry, "provider")
+        target = self._entry_of(provider_value)
+        if target is None or target.index not in self.providers:
+            if target is not None and target.skip is not None:
+                entry.skip = f"its provider {target.key or target.place} is skipped ({target.skip})"
+            elif target is not None:
+                entry.skip = f"its provider {target.key or target.place} is not one Gatehouse has"
+            else:
+                entry.skip = (
+                    f"its provider {self.show(provider_value)} is not a provider of this blueprint"
+                )
+            return
+        provider = self.providers[target.index]
+        self.users_of[target.index].add(entry.index)
+        fields = dict(base or {"slug": slug})
+        fields.pop("policies", None)
+        for key, attribute in (
+            ("name", "name"),
+            ("launch_url", "meta_launch_url"),
+            ("description", "meta_description"),
+        ):
+            if self._value(entry, attribute) is not None:
+                fields[key] = self._text(entry, attribute, "")
+        if "policy_engine_mode" in entry.fields:
+            fields["policy_engine_mode"] = self._choice(
+                entry, "policy_engine_mode", ENGINE_MODES, "any"
+            )
+        if not fields.get("name"):
+            self.entry_problem(entry, "name is required for a new application")
+            return
+        fields["provider"] = dict(provider.fields)
+        policies = [dict(binding) for binding in (base or {}).get("policies", [])]
+        self.applications[entry.index] = _ApplicationPlan(slug, fields, policies, entry, provider)
+
+    def _settle_applications(self) -> None:
+        """An application whose gates cannot all be mapped, or whose provider names a flow of
+        this blueprint that is left out, is left out too; providers no imported application
+        uses are named."""
+        for plan in self.applications.values():
+            skipped_flows = [
+                slug
+                for slug in plan.provider.flow_slugs
+                if slug in self.flows and self.flows[slug].skip is not None
+            ]
+            if plan.closed_gates:
+                gates = "; ".join(what for _, what in plan.closed_gates)
+                plan.skip = (
+                    f"{gates} cannot be imported, and without that gate the application would "
+                    "be open to whom authentik refuses"
+                )
+            elif skipped_flows:
+                plan.skip = f"its provider's flow {', '.join(skipped_flows)} is skipped"
+            if plan.skip is not None:
+                plan.entry.skip = plan.skip
+                for entry in plan.contributors:
+                    if entry.skip is None:
+                        entry.skip = f"its application {plan.slug} is skipped"
+        for index, provider in self.providers.items():
+            if provider.entry.skip is None and not any(
+                user in self.applications and self.applications[user].skip is None
+                for user in self.users_of[index]
+            ):
+                provider.entry.skip = "no application that Gatehouse imports uses it"
+
+    def _application_policy_names(self) -> set[str]:
+        return {
+            binding["policy"]
+            for plan in self.applications.values()
+            if plan.skip is None
+            for binding in plan.policies
+            if "policy" in binding
+        }
+
+    def _application_document(self) -> list[FlowDocument]:
+        plans = [plan for plan in self.applications.values() if plan.skip is None]
+        if not plans:
+            return []
+        names = self._application_policy_names()
+        policies = [
+            {"name": item.name, "type": item.type, "options": item.options}
+            for item in self.components.values()
+            if item.is_written
+            and item.entry.skip is None
+            and item.entry.model in _types_of("policy")
+            and item.name in names
+        ]
+        document = {
+            "version": 1,
+            "applications": [
+                {**plan.fields, "policies": sorted(plan.policies, key=lambda b: b["order"])}
+                for plan in plans
+            ],
+            "policies": policies,
+        }
+        try:
+            return [read_document(document)]
+        except FlowFileError as error:
+            self.problems.extend(
+                f"{self.prefix}{APPLICATION}, as flow file: {problem}" for problem in error.problems
+            )
+            return []
+
     # -- documents
 
     def _documents(self) -> list[FlowDocument]:
@@ -1229,4 +1458,4 @@ class _Translator:
                     f"{self.prefix}{where} {FLOW} ({plan.slug}), as flow file: {problem}"
                     for problem in error.problems
                 )
-        return documents
+        return documents + self._application_document()

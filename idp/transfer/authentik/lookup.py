@@ -47,6 +47,13 @@ class DatabaseLookup:
 
         return export_flow(slug)
 
+    def application(self, slug: str) -> dict | None:
+        """The application as a version-1 `applications:` item, the base an entry changes."""
+        from idp.transfer.exporter import export_application
+
+        document = export_application(slug)
+        return document["applications"][0] if document else None
+
     @staticmethod
     def _component(model, name):
         row = db.session.execute(

@@ -28,6 +28,15 @@ class EntrySource:
     def has(self, key: str) -> bool:
         return key in self._entry.fields
 
+    def is_given(self, key: str) -> bool:
+        """The blueprint states something for the attribute (a !Find that found nothing here
+        still counts), not a plain null."""
+        for part in ("identifiers", "attrs"):
+            values = self._entry.raw.get(part)
+            if isinstance(values, dict) and values.get(key) is not None:
+                return True
+        return False
+
     def value(self, key: str):
         self._entry.used.add(key)
         return self._entry.fields.get(key)

@@ -406,6 +406,26 @@ def test_importing_a_bad_file_lists_its_problems_and_writes_nothing(app, admin, 
     assert events_of(app, "admin_flow_imported") == []
 
 
+def test_a_file_with_applications_is_refused_on_a_flows_import_page(app, admin, slug):
+    exported = yaml.safe_load(text(admin.get(f"/admin/flows/{slug}/export.yaml")))
+    exported["applications"] = [
+        {
+            "slug": "wiki",
+            "name": "Wiki",
+            "provider": {
+                "type": "proxy",
+                "options": {"external_host": "https://wiki.example.test"},
+            },
+        }
+    ]
+    response = upload(admin, slug, yaml.safe_dump(exported))
+    assert response.status_code == 400
+    assert "applications are imported with `idp flows import`" in text(response)
+    only_applications = {"version": 1, "applications": exported["applications"]}
+    response = upload(admin, slug, yaml.safe_dump(only_applications))
+    assert response.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
