@@ -10,19 +10,22 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 
 from idp.extensions import db
 from tests import factories
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.conftest import TEST_SECRET, make_test_app
+from tests.conftest import POSTGRES_URL, TEST_SECRET, make_test_app
 from tests.deploy.conftest import ROOT, start_gunicorn, start_nginx, stop, wait_for_port
 from tests.smtp_server import free_port
 
@@ -154,10 +157,34 @@ class Site:
         return f"http://{CADDY_APP}:{self.caddy}{path}"
 
 
+@contextmanager
+def database_for(folder: Path):
+    """SQLite in the folder; with IDP_TEST_DATABASE_URL, a PostgreSQL database of its own
+    (gunicorn's workers use it while other tests use theirs), dropped at the end."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{folder / 'gatehouse.db'}"
+        return
+    server = sa.engine.make_url(POSTGRES_URL)
+    name = f"gatehouse_forward_auth_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
 def site(nginx_binary, caddy_binary, tmp_path_factory):
     folder = tmp_path_factory.mktemp("forward-auth")
-    database_url = f"sqlite:///{folder / 'gatehouse.db'}"
+    with database_for(folder) as database_url:
+        yield from _site(nginx_binary, caddy_binary, folder, database_url)
+
+
+def _site(nginx_binary, caddy_binary, folder, database_url):
     gatehouse, nginx_port, caddy_port = free_port(), free_port(), free_port()
     base_url = f"http://{ID_HOST}:{gatehouse}"
     app = make_test_app(folder, database_url)
@@ -262,8 +289,13 @@ def test_a_visitor_signs_in_and_lands_back_at_the_app(site, chromium, proxy, jav
     }
     # Signing out at Gatehouse ends access at the app at once.
     page.goto(site.id_url + "/logout")
-    if page.locator('#stage button[type="submit"]').count():
-        page.locator('#stage button[type="submit"]').first.click()
+    button = page.locator('#stage button[type="submit"]')
+    if button.count():
+        # The sign-out ends in a navigation (HX-Redirect with JavaScript, a 303 without).
+        with page.expect_navigation():
+            button.first.click()
+    page.goto(site.id_url + "/me")
+    assert "/flow/" in page.url, "still signed in at Gatehouse after signing out"
     page.goto(target)
     expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
     context.close()
