@@ -20,7 +20,9 @@ a friendly name) are left out with a note.
 
 The package, by job: `tags` reads the YAML and its tags, `entries` maps entries to Gatehouse's
 objects (through `source.EntrySource`, the interface stage and policy packages read their
-attributes with), `documents` assembles the flow documents, `lookup` asks the database.
+attributes with), with `flows`, `components` and `applications` mapping each kind of entry and
+`model` holding authentik's models and the plans they become; `documents` assembles the flow
+documents, `lookup` asks the database.
 """
 
 from idp.transfer.authentik.entries import Translation, read_blueprint
