@@ -98,6 +98,7 @@ def register_commands(app) -> None:
     app.cli.add_command(groups_group)
     app.cli.add_command(invitations_group)
     app.cli.add_command(maintenance_group)
+    app.cli.add_command(settings_group)
     app.cli.add_command(setup_command)
 
 
@@ -455,6 +456,40 @@ def _signup_lifetime(text: str):
     if duration < timedelta(hours=1):
         fail("--older-than must be at least 1h: a newer sign-up may still be confirmed")
     return duration
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+settings_group = AppGroup(
+    "settings", help="Show and change the settings an administrator sets in the admin pages."
+)
+
+
+@settings_group.command("show")
+def settings_show():
+    """Print each setting as KEY VALUE."""
+    from idp.site_settings import current_settings
+
+    for key, value in current_settings().items():
+        click.echo(f"{key} {value}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+def settings_set(key, value):
+    """Set KEY to VALUE, for example `idp settings set enrollment on`."""
+    from idp.site_settings import SettingError, change_setting, current_value
+
+    try:
+        changed = change_setting(key, value)
+    except SettingError as error:
+        db.session.rollback()
+        fail(str(error))
+    db.session.commit()
+    state = "set to" if changed else "was already"
+    click.echo(f"{key} {state} {current_value(key)}")
 
 
 # -- entry point ----------------------------------------------------------------------------------
