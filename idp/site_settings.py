@@ -57,7 +57,9 @@ def parse(key: str, value: str) -> str:
 
 def current_settings() -> dict[str, str]:
     """Every known key with its value, in one query."""
-    stored = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).tuples())
+    stored = {
+        key: value for key, value in db.session.execute(select(SiteSetting.key, SiteSetting.value))
+    }
     values = {}
     for key, setting in SETTINGS.items():
         try:

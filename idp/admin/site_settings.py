@@ -5,6 +5,7 @@ The keys, their values and their validation live in idp.site_settings; the CLI's
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from idp.admin.blueprint import bp
@@ -34,7 +35,7 @@ for _key, _setting in SETTINGS.items():
         _key,
         SelectField(
             _setting.label,
-            choices=[(choice, choice) for choice in _setting.choices],
+            choices=[SelectChoice(choice, choice) for choice in _setting.choices],
             description=_setting.description,
             validate_choice=False,  # parse() is the one validator, with its own message
             validators=[_parsed_by_settings(_key)],
