@@ -2,30 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make run` installs only what running needs; `make test` (and the other targets) add the
+# test tools on top. Each stamp is redone when pyproject.toml changes.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install run test lint format bench bench-forward-auth bench-latency bench-load clean
+.PHONY: install install-test run test lint format bench bench-forward-auth bench-latency bench-load clean
 
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
+
+# Another port: `make run PORT=8000` (the same as `.venv/bin/idp run --port 8000`).
 run: install
-	$(BIN)/idp run
+	$(BIN)/idp run $(if $(PORT),--port $(PORT))
 
 # One worker per core (xdist), each with its own database; a file's tests stay on one worker.
-test: install
+test: install-test
 	$(BIN)/pytest -n auto --dist loadfile
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: install
+format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -34,16 +44,16 @@ format: install
 # on SQLite and PostgreSQL (two minutes; ARGS=--quick for a smoke run). bench-load takes a few
 # minutes; `make bench-load ARGS=--quick` about one. bench-latency: sync against gthread
 # workers, page p50/p99 at half capacity with open-loop arrivals (two minutes).
-bench: install
+bench: install-test
 	@$(BIN)/python -m bench.signin $(ARGS)
 
-bench-forward-auth: install
+bench-forward-auth: install-test
 	@$(BIN)/python -m bench.forward_auth $(ARGS)
 
-bench-latency: install
+bench-latency: install-test
 	@$(BIN)/python -m bench.latency $(ARGS)
 
-bench-load: install
+bench-load: install-test
 	@$(BIN)/python -m bench.load $(ARGS)
 
 clean:

@@ -21,6 +21,7 @@ from idp.config import ConfigError
 from idp.extensions import db
 
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+DEFAULT_ADDRESS = "http://127.0.0.1:5000"
 
 
 def fail(message: str):
@@ -29,9 +30,10 @@ def fail(message: str):
     sys.exit(2)
 
 
-def prepare_instance(echo=click.echo) -> None:
+def prepare_instance(echo=click.echo, served_at: str = "") -> None:
     """Bring the schema up to date, load the shipped flows into an empty database, and
-    point the first visitor at initial setup."""
+    point the first visitor at initial setup (at `served_at`, the address `idp run` is about
+    to listen on, unless IDP_BASE_URL names the public one)."""
     from flask_migrate import upgrade
 
     from idp.models import Flow
@@ -44,7 +46,7 @@ def prepare_instance(echo=click.echo) -> None:
         db.session.commit()
         echo(f"Loaded {len(files)} shipped flows ({len(changes)} objects).")
     if setup_is_pending():
-        base = current_app.config["BASE_URL"] or "http://127.0.0.1:5000"
+        base = (current_app.config["BASE_URL"] or served_at or DEFAULT_ADDRESS).rstrip("/")
         echo(f"No administrator yet. Finish setting up at {base}/flow/initial-setup/")
 
 
@@ -98,6 +100,7 @@ def register_commands(app) -> None:
     app.cli.add_command(groups_group)
     app.cli.add_command(invitations_group)
     app.cli.add_command(maintenance_group)
+    app.cli.add_command(settings_group)
     app.cli.add_command(setup_command)
 
 
@@ -108,11 +111,23 @@ def setup_command():
     prepare_instance()
 
 
+def served_address(options) -> str:
+    """Where the development server will answer, from `idp run`'s --host, --port and --cert
+    (or FLASK_RUN_HOST / FLASK_RUN_PORT): a browser on this machine can open it."""
+    host = options.get("host") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 (every interface: this machine is one)
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    scheme = "https" if options.get("cert") else "http"
+    return f"{scheme}://{host}:{options.get('port') or 5000}"
+
+
 @click.pass_context
 def _run_with_setup(context, **options):
     app = context.ensure_object(ScriptInfo).load_app()
     with app.app_context():
-        prepare_instance()
+        prepare_instance(served_at=served_address(options))
     context.invoke(flask_run_command, **options)
 
 
@@ -461,6 +476,40 @@ def _signup_lifetime(text: str):
     if duration < timedelta(hours=1):
         fail("--older-than must be at least 1h: a newer sign-up may still be confirmed")
     return duration
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+settings_group = AppGroup(
+    "settings", help="Show and change the settings an administrator sets in the admin pages."
+)
+
+
+@settings_group.command("show")
+def settings_show():
+    """Print each setting as KEY VALUE."""
+    from idp.site_settings import current_settings
+
+    for key, value in current_settings().items():
+        click.echo(f"{key} {value}")
+
+
+@settings_group.command("set")
+@click.argument("key")
+@click.argument("value")
+def settings_set(key, value):
+    """Set KEY to VALUE, for example `idp settings set enrollment on`."""
+    from idp.site_settings import SettingError, change_setting, current_value
+
+    try:
+        changed = change_setting(key, value)
+    except SettingError as error:
+        db.session.rollback()
+        fail(str(error))
+    db.session.commit()
+    state = "set to" if changed else "was already"
+    click.echo(f"{key} {state} {current_value(key)}")
 
 
 # -- entry point ----------------------------------------------------------------------------------

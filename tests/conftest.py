@@ -27,6 +27,7 @@ from werkzeug.serving import make_server
 
 from idp import create_app
 from idp.extensions import db
+from idp.models import SiteSetting
 from tests import factories
 from tests.smtp_server import running_smtp_server
 
@@ -101,6 +102,14 @@ def app_settings():
     return {}
 
 
+@pytest.fixture
+def stored_settings():
+    """Settings written into the database before each test (idp.site_settings). The suite's
+    tests were written while sign-up was always open, so they run with it on; tests of a
+    fresh install redefine this as `{}` (sign-up off, the shipped default)."""
+    return {"enrollment": "on"}
+
+
 @pytest.fixture(scope="session")
 def prepared_database(tmp_path_factory, postgres_database):
     """The database every `app` starts from: the schema and the shipped flows, made once.
@@ -164,11 +173,16 @@ def _empty_postgres_tables() -> None:
 
 
 @pytest.fixture
-def app(tmp_path, postgres_database, prepared_database, app_settings):
+def app(tmp_path, postgres_database, prepared_database, app_settings, stored_settings):
     prepared_database.restore(tmp_path)
     app = make_test_app(tmp_path, postgres_database, **app_settings)
     with app.app_context():
         prepared_database.restore_rows()
+        if stored_settings:
+            db.session.add_all(
+                SiteSetting(key=key, value=value) for key, value in stored_settings.items()
+            )
+            db.session.commit()
     yield app
     with app.app_context():
         db.session.remove()

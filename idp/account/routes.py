@@ -27,6 +27,7 @@ from idp.sessions import (
     load_current_session,
     revoke_sessions_of,
 )
+from idp.site_settings import is_enrollment_open
 
 bp = Blueprint("account", __name__)
 
@@ -69,6 +70,8 @@ def first_usable_flow(designation: str) -> Flow | None:
 
 def _entrance(designation: str):
     flow = first_usable_flow(designation)
+    if flow is None and designation == "enrollment" and not is_enrollment_open():
+        abort(404, description=planner.SIGN_UP_CLOSED)
     if flow is None:
         abort(404, description=f"There is no {designation} flow you can use here.")
     next_url = safe_next(request.args.get("next"))

@@ -14,6 +14,7 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     groups,
     invitations,
     policies,
+    site_settings,
     stages,
     user_actions,
     users,

@@ -20,6 +20,7 @@ NAVIGATION = (
     ("admin.groups", "Groups"),
     ("admin.invitations", "Invitations"),
     ("admin.events", "Events"),
+    ("admin.site_settings", "Settings"),
 )
 
 

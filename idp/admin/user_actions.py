@@ -16,6 +16,7 @@ from idp.admin.users import render_user, user_target
 from idp.extensions import db
 from idp.models import User, UserSession
 from idp.models.types import utcnow
+from idp.password_rules import password_problems
 from idp.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.sessions import load_current_session, revoke_sessions_of
 
@@ -103,7 +104,9 @@ def set_user_password(user_id: int):
     """Set a new password; the user's other sessions end (the admin's own one stays)."""
     user = find_or_404(User, user_id, "user")
     form = PasswordForm()
-    if not form.validate():
+    if form.validate():
+        form.password.errors = password_problems(form.password.data, user.username, user.email)
+    if form.errors:
         return render_user(user, INVALID, password_form=form)
     had_password = user.has_password
     set_password(user, form.password.data)

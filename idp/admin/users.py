@@ -13,6 +13,7 @@ from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
 from idp.extensions import db
 from idp.models import User
+from idp.password_rules import password_problems
 from idp.sessions import active_sessions_of, load_current_session
 from idp.signups import release
 
@@ -57,7 +58,11 @@ def users():
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = NewUserForm()
-    if not form.validate_on_submit():
+    if form.validate_on_submit() and form.password.data:
+        form.password.errors = password_problems(
+            form.password.data, form.username.data, form.email.data or ""
+        )
+    if not form.is_submitted() or form.errors:
         status = INVALID if form.is_submitted() else 200
         return render_template("admin/users/new.html", form=form), status
     user = User(attributes={}, is_superuser=form.is_superuser.data)

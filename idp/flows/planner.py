@@ -13,6 +13,7 @@ from idp.models import Flow, StageBinding, User
 from idp.policies.engine import evaluate_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
 from idp.sealing import is_sealed
+from idp.site_settings import is_enrollment_open
 
 # What the visitor reads when a policy fails closed (raised, and no failure_result is set).
 POLICY_ERROR_MESSAGE = (
@@ -24,6 +25,10 @@ REQUIREMENT_MESSAGES = {
     "require_unauthenticated": "You are already signed in.",
     "require_superuser": "Only administrators may use this.",
 }
+
+SIGN_UP_CLOSED = (
+    "Sign-up is closed on this site. Ask an administrator for an account or an invitation."
+)
 
 
 @dataclass(frozen=True)
@@ -92,10 +97,25 @@ def check_access(
     """A Denial when this visitor may not use the flow now; raises PolicyFailure on errors."""
     if not _meets_requirement(flow.authentication, current_user):
         return Denial(REQUIREMENT_MESSAGES[flow.authentication])
+    if needs_open_sign_up(flow) and not is_enrollment_open():
+        return Denial(SIGN_UP_CLOSED)
     result = evaluate(flow.policy_bindings, flow.policy_engine_mode, policy_request)
     if not result.passing:
         return Denial(" ".join(result.messages) or "You may not use this flow.")
     return None
+
+
+def needs_open_sign_up(flow: Flow) -> bool:
+    """An enrollment flow anyone may start is open sign-up, which the `enrollment` setting
+    turns on and off; one that asks for an invitation first is not (an administrator handed
+    the link out), so invitations work while sign-up is off."""
+    if flow.designation != "enrollment":
+        return False
+    return not any(
+        binding.stage.type == "invitation"
+        and not (binding.stage.options or {}).get("continue_flow_without_invitation")
+        for binding in flow.bindings
+    )
 
 
 def make_plan(

@@ -13,6 +13,7 @@ from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
 from idp.models.sessions import UserSession
+from idp.models.site_settings import SiteSetting
 from idp.models.tokens import FlowToken, Invitation
 from idp.models.users import Group, User, group_members
 from idp.models.webauthn import WebAuthnChallenge, WebAuthnDevice
@@ -38,6 +39,7 @@ __all__ = [
     "Provider",
     "ReputationScore",
     "SigningKey",
+    "SiteSetting",
     "Stage",
     "StageBinding",
     "StaticCode",

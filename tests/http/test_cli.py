@@ -1,3 +1,4 @@
+import click
 import pytest
 from sqlalchemy import select
 
@@ -101,3 +102,49 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+
+
+@pytest.mark.parametrize(
+    ("args", "environment", "address"),
+    [
+        (["run"], {}, "http://127.0.0.1:5000"),
+        (["run", "--port", "8123"], {}, "http://127.0.0.1:8123"),
+        (["run", "--host", "0.0.0.0", "--port", "9000"], {}, "http://127.0.0.1:9000"),  # noqa: S104
+        (["run", "--host", "localhost"], {"FLASK_RUN_PORT": "8765"}, "http://localhost:8765"),
+    ],
+)
+def test_run_points_to_setup_at_the_address_it_serves(
+    tmp_path, monkeypatch, args, environment, address
+):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from idp import cli
+    from tests.conftest import make_test_app
+
+    served = {}
+    # The development server itself is not started: only the options it would get are kept.
+    monkeypatch.setattr(
+        cli,
+        "flask_run_command",
+        click.Command("run", params=cli.flask_run_command.params, callback=served.update),
+    )
+    app = make_test_app(tmp_path / "fresh")
+    result = CliRunner().invoke(
+        cli.cli,
+        args,
+        obj=ScriptInfo(create_app=lambda: app),
+        env=environment,
+        auto_envvar_prefix="FLASK",
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Finish setting up at {address}/flow/initial-setup/" in result.output
+    assert served["port"] == int(address.rsplit(":", 1)[1])  # the server gets that port
+
+
+def test_setup_points_to_the_public_address_when_one_is_configured(tmp_path):
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path / "fresh", BASE_URL="https://id.example.org/")
+    output = app.test_cli_runner().invoke(args=["setup"]).output
+    assert "Finish setting up at https://id.example.org/flow/initial-setup/" in output

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from idp.extensions import db
@@ -8,8 +9,8 @@ SETUP = "initial-setup"
 ADMIN = {
     "username": "admin",
     "email": "admin@example.test",
-    "password": "a strong admin password",
-    "password_repeat": "a strong admin password",
+    "password": "violet harbour lantern 58",
+    "password_repeat": "violet harbour lantern 58",
 }
 
 
@@ -64,3 +65,20 @@ def test_the_new_admin_can_sign_in_through_login(app, flows):
     flows.client.get("/logout", follow_redirects=True)
     flows.sign_in("admin", ADMIN["password"])
     assert flows.client.get("/me").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("a", "at least 8 characters"),
+        ("password1", "This password is too common."),
+        ("admin-admin-admin", "Don't use your username in your password."),
+    ],
+)
+def test_initial_setup_applies_sign_ups_password_rules(app, flows, password, message):
+    flows.open(SETUP)
+    response = flows.submit(SETUP, {**ADMIN, "password": password, "password_repeat": password})
+    assert response.status_code == 400 and flows.stage == "prompt"
+    assert message in flows.text
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "admin")) is None

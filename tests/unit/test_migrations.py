@@ -195,3 +195,27 @@ def test_downgrade_to_base_then_upgrade_again(migrated_app):
 
     assert table_names() == model_tables() | {"alembic_version"}
     assert schema_differences() == []
+
+
+def stored_settings() -> dict:
+    with db.engine.connect() as connection:
+        return dict(connection.execute(sa.text("SELECT key, value FROM site_settings")).all())
+
+
+def test_a_fresh_database_stores_no_setting_so_sign_up_is_off(migrated_app):
+    flask_migrate.upgrade()
+    assert stored_settings() == {}
+
+
+def test_an_install_in_use_keeps_sign_up_open_after_the_settings_migration(migrated_app):
+    flask_migrate.upgrade()
+    db.session.add(User(username="existing", attributes={}))
+    db.session.commit()
+    db.session.remove()
+    # Back to just before the settings table, as an install of the previous version is.
+    flask_migrate.downgrade(revision="f1a2b3c4d5e6-1")
+    assert "site_settings" not in table_names()
+
+    flask_migrate.upgrade()
+
+    assert stored_settings() == {"enrollment": "on"}

@@ -12,6 +12,7 @@ from idp.flows.context import (
 from idp.flows.outcomes import Advance, Retry
 from idp.models import User
 from idp.password_checks import check_sign_in_password
+from idp.site_settings import is_enrollment_open
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (
@@ -56,6 +57,8 @@ class IdentificationStage(StageType):
             "uid_autocomplete": "email" if fields == ("email",) else "username",
             "submit_label": "Sign in" if ctx.options.password_field else "Continue",
             "passkey_options": None,
+            # Offered only while an administrator has sign-up turned on.
+            "offers_enrollment": bool(ctx.options.enrollment_flow) and is_enrollment_open(),
         }
         challenge = _challenge_of(ctx) if _offers_passkey(ctx) else None
         if challenge is not None:

@@ -115,6 +115,7 @@ def test_a_user_can_be_created_without_a_password_or_email(app, admin):
         ({"username": "ok", "password": "short"}, "Use 8 to 1024 characters."),
         ({"username": "ok", "password": " " * 12}, "A password cannot be only spaces."),
         ({"username": "ok", "password": "p" * 1025}, "Use 8 to 1024 characters."),
+        ({"username": "ok", "password": "qwertyuiop"}, "This password is too common."),
     ],
 )
 def test_a_bad_new_user_is_refused_with_a_message(app, admin, user_id, fields, message):
@@ -312,6 +313,12 @@ def test_setting_your_own_password_keeps_this_session(app, admin):
         (
             {"password": NEW_PASSWORD, "confirm": "something else"},
             "The two passwords are not the same.",
+        ),
+        # Sign-up's rules (default-enrollment-password-rules) apply here too.
+        ({"password": "password1", "confirm": "password1"}, "This password is too common."),
+        (
+            {"password": "alice-in-wonderland", "confirm": "alice-in-wonderland"},
+            "Don&#39;t use your username in your password.",
         ),
     ],
 )
