@@ -2,6 +2,7 @@
 `next`), any path under /admin/, and any form data posted to any admin route by a superuser.
 Never a 5xx or a traceback, and nothing written by a refused request."""
 
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
@@ -12,7 +13,16 @@ from sqlalchemy import select
 
 from idp.extensions import db
 from idp.invitations import create_invitation
-from idp.models import Flow, Policy, PolicyBinding, StageBinding, UserSession
+from idp.models import (
+    Application,
+    Flow,
+    OAuth2Token,
+    Policy,
+    PolicyBinding,
+    StageBinding,
+    UserSession,
+)
+from idp.models.types import utcnow
 from tests.conftest import csrf_token
 from tests.factories import make_flow, make_group, make_user
 from tests.fuzz.strategies import (
@@ -22,7 +32,8 @@ from tests.fuzz.strategies import (
     form_fields,
     text_values,
 )
-from tests.http.admin.conftest import signed_in, token_of
+from tests.http.admin.conftest import post, signed_in, token_of
+from tests.http.admin.test_applications import new_form
 
 AUTH = "default-authentication-flow"
 slugs = st.one_of(
@@ -73,6 +84,8 @@ def superuser(app):
 @pytest.fixture
 def admin_targets(app, superuser):
     """Every admin route that takes POST, with real ids, and the field names of its page."""
+    created = post(superuser, "/admin/applications/new/oauth2", new_form(app, slug="fuzz-app"))
+    assert created.status_code == 200, created.get_data(as_text=True)
     with app.app_context():
         group = make_group()
         victim = make_user("victim", groups=[group])
@@ -106,6 +119,25 @@ def admin_targets(app, superuser):
             "direction": "down",
         }
         policy_binding_id = db.session.scalar(select(PolicyBinding.id))
+        application = db.session.scalar(select(Application).where(Application.slug == "fuzz-app"))
+        application_binding = PolicyBinding(application_id=application.id, group_id=group.id)
+        token = OAuth2Token(
+            application_id=application.id,
+            user_id=victim.id,
+            family="fuzz-family",
+            grant_type="authorization_code",
+            access_token_hash="0" * 64,
+            access_expires_at=utcnow() + timedelta(hours=1),
+        )
+        db.session.add_all([application_binding, token])
+        db.session.commit()
+        # The application routes name an application, its policy bindings and its tokens.
+        application_values = {
+            "slug": application.slug,
+            "binding_id": application_binding.id,
+            "token_id": token.id,
+            "type_name": "oauth2",
+        }
     targets = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
@@ -116,6 +148,8 @@ def admin_targets(app, superuser):
             )
             if rule.endpoint in ("admin.edit_policy_binding", "admin.delete_policy_binding"):
                 rule_values["binding_id"] = policy_binding_id
+            if "application" in rule.endpoint:
+                rule_values.update(application_values)
             targets.append(url_for(rule.endpoint, **{k: rule_values[k] for k in rule.arguments}))
     fields = {}
     for target in targets:

@@ -22,7 +22,7 @@ def test_an_unreachable_database_answers_a_clean_503(client, monkeypatch, error)
     def unreachable(slug):
         raise error
 
-    monkeypatch.setattr(executor, "load_flow", unreachable)
+    monkeypatch.setattr(executor, "load_running_flow", unreachable)
     response = client.get("/flow/default-authentication-flow/")
     body = response.get_data(as_text=True)
     assert response.status_code == 503

@@ -13,10 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from idp import attempts
+from idp import attempts, password_checks
 from idp.extensions import db
 from idp.models import UserSession
-from idp.stages.password import stage as password_stage
 from tests import factories
 from tests.conftest import POSTGRES_URL
 from tests.postgres.test_concurrency import PARALLEL, SLUG, counter, events
@@ -124,7 +123,7 @@ def test_the_failed_attempt_counter_is_committed_before_the_password_hash_runs(
         account = factories.account_of(username)
         engine = db.engine
     seen = {}
-    real_check = password_stage.check_password
+    real_check = password_checks.check_password
 
     def observed_check(password, password_hash):
         with engine.connect() as other:
@@ -133,7 +132,7 @@ def test_the_failed_attempt_counter_is_committed_before_the_password_hash_runs(
             other.commit()
         return real_check(password, password_hash)
 
-    monkeypatch.setattr(password_stage, "check_password", observed_check)
+    monkeypatch.setattr(password_checks, "check_password", observed_check)
     outcomes = passwords_in_parallel(live_server, [username], "wrong password")
 
     assert outcomes == {"weighed": 1}
