@@ -4,13 +4,16 @@ here only. A key without a row has its default."""
 
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from idp.events import record_event
 from idp.extensions import db
+from idp.flows.revision import request_revision
 from idp.models import SiteSetting, User
 
 ON_OFF = ("on", "off")
+CACHE_KEY = "gatehouse.site_settings"  # in app.extensions: (flows revision, values)
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,30 @@ def current_settings() -> dict[str, str]:
 
 
 def current_value(key: str) -> str:
+    cached = _cached_settings()
+    if cached is not None:
+        return cached[key]
     setting = SETTINGS[key]
     stored = db.session.scalar(select(SiteSetting.value).where(SiteSetting.key == key))
     try:
         return parse(key, stored if stored is not None else setting.default)
     except SettingError:
         return setting.default
+
+
+def _cached_settings() -> dict[str, str] | None:
+    """Every value, from this worker's cache while the flows revision this request read to run
+    its flow is current: a setting's write changes that revision (idp/flows/revision.py), so
+    the sign-in page pays no query for it. None outside a flow's request."""
+    current = request_revision(db.session)
+    if current is None:
+        return None
+    cached = current_app.extensions.get(CACHE_KEY)
+    if cached is not None and cached[0] == current:
+        return cached[1]
+    values = current_settings()
+    current_app.extensions[CACHE_KEY] = (current, values)
+    return values
 
 
 def is_enrollment_open() -> bool:

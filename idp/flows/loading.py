@@ -85,6 +85,7 @@ def load_running_flow(slug: str) -> Flow | None:
     current = revision.read_revision(db.session)
     if current is None or revision.changed_in_this_transaction(db.session):
         return load_flow(slug)
+    revision.remember_for_request(current)
     cache = _cache()
     entry = cache.get(slug)
     if entry is not None and entry.revision == current:

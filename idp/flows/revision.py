@@ -2,23 +2,37 @@
 
 Any session that writes a flow, stage, policy or binding (or deletes or renames a group or
 user a binding may name: the database deletes their bindings by cascade, and their names are
-in binding labels) sets a new random revision in the same transaction, from the ORM's flush
-or from a bulk UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the
-revision it reads is the one they were loaded under, so an edit committed by any process on
-any machine is seen by the next request everywhere.
+in binding labels; or writes a site setting, which opens or closes sign-up) sets a new random
+revision in the same transaction, from the ORM's flush or from a bulk UPDATE/DELETE. A
+worker's cached flows (idp/flows/loading.py) are good while the revision it reads is the one
+they were loaded under, so an edit committed by any process on any machine is seen by the
+next request everywhere. The site settings are cached under the same revision
+(idp/site_settings.py), so a flow's page does not read them again.
 """
 
 import secrets
 
+from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from idp.database import upsert_for
-from idp.models import Flow, FlowsRevision, Group, Policy, PolicyBinding, Stage, StageBinding, User
+from idp.models import (
+    Flow,
+    FlowsRevision,
+    Group,
+    Policy,
+    PolicyBinding,
+    SiteSetting,
+    Stage,
+    StageBinding,
+    User,
+)
 
 REVISION_ROW = 1
 CHANGED = "gatehouse.flows_changed"  # in Session.info: this transaction changed flows
-WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding)
+WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding, SiteSetting)
+REQUEST_REVISION = "gatehouse_flows_revision"  # in flask.g: the revision this request read
 WATCHED_TABLES = {model.__table__ for model in WATCHED}
 DELETE_WATCHED_TABLES = WATCHED_TABLES | {Group.__table__, User.__table__}
 
@@ -30,6 +44,20 @@ def read_revision(session) -> str | None:
         .with_only_columns(FlowsRevision.revision)
         .where(FlowsRevision.id == REVISION_ROW)
     ).scalar()
+
+
+def remember_for_request(value: str) -> None:
+    """The revision this request read (to run its flow), for what else is cached under it."""
+    if has_request_context():
+        setattr(g, REQUEST_REVISION, value)
+
+
+def request_revision(session) -> str | None:
+    """The revision this request already read, unless its own transaction changed it since;
+    None when it read none."""
+    if not has_request_context() or changed_in_this_transaction(session):
+        return None
+    return g.get(REQUEST_REVISION)
 
 
 def changed_in_this_transaction(session) -> bool:

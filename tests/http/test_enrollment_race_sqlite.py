@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.extensions import db
-from idp.models import FlowToken, PasswordHistory, User
+from idp.models import FlowToken, PasswordHistory, Stage, User
 from tests.conftest import POSTGRES_URL
 from tests.security.visitor import Visitor
 
@@ -24,6 +24,19 @@ ENROLLMENT = "default-enrollment-flow"
 PARALLEL = 50
 PASSWORD = "violet kettle marches north"
 TAKEN = "This username is taken."
+MAIL_STAGE = "default-enrollment-email"
+
+
+@pytest.fixture
+def app(app):
+    """All fifty browsers share one IP: the mail stage's per-IP hourly limit (20 by default)
+    is raised to let every one of them get its link; the limit is tested on its own in
+    tests/security/test_mail_limits.py."""
+    with app.app_context():
+        stage = db.session.scalar(select(Stage).where(Stage.name == MAIL_STAGE))
+        stage.options = {**stage.options, "sends_per_hour_per_ip": PARALLEL}
+        db.session.commit()
+    return app
 
 
 def sign_ups_in_parallel(live_server, username_of) -> Counter:

@@ -168,7 +168,9 @@ def test_each_request_of_a_sign_in_costs_the_same_whatever_the_users_history(app
     regular = signin_statements(app, query_counter, "regular")
     print(query_counter.statements)
     assert newcomer == regular
-    # Page by page (SQLite): the flows revision on each flow request, the pending user, the
-    # throttle, reputation and events at the password, and the signed-in user with its
-    # session in one query on the pages after.
-    assert newcomer == [1, 1, 1, 13, 1, 5]
+    # Page by page (SQLite), the one-page sign-in: the flows revision on the sign-in page
+    # (the `enrollment` setting is cached under it); at the name and password, the revision,
+    # the user, the throttle, reputation, authenticators and events; then the signed-in user
+    # with its session in one query on the pages after, and on /me its sessions, flows, TOTP
+    # devices, passkeys and recovery codes.
+    assert newcomer == [1, 13, 1, 6]

@@ -115,3 +115,29 @@ def test_an_enrollment_flow_that_lets_visitors_in_without_invitation_is_closed(a
         slug = invited_flow(continue_flow_without_invitation=True)
     response = flows.open(slug)
     assert response.status_code == 403 and CLOSED in flows.text
+
+
+def test_a_warm_worker_sees_each_change_of_sign_up_at_once_without_reading_it_again(
+    app, runner, client, query_counter
+):
+    """The settings are cached under the flows revision (a setting's write changes it): the
+    sign-in page reads only that revision, and shows the link as soon as a change is committed,
+    whichever way (the CLI, or a row written through the ORM by another process)."""
+    link = f'href="/flow/{ENROLLMENT}/">Create an account</a>'
+
+    def sign_in_page() -> str:
+        return client.get(SIGN_IN).get_data(as_text=True)
+
+    assert link not in sign_in_page()  # warms the worker: flow and settings cached
+    assert query_counter.count(sign_in_page) == 1
+    assert link not in sign_in_page()
+    assert runner.invoke(args=["settings", "set", "enrollment", "on"]).exit_code == 0
+    assert link in sign_in_page()
+    assert query_counter.count(sign_in_page) == 1
+    assert link in sign_in_page()
+    with app.app_context():
+        db.session.get(SiteSetting, "enrollment").value = "off"
+        db.session.commit()
+    assert link not in sign_in_page()
+    assert runner.invoke(args=["settings", "set", "enrollment", "on"]).exit_code == 0
+    assert link in sign_in_page()
