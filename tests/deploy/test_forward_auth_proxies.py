@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from idp.extensions import db
 from tests import factories
@@ -240,18 +240,19 @@ def _site(nginx_binary, caddy_binary, folder, database_url):
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def chromium(playwright):
+    """Chromium with *.example.test mapped to loopback, from pytest-playwright's own (session)
+    Playwright: a second sync Playwright in the same worker would meet its event loop."""
     if not CHROMIUM.is_file():
         if os.environ.get("IDP_REQUIRE_BROWSER") == "1":
             pytest.fail("IDP_REQUIRE_BROWSER=1 but Chromium is not installed", pytrace=False)
         pytest.skip("Chromium is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.example.test 127.0.0.1"],
-        )
-        yield browser
-        browser.close()
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP *.example.test 127.0.0.1"],
+    )
+    yield browser
+    browser.close()
 
 
 def sign_in_here(page, username):
