@@ -129,10 +129,13 @@ def prepare(env: dict, usernames: list[str]) -> None:
     from idp.cli import prepare_instance
     from idp.extensions import db
     from idp.models import User
+    from idp.site_settings import change_setting
 
     app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
     with app.app_context():
         prepare_instance(echo=lambda *_: None)
+        # The mix opens the sign-up page, which a fresh install keeps closed.
+        change_setting("enrollment", "on")
         admin = User(username="bench-admin", email="admin@bench.test", attributes={})
         admin.is_superuser = True
         set_password(admin, PASSWORD)
