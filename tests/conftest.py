@@ -50,27 +50,36 @@ def pytest_report_header(config):
     return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
 
 
+@contextmanager
+def throwaway_postgres_database(prefix: str):
+    """The URL of a new, empty PostgreSQL database on IDP_TEST_DATABASE_URL's server, dropped
+    (whoever is still connected) when the block ends."""
+    server = sa.engine.make_url(POSTGRES_URL)
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def postgres_database():
     """A fresh PostgreSQL database for this run, dropped at the end."""
     if not POSTGRES_URL:
         yield None
         return
-    server = sa.engine.make_url(POSTGRES_URL)
     # Each xdist worker is a session of its own, with a database of its own.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    name = f"gatehouse_test_{worker}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    engine = sa.create_engine(url)
-    db.metadata.create_all(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_postgres_database(f"gatehouse_test_{worker}") as url:
+        engine = sa.create_engine(url)
+        db.metadata.create_all(engine)
+        engine.dispose()
+        yield url
 
 
 def make_test_app(tmp_path, database_url=None, **overrides):

@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import threading
@@ -19,13 +18,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from idp.extensions import db
 from tests import factories
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.conftest import POSTGRES_URL, TEST_SECRET, make_test_app
+from tests.conftest import (
+    POSTGRES_URL,
+    TEST_SECRET,
+    make_test_app,
+    throwaway_postgres_database,
+)
 from tests.deploy.conftest import ROOT, start_gunicorn, start_nginx, stop, wait_for_port
 from tests.smtp_server import free_port
 
@@ -164,17 +167,8 @@ def database_for(folder: Path):
     if not POSTGRES_URL:
         yield f"sqlite:///{folder / 'gatehouse.db'}"
         return
-    server = sa.engine.make_url(POSTGRES_URL)
-    name = f"gatehouse_forward_auth_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database("gatehouse_forward_auth") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

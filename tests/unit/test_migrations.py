@@ -8,7 +8,6 @@ IDP_TEST_DATABASE_URL is set, on a database of its own that is dropped afterward
 
 import logging
 import re
-import secrets
 import warnings
 
 import flask_migrate
@@ -21,7 +20,7 @@ from flask import current_app
 
 from idp.extensions import db
 from idp.models import User
-from tests.conftest import POSTGRES_URL, make_test_app
+from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
 
 # Functional unique indexes (lower(username), lower(email)) are in the model and in the
 # migration. SQLAlchemy cannot reflect expression-based indexes from SQLite, so on SQLite
@@ -79,17 +78,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    server = sa.engine.make_url(POSTGRES_URL)
-    name = f"gatehouse_migrations_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_postgres_database("gatehouse_migrations") as url:
+        yield url
 
 
 @pytest.fixture
