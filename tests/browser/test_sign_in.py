@@ -157,8 +157,10 @@ def test_the_sign_in_pages_break_no_content_security_policy_rule(visitor, make_u
     expect(stage(visitor, "identification")).to_be_visible()
 
     assert not [error for error in errors if "Content Security Policy" in error], errors
-    # htmx was loaded (its integrity hash matched) and did the swapping.
-    assert visitor.evaluate("typeof window.htmx") == "object"
+    # htmx was loaded (its integrity hash matched) and did the swapping. Waited for: the page
+    # after signing out may still be loading its deferred scripts.
+    visitor.wait_for_load_state("load")
+    visitor.wait_for_function("typeof window.htmx === 'object'")
 
 
 def test_the_sign_in_page_is_screenshotted_for_the_readme(page_with_js, make_user):
