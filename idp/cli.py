@@ -17,17 +17,12 @@ from flask.cli import run_command as flask_run_command
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from idp.cli_support import fail, write_or_echo
 from idp.config import ConfigError
 from idp.extensions import db
 
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_ADDRESS = "http://127.0.0.1:5000"
-
-
-def fail(message: str):
-    """A bad argument or file: one line on stderr, exit code 2, no traceback."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 def prepare_instance(echo=click.echo, served_at: str = "") -> None:
@@ -212,14 +207,7 @@ def flows_export(slug, output):
     document = export_flow(slug)
     if document is None:
         fail(f"no flow with the slug {slug!r}")
-    text = dump_yaml(document)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror}")
-    else:
-        click.echo(text, nl=False)
+    write_or_echo(dump_yaml(document), output)
 
 
 # -- users and groups ---------------------------------------------------------------------------

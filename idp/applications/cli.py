@@ -1,8 +1,6 @@
 """`idp apps …`: create, bind, list and delete applications from the command line."""
 
 import json
-import sys
-from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -12,17 +10,12 @@ from idp.accounts import find_group, find_user
 from idp.applications.access import who_may_use
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import ApplicationError, bind, create_application, delete_application
+from idp.cli_support import fail, write_or_echo
 from idp.extensions import db
 from idp.models import Policy
 from idp.providers.registry import PROVIDER_TYPES
 
 apps_group = AppGroup("apps", help="Create, bind, list and delete applications.")
-
-
-def fail(message: str):
-    """A bad argument: one line on stderr, exit code 2, no traceback (as idp.cli.fail)."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @apps_group.command("create")
@@ -142,14 +135,7 @@ def apps_export(slug, output):
     document = export_application(slug)
     if document is None:
         fail(f"no application with the slug {slug!r}")
-    text = dump_yaml(document)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            fail(f"cannot write {output}: {error.strerror}")
-    else:
-        click.echo(text, nl=False)
+    write_or_echo(dump_yaml(document), output)
 
 
 keys_group = AppGroup("keys", help="List and rotate the keys that sign OpenID Connect tokens.")
