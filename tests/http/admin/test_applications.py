@@ -117,6 +117,10 @@ def test_bindings_tab_binds_a_group_and_the_list_says_who(app, admin):
         binding = db.session.scalar(select(PolicyBinding).where(PolicyBinding.group_id == group_id))
         assert binding.application_id is not None and binding.flow_id is None
         binding_id = binding.id
+    listed = text(admin.get("/admin/applications/grafana/bindings"))
+    assert "refuses access" in listed  # an error in this binding's policy keeps users out
+    assert f"/admin/applications/grafana/bindings/{binding_id}/edit" in listed
+    assert f"/admin/applications/grafana/bindings/{binding_id}/delete" in listed
     edit = admin.get(f"/admin/applications/grafana/bindings/{binding_id}/edit")
     assert edit.status_code == 200
     removed = post(admin, f"/admin/applications/grafana/bindings/{binding_id}/delete")
