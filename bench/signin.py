@@ -51,10 +51,12 @@ from urllib.parse import urlencode, urlsplit
 import bcrypt
 
 from bench.load import (
+    children_of,
     create_database,
     drop_database,
     free_port,
     postgres_version,
+    stop_gracefully,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,19 +123,6 @@ def memory_of(pid: int) -> dict:
     }
 
 
-def children_of(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(entry.name))
-    return sorted(found)
-
-
 def database_backends(name: str) -> list[int]:
     """PostgreSQL server processes connected to this database (their title names it)."""
     found = []
@@ -192,13 +181,7 @@ class Gunicorn:
         return children_of(self.process.pid)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_gracefully(self.process)
         self.log.close()
 
 
