@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 from idp.models.types import utcnow
 

@@ -7,7 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, Flow
 from idp.transfer.document import SLUG_PATTERN
 

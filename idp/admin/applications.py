@@ -12,9 +12,9 @@ from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import delete_application
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
 from idp.models import Application, Provider
-from idp.options import OptionsError
 from idp.providers.registry import PROVIDER_TYPES
 
 APPLICATION_FIELDS = ("name", "slug", "launch_url", "description", "icon", "policy_engine_mode")

@@ -23,7 +23,7 @@ from idp.admin.flows_bindings import (
 )
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.executor import is_htmx
 from idp.models import Application, PolicyBinding
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 
 from idp.admin.audit import describe, record_change
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
-from idp.extensions import db
+from idp.core.extensions import db
 
 # Refused because of the row's state (in use, type missing), not because of the input.
 CONFLICT = 409

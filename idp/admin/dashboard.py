@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from idp.admin.activity import chart, hourly_activity
 from idp.admin.blueprint import bp
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.sessions import alive_at
 from idp.models import Event, Flow, Policy, Stage, User, UserSession
 from idp.models.types import utcnow
-from idp.sessions import alive_at
 
 RECENT_EVENTS = 10
 

@@ -9,7 +9,7 @@ from idp.admin.blueprint import bp
 from idp.admin.forms import EventFilterForm
 from idp.admin.helpers import INVALID
 from idp.admin.pagination import paginate
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 
 

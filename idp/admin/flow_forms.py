@@ -17,7 +17,7 @@ from wtforms.validators import (
 )
 
 from idp.admin.forms import Free
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,

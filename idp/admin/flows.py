@@ -17,7 +17,7 @@ from idp.admin.flow_forms import (
 )
 from idp.admin.helpers import INVALID, commit_unless_taken
 from idp.admin.pagination import paginate
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS

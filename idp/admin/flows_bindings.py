@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from idp.accounts import find_user
 from idp.admin.audit import record_change
 from idp.admin.blueprint import bp
 from idp.admin.flow_forms import (
@@ -19,8 +18,9 @@ from idp.admin.flow_forms import (
 )
 from idp.admin.flows import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
-from idp.extensions import db
-from idp.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.core.extensions import db
+from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (

@@ -12,7 +12,7 @@ from idp.admin.flows import flow_or_404
 from idp.admin.flows_bindings import bound_in_words, when_checked
 from idp.admin.helpers import INVALID
 from idp.admin.settings_forms import chosen_user, ip_field, username_field
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows import simulation as outcomes
 from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
 

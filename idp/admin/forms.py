@@ -23,12 +23,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from idp.accounts import find_group, find_user
-from idp.durations import parse_duration
-from idp.invitations import FixedDataError, read_fixed_data
-from idp.passwords import MAX_PASSWORD_LENGTH
-from idp.signups import email_holder, username_holder
-from idp.usernames import (
+from idp.core.durations import parse_duration
+from idp.credentials.passwords import MAX_PASSWORD_LENGTH
+from idp.identity.accounts import find_group, find_user
+from idp.identity.invitations import FixedDataError, read_fixed_data
+from idp.identity.signups import email_holder, username_holder
+from idp.identity.usernames import (
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
     USERNAME_MAX_LENGTH,

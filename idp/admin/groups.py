@@ -9,7 +9,7 @@ from idp.admin.blueprint import bp
 from idp.admin.forms import GroupForm, MemberForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
 
 NAME_TAKEN = "A group with this name was just created."

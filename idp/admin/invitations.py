@@ -4,13 +4,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp import invitations as service
 from idp.admin.audit import describe, record_change
 from idp.admin.blueprint import bp
 from idp.admin.forms import InvitationForm
 from idp.admin.helpers import INVALID, current_admin, find_or_404
 from idp.admin.pagination import paginate
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity import invitations as service
 from idp.models import Flow, Invitation, Stage, StageBinding
 
 

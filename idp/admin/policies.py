@@ -11,9 +11,9 @@ from idp.admin.blueprint import bp
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.settings_forms import PolicyForm, PolicyTestForm
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
 from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
-from idp.options import OptionsError
 from idp.policies.engine import evaluate_policy
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest

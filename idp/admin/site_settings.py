@@ -1,5 +1,5 @@
 """Settings: what an administrator changes while Gatehouse runs (sign-up open or closed).
-The keys, their values and their validation live in idp.site_settings; the CLI's
+The keys, their values and their validation live in idp.identity.site_settings; the CLI's
 `idp settings` changes the same rows."""
 
 from flask import flash, redirect, render_template, url_for
@@ -10,9 +10,15 @@ from wtforms.validators import ValidationError
 
 from idp.admin.blueprint import bp
 from idp.admin.helpers import INVALID, current_admin
-from idp.extensions import db
-from idp.network import client_ip
-from idp.site_settings import SETTINGS, SettingError, change_setting, current_settings, parse
+from idp.core.extensions import db
+from idp.core.network import client_ip
+from idp.identity.site_settings import (
+    SETTINGS,
+    SettingError,
+    change_setting,
+    current_settings,
+    parse,
+)
 
 
 def _parsed_by_settings(key: str):
@@ -26,7 +32,7 @@ def _parsed_by_settings(key: str):
 
 
 class SiteSettingsForm(FlaskForm):
-    """One select per known setting, made from idp.site_settings.SETTINGS."""
+    """One select per known setting, made from idp.identity.site_settings.SETTINGS."""
 
 
 for _key, _setting in SETTINGS.items():

@@ -10,7 +10,7 @@ from idp.admin import catalog
 from idp.admin.blueprint import bp
 from idp.admin.pagination import paginate
 from idp.admin.settings_forms import StageForm
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Stage, StageBinding
 from idp.stages.registry import STAGE_TYPES
 

@@ -6,19 +6,19 @@ from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from idp import authenticators
-from idp.accounts import set_password
 from idp.admin.audit import record_change
 from idp.admin.blueprint import bp
 from idp.admin.forms import PasswordForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users import render_user, user_target
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import set_password
+from idp.identity.sessions import load_current_session, revoke_sessions_of
+from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
 from idp.models.types import utcnow
-from idp.password_rules import password_problems
-from idp.recovery_links import RecoveryLinkRefused, send_recovery_link
-from idp.sessions import load_current_session, revoke_sessions_of
 
 LAST_SUPERUSER = (
     "{username} is the last administrator who can sign in with a password. "

@@ -4,18 +4,18 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
-from idp import authenticators
-from idp.accounts import groups_of, set_password
 from idp.admin.audit import describe, record_change
 from idp.admin.blueprint import bp
 from idp.admin.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import groups_of, set_password
+from idp.identity.sessions import active_sessions_of, load_current_session
+from idp.identity.signups import release
 from idp.models import User
-from idp.password_rules import password_problems
-from idp.sessions import active_sessions_of, load_current_session
-from idp.signups import release
 
 SEARCHED_COLUMNS = (User.username, User.email, User.name)
 

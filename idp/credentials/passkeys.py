@@ -45,13 +45,13 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import User, WebAuthnChallenge, WebAuthnDevice
 from idp.models.types import utcnow
-from idp.network import client_ip
 
-log = logging.getLogger("idp.passkeys")
+log = logging.getLogger("idp.credentials.passkeys")
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"

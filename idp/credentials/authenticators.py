@@ -22,17 +22,17 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, literal, select, update
 
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
+from idp.core.options import OptionsError
+from idp.core.sealing import SEALED, SealBroken, seal, unseal
 from idp.models import StaticCode, TotpDevice, User, WebAuthnDevice
 from idp.models.types import utcnow
-from idp.network import client_ip
-from idp.options import OptionsError
-from idp.sealing import SEALED, SealBroken, seal, unseal
 
 TOTP = "totp"
 RECOVERY_CODES = "recovery_codes"
-# Passkeys and security keys (idp.passkeys). They are listed and removed here with the
+# Passkeys and security keys (idp.credentials.passkeys). They are listed and removed here with the
 # others, but kinds_of() leaves them out: it says which codes a user can type.
 WEBAUTHN = "webauthn"
 # The kinds list_authenticators names and remove_authenticator takes.

@@ -2,10 +2,10 @@
 
 import logging
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, User
 
-log = logging.getLogger("idp.events")
+log = logging.getLogger("idp.core.events")
 
 
 def record_event(

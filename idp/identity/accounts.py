@@ -2,12 +2,13 @@
 
 from sqlalchemy import delete, func, or_, select, update
 
-from idp import attempts, devices
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.network import client_ip
+from idp.credentials.passwords import check_password, hash_password, needs_rehash
+from idp.identity import devices
 from idp.models import Group, PasswordHistory, User
 from idp.models.types import utcnow
-from idp.network import client_ip
-from idp.passwords import check_password, hash_password, needs_rehash
+from idp.protection import attempts
 
 USER_FIELDS = ("username", "email")
 
@@ -42,9 +43,10 @@ def set_password(user: User, password: str | None) -> None:
 
 
 def upgrade_password_hash(user: User, password: str) -> None:
-    """After the right password: replace a hash of an older scheme (idp.passwords) with a
-    current one. Not a password change: the history and password_changed_at stay. Only the
-    hash that was checked is replaced, so a password changed meanwhile is never undone."""
+    """After the right password: replace a hash of an older scheme
+    (idp.credentials.passwords) with a current one. Not a password change: the history and
+    password_changed_at stay. Only the hash that was checked is replaced, so a password changed
+    meanwhile is never undone."""
     checked = user.password_hash
     if not needs_rehash(checked):
         return

@@ -10,7 +10,7 @@ changes here.
 
 from sqlalchemy import ColumnElement, Table, delete, select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 
 

@@ -5,13 +5,14 @@ makes the key wait longer (doubling, up to a cap), and an attempt made while it 
 answered at once, right password or not, without being weighed.
 
 The account is the name as typed, so the throttle tells nothing about which names exist. A
-browser where the user signed in before (idp.devices) is counted on its own, so a stranger's
-guesses, however many and however long, never slow the real user down on their own device.
+browser where the user signed in before (idp.identity.devices) is counted on its own, so a
+stranger's guesses, however many and however long, never slow the real user down on their own
+device.
 
 After a long run of failures on a name (IDP_LOGIN_PROOF_AFTER within the forgetting window),
 waiting is no longer enough on a browser the user never signed in on: a password is weighed
 only in a plan that proved control of the account's mailbox with a mailed sign-in link
-(idp.sign_in_links), and is then counted against that plan alone. A stranger without
+(idp.mailed_links.sign_in_links), and is then counted against that plan alone. A stranger without
 the mailbox gets no more guesses until the run is forgotten; the real user gets in with the
 link. The rule looks at the name as typed, so an unknown name meets it the same way.
 """
@@ -24,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import case, delete, select, update
 
-from idp import metrics
-from idp.database import upsert_for
-from idp.extensions import db, is_sqlite_writing
+from idp.core import metrics
+from idp.core.database import upsert_for
+from idp.core.extensions import db, is_sqlite_writing
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
 
@@ -227,7 +228,7 @@ def _counter_transaction():
 
     PostgreSQL: a connection of its own. SQLite lets one writer in at a time, so a second
     connection would wait for this request's own lock: the request's connection is used, and
-    its transaction (begun by the counters' first write, see idp.extensions) is committed
+    its transaction (begun by the counters' first write, see idp.core.extensions) is committed
     under the session. A request that wrote before keeps the counters in its own transaction,
     which holds the lock until it ends."""
     if db.session.get_bind().dialect.name != "sqlite":

@@ -5,13 +5,16 @@ passwords (a dummy hash, one message)."""
 
 from dataclasses import dataclass
 
-from idp import attempts, devices, metrics, reputation, sign_in_links
-from idp.accounts import upgrade_password_hash
-from idp.events import record_event
+from idp.core import metrics
+from idp.core.events import record_event
+from idp.core.network import client_ip
+from idp.credentials.passwords import check_password
 from idp.flows.context import SIGN_IN_PROVED_FOR
+from idp.identity import devices
+from idp.identity.accounts import upgrade_password_hash
+from idp.mailed_links import sign_in_links
 from idp.models import User
-from idp.network import client_ip
-from idp.passwords import check_password
+from idp.protection import attempts, reputation
 
 INVALID = "Invalid username or password."
 PROOF_NEEDED = (

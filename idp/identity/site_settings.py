@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
 from idp.flows.revision import request_revision
 from idp.models import SiteSetting, User
 

@@ -4,8 +4,8 @@ from flask import current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
-from idp.extensions import login_manager
-from idp.sessions import load_current_session
+from idp.core.extensions import login_manager
+from idp.identity.sessions import load_current_session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -21,7 +21,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from idp.network import client_ip, is_in
+from idp.core.network import client_ip, is_in
 
 bp = Blueprint("metrics", __name__)
 

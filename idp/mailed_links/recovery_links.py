@@ -12,22 +12,22 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.mail import send_mail
+from idp.core.options import OptionsError, parse_options
 from idp.flows import planner
 from idp.flows.context import EMAIL_SENT_FOR, UID, UID_FIELDS
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.plan import plan_to_dict
-from idp.links import (
+from idp.mailed_links.links import (
     STAGE_TYPE,
     compose_link_mail,
     issue_link,
     mail_base_url,
 )
-from idp.mail import send_mail
-from idp.mail_limits import RECIPIENT, Limit, take_send
 from idp.models import Flow, StageBinding, User
-from idp.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
+from idp.protection.mail_limits import RECIPIENT, Limit, take_send
 from idp.stages.email.options import EmailOptions
 
 

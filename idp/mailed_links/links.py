@@ -1,6 +1,6 @@
 """Mailed links into a flow: one-time tokens, kept only as their SHA-256, each with the plan it
 resumes, and the mail that carries one. The email stage issues them and its route follows
-them; an administrator's recovery link (idp.recovery_links) is issued the same way."""
+them; an administrator's recovery link (idp.mailed_links.recovery_links) is issued the same way."""
 
 import hashlib
 import secrets
@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template, request, url_for
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import FlowToken
 from idp.models.types import utcnow
-from idp.network import client_ip
 
 # The stage type that sends these links and whose route (/flow/email/<token>) opens them.
 STAGE_TYPE = "email"

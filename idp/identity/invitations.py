@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.context import PROMPT_KEY_PATTERN
 from idp.models import Invitation, User
 from idp.models.types import utcnow

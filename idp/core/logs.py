@@ -9,7 +9,7 @@ from contextvars import ContextVar
 
 from flask import g, request
 
-from idp.network import is_from_trusted_proxy
+from idp.core.network import is_from_trusted_proxy
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
@@ -150,7 +150,7 @@ class LastResort:
                 raise  # the development server's debugger shows it
             path = environ.get(LOG_PATH_KEY) or loggable_path_of(self.app, environ)
             environ[LOG_PATH_KEY] = path
-            logging.getLogger("idp.errors").exception(
+            logging.getLogger("idp.core.errors").exception(
                 "unexpected error while answering an error", extra={"path": path}
             )
             headers = [
@@ -165,7 +165,7 @@ class LastResort:
 def _log_exception(exc_info) -> None:
     """Flask's own line for an error no handler answered names the raw path, a mailed
     link's token included: name the loggable one instead."""
-    logging.getLogger("idp.errors").error(
+    logging.getLogger("idp.core.errors").error(
         "unhandled error",
         exc_info=exc_info,
         extra={"path": loggable_path(), "method": request.method},

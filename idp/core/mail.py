@@ -20,7 +20,7 @@ from email.utils import formatdate, make_msgid
 
 from flask import after_this_request, current_app, has_request_context
 
-log = logging.getLogger("idp.mail")
+log = logging.getLogger("idp.core.mail")
 
 SMTP_TIMEOUT_SECONDS = 30
 # How long a mail waits for its response to be sent before it leaves anyway: a server that

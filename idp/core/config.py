@@ -93,7 +93,7 @@ def _database_url(environ, instance_path: Path) -> str:
 
 def _idle_timeout(environ) -> int:
     seconds = _integer(environ, "IDP_SESSION_IDLE_TIMEOUT", 1800, 0, 400 * 86400)
-    # Use is recorded once a minute at most (idp/sessions.py): a shorter limit would end
+    # Use is recorded once a minute at most (idp/identity/sessions.py): a shorter limit would end
     # sessions that are in use.
     if 0 < seconds < 300:
         raise ConfigError(
@@ -179,7 +179,8 @@ def load_settings(environ, instance_path: str) -> dict:
         # may add an authenticator.
         "REAUTHENTICATION_WINDOW": _integer(environ, "IDP_REAUTHENTICATION_WINDOW", 300, 30, 86400),
         # Failures on a name from unknown browsers after which a password is weighed only
-        # with a mailed sign-in link (idp.attempts), and how often such a link may be mailed.
+        # with a mailed sign-in link (idp.protection.attempts), and how often such a link may be
+        # mailed.
         "LOGIN_PROOF_AFTER": _integer(environ, "IDP_LOGIN_PROOF_AFTER", 10, 1, 1000),
         "LOGIN_PROOF_MAIL_INTERVAL": _integer(
             environ, "IDP_LOGIN_PROOF_MAIL_INTERVAL", 900, 60, 86400

@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from idp.options import OptionsError, options_to_mapping, parse_options, secret_options
+from idp.core.options import OptionsError, options_to_mapping, parse_options, secret_options
 
 YAML_HELP = "Written in YAML."
 YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."

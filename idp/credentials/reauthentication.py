@@ -19,15 +19,16 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import attempts, authenticators
-from idp.accounts import confirm_password
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.mail import send_mail
+from idp.core.network import client_ip
+from idp.credentials import authenticators
 from idp.flows.outcomes import Retry
-from idp.mail import send_mail
+from idp.identity.accounts import confirm_password
+from idp.identity.sessions import load_current_session
 from idp.models import User, UserSession
 from idp.models.types import utcnow
-from idp.network import client_ip
-from idp.sessions import load_current_session
+from idp.protection import attempts
 
 CODE_NEEDED = "Enter a code from your authenticator app, or a recovery code."
 WRONG_CODE = "That code is not right."

@@ -8,10 +8,10 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from idp.extensions import db
-from idp.http import sent_by_htmx
+from idp.core.extensions import db
+from idp.core.http import sent_by_htmx
 
-log = logging.getLogger("idp.errors")
+log = logging.getLogger("idp.core.errors")
 
 TITLES = {
     400: "That request was not understood",

@@ -1,6 +1,6 @@
 """The mailed sign-in link that lets a password be weighed past a long run of failures.
 
-When idp.attempts says an account needs proof, the password check calls send_link: the
+When idp.protection.attempts says an account needs proof, the password check calls send_link: the
 account's address gets a one-time link (at most one per IDP_LOGIN_PROOF_MAIL_INTERVAL, counted
 by one atomic upsert), and the page says the same whether the name is an account, has an
 address, or not. The link resumes the plan at the stage that asked for the password, in the
@@ -23,16 +23,16 @@ from flask import (
 )
 from sqlalchemy import select, update
 
-from idp.database import upsert_for
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.database import upsert_for
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.mail import send_mail
+from idp.core.network import client_ip
 from idp.flows.context import SIGN_IN_PROVED_FOR
 from idp.flows.plan import resume_plan
-from idp.links import mail_base_url
-from idp.mail import send_mail
+from idp.mailed_links.links import mail_base_url
 from idp.models import FailedAttempts, FlowToken
 from idp.models.types import utcnow
-from idp.network import client_ip
 
 bp = Blueprint("sign_in_links", __name__)
 

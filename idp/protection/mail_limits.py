@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from sqlalchemy import case, select, update
 
-from idp.database import upsert_for
-from idp.extensions import db
+from idp.core.database import upsert_for
+from idp.core.extensions import db
 from idp.models import MailSendCount
 from idp.models.types import utcnow
 
