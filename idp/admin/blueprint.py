@@ -1,26 +1,48 @@
 """The admin Blueprint: superusers only, checked before every admin route."""
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
+from idp.admin.applications import bindings as application_bindings
+from idp.admin.applications import routes as applications
+from idp.admin.applications import tokens as application_tokens
 from idp.admin.audit import detail_lines
+from idp.admin.catalog import policies, stages
+from idp.admin.dashboard import events
+from idp.admin.dashboard import routes as dashboard
+from idp.admin.flows import bindings as flow_bindings
+from idp.admin.flows import insight as flow_insight
+from idp.admin.flows import new_stage as flow_new_stage
+from idp.admin.flows import routes as flows
+from idp.admin.invitations import routes as invitations
 from idp.admin.pagination import page_url
+from idp.admin.settings import routes as settings
+from idp.admin.users import actions as user_actions
+from idp.admin.users import groups
+from idp.admin.users import routes as users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
-# The navigation, in order. A section shows only once its endpoint exists, so pages built
-# later (flows, stages, policies) appear without touching this list.
+SECTIONS = (
+    dashboard, flows, flow_bindings, flow_insight, flow_new_stage, stages, policies,
+    applications, application_bindings, application_tokens, users, user_actions, groups,
+    invitations, events, settings,
+)  # fmt: skip
+for section in SECTIONS:
+    bp.register_blueprint(section.bp)
+
+# The navigation, in order.
 NAVIGATION = (
-    ("admin.dashboard", "Dashboard"),
-    ("admin.flows", "Flows"),
-    ("admin.stages", "Stages"),
-    ("admin.policies", "Policies"),
-    ("admin.applications", "Applications"),
-    ("admin.users", "Users"),
-    ("admin.groups", "Groups"),
-    ("admin.invitations", "Invitations"),
-    ("admin.events", "Events"),
-    ("admin.site_settings", "Settings"),
+    ("admin.dashboard.dashboard", "Dashboard"),
+    ("admin.flows.flows", "Flows"),
+    ("admin.stages.stages", "Stages"),
+    ("admin.policies.policies", "Policies"),
+    ("admin.applications.applications", "Applications"),
+    ("admin.users.users", "Users"),
+    ("admin.groups.groups", "Groups"),
+    ("admin.invitations.invitations", "Invitations"),
+    ("admin.events.events", "Events"),
+    ("admin.settings.site_settings", "Settings"),
 )
 
 
@@ -42,11 +64,7 @@ def keep_out_of_caches(response):
 
 @bp.context_processor
 def navigation():
-    links = [
-        (url_for(endpoint), label)
-        for endpoint, label in NAVIGATION
-        if endpoint in current_app.view_functions
-    ]
+    links = [(url_for(endpoint), label) for endpoint, label in NAVIGATION]
     return {
         "admin_navigation": links,
         "is_current_section": is_current_section,
@@ -56,5 +74,5 @@ def navigation():
 
 
 def is_current_section(url: str) -> bool:
-    dashboard = url_for("admin.dashboard")
+    dashboard = url_for("admin.dashboard.dashboard")
     return request.path == url if url == dashboard else request.path.startswith(url)

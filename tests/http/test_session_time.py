@@ -167,7 +167,7 @@ def test_an_idle_ended_session_is_gone_from_the_users_list_and_the_dashboard(
     page = client.get("/me").get_data(as_text=True)
     assert "Sign out there" not in page
     with app.app_context():
-        from idp.admin.dashboard import counts
+        from idp.admin.dashboard.routes import counts
 
         assert counts()["sessions"] == 1
 
