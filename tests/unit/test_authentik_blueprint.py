@@ -13,12 +13,12 @@ from idp.transfer.authentik import (
     CONDITION_MODES,
     Condition,
     Context,
+    Enumerate,
     Env,
     Find,
     Format,
     If,
     KeyOf,
-    Unsupported,
     format_duration,
     is_blueprint,
     load_blueprint,
@@ -164,7 +164,7 @@ def test_tags_are_read_with_their_line():
     assert tags["e"] == Format(8, "%s-%s", ["one", "two"])
     assert tags["f"] == If(9, True, "open", "closed")
     assert tags["g"] == Condition(10, "AND", [True, False])
-    assert tags["h"] == Unsupported(11, "!Enumerate")
+    assert tags["h"] == Enumerate(11, [], "SEQ", "x")
 
 
 @pytest.mark.parametrize(
@@ -276,8 +276,7 @@ def test_if_picks_a_branch(expression, title):
         ("XOR", [True, True], False),
         ("XNOR", [True, True], True),
         ("XNOR", [True, False], False),
-        ("NOT", [True], False),
-        ("NOT", [False], True),
+        ("XOR", [True], True),
     ],
 )
 def test_condition_modes(mode, values, expected):
@@ -361,9 +360,9 @@ def test_a_flow_named_only_by_find_does_not_fail():
 
 def test_unsupported_tags_skip_the_entry_that_needs_them():
     translation = translate(
-        with_stage("authentik_stages_deny.denystage", "{deny_message: !ParseJSON '\"no\"'}")
+        with_stage("authentik_stages_deny.denystage", "{deny_message: !File /etc/motd}")
     )
-    assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !ParseJSON " in (
+    assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !File " in (
         skipped_text(translation)
     )
     # The deny stage can stop the flow, so the flow is not imported without it.
@@ -618,7 +617,7 @@ def test_identification_whose_password_stage_is_skipped_keeps_its_flow_out():
     - model: authentik_stages_password.passwordstage
       id: password
       identifiers: {name: password}
-      attrs: {backends: !Value 0}
+      attrs: {backends: !File /nowhere}
     """)
     translation = translate(entries)
     assert translation.documents == []
@@ -672,7 +671,7 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
     """)
     translation = translate(entries)
     fields = stage_named(only_document(translation), "the-stage").options["fields"]
-    intro, email, greeting = fields
+    intro, email, locale, greeting = fields
     assert (intro["key"], intro["type"], intro["initial_value"]) == (
         "static_intro_text",
         "static",
@@ -691,7 +690,16 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
     }
     assert greeting["initial_value"] == ""
     skipped = skipped_text(translation)
-    assert "prompt (name=locale): its type ak-locale has no Gatehouse equivalent" in skipped
+    # No translations yet: a choice of the languages Gatehouse has, kept as the attribute.
+    assert (locale["key"], locale["type"], locale["choices"]) == (
+        "attributes.locale",
+        "dropdown",
+        ["en"],
+    )
+    assert "ak-locale" not in skipped
+    assert any(
+        "type ak-locale (locale) becomes a dropdown" in line for line in translation.resolved
+    )
     assert "prompt (name=greeting): not imported: initial_value (it is a Python" in skipped
 
 
@@ -1076,7 +1084,7 @@ INVITATION_ONLY_ENROLLMENT = """
 - model: authentik_stages_invitation.invitationstage
   id: invitation
   identifiers: {name: invitation-only}
-  attrs: {continue_flow_without_invitation: !Value 0}
+  attrs: {continue_flow_without_invitation: !File /nowhere}
 - model: authentik_stages_prompt.promptstage
   id: prompt
   identifiers: {name: enrollment-prompt}
@@ -1130,11 +1138,11 @@ def test_a_binding_that_cannot_be_read_keeps_its_flow_out():
       id: stage
       identifiers: {name: the-stage}
     - model: authentik_flows.flowstagebinding
-      identifiers: {order: !Value 10, target: !KeyOf flow, stage: !KeyOf stage}
+      identifiers: {order: !File /nowhere, target: !KeyOf flow, stage: !KeyOf stage}
     """)
     translation = translate(entries)
     assert translation.documents == []
-    assert "flow (slug=new-flow): the binding entries[2] (it uses !Value" in (
+    assert "flow (slug=new-flow): the binding entries[2] (it uses !File" in (
         skipped_text(translation)
     )
 
@@ -1145,7 +1153,7 @@ def test_a_binding_whose_flow_cannot_be_known_keeps_every_flow_of_the_file_out()
       id: deny
       identifiers: {name: deny}
     - model: authentik_flows.flowstagebinding
-      identifiers: {order: 5, target: !Index 0, stage: !KeyOf deny}
+      identifiers: {order: 5, target: !File /nowhere, stage: !KeyOf deny}
     """)
     translation = translate(entries)
     assert translation.documents == []
@@ -1201,7 +1209,7 @@ def test_a_flow_with_a_requirement_gatehouse_lacks_is_left_out_and_the_rest_impo
 ):
     entries = INVITATION_ONLY_ENROLLMENT.replace(
         "designation: invalidation", f"designation: invalidation, authentication: {requirement}"
-    ).replace("!Value 0", "false")
+    ).replace("!File /nowhere", "false")
     translation = translate(entries)
     slugs = [document.flow.slug for document in translation.documents]
     assert slugs == ["invited-enrollment"]
@@ -1248,7 +1256,9 @@ def test_email_stage_names_its_own_mail_server_and_template():
 
 @pytest.mark.parametrize("continues", [True, False])
 def test_invitation_stage_keeps_whether_the_flow_goes_on_without_one(continues):
-    translation = translate(INVITATION_ONLY_ENROLLMENT.replace("!Value 0", str(continues).lower()))
+    translation = translate(
+        INVITATION_ONLY_ENROLLMENT.replace("!File /nowhere", str(continues).lower())
+    )
     enrollment = next(
         document for document in translation.documents if document.flow.slug == "invited-enrollment"
     )
@@ -1387,12 +1397,12 @@ def test_a_binding_whose_conditions_cannot_be_evaluated_keeps_its_flow_out():
       id: deny
       identifiers: {name: deny}
     - model: authentik_flows.flowstagebinding
-      conditions: [!Value 0]
+      conditions: [!File /nowhere]
       identifiers: {order: 5, target: !KeyOf flow, stage: !KeyOf deny}
     """)
     translation = translate(entries)
     assert translation.documents == []
-    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !Value" in (
+    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !File" in (
         skipped_text(translation)
     )
 
