@@ -389,7 +389,7 @@ def test_an_entry_whose_conditions_are_false_is_left_out_without_a_note():
 # -- states --------------------------------------------------------------------------------------
 
 
-def test_present_changes_only_the_options_it_states():
+def test_present_makes_the_stage_what_the_entry_says_defaults_for_the_rest():
     lookup = FakeLookup(
         stages={
             "the-stage": (
@@ -402,12 +402,11 @@ def test_present_changes_only_the_options_it_states():
         "authentik_stages_identification.identificationstage", "{user_fields: [email]}"
     )
     stage = stage_named(only_document(translate(entries, lookup)), "the-stage")
+    # Not a merge with what the database had: a re-imported file converges on the file.
     assert stage.options == {
         "user_fields": ["email"],
-        "enrollment_flow": "sign-up",
+        "enrollment_flow": "",
         "recovery_flow": "",
-        # Options the stored stage did not have take their defaults; what the entry did
-        # not state (enrollment_flow) is kept.
         "password_field": False,
         "passkey_login": False,
     }
@@ -455,8 +454,8 @@ def test_absent_removes_a_binding_but_never_deletes_a_stage():
     assert "entries[0] authentik_stages_deny.denystage (name=drop): state absent" in line
 
 
-def test_existing_bindings_the_blueprint_does_not_mention_are_kept():
-    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30)])})
+def test_a_declared_flow_has_only_the_files_bindings_and_names_those_it_drops():
+    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30), ("login", 10)])})
     entries = """
     - model: authentik_flows.flow
       id: flow
@@ -468,13 +467,37 @@ def test_existing_bindings_the_blueprint_does_not_mention_are_kept():
     - model: authentik_flows.flowstagebinding
       identifiers: {order: 100, target: !KeyOf flow, stage: !KeyOf login}
     """
-    document = only_document(translate(entries, lookup))
+    translation = translate(entries, lookup)
+    document = only_document(translation)
     assert document.flow.title == "Welcome"
-    assert document.flow.name == "Existing"
+    assert document.flow.name == "Existing"  # kept: a flow needs one, and the file is silent
+    assert [(item.stage, item.order) for item in document.flow.stages] == [("login", 100)]
+    assert translation.replaced == [
+        "bp.yaml: flow existing: stage ours (order 30) is no longer bound, as the file "
+        "declares the flow without it",
+        "bp.yaml: flow existing: stage login moves from order 10 to 100",
+    ]
+
+
+def test_bindings_added_to_a_flow_the_file_only_finds_are_merged_as_in_authentik():
+    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30)])})
+    entries = """
+    - model: authentik_stages_user_login.userloginstage
+      id: login
+      identifiers: {name: login}
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 100
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !KeyOf login
+    """
+    translation = translate(entries, lookup)
+    document = only_document(translation)
     assert [(item.stage, item.order) for item in document.flow.stages] == [
         ("ours", 30),
         ("login", 100),
     ]
+    assert translation.replaced == []
 
 
 # -- each mapped model ---------------------------------------------------------------------------

@@ -69,6 +69,8 @@ class Translation:
     skipped: list[str]  # one line per entry or attribute that is not imported, with its place
     # One line per reference to one of authentik's own objects that became Gatehouse's own.
     resolved: list[str] = field(default_factory=list)
+    # One line per binding a declared flow had that the file no longer gives it.
+    replaced: list[str] = field(default_factory=list)
 
 
 def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
@@ -167,7 +169,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         documents = self._documents()
         if self.problems:
             raise FlowFileError(self.problems)
-        return Translation(documents, self._skipped_lines(), self.resolved)
+        return Translation(documents, self._skipped_lines(), self.resolved, self.replaced_lines())
 
     # -- problems and notes
 

@@ -249,6 +249,9 @@ class _FlowPlan:
     # What gates it that cannot be imported: (entry, what it is); any of them closes the flow.
     closed_gates: list = field(default_factory=list)
     skip: str | None = None
+    # The flow as the database has it, when the blueprint declares the flow and so replaces
+    # its bindings with its own.
+    replaced: dict | None = None
 
 
 @dataclass
