@@ -14,7 +14,8 @@ VERSION_1 = dedent("""\
     - model: authentik_flows.flow
       id: flow
       identifiers: {slug: PREFIX-signup}
-      attrs: {name: Sign up, title: Join, designation: enrollment, authentication: require_unauthenticated}
+      attrs:
+        {name: Sign up, title: Join, designation: enrollment, authentication: require_unauthenticated}
     - model: authentik_stages_prompt.prompt
       id: username
       identifiers: {name: PREFIX-field-username}

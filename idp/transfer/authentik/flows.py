@@ -93,7 +93,10 @@ class FlowMapping:
                 if stage in orders:
                     what = f"moves from order {order} to {orders[stage]}"
                 else:
-                    what = f"(order {order}) is no longer bound, as the file declares the flow without it"
+                    what = (
+                        f"(order {order}) is no longer bound, as the file declares the flow "
+                        "without it"
+                    )
                 lines.append(f"{self.prefix}flow {plan.slug}: stage {stage} {what}")
             kept_policies = [_subject_of(binding) for binding in plan.policies]
             for binding in flow.get("policies", []):
