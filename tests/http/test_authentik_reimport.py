@@ -15,7 +15,10 @@ VERSION_1 = dedent("""\
       id: flow
       identifiers: {slug: PREFIX-signup}
       attrs:
-        {name: Sign up, title: Join, designation: enrollment, authentication: require_unauthenticated}
+        name: Sign up
+        title: Join
+        designation: enrollment
+        authentication: require_unauthenticated
     - model: authentik_stages_prompt.prompt
       id: username
       identifiers: {name: PREFIX-field-username}
@@ -63,7 +66,7 @@ VERSION_1 = dedent("""\
 # The prompt moves to order 5, asks a name instead of an email, the deny stage and its policy
 # are gone, users are no longer created inactive, and the title changes.
 VERSION_2 = (
-    VERSION_1.replace("title: Join,", "title: Join us,")
+    VERSION_1.replace("title: Join\n", "title: Join us\n")
     .replace(
         "identifiers: {name: PREFIX-field-email}\n  attrs: {field_key: email, label: Email, "
         "type: email, order: 1}",
