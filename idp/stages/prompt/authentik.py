@@ -80,7 +80,9 @@ def read_options(source, options: dict) -> None:
 def read_field(source) -> dict | None:
     """A prompt entry as a prompt field, or None when it is skipped (the reason given)."""
     key = source.text("field_key", required=True)
-    authentik_type = source.text("type", required=True)
+    # Some authentik versions (and their exports) call it prompt_type.
+    type_key = "prompt_type" if source.has("prompt_type") and not source.has("type") else "type"
+    authentik_type = source.text(type_key, required=True)
     source.value("name")  # how authentik tells prompts apart; a field has no name here
     field = {
         "key": key,
