@@ -543,7 +543,10 @@ def test_a_flow_gatehouse_cannot_express_is_skipped_with_its_bindings(attribute,
     translation = translate(entries)
     assert translation.documents == []
     skipped = skipped_text(translation)
-    assert f"entries[0] {FLOW} (slug=new-flow): {attribute} {value} has no Gatehouse" in skipped
+    assert (
+        f"entries[0] {FLOW} (slug=new-flow): {attribute} {value}: authentik runs the flow only"
+        in skipped
+    )
     assert "entries[2] authentik_flows.flowstagebinding" in skipped
     assert "its flow new-flow is skipped" in skipped
 
@@ -1236,8 +1239,9 @@ def test_a_flow_with_a_requirement_gatehouse_lacks_is_left_out_and_the_rest_impo
     translation = translate(entries)
     slugs = [document.flow.slug for document in translation.documents]
     assert slugs == ["invited-enrollment"]
-    assert f"flow (slug=plain-logout): authentication {requirement} has no Gatehouse" in (
-        skipped_text(translation)
+    assert (
+        f"flow (slug=plain-logout): authentication {requirement}: authentik runs the flow only"
+        in (skipped_text(translation))
     )
 
 

@@ -168,3 +168,66 @@ def test_a_redirect_gatehouse_cannot_follow_keeps_its_flow_out(attrs, reason):
     translation = translate(with_stage(REDIRECT, attrs))
     assert translation.documents == []
     assert reason in skipped_text(translation)
+
+
+# -- attributes Gatehouse does otherwise ---------------------------------------------------------
+
+
+def test_user_type_and_path_are_named_with_what_gatehouse_does_instead():
+    translation = translate(
+        with_stage(
+            "authentik_stages_user_write.userwritestage",
+            "{user_type: internal, user_path_template: users/staff}",
+        )
+    )
+    skipped = skipped_text(translation)
+    assert "not imported: user_type internal (Gatehouse's users are all of one kind" in skipped
+    assert "not imported: user_path_template users/staff (Gatehouse has no user paths" in skipped
+
+
+def password_policy(attrs: str):
+    entries = with_stage(
+        "authentik_stages_prompt.promptstage", "{validation_policies: [!KeyOf policy]}"
+    ) + dedent(f"""
+    - model: authentik_policies_password.passwordpolicy
+      id: policy
+      identifiers: {{name: rules}}
+      attrs: {attrs}
+    """)
+    translation = translate(entries)
+    document = only_document(translation)
+    return next(p for p in document.policies if p.name == "rules").options, translation
+
+
+# authentik's default symbol_charset (a raw text in its model), as a single-quoted YAML text.
+AUTHENTIK_SYMBOLS = "'" + "!\\\"#$%&''()*+,-./:;<=>?@[\\]^_`{|}~ " + "'"
+
+
+def test_password_policy_thresholds_follow_authentiks_comparisons():
+    options, translation = password_policy(
+        "{length_min: 10, amount_digits: 2, amount_uppercase: 1, amount_lowercase: 1, "
+        "amount_symbols: 1, check_zxcvbn: true, zxcvbn_score_threshold: 2, "
+        "check_have_i_been_pwned: true, hibp_allowed_count: 0, "
+        f"symbol_charset: {AUTHENTIK_SYMBOLS}}}"
+    )
+    # authentik fails a zxcvbn score at or below its threshold: the lowest pass is one more.
+    assert (options["min_length"], options["min_digits"], options["zxcvbn_min_score"]) == (
+        10,
+        2,
+        3,
+    )
+    assert (options["min_uppercase"], options["min_lowercase"], options["min_symbols"]) == (1, 1, 1)
+    assert options["check_hibp"] is True
+    # authentik's default symbols are left unnamed; Gatehouse counts those as symbols too.
+    assert translation.skipped == []
+
+
+def test_password_policy_differences_are_named():
+    _, translation = password_policy(
+        "{check_zxcvbn: true, zxcvbn_score_threshold: 4, check_have_i_been_pwned: true, "
+        "hibp_allowed_count: 3, symbol_charset: '!?'}"
+    )
+    skipped = skipped_text(translation)
+    assert "zxcvbn_score_threshold 4 (authentik then refuses every password" in skipped
+    assert "hibp_allowed_count 3 (Gatehouse refuses any breached password)" in skipped
+    assert "symbol_charset !? (Gatehouse counts any punctuation" in skipped

@@ -21,6 +21,7 @@ from idp.transfer.authentik.model import (
     FIND_FIELDS,
     FLOW,
     GROUP,
+    INSTEAD,
     STATES,
     TOP_KEYS,
     USER,
@@ -629,7 +630,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
                 continue
             # A credential is named, never shown.
             shown = "(not shown)" if "secret" in key else self.show(value)
-            self._note(entry, f"{key} {shown}", "Gatehouse has no equivalent")
+            self._note(entry, f"{key} {shown}", INSTEAD.get(key, "Gatehouse has no equivalent"))
 
     def _settle_state(self, entry: Entry, name: str, exists: bool, what: str) -> bool:
         """False when the entry asks for nothing Gatehouse will write."""

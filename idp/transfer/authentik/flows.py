@@ -22,6 +22,19 @@ from idp.transfer.authentik.model import (
     _FlowPlan,
 )
 
+NO_REQUIREMENT = "Gatehouse has no equivalent, and without it the flow would admit anyone"
+REQUIREMENT_REASONS = {
+    "require_redirect": (
+        "authentik runs the flow only when another flow's redirect stage sends the visitor "
+        "there; Gatehouse does not restrict how a flow is entered, so it is left out rather "
+        "than opened to anyone (a redirect stage can still send visitors into it)"
+    ),
+    "require_outpost": (
+        "authentik runs the flow only for its outposts (LDAP, RADIUS); Gatehouse has none"
+    ),
+    "require_token": "authentik runs the flow only with a flow token; Gatehouse has none",
+}
+
 
 def _subject_of(binding: dict) -> tuple[str, str]:
     kind = next(key for key in ("policy", "group", "user") if binding.get(key))
@@ -156,7 +169,7 @@ class FlowMapping:
                 if is_foreign and value not in choices and foreign.fullmatch(value):
                     # Who may run the flow (require_token, require_outpost...): one flow Gatehouse
                     # cannot guard the same way is left out, not the whole file.
-                    entry.skip = f"{key} {value} has no Gatehouse equivalent"
+                    entry.skip = f"{key} {value}: {REQUIREMENT_REASONS.get(value, NO_REQUIREMENT)}"
                     return
                 fields[key] = self._choice(entry, key, choices, None)
             if not exists:
