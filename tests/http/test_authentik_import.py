@@ -80,7 +80,10 @@ def test_every_default_blueprint_imports_and_names_every_model_it_skips(app, run
     result = runner.invoke(args=["flows", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert all(line.startswith(("skipped: ", "resolved: ")) for line in result.stderr.splitlines())
+    assert all(
+        line.startswith(("skipped: ", "resolved: ", "unbound: "))
+        for line in result.stderr.splitlines()
+    )
     for model in set(re.findall(r"model: (\S+)", path.read_text())) - MAPPED_MODELS:
         assert any(model in line for line in skipped_lines(result)), model
 
@@ -92,7 +95,10 @@ def test_importing_a_blueprint_twice_changes_nothing_the_second_time(app, runner
     second = runner.invoke(args=["flows", "import", str(path)])
     assert second.exit_code == 0, second.output
     assert "create" not in second.stdout and "update" not in second.stdout
-    assert second.stderr == first.stderr
+    # The first import may unbind what the shipped flow had and the file does not.
+    assert second.stderr == "".join(
+        line + "\n" for line in first.stderr.splitlines() if not line.startswith("unbound: ")
+    )
     assert counts(app) == before
 
 

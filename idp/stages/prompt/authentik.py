@@ -10,6 +10,12 @@ FIELD_TYPES = {name: name for name in FieldType.__args__} | {
     "radio-button-group": "radio",
 }
 FIELD_MODEL = "authentik_stages_prompt.prompt"
+# authentik's language picker. Gatehouse has no translations yet: the field becomes a choice of
+# the languages it has, stored where a language setting will read it (the user's attribute
+# `locale`). The languages belong with Gatehouse's translations once they exist.
+LOCALE_TYPE = "ak-locale"
+LOCALES = ("en",)
+LOCALE_KEY = "attributes.locale"
 
 # authentik's own prompts, which blueprints name with `!Find` rather than define, and the
 # field of a prompt stage Gatehouse ships that asks the same: (stage, field key).
@@ -74,7 +80,9 @@ def read_options(source, options: dict) -> None:
 def read_field(source) -> dict | None:
     """A prompt entry as a prompt field, or None when it is skipped (the reason given)."""
     key = source.text("field_key", required=True)
-    authentik_type = source.text("type", required=True)
+    # Some authentik versions (and their exports) call it prompt_type.
+    type_key = "prompt_type" if source.has("prompt_type") and not source.has("type") else "type"
+    authentik_type = source.text(type_key, required=True)
     source.value("name")  # how authentik tells prompts apart; a field has no name here
     field = {
         "key": key,
@@ -93,6 +101,8 @@ def read_field(source) -> dict | None:
     }
     if key is None or authentik_type is None:
         return None
+    if authentik_type == LOCALE_TYPE:
+        return _locale_field(source, field, key)
     if authentik_type not in FIELD_TYPES:
         source.skip(
             f"its type {authentik_type} has no Gatehouse equivalent, "
@@ -115,6 +125,24 @@ def read_field(source) -> dict | None:
         # A static field shows text and stores nothing, so its key only has to be valid.
         field["key"] = "static_" + re.sub(r"[^a-z0-9_]", "_", key.lower())
     return field
+
+
+def _locale_field(source, field: dict, key: str) -> dict:
+    source.value("placeholder_expression")
+    source.value("initial_value_expression")
+    source.resolve(
+        f"type {LOCALE_TYPE} ({key})",
+        f"a dropdown of the languages Gatehouse has ({', '.join(LOCALES)}), "
+        f"stored as the user's attribute locale ({LOCALE_KEY})",
+    )
+    return {
+        **field,
+        "key": LOCALE_KEY,
+        "type": "dropdown",
+        "placeholder": "",
+        "initial_value": LOCALES[0],
+        "choices": list(LOCALES),
+    }
 
 
 def _read_choices(source, field: dict, expressions: set) -> bool:
