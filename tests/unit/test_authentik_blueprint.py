@@ -792,12 +792,15 @@ def test_an_unknown_model_is_named_by_index_model_and_identifiers():
     ]
 
 
-def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
+def test_an_untranslatable_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     entries = with_stage("authentik_stages_password.passwordstage") + dedent("""
     - model: authentik_policies_expression.expressionpolicy
       id: optional
       identifiers: {name: password-optional}
-      attrs: {expression: return True}
+      attrs:
+        expression: |
+          akadmin = ak_user_by(username="akadmin")
+          return not akadmin.has_usable_password()
     - model: authentik_policies.policybinding
       identifiers: {order: 10, target: !KeyOf binding, policy: !KeyOf optional}
       attrs: {failure_result: true}
@@ -806,8 +809,9 @@ def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     assert translation.documents == []
     flow, stage, binding, expression, policy_binding = translation.skipped
     assert "flow (slug=new-flow): the policy binding entries[4] on binding #10 of flow " in flow
-    assert "expressionpolicy (name=password-optional): expression policies are Python" in (
-        expression
+    assert (
+        "expressionpolicy (name=password-optional): its Python cannot be translated: "
+        "line 1: ak_user_by: a policy does not look other users up in Gatehouse" in expression
     )
     assert "policybinding (order=10, target=binding, policy=password-optional): its policy " in (
         policy_binding
@@ -1158,7 +1162,7 @@ def test_a_prompt_stage_whose_validation_policy_cannot_be_mapped_keeps_its_flow_
     - model: authentik_policies_expression.expressionpolicy
       id: check
       identifiers: {name: check}
-      attrs: {expression: return True}
+      attrs: {expression: "from authentik.core.models import User\\nreturn User.objects.exists()"}
     """)
     translation = translate(entries)
     assert translation.documents == []
