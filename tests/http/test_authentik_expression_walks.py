@@ -260,3 +260,82 @@ def test_authenticator_checks_decide_as_in_authentik(app, people, origin, python
             request = PolicyRequest(user=people[name], deadline=None)
             result = policy.evaluate(request, options)
             assert (result.passing, result.messages) == (passing, messages), name
+
+
+# -- messages and prompt values ---------------------------------------------------------------
+
+SIGN_UP = dedent("""\
+    version: 1
+    entries:
+    - model: authentik_flows.flow
+      id: flow
+      identifiers: {slug: ak-profile}
+      attrs:
+        name: Profile
+        designation: stage_configuration
+        authentication: require_authenticated
+    - model: authentik_stages_prompt.prompt
+      id: email
+      identifiers: {name: ak-profile-email}
+      attrs:
+        field_key: email
+        label: Email
+        type: email
+        required: true
+        initial_value: |
+          try:
+              return user.email
+          except:
+              return ''
+        initial_value_expression: true
+    - model: authentik_stages_prompt.prompt
+      id: plan
+      identifiers: {name: ak-profile-plan}
+      attrs:
+        field_key: plan
+        label: Plan
+        type: dropdown
+        required: true
+        placeholder: return ["Free", "Team"]
+        placeholder_expression: true
+    - model: authentik_policies_expression.expressionpolicy
+      id: company-only
+      identifiers: {name: ak-profile-company-only}
+      attrs:
+        expression: |
+          email = request.context["prompt_data"]["email"].lower()
+          if email.endswith("@example.test"):
+              return True
+          ak_message(f"{email} is not a company address.")
+          return False
+    - model: authentik_stages_prompt.promptstage
+      id: prompt
+      identifiers: {name: ak-profile-prompt}
+      attrs:
+        fields: [!KeyOf email, !KeyOf plan]
+        validation_policies: [!KeyOf company-only]
+    - model: authentik_stages_deny.denystage
+      id: done
+      identifiers: {name: ak-profile-done}
+      attrs: {deny_message: Saved}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 10, target: !KeyOf flow, stage: !KeyOf prompt}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 20, target: !KeyOf flow, stage: !KeyOf done}
+    """)
+
+
+def test_prompt_values_and_messages_written_in_python_work_in_gatehouse(
+    app, runner, flows, tmp_path
+):
+    import_file(runner, tmp_path, SIGN_UP, strict=True)
+    with app.app_context():
+        make_user("ada", email="ada@example.test")
+    flows.sign_in("ada", PASSWORD)
+    flows.open("ak-profile")
+    assert 'value="ada@example.test"' in flows.page  # authentik's try/except, translated
+    assert '<option value="Team">Team</option>' in flows.page  # choices from a Python list
+    flows.submit("ak-profile", {"email": "Ada@Elsewhere.example", "plan": "Team"})
+    assert "ada@elsewhere.example is not a company address." in flows.text
+    flows.submit("ak-profile", {"email": "ada@example.test", "plan": "Team"})
+    assert "Saved" in flows.text

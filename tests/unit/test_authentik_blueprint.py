@@ -685,14 +685,16 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
         "required": True,  # authentik's default
         "placeholder": "you@example.test",
         "initial_value": "",
+        "initial_value_expression": "",
         "help_text": "We never share it",
         "order": 2,
         "choices": [],
     }
-    assert greeting["initial_value"] == ""
+    # authentik's Python, translated: the user's name when the form is shown.
+    assert (greeting["initial_value"], greeting["initial_value_expression"]) == ("", "user.name")
     skipped = skipped_text(translation)
     assert "prompt (name=locale): its type ak-locale has no Gatehouse equivalent" in skipped
-    assert "prompt (name=greeting): not imported: initial_value (it is a Python" in skipped
+    assert "greeting" not in skipped
 
 
 def test_prompt_with_a_key_gatehouse_cannot_store_is_skipped():
@@ -955,13 +957,26 @@ def test_text_area_and_radio_button_group_prompts_become_textarea_and_radio():
     assert translation.skipped == []
 
 
-def test_a_choice_field_whose_choices_are_python_is_skipped_with_the_reason():
-    fields, translation = prompt_fields_of(
-        "{field_key: plan, type: dropdown, placeholder: 'return [1, 2]', "
+def test_a_choice_field_whose_choices_are_a_python_list_gets_them():
+    (plan,), translation = prompt_fields_of(
+        '{field_key: plan, type: dropdown, placeholder: \'return ["Free", "Team", 3]\', '
         "placeholder_expression: true}"
     )
+    assert (plan["choices"], plan["placeholder"]) == (["Free", "Team", "3"], "")
+    assert translation.skipped == []
+
+
+def test_a_choice_field_whose_choices_depend_on_the_visit_is_skipped_with_the_reason():
+    fields, translation = prompt_fields_of(
+        "{field_key: plan, type: dropdown, placeholder: 'return [user.username]', "
+        "placeholder_expression: true}",
+        "{field_key: team, type: dropdown, placeholder: 'return list_flatten(x)', "
+        "placeholder_expression: true}",
+    )
     assert fields == []
-    assert "prompt (name=p0): its choices are a Python expression" in skipped_text(translation)
+    skipped = skipped_text(translation)
+    assert "prompt (name=p0): its choices depend on the visit" in skipped
+    assert "prompt (name=p1): its choices are Python that cannot be translated: line 1: " in skipped
 
 
 def options_of(model: str, attrs: str) -> tuple[dict, str]:
