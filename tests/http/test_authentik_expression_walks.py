@@ -339,3 +339,49 @@ def test_prompt_values_and_messages_written_in_python_work_in_gatehouse(
     assert "ada@elsewhere.example is not a company address." in flows.text
     flows.submit("ak-profile", {"email": "ada@example.test", "plan": "Team"})
     assert "Saved" in flows.text
+
+
+ADMINS_ONLY = dedent("""\
+    version: 1
+    entries:
+    - model: authentik_flows.flow
+      id: flow
+      identifiers: {slug: ak-admins-only}
+      attrs:
+        name: Admin tools
+        designation: stage_configuration
+        authentication: require_authenticated
+    - model: authentik_policies_expression.expressionpolicy
+      id: admins
+      identifiers: {name: ak-admins-only}
+      attrs:
+        expression: |
+          if request.user.is_superuser:
+              return True
+          ak_message("Administrators only.")
+          return False
+    - model: authentik_policies.policybinding
+      identifiers: {order: 0, target: !KeyOf flow, policy: !KeyOf admins}
+    - model: authentik_stages_deny.denystage
+      id: inside
+      identifiers: {name: ak-admins-only-inside}
+      attrs: {deny_message: Welcome in}
+    - model: authentik_flows.flowstagebinding
+      identifiers: {order: 10, target: !KeyOf flow, stage: !KeyOf inside}
+    """)
+
+
+@pytest.mark.parametrize(
+    ("username", "shown"), [("bob", "Administrators only."), ("root", "Welcome in")]
+)
+def test_a_flow_policys_ak_message_is_what_a_refused_visitor_reads(
+    app, runner, flows, tmp_path, username, shown
+):
+    import_file(runner, tmp_path, ADMINS_ONLY, strict=True)
+    with app.app_context():
+        make_user(username, superuser=username == "root")
+    flows.sign_in(username, PASSWORD)
+    flows.open("ak-admins-only")
+    assert shown in flows.text
+    hidden = ({"Administrators only.", "Welcome in"} - {shown}).pop()
+    assert hidden not in flows.text

@@ -278,6 +278,11 @@ else:
         (Scenario("staff", BOB), Scenario("neither", MARIE, passing=False)),
     ),
     Snippet(
+        "username prefixes, a tuple as Python's startswith takes it",
+        'return request.user.username.startswith(("ad", "ro")) or request.user.pk in (2,)\n',
+        (Scenario("ada", ADA), Scenario("bob", BOB), Scenario("marie", MARIE, passing=False)),
+    ),
+    Snippet(
         "sync script, group policy (code search)",
         'return request.user.ak_groups.filter(name="admins").exists()\n',
         (Scenario("admin", ADA), Scenario("not an admin", BOB, passing=False)),

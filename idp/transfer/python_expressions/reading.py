@@ -500,7 +500,11 @@ class ExpressionReading:
 
     def _expr_List(self, node, env) -> Value:
         items = [self.expr(item, env) for item in node.elts]
-        code = "[" + ", ".join(item.code for item in items) + "]"
+        listed = ", ".join(item.code for item in items)
+        if isinstance(node, ast.Tuple):  # a tuple stays one: str.startswith takes no list
+            code = f"({listed},)" if len(items) == 1 else f"({listed})"
+        else:
+            code = f"[{listed}]"
         if all(item.is_constant for item in items):
             return Value(code, LIST, [item.constant for item in items])
         if any(item.kind in OBJECTS for item in items):
