@@ -710,11 +710,13 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
         "required": True,  # authentik's default
         "placeholder": "you@example.test",
         "initial_value": "",
+        "initial_value_expression": "",
         "help_text": "We never share it",
         "order": 2,
         "choices": [],
     }
-    assert greeting["initial_value"] == ""
+    # authentik's Python, translated: the user's name when the form is shown.
+    assert (greeting["initial_value"], greeting["initial_value_expression"]) == ("", "user.name")
     skipped = skipped_text(translation)
     # No translations yet: a choice of the languages Gatehouse has, kept as the attribute.
     assert (locale["key"], locale["type"], locale["choices"]) == (
@@ -726,7 +728,7 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
     assert any(
         "type ak-locale (locale) becomes a dropdown" in line for line in translation.resolved
     )
-    assert "prompt (name=greeting): not imported: initial_value (it is a Python" in skipped
+    assert "greeting" not in skipped
 
 
 def test_prompt_with_a_key_gatehouse_cannot_store_is_skipped():
@@ -826,12 +828,15 @@ def test_an_unknown_model_is_named_by_index_model_and_identifiers():
     ]
 
 
-def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
+def test_an_untranslatable_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     entries = with_stage("authentik_stages_password.passwordstage") + dedent("""
     - model: authentik_policies_expression.expressionpolicy
       id: optional
       identifiers: {name: password-optional}
-      attrs: {expression: return True}
+      attrs:
+        expression: |
+          akadmin = ak_user_by(username="akadmin")
+          return not akadmin.has_usable_password()
     - model: authentik_policies.policybinding
       identifiers: {order: 10, target: !KeyOf binding, policy: !KeyOf optional}
       attrs: {failure_result: true}
@@ -840,8 +845,9 @@ def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     assert translation.documents == []
     flow, stage, binding, expression, policy_binding = translation.skipped
     assert "flow (slug=new-flow): the policy binding entries[4] on binding #10 of flow " in flow
-    assert "expressionpolicy (name=password-optional): expression policies are Python" in (
-        expression
+    assert (
+        "expressionpolicy (name=password-optional): its Python cannot be translated: "
+        "line 1: ak_user_by: a policy does not look other users up in Gatehouse" in expression
     )
     assert "policybinding (order=10, target=binding, policy=password-optional): its policy " in (
         policy_binding
@@ -985,13 +991,26 @@ def test_text_area_and_radio_button_group_prompts_become_textarea_and_radio():
     assert translation.skipped == []
 
 
-def test_a_choice_field_whose_choices_are_python_is_skipped_with_the_reason():
-    fields, translation = prompt_fields_of(
-        "{field_key: plan, type: dropdown, placeholder: 'return [1, 2]', "
+def test_a_choice_field_whose_choices_are_a_python_list_gets_them():
+    (plan,), translation = prompt_fields_of(
+        '{field_key: plan, type: dropdown, placeholder: \'return ["Free", "Team", 3]\', '
         "placeholder_expression: true}"
     )
+    assert (plan["choices"], plan["placeholder"]) == (["Free", "Team", "3"], "")
+    assert translation.skipped == []
+
+
+def test_a_choice_field_whose_choices_depend_on_the_visit_is_skipped_with_the_reason():
+    fields, translation = prompt_fields_of(
+        "{field_key: plan, type: dropdown, placeholder: 'return [user.username]', "
+        "placeholder_expression: true}",
+        "{field_key: team, type: dropdown, placeholder: 'return list_flatten(x)', "
+        "placeholder_expression: true}",
+    )
     assert fields == []
-    assert "prompt (name=p0): its choices are a Python expression" in skipped_text(translation)
+    skipped = skipped_text(translation)
+    assert "prompt (name=p0): its choices depend on the visit" in skipped
+    assert "prompt (name=p1): its choices are Python that cannot be translated: line 1: " in skipped
 
 
 def options_of(model: str, attrs: str) -> tuple[dict, str]:
@@ -1192,7 +1211,7 @@ def test_a_prompt_stage_whose_validation_policy_cannot_be_mapped_keeps_its_flow_
     - model: authentik_policies_expression.expressionpolicy
       id: check
       identifiers: {name: check}
-      attrs: {expression: return True}
+      attrs: {expression: "from authentik.core.models import User\\nreturn User.objects.exists()"}
     """)
     translation = translate(entries)
     assert translation.documents == []

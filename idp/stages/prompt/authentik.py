@@ -4,6 +4,7 @@ import re
 
 from idp.stages.prompt.options import CHOICE_TYPES, KEY_PATTERN, RESERVED_KEYS, FieldType
 from idp.transfer.authentik_models import AuthentikModel
+from idp.transfer.python_expressions import NO_CONSTANT, NotTranslated, translate_value
 
 FIELD_TYPES = {name: name for name in FieldType.__args__} | {
     "text_area": "textarea",
@@ -113,8 +114,7 @@ def read_field(source) -> dict | None:
         return None
     for name in sorted(expressions):
         if field[name]:
-            source.note(name, "it is a Python expression in authentik")
-            field[name] = ""
+            _read_expression(source, field, name)
     if not KEY_PATTERN.match(key) or key in RESERVED_KEYS:
         if field["type"] != "static":
             source.skip(
@@ -145,22 +145,74 @@ def _locale_field(source, field: dict, key: str) -> dict:
     }
 
 
+def _read_expression(source, field: dict, name: str) -> None:
+    """An initial value or placeholder written as Python: its value when it is a literal, else
+    (an initial value) the translated expression. What cannot be translated is named and left
+    empty: it only fills the field in."""
+    text, field[name] = field[name], ""
+    try:
+        translated = translate_value(text)
+    except NotTranslated as refused:
+        source.note(name, "its Python cannot be translated: " + "; ".join(refused.problems))
+        return
+    if translated.constant is not NO_CONSTANT:
+        value = _as_text(translated.constant)
+        if value is None:
+            source.note(name, "its Python gives a list or a mapping, not a text")
+        field[name] = value or ""
+    elif name == "initial_value":
+        field["initial_value_expression"] = translated.expression
+    else:
+        source.note(name, "a placeholder that depends on the visit has no Gatehouse equivalent")
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
 def _read_choices(source, field: dict, expressions: set) -> bool:
     """authentik takes a choice field's answers from its placeholder: one plain answer, or a
-    Python expression giving a list, which Gatehouse cannot run."""
-    if "placeholder" in expressions:
-        source.skip(
-            "its choices are a Python expression in authentik; "
-            "add the field and its choices in the prompt stage's settings"
-        )
-        return False
+    Python expression giving a list, which becomes the choices when it is a list of texts."""
     choice = field.pop("placeholder")
     field["placeholder"] = ""
-    field["choices"] = [choice] if choice else []
+    if "placeholder" in expressions:
+        choices = _expression_choices(source, choice)
+        if choices is None:
+            return False
+        field["choices"] = choices
+    else:
+        field["choices"] = [choice] if choice else []
     if not field["choices"]:
         source.skip("it offers no choices")
         return False
     return True
+
+
+def _expression_choices(source, text: str) -> list[str] | None:
+    try:
+        translated = translate_value(text)
+    except NotTranslated as refused:
+        source.skip(
+            "its choices are Python that cannot be translated: " + "; ".join(refused.problems)
+        )
+        return None
+    value = translated.constant
+    if not isinstance(value, list):
+        value = [value]
+    value = [_as_text(item) for item in value if item not in ("", None)]
+    if not all(isinstance(item, str) for item in value):
+        source.skip(
+            "its choices depend on the visit (a Python expression); "
+            "add the field and its choices in the prompt stage's settings"
+        )
+        return None
+    return value
 
 
 AUTHENTIK = AuthentikModel(

@@ -16,7 +16,6 @@ STAGE_BINDING = "authentik_flows.flowstagebinding"
 POLICY_BINDING = "authentik_policies.policybinding"
 GROUP = "authentik_core.group"
 USER = "authentik_core.user"
-EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
 
@@ -166,11 +165,6 @@ def _database_kind(model: str) -> tuple[str | None, str | None]:
 
 
 def _unmapped_reason(entry) -> str:
-    if entry.model == EXPRESSION_POLICY:
-        return (
-            "expression policies are Python and are not translated; "
-            "write a Gatehouse policy that does the same"
-        )
     if entry.model == APPLY_BLUEPRINT:
         return "it applies another blueprint, which Gatehouse does not follow; import that file too"
     if entry.model in (GROUP, USER):
