@@ -59,7 +59,7 @@ def _read_flow_files(paths):
     from idp.transfer import authentik
     from idp.transfer.document import FlowFileError, parse_text, read_document
 
-    documents, skipped, resolved, problems = [], [], [], []
+    documents, skipped, resolved, replaced, problems = [], [], [], [], []
     for path in paths:
         try:
             raw = Path(path).read_bytes()
@@ -76,13 +76,14 @@ def _read_flow_files(paths):
                 documents.extend((item, path) for item in translation.documents)
                 skipped.extend(translation.skipped)
                 resolved.extend(translation.resolved)
+                replaced.extend(translation.replaced)
             else:
                 documents.append((read_document(document, path), path))
         except FlowFileError as error:
             problems.extend(error.problems)
     if problems:
         raise FlowFileError(problems)
-    return documents, skipped, resolved
+    return documents, skipped, resolved, replaced
 
 
 def register_commands(app) -> None:
@@ -169,9 +170,11 @@ def flows_import(files, dry_run, strict):
     from idp.transfer.importer import import_documents
 
     try:
-        documents, skipped, resolved = _read_flow_files(files)
+        documents, skipped, resolved, replaced = _read_flow_files(files)
         for line in resolved:
             click.echo(f"resolved: {line}", err=True)
+        for line in replaced:
+            click.echo(f"unbound: {line}", err=True)
         for line in skipped:
             click.echo(f"skipped: {line}", err=True)
         if strict and skipped:

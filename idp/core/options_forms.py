@@ -113,7 +113,8 @@ def _field_for(option, hint, is_secret: bool = False):
         description = "Not shown again; leave it empty to keep the one saved."
         return PasswordField(label, description=description), _text
     if option.metadata.get("long_text"):
-        return TextAreaField(label, render_kw={"rows": 6}), _text
+        help_text = option.metadata.get("help", "")
+        return TextAreaField(label, description=help_text, render_kw={"rows": 6}), _text
     return StringField(label), _text
 
 

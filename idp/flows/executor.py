@@ -28,14 +28,14 @@ from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.fetch_metadata import may_act_on_get
-from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to, safe_next
+from idp.core.http import VARY_ON_HTMX, is_htmx, leave_site, redirect_to, safe_next
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
-from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
+from idp.flows.outcomes import Advance, Deny, EndSession, Redirect, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
 from idp.identity import sessions
 from idp.models import User
@@ -50,7 +50,13 @@ log = logging.getLogger("idp.flows")
 DEFAULT_NEXT = "/"
 # What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
 MESSAGE = "message"
-OUTCOME_NAMES = {Advance: "advance", Retry: "retry", Stay: "stay", Deny: "deny"}
+OUTCOME_NAMES = {
+    Advance: "advance",
+    Retry: "retry",
+    Stay: "stay",
+    Deny: "deny",
+    Redirect: "redirect",
+}
 # What policies are given when no enabled binding will read anything.
 NO_FACTS = PolicyRequest()
 
@@ -71,8 +77,9 @@ class PlanReplayed(FlowStopped):
 class FlowLeft(Exception):
     """The visitor is sent away (a denied flow whose action is to continue to `next`)."""
 
-    def __init__(self, target: str):
+    def __init__(self, target: str, is_off_site: bool = False):
         self.target = target
+        self.is_off_site = is_off_site
         super().__init__(target)
 
 
@@ -129,7 +136,7 @@ def execute(slug: str):
     except FlowStopped as stopped:
         response = run.stopped(stopped.message)
     except FlowLeft as left:
-        response = run.redirect_out(left.target)
+        response = run.redirect_out(left.target, left.is_off_site)
     db.session.commit()
     response.headers.update(VARY_ON_HTMX)
     response.headers["Cache-Control"] = "no-store"
@@ -399,6 +406,8 @@ class FlowRun:
         if isinstance(outcome, Deny):
             self.record("flow_denied", stage=ctx.binding.stage.name, message=outcome.message)
             raise FlowStopped(outcome.message)
+        if isinstance(outcome, Redirect):
+            raise self.leave(ctx, outcome)
         self.plan.context.update(outcome.updates)
         if isinstance(outcome.session, StartSession):
             user = db.session.get(User, outcome.session.user_id)
@@ -410,6 +419,15 @@ class FlowRun:
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()
         self.plan.advance()
+
+    def leave(self, ctx, outcome: Redirect) -> FlowLeft:
+        """A stage sends the visitor away: this flow's plan ends here, unfinished."""
+        drop_plan(self.flow.slug)
+        self.record("flow_redirected", stage=ctx.binding.stage.name)
+        if outcome.flow_slug:
+            target = handoff.seed_flow(outcome.flow_slug, dict(outcome.context), self.plan.next_url)
+            return FlowLeft(target)
+        return FlowLeft(outcome.url, is_off_site=True)
 
     def restart(self, binding, message: str):
         self.plan.restart(keep_context=binding.invalid_response_action == "restart_with_context")
@@ -429,7 +447,9 @@ class FlowRun:
         next_url = self.plan.next_url if self.plan else ""
         return url_for("flow.execute", slug=self.flow.slug, next=next_url or None)
 
-    def redirect_out(self, target: str):
+    def redirect_out(self, target: str, is_off_site: bool = False):
+        if is_off_site and not is_htmx():
+            return leave_site(target)
         return redirect_to(target)
 
     def page(self, stage_template: str, status: int = 200, stage_name: str = MESSAGE, **variables):

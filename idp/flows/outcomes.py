@@ -48,4 +48,14 @@ class Stay:
     updates: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
 
-Outcome = Advance | Retry | Deny | Stay
+@dataclass(frozen=True)
+class Redirect:
+    """Leave this flow: to `url` (another site), or into the flow `flow_slug`, whose new plan
+    starts with `context` and ends where this one would have (its `next`)."""
+
+    url: str = ""
+    flow_slug: str = ""
+    context: Mapping = field(default_factory=lambda: MappingProxyType({}))
+
+
+Outcome = Advance | Retry | Deny | Stay | Redirect

@@ -28,13 +28,17 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from idp.core.options import OptionsError
 from idp.policies.base import PolicyType
+from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
 from idp.policies.types import PolicyError, PolicyResult
+from idp.transfer.authentik_models import AuthentikModel
+from idp.transfer.python_expressions import NotTranslated, translate_policy
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_SEQUENCE = 10_000  # the most items (characters, elements) any value may hold, nested
 MAX_EXPONENT = 64
 MAX_INTEGER_BITS = 4096
 REGEX_TIMEOUT = 0.1
+MAX_PATTERN_LENGTH = 1000
 
 SAFE_METHODS = {
     str: {
@@ -239,10 +243,32 @@ def _bounded_filter(function, environment):
     return bounded
 
 
-def regex_match(value, pattern) -> bool:
-    """True when the pattern is found in the value; runaway patterns time out."""
+def regex_match(value, pattern, ignore_case=False) -> bool:
+    """True when the pattern is found anywhere in the value (as text); runaway patterns time
+    out."""
+    return _regex(regex.search, str(value), pattern, ignore_case)
+
+
+def regex_match_start(value, pattern, ignore_case=False) -> bool:
+    """True when the text starts with a match of the pattern (Python's re.match)."""
+    return _regex(regex.match, value, pattern, ignore_case)
+
+
+def regex_fullmatch(value, pattern, ignore_case=False) -> bool:
+    """True when the whole text matches the pattern (Python's re.fullmatch)."""
+    return _regex(regex.fullmatch, value, pattern, ignore_case)
+
+
+def _regex(function, value, pattern, ignore_case) -> bool:
+    if not isinstance(value, str) or not isinstance(pattern, str):
+        raise PolicyError("regular expressions match text with a text pattern")
+    if len(pattern) > MAX_PATTERN_LENGTH or len(value) > MAX_SEQUENCE:
+        raise PolicyError(
+            f"patterns are at most {MAX_PATTERN_LENGTH} characters, texts {MAX_SEQUENCE}"
+        )
+    flags = regex.IGNORECASE if ignore_case else 0
     try:
-        return regex.search(str(pattern), str(value), timeout=REGEX_TIMEOUT) is not None
+        return function(pattern, value, flags=flags, timeout=REGEX_TIMEOUT) is not None
     except TimeoutError:
         raise PolicyError("a regular expression took too long") from None
     except regex.error as error:
@@ -260,7 +286,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-HELPERS = {"regex_match": regex_match, "ip_in_network": ip_in_network, "now": now}
+HELPERS = {
+    "regex_match": regex_match,
+    "regex_match_start": regex_match_start,
+    "regex_fullmatch": regex_fullmatch,
+    "ip_in_network": ip_in_network,
+    "now": now,
+    "deny": deny,
+}
 
 
 @dataclass(frozen=True)
@@ -302,46 +335,95 @@ def compile_expression(source: str):
         raise OptionsError("expression", "is too deeply nested") from None
 
 
+EXPRESSION_HELP = (
+    "One line in Jinja's expression syntax over user, request, context, flow and plan, e.g. "
+    "'admins' in user.groups and has_authenticator(user). Helpers: regex_match, "
+    "regex_match_start, regex_fullmatch, ip_in_network, has_authenticator, now, and "
+    "deny('message') for a false result with its own message."
+)
+
+
 @dataclass(frozen=True)
 class ExpressionOptions:
-    expression: str = field(default="true", metadata={"long_text": True})
-    # Shown when the expression is false (a denied flow shows it).
+    expression: str = field(default="true", metadata={"long_text": True, "help": EXPRESSION_HELP})
+    # Shown when the expression is false (a denied flow shows it), unless deny() gave one.
     message: str = ""
 
     def validate(self):
         compile_expression(self.expression)
 
 
+def _variables(request) -> dict:
+    return {
+        "user": request.user,
+        "request": RequestView(
+            request.ip, request.user_agent, request.path, MappingProxyType(dict(request.args))
+        ),
+        "context": MappingProxyType(dict(request.context)),
+        "flow": FlowView(request.flow_slug, request.flow_designation),
+        "plan": plan_view(request.context),
+        "has_authenticator": authenticator_check(),
+        **HELPERS,
+    }
+
+
+def run_expression(source: str, request):
+    """What the expression gives for this request; raises PolicyError when it cannot say (a
+    bad expression, an error, an escape attempt, the request's deadline passed)."""
+    try:
+        environment, expression = compile_expression(source)
+    except OptionsError as error:
+        raise PolicyError(error.message) from None
+    environment.deadline = request.deadline
+    try:
+        result = expression(**_variables(request))
+        bool(result)  # an undefined result (a missing attribute, say) raises here
+        return result
+    except PolicyError:
+        raise
+    except SecurityError as error:
+        raise PolicyError(f"not allowed: {error}") from None
+    except Exception as error:  # any failure of admin-written code fails closed
+        raise PolicyError(f"{type(error).__name__}: {error}") from None
+    finally:
+        environment.deadline = None
+
+
+def read_authentik_options(source, options: dict) -> None:
+    """authentik's Python, translated into an expression and never run. An expression outside
+    the subset leaves the policy out, and so the flows it gates (they fail closed)."""
+    text = source.text("expression", required=True)
+    if text is None:
+        return
+    try:
+        translated = translate_policy(text)
+    except NotTranslated as refused:
+        source.skip("its Python cannot be translated: " + "; ".join(refused.problems))
+        return
+    options["expression"] = translated.expression
+    options["message"] = ""
+    for subject, why in translated.notes:
+        source.note(subject, why)
+
+
+AUTHENTIK = AuthentikModel(
+    model="authentik_policies_expression.expressionpolicy",
+    read_options=read_authentik_options,
+    off_values={"execution_logging": (False,)},
+)
+
+
 class ExpressionPolicy(PolicyType):
     name = "expression"
     label = "Expression"
-    description = "A sandboxed expression over user, request, context and flow."
+    description = "A sandboxed expression over user, request, context, flow and plan."
     Options = ExpressionOptions
+    authentik = AUTHENTIK
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
-        try:
-            environment, expression = compile_expression(options.expression)
-        except OptionsError as error:
-            raise PolicyError(error.message) from None
-        variables = {
-            "user": request.user,
-            "request": RequestView(
-                request.ip, request.user_agent, request.path, MappingProxyType(dict(request.args))
-            ),
-            "context": MappingProxyType(dict(request.context)),
-            "flow": FlowView(request.flow_slug, request.flow_designation),
-            **HELPERS,
-        }
-        environment.deadline = request.deadline
-        try:
-            passing = bool(expression(**variables))
-        except PolicyError:
-            raise
-        except SecurityError as error:
-            raise PolicyError(f"not allowed: {error}") from None
-        except Exception as error:  # any failure of admin-written code fails closed
-            raise PolicyError(f"{type(error).__name__}: {error}") from None
-        finally:
-            environment.deadline = None
+        result = run_expression(options.expression, request)
+        if isinstance(result, Denial) and result.messages:
+            return PolicyResult(False, result.messages)
+        passing = bool(result)
         messages = (options.message,) if options.message and not passing else ()
         return PolicyResult(passing, messages)

@@ -134,6 +134,11 @@ def read_authentik_options(source, options: dict) -> None:
         # authentik fails a score at or below its threshold; Gatehouse names the lowest pass.
         threshold = source.number("zxcvbn_score_threshold", 2)
         options["zxcvbn_min_score"] = min(max(threshold + 1, 1), 4)
+        if threshold >= 4:
+            source.note(
+                f"zxcvbn_score_threshold {threshold}",
+                "authentik then refuses every password; Gatehouse asks for the top score, 4",
+            )
     options["check_hibp"] = source.flag("check_have_i_been_pwned", False)
     allowed = source.number("hibp_allowed_count", 0)
     if options["check_hibp"] and allowed:
@@ -146,7 +151,12 @@ def read_authentik_options(source, options: dict) -> None:
 AUTHENTIK = AuthentikModel(
     model="authentik_policies_password.passwordpolicy",
     read_options=read_authentik_options,
-    off_values={"execution_logging": (False,)},
+    # authentik's default symbols are ASCII punctuation and the space, which Gatehouse counts
+    # as symbols too.
+    off_values={
+        "execution_logging": (False,),
+        "symbol_charset": ("!\\\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ ",),
+    },
     # authentik's password policy does not look for the user's name, common passwords,
     # repetitive or sequential strings, or the service's name.
     new_options={

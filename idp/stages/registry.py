@@ -12,6 +12,7 @@ from idp.stages.identification import IdentificationStage
 from idp.stages.invitation import InvitationStage
 from idp.stages.password import PasswordStage
 from idp.stages.prompt import PromptStage
+from idp.stages.redirect import RedirectStage
 from idp.stages.user_delete import UserDeleteStage
 from idp.stages.user_login import UserLoginStage
 from idp.stages.user_logout import UserLogoutStage
@@ -36,5 +37,6 @@ STAGE_TYPES = {
         CaptchaStage(),
         InvitationStage(),
         ConsentStage(),
+        RedirectStage(),
     )
 }

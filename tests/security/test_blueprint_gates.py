@@ -19,7 +19,7 @@ INVITATION_ONLY = dedent("""\
     - model: authentik_stages_invitation.invitationstage
       id: invitation
       identifiers: {name: invited-enrollment-invitation}
-      attrs: {continue_flow_without_invitation: !Value 0}
+      attrs: {continue_flow_without_invitation: !File /nowhere}
     - model: authentik_stages_prompt.prompt
       id: username
       identifiers: {name: invited-enrollment-username}
@@ -82,7 +82,7 @@ def test_an_invitation_only_sign_up_read_from_a_blueprint_admits_no_one_without_
     app, runner, tmp_path, visitor
 ):
     result = import_blueprint(
-        runner, tmp_path, INVITATION_ONLY.replace("!Value 0", "false"), "--strict"
+        runner, tmp_path, INVITATION_ONLY.replace("!File /nowhere", "false"), "--strict"
     )
     assert result.exit_code == 0, result.output
     assert "create    flow   invited-enrollment" in result.stdout

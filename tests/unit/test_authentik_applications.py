@@ -117,14 +117,14 @@ def test_an_unmappable_binding_on_an_application_leaves_the_application_out():
     assert "would be open to whom authentik refuses" in skipped_text(translation)
 
 
-def test_an_expression_policy_on_an_application_leaves_the_application_out():
+def test_an_untranslatable_expression_policy_on_an_application_leaves_the_application_out():
     entries = (
         OAUTH2
         + """
 - model: authentik_policies_expression.expressionpolicy
   id: only-admins
   identifiers: {name: only-admins}
-  attrs: {expression: "return False"}
+  attrs: {expression: "return ak_user_by(username='root') == request.user"}
 - model: authentik_policies.policybinding
   identifiers:
     order: 20
@@ -243,7 +243,7 @@ def test_an_application_whose_authorization_flow_is_left_out_is_left_out_too():
 - model: authentik_policies_expression.expressionpolicy
   id: expression
   identifiers: {name: nobody}
-  attrs: {expression: "return False"}
+  attrs: {expression: "import os\\nreturn os.getuid() == 0"}
 - model: authentik_policies.policybinding
   identifiers: {order: 0, target: !KeyOf consent-flow, policy: !KeyOf expression}
 """

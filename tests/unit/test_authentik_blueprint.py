@@ -13,12 +13,12 @@ from idp.transfer.authentik import (
     CONDITION_MODES,
     Condition,
     Context,
+    Enumerate,
     Env,
     Find,
     Format,
     If,
     KeyOf,
-    Unsupported,
     format_duration,
     is_blueprint,
     load_blueprint,
@@ -164,7 +164,7 @@ def test_tags_are_read_with_their_line():
     assert tags["e"] == Format(8, "%s-%s", ["one", "two"])
     assert tags["f"] == If(9, True, "open", "closed")
     assert tags["g"] == Condition(10, "AND", [True, False])
-    assert tags["h"] == Unsupported(11, "!Enumerate")
+    assert tags["h"] == Enumerate(11, [], "SEQ", "x")
 
 
 @pytest.mark.parametrize(
@@ -276,8 +276,7 @@ def test_if_picks_a_branch(expression, title):
         ("XOR", [True, True], False),
         ("XNOR", [True, True], True),
         ("XNOR", [True, False], False),
-        ("NOT", [True], False),
-        ("NOT", [False], True),
+        ("XOR", [True], True),
     ],
 )
 def test_condition_modes(mode, values, expected):
@@ -361,9 +360,9 @@ def test_a_flow_named_only_by_find_does_not_fail():
 
 def test_unsupported_tags_skip_the_entry_that_needs_them():
     translation = translate(
-        with_stage("authentik_stages_deny.denystage", "{deny_message: !ParseJSON '\"no\"'}")
+        with_stage("authentik_stages_deny.denystage", "{deny_message: !File /etc/motd}")
     )
-    assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !ParseJSON " in (
+    assert "entries[1] authentik_stages_deny.denystage (name=the-stage): it uses !File " in (
         skipped_text(translation)
     )
     # The deny stage can stop the flow, so the flow is not imported without it.
@@ -390,7 +389,7 @@ def test_an_entry_whose_conditions_are_false_is_left_out_without_a_note():
 # -- states --------------------------------------------------------------------------------------
 
 
-def test_present_changes_only_the_options_it_states():
+def test_present_makes_the_stage_what_the_entry_says_defaults_for_the_rest():
     lookup = FakeLookup(
         stages={
             "the-stage": (
@@ -403,12 +402,11 @@ def test_present_changes_only_the_options_it_states():
         "authentik_stages_identification.identificationstage", "{user_fields: [email]}"
     )
     stage = stage_named(only_document(translate(entries, lookup)), "the-stage")
+    # Not a merge with what the database had: a re-imported file converges on the file.
     assert stage.options == {
         "user_fields": ["email"],
-        "enrollment_flow": "sign-up",
+        "enrollment_flow": "",
         "recovery_flow": "",
-        # Options the stored stage did not have take their defaults; what the entry did
-        # not state (enrollment_flow) is kept.
         "password_field": False,
         "passkey_login": False,
     }
@@ -456,8 +454,8 @@ def test_absent_removes_a_binding_but_never_deletes_a_stage():
     assert "entries[0] authentik_stages_deny.denystage (name=drop): state absent" in line
 
 
-def test_existing_bindings_the_blueprint_does_not_mention_are_kept():
-    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30)])})
+def test_a_declared_flow_has_only_the_files_bindings_and_names_those_it_drops():
+    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30), ("login", 10)])})
     entries = """
     - model: authentik_flows.flow
       id: flow
@@ -469,13 +467,37 @@ def test_existing_bindings_the_blueprint_does_not_mention_are_kept():
     - model: authentik_flows.flowstagebinding
       identifiers: {order: 100, target: !KeyOf flow, stage: !KeyOf login}
     """
-    document = only_document(translate(entries, lookup))
+    translation = translate(entries, lookup)
+    document = only_document(translation)
     assert document.flow.title == "Welcome"
-    assert document.flow.name == "Existing"
+    assert document.flow.name == "Existing"  # kept: a flow needs one, and the file is silent
+    assert [(item.stage, item.order) for item in document.flow.stages] == [("login", 100)]
+    assert translation.replaced == [
+        "bp.yaml: flow existing: stage ours (order 30) is no longer bound, as the file "
+        "declares the flow without it",
+        "bp.yaml: flow existing: stage login moves from order 10 to 100",
+    ]
+
+
+def test_bindings_added_to_a_flow_the_file_only_finds_are_merged_as_in_authentik():
+    lookup = FakeLookup(flows={"existing": existing_flow(stages=[("ours", 30)])})
+    entries = """
+    - model: authentik_stages_user_login.userloginstage
+      id: login
+      identifiers: {name: login}
+    - model: authentik_flows.flowstagebinding
+      identifiers:
+        order: 100
+        target: !Find [authentik_flows.flow, [slug, existing]]
+        stage: !KeyOf login
+    """
+    translation = translate(entries, lookup)
+    document = only_document(translation)
     assert [(item.stage, item.order) for item in document.flow.stages] == [
         ("ours", 30),
         ("login", 100),
     ]
+    assert translation.replaced == []
 
 
 # -- each mapped model ---------------------------------------------------------------------------
@@ -521,7 +543,10 @@ def test_a_flow_gatehouse_cannot_express_is_skipped_with_its_bindings(attribute,
     translation = translate(entries)
     assert translation.documents == []
     skipped = skipped_text(translation)
-    assert f"entries[0] {FLOW} (slug=new-flow): {attribute} {value} has no Gatehouse" in skipped
+    assert (
+        f"entries[0] {FLOW} (slug=new-flow): {attribute} {value}: authentik runs the flow only"
+        in skipped
+    )
     assert "entries[2] authentik_flows.flowstagebinding" in skipped
     assert "its flow new-flow is skipped" in skipped
 
@@ -618,7 +643,7 @@ def test_identification_whose_password_stage_is_skipped_keeps_its_flow_out():
     - model: authentik_stages_password.passwordstage
       id: password
       identifiers: {name: password}
-      attrs: {backends: !Value 0}
+      attrs: {backends: !File /nowhere}
     """)
     translation = translate(entries)
     assert translation.documents == []
@@ -672,7 +697,7 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
     """)
     translation = translate(entries)
     fields = stage_named(only_document(translation), "the-stage").options["fields"]
-    intro, email, greeting = fields
+    intro, email, locale, greeting = fields
     assert (intro["key"], intro["type"], intro["initial_value"]) == (
         "static_intro_text",
         "static",
@@ -685,14 +710,25 @@ def test_prompt_stage_takes_its_fields_from_prompt_entries():
         "required": True,  # authentik's default
         "placeholder": "you@example.test",
         "initial_value": "",
+        "initial_value_expression": "",
         "help_text": "We never share it",
         "order": 2,
         "choices": [],
     }
-    assert greeting["initial_value"] == ""
+    # authentik's Python, translated: the user's name when the form is shown.
+    assert (greeting["initial_value"], greeting["initial_value_expression"]) == ("", "user.name")
     skipped = skipped_text(translation)
-    assert "prompt (name=locale): its type ak-locale has no Gatehouse equivalent" in skipped
-    assert "prompt (name=greeting): not imported: initial_value (it is a Python" in skipped
+    # No translations yet: a choice of the languages Gatehouse has, kept as the attribute.
+    assert (locale["key"], locale["type"], locale["choices"]) == (
+        "attributes.locale",
+        "dropdown",
+        ["en"],
+    )
+    assert "ak-locale" not in skipped
+    assert any(
+        "type ak-locale (locale) becomes a dropdown" in line for line in translation.resolved
+    )
+    assert "greeting" not in skipped
 
 
 def test_prompt_with_a_key_gatehouse_cannot_store_is_skipped():
@@ -792,12 +828,15 @@ def test_an_unknown_model_is_named_by_index_model_and_identifiers():
     ]
 
 
-def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
+def test_an_untranslatable_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     entries = with_stage("authentik_stages_password.passwordstage") + dedent("""
     - model: authentik_policies_expression.expressionpolicy
       id: optional
       identifiers: {name: password-optional}
-      attrs: {expression: return True}
+      attrs:
+        expression: |
+          akadmin = ak_user_by(username="akadmin")
+          return not akadmin.has_usable_password()
     - model: authentik_policies.policybinding
       identifiers: {order: 10, target: !KeyOf binding, policy: !KeyOf optional}
       attrs: {failure_result: true}
@@ -806,8 +845,9 @@ def test_an_expression_policy_on_a_stage_binding_leaves_its_flow_out():
     assert translation.documents == []
     flow, stage, binding, expression, policy_binding = translation.skipped
     assert "flow (slug=new-flow): the policy binding entries[4] on binding #10 of flow " in flow
-    assert "expressionpolicy (name=password-optional): expression policies are Python" in (
-        expression
+    assert (
+        "expressionpolicy (name=password-optional): its Python cannot be translated: "
+        "line 1: ak_user_by: a policy does not look other users up in Gatehouse" in expression
     )
     assert "policybinding (order=10, target=binding, policy=password-optional): its policy " in (
         policy_binding
@@ -951,13 +991,26 @@ def test_text_area_and_radio_button_group_prompts_become_textarea_and_radio():
     assert translation.skipped == []
 
 
-def test_a_choice_field_whose_choices_are_python_is_skipped_with_the_reason():
-    fields, translation = prompt_fields_of(
-        "{field_key: plan, type: dropdown, placeholder: 'return [1, 2]', "
+def test_a_choice_field_whose_choices_are_a_python_list_gets_them():
+    (plan,), translation = prompt_fields_of(
+        '{field_key: plan, type: dropdown, placeholder: \'return ["Free", "Team", 3]\', '
         "placeholder_expression: true}"
     )
+    assert (plan["choices"], plan["placeholder"]) == (["Free", "Team", "3"], "")
+    assert translation.skipped == []
+
+
+def test_a_choice_field_whose_choices_depend_on_the_visit_is_skipped_with_the_reason():
+    fields, translation = prompt_fields_of(
+        "{field_key: plan, type: dropdown, placeholder: 'return [user.username]', "
+        "placeholder_expression: true}",
+        "{field_key: team, type: dropdown, placeholder: 'return list_flatten(x)', "
+        "placeholder_expression: true}",
+    )
     assert fields == []
-    assert "prompt (name=p0): its choices are a Python expression" in skipped_text(translation)
+    skipped = skipped_text(translation)
+    assert "prompt (name=p0): its choices depend on the visit" in skipped
+    assert "prompt (name=p1): its choices are Python that cannot be translated: line 1: " in skipped
 
 
 def options_of(model: str, attrs: str) -> tuple[dict, str]:
@@ -1076,7 +1129,7 @@ INVITATION_ONLY_ENROLLMENT = """
 - model: authentik_stages_invitation.invitationstage
   id: invitation
   identifiers: {name: invitation-only}
-  attrs: {continue_flow_without_invitation: !Value 0}
+  attrs: {continue_flow_without_invitation: !File /nowhere}
 - model: authentik_stages_prompt.promptstage
   id: prompt
   identifiers: {name: enrollment-prompt}
@@ -1130,11 +1183,11 @@ def test_a_binding_that_cannot_be_read_keeps_its_flow_out():
       id: stage
       identifiers: {name: the-stage}
     - model: authentik_flows.flowstagebinding
-      identifiers: {order: !Value 10, target: !KeyOf flow, stage: !KeyOf stage}
+      identifiers: {order: !File /nowhere, target: !KeyOf flow, stage: !KeyOf stage}
     """)
     translation = translate(entries)
     assert translation.documents == []
-    assert "flow (slug=new-flow): the binding entries[2] (it uses !Value" in (
+    assert "flow (slug=new-flow): the binding entries[2] (it uses !File" in (
         skipped_text(translation)
     )
 
@@ -1145,7 +1198,7 @@ def test_a_binding_whose_flow_cannot_be_known_keeps_every_flow_of_the_file_out()
       id: deny
       identifiers: {name: deny}
     - model: authentik_flows.flowstagebinding
-      identifiers: {order: 5, target: !Index 0, stage: !KeyOf deny}
+      identifiers: {order: 5, target: !File /nowhere, stage: !KeyOf deny}
     """)
     translation = translate(entries)
     assert translation.documents == []
@@ -1158,7 +1211,7 @@ def test_a_prompt_stage_whose_validation_policy_cannot_be_mapped_keeps_its_flow_
     - model: authentik_policies_expression.expressionpolicy
       id: check
       identifiers: {name: check}
-      attrs: {expression: return True}
+      attrs: {expression: "from authentik.core.models import User\\nreturn User.objects.exists()"}
     """)
     translation = translate(entries)
     assert translation.documents == []
@@ -1201,12 +1254,13 @@ def test_a_flow_with_a_requirement_gatehouse_lacks_is_left_out_and_the_rest_impo
 ):
     entries = INVITATION_ONLY_ENROLLMENT.replace(
         "designation: invalidation", f"designation: invalidation, authentication: {requirement}"
-    ).replace("!Value 0", "false")
+    ).replace("!File /nowhere", "false")
     translation = translate(entries)
     slugs = [document.flow.slug for document in translation.documents]
     assert slugs == ["invited-enrollment"]
-    assert f"flow (slug=plain-logout): authentication {requirement} has no Gatehouse" in (
-        skipped_text(translation)
+    assert (
+        f"flow (slug=plain-logout): authentication {requirement}: authentik runs the flow only"
+        in (skipped_text(translation))
     )
 
 
@@ -1248,7 +1302,9 @@ def test_email_stage_names_its_own_mail_server_and_template():
 
 @pytest.mark.parametrize("continues", [True, False])
 def test_invitation_stage_keeps_whether_the_flow_goes_on_without_one(continues):
-    translation = translate(INVITATION_ONLY_ENROLLMENT.replace("!Value 0", str(continues).lower()))
+    translation = translate(
+        INVITATION_ONLY_ENROLLMENT.replace("!File /nowhere", str(continues).lower())
+    )
     enrollment = next(
         document for document in translation.documents if document.flow.slug == "invited-enrollment"
     )
@@ -1387,12 +1443,12 @@ def test_a_binding_whose_conditions_cannot_be_evaluated_keeps_its_flow_out():
       id: deny
       identifiers: {name: deny}
     - model: authentik_flows.flowstagebinding
-      conditions: [!Value 0]
+      conditions: [!File /nowhere]
       identifiers: {order: 5, target: !KeyOf flow, stage: !KeyOf deny}
     """)
     translation = translate(entries)
     assert translation.documents == []
-    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !Value" in (
+    assert "flow (slug=new-flow): the binding entries[4] (its conditions use !File" in (
         skipped_text(translation)
     )
 

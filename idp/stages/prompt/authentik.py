@@ -4,12 +4,19 @@ import re
 
 from idp.stages.prompt.options import CHOICE_TYPES, KEY_PATTERN, RESERVED_KEYS, FieldType
 from idp.transfer.authentik_models import AuthentikModel
+from idp.transfer.python_expressions import NO_CONSTANT, NotTranslated, translate_value
 
 FIELD_TYPES = {name: name for name in FieldType.__args__} | {
     "text_area": "textarea",
     "radio-button-group": "radio",
 }
 FIELD_MODEL = "authentik_stages_prompt.prompt"
+# authentik's language picker. Gatehouse has no translations yet: the field becomes a choice of
+# the languages it has, stored where a language setting will read it (the user's attribute
+# `locale`). The languages belong with Gatehouse's translations once they exist.
+LOCALE_TYPE = "ak-locale"
+LOCALES = ("en",)
+LOCALE_KEY = "attributes.locale"
 
 # authentik's own prompts, which blueprints name with `!Find` rather than define, and the
 # field of a prompt stage Gatehouse ships that asks the same: (stage, field key).
@@ -74,7 +81,9 @@ def read_options(source, options: dict) -> None:
 def read_field(source) -> dict | None:
     """A prompt entry as a prompt field, or None when it is skipped (the reason given)."""
     key = source.text("field_key", required=True)
-    authentik_type = source.text("type", required=True)
+    # Some authentik versions (and their exports) call it prompt_type.
+    type_key = "prompt_type" if source.has("prompt_type") and not source.has("type") else "type"
+    authentik_type = source.text(type_key, required=True)
     source.value("name")  # how authentik tells prompts apart; a field has no name here
     field = {
         "key": key,
@@ -93,6 +102,8 @@ def read_field(source) -> dict | None:
     }
     if key is None or authentik_type is None:
         return None
+    if authentik_type == LOCALE_TYPE:
+        return _locale_field(source, field, key)
     if authentik_type not in FIELD_TYPES:
         source.skip(
             f"its type {authentik_type} has no Gatehouse equivalent, "
@@ -103,8 +114,7 @@ def read_field(source) -> dict | None:
         return None
     for name in sorted(expressions):
         if field[name]:
-            source.note(name, "it is a Python expression in authentik")
-            field[name] = ""
+            _read_expression(source, field, name)
     if not KEY_PATTERN.match(key) or key in RESERVED_KEYS:
         if field["type"] != "static":
             source.skip(
@@ -117,22 +127,92 @@ def read_field(source) -> dict | None:
     return field
 
 
+def _locale_field(source, field: dict, key: str) -> dict:
+    source.value("placeholder_expression")
+    source.value("initial_value_expression")
+    source.resolve(
+        f"type {LOCALE_TYPE} ({key})",
+        f"a dropdown of the languages Gatehouse has ({', '.join(LOCALES)}), "
+        f"stored as the user's attribute locale ({LOCALE_KEY})",
+    )
+    return {
+        **field,
+        "key": LOCALE_KEY,
+        "type": "dropdown",
+        "placeholder": "",
+        "initial_value": LOCALES[0],
+        "choices": list(LOCALES),
+    }
+
+
+def _read_expression(source, field: dict, name: str) -> None:
+    """An initial value or placeholder written as Python: its value when it is a literal, else
+    (an initial value) the translated expression. What cannot be translated is named and left
+    empty: it only fills the field in."""
+    text, field[name] = field[name], ""
+    try:
+        translated = translate_value(text)
+    except NotTranslated as refused:
+        source.note(name, "its Python cannot be translated: " + "; ".join(refused.problems))
+        return
+    if translated.constant is not NO_CONSTANT:
+        value = _as_text(translated.constant)
+        if value is None:
+            source.note(name, "its Python gives a list or a mapping, not a text")
+        field[name] = value or ""
+    elif name == "initial_value":
+        field["initial_value_expression"] = translated.expression
+    else:
+        source.note(name, "a placeholder that depends on the visit has no Gatehouse equivalent")
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
 def _read_choices(source, field: dict, expressions: set) -> bool:
     """authentik takes a choice field's answers from its placeholder: one plain answer, or a
-    Python expression giving a list, which Gatehouse cannot run."""
-    if "placeholder" in expressions:
-        source.skip(
-            "its choices are a Python expression in authentik; "
-            "add the field and its choices in the prompt stage's settings"
-        )
-        return False
+    Python expression giving a list, which becomes the choices when it is a list of texts."""
     choice = field.pop("placeholder")
     field["placeholder"] = ""
-    field["choices"] = [choice] if choice else []
+    if "placeholder" in expressions:
+        choices = _expression_choices(source, choice)
+        if choices is None:
+            return False
+        field["choices"] = choices
+    else:
+        field["choices"] = [choice] if choice else []
     if not field["choices"]:
         source.skip("it offers no choices")
         return False
     return True
+
+
+def _expression_choices(source, text: str) -> list[str] | None:
+    try:
+        translated = translate_value(text)
+    except NotTranslated as refused:
+        source.skip(
+            "its choices are Python that cannot be translated: " + "; ".join(refused.problems)
+        )
+        return None
+    value = translated.constant
+    if not isinstance(value, list):
+        value = [value]
+    value = [_as_text(item) for item in value if item not in ("", None)]
+    if not all(isinstance(item, str) for item in value):
+        source.skip(
+            "its choices depend on the visit (a Python expression); "
+            "add the field and its choices in the prompt stage's settings"
+        )
+        return None
+    return value
 
 
 AUTHENTIK = AuthentikModel(

@@ -257,14 +257,20 @@ def build_prompt_form_class(options) -> type[FlaskForm]:
     return form_class
 
 
-def fill_initial_values(form, options) -> None:
+def fill_initial_values(form, options, initial_values: Mapping[str, str]) -> None:
+    """`initial_values` by key: the options' own, or what their expressions gave."""
     for prompt_field in options.ordered_fields:
         kind = FIELD_KINDS[prompt_field.type]
-        if kind.build is not None and kind.initial is not None and prompt_field.initial_value:
-            form[prompt_field.key].data = kind.initial(prompt_field.initial_value)
+        value = initial_values.get(prompt_field.key, "")
+        if kind.build is None or kind.initial is None or not value:
+            continue
+        try:
+            form[prompt_field.key].data = kind.initial(value)
+        except ValueError:
+            continue  # an expression's value that this type cannot show starts it empty
 
 
-def answers_of(form, options) -> dict:
+def answers_of(form, options, initial_values: Mapping[str, str]) -> dict:
     """The answers as JSON-safe values by key. A fixed value is never one the visitor could
     have edited."""
     answers = {}
@@ -273,7 +279,7 @@ def answers_of(form, options) -> dict:
         if not kind.is_kept:
             continue
         if kind.is_fixed:
-            answers[prompt_field.key] = prompt_field.initial_value
+            answers[prompt_field.key] = initial_values.get(prompt_field.key, "")
         else:
             answers[prompt_field.key] = kind.answer(form[prompt_field.key].data)
     return answers

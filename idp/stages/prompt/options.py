@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 
 from idp.core.options import OptionsError
 from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
+from idp.policies.expression import compile_expression
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
 # Keys that would replace attributes the form needs (meta, process, validate, ...).
@@ -48,6 +49,9 @@ class PromptField:
     required: bool = False
     placeholder: str = ""
     initial_value: str = ""
+    # An expression (as an expression policy's) whose value, when the form is shown, is the
+    # initial value instead: `user.email`, say. It fails to nothing: an empty field.
+    initial_value_expression: str = ""
     help_text: str = ""
     order: int = 0
     # The only answers a dropdown or radio field accepts, in the order shown.
@@ -62,6 +66,8 @@ class PromptField:
             self._validate_choices()
         elif self.choices:
             raise OptionsError("choices", "only dropdown and radio fields have choices")
+        if self.initial_value_expression:
+            self._validate_expression()
         parser = INITIAL_VALUE_PARSERS.get(self.type)
         if parser is not None and self.initial_value:
             try:
@@ -70,6 +76,14 @@ class PromptField:
                 raise OptionsError(
                     "initial_value", f"{self.initial_value!r} is not a valid {self.type} value"
                 ) from None
+
+    def _validate_expression(self):
+        if self.initial_value:
+            raise OptionsError("initial_value_expression", "leave initial_value empty to use it")
+        try:
+            compile_expression(self.initial_value_expression)
+        except OptionsError as error:
+            raise OptionsError("initial_value_expression", error.message) from None
 
     def _validate_choices(self):
         if not 1 <= len(self.choices) <= MAX_CHOICES:

@@ -9,6 +9,7 @@ from idp.stages.prompt.forms import (
     fill_initial_values,
     input_attributes,
 )
+from idp.stages.prompt.initial import initial_values
 from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.validation import check_answers
 
@@ -27,13 +28,14 @@ class PromptStage(StageType):
     def build_form(self, ctx):
         form = build_prompt_form_class(ctx.options)()
         if not form.is_submitted():
-            fill_initial_values(form, ctx.options)
+            fill_initial_values(form, ctx.options, initial_values(ctx))
         return form
 
     def render(self, ctx) -> dict:
         return {
             "prompt_fields": ctx.options.ordered_fields,
             "input_attributes": input_attributes(ctx.options),
+            "initial_values": initial_values(ctx),
         }
 
     def referenced_policies(self, options) -> tuple[str, ...]:
@@ -43,7 +45,7 @@ class PromptStage(StageType):
         passwords = ctx.options.password_fields
         if len(passwords) == 2 and form[passwords[0].key].data != form[passwords[1].key].data:
             return Retry("The passwords do not match.", field=passwords[1].key)
-        answers = answers_of(form, ctx.options)
+        answers = answers_of(form, ctx.options, initial_values(ctx))
         refusal = check_answers(ctx, answers)
         if refusal is not None:
             field = passwords[0].key if passwords else None

@@ -5,11 +5,14 @@ together by YAML tags (`!KeyOf`, `!Find`, ...). What maps becomes one FlowDocume
 by `read_document` and written by `import_documents` like our own files. What does not map is
 named in `Translation.skipped`, never dropped silently.
 
-As in authentik's importer, an entry changes only what it states: an existing stage keeps the
-options the entry does not mention, an existing flow keeps the bindings the blueprint does not
-mention, and `state: created` leaves an existing object as it is. `state: absent` removes a stage
-or policy binding from its flow; flows, stages and policies are never deleted by an import, so
-`absent` on one of those is reported as skipped.
+Unlike authentik's importer (a partial update by identifiers), an entry with `state: present`
+is the whole object, so re-importing a changed file converges on the file: a stage or policy
+takes the defaults a new one gets for what the entry leaves out, and a flow the blueprint
+declares has exactly the bindings the file gives it (those it no longer gives are named in
+`Translation.replaced`). Bindings a blueprint adds to a flow it only finds (`!Find`) are merged
+as in authentik, and `state: created` leaves an existing object as it is. `state: absent`
+removes a stage or policy binding from its flow; flows, stages and policies are never deleted
+by an import, so `absent` on one of those is reported as skipped.
 
 Failing closed: a flow is imported whole or not at all where its gates are concerned. When the
 reader cannot map something that can stop a flow (a stage, a policy binding on a stage binding
@@ -30,14 +33,19 @@ from idp.transfer.authentik.lookup import DatabaseLookup
 from idp.transfer.authentik.source import EntrySource
 from idp.transfer.authentik.tags import (
     CONDITION_MODES,
+    AtIndex,
     Condition,
     Context,
+    Enumerate,
     Env,
     Find,
     Format,
     If,
+    Index,
     KeyOf,
+    ParseJSON,
     Unsupported,
+    Value,
     is_blueprint,
     load_blueprint,
     looks_like_blueprint,
@@ -46,17 +54,22 @@ from idp.transfer.authentik_models import format_duration, parse_authentik_durat
 
 __all__ = [
     "CONDITION_MODES",
+    "AtIndex",
     "Condition",
     "Context",
     "DatabaseLookup",
     "EntrySource",
+    "Enumerate",
     "Env",
     "Find",
     "Format",
     "If",
+    "Index",
     "KeyOf",
+    "ParseJSON",
     "Translation",
     "Unsupported",
+    "Value",
     "format_duration",
     "is_blueprint",
     "load_blueprint",

@@ -54,13 +54,12 @@ class ComponentMapping:
         found = self._component_to_map(entry, kind, find)
         if found is None:
             return
-        name, existing = found
+        name, _existing = found
         mapping = _mapping(kind, type_name)
-        # An existing object of the same type keeps what the entry does not mention.
-        if existing is not None and existing[0] == type_name:
-            options = dict(existing[1])
-        else:
-            options = dict(mapping.new_options)
+        # The entry is the whole object: what it leaves out takes the default a new one gets,
+        # whatever an earlier import (or the admin) set. Re-importing a changed file so
+        # converges on the file; `state: created` leaves an existing object alone instead.
+        options = dict(mapping.new_options)
         mapping.read_options(EntrySource(self, entry), options)
         if entry.skip is None:
             self._add_component(entry, name, type_name, options, kind)

@@ -4,6 +4,7 @@ flows and bindings in `flows`, stages and policies by their packages' AuthentikM
 here), gates that cannot be mapped closing their flows, and what is left out named. See the
 package's docstring."""
 
+import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from idp.transfer.authentik.model import (
     FIND_FIELDS,
     FLOW,
     GROUP,
+    INSTEAD,
     STATES,
     TOP_KEYS,
     USER,
@@ -42,15 +44,20 @@ from idp.transfer.authentik.model import (
 from idp.transfer.authentik.source import EntrySource
 from idp.transfer.authentik.tags import (
     CONDITION_MODES,
+    AtIndex,
     Condition,
     Context,
+    Enumerate,
     Env,
     Find,
     Format,
     If,
+    Index,
     KeyOf,
+    ParseJSON,
     Tag,
     Unsupported,
+    Value,
 )
 from idp.transfer.document import FlowDocument, FlowFileError, read_document
 
@@ -63,12 +70,18 @@ class Translation:
     skipped: list[str]  # one line per entry or attribute that is not imported, with its place
     # One line per reference to one of authentik's own objects that became Gatehouse's own.
     resolved: list[str] = field(default_factory=list)
+    # One line per binding a declared flow had that the file no longer gives it.
+    replaced: list[str] = field(default_factory=list)
 
 
 def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
     """Map a loaded blueprint; raises FlowFileError naming every problem with its place."""
     return _Translator(document, source, lookup or DatabaseLookup()).translate()
 
+
+# What authentik's importer puts in every blueprint's context (Importer.default_context):
+# Gatehouse has no enterprise licence and none of authentik's permission models.
+AUTHENTIK_CONTEXT = {"goauthentik.io/enterprise/licensed": False, "goauthentik.io/rbac/models": {}}
 
 # Aliases can make a small file expand into a huge (or endless) tree; the reader walks it
 # expanded, so it refuses one past these sizes first.
@@ -98,6 +111,17 @@ def _check_size(document, prefix: str) -> None:
             walk(child, depth + 1)
 
     walk(document, 0)
+
+
+def _deep_merge(into: dict, new: dict) -> None:
+    """As authentik's !Enumerate MAP merges its items: mappings deeply, lists added to."""
+    for key, value in new.items():
+        if isinstance(into.get(key), dict) and isinstance(value, dict):
+            _deep_merge(into[key], value)
+        elif isinstance(into.get(key), list) and isinstance(value, list):
+            into[key] = into[key] + value
+        else:
+            into[key] = value
 
 
 def _first_unsupported(value) -> Unsupported | None:
@@ -133,6 +157,9 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         self.resolved: list[str] = []
         self.providers: dict[int, _ProviderPlan] = {}  # provider entry -> what it becomes
         self.applications: dict[int, _ApplicationPlan] = {}  # application entry -> plan
+        # The items the !Enumerate tags being resolved are at, innermost last: (index, value).
+        self.enumerations: list[tuple] = []
+        self.enumerated = 0
 
     def translate(self) -> Translation:
         _check_size(self.document, self.prefix)
@@ -143,7 +170,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         documents = self._documents()
         if self.problems:
             raise FlowFileError(self.problems)
-        return Translation(documents, self._skipped_lines(), self.resolved)
+        return Translation(documents, self._skipped_lines(), self.resolved, self.replaced_lines())
 
     # -- problems and notes
 
@@ -158,6 +185,9 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
     @staticmethod
     def _note(entry: Entry, subject: str, why: str) -> None:
         entry.notes.append(f"not imported: {subject} ({why})")
+
+    def note_resolved(self, entry: Entry, line: str) -> None:
+        self.resolved.append(f"{self.prefix}{self._label(entry)}: {line}")
 
     def show(self, value) -> str:
         if isinstance(value, EntryRef):
@@ -229,7 +259,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         for place, raw in listed:
             self._add_entry(place, raw)
         # Context values are resolved once, before any entry, and cannot use !Context themselves.
-        self.context = self._resolve(context, None)
+        self.context = {**AUTHENTIK_CONTEXT, **self._resolve(context, None)}
 
     def _add_entry(self, place: str, raw) -> None:
         line = getattr(raw, "line", None)
@@ -291,7 +321,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         results = [self._resolve(condition, entry) for condition in conditions]
         unsupported = _first_unsupported(results)
         if unsupported is not None:
-            entry.skip = f"its conditions use {unsupported.name}, which Gatehouse does not evaluate"
+            entry.skip = f"its conditions use {unsupported.name}, {unsupported.reason}"
         elif not all(results):
             # As in authentik: an entry whose conditions are false is not part of the blueprint.
             entry.skip = "its conditions are false"
@@ -329,10 +359,29 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
                     self._tag_problem(entry, tag, f"!{type(tag).__name__} takes a name")
                     return None
                 if isinstance(tag, Env):
-                    return os.environ.get(key) or self._resolve(tag.default, entry)
+                    return self._environment(tag, key, entry)
                 if key in self.context:
                     return self.context[key]
                 return self._resolve(tag.default, entry)
+            case Enumerate():
+                return self._enumerate(tag, entry)
+            case Index() | Value():
+                if tag.depth >= len(self.enumerations):
+                    name = type(tag).__name__
+                    self._tag_problem(
+                        entry, tag, f"!{name} {tag.depth}: not inside that many !Enumerate tags"
+                    )
+                    return None
+                index, value = self.enumerations[-(tag.depth + 1)]
+                return index if isinstance(tag, Index) else value
+            case AtIndex():
+                return self._at_index(tag, entry)
+            case ParseJSON():
+                try:
+                    return json.loads(tag.text)
+                except ValueError as error:
+                    self._tag_problem(entry, tag, f"!ParseJSON: not JSON ({error})")
+                    return None
             case Format():
                 return self._format(tag, entry)
             case If():
@@ -354,6 +403,79 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
             case Find():
                 return self._find(tag, entry)
         return tag  # Unsupported: kept, so the entry that needs it is skipped and named
+
+    def _environment(self, tag: Env, key: str, entry: Entry | None):
+        """The importing machine's environment, read now (as authentik reads its own when it
+        applies the blueprint). A variable that is not set and has no default would become
+        an empty value in authentik; here what needs it is left out, named."""
+        value = os.environ.get(key)
+        if value:
+            return value
+        if tag.default is not None:
+            return self._resolve(tag.default, entry)
+        return Unsupported(tag.line, f"!Env {key}", "which is not set here and has no default")
+
+    def _enumerate(self, tag: Enumerate, entry: Entry | None):
+        iterable = self._resolve(tag.iterable, entry)
+        if isinstance(iterable, Unsupported):
+            return iterable
+        if isinstance(iterable, dict):
+            items = list(iterable.items())
+        elif isinstance(iterable, list | str):
+            items = list(enumerate(iterable))
+        else:
+            self._tag_problem(entry, tag, "!Enumerate takes a list or a mapping to go through")
+            return None
+        self.enumerated += len(items)
+        if self.enumerated > MAX_VALUES:
+            self._tag_problem(entry, tag, "!Enumerate makes too many values")
+            return None
+        result = [] if tag.output == "SEQ" else {}
+        for item in items:
+            self.enumerations.append(item)
+            try:
+                value = self._resolve(tag.body, entry)
+            finally:
+                self.enumerations.pop()
+            if tag.output == "SEQ":
+                result.append(value)
+            elif isinstance(value, list | tuple) and len(value) == 2:
+                _deep_merge(result, {value[0]: value[1]})
+            elif isinstance(value, dict):
+                _deep_merge(result, value)
+            else:
+                self._tag_problem(
+                    entry, tag, "!Enumerate MAP items must be [key, value] or mappings"
+                )
+                return None
+        return result
+
+    def _at_index(self, tag: AtIndex, entry: Entry | None):
+        container = self._resolve(tag.container, entry)
+        key = self._resolve(tag.key, entry)
+        for value in (container, key):
+            if isinstance(value, Unsupported):
+                return value
+        if isinstance(container, list):
+            if (
+                isinstance(key, int)
+                and not isinstance(key, bool)
+                and -len(container) <= key < len(container)
+            ):
+                return container[key]
+            if not isinstance(key, int) or isinstance(key, bool):
+                self._tag_problem(entry, tag, f"!AtIndex: {self.show(key)} is not a list index")
+                return None
+        elif isinstance(container, dict):
+            if key in container:
+                return container[key]
+        else:
+            self._tag_problem(entry, tag, "!AtIndex takes a list or a mapping first")
+            return None
+        if tag.has_default:
+            return self._resolve(tag.default, entry)
+        self._tag_problem(entry, tag, f"!AtIndex: no item {self.show(key)} and no default")
+        return None
 
     def _format(self, tag: Format, entry: Entry | None):
         template = self._resolve(tag.template, entry)
@@ -468,8 +590,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
             unsupported = _first_unsupported(entry.fields)
             if unsupported is not None:
                 entry.skip = (
-                    f"it uses {unsupported.name} (line {unsupported.line}), "
-                    "which Gatehouse does not evaluate"
+                    f"it uses {unsupported.name} (line {unsupported.line}), {unsupported.reason}"
                 )
                 if is_binding:
                     unreadable_bindings.append(entry)
@@ -509,7 +630,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
                 continue
             # A credential is named, never shown.
             shown = "(not shown)" if "secret" in key else self.show(value)
-            self._note(entry, f"{key} {shown}", "Gatehouse has no equivalent")
+            self._note(entry, f"{key} {shown}", INSTEAD.get(key, "Gatehouse has no equivalent"))
 
     def _settle_state(self, entry: Entry, name: str, exists: bool, what: str) -> bool:
         """False when the entry asks for nothing Gatehouse will write."""

@@ -22,6 +22,24 @@ from idp.transfer.authentik.model import (
     _FlowPlan,
 )
 
+NO_REQUIREMENT = "Gatehouse has no equivalent, and without it the flow would admit anyone"
+REQUIREMENT_REASONS = {
+    "require_redirect": (
+        "authentik runs the flow only when another flow's redirect stage sends the visitor "
+        "there; Gatehouse does not restrict how a flow is entered, so it is left out rather "
+        "than opened to anyone (a redirect stage can still send visitors into it)"
+    ),
+    "require_outpost": (
+        "authentik runs the flow only for its outposts (LDAP, RADIUS); Gatehouse has none"
+    ),
+    "require_token": "authentik runs the flow only with a flow token; Gatehouse has none",
+}
+
+
+def _subject_of(binding: dict) -> tuple[str, str]:
+    kind = next(key for key in ("policy", "group", "user") if binding.get(key))
+    return kind, binding[kind]
+
 
 class FlowMapping:
     """The reader's (`entries._Translator`) methods for flows and their bindings."""
@@ -53,6 +71,55 @@ class FlowMapping:
             )
         self.flows[slug] = plan
         return plan
+
+    def _declared_flow_plan(self, slug: str, base: dict | None) -> _FlowPlan:
+        """A flow the blueprint declares (an entry with state present) is what the file says:
+        fields it leaves out take their defaults (an existing flow keeps its name and
+        designation), and its bindings are the file's alone. Importing a changed file so
+        converges on the file, rather than keeping what an older version bound (a prompt
+        moved to another order would otherwise be asked twice). What the file no longer binds
+        is named (Translation.replaced). authentik itself keeps such bindings."""
+        plan = self.flows.get(slug)
+        if plan is not None:
+            return plan
+        plan = _FlowPlan(slug=slug, fields={"slug": slug, **FLOW_DEFAULTS}, policies=[], stages=[])
+        if base is not None:
+            flow = base["flow"]
+            plan.fields.update(name=flow["name"], designation=flow["designation"])
+            plan.replaced = base
+        self.flows[slug] = plan
+        return plan
+
+    def replaced_lines(self) -> list[str]:
+        """The bindings of declared flows that the file no longer has, one line each."""
+        lines = []
+        for plan in self.flows.values():
+            if plan.replaced is None or plan.skip is not None:
+                continue
+            flow = plan.replaced["flow"]
+            kept_stages = {(binding["stage"], binding["order"]) for binding in plan.stages}
+            orders = {binding["stage"]: binding["order"] for binding in plan.stages}
+            for binding in flow.get("stages", []):
+                stage, order = binding["stage"], binding["order"]
+                if (stage, order) in kept_stages:
+                    continue
+                if stage in orders:
+                    what = f"moves from order {order} to {orders[stage]}"
+                else:
+                    what = (
+                        f"(order {order}) is no longer bound, as the file declares the flow "
+                        "without it"
+                    )
+                lines.append(f"{self.prefix}flow {plan.slug}: stage {stage} {what}")
+            kept_policies = [_subject_of(binding) for binding in plan.policies]
+            for binding in flow.get("policies", []):
+                if _subject_of(binding) not in kept_policies:
+                    kind, name = _subject_of(binding)
+                    lines.append(
+                        f"{self.prefix}flow {plan.slug}: its {kind} binding {name} is removed, "
+                        "as the file declares the flow without it"
+                    )
+        return lines
 
     def _target_flow(self, value) -> tuple[_FlowPlan | None, str]:
         target = self._entry_of(value)
@@ -102,14 +169,14 @@ class FlowMapping:
                 if is_foreign and value not in choices and foreign.fullmatch(value):
                     # Who may run the flow (require_token, require_outpost...): one flow Gatehouse
                     # cannot guard the same way is left out, not the whole file.
-                    entry.skip = f"{key} {value} has no Gatehouse equivalent"
+                    entry.skip = f"{key} {value}: {REQUIREMENT_REASONS.get(value, NO_REQUIREMENT)}"
                     return
                 fields[key] = self._choice(entry, key, choices, None)
             if not exists:
                 for key in ("name", "designation"):
                     if entry.fields.get(key) is None:
                         self.entry_problem(entry, f"{key} is required for a new flow")
-            self._flow_plan(slug, base).fields.update(fields)
+            self._declared_flow_plan(slug, base).fields.update(fields)
         plan = self._flow_plan(slug, base)
         plan.entry = plan.entry or entry
         self.flow_of_entry[entry.index] = plan

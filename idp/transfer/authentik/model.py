@@ -16,7 +16,6 @@ STAGE_BINDING = "authentik_flows.flowstagebinding"
 POLICY_BINDING = "authentik_policies.policybinding"
 GROUP = "authentik_core.group"
 USER = "authentik_core.user"
-EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
 
@@ -31,6 +30,28 @@ APPLICATION_OFF_VALUES = {
 
 # Attributes of a flow Gatehouse has no equivalent for, with the values that mean "off".
 FLOW_OFF_VALUES = {"layout": ("stacked",), "background": ("",), "compatibility_mode": (False,)}
+# What Gatehouse does instead, for attributes it has no equivalent for (by attribute name):
+# the note names the attribute once with this, rather than a bare "no equivalent".
+INSTEAD = {
+    "layout": "Gatehouse's flow pages have one layout",
+    "background": "the flow pages' look comes from Gatehouse's stylesheet",
+    "compatibility_mode": "Gatehouse's pages are plain HTML forms in every browser",
+    "user_type": (
+        "Gatehouse's users are all of one kind; administrators are the users marked superuser"
+    ),
+    "user_path_template": "Gatehouse has no user paths; group users with groups",
+    "path": "Gatehouse has no object paths; group users with groups",
+    "template": "each Gatehouse stage has its own template",
+    "case_insensitive_matching": "Gatehouse matches usernames and addresses without case",
+    "show_matched_user": "Gatehouse never shows which account a name matched",
+    "pretend_user_exists": "Gatehouse answers the same for unknown and known users",
+    "execution_logging": "Gatehouse logs one line per policy outcome",
+    "symbol_charset": "Gatehouse counts any punctuation, symbol or space as a symbol",
+    "enable_remember_me": "the session lasts as the user login stage says",
+    "sources": "Gatehouse has no federated sources",
+    "show_source_labels": "Gatehouse has no federated sources",
+}
+
 # authentik's own bookkeeping, with no behaviour: never worth a note.
 BOOKKEEPING = {"pk", "managed"}
 
@@ -144,11 +165,6 @@ def _database_kind(model: str) -> tuple[str | None, str | None]:
 
 
 def _unmapped_reason(entry) -> str:
-    if entry.model == EXPRESSION_POLICY:
-        return (
-            "expression policies are Python and are not translated; "
-            "write a Gatehouse policy that does the same"
-        )
     if entry.model == APPLY_BLUEPRINT:
         return "it applies another blueprint, which Gatehouse does not follow; import that file too"
     if entry.model in (GROUP, USER):
@@ -249,6 +265,9 @@ class _FlowPlan:
     # What gates it that cannot be imported: (entry, what it is); any of them closes the flow.
     closed_gates: list = field(default_factory=list)
     skip: str | None = None
+    # The flow as the database has it, when the blueprint declares the flow and so replaces
+    # its bindings with its own.
+    replaced: dict | None = None
 
 
 @dataclass

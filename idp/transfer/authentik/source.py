@@ -108,6 +108,11 @@ class EntrySource:
     def note(self, subject: str, why: str) -> None:
         self._entry.notes.append(f"not imported: {subject} ({why})")
 
+    def resolve(self, subject: str, what: str) -> None:
+        """Something authentik has that Gatehouse does differently but to the same end: named
+        among the resolved lines (which --strict accepts), not as left out."""
+        self._reader.note_resolved(self._entry, f"{subject} becomes {what}")
+
     def skip(self, reason: str) -> None:
         self._entry.skip = reason
 

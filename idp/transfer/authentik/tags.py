@@ -62,24 +62,65 @@ class Condition(Tag):
 
 
 @dataclass
+class Enumerate(Tag):
+    iterable: object
+    output: object  # SEQ (a list) or MAP (a mapping)
+    body: object
+
+
+@dataclass
+class Index(Tag):
+    """The index (or key) of the item an enclosing !Enumerate is at; `depth` 0 is the
+    innermost."""
+
+    depth: int
+
+
+@dataclass
+class Value(Tag):
+    depth: int
+
+
+@dataclass
+class AtIndex(Tag):
+    container: object
+    key: object
+    default: object = None
+    has_default: bool = False
+
+
+@dataclass
+class ParseJSON(Tag):
+    text: str
+
+
+@dataclass
 class Unsupported(Tag):
-    """An authentik tag Gatehouse does not evaluate; an entry that needs one is skipped."""
+    """An authentik tag Gatehouse does not evaluate (or a value it cannot have here); an
+    entry that needs one is skipped."""
 
     name: str
+    reason: str = "which Gatehouse does not evaluate"
 
 
 # Tags authentik knows that Gatehouse reads but does not evaluate. `!File` would read any file
 # on this machine, which an imported document must not be able to do.
-UNSUPPORTED_TAGS = (
-    "!FindObject",
-    "!File",
+# `!FindObject` gives an authentik object's serialized form, which Gatehouse's objects do not have.
+UNSUPPORTED_TAGS = ("!FindObject", "!File")
+KNOWN_TAGS = (
+    "!KeyOf",
+    "!Find",
+    "!Context",
+    "!Env",
+    "!Format",
+    "!If",
+    "!Condition",
     "!Enumerate",
     "!Index",
     "!Value",
     "!AtIndex",
     "!ParseJSON",
 )
-KNOWN_TAGS = ("!KeyOf", "!Find", "!Context", "!Env", "!Format", "!If", "!Condition")
 
 
 class _TagError(ConstructorError):
@@ -160,6 +201,33 @@ def _construct_condition(loader, node):
     return Condition(_line(node), mode, arguments)
 
 
+def _construct_enumerate(loader, node):
+    iterable, output, body = _arguments(loader, node, "!Enumerate", 3, 3)
+    if not isinstance(output, str) or output.upper() not in ("SEQ", "MAP"):
+        _refuse(node, "!Enumerate takes [iterable, SEQ or MAP, item]")
+    return Enumerate(_line(node), iterable, output.upper(), body)
+
+
+def _construct_depth(tag_class, tag, loader, node):
+    text = loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    if not isinstance(text, str) or not text.strip().isdigit():
+        _refuse(node, f"{tag} takes a depth, a whole number (0 for the innermost !Enumerate)")
+    return tag_class(_line(node), int(text))
+
+
+def _construct_at_index(loader, node):
+    values = _arguments(loader, node, "!AtIndex", 2, 3)
+    if len(values) == 3:
+        return AtIndex(_line(node), values[0], values[1], values[2], has_default=True)
+    return AtIndex(_line(node), values[0], values[1])
+
+
+def _construct_parse_json(loader, node):
+    if not isinstance(node, yaml.ScalarNode):
+        _refuse(node, "!ParseJSON takes a text")
+    return ParseJSON(_line(node), loader.construct_scalar(node))
+
+
 def _construct_unsupported(name, loader, node):
     return Unsupported(_line(node), name)
 
@@ -180,6 +248,11 @@ BlueprintLoader.add_constructor("!Env", partial(_construct_with_default, Env, "!
 BlueprintLoader.add_constructor("!Format", _construct_format)
 BlueprintLoader.add_constructor("!If", _construct_if)
 BlueprintLoader.add_constructor("!Condition", _construct_condition)
+BlueprintLoader.add_constructor("!Enumerate", _construct_enumerate)
+BlueprintLoader.add_constructor("!Index", partial(_construct_depth, Index, "!Index"))
+BlueprintLoader.add_constructor("!Value", partial(_construct_depth, Value, "!Value"))
+BlueprintLoader.add_constructor("!AtIndex", _construct_at_index)
+BlueprintLoader.add_constructor("!ParseJSON", _construct_parse_json)
 for _name in UNSUPPORTED_TAGS:
     BlueprintLoader.add_constructor(_name, partial(_construct_unsupported, _name))
 BlueprintLoader.add_constructor(None, _construct_unknown)
@@ -237,6 +310,4 @@ CONDITION_MODES = {
     "NOR": lambda values: not any(values),
     "XOR": _xor,
     "XNOR": lambda values: not _xor(values),
-    # authentik has no NOT; with one value it is the negation, with more it is NOR.
-    "NOT": lambda values: not any(values),
 }

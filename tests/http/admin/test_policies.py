@@ -52,6 +52,12 @@ def test_every_policy_type_is_created_in_two_steps_with_its_defaults(app, admin,
     assert event.detail["target"] == {"kind": "policy", "id": policy.id, "name": policy.name}
 
 
+def test_the_expression_form_says_what_an_expression_may_use(admin):
+    page = text(admin.get("/admin/policies/new/expression"))
+    for name in ("plan", "has_authenticator", "regex_match_start", "deny("):
+        assert name in page
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -1,0 +1,3 @@
+from idp.stages.redirect.stage import RedirectStage
+
+__all__ = ["RedirectStage"]

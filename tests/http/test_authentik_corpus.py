@@ -1,0 +1,90 @@
+"""Real authentik blueprints from public repositories (tests/data/authentik_corpus, origins in
+its README): each imports or is refused with its reasons, never a traceback; what is left
+out is named; the flows imported answer without a server error; some walk as in authentik.
+
+The summary (strict imports, flows, ranked left-out list) is printed by
+`python -m tests.tools.authentik_corpus_report tests/data/authentik_corpus`."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD, make_user
+from tests.http.test_authentik_import import MAPPED_MODELS
+from tests.tools.authentik_corpus_report import FLOW_CHANGE, corpus_files, left_out_key
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "authentik_corpus"
+FILES = corpus_files(CORPUS) if CORPUS.is_dir() else []
+MAPPED = MAPPED_MODELS | {"authentik_stages_redirect.redirectstage"}
+
+pytestmark = pytest.mark.skipif(not FILES, reason=f"no blueprints in {CORPUS}")
+
+
+def corpus_id(path: Path) -> str:
+    return str(path.relative_to(CORPUS))
+
+
+@pytest.mark.parametrize("path", FILES, ids=corpus_id)
+def test_each_corpus_blueprint_imports_or_says_why_and_names_what_it_leaves_out(
+    app, runner, client, path
+):
+    result = runner.invoke(args=["flows", "import", str(path)])
+    assert "Traceback" not in result.output
+    assert result.exit_code in (0, 2), result.output
+    lines = result.stderr.splitlines()
+    if result.exit_code == 2:
+        assert lines and all(line.startswith("Error: ") for line in lines)
+        return
+    assert all(line.startswith(("skipped: ", "resolved: ", "unbound: ")) for line in lines)
+    skipped = "\n".join(line for line in lines if line.startswith("skipped: "))
+    text = path.read_text()
+    for model in set(re.findall(r"model: ['\"]?([a-z0-9_]+\.[a-z0-9_]+)", text)) - MAPPED:
+        assert model in skipped, model
+    for line in lines:
+        assert left_out_key(line)
+    for slug in FLOW_CHANGE.findall(result.stdout):
+        assert client.get(f"/flow/{slug}/").status_code < 500
+
+
+EXAMPLES = CORPUS / "goauthentik__authentik"
+
+
+def import_example(runner, name):
+    result = runner.invoke(args=["flows", "import", str(EXAMPLES / name)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="authentik's examples are not in the corpus")
+def test_the_two_stage_enrollment_example_signs_a_new_user_up_and_in(app, runner, flows):
+    import_example(runner, "flows-enrollment-2-stage.yaml")
+    slug = "default-enrollment-flow"
+    flows.open(slug, next_url="/me")
+    assert 'name="password_repeat"' in flows.page
+    flows.submit(
+        slug,
+        {"username": "newcomer", "password": PASSWORD, "password_repeat": PASSWORD},
+        next_url="/me",
+    )
+    assert 'name="email"' in flows.page
+    response = flows.submit(
+        slug, {"name": "New Comer", "email": "new@example.test"}, next_url="/me"
+    )
+    assert (response.status_code, response.headers["Location"]) == (303, "/me")
+    assert "newcomer" in flows.client.get("/me").get_data(as_text=True)
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="authentik's examples are not in the corpus")
+def test_the_unenrollment_example_deletes_the_signed_in_account(app, runner, flows):
+    import_example(runner, "flows-unenrollment.yaml")
+    with app.app_context():
+        make_user("leaver")
+    flows.sign_in("leaver", PASSWORD)
+    assert flows.client.get("/me").status_code == 200
+    # Opened from one of this site's pages, the flow's only stage deletes the account.
+    response = flows.client.get("/flow/default-unenrollment-flow/")
+    assert response.status_code == 303
+    assert flows.client.get("/me").status_code == 302
+    flows.sign_in("leaver", PASSWORD)
+    assert flows.client.get("/me").status_code == 302
