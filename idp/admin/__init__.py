@@ -14,6 +14,7 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     groups,
     invitations,
     policies,
+    scope_mappings,
     site_settings,
     stages,
     user_actions,

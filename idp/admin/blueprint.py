@@ -16,6 +16,7 @@ NAVIGATION = (
     ("admin.stages", "Stages"),
     ("admin.policies", "Policies"),
     ("admin.applications", "Applications"),
+    ("admin.scope_mappings", "Scope mappings"),
     ("admin.users", "Users"),
     ("admin.groups", "Groups"),
     ("admin.invitations", "Invitations"),

@@ -15,10 +15,9 @@ from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users import render_user, user_target
 from idp.extensions import db
 from idp.models import User, UserSession
-from idp.models.types import utcnow
 from idp.password_rules import password_problems
 from idp.recovery_links import RecoveryLinkRefused, send_recovery_link
-from idp.sessions import load_current_session, revoke_sessions_of
+from idp.sessions import end_session, load_current_session, revoke_sessions_of
 
 LAST_SUPERUSER = (
     "{username} is the last administrator who can sign in with a password. "
@@ -143,7 +142,7 @@ def revoke_user_session(user_id: int, session_id: int):
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
         abort(404, description="There is no such session of this user.")
-    row.revoked_at = utcnow()
+    end_session(row)
     record_change(
         "admin_session_revoked",
         user_target(user),

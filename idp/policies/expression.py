@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 import regex
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from idp.options import OptionsError
@@ -319,10 +319,6 @@ class ExpressionPolicy(PolicyType):
     Options = ExpressionOptions
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
-        try:
-            environment, expression = compile_expression(options.expression)
-        except OptionsError as error:
-            raise PolicyError(error.message) from None
         variables = {
             "user": request.user,
             "request": RequestView(
@@ -330,18 +326,30 @@ class ExpressionPolicy(PolicyType):
             ),
             "context": MappingProxyType(dict(request.context)),
             "flow": FlowView(request.flow_slug, request.flow_designation),
-            **HELPERS,
         }
-        environment.deadline = request.deadline
-        try:
-            passing = bool(expression(**variables))
-        except PolicyError:
-            raise
-        except SecurityError as error:
-            raise PolicyError(f"not allowed: {error}") from None
-        except Exception as error:  # any failure of admin-written code fails closed
-            raise PolicyError(f"{type(error).__name__}: {error}") from None
-        finally:
-            environment.deadline = None
+        passing = bool(run_expression(options.expression, variables, request.deadline))
         messages = (options.message,) if options.message and not passing else ()
         return PolicyResult(passing, messages)
+
+
+def run_expression(source: str, variables: dict, deadline: float | None):
+    """What an admin-written expression gives for `variables` (the helpers are added), bounded
+    by `deadline` (monotonic). Whatever goes wrong raises PolicyError: callers fail closed."""
+    try:
+        environment, expression = compile_expression(source)
+    except OptionsError as error:
+        raise PolicyError(error.message) from None
+    environment.deadline = deadline
+    try:
+        result = expression(**variables, **HELPERS)
+        if isinstance(result, Undefined):
+            str(result)  # a StrictUndefined raises here, naming what is missing
+        return _limit(result, environment)
+    except PolicyError:
+        raise
+    except SecurityError as error:
+        raise PolicyError(f"not allowed: {error}") from None
+    except Exception as error:  # any failure of admin-written code fails closed
+        raise PolicyError(f"{type(error).__name__}: {error}") from None
+    finally:
+        environment.deadline = None
