@@ -100,6 +100,8 @@ class SessionApplication(db.Model):
     application_id: Mapped[int] = mapped_column(
         ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
+    # The issuer the application knows Gatehouse by (its host), for the logout token.
+    issuer: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (

@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('issuer', sa.String(length=2000), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_oauth2_session_applications_application_id_applications'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['user_sessions.id'], name=op.f('fk_oauth2_session_applications_session_id_user_sessions'), ondelete='CASCADE'),

@@ -24,12 +24,10 @@ from joserfc import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from idp.applications.addresses import base_url
 from idp.extensions import db
 from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.options import OptionsError, parse_options
 from idp.providers.oauth2 import keys
-from idp.providers.oauth2.issuer import issuer_url
 from idp.providers.oauth2.options import OAuth2Options
 
 log = logging.getLogger("idp.oauth2")
@@ -48,8 +46,9 @@ def session_sid(session_id: int) -> str:
     return hmac.new(key.digest(), str(session_id).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def remember_sign_in(session_id: int | None, application_id: int) -> None:
-    """Note that this session signed in to this application (once)."""
+def remember_sign_in(session_id: int | None, application_id: int, issuer: str) -> None:
+    """Note that this session signed in to this application (once), and by which issuer
+    (the host it reached Gatehouse at) it knows Gatehouse."""
     if session_id is None:
         return
     known = db.session.scalar(
@@ -62,7 +61,11 @@ def remember_sign_in(session_id: int | None, application_id: int) -> None:
         return
     try:
         with db.session.begin_nested():
-            db.session.add(SessionApplication(session_id=session_id, application_id=application_id))
+            db.session.add(
+                SessionApplication(
+                    session_id=session_id, application_id=application_id, issuer=issuer
+                )
+            )
     except IntegrityError:
         pass  # a parallel authorization in the same session noted it first
 
@@ -70,6 +73,7 @@ def remember_sign_in(session_id: int | None, application_id: int) -> None:
 @dataclass(frozen=True)
 class PendingLogout:
     application: str
+    issuer: str
     client_id: str
     uri: str
     algorithm: str
@@ -89,14 +93,14 @@ def sessions_ended(session_ids: list[int]) -> None:
     """What to send for these sessions (the listener sessions.py calls): noted for after the
     answer, and the sessions' rows of applications let go."""
     rows = db.session.execute(
-        select(SessionApplication.session_id, UserSession.user_id, Application.slug, Provider)
+        select(SessionApplication, UserSession.user_id, Application.slug, Provider)
         .join(UserSession, UserSession.id == SessionApplication.session_id)
         .join(Application, Application.id == SessionApplication.application_id)
         .join(Provider, Provider.application_id == Application.id)
         .where(SessionApplication.session_id.in_(session_ids), Provider.type == "oauth2")
     ).all()
     pending = g.setdefault(PENDING, [])
-    for session_id, user_id, slug, provider in rows:
+    for signed_in, user_id, slug, provider in rows:
         try:
             options = parse_options(OAuth2Options, provider.options)
         except OptionsError:
@@ -104,8 +108,8 @@ def sessions_ended(session_ids: list[int]) -> None:
         if options.backchannel_logout_uri:
             pending.append(
                 PendingLogout(
-                    slug, provider.client_id, options.backchannel_logout_uri,
-                    options.signing_algorithm, user_id, session_id,
+                    slug, signed_in.issuer, provider.client_id, options.backchannel_logout_uri,
+                    options.signing_algorithm, user_id, signed_in.session_id,
                     options.backchannel_logout_session_required,
                 )
             )  # fmt: skip
@@ -146,7 +150,7 @@ def _still_ended(session_ids: set[int]) -> set[int]:
 def _delivery(item: PendingLogout) -> Delivery:
     now = int(time.time())
     claims = {
-        "iss": issuer_url(base_url(), item.application),
+        "iss": item.issuer,
         "aud": item.client_id,
         "iat": now,
         "exp": now + LOGOUT_TOKEN_LIFETIME,

@@ -97,7 +97,7 @@ def authorize():
         db.session.commit()
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
-    scopes = (grant.request.payload.scope or "").split()
+    scopes = (grant.request.scope or "").split()
     if not _authorization_flow_done(application, user, scopes, prompts):
         if "none" in prompts:
             return _error_redirect(grant, "consent_required", "The user must consent first.")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from jinja2 import Undefined
 from sqlalchemy import select
 
 from idp.accounts import groups_of
@@ -136,6 +137,8 @@ def _claims_from(result) -> dict:
 def _json_value(value, depth: int):
     if depth > MAX_DEPTH:
         raise NotJSON("nests deeper than a token may")
+    if isinstance(value, Undefined):
+        raise NotJSON("names something that is not there")
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):

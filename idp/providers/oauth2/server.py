@@ -252,7 +252,8 @@ class CodeGrant(AuthorizationCodeGrant):
             user_id=request.user.id,
             session_id=context["session_id"],
             redirect_uri=payload.redirect_uri,
-            scope=payload.scope or "",
+            # What the client may have of what it asked for (Client.get_allowed_scope).
+            scope=request.scope or "",
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
@@ -261,7 +262,9 @@ class CodeGrant(AuthorizationCodeGrant):
         )
         purge.purge_codes_of(request.user.id, request.client.application.id)
         db.session.add(row)
-        remember_sign_in(context["session_id"], request.client.application.id)
+        remember_sign_in(
+            context["session_id"], request.client.application.id, request.client.issuer
+        )
         db.session.flush()
 
     def query_authorization_code(self, code, client):
