@@ -157,9 +157,9 @@ def test_the_refresh_grant_gives_a_new_id_token_for_the_same_user_and_client(
     assert first["nonce"] == "n-1" and "nonce" not in second
     assert second["exp"] > second["iat"]
     again = oauth.refresh_token(document["token_endpoint"], refreshed["refresh_token"])
-    assert jwt.decode(again["id_token"], key_set, algorithms=["ES256"]).claims["sub"] == (
-        first["sub"]
-    )
+    third = jwt.decode(again["id_token"], key_set, algorithms=["ES256"]).claims
+    assert third["sub"] == first["sub"]
+
 
 
 def test_refresh_without_openid_gives_no_id_token(app, live_server, visitor, alice):
