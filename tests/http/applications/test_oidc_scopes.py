@@ -161,7 +161,6 @@ def test_the_refresh_grant_gives_a_new_id_token_for_the_same_user_and_client(
     assert third["sub"] == first["sub"]
 
 
-
 def test_refresh_without_openid_gives_no_id_token(app, live_server, visitor, alice):
     client_id, secret = make_client(app)
     verifier = secrets.token_urlsafe(48)
