@@ -37,6 +37,9 @@ class OAuth2ProviderType(ProviderType):
         provider.client_secret_hash = credentials.hash_secret(secret)
         return {"client_secret": secret}
 
+    def referenced_scope_mappings(self, options) -> tuple[str, ...]:
+        return options.scope_mappings
+
     def preview(self, application, provider, options, user) -> dict | None:
         """Every scope it may ask for, admin-defined ones too; a scope mapping that fails is
         named under `_failed` (the admin sees why; clients never do)."""
