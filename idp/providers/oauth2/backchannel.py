@@ -4,8 +4,8 @@ the user or an administrator), every application it signed in to that registered
 
 Which applications a session signed in to is kept in SessionApplication rows, made when a code
 is issued. When sessions end, `sessions_ended` (called in that transaction) notes what to
-send; once the request has answered, the tokens are signed and posted from a thread of their
-own with a short timeout, so a slow or dead client never holds up anyone's sign-out. A failed
+send; once the request's answer is ready, the tokens are signed and posted from a thread of
+their own with a short timeout, so a slow or dead client never holds up anyone's sign-out. A failed
 delivery is logged and not retried (the spec leaves retrying to the OP; the client's own
 session timeout is the backstop).
 """

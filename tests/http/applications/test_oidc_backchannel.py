@@ -21,7 +21,7 @@ from idp.extensions import db
 from idp.models import UserSession
 from tests.factories import make_user
 from tests.http.admin.conftest import post, signed_in
-from tests.http.applications.oidc import Browser, make_client
+from tests.http.applications.oidc import make_client
 from tests.http.applications.test_oidc_rules import exchange, get_code
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -94,19 +94,6 @@ class LogoutReceiver:
         self.hold.set()
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def alice(app):
-    with app.app_context():
-        return make_user("alice").username
-
-
-@pytest.fixture
-def visitor(live_server):
-    visitor = Browser(live_server.url)
-    yield visitor
-    visitor.close()
 
 
 @pytest.fixture

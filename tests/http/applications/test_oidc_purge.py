@@ -6,28 +6,13 @@ import secrets
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.models import AuthorizationCode, AuthorizationRequest, OAuth2Token
 from idp.models.types import utcnow
-from tests.factories import make_user
-from tests.http.applications.oidc import Browser, make_client
+from tests.http.applications.oidc import make_client
 from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
-
-
-@pytest.fixture
-def alice(app):
-    with app.app_context():
-        return make_user("alice").username
-
-
-@pytest.fixture
-def visitor(live_server):
-    visitor = Browser(live_server.url)
-    yield visitor
-    visitor.close()
 
 
 def rows(app, model) -> int:

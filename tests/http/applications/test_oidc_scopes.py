@@ -14,7 +14,7 @@ from sqlalchemy import select
 from idp.extensions import db
 from idp.models import Event, ScopeMapping
 from tests.factories import make_group, make_user
-from tests.http.applications.oidc import REDIRECT_URI, Browser, make_client
+from tests.http.applications.oidc import REDIRECT_URI, make_client
 from tests.http.applications.test_oidc_rules import exchange, get_code
 
 QUOTA = '{"quota": user.attributes.get("quota", "1 GB"), "teams": user.groups}'
@@ -27,13 +27,6 @@ def alice(app):
         user.attributes = {"quota": "5 GB", "secret": "do-not-leak"}
         db.session.commit()
         return user.username
-
-
-@pytest.fixture
-def visitor(live_server):
-    visitor = Browser(live_server.url)
-    yield visitor
-    visitor.close()
 
 
 def add_mapping(app, name, expression, description=""):
