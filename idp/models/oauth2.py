@@ -1,13 +1,13 @@
 """OpenID Connect state: signing keys, authorization codes, tokens, the applications each
 session signed in to (for back-channel logout), and admin-defined scopes. Codes and tokens are
-kept as SHA-256 hashes only; private keys are sealed (idp.sealing)."""
+kept as SHA-256 hashes only; private keys are sealed (idp.core.sealing)."""
 
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 

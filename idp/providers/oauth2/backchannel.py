@@ -24,9 +24,9 @@ from joserfc import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, Provider, SessionApplication, UserSession
-from idp.options import OptionsError, parse_options
+from idp.core.options import OptionsError, parse_options
 from idp.providers.oauth2 import keys
 from idp.providers.oauth2.options import OAuth2Options
 

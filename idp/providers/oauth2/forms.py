@@ -2,10 +2,10 @@ from sqlalchemy import select
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import ScopeMapping
-from idp.options import OptionsError
-from idp.options_forms import options_form_for
+from idp.core.options import OptionsError
+from idp.core.options_forms import options_form_for
 from idp.providers.oauth2.options import OAuth2Options
 
 SCOPE_MAPPINGS_HELP = "Scopes defined under Scope mappings that the application may ask for too."

@@ -3,8 +3,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.durations import parse_duration
-from idp.options import OptionsError
+from idp.core.durations import parse_duration
+from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
 # What a scope may be called (RFC 6749 3.3 allows more; these read well in a URL and a page).

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import and_, delete, or_, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import (
     AuthorizationCode,
     AuthorizationRequest,

@@ -11,7 +11,7 @@ nothing is opened wider).
 
 from dataclasses import dataclass
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 from idp.policies.expression import compile_expression
 from idp.providers.oauth2.options import SCOPES, scope_name_problem
 from idp.transfer.authentik.model import SCOPE_MAPPING, Entry, ShippedPart

@@ -5,7 +5,7 @@ shown in the application's claims preview."""
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Provider, ScopeMapping
 from tests.http.admin.conftest import events_of, post, text
 from tests.http.admin.test_applications import create_grafana, new_form

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from idp.providers.oauth2.claims import standard_claims
 from tests.conftest import FlowDriver, MailProgramBrowser

@@ -17,7 +17,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import UserSession
 from tests.factories import make_user
 from tests.http.admin.conftest import post, signed_in

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import AuthorizationCode, AuthorizationRequest, OAuth2Token
 from idp.models.types import utcnow
 from tests.http.applications.oidc import make_client

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import ScopeMapping
 
 FILE = """

@@ -11,7 +11,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, ScopeMapping
 from tests.factories import make_group, make_user
 from tests.http.applications.oidc import REDIRECT_URI, make_client
