@@ -9,9 +9,9 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from idp.credentials import authenticators
 from idp.applications.manage import create_application
 from idp.core.extensions import db
+from idp.credentials import authenticators
 from idp.identity.invitations import create_invitation
 from idp.models import (
     Application,

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 
 from idp.admin.applications import application_or_404, application_target
 from idp.admin.audit import record_change
-from idp.admin.flows.forms import PolicyBindingForm
 from idp.admin.flows.bindings import (
     TABS,
     bound_in_words,
@@ -20,12 +19,12 @@ from idp.admin.flows.bindings import (
     subject_choices,
     subject_data,
 )
+from idp.admin.flows.forms import PolicyBindingForm
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
 from idp.core.extensions import db
 from idp.flows.executor import is_htmx
 from idp.models import Application, PolicyBinding
-
 
 bp = Blueprint("application_bindings", __name__, template_folder="templates")
 
@@ -40,9 +39,13 @@ def binding_of(application: Application, binding_id: int) -> PolicyBinding:
 def _dialog(application: Application, binding: PolicyBinding | None = None) -> dict:
     return {
         "id": f"application-{application.id}",
-        "new_url": url_for("admin.application_bindings.new_application_binding", slug=application.slug),
+        "new_url": url_for(
+            "admin.application_bindings.new_application_binding", slug=application.slug
+        ),
         "edit_url": url_for(
-            "admin.application_bindings.edit_application_binding", slug=application.slug, binding_id=binding.id
+            "admin.application_bindings.edit_application_binding",
+            slug=application.slug,
+            binding_id=binding.id,
         )
         if binding
         else "",

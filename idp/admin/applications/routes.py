@@ -1,7 +1,16 @@
 """Applications: listed with who may use each in words; created in two steps (the provider
 type, then the application with that type's settings); edited; deleted after a confirmation."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
 
 from idp.admin.applications.forms import ApplicationForm
@@ -12,8 +21,8 @@ from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import delete_application
 from idp.core.extensions import db
-from idp.models import Application, Provider
 from idp.core.options import OptionsError
+from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
 
 bp = Blueprint("applications", __name__, template_folder="templates")
@@ -174,7 +183,9 @@ def edit_application(slug: str):
             )
             db.session.commit()
             flash("The application was saved.", "info")
-            return redirect(url_for("admin.applications.application", slug=application.slug), code=303)
+            return redirect(
+                url_for("admin.applications.application", slug=application.slug), code=303
+            )
     page = render_template(
         "admin/applications/edit.html",
         application=application,

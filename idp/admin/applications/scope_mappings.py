@@ -12,8 +12,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from idp.admin.audit import describe, record_change
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.core.extensions import db
-from idp.models import Application, Provider, ScopeMapping
 from idp.core.options import OptionsError
+from idp.models import Application, Provider, ScopeMapping
 from idp.policies.expression import compile_expression
 from idp.providers.oauth2.options import scope_name_problem
 

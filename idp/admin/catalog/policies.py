@@ -7,12 +7,12 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from idp.admin import catalog
+from idp.admin.catalog.forms import PolicyForm, PolicyTestForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.pagination import paginate
-from idp.admin.catalog.forms import PolicyForm, PolicyTestForm
 from idp.core.extensions import db
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from idp.core.options import OptionsError
+from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from idp.policies.engine import evaluate_policy
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest

@@ -7,12 +7,11 @@ from flask import Blueprint, current_app, render_template, url_for
 from sqlalchemy import select
 
 from idp.admin import catalog
-from idp.admin.pagination import paginate
 from idp.admin.catalog.forms import StageForm
+from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.models import Flow, Stage, StageBinding
 from idp.stages.registry import STAGE_TYPES
-
 
 bp = Blueprint("stages", __name__, template_folder="templates")
 

@@ -4,12 +4,11 @@ type's settings) and its binding to the flow in one form, saved in one transacti
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from idp.admin import catalog
-from idp.admin.flows.forms import BindingSettingsForm
+from idp.admin.catalog.stages import STAGES
 from idp.admin.flows import flow_or_404
 from idp.admin.flows.bindings import add_stage_binding, back_to, next_order, starting_values
+from idp.admin.flows.forms import BindingSettingsForm
 from idp.admin.helpers import INVALID
-from idp.admin.catalog.stages import STAGES
-
 
 bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
 

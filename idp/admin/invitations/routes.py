@@ -4,14 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp.identity import invitations as service
 from idp.admin.audit import describe, record_change
-from idp.admin.users.forms import InvitationForm
 from idp.admin.helpers import INVALID, current_admin, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import InvitationForm
 from idp.core.extensions import db
+from idp.identity import invitations as service
 from idp.models import Flow, Invitation, Stage, StageBinding
-
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 

@@ -11,8 +11,13 @@ from wtforms.validators import ValidationError
 from idp.admin.helpers import INVALID, current_admin
 from idp.core.extensions import db
 from idp.core.network import client_ip
-from idp.identity.site_settings import SETTINGS, SettingError, change_setting, current_settings, parse
-
+from idp.identity.site_settings import (
+    SETTINGS,
+    SettingError,
+    change_setting,
+    current_settings,
+    parse,
+)
 
 bp = Blueprint("settings", __name__, template_folder="templates")
 

@@ -6,17 +6,17 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from idp.credentials import authenticators
-from idp.identity.accounts import set_password
 from idp.admin.audit import record_change
-from idp.admin.users.forms import PasswordForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users import render_user, user_target
+from idp.admin.users.forms import PasswordForm
 from idp.core.extensions import db
-from idp.models import User, UserSession
+from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
-from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
+from idp.identity.accounts import set_password
 from idp.identity.sessions import end_session, load_current_session, revoke_sessions_of
+from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
+from idp.models import User, UserSession
 
 bp = Blueprint("user_actions", __name__, template_folder="templates")
 

@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.users.forms import GroupForm, MemberForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
 from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
 

@@ -4,17 +4,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
-from idp.credentials import authenticators
-from idp.identity.accounts import groups_of, set_password
 from idp.admin.audit import describe, record_change
-from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.core.extensions import db
-from idp.models import User
+from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import groups_of, set_password
 from idp.identity.sessions import active_sessions_of, load_current_session
 from idp.identity.signups import release
+from idp.models import User
 
 bp = Blueprint("users", __name__, template_folder="templates")
 

@@ -25,8 +25,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
-from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.core.options import OptionsError, parse_options
+from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.providers.oauth2 import keys
 from idp.providers.oauth2.options import OAuth2Options
 

@@ -3,9 +3,9 @@ from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp.core.extensions import db
-from idp.models import ScopeMapping
 from idp.core.options import OptionsError
 from idp.core.options_forms import options_form_for
+from idp.models import ScopeMapping
 from idp.providers.oauth2.options import OAuth2Options
 
 SCOPE_MAPPINGS_HELP = "Scopes defined under Scope mappings that the application may ask for too."

@@ -13,19 +13,18 @@ from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from idp.core import metrics
-
-from idp.identity import sessions
 from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_application
+from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import csrf, db
-from idp.flows.handoff import seed_flow
-from idp.flows.loading import load_flow
-from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
-from idp.models.types import utcnow
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
+from idp.flows.handoff import seed_flow
+from idp.flows.loading import load_flow
+from idp.identity import sessions
+from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
+from idp.models.types import utcnow
 from idp.providers.oauth2 import backchannel, keys, tokens
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done

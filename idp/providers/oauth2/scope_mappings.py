@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from jinja2 import Undefined
 from sqlalchemy import select
 
-from idp.identity.accounts import groups_of
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.models import ScopeMapping, User
 from idp.core.network import client_ip
+from idp.identity.accounts import groups_of
+from idp.models import ScopeMapping, User
 from idp.policies.expression import run_expression
 from idp.policies.types import PolicyError, PolicyUser
 from idp.providers.oauth2.claims import PERMISSIONS, standard_claims
