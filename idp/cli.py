@@ -255,6 +255,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
         attributes={},
         groups=found,
     )
+    user.mark_email_verified()  # an address an administrator sets counts as verified
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
@@ -438,12 +439,15 @@ maintenance_group = AppGroup("maintenance", help="Housekeeping to run now and th
 )
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def maintenance_purge(older_than, dry_run):
-    """Delete lapsed unconfirmed sign-ups and flow tokens (mailed links, captchas) that
-    expired. Accounts disabled by an admin are never touched."""
+    """Delete lapsed unconfirmed sign-ups, flow tokens (mailed links, captchas) that expired,
+    and OpenID Connect codes, requests and tokens that were used, revoked or expired.
+    Accounts disabled by an admin are never touched."""
     from idp.identity import signups
+    from idp.providers.oauth2.purge import purge_everything
 
     lifetime = _signup_lifetime(older_than) if older_than is not None else None
     deleted_signups, deleted_tokens = signups.purge(lifetime)
+    openid_connect = purge_everything()
     if dry_run:
         db.session.rollback()
     else:
@@ -453,6 +457,8 @@ def maintenance_purge(older_than, dry_run):
         f"{verb} {deleted_signups} unconfirmed sign-up(s)"
         f" and {deleted_tokens} expired flow token(s)."
     )
+    counts = ", ".join(f"{count} {kind}" for kind, count in openid_connect.items())
+    click.echo(f"OpenID Connect: {verb.lower()} {counts}.")
 
 
 def _signup_lifetime(text: str):

@@ -19,13 +19,13 @@ from idp.identity.accounts import confirm_password
 from idp.identity.sessions import (
     active_sessions_of,
     end_current_session,
+    end_session,
     idle_timeout,
     load_current_session,
     revoke_sessions_of,
 )
 from idp.identity.site_settings import is_enrollment_open
 from idp.models import Flow, UserSession
-from idp.models.types import utcnow
 from idp.policies.engine import PolicyFailure
 from idp.policies.initial_setup import setup_is_pending
 
@@ -174,7 +174,7 @@ def revoke_session(session_id: int):
     if is_current:
         end_current_session()
     else:
-        row.revoked_at = utcnow()
+        end_session(row)
     record_event("session_revoked", user=current_user, ip=client_ip(), session=session_id)
     db.session.commit()
     if is_current:

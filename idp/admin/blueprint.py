@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from idp.admin.applications import bindings as application_bindings
 from idp.admin.applications import routes as applications
+from idp.admin.applications import scope_mappings
 from idp.admin.applications import tokens as application_tokens
 from idp.admin.audit import detail_lines
 from idp.admin.catalog import policies, stages
@@ -25,8 +26,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 SECTIONS = (
     dashboard, flows, flow_bindings, flow_insight, flow_new_stage, stages, policies,
-    applications, application_bindings, application_tokens, users, user_actions, groups,
-    invitations, events, settings,
+    applications, application_bindings, application_tokens, scope_mappings, users,
+    user_actions, groups, invitations, events, settings,
 )  # fmt: skip
 for section in SECTIONS:
     bp.register_blueprint(section.bp)
@@ -38,6 +39,7 @@ NAVIGATION = (
     ("admin.stages.stages", "Stages"),
     ("admin.policies.policies", "Policies"),
     ("admin.applications.applications", "Applications"),
+    ("admin.scope_mappings.scope_mappings", "Scope mappings"),
     ("admin.users.users", "Users"),
     ("admin.groups.groups", "Groups"),
     ("admin.invitations.invitations", "Invitations"),

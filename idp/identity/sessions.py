@@ -19,6 +19,10 @@ SESSION_KEY = "sid"
 # Cookie entries that survive signing in; everything else (the CSRF secret too) is renewed.
 KEPT_AT_SIGN_IN = ("plans",)
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# Where the factory's parts register what must happen when sessions end (back-channel logout
+# tells the applications they signed in to): functions taking the ended sessions' ids, called
+# in the transaction that ends them.
+SESSION_END_LISTENERS = "idp.session_end_listeners"
 
 
 class PlanAlreadyUsed(Exception):
@@ -130,10 +134,27 @@ def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession
     return row
 
 
+def on_sessions_ended(app, listener) -> None:
+    """Call `listener(session_ids)` whenever sessions end (sign-out, revocation)."""
+    app.extensions.setdefault(SESSION_END_LISTENERS, []).append(listener)
+
+
+def _ended(session_ids: list[int]) -> None:
+    if session_ids:
+        for listener in current_app.extensions.get(SESSION_END_LISTENERS, ()):
+            listener(session_ids)
+
+
+def end_session(row: UserSession) -> None:
+    """Revoke one session (one of the user's other browsers, or an admin's choice)."""
+    row.revoked_at = utcnow()
+    _ended([row.id])
+
+
 def end_current_session() -> UserSession | None:
     row = load_current_session()
     if row is not None:
-        row.revoked_at = utcnow()
+        end_session(row)
     session.pop(SESSION_KEY, None)
     g.user_session = None
     g.pop("_login_user", None)
@@ -147,10 +168,13 @@ def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(UserSession.id)
     )
     if keep is not None:
         statement = statement.where(UserSession.id != keep.id)
-    ended = db.session.execute(statement).rowcount
+    ended_ids = list(db.session.scalars(statement))
+    _ended(ended_ids)
+    ended = len(ended_ids)
     if keep is not None and keep is load_current_session():
         key = secrets.token_urlsafe(32)
         keep.key_hash = _hash(key)

@@ -8,7 +8,13 @@ from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
 from idp.models.flows import Flow, FlowsRevision, Stage, StageBinding
 from idp.models.mail_limits import MailSendCount
-from idp.models.oauth2 import AuthorizationCode, OAuth2Token, SigningKey
+from idp.models.oauth2 import (
+    AuthorizationCode,
+    OAuth2Token,
+    ScopeMapping,
+    SessionApplication,
+    SigningKey,
+)
 from idp.models.plan_effects import PlanEffect
 from idp.models.policies import Policy, PolicyBinding
 from idp.models.reputation import ReputationScore
@@ -38,6 +44,8 @@ __all__ = [
     "PolicyBinding",
     "Provider",
     "ReputationScore",
+    "ScopeMapping",
+    "SessionApplication",
     "SigningKey",
     "SiteSetting",
     "Stage",

@@ -1,9 +1,10 @@
-"""OpenID Connect state: signing keys, authorization codes, tokens. Codes and tokens are kept
-as SHA-256 hashes only; private keys are sealed (idp.core.sealing)."""
+"""OpenID Connect state: signing keys, authorization codes, tokens, the applications each
+session signed in to (for back-channel logout), and admin-defined scopes. Codes and tokens are
+kept as SHA-256 hashes only; private keys are sealed (idp.core.sealing)."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.core.extensions import db
@@ -83,3 +84,43 @@ class OAuth2Token(db.Model):
     # When the refresh token was exchanged for the next one; a second use is a theft.
     refresh_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SessionApplication(db.Model):
+    """An application a session signed in to: whom back-channel logout tells when the
+    session ends. Kept apart from codes and tokens, which are purged long before a session
+    may end."""
+
+    __tablename__ = "oauth2_session_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    # The issuer the application knows Gatehouse by (its host), for the logout token.
+    issuer: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "application_id", name="uq_oauth2_session_applications"),
+    )
+
+
+class ScopeMapping(db.Model):
+    """A scope an administrator defines: asking for `name` gives the claims its sandboxed
+    expression returns (a mapping of claim names to JSON values). oauth2 providers name the
+    scope mappings they offer in their options."""
+
+    __tablename__ = "oauth2_scope_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The scope itself, as a client asks for it (`nextcloud`).
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # What the consent page says the application receives with it.
+    description: Mapped[str] = mapped_column(String(500), default="")
+    expression: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

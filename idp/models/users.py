@@ -30,9 +30,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set while the account is an unconfirmed sign-up: the SHA-256 of the enrollment plan that
-    # made it. Such an account lapses (idp.identity.signups); an inactive one without it was
-    # disabled by an admin and is never touched.
     signup_plan_hash: Mapped[str | None] = mapped_column(String(64))
+    # The address its owner proved by following a mailed link, or an administrator set. The
+    # address counts as verified while it is still `email` (a changed address is not).
+    verified_email: Mapped[str | None] = mapped_column(String(254))
 
     groups: Mapped[list["Group"]] = relationship(
         secondary=group_members, back_populates="members", lazy="raise"
@@ -53,6 +54,13 @@ class User(UserMixin, db.Model):
     @property
     def is_unconfirmed_signup(self) -> bool:
         return not self.is_active and self.signup_plan_hash is not None
+
+    @property
+    def is_email_verified(self) -> bool:
+        return bool(self.email) and (self.verified_email or "").lower() == self.email.lower()
+
+    def mark_email_verified(self) -> None:
+        self.verified_email = self.email or None
 
     @property
     def has_password(self) -> bool:

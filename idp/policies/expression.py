@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 
 import regex
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from idp.core.options import OptionsError
@@ -363,30 +363,13 @@ def _variables(request) -> dict:
         "flow": FlowView(request.flow_slug, request.flow_designation),
         "plan": plan_view(request.context),
         "has_authenticator": authenticator_check(),
-        **HELPERS,
     }
 
 
-def run_expression(source: str, request):
-    """What the expression gives for this request; raises PolicyError when it cannot say (a
-    bad expression, an error, an escape attempt, the request's deadline passed)."""
-    try:
-        environment, expression = compile_expression(source)
-    except OptionsError as error:
-        raise PolicyError(error.message) from None
-    environment.deadline = request.deadline
-    try:
-        result = expression(**_variables(request))
-        bool(result)  # an undefined result (a missing attribute, say) raises here
-        return result
-    except PolicyError:
-        raise
-    except SecurityError as error:
-        raise PolicyError(f"not allowed: {error}") from None
-    except Exception as error:  # any failure of admin-written code fails closed
-        raise PolicyError(f"{type(error).__name__}: {error}") from None
-    finally:
-        environment.deadline = None
+def run_for_request(source: str, request):
+    """What the expression gives for this policy request; raises PolicyError when it cannot say
+    (a bad expression, an error, an escape attempt, the request's deadline passed)."""
+    return run_expression(source, _variables(request), request.deadline)
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -421,9 +404,32 @@ class ExpressionPolicy(PolicyType):
     authentik = AUTHENTIK
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
-        result = run_expression(options.expression, request)
+        result = run_for_request(options.expression, request)
         if isinstance(result, Denial) and result.messages:
             return PolicyResult(False, result.messages)
         passing = bool(result)
         messages = (options.message,) if options.message and not passing else ()
         return PolicyResult(passing, messages)
+
+
+def run_expression(source: str, variables: dict, deadline: float | None):
+    """What an admin-written expression gives for `variables` (the helpers are added), bounded
+    by `deadline` (monotonic). Whatever goes wrong raises PolicyError: callers fail closed."""
+    try:
+        environment, expression = compile_expression(source)
+    except OptionsError as error:
+        raise PolicyError(error.message) from None
+    environment.deadline = deadline
+    try:
+        result = expression(**variables, **HELPERS)
+        if isinstance(result, Undefined):
+            str(result)  # a StrictUndefined raises here, naming what is missing
+        return _limit(result, environment)
+    except PolicyError:
+        raise
+    except SecurityError as error:
+        raise PolicyError(f"not allowed: {error}") from None
+    except Exception as error:  # any failure of admin-written code fails closed
+        raise PolicyError(f"{type(error).__name__}: {error}") from None
+    finally:
+        environment.deadline = None

@@ -44,6 +44,11 @@ class ProviderType(ABC):
         the type has no secret to rotate."""
         return None
 
+    def referenced_scope_mappings(self, options) -> tuple[str, ...]:
+        """Names of the scope mappings (admin-defined OpenID Connect scopes) the options
+        offer, so flow files can carry and check them."""
+        return ()
+
     def preview(self, application, provider, options, user) -> dict | None:
         """What the application would receive about `user` (the admin's claims preview), or
         None when the type has nothing to show."""

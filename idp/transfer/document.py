@@ -108,11 +108,22 @@ class ApplicationSpec:
 
 
 @dataclass(frozen=True)
+class ScopeMappingSpec:
+    """An admin-defined OpenID Connect scope: its name, the consent page's words, and the
+    expression that gives its claims."""
+
+    name: str
+    expression: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class FlowDocument:
     flow: FlowSpec | None
     stages: tuple[ComponentSpec, ...]
     policies: tuple[ComponentSpec, ...]
     applications: tuple[ApplicationSpec, ...] = ()
+    scope_mappings: tuple[ScopeMappingSpec, ...] = ()
 
 
 def load_file(path: str) -> dict:
@@ -244,6 +255,8 @@ APPLICATION_KEYS = {
     "provider",
     "policies",
 }
+TOP_KEYS = {"version", "flow", "stages", "policies", "applications", "scope_mappings"}
+SCOPE_MAPPING_KEYS = {"name", "description", "expression"}
 PROVIDER_KEYS = {
     "type",
     "options",
@@ -356,19 +369,26 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
                 "Gatehouse reads only its own version-1 format"
             ]
         )
-    reader.mapping(document, "document", {"version", "flow", "stages", "policies", "applications"})
+    reader.mapping(document, "document", TOP_KEYS)
     if document.get("version") != 1:
         reader.problem("version", f"must be 1, not {document.get('version')!r}")
     applications = _applications(reader, document.get("applications"))
-    # A file of applications only (`idp apps export`) needs no flow.
+    scope_mappings = _scope_mappings(reader, document.get("scope_mappings"))
+    # A file of applications (`idp apps export`) or of scope mappings needs no flow.
     flow = None
-    if "flow" in document or not applications:
+    if "flow" in document or not (applications or scope_mappings):
         flow = _flow(reader, document.get("flow"))
     stages = _components(reader, document.get("stages"), "stages", STAGE_TYPES, "stage")
     policies = _components(reader, document.get("policies"), "policies", POLICY_TYPES, "policy")
     if reader.problems:
         raise FlowFileError([prefix + problem for problem in reader.problems])
-    return FlowDocument(flow=flow, stages=stages, policies=policies, applications=applications)
+    return FlowDocument(
+        flow=flow,
+        stages=stages,
+        policies=policies,
+        applications=applications,
+        scope_mappings=scope_mappings,
+    )
 
 
 def _flow(reader: _Reader, raw) -> FlowSpec:
@@ -482,3 +502,30 @@ def _provider(reader: _Reader, raw, place) -> ProviderSpec | None:
         )
         return None
     return ProviderSpec(type=type_name, options=options_to_mapping(options), **optional)
+
+
+def _scope_mappings(reader: _Reader, raw) -> tuple[ScopeMappingSpec, ...]:
+    """Checked as the admin checks them: a scope's name, an expression that compiles."""
+    from idp.policies.expression import compile_expression
+    from idp.providers.oauth2.options import scope_name_problem
+
+    mappings = []
+    seen = set()
+    for index, item in enumerate(reader.items(raw, "scope_mappings")):
+        place = f"scope_mappings[{index}]"
+        item = reader.mapping(item, place, SCOPE_MAPPING_KEYS)
+        name = reader.text(item, "name", place, required=True, max_length=100)
+        if name and (problem := scope_name_problem(name)):
+            reader.problem(f"{place}.name", problem)
+        if name in seen:
+            reader.problem(f"{place}.name", f"{name!r} is defined twice")
+        seen.add(name)
+        expression = reader.text(item, "expression", place, required=True, max_length=2000)
+        if expression.strip():
+            try:
+                compile_expression(expression)
+            except OptionsError as error:
+                reader.problem(f"{place}.expression", error.message)
+        description = reader.text(item, "description", place, max_length=500)
+        mappings.append(ScopeMappingSpec(name, expression, description))
+    return tuple(mappings)

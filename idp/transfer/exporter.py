@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from idp.applications.loading import load_application
 from idp.core.extensions import db
-from idp.core.options import secret_options
+from idp.core.options import OptionsError, secret_options
 from idp.flows.loading import load_flow
-from idp.models import Flow, Policy
+from idp.models import Flow, Policy, ScopeMapping
 from idp.policies.registry import POLICY_TYPES
+from idp.providers.registry import PROVIDER_TYPES
 from idp.stages.registry import STAGE_TYPES
 from idp.transfer.importer import policy_binding_spec, stage_binding_spec
 
@@ -118,7 +119,8 @@ def export_application(slug: str) -> dict | None:
     policies = {
         item.policy.name: item.policy for item in application.policy_bindings if item.policy
     }
-    return {
+    scope_mappings = _scope_mappings_offered(provider)
+    document = {
         "version": 1,
         "applications": [
             {
@@ -133,6 +135,35 @@ def export_application(slug: str) -> dict | None:
         ],
         "policies": [_component(policy, POLICY_TYPES) for policy in policies.values()],
     }
+    if scope_mappings:
+        document["scope_mappings"] = scope_mappings
+    return document
+
+
+def _scope_mappings_offered(provider) -> list[dict]:
+    """The scope mappings the provider offers, as the file defines them."""
+    provider_type = PROVIDER_TYPES.get(provider.type)
+    if provider_type is None:
+        return []
+    try:
+        names = provider_type.referenced_scope_mappings(
+            provider_type.parse_options(provider.options)
+        )
+    except OptionsError:
+        return []
+    if not names:
+        return []
+    rows = db.session.scalars(select(ScopeMapping).where(ScopeMapping.name.in_(names)))
+    found = {row.name: row for row in rows}
+    return [
+        {
+            "name": name,
+            "description": found[name].description,
+            "expression": found[name].expression,
+        }
+        for name in names
+        if name in found
+    ]
 
 
 def dump_yaml(document: dict) -> str:

@@ -20,6 +20,7 @@ from idp.models import (
     Policy,
     PolicyBinding,
     Provider,
+    ScopeMapping,
     Stage,
     StageBinding,
     User,
@@ -32,6 +33,7 @@ from idp.transfer.document import (
     FlowDocument,
     FlowFileError,
     PolicyBindingSpec,
+    ScopeMappingSpec,
     StageBindingSpec,
 )
 
@@ -39,7 +41,7 @@ from idp.transfer.document import (
 @dataclass(frozen=True)
 class Change:
     action: str  # create | update | unchanged
-    kind: str  # stage | policy | flow | application
+    kind: str  # stage | policy | flow | scope_mapping | application
     name: str
     # What is shown once and never again (a new client's secret), by name.
     secrets: dict = field(default_factory=dict, compare=False)
@@ -118,7 +120,30 @@ def check_references(
     problems.extend(
         prefix + problem for problem in check_application_references(document, pending_flows)
     )
+    problems.extend(prefix + problem for problem in _check_scope_mapping_references(document))
     return problems
+
+
+def _check_scope_mapping_references(document: FlowDocument) -> list[str]:
+    """The scope mappings a provider offers come with the file or exist already."""
+    named = {
+        (index, name)
+        for index, application in enumerate(document.applications)
+        for name in _offered_scope_mappings(application.provider)
+    }
+    defined = {mapping.name for mapping in document.scope_mappings}
+    wanted = {name for _, name in named} - defined
+    known = defined | _existing_names(ScopeMapping, ScopeMapping.name, wanted)
+    return [
+        f"applications[{index}].provider.options.scope_mappings: no scope mapping named {name!r}"
+        for index, name in sorted(named)
+        if name not in known
+    ]
+
+
+def _offered_scope_mappings(provider) -> tuple[str, ...]:
+    provider_type = PROVIDER_TYPES[provider.type]
+    return provider_type.referenced_scope_mappings(provider_type.parse_options(provider.options))
 
 
 def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
@@ -138,6 +163,8 @@ def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
     changes = []
     for document, _source in documents:
         changes.extend(_apply(document))
+    for document, _source in documents:
+        changes.extend(apply_scope_mapping(spec) for spec in document.scope_mappings)
     # After every flow, so that a provider finds the flows of any file imported with it.
     for document, _source in documents:
         changes.extend(apply_application(spec) for spec in document.applications)
@@ -260,6 +287,22 @@ def _new_stage_binding(spec: StageBindingSpec) -> StageBinding:
         invalid_response_action=spec.invalid_response_action,
         policy_bindings=[_new_policy_binding(item) for item in spec.policies],
     )
+
+
+# -- scope mappings -------------------------------------------------------------------------------
+
+
+def apply_scope_mapping(spec: ScopeMappingSpec) -> Change:
+    row = db.session.scalar(select(ScopeMapping).where(ScopeMapping.name == spec.name))
+    values = {"expression": spec.expression, "description": spec.description}
+    if row is None:
+        db.session.add(ScopeMapping(name=spec.name, **values))
+        return Change("create", "scope_mapping", spec.name)
+    if all(getattr(row, key) == value for key, value in values.items()):
+        return Change("unchanged", "scope_mapping", spec.name)
+    for key, value in values.items():
+        setattr(row, key, value)
+    return Change("update", "scope_mapping", spec.name)
 
 
 # -- applications ---------------------------------------------------------------------------------

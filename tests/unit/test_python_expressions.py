@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from idp.core.options import parse_options
 from idp.policies import expression as sandbox
-from idp.policies.expression import ExpressionOptions, ExpressionPolicy, run_expression
+from idp.policies.expression import ExpressionOptions, ExpressionPolicy, run_for_request
 from idp.policies.expression_facts import plan_view
 from idp.policies.types import ANONYMOUS, PolicyError, PolicyRequest, PolicyUser
 from idp.transfer.python_expressions import (
@@ -466,7 +466,7 @@ def test_dead_code_is_refused_too():
 
 def value_of(python: str, user=ANONYMOUS, data=None):
     translated = translate_value(python)
-    return run_expression(translated.expression, request_for(user, data))
+    return run_for_request(translated.expression, request_for(user, data))
 
 
 @pytest.mark.parametrize(
@@ -581,7 +581,7 @@ def test_the_translation_tables_match_the_sandbox():
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_survives_the_way_into_an_expression(text):
-    assert run_expression(jinja_string(text), request_for()) == text
+    assert run_for_request(jinja_string(text), request_for()) == text
 
 
 @settings(max_examples=150, deadline=None)

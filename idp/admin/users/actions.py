@@ -14,10 +14,9 @@ from idp.core.extensions import db
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import set_password
-from idp.identity.sessions import load_current_session, revoke_sessions_of
+from idp.identity.sessions import end_session, load_current_session, revoke_sessions_of
 from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
-from idp.models.types import utcnow
 
 bp = Blueprint("user_actions", __name__, template_folder="templates")
 
@@ -145,7 +144,7 @@ def revoke_user_session(user_id: int, session_id: int):
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
         abort(404, description="There is no such session of this user.")
-    row.revoked_at = utcnow()
+    end_session(row)
     record_change(
         "admin_session_revoked",
         user_target(user),

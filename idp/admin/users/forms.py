@@ -81,6 +81,11 @@ class UserForm(FlaskForm):
         filters=[strip],
         validators=[Length(max=200, message="Names are at most 200 characters long.")],
     )
+    email_verified = BooleanField(
+        "The address is verified",
+        description="Applications are told so (email_verified); unticked, they are told it "
+        "is not. Its owner also verifies it by following a mailed link.",
+    )
 
     def __init__(self, *args, editing=None, **kwargs):
         super().__init__(*args, **kwargs)

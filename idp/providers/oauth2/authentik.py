@@ -1,5 +1,6 @@
 """authentik's OAuth2/OpenID provider."""
 
+from idp.providers.oauth2.options import SCOPES
 from idp.transfer.authentik_models import AuthentikModel, format_duration
 
 LIFETIMES = {
@@ -66,13 +67,39 @@ def read_options(source, options: dict) -> None:
                 options[option] = format_duration(lifetime)
     if source.has("include_claims_in_id_token"):
         options["include_claims_in_id_token"] = source.flag("include_claims_in_id_token", True)
-    mappings = source.items("property_mappings") or []
-    if mappings:
-        source.note(
-            f"property_mappings {source.show(mappings)}",
-            "scope mappings are Python in authentik; Gatehouse gives openid, profile, email, "
-            "offline_access",
-        )
+    if source.has("property_mappings"):
+        _read_scopes(source, options)
+    _read_logout(source, options)
+
+
+def _read_logout(source, options: dict) -> None:
+    """authentik 2025.4 and later: a logout_uri the client is told at on sign-out."""
+    uri = source.text("logout_uri", "")
+    method = source.choice("logout_method", ("backchannel", "frontchannel"), "backchannel")
+    if not uri:
+        return
+    if method == "backchannel":
+        options["backchannel_logout_uri"] = uri
+    else:
+        source.note(f"logout_uri {uri}", "Gatehouse has back-channel logout, not front-channel")
+
+
+def _read_scopes(source, options: dict) -> None:
+    """authentik gives a scope only through a property mapping: the built-in scopes mapped
+    are allowed (openid always), and the scope mappings Gatehouse imports are offered. One it
+    cannot import is named; its scope is then not granted."""
+    built_in, offered = {"openid"}, []
+    for value in source.items("property_mappings") or []:
+        mapping, scope, why = source.scope_mapping(value)
+        if scope is not None:
+            built_in.add(scope)
+        elif mapping is not None:
+            offered.append(mapping)
+        else:
+            source.note(f"property_mappings {source.show(value)}", why)
+    options["allowed_scopes"] = [scope for scope in SCOPES if scope in built_in]
+    if offered:
+        options["scope_mappings"] = list(dict.fromkeys(offered))
 
 
 AUTHENTIK = AuthentikModel(
@@ -82,8 +109,6 @@ AUTHENTIK = AuthentikModel(
         "issuer_mode": ("per_provider",),
         "access_code_validity": ("minutes=1",),
         "jwks_sources": ([],),
-        "logout_uri": ("",),
-        "logout_method": ("backchannel",),
     },
     client_id_attribute="client_id",
 )

@@ -1,4 +1,5 @@
-"""What each scope gives an application: claims, and the words the consent page shows."""
+"""What each built-in scope gives an application: claims, and the words the consent page
+shows. Admin-defined scopes are in scope_mappings."""
 
 from idp.models import User
 
@@ -10,17 +11,13 @@ PERMISSIONS = {
 }
 
 
-def permissions_for(scopes) -> list[str]:
-    return [PERMISSIONS[scope] for scope in scopes if scope in PERMISSIONS]
-
-
 def subject_of(user: User) -> str:
     """The `sub` claim: stable for the account, never reused (the row's id)."""
     return str(user.id)
 
 
-def claims_for(user: User, scopes, group_names) -> dict:
-    """The user's claims the scopes allow; `group_names` are the user's groups."""
+def standard_claims(user: User, scopes, group_names) -> dict:
+    """The user's claims the built-in scopes allow; `group_names` are the user's groups."""
     scopes = set(scopes)
     claims = {"sub": subject_of(user)}
     if "profile" in scopes:
@@ -35,7 +32,7 @@ def claims_for(user: User, scopes, group_names) -> dict:
             if isinstance(attributes.get(claim), str) and attributes[claim]:
                 claims[claim] = attributes[claim]
     if "email" in scopes and user.email:
-        # As authentik: an address counts as verified unless an attribute says otherwise.
-        verified = (user.attributes or {}).get("email_verified", True)
-        claims.update(email=user.email, email_verified=bool(verified))
+        # True only for the address its owner proved through a mailed link, or an
+        # administrator set (User.verified_email); a changed address is unverified.
+        claims.update(email=user.email, email_verified=user.is_email_verified)
     return claims

@@ -21,7 +21,7 @@ def discovery_document(client) -> dict:
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [options.signing_algorithm],
-        "scopes_supported": list(options.allowed_scopes),
+        "scopes_supported": client.scopes_supported,
         "claims_supported": [
             "sub",
             "iss",
@@ -39,6 +39,7 @@ def discovery_document(client) -> dict:
             "groups",
             "email",
             "email_verified",
+            "sid",
         ],
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
@@ -60,5 +61,6 @@ def discovery_document(client) -> dict:
         "request_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -6,6 +7,8 @@ from idp.core.durations import parse_duration
 from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
+# What a scope may be called (RFC 6749 3.3 allows more; these read well in a URL and a page).
+SCOPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
 MAX_LIFETIMES = {
     "access_token_lifetime": 24 * 3600,
     "refresh_token_lifetime": 365 * 24 * 3600,
@@ -30,6 +33,13 @@ class OAuth2Options:
     refresh_token_lifetime: str = "30d"  # noqa: S105
     # Put the profile and email claims into the ID token too, not only into userinfo.
     include_claims_in_id_token: bool = True
+    # Admin-defined scopes (scope mappings, by name) the application may ask for as well.
+    scope_mappings: tuple[str, ...] = ()
+    # Back-channel logout 1.0: where Gatehouse posts a logout token when a session that
+    # signed in to the application ends.
+    backchannel_logout_uri: str = ""
+    # Put the session id (`sid`) in the logout token as well as the user (`sub`).
+    backchannel_logout_session_required: bool = False
 
     def validate(self):
         for index, uri in enumerate(self.redirect_uris):
@@ -40,6 +50,20 @@ class OAuth2Options:
             problem = _redirect_problem(uri)
             if problem:
                 raise OptionsError(f"post_logout_redirect_uris[{index}]", problem)
+        for index, name in enumerate(self.scope_mappings):
+            problem = scope_name_problem(name)
+            if problem:
+                raise OptionsError(f"scope_mappings[{index}]", problem)
+        if len(set(self.scope_mappings)) != len(self.scope_mappings):
+            raise OptionsError("scope_mappings", "names a scope mapping twice")
+        if self.backchannel_logout_uri:
+            problem = _backchannel_problem(self.backchannel_logout_uri)
+            if problem:
+                raise OptionsError("backchannel_logout_uri", problem)
+        elif self.backchannel_logout_session_required:
+            raise OptionsError(
+                "backchannel_logout_session_required", "needs a backchannel_logout_uri"
+            )
         if self.client_type == "public" and not self.require_pkce:
             raise OptionsError("require_pkce", "a public client must use PKCE")
         for name, limit in MAX_LIFETIMES.items():
@@ -68,4 +92,22 @@ def _redirect_problem(uri: str) -> str:
         return "must name a host"
     if parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
         return f"may not use the {parts.scheme} scheme"
+    return ""
+
+
+def scope_name_problem(name: str) -> str:
+    if name in SCOPES:
+        return f"{name} is a scope Gatehouse has built in"
+    if not SCOPE_NAME.match(name or ""):
+        return "a scope is 1 to 100 letters, digits, _ . : / or -, starting with a letter or digit"
+    return ""
+
+
+def _backchannel_problem(uri: str) -> str:
+    problem = _redirect_problem(uri)
+    if problem:
+        return problem
+    # Gatehouse itself posts here, from the server: only the web, never a custom scheme.
+    if urlsplit(uri).scheme not in ("http", "https"):
+        return "must be an http:// or https:// address"
     return ""

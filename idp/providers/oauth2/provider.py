@@ -6,6 +6,9 @@ from idp.providers.oauth2.issuer import issuer_url
 from idp.providers.oauth2.options import OAuth2Options
 from idp.providers.oauth2.routes import bp
 
+# In the admin's claims preview: the scope mappings that failed, and why.
+PREVIEW_FAILURES = "_failed"
+
 
 class OAuth2ProviderType(ProviderType):
     """OpenID Connect (OAuth 2.0 authorization code with PKCE, refresh, client credentials)."""
@@ -34,12 +37,19 @@ class OAuth2ProviderType(ProviderType):
         provider.client_secret_hash = credentials.hash_secret(secret)
         return {"client_secret": secret}
 
-    def preview(self, application, provider, options, user) -> dict | None:
-        from idp.identity.accounts import user_group_names
-        from idp.providers.oauth2.claims import claims_for
+    def referenced_scope_mappings(self, options) -> tuple[str, ...]:
+        return options.scope_mappings
 
-        scopes = list(options.allowed_scopes)
-        return claims_for(user, scopes, user_group_names(user))
+    def preview(self, application, provider, options, user) -> dict | None:
+        """Every scope it may ask for, admin-defined ones too; a scope mapping that fails is
+        named under `_failed` (the admin sees why; clients never do)."""
+        from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings
+
+        mappings = load_scope_mappings(options.scope_mappings)
+        scopes = [*options.allowed_scopes, *(mapping.name for mapping in mappings)]
+        claims = claims_for(application, user, scopes, mappings, record_failures=False)
+        failed = {failure.mapping: failure.reason for failure in claims.failures}
+        return {**claims.values, **({PREVIEW_FAILURES: failed} if failed else {})}
 
     def facts(self, application, provider, options, base_url: str) -> dict:
         issuer = issuer_url(base_url, application.slug)

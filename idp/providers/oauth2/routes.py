@@ -19,17 +19,19 @@ from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import csrf, db
 from idp.core.network import client_ip
+from idp.core.options import OptionsError, parse_options
 from idp.flows.handoff import seed_flow
 from idp.flows.loading import load_flow
 from idp.identity import sessions
-from idp.models import AuthorizationRequest, Consent, Flow
+from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
 from idp.models.types import utcnow
-from idp.providers.oauth2 import keys, tokens
-from idp.providers.oauth2.claims import claims_for, permissions_for
+from idp.providers.oauth2 import backchannel, keys, tokens
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
+from idp.providers.oauth2.options import SCOPES, OAuth2Options
 from idp.providers.oauth2.returning import to_client
-from idp.providers.oauth2.server import _group_names, query_client, server
+from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
+from idp.providers.oauth2.server import query_client, server
 
 bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
 
@@ -47,6 +49,8 @@ def _prepare(state):
 
     # init_app installs authlib's default generator; ours signs JWT access tokens.
     server.register_token_generator("default", generate_token)
+    sessions.on_sessions_ended(state.app, backchannel.sessions_ended)
+    state.app.after_request(backchannel.send_after_answer)
 
 
 @bp.after_request
@@ -94,7 +98,7 @@ def authorize():
         db.session.commit()
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
-    scopes = (grant.request.payload.scope or "").split()
+    scopes = (grant.request.scope or "").split()
     if not _authorization_flow_done(application, user, scopes, prompts):
         if "none" in prompts:
             return _error_redirect(grant, "consent_required", "The user must consent first.")
@@ -223,7 +227,7 @@ def _run_authorization_flow(application, user, scopes, prompts):
             "slug": application.slug,
             "name": application.name,
             "scopes": scopes,
-            "permissions": permissions_for(scopes),
+            "permissions": permissions_for(scopes, g.oauth2_client.scope_mappings),
             "request": handle,
             "ask_again": "consent" in prompts,
         }
@@ -305,8 +309,28 @@ def userinfo():
         response.status_code = 403
         response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope", scope="openid"'
         return _open_to_scripts(response)
-    user = state.user
-    return _open_to_scripts(jsonify(claims_for(user, scopes, _group_names(user, scopes))))
+    claims = _userinfo_claims(state, scopes)
+    if claims.failures:
+        db.session.commit()  # the failures' events
+    return _open_to_scripts(jsonify(claims.values))
+
+
+def _userinfo_claims(state, scopes):
+    """The built-in scopes need nothing but the user; an admin-defined one needs its
+    application's scope mappings (loaded only then)."""
+    application, mappings = None, []
+    if set(scopes) - set(SCOPES):
+        application, provider = db.session.execute(
+            select(Application, Provider)
+            .join(Provider, Provider.application_id == Application.id)
+            .where(Application.id == state.row.application_id)
+        ).one()
+        try:
+            names = parse_options(OAuth2Options, provider.options).scope_mappings
+        except OptionsError:
+            names = ()
+        mappings = load_scope_mappings(names)
+    return claims_for(application, state.user, scopes, mappings)
 
 
 def _bearer_token() -> str | None:

@@ -24,7 +24,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
-from authlib.oidc.core import OpenIDCode
+from authlib.oidc.core import OpenIDCode, OpenIDToken
 from flask import g
 from sqlalchemy import select, update
 
@@ -36,13 +36,13 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
-from idp.identity.accounts import groups_of
 from idp.models import AuthorizationCode, OAuth2Token, User
 from idp.models.types import utcnow
-from idp.providers.oauth2 import credentials, keys, tokens
-from idp.providers.oauth2.claims import claims_for
+from idp.providers.oauth2 import credentials, keys, purge, tokens
+from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
 from idp.providers.oauth2.issuer import issuer_url
 from idp.providers.oauth2.options import OAuth2Options
+from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings
 
 log = logging.getLogger("idp.oauth2")
 
@@ -73,9 +73,23 @@ class Client(ClientMixin):
     def get_default_redirect_uri(self):
         return None  # OpenID Connect requires redirect_uri in every request
 
+    @property
+    def scope_mappings(self) -> list:
+        """The admin-defined scopes this client may ask for (loaded once per request)."""
+        if not hasattr(self, "_scope_mappings"):
+            self._scope_mappings = load_scope_mappings(self.options.scope_mappings)
+        return self._scope_mappings
+
+    @property
+    def scopes_supported(self) -> list[str]:
+        return [*self.options.allowed_scopes, *(mapping.name for mapping in self.scope_mappings)]
+
     def get_allowed_scope(self, scope):
-        allowed = set(self.options.allowed_scopes)
+        allowed = set(self.scopes_supported)
         return list_to_scope([item for item in scope_to_list(scope) or [] if item in allowed])
+
+    def claims(self, user, scopes, **kwargs):
+        return claims_for(self.application, user, scopes, self.scope_mappings, **kwargs)
 
     def check_redirect_uri(self, redirect_uri):
         if redirect_uri in self.options.redirect_uris:
@@ -238,14 +252,19 @@ class CodeGrant(AuthorizationCodeGrant):
             user_id=request.user.id,
             session_id=context["session_id"],
             redirect_uri=payload.redirect_uri,
-            scope=payload.scope or "",
+            # What the client may have of what it asked for (Client.get_allowed_scope).
+            scope=request.scope or "",
             nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=context["auth_time"],
             expires_at=utcnow() + CODE_LIFETIME,
         )
+        purge.purge_codes_of(request.user.id, request.client.application.id)
         db.session.add(row)
+        remember_sign_in(
+            context["session_id"], request.client.application.id, request.client.issuer
+        )
         db.session.flush()
 
     def query_authorization_code(self, code, client):
@@ -328,9 +347,9 @@ class ServiceGrant(ClientCredentialsGrant):
             raise InvalidGrantError("This client may not use the application.")
 
 
-class GatehouseOpenIDCode(OpenIDCode):
-    def exists_nonce(self, nonce, request):
-        return False  # codes are single use; a nonce is the client's to check
+class GatehouseIDToken:
+    """How Gatehouse signs ID tokens, for the code grant and (OpenID Connect Core 12.2) the
+    refresh grant: the same sub and aud, the original auth_time, the session's sid."""
 
     def resolve_client_private_key(self, client):
         return keys.signing_key(client.options.signing_algorithm)
@@ -350,12 +369,31 @@ class GatehouseOpenIDCode(OpenIDCode):
             "exp": int(time.time()) + lifetime,
         }
 
+    def get_compatible_claims(self, request):
+        claims = super().get_compatible_claims(request)
+        stored = request.authorization_code or request.refresh_token
+        row = stored.row if isinstance(stored, StoredCode | StoredToken) else None
+        if row is not None and row.session_id is not None:
+            claims["sid"] = session_sid(row.session_id)
+        if isinstance(stored, StoredToken) and row.auth_time is not None:
+            claims["auth_time"] = int(row.auth_time.timestamp())
+        return claims
+
     def generate_user_info(self, user, scope):
         client = g.oauth2_client
         scopes = scope_to_list(scope) or []
         if not client.options.include_claims_in_id_token:
             scopes = [item for item in scopes if item == "openid"]
-        return claims_for(user, scopes, _group_names(user, scopes))
+        return client.claims(user, scopes).values
+
+
+class GatehouseOpenIDCode(GatehouseIDToken, OpenIDCode):
+    def exists_nonce(self, nonce, request):
+        return False  # codes are single use; a nonce is the client's to check
+
+
+class RefreshIDToken(GatehouseIDToken, OpenIDToken):
+    """A new ID token on refresh, without a nonce (OpenID Connect Core 12.2)."""
 
 
 class Issuer(IssuerParameter):
@@ -415,10 +453,6 @@ class Revocation(RevocationEndpoint):
         _event("oauth2_token_revoked", request.client, token.row.user_id, revoked=count)
 
 
-def _group_names(user, scopes) -> list[str]:
-    return [group.name for group in groups_of(user)] if "profile" in scopes else []
-
-
 def _event(action: str, client, user_id, **detail) -> None:
     user = db.session.get(User, user_id) if user_id else None
     record_event(
@@ -475,6 +509,8 @@ def save_token(token, request):
         if refresh
         else None,
     )
+    if row.user_id is not None:
+        purge.purge_tokens_of(row.user_id, client.application.id)
     db.session.add(row)
     db.session.flush()
     metrics.OAUTH2_TOKENS.labels(grant_type).inc()
@@ -487,7 +523,7 @@ def make_server() -> AuthorizationServer:
     server._save_token = save_token
     server.register_token_generator("default", generate_token)
     server.register_grant(CodeGrant, [S256Challenge(required=True), GatehouseOpenIDCode()])
-    server.register_grant(RefreshGrant)
+    server.register_grant(RefreshGrant, [RefreshIDToken()])
     server.register_grant(ServiceGrant)
     server.register_endpoint(Introspection())
     server.register_endpoint(Revocation())

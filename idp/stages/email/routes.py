@@ -64,12 +64,22 @@ def open_link(token: str):
         db.session.rollback()
         return _page(410, message=SPENT, slug=link.flow_slug)
     user = db.session.get(User, link.user_id) if link.user_id is not None else None
+    if user is not None and _mailed_to_current_address(link, user):
+        user.mark_email_verified()
     if user is not None and options.activate_user_on_success and not user.is_active:
         user.is_active = True
         record_event("user_activated", user=user, ip=client_ip(), flow_slug=flow.slug)
     record_event("email_link_used", user=user, ip=client_ip(), flow_slug=flow.slug)
     db.session.commit()
     return _no_referrer(redirect(url_for("flow.execute", slug=flow.slug), code=303))
+
+
+def _mailed_to_current_address(link, user: User) -> bool:
+    """The link went to the address the account has now, so following it proves it: the
+    address was what the visitor typed, or the account has not changed since the mail."""
+    if not user.email:
+        return False
+    return link.email == user.email.lower() or user.updated_at <= link.created_at
 
 
 def _opened_directly() -> bool:

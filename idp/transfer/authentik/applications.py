@@ -146,7 +146,8 @@ class ApplicationMapping:
 
     def _application_document(self) -> list[FlowDocument]:
         plans = [plan for plan in self.applications.values() if plan.skip is None]
-        if not plans:
+        scope_mappings = self._scope_mapping_definitions()
+        if not plans and not scope_mappings:
             return []
         names = self._application_policy_names()
         policies = [
@@ -165,6 +166,8 @@ class ApplicationMapping:
             ],
             "policies": policies,
         }
+        if scope_mappings:
+            document["scope_mappings"] = scope_mappings
         try:
             return [read_document(document)]
         except FlowFileError as error:

@@ -22,6 +22,7 @@ from idp.transfer.authentik.model import (
     FLOW,
     GROUP,
     INSTEAD,
+    SCOPE_MAPPING,
     STATES,
     TOP_KEYS,
     USER,
@@ -41,6 +42,7 @@ from idp.transfer.authentik.model import (
     _types_of,
     _unmapped_reason,
 )
+from idp.transfer.authentik.scope_mappings import ScopeMappingReading, built_in_scope
 from idp.transfer.authentik.source import EntrySource
 from idp.transfer.authentik.tags import (
     CONDITION_MODES,
@@ -137,7 +139,7 @@ def _first_unsupported(value) -> Unsupported | None:
     return None
 
 
-class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
+class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, ApplicationMapping):
     def __init__(self, document: dict, source: str, lookup):
         self.document = document
         self.prefix = f"{source}: " if source else ""
@@ -160,6 +162,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
         # The items the !Enumerate tags being resolved are at, innermost last: (index, value).
         self.enumerations: list[tuple] = []
         self.enumerated = 0
+        self.scope_mappings: dict = {}  # scope mapping entry -> what it becomes
 
     def translate(self) -> Translation:
         _check_size(self.document, self.prefix)
@@ -512,6 +515,8 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
             # An entry cannot find itself: in authentik it does not exist yet when it is read.
             if candidate is not entry and self._matches(candidate, model, conditions):
                 return EntryRef(candidate.index)
+        if model == SCOPE_MAPPING:
+            return built_in_scope(dict(conditions))
         if model in _part_models():
             mapping = _part_models()[model][1]
             shipped = mapping.find_shipped_part(model, dict(conditions), self.lookup.stage)
@@ -603,6 +608,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
             ("stage", self._map_stage),
             ("flow", self._map_flow),
             ("stage_binding", self._map_stage_binding),
+            ("scope_mapping", self._map_scope_mapping),
             ("provider", self._map_provider),
             ("application", self._map_application),
             ("policy_binding", self._map_policy_binding),

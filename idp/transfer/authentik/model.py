@@ -18,6 +18,7 @@ GROUP = "authentik_core.group"
 USER = "authentik_core.user"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
+SCOPE_MAPPING = "authentik_providers_oauth2.scopemapping"
 
 # Attributes of an application Gatehouse has no equivalent for, with the values that mean "off".
 APPLICATION_OFF_VALUES = {
@@ -142,6 +143,8 @@ def _kind(model: str) -> str | None:
         return "part"
     if model == APPLICATION:
         return "application"
+    if model == SCOPE_MAPPING:
+        return "scope_mapping"
     if model in _provider_types():
         return "provider"
     if _registered_stage_type(model):

@@ -136,6 +136,11 @@ class EntrySource:
     def group_name(self, value) -> str | None:
         return self._reader.group_name(value)
 
+    def scope_mapping(self, value) -> tuple[str | None, str | None, str]:
+        """What a provider's property mapping becomes: (a Gatehouse scope mapping to offer,
+        a built-in scope, why neither)."""
+        return self._reader.scope_mapping_of(value, self._entry)
+
     def group_exists(self, name: str) -> bool:
         return self._reader.lookup.find("group", {"name": name}) is not None
 

@@ -4,29 +4,15 @@ RS256 per application; sign-out through end-session; query counts that do not gr
 import secrets
 
 import httpx
-import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import SigningKey
-from tests.factories import make_group, make_user
-from tests.http.applications.oidc import Browser, bind_group, make_client, query_of
+from tests.factories import make_group
+from tests.http.applications.oidc import bind_group, make_client, query_of
 from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
-
-
-@pytest.fixture
-def alice(app):
-    with app.app_context():
-        return make_user("alice").username
-
-
-@pytest.fixture
-def visitor(live_server):
-    visitor = Browser(live_server.url)
-    yield visitor
-    visitor.close()
 
 
 def id_token_for(app, live_server, visitor, client_id, secret):

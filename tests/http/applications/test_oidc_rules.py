@@ -13,23 +13,10 @@ from sqlalchemy import select
 from idp.core.extensions import db
 from idp.models import OAuth2Token
 from idp.models.types import utcnow
-from tests.factories import make_group, make_user
-from tests.http.applications.oidc import REDIRECT_URI, Browser, bind_group, make_client, query_of
+from tests.factories import make_group
+from tests.http.applications.oidc import REDIRECT_URI, bind_group, make_client, query_of
 
 AUTHORIZE = "/application/o/authorize/"
-
-
-@pytest.fixture
-def alice(app):
-    with app.app_context():
-        return make_user("alice").username
-
-
-@pytest.fixture
-def visitor(live_server):
-    visitor = Browser(live_server.url)
-    yield visitor
-    visitor.close()
 
 
 def challenge_of(verifier: str) -> str:

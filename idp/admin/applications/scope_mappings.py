@@ -1,0 +1,170 @@
+"""Scope mappings: admin-defined OpenID Connect scopes whose claims a sandboxed expression gives.
+Listed with the applications that offer each; created, edited (the expression is checked on
+saving) and deleted once no application offers it. Applications choose theirs in their
+provider settings."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from idp.admin.audit import describe, record_change
+from idp.admin.fields import strip
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.models import Application, Provider, ScopeMapping
+from idp.policies.expression import compile_expression
+from idp.providers.oauth2.options import scope_name_problem
+
+bp = Blueprint("scope_mappings", __name__, template_folder="templates")
+
+
+NAME_TAKEN = "A scope mapping with this name was just created."
+EXPRESSION_HELP = (
+    "A sandboxed expression, as in expression policies, giving the claims as a mapping, e.g. "
+    '{"quota": user.attributes.get("quota", "1 GB")}. It sees user, application (slug, name) '
+    "and scopes. If it fails, the token carries none of its claims."
+)
+FIELDS = ("name", "description", "expression")
+
+
+class ScopeMappingForm(FlaskForm):
+    name = StringField(
+        "Scope",
+        description="What an application asks for, e.g. nextcloud.",
+        validators=[DataRequired(), Length(max=100)],
+        filters=[strip],
+    )
+    description = StringField(
+        "Description",
+        description="Shown on the consent page: what the application receives.",
+        validators=[Length(max=500)],
+        filters=[strip],
+    )
+    expression = TextAreaField(
+        "Expression",
+        description=EXPRESSION_HELP,
+        validators=[DataRequired()],
+        render_kw={"rows": 6},
+    )
+
+    def __init__(self, *args, editing: ScopeMapping | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+
+    def validate_name(self, field):
+        problem = scope_name_problem(field.data)
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:] + ".")
+        found = db.session.scalar(select(ScopeMapping.id).where(ScopeMapping.name == field.data))
+        if found is not None and (self.editing is None or found != self.editing.id):
+            raise ValidationError("A scope mapping with this name exists already.")
+        renamed = self.editing is not None and field.data != self.editing.name
+        users = offered_by(self.editing.name) if renamed else []
+        if users:
+            raise ValidationError(
+                f"It cannot be renamed while {', '.join(users)} offer it: their clients ask "
+                "for it by this name."
+            )
+
+    def validate_expression(self, field):
+        try:
+            compile_expression(field.data)
+        except OptionsError as error:
+            raise ValidationError(f"The expression {error.message}.") from None
+
+
+def offered_by(name: str) -> list[str]:
+    """The slugs of the applications that offer this scope mapping."""
+    rows = db.session.execute(
+        select(Application.slug, Provider.options)
+        .join(Provider, Provider.application_id == Application.id)
+        .where(Provider.type == "oauth2")
+        .order_by(Application.slug)
+    )
+    return [slug for slug, options in rows if name in ((options or {}).get("scope_mappings") or ())]
+
+
+def _target(mapping: ScopeMapping) -> dict:
+    return describe("scope_mapping", mapping, mapping.name)
+
+
+def _values(mapping: ScopeMapping) -> dict:
+    return {name: getattr(mapping, name) for name in FIELDS}
+
+
+@bp.get("/scope-mappings")
+def scope_mappings():
+    mappings = list(db.session.scalars(select(ScopeMapping).order_by(ScopeMapping.name)))
+    offering = {mapping.name: offered_by(mapping.name) for mapping in mappings}
+    return render_template("admin/scope_mappings/list.html", mappings=mappings, offering=offering)
+
+
+@bp.route("/scope-mappings/new", methods=["GET", "POST"])
+def new_scope_mapping():
+    form = ScopeMappingForm()
+    if form.validate_on_submit():
+        mapping = ScopeMapping()
+        form.populate_obj(mapping)
+        db.session.add(mapping)
+        db.session.flush()
+        record_change("admin_scope_mapping_created", _target(mapping), after=_values(mapping))
+        if commit_unless_taken(form.name, NAME_TAKEN):
+            flash(f"The scope mapping {mapping.name} was created.", "info")
+            return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
+    status = INVALID if form.is_submitted() else 200
+    return render_template("admin/scope_mappings/form.html", form=form, mapping=None), status
+
+
+@bp.route("/scope-mappings/<int:mapping_id>", methods=["GET", "POST"])
+def edit_scope_mapping(mapping_id: int):
+    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    form = ScopeMappingForm(obj=mapping, editing=mapping)
+    if form.validate_on_submit():
+        before = _values(mapping)
+        form.populate_obj(mapping)
+        record_change("admin_scope_mapping_edited", _target(mapping), before, _values(mapping))
+        if commit_unless_taken(form.name, NAME_TAKEN):
+            flash("The scope mapping was saved.", "info")
+            return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
+    status = INVALID if form.is_submitted() else 200
+    page = render_template(
+        "admin/scope_mappings/form.html",
+        form=form,
+        mapping=mapping,
+        offering=offered_by(mapping.name),
+    )
+    return page, status
+
+
+@bp.get("/scope-mappings/<int:mapping_id>/delete")
+def confirm_scope_mapping_deletion(mapping_id: int):
+    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    return render_template(
+        "admin/scope_mappings/delete.html",
+        mapping=mapping,
+        offering=offered_by(mapping.name),
+        form=FlaskForm(),
+    )
+
+
+@bp.post("/scope-mappings/<int:mapping_id>/delete")
+def delete_scope_mapping(mapping_id: int):
+    """A scope mapping an application offers is not deleted: its clients ask for it."""
+    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    offering = offered_by(mapping.name)
+    if offering:
+        page = render_template(
+            "admin/scope_mappings/delete.html",
+            mapping=mapping,
+            offering=offering,
+            form=FlaskForm(),
+        )
+        return page, 409
+    record_change("admin_scope_mapping_deleted", _target(mapping), before=_values(mapping))
+    db.session.delete(mapping)
+    db.session.commit()
+    flash(f"The scope mapping {mapping.name} was deleted.", "info")
+    return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
