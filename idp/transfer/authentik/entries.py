@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from idp.transfer.authentik.applications import ApplicationMapping
+from idp.transfer.authentik.applied import AppliedMapping
 from idp.transfer.authentik.components import ComponentMapping
 from idp.transfer.authentik.documents import flow_documents
 from idp.transfer.authentik.flows import FlowMapping
@@ -74,14 +75,24 @@ class Translation:
     replaced: list[str] = field(default_factory=list)
 
 
-def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
-    """Map a loaded blueprint; raises FlowFileError naming every problem with its place."""
-    return _Translator(document, source, lookup or DatabaseLookup()).translate()
+def read_blueprint(document: dict, source: str = "", lookup=None, applied=None) -> Translation:
+    """Map a loaded blueprint; raises FlowFileError naming every problem with its place.
+    `applied` is what `applied.plan_imports` found for the file's metaapplyblueprint entries
+    (None: no folder was searched)."""
+    translator = _Translator(document, source, lookup or DatabaseLookup())
+    translator.applied = applied
+    return translator.translate()
 
 
 # What authentik's importer puts in every blueprint's context (Importer.default_context):
 # Gatehouse has no enterprise licence and none of authentik's permission models.
-AUTHENTIK_CONTEXT = {"goauthentik.io/enterprise/licensed": False, "goauthentik.io/rbac/models": {}}
+LICENSED = "goauthentik.io/enterprise/licensed"
+AUTHENTIK_CONTEXT = {LICENSED: False, "goauthentik.io/rbac/models": {}}
+
+
+def _needs_licence(condition) -> bool:
+    return isinstance(condition, Context) and condition.key == LICENSED
+
 
 # Aliases can make a small file expand into a huge (or endless) tree; the reader walks it
 # expanded, so it refuses one past these sizes first.
@@ -137,7 +148,7 @@ def _first_unsupported(value) -> Unsupported | None:
     return None
 
 
-class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
+class _Translator(ComponentMapping, FlowMapping, ApplicationMapping, AppliedMapping):
     def __init__(self, document: dict, source: str, lookup):
         self.document = document
         self.prefix = f"{source}: " if source else ""
@@ -326,6 +337,10 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
             # As in authentik: an entry whose conditions are false is not part of the blueprint.
             entry.skip = "its conditions are false"
             entry.is_reported = False
+            if any(_needs_licence(condition) for condition in conditions):
+                # False only because Gatehouse has no enterprise licence: named.
+                entry.skip = f"it is only for licensed authentik ({LICENSED} is false here)"
+                entry.is_reported = True
         permissions = raw.get("permissions")
         if permissions:
             self._note(entry, "permissions", "Gatehouse has no object permissions")
@@ -580,12 +595,11 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping):
                 if is_binding and entry.is_reported:
                     unreadable_bindings.append(entry)
                 continue
+            if entry.model == APPLY_BLUEPRINT:
+                self._map_applied(entry)
+                continue
             if kind is None:
                 entry.skip = _unmapped_reason(entry)
-                applied = entry.fields.get("identifiers")
-                if entry.model == APPLY_BLUEPRINT and isinstance(applied, dict):
-                    names = ", ".join(f"{key}={self.show(value)}" for key, value in applied.items())
-                    entry.skip = f"{entry.skip} ({names})"
                 continue
             unsupported = _first_unsupported(entry.fields)
             if unsupported is not None:

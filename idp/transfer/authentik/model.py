@@ -171,8 +171,6 @@ def _unmapped_reason(entry) -> str:
             "expression policies are Python and are not translated; "
             "write a Gatehouse policy that does the same"
         )
-    if entry.model == APPLY_BLUEPRINT:
-        return "it applies another blueprint, which Gatehouse does not follow; import that file too"
     if entry.model in (GROUP, USER):
         return "users and groups are not created from blueprints (idp users/groups create)"
     application = entry.model.split(".", 1)[0]
