@@ -8,6 +8,7 @@ tests/data/authentik_corpus/origin-only`."""
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -147,3 +148,24 @@ def test_the_brute_force_example_denies_a_name_after_five_failed_passwords(app, 
     assert "Too many failed sign-in attempts. Please try again later." in flows.text
     assert 'name="password"' not in flows.page
     assert flows.client.get("/me").status_code == 302
+
+
+@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="authentik's examples are not in the corpus")
+def test_the_invitation_example_lets_in_only_a_link_and_signs_the_newcomer_up(app, runner, flows):
+    import_example(runner, "flows-invitation-enrollment.yaml")
+    slug = "invitation-enrollment-flow-external"
+    flows.open(slug)
+    assert 'name="username"' not in flows.page
+    made = runner.invoke(args=["invitations", "create", "--flow", slug, "--name", "guest"])
+    assert made.exit_code == 0, made.output
+    link = urlsplit(made.output.strip().splitlines()[-1])
+    flows.client.get(f"/flow/{slug}/restart")
+    flows.page = flows.client.get(f"{link.path}?{link.query}").get_data(as_text=True)
+    flows.submit(slug, {"itoken": parse_qs(link.query)["itoken"][0]})
+    assert 'name="password_repeat"' in flows.page
+    credentials = {"username": "guest", "password": PASSWORD, "password_repeat": PASSWORD}
+    flows.submit(slug, credentials)
+    assert 'name="email"' in flows.page
+    response = flows.submit(slug, {"name": "A Guest", "email": "guest@example.test"})
+    assert response.status_code == 303
+    assert "guest" in flows.client.get("/me").get_data(as_text=True)

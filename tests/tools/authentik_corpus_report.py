@@ -69,6 +69,8 @@ def left_out_key(line: str) -> str:
             gist = reason.split(",")[0]
         elif "without that gate the flow would not stop" in reason:
             gist = "flow left out: one of its gates cannot be imported"
+        elif reason.startswith("the blueprint it applies"):
+            gist = "the blueprint it applies is not found (give its folder with --blueprints-dir)"
         elif reason.startswith(DEPENDENT_REASONS):
             return DEPENDENT
         else:

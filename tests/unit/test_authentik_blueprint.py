@@ -1458,3 +1458,18 @@ def test_a_prompt_found_nowhere_is_named_with_its_place():
     assert "not imported: fields[0] (its !Find found nothing here, in Gatehouse or among" in (
         skipped_text(translation)
     )
+
+
+def test_an_invitation_entry_is_named_with_the_command_that_makes_one():
+    translation = translate(
+        """\
+        - model: authentik_stages_invitation.invitation
+          identifiers: {name: welcome}
+          attrs: {single_use: true, fixed_data: {email: a@example.test}}
+        """
+    )
+    assert translation.documents == []
+    assert translation.skipped == [
+        "bp.yaml: entries[0] authentik_stages_invitation.invitation (name=welcome): "
+        "invitations are not created from blueprints (idp invitations create --flow SLUG)"
+    ]

@@ -19,6 +19,7 @@ USER = "authentik_core.user"
 EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
+INVITATION = "authentik_stages_invitation.invitation"
 
 # Attributes of an application Gatehouse has no equivalent for, with the values that mean "off".
 APPLICATION_OFF_VALUES = {
@@ -173,6 +174,8 @@ def _unmapped_reason(entry) -> str:
         )
     if entry.model in (GROUP, USER):
         return "users and groups are not created from blueprints (idp users/groups create)"
+    if entry.model == INVITATION:
+        return "invitations are not created from blueprints (idp invitations create --flow SLUG)"
     application = entry.model.split(".", 1)[0]
     if application.startswith("authentik_stages_"):
         return "Gatehouse has no such stage type"
