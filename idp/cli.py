@@ -92,7 +92,7 @@ def _import_batch(paths, applied, strict, import_documents) -> list:
     """Read and write one batch of files (flushed, not committed), naming what is left out."""
     from idp.transfer.document import FlowFileError
 
-    documents, skipped, resolved, replaced = _read_flow_files(paths, applied)
+    documents, skipped, resolved, replaced = _read_flow_files(list(map(str, paths)), applied)
     for line in resolved:
         click.echo(f"resolved: {line}", err=True)
     for line in replaced:

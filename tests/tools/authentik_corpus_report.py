@@ -154,7 +154,9 @@ def report(folders: list[Path], results: list[FileResult]) -> str:
     left_out = Counter(left_out_key(line) for result in results for line in result.skipped)
     lines = [
         *(
-            f"{folder}: {len(mine)} files from {len({r.repository for r in mine})} repositories"
+            f"{folder}: {len(mine)} files from {len({r.repository for r in mine})} repositories;"
+            f" {sum(r.is_strict for r in mine)} import with --strict,"
+            f" {sum(len(r.answers) for r in mine)} flows imported"
             for folder in folders
             for mine in [[r for r in results if r.folder == folder]]
         ),

@@ -41,6 +41,7 @@ from idp.transfer.authentik.model import (
     _stage_mapping,
     _types_of,
     _unmapped_reason,
+    current_model,
 )
 from idp.transfer.authentik.source import EntrySource
 from idp.transfer.authentik.tags import (
@@ -308,7 +309,9 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping, AppliedMapp
         if not isinstance(model, str) or not model.strip():
             self._problem(entry.place, "model must be text like authentik_flows.flow", entry.line)
             return
-        entry.model = model.strip().lower()
+        entry.model = current_model(model.strip().lower())
+        if entry.model != model.strip().lower():
+            self.note_resolved(entry, f"{model.strip()} is read as its current name")
         state = self._resolve(raw.get("state", "present"), entry)
         if state not in STATES:
             self.entry_problem(entry, f"state must be one of {', '.join(STATES)}, not {state!r}")
@@ -520,7 +523,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping, AppliedMapp
         if not isinstance(model, str) or not all(isinstance(name, str) for name, _ in conditions):
             self._tag_problem(entry, tag, "!Find takes [model, [field, value], ...] with text")
             return None
-        model = model.lower()
+        model = current_model(model.lower())
         if not conditions:
             return None
         for candidate in self.entries:
@@ -543,7 +546,7 @@ class _Translator(ComponentMapping, FlowMapping, ApplicationMapping, AppliedMapp
         """Compares plain values only, so a !Find cannot loop through other entries' tags."""
         raw = candidate.raw
         raw_model = raw.get("model")
-        if not isinstance(raw_model, str) or raw_model.strip().lower() != model:
+        if not isinstance(raw_model, str) or current_model(raw_model.strip().lower()) != model:
             return False
         plain = {}
         for key in ("attrs", "identifiers"):

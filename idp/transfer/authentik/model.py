@@ -20,6 +20,18 @@ EXPRESSION_POLICY = "authentik_policies_expression.expressionpolicy"
 APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
 INVITATION = "authentik_stages_invitation.invitation"
+# Models authentik has renamed (a migration renamed the table): the old name, as older
+# exports and blueprints still write it -> the current one.
+RENAMED_MODELS = {
+    "authentik_stages_authenticator_webauthn.authenticatewebauthnstage": (
+        "authentik_stages_authenticator_webauthn.authenticatorwebauthnstage"
+    ),
+}
+
+
+def current_model(model: str) -> str:
+    return RENAMED_MODELS.get(model, model)
+
 
 # Attributes of an application Gatehouse has no equivalent for, with the values that mean "off".
 APPLICATION_OFF_VALUES = {
