@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation
 from idp.models import (
     Application,
     Flow,

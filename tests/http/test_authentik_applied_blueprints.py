@@ -7,7 +7,7 @@ from textwrap import dedent
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Stage, StageBinding
 from tests.factories import PASSWORD, make_user
 from tests.http.test_authentik_import import BLUEPRINTS

@@ -9,10 +9,10 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from idp import authenticators
+from idp.credentials import authenticators
 from idp.applications.manage import create_application
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation
 from idp.models import (
     Application,
     Consent,

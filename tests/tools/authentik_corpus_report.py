@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from idp import create_app
-from idp.extensions import db
+from idp.core.extensions import db
 
 # "bp.yaml: entries[3] authentik_stages_prompt.prompt (name=x): not imported: placeholder ..."
 ATTRIBUTE_LINE = re.compile(r"entries[^ ]* (?P<model>\S+) .*?: not imported: (?P<subject>\S+)")

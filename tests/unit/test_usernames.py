@@ -3,7 +3,7 @@
 import pytest
 
 from idp.models import User
-from idp.usernames import (
+from idp.identity.usernames import (
     EMAIL_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     is_valid_email,

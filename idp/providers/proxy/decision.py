@@ -3,7 +3,7 @@ tester alike."""
 
 from dataclasses import dataclass
 
-from idp.accounts import groups_of
+from idp.identity.accounts import groups_of
 from idp.applications.access import RequestFacts, may_use
 from idp.models import Application, User
 from idp.providers.proxy import identity

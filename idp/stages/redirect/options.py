@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 
 # A flow's slug, as flow files have it (idp.transfer.document, which imports the stages).
 FLOW_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")

@@ -1,6 +1,6 @@
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.outcomes import Deny, Redirect
 from idp.models import Flow
 from idp.stages.base import StageType

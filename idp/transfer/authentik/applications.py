@@ -4,7 +4,7 @@ one version-1 document of applications."""
 from idp.models.flows import (
     ENGINE_MODES,
 )
-from idp.options import OptionsError, options_to_mapping
+from idp.core.options import OptionsError, options_to_mapping
 from idp.providers.registry import PROVIDER_TYPES
 from idp.transfer.authentik.model import (
     APPLICATION,

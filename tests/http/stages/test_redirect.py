@@ -2,7 +2,7 @@
 
 import pytest
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 from idp.stages.registry import STAGE_TYPES
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_flow, make_user
@@ -30,7 +30,7 @@ def test_a_static_redirect_sends_a_plain_form_to_the_address_and_ends_the_flow(a
         )
     flows.open(slug)
     response = flows.submit(slug, {"uid_field": "ada", "password": PASSWORD})
-    # Straight after a form, a page that moves on by itself (see idp.http.leave_site).
+    # Straight after a form, a page that moves on by itself (see idp.core.http.leave_site).
     assert response.headers["Refresh"] == "0; url=https://docs.test/x"
     assert 'href="https://docs.test/x"' in flows.page
     flows.open(slug)
