@@ -417,9 +417,9 @@ def prepare_gatehouse(env: dict) -> tuple[dict, str]:
     """Schema and shipped flows as on first start, an administrator, the bench user in one
     of five groups, and the gated flows; returns the flows' slugs."""
     from idp import create_app
-    from idp.identity.accounts import set_password
     from idp.cli import prepare_instance
     from idp.core.extensions import db
+    from idp.identity.accounts import set_password
     from idp.models import Group, User
     from idp.transfer.document import read_document
     from idp.transfer.importer import import_documents

@@ -33,10 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp.identity import devices, security
-
     from idp.core import logs, metrics
     from idp.core.network import ForwardedScheme
+    from idp.identity import devices, security
 
     app.wsgi_app = logs.LastResort(app, ForwardedScheme(app))
     logs.init_app(app)  # first: every later hook and log line has the request id
@@ -48,9 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.admin import bp as admin_bp
     from idp.applications.routes import bp as applications_bp
     from idp.flows.executor import bp as flow_bp
+    from idp.mailed_links.sign_in_links import bp as sign_in_links_bp
     from idp.ops.routes import bp as ops_bp
     from idp.providers.registry import PROVIDER_TYPES
-    from idp.mailed_links.sign_in_links import bp as sign_in_links_bp
     from idp.stages.registry import STAGE_TYPES
 
     app.register_blueprint(flow_bp)
@@ -65,8 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
         if provider_type.blueprint is not None:
             app.register_blueprint(provider_type.blueprint)
 
-    from idp.core import errors
     from idp.cli import register_commands
+    from idp.core import errors
 
     errors.init_app(app)
     register_commands(app)

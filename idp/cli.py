@@ -249,11 +249,11 @@ users_group = AppGroup("users", help="Create and list users.")
 @click.option("--group", "groups", multiple=True, help="Add to this existing group (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username, email, name, superuser, groups, password_stdin):
-    from idp.identity.accounts import find_group, set_password
-    from idp.models import User
     from idp.credentials.passwords import MAX_PASSWORD_LENGTH
+    from idp.identity.accounts import find_group, set_password
     from idp.identity.signups import email_holder, release, username_is_free
     from idp.identity.usernames import is_valid_email, is_valid_username
+    from idp.models import User
 
     if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")

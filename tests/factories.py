@@ -3,8 +3,8 @@
 import itertools
 from pathlib import Path
 
-from idp.identity.accounts import set_password
 from idp.core.extensions import db
+from idp.identity.accounts import set_password
 from idp.models import Group, User
 from idp.transfer.document import load_file, read_document
 from idp.transfer.importer import import_documents

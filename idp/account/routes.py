@@ -7,19 +7,15 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp.credentials import authenticators
 from idp.account.forms import ConfirmPasswordForm
-from idp.identity.accounts import confirm_password
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.http import safe_next
+from idp.core.network import client_ip
+from idp.credentials import authenticators
 from idp.flows import planner
 from idp.flows.loading import load_flow
-from idp.core.http import safe_next
-from idp.models import Flow, UserSession
-from idp.models.types import utcnow
-from idp.core.network import client_ip
-from idp.policies.engine import PolicyFailure
-from idp.policies.initial_setup import setup_is_pending
+from idp.identity.accounts import confirm_password
 from idp.identity.sessions import (
     active_sessions_of,
     end_current_session,
@@ -28,6 +24,10 @@ from idp.identity.sessions import (
     revoke_sessions_of,
 )
 from idp.identity.site_settings import is_enrollment_open
+from idp.models import Flow, UserSession
+from idp.models.types import utcnow
+from idp.policies.engine import PolicyFailure
+from idp.policies.initial_setup import setup_is_pending
 
 bp = Blueprint("account", __name__)
 

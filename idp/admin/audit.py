@@ -3,8 +3,8 @@ after. Secrets never do: a password or its hash is named as changed, never writt
 
 from idp.admin.helpers import current_admin
 from idp.core.events import record_event
-from idp.models import Event
 from idp.core.network import client_ip
+from idp.models import Event
 
 SECRET_FIELDS = frozenset({"password", "password_hash"})
 

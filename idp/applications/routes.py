@@ -10,9 +10,9 @@ from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_applications
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 

@@ -24,11 +24,11 @@ from sqlalchemy import delete, literal, select, update
 
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.models import StaticCode, TotpDevice, User, WebAuthnDevice
-from idp.models.types import utcnow
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.core.sealing import SEALED, SealBroken, seal, unseal
+from idp.models import StaticCode, TotpDevice, User, WebAuthnDevice
+from idp.models.types import utcnow
 
 TOTP = "totp"
 RECOVERY_CODES = "recovery_codes"

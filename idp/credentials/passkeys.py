@@ -47,9 +47,9 @@ from webauthn.helpers.structs import (
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import User, WebAuthnChallenge, WebAuthnDevice
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 
 log = logging.getLogger("idp.credentials.passkeys")
 

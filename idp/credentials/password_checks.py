@@ -5,19 +5,16 @@ passwords (a dummy hash, one message)."""
 
 from dataclasses import dataclass
 
-from idp.protection import attempts, reputation
-
-from idp.identity import devices
-
 from idp.core import metrics
-
-from idp.mailed_links import sign_in_links
-from idp.identity.accounts import upgrade_password_hash
 from idp.core.events import record_event
-from idp.flows.context import SIGN_IN_PROVED_FOR
-from idp.models import User
 from idp.core.network import client_ip
 from idp.credentials.passwords import check_password
+from idp.flows.context import SIGN_IN_PROVED_FOR
+from idp.identity import devices
+from idp.identity.accounts import upgrade_password_hash
+from idp.mailed_links import sign_in_links
+from idp.models import User
+from idp.protection import attempts, reputation
 
 INVALID = "Invalid username or password."
 PROOF_NEEDED = (

@@ -9,9 +9,9 @@ from types import MappingProxyType
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.options import OptionsError
 from idp.flows.context import PROMPT_DATA
 from idp.models import Policy
-from idp.core.options import OptionsError
 from idp.policies.password import PasswordPolicy
 from idp.policies.types import PolicyError, PolicyRequest, PolicyUser
 

@@ -19,17 +19,16 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp.protection import attempts
-
-from idp.credentials import authenticators
-from idp.identity.accounts import confirm_password
 from idp.core.events import record_event
-from idp.flows.outcomes import Retry
 from idp.core.mail import send_mail
+from idp.core.network import client_ip
+from idp.credentials import authenticators
+from idp.flows.outcomes import Retry
+from idp.identity.accounts import confirm_password
+from idp.identity.sessions import load_current_session
 from idp.models import User, UserSession
 from idp.models.types import utcnow
-from idp.core.network import client_ip
-from idp.identity.sessions import load_current_session
+from idp.protection import attempts
 
 CODE_NEEDED = "Enter a code from your authenticator app, or a recovery code."
 WRONG_CODE = "That code is not right."

@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from idp.identity.accounts import find_user
 from idp.core.extensions import db
+from idp.identity.accounts import find_user
 from idp.models import Flow, StageBinding, User
 
 # The identifier typed at identification and the fields it may match. The resolved user is

@@ -2,14 +2,13 @@
 
 from sqlalchemy import delete, func, or_, select, update
 
-from idp.protection import attempts
-
-from idp.identity import devices
 from idp.core.extensions import db
-from idp.models import Group, PasswordHistory, User
-from idp.models.types import utcnow
 from idp.core.network import client_ip
 from idp.credentials.passwords import check_password, hash_password, needs_rehash
+from idp.identity import devices
+from idp.models import Group, PasswordHistory, User
+from idp.models.types import utcnow
+from idp.protection import attempts
 
 USER_FIELDS = ("username", "email")
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.core.extensions import db
+from idp.core.network import client_ip, user_agent
 from idp.models import User, UserSession
 from idp.models.types import utcnow
-from idp.core.network import client_ip, user_agent
 
 SESSION_KEY = "sid"
 # Cookie entries that survive signing in; everything else (the CSRF secret too) is renewed.

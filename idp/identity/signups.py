@@ -12,9 +12,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
-from idp.identity.deletion import delete_users
 from idp.core.extensions import db
 from idp.flows import once
+from idp.identity.deletion import delete_users
 from idp.models import FlowToken, User
 from idp.models.types import utcnow
 

@@ -11,9 +11,9 @@ from flask import current_app, render_template, request, url_for
 from sqlalchemy import select, update
 
 from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import FlowToken
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 
 # The stage type that sends these links and whose route (/flow/email/<token>) opens them.
 STAGE_TYPE = "email"

@@ -13,6 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.mail import send_mail
+from idp.core.options import OptionsError, parse_options
 from idp.flows import planner
 from idp.flows.context import EMAIL_SENT_FOR, UID, UID_FIELDS
 from idp.flows.loading import flow_fingerprint, load_flow
@@ -23,11 +25,9 @@ from idp.mailed_links.links import (
     issue_link,
     mail_base_url,
 )
-from idp.core.mail import send_mail
-from idp.protection.mail_limits import RECIPIENT, Limit, take_send
 from idp.models import Flow, StageBinding, User
-from idp.core.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
+from idp.protection.mail_limits import RECIPIENT, Limit, take_send
 from idp.stages.email.options import EmailOptions
 
 

@@ -26,13 +26,13 @@ from sqlalchemy import select, update
 from idp.core.database import upsert_for
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.mail import send_mail
+from idp.core.network import client_ip
 from idp.flows.context import SIGN_IN_PROVED_FOR
 from idp.flows.plan import resume_plan
 from idp.mailed_links.links import mail_base_url
-from idp.core.mail import send_mail
 from idp.models import FailedAttempts, FlowToken
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 
 bp = Blueprint("sign_in_links", __name__)
 

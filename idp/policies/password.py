@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
-from idp.flows.context import PROMPT_DATA
 from idp.core.options import OptionsError
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
+from idp.flows.context import PROMPT_DATA
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel

@@ -5,9 +5,9 @@ from datetime import timedelta
 from typing import Literal
 
 from idp.core.extensions import db
+from idp.core.options import OptionsError
 from idp.models import User
 from idp.models.types import utcnow
-from idp.core.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 

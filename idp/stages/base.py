@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint
 from flask_wtf import FlaskForm
 
-from idp.flows.context import StageContext
-from idp.flows.outcomes import Outcome
 from idp.core.options import NoOptions, parse_options
 from idp.core.options_forms import OptionsForm, options_form_for
+from idp.flows.context import StageContext
+from idp.flows.outcomes import Outcome
 
 
 class StageType(ABC):

@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.options import OptionsError, options_to_mapping, secret_options
 from idp.models import Policy, Stage
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -21,7 +22,6 @@ from idp.models.flows import (
     STAGE_BINDING_DEFAULTS,
     STAGE_BINDING_FIELDS,
 )
-from idp.core.options import OptionsError, options_to_mapping, secret_options
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 

@@ -8,8 +8,8 @@ import pyotp
 import pytest
 from hypothesis import given
 
-from idp.credentials import authenticators
 from idp.core.extensions import db
+from idp.credentials import authenticators
 from idp.identity.invitations import create_invitation
 from idp.models import User
 from idp.stages.registry import STAGE_TYPES

@@ -146,7 +146,10 @@ def admin_targets(app, superuser):
             rule_values = dict(
                 values, type_name="expression" if "polic" in rule.endpoint else "prompt"
             )
-            if rule.endpoint in ("admin.edit_policy_binding", "admin.delete_policy_binding"):
+            if rule.endpoint in (
+                "admin.flow_bindings.edit_policy_binding",
+                "admin.flow_bindings.delete_policy_binding",
+            ):
                 rule_values["binding_id"] = policy_binding_id
             if "application" in rule.endpoint:
                 rule_values.update(application_values)

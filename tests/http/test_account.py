@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Event, User, UserSession
 from idp.credentials.passwords import check_password
+from idp.models import Event, User, UserSession
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
 

@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from idp.protection import attempts
-
-from idp.credentials import password_checks
 from idp.core.extensions import db
+from idp.credentials import password_checks
 from idp.models import UserSession
+from idp.protection import attempts
 from tests import factories
 from tests.conftest import POSTGRES_URL
 from tests.postgres.test_concurrency import PARALLEL, SLUG, counter, events

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.core.extensions import db
+from idp.credentials.passwords import check_password
 from idp.models import User
 from idp.models.types import utcnow
-from idp.credentials.passwords import check_password
 from tests.factories import PASSWORD, make_flow, make_user
 
 NEW_PASSWORD = "violet kettle marches north"

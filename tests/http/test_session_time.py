@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from idp.core.config import ConfigError, load_settings
 from idp.core.extensions import db
-from idp.models import UserSession
 from idp.identity.sessions import LAST_SEEN_RESOLUTION
+from idp.models import UserSession
 from tests import factories
 from tests.factories import PASSWORD
 

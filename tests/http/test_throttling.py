@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from idp.protection import attempts
 from idp.core.extensions import db
 from idp.models import Event, FailedAttempts
 from idp.models.types import utcnow
+from idp.protection import attempts
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, account_of, make_user
 

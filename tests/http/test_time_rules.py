@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from idp.protection import attempts
-
-from idp.identity import devices
 from idp.core.extensions import db
+from idp.identity import devices
+from idp.protection import attempts
 from idp.protection.reputation import CLIENT_IP, USERNAME, current_score
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, account_of, make_user

@@ -9,8 +9,8 @@ the way a browser would carry it between two workers.
 import pytest
 
 from idp.core.extensions import db
-from idp.models import PolicyBinding
 from idp.identity.security import COOKIE_NAME
+from idp.models import PolicyBinding
 from tests import factories
 from tests.conftest import csrf_token, make_test_app, stage_of
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from idp.core.extensions import db
 from idp.core.mail import wait_for_mail
-from idp.protection.mail_limits import CLIENT_IP, RECIPIENT, sends_of
 from idp.models import FlowToken
+from idp.protection.mail_limits import CLIENT_IP, RECIPIENT, sends_of
 from tests import factories
 from tests.conftest import POSTGRES_URL
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from idp.core.extensions import db
-from idp.identity.invitations import create_invitation
 from idp.core.mail import wait_for_mail
+from idp.identity.invitations import create_invitation
 from idp.models import Event, Invitation, StaticCode, TotpDevice, User
 from tests import factories
 from tests.http.stages.test_authenticators import Clock, otpauth_uri, recovery_codes_on

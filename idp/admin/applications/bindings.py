@@ -6,8 +6,7 @@ from flask_wtf import FlaskForm
 
 from idp.admin.applications import application_or_404, application_target
 from idp.admin.audit import record_change
-from idp.admin.flow_forms import PolicyBindingForm
-from idp.admin.flows_bindings import (
+from idp.admin.flows.bindings import (
     TABS,
     bound_in_words,
     copy_policy_binding,
@@ -20,12 +19,12 @@ from idp.admin.flows_bindings import (
     subject_choices,
     subject_data,
 )
+from idp.admin.flows.forms import PolicyBindingForm
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
 from idp.core.extensions import db
 from idp.flows.executor import is_htmx
 from idp.models import Application, PolicyBinding
-
 
 bp = Blueprint("application_bindings", __name__, template_folder="templates")
 
@@ -40,13 +39,17 @@ def binding_of(application: Application, binding_id: int) -> PolicyBinding:
 def _dialog(application: Application, binding: PolicyBinding | None = None) -> dict:
     return {
         "id": f"application-{application.id}",
-        "new_url": url_for("admin.new_application_binding", slug=application.slug),
+        "new_url": url_for(
+            "admin.application_bindings.new_application_binding", slug=application.slug
+        ),
         "edit_url": url_for(
-            "admin.edit_application_binding", slug=application.slug, binding_id=binding.id
+            "admin.application_bindings.edit_application_binding",
+            slug=application.slug,
+            binding_id=binding.id,
         )
         if binding
         else "",
-        "back": url_for("admin.application_bindings", slug=application.slug),
+        "back": url_for("admin.application_bindings.application_bindings", slug=application.slug),
         "for_words": f"who may use the application {application.name}",
     }
 
@@ -97,7 +100,7 @@ def new_application_binding(slug: str):
     record_change("admin_application_bound", application_target(application), after=values)
     db.session.commit()
     flash(f"The {values['subject']} was bound.", "info")
-    return dialog_done(url_for("admin.application_bindings", slug=slug))
+    return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
 @bp.route("/applications/<slug>/bindings/<int:binding_id>/edit", methods=["GET", "POST"])
@@ -122,7 +125,7 @@ def edit_application_binding(slug: str, binding_id: int):
     )
     db.session.commit()
     flash("The binding was saved.", "info")
-    return dialog_done(url_for("admin.application_bindings", slug=slug))
+    return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
 @bp.post("/applications/<slug>/bindings/<int:binding_id>/delete")
@@ -134,4 +137,4 @@ def delete_application_binding(slug: str, binding_id: int):
     application.policy_bindings.remove(binding)
     db.session.commit()
     flash(f"The {values['subject']} binding was removed.", "info")
-    return redirect(url_for("admin.application_bindings", slug=slug), code=303)
+    return redirect(url_for("admin.application_bindings.application_bindings", slug=slug), code=303)

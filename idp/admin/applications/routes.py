@@ -13,7 +13,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 
-from idp.admin.application_forms import ApplicationForm
+from idp.admin.applications.forms import ApplicationForm
 from idp.admin.audit import describe, record_change
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
@@ -21,8 +21,8 @@ from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import delete_application
 from idp.core.extensions import db
-from idp.models import Application, Provider
 from idp.core.options import OptionsError
+from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
 
 bp = Blueprint("applications", __name__, template_folder="templates")
@@ -122,7 +122,7 @@ def _create(provider_type, form: ApplicationForm, options: dict):
     db.session.commit()
     flash(f"The application {application.name} was created.", "info")
     if not secrets:
-        return redirect(url_for("admin.application", slug=application.slug), code=303)
+        return redirect(url_for("admin.applications.application", slug=application.slug), code=303)
     # The secret is shown on this answer alone: it is stored only as a hash.
     return _render_overview(load_application(application.slug), secrets=secrets)
 
@@ -183,7 +183,9 @@ def edit_application(slug: str):
             )
             db.session.commit()
             flash("The application was saved.", "info")
-            return redirect(url_for("admin.application", slug=application.slug), code=303)
+            return redirect(
+                url_for("admin.applications.application", slug=application.slug), code=303
+            )
     page = render_template(
         "admin/applications/edit.html",
         application=application,
@@ -212,4 +214,4 @@ def delete_application_route(slug: str):
     delete_application(application)
     db.session.commit()
     flash(f"The application {name} was deleted.", "info")
-    return redirect(url_for("admin.applications"), code=303)
+    return redirect(url_for("admin.applications.applications"), code=303)

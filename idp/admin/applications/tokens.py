@@ -6,14 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp.identity.accounts import find_user
 from idp.admin.applications import _render_overview, application_or_404, application_target
 from idp.admin.audit import record_change
 from idp.applications.access import may_use
 from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.identity.accounts import find_user
 from idp.models import Consent, OAuth2Token, User
 from idp.models.types import utcnow
-from idp.core.options import OptionsError
 from idp.providers.registry import PROVIDER_TYPES
 
 bp = Blueprint("application_tokens", __name__, template_folder="templates")
@@ -86,7 +86,7 @@ def revoke_application_token(slug: str, token_id: int):
                   {"token": token.id, "user_id": token.user_id})  # fmt: skip
     db.session.commit()
     flash("The token was revoked.", "info")
-    return redirect(url_for("admin.application_tokens", slug=slug), code=303)
+    return redirect(url_for("admin.application_tokens.application_tokens", slug=slug), code=303)
 
 
 @bp.post("/applications/<slug>/secret")

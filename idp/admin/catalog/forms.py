@@ -11,9 +11,9 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from idp.identity.accounts import find_user, groups_of
-from idp.admin.forms import Free
+from idp.admin.users.forms import Free
 from idp.core.extensions import db
+from idp.identity.accounts import find_user, groups_of
 from idp.models import Policy, Stage
 from idp.policies.types import ANONYMOUS, PolicyUser
 

@@ -7,12 +7,12 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from idp.admin import catalog
+from idp.admin.catalog.forms import PolicyForm, PolicyTestForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.pagination import paginate
-from idp.admin.settings_forms import PolicyForm, PolicyTestForm
 from idp.core.extensions import db
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from idp.core.options import OptionsError
+from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from idp.policies.engine import evaluate_policy
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest
@@ -76,8 +76,8 @@ POLICIES = catalog.Catalog(
     registry=POLICY_TYPES,
     form_class=PolicyForm,
     where_used=where_used,
-    list_endpoint="admin.policies",
-    row_endpoint="admin.policy",
+    list_endpoint="admin.policies.policies",
+    row_endpoint="admin.policies.policy",
 )
 
 
@@ -94,7 +94,7 @@ def policies():
 
 @bp.get("/policies/new")
 def new_policy():
-    return catalog.choose_type(POLICIES, "admin.new_policy_of_type")
+    return catalog.choose_type(POLICIES, "admin.policies.new_policy_of_type")
 
 
 @bp.route("/policies/new/<type_name>", methods=["GET", "POST"])

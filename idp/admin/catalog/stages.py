@@ -7,12 +7,11 @@ from flask import Blueprint, current_app, render_template, url_for
 from sqlalchemy import select
 
 from idp.admin import catalog
+from idp.admin.catalog.forms import StageForm
 from idp.admin.pagination import paginate
-from idp.admin.settings_forms import StageForm
 from idp.core.extensions import db
 from idp.models import Flow, Stage, StageBinding
 from idp.stages.registry import STAGE_TYPES
-
 
 bp = Blueprint("stages", __name__, template_folder="templates")
 
@@ -38,9 +37,9 @@ def where_used(stage: Stage) -> list[str]:
 
 def flow_url(slug: str) -> str | None:
     """The flow's admin page, once the flow pages exist."""
-    if "admin.flow" not in current_app.view_functions:
+    if "admin.flows.flow" not in current_app.view_functions:
         return None
-    return url_for("admin.flow", slug=slug)
+    return url_for("admin.flows.flow", slug=slug)
 
 
 STAGES = catalog.Catalog(
@@ -50,8 +49,8 @@ STAGES = catalog.Catalog(
     registry=STAGE_TYPES,
     form_class=StageForm,
     where_used=where_used,
-    list_endpoint="admin.stages",
-    row_endpoint="admin.stage",
+    list_endpoint="admin.stages.stages",
+    row_endpoint="admin.stages.stage",
 )
 
 
@@ -69,7 +68,7 @@ def stages():
 
 @bp.get("/stages/new")
 def new_stage():
-    return catalog.choose_type(STAGES, "admin.new_stage_of_type")
+    return catalog.choose_type(STAGES, "admin.stages.new_stage_of_type")
 
 
 @bp.route("/stages/new/<type_name>", methods=["GET", "POST"])

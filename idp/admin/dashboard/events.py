@@ -5,12 +5,11 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
-from idp.admin.forms import EventFilterForm
 from idp.admin.helpers import INVALID
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import EventFilterForm
 from idp.core.extensions import db
 from idp.models import Event
-
 
 bp = Blueprint("events", __name__, template_folder="templates")
 

@@ -3,11 +3,11 @@
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
-from idp.admin.activity import chart, hourly_activity
+from idp.admin.dashboard.activity import chart, hourly_activity
 from idp.core.extensions import db
+from idp.identity.sessions import alive_at
 from idp.models import Event, Flow, Policy, Stage, User, UserSession
 from idp.models.types import utcnow
-from idp.identity.sessions import alive_at
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 

@@ -8,18 +8,18 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
-from idp.identity.accounts import find_user
 from idp.admin.audit import record_change
-from idp.admin.flow_forms import (
+from idp.admin.flows import flow_or_404, flow_target
+from idp.admin.flows.forms import (
     FAILURE_RESULTS,
     BindingSettingsForm,
     PolicyBindingForm,
     StageBindingForm,
 )
-from idp.admin.flows import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 bp = Blueprint("flow_bindings", __name__, template_folder="templates")
@@ -87,8 +87,10 @@ def policy_binding_of(flow: Flow, binding_id: int) -> tuple[PolicyBinding, Stage
 
 def back_to(flow: Flow, stage_binding: StageBinding | None = None) -> str:
     if stage_binding is None:
-        return url_for("admin.flow_policies", slug=flow.slug)
-    return url_for("admin.flow_stages", slug=flow.slug) + f"#binding-{stage_binding.id}"
+        return url_for("admin.flow_bindings.flow_policies", slug=flow.slug)
+    return (
+        url_for("admin.flow_bindings.flow_stages", slug=flow.slug) + f"#binding-{stage_binding.id}"
+    )
 
 
 def _record(action: str, flow: Flow, before=None, after=None, **detail) -> None:
@@ -182,7 +184,7 @@ def remove_stage_binding(slug: str, binding_id: int):
     flow.bindings.remove(binding)
     db.session.commit()
     flash(f"The stage {values['stage']} was removed from the flow.", "info")
-    return redirect(url_for("admin.flow_stages", slug=slug), code=303)
+    return redirect(url_for("admin.flow_bindings.flow_stages", slug=slug), code=303)
 
 
 @bp.post("/flows/<slug>/stages/<int:binding_id>/move/<any(up, down):direction>")

@@ -5,8 +5,8 @@ lines with their places) that a template draws as SVG and writes out again as a 
 import textwrap
 from dataclasses import dataclass
 
-from idp.admin.flow_forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
-from idp.admin.flows_bindings import bound_in_words, when_checked
+from idp.admin.flows.bindings import bound_in_words, when_checked
+from idp.admin.flows.forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
 from idp.models import Flow, StageBinding
 from idp.policies.engine import in_asking_order
 

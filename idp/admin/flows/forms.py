@@ -16,7 +16,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from idp.admin.forms import Free
+from idp.admin.users.forms import Free
 from idp.core.extensions import db
 from idp.models import Flow
 from idp.models.flows import (

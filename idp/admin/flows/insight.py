@@ -7,14 +7,13 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from idp.admin import diagram
+from idp.admin.catalog.forms import chosen_user, ip_field, username_field
 from idp.admin.flows import flow_or_404
-from idp.admin.flows_bindings import bound_in_words, when_checked
+from idp.admin.flows.bindings import bound_in_words, when_checked
 from idp.admin.helpers import INVALID
-from idp.admin.settings_forms import chosen_user, ip_field, username_field
 from idp.core.extensions import db
 from idp.flows import simulation as outcomes
 from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
-
 
 bp = Blueprint("flow_insight", __name__, template_folder="templates")
 

@@ -4,12 +4,11 @@ type's settings) and its binding to the flow in one form, saved in one transacti
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from idp.admin import catalog
-from idp.admin.flow_forms import BindingSettingsForm
+from idp.admin.catalog.stages import STAGES
 from idp.admin.flows import flow_or_404
-from idp.admin.flows_bindings import add_stage_binding, back_to, next_order, starting_values
+from idp.admin.flows.bindings import add_stage_binding, back_to, next_order, starting_values
+from idp.admin.flows.forms import BindingSettingsForm
 from idp.admin.helpers import INVALID
-from idp.admin.stages import STAGES
-
 
 bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
 
@@ -19,7 +18,7 @@ def create_and_bind_stage(slug: str):
     flow = flow_or_404(slug)
     return catalog.choose_type(
         STAGES,
-        "admin.create_and_bind_stage_of_type",
+        "admin.flow_new_stage.create_and_bind_stage_of_type",
         template="admin/flows/new_stage_type.html",
         flow=flow,
     )
@@ -48,6 +47,6 @@ def render_new_stage(flow, new: catalog.NewRow, binding_form):
         form=new.form,
         options_form=new.options_form,
         binding_form=binding_form,
-        cancel_url=url_for("admin.flow_stages", slug=flow.slug),
+        cancel_url=url_for("admin.flow_bindings.flow_stages", slug=flow.slug),
     )
     return page, INVALID if request.method == "POST" else 200

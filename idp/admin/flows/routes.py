@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.flow_forms import (
+from idp.admin.flows.forms import (
     AUTHENTICATION_LABELS,
     DENIED_LABELS,
     DESIGNATION_LABELS,
@@ -86,7 +86,7 @@ def new_flow():
     if not commit_unless_taken(form.slug, SLUG_TAKEN):
         return render_template("admin/flows/new.html", form=form), INVALID
     flash(f"The flow {flow.slug} was created.", "info")
-    return redirect(url_for("admin.flow", slug=flow.slug), code=303)
+    return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
 
 
 @bp.get("/flows/<slug>/")
@@ -107,7 +107,7 @@ def edit_flow(slug: str):
     if not commit_unless_taken(form.slug, SLUG_TAKEN):
         return render_template("admin/flows/edit.html", flow=flow, form=form), INVALID
     flash("The flow was saved.", "info")
-    return redirect(url_for("admin.flow", slug=flow.slug), code=303)
+    return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
 
 
 def where_used(slug: str) -> list[str]:
@@ -159,7 +159,7 @@ def delete_flow(slug: str):
     db.session.execute(delete(Flow).where(Flow.id == flow.id))
     db.session.commit()
     flash(f"The flow {slug} was deleted.", "info")
-    return redirect(url_for("admin.flows"), code=303)
+    return redirect(url_for("admin.flows.flows"), code=303)
 
 
 # -- Export and import -----------------------------------------------------------------------
@@ -258,4 +258,4 @@ def confirm_import(slug: str):
     record_change("admin_flow_imported", flow_target(flow), before, after, changes=written)
     db.session.commit()
     flash(f"The file was imported: {len(written)} changes.", "info")
-    return redirect(url_for("admin.flow", slug=slug), code=303)
+    return redirect(url_for("admin.flows.flow", slug=slug), code=303)

@@ -4,14 +4,13 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp.identity import invitations as service
 from idp.admin.audit import describe, record_change
-from idp.admin.forms import InvitationForm
 from idp.admin.helpers import INVALID, current_admin, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import InvitationForm
 from idp.core.extensions import db
+from idp.identity import invitations as service
 from idp.models import Flow, Invitation, Stage, StageBinding
-
 
 bp = Blueprint("invitations", __name__, template_folder="templates")
 
@@ -94,7 +93,7 @@ def revoke_invitation(invitation_id: int):
     state = service.state_of(invitation)
     if not service.revoke_invitation(invitation.id):
         flash("This invitation was revoked before.", "info")
-        return redirect(url_for("admin.invitations"), code=303)
+        return redirect(url_for("admin.invitations.invitations"), code=303)
     record_change(
         "admin_invitation_revoked",
         invitation_target(invitation),
@@ -103,4 +102,4 @@ def revoke_invitation(invitation_id: int):
     )
     db.session.commit()
     flash("The invitation was revoked: its link no longer works.", "info")
-    return redirect(url_for("admin.invitations"), code=303)
+    return redirect(url_for("admin.invitations.invitations"), code=303)

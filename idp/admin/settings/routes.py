@@ -19,7 +19,6 @@ from idp.identity.site_settings import (
     parse,
 )
 
-
 bp = Blueprint("settings", __name__, template_folder="templates")
 
 
@@ -73,4 +72,4 @@ def save_site_settings():
     ]
     db.session.commit()
     flash("Settings saved." if changed else "Nothing changed.", "info")
-    return redirect(url_for("admin.site_settings"), code=303)
+    return redirect(url_for("admin.settings.site_settings"), code=303)

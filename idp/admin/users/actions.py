@@ -6,18 +6,18 @@ from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from idp.credentials import authenticators
-from idp.identity.accounts import set_password
 from idp.admin.audit import record_change
-from idp.admin.forms import PasswordForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users import render_user, user_target
+from idp.admin.users.forms import PasswordForm
 from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import set_password
+from idp.identity.sessions import load_current_session, revoke_sessions_of
+from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
 from idp.models.types import utcnow
-from idp.credentials.password_rules import password_problems
-from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
-from idp.identity.sessions import load_current_session, revoke_sessions_of
 
 bp = Blueprint("user_actions", __name__, template_folder="templates")
 
@@ -47,7 +47,7 @@ def is_last_superuser(user: User) -> bool:
 
 def back_to(user: User, message: str, category: str = "info"):
     flash(message, category)
-    return redirect(url_for("admin.user", user_id=user.id), code=303)
+    return redirect(url_for("admin.users.user", user_id=user.id), code=303)
 
 
 def refusal(user: User, message: str):

@@ -23,10 +23,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from idp.identity.accounts import find_group, find_user
 from idp.core.durations import parse_duration
-from idp.identity.invitations import FixedDataError, read_fixed_data
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
+from idp.identity.accounts import find_group, find_user
+from idp.identity.invitations import FixedDataError, read_fixed_data
 from idp.identity.signups import email_holder, username_holder
 from idp.identity.usernames import (
     EMAIL_MAX_LENGTH,

@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.forms import GroupForm, MemberForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
 from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
 
@@ -46,7 +46,7 @@ def new_group():
     if not commit_unless_taken(form.name, NAME_TAKEN):
         return render_template("admin/groups/new.html", form=form), INVALID
     flash(f"The group {group.name} was created.", "info")
-    return redirect(url_for("admin.group", group_id=group.id), code=303)
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
 def where_bound(group: Group) -> list[str]:
@@ -103,7 +103,7 @@ def rename_group(group_id: int):
     if not commit_unless_taken(form.name, NAME_TAKEN):
         return render_group(group, INVALID, rename_form=form)
     flash("The group was renamed.", "info")
-    return redirect(url_for("admin.group", group_id=group.id), code=303)
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
 @bp.get("/groups/<int:group_id>/delete")
@@ -132,7 +132,7 @@ def delete_group(group_id: int):
     db.session.execute(delete(Group).where(Group.id == group.id))
     db.session.commit()
     flash(f"The group {name} was deleted.", "info")
-    return redirect(url_for("admin.groups"), code=303)
+    return redirect(url_for("admin.groups.groups"), code=303)
 
 
 @bp.post("/groups/<int:group_id>/members")
@@ -151,7 +151,7 @@ def add_member(group_id: int):
     if not commit_unless_taken(form.username, "This user was just added."):
         return render_group(group, INVALID, member_form=form)
     flash(f"{form.user.username} was added.", "info")
-    return redirect(url_for("admin.group", group_id=group.id), code=303)
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
@@ -170,7 +170,7 @@ def remove_member(group_id: int, user_id: int):
     )
     db.session.commit()
     flash(f"{user.username} was removed from the group.", "info")
-    return redirect(url_for("admin.group", group_id=group.id), code=303)
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
 def _is_member(group: Group, user: User) -> bool:

@@ -4,17 +4,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
-from idp.credentials import authenticators
-from idp.identity.accounts import groups_of, set_password
 from idp.admin.audit import describe, record_change
-from idp.admin.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
+from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.core.extensions import db
-from idp.models import User
+from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import groups_of, set_password
 from idp.identity.sessions import active_sessions_of, load_current_session
 from idp.identity.signups import release
+from idp.models import User
 
 bp = Blueprint("users", __name__, template_folder="templates")
 
@@ -77,7 +77,7 @@ def new_user():
     if not commit_unless_taken(form.username, "This username or email was just taken."):
         return render_template("admin/users/new.html", form=form), INVALID
     flash(f"The user {user.username} was created.", "info")
-    return redirect(url_for("admin.user", user_id=user.id), code=303)
+    return redirect(url_for("admin.users.user", user_id=user.id), code=303)
 
 
 def _copy_details(form: UserForm, user: User) -> None:
@@ -122,4 +122,4 @@ def edit_user(user_id: int):
     if not commit_unless_taken(form.username, "This username or email was just taken."):
         return render_template("admin/users/edit.html", form=form, user=user), INVALID
     flash("The changes were saved.", "info")
-    return redirect(url_for("admin.user", user_id=user.id), code=303)
+    return redirect(url_for("admin.users.user", user_id=user.id), code=303)

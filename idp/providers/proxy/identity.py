@@ -3,8 +3,6 @@
 from flask import current_app, request
 from itsdangerous import BadSignature
 
-from idp.providers.proxy.options import ProxyOptions
-from idp.providers.proxy.targets import Target, is_cookie_domain_host
 from idp.identity.security import (
     COOKIE_NAME,
     DOMAIN_SECURE_COOKIE_NAME,
@@ -12,6 +10,8 @@ from idp.identity.security import (
     cookie_domain_for_request,
 )
 from idp.identity.sessions import SESSION_KEY, session_for_key
+from idp.providers.proxy.options import ProxyOptions
+from idp.providers.proxy.targets import Target, is_cookie_domain_host
 
 
 def _cookie_names(target: Target) -> tuple[str, ...]:

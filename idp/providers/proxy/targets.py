@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from idp.core.extensions import db
-from idp.models import Application, PolicyBinding, Provider
 from idp.core.options import OptionsError, parse_options
+from idp.models import Application, PolicyBinding, Provider
 from idp.providers.proxy.options import ProxyOptions
 
 MAX_URL_LENGTH = 8192

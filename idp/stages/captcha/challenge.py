@@ -14,9 +14,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import FlowToken
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 from idp.stages.captcha.glyphs import ALPHABET
 
 PURPOSE = "captcha"

@@ -5,11 +5,11 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
-from idp.core.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
 from idp.stages.consent.forms import ConsentForm

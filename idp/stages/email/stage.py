@@ -14,23 +14,23 @@ from datetime import timedelta
 
 from flask import current_app, render_template, request, url_for
 
-from idp.identity import devices
 from idp.core.events import record_event
+from idp.core.mail import send_mail
+from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
 from idp.flows.outcomes import Stay
 from idp.flows.plan import with_context
+from idp.identity import devices
+from idp.identity.signups import email_holder, is_signup_of_plan
 from idp.mailed_links.links import (
     STAGE_TYPE,
     compose_link_mail,
     issue_link,
     mail_base_url,
 )
-from idp.core.mail import send_mail
-from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.models import User
-from idp.core.network import client_ip
-from idp.identity.signups import email_holder, is_signup_of_plan
+from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.stages.base import StageType
 from idp.stages.email.authentik import AUTHENTIK
 from idp.stages.email.forms import ResendForm

@@ -9,11 +9,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp.credentials import authenticators
 from idp.core.extensions import db
 from idp.core.mail import wait_for_mail
-from idp.models import Event, FlowToken, User
+from idp.credentials import authenticators
 from idp.credentials.passwords import check_password
+from idp.models import Event, FlowToken, User
 from tests.conftest import FlowDriver, MailProgramBrowser
 from tests.factories import make_user
 from tests.http.admin.conftest import events_of, post, text

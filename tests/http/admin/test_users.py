@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.identity.accounts import find_user
 from idp.core.extensions import db
-from idp.models import User
 from idp.credentials.passwords import check_password
+from idp.identity.accounts import find_user
+from idp.models import User
 from tests.factories import make_group, make_user
 from tests.http.admin.conftest import events_of, post, signed_in, text
 

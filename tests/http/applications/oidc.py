@@ -34,8 +34,8 @@ def make_client(app, slug="rp", public=False, **options):
 
 
 def bind_group(app, slug, group_name):
-    from idp.identity.accounts import find_group
     from idp.applications.loading import load_application
+    from idp.identity.accounts import find_group
 
     with app.app_context():
         bind(load_application(slug), group=find_group(group_name))

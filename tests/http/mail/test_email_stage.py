@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select, update
 
 from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.core.options import OptionsError, parse_options
 from idp.flows.context import EMAIL_SENT_FOR, EMAIL_VERIFIED, PENDING_USER_ID
 from idp.flows.plan import PLANS_KEY
-from idp.core.mail import wait_for_mail
 from idp.models import Event, FlowToken, Stage, User
 from idp.models.types import utcnow
-from idp.core.options import OptionsError, parse_options
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.stage import masked
 from tests.conftest import FlowDriver

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from idp.core.extensions import db
 from idp.core.mail import wait_for_mail
-from idp.models import FlowToken, User
 from idp.credentials.passwords import check_password
+from idp.models import FlowToken, User
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from idp.core.extensions import db
 from idp.core.mail import wait_for_mail
-from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, sends_of
 from idp.models import FlowToken, MailSendCount
+from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, sends_of
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_user, unique
 

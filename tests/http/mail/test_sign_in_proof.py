@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp.protection import attempts
 from idp.core.extensions import db
 from idp.core.mail import wait_for_mail
 from idp.models import FailedAttempts, FlowToken
+from idp.protection import attempts
 from tests import factories
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD

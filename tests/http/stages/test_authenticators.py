@@ -9,12 +9,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp.protection import attempts
-
-from idp.credentials import authenticators
 from idp.core.extensions import db
-from idp.models import Event, StaticCode, TotpDevice, User
 from idp.core.options import OptionsError
+from idp.credentials import authenticators
+from idp.models import Event, StaticCode, TotpDevice, User
+from idp.protection import attempts
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
 from tests.conftest import FlowDriver, csrf_token

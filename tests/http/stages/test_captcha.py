@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from idp.core.extensions import db
+from idp.core.options import OptionsError, parse_options
 from idp.models import Event, FailedAttempts, FlowToken
 from idp.models.types import utcnow
-from idp.core.options import OptionsError, parse_options
 from idp.stages.captcha.options import CaptchaOptions
 from tests.factories import make_flow, unique
 from tests.http.test_executor import session_of

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select, update
 
 from idp.core.extensions import db
+from idp.core.options import OptionsError, parse_options
 from idp.models import Consent, Event
 from idp.models.types import utcnow
-from idp.core.options import OptionsError, parse_options
 from idp.stages.consent.options import ConsentOptions
 from tests.factories import PASSWORD, make_flow, make_user, unique
 

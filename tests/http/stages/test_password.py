@@ -2,8 +2,8 @@ import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Event, FailedAttempts, User
 from idp.credentials.passwords import check_password, hash_password
+from idp.models import Event, FailedAttempts, User
 from tests.factories import PASSWORD, account_of, make_user
 
 AUTH = "default-authentication-flow"
