@@ -53,9 +53,10 @@ def _import_files(paths, dry_run=False):
     return import_documents(documents)
 
 
-def _read_flow_files(paths):
+def _read_flow_files(paths, applied=None):
     """Flow files and authentik blueprints as flow documents, plus the lines naming what a
-    blueprint has that Gatehouse cannot import. Every problem of every file is raised at once."""
+    blueprint has that Gatehouse cannot import. Every problem of every file is raised at once.
+    `applied`: what each file's metaapplyblueprint entries found (authentik.plan_imports)."""
     from idp.transfer import authentik
     from idp.transfer.document import FlowFileError, parse_text, read_document
 
@@ -72,7 +73,8 @@ def _read_flow_files(paths):
             else:
                 document = parse_text(raw, path)
             if authentik.is_blueprint(document):
-                translation = authentik.read_blueprint(document, path)
+                found = None if applied is None else applied.get(Path(path), {})
+                translation = authentik.read_blueprint(document, str(path), applied=found)
                 documents.extend((item, path) for item in translation.documents)
                 skipped.extend(translation.skipped)
                 resolved.extend(translation.resolved)
@@ -84,6 +86,22 @@ def _read_flow_files(paths):
     if problems:
         raise FlowFileError(problems)
     return documents, skipped, resolved, replaced
+
+
+def _import_batch(paths, applied, strict, import_documents) -> list:
+    """Read and write one batch of files (flushed, not committed), naming what is left out."""
+    from idp.transfer.document import FlowFileError
+
+    documents, skipped, resolved, replaced = _read_flow_files(list(map(str, paths)), applied)
+    for line in resolved:
+        click.echo(f"resolved: {line}", err=True)
+    for line in replaced:
+        click.echo(f"unbound: {line}", err=True)
+    for line in skipped:
+        click.echo(f"skipped: {line}", err=True)
+    if strict and skipped:
+        raise FlowFileError([f"--strict: {len(skipped)} skipped above; nothing was written"])
+    return import_documents(documents)
 
 
 def register_commands(app) -> None:
@@ -163,23 +181,27 @@ def flows_list():
     is_flag=True,
     help="Refuse authentik blueprints with anything Gatehouse cannot import.",
 )
-def flows_import(files, dry_run, strict):
+@click.option(
+    "--blueprints-dir",
+    "blueprint_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="Where to look for the blueprints an authentik blueprint applies (repeatable); "
+    "the importing file's folder is always searched.",
+)
+def flows_import(files, dry_run, strict, blueprint_dirs):
     """Import flow files (YAML or JSON) and authentik blueprints. Nothing is written unless
-    every file is valid; what a blueprint has that Gatehouse cannot import is named on stderr."""
+    every file is valid; what a blueprint has that Gatehouse cannot import is named on stderr.
+    A blueprint another one applies (metaapplyblueprint) is imported first."""
+    from idp.transfer.authentik import plan_imports
     from idp.transfer.document import FlowFileError
     from idp.transfer.importer import import_documents
 
+    changes = []
     try:
-        documents, skipped, resolved, replaced = _read_flow_files(files)
-        for line in resolved:
-            click.echo(f"resolved: {line}", err=True)
-        for line in replaced:
-            click.echo(f"unbound: {line}", err=True)
-        for line in skipped:
-            click.echo(f"skipped: {line}", err=True)
-        if strict and skipped:
-            raise FlowFileError([f"--strict: {len(skipped)} skipped above; nothing was written"])
-        changes = import_documents(documents)
+        plan = plan_imports(list(files), list(blueprint_dirs))
+        for batch in plan.batches:
+            changes.extend(_import_batch(batch, plan.applied, strict, import_documents))
     except FlowFileError as error:
         db.session.rollback()
         for problem in error.problems:

@@ -85,8 +85,9 @@ def test_every_default_blueprint_imports_and_names_every_model_it_skips(app, run
         line.startswith(("skipped: ", "resolved: ", "unbound: "))
         for line in result.stderr.splitlines()
     )
+    # A model Gatehouse does not import is named: skipped, or (a blueprint it applies) resolved.
     for model in set(re.findall(r"model: (\S+)", path.read_text())) - MAPPED_MODELS:
-        assert any(model in line for line in skipped_lines(result)), model
+        assert any(model in line for line in result.stderr.splitlines()), model
 
 
 @pytest.mark.parametrize("path", BLUEPRINT_FILES, ids=lambda path: path.name)

@@ -1,7 +1,7 @@
 """The authentik reader on applications and their providers: what maps, what is named, and an
 application left out when a gate or its provider cannot be mapped. No database."""
 
-from tests.unit.test_authentik_blueprint import FakeLookup, translate
+from tests.unit.test_authentik_blueprint import FakeLookup, problems_of, translate
 
 IMPLICIT = "default-provider-authorization-implicit-consent"
 
@@ -97,6 +97,16 @@ def test_the_older_newline_separated_redirect_uris_are_read():
     assert provider.options["redirect_uris"] == [
         "https://a.example.test/cb",
         "https://b.example.test/cb",
+    ]
+
+
+def test_a_redirect_uri_without_url_refuses_the_file_naming_its_place_and_keys():
+    # As in a public homelab blueprint: `- uri: ...`, which authentik's API refuses too.
+    entries = OAUTH2.replace("{matching_mode: strict, url:", "{uri:")
+    problems = problems_of(entries, AppLookup())
+    assert problems == [
+        "bp.yaml: entries[0] authentik_providers_oauth2.oauth2provider (line 4): "
+        "redirect_uris[0] has uri; authentik wants {matching_mode, url}"
     ]
 
 

@@ -1477,3 +1477,38 @@ def test_a_prompt_found_nowhere_is_named_with_its_place():
     assert "not imported: fields[0] (its !Find found nothing here, in Gatehouse or among" in (
         skipped_text(translation)
     )
+
+
+def test_an_invitation_entry_is_named_with_the_command_that_makes_one():
+    translation = translate(
+        """\
+        - model: authentik_stages_invitation.invitation
+          identifiers: {name: welcome}
+          attrs: {single_use: true, fixed_data: {email: a@example.test}}
+        """
+    )
+    assert translation.documents == []
+    assert translation.skipped == [
+        "bp.yaml: entries[0] authentik_stages_invitation.invitation (name=welcome): "
+        "invitations are not created from blueprints (idp invitations create --flow SLUG)"
+    ]
+
+
+def test_a_model_authentik_has_renamed_is_read_by_its_older_name():
+    # authentik renamed the WebAuthn setup stage's model; a homelab blueprint still has the old.
+    translation = translate(
+        """\
+        - model: authentik_flows.flow
+          id: flow
+          identifiers: {slug: passkey-setup}
+          attrs: {name: Passkey, designation: stage_configuration}
+        - model: authentik_stages_authenticator_webauthn.authenticatewebauthnstage
+          id: setup
+          identifiers: {name: passkey-setup-stage}
+        - model: authentik_flows.flowstagebinding
+          identifiers: {order: 10, target: !KeyOf flow, stage: !KeyOf setup}
+        """
+    )
+    document = only_document(translation)
+    assert [stage.name for stage in document.stages] == ["passkey-setup-stage"]
+    assert any("is read as its current name" in line for line in translation.resolved)

@@ -20,12 +20,15 @@ def _redirect_uris(source) -> list[str]:
         source.problem("redirect_uris must be a list or text")
         return []
     uris = []
-    for item in value:
+    for index, item in enumerate(value):
         if isinstance(item, str):
             uris.append(item)
             continue
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            source.problem(f"redirect_uris: {source.show(item)} is not {{matching_mode, url}}")
+            keys = ", ".join(map(str, item)) if isinstance(item, dict) else source.show(item)
+            source.problem(
+                f"redirect_uris[{index}] has {keys}; authentik wants {{matching_mode, url}}"
+            )
             continue
         mode = item.get("matching_mode", "strict")
         if mode != "strict":

@@ -28,6 +28,7 @@ attributes with), with `flows`, `components` and `applications` mapping each kin
 documents, `lookup` asks the database.
 """
 
+from idp.transfer.authentik.applied import ImportPlan, plan_imports
 from idp.transfer.authentik.entries import Translation, read_blueprint
 from idp.transfer.authentik.lookup import DatabaseLookup
 from idp.transfer.authentik.source import EntrySource
@@ -64,6 +65,7 @@ __all__ = [
     "Find",
     "Format",
     "If",
+    "ImportPlan",
     "Index",
     "KeyOf",
     "ParseJSON",
@@ -75,5 +77,6 @@ __all__ = [
     "load_blueprint",
     "looks_like_blueprint",
     "parse_authentik_duration",
+    "plan_imports",
     "read_blueprint",
 ]

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from idp.transfer.authentik.applications import ApplicationMapping
+from idp.transfer.authentik.applied import AppliedMapping
 from idp.transfer.authentik.components import ComponentMapping
 from idp.transfer.authentik.documents import flow_documents
 from idp.transfer.authentik.flows import FlowMapping
@@ -41,6 +42,7 @@ from idp.transfer.authentik.model import (
     _stage_mapping,
     _types_of,
     _unmapped_reason,
+    current_model,
 )
 from idp.transfer.authentik.scope_mappings import ScopeMappingReading, built_in_scope
 from idp.transfer.authentik.source import EntrySource
@@ -76,14 +78,24 @@ class Translation:
     replaced: list[str] = field(default_factory=list)
 
 
-def read_blueprint(document: dict, source: str = "", lookup=None) -> Translation:
-    """Map a loaded blueprint; raises FlowFileError naming every problem with its place."""
-    return _Translator(document, source, lookup or DatabaseLookup()).translate()
+def read_blueprint(document: dict, source: str = "", lookup=None, applied=None) -> Translation:
+    """Map a loaded blueprint; raises FlowFileError naming every problem with its place.
+    `applied` is what `applied.plan_imports` found for the file's metaapplyblueprint entries
+    (None: no folder was searched)."""
+    translator = _Translator(document, source, lookup or DatabaseLookup())
+    translator.applied = applied
+    return translator.translate()
 
 
 # What authentik's importer puts in every blueprint's context (Importer.default_context):
 # Gatehouse has no enterprise licence and none of authentik's permission models.
-AUTHENTIK_CONTEXT = {"goauthentik.io/enterprise/licensed": False, "goauthentik.io/rbac/models": {}}
+LICENSED = "goauthentik.io/enterprise/licensed"
+AUTHENTIK_CONTEXT = {LICENSED: False, "goauthentik.io/rbac/models": {}}
+
+
+def _needs_licence(condition) -> bool:
+    return isinstance(condition, Context) and condition.key == LICENSED
+
 
 # Aliases can make a small file expand into a huge (or endless) tree; the reader walks it
 # expanded, so it refuses one past these sizes first.
@@ -139,7 +151,9 @@ def _first_unsupported(value) -> Unsupported | None:
     return None
 
 
-class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, ApplicationMapping):
+class _Translator(
+    ComponentMapping, FlowMapping, ScopeMappingReading, ApplicationMapping, AppliedMapping
+):
     def __init__(self, document: dict, source: str, lookup):
         self.document = document
         self.prefix = f"{source}: " if source else ""
@@ -300,7 +314,9 @@ class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, Applicatio
         if not isinstance(model, str) or not model.strip():
             self._problem(entry.place, "model must be text like authentik_flows.flow", entry.line)
             return
-        entry.model = model.strip().lower()
+        entry.model = current_model(model.strip().lower())
+        if entry.model != model.strip().lower():
+            self.note_resolved(entry, f"{model.strip()} is read as its current name")
         state = self._resolve(raw.get("state", "present"), entry)
         if state not in STATES:
             self.entry_problem(entry, f"state must be one of {', '.join(STATES)}, not {state!r}")
@@ -329,6 +345,10 @@ class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, Applicatio
             # As in authentik: an entry whose conditions are false is not part of the blueprint.
             entry.skip = "its conditions are false"
             entry.is_reported = False
+            if any(_needs_licence(condition) for condition in conditions):
+                # False only because Gatehouse has no enterprise licence: named.
+                entry.skip = f"it is only for licensed authentik ({LICENSED} is false here)"
+                entry.is_reported = True
         permissions = raw.get("permissions")
         if permissions:
             self._note(entry, "permissions", "Gatehouse has no object permissions")
@@ -508,7 +528,7 @@ class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, Applicatio
         if not isinstance(model, str) or not all(isinstance(name, str) for name, _ in conditions):
             self._tag_problem(entry, tag, "!Find takes [model, [field, value], ...] with text")
             return None
-        model = model.lower()
+        model = current_model(model.lower())
         if not conditions:
             return None
         for candidate in self.entries:
@@ -533,7 +553,7 @@ class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, Applicatio
         """Compares plain values only, so a !Find cannot loop through other entries' tags."""
         raw = candidate.raw
         raw_model = raw.get("model")
-        if not isinstance(raw_model, str) or raw_model.strip().lower() != model:
+        if not isinstance(raw_model, str) or current_model(raw_model.strip().lower()) != model:
             return False
         plain = {}
         for key in ("attrs", "identifiers"):
@@ -585,12 +605,11 @@ class _Translator(ComponentMapping, FlowMapping, ScopeMappingReading, Applicatio
                 if is_binding and entry.is_reported:
                     unreadable_bindings.append(entry)
                 continue
+            if entry.model == APPLY_BLUEPRINT:
+                self._map_applied(entry)
+                continue
             if kind is None:
                 entry.skip = _unmapped_reason(entry)
-                applied = entry.fields.get("identifiers")
-                if entry.model == APPLY_BLUEPRINT and isinstance(applied, dict):
-                    names = ", ".join(f"{key}={self.show(value)}" for key, value in applied.items())
-                    entry.skip = f"{entry.skip} ({names})"
                 continue
             unsupported = _first_unsupported(entry.fields)
             if unsupported is not None:

@@ -149,7 +149,10 @@ class FlowMapping:
         exists = base is not None or slug in self.flows
         if not self._settle_state(entry, slug, exists, "flow"):
             return
-        if entry.state == "created" and exists:
+        # An entry that only names an existing flow sets nothing on it in authentik: the file
+        # adds its bindings to the flow, as to one it finds with !Find.
+        names_only = not set(entry.fields) - {"slug", "pk"}
+        if (entry.state == "created" or names_only) and exists:
             entry.used.update(entry.fields)
         else:
             fields = {}

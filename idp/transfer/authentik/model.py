@@ -20,6 +20,20 @@ APPLY_BLUEPRINT = "authentik_blueprints.metaapplyblueprint"
 APPLICATION = "authentik_core.application"
 SCOPE_MAPPING = "authentik_providers_oauth2.scopemapping"
 
+INVITATION = "authentik_stages_invitation.invitation"
+# Models authentik has renamed (a migration renamed the table): the old name, as older
+# exports and blueprints still write it -> the current one.
+RENAMED_MODELS = {
+    "authentik_stages_authenticator_webauthn.authenticatewebauthnstage": (
+        "authentik_stages_authenticator_webauthn.authenticatorwebauthnstage"
+    ),
+}
+
+
+def current_model(model: str) -> str:
+    return RENAMED_MODELS.get(model, model)
+
+
 # Attributes of an application Gatehouse has no equivalent for, with the values that mean "off".
 APPLICATION_OFF_VALUES = {
     "meta_publisher": ("",),
@@ -168,10 +182,10 @@ def _database_kind(model: str) -> tuple[str | None, str | None]:
 
 
 def _unmapped_reason(entry) -> str:
-    if entry.model == APPLY_BLUEPRINT:
-        return "it applies another blueprint, which Gatehouse does not follow; import that file too"
     if entry.model in (GROUP, USER):
         return "users and groups are not created from blueprints (idp users/groups create)"
+    if entry.model == INVITATION:
+        return "invitations are not created from blueprints (idp invitations create --flow SLUG)"
     application = entry.model.split(".", 1)[0]
     if application.startswith("authentik_stages_"):
         return "Gatehouse has no such stage type"
