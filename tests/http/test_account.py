@@ -83,8 +83,10 @@ def test_password_change_needs_the_current_password_then_a_new_good_one(app):
     elsewhere = signed_in(app, "sol")
     driver.open(CHANGE)
     assert driver.stage == "password"
+    assert "Current password" in driver.text and "Sign in" not in driver.text
     driver.submit(CHANGE, {"password": "wrong"})
-    assert "Invalid username or password." in driver.text
+    assert "Wrong password." in driver.text
+    assert "Invalid username or password." not in driver.text
     driver.submit(CHANGE, {"password": PASSWORD})
     assert driver.stage == "prompt"
     driver.submit(CHANGE, {"password": PASSWORD, "password_repeat": PASSWORD})

@@ -410,6 +410,7 @@ def test_present_changes_only_the_options_it_states():
         # Options the stored stage did not have take their defaults; what the entry did
         # not state (enrollment_flow) is kept.
         "password_field": False,
+        "submit_label": "",
         "passkey_login": False,
     }
 

@@ -3,6 +3,8 @@ from typing import Literal
 
 from idp.options import OptionsError
 
+MAX_LABEL_LENGTH = 100
+
 
 @dataclass(frozen=True)
 class IdentificationOptions:
@@ -15,6 +17,11 @@ class IdentificationOptions:
     # is passed by; a form sent without one only identifies, and the flow's password stage
     # asks for it.
     password_field: bool = False
+    # The button's words where "Continue" does not fit (a recovery form: "Email me a link").
+    submit_label: str = field(
+        default="",
+        metadata={"help": "The button. Empty: “Sign in” with the password field, else “Continue”."},
+    )
     # A "Sign in with a passkey" button (and passkey autofill in the name field, where the
     # browser has it): a discoverable passkey that verifies its user (PIN, biometrics) proves
     # who signs in, and the flow's password and second-factor stages are passed by.
@@ -36,3 +43,5 @@ class IdentificationOptions:
             raise OptionsError("user_fields", "needs at least one of username, email")
         if len(set(self.user_fields)) != len(self.user_fields):
             raise OptionsError("user_fields", "names a field twice")
+        if len(self.submit_label) > MAX_LABEL_LENGTH:
+            raise OptionsError("submit_label", f"must be at most {MAX_LABEL_LENGTH} characters")
