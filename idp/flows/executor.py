@@ -49,6 +49,8 @@ log = logging.getLogger("idp.flows")
 DEFAULT_NEXT = "/"
 # What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
 MESSAGE = "message"
+# The flash category of a stage's success notice (Advance.notice).
+NOTICE_CATEGORY = "success"
 OUTCOME_NAMES = {Advance: "advance", Retry: "retry", Stay: "stay", Deny: "deny"}
 # What policies are given when no enabled binding will read anything.
 NO_FACTS = PolicyRequest()
@@ -145,6 +147,8 @@ class FlowRun:
         self.plan = None
         self.answer: Answer | None = None
         self._policy_requests = {}
+        # Success notices this request's stages gave (Advance.notice).
+        self.notices: list[str] = []
 
     def handle(self):
         is_post = request.method == "POST"
@@ -405,9 +409,15 @@ class FlowRun:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
                 raise PlanReplayed("This sign-in was already used. Please start again.") from None
+            # A new session starts empty: what this request's stages did is still to be said.
+            for notice in self.notices:
+                flash(notice, NOTICE_CATEGORY)
             metrics.SIGN_INS.inc()
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()
+        if outcome.notice:
+            self.notices.append(outcome.notice)
+            flash(outcome.notice, NOTICE_CATEGORY)
         self.plan.advance()
 
     def restart(self, binding, message: str):

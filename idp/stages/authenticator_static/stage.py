@@ -60,7 +60,7 @@ class AuthenticatorStaticStage(StageType):
             # Reached from another site, so on_reach waited for this click.
             sealed = self._new_codes(ctx, user)
             return Stay("Here are your new recovery codes.", {NEW_RECOVERY_CODES: sealed})
-        return Advance({NEW_RECOVERY_CODES: None})
+        return Advance({NEW_RECOVERY_CODES: None}, notice=ctx.options.done_message)
 
     @staticmethod
     def _new_codes(ctx, user) -> dict:

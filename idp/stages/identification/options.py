@@ -1,9 +1,7 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-from idp.options import OptionsError
-
-MAX_LABEL_LENGTH = 100
+from idp.options import OptionsError, words
 
 
 @dataclass(frozen=True)
@@ -18,9 +16,9 @@ class IdentificationOptions:
     # asks for it.
     password_field: bool = False
     # The button's words where "Continue" does not fit (a recovery form: "Email me a link").
-    submit_label: str = field(
-        default="",
-        metadata={"help": "The button. Empty: “Sign in” with the password field, else “Continue”."},
+    submit_label: str = words(
+        help_text="The button. Empty: “Sign in” with the password field, else “Continue”.",
+        max_length=100,
     )
     # A "Sign in with a passkey" button (and passkey autofill in the name field, where the
     # browser has it): a discoverable passkey that verifies its user (PIN, biometrics) proves
@@ -43,5 +41,3 @@ class IdentificationOptions:
             raise OptionsError("user_fields", "needs at least one of username, email")
         if len(set(self.user_fields)) != len(self.user_fields):
             raise OptionsError("user_fields", "names a field twice")
-        if len(self.submit_label) > MAX_LABEL_LENGTH:
-            raise OptionsError("submit_label", f"must be at most {MAX_LABEL_LENGTH} characters")

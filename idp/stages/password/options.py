@@ -1,32 +1,30 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from idp.options import OptionsError
+from idp.options import words
 
 MAX_WORDS_LENGTH = 200
-
-
-def _words(help_text: str):
-    return field(default="", metadata={"help": help_text})
 
 
 @dataclass(frozen=True)
 class PasswordOptions:
     # The words fit where the stage is used: signing in, confirming a change, deleting an
     # account. Empty: the words for the flow's purpose (see idp.stages.password.words).
-    heading: str = _words(
-        "A sentence above the password field, such as “Enter your current password”. Empty: none."
+    heading: str = words(
+        help_text="A sentence above the password field, such as “Enter your current "
+        "password”. Empty: none.",
+        max_length=MAX_WORDS_LENGTH,
     )
-    password_label: str = _words("The field's label. Empty: “Password”.")
-    submit_label: str = _words(
-        "The button. Empty: “Sign in” when signing in, “Delete my account” in an "
-        "unenrollment flow, “Confirm” for a signed-in user elsewhere."
+    password_label: str = words(
+        help_text="The field's label. Empty: “Password”.", max_length=MAX_WORDS_LENGTH
     )
-    failure_message: str = _words(
-        "Shown for a wrong password. Empty: “Invalid username or password.” when signing in "
-        "(it must not tell whether the name exists), “Wrong password.” for a signed-in user."
+    submit_label: str = words(
+        help_text="The button. Empty: “Sign in” when signing in, “Delete my account” in an "
+        "unenrollment flow, “Confirm” for a signed-in user elsewhere.",
+        max_length=MAX_WORDS_LENGTH,
     )
-
-    def validate(self):
-        for name in ("heading", "password_label", "submit_label", "failure_message"):
-            if len(getattr(self, name)) > MAX_WORDS_LENGTH:
-                raise OptionsError(name, f"must be at most {MAX_WORDS_LENGTH} characters")
+    failure_message: str = words(
+        help_text="Shown for a wrong password. Empty: “Invalid username or password.” when "
+        "signing in (it must not tell whether the name exists), “Wrong password.” for a "
+        "signed-in user.",
+        max_length=MAX_WORDS_LENGTH,
+    )
