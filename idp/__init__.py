@@ -63,9 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
         if provider_type.blueprint is not None:
             app.register_blueprint(provider_type.blueprint)
 
-    from idp import errors
+    from idp import errors, user_agents
     from idp.cli import register_commands
 
+    # Session lists (/me, the admin) name devices in words.
+    app.jinja_env.globals["describe_device"] = user_agents.describe
     errors.init_app(app)
     register_commands(app)
     return app
