@@ -28,7 +28,7 @@ from idp import metrics, sessions
 from idp.events import record_event
 from idp.extensions import db
 from idp.fetch_metadata import may_act_on_get
-from idp.flows import handoff, planner
+from idp.flows import handoff, planner, steps
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
@@ -47,6 +47,7 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+STEP_DONE = "That step was already done; here is where you are now."
 # What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
 MESSAGE = "message"
 # The flash category of a stage's success notice (Advance.notice).
@@ -161,7 +162,14 @@ class FlowRun:
                 flash("That step had expired, so we started again.", "warning")
         else:
             self.check_access()
-            if is_post:
+            earlier = self.earlier_step_asked()
+            if not is_post and earlier is not None:
+                return self.show_earlier(earlier)  # Back: shown as asked, nothing changes
+            if is_post and earlier is not None:
+                steps.go_back(self.plan, earlier)  # kept only if the answer is accepted
+            if is_post and earlier is None and self.answers_another_step():
+                flash(STEP_DONE, "warning")
+            elif is_post:
                 response = self.submit_current()
                 if response is not None:
                     return response
@@ -173,8 +181,35 @@ class FlowRun:
             return self.finish()
         save_plan(self.plan)
         if is_post and not is_htmx():
-            return redirect(self.flow_url(), code=303)
-        return self.show(step)
+            return redirect(self.step_url(step), code=303)
+        response = self.show(step)
+        if is_post and step.ctx.binding.id != steps.asked_step():
+            # A new step swapped in: a history entry of its own, so Back returns here.
+            response.headers["HX-Push-Url"] = self.step_url(step)
+        return response
+
+    # -- going back (idp.flows.steps) --------------------------------------------------------
+
+    def earlier_step_asked(self):
+        asked = steps.asked_step()
+        if asked is None or asked == self.plan.current_binding_id:
+            return None
+        return steps.earlier_step(self.plan, asked)
+
+    def answers_another_step(self) -> bool:
+        """A form for a step that is neither the current one nor one to go back to."""
+        asked = steps.asked_step()
+        return asked is not None and asked != self.plan.current_binding_id
+
+    def show_earlier(self, entry):
+        binding = self.bindings.get(entry[0])
+        if binding is None:
+            raise FlowStopped("This flow changed while you were using it. Please start again.")
+        stage_type, ctx = self.stage_context(binding, data=entry[2])
+        return self.show(Step(stage_type, ctx))
+
+    def step_url(self, step) -> str:
+        return self.flow_url(step=step.ctx.binding.id)
 
     # -- plan and gate ---------------------------------------------------------------------
 
@@ -246,7 +281,7 @@ class FlowRun:
 
     # -- moving through the plan ---------------------------------------------------------------
 
-    def stage_context(self, binding) -> tuple[StageType, StageContext]:
+    def stage_context(self, binding, data=None) -> tuple[StageType, StageContext]:
         stage_type = STAGE_TYPES.get(binding.stage.type)
         if stage_type is None:
             raise FlowStopped(
@@ -262,7 +297,7 @@ class FlowRun:
             flow=self.flow,
             binding=binding,
             options=options,
-            data=dict(self.plan.context),
+            data=dict(self.plan.context if data is None else data),
             plan_id=self.plan.plan_id,
             current_user=_signed_in_user(),
             plan_snapshot=plan_to_dict(self.plan),
@@ -311,6 +346,7 @@ class FlowRun:
                 self.restart(binding, outcome.message)
                 continue
             self.apply(ctx, outcome)
+            steps.forget_answers(self.plan)  # it acted by itself: no going back past it
         return None
 
     def reach(self, stage_type, ctx) -> None:
@@ -351,6 +387,7 @@ class FlowRun:
             Step(stage_type, ctx), form, self.plan.position, copy.deepcopy(self.plan.context)
         )
         self.apply(ctx, outcome)
+        steps.remember_answer(self.plan, binding.id, self.answer.position, self.answer.context)
         return None
 
     def is_answer_refused(self, binding, outcome: Retry) -> bool:
@@ -367,6 +404,8 @@ class FlowRun:
     def ask_again(self, outcome: Retry):
         answer = self.answer
         self.plan.position, self.plan.context = answer.position, answer.context
+        answered = answer.step.ctx.binding.id
+        self.plan.history = [entry for entry in self.plan.history if entry[0] != answered]
         save_plan(self.plan)
         answer.form[outcome.field].errors.append(outcome.message)
         return self.show(answer.step, answer.form, invalid=True)
@@ -434,14 +473,22 @@ class FlowRun:
 
     # -- answers -------------------------------------------------------------------------------
 
-    def flow_url(self) -> str:
+    def flow_url(self, step: int | None = None) -> str:
+        """The flow's address; with `step`, the address of that step's page."""
         next_url = self.plan.next_url if self.plan else ""
-        return url_for("flow.execute", slug=self.flow.slug, next=next_url or None)
+        return url_for("flow.execute", slug=self.flow.slug, next=next_url or None, step=step)
 
     def redirect_out(self, target: str):
         return redirect_to(target)
 
-    def page(self, stage_template: str, status: int = 200, stage_name: str = MESSAGE, **variables):
+    def page(
+        self,
+        stage_template: str,
+        status: int = 200,
+        stage_name: str = MESSAGE,
+        step_url: str = "",
+        **variables,
+    ):
         """The full page, or for HTMX the #stage fragment alone; `stage_name` is what the
         fragment says it shows (data-stage): a stage type's name, else "message"."""
         template = "flow/stage_frame.html" if is_htmx() else "flow/page.html"
@@ -450,7 +497,8 @@ class FlowRun:
             flow=self.flow,
             stage_template=stage_template,
             stage_name=stage_name,
-            action_url=self.flow_url(),
+            step_url=step_url,
+            action_url=step_url or self.flow_url(),
             **variables,
         )
         return make_response(body, status)
@@ -468,6 +516,7 @@ class FlowRun:
             step.stage_type.template,
             status,
             stage_name=step.stage_type.name,
+            step_url=self.step_url(step),
             form=form,
             ctx=step.ctx,
             **extra,

@@ -50,3 +50,17 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-prints]")) window.print();
 });
+
+// A flow's page names its step in the address (as the server's redirects do without
+// JavaScript), so the browser's Back returns to the step before, which htmx asks the server
+// for again (no page is kept in the browser's storage).
+function nameTheStep() {
+  const stage = document.querySelector("#stage[data-step-url]");
+  if (!stage) return;
+  const url = new URL(stage.dataset.stepUrl, window.location.href);
+  if (url.href !== window.location.href) {
+    history.replaceState(history.state, "", url.href);
+  }
+}
+document.addEventListener("DOMContentLoaded", nameTheStep);
+document.addEventListener("htmx:historyRestore", nameTheStep);

@@ -1,6 +1,7 @@
 """Clear words in a browser, JavaScript on and off: recovery codes saved three ways, an
 authenticator removed after a confirmation, success notices on the next page."""
 
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -10,6 +11,7 @@ from playwright.sync_api import expect
 from idp import authenticators
 from idp.extensions import db
 from idp.models import User
+from tests import factories
 from tests.browser.pages import sign_in, stage, url_path
 from tests.factories import PASSWORD
 
@@ -113,3 +115,70 @@ def test_removing_an_authenticator_asks_for_the_password_in_a_confirmation(
     expect(visitor).to_have_url(url_path("/me$"))
     expect(visitor.get_by_role("status")).to_have_text("Recovery codes was removed.")
     expect(visitor.locator("ul.authenticators")).to_have_count(0)
+
+
+# -- the browser's Back ----------------------------------------------------------------------
+
+
+def prompt_stage(name: str, key: str, label: str) -> dict:
+    fields = [{"key": key, "label": label, "type": "text", "required": True}]
+    return {"define": {"name": name, "type": "prompt", "options": {"fields": fields}}}
+
+
+@pytest.fixture
+def three_steps(app):
+    with app.app_context():
+        return factories.make_flow(
+            [
+                prompt_stage("back-first", "first", "First answer"),
+                prompt_stage("back-second", "second", "Second answer"),
+                prompt_stage("back-third", "third", "Third answer"),
+            ],
+            designation="enrollment",
+        )
+
+
+def answer(visitor, label: str, value: str) -> None:
+    field = visitor.get_by_label(label)
+    expect(field).to_be_focused()
+    field.fill(value)
+    visitor.get_by_role("button", name="Continue").click()
+
+
+def test_back_returns_to_the_previous_step_and_the_flow_goes_on(visitor, javascript, three_steps):
+    visitor.goto(f"/flow/{three_steps}/?next=/me")
+    answer(visitor, "First answer", "one")
+    expect(visitor.get_by_label("Second answer")).to_be_visible()
+    answer(visitor, "Second answer", "two")
+    expect(visitor.get_by_label("Third answer")).to_be_visible()
+    if javascript:
+        visitor.evaluate("window.__marker = 1")
+
+    visitor.go_back()
+    expect(visitor.get_by_label("Second answer")).to_be_visible()
+    if javascript:
+        # htmx asked the server for the step again; the page was not reloaded.
+        assert visitor.evaluate("window.__marker") == 1
+        visitor.go_back()
+        expect(visitor.get_by_label("First answer")).to_be_visible()
+        answer(visitor, "First answer", "uno")
+    answer(visitor, "Second answer", "dos")
+    answer(visitor, "Third answer", "tres")
+    # The flow ran to its end (no one is signed in, so /me sends on to sign in).
+    expect(visitor).not_to_have_url(re.compile(rf"/flow/{three_steps}/"))
+
+
+def test_with_javascript_back_from_the_password_returns_to_the_warning(page_with_js, make_user):
+    page = page_with_js
+    signed_in(page, make_user())
+    page.get_by_role("link", name="Delete your account").click()
+    expect(stage(page, "prompt")).to_contain_text("cannot be undone")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("button", name="Delete my account")).to_be_visible()
+
+    page.go_back()
+    expect(stage(page, "prompt")).to_contain_text("cannot be undone")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.get_by_role("status")).to_contain_text("Your account was deleted.")
