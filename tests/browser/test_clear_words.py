@@ -182,3 +182,33 @@ def test_with_javascript_back_from_the_password_returns_to_the_warning(page_with
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_role("status")).to_contain_text("Your account was deleted.")
+
+
+# -- forms with a new password ---------------------------------------------------------------
+
+NEW_PASSWORD = "violet kettle marches north"
+
+
+def test_sign_up_shows_the_rules_first_and_keeps_the_passwords_when_the_name_is_taken(
+    visitor, javascript
+):
+    visitor.goto("/enroll")
+    expect(stage(visitor, "prompt")).to_be_visible()
+    rules = visitor.locator("#password-rules")
+    expect(rules).to_contain_text("At least 8 characters")
+    expect(visitor.get_by_label("Password", exact=True)).to_have_accessible_description(
+        re.compile("At least 8 characters")
+    )
+
+    visitor.fill('input[name="username"]', "admin")  # taken
+    visitor.fill('input[name="email"]', "newbie@example.test")
+    visitor.fill('input[name="password"]', NEW_PASSWORD)
+    visitor.fill('input[name="password_repeat"]', NEW_PASSWORD)
+    visitor.get_by_role("button", name="Continue").click()
+
+    expect(visitor.locator("#username-errors")).to_be_visible()
+    expect(visitor.locator('input[name="password"]')).to_have_value(NEW_PASSWORD)
+    expect(visitor.locator('input[name="password_repeat"]')).to_have_value(NEW_PASSWORD)
+    visitor.fill('input[name="username"]', "newbie")
+    visitor.get_by_role("button", name="Continue").click()
+    expect(stage(visitor, "email")).to_contain_text("newbie@example.test")
