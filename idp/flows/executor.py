@@ -163,14 +163,10 @@ class FlowRun:
         else:
             self.check_access()
             earlier = self.earlier_step_asked()
-            if not is_post and earlier is not None:
+            if earlier is not None and not is_post:
                 return self.show_earlier(earlier)  # Back: shown as asked, nothing changes
-            if is_post and earlier is not None:
-                steps.go_back(self.plan, earlier)  # kept only if the answer is accepted
-            if is_post and earlier is None and self.answers_another_step():
-                flash(STEP_DONE, "warning")
-            elif is_post:
-                response = self.submit_current()
+            if is_post:
+                response = self.answer_step(earlier)
                 if response is not None:
                     return response
         try:
@@ -195,6 +191,16 @@ class FlowRun:
         if asked is None or asked == self.plan.current_binding_id:
             return None
         return steps.earlier_step(self.plan, asked)
+
+    def answer_step(self, earlier):
+        """The POST's answer, to the current step or to an earlier one gone back to: a
+        response to show again, or None."""
+        if earlier is not None:
+            steps.go_back(self.plan, earlier)  # saved only if the answer is accepted
+        elif self.answers_another_step():
+            flash(STEP_DONE, "warning")  # a form for a step that is done: not taken
+            return None
+        return self.submit_current()
 
     def answers_another_step(self) -> bool:
         """A form for a step that is neither the current one nor one to go back to."""
