@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     make_response,
@@ -107,6 +108,22 @@ def _signed_in_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def push_step_address(response, url: str) -> None:
+    """A new step swapped in: a history entry of its own, so Back returns here."""
+    response.headers["HX-Push-Url"] = url
+
+    @after_this_request
+    def load_the_step_whole(answer):
+        # A stage that needs a whole page (HX-Refresh: a captcha provider's script must run
+        # under the page's policy) is loaded at the new step's address; a reload would load
+        # the step before.
+        if answer.headers.get("HX-Refresh") == "true":
+            del answer.headers["HX-Refresh"]
+            del answer.headers["HX-Push-Url"]
+            answer.headers["HX-Redirect"] = url
+        return answer
+
+
 @bp.get("/flow/<slug>/restart")
 def restart(slug: str):
     """Forget this browser's plan for the flow ("Not you?") and begin again; a link from
@@ -180,8 +197,7 @@ class FlowRun:
             return redirect(self.step_url(step), code=303)
         response = self.show(step)
         if is_post and step.ctx.binding.id != steps.asked_step():
-            # A new step swapped in: a history entry of its own, so Back returns here.
-            response.headers["HX-Push-Url"] = self.step_url(step)
+            push_step_address(response, self.step_url(step))
         return response
 
     # -- going back (idp.flows.steps) --------------------------------------------------------

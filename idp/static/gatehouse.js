@@ -57,8 +57,10 @@ document.addEventListener("click", function (event) {
 function nameTheStep() {
   const stage = document.querySelector("#stage[data-step-url]");
   if (!stage) return;
-  const url = new URL(stage.dataset.stepUrl, window.location.href);
-  if (url.href !== window.location.href) {
+  const step = new URL(stage.dataset.stepUrl, window.location.href).searchParams.get("step");
+  const url = new URL(window.location.href);
+  if (step && url.searchParams.get("step") !== step) {
+    url.searchParams.set("step", step);  // the rest of the address stays as it was
     history.replaceState(history.state, "", url.href);
   }
 }
