@@ -7,7 +7,7 @@ revision in the same transaction, from the ORM's flush or from a bulk UPDATE/DEL
 worker's cached flows (idp/flows/loading.py) are good while the revision it reads is the one
 they were loaded under, so an edit committed by any process on any machine is seen by the
 next request everywhere. The site settings are cached under the same revision
-(idp/site_settings.py), so a flow's page does not read them again.
+(idp/identity/site_settings.py), so a flow's page does not read them again.
 """
 
 import secrets
@@ -16,7 +16,7 @@ from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from idp.database import upsert_for
+from idp.core.database import upsert_for
 from idp.models import (
     Flow,
     FlowsRevision,

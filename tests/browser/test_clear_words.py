@@ -8,8 +8,8 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import expect
 
-from idp import authenticators
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials import authenticators
 from idp.models import User
 from tests import factories
 from tests.browser.pages import sign_in, stage, url_path

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from idp.options import OptionsError, done_message
+from idp.core.options import OptionsError, done_message
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from idp.options import words
+from idp.core.options import words
 
 MAX_WORDS_LENGTH = 200
 

@@ -3,7 +3,7 @@ the words for the flow's purpose."""
 
 from dataclasses import dataclass
 
-from idp.password_checks import INVALID
+from idp.credentials.password_checks import INVALID
 
 WRONG_PASSWORD = "Wrong password."  # noqa: S105 (a message)
 

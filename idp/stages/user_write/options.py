@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.options import done_message
+from idp.core.options import done_message
 
 
 @dataclass(frozen=True)

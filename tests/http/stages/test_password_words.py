@@ -4,7 +4,7 @@ an account. Options on the stage say them; empty options take the words of the f
 import pytest
 import yaml
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Stage
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_user
