@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from idp.user_agents import describe
+from idp.identity.user_agents import describe
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user
 
