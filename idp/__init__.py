@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         if provider_type.blueprint is not None:
             app.register_blueprint(provider_type.blueprint)
 
-    from idp import user_agents
+    from idp.identity import user_agents
     from idp.cli import register_commands
     from idp.core import errors
 
