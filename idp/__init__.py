@@ -66,7 +66,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from idp.cli import register_commands
     from idp.core import errors
+    from idp.identity import user_agents
 
+    # Session lists (/me, the admin) name devices in words.
+    app.jinja_env.globals["describe_device"] = user_agents.describe
     errors.init_app(app)
     register_commands(app)
     return app

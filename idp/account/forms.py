@@ -9,5 +9,9 @@ class ConfirmPasswordForm(FlaskForm):
     """The password again, before a change that weakens the account."""
 
     password = PasswordField(
-        "Your password", validators=[InputRequired(), Length(max=MAX_PASSWORD_LENGTH)]
+        "Your password",
+        validators=[
+            InputRequired(message="Enter your password to confirm."),
+            Length(max=MAX_PASSWORD_LENGTH),
+        ],
     )

@@ -129,28 +129,41 @@ def me():
     )
 
 
-@bp.post("/me/authenticators/<kind>/<int:authenticator_id>/remove")
+def _own_authenticator(kind: str, authenticator_id: int):
+    """One of the signed-in user's authenticators, or a 404."""
+    if kind in authenticators.KINDS:
+        for item in authenticators.list_authenticators(current_user):
+            if (item.kind, item.id) == (kind, authenticator_id):
+                return item
+    abort(404, description="There is no such authenticator of yours.")
+
+
+@bp.route("/me/authenticators/<kind>/<int:authenticator_id>/remove", methods=["GET", "POST"])
 @signin_required
 def remove_authenticator(kind: str, authenticator_id: int):
-    """Remove an authenticator; the password is asked again first."""
-    if kind not in authenticators.KINDS:
-        abort(404, description="There is no such authenticator.")
+    """Remove an authenticator once the password confirms it. The GET is the confirmation
+    page (what a browser without JavaScript shows; with it, /me opens the same form in a
+    dialog); it changes nothing."""
+    item = _own_authenticator(kind, authenticator_id)
     form = ConfirmPasswordForm()
     if not form.validate_on_submit():
-        flash("Enter your password to remove an authenticator.", "error")
-        return redirect(url_for("account.me"), code=303)
+        return _confirm_removal(item, form)
     refusal = confirm_password(current_user, form.password.data)
-    if refusal is None and not authenticators.remove_authenticator(
-        current_user, kind, authenticator_id
-    ):
+    if refusal is not None:
+        db.session.commit()  # the failed attempt is counted
+        form.password.errors.append(refusal)
+        return _confirm_removal(item, form)
+    if not authenticators.remove_authenticator(current_user, kind, authenticator_id):
         abort(404, description="There is no such authenticator of yours.")
-    if refusal is None:
-        record_event("authenticator_removed", user=current_user, ip=client_ip(), kind=kind)
-        flash("The authenticator was removed.", "info")
-    else:
-        flash(refusal, "error")
+    record_event("authenticator_removed", user=current_user, ip=client_ip(), kind=kind)
     db.session.commit()
+    flash(f"{item.name} was removed.", "success")
     return redirect(url_for("account.me"), code=303)
+
+
+def _confirm_removal(item, form):
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/remove_authenticator.html", item=item, form=form), status
 
 
 @bp.post("/me/sessions/others/revoke")

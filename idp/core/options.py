@@ -38,6 +38,7 @@ def parse_options(options_class: type, mapping: Any, place: str = ""):
     for name, field in known.items():
         if name in mapping:
             values[name] = _coerce(hints[name], mapping[name], _join(place, name))
+            _check_length(field, values[name], _join(place, name))
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise OptionsError(_join(place, name), "is required")
     instance = options_class(**values)
@@ -56,6 +57,25 @@ def _shape_of(options_class: type) -> tuple[dict, dict]:
     hints was a third of the cost of evaluating a policy)."""
     hints = typing.get_type_hints(options_class)
     return hints, {field.name: field for field in dataclasses.fields(options_class)}
+
+
+def words(default: str = "", help_text: str = "", max_length: int = 500):
+    """An option that is words shown to the visitor (a button, a message), at most
+    `max_length` characters."""
+    return dataclasses.field(
+        default=default, metadata={"help": help_text, "max_length": max_length}
+    )
+
+
+def done_message(default: str = ""):
+    """The success notice a stage leaves for the next page once it has done its work."""
+    return words(default, "Shown on the next page once this step is done. Empty: nothing.")
+
+
+def _check_length(field, value, place: str) -> None:
+    limit = field.metadata.get("max_length")
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise OptionsError(place, f"must be at most {limit} characters")
 
 
 def secret_options(options_class: type) -> tuple[str, ...]:

@@ -112,10 +112,10 @@ def _field_for(option, hint, is_secret: bool = False):
     if is_secret:
         description = "Not shown again; leave it empty to keep the one saved."
         return PasswordField(label, description=description), _text
+    help_text = option.metadata.get("help", "")
     if option.metadata.get("long_text"):
-        help_text = option.metadata.get("help", "")
         return TextAreaField(label, description=help_text, render_kw={"rows": 6}), _text
-    return StringField(label), _text
+    return StringField(label, description=help_text), _text
 
 
 def _sequence_field(label: str, item_hint):

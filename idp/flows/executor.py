@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     make_response,
@@ -31,7 +32,7 @@ from idp.core.fetch_metadata import may_act_on_get
 from idp.core.http import VARY_ON_HTMX, is_htmx, leave_site, redirect_to, safe_next
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
-from idp.flows import handoff, planner
+from idp.flows import handoff, planner, steps
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
@@ -48,8 +49,11 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
+STEP_DONE = "That step was already done; here is where you are now."
 # What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
 MESSAGE = "message"
+# The flash category of a stage's success notice (Advance.notice).
+NOTICE_CATEGORY = "success"
 OUTCOME_NAMES = {
     Advance: "advance",
     Retry: "retry",
@@ -112,6 +116,22 @@ def _signed_in_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def push_step_address(response, url: str) -> None:
+    """A new step swapped in: a history entry of its own, so Back returns here."""
+    response.headers["HX-Push-Url"] = url
+
+    @after_this_request
+    def load_the_step_whole(answer):
+        # A stage that needs a whole page (HX-Refresh: a captcha provider's script must run
+        # under the page's policy) is loaded at the new step's address; a reload would load
+        # the step before.
+        if answer.headers.get("HX-Refresh") == "true":
+            del answer.headers["HX-Refresh"]
+            del answer.headers["HX-Push-Url"]
+            answer.headers["HX-Redirect"] = url
+        return answer
+
+
 @bp.get("/flow/<slug>/restart")
 def restart(slug: str):
     """Forget this browser's plan for the flow ("Not you?") and begin again; a link from
@@ -153,6 +173,8 @@ class FlowRun:
         self.plan = None
         self.answer: Answer | None = None
         self._policy_requests = {}
+        # Success notices this request's stages gave (Advance.notice).
+        self.notices: list[str] = []
 
     def handle(self):
         is_post = request.method == "POST"
@@ -165,8 +187,11 @@ class FlowRun:
                 flash("That step had expired, so we started again.", "warning")
         else:
             self.check_access()
+            earlier = self.earlier_step_asked()
+            if earlier is not None and not is_post:
+                return self.show_earlier(earlier)  # Back: shown as asked, nothing changes
             if is_post:
-                response = self.submit_current()
+                response = self.answer_step(earlier)
                 if response is not None:
                     return response
         try:
@@ -177,8 +202,44 @@ class FlowRun:
             return self.finish()
         save_plan(self.plan)
         if is_post and not is_htmx():
-            return redirect(self.flow_url(), code=303)
-        return self.show(step)
+            return redirect(self.step_url(step), code=303)
+        response = self.show(step)
+        if is_post and step.ctx.binding.id != steps.asked_step():
+            push_step_address(response, self.step_url(step))
+        return response
+
+    # -- going back (idp.flows.steps) --------------------------------------------------------
+
+    def earlier_step_asked(self):
+        asked = steps.asked_step()
+        if asked is None or asked == self.plan.current_binding_id:
+            return None
+        return steps.earlier_step(self.plan, asked)
+
+    def answer_step(self, earlier):
+        """The POST's answer, to the current step or to an earlier one gone back to: a
+        response to show again, or None."""
+        if earlier is not None:
+            steps.go_back(self.plan, earlier)  # saved only if the answer is accepted
+        elif self.answers_another_step():
+            flash(STEP_DONE, "warning")  # a form for a step that is done: not taken
+            return None
+        return self.submit_current()
+
+    def answers_another_step(self) -> bool:
+        """A form for a step that is neither the current one nor one to go back to."""
+        asked = steps.asked_step()
+        return asked is not None and asked != self.plan.current_binding_id
+
+    def show_earlier(self, entry):
+        binding = self.bindings.get(entry[0])
+        if binding is None:
+            raise FlowStopped("This flow changed while you were using it. Please start again.")
+        stage_type, ctx = self.stage_context(binding, data=entry[2])
+        return self.show(Step(stage_type, ctx))
+
+    def step_url(self, step) -> str:
+        return self.flow_url(step=step.ctx.binding.id)
 
     # -- plan and gate ---------------------------------------------------------------------
 
@@ -250,7 +311,7 @@ class FlowRun:
 
     # -- moving through the plan ---------------------------------------------------------------
 
-    def stage_context(self, binding) -> tuple[StageType, StageContext]:
+    def stage_context(self, binding, data=None) -> tuple[StageType, StageContext]:
         stage_type = STAGE_TYPES.get(binding.stage.type)
         if stage_type is None:
             raise FlowStopped(
@@ -266,7 +327,7 @@ class FlowRun:
             flow=self.flow,
             binding=binding,
             options=options,
-            data=dict(self.plan.context),
+            data=dict(self.plan.context if data is None else data),
             plan_id=self.plan.plan_id,
             current_user=_signed_in_user(),
             plan_snapshot=plan_to_dict(self.plan),
@@ -315,6 +376,7 @@ class FlowRun:
                 self.restart(binding, outcome.message)
                 continue
             self.apply(ctx, outcome)
+            steps.forget_answers(self.plan)  # it acted by itself: no going back past it
         return None
 
     def reach(self, stage_type, ctx) -> None:
@@ -355,6 +417,7 @@ class FlowRun:
             Step(stage_type, ctx), form, self.plan.position, copy.deepcopy(self.plan.context)
         )
         self.apply(ctx, outcome)
+        steps.remember_answer(self.plan, binding.id, self.answer.position, self.answer.context)
         return None
 
     def is_answer_refused(self, binding, outcome: Retry) -> bool:
@@ -371,6 +434,8 @@ class FlowRun:
     def ask_again(self, outcome: Retry):
         answer = self.answer
         self.plan.position, self.plan.context = answer.position, answer.context
+        answered = answer.step.ctx.binding.id
+        self.plan.history = [entry for entry in self.plan.history if entry[0] != answered]
         save_plan(self.plan)
         answer.form[outcome.field].errors.append(outcome.message)
         return self.show(answer.step, answer.form, invalid=True)
@@ -415,9 +480,15 @@ class FlowRun:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
                 raise PlanReplayed("This sign-in was already used. Please start again.") from None
+            # A new session starts empty: what this request's stages did is still to be said.
+            for notice in self.notices:
+                flash(notice, NOTICE_CATEGORY)
             metrics.SIGN_INS.inc()
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()
+        if outcome.notice:
+            self.notices.append(outcome.notice)
+            flash(outcome.notice, NOTICE_CATEGORY)
         self.plan.advance()
 
     def leave(self, ctx, outcome: Redirect) -> FlowLeft:
@@ -443,16 +514,24 @@ class FlowRun:
 
     # -- answers -------------------------------------------------------------------------------
 
-    def flow_url(self) -> str:
+    def flow_url(self, step: int | None = None) -> str:
+        """The flow's address; with `step`, the address of that step's page."""
         next_url = self.plan.next_url if self.plan else ""
-        return url_for("flow.execute", slug=self.flow.slug, next=next_url or None)
+        return url_for("flow.execute", slug=self.flow.slug, next=next_url or None, step=step)
 
     def redirect_out(self, target: str, is_off_site: bool = False):
         if is_off_site and not is_htmx():
             return leave_site(target)
         return redirect_to(target)
 
-    def page(self, stage_template: str, status: int = 200, stage_name: str = MESSAGE, **variables):
+    def page(
+        self,
+        stage_template: str,
+        status: int = 200,
+        stage_name: str = MESSAGE,
+        step_url: str = "",
+        **variables,
+    ):
         """The full page, or for HTMX the #stage fragment alone; `stage_name` is what the
         fragment says it shows (data-stage): a stage type's name, else "message"."""
         template = "flow/stage_frame.html" if is_htmx() else "flow/page.html"
@@ -461,7 +540,8 @@ class FlowRun:
             flow=self.flow,
             stage_template=stage_template,
             stage_name=stage_name,
-            action_url=self.flow_url(),
+            step_url=step_url,
+            action_url=step_url or self.flow_url(),
             **variables,
         )
         return make_response(body, status)
@@ -479,6 +559,7 @@ class FlowRun:
             step.stage_type.template,
             status,
             stage_name=step.stage_type.name,
+            step_url=self.step_url(step),
             form=form,
             ctx=step.ctx,
             **extra,

@@ -12,7 +12,7 @@ again in the same plan.
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
@@ -62,3 +62,14 @@ def purge() -> int:
     return db.session.execute(
         delete(PlanEffect).where(PlanEffect.created_at < utcnow() - KEPT_FOR)
     ).rowcount
+
+
+def bindings_that_acted(plan_id: str) -> set[int]:
+    """The stage bindings that did something once in this plan (effect_of names them)."""
+    effects = db.session.scalars(select(PlanEffect.effect).where(PlanEffect.plan_id == plan_id))
+    acted = set()
+    for effect in effects:
+        _, _, binding_id = effect.rpartition(":")
+        if binding_id.isdigit():
+            acted.add(int(binding_id))
+    return acted

@@ -19,10 +19,12 @@ class EndSession:
 
 @dataclass(frozen=True)
 class Advance:
-    """The stage is done: merge `updates` into the plan context and move on."""
+    """The stage is done: merge `updates` into the plan context and move on. A `notice`
+    (a success message) is shown on the next page."""
 
     updates: Mapping = field(default_factory=lambda: MappingProxyType({}))
     session: StartSession | EndSession | None = None
+    notice: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ class FlowPlan:
     # Which session the plan belongs to: a plan is never carried across a sign-in or a
     # sign-out, so the next person at a shared browser cannot pick it up.
     session_stamp: str = ""
+    # Answered steps that may be gone back to (idp.flows.steps): [binding id, position,
+    # the plan context from before the answer].
+    history: list = field(default_factory=list)
 
     @property
     def current_binding_id(self) -> int | None:
@@ -42,6 +45,7 @@ class FlowPlan:
 
     def restart(self, keep_context: bool) -> None:
         self.position = 0
+        self.history = []
         if not keep_context:
             self.context = {}
 
@@ -102,6 +106,19 @@ def _is_well_formed(plan: FlowPlan) -> bool:
         and isinstance(plan.next_url, str)
         and isinstance(plan.plan_id, str)
         and isinstance(plan.session_stamp, str)
+        and isinstance(plan.history, list)
+        and all(_is_history_entry(entry, len(plan.bindings)) for entry in plan.history)
+    )
+
+
+def _is_history_entry(entry, binding_count: int) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 3
+        and isinstance(entry[0], int)
+        and isinstance(entry[1], int)
+        and 0 <= entry[1] < binding_count
+        and isinstance(entry[2], dict)
     )
 
 

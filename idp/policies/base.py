@@ -18,5 +18,11 @@ class PolicyType:
         type that needs more than the derived form overrides this."""
         return options_form_for(self.Options)
 
+    def rules(self, options) -> tuple[str, ...]:
+        """What a person should know before answering, as (the prompt field it is about,
+        rule, rule, ...); () for a type with nothing to say up front. Prompt stages show
+        these beside the field, before the first try."""
+        return ()
+
     def parse_options(self, mapping):
         return parse_options(self.Options, mapping)

@@ -123,6 +123,18 @@ def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResu
     return evaluate_policy(binding.policy, request, binding.timeout)
 
 
+def rules_of(policy: Policy) -> tuple[str, ...]:
+    """The policy's rules in words (PolicyType.rules): the field first, then each rule; ()
+    when its type says nothing up front or is not installed, or its options do not parse."""
+    policy_type = POLICY_TYPES.get(policy.type)
+    if policy_type is None:
+        return ()
+    try:
+        return policy_type.rules(policy_type.parse_options(policy.options))
+    except OptionsError:
+        return ()
+
+
 def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
     """One policy on its own; raises PolicyError when it cannot decide in time."""
     policy_type = POLICY_TYPES.get(policy.type)

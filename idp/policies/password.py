@@ -179,6 +179,26 @@ class PasswordPolicy(PolicyType):
     Options = PasswordOptions
     authentik = AUTHENTIK
 
+    def rules(self, options: PasswordOptions) -> tuple[str, ...]:
+        rules = [f"At least {_plural(options.min_length, 'character')}"]
+        for option, noun, _is_member in CHARACTER_CLASSES:
+            minimum = getattr(options, option)
+            if minimum:
+                rules.append(f"At least {_plural(minimum, noun)}")
+        if options.check_common_passwords:
+            rules.append("Not a common password")
+        if options.reject_repetitive_and_sequential:
+            rules.append("Not mostly repeated or sequential characters (like aaaa or 1234)")
+        if options.reject_user_attributes:
+            rules.append("Not your username, name or email address")
+        if options.reject_context_words:
+            rules.append("Not the name of this site")
+        if options.zxcvbn_min_score:
+            rules.append("Hard to guess: a few unusual words make a strong password")
+        if options.check_hibp:
+            rules.append("Not one that appeared in a known data breach")
+        return (options.password_field, *rules)
+
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
         password = normalise(candidate_password(request, options.password_field))
         messages = [

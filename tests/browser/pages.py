@@ -6,6 +6,8 @@ import re
 from playwright.sync_api import Page, expect
 
 LOGIN_FLOW = "/flow/default-authentication-flow/"
+# A flow page's address, at whichever step (each stage page has its own: ?step=<binding id>).
+AT_ANY_STEP = r"(\?step=\d+)?$"
 INVALID = "Invalid username or password."
 
 

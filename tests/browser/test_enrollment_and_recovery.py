@@ -42,7 +42,7 @@ def sign_up(visitor: Page, username: str, email: str) -> None:
 def test_enrollment_through_the_mailed_link(visitor, javascript, mailbox):
     sign_up(visitor, "newbie", "newbie@example.test")
 
-    expect(stage(visitor, "email")).to_contain_text("n***@example.test")
+    expect(stage(visitor, "email")).to_contain_text("we sent a mail to newbie@example.test")
     mailbox.wait_for(1)
     if javascript:
         visitor.evaluate("window.__marker = 1")
@@ -66,7 +66,7 @@ def test_signing_up_with_a_taken_address_mails_its_owner_a_way_in(
     sign_up(visitor, "newbie", "owner@example.test")
 
     # The page a new address gets: nothing tells the visitor the address has an account.
-    expect(stage(visitor, "email")).to_contain_text("o***@example.test")
+    expect(stage(visitor, "email")).to_contain_text("owner@example.test")
     (mail,) = mailbox.wait_for(1)
     assert mail["To"] == "owner@example.test"
     assert mail["Subject"] == ACCOUNT_EXISTS_SUBJECT

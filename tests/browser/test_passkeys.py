@@ -118,9 +118,11 @@ def test_a_passkey_is_set_up_used_twice_and_removed(app, new_context, make_user)
     # Removed from the account page, with the password.
     page.goto("/me")
     item = page.locator("ul.authenticators li", has_text="Virtual key")
-    item.locator('input[name="password"]').fill(PASSWORD)
-    item.get_by_role("button", name="Remove").click()
-    expect(page.get_by_text("The authenticator was removed.")).to_be_visible()
+    item.get_by_role("link", name="Remove…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Your password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Remove Virtual key").click()
+    expect(page.get_by_text("Virtual key was removed.")).to_be_visible()
     expect(page.locator("ul.authenticators li", has_text="Virtual key")).to_have_count(0)
     assert not [text for text in blocked if "Security Policy" in text]
 

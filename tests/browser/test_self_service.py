@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from idp.core.extensions import db
 from idp.models import FlowToken, User
 from tests import factories
-from tests.browser.pages import LOGIN_FLOW, enter_password, sign_in, stage, url_path
+from tests.browser.pages import AT_ANY_STEP, LOGIN_FLOW, sign_in, stage, url_path
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
@@ -165,18 +165,26 @@ def test_a_provider_widget_loads_from_its_origin_even_after_an_htmx_swap(
     assert blocked == []
 
 
+def confirm_deletion(visitor, password: str) -> None:
+    field = visitor.locator('#stage input[name="password"]')
+    expect(field).to_be_visible()
+    field.fill(password)
+    visitor.get_by_role("button", name="Delete my account").click()
+
+
 def test_a_user_deletes_their_account(visitor, app, make_user):
     username = make_user()
     sign_in(visitor, username, PASSWORD)
     expect(visitor).to_have_url(url_path("/me$"))
 
     visitor.goto("/unenroll")
-    expect(visitor).to_have_url(url_path(UNENROLL_FLOW + "$"))
+    expect(visitor).to_have_url(url_path(UNENROLL_FLOW + AT_ANY_STEP))
     expect(stage(visitor, "prompt")).to_contain_text("This deletes your account")
     visitor.get_by_role("button", name="Continue").click()
-    enter_password(visitor, "not the password")
-    expect(stage(visitor, "password")).to_contain_text("Invalid username or password.")
-    enter_password(visitor, PASSWORD)
+    # The words of deleting an account, not of signing in.
+    confirm_deletion(visitor, "not the password")
+    expect(stage(visitor, "password")).to_contain_text("Wrong password.")
+    confirm_deletion(visitor, PASSWORD)
 
     expect(visitor).to_have_url(url_path(LOGIN_FLOW))
     expect(visitor.get_by_role("status")).to_contain_text("Your account was deleted.")

@@ -83,8 +83,10 @@ def test_password_change_needs_the_current_password_then_a_new_good_one(app):
     elsewhere = signed_in(app, "sol")
     driver.open(CHANGE)
     assert driver.stage == "password"
+    assert "Current password" in driver.text and "Sign in" not in driver.text
     driver.submit(CHANGE, {"password": "wrong"})
-    assert "Invalid username or password." in driver.text
+    assert "Wrong password." in driver.text
+    assert "Invalid username or password." not in driver.text
     driver.submit(CHANGE, {"password": PASSWORD})
     assert driver.stage == "prompt"
     driver.submit(CHANGE, {"password": PASSWORD, "password_repeat": PASSWORD})
@@ -128,19 +130,39 @@ def test_me_lists_authenticators(app):
     assert "Recovery codes" in page and "3 left" in page
 
 
-def test_removing_an_authenticator_asks_for_the_password(app):
+def test_removing_an_authenticator_asks_for_the_password_in_a_confirmation(app):
     driver, page = authenticator_page(app, "uri")
-    token = csrf_token(page)
-    driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": "wrong"})
+    # /me links the confirmation; no password field shows until then (the dialog is closed).
+    assert f'href="{REMOVE_CODES}"' in page
+    assert '<dialog id="remove-recovery_codes-0"' in page and "<dialog open" not in page
+    confirmation = driver.client.get(REMOVE_CODES)
+    assert confirmation.status_code == 200
+    html = confirmation.get_data(as_text=True)
+    assert "Remove Recovery codes?" in html and 'autocomplete="current-password"' in html
+    token = csrf_token(html)
+
+    response = driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": "wrong"})
+    assert response.status_code == 400
+    assert "That password is not right." in response.get_data(as_text=True)
+    response = driver.client.post(REMOVE_CODES, data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "Enter your password to confirm." in response.get_data(as_text=True)
+    assert "3 left" in driver.client.get("/me").get_data(as_text=True)
+
+    response = driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
     page = driver.client.get("/me").get_data(as_text=True)
-    assert "That password is not right." in page and "3 left" in page
-    driver.client.post(REMOVE_CODES, data={"csrf_token": token})
-    assert "Enter your password" in driver.client.get("/me").get_data(as_text=True)
-    driver.client.post(REMOVE_CODES, data={"csrf_token": token, "password": PASSWORD})
-    page = driver.client.get("/me").get_data(as_text=True)
-    assert "The authenticator was removed." in page and "3 left" not in page
+    assert "Recovery codes was removed." in page and "3 left" not in page
     with app.app_context():
         assert db.session.scalar(select(Event.id).where(Event.action == "authenticator_removed"))
+
+
+def test_the_confirmation_page_changes_nothing_and_knows_only_your_own(app):
+    driver, _ = authenticator_page(app, "wes")
+    assert driver.client.get(REMOVE_CODES).status_code == 200
+    assert "3 left" in driver.client.get("/me").get_data(as_text=True)
+    assert driver.client.get("/me/authenticators/totp/999/remove").status_code == 404
+    assert driver.client.get("/me/authenticators/rocket/1/remove").status_code == 404
 
 
 def test_removing_needs_csrf_and_only_touches_your_own(app):

@@ -89,7 +89,7 @@ def test_fifty_sign_ups_for_one_username_make_one_account(app, all_at_the_insert
         (account,) = db.session.scalars(select(User))
         assert account.username == "popular" and not account.is_active
     winner = next(driver for _, driver in results if driver.stage == "email")
-    assert f"{account.email[0]}***@example.test" in winner.text
+    assert account.email in winner.text
     # Nothing half-written by the 49 that lost: one link, no password history.
     assert rows(app, FlowToken) == 1
     assert rows(app, PasswordHistory) == 0
@@ -105,7 +105,7 @@ def test_fifty_sign_ups_for_one_address_make_one_account_and_all_look_alike(app,
 
     assert {status for status, _ in results} == {303}
     assert {driver.stage for _, driver in results} == {"email"}
-    assert all("s***@example.test" in driver.text for _, driver in results)
+    assert all("shared@example.test" in driver.text for _, driver in results)
     with app.app_context():
         (account,) = db.session.scalars(select(User))
         assert account.email == "shared@example.test" and not account.is_active

@@ -408,6 +408,7 @@ def test_present_makes_the_stage_what_the_entry_says_defaults_for_the_rest():
         "enrollment_flow": "",
         "recovery_flow": "",
         "password_field": False,
+        "submit_label": "",
         "passkey_login": False,
     }
 

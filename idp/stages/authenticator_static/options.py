@@ -1,11 +1,12 @@
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, done_message
 
 
 @dataclass(frozen=True)
 class AuthenticatorStaticOptions:
     codes_count: int = 10
+    done_message: str = done_message("Your recovery codes are ready. Each one signs you in once.")
 
     def validate(self):
         if not 1 <= self.codes_count <= 50:

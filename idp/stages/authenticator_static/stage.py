@@ -1,4 +1,5 @@
 import json
+from urllib.parse import quote
 
 from idp.core.events import record_event
 from idp.core.network import client_ip
@@ -44,7 +45,12 @@ class AuthenticatorStaticStage(StageType):
     def render(self, ctx) -> dict:
         if reauthentication.is_required(ctx):
             return reauthentication.page(ctx)
-        return {"codes": _codes_of(ctx)}
+        codes = _codes_of(ctx)
+        user = _user_of(ctx)
+        return {
+            "codes": codes,
+            "codes_file_url": _codes_file_url(codes, user.username if user else ""),
+        }
 
     def submit(self, ctx, form):
         user = _user_of(ctx)
@@ -60,7 +66,7 @@ class AuthenticatorStaticStage(StageType):
             # Reached from another site, so on_reach waited for this click.
             sealed = self._new_codes(ctx, user)
             return Stay("Here are your new recovery codes.", {NEW_RECOVERY_CODES: sealed})
-        return Advance({NEW_RECOVERY_CODES: None})
+        return Advance({NEW_RECOVERY_CODES: None}, notice=ctx.options.done_message)
 
     @staticmethod
     def _new_codes(ctx, user) -> dict:
@@ -83,6 +89,16 @@ class AuthenticatorStaticStage(StageType):
 def _user_of(ctx):
     """The proved pending user (the signed-in user, in a setup flow)."""
     return ctx.proved_user
+
+
+def _codes_file_url(codes: list[str], username: str) -> str:
+    """The codes as a text file to save, in a data: link: it works without JavaScript, the
+    GET changes nothing, and it holds only what the page shows. No URL of ours serves the
+    codes, so they cannot be fetched again once this showing is over."""
+    if not codes:
+        return ""
+    lines = [f"Gatehouse recovery codes for {username}", "Each code signs you in once.", ""]
+    return "data:text/plain;charset=utf-8," + quote("\n".join([*lines, *codes, ""]))
 
 
 def _codes_of(ctx) -> list[str]:

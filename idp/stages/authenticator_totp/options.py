@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, done_message
 from idp.credentials.authenticators import TotpSettings, validate_issuer
 
 
@@ -11,6 +11,9 @@ class AuthenticatorTotpOptions:
     issuer: str = "Gatehouse"
     digits: Literal[6, 8] = 6
     period: int = 30
+    done_message: str = done_message(
+        "Your authenticator app is set up: signing in asks for a code from it."
+    )
 
     def validate(self):
         validate_issuer(self.issuer)

@@ -74,7 +74,7 @@ class AuthenticatorTotpStage(StageType):
         # (the request is rolled back, the device with it).
         once.claim_or_stop(ctx, DEVICE_SAVED)
         reauthentication.notify_added(user, authenticators.TOTP)
-        return Advance({TOTP_SETUP: None})
+        return Advance({TOTP_SETUP: None}, notice=ctx.options.done_message)
 
 
 def _user_of(ctx):

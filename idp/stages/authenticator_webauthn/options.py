@@ -2,7 +2,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, done_message
 from idp.credentials.passkeys import RegistrationSettings
 
 AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -21,6 +21,7 @@ class AuthenticatorWebAuthnOptions:
     # For organisations that hand out security keys: only these models (AAGUIDs) may be
     # registered, and attestation is asked for. Empty: any authenticator, no attestation.
     allowed_aaguids: tuple[str, ...] = ()
+    done_message: str = done_message("Your passkey was added.")
 
     def validate(self):
         for aaguid in self.allowed_aaguids:

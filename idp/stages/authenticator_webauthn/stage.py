@@ -109,7 +109,7 @@ class AuthenticatorWebAuthnStage(StageType):
             name=device.name,
         )
         reauthentication.notify_added(user, "webauthn")
-        return Advance()
+        return Advance(notice=ctx.options.done_message)
 
 
 def _challenge_of(ctx):

@@ -87,6 +87,13 @@ def _account_of_signup(ctx, address: str) -> tuple[User | None, bool]:
     return holder, not is_signup_of_plan(holder, ctx.plan_id)
 
 
+def _typed_signup_address(ctx) -> str:
+    if ctx.flow.designation != "enrollment" or ctx.data.get(UID):
+        return ""
+    typed = (ctx.data.get(PROMPT_DATA) or {}).get("email")
+    return typed.strip() if isinstance(typed, str) else ""
+
+
 def masked(value: str) -> str:
     """alice@example.com -> a***@example.com; a username stays as typed."""
     local, at, domain = value.rpartition("@")
@@ -118,7 +125,11 @@ class EmailStage(StageType):
         return updates
 
     def render(self, ctx) -> dict:
+        signup_address = _typed_signup_address(ctx)
         return {
+            # A sign-up shows the address as the visitor typed it: it is theirs to check for
+            # a typo, and the page reads the same whether the address had an account or not.
+            "signup_address": signup_address,
             "recipient": recipient_of(ctx).shown,
             "minutes": ctx.options.token_expiry_minutes,
         }

@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, words
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,11 @@ class IdentificationOptions:
     # is passed by; a form sent without one only identifies, and the flow's password stage
     # asks for it.
     password_field: bool = False
+    # The button's words where "Continue" does not fit (a recovery form: "Email me a link").
+    submit_label: str = words(
+        help_text="The button. Empty: “Sign in” with the password field, else “Continue”.",
+        max_length=100,
+    )
     # A "Sign in with a passkey" button (and passkey autofill in the name field, where the
     # browser has it): a discoverable passkey that verifies its user (PIN, biometrics) proves
     # who signs in, and the flow's password and second-factor stages are passed by.

@@ -55,7 +55,8 @@ class IdentificationStage(StageType):
         page = {
             "uid_label": " or ".join(FIELD_LABELS[field] for field in fields),
             "uid_autocomplete": "email" if fields == ("email",) else "username",
-            "submit_label": "Sign in" if ctx.options.password_field else "Continue",
+            "submit_label": ctx.options.submit_label
+            or ("Sign in" if ctx.options.password_field else "Continue"),
             "passkey_options": None,
             # Offered only while an administrator has sign-up turned on.
             "offers_enrollment": bool(ctx.options.enrollment_flow) and is_enrollment_open(),

@@ -1,4 +1,4 @@
-from idp.credentials.password_checks import check_sign_in_password
+from idp.credentials.password_checks import INVALID, check_sign_in_password
 from idp.flows.context import (
     AUTH_METHOD,
     PASSKEY_VERIFIED_FOR,
@@ -10,6 +10,8 @@ from idp.flows.outcomes import Advance, Retry
 from idp.stages.base import StageType
 from idp.stages.password.authentik import AUTHENTIK
 from idp.stages.password.forms import PasswordForm
+from idp.stages.password.options import PasswordOptions
+from idp.stages.password.words import words_for
 
 
 class PasswordStage(StageType):
@@ -22,6 +24,7 @@ class PasswordStage(StageType):
         "Asks for the password and checks it; passed by when the identification stage "
         "already checked it on the same page."
     )
+    Options = PasswordOptions
     form_class = PasswordForm
 
     def is_satisfied(self, ctx) -> bool:
@@ -34,11 +37,13 @@ class PasswordStage(StageType):
         )
 
     def render(self, ctx) -> dict:
-        return {"uid": ctx.data.get(UID, "")}
+        return {"uid": ctx.data.get(UID, ""), "words": words_for(ctx)}
 
     def submit(self, ctx, form):
         user = ctx.pending_user or ctx.current_user
         check = check_sign_in_password(ctx, ctx.data.get(UID, ""), user, form.password.data)
         if check.user is None:
-            return Retry(check.problem, field="password")
+            # Throttling and proof messages stay as they are; only "wrong" has its words.
+            problem = words_for(ctx).failure_message if check.problem == INVALID else check.problem
+            return Retry(problem, field="password")
         return Advance({PENDING_USER_ID: check.user.id, AUTH_METHOD: "password"})

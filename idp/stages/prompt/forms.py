@@ -38,6 +38,7 @@ from idp.identity.usernames import (
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
 )
+from idp.stages.prompt.passwords import KeptPasswordInput
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
 MAX_TEXT_LENGTH = 2000
@@ -180,13 +181,14 @@ FIELD_KINDS: dict[str, FieldKind] = {
     ),
     "password": FieldKind(
         build=lambda prompt_field, presence: PasswordField(
+            widget=KeptPasswordInput(),
             validators=[
                 presence,
                 Length(
                     max=MAX_PASSWORD_LENGTH,
                     message=f"Passwords are at most {MAX_PASSWORD_LENGTH} characters long.",
                 ),
-            ]
+            ],
         ),
         answer=lambda data: data or "",  # spaces around a password are part of it
         initial=None,
@@ -247,9 +249,27 @@ def _presence(prompt_field):
     return Answered(message=f"{prompt_field.label or prompt_field.key} is required.")
 
 
+class PromptForm(FlaskForm):
+    """A prompt's form. The stage may set `check_answers(form) -> bool`, run once the fields
+    are validated whether or not they all passed, so every problem is shown at once."""
+
+    check_answers = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form_field in self:
+            form_field.owner_form = self  # a kept password asks its form (prompt.passwords)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.check_answers is not None:
+            valid = self.check_answers(self) and valid
+        return valid
+
+
 def build_prompt_form_class(options) -> type[FlaskForm]:
     """A form class with one field per prompt field; field names are the configured keys."""
-    form_class = type("PromptForm", (FlaskForm,), {})
+    form_class = type("PromptForm", (PromptForm,), {})
     for prompt_field in options.ordered_fields:
         kind = FIELD_KINDS[prompt_field.type]
         if kind.build is not None:

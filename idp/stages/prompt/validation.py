@@ -12,7 +12,7 @@ from idp.core.extensions import db
 from idp.flows.context import PROMPT_DATA
 from idp.flows.planner import build_policy_request
 from idp.models import Policy
-from idp.policies.engine import evaluate_policy
+from idp.policies.engine import evaluate_policy, rules_of
 from idp.policies.types import PolicyError
 
 VALIDATION_TIMEOUT = 30
@@ -46,3 +46,18 @@ def check_answers(ctx, answers: dict) -> str | None:
         if not result.passing:
             messages.extend(result.messages or ("This answer is not allowed.",))
     return " ".join(messages) if messages else None
+
+
+def rules_by_field(ctx) -> dict[str, list[str]]:
+    """The rules the validation policies state up front, by the field they are about; only
+    for fields this prompt asks."""
+    names = ctx.options.validation_policies
+    if not names:
+        return {}
+    asked = {prompt_field.key for prompt_field in ctx.options.ordered_fields}
+    rules: dict[str, list[str]] = {}
+    for policy in db.session.scalars(select(Policy).where(Policy.name.in_(names))):
+        field, *stated = rules_of(policy) or ("",)
+        if field in asked and stated:
+            rules.setdefault(field, []).extend(stated)
+    return rules

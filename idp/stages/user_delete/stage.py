@@ -1,4 +1,3 @@
-from flask import flash
 from sqlalchemy import func, select
 
 from idp.core.events import record_event
@@ -45,9 +44,9 @@ class UserDeleteStage(StageType):
             sessions_ended=ended,
         )
         delete_user(user)
-        if ctx.options.done_message:
-            flash(ctx.options.done_message, "info")
-        return Advance({PENDING_USER_ID: None}, session=EndSession())
+        return Advance(
+            {PENDING_USER_ID: None}, session=EndSession(), notice=ctx.options.done_message
+        )
 
 
 def _is_last_administrator(user: User) -> bool:

@@ -3,6 +3,7 @@ from idp.core.network import client_ip
 from idp.flows.outcomes import Advance, EndSession
 from idp.stages.base import StageType
 from idp.stages.user_logout.authentik import AUTHENTIK
+from idp.stages.user_logout.options import UserLogoutOptions
 
 
 class UserLogoutStage(StageType):
@@ -11,10 +12,13 @@ class UserLogoutStage(StageType):
     name = "user_logout"
     label = "User logout"
     authentik = AUTHENTIK
+    Options = UserLogoutOptions
     description = "Signs the user out of this browser."
     confirm_label = "Sign out"
 
     def submit(self, ctx, form):
         if ctx.current_user is not None:
             record_event("logout", user=ctx.current_user, ip=client_ip(), flow_slug=ctx.flow.slug)
-        return Advance(session=EndSession())
+        # Said only to someone who was signed in.
+        notice = ctx.options.done_message if ctx.current_user is not None else ""
+        return Advance(session=EndSession(), notice=notice)

@@ -87,7 +87,10 @@ class UserWriteStage(StageType):
         )
         if is_signup:
             return self._signed_up(data)
-        return Advance({PENDING_USER_ID: user.id, PROMPT_DATA: _without_secrets(data)})
+        return Advance(
+            {PENDING_USER_ID: user.id, PROMPT_DATA: _without_secrets(data)},
+            notice=ctx.options.done_message,
+        )
 
     def _address_taken(self, ctx, data):
         """A sign-up with an address that has an account: nothing is made or changed, and the

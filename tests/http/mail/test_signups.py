@@ -104,7 +104,7 @@ def test_a_taken_address_looks_like_a_new_one_and_its_owner_is_told_by_mail(app,
     fresh = sign_up(app, username="fresher", email="fresh@example.test")
 
     assert taken.stage == fresh.stage == "email"
-    assert without(taken.page, "t***@") == without(fresh.page, "f***@")
+    assert without(taken.page, "taken@") == without(fresh.page, "fresh@")
     assert shape(plan_context(app, taken)) == shape(plan_context(app, fresh))
     assert len(hashes) == 2  # the taken address costs the same bcrypt work
     assert users(app) == [

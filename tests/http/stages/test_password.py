@@ -140,8 +140,10 @@ def test_password_stage_checks_the_signed_in_user_when_no_one_was_named(app, flo
     flows.sign_in("nina", PASSWORD)
     flows.open(slug)
     assert flows.stage == "password"
+    # A signed-in user confirming it is them: the default words say so.
+    assert ">Confirm</button>" in flows.page
     flows.submit(slug, {"password": "wrong"})
-    assert "Invalid username or password." in flows.page
+    assert "Wrong password." in flows.page
     response = flows.submit(slug, {"password": PASSWORD})
     assert response.status_code == 303
 
