@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp
     from idp.applications.routes import bp as applications_bp
+    from idp.brand.routes import bp as brand_bp
     from idp.flows.executor import bp as flow_bp
     from idp.ops.routes import bp as ops_bp
     from idp.providers.registry import PROVIDER_TYPES
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sign_in_links_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(brand_bp)
     for stage_type in STAGE_TYPES.values():
         app.register_blueprint(stage_type.package_blueprint())
     for provider_type in PROVIDER_TYPES.values():

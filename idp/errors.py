@@ -8,6 +8,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from idp.brand.settings import use_last_known_brand
 from idp.extensions import db
 from idp.http import sent_by_htmx
 
@@ -68,6 +69,7 @@ def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout
     # would fail again and turn the 503 into a 500.
     db.session().invalidate()
     g._login_user = current_app.login_manager.anonymous_user()
+    use_last_known_brand()
     return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
 
 

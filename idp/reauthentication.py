@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired, Length
 
 from idp import attempts, authenticators
 from idp.accounts import confirm_password
+from idp.brand.settings import current_brand
 from idp.events import record_event
 from idp.flows.outcomes import Retry
 from idp.mail import send_mail
@@ -113,7 +114,6 @@ def mark_fresh() -> None:
         row.reauthenticated_at = utcnow()
 
 
-ADDED_SUBJECT = "A way to sign in was added to your account"
 KIND_NAMES = {
     authenticators.TOTP: "an authenticator app",
     authenticators.RECOVERY_CODES: "a new set of recovery codes",
@@ -136,4 +136,5 @@ def notify_added(user: User, kind: str) -> None:
         ip=client_ip(),
         account_page=f"{base}/me" if base else "",
     )
-    send_mail(user.email, ADDED_SUBJECT, text)
+    brand = current_brand()
+    send_mail(user.email, brand.branded(brand.authenticator_added_subject), text)

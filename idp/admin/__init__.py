@@ -5,6 +5,7 @@ from idp.admin import (  # noqa: F401  (importing a module registers its routes)
     applications,
     applications_bindings,
     applications_tokens,
+    brand,
     dashboard,
     events,
     flows,

@@ -21,6 +21,7 @@ NAVIGATION = (
     ("admin.invitations", "Invitations"),
     ("admin.events", "Events"),
     ("admin.site_settings", "Settings"),
+    ("admin.brand", "Brand"),
 )
 
 
