@@ -66,9 +66,13 @@ class BrandForm(FlaskForm):
             "keeps it readable, and links are darkened or lightened where needed."
         ),
     )
-    logo = FileField("Logo", validators=[_checked_file], description=_kinds_help("logo"))
+    logo = FileField(
+        "Upload a new logo", validators=[_checked_file], description=_kinds_help("logo")
+    )
     remove_logo = BooleanField("Remove the logo")
-    favicon = FileField("Favicon", validators=[_checked_file], description=_kinds_help("favicon"))
+    favicon = FileField(
+        "Upload a new favicon", validators=[_checked_file], description=_kinds_help("favicon")
+    )
     remove_favicon = BooleanField("Remove the favicon")
     footer_links = TextAreaField(
         "Footer links",
