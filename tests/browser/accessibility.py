@@ -28,6 +28,7 @@ REPORT_SWAPS = f"document.addEventListener('htmx:afterSettle', () => console.deb
 # What differs between two visits of the same page state without changing it.
 VOLATILE = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*"|(nonce=")[^"]*"')
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+NOSCRIPT = re.compile(r"<noscript>(.*?)</noscript>", re.DOTALL | re.IGNORECASE)
 # Page states found clean in this run (per process): each is audited once.
 CLEAN: set[str] = set()
 
@@ -37,11 +38,12 @@ class Snapshot:
     url: str
     html: str
     viewport: dict | None
+    javascript: bool = True
 
     @property
     def key(self) -> str:
         normalized = VOLATILE.sub(lambda match: (match.group(1) or match.group(2)) + '"', self.html)
-        return hashlib.sha256(normalized.encode()).hexdigest()
+        return hashlib.sha256(f"{self.javascript}:{normalized}".encode()).hexdigest()
 
 
 @dataclass
@@ -50,17 +52,20 @@ class Audit:
     snapshots: list[Snapshot] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
-    def watch(self, context) -> None:
+    def watch(self, context, javascript: bool = True) -> None:
         context.add_init_script(REPORT_SWAPS)
         for page in context.pages:
-            self._watch_page(page)
-        context.on("page", self._watch_page)
+            self._watch_page(page, javascript)
+        context.on("page", lambda page: self._watch_page(page, javascript))
 
-    def _watch_page(self, page) -> None:
-        page.on("load", lambda _loaded: self._take(page))
-        page.on("console", lambda message: self._take(page) if message.text == SETTLED else None)
+    def _watch_page(self, page, javascript: bool) -> None:
+        page.on("load", lambda _loaded: self._take(page, javascript))
+        page.on(
+            "console",
+            lambda message: self._take(page, javascript) if message.text == SETTLED else None,
+        )
 
-    def _take(self, page) -> None:
+    def _take(self, page, javascript: bool) -> None:
         try:
             if page.evaluate("document.contentType") != "text/html":
                 return  # an image, JSON or plain text opened on its own
@@ -68,7 +73,7 @@ class Audit:
         except PlaywrightError:  # navigating on: the next page's load is taken instead
             return
         if page.url.startswith(("http://", "https://")):
-            self.snapshots.append(Snapshot(page.url, html, page.viewport_size))
+            self.snapshots.append(Snapshot(page.url, html, page.viewport_size, javascript))
 
     def run(self) -> list[str]:
         """Audit every snapshot not audited before; the violations found, one line each."""
@@ -100,6 +105,9 @@ def audit_snapshot(auditor, axe: str, snapshot: Snapshot) -> list[str]:
     # The DOM as the visitor had it, without its scripts (which ran already), under the page's
     # own address so that stylesheets, images and links resolve as they did.
     html = SCRIPT.sub("", snapshot.html)
+    if not snapshot.javascript:
+        # axe needs scripts on in the auditor; what <noscript> holds, this visitor saw.
+        html = NOSCRIPT.sub(r"\1", html)
     html = re.sub(r"<head>", f'<head><base href="{snapshot.url}">', html, count=1)
     auditor.set_content(html, wait_until="load")
     auditor.evaluate(axe)

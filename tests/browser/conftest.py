@@ -91,7 +91,7 @@ def new_context(new_context, accessibility_audit):
 
     def make(**kwargs):
         context = new_context(**kwargs)
-        accessibility_audit.watch(context)
+        accessibility_audit.watch(context, kwargs.get("java_script_enabled", True))
         return context
 
     return make

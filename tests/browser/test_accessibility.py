@@ -43,3 +43,13 @@ def test_scripts_in_a_snapshot_do_not_run_again(auditor):
     html = MISSING_ALT.replace("<main>", '<main><script>document.title = "ran"</script>')
     audit_snapshot(page, axe, Snapshot(url, html, None))
     assert page.title() == "Probe"
+
+
+def test_what_noscript_holds_is_audited_for_a_page_seen_without_javascript(auditor):
+    page, axe, url = auditor
+    html = MISSING_ALT.replace('<img src="/static/favicon.svg">', "").replace(
+        "</main>", '<noscript><img src="/static/favicon.svg"></noscript></main>'
+    )
+    assert audit_snapshot(page, axe, Snapshot(url, html, None, javascript=True)) == []
+    found = audit_snapshot(page, axe, Snapshot(url, html, None, javascript=False))
+    assert len(found) == 2 and all("image-alt" in line for line in found)

@@ -295,3 +295,34 @@ def test_another_workers_change_shows_on_flow_pages_at_once_and_elsewhere_within
     assert "<span>Elsewhere</span>" in text(admin.get("/me"))  # trusted for a few seconds
     time_machine.shift(timedelta(seconds=6))
     assert "<span>Later</span>" in text(admin.get("/me"))
+
+
+def test_the_brand_is_shown_and_set_from_the_command_line(app, runner, client):
+    result = runner.invoke(args=["brand", "set", "product_name", "  Acme ID "])
+    assert result.exit_code == 0 and result.stdout == "product_name set to Acme ID\n"
+    links = "Privacy | https://acme.example/privacy\nHelp | https://acme.example/help"
+    assert runner.invoke(args=["brand", "set", "footer_links", links]).exit_code == 0
+    shown = runner.invoke(args=["brand", "show"]).stdout.splitlines()
+    assert shown[:3] == ["product_name Acme ID", "accent_color #2853c7", "footer_links"]
+    assert shown[3:5] == [
+        "  Privacy | https://acme.example/privacy",
+        "  Help | https://acme.example/help",
+    ]
+    assert "<span>Acme ID</span>" in text(client.get(SIGN_IN))
+    again = runner.invoke(args=["brand", "set", "product_name", "Acme ID"])
+    assert again.stdout == "product_name was already Acme ID\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["accent_color", "blue"], "Error: accent_color: Enter a colour as #rrggbb"),
+        (["footer_links", "X | javascript:alert(1)"], "must start with http:// or https://"),
+        (["logo", "x.png"], "Error: unknown brand key 'logo'"),
+    ],
+)
+def test_a_bad_brand_value_from_the_command_line_is_one_line_and_exit_2(app, runner, args, message):
+    result = runner.invoke(args=["brand", "set", *args])
+    assert result.exit_code == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert stored_brand(app) is None
