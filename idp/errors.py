@@ -69,8 +69,8 @@ def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout
     # would fail again and turn the 503 into a 500.
     db.session().invalidate()
     g._login_user = current_app.login_manager.anonymous_user()
-    use_last_known_brand()
-    return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
+    product = use_last_known_brand().product_name
+    return _page(503, f"{product} cannot reach its database right now. Please try again shortly.")
 
 
 def _close_session(error: BaseException | None) -> None:

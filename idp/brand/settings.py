@@ -182,10 +182,12 @@ def last_known_brand() -> BrandSettings:
     return cached.brand if cached is not None else DEFAULTS
 
 
-def use_last_known_brand() -> None:
+def use_last_known_brand() -> BrandSettings:
     """For a page that must not ask the database anything (it is down)."""
+    brand = last_known_brand()
     if has_request_context():
-        setattr(g, REQUEST_BRAND, last_known_brand())
+        setattr(g, REQUEST_BRAND, brand)
+    return brand
 
 
 def _cached_or_read() -> BrandSettings:

@@ -326,3 +326,24 @@ def test_a_bad_brand_value_from_the_command_line_is_one_line_and_exit_2(app, run
     assert result.exit_code == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert stored_brand(app) is None
+
+
+def test_the_outage_page_shows_the_last_brand_this_worker_saw_without_asking_the_database(
+    app, admin, client, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    from idp.flows import executor
+
+    save(admin)
+    assert "<span>Acme ID</span>" in text(client.get("/no-such-page"))  # this worker saw it
+
+    def unreachable(slug):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(executor, "load_running_flow", unreachable)
+    response = client.get(SIGN_IN)
+    page = text(response)
+    assert response.status_code == 503
+    assert "Acme ID cannot reach its database right now." in page
+    assert "<span>Acme ID</span>" in page and 'href="/brand/accent-0b6e4f.css"' in page
