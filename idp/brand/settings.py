@@ -9,7 +9,7 @@ more to reload when it changed); the worker that saves the brand drops its cache
 
 import re
 from dataclasses import asdict, dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_app_context, has_request_context
@@ -157,7 +157,7 @@ def read_brand() -> BrandSettings:
 class CachedBrand:
     revision: str | None
     brand: BrandSettings
-    checked_at: object  # datetime
+    checked_at: datetime
 
 
 def current_brand() -> BrandSettings:
