@@ -11,7 +11,7 @@ Decisions worth knowing:
   release needs a restart of the master (or USR2).
 - gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
   decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
-  (idp/network.py). One list, one place.
+  (idp/core/network.py). One list, one place.
 - Metrics from all workers: prometheus_client's multiprocess mode, in a folder made here.
 """
 
@@ -115,7 +115,7 @@ class AccessLog(glogging.Logger):
     def setup(self, cfg):
         super().setup(cfg)
         if os.environ.get("IDP_LOG_FORMAT") == "json":
-            from idp.logs import JsonFormatter
+            from idp.core.logs import JsonFormatter
 
             for handler in self.error_log.handlers:
                 handler.setFormatter(JsonFormatter())

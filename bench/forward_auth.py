@@ -33,9 +33,9 @@ APP_URL = "https://wiki.bench.test/page?x=1"
 def prepare_application(env: dict) -> None:
     """A proxy application for wiki.bench.test that only bench-group-0 may use."""
     from idp import create_app
-    from idp.accounts import find_group
     from idp.applications.manage import bind, create_application
-    from idp.extensions import db
+    from idp.core.extensions import db
+    from idp.identity.accounts import find_group
 
     app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
     quiet(app)

@@ -125,11 +125,11 @@ def prepare(env: dict, usernames: list[str]) -> None:
     instance is set up) and the bench users, all with one password hash made at the cost
     the server uses."""
     from idp import create_app
-    from idp.accounts import set_password
     from idp.cli import prepare_instance
-    from idp.extensions import db
+    from idp.core.extensions import db
+    from idp.identity.accounts import set_password
+    from idp.identity.site_settings import change_setting
     from idp.models import User
-    from idp.site_settings import change_setting
 
     app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
     with app.app_context():

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from idp import create_app
-from idp.accounts import set_password
 from idp.applications.manage import create_application
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.accounts import set_password
 from idp.models import User
 
 PASSWORD = "correct horse battery staple"

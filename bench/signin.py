@@ -417,9 +417,9 @@ def prepare_gatehouse(env: dict) -> tuple[dict, str]:
     """Schema and shipped flows as on first start, an administrator, the bench user in one
     of five groups, and the gated flows; returns the flows' slugs."""
     from idp import create_app
-    from idp.accounts import set_password
     from idp.cli import prepare_instance
-    from idp.extensions import db
+    from idp.core.extensions import db
+    from idp.identity.accounts import set_password
     from idp.models import Group, User
     from idp.transfer.document import read_document
     from idp.transfer.importer import import_documents
@@ -455,7 +455,7 @@ def count_statements(env: dict, slugs: dict) -> dict:
     from sqlalchemy import event
 
     from idp import create_app
-    from idp.extensions import db
+    from idp.core.extensions import db
 
     app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
     quiet(app)

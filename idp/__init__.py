@@ -5,8 +5,8 @@ import os
 
 from flask import Flask
 
-from idp.config import load_settings
-from idp.extensions import csrf, db, init_migrations, login_manager
+from idp.core.config import load_settings
+from idp.core.extensions import csrf, db, init_migrations, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -33,8 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp import devices, logs, metrics, security
-    from idp.network import ForwardedScheme
+    from idp.core import logs, metrics
+    from idp.core.network import ForwardedScheme
+    from idp.identity import devices, security
 
     app.wsgi_app = logs.LastResort(app, ForwardedScheme(app))
     logs.init_app(app)  # first: every later hook and log line has the request id
@@ -47,9 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.applications.routes import bp as applications_bp
     from idp.brand.routes import bp as brand_bp
     from idp.flows.executor import bp as flow_bp
+    from idp.mailed_links.sign_in_links import bp as sign_in_links_bp
     from idp.ops.routes import bp as ops_bp
     from idp.providers.registry import PROVIDER_TYPES
-    from idp.sign_in_links import bp as sign_in_links_bp
     from idp.stages.registry import STAGE_TYPES
 
     app.register_blueprint(flow_bp)
@@ -65,8 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
         if provider_type.blueprint is not None:
             app.register_blueprint(provider_type.blueprint)
 
-    from idp import errors
     from idp.cli import register_commands
+    from idp.core import errors
 
     errors.init_app(app)
     register_commands(app)
@@ -89,7 +90,7 @@ def _migrations_path() -> str:
 
 
 def _configure_logging(app: Flask) -> None:
-    from idp.logs import configure
+    from idp.core.logs import configure
 
     configure(app.config["LOG_FORMAT"])
     logging.getLogger("idp").setLevel(logging.INFO)

@@ -17,9 +17,9 @@ from flask.cli import run_command as flask_run_command
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from idp.cli_support import fail, write_or_echo
-from idp.config import ConfigError
-from idp.extensions import db
+from idp.core.cli_support import fail, write_or_echo
+from idp.core.config import ConfigError
+from idp.core.extensions import db
 
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_ADDRESS = "http://127.0.0.1:5000"
@@ -226,11 +226,11 @@ users_group = AppGroup("users", help="Create and list users.")
 @click.option("--group", "groups", multiple=True, help="Add to this existing group (repeatable).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username, email, name, superuser, groups, password_stdin):
-    from idp.accounts import find_group, set_password
+    from idp.credentials.passwords import MAX_PASSWORD_LENGTH
+    from idp.identity.accounts import find_group, set_password
+    from idp.identity.signups import email_holder, release, username_is_free
+    from idp.identity.usernames import is_valid_email, is_valid_username
     from idp.models import User
-    from idp.passwords import MAX_PASSWORD_LENGTH
-    from idp.signups import email_holder, release, username_is_free
-    from idp.usernames import is_valid_email, is_valid_username
 
     if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
@@ -293,7 +293,7 @@ groups_group = AppGroup("groups", help="Create groups.")
 @groups_group.command("create")
 @click.argument("name")
 def groups_create(name):
-    from idp.accounts import find_group
+    from idp.identity.accounts import find_group
     from idp.models import Group
 
     if not name.strip() or len(name) > 150:
@@ -326,7 +326,7 @@ invitations_group = AppGroup("invitations", help="Create, list and revoke invita
 @click.option("--name", default="", help="A note for the list, such as who it is for.")
 def invitations_create(flow_slug, expires, pairs, multi_use, name):
     """Make an invitation and print its link; the link is shown only this once."""
-    from idp.invitations import create_invitation, invitation_link
+    from idp.identity.invitations import create_invitation, invitation_link
 
     target = _invitation_target(flow_slug)
     fixed_data = _fixed_data(pairs)
@@ -349,7 +349,7 @@ def invitations_create(flow_slug, expires, pairs, multi_use, name):
 
 @invitations_group.command("list")
 def invitations_list():
-    from idp.invitations import all_invitations, state_of
+    from idp.identity.invitations import all_invitations, state_of
 
     for invitation in all_invitations():
         until = f"{invitation.expires_at:%Y-%m-%d %H:%M}" if invitation.expires_at else "never"
@@ -364,7 +364,7 @@ def invitations_list():
 @click.argument("invitation_id", metavar="ID")
 def invitations_revoke(invitation_id):
     """Revoke an invitation: its link stops working."""
-    from idp.invitations import revoke_invitation
+    from idp.identity.invitations import revoke_invitation
     from idp.models import Invitation
 
     if not invitation_id.isdigit() or db.session.get(Invitation, int(invitation_id)) is None:
@@ -402,7 +402,7 @@ def _invitation_target(flow_slug: str | None) -> str:
 
 
 def _fixed_data(pairs) -> dict:
-    from idp.invitations import FixedDataError, read_fixed_data
+    from idp.identity.invitations import FixedDataError, read_fixed_data
 
     try:
         return read_fixed_data(pairs)
@@ -411,7 +411,7 @@ def _fixed_data(pairs) -> dict:
 
 
 def _invitation_expiry(text: str):
-    from idp.durations import parse_duration
+    from idp.core.durations import parse_duration
 
     if text.strip().lower() == "never":
         return None
@@ -439,7 +439,7 @@ maintenance_group = AppGroup("maintenance", help="Housekeeping to run now and th
 def maintenance_purge(older_than, dry_run):
     """Delete lapsed unconfirmed sign-ups and flow tokens (mailed links, captchas) that
     expired. Accounts disabled by an admin are never touched."""
-    from idp import signups
+    from idp.identity import signups
 
     lifetime = _signup_lifetime(older_than) if older_than is not None else None
     deleted_signups, deleted_tokens = signups.purge(lifetime)
@@ -457,7 +457,7 @@ def maintenance_purge(older_than, dry_run):
 def _signup_lifetime(text: str):
     from datetime import timedelta
 
-    from idp.durations import parse_duration
+    from idp.core.durations import parse_duration
 
     try:
         duration = parse_duration(text)
@@ -479,7 +479,7 @@ settings_group = AppGroup(
 @settings_group.command("show")
 def settings_show():
     """Print each setting as KEY VALUE."""
-    from idp.site_settings import current_settings
+    from idp.identity.site_settings import current_settings
 
     for key, value in current_settings().items():
         click.echo(f"{key} {value}")
@@ -490,7 +490,7 @@ def settings_show():
 @click.argument("value")
 def settings_set(key, value):
     """Set KEY to VALUE, for example `idp settings set enrollment on`."""
-    from idp.site_settings import SettingError, change_setting, current_value
+    from idp.identity.site_settings import SettingError, change_setting, current_value
 
     try:
         changed = change_setting(key, value)

@@ -26,7 +26,7 @@ from sqlalchemy import event
 from werkzeug.serving import make_server
 
 from idp import create_app
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import SiteSetting
 from tests import factories
 from tests.smtp_server import running_smtp_server
@@ -113,7 +113,7 @@ def app_settings():
 
 @pytest.fixture
 def stored_settings():
-    """Settings written into the database before each test (idp.site_settings). The suite's
+    """Settings written into the database before each test (idp.identity.site_settings). The suite's
     tests were written while sign-up was always open, so they run with it on; tests of a
     fresh install redefine this as `{}` (sign-up off, the shipped default)."""
     return {"enrollment": "on"}

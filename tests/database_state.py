@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 
 # Touched by any signed-in request, at most once a minute: not a change the request made.
 VOLATILE_COLUMNS = {("user_sessions", "last_seen_at")}

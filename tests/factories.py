@@ -3,8 +3,8 @@
 import itertools
 from pathlib import Path
 
-from idp.accounts import set_password
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.accounts import set_password
 from idp.models import Group, User
 from idp.transfer.document import load_file, read_document
 from idp.transfer.importer import import_documents
@@ -95,6 +95,6 @@ def make_flow(
 
 def account_of(name: str) -> str:
     """The failed-attempt counter key for a name, as the password stage computes it."""
-    from idp.attempts import account_key
+    from idp.protection.attempts import account_key
 
     return account_key(name)

@@ -14,7 +14,7 @@ from email.policy import default
 
 from aiosmtpd.controller import Controller
 
-from idp.mail import wait_for_mail
+from idp.core.mail import wait_for_mail
 
 LINK_PATTERN = re.compile(r"https?://[^\s\"<>]+/flow/email/[A-Za-z0-9_-]+")
 

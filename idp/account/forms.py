@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
 
-from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 
 
 class ConfirmPasswordForm(FlaskForm):

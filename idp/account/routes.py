@@ -7,27 +7,27 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp import authenticators
 from idp.account.forms import ConfirmPasswordForm
-from idp.accounts import confirm_password
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.http import safe_next
+from idp.core.network import client_ip
+from idp.credentials import authenticators
 from idp.flows import planner
 from idp.flows.loading import load_flow
-from idp.http import safe_next
-from idp.models import Flow, UserSession
-from idp.models.types import utcnow
-from idp.network import client_ip
-from idp.policies.engine import PolicyFailure
-from idp.policies.initial_setup import setup_is_pending
-from idp.sessions import (
+from idp.identity.accounts import confirm_password
+from idp.identity.sessions import (
     active_sessions_of,
     end_current_session,
     idle_timeout,
     load_current_session,
     revoke_sessions_of,
 )
-from idp.site_settings import is_enrollment_open
+from idp.identity.site_settings import is_enrollment_open
+from idp.models import Flow, UserSession
+from idp.models.types import utcnow
+from idp.policies.engine import PolicyFailure
+from idp.policies.initial_setup import setup_is_pending
 
 bp = Blueprint("account", __name__)
 

@@ -2,9 +2,9 @@
 after. Secrets never do: a password or its hash is named as changed, never written down."""
 
 from idp.admin.helpers import current_admin
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
 from idp.models import Event
-from idp.network import client_ip
 
 SECRET_FIELDS = frozenset({"password", "password_hash"})
 

@@ -11,16 +11,16 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 # The navigation, in order. A section shows only once its endpoint exists, so pages built
 # later (flows, stages, policies) appear without touching this list.
 NAVIGATION = (
-    ("admin.dashboard", "Dashboard"),
-    ("admin.flows", "Flows"),
-    ("admin.stages", "Stages"),
-    ("admin.policies", "Policies"),
-    ("admin.applications", "Applications"),
-    ("admin.users", "Users"),
-    ("admin.groups", "Groups"),
-    ("admin.invitations", "Invitations"),
-    ("admin.events", "Events"),
-    ("admin.site_settings", "Settings"),
+    ("admin.dashboard.dashboard", "Dashboard"),
+    ("admin.flows.flows", "Flows"),
+    ("admin.stages.stages", "Stages"),
+    ("admin.policies.policies", "Policies"),
+    ("admin.applications.applications", "Applications"),
+    ("admin.users.users", "Users"),
+    ("admin.groups.groups", "Groups"),
+    ("admin.invitations.invitations", "Invitations"),
+    ("admin.events.events", "Events"),
+    ("admin.settings.site_settings", "Settings"),
     ("admin.brand", "Brand"),
 )
 
@@ -57,5 +57,5 @@ def navigation():
 
 
 def is_current_section(url: str) -> bool:
-    dashboard = url_for("admin.dashboard")
+    dashboard = url_for("admin.dashboard.dashboard")
     return request.path == url if url == dashboard else request.path.startswith(url)

@@ -22,8 +22,8 @@ from idp.brand.settings import (
     parse_value,
     save_brand,
 )
-from idp.extensions import db
-from idp.network import client_ip
+from idp.core.extensions import db
+from idp.core.network import client_ip
 
 
 def _parsed(form, field):

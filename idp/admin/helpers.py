@@ -4,7 +4,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from idp.extensions import db
+from idp.core.extensions import db
 
 # A form sent back with its messages: the request was understood but not accepted.
 INVALID = 400

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import abort, request, url_for
 from sqlalchemy import Select, func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 
 PAGE_SIZE = 50
 # Far beyond any real list; a larger number is a typo or a probe, not a page.

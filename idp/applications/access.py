@@ -4,7 +4,7 @@ evaluated at every call (nothing cached across users or requests)."""
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from idp.accounts import groups_of
+from idp.identity.accounts import groups_of
 from idp.models import Application, Group, User
 from idp.policies.engine import PolicyFailure, enabled_in_order, explain_bindings
 from idp.policies.types import PolicyRequest, PolicyUser
@@ -32,7 +32,7 @@ class AccessDecision:
 def facts_from_request() -> RequestFacts:
     from flask import request
 
-    from idp import network
+    from idp.core import network
 
     return RequestFacts(
         ip=network.client_ip(),

@@ -6,12 +6,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from idp.accounts import find_group, find_user
 from idp.applications.access import who_may_use
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import ApplicationError, bind, create_application, delete_application
-from idp.cli_support import fail, write_or_echo
-from idp.extensions import db
+from idp.core.cli_support import fail, write_or_echo
+from idp.core.extensions import db
+from idp.identity.accounts import find_group, find_user
 from idp.models import Policy
 from idp.providers.registry import PROVIDER_TYPES
 

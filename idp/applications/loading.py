@@ -3,7 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, PolicyBinding, Provider
 
 

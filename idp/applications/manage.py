@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from idp.applications.addresses import base_url
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError, options_to_mapping
 from idp.models import Application, Flow, PolicyBinding, Provider
-from idp.options import OptionsError, options_to_mapping
 from idp.providers.registry import PROVIDER_TYPES
 from idp.transfer.document import SLUG_PATTERN
 

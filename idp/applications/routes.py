@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_applications
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
-from idp.network import client_ip
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 

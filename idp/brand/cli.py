@@ -11,8 +11,8 @@ from idp.brand.settings import (
     read_brand,
     save_brand,
 )
-from idp.cli_support import fail
-from idp.extensions import db
+from idp.core.cli_support import fail
+from idp.core.extensions import db
 
 brand_group = AppGroup("brand", help="Show and change the brand (name, colour, links, mails).")
 

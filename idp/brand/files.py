@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 from sqlalchemy import delete, select
 
 from idp.brand.settings import BrandError
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Brand as BrandRow
 from idp.models import BrandFile
 

@@ -17,8 +17,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from idp.brand.colors import HEX_COLOR
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
 from idp.flows.revision import changed_in_this_transaction, read_revision, request_revision
 from idp.models import Brand as BrandRow
 from idp.models import User

@@ -1,7 +1,7 @@
 """Plan-context keys and the StageContext handed to a stage.
 
 Everything in the plan context ends up in a readable cookie: plain, non-secret values only.
-Secrets a flow must carry are sealed (idp.sealing) or kept in the database.
+Secrets a flow must carry are sealed (idp.core.sealing) or kept in the database.
 """
 
 import re
@@ -12,8 +12,8 @@ from typing import Any
 
 from flask import has_request_context, request
 
-from idp.accounts import find_user
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.accounts import find_user
 from idp.models import Flow, StageBinding, User
 
 # The identifier typed at identification and the fields it may match. The resolved user is
@@ -108,8 +108,8 @@ NEW_RECOVERY_CODES = "new_recovery_codes"
 # The email stage: the binding that already sent its link on arrival (so a reload does not
 # send another), and the marker a followed link leaves (the address was proved).
 EMAIL_SENT_FOR = "email_sent_for"
-# The account (idp.attempts.account_key) whose mailed sign-in link this plan followed: its
-# passwords are weighed past a long run of failures (idp.sign_in_links).
+# The account (idp.protection.attempts.account_key) whose mailed sign-in link this plan followed: its
+# passwords are weighed past a long run of failures (idp.mailed_links.sign_in_links).
 SIGN_IN_PROVED_FOR = "sign_in_proved_for"
 EMAIL_VERIFIED = "email_verified"
 

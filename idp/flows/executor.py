@@ -24,20 +24,21 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from idp import metrics, sessions
-from idp.events import record_event
-from idp.extensions import db
-from idp.fetch_metadata import may_act_on_get
+from idp.core import metrics
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.fetch_metadata import may_act_on_get
+from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to, safe_next
+from idp.core.network import client_ip
+from idp.core.options import OptionsError
 from idp.flows import handoff, planner
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
 from idp.flows.loading import flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
-from idp.http import VARY_ON_HTMX, is_htmx, redirect_to, safe_next
+from idp.identity import sessions
 from idp.models import User
-from idp.network import client_ip
-from idp.options import OptionsError
 from idp.policies.engine import PolicyFailure
 from idp.policies.types import PolicyRequest
 from idp.stages.base import StageType

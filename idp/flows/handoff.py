@@ -9,7 +9,7 @@ from a visitor who merely came back.
 from flask import session, url_for
 from sqlalchemy import update
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.context import APPLICATION
 from idp.flows.plan import drop_plan
 from idp.models import AuthorizationRequest, User

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows import revision
 from idp.models import Flow, PolicyBinding, StageBinding
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import PlanEffect
 from idp.models.types import utcnow
 

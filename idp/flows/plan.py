@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from flask import session
 
-from idp.sessions import SESSION_KEY
+from idp.identity.sessions import SESSION_KEY
 
 PLANS_KEY = "plans"
 

@@ -5,15 +5,15 @@ from types import MappingProxyType
 
 from flask import request
 
-from idp import network
-from idp.accounts import groups_of
+from idp.core import network
+from idp.core.sealing import is_sealed
 from idp.flows.context import PENDING_USER_ID, resolve_pending_user
 from idp.flows.plan import FlowPlan
+from idp.identity.accounts import groups_of
+from idp.identity.site_settings import is_enrollment_open
 from idp.models import Flow, StageBinding, User
 from idp.policies.engine import evaluate_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
-from idp.sealing import is_sealed
-from idp.site_settings import is_enrollment_open
 
 # What the visitor reads when a policy fails closed (raised, and no failure_result is set).
 POLICY_ERROR_MESSAGE = (

@@ -7,7 +7,7 @@ sets a new random revision in the same transaction, from the ORM's flush or from
 UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the revision it
 reads is the one they were loaded under, so an edit committed by any process on any machine
 is seen by the next request everywhere. The site settings are cached under the same revision
-(idp/site_settings.py), and so is the brand (idp/brand/settings.py), so a flow's page does
+(idp/identity/site_settings.py), and so is the brand (idp/brand/settings.py), so a flow's page does
 not read them again.
 """
 
@@ -17,7 +17,7 @@ from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from idp.database import upsert_for
+from idp.core.database import upsert_for
 from idp.models import (
     Brand,
     Flow,

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.flows import ENGINE_MODES, Flow
 from idp.models.types import UTCDateTime, utcnow
 

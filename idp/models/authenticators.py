@@ -3,12 +3,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 
 class TotpDevice(db.Model):
-    """A TOTP authenticator. The secret is sealed at rest (idp.sealing), never in a cookie."""
+    """A TOTP authenticator. The secret is sealed at rest (idp.core.sealing), never in a cookie."""
 
     __tablename__ = "totp_devices"
 

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 DESIGNATIONS = (

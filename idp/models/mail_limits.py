@@ -3,13 +3,13 @@ from datetime import datetime
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 
 class MailSendCount(db.Model):
     """Mails sent per recipient, client IP or trusted device in the current hour; changed
-    only by atomic upserts (idp.mail_limits), never read, changed and written back."""
+    only by atomic upserts (idp.protection.mail_limits), never read, changed and written back."""
 
     __tablename__ = "mail_send_counts"
 

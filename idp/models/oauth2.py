@@ -1,12 +1,12 @@
 """OpenID Connect state: signing keys, authorization codes, tokens. Codes and tokens are kept
-as SHA-256 hashes only; private keys are sealed (idp.sealing)."""
+as SHA-256 hashes only; private keys are sealed (idp.core.sealing)."""
 
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 

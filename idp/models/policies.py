@@ -1,7 +1,7 @@
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.applications import Application
 from idp.models.flows import Flow, StageBinding
 from idp.models.users import Group, User

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 from idp.models.users import User
 

@@ -4,7 +4,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 group_members = Table(
@@ -30,7 +30,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Set while the account is an unconfirmed sign-up: the SHA-256 of the enrollment plan that
-    # made it. Such an account lapses (idp.signups); an inactive one without it was disabled
+    # made it. Such an account lapses (idp.identity.signups); an inactive one without it was disabled
     # by an admin and is never touched.
     signup_plan_hash: Mapped[str | None] = mapped_column(String(64))
 

@@ -3,13 +3,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
 
 
 class WebAuthnDevice(db.Model):
     """A passkey or security key. Only its public key is stored; the sign counter and the
-    backup flags are kept from its last use (idp.passkeys checks them)."""
+    backup flags are kept from its last use (idp.credentials.passkeys checks them)."""
 
     __tablename__ = "webauthn_devices"
 

@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from idp.extensions import db
+from idp.core.extensions import db
 
 bp = Blueprint("ops", __name__)
 

@@ -1,5 +1,5 @@
-from idp.options import NoOptions, parse_options
-from idp.options_forms import OptionsForm, options_form_for
+from idp.core.options import NoOptions, parse_options
+from idp.core.options_forms import OptionsForm, options_form_for
 
 
 class PolicyType:

@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel

@@ -8,9 +8,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-from idp import metrics
+from idp.core import metrics
+from idp.core.options import OptionsError
 from idp.models import Policy, PolicyBinding
-from idp.options import OptionsError
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 

@@ -26,7 +26,7 @@ import regex
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 

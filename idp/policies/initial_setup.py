@@ -2,7 +2,7 @@
 
 from sqlalchemy import exists, select, text
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyResult

@@ -2,7 +2,7 @@
 passwords, repetitive and sequential strings, and words from the context (the service's name,
 the user's name and address).
 
-The rules read the password in the form it is stored in: NFKC (idp.passwords.normalise).
+The rules read the password in the form it is stored in: NFKC (idp.credentials.passwords.normalise).
 
 Bind it as a prompt stage's `validation_policies`: it reads the clear answer from
 `prompt_data` while the prompt checks it, and nowhere else (elsewhere the password is
@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
+from idp.core.options import OptionsError
+from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
-from idp.options import OptionsError
-from idp.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel

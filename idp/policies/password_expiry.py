@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
 from idp.models import User
 from idp.models.types import utcnow
-from idp.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
-from idp.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
+from idp.protection.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
 from idp.transfer.authentik_models import AuthentikModel
 
 

@@ -3,11 +3,11 @@
 import time
 from dataclasses import dataclass
 
-from idp.accounts import PASSWORD_HISTORY_LENGTH, password_history
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.credentials.passwords import check_password
+from idp.identity.accounts import PASSWORD_HISTORY_LENGTH, password_history
 from idp.models import User
-from idp.options import OptionsError
-from idp.passwords import check_password
 from idp.policies.base import PolicyType
 from idp.policies.password import candidate_password
 from idp.policies.types import PolicyError, PolicyResult

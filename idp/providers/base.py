@@ -4,8 +4,8 @@ from abc import ABC
 
 from flask import Blueprint
 
-from idp.options import NoOptions, parse_options
-from idp.options_forms import options_form_for
+from idp.core.options import NoOptions, parse_options
+from idp.core.options_forms import options_form_for
 
 
 class ProviderType(ABC):

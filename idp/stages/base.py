@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint
 from flask_wtf import FlaskForm
 
+from idp.core.options import NoOptions, parse_options
+from idp.core.options_forms import OptionsForm, options_form_for
 from idp.flows.context import StageContext
 from idp.flows.outcomes import Outcome
-from idp.options import NoOptions, parse_options
-from idp.options_forms import OptionsForm, options_form_for
 
 
 class StageType(ABC):
@@ -76,7 +76,7 @@ class StageType(ABC):
     def on_reach(self, ctx: StageContext) -> dict | None:
         """Called when the stage becomes current and acting is allowed (a POST, or a GET whose
         Fetch Metadata says this site or the user sent it; a GET without it never acts, see
-        idp.fetch_metadata). Returns plan-context updates, or None. Use it for what must happen
+        idp.core.fetch_metadata). Returns plan-context updates, or None. Use it for what must happen
         once on arrival (sending an email); the stage keeps track of "once" in the context."""
         return None
 

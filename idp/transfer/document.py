@@ -8,7 +8,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError, options_to_mapping, secret_options
 from idp.models import Policy, Stage
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -21,7 +22,6 @@ from idp.models.flows import (
     STAGE_BINDING_DEFAULTS,
     STAGE_BINDING_FIELDS,
 )
-from idp.options import OptionsError, options_to_mapping, secret_options
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 

@@ -6,10 +6,10 @@ import yaml
 from sqlalchemy import select
 
 from idp.applications.loading import load_application
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import secret_options
 from idp.flows.loading import load_flow
 from idp.models import Flow, Policy
-from idp.options import secret_options
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 from idp.transfer.importer import policy_binding_spec, stage_binding_spec

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from idp.applications.loading import load_application
 from idp.applications.manage import ApplicationError, authorization_flow
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import (
     Application,

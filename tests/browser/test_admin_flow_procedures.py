@@ -5,7 +5,7 @@ step, and bind a group to the flow itself (who may use it)."""
 import pytest
 from playwright.sync_api import expect
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Stage
 from tests.browser.pages import sign_in, stage, url_path
 from tests.factories import PASSWORD, make_flow, make_group

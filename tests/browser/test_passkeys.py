@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Stage, WebAuthnDevice
 from tests.browser.pages import stage
 from tests.factories import PASSWORD

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import FlowToken, User
 from tests import factories
 from tests.browser.pages import LOGIN_FLOW, enter_password, sign_in, stage, url_path

@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from idp.extensions import db
+from idp.core.extensions import db
 from tests import factories
 from tests.conftest import TEST_SECRET, csrf_token, make_test_app
 from tests.deploy.conftest import WebClient, nginx_config, start_gunicorn, start_nginx, stop

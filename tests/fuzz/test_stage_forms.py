@@ -8,9 +8,9 @@ import pyotp
 import pytest
 from hypothesis import given
 
-from idp import authenticators
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.identity.invitations import create_invitation
 from idp.models import User
 from idp.stages.registry import STAGE_TYPES
 from tests.conftest import FlowDriver, csrf_token

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation
 from idp.models import (
     Application,
     Flow,
@@ -146,7 +146,10 @@ def admin_targets(app, superuser):
             rule_values = dict(
                 values, type_name="expression" if "polic" in rule.endpoint else "prompt"
             )
-            if rule.endpoint in ("admin.edit_policy_binding", "admin.delete_policy_binding"):
+            if rule.endpoint in (
+                "admin.flow_bindings.edit_policy_binding",
+                "admin.flow_bindings.delete_policy_binding",
+            ):
                 rule_values["binding_id"] = policy_binding_id
             if "application" in rule.endpoint:
                 rule_values.update(application_values)

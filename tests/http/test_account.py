@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.passwords import check_password
 from idp.models import Event, User, UserSession
-from idp.passwords import check_password
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
 
@@ -108,7 +108,7 @@ def test_password_change_requires_sign_in(app, flows):
 
 
 def authenticator_page(app, username):
-    from idp import authenticators
+    from idp.credentials import authenticators
 
     with app.app_context():
         make_user(username)

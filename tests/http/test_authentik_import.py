@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from idp.authenticators import replace_recovery_codes
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.authenticators import replace_recovery_codes
 from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 from tests.conftest import SHARED
 from tests.factories import PASSWORD, make_user

@@ -2,7 +2,7 @@ import click
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Group, User
 from tests.factories import SHIPPED_FLOWS, make_group, make_user
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.invitations import token_hash
+from idp.core.extensions import db
+from idp.identity.invitations import token_hash
 from idp.models import Flow, Invitation
 from idp.models.types import utcnow
 from tests.factories import make_flow, unique

@@ -1,7 +1,7 @@
 """Fifty sign-ups at once on SQLite, the laptop database, against a real threaded server.
 
 SQLite lets one writer in at a time. Gatehouse reads outside a transaction and takes the
-write lock with BEGIN IMMEDIATE at a request's first write (idp.extensions), so a writer that
+write lock with BEGIN IMMEDIATE at a request's first write (idp.core.extensions), so a writer that
 finds the lock taken waits its turn instead of being refused: none of the fifty gets a 503,
 and the results are exact. tests/postgres has the production race.
 """
@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import FlowToken, PasswordHistory, Stage, User
 from tests.conftest import POSTGRES_URL
 from tests.security.visitor import Visitor

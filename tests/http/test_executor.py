@@ -3,7 +3,7 @@ import time
 import pytest
 from flask.sessions import SecureCookieSessionInterface
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, Stage, UserSession
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_flow, make_user

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import ReputationScore
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
@@ -131,6 +131,6 @@ def test_success_raises_the_reputation_again(app, flows):
     FlowDriver(app.test_client()).sign_in("sam", "wrong")
     flows.sign_in("sam", PASSWORD)
     with app.app_context():
-        from idp.reputation import current_score
+        from idp.protection.reputation import current_score
 
         assert current_score("username", "sam") == 0

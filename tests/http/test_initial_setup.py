@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from tests.factories import make_user
 

@@ -1,7 +1,7 @@
 """Fifty sign-ins at once on SQLite, the laptop database, against a real threaded server:
 no 5xx, and the counters and sessions stay exact.
 
-A writer that finds SQLite's write lock taken waits its turn (idp.extensions). The failed-attempt
+A writer that finds SQLite's write lock taken waits its turn (idp.core.extensions). The failed-attempt
 counters still commit on their own before the password hash runs, so the hash never holds the
 lock. tests/postgres/test_concurrency.py has the production race.
 """
@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from idp import attempts, password_checks
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials import password_checks
 from idp.models import UserSession
+from idp.protection import attempts
 from tests import factories
 from tests.conftest import POSTGRES_URL
 from tests.postgres.test_concurrency import PARALLEL, SLUG, counter, events

@@ -7,10 +7,10 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.passwords import check_password
 from idp.models import User
 from idp.models.types import utcnow
-from idp.passwords import check_password
 from tests.factories import PASSWORD, make_flow, make_user
 
 NEW_PASSWORD = "violet kettle marches north"

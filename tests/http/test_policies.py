@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 from tests.factories import PASSWORD, make_flow, make_group, make_user
 

@@ -160,7 +160,7 @@ def test_each_request_of_a_sign_in_costs_the_same_whatever_the_users_history(app
     for _ in range(5):  # earlier sign-ins: sessions, events, reputation and device rows
         signin_statements(app, query_counter, "regular")
     with app.app_context():
-        from idp.extensions import db
+        from idp.core.extensions import db
 
         assert db.session.query(UserSession).count() >= 5
         assert db.session.query(Event).count() >= 10

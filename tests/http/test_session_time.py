@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.config import ConfigError, load_settings
-from idp.extensions import db
+from idp.core.config import ConfigError, load_settings
+from idp.core.extensions import db
+from idp.identity.sessions import LAST_SEEN_RESOLUTION
 from idp.models import UserSession
-from idp.sessions import LAST_SEEN_RESOLUTION
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -1,10 +1,10 @@
-"""Settings kept in the database (idp.site_settings) and what `enrollment` opens: a fresh
+"""Settings kept in the database (idp.identity.site_settings) and what `enrollment` opens: a fresh
 install has sign-up off; `idp settings set enrollment on` opens it."""
 
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, SiteSetting, User
 from tests.conftest import FlowDriver
 from tests.http.stages.test_invitation import follow, invite, invited_flow, open_link

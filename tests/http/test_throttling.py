@@ -3,10 +3,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from idp import attempts
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, FailedAttempts
 from idp.models.types import utcnow
+from idp.protection import attempts
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, account_of, make_user
 
@@ -149,7 +149,7 @@ def test_parallel_wrong_guesses_get_no_further_than_the_threshold_on_sqlite(app,
 
 
 def test_throttle_settings_are_validated(tmp_path):
-    from idp.config import ConfigError, load_settings
+    from idp.core.config import ConfigError, load_settings
 
     with pytest.raises(ConfigError, match="IDP_LOGIN_FREE_ATTEMPTS must be between"):
         load_settings({"IDP_LOGIN_FREE_ATTEMPTS": "0"}, str(tmp_path))

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from idp import attempts, devices
-from idp.extensions import db
-from idp.reputation import CLIENT_IP, USERNAME, current_score
+from idp.core.extensions import db
+from idp.identity import devices
+from idp.protection import attempts
+from idp.protection.reputation import CLIENT_IP, USERNAME, current_score
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, account_of, make_user
 from tests.http.stages.test_authenticators import otpauth_uri

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Policy, Stage, StageBinding
 from tests.factories import PASSWORD, make_group, make_user
 

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.oauth2 import credentials
 from tests.conftest import FlowDriver

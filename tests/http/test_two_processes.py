@@ -8,9 +8,9 @@ the way a browser would carry it between two workers.
 
 import pytest
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.security import COOKIE_NAME
 from idp.models import PolicyBinding
-from idp.security import COOKIE_NAME
 from tests import factories
 from tests.conftest import csrf_token, make_test_app, stage_of
 

@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select, text
 
-from idp import attempts
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, FailedAttempts, UserSession
+from idp.protection import attempts
 from tests import factories
 from tests.conftest import POSTGRES_URL, FlowDriver
 

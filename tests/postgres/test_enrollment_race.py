@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import FlowToken, PasswordHistory, User
 from idp.stages.user_write import stage as user_write_stage
 from tests.conftest import POSTGRES_URL, FlowDriver

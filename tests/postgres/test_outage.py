@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from idp.extensions import db
+from idp.core.extensions import db
 from tests import factories
 from tests.conftest import FlowDriver, csrf_token, make_test_app
 from tests.smtp_server import free_port

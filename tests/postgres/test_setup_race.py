@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select, text
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from tests import factories
 from tests.conftest import POSTGRES_URL, FlowDriver, make_test_app

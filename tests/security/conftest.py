@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from idp.logs import JsonFormatter
+from idp.core.logs import JsonFormatter
 from tests import factories
 from tests.security.visitor import Visitor
 

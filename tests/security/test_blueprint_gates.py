@@ -6,7 +6,7 @@ from textwrap import dedent
 
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 
 INVITATION_ONLY = dedent("""\

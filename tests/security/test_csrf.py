@@ -9,10 +9,10 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from idp import authenticators
 from idp.applications.manage import create_application
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.identity.invitations import create_invitation
 from idp.models import (
     Application,
     Consent,
@@ -155,20 +155,20 @@ def scene(app, new_visitor, mailbox):
         "consent_id": consent_id,
     }
     overrides = {
-        "admin.edit_policy_binding": {"binding_id": policy_binding_id},
-        "admin.delete_policy_binding": {"binding_id": policy_binding_id},
+        "admin.flow_bindings.edit_policy_binding": {"binding_id": policy_binding_id},
+        "admin.flow_bindings.delete_policy_binding": {"binding_id": policy_binding_id},
         "account.revoke_session": {"session_id": sessions["root"][1]},
     }
     # An application's routes take the application's slug, not a flow's.
     application_slug = {"slug": APPLICATION}
     for endpoint in (
-        "admin.delete_application_binding",
-        "admin.edit_application_binding",
-        "admin.new_application_binding",
-        "admin.delete_application_route",
-        "admin.edit_application",
-        "admin.rotate_application_secret",
-        "admin.revoke_application_token",
+        "admin.application_bindings.delete_application_binding",
+        "admin.application_bindings.edit_application_binding",
+        "admin.application_bindings.new_application_binding",
+        "admin.applications.delete_application_route",
+        "admin.applications.edit_application",
+        "admin.application_tokens.rotate_application_secret",
+        "admin.application_tokens.revoke_application_token",
         "provider_oauth2.end_session_route",
     ):
         overrides[endpoint] = application_slug

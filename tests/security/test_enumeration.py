@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-import idp.mail
-from idp.mail import wait_for_mail
+import idp.core.mail
+from idp.core.mail import wait_for_mail
 from tests import factories
 from tests.conftest import CSRF_PATTERN
 from tests.security.visitor import AUTH
@@ -147,19 +147,19 @@ def test_recovery_answers_the_same_for_an_unknown_name_and_mails_only_the_accoun
 @pytest.fixture
 def delivery_held(monkeypatch):
     """Mail handed over to its thread waits until the test opens the gate. The app delivers
-    only after the response is sent (idp.mail), so a remote client never times delivery; but
+    only after the response is sent (idp.core.mail), so a remote client never times delivery; but
     here the client, the server and the SMTP server share one process and its GIL, and the
     delivery of a real try (building the message, smtplib, aiosmtpd parsing it) slowed the
     client's own reading of the answer: median 20 ms against 10-13 ms for an unknown name,
     and 6.6 against 7.3 ms with delivery left out (100 tries each, run alone)."""
     gate = threading.Event()
-    deliver = idp.mail._deliver
+    deliver = idp.core.mail._deliver
 
     def held(*args):
         gate.wait(120)
         deliver(*args)
 
-    monkeypatch.setattr(idp.mail, "_deliver", held)
+    monkeypatch.setattr(idp.core.mail, "_deliver", held)
     yield gate
     gate.set()
 

@@ -4,7 +4,7 @@ stage and never lets the user through; the visitor is told and an event is writt
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 from tests.factories import PASSWORD, make_flow, unique
 

@@ -9,8 +9,8 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation
 from idp.models import Flow, Policy, PolicyBinding, StageBinding, StaticCode
 from tests import factories
 from tests.database_state import table_rows

@@ -14,10 +14,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.mail import wait_for_mail
-from idp.mail_limits import CLIENT_IP, RECIPIENT, sends_of
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
 from idp.models import FlowToken
+from idp.protection.mail_limits import CLIENT_IP, RECIPIENT, sends_of
 from tests import factories
 from tests.conftest import POSTGRES_URL
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from idp.mail import wait_for_mail
+from idp.core.mail import wait_for_mail
 from tests import factories
 from tests.smtp_server import link_in
 
@@ -25,7 +25,7 @@ def mail_errors():
     records = []
     handler = logging.Handler(level=logging.ERROR)
     handler.emit = records.append
-    logger = logging.getLogger("idp.mail")
+    logger = logging.getLogger("idp.core.mail")
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)

@@ -11,9 +11,9 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.invitations import create_invitation
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.identity.invitations import create_invitation
 from idp.models import Event, Invitation, StaticCode, TotpDevice, User
 from tests import factories
 from tests.http.stages.test_authenticators import Clock, otpauth_uri, recovery_codes_on

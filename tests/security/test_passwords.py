@@ -9,7 +9,7 @@ import bcrypt
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from tests import factories
 

@@ -11,10 +11,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from idp import sessions
-from idp.config import ConfigError, load_settings
-from idp.extensions import db
-from idp.mail import wait_for_mail
+from idp.core.config import ConfigError, load_settings
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.identity import sessions
 from idp.models import StaticCode, TotpDevice, UserSession
 from tests.factories import PASSWORD
 from tests.http.stages.test_authenticators import otpauth_uri, recovery_codes_on

@@ -6,7 +6,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, UserSession
 from tests.database_state import table_rows
 from tests.factories import PASSWORD

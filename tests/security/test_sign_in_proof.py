@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
 from idp.models import Event
 from tests.factories import PASSWORD
 from tests.security.visitor import AUTH

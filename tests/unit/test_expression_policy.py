@@ -3,7 +3,7 @@ from types import MappingProxyType
 
 import pytest
 
-from idp.options import OptionsError, parse_options
+from idp.core.options import OptionsError, parse_options
 from idp.policies.expression import ExpressionOptions, ExpressionPolicy
 from idp.policies.types import PolicyError, PolicyRequest, PolicyUser
 

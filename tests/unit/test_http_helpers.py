@@ -1,9 +1,9 @@
-"""idp.http: page or fragment, and how to send the browser on, decided in one place."""
+"""idp.core.http: page or fragment, and how to send the browser on, decided in one place."""
 
 import pytest
 from flask import Flask
 
-from idp.http import is_htmx, redirect_to, sent_by_htmx
+from idp.core.http import is_htmx, redirect_to, sent_by_htmx
 
 BARE = Flask(__name__)
 

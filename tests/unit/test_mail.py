@@ -5,7 +5,7 @@ import logging
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from idp.mail import build_message, send_mail, wait_for_mail
+from idp.core.mail import build_message, send_mail, wait_for_mail
 from tests.smtp_server import free_port, running_smtp_server, text_of
 
 
@@ -14,7 +14,7 @@ def mail_logs():
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    logger = logging.getLogger("idp.mail")
+    logger = logging.getLogger("idp.core.mail")
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)
@@ -75,7 +75,7 @@ def test_an_unreachable_server_is_logged_not_raised(app, mail_logs):
 
 
 def test_in_a_request_the_mail_is_made_and_sent_only_once_the_response_is_sent(app, monkeypatch):
-    from idp import mail
+    from idp.core import mail
 
     # The test client does not close responses by itself: the wait is long enough here
     # that only the close can let the mail go.

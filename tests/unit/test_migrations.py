@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
 

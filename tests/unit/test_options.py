@@ -1,6 +1,6 @@
 import pytest
 
-from idp.options import OptionsError, options_to_mapping, parse_options
+from idp.core.options import OptionsError, options_to_mapping, parse_options
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.identification.options import IdentificationOptions
 from idp.stages.prompt.options import PromptOptions

@@ -6,8 +6,8 @@ from typing import Literal
 
 import pytest
 
-from idp.options import OptionsError
-from idp.options_forms import options_form_for
+from idp.core.options import OptionsError
+from idp.core.options_forms import options_form_for
 from idp.stages.prompt.options import PromptOptions
 
 

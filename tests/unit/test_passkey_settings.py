@@ -2,7 +2,7 @@
 
 import pytest
 
-from idp.config import ConfigError, load_settings
+from idp.core.config import ConfigError, load_settings
 
 
 def webauthn_settings(tmp_path, **environ):

@@ -10,11 +10,11 @@ from types import MappingProxyType
 
 import pytest
 
-from idp.accounts import set_password
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.identity.accounts import set_password
 from idp.models import User
 from idp.models.types import utcnow
-from idp.options import OptionsError
 from idp.policies.password import PasswordPolicy, common_passwords
 from idp.policies.password_expiry import PasswordExpiryPolicy
 from idp.policies.types import ANONYMOUS, PolicyError, PolicyRequest, PolicyUser

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from idp.options_forms import OptionsForm
+from idp.core.options_forms import OptionsForm
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from idp.config import ConfigError, load_settings
-from idp.durations import parse_duration
-from idp.http import safe_next
-from idp.network import client_ip
-from idp.sealing import SealBroken, is_sealed, seal, unseal
+from idp.core.config import ConfigError, load_settings
+from idp.core.durations import parse_duration
+from idp.core.http import safe_next
+from idp.core.network import client_ip
+from idp.core.sealing import SealBroken, is_sealed, seal, unseal
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Group
 
 

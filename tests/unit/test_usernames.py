@@ -2,13 +2,13 @@
 
 import pytest
 
-from idp.models import User
-from idp.usernames import (
+from idp.identity.usernames import (
     EMAIL_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     is_valid_email,
     is_valid_username,
 )
+from idp.models import User
 
 
 @pytest.mark.parametrize("name", ["alice", "a.b-c_d+e@f", "Zoë", "x" * USERNAME_MAX_LENGTH])

@@ -13,11 +13,11 @@ from datetime import timedelta
 from joserfc.jwk import ECKey, RSAKey, import_key
 from sqlalchemy import or_, select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.sealing import seal, unseal
 from idp.models import SigningKey
 from idp.models.types import utcnow
 from idp.providers.oauth2.options import MAX_LIFETIMES
-from idp.sealing import seal, unseal
 
 ALGORITHMS = ("ES256", "RS256")
 # A retired key stays published this long: no token it signed lives longer.

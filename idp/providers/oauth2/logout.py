@@ -12,7 +12,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.handoff import seed_flow
 from idp.models import Flow
 from idp.providers.oauth2 import keys

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.durations import parse_duration
-from idp.options import OptionsError
+from idp.core.durations import parse_duration
+from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
 MAX_LIFETIMES = {

@@ -35,7 +35,7 @@ class OAuth2ProviderType(ProviderType):
         return {"client_secret": secret}
 
     def preview(self, application, provider, options, user) -> dict | None:
-        from idp.accounts import user_group_names
+        from idp.identity.accounts import user_group_names
         from idp.providers.oauth2.claims import claims_for
 
         scopes = list(options.allowed_scopes)

@@ -13,16 +13,17 @@ from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from idp import metrics, sessions
 from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_application
-from idp.events import record_event
-from idp.extensions import csrf, db
+from idp.core import metrics
+from idp.core.events import record_event
+from idp.core.extensions import csrf, db
+from idp.core.network import client_ip
 from idp.flows.handoff import seed_flow
 from idp.flows.loading import load_flow
+from idp.identity import sessions
 from idp.models import AuthorizationRequest, Consent, Flow
 from idp.models.types import utcnow
-from idp.network import client_ip
 from idp.providers.oauth2 import keys, tokens
 from idp.providers.oauth2.claims import claims_for, permissions_for
 from idp.providers.oauth2.discovery import discovery_document

@@ -28,17 +28,17 @@ from authlib.oidc.core import OpenIDCode
 from flask import g
 from sqlalchemy import select, update
 
-from idp import metrics
-from idp.accounts import groups_of
 from idp.applications.access import may_use, may_use_as_client
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application_by_client_id
-from idp.events import record_event
-from idp.extensions import db
+from idp.core import metrics
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
+from idp.core.options import OptionsError, parse_options
+from idp.identity.accounts import groups_of
 from idp.models import AuthorizationCode, OAuth2Token, User
 from idp.models.types import utcnow
-from idp.network import client_ip
-from idp.options import OptionsError, parse_options
 from idp.providers.oauth2 import credentials, keys, tokens
 from idp.providers.oauth2.claims import claims_for
 from idp.providers.oauth2.issuer import issuer_url

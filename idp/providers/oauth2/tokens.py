@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from joserfc import jwt
 from sqlalchemy import or_, select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from idp.providers.oauth2 import keys

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from idp.applications.access import RequestFacts
 from idp.applications.loading import load_application
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import METHODS, parse_target

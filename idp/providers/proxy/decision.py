@@ -3,8 +3,8 @@ tester alike."""
 
 from dataclasses import dataclass
 
-from idp.accounts import groups_of
 from idp.applications.access import RequestFacts, may_use
+from idp.identity.accounts import groups_of
 from idp.models import Application, User
 from idp.providers.proxy import identity
 from idp.providers.proxy.targets import Target, application_for, proxy_applications

@@ -3,15 +3,15 @@
 from flask import current_app, request
 from itsdangerous import BadSignature
 
-from idp.providers.proxy.options import ProxyOptions
-from idp.providers.proxy.targets import Target, is_cookie_domain_host
-from idp.security import (
+from idp.identity.security import (
     COOKIE_NAME,
     DOMAIN_SECURE_COOKIE_NAME,
     SECURE_COOKIE_NAME,
     cookie_domain_for_request,
 )
-from idp.sessions import SESSION_KEY, session_for_key
+from idp.identity.sessions import SESSION_KEY, session_for_key
+from idp.providers.proxy.options import ProxyOptions
+from idp.providers.proxy.targets import Target, is_cookie_domain_host
 
 
 def _cookie_names(target: Target) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")

@@ -28,9 +28,10 @@ from flask import (
 )
 from flask_login import current_user
 
-from idp import network
 from idp.applications.access import RequestFacts
-from idp.http import leave_site
+from idp.core import network
+from idp.core.http import leave_site
+from idp.identity.security import reads_session_itself
 from idp.providers.proxy import admin, identity
 from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import (
@@ -42,7 +43,6 @@ from idp.providers.proxy.targets import (
     target_from_auth_request,
     target_from_forward_auth,
 )
-from idp.security import reads_session_itself
 
 bp = Blueprint("provider_proxy", __name__, template_folder="templates")
 bp.add_url_rule("/admin/applications/<slug>/forward-auth-test", "test_request", admin.test_request)

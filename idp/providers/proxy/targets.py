@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError, parse_options
 from idp.models import Application, PolicyBinding, Provider
-from idp.options import OptionsError, parse_options
 from idp.providers.proxy.options import ProxyOptions
 
 MAX_URL_LENGTH = 8192

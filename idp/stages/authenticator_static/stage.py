@@ -1,12 +1,12 @@
 import json
 
-from idp import authenticators, reauthentication
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
+from idp.core.sealing import SealBroken, seal, unseal
+from idp.credentials import authenticators, reauthentication
 from idp.flows import once
 from idp.flows.context import NEW_RECOVERY_CODES
 from idp.flows.outcomes import Advance, Deny, Stay
-from idp.network import client_ip
-from idp.sealing import SealBroken, seal, unseal
 from idp.stages.authenticator_static.authentik import AUTHENTIK
 from idp.stages.authenticator_static.forms import CodesSavedForm
 from idp.stages.authenticator_static.options import AuthenticatorStaticOptions

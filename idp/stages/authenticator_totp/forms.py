@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
-from idp.authenticators import MAX_CODE_LENGTH
+from idp.credentials.authenticators import MAX_CODE_LENGTH
 
 
 class TotpSetupForm(FlaskForm):

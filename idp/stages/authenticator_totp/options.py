@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.authenticators import TotpSettings, validate_issuer
-from idp.options import OptionsError
+from idp.core.options import OptionsError
+from idp.credentials.authenticators import TotpSettings, validate_issuer
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 
-from idp import authenticators, reauthentication
+from idp.credentials import authenticators, reauthentication
 from idp.flows import once
 from idp.flows.context import TOTP_SETUP
 from idp.flows.outcomes import Advance, Deny, Retry, Stay

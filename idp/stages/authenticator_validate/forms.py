@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, StopValidation
 
-from idp.authenticators import MAX_CODE_LENGTH
-from idp.passkeys import MAX_RESPONSE_LENGTH
+from idp.credentials.authenticators import MAX_CODE_LENGTH
+from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 
 
 def _code_unless_passkey(form, field):

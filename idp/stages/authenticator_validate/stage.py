@@ -1,11 +1,13 @@
 from flask_wtf import FlaskForm
 
-from idp import attempts, authenticators, metrics, passkeys, reauthentication
-from idp.events import record_event
+from idp.core import metrics
+from idp.core.events import record_event
+from idp.core.network import client_ip
+from idp.credentials import authenticators, passkeys, reauthentication
 from idp.flows import once
 from idp.flows.context import AUTH_METHOD, PASSKEY_VERIFIED_FOR, PENDING_USER_ID, TOTP_SETUP, UID
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
-from idp.network import client_ip
+from idp.protection import attempts
 from idp.stages.authenticator_validate.authentik import AUTHENTIK
 from idp.stages.authenticator_validate.forms import CodeForm
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp.passkeys import MAX_RESPONSE_LENGTH
+from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 
 
 class WebAuthnSetupForm(FlaskForm):

@@ -2,8 +2,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.options import OptionsError
-from idp.passkeys import RegistrationSettings
+from idp.core.options import OptionsError
+from idp.credentials.passkeys import RegistrationSettings
 
 AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

@@ -1,8 +1,8 @@
-from idp import passkeys, reauthentication
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
+from idp.credentials import passkeys, reauthentication
 from idp.flows import once
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
-from idp.network import client_ip
 from idp.stages.authenticator_webauthn.authentik import AUTHENTIK
 from idp.stages.authenticator_webauthn.forms import (
     WebAuthnSetupForm,

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.models import FlowToken
 from idp.models.types import utcnow
-from idp.network import client_ip
 from idp.stages.captcha.glyphs import ALPHABET
 
 PURPOSE = "captcha"

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from idp.database import upsert_for
-from idp.extensions import db
+from idp.core.database import upsert_for
+from idp.core.extensions import db
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
 

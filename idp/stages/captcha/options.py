@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 

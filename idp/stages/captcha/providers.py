@@ -9,8 +9,8 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import after_this_request
 
-from idp.http import sent_by_htmx
-from idp.security import CONTENT_SECURITY_POLICY
+from idp.core.http import sent_by_htmx
+from idp.identity.security import CONTENT_SECURITY_POLICY
 
 VERIFY_TIMEOUT = 10
 MAX_ANSWER_BYTES = 64 * 1024

@@ -1,6 +1,6 @@
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
 from idp.flows.outcomes import Advance, Deny, Retry
-from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.captcha import challenge, failures, providers
 from idp.stages.captcha.authentik import AUTHENTIK

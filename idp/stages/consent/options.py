@@ -2,8 +2,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from idp.durations import parse_duration
-from idp.options import OptionsError
+from idp.core.durations import parse_duration
+from idp.core.options import OptionsError
 
 MAX_TERMS_LENGTH = 100_000
 

@@ -3,13 +3,13 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
-from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
 from idp.stages.consent.forms import ConsentForm

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 
 MAX_SUBJECT_LENGTH = 200
 

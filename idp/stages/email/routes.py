@@ -15,17 +15,17 @@ from flask import (
 )
 from flask_login import current_user
 
-from idp.events import record_event
-from idp.extensions import db
-from idp.fetch_metadata import may_act_on_get
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.fetch_metadata import may_act_on_get
+from idp.core.network import client_ip
+from idp.core.options import OptionsError, parse_options
 from idp.flows.context import EMAIL_VERIFIED, PENDING_USER_ID
 from idp.flows.loading import flow_fingerprint, load_flow
 from idp.flows.plan import FlowPlan, plan_from_dict, resume_plan
 from idp.flows.planner import build_policy_request, check_access
-from idp.links import STAGE_TYPE, find_link, is_usable, use_link
+from idp.mailed_links.links import STAGE_TYPE, find_link, is_usable, use_link
 from idp.models import User
-from idp.network import client_ip
-from idp.options import OptionsError, parse_options
 from idp.policies.engine import PolicyFailure
 from idp.stages.email.options import EmailOptions
 

@@ -14,31 +14,31 @@ from datetime import timedelta
 
 from flask import current_app, render_template, request, url_for
 
-from idp import devices
 from idp.brand.settings import DEFAULTS, current_brand
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.mail import send_mail
+from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import EMAIL_SENT_FOR, PENDING_USER_ID, PROMPT_DATA, UID
 from idp.flows.outcomes import Stay
 from idp.flows.plan import with_context
-from idp.links import (
+from idp.identity import devices
+from idp.identity.signups import email_holder, is_signup_of_plan
+from idp.mailed_links.links import (
     STAGE_TYPE,
     compose_link_mail,
     issue_link,
     mail_base_url,
 )
-from idp.mail import send_mail
-from idp.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.models import User
-from idp.network import client_ip
-from idp.signups import email_holder, is_signup_of_plan
+from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, Limit, take_send
 from idp.stages.base import StageType
 from idp.stages.email.authentik import AUTHENTIK
 from idp.stages.email.forms import ResendForm
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.routes import bp
 
-log = logging.getLogger("idp.mail")
+log = logging.getLogger("idp.core.mail")
 
 NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this Host header"
 ACCOUNT_EXISTS_SUBJECT = DEFAULTS.account_exists_subject  # the brand may say otherwise

@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import Length, Optional, StopValidation
 
-from idp.passkeys import MAX_RESPONSE_LENGTH
-from idp.passwords import MAX_PASSWORD_LENGTH
+from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
+from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 
 
 def _strip(value):

@@ -1,7 +1,7 @@
 from dataclasses import dataclass, field
 from typing import Literal
 
-from idp.options import OptionsError
+from idp.core.options import OptionsError
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-from idp import passkeys
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials import passkeys
+from idp.credentials.password_checks import check_sign_in_password
 from idp.flows.context import (
     AUTH_METHOD,
     PASSKEY_VERIFIED_FOR,
@@ -10,9 +11,8 @@ from idp.flows.context import (
     resolve_pending_user,
 )
 from idp.flows.outcomes import Advance, Retry
+from idp.identity.site_settings import is_enrollment_open
 from idp.models import User
-from idp.password_checks import check_sign_in_password
-from idp.site_settings import is_enrollment_open
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Length
 
-from idp.invitations import MAX_TOKEN_LENGTH
+from idp.identity.invitations import MAX_TOKEN_LENGTH
 
 
 class InvitationForm(FlaskForm):

@@ -1,10 +1,10 @@
 from flask import request
 
-from idp import invitations
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
 from idp.flows.context import INVITATION_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny
-from idp.network import client_ip
+from idp.identity import invitations
 from idp.stages.base import StageType
 from idp.stages.invitation.authentik import AUTHENTIK
 from idp.stages.invitation.forms import InvitationForm

@@ -1,3 +1,4 @@
+from idp.credentials.password_checks import check_sign_in_password
 from idp.flows.context import (
     AUTH_METHOD,
     PASSKEY_VERIFIED_FOR,
@@ -6,7 +7,6 @@ from idp.flows.context import (
     UID,
 )
 from idp.flows.outcomes import Advance, Retry
-from idp.password_checks import check_sign_in_password
 from idp.stages.base import StageType
 from idp.stages.password.authentik import AUTHENTIK
 from idp.stages.password.forms import PasswordForm

@@ -30,15 +30,15 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
-from idp.passwords import MAX_PASSWORD_LENGTH
-from idp.signups import username_is_free
-from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
-from idp.usernames import (
+from idp.credentials.passwords import MAX_PASSWORD_LENGTH
+from idp.identity.signups import username_is_free
+from idp.identity.usernames import (
     EMAIL_MAX_LENGTH,
     EMAIL_PATTERN,
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
 )
+from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
 MAX_TEXT_LENGTH = 2000
 MAX_TEXTAREA_LENGTH = 10000

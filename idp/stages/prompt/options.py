@@ -3,8 +3,8 @@ from typing import Literal
 
 from flask_wtf import FlaskForm
 
+from idp.core.options import OptionsError
 from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
-from idp.options import OptionsError
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
 
 # Keys that would replace attributes the form needs (meta, process, validate, ...).

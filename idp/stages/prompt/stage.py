@@ -1,6 +1,6 @@
+from idp.core.sealing import seal
 from idp.flows.context import PROMPT_DATA
 from idp.flows.outcomes import Advance, Retry
-from idp.sealing import seal
 from idp.stages.base import StageType
 from idp.stages.prompt.authentik import AUTHENTIK
 from idp.stages.prompt.forms import (

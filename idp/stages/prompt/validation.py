@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.flows.context import PROMPT_DATA
 from idp.flows.planner import build_policy_request
 from idp.models import Policy

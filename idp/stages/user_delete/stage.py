@@ -1,15 +1,15 @@
 from flask import flash
 from sqlalchemy import func, select
 
-from idp.deletion import delete_user
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import PENDING_USER_ID
 from idp.flows.outcomes import Advance, Deny, EndSession
+from idp.identity.deletion import delete_user
+from idp.identity.sessions import revoke_sessions_of
 from idp.models import User
-from idp.network import client_ip
-from idp.sessions import revoke_sessions_of
 from idp.stages.base import StageType
 from idp.stages.user_delete.authentik import AUTHENTIK
 from idp.stages.user_delete.options import UserDeleteOptions

@@ -1,8 +1,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from idp.durations import parse_duration
-from idp.options import OptionsError
+from idp.core.durations import parse_duration
+from idp.core.options import OptionsError
 
 
 @dataclass(frozen=True)

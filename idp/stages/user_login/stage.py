@@ -1,7 +1,7 @@
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
 from idp.flows.context import AUTH_METHOD
 from idp.flows.outcomes import Advance, Deny, StartSession
-from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.user_login.authentik import AUTHENTIK
 from idp.stages.user_login.options import UserLoginOptions

@@ -1,6 +1,6 @@
-from idp.events import record_event
+from idp.core.events import record_event
+from idp.core.network import client_ip
 from idp.flows.outcomes import Advance, EndSession
-from idp.network import client_ip
 from idp.stages.base import StageType
 from idp.stages.user_logout.authentik import AUTHENTIK
 

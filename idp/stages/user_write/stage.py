@@ -1,17 +1,17 @@
 from sqlalchemy.exc import IntegrityError
 
-from idp.accounts import find_group, set_password
-from idp.events import record_event
-from idp.extensions import db
+from idp.core.events import record_event
+from idp.core.extensions import db
+from idp.core.network import client_ip
+from idp.core.sealing import SealBroken, is_sealed, unseal
+from idp.credentials.passwords import hash_password
 from idp.flows import once
 from idp.flows.context import PENDING_USER_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny, Retry
+from idp.identity.accounts import find_group, set_password
+from idp.identity.sessions import load_current_session, revoke_sessions_of
+from idp.identity.signups import email_holder, plan_mark, release, username_is_free
 from idp.models import User
-from idp.network import client_ip
-from idp.passwords import hash_password
-from idp.sealing import SealBroken, is_sealed, unseal
-from idp.sessions import load_current_session, revoke_sessions_of
-from idp.signups import email_holder, plan_mark, release, username_is_free
 from idp.stages.base import StageType
 from idp.stages.user_write.authentik import AUTHENTIK
 from idp.stages.user_write.options import UserWriteOptions

@@ -1,10 +1,10 @@
 """Mapping application and provider entries (and the policy bindings on an application) into
 one version-1 document of applications."""
 
+from idp.core.options import OptionsError, options_to_mapping
 from idp.models.flows import (
     ENGINE_MODES,
 )
-from idp.options import OptionsError, options_to_mapping
 from idp.providers.registry import PROVIDER_TYPES
 from idp.transfer.authentik.model import (
     APPLICATION,

@@ -1,7 +1,7 @@
 """Mapping stage and policy entries (and their parts, a prompt stage's prompts) through their
 packages' AuthentikModel, and settling which are written with the flows that use them."""
 
-from idp.options import OptionsError, options_to_mapping
+from idp.core.options import OptionsError, options_to_mapping
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 from idp.transfer.authentik.model import (

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 
 
 class DatabaseLookup:

@@ -4,7 +4,7 @@ carry the CSRF token a real form would."""
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user

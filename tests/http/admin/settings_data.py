@@ -1,6 +1,6 @@
 """What a browser sends back from a settings form left at its defaults."""
 
-from idp.options_forms import PREFIX
+from idp.core.options_forms import PREFIX
 
 
 def default_form_data(app, row_type) -> dict:

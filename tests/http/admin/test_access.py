@@ -4,8 +4,8 @@ the server, before any admin view runs."""
 from flask import url_for
 from werkzeug.routing import AnyConverter, IntegerConverter
 
-from idp.extensions import db
-from idp.invitations import create_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation
 from tests.factories import make_group, make_user
 from tests.http.admin.conftest import post, signed_in
 

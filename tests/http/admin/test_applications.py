@@ -3,7 +3,7 @@ once, edit, bindings through the flows' dialog, delete after a confirmation."""
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.oauth2 import credentials
 from tests.factories import make_group

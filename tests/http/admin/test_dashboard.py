@@ -1,8 +1,8 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-from idp.admin.activity import HOURS, hourly_activity
-from idp.extensions import db
+from idp.admin.dashboard.activity import HOURS, hourly_activity
+from idp.core.extensions import db
 from idp.models import Event
 from tests.factories import make_user
 from tests.http.admin.conftest import text

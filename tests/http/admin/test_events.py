@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event
 from tests.http.admin.conftest import text
 

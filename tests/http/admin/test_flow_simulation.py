@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import (
     Event,
     FailedAttempts,

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user

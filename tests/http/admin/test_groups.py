@@ -3,8 +3,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from idp.accounts import find_group, user_group_names
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.identity.accounts import find_group, user_group_names
 from idp.models import Group, User
 from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import events_of, post, text

@@ -3,8 +3,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
-from idp.invitations import find_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import find_invitation
 from idp.models import Invitation, User
 from tests.conftest import FlowDriver
 from tests.factories import make_flow, unique

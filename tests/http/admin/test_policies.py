@@ -2,7 +2,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, Policy
 from idp.policies.registry import POLICY_TYPES
 from tests.factories import make_flow, make_group, make_user

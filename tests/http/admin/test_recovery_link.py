@@ -9,11 +9,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp import authenticators
-from idp.extensions import db
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.credentials import authenticators
+from idp.credentials.passwords import check_password
 from idp.models import Event, FlowToken, User
-from idp.passwords import check_password
 from tests.conftest import FlowDriver, MailProgramBrowser
 from tests.factories import make_user
 from tests.http.admin.conftest import events_of, post, text

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import SiteSetting
 from tests.http.admin.conftest import events_of, post, signed_in, text
 

@@ -2,7 +2,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Stage
 from idp.stages.registry import STAGE_TYPES
 from tests.factories import make_flow

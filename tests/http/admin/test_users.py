@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.accounts import find_user
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.passwords import check_password
+from idp.identity.accounts import find_user
 from idp.models import User
-from idp.passwords import check_password
 from tests.factories import make_group, make_user
 from tests.http.admin.conftest import events_of, post, signed_in, text
 
@@ -364,7 +364,7 @@ def test_a_session_of_another_user_is_not_revoked_through_this_one(app, admin, u
 
 
 def test_an_authenticator_is_removed(app, admin, user_id):
-    from idp import authenticators
+    from idp.credentials import authenticators
 
     with app.app_context():
         authenticators.replace_recovery_codes(db.session.get(User, user_id), 3)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from idp.applications.manage import bind, create_application
-from idp.extensions import db
+from idp.core.extensions import db
 from tests.factories import PASSWORD
 
 REDIRECT_URI = "https://rp.example.test/callback"
@@ -34,8 +34,8 @@ def make_client(app, slug="rp", public=False, **options):
 
 
 def bind_group(app, slug, group_name):
-    from idp.accounts import find_group
     from idp.applications.loading import load_application
+    from idp.identity.accounts import find_group
 
     with app.app_context():
         bind(load_application(slug), group=find_group(group_name))

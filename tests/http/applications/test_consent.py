@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
 from idp.models.types import utcnow
 from tests.conftest import csrf_token

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from idp.applications.access import may_use
 from idp.applications.loading import load_application
 from idp.applications.manage import bind
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Application, Flow, Policy, Provider
 from idp.providers.oauth2 import credentials
 from tests.factories import make_group, make_user

@@ -22,7 +22,7 @@ def alice(app):
         staff = make_group("staff")
         user = make_user("alice", groups=[staff])
         user.name = "Alice Liddell"
-        from idp.extensions import db
+        from idp.core.extensions import db
 
         db.session.commit()
         return user.username

@@ -9,7 +9,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import SigningKey
 from tests.factories import make_group, make_user
 from tests.http.applications.oidc import Browser, bind_group, make_client, query_of
@@ -109,7 +109,7 @@ def test_authorization_and_token_queries_do_not_grow_with_bindings_or_apps(
         return counts
 
     with app.app_context():
-        from idp.accounts import find_group, find_user
+        from idp.identity.accounts import find_group, find_user
         from idp.models import group_members
 
         for number in range(6):

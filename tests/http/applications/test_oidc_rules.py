@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import OAuth2Token
 from idp.models.types import utcnow
 from tests.factories import make_group, make_user
@@ -358,7 +358,7 @@ def test_a_password_change_or_a_disabled_account_ends_tokens(
     answer = get_code(visitor, client_id, verifier)
     token = exchange(live_server, client_id, secret, answer["code"], verifier).json()
     with app.app_context():
-        from idp.accounts import find_user, set_password
+        from idp.identity.accounts import find_user, set_password
 
         user = find_user("alice")
         if change == "password":

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from idp.brand.colors import LIGHT_GROUNDS, contrast_ratio
 from idp.brand.settings import save_brand
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Brand, BrandFile
 from tests.http.admin.conftest import events_of, signed_in, text, token_of
 from tests.http.brand.images import GIF, SVG_LOGO, ico, png

@@ -4,7 +4,7 @@ request" page that says what the proxy would be told, and why."""
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Flow, Provider
 from tests.factories import make_group, make_user
 from tests.http.admin.conftest import post, signed_in, text

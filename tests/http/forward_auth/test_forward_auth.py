@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Group, User
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_group, make_user

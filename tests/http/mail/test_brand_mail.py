@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from idp.brand.settings import forget_cached_brand, save_brand
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.reauthentication import notify_added
 from idp.models import User
-from idp.reauthentication import notify_added
 from tests.factories import make_user
 from tests.http.brand.images import png
 from tests.http.brand.test_brand_settings import BRAND, VALUES, signed_in, token_of

@@ -9,13 +9,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.core.options import OptionsError, parse_options
 from idp.flows.context import EMAIL_SENT_FOR, EMAIL_VERIFIED, PENDING_USER_ID
 from idp.flows.plan import PLANS_KEY
-from idp.mail import wait_for_mail
 from idp.models import Event, FlowToken, Stage, User
 from idp.models.types import utcnow
-from idp.options import OptionsError, parse_options
 from idp.stages.email.options import EmailOptions
 from idp.stages.email.stage import masked
 from tests.conftest import FlowDriver
@@ -31,11 +31,11 @@ TOO_MANY = "You asked for several links; try again later."
 
 @pytest.fixture
 def mail_logs():
-    """The records logged by idp.mail during the test ("idp" does not propagate to root)."""
+    """The records logged by idp.core.mail during the test ("idp" does not propagate to root)."""
     records = []
     handler = logging.Handler()
     handler.emit = records.append
-    logger = logging.getLogger("idp.mail")
+    logger = logging.getLogger("idp.core.mail")
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)

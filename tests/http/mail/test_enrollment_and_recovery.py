@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.credentials.passwords import check_password
 from idp.models import FlowToken, User
-from idp.passwords import check_password
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user
 
@@ -220,7 +220,7 @@ def test_a_signed_in_visitor_is_not_offered_the_flows(app, flows, alice):
 def test_recovery_never_bypasses_the_second_factor(app, flows, mailbox, alice):
     import pyotp
 
-    from idp import authenticators
+    from idp.credentials import authenticators
 
     secret = authenticators.new_totp_secret()
     settings = authenticators.TotpSettings()

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 
-from idp import authenticators
-from idp.extensions import db
-from idp.logs import JsonFormatter, RequestIdFilter
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.logs import JsonFormatter, RequestIdFilter
+from idp.core.mail import wait_for_mail
+from idp.credentials import authenticators
 from idp.models import User
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user

@@ -1,5 +1,5 @@
 """The hourly limits on mailed links: per name typed, per client IP, and the owner's own
-device, counted in atomic rows (idp.mail_limits)."""
+device, counted in atomic rows (idp.protection.mail_limits)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,10 +7,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from idp.extensions import db
-from idp.mail import wait_for_mail
-from idp.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, sends_of
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
 from idp.models import FlowToken, MailSendCount
+from idp.protection.mail_limits import CLIENT_IP, DEVICE, RECIPIENT, sends_of
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_user, unique
 

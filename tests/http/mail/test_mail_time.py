@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import FlowToken, User
 from tests.conftest import FlowDriver
 from tests.factories import make_user

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from idp import attempts
-from idp.extensions import db
-from idp.mail import wait_for_mail
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
 from idp.models import FailedAttempts, FlowToken
+from idp.protection import attempts
 from tests import factories
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD
@@ -230,7 +230,7 @@ def test_one_link_is_mailed_per_interval_however_often_it_is_asked_for(app, vict
 
 
 def test_proof_settings_are_validated(tmp_path):
-    from idp.config import ConfigError, load_settings
+    from idp.core.config import ConfigError, load_settings
 
     with pytest.raises(ConfigError, match="IDP_LOGIN_PROOF_AFTER must be between"):
         load_settings({"IDP_LOGIN_PROOF_AFTER": "0"}, str(tmp_path))

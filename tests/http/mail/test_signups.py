@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select, update
 
-from idp import accounts, passwords
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
+from idp.credentials import passwords
 from idp.flows.plan import PLANS_KEY
-from idp.mail import wait_for_mail
+from idp.identity import accounts
 from idp.models import FlowToken, User
 from idp.models.types import utcnow
 from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT

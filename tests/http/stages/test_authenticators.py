@@ -9,10 +9,11 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from idp import attempts, authenticators
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.credentials import authenticators
 from idp.models import Event, StaticCode, TotpDevice, User
-from idp.options import OptionsError
+from idp.protection import attempts
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
 from tests.conftest import FlowDriver, csrf_token
@@ -213,7 +214,7 @@ def test_setup_options_take_eight_digits_and_another_issuer(app, alice, clock):
     ],
 )
 def test_bad_options_name_their_field(options_class, options, place):
-    from idp.options import parse_options
+    from idp.core.options import parse_options
 
     with pytest.raises(OptionsError) as raised:
         parse_options(options_class, options)

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError, parse_options
 from idp.models import Event, FailedAttempts, FlowToken
 from idp.models.types import utcnow
-from idp.options import OptionsError, parse_options
 from idp.stages.captcha.options import CaptchaOptions
 from tests.factories import make_flow, unique
 from tests.http.test_executor import session_of

@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.core.options import OptionsError, parse_options
 from idp.models import Consent, Event
 from idp.models.types import utcnow
-from idp.options import OptionsError, parse_options
 from idp.stages.consent.options import ConsentOptions
 from tests.factories import PASSWORD, make_flow, make_user, unique
 

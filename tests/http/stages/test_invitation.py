@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
-from idp.invitations import create_invitation, revoke_invitation
+from idp.core.extensions import db
+from idp.identity.invitations import create_invitation, revoke_invitation
 from idp.models import Invitation, User
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import make_flow, make_user, unique

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User, UserSession
 from idp.models.types import utcnow
 from tests.factories import PASSWORD, make_flow, make_user

@@ -4,7 +4,7 @@ answer is refused. A software authenticator signs real answers; py_webauthn chec
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, WebAuthnChallenge, WebAuthnDevice
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_user
@@ -391,7 +391,7 @@ def test_the_same_answer_sent_in_parallel_signs_in_once(app, flows, alice):
 
 
 def test_the_second_factor_page_offers_what_works_without_javascript(app, flows, alice):
-    from idp import authenticators
+    from idp.credentials import authenticators
     from idp.models import User
 
     with_passkey(app, flows, SoftAuthenticator())
@@ -412,7 +412,7 @@ def test_the_second_factor_page_offers_what_works_without_javascript(app, flows,
 
 
 def test_device_classes_decide_what_counts(app, flows, alice):
-    from idp import authenticators
+    from idp.credentials import authenticators
     from idp.models import User
 
     set_options(app, "default-authentication-mfa-validation", device_classes=["webauthn"])

@@ -1,9 +1,9 @@
 import pytest
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
+from idp.credentials.passwords import check_password, hash_password
 from idp.models import Event, FailedAttempts, User
-from idp.passwords import check_password, hash_password
 from tests.factories import PASSWORD, account_of, make_user
 
 AUTH = "default-authentication-flow"

@@ -2,7 +2,7 @@ import json
 
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import User
 from tests.factories import make_flow, make_group, make_user
 from tests.http.test_executor import session_of
@@ -197,7 +197,7 @@ def test_user_write_options_create_inactive_users_in_a_group(app, flows):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "newbie"))
         assert not user.is_active
-        from idp.accounts import user_group_names
+        from idp.identity.accounts import user_group_names
 
         assert user_group_names(user) == ["newcomers"]
 

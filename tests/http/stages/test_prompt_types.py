@@ -3,7 +3,7 @@ JSON-safe value it leaves in prompt_data."""
 
 import pytest
 
-from idp.options import OptionsError, parse_options
+from idp.core.options import OptionsError, parse_options
 from idp.stages.prompt.options import PromptOptions
 from tests.factories import make_flow, unique
 from tests.http.test_executor import session_of

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import Event, Group, User, UserSession, group_members
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user

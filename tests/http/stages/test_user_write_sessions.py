@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from idp.extensions import db
+from idp.core.extensions import db
 from idp.models import UserSession
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_user

@@ -1,0 +1,1 @@
+"""Applications: provider settings, who may use them, tokens, consents, preview."""

@@ -1,0 +1,140 @@
+"""An application's policy, group and user bindings (who may use it), edited through the same
+dialog as a flow's."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+
+from idp.admin.applications import application_or_404, application_target
+from idp.admin.audit import record_change
+from idp.admin.flows.bindings import (
+    TABS,
+    bound_in_words,
+    copy_policy_binding,
+    current_tab,
+    dialog_done,
+    find_subject,
+    policy_binding_values,
+    set_subject,
+    starting_values,
+    subject_choices,
+    subject_data,
+)
+from idp.admin.flows.forms import PolicyBindingForm
+from idp.admin.helpers import INVALID
+from idp.applications.access import who_may_use
+from idp.core.extensions import db
+from idp.flows.executor import is_htmx
+from idp.models import Application, PolicyBinding
+
+bp = Blueprint("application_bindings", __name__, template_folder="templates")
+
+
+def binding_of(application: Application, binding_id: int) -> PolicyBinding:
+    for binding in application.policy_bindings:
+        if binding.id == binding_id:
+            return binding
+    abort(404, description="This application has no such binding.")
+
+
+def _dialog(application: Application, binding: PolicyBinding | None = None) -> dict:
+    return {
+        "id": f"application-{application.id}",
+        "new_url": url_for(
+            "admin.application_bindings.new_application_binding", slug=application.slug
+        ),
+        "edit_url": url_for(
+            "admin.application_bindings.edit_application_binding",
+            slug=application.slug,
+            binding_id=binding.id,
+        )
+        if binding
+        else "",
+        "back": url_for("admin.application_bindings.application_bindings", slug=application.slug),
+        "for_words": f"who may use the application {application.name}",
+    }
+
+
+@bp.get("/applications/<slug>/bindings")
+def application_bindings(slug: str):
+    application = application_or_404(slug)
+    return render_template(
+        "admin/applications/bindings.html",
+        application=application,
+        who=who_may_use(application),
+        form=FlaskForm(),
+        bound_in_words=bound_in_words,
+    )
+
+
+def _render_dialog(application, form, binding=None, status=200):
+    subject_choices(form)
+    in_place = is_htmx()
+    template = "_binding_dialog.html" if in_place else "binding.html"
+    page = render_template(
+        f"admin/applications/{template}",
+        application=application,
+        form=form,
+        binding=binding,
+        tab=current_tab(),
+        tabs=TABS,
+        dialog=_dialog(application, binding),
+    )
+    return page, 200 if in_place else status, {"Vary": "HX-Request"}
+
+
+@bp.route("/applications/<slug>/bindings/new", methods=["GET", "POST"])
+def new_application_binding(slug: str):
+    application = application_or_404(slug)
+    form = PolicyBindingForm()
+    if not form.validate_on_submit():
+        return _render_dialog(application, form, status=INVALID if form.is_submitted() else 200)
+    subject = find_subject(form)
+    if subject is None:
+        return _render_dialog(application, form, status=INVALID)
+    binding = PolicyBinding()
+    set_subject(binding, subject)
+    copy_policy_binding(form, binding)
+    application.policy_bindings.append(binding)
+    db.session.flush()
+    values = policy_binding_values(binding)
+    record_change("admin_application_bound", application_target(application), after=values)
+    db.session.commit()
+    flash(f"The {values['subject']} was bound.", "info")
+    return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
+
+
+@bp.route("/applications/<slug>/bindings/<int:binding_id>/edit", methods=["GET", "POST"])
+def edit_application_binding(slug: str, binding_id: int):
+    application = application_or_404(slug)
+    binding = binding_of(application, binding_id)
+    form = PolicyBindingForm(data=starting_values(subject_data(binding)))
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return _render_dialog(application, form, binding, status)
+    subject = find_subject(form)
+    if subject is None:
+        return _render_dialog(application, form, binding, INVALID)
+    before = policy_binding_values(binding)
+    set_subject(binding, subject)
+    copy_policy_binding(form, binding)
+    record_change(
+        "admin_application_binding_changed",
+        application_target(application),
+        before,
+        policy_binding_values(binding),
+    )
+    db.session.commit()
+    flash("The binding was saved.", "info")
+    return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
+
+
+@bp.post("/applications/<slug>/bindings/<int:binding_id>/delete")
+def delete_application_binding(slug: str, binding_id: int):
+    application = application_or_404(slug)
+    binding = binding_of(application, binding_id)
+    values = policy_binding_values(binding)
+    record_change("admin_application_unbound", application_target(application), before=values)
+    application.policy_bindings.remove(binding)
+    db.session.commit()
+    flash(f"The {values['subject']} binding was removed.", "info")
+    return redirect(url_for("admin.application_bindings.application_bindings", slug=slug), code=303)

@@ -1,0 +1,93 @@
+"""The admin's application forms: the application itself and the flows its provider uses. The
+provider's own settings come from its type's OptionsForm."""
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from idp.core.extensions import db
+from idp.models import Application, Flow
+from idp.transfer.document import SLUG_PATTERN
+
+ENGINE_WORDS = {
+    "any": "Any one binding passing is enough",
+    "all": "Every binding must pass",
+}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _web_address(form, field):
+    if field.data and not field.data.startswith(("https://", "http://", "/")):
+        raise ValidationError("Give an address starting with https://, http:// or /.")
+
+
+class ApplicationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)], filters=[_strip])
+    slug = StringField(
+        "Slug",
+        description="Part of the app's addresses (its OpenID Connect issuer).",
+        validators=[
+            DataRequired(),
+            Regexp(SLUG_PATTERN, message="Lowercase letters, digits, - and _ only."),
+        ],
+        filters=[_strip],
+    )
+    launch_url = StringField(
+        "Launch URL",
+        description="Where users open the app from their page.",
+        validators=[Optional(), Length(max=2000), _web_address],
+        filters=[_strip],
+    )
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    icon = StringField(
+        "Icon URL", validators=[Optional(), Length(max=2000), _web_address], filters=[_strip]
+    )
+    policy_engine_mode = SelectField(
+        "Its policy bindings",
+        choices=[SelectChoice(key, words) for key, words in ENGINE_WORDS.items()],
+        validate_choice=True,
+    )
+    authorization_flow = SelectField("Authorization flow", validate_choice=True)
+    authentication_flow = SelectField(
+        "Authentication flow",
+        description="Used to sign in visitors who are not yet; default: the usual sign-in.",
+        validate_choice=True,
+    )
+    invalidation_flow = SelectField(
+        "Invalidation flow",
+        description="Used when the app signs the user out; default: the usual sign-out.",
+        validate_choice=True,
+    )
+
+    def __init__(self, *args, editing: Application | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        flows = db.session.execute(
+            select(Flow.id, Flow.slug, Flow.designation).order_by(Flow.slug)
+        ).all()
+
+        def choices(designation, optional):
+            found = [
+                SelectChoice(str(key), slug) for key, slug, kind in flows if kind == designation
+            ]
+            return ([SelectChoice("", "Default")] if optional else []) + found
+
+        self.authorization_flow.choices = choices("authorization", False)
+        self.authentication_flow.choices = choices("authentication", True)
+        self.invalidation_flow.choices = choices("invalidation", True)
+
+    def validate_slug(self, field):
+        found = db.session.scalar(select(Application.id).where(Application.slug == field.data))
+        if found is not None and (self.editing is None or found != self.editing.id):
+            raise ValidationError("An application with this slug exists already.")
+
+    def flow_ids(self) -> dict:
+        return {
+            f"{name}_id": int(self[name].data) if self[name].data else None
+            for name in ("authorization_flow", "authentication_flow", "invalidation_flow")
+        }

@@ -1,0 +1,124 @@
+"""An application's live tokens (list, revoke) and consent grants, its client secret
+rotation (shown once) and the claims preview: what the application would receive about a
+user, and whether they may use it at all."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from idp.admin.applications import _render_overview, application_or_404, application_target
+from idp.admin.audit import record_change
+from idp.applications.access import may_use
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.identity.accounts import find_user
+from idp.models import Consent, OAuth2Token, User
+from idp.models.types import utcnow
+from idp.providers.registry import PROVIDER_TYPES
+
+bp = Blueprint("application_tokens", __name__, template_folder="templates")
+
+
+TOKEN_LIMIT = 200
+
+
+def _typed(application):
+    provider = application.provider
+    provider_type = PROVIDER_TYPES.get(provider.type) if provider else None
+    if provider_type is None:
+        abort(409, description="This application's provider type is not installed.")
+    try:
+        return provider_type, provider_type.parse_options(provider.options)
+    except OptionsError:
+        abort(409, description="This application's provider settings are broken.")
+
+
+@bp.get("/applications/<slug>/tokens")
+def application_tokens(slug: str):
+    application = application_or_404(slug)
+    rows = db.session.execute(
+        select(OAuth2Token, User.username)
+        .outerjoin(User, User.id == OAuth2Token.user_id)
+        .where(
+            OAuth2Token.application_id == application.id,
+            OAuth2Token.revoked_at.is_(None),
+        )
+        .order_by(OAuth2Token.issued_at.desc())
+        .limit(TOKEN_LIMIT)
+    ).all()
+    now = utcnow()
+    live = [
+        (token, username)
+        for token, username in rows
+        if token.access_expires_at > now
+        or (token.refresh_expires_at is not None and token.refresh_expires_at > now
+            and token.refresh_used_at is None)
+    ]  # fmt: skip
+    consents = db.session.execute(
+        select(Consent, User.username)
+        .join(User, User.id == Consent.user_id)
+        .where(Consent.application_id == application.id)
+        .order_by(User.username)
+        .limit(TOKEN_LIMIT)
+    ).all()
+    return render_template(
+        "admin/applications/tokens.html",
+        application=application,
+        tokens=live,
+        consents=consents,
+        form=FlaskForm(),
+    )
+
+
+@bp.post("/applications/<slug>/tokens/<int:token_id>/revoke")
+def revoke_application_token(slug: str, token_id: int):
+    application = application_or_404(slug)
+    token = db.session.get(OAuth2Token, token_id)
+    if token is None or token.application_id != application.id:
+        abort(404, description="This application has no such token.")
+    # The whole family: a refresh token would otherwise mint a new access token.
+    db.session.execute(
+        OAuth2Token.__table__.update()
+        .where(OAuth2Token.family == token.family, OAuth2Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    record_change("admin_application_token_revoked", application_target(application), None,
+                  {"token": token.id, "user_id": token.user_id})  # fmt: skip
+    db.session.commit()
+    flash("The token was revoked.", "info")
+    return redirect(url_for("admin.application_tokens.application_tokens", slug=slug), code=303)
+
+
+@bp.post("/applications/<slug>/secret")
+def rotate_application_secret(slug: str):
+    application = application_or_404(slug)
+    provider_type, options = _typed(application)
+    secrets = provider_type.rotate_secret(application.provider, options)
+    if secrets is None:
+        abort(409, description="This application has no secret to rotate.")
+    record_change("admin_application_secret_rotated", application_target(application))
+    db.session.commit()
+    flash("A new secret replaces the old one, which no longer works.", "info")
+    return _render_overview(application_or_404(slug), secrets=secrets)
+
+
+@bp.get("/applications/<slug>/preview")
+def application_preview(slug: str):
+    """The claims preview and the simulator: may this user use the application, and why;
+    which claims their tokens would carry."""
+    application = application_or_404(slug)
+    provider_type, options = _typed(application)
+    username = (request.args.get("username") or "").strip()
+    user = find_user(username, ("username",)) if username else None
+    claims = (
+        provider_type.preview(application, application.provider, options, user) if user else None
+    )
+    decision = may_use(application, user) if user else None
+    return render_template(
+        "admin/applications/preview.html",
+        application=application,
+        username=username,
+        user=user,
+        claims=claims,
+        decision=decision,
+    )

@@ -1,0 +1,151 @@
+"""Policies: listed with where each is bound; created in two steps (the type, then its settings
+form); edited; tried out on the Test page; deleted once nothing uses them."""
+
+from collections import defaultdict
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from idp.admin import catalog
+from idp.admin.catalog.forms import PolicyForm, PolicyTestForm
+from idp.admin.helpers import INVALID, find_or_404
+from idp.admin.pagination import paginate
+from idp.core.extensions import db
+from idp.core.options import OptionsError
+from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
+from idp.policies.engine import evaluate_policy
+from idp.policies.registry import POLICY_TYPES
+from idp.policies.types import PolicyError, PolicyRequest
+from idp.stages.registry import STAGE_TYPES
+
+# The Test page waits as long as a binding does by default.
+bp = Blueprint("policies", __name__, template_folder="templates")
+
+
+TEST_TIMEOUT = 30
+
+
+def bindings_of(policy_ids: list[int]) -> dict[int, list[str]]:
+    """Where each policy is bound, in words: a flow's gate or a stage's."""
+    stage_binding = StageBinding.__table__.alias("stage_binding")
+    rows = db.session.execute(
+        select(PolicyBinding.policy_id, Flow.slug, Stage.name)
+        .outerjoin(stage_binding, PolicyBinding.stage_binding_id == stage_binding.c.id)
+        .outerjoin(Stage, Stage.id == stage_binding.c.stage_id)
+        .join(Flow, Flow.id == func.coalesce(PolicyBinding.flow_id, stage_binding.c.flow_id))
+        .where(PolicyBinding.policy_id.in_(policy_ids))
+        .order_by(Flow.slug, Stage.name)
+    )
+    bound = defaultdict(list)
+    for policy_id, slug, stage in rows:
+        place = f"who may use the flow {slug}" if stage is None else f"the stage {stage} in {slug}"
+        bound[policy_id].append(place)
+    return bound
+
+
+def stages_naming(policy_names: set[str]) -> dict[str, list[str]]:
+    """Stages whose settings name a policy (a prompt's validation policies)."""
+    named = defaultdict(list)
+    for stage in db.session.scalars(select(Stage).order_by(Stage.name)):
+        for name in _referenced(stage) & policy_names:
+            named[name].append(f"the settings of the stage {stage.name}")
+    return named
+
+
+def _referenced(stage: Stage) -> set[str]:
+    stage_type = STAGE_TYPES.get(stage.type)
+    if stage_type is None:
+        return set()
+    try:
+        return set(stage_type.referenced_policies(stage_type.parse_options(stage.options)))
+    except OptionsError:
+        return set()
+
+
+def where_used(policy: Policy) -> list[str]:
+    return [
+        *bindings_of([policy.id]).get(policy.id, []),
+        *stages_naming({policy.name}).get(policy.name, []),
+    ]
+
+
+POLICIES = catalog.Catalog(
+    kind="policy",
+    plural="policies",
+    model=Policy,
+    registry=POLICY_TYPES,
+    form_class=PolicyForm,
+    where_used=where_used,
+    list_endpoint="admin.policies.policies",
+    row_endpoint="admin.policies.policy",
+)
+
+
+@bp.get("/policies")
+def policies():
+    page = paginate(select(Policy).order_by(Policy.name))
+    bound = bindings_of([policy.id for policy in page.items])
+    named = stages_naming({policy.name for policy in page.items})
+    used = {
+        policy.id: bound.get(policy.id, []) + named.get(policy.name, []) for policy in page.items
+    }
+    return render_template("admin/policies/list.html", catalog=POLICIES, page=page, used=used)
+
+
+@bp.get("/policies/new")
+def new_policy():
+    return catalog.choose_type(POLICIES, "admin.policies.new_policy_of_type")
+
+
+@bp.route("/policies/new/<type_name>", methods=["GET", "POST"])
+def new_policy_of_type(type_name: str):
+    return catalog.create(POLICIES, type_name)
+
+
+@bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
+def policy(policy_id: int):
+    return catalog.edit(POLICIES, policy_id)
+
+
+@bp.get("/policies/<int:policy_id>/delete")
+def policy_deletion(policy_id: int):
+    return catalog.confirm_deletion(POLICIES, policy_id)
+
+
+@bp.post("/policies/<int:policy_id>/delete")
+def delete_policy(policy_id: int):
+    return catalog.remove(POLICIES, policy_id)
+
+
+@bp.route("/policies/<int:policy_id>/test", methods=["GET", "POST"])
+def policy_test(policy_id: int):
+    """Run the policy as a flow would, for a chosen user, address and context; nothing is
+    written."""
+    policy = find_or_404(Policy, policy_id, "policy")
+    form = PolicyTestForm()
+    result = error = None
+    if form.validate_on_submit():
+        result, error = run_test(policy, form)
+    status = INVALID if form.errors else 200
+    page = render_template(
+        "admin/policies/test.html",
+        catalog=POLICIES,
+        row=policy,
+        form=form,
+        result=result,
+        error=error,
+    )
+    return page, status
+
+
+def run_test(policy: Policy, form: PolicyTestForm):
+    request = PolicyRequest(
+        user=form.policy_user, ip=form.ip.data or "", context=form.context_mapping()
+    )
+    try:
+        return evaluate_policy(policy, request, TEST_TIMEOUT), None
+    except PolicyError as error:
+        return None, str(error)
+    finally:
+        # A test only reads: whatever a policy may have touched is dropped.
+        db.session.rollback()

@@ -1,0 +1,91 @@
+"""Stages: listed by type with the flows that use each; created in two steps (the type, then
+that type's settings form); edited; deleted once no flow uses them."""
+
+from collections import defaultdict
+
+from flask import Blueprint, current_app, render_template, url_for
+from sqlalchemy import select
+
+from idp.admin import catalog
+from idp.admin.catalog.forms import StageForm
+from idp.admin.pagination import paginate
+from idp.core.extensions import db
+from idp.models import Flow, Stage, StageBinding
+from idp.stages.registry import STAGE_TYPES
+
+bp = Blueprint("stages", __name__, template_folder="templates")
+
+
+def flows_using(stage_ids: list[int]) -> dict[int, list[str]]:
+    """The slugs of the flows that bind each stage."""
+    rows = db.session.execute(
+        select(StageBinding.stage_id, Flow.slug)
+        .join(Flow, Flow.id == StageBinding.flow_id)
+        .where(StageBinding.stage_id.in_(stage_ids))
+        .distinct()
+        .order_by(Flow.slug)
+    )
+    used = defaultdict(list)
+    for stage_id, slug in rows:
+        used[stage_id].append(slug)
+    return used
+
+
+def where_used(stage: Stage) -> list[str]:
+    return [f"the flow {slug}" for slug in flows_using([stage.id]).get(stage.id, [])]
+
+
+def flow_url(slug: str) -> str | None:
+    """The flow's admin page, once the flow pages exist."""
+    if "admin.flows.flow" not in current_app.view_functions:
+        return None
+    return url_for("admin.flows.flow", slug=slug)
+
+
+STAGES = catalog.Catalog(
+    kind="stage",
+    plural="stages",
+    model=Stage,
+    registry=STAGE_TYPES,
+    form_class=StageForm,
+    where_used=where_used,
+    list_endpoint="admin.stages.stages",
+    row_endpoint="admin.stages.stage",
+)
+
+
+@bp.get("/stages")
+def stages():
+    page = paginate(select(Stage).order_by(Stage.type, Stage.name))
+    return render_template(
+        "admin/stages/list.html",
+        catalog=STAGES,
+        page=page,
+        used=flows_using([stage.id for stage in page.items]),
+        flow_url=flow_url,
+    )
+
+
+@bp.get("/stages/new")
+def new_stage():
+    return catalog.choose_type(STAGES, "admin.stages.new_stage_of_type")
+
+
+@bp.route("/stages/new/<type_name>", methods=["GET", "POST"])
+def new_stage_of_type(type_name: str):
+    return catalog.create(STAGES, type_name)
+
+
+@bp.route("/stages/<int:stage_id>", methods=["GET", "POST"])
+def stage(stage_id: int):
+    return catalog.edit(STAGES, stage_id)
+
+
+@bp.get("/stages/<int:stage_id>/delete")
+def stage_deletion(stage_id: int):
+    return catalog.confirm_deletion(STAGES, stage_id)
+
+
+@bp.post("/stages/<int:stage_id>/delete")
+def delete_stage(stage_id: int):
+    return catalog.remove(STAGES, stage_id)

@@ -1,0 +1,50 @@
+"""The audit log: newest first, filtered by action, user and dates, 50 to a page."""
+
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import func, select
+
+from idp.admin.helpers import INVALID
+from idp.admin.pagination import paginate
+from idp.admin.users.forms import EventFilterForm
+from idp.core.extensions import db
+from idp.models import Event
+
+bp = Blueprint("events", __name__, template_folder="templates")
+
+
+def known_actions() -> list[str]:
+    """For the action field's suggestions."""
+    return list(db.session.scalars(select(Event.action).distinct().order_by(Event.action)))
+
+
+def filtered_events(form: EventFilterForm):
+    statement = select(Event).order_by(Event.created_at.desc(), Event.id.desc())
+    if form.action.data:
+        statement = statement.where(Event.action == form.action.data)
+    if form.username.data:
+        statement = statement.where(func.lower(Event.username) == form.username.data.lower())
+    if form.since.data:
+        statement = statement.where(Event.created_at >= _utc(form.since.data, time.min))
+    if form.until.data:
+        statement = statement.where(Event.created_at <= _utc(form.until.data, time.max))
+    return statement
+
+
+def _utc(day, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=UTC)
+
+
+@bp.get("/events")
+def events():
+    form = EventFilterForm(request.args)
+    if not form.validate():
+        page = render_template("admin/events.html", form=form, page=None, actions=known_actions())
+        return page, INVALID
+    return render_template(
+        "admin/events.html",
+        form=form,
+        page=paginate(filtered_events(form)),
+        actions=known_actions(),
+    )

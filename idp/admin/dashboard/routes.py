@@ -1,0 +1,52 @@
+"""The dashboard: counts, the latest events, and sign-ins and failures over the last day."""
+
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from idp.admin.dashboard.activity import chart, hourly_activity
+from idp.core.extensions import db
+from idp.identity.sessions import alive_at
+from idp.models import Event, Flow, Policy, Stage, User, UserSession
+from idp.models.types import utcnow
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+
+
+RECENT_EVENTS = 10
+
+
+def _count(model, *conditions):
+    return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+
+def counts() -> dict:
+    """Users, active sessions, flows, stages and policies, in one query."""
+    active = alive_at(utcnow())
+    row = db.session.execute(
+        select(
+            _count(User).label("users"),
+            _count(UserSession, *active).label("sessions"),
+            _count(Flow).label("flows"),
+            _count(Stage).label("stages"),
+            _count(Policy).label("policies"),
+        )
+    ).one()
+    return row._asdict()
+
+
+def recent_events() -> list[Event]:
+    return list(
+        db.session.scalars(
+            select(Event).order_by(Event.created_at.desc(), Event.id.desc()).limit(RECENT_EVENTS)
+        )
+    )
+
+
+@bp.get("/")
+def dashboard():
+    return render_template(
+        "admin/dashboard.html",
+        counts=counts(),
+        events=recent_events(),
+        chart=chart(hourly_activity()),
+    )

@@ -1,0 +1,1 @@
+"""Flows: list, overview, stage and policy bindings, diagram, simulator, import and export."""

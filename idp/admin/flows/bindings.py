@@ -1,0 +1,384 @@
+"""The flow page's binding tabs: the stages in order, and the policy, group and user bindings
+that decide who may use the flow and whether each step runs."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from idp.admin.audit import record_change
+from idp.admin.flows import flow_or_404, flow_target
+from idp.admin.flows.forms import (
+    FAILURE_RESULTS,
+    BindingSettingsForm,
+    PolicyBindingForm,
+    StageBindingForm,
+)
+from idp.admin.helpers import INVALID
+from idp.core.extensions import db
+from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.identity.accounts import find_user
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+
+bp = Blueprint("flow_bindings", __name__, template_folder="templates")
+
+
+STAGE_BINDING_FIELDS = (
+    "order",
+    "evaluate_on_plan",
+    "re_evaluate_policies",
+    "policy_engine_mode",
+    "invalid_response_action",
+)
+POLICY_BINDING_FIELDS = ("order", "negate", "enabled", "timeout", "failure_result")
+TABS = ("policy", "group", "user")
+
+
+def when_checked(binding: StageBinding) -> str:
+    """When the binding's policies decide whether its stage runs, in words."""
+    if not any(item.enabled for item in binding.policy_bindings):
+        return "Always runs"
+    if binding.evaluate_on_plan and binding.re_evaluate_policies:
+        return (
+            "Checked when the flow starts, and again just before this step, "
+            "with the user known by then"
+        )
+    if binding.evaluate_on_plan:
+        return "Checked when the flow starts"
+    if binding.re_evaluate_policies:
+        return "Checked just before this step, with the user known by then"
+    return "Always runs: its policies are never checked"
+
+
+def bound_in_words(binding: PolicyBinding) -> str:
+    words = ("not " if binding.negate else "") + binding.subject_label
+    return words if binding.enabled else f"{words} (disabled)"
+
+
+def stage_binding_values(binding: StageBinding) -> dict:
+    values = {name: getattr(binding, name) for name in STAGE_BINDING_FIELDS}
+    return {"stage": binding.stage.name, **values}
+
+
+def policy_binding_values(binding: PolicyBinding) -> dict:
+    values = {name: getattr(binding, name) for name in POLICY_BINDING_FIELDS}
+    return {"subject": binding.subject_label, **values}
+
+
+def stage_binding_of(flow: Flow, binding_id: int) -> StageBinding:
+    for binding in flow.bindings:
+        if binding.id == binding_id:
+            return binding
+    abort(404, description="This flow has no such stage binding.")
+
+
+def policy_binding_of(flow: Flow, binding_id: int) -> tuple[PolicyBinding, StageBinding | None]:
+    """The binding and the stage binding it gates (None when it gates the flow itself)."""
+    every = [(b, None) for b in flow.policy_bindings] + [
+        (b, stage_binding) for stage_binding in flow.bindings for b in stage_binding.policy_bindings
+    ]
+    for binding, stage_binding in every:
+        if binding.id == binding_id:
+            return binding, stage_binding
+    abort(404, description="This flow has no such policy binding.")
+
+
+def back_to(flow: Flow, stage_binding: StageBinding | None = None) -> str:
+    if stage_binding is None:
+        return url_for("admin.flow_bindings.flow_policies", slug=flow.slug)
+    return (
+        url_for("admin.flow_bindings.flow_stages", slug=flow.slug) + f"#binding-{stage_binding.id}"
+    )
+
+
+def _record(action: str, flow: Flow, before=None, after=None, **detail) -> None:
+    record_change(action, flow_target(flow), before, after, **detail)
+
+
+# -- Stage bindings --------------------------------------------------------------------------
+
+
+@bp.get("/flows/<slug>/stages")
+def flow_stages(slug: str):
+    flow = flow_or_404(slug)
+    return render_template(
+        "admin/flows/stages.html",
+        flow=flow,
+        form=FlaskForm(),
+        when_checked=when_checked,
+        bound_in_words=bound_in_words,
+    )
+
+
+def stage_choices() -> list[SelectChoice]:
+    rows = db.session.execute(select(Stage.id, Stage.name, Stage.type).order_by(Stage.name))
+    return [SelectChoice("", "Choose a stage…")] + [
+        SelectChoice(str(key), f"{name} ({kind})") for key, name, kind in rows
+    ]
+
+
+def render_stage_binding(flow, form, binding=None, status=200):
+    form.stage.choices = stage_choices()
+    page = render_template("admin/flows/stage_binding.html", flow=flow, form=form, binding=binding)
+    return page, status
+
+
+def next_order(flow: Flow) -> int:
+    return max((binding.order for binding in flow.bindings), default=0) + 10
+
+
+def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> StageBinding:
+    """Bind `stage` to the end of `flow` as `form` says (flushed, not committed) and record it."""
+    binding = StageBinding(stage=stage)
+    _copy(form, binding, STAGE_BINDING_FIELDS)
+    flow.bindings.append(binding)
+    db.session.flush()
+    _record("admin_stage_bound", flow, after=stage_binding_values(binding))
+    return binding
+
+
+@bp.route("/flows/<slug>/stages/bind", methods=["GET", "POST"])
+def bind_stage(slug: str):
+    flow = flow_or_404(slug)
+    form = StageBindingForm(data=starting_values({"order": next_order(flow)}))
+    if not form.validate_on_submit():
+        return render_stage_binding(flow, form, status=INVALID if form.is_submitted() else 200)
+    stage = db.session.get(Stage, int(form.stage.data))
+    if stage is None:
+        abort(404, description="There is no such stage.")
+    binding = add_stage_binding(flow, stage, form)
+    db.session.commit()
+    flash(f"The stage {stage.name} was bound.", "info")
+    return redirect(back_to(flow, binding), code=303)
+
+
+@bp.route("/flows/<slug>/stages/<int:binding_id>/edit", methods=["GET", "POST"])
+def edit_stage_binding(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding = stage_binding_of(flow, binding_id)
+    values = {name: getattr(binding, name) for name in STAGE_BINDING_FIELDS}
+    form = StageBindingForm(data=starting_values({**values, "stage": str(binding.stage_id)}))
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return render_stage_binding(flow, form, binding, status)
+    stage = db.session.get(Stage, int(form.stage.data))
+    if stage is None:
+        abort(404, description="There is no such stage.")
+    before = stage_binding_values(binding)
+    binding.stage = stage
+    _copy(form, binding, STAGE_BINDING_FIELDS)
+    _record("admin_stage_binding_changed", flow, before, stage_binding_values(binding))
+    db.session.commit()
+    flash("The stage binding was saved.", "info")
+    return redirect(back_to(flow, binding), code=303)
+
+
+@bp.post("/flows/<slug>/stages/<int:binding_id>/remove")
+def remove_stage_binding(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding = stage_binding_of(flow, binding_id)
+    values = stage_binding_values(binding)
+    _record("admin_stage_unbound", flow, before=values)
+    flow.bindings.remove(binding)
+    db.session.commit()
+    flash(f"The stage {values['stage']} was removed from the flow.", "info")
+    return redirect(url_for("admin.flow_bindings.flow_stages", slug=slug), code=303)
+
+
+@bp.post("/flows/<slug>/stages/<int:binding_id>/move/<any(up, down):direction>")
+def move_stage_binding(slug: str, binding_id: int, direction: str):
+    """Swap places with the neighbour; equal orders are spread out first so a swap moves."""
+    flow = flow_or_404(slug)
+    binding = stage_binding_of(flow, binding_id)
+    bindings = list(flow.bindings)
+    before = [item.stage.name for item in bindings]
+    index = bindings.index(binding)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(bindings):
+        if len({item.order for item in bindings}) < len(bindings):
+            for position, item in enumerate(bindings):
+                item.order = (position + 1) * 10
+        bindings[index].order, bindings[other].order = bindings[other].order, binding.order
+        bindings[index], bindings[other] = bindings[other], bindings[index]
+        after = [item.stage.name for item in bindings]
+        _record("admin_stage_binding_moved", flow, {"stages": before}, {"stages": after})
+        db.session.commit()
+    return redirect(back_to(flow, binding), code=303)
+
+
+def starting_values(values: dict) -> dict | None:
+    """A form's values on the page that opens it; a sent form stands on what was sent alone
+    (a select left out of the request would otherwise keep its starting value)."""
+    return None if request.method == "POST" else values
+
+
+def _copy(form, row, names) -> None:
+    for name in names:
+        setattr(row, name, form[name].data)
+
+
+# -- Policy bindings -------------------------------------------------------------------------
+
+
+@bp.get("/flows/<slug>/policies")
+def flow_policies(slug: str):
+    flow = flow_or_404(slug)
+    return render_template(
+        "admin/flows/policies.html", flow=flow, form=FlaskForm(), bound_in_words=bound_in_words
+    )
+
+
+def current_tab() -> str:
+    tab = request.args.get("tab", "policy")
+    return tab if tab in TABS else "policy"
+
+
+def subject_choices(form: PolicyBindingForm) -> None:
+    policies = db.session.execute(select(Policy.id, Policy.name).order_by(Policy.name))
+    groups = db.session.execute(select(Group.id, Group.name).order_by(func.lower(Group.name)))
+    form.policy.choices = [SelectChoice("", "Choose a policy…")] + [
+        SelectChoice(str(key), name) for key, name in policies
+    ]
+    form.group.choices = [SelectChoice("", "Choose a group…")] + [
+        SelectChoice(str(key), name) for key, name in groups
+    ]
+
+
+def render_policy_binding(flow, form, target, binding=None, status=200):
+    """The binding dialog: a page of its own, or (htmx) the dialog alone, opened in place.
+    htmx swaps only 2xx answers, so a refused form comes back as a 200 there."""
+    subject_choices(form)
+    in_place = is_htmx()
+    template = "_policy_binding_dialog.html" if in_place else "policy_binding.html"
+    page = render_template(
+        f"admin/flows/{template}",
+        flow=flow,
+        form=form,
+        target=target,
+        binding=binding,
+        tab=current_tab(),
+        tabs=TABS,
+    )
+    return page, 200 if in_place else status, VARY_ON_HTMX
+
+
+def dialog_done(url: str):
+    """After the dialog: back to the tab it belongs to. htmx follows HX-Redirect only on a
+    200, and a browser already on that tab would only scroll to the #binding, so there the
+    page is reloaded instead (to show the change and its notice)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    if is_htmx() and current == urlsplit(url).path:
+        return "", 200, {"HX-Refresh": "true"}
+    return redirect_to(url)
+
+
+def find_subject(form: PolicyBindingForm) -> dict | None:
+    """The chosen subject ({"group": group}); None, with a message, when it is unknown."""
+    name = form.chosen_subjects()[0]
+    value = form[name].data
+    if name == "user":
+        found = find_user(value, ("username",))
+    else:
+        model = Policy if name == "policy" else Group
+        found = db.session.get(model, int(value)) if value.isdigit() else None
+    if not found:
+        form[name].errors = [*form[name].errors, f"There is no such {name}."]
+        return None
+    return {name: found}
+
+
+def set_subject(binding: PolicyBinding, subject: dict) -> None:
+    """Both the relationship and its column, so the label is right before the flush."""
+    for name in TABS:
+        row = subject.get(name)
+        setattr(binding, name, row)
+        setattr(binding, f"{name}_id", row.id if row else None)
+
+
+def copy_policy_binding(form: PolicyBindingForm, binding: PolicyBinding) -> None:
+    _copy(form, binding, ("order", "negate", "enabled", "timeout"))
+    binding.failure_result = FAILURE_RESULTS[form.failure_result.data]
+
+
+def create_policy_binding(flow: Flow, stage_binding: StageBinding | None):
+    target = stage_binding or flow
+    form = PolicyBindingForm()
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return render_policy_binding(flow, form, target, status=status)
+    subject = find_subject(form)
+    if subject is None:
+        return render_policy_binding(flow, form, target, status=INVALID)
+    binding = PolicyBinding()
+    set_subject(binding, subject)
+    copy_policy_binding(form, binding)
+    target.policy_bindings.append(binding)
+    db.session.flush()
+    values = {"bound_to": where_of_target(target), **policy_binding_values(binding)}
+    _record("admin_policy_bound", flow, after=values)
+    db.session.commit()
+    flash(f"The {values['subject']} was bound.", "info")
+    return dialog_done(back_to(flow, stage_binding))
+
+
+def where_of_target(target) -> str:
+    return "who may use the flow" if isinstance(target, Flow) else f"the stage {target.stage.name}"
+
+
+@bp.route("/flows/<slug>/policies/new", methods=["GET", "POST"])
+def new_flow_policy_binding(slug: str):
+    return create_policy_binding(flow_or_404(slug), None)
+
+
+@bp.route("/flows/<slug>/stages/<int:binding_id>/policies/new", methods=["GET", "POST"])
+def new_stage_policy_binding(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    return create_policy_binding(flow, stage_binding_of(flow, binding_id))
+
+
+@bp.route("/flows/<slug>/bindings/<int:binding_id>/edit", methods=["GET", "POST"])
+def edit_policy_binding(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding, stage_binding = policy_binding_of(flow, binding_id)
+    target = stage_binding or flow
+    form = PolicyBindingForm(data=starting_values(subject_data(binding)))
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return render_policy_binding(flow, form, target, binding, status)
+    subject = find_subject(form)
+    if subject is None:
+        return render_policy_binding(flow, form, target, binding, INVALID)
+    before = policy_binding_values(binding)
+    set_subject(binding, subject)
+    copy_policy_binding(form, binding)
+    _record("admin_policy_binding_changed", flow, before, policy_binding_values(binding))
+    db.session.commit()
+    flash("The binding was saved.", "info")
+    return dialog_done(back_to(flow, stage_binding))
+
+
+def subject_data(binding: PolicyBinding) -> dict:
+    """The form's starting values: the binding's settings and its subject."""
+    result = "" if binding.failure_result is None else str(binding.failure_result).lower()
+    return {
+        **{name: getattr(binding, name) for name in POLICY_BINDING_FIELDS},
+        "policy": str(binding.policy_id or ""),
+        "group": str(binding.group_id or ""),
+        "user": binding.user.username if binding.user_id else "",
+        "failure_result": result,
+    }
+
+
+@bp.post("/flows/<slug>/bindings/<int:binding_id>/delete")
+def delete_policy_binding(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding, stage_binding = policy_binding_of(flow, binding_id)
+    target = stage_binding or flow
+    values = {"bound_to": where_of_target(target), **policy_binding_values(binding)}
+    _record("admin_policy_unbound", flow, before=values)
+    target.policy_bindings.remove(binding)
+    db.session.commit()
+    flash(f"The {values['subject']} binding was removed.", "info")
+    return redirect(back_to(flow, stage_binding), code=303)

@@ -1,0 +1,151 @@
+"""The flow as a linear picture: the flow's own gate, then each stage binding in the order the
+planner walks them, with what gates it and when that is checked. A layout model (boxes of
+lines with their places) that a template draws as SVG and writes out again as a list."""
+
+import textwrap
+from dataclasses import dataclass
+
+from idp.admin.flows.bindings import bound_in_words, when_checked
+from idp.admin.flows.forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
+from idp.models import Flow, StageBinding
+from idp.policies.engine import in_asking_order
+
+WIDTH = 440
+MARGIN = 6
+PADDING = 10
+LINE_HEIGHT = 18
+GAP = 26
+TEXT_X = 18
+# What fits across a box at the template's font sizes; longer lines wrap.
+HEADING_CHARACTERS = 42
+LINE_CHARACTERS = 50
+ITEM_INDENT = 12
+
+ENGINE_WORDS = {"all": "every one must pass", "any": "any one is enough"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing the box says, as the list beside the picture says it."""
+
+    text: str
+    is_item: bool = False
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of text in the picture, placed."""
+
+    text: str
+    x: int
+    y: int
+    is_heading: bool = False
+
+
+@dataclass(frozen=True)
+class Box:
+    # gate, stage, gated (a stage whose policies are checked) or end: the template's colours
+    kind: str
+    y: int
+    height: int
+    heading: str
+    entries: tuple[Entry, ...]
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class Arrow:
+    x: int
+    top: int
+    bottom: int
+
+
+@dataclass(frozen=True)
+class Diagram:
+    width: int
+    height: int
+    boxes: tuple[Box, ...]
+    arrows: tuple[Arrow, ...]
+    summary: str
+
+
+def _bound_entries(bindings, mode: str) -> list[Entry]:
+    ordered = in_asking_order(bindings)
+    if not ordered:
+        return []
+    return [
+        Entry(f"Bound ({ENGINE_WORDS.get(mode, mode)}):"),
+        *(Entry(bound_in_words(binding), is_item=True) for binding in ordered),
+    ]
+
+
+def gate_entries(flow: Flow) -> list[Entry]:
+    requirement = AUTHENTICATION_LABELS.get(flow.authentication, flow.authentication)
+    entries = [Entry(f"Who may use the flow: {requirement.lower()}")]
+    bound = _bound_entries(flow.policy_bindings, flow.policy_engine_mode)
+    if bound:
+        entries += [*bound, Entry("Checked when the flow starts, and again at every step")]
+    else:
+        entries.append(Entry("No policy bindings"))
+    denied = DENIED_LABELS.get(flow.denied_action, flow.denied_action)
+    return [*entries, Entry(f"When denied: {denied.lower()}")]
+
+
+def stage_entries(binding: StageBinding) -> list[Entry]:
+    invalid = INVALID_RESPONSE_LABELS.get(
+        binding.invalid_response_action, binding.invalid_response_action
+    )
+    return [
+        Entry(when_checked(binding)),
+        *_bound_entries(binding.policy_bindings, binding.policy_engine_mode),
+        Entry(f"When an answer is invalid: {invalid.lower()}"),
+    ]
+
+
+def _stage_kind(binding: StageBinding) -> str:
+    is_checked = binding.evaluate_on_plan or binding.re_evaluate_policies
+    has_policies = any(item.enabled for item in binding.policy_bindings)
+    return "gated" if is_checked and has_policies else "stage"
+
+
+def build(flow: Flow) -> Diagram:
+    contents = [("gate", f"Start: {flow.name}", gate_entries(flow))]
+    for binding in flow.bindings:
+        heading = f"{binding.order} · {binding.stage.name} ({binding.stage.type})"
+        contents.append((_stage_kind(binding), heading, stage_entries(binding)))
+    contents.append(("end", "Done: on to where the visitor was going", []))
+    boxes, arrows, y = [], [], MARGIN
+    for kind, heading, entries in contents:
+        if boxes:
+            arrows.append(Arrow(WIDTH // 2, y, y + GAP))
+            y += GAP
+        box = _box(kind, y, heading, entries)
+        boxes.append(box)
+        y += box.height
+    steps = len(flow.bindings)
+    summary = (
+        f"The flow {flow.name}: its gate, then {steps} stage binding{'s' * (steps != 1)} "
+        "in order, then the end. The list below says the same in words."
+    )
+    return Diagram(WIDTH, y + MARGIN, tuple(boxes), tuple(arrows), summary)
+
+
+def _box(kind: str, top: int, heading: str, entries: list[Entry]) -> Box:
+    rows = [(text, TEXT_X, True) for text in _wrap(heading, HEADING_CHARACTERS)]
+    for entry in entries:
+        if entry.is_item:
+            pieces = _wrap(entry.text, LINE_CHARACTERS - 2)
+            rows.append((f"• {pieces[0]}", TEXT_X, False))
+            rows += [(piece, TEXT_X + ITEM_INDENT, False) for piece in pieces[1:]]
+        else:
+            rows += [(piece, TEXT_X, False) for piece in _wrap(entry.text, LINE_CHARACTERS)]
+    lines = tuple(
+        Line(text, x, top + PADDING + (index + 1) * LINE_HEIGHT - 4, is_heading)
+        for index, (text, x, is_heading) in enumerate(rows)
+    )
+    height = len(rows) * LINE_HEIGHT + 2 * PADDING
+    return Box(kind, top, height, heading, tuple(entries), lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]

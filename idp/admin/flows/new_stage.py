@@ -1,0 +1,52 @@
+"""Create and bind stage: on the flow's Stage Bindings tab, a new stage (its type, then that
+type's settings) and its binding to the flow in one form, saved in one transaction."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from idp.admin import catalog
+from idp.admin.catalog.stages import STAGES
+from idp.admin.flows import flow_or_404
+from idp.admin.flows.bindings import add_stage_binding, back_to, next_order, starting_values
+from idp.admin.flows.forms import BindingSettingsForm
+from idp.admin.helpers import INVALID
+
+bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
+
+
+@bp.get("/flows/<slug>/stages/create")
+def create_and_bind_stage(slug: str):
+    flow = flow_or_404(slug)
+    return catalog.choose_type(
+        STAGES,
+        "admin.flow_new_stage.create_and_bind_stage_of_type",
+        template="admin/flows/new_stage_type.html",
+        flow=flow,
+    )
+
+
+@bp.route("/flows/<slug>/stages/create/<type_name>", methods=["GET", "POST"])
+def create_and_bind_stage_of_type(slug: str, type_name: str):
+    flow = flow_or_404(slug)
+    binding_form = BindingSettingsForm(data=starting_values({"order": next_order(flow)}))
+    new = catalog.read_new(STAGES, type_name, binding_form)
+    if new.options is None:
+        return render_new_stage(flow, new, binding_form)
+    stage = catalog.add_row(STAGES, new)
+    binding = add_stage_binding(flow, stage, binding_form)
+    if not catalog.commit_new(STAGES, new):
+        return render_new_stage(flow, new, binding_form)
+    flash(f"The stage {stage.name} was created and bound.", "info")
+    return redirect(back_to(flow, binding), code=303)
+
+
+def render_new_stage(flow, new: catalog.NewRow, binding_form):
+    page = render_template(
+        "admin/flows/new_stage.html",
+        flow=flow,
+        row_type=new.row_type,
+        form=new.form,
+        options_form=new.options_form,
+        binding_form=binding_form,
+        cancel_url=url_for("admin.flow_bindings.flow_stages", slug=flow.slug),
+    )
+    return page, INVALID if request.method == "POST" else 200

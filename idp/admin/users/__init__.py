@@ -1,0 +1,1 @@
+"""Users and groups: accounts, their sessions and authenticators, memberships."""

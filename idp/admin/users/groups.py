@@ -1,0 +1,184 @@
+"""Groups: list with member counts, create, rename, delete, and their members."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import delete, func, select
+
+from idp.admin.audit import describe, record_change
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.pagination import paginate
+from idp.admin.users.forms import GroupForm, MemberForm
+from idp.core.extensions import db
+from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
+
+bp = Blueprint("groups", __name__, template_folder="templates")
+
+
+NAME_TAKEN = "A group with this name was just created."
+
+
+def group_target(group: Group) -> dict:
+    return describe("group", group, group.name)
+
+
+@bp.get("/groups")
+def groups():
+    member_count = func.count(group_members.c.user_id)
+    statement = (
+        select(Group, member_count)
+        .outerjoin(group_members, group_members.c.group_id == Group.id)
+        .group_by(Group.id)
+        .order_by(Group.name)
+    )
+    return render_template("admin/groups/list.html", page=paginate(statement))
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+def new_group():
+    form = GroupForm()
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return render_template("admin/groups/new.html", form=form), status
+    group = Group(name=form.name.data)
+    db.session.add(group)
+    db.session.flush()
+    record_change("admin_group_created", group_target(group), after={"name": group.name})
+    if not commit_unless_taken(form.name, NAME_TAKEN):
+        return render_template("admin/groups/new.html", form=form), INVALID
+    flash(f"The group {group.name} was created.", "info")
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
+
+
+def where_bound(group: Group) -> list[str]:
+    """Where the group is bound as a policy, in words: a flow's gate or a stage's."""
+    stage_binding = StageBinding.__table__.alias("stage_binding")
+    rows = db.session.execute(
+        select(Flow.slug, Stage.name)
+        .select_from(PolicyBinding)
+        .outerjoin(stage_binding, PolicyBinding.stage_binding_id == stage_binding.c.id)
+        .outerjoin(Stage, Stage.id == stage_binding.c.stage_id)
+        .join(Flow, Flow.id == func.coalesce(PolicyBinding.flow_id, stage_binding.c.flow_id))
+        .where(PolicyBinding.group_id == group.id)
+        .order_by(Flow.slug, Stage.name)
+    )
+    return [
+        f"who may use the flow {slug}" if stage is None else f"the stage {stage} in {slug}"
+        for slug, stage in rows
+    ]
+
+
+def render_group(group: Group, status: int = 200, **forms):
+    members = paginate(
+        select(User)
+        .join(group_members, group_members.c.user_id == User.id)
+        .where(group_members.c.group_id == group.id)
+        .order_by(func.lower(User.username))
+    )
+    page = render_template(
+        "admin/groups/detail.html",
+        group=group,
+        page=members,
+        bound=where_bound(group),
+        rename_form=forms.get("rename_form") or GroupForm(formdata=None, obj=group),
+        member_form=forms.get("member_form") or MemberForm(formdata=None),
+        form=FlaskForm(),
+    )
+    return page, status
+
+
+@bp.get("/groups/<int:group_id>")
+def group(group_id: int):
+    return render_group(find_or_404(Group, group_id, "group"))
+
+
+@bp.post("/groups/<int:group_id>/rename")
+def rename_group(group_id: int):
+    group = find_or_404(Group, group_id, "group")
+    form = GroupForm(editing=group)
+    if not form.validate():
+        return render_group(group, INVALID, rename_form=form)
+    before = {"name": group.name}
+    group.name = form.name.data
+    record_change("admin_group_renamed", group_target(group), before, {"name": group.name})
+    if not commit_unless_taken(form.name, NAME_TAKEN):
+        return render_group(group, INVALID, rename_form=form)
+    flash("The group was renamed.", "info")
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
+
+
+@bp.get("/groups/<int:group_id>/delete")
+def confirm_group_deletion(group_id: int):
+    group = find_or_404(Group, group_id, "group")
+    return render_deletion(group, where_bound(group))
+
+
+def render_deletion(group: Group, bound: list[str], status: int = 200):
+    page = render_template("admin/groups/delete.html", group=group, bound=bound, form=FlaskForm())
+    return page, status
+
+
+@bp.post("/groups/<int:group_id>/delete")
+def delete_group(group_id: int):
+    """A group still bound to a flow or a stage is not deleted: its bindings would vanish with
+    it, and open what they guarded."""
+    group = find_or_404(Group, group_id, "group")
+    bound = where_bound(group)
+    if bound:
+        return render_deletion(group, bound, 409)
+    name = group.name
+    record_change("admin_group_deleted", group_target(group), before={"name": name})
+    # Memberships first: SQLite does not enforce the foreign key's ON DELETE CASCADE.
+    db.session.execute(delete(group_members).where(group_members.c.group_id == group.id))
+    db.session.execute(delete(Group).where(Group.id == group.id))
+    db.session.commit()
+    flash(f"The group {name} was deleted.", "info")
+    return redirect(url_for("admin.groups.groups"), code=303)
+
+
+@bp.post("/groups/<int:group_id>/members")
+def add_member(group_id: int):
+    group = find_or_404(Group, group_id, "group")
+    form = MemberForm()
+    if not form.validate():
+        return render_group(group, INVALID, member_form=form)
+    if _is_member(group, form.user):
+        form.username.errors = [f"{form.user.username} is already a member."]
+        return render_group(group, INVALID, member_form=form)
+    db.session.execute(group_members.insert().values(group_id=group.id, user_id=form.user.id))
+    record_change(
+        "admin_group_member_added", group_target(group), after={"member": form.user.username}
+    )
+    if not commit_unless_taken(form.username, "This user was just added."):
+        return render_group(group, INVALID, member_form=form)
+    flash(f"{form.user.username} was added.", "info")
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
+
+
+@bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
+def remove_member(group_id: int, user_id: int):
+    group = find_or_404(Group, group_id, "group")
+    user = find_or_404(User, user_id, "user")
+    if not _is_member(group, user):
+        abort(404, description=f"{user.username} is not a member of this group.")
+    db.session.execute(
+        delete(group_members).where(
+            group_members.c.group_id == group.id, group_members.c.user_id == user.id
+        )
+    )
+    record_change(
+        "admin_group_member_removed", group_target(group), before={"member": user.username}
+    )
+    db.session.commit()
+    flash(f"{user.username} was removed from the group.", "info")
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
+
+
+def _is_member(group: Group, user: User) -> bool:
+    return (
+        db.session.scalar(
+            select(group_members.c.user_id).where(
+                group_members.c.group_id == group.id, group_members.c.user_id == user.id
+            )
+        )
+        is not None
+    )

@@ -1,0 +1,125 @@
+"""Users: search, create, look at one, edit their details."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+
+from idp.admin.audit import describe, record_change
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.pagination import paginate
+from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.credentials.password_rules import password_problems
+from idp.identity.accounts import groups_of, set_password
+from idp.identity.sessions import active_sessions_of, load_current_session
+from idp.identity.signups import release
+from idp.models import User
+
+bp = Blueprint("users", __name__, template_folder="templates")
+
+
+SEARCHED_COLUMNS = (User.username, User.email, User.name)
+
+
+def user_values(user: User) -> dict:
+    """What the audit log keeps of a user, before and after a change."""
+    return {
+        "username": user.username,
+        "email": user.email,
+        "name": user.name,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+    }
+
+
+def user_target(user: User) -> dict:
+    return describe("user", user, user.username)
+
+
+def search_users(text: str):
+    statement = select(User).order_by(func.lower(User.username), User.id)
+    if not text:
+        return statement
+    term = text.lower()
+    return statement.where(
+        or_(*(func.lower(column).contains(term, autoescape=True) for column in SEARCHED_COLUMNS))
+    )
+
+
+@bp.get("/users")
+def users():
+    """Every user, or those whose username, email or name contains the search text."""
+    form = UserSearchForm(request.args)
+    if not form.validate():
+        return render_template("admin/users/list.html", form=form, page=None), INVALID
+    page = paginate(search_users(form.q.data or ""))
+    return render_template("admin/users/list.html", form=form, page=page)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = NewUserForm()
+    if form.validate_on_submit() and form.password.data:
+        form.password.errors = password_problems(
+            form.password.data, form.username.data, form.email.data or ""
+        )
+    if not form.is_submitted() or form.errors:
+        status = INVALID if form.is_submitted() else 200
+        return render_template("admin/users/new.html", form=form), status
+    user = User(attributes={}, is_superuser=form.is_superuser.data)
+    _copy_details(form, user)
+    if form.password.data:
+        set_password(user, form.password.data)
+    db.session.add(user)
+    db.session.flush()
+    record_change("admin_user_created", user_target(user), after=user_values(user))
+    if not commit_unless_taken(form.username, "This username or email was just taken."):
+        return render_template("admin/users/new.html", form=form), INVALID
+    flash(f"The user {user.username} was created.", "info")
+    return redirect(url_for("admin.users.user", user_id=user.id), code=303)
+
+
+def _copy_details(form: UserForm, user: User) -> None:
+    # A lapsed sign-up holding the name or address gives it up, as it does to a new sign-up.
+    release(form.username.data, form.email.data or None, keep=user)
+    user.username = form.username.data
+    user.email = form.email.data or None
+    user.name = form.name.data or ""
+
+
+def render_user(user: User, status: int = 200, password_form: PasswordForm | None = None):
+    """The user's page; a form sent back with its messages is passed in."""
+    page = render_template(
+        "admin/users/detail.html",
+        user=user,
+        groups=groups_of(user),
+        sessions=active_sessions_of(user),
+        current_session=load_current_session(),
+        authenticators=authenticators.list_authenticators(user),
+        password_form=password_form or PasswordForm(formdata=None),
+        form=FlaskForm(),
+    )
+    return page, status
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    return render_user(find_or_404(User, user_id, "user"))
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_user(user_id: int):
+    """Change the username, email and name."""
+    user = find_or_404(User, user_id, "user")
+    form = UserForm(obj=user, editing=user)
+    if not form.validate_on_submit():
+        status = INVALID if form.is_submitted() else 200
+        return render_template("admin/users/edit.html", form=form, user=user), status
+    before = user_values(user)
+    _copy_details(form, user)
+    record_change("admin_user_edited", user_target(user), before, user_values(user))
+    if not commit_unless_taken(form.username, "This username or email was just taken."):
+        return render_template("admin/users/edit.html", form=form, user=user), INVALID
+    flash("The changes were saved.", "info")
+    return redirect(url_for("admin.users.user", user_id=user.id), code=303)

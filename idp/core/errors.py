@@ -1,0 +1,107 @@
+"""App-wide error pages: roll back first, then answer with a page (or a fragment for HTMX)."""
+
+import logging
+
+from flask import current_app, flash, g, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException
+
+from idp.brand.settings import use_last_known_brand
+from idp.core.extensions import db
+from idp.core.http import sent_by_htmx
+
+log = logging.getLogger("idp.core.errors")
+
+TITLES = {
+    400: "That request was not understood",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    413: "Too large",
+    503: "Temporarily unavailable",
+}
+
+
+def _page(status: int, message: str):
+    db.session.rollback()
+    title = TITLES.get(status, "Something went wrong")
+    response = make_response(
+        render_template("errors/error.html", status=status, title=title, message=message), status
+    )
+    if sent_by_htmx():
+        # htmx swaps no error page; reload so the visitor sees the message as a page.
+        flash(message, "error")
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+def _http_error(error: HTTPException):
+    return _page(error.code or 500, error.description or "")
+
+
+def _csrf_error(error: CSRFError):
+    return _page(400, "The form had expired or was incomplete. Please try again.")
+
+
+def _bad_characters():
+    """NUL bytes fit no text column (PostgreSQL refuses them): refuse the request up front."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+        values += list(request.form.values())
+    if any("\x00" in value for value in values):
+        return _page(400, "The request contained characters that are not allowed.")
+    return None
+
+
+def _number_too_large(error: OverflowError):
+    return _page(400, "A number in the request is too large.")
+
+
+def _database_refused(error: DataError):
+    return _page(400, "The request contained a value the database cannot store.")
+
+
+def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
+    log.error("database unavailable", extra={"error": str(getattr(error, "orig", error))[:200]})
+    # The page must not ask the database anything: a rollback or loading the signed-in user
+    # would fail again and turn the 503 into a 500.
+    db.session().invalidate()
+    g._login_user = current_app.login_manager.anonymous_user()
+    product = use_last_known_brand().product_name
+    return _page(503, f"{product} cannot reach its database right now. Please try again shortly.")
+
+
+def _close_session(error: BaseException | None) -> None:
+    """The request's last rollback can meet a connection the server has just cut (a restart,
+    a failover): the connection is dropped, and the answer already given stands."""
+    try:
+        db.session.remove()
+    except (OperationalError, InterfaceError) as failure:
+        log.warning(
+            "database connection lost at the end of a request",
+            extra={"error": str(failure.orig)[:200]},
+        )
+        db.session().invalidate()
+        db.session.remove()
+
+
+def _unexpected(error: Exception):
+    log.exception("unexpected error")
+    return _page(500, "Something went wrong on our side. Please try again.")
+
+
+def init_app(app) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    # Refused or lost connections, a closed connection used again, no free connection in the
+    # pool in time: all mean "try again shortly", not a bug.
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, _database_unavailable)
+    app.register_error_handler(DataError, _database_refused)
+    app.register_error_handler(OverflowError, _number_too_large)
+    app.before_request(_bad_characters)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
+    app.teardown_appcontext(_close_session)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,212 @@
+"""Settings forms built from a type's options dataclass, so no type writes its admin form by
+hand: each package's `OptionsForm = options_form_for(TheOptions)`.
+
+The form only carries values; `parse_options` stays the one validator. Its OptionsError is
+shown next to the field it names, or above the form when it names none.
+"""
+
+import dataclasses
+import functools
+import types
+import typing
+from typing import Literal
+
+import yaml
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from idp.core.options import OptionsError, options_to_mapping, parse_options, secret_options
+
+YAML_HELP = "Written in YAML."
+YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."
+# Field names carry this prefix, so an option can never take the name of a field beside it.
+PREFIX = "option-"
+
+
+class OptionsForm(FlaskForm):
+    """The settings of one type. Built by `options_form_for`; CSRF is the page form's job."""
+
+    options_class: type = None
+    # How each option's text is read back: option name -> function(field) -> value.
+    readers: dict = {}
+    # Options never shown back (a captcha's secret key): left empty, the stored one stays.
+    secrets: frozenset = frozenset()
+
+    def __init__(self, *args, stored: dict | None = None, **kwargs):
+        super().__init__(*args, prefix=PREFIX, meta={"csrf": False}, **kwargs)
+        self.stored = stored or {}
+
+    @classmethod
+    def prefilled(cls, stored: dict | None) -> "OptionsForm":
+        """The form showing `stored` options, with defaults for those not stored."""
+        values = {**_defaults(cls.options_class), **_known(cls.options_class, stored)}
+        hints = typing.get_type_hints(cls.options_class)
+        data = {name: _shown(hints[name], value) for name, value in values.items()}
+        return cls(formdata=None, data=data, stored=stored)
+
+    @property
+    def option_fields(self) -> list:
+        return [field for field in self if field.short_name in self.readers]
+
+    def parsed(self) -> dict | None:
+        """The submitted options as stored (JSON), or None with the errors set."""
+        try:
+            mapping = {name: read(self[name]) for name, read in self.readers.items()}
+            for name in self.secrets:
+                mapping[name] = mapping[name] or self.stored.get(name, "")
+            return options_to_mapping(parse_options(self.options_class, mapping))
+        except OptionsError as error:
+            self.place_error(error)
+            return None
+
+    def place_error(self, error: OptionsError) -> None:
+        name, _, rest = error.place.replace("[", ".[", 1).partition(".")
+        message = f"{rest}: {error.message}" if rest else error.message
+        if name in self.readers:
+            self[name].errors = [*self[name].errors, message]
+        else:
+            self.form_errors = [*self.form_errors, str(error)]
+
+
+@functools.cache
+def options_form_for(options_class: type) -> type[OptionsForm]:
+    hints = typing.get_type_hints(options_class)
+    secrets = frozenset(secret_options(options_class))
+    attributes = {"options_class": options_class, "readers": {}, "secrets": secrets}
+    for option in dataclasses.fields(options_class):
+        if hasattr(OptionsForm, option.name):
+            raise TypeError(f"the option name {option.name!r} is taken by the form itself")
+        hint = _without_none(hints[option.name])
+        field, reader = _field_for(option, hint, is_secret=option.name in secrets)
+        attributes[option.name] = field
+        attributes["readers"][option.name] = reader
+    return type(f"{options_class.__name__}Form", (OptionsForm,), attributes)
+
+
+def _label(option) -> str:
+    return option.name.replace("_", " ").capitalize()
+
+
+def _field_for(option, hint, is_secret: bool = False):
+    label = _label(option)
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return _select(label, typing.get_args(hint)), _data
+    if origin is tuple:
+        return _sequence_field(label, typing.get_args(hint)[0])
+    if dataclasses.is_dataclass(hint):
+        return TextAreaField(label, description=YAML_HELP, render_kw={"rows": 8}), _yaml
+    if hint is bool:
+        return BooleanField(label, description=option.metadata.get("help", "")), _data
+    if hint is int:
+        return IntegerField(label), _whole_number
+    if is_secret:
+        description = "Not shown again; leave it empty to keep the one saved."
+        return PasswordField(label, description=description), _text
+    if option.metadata.get("long_text"):
+        return TextAreaField(label, render_kw={"rows": 6}), _text
+    return StringField(label), _text
+
+
+def _sequence_field(label: str, item_hint):
+    if typing.get_origin(item_hint) is Literal:
+        choices = typing.get_args(item_hint)
+        field = SelectMultipleField(
+            label,
+            choices=[str(choice) for choice in choices],
+            coerce=_coerce_to(choices),
+            widget=ListWidget(prefix_label=False),
+            option_widget=CheckboxInput(),
+        )
+        return field, _data
+    if dataclasses.is_dataclass(item_hint):
+        return TextAreaField(label, description=YAML_LIST_HELP, render_kw={"rows": 12}), _yaml
+    return TextAreaField(label, description="One per line.", render_kw={"rows": 4}), _lines
+
+
+def _select(label: str, choices: tuple) -> SelectField:
+    return SelectField(
+        label,
+        choices=[str(choice) for choice in choices],
+        coerce=_coerce_to(choices),
+    )
+
+
+def _coerce_to(choices: tuple):
+    """Back from the form's text to the choice itself (Literal[6, 8] holds numbers)."""
+    by_text = {str(choice): choice for choice in choices}
+    return lambda value: by_text.get(str(value), value)
+
+
+def _without_none(hint):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next(argument for argument in typing.get_args(hint) if argument is not type(None))
+    return hint
+
+
+def _data(field):
+    return field.data
+
+
+def _text(field) -> str:
+    return field.data or ""
+
+
+def _whole_number(field):
+    # Not a number: the text goes on to parse_options, which says what is wrong with it.
+    if field.data is not None:
+        return field.data
+    return field.raw_data[0] if field.raw_data else ""
+
+
+def _lines(field) -> list[str]:
+    return [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+
+
+def _yaml(field):
+    try:
+        value = yaml.safe_load(field.data or "")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise OptionsError(field.short_name, f"is not valid YAML{where}") from None
+    return [] if value is None else value
+
+
+def _defaults(options_class: type) -> dict:
+    return options_to_mapping(options_class())
+
+
+def _known(options_class: type, stored) -> dict:
+    names = {option.name for option in dataclasses.fields(options_class)}
+    return {key: value for key, value in (stored or {}).items() if key in names}
+
+
+def _shown(hint, value):
+    """A stored value as its field shows it."""
+    hint = _without_none(hint)
+    if typing.get_origin(hint) is tuple:
+        item_hint = typing.get_args(hint)[0]
+        if typing.get_origin(item_hint) is Literal:
+            return list(value or ())
+        if dataclasses.is_dataclass(item_hint):
+            return _as_yaml(value)
+        return "\n".join(str(item) for item in value or ())
+    if dataclasses.is_dataclass(hint):
+        return _as_yaml(value)
+    return value
+
+
+def _as_yaml(value) -> str:
+    if not value:
+        return ""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True)

@@ -1,0 +1,1 @@
+"""Who people are: accounts, sign-up, sessions and devices, invitations, deletion, site settings."""

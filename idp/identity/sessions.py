@@ -1,0 +1,168 @@
+"""Server-side sessions: the cookie holds a random key, the database says whether it is valid."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, g, session
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from idp.core.extensions import db
+from idp.core.network import client_ip, user_agent
+from idp.models import User, UserSession
+from idp.models.types import utcnow
+
+SESSION_KEY = "sid"
+# Cookie entries that survive signing in; everything else (the CSRF secret too) is renewed.
+KEPT_AT_SIGN_IN = ("plans",)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class PlanAlreadyUsed(Exception):
+    """This plan has signed a session in before: the cookie was replayed."""
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def idle_timeout() -> timedelta | None:
+    """How long a session may go unused before it ends (None: no idle limit)."""
+    seconds = current_app.config["SESSION_IDLE_TIMEOUT"]
+    return timedelta(seconds=seconds) if seconds else None
+
+
+def is_alive(row: UserSession, now: datetime) -> bool:
+    """Not revoked, within its lifetime, and used recently enough."""
+    return row.revoked_at is None and now < row.ends_at(idle_timeout())
+
+
+def alive_at(now: datetime) -> list[ColumnElement[bool]]:
+    """The same test as is_alive, as WHERE clauses."""
+    clauses = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
+    timeout = idle_timeout()
+    if timeout is not None:
+        clauses.append(UserSession.last_seen_at > now - timeout)
+    return clauses
+
+
+def load_current_session() -> UserSession | None:
+    """The valid session row behind this request's cookie, cached for the request.
+
+    Called before the view (see security.py), because it may commit."""
+    if "user_session" in g:
+        return g.user_session
+    g.user_session = None
+    key = session.get(SESSION_KEY)
+    if not isinstance(key, str):
+        return None
+    row = session_for_key(key)
+    if row is None:
+        session.pop(SESSION_KEY, None)
+        return None
+    g.user_session = row
+    # Flask-Login's per-request user, taken now while row.user is loaded: a rollback later in
+    # the request (an error page) expires the row, and row.user is lazy="raise".
+    g._login_user = row.user
+    return row
+
+
+def session_for_key(key: str) -> UserSession | None:
+    """The live session with this cookie key, its user loaded, its use recorded. Forward
+    auth calls it with the key from the cookie the browser sent to the protected app."""
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.key_hash == _hash(key))
+    )
+    now = utcnow()
+    if row is None or not is_alive(row, now) or not row.user.is_active:
+        return None
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        _record_use(row, now)
+    return row
+
+
+def _record_use(row: UserSession, now: datetime) -> None:
+    """Move last_seen_at (the idle clock) in a small commit of its own, so a GET that
+    writes nothing else still keeps its session alive. The commit leaves what is loaded
+    loaded: expiring it would make the next read of a lazy="raise" relationship (row.user,
+    a flow's bindings) raise instead of loading."""
+    db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+    set_committed_value(row, "last_seen_at", now)
+    request_session = db.session()
+    request_session.expire_on_commit = False
+    try:
+        request_session.commit()
+    finally:
+        request_session.expire_on_commit = True
+
+
+def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession:
+    """Start a new session with a new key; the previous one of this browser is revoked."""
+    end_current_session()
+    key = secrets.token_urlsafe(32)
+    row = UserSession(
+        key_hash=_hash(key),
+        user_id=user.id,
+        plan_id=plan_id,
+        expires_at=utcnow() + lifetime,
+        # Signing in proves the user: adding an authenticator right after needs no more.
+        reauthenticated_at=utcnow(),
+        ip=client_ip(),
+        user_agent=user_agent(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise PlanAlreadyUsed() from None
+    kept = {name: session[name] for name in KEPT_AT_SIGN_IN if name in session}
+    session.clear()
+    session.update(kept)
+    session[SESSION_KEY] = key
+    row.user = user
+    g.user_session = row
+    g._login_user = user  # Flask-Login's per-request user, so current_user changes at once
+    return row
+
+
+def end_current_session() -> UserSession | None:
+    row = load_current_session()
+    if row is not None:
+        row.revoked_at = utcnow()
+    session.pop(SESSION_KEY, None)
+    g.user_session = None
+    g.pop("_login_user", None)
+    return row
+
+
+def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
+    """End every session of the user but `keep` (this browser's). The kept one gets a new
+    key: a copy of its cookie taken earlier (a stolen one) is shut out with the others."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if keep is not None:
+        statement = statement.where(UserSession.id != keep.id)
+    ended = db.session.execute(statement).rowcount
+    if keep is not None and keep is load_current_session():
+        key = secrets.token_urlsafe(32)
+        keep.key_hash = _hash(key)
+        session[SESSION_KEY] = key
+    return ended
+
+
+def active_sessions_of(user: User) -> list[UserSession]:
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, *alive_at(utcnow()))
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )

@@ -1,0 +1,1 @@
+"""Single-use links sent by mail: the token store, recovery links, sign-in links."""

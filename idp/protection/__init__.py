@@ -1,0 +1,1 @@
+"""Abuse protection: failed-attempt counters, reputation, mail sending limits."""

@@ -1,0 +1,69 @@
+"""Reputation scores per username and per client IP: down on failed sign-ins, up on
+successful ones, forgotten a day after the last change."""
+
+from datetime import timedelta
+
+from sqlalchemy import case, func, select
+
+from idp.core.database import upsert_for
+from idp.core.extensions import db
+from idp.models import ReputationScore
+from idp.models.types import utcnow
+
+USERNAME = "username"
+CLIENT_IP = "ip"
+LOWEST, HIGHEST = -100, 100
+REMEMBERED_FOR = timedelta(days=1)
+
+
+def change_score(scope: str, key: str, amount: int) -> None:
+    """Move a score by `amount`, in one atomic statement; an expired score restarts at 0."""
+    change_scores([(scope, key)], amount)
+
+
+def change_scores(keys, amount: int) -> None:
+    """Move the scores of several (scope, key) pairs by `amount` in one atomic statement."""
+    rows = [(scope, key[:255]) for scope, key in keys if key]
+    if not rows:
+        return
+    now = utcnow()
+    insert = upsert_for(db.session.get_bind())
+    table = ReputationScore.__table__
+    start = case((table.c.expires_at < now, 0), else_=table.c.score)
+    if db.session.get_bind().dialect.name == "postgresql":
+        bounded = func.greatest(LOWEST, func.least(HIGHEST, start + amount))
+    else:  # SQLite's two-argument max() and min() are scalar functions
+        bounded = func.max(LOWEST, func.min(HIGHEST, start + amount))
+    statement = (
+        insert(ReputationScore)
+        .values(
+            [
+                {
+                    "scope": scope,
+                    "key": key,
+                    "score": max(LOWEST, min(HIGHEST, amount)),
+                    "updated_at": now,
+                    "expires_at": now + REMEMBERED_FOR,
+                }
+                for scope, key in rows
+            ]
+        )
+        .on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={"score": bounded, "updated_at": now, "expires_at": now + REMEMBERED_FOR},
+        )
+    )
+    db.session.execute(statement)
+
+
+def record_sign_in(username: str, ip: str, succeeded: bool) -> None:
+    change_scores([(USERNAME, username.lower()), (CLIENT_IP, ip)], 1 if succeeded else -1)
+
+
+def current_score(scope: str, key: str) -> int:
+    row = db.session.scalar(
+        select(ReputationScore).where(ReputationScore.scope == scope, ReputationScore.key == key)
+    )
+    if row is None or row.expires_at < utcnow():
+        return 0
+    return row.score
