@@ -21,7 +21,7 @@ NAVIGATION = (
     ("admin.invitations.invitations", "Invitations"),
     ("admin.events.events", "Events"),
     ("admin.settings.site_settings", "Settings"),
-    ("admin.brand", "Brand"),
+    ("admin.brand.brand", "Brand"),
 )
 
 

@@ -2,14 +2,13 @@
 and subjects, like authentik's brands. Values are validated by idp.brand.settings and the
 uploads by idp.brand.files; every page and mail reads them from there."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.fields import ColorField
 from wtforms.validators import ValidationError
 
-from idp.admin.blueprint import bp
 from idp.admin.helpers import INVALID, current_admin
 from idp.brand.colors import LIGHT_GROUNDS, contrast_ratio, theme_for
 from idp.brand.files import KINDS, TYPE_NAMES, checked_upload, remove_unused_files, store
@@ -24,6 +23,8 @@ from idp.brand.settings import (
 )
 from idp.core.extensions import db
 from idp.core.network import client_ip
+
+bp = Blueprint("brand", __name__, template_folder="templates")
 
 
 def _parsed(form, field):
@@ -148,4 +149,4 @@ def save_brand_settings():
     db.session.commit()
     forget_cached_brand()
     flash("Brand saved." if changed else "Nothing changed.", "info")
-    return redirect(url_for("admin.brand"), code=303)
+    return redirect(url_for("admin.brand.brand"), code=303)
