@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp
     from idp.applications.routes import bp as applications_bp
+    from idp.brand.routes import bp as brand_bp
     from idp.flows.executor import bp as flow_bp
     from idp.mailed_links.sign_in_links import bp as sign_in_links_bp
     from idp.ops.routes import bp as ops_bp
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sign_in_links_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(brand_bp)
     for stage_type in STAGE_TYPES.values():
         app.register_blueprint(stage_type.package_blueprint())
     for provider_type in PROVIDER_TYPES.values():

@@ -106,8 +106,10 @@ def _import_batch(paths, applied, strict, import_documents) -> list:
 
 def register_commands(app) -> None:
     from idp.applications.cli import apps_group, keys_group
+    from idp.brand.cli import brand_group
 
     app.cli.add_command(apps_group)
+    app.cli.add_command(brand_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(flows_group)
     app.cli.add_command(users_group)

@@ -17,6 +17,7 @@ from idp.admin.flows import new_stage as flow_new_stage
 from idp.admin.flows import routes as flows
 from idp.admin.invitations import routes as invitations
 from idp.admin.pagination import page_url
+from idp.admin.settings import brand
 from idp.admin.settings import routes as settings
 from idp.admin.users import actions as user_actions
 from idp.admin.users import groups
@@ -27,7 +28,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 SECTIONS = (
     dashboard, flows, flow_bindings, flow_insight, flow_new_stage, stages, policies,
     applications, application_bindings, application_tokens, scope_mappings, users,
-    user_actions, groups, invitations, events, settings,
+    user_actions, groups, invitations, events, settings, brand,
 )  # fmt: skip
 for section in SECTIONS:
     bp.register_blueprint(section.bp)
@@ -45,6 +46,7 @@ NAVIGATION = (
     ("admin.invitations.invitations", "Invitations"),
     ("admin.events.events", "Events"),
     ("admin.settings.site_settings", "Settings"),
+    ("admin.brand.brand", "Brand"),
 )
 
 

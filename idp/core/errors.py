@@ -8,6 +8,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from idp.brand.settings import use_last_known_brand
 from idp.core.extensions import db
 from idp.core.http import sent_by_htmx
 
@@ -68,7 +69,8 @@ def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout
     # would fail again and turn the 503 into a 500.
     db.session().invalidate()
     g._login_user = current_app.login_manager.anonymous_user()
-    return _page(503, "Gatehouse cannot reach its database right now. Please try again shortly.")
+    product = use_last_known_brand().product_name
+    return _page(503, f"{product} cannot reach its database right now. Please try again shortly.")
 
 
 def _close_session(error: BaseException | None) -> None:

@@ -14,11 +14,13 @@ import logging
 import smtplib
 import ssl
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import after_this_request, current_app, has_request_context
+
+from idp.brand.settings import current_brand
 
 log = logging.getLogger("idp.core.mail")
 
@@ -65,6 +67,7 @@ class Mail:
 def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None:
     """Send a mail (plain text, and HTML as an alternative) without waiting for it."""
     settings = SmtpSettings.from_config(current_app.config)
+    settings = replace(settings, sender=branded_sender(settings.sender))
     if not settings.host:
         # Laptop mode: nobody configured a mail server, so the mail is shown in the log.
         log.info("mail not sent (no IDP_SMTP_HOST), here it is", extra={"to": to, "text": text})
@@ -81,6 +84,15 @@ def send_mail(to: str, subject: str, text: str, html: str | None = None) -> None
             _start(settings, mail, response_sent)
             response.call_on_close(response_sent.set)
         return response
+
+
+def branded_sender(sender: str) -> str:
+    """IDP_SMTP_FROM's address under the brand's sender name; without one, under the name
+    IDP_SMTP_FROM gives, else the product name."""
+    configured_name, address = parseaddr(sender)
+    brand = current_brand()
+    name = brand.mail_sender_name or configured_name or brand.product_name
+    return formataddr((name, address)) if address else sender
 
 
 def build_message(sender: str, to: str, subject: str, text: str, html: str | None):

@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from idp.brand.settings import current_brand
 from idp.core.events import record_event
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
@@ -114,7 +115,6 @@ def mark_fresh() -> None:
         row.reauthenticated_at = utcnow()
 
 
-ADDED_SUBJECT = "A way to sign in was added to your account"
 KIND_NAMES = {
     authenticators.TOTP: "an authenticator app",
     authenticators.RECOVERY_CODES: "a new set of recovery codes",
@@ -137,4 +137,5 @@ def notify_added(user: User, kind: str) -> None:
         ip=client_ip(),
         account_page=f"{base}/me" if base else "",
     )
-    send_mail(user.email, ADDED_SUBJECT, text)
+    brand = current_brand()
+    send_mail(user.email, brand.branded(brand.authenticator_added_subject), text)

@@ -2,12 +2,13 @@
 
 Any session that writes a flow, stage, policy or binding (or deletes or renames a group or
 user a binding may name: the database deletes their bindings by cascade, and their names are
-in binding labels; or writes a site setting, which opens or closes sign-up) sets a new random
-revision in the same transaction, from the ORM's flush or from a bulk UPDATE/DELETE. A
-worker's cached flows (idp/flows/loading.py) are good while the revision it reads is the one
-they were loaded under, so an edit committed by any process on any machine is seen by the
-next request everywhere. The site settings are cached under the same revision
-(idp/identity/site_settings.py), so a flow's page does not read them again.
+in binding labels; or writes a site setting, which opens or closes sign-up; or the brand)
+sets a new random revision in the same transaction, from the ORM's flush or from a bulk
+UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the revision it
+reads is the one they were loaded under, so an edit committed by any process on any machine
+is seen by the next request everywhere. The site settings are cached under the same revision
+(idp/identity/site_settings.py), and so is the brand (idp/brand/settings.py), so a flow's
+page does not read them again.
 """
 
 import secrets
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from idp.core.database import upsert_for
 from idp.models import (
+    Brand,
     Flow,
     FlowsRevision,
     Group,
@@ -31,7 +33,7 @@ from idp.models import (
 
 REVISION_ROW = 1
 CHANGED = "gatehouse.flows_changed"  # in Session.info: this transaction changed flows
-WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding, SiteSetting)
+WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding, SiteSetting, Brand)
 REQUEST_REVISION = "gatehouse_flows_revision"  # in flask.g: the revision this request read
 WATCHED_TABLES = {model.__table__ for model in WATCHED}
 DELETE_WATCHED_TABLES = WATCHED_TABLES | {Group.__table__, User.__table__}

@@ -99,7 +99,16 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 # Answers that never depend on who asks: no session is looked up for them.
-ANONYMOUS_ENDPOINTS = frozenset({"static", "ops.healthz", "ops.readyz", "metrics.metrics"})
+ANONYMOUS_ENDPOINTS = frozenset(
+    {
+        "static",
+        "ops.healthz",
+        "ops.readyz",
+        "metrics.metrics",
+        "brand.accent_stylesheet",
+        "brand.file",
+    }
+)
 
 
 def reads_session_itself(view):

@@ -113,6 +113,7 @@ def compose_link_mail(flow_title: str, minutes: int, token: str, base: str) -> t
         "link": base + url_for(LINK_ENDPOINT, token=token),
         "minutes": minutes,
         "flow_title": flow_title,
+        "mail_base": base,
     }
     return (
         render_template("mail/flow_link.txt", **variables),

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from idp.brand.settings import current_brand
 from idp.core.extensions import db
 from idp.core.mail import send_mail
 from idp.core.options import OptionsError, parse_options
@@ -66,9 +67,9 @@ def send_recovery_link(user: User) -> Flow:
         lifetime=timedelta(minutes=options.token_expiry_minutes),
     )
     text, html = compose_link_mail(
-        flow.title or flow.name, options.token_expiry_minutes, token, base
+        current_brand().branded(flow.title or flow.name), options.token_expiry_minutes, token, base
     )
-    send_mail(address, options.subject, text, html)
+    send_mail(address, current_brand().branded(options.subject), text, html)
     return flow
 
 

@@ -23,6 +23,7 @@ from flask import (
 )
 from sqlalchemy import select, update
 
+from idp.brand.settings import current_brand
 from idp.core.database import upsert_for
 from idp.core.events import record_event
 from idp.core.extensions import db
@@ -40,7 +41,6 @@ PURPOSE = "sign_in_proof"
 MAIL_SCOPE = "proof_mail"
 LINK_LIFETIME = timedelta(hours=1)
 MAX_TOKEN_LENGTH = 100
-SUBJECT = "Your sign-in link"
 
 INVALID = "This link is not valid. Copy the whole link from the mail, or start again."
 SPENT = "This link was already used or has expired. Sign in again to get a new one."
@@ -74,7 +74,7 @@ def send_link(ctx, account: str, user) -> None:
         "mail/sign_in_link.txt",
         link=base + url_for("sign_in_links.open_proof_link", token=token),
         minutes=int(LINK_LIFETIME.total_seconds() // 60),
-        flow_title=ctx.flow.title or ctx.flow.name,
+        flow_title=current_brand().branded(ctx.flow.title or ctx.flow.name),
     )
     record_event(
         "sign_in_link_requested",
@@ -85,7 +85,7 @@ def send_link(ctx, account: str, user) -> None:
         sent=bool(address and base),
     )
     if address and base:
-        send_mail(address, SUBJECT, text)
+        send_mail(address, current_brand().branded(current_brand().sign_in_link_subject), text)
 
 
 def _may_mail(account: str) -> bool:

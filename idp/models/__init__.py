@@ -3,6 +3,7 @@
 from idp.models.applications import Application, AuthorizationRequest, Provider
 from idp.models.attempts import FailedAttempts
 from idp.models.authenticators import StaticCode, TotpDevice
+from idp.models.brand import Brand, BrandFile
 from idp.models.consents import Consent
 from idp.models.credentials import PasswordHistory
 from idp.models.events import Event
@@ -28,6 +29,8 @@ __all__ = [
     "Application",
     "AuthorizationCode",
     "AuthorizationRequest",
+    "Brand",
+    "BrandFile",
     "Consent",
     "Event",
     "FailedAttempts",

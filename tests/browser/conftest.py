@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.browser.accessibility import Audit, audit_or_skip
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_DIRECTORY = Path(__file__).resolve().parent
@@ -66,6 +67,34 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": str(CHROMIUM),
         "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
     }
+
+
+@pytest.fixture
+def accessibility_audit(browser):
+    """axe-core over every page state of the test, both themes (accessibility.py); the test
+    fails on any violation."""
+    audit = Audit(browser)
+    yield audit
+    if not audit_or_skip():
+        return
+    violations = audit.run()
+    if violations:
+        pytest.fail(
+            f"{len(violations)} accessibility violation(s):\n" + "\n".join(violations),
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def new_context(new_context, accessibility_audit):
+    """pytest-playwright's new_context, with every context watched by the audit."""
+
+    def make(**kwargs):
+        context = new_context(**kwargs)
+        accessibility_audit.watch(context, kwargs.get("java_script_enabled", True))
+        return context
+
+    return make
 
 
 # pytest-playwright's base_url and browser_context_args are session-scoped, but the app (and

@@ -124,6 +124,8 @@ def every_get_path(app, alice):
             "token": token,
             "type_name": "prompt",
             "direction": "down",
+            "color": "2853c7",
+            "name": "0" * 64 + ".png",
         }
         policy_binding_id = db.session.scalar(select(PolicyBinding.id))
         shipped = list(db.session.scalars(select(Flow.slug)))

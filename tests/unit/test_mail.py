@@ -41,7 +41,9 @@ def test_outside_a_request_the_mail_leaves_at_once(app, monkeypatch):
         send_mail("someone@example.test", "Hello", "Hello there", None)
         wait_for_mail()
     (message,) = mailbox.messages
-    assert message["To"] == "someone@example.test" and message["From"] == "g@x.test"
+    # The product name is the sender's name when IDP_SMTP_FROM gives none (idp.brand).
+    assert message["To"] == "someone@example.test"
+    assert message["From"] == "Gatehouse <g@x.test>"
     assert text_of(message).strip() == "Hello there"
 
 

@@ -7,7 +7,7 @@ MAX_SUBJECT_LENGTH = 200
 
 @dataclass(frozen=True)
 class EmailOptions:
-    subject: str = "Continue with Gatehouse"
+    subject: str = "Continue with {product_name}"
     token_expiry_minutes: int = 30
     activate_user_on_success: bool = False
     # Links mailed per address (or per name typed) in any hour; more are refused politely.

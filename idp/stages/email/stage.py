@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from flask import current_app, render_template, request, url_for
 
+from idp.brand.settings import DEFAULTS, current_brand
 from idp.core.events import record_event
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
@@ -40,7 +41,7 @@ from idp.stages.email.routes import bp
 log = logging.getLogger("idp.core.mail")
 
 NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this Host header"
-ACCOUNT_EXISTS_SUBJECT = "Someone tried to sign up with your email address"
+ACCOUNT_EXISTS_SUBJECT = DEFAULTS.account_exists_subject  # the brand may say otherwise
 SENT_AGAIN = "We sent another link."
 TOO_MANY = "You asked for several links; try again later."
 SENT_ON_ARRIVAL = "email_sent"
@@ -160,12 +161,16 @@ class EmailStage(StageType):
         )
         base = mail_base_url()
         if recipient.has_account_already:
-            subject, (text, html) = ACCOUNT_EXISTS_SUBJECT, compose_account_exists_mail(ctx, base)
+            subject = current_brand().branded(current_brand().account_exists_subject)
+            text, html = compose_account_exists_mail(ctx, base)
         else:
             subject, (text, html) = (
-                ctx.options.subject,
+                current_brand().branded(ctx.options.subject),
                 compose_link_mail(
-                    ctx.flow.title or ctx.flow.name, ctx.options.token_expiry_minutes, token, base
+                    current_brand().branded(ctx.flow.title or ctx.flow.name),
+                    ctx.options.token_expiry_minutes,
+                    token,
+                    base,
                 ),
             )
         record_event(
@@ -206,7 +211,8 @@ def compose_account_exists_mail(ctx, base: str) -> tuple[str, str]:
     variables = {
         "login_link": base + url_for("account.login"),
         "recover_link": base + url_for("account.recover"),
-        "flow_title": ctx.flow.title or ctx.flow.name,
+        "flow_title": current_brand().branded(ctx.flow.title or ctx.flow.name),
+        "mail_base": base,
         "signup_hours": current_app.config["UNCONFIRMED_SIGNUP_LIFETIME"] // 3600,
     }
     return (

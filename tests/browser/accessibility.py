@@ -1,0 +1,141 @@
+"""axe-core over every page state the browser tests visit, in the light and the dark theme.
+
+Every browser context the tests make is watched (conftest.py wraps `new_context`): each page
+load, with JavaScript on or off, and each HTMX swap (an init script reports `htmx:afterSettle`
+on the console) takes a snapshot of the page's DOM as it is then. At the end of the test each
+new snapshot is opened in an auditor page of its own, next to the app (its stylesheets and
+images load from the same server), and axe-core runs on it once with `prefers-color-scheme:
+light` and once with `dark`. Any violation fails the test. The test's own page is never
+touched, so nothing the test does or pictures changes.
+
+axe-core comes from npm: `npm ci --prefix tests/browser` (its package.json pins the version).
+A missing axe-core skips the audit on a laptop and fails it where IDP_REQUIRE_BROWSER=1 (CI).
+"""
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+THEMES = ("light", "dark")
+SETTLED = "gatehouse-accessibility:settled"
+REPORT_SWAPS = f"document.addEventListener('htmx:afterSettle', () => console.debug('{SETTLED}'));"
+# What differs between two visits of the same page state without changing it.
+VOLATILE = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*"|(nonce=")[^"]*"')
+SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+NOSCRIPT = re.compile(r"<noscript>(.*?)</noscript>", re.DOTALL | re.IGNORECASE)
+# Page states found clean in this run (per process): each is audited once.
+CLEAN: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    url: str
+    html: str
+    viewport: dict | None
+    javascript: bool = True
+
+    @property
+    def key(self) -> str:
+        normalized = VOLATILE.sub(lambda match: (match.group(1) or match.group(2)) + '"', self.html)
+        return hashlib.sha256(f"{self.javascript}:{normalized}".encode()).hexdigest()
+
+
+@dataclass
+class Audit:
+    browser: object
+    snapshots: list[Snapshot] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def watch(self, context, javascript: bool = True) -> None:
+        context.add_init_script(REPORT_SWAPS)
+        for page in context.pages:
+            self._watch_page(page, javascript)
+        context.on("page", lambda page: self._watch_page(page, javascript))
+
+    def _watch_page(self, page, javascript: bool) -> None:
+        page.on("load", lambda _loaded: self._take(page, javascript))
+        page.on(
+            "console",
+            lambda message: self._take(page, javascript) if message.text == SETTLED else None,
+        )
+
+    def _take(self, page, javascript: bool) -> None:
+        try:
+            if page.evaluate("document.contentType") != "text/html":
+                return  # an image, JSON or plain text opened on its own
+            html = page.content()
+        except PlaywrightError:  # navigating on: the next page's load is taken instead
+            return
+        if page.url.startswith(("http://", "https://")):
+            self.snapshots.append(Snapshot(page.url, html, page.viewport_size, javascript))
+
+    def run(self) -> list[str]:
+        """Audit every snapshot not audited before; the violations found, one line each."""
+        pending = {}
+        for snapshot in self.snapshots:
+            if snapshot.key not in CLEAN:
+                pending.setdefault(snapshot.key, snapshot)
+        self.snapshots.clear()
+        if not pending:
+            return []
+        axe = AXE.read_text()
+        context = self.browser.new_context()
+        try:
+            auditor = context.new_page()
+            for key, snapshot in pending.items():
+                found = audit_snapshot(auditor, axe, snapshot)
+                if found:
+                    self.failures.extend(found)
+                else:
+                    CLEAN.add(key)
+        finally:
+            context.close()
+        return self.failures
+
+
+def audit_snapshot(auditor, axe: str, snapshot: Snapshot) -> list[str]:
+    if snapshot.viewport:
+        auditor.set_viewport_size(snapshot.viewport)
+    # The DOM as the visitor had it, without its scripts (which ran already), under the page's
+    # own address so that stylesheets, images and links resolve as they did.
+    html = SCRIPT.sub("", snapshot.html)
+    if not snapshot.javascript:
+        # axe needs scripts on in the auditor; what <noscript> holds, this visitor saw.
+        html = NOSCRIPT.sub(r"\1", html)
+    html = re.sub(r"<head>", f'<head><base href="{snapshot.url}">', html, count=1)
+    auditor.set_content(html, wait_until="load")
+    auditor.evaluate(axe)
+    lines = []
+    for theme in THEMES:
+        auditor.emulate_media(color_scheme=theme)
+        violations = auditor.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".map(v => ({id: v.id, help: v.help, targets: v.nodes.map(n => n.target.join(' '))"
+            ".slice(0, 3), detail: v.nodes.length ? v.nodes[0].failureSummary : ''}))"
+        )
+        lines += [
+            f"{snapshot.url} [{theme}] {violation['id']}: {violation['help']} at "
+            f"{', '.join(violation['targets'])}\n    {violation['detail']}"
+            for violation in violations
+        ]
+    return lines
+
+
+def axe_missing_message() -> str | None:
+    if AXE.is_file():
+        return None
+    return f"{AXE} is missing (npm ci --prefix tests/browser)"
+
+
+def audit_or_skip() -> bool:
+    """True when axe-core is there; fails (CI) or tells (a laptop) when it is not."""
+    missing = axe_missing_message()
+    if missing and os.environ.get("IDP_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"IDP_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    return missing is None
