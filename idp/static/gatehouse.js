@@ -58,11 +58,13 @@ function nameTheStep() {
   const stage = document.querySelector("#stage[data-step-url]");
   if (!stage) return;
   const step = new URL(stage.dataset.stepUrl, window.location.href).searchParams.get("step");
-  const url = new URL(window.location.href);
-  if (step && url.searchParams.get("step") !== step) {
-    url.searchParams.set("step", step);  // the rest of the address stays as it was
-    history.replaceState(history.state, "", url.href);
-  }
+  const search = window.location.search;
+  if (!step || new URLSearchParams(search).get("step") === step) return;
+  // The rest of the address stays exactly as it was (URLSearchParams would re-encode it).
+  const named = /[?&]step=/.test(search)
+    ? search.replace(/([?&]step=)[^&]*/, "$1" + step)
+    : (search ? search + "&" : "?") + "step=" + step;
+  history.replaceState(history.state, "", window.location.pathname + named + window.location.hash);
 }
 document.addEventListener("DOMContentLoaded", nameTheStep);
 document.addEventListener("htmx:historyRestore", nameTheStep);
