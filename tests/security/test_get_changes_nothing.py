@@ -124,6 +124,7 @@ def every_get_path(app, alice):
             "token": token,
             "type_name": "prompt",
             "direction": "down",
+            "mapping_id": 1,
             "color": "2853c7",
             "name": "0" * 64 + ".png",
         }
