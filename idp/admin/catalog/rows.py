@@ -183,7 +183,7 @@ def _posted() -> bool:
 
 def _options_form(row_type, stored: dict):
     form_class = row_type.options_form
-    return form_class(stored=stored) if _posted() else form_class.prefilled(stored)
+    return form_class.submitted(stored) if _posted() else form_class.prefilled(stored)
 
 
 def _read(form, options_form, *other_forms) -> dict | None:

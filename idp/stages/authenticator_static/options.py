@@ -1,11 +1,15 @@
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 
 @dataclass(frozen=True)
 class AuthenticatorStaticOptions:
-    codes_count: int = 10
+    codes_count: int = option(
+        10,
+        "How many recovery codes the user gets (1 to 50). Each code signs in once; making new "
+        "codes replaces the old ones.",
+    )
 
     def validate(self):
         if not 1 <= self.codes_count <= 50:
