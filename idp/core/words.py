@@ -11,7 +11,11 @@ def singular_of(plural: str) -> str:
     return plural
 
 
+def noun(number: int, plural: str, singular: str | None = None) -> str:
+    """The noun that fits `number`: noun(1, "members") == "member"."""
+    return (singular or singular_of(plural)) if number == 1 else plural
+
+
 def counted(number: int, plural: str, singular: str | None = None) -> str:
     """`number` and the noun that fits it: counted(1, "members") == "1 member"."""
-    noun = (singular or singular_of(plural)) if number == 1 else plural
-    return f"{number} {noun}"
+    return f"{number} {noun(number, plural, singular)}"
