@@ -1,7 +1,7 @@
 """Create and bind stage: on the flow's Stage Bindings tab, a new stage (its type, then that
 type's settings) and its binding to the flow in one form, saved in one transaction."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from idp.admin.catalog import rows
 from idp.admin.catalog.stages import STAGES
@@ -14,7 +14,6 @@ from idp.admin.flows.bindings import (
 from idp.admin.flows.forms import BindingSettingsForm
 from idp.admin.flows.guidance import suggested_order
 from idp.admin.flows.routes import flow_or_404
-from idp.admin.helpers import INVALID
 
 bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
 
@@ -56,4 +55,4 @@ def render_new_stage(flow, new: rows.NewRow, binding_form):
         cancel_url=url_for("admin.flow_bindings.flow_stages", slug=flow.slug),
         **binding_guidance(flow),
     )
-    return page, INVALID if request.method == "POST" else 200
+    return page, rows.shown_status(new.options_form)
