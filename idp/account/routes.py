@@ -91,7 +91,9 @@ def index():
     if current_user.is_authenticated:
         return redirect(url_for("account.me"))
     if setup_is_pending() and load_flow(SETUP_FLOW) is not None:
-        return redirect(url_for("flow.execute", slug=SETUP_FLOW))
+        # Once set up, the new administrator is offered a second factor at once.
+        offer = url_for("account.second_factor", next=url_for("admin.dashboard.dashboard"))
+        return redirect(url_for("flow.execute", slug=SETUP_FLOW, next=offer))
     return redirect(url_for("account.login"))
 
 
@@ -104,13 +106,40 @@ SELF_SERVICE_FLOWS = (
 )
 
 
-def _existing_flow_links() -> list[tuple[str, str]]:
+def _existing_flow_links(flows=SELF_SERVICE_FLOWS) -> list[tuple[str, str]]:
     slugs = set(
-        db.session.scalars(
-            select(Flow.slug).where(Flow.slug.in_([slug for slug, _ in SELF_SERVICE_FLOWS]))
-        )
+        db.session.scalars(select(Flow.slug).where(Flow.slug.in_([slug for slug, _ in flows])))
     )
-    return [(slug, label) for slug, label in SELF_SERVICE_FLOWS if slug in slugs]
+    return [(slug, label) for slug, label in flows if slug in slugs]
+
+
+# What counts as a second factor here: something a stolen password does not give.
+SECOND_FACTORS = (authenticators.TOTP, authenticators.WEBAUTHN)
+SECOND_FACTOR_FLOWS = (
+    ("default-authenticator-totp-setup", "Set up an authenticator app"),
+    ("default-authenticator-webauthn-setup", "Set up a passkey or security key"),
+    ("default-authenticator-static-setup", "Create recovery codes"),
+)
+
+
+@bp.get("/me/second-factor")
+@signin_required
+def second_factor():
+    """The offer of a second factor (after the initial setup, from the dashboard's warning):
+    the setup flows, each coming back here, and a link to go on without one for now."""
+    later = safe_next(request.args.get("next")) or url_for("account.me")
+    here = url_for("account.second_factor", next=later)
+    kinds = authenticators.kinds_of(current_user, with_passkeys=True)
+    return render_template(
+        "account/second_factor.html",
+        has_second_factor=bool(kinds & set(SECOND_FACTORS)),
+        has_recovery_codes=authenticators.RECOVERY_CODES in kinds,
+        setup_links=[
+            (url_for("flow.execute", slug=slug, next=here), label)
+            for slug, label in _existing_flow_links(SECOND_FACTOR_FLOWS)
+        ],
+        later=later,
+    )
 
 
 @bp.get("/me")

@@ -22,8 +22,11 @@ from idp.admin.settings import routes as settings
 from idp.admin.users import actions as user_actions
 from idp.admin.users import groups
 from idp.admin.users import routes as users
+from idp.core.words import counted, noun
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+bp.add_app_template_filter(counted, "counted")
+bp.add_app_template_filter(noun, "noun")
 
 SECTIONS = (
     dashboard, flows, flow_bindings, flow_insight, flow_new_stage, stages, policies,

@@ -38,12 +38,13 @@ def init_migrations(app, directory: str) -> None:
 class _Migrations:
     def __init__(self, app, directory: str):
         self._app = app
-        self._directory = directory
+        # As flask_migrate's own config names it: read without setting Alembic up.
+        self.directory = directory
 
     def __getattr__(self, name):
         from flask_migrate import Migrate
 
-        Migrate().init_app(self._app, db, directory=self._directory, render_as_batch=True)
+        Migrate().init_app(self._app, db, directory=self.directory, render_as_batch=True)
         return getattr(self._app.extensions["migrate"], name)
 
 

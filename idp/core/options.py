@@ -23,6 +23,21 @@ class NoOptions:
     pass
 
 
+def option(default, help_text: str, *, choices: dict | None = None, long_text: bool = False):
+    """An option with the words the admin's settings form shows: `help_text` under the field,
+    and for a Literal option `choices`, what each value means (value -> words)."""
+    metadata = {"help": help_text}
+    if choices:
+        metadata["choices"] = choices
+    if long_text:
+        metadata["long_text"] = True
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def help_of(field: dataclasses.Field) -> str:
+    return field.metadata.get("help", "")
+
+
 def parse_options(options_class: type, mapping: Any, place: str = ""):
     """Build `options_class` from a mapping, checking names, types and choices."""
     if mapping is None:

@@ -22,9 +22,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from idp.core.options import OptionsError, options_to_mapping, parse_options, secret_options
+from idp.core.options import (
+    OptionsError,
+    help_of,
+    options_to_mapping,
+    parse_options,
+    secret_options,
+)
 
 YAML_HELP = "Written in YAML."
 YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."
@@ -40,6 +47,11 @@ class OptionsForm(FlaskForm):
     readers: dict = {}
     # Options never shown back (a captcha's secret key): left empty, the stored one stays.
     secrets: frozenset = frozenset()
+    # A template whose `options_editor(form)` macro draws the settings, for a form that needs
+    # more than one field per option (the prompt stage's field editor); None: one field each.
+    editor: str | None = None
+    # True when the form was sent to change its own layout (add a row), not to be saved.
+    is_rearranged: bool = False
 
     def __init__(self, *args, stored: dict | None = None, **kwargs):
         super().__init__(*args, prefix=PREFIX, meta={"csrf": False}, **kwargs)
@@ -52,6 +64,11 @@ class OptionsForm(FlaskForm):
         hints = typing.get_type_hints(cls.options_class)
         data = {name: _shown(hints[name], value) for name, value in values.items()}
         return cls(formdata=None, data=data, stored=stored)
+
+    @classmethod
+    def submitted(cls, stored: dict | None) -> "OptionsForm":
+        """The form as the request sent it; an editor may answer with a rearranged one."""
+        return cls(stored=stored)
 
     @property
     def option_fields(self) -> list:
@@ -96,21 +113,30 @@ def _label(option) -> str:
     return option.name.replace("_", " ").capitalize()
 
 
+def _described(*parts: str) -> str:
+    return " ".join(part for part in parts if part)
+
+
 def _field_for(option, hint, is_secret: bool = False):
     label = _label(option)
+    help_text = help_of(option)
+    labels = option.metadata.get("choices") or {}
     origin = typing.get_origin(hint)
     if origin is Literal:
-        return _select(label, typing.get_args(hint)), _data
+        return _select(label, typing.get_args(hint), labels, help_text), _data
     if origin is tuple:
-        return _sequence_field(label, typing.get_args(hint)[0])
+        return _sequence_field(label, typing.get_args(hint)[0], labels, help_text)
     if dataclasses.is_dataclass(hint):
-        return TextAreaField(label, description=YAML_HELP, render_kw={"rows": 8}), _yaml
+        description = _described(help_text, YAML_HELP)
+        return TextAreaField(label, description=description, render_kw={"rows": 8}), _yaml
     if hint is bool:
-        return BooleanField(label, description=option.metadata.get("help", "")), _data
+        return BooleanField(label, description=help_text), _data
     if hint is int:
-        return IntegerField(label), _whole_number
+        return IntegerField(label, description=help_text), _whole_number
     if is_secret:
-        description = "Not shown again; leave it empty to keep the one saved."
+        description = _described(
+            help_text, "Not shown again; leave it empty to keep the one saved."
+        )
         return PasswordField(label, description=description), _text
     help_text = option.metadata.get("help", "")
     if option.metadata.get("long_text"):
@@ -118,28 +144,37 @@ def _field_for(option, hint, is_secret: bool = False):
     return StringField(label, description=help_text), _text
 
 
-def _sequence_field(label: str, item_hint):
+def _sequence_field(label: str, item_hint, labels: dict, help_text: str):
     if typing.get_origin(item_hint) is Literal:
         choices = typing.get_args(item_hint)
         field = SelectMultipleField(
             label,
-            choices=[str(choice) for choice in choices],
+            choices=_labelled(choices, labels),
             coerce=_coerce_to(choices),
             widget=ListWidget(prefix_label=False),
             option_widget=CheckboxInput(),
+            description=help_text,
         )
         return field, _data
     if dataclasses.is_dataclass(item_hint):
-        return TextAreaField(label, description=YAML_LIST_HELP, render_kw={"rows": 12}), _yaml
-    return TextAreaField(label, description="One per line.", render_kw={"rows": 4}), _lines
+        description = _described(help_text, YAML_LIST_HELP)
+        return TextAreaField(label, description=description, render_kw={"rows": 12}), _yaml
+    description = _described(help_text, "One per line.")
+    return TextAreaField(label, description=description, render_kw={"rows": 4}), _lines
 
 
-def _select(label: str, choices: tuple) -> SelectField:
+def _select(label: str, choices: tuple, labels: dict, help_text: str) -> SelectField:
     return SelectField(
         label,
-        choices=[str(choice) for choice in choices],
+        choices=_labelled(choices, labels),
         coerce=_coerce_to(choices),
+        description=help_text,
     )
+
+
+def _labelled(choices: tuple, labels: dict) -> list[SelectChoice]:
+    """Each choice with its words: those the option gives it, else the value itself."""
+    return [SelectChoice(str(choice), labels.get(choice, str(choice))) for choice in choices]
 
 
 def _coerce_to(choices: tuple):

@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
@@ -11,11 +11,16 @@ from idp.transfer.authentik_models import AuthentikModel
 
 @dataclass(frozen=True)
 class DummyOptions:
-    result: bool = True
-    message: str = ""
-    raise_error: bool = False
-    # Seconds to take before answering, to try out binding timeouts.
-    wait_seconds: int = 0
+    result: bool = option(True, "Ticked: the policy always passes. Unticked: it always fails.")
+    message: str = option("", "A message given with the result (shown where a denial is shown).")
+    raise_error: bool = option(
+        False,
+        "Fails with an error instead of answering, to try out what a binding's \"when the "
+        'policy fails with an error" setting does.',
+    )
+    wait_seconds: int = option(
+        0, "Seconds to wait before answering (0 to 60), to try out binding timeouts."
+    )
 
     def validate(self):
         if not 0 <= self.wait_seconds <= 60:

@@ -18,7 +18,7 @@ import operator
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -26,7 +26,7 @@ import regex
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
 from idp.policies.types import PolicyError, PolicyResult
@@ -345,9 +345,12 @@ EXPRESSION_HELP = (
 
 @dataclass(frozen=True)
 class ExpressionOptions:
-    expression: str = field(default="true", metadata={"long_text": True, "help": EXPRESSION_HELP})
-    # Shown when the expression is false (a denied flow shows it), unless deny() gave one.
-    message: str = ""
+    expression: str = option("true", EXPRESSION_HELP, long_text=True)
+    message: str = option(
+        "",
+        "Shown when the expression is false (a denied flow shows it), unless deny() gave a "
+        "message of its own.",
+    )
 
     def validate(self):
         compile_expression(self.expression)

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
 from idp.policies.base import PolicyType
@@ -50,24 +50,55 @@ MIN_PIECES = 5
 
 @dataclass(frozen=True)
 class PasswordOptions:
-    password_field: str = "password"  # noqa: S105 (a field name, not a password)
-    min_length: int = 8
-    max_length: int = 128
-    min_uppercase: int = 0
-    min_lowercase: int = 0
-    min_digits: int = 0
-    min_symbols: int = 0
-    zxcvbn_min_score: int = 0
-    check_common_passwords: bool = True
-    reject_user_attributes: bool = True
-    # Runs like "aaaa", "abcd" or "4321", and a short block repeated ("abcabcabc").
-    reject_repetitive_and_sequential: bool = True
-    # The service's name ("gatehouse"), the site's domain name, and the words listed here.
-    reject_context_words: bool = True
-    context_words: tuple[str, ...] = ()
-    check_hibp: bool = False
-    hibp_url: str = HIBP_URL
-    hibp_timeout_seconds: int = 5
+    password_field: str = option(
+        "password",
+        "The key of the prompt field holding the new password.",
+    )
+    min_length: int = option(8, "The fewest characters a password may have.")
+    max_length: int = option(
+        128, "The most characters a password may have (at least 64, as NIST advises)."
+    )
+    min_uppercase: int = option(0, "The fewest upper-case letters it must have (0: any).")
+    min_lowercase: int = option(0, "The fewest lower-case letters it must have (0: any).")
+    min_digits: int = option(0, "The fewest digits it must have (0: any).")
+    min_symbols: int = option(
+        0, "The fewest characters that are neither letters nor digits it must have (0: any)."
+    )
+    zxcvbn_min_score: int = option(
+        0,
+        "The lowest strength score (0 to 4) that zxcvbn, a password strength estimator, may "
+        "give it. 0: not checked; 3 is a good choice.",
+    )
+    check_common_passwords: bool = option(
+        True, "Refuses the passwords most often used (a list shipped with Gatehouse)."
+    )
+    reject_user_attributes: bool = option(
+        True, "Refuses passwords that contain the user's name, username or email address."
+    )
+    reject_repetitive_and_sequential: bool = option(
+        True,
+        'Refuses passwords made of runs like "aaaa", "abcd" or "4321", or a short block '
+        'repeated ("abcabcabc").',
+    )
+    reject_context_words: bool = option(
+        True,
+        "Refuses passwords that contain the service's name, the site's domain name, or a "
+        "word listed below.",
+    )
+    context_words: tuple[str, ...] = option(
+        (), "More words to keep out of passwords, one per line (your organisation's name, say)."
+    )
+    check_hibp: bool = option(
+        False,
+        "Refuses passwords found in known breaches, asking Have I Been Pwned. Only the first "
+        "five characters of the password's SHA-1 hash leave the server.",
+    )
+    hibp_url: str = option(
+        HIBP_URL, "The breach service's range address (Have I Been Pwned's, or a mirror of it)."
+    )
+    hibp_timeout_seconds: int = option(
+        5, "Seconds to wait for the breach service; when it does not answer, the check fails."
+    )
 
     def validate(self):
         if not self.password_field:
@@ -181,8 +212,8 @@ class PasswordPolicy(PolicyType):
 
     def rules(self, options: PasswordOptions) -> tuple[str, ...]:
         rules = [f"At least {_plural(options.min_length, 'character')}"]
-        for option, noun, _is_member in CHARACTER_CLASSES:
-            minimum = getattr(options, option)
+        for option_name, noun, _is_member in CHARACTER_CLASSES:
+            minimum = getattr(options, option_name)
             if minimum:
                 rules.append(f"At least {_plural(minimum, noun)}")
         if options.check_common_passwords:
@@ -256,8 +287,8 @@ CHARACTER_CLASSES = (
 
 def _class_messages(password: str, options: PasswordOptions) -> list[str]:
     messages = []
-    for option, noun, is_member in CHARACTER_CLASSES:
-        minimum = getattr(options, option)
+    for name, noun, is_member in CHARACTER_CLASSES:
+        minimum = getattr(options, name)
         if sum(map(is_member, password)) < minimum:
             messages.append(f"Use at least {_plural(minimum, noun)}.")
     return messages

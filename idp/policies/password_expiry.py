@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Literal
 
 from idp.core.extensions import db
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.models import User
 from idp.models.types import utcnow
 from idp.policies.base import PolicyType
@@ -19,8 +19,18 @@ MESSAGES = {
 
 @dataclass(frozen=True)
 class PasswordExpiryOptions:
-    max_age_days: int = 90
-    action: Literal["deny", "force_change"] = "deny"
+    max_age_days: int = option(
+        90, "Days a password stays good after it was set (1 to 3650); then it counts as expired."
+    )
+    action: Literal["deny", "force_change"] = option(
+        "deny",
+        "What the flow around this policy is set up to do with an expired password (bind the "
+        "policy with negate on, as this type's description explains).",
+        choices={
+            "deny": "Deny: stop the sign-in, with a deny stage's message",
+            "force_change": "Force a change: ask for a new password before going on",
+        },
+    )
 
     def validate(self):
         if not 1 <= self.max_age_days <= 3650:

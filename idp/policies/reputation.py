@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
 from idp.protection.reputation import CLIENT_IP, HIGHEST, LOWEST, USERNAME, current_score
@@ -11,10 +11,15 @@ from idp.transfer.authentik_models import AuthentikModel
 
 @dataclass(frozen=True)
 class ReputationOptions:
-    check_username: bool = True
-    check_ip: bool = True
-    # At or below this score the visitor counts as a bad actor and the policy passes.
-    threshold: int = -5
+    check_username: bool = option(
+        True, "Looks at the score of the username typed (failed sign-ins lower it)."
+    )
+    check_ip: bool = option(True, "Looks at the score of the visitor's IP address.")
+    threshold: int = option(
+        -5,
+        "At or below this score the visitor counts as a bad actor and the policy passes: bind "
+        "it to a captcha or a deny stage.",
+    )
 
     def validate(self):
         if not (self.check_username or self.check_ip):

@@ -4,7 +4,7 @@ import time
 from dataclasses import dataclass
 
 from idp.core.extensions import db
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.credentials.passwords import check_password
 from idp.identity.accounts import PASSWORD_HISTORY_LENGTH, password_history
 from idp.models import User
@@ -15,10 +15,15 @@ from idp.policies.types import PolicyError, PolicyResult
 
 @dataclass(frozen=True)
 class UniquePasswordOptions:
-    password_field: str = "password"  # noqa: S105 (a field name, not a password)
-    # How many passwords to compare with, the current one included: 1 means "not the
-    # current password", 3 means "not the current one nor the two before it".
-    num_historical_passwords: int = 1
+    password_field: str = option(
+        "password",
+        "The key of the prompt field holding the new password.",
+    )
+    num_historical_passwords: int = option(
+        1,
+        "How many passwords the new one may not repeat, the current one included: 1 means "
+        '"not the current password", 3 "not the current one nor the two before it".',
+    )
 
     def validate(self):
         if not self.password_field:

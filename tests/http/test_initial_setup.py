@@ -1,3 +1,5 @@
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from sqlalchemy import select
 
@@ -16,7 +18,11 @@ ADMIN = {
 
 def test_front_page_sends_the_first_visitor_to_initial_setup(client):
     response = client.get("/")
-    assert response.headers["Location"] == "/flow/initial-setup/"
+    # ... which ends by offering the new administrator a second factor.
+    offer = "/me/second-factor?next=/admin/"
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/flow/initial-setup/"
+    assert parse_qs(location.query) == {"next": [offer]}
 
 
 def test_initial_setup_creates_a_superuser_and_signs_them_in(app, flows):

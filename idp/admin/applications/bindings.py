@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 
 from idp.admin.applications.routes import application_or_404, application_target
 from idp.admin.audit import record_change
+from idp.admin.confirm import Confirmation, ask
 from idp.admin.flows.bindings import (
     TABS,
     bound_in_words,
@@ -13,6 +14,7 @@ from idp.admin.flows.bindings import (
     current_tab,
     dialog_done,
     find_subject,
+    policy_binding_consequences,
     policy_binding_values,
     set_subject,
     starting_values,
@@ -126,6 +128,30 @@ def edit_application_binding(slug: str, binding_id: int):
     db.session.commit()
     flash("The binding was saved.", "info")
     return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
+
+
+@bp.get("/applications/<slug>/bindings/<int:binding_id>/delete")
+def confirm_application_binding_deletion(slug: str, binding_id: int):
+    application = application_or_404(slug)
+    binding = binding_of(application, binding_id)
+    where = f"who may use the application {application.name}"
+    confirmation = Confirmation(
+        title=f"Remove the binding of {binding.subject_label}?",
+        consequences=policy_binding_consequences(
+            binding,
+            application.policy_bindings,
+            where,
+            "every signed-in user may use the application",
+        ),
+        action=url_for(
+            "admin.application_bindings.delete_application_binding",
+            slug=slug,
+            binding_id=binding_id,
+        ),
+        button="Remove the binding",
+        cancel=url_for("admin.application_bindings.application_bindings", slug=slug),
+    )
+    return ask("admin/applications/confirm_removal.html", confirmation, application=application)
 
 
 @bp.post("/applications/<slug>/bindings/<int:binding_id>/delete")

@@ -112,7 +112,7 @@ def _render_new(catalog: Catalog, row_type, form, options_form):
         form=form,
         options_form=options_form,
     )
-    return page, INVALID if form.is_submitted() else 200
+    return page, shown_status(options_form)
 
 
 def edit(catalog: Catalog, row_id: int, **extra):
@@ -125,8 +125,7 @@ def edit(catalog: Catalog, row_id: int, **extra):
     options_form = _options_form(row_type, row.options)
     options = _read(form, options_form)
     if options is None:
-        status = INVALID if form.is_submitted() else 200
-        return render_edit(catalog, row, form, options_form, status, **extra)
+        return render_edit(catalog, row, form, options_form, shown_status(options_form), **extra)
     before, old_options = _values(row), dict(row.options or {})
     row.name, row.options = form.name.data, options
     after = _values(row, old_options)
@@ -183,13 +182,20 @@ def _posted() -> bool:
 
 def _options_form(row_type, stored: dict):
     form_class = row_type.options_form
-    return form_class(stored=stored) if _posted() else form_class.prefilled(stored)
+    return form_class.submitted(stored) if _posted() else form_class.prefilled(stored)
+
+
+def shown_status(options_form) -> int:
+    """A page of settings shown again: 200 when opened or rearranged (a field added to the
+    prompt editor), 400 when what was sent is refused."""
+    return INVALID if _posted() and not options_form.is_rearranged else 200
 
 
 def _read(form, options_form, *other_forms) -> dict | None:
     """The options as stored when the name, the options and any other forms sent with them
-    are all good, else None. All are checked, so every message shows at once."""
-    if not _posted():
+    are all good, else None. All are checked, so every message shows at once. A form sent
+    only to rearrange itself is not read."""
+    if not _posted() or options_form.is_rearranged:
         return None
     forms_are_good = all([form.validate_on_submit(), *(f.validate() for f in other_forms)])
     options = options_form.parsed()

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
+from idp.admin.dashboard.event_actions import offered_actions
 from idp.admin.dashboard.forms import EventFilterForm
 from idp.admin.helpers import INVALID
 from idp.admin.pagination import paginate
@@ -14,9 +15,11 @@ from idp.models import Event
 bp = Blueprint("events", __name__, template_folder="templates")
 
 
-def known_actions() -> list[str]:
-    """For the action field's suggestions."""
-    return list(db.session.scalars(select(Event.action).distinct().order_by(Event.action)))
+def known_actions() -> list[tuple[str, str]]:
+    """For the action field's suggestions: every action Gatehouse records, with its words,
+    and any other the log holds."""
+    recorded = db.session.scalars(select(Event.action).distinct().order_by(Event.action))
+    return offered_actions(list(recorded))
 
 
 def filtered_events(form: EventFilterForm):

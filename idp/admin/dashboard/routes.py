@@ -1,9 +1,12 @@
-"""The dashboard: counts, the latest events, and sign-ins and failures over the last day."""
+"""The dashboard: what needs the administrator's attention, how Gatehouse is run, counts, the
+latest events, and sign-ins and failures over the last day; and the health page, which says
+how to fix each warning."""
 
 from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from idp.admin.dashboard.activity import chart, hourly_activity
+from idp.admin.dashboard.health import check, health_columns, schema_in_words
 from idp.core.extensions import db
 from idp.identity.sessions import alive_at
 from idp.models import Event, Flow, Policy, Stage, User, UserSession
@@ -20,7 +23,8 @@ def _count(model, *conditions):
 
 
 def counts() -> dict:
-    """Users, active sessions, flows, stages and policies, in one query."""
+    """Users, active sessions, flows, stages and policies, and the facts the health checks
+    need from the database, in one query."""
     active = alive_at(utcnow())
     row = db.session.execute(
         select(
@@ -29,6 +33,7 @@ def counts() -> dict:
             _count(Flow).label("flows"),
             _count(Stage).label("stages"),
             _count(Policy).label("policies"),
+            *health_columns(),
         )
     ).one()
     return row._asdict()
@@ -44,9 +49,18 @@ def recent_events() -> list[Event]:
 
 @bp.get("/")
 def dashboard():
+    numbers = counts()
     return render_template(
         "admin/dashboard.html",
-        counts=counts(),
+        counts=numbers,
+        health=check(numbers),
         events=recent_events(),
         chart=chart(hourly_activity()),
+    )
+
+
+@bp.get("/health")
+def health():
+    return render_template(
+        "admin/health.html", health=check(counts()), schema_in_words=schema_in_words
     )

@@ -9,16 +9,26 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from idp.admin.audit import record_change
+from idp.admin.confirm import Confirmation, ask
 from idp.admin.flows.forms import (
     FAILURE_RESULTS,
     BindingSettingsForm,
     PolicyBindingForm,
     StageBindingForm,
 )
+from idp.admin.flows.guidance import (
+    ENDINGS,
+    EVERYONE_WORDS,
+    applies_to_everyone,
+    placement_warnings,
+    suggested_order,
+    suggestion_in_words,
+)
 from idp.admin.flows.routes import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.core.words import counted
 from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
@@ -39,7 +49,7 @@ TABS = ("policy", "group", "user")
 def when_checked(binding: StageBinding) -> str:
     """When the binding's policies decide whether its stage runs, in words."""
     if not any(item.enabled for item in binding.policy_bindings):
-        return "Always runs"
+        return "Always runs: applies to everyone"
     if binding.evaluate_on_plan and binding.re_evaluate_policies:
         return (
             "Checked when the flow starts, and again just before this step, "
@@ -109,6 +119,7 @@ def flow_stages(slug: str):
         form=FlaskForm(),
         when_checked=when_checked,
         bound_in_words=bound_in_words,
+        warnings=placement_warnings(flow),
     )
 
 
@@ -121,12 +132,23 @@ def stage_choices() -> list[SelectChoice]:
 
 def render_stage_binding(flow, form, binding=None, status=200):
     form.stage.choices = stage_choices()
-    page = render_template("admin/flows/stage_binding.html", flow=flow, form=form, binding=binding)
+    page = render_template(
+        "admin/flows/stage_binding.html",
+        flow=flow,
+        form=form,
+        binding=binding,
+        **binding_guidance(flow, binding),
+    )
     return page, status
 
 
-def next_order(flow: Flow) -> int:
-    return max((binding.order for binding in flow.bindings), default=0) + 10
+def binding_guidance(flow: Flow, binding: StageBinding | None = None) -> dict:
+    """What the binding form says beside its fields: the suggested order of a new binding,
+    and that a step with nothing bound to it applies to everyone."""
+    return {
+        "suggestion": "" if binding else suggestion_in_words(flow),
+        "everyone_words": EVERYONE_WORDS if applies_to_everyone(binding) else "",
+    }
 
 
 def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> StageBinding:
@@ -142,7 +164,7 @@ def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> St
 @bp.route("/flows/<slug>/stages/bind", methods=["GET", "POST"])
 def bind_stage(slug: str):
     flow = flow_or_404(slug)
-    form = StageBindingForm(data=starting_values({"order": next_order(flow)}))
+    form = StageBindingForm(data=starting_values({"order": suggested_order(flow)}))
     if not form.validate_on_submit():
         return render_stage_binding(flow, form, status=INVALID if form.is_submitted() else 200)
     stage = db.session.get(Stage, int(form.stage.data))
@@ -173,6 +195,34 @@ def edit_stage_binding(slug: str, binding_id: int):
     db.session.commit()
     flash("The stage binding was saved.", "info")
     return redirect(back_to(flow, binding), code=303)
+
+
+@bp.get("/flows/<slug>/stages/<int:binding_id>/remove")
+def confirm_stage_binding_removal(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding = stage_binding_of(flow, binding_id)
+    name = binding.stage.name
+    consequences = [
+        f"The flow {flow.name} will no longer run the step {name} (order {binding.order}). "
+        "The stage itself stays, in Stages, with its settings.",
+    ]
+    if binding.policy_bindings:
+        consequences.append(
+            f"Its {counted(len(binding.policy_bindings), 'policy bindings')} go with it."
+        )
+    if binding.stage.type in ENDINGS:
+        ending, _ = ENDINGS[binding.stage.type]
+        consequences.append(f"This is the flow's {ending} step: without it, there is no {ending}.")
+    confirmation = Confirmation(
+        title=f"Remove the stage {name} from this flow?",
+        consequences=tuple(consequences),
+        action=url_for(
+            "admin.flow_bindings.remove_stage_binding", slug=slug, binding_id=binding_id
+        ),
+        button="Remove the binding",
+        cancel=back_to(flow, binding),
+    )
+    return ask("admin/flows/confirm_removal.html", confirmation, flow=flow)
 
 
 @bp.post("/flows/<slug>/stages/<int:binding_id>/remove")
@@ -369,6 +419,42 @@ def subject_data(binding: PolicyBinding) -> dict:
         "user": binding.user.username if binding.user_id else "",
         "failure_result": result,
     }
+
+
+@bp.get("/flows/<slug>/bindings/<int:binding_id>/delete")
+def confirm_policy_binding_deletion(slug: str, binding_id: int):
+    flow = flow_or_404(slug)
+    binding, stage_binding = policy_binding_of(flow, binding_id)
+    target = stage_binding or flow
+    confirmation = Confirmation(
+        title=f"Remove the binding of {binding.subject_label}?",
+        consequences=policy_binding_consequences(
+            binding, target.policy_bindings, where_of_target(target), left_open_words(target)
+        ),
+        action=url_for(
+            "admin.flow_bindings.delete_policy_binding", slug=slug, binding_id=binding_id
+        ),
+        button="Remove the binding",
+        cancel=back_to(flow, stage_binding),
+    )
+    return ask("admin/flows/confirm_removal.html", confirmation, flow=flow)
+
+
+def policy_binding_consequences(
+    binding: PolicyBinding, beside: list, where: str, left_open: str
+) -> tuple[str, ...]:
+    """What unbinding does, in words: the subject stops deciding `where`, and with nothing
+    else enabled among the bindings `beside` it, what is then open (`left_open`)."""
+    consequences = [f"The {binding.subject_label} stops deciding {where}."]
+    if not any(item.enabled for item in beside if item is not binding):
+        consequences.append(f"Nothing else is bound there: once it is removed, {left_open}.")
+    return tuple(consequences)
+
+
+def left_open_words(target) -> str:
+    if isinstance(target, Flow):
+        return "anyone the flow's settings allow may use the flow"
+    return "the step applies to everyone who goes through the flow"
 
 
 @bp.post("/flows/<slug>/bindings/<int:binding_id>/delete")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from idp.admin.flows.bindings import bound_in_words, when_checked
 from idp.admin.flows.forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
+from idp.admin.flows.guidance import placement_warnings
+from idp.core.words import counted
 from idp.models import Flow, StageBinding
 from idp.policies.engine import in_asking_order
 
@@ -44,7 +46,8 @@ class Line:
 
 @dataclass(frozen=True)
 class Box:
-    # gate, stage, gated (a stage whose policies are checked) or end: the template's colours
+    # gate, stage, gated (a stage whose policies are checked), misplaced (a stage after the
+    # sign-in or sign-out, whose first entry says so) or end: the template's colours
     kind: str
     y: int
     height: int
@@ -67,6 +70,8 @@ class Diagram:
     boxes: tuple[Box, ...]
     arrows: tuple[Arrow, ...]
     summary: str
+    # How many steps come after the sign-in or sign-out.
+    misplaced: int = 0
 
 
 def _bound_entries(bindings, mode: str) -> list[Entry]:
@@ -110,9 +115,13 @@ def _stage_kind(binding: StageBinding) -> str:
 
 def build(flow: Flow) -> Diagram:
     contents = [("gate", f"Start: {flow.name}", gate_entries(flow))]
+    warnings = placement_warnings(flow)
     for binding in flow.bindings:
         heading = f"{binding.order} · {binding.stage.name} ({binding.stage.type})"
-        contents.append((_stage_kind(binding), heading, stage_entries(binding)))
+        entries, kind = stage_entries(binding), _stage_kind(binding)
+        if binding.id in warnings:
+            entries, kind = [Entry(f"Warning: {warnings[binding.id].text}"), *entries], "misplaced"
+        contents.append((kind, heading, entries))
     contents.append(("end", "Done: on to where the visitor was going", []))
     boxes, arrows, y = [], [], MARGIN
     for kind, heading, entries in contents:
@@ -124,10 +133,13 @@ def build(flow: Flow) -> Diagram:
         y += box.height
     steps = len(flow.bindings)
     summary = (
-        f"The flow {flow.name}: its gate, then {steps} stage binding{'s' * (steps != 1)} "
-        "in order, then the end. The list below says the same in words."
+        f"The flow {flow.name}: its gate, then {counted(steps, 'stage bindings')} in order, "
+        "then the end. The list below says the same in words."
     )
-    return Diagram(WIDTH, y + MARGIN, tuple(boxes), tuple(arrows), summary)
+    if warnings:
+        summary += f" Warning: {counted(len(warnings), 'steps come', 'step comes')} after the "
+        summary += "sign-in or sign-out."
+    return Diagram(WIDTH, y + MARGIN, tuple(boxes), tuple(arrows), summary, len(warnings))
 
 
 def _box(kind: str, top: int, heading: str, entries: list[Entry]) -> Box:

@@ -1,14 +1,19 @@
 """Create and bind stage: on the flow's Stage Bindings tab, a new stage (its type, then that
 type's settings) and its binding to the flow in one form, saved in one transaction."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from idp.admin.catalog import rows
 from idp.admin.catalog.stages import STAGES
-from idp.admin.flows.bindings import add_stage_binding, back_to, next_order, starting_values
+from idp.admin.flows.bindings import (
+    add_stage_binding,
+    back_to,
+    binding_guidance,
+    starting_values,
+)
 from idp.admin.flows.forms import BindingSettingsForm
+from idp.admin.flows.guidance import suggested_order
 from idp.admin.flows.routes import flow_or_404
-from idp.admin.helpers import INVALID
 
 bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
 
@@ -27,7 +32,7 @@ def create_and_bind_stage(slug: str):
 @bp.route("/flows/<slug>/stages/create/<type_name>", methods=["GET", "POST"])
 def create_and_bind_stage_of_type(slug: str, type_name: str):
     flow = flow_or_404(slug)
-    binding_form = BindingSettingsForm(data=starting_values({"order": next_order(flow)}))
+    binding_form = BindingSettingsForm(data=starting_values({"order": suggested_order(flow)}))
     new = rows.read_new(STAGES, type_name, binding_form)
     if new.options is None:
         return render_new_stage(flow, new, binding_form)
@@ -48,5 +53,6 @@ def render_new_stage(flow, new: rows.NewRow, binding_form):
         options_form=new.options_form,
         binding_form=binding_form,
         cancel_url=url_for("admin.flow_bindings.flow_stages", slug=flow.slug),
+        **binding_guidance(flow),
     )
-    return page, INVALID if request.method == "POST" else 200
+    return page, rows.shown_status(new.options_form)

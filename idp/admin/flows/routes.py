@@ -17,6 +17,7 @@ from idp.admin.flows.forms import (
 from idp.admin.helpers import INVALID, commit_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
+from idp.core.words import counted
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS
@@ -122,7 +123,7 @@ def where_used(slug: str) -> list[str]:
         select(func.count()).select_from(Invitation).where(Invitation.flow_slug == slug)
     )
     if invitations:
-        places.append(f"{invitations} invitation link(s)")
+        places.append(counted(invitations, "invitation links"))
     return places
 
 
@@ -257,5 +258,5 @@ def confirm_import(slug: str):
     after = flow_summary(flow_or_404(slug))
     record_change("admin_flow_imported", flow_target(flow), before, after, changes=written)
     db.session.commit()
-    flash(f"The file was imported: {len(written)} changes.", "info")
+    flash(f"The file was imported: {counted(len(written), 'changes')}.", "info")
     return redirect(url_for("admin.flows.flow", slug=slug), code=303)

@@ -141,13 +141,10 @@ def add_member(group_id: int):
     form = MemberForm()
     if not form.validate():
         return render_group(group, INVALID, member_form=form)
-    if _is_member(group, form.user):
+    if is_member(group, form.user):
         form.username.errors = [f"{form.user.username} is already a member."]
         return render_group(group, INVALID, member_form=form)
-    db.session.execute(group_members.insert().values(group_id=group.id, user_id=form.user.id))
-    record_change(
-        "admin_group_member_added", group_target(group), after={"member": form.user.username}
-    )
+    add_to_group(group, form.user)
     if not commit_unless_taken(form.username, "This user was just added."):
         return render_group(group, INVALID, member_form=form)
     flash(f"{form.user.username} was added.", "info")
@@ -158,7 +155,21 @@ def add_member(group_id: int):
 def remove_member(group_id: int, user_id: int):
     group = find_or_404(Group, group_id, "group")
     user = find_or_404(User, user_id, "user")
-    if not _is_member(group, user):
+    remove_from_group(group, user)
+    db.session.commit()
+    flash(f"{user.username} was removed from the group.", "info")
+    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
+
+
+def add_to_group(group: Group, user: User) -> None:
+    """Make `user` a member (not yet one) and record it; the caller commits."""
+    db.session.execute(group_members.insert().values(group_id=group.id, user_id=user.id))
+    record_change("admin_group_member_added", group_target(group), after={"member": user.username})
+
+
+def remove_from_group(group: Group, user: User) -> None:
+    """End the membership (a 404 when there is none) and record it; the caller commits."""
+    if not is_member(group, user):
         abort(404, description=f"{user.username} is not a member of this group.")
     db.session.execute(
         delete(group_members).where(
@@ -168,12 +179,9 @@ def remove_member(group_id: int, user_id: int):
     record_change(
         "admin_group_member_removed", group_target(group), before={"member": user.username}
     )
-    db.session.commit()
-    flash(f"{user.username} was removed from the group.", "info")
-    return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
-def _is_member(group: Group, user: User) -> bool:
+def is_member(group: Group, user: User) -> bool:
     return (
         db.session.scalar(
             select(group_members.c.user_id).where(

@@ -1,4 +1,4 @@
-"""Users: search, create, look at one, edit their details."""
+"""Users: search, create, look at one, edit their details, add to and remove from groups."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -8,13 +8,15 @@ from idp.admin.audit import describe, record_change
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
+from idp.admin.users.groups import add_to_group, is_member, remove_from_group
+from idp.admin.users.memberships import JoinGroupForm, groups_to_join
 from idp.core.extensions import db
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import groups_of, set_password
 from idp.identity.sessions import active_sessions_of, load_current_session
 from idp.identity.signups import release
-from idp.models import User
+from idp.models import Group, User
 
 bp = Blueprint("users", __name__, template_folder="templates")
 
@@ -91,12 +93,15 @@ def _copy_details(form: UserForm, user: User) -> None:
     user.verified_email = user.email if form.email_verified.data else None
 
 
-def render_user(user: User, status: int = 200, password_form: PasswordForm | None = None):
+def render_user(user: User, status: int = 200, password_form=None, group_form=None):
     """The user's page; a form sent back with its messages is passed in."""
+    group_form = group_form or JoinGroupForm(formdata=None)
+    group_form.group.choices = groups_to_join(user)
     page = render_template(
         "admin/users/detail.html",
         user=user,
         groups=groups_of(user),
+        group_form=group_form,
         sessions=active_sessions_of(user),
         current_session=load_current_session(),
         authenticators=authenticators.list_authenticators(user),
@@ -126,3 +131,34 @@ def edit_user(user_id: int):
         return render_template("admin/users/edit.html", form=form, user=user), INVALID
     flash("The changes were saved.", "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
+
+
+def back_to_groups(user: User):
+    return redirect(url_for("admin.users.user", user_id=user.id) + "#groups", code=303)
+
+
+@bp.post("/users/<int:user_id>/groups")
+def join_group(user_id: int):
+    user = find_or_404(User, user_id, "user")
+    form = JoinGroupForm()
+    if not form.validate():
+        return render_user(user, INVALID, group_form=form)
+    group = find_or_404(Group, int(form.group.data), "group")
+    if is_member(group, user):
+        form.group.errors = [f"{user.username} is already in {group.name}."]
+        return render_user(user, INVALID, group_form=form)
+    add_to_group(group, user)
+    if not commit_unless_taken(form.group, f"{user.username} was just added to {group.name}."):
+        return render_user(user, INVALID, group_form=form)
+    flash(f"{user.username} was added to the group {group.name}.", "info")
+    return back_to_groups(user)
+
+
+@bp.post("/users/<int:user_id>/groups/<int:group_id>/remove")
+def leave_group(user_id: int, group_id: int):
+    user = find_or_404(User, user_id, "user")
+    group = find_or_404(Group, group_id, "group")
+    remove_from_group(group, user)
+    db.session.commit()
+    flash(f"{user.username} was removed from the group {group.name}.", "info")
+    return back_to_groups(user)

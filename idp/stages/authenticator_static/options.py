@@ -1,11 +1,15 @@
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError, done_message
+from idp.core.options import OptionsError, done_message, option
 
 
 @dataclass(frozen=True)
 class AuthenticatorStaticOptions:
-    codes_count: int = 10
+    codes_count: int = option(
+        10,
+        "How many recovery codes the user gets (1 to 50). Each code signs in once; making new "
+        "codes replaces the old ones.",
+    )
     done_message: str = done_message("Your recovery codes are ready. Each one signs you in once.")
 
     def validate(self):

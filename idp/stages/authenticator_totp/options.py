@@ -1,16 +1,25 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.core.options import OptionsError, done_message
+from idp.core.options import OptionsError, done_message, option
 from idp.credentials.authenticators import TotpSettings, validate_issuer
 
 
 @dataclass(frozen=True)
 class AuthenticatorTotpOptions:
-    # The name the authenticator app shows above the code.
-    issuer: str = "Gatehouse"
-    digits: Literal[6, 8] = 6
-    period: int = 30
+    issuer: str = option(
+        "Gatehouse", "The name the authenticator app shows above the code, such as your site's."
+    )
+    digits: Literal[6, 8] = option(
+        6,
+        "How long each code is. Most apps show 6 digits; some cannot show 8.",
+        choices={6: "6 digits (works with every app)", 8: "8 digits"},
+    )
+    period: int = option(
+        30,
+        "Seconds each code lasts (15 to 120). Most apps only support 30: change it only if "
+        "yours says otherwise.",
+    )
     done_message: str = done_message(
         "Your authenticator app is set up: signing in asks for a code from it."
     )

@@ -1,26 +1,47 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.credentials.authenticators import TotpSettings, validate_issuer
 
 
 @dataclass(frozen=True)
 class AuthenticatorValidateOptions:
-    # A user with no authenticator: let them go on (skip), stop the flow (deny), or have them
-    # set up an authenticator app right here before the flow goes on (configure).
-    not_configured_action: Literal["skip", "deny", "configure"] = "skip"
-    # The name the authenticator app shows, for apps set up here (configure).
-    issuer: str = "Gatehouse"
-    # Which authenticators are accepted, as authentik names them: totp (apps), static
-    # (recovery codes), webauthn (passkeys and security keys). The user chooses among theirs.
-    device_classes: tuple[Literal["totp", "static", "webauthn"], ...] = (
-        "totp",
-        "static",
-        "webauthn",
+    not_configured_action: Literal["skip", "deny", "configure"] = option(
+        "skip",
+        "What happens to a user who has no authenticator of the accepted kinds. Skip lets "
+        "them through with their password alone; deny stops the flow; configure has them set "
+        "up an authenticator app on the spot, and then goes on.",
+        choices={
+            "skip": "Skip: let them go on without a second factor",
+            "deny": "Deny: stop the flow, they cannot go on",
+            "configure": "Configure: have them set up an authenticator app now",
+        },
     )
-    # "required": a passkey counts only when it checked a PIN or fingerprint, not only a touch.
-    webauthn_user_verification: Literal["discouraged", "preferred", "required"] = "preferred"
+    issuer: str = option(
+        "Gatehouse",
+        "The name the authenticator app shows above the code, for apps set up here (only "
+        "used when users without an authenticator are asked to configure one).",
+    )
+    device_classes: tuple[Literal["totp", "static", "webauthn"], ...] = option(
+        ("totp", "static", "webauthn"),
+        "The kinds of authenticator accepted here (at least one). A user with several "
+        "chooses among theirs.",
+        choices={
+            "totp": "Authenticator apps (codes)",
+            "static": "Recovery codes",
+            "webauthn": "Passkeys and security keys",
+        },
+    )
+    webauthn_user_verification: Literal["discouraged", "preferred", "required"] = option(
+        "preferred",
+        "Whether a passkey must check its user (a PIN, a fingerprint) rather than only a touch.",
+        choices={
+            "discouraged": "Discouraged: a touch is enough",
+            "preferred": "Preferred: check the user when the passkey can",
+            "required": "Required: a passkey counts only when it checked the user",
+        },
+    )
 
     def validate(self):
         validate_issuer(self.issuer)

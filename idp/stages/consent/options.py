@@ -1,22 +1,34 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
 from idp.core.durations import parse_duration
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 MAX_TERMS_LENGTH = 100_000
 
 
 @dataclass(frozen=True)
 class ConsentOptions:
-    title: str = "Terms of use"
-    # Plain text: blank lines separate paragraphs. Shown as text, never as HTML.
-    terms: str = field(default="", metadata={"long_text": True})
-    # always: ask every time; permanent: ask once per version of the terms; expiring: ask
-    # again once `expires_in` has passed (or the terms changed).
-    mode: Literal["always", "permanent", "expiring"] = "always"
-    expires_in: str = "30d"
+    title: str = option("Terms of use", "The heading above the terms (1 to 200 characters).")
+    # Shown as text, never as HTML.
+    terms: str = option(
+        "",
+        "What the user agrees to, in plain text: blank lines separate paragraphs.",
+        long_text=True,
+    )
+    mode: Literal["always", "permanent", "expiring"] = option(
+        "always",
+        "How often to ask. A change of the terms always asks again.",
+        choices={
+            "always": "Always: ask every time",
+            "permanent": "Permanent: ask once for each version of the terms",
+            "expiring": "Expiring: ask again once the time below has passed",
+        },
+    )
+    expires_in: str = option(
+        "30d", "In expiring mode, how long a consent counts: 30d, 12h, 90m (days, hours, minutes)."
+    )
 
     def validate(self):
         if not self.title.strip() or len(self.title) > 200:

@@ -1,6 +1,10 @@
 from dataclasses import dataclass
 
+from idp.core.options import option
+
 
 @dataclass(frozen=True)
 class DenyOptions:
-    message: str = "You may not continue."
+    message: str = option(
+        "You may not continue.", "What the visitor reads when the flow stops here."
+    )

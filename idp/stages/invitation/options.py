@@ -1,7 +1,12 @@
 from dataclasses import dataclass
 
+from idp.core.options import option
+
 
 @dataclass(frozen=True)
 class InvitationOptions:
-    # Without an invitation link: go on as if there were none (true), or stop (false).
-    continue_flow_without_invitation: bool = False
+    continue_flow_without_invitation: bool = option(
+        False,
+        "Lets visitors without an invitation link go on as if there were none. Unticked, "
+        "the flow stops for them: only invited people get through.",
+    )

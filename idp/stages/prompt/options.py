@@ -1,9 +1,10 @@
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
 from flask_wtf import FlaskForm
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
 from idp.policies.expression import compile_expression
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
@@ -29,6 +30,22 @@ FieldType = Literal[
     "static",
     "separator",
 ]
+FIELD_TYPE_WORDS = {
+    "text": "Text",
+    "textarea": "Text, several lines",
+    "username": "Username (checked like one)",
+    "email": "Email address",
+    "password": "Password",
+    "number": "Number",
+    "checkbox": "Checkbox",
+    "dropdown": "Dropdown: one of the choices",
+    "radio": "Radio buttons: one of the choices",
+    "date": "Date",
+    "date-time": "Date and time",
+    "hidden": "Hidden: sent with the form, not shown",
+    "static": "Static: words shown, nothing asked",
+    "separator": "Separator: a line between fields",
+}
 CHOICE_TYPES = ("dropdown", "radio")
 MAX_CHOICES = 100
 MAX_CHOICE_LENGTH = 200
@@ -43,19 +60,31 @@ INITIAL_VALUE_PARSERS = {
 
 @dataclass(frozen=True)
 class PromptField:
-    key: str
-    label: str = ""
-    type: FieldType = "text"
-    required: bool = False
-    placeholder: str = ""
-    initial_value: str = ""
-    # An expression (as an expression policy's) whose value, when the form is shown, is the
-    # initial value instead: `user.email`, say. It fails to nothing: an empty field.
-    initial_value_expression: str = ""
-    help_text: str = ""
-    order: int = 0
-    # The only answers a dropdown or radio field accepts, in the order shown.
-    choices: tuple[str, ...] = ()
+    key: str = option(
+        dataclasses.MISSING,
+        "The answer's name in the flow (prompt_data.<key>) and the form field's name: "
+        "lower-case letters, digits and _.",
+    )
+    label: str = option("", "What the visitor reads next to the field.")
+    type: FieldType = option(
+        "text",
+        "What kind of field: text, a password, a choice, a date, or words only (static).",
+        choices=FIELD_TYPE_WORDS,
+    )
+    required: bool = option(False, "The form is refused while the field is empty.")
+    placeholder: str = option("", "Grey example text inside the empty field.")
+    initial_value: str = option("", "What the field holds when the form is first shown.")
+    # It fails to nothing: an empty field.
+    initial_value_expression: str = option(
+        "",
+        "An expression whose value is the initial value instead, such as user.email (leave "
+        "the initial value empty to use it).",
+    )
+    help_text: str = option("", "A line of help under the field.")
+    order: int = option(0, "Fields are shown by this number, lowest first.")
+    choices: tuple[str, ...] = option(
+        (), "For dropdown and radio fields: the only answers accepted, in the order shown."
+    )
 
     def validate(self):
         if not KEY_PATTERN.match(self.key) or self.key in RESERVED_KEYS:
@@ -101,9 +130,12 @@ class PromptField:
 
 @dataclass(frozen=True)
 class PromptOptions:
-    fields: tuple[PromptField, ...] = ()
-    # Policies every answer must pass (a password policy, say); their messages are shown.
-    validation_policies: tuple[str, ...] = ()
+    fields: tuple[PromptField, ...] = option((), "The fields of the form, in order.")
+    validation_policies: tuple[str, ...] = option(
+        (),
+        "Names of policies every answer must pass, one per line (a password policy, say); "
+        "their messages are shown at the form.",
+    )
 
     def validate(self):
         keys = [field.key for field in self.fields]

@@ -2,6 +2,7 @@ from idp.core.sealing import seal
 from idp.flows.context import PROMPT_DATA
 from idp.flows.outcomes import Advance
 from idp.stages.base import StageType
+from idp.stages.prompt.admin import PromptOptionsForm
 from idp.stages.prompt.authentik import AUTHENTIK
 from idp.stages.prompt.forms import (
     answers_of,
@@ -23,6 +24,8 @@ class PromptStage(StageType):
     label = "Prompt"
     description = "Asks for configured fields (text, choices, dates, passwords, ...)."
     Options = PromptOptions
+    # A field editor (rows, or YAML on request) instead of the derived form's YAML textarea.
+    options_form = PromptOptionsForm
     authentik = AUTHENTIK
     # The form's fields depend on the options, so build_form makes its class.
     is_interactive = True

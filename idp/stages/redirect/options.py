@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 # A flow's slug, as flow files have it (idp.transfer.document, which imports the stages).
 FLOW_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -13,14 +13,27 @@ MAX_URL_LENGTH = 2000
 
 @dataclass(frozen=True)
 class RedirectOptions:
-    # static: to `target_url` (an absolute http(s) address, another site as a rule).
-    # flow: into the flow `target_flow`, keeping where the visitor goes afterwards (`next`).
-    mode: Literal["static", "flow"] = "flow"
-    target_url: str = ""
-    target_flow: str = "default-authentication-flow"
-    # Flow mode: the new flow starts with what this one gathered (the proved user, answers
-    # to prompts), as authentik's keep_context does.
-    keep_context: bool = True
+    mode: Literal["static", "flow"] = option(
+        "flow",
+        "Where the visitor is sent: to a web address, or into another flow (which then "
+        "goes on to where the visitor was going).",
+        choices={
+            "static": "Static: to the web address below",
+            "flow": "Flow: into the flow below",
+        },
+    )
+    target_url: str = option(
+        "", "In static mode, the address to send the visitor to (http:// or https://)."
+    )
+    target_flow: str = option(
+        "default-authentication-flow", "In flow mode, the slug of the flow to go on with."
+    )
+    # As authentik's keep_context does.
+    keep_context: bool = option(
+        True,
+        "In flow mode, the next flow starts with what this one gathered (the proved user, "
+        "answers to prompts).",
+    )
 
     def validate(self):
         if self.mode == "static":

@@ -1,14 +1,16 @@
 from dataclasses import dataclass
 
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 MAX_MESSAGE_LENGTH = 500
 
 
 @dataclass(frozen=True)
 class UserDeleteOptions:
-    # Shown on the next page, once the account and its sessions are gone.
-    done_message: str = "Your account was deleted."
+    done_message: str = option(
+        "Your account was deleted.",
+        "Shown on the next page, once the account and its sessions are gone.",
+    )
 
     def validate(self):
         if len(self.done_message) > MAX_MESSAGE_LENGTH:

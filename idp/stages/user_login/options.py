@@ -2,12 +2,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from idp.core.durations import parse_duration
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 
 @dataclass(frozen=True)
 class UserLoginOptions:
-    session_duration: str = "1d"
+    session_duration: str = option(
+        "1d",
+        "How long the sign-in lasts at most, from 1m to 400d: 12h, 1d, 30d (minutes, hours, "
+        "days). Sessions left unused end sooner.",
+    )
 
     def validate(self):
         try:

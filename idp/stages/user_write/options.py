@@ -1,14 +1,27 @@
 from dataclasses import dataclass
 from typing import Literal
 
-from idp.core.options import done_message
+from idp.core.options import done_message, option
 
 
 @dataclass(frozen=True)
 class UserWriteOptions:
-    user_creation_mode: Literal["never", "when_required", "always"] = "when_required"
-    create_users_as_inactive: bool = False
-    create_users_as_superuser: bool = False
-    create_users_group: str = ""
-    # "Your password was changed.": what was written depends on the flow, so no default.
+    user_creation_mode: Literal["never", "when_required", "always"] = option(
+        "when_required",
+        "Whether this stage makes a new account or changes the user the flow is about.",
+        choices={
+            "never": "Never: only change the user the flow is about",
+            "when_required": "When required: make an account when the flow has no user",
+            "always": "Always: make a new account",
+        },
+    )
+    create_users_as_inactive: bool = option(
+        False,
+        "New accounts cannot sign in until activated (by an email stage's link, or by an "
+        "administrator).",
+    )
+    create_users_as_superuser: bool = option(
+        False, "New accounts are administrators. Only for the initial setup flow."
+    )
+    create_users_group: str = option("", "The name of a group new accounts join. Empty: none.")
     done_message: str = done_message()

@@ -25,7 +25,7 @@ def test_the_dashboard_counts_users_sessions_flows_stages_and_policies(app, admi
     found = re.findall(r'<span class="number">(\d+)</span> ([a-z ]+)</li>', page)
     counts = {label: number for number, label in found}
     assert counts["users"] == "2"
-    assert counts["active sessions"] == "1"
+    assert counts["active session"] == "1"  # one of them: never "1 active sessions"
     assert int(counts["flows"]) >= 8 and int(counts["stages"]) > 0
     assert "policies" in counts
 

@@ -475,7 +475,8 @@ def test_create_and_bind_stage_makes_the_stage_and_its_binding_in_one_step(app, 
     choose_page = text(admin.get(href(bindings_page, "Create and bind stage")))
     deny_form = admin.get(href(choose_page, "Deny"))
     assert deny_form.status_code == 200
-    assert 'name="option-message"' in text(deny_form) and 'value="110"' in text(deny_form)
+    # The suggested order comes before the sign-in stage (order 100), not after it.
+    assert 'name="option-message"' in text(deny_form) and 'value="30"' in text(deny_form)
     response = create_and_bind(admin, slug, "deny", GATE)
     assert response.status_code == 303
     binding = binding_of(app, slug, "closed-gate")

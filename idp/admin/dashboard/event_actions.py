@@ -1,0 +1,98 @@
+"""Every action the audit log records, in words: what the events page's filter offers (the
+field still takes any text). tests/unit/test_event_actions.py reads the source and fails on an
+action recorded anywhere that is missing here."""
+
+EVENT_ACTIONS = {
+    # Signing in and out
+    "login": "Signed in",
+    "login_failed": "A sign-in failed (wrong name or password)",
+    "login_throttled": "A sign-in was refused: too many failures",
+    "login_proof_required": "A sign-in needed more proof (a mailed link)",
+    "logout": "Signed out",
+    "reauthenticated": "Confirmed their identity again",
+    "code_failed": "A wrong authenticator or recovery code",
+    "code_throttled": "Codes refused: too many wrong ones",
+    "passkey_failed": "A passkey did not check out",
+    "passkey_counter_went_back": "A passkey's counter went back (possibly cloned)",
+    "recovery_code_used": "Signed in with a recovery code",
+    "sign_in_link_requested": "Asked for a sign-in link by mail",
+    "sign_in_link_used": "Signed in with a mailed link",
+    "captcha_failed": "A captcha was answered wrongly",
+    "captcha_unchecked": "A captcha could not be checked",
+    # Flows
+    "flow_completed": "Finished a flow",
+    "flow_denied": "A flow's policies refused the visitor",
+    "flow_redirected": "A flow sent the visitor elsewhere",
+    "policy_error": "A policy failed with an error",
+    "plan_replayed": "An old step of a flow was sent again",
+    "email_link_requested": "A flow mailed a link",
+    "email_link_used": "A mailed flow link was followed",
+    "invitation_used": "An invitation was used",
+    "invitation_refused": "An invitation link was refused",
+    "consent_given": "Agreed to terms or to an application",
+    "consent_revoked": "Withdrew consent from an application",
+    # Accounts
+    "user_created": "An account was created (sign-up)",
+    "user_updated": "An account was changed by a flow",
+    "user_activated": "An account was activated (address confirmed)",
+    "user_deleted": "An account was deleted by its owner",
+    "signup_address_taken": "A sign-up used an address already taken",
+    "authenticator_added": "An authenticator was added",
+    "authenticator_removed": "An authenticator was removed by its owner",
+    "session_revoked": "A session was ended by its owner",
+    "sessions_revoked": "Other sessions were ended by their owner",
+    # Applications
+    "oauth2_authorized": "An application was allowed to sign the user in",
+    "oauth2_access_denied": "An application was refused",
+    # Administration
+    "setting_changed": "A setting was changed",
+    "admin_user_created": "Admin: created a user",
+    "admin_user_edited": "Admin: changed a user's details",
+    "admin_user_disabled": "Admin: disabled a user",
+    "admin_user_enabled": "Admin: enabled a user",
+    "admin_superuser_granted": "Admin: made a user an administrator",
+    "admin_superuser_removed": "Admin: removed administrator rights",
+    "admin_password_set": "Admin: set a user's password",
+    "admin_recovery_link_sent": "Admin: mailed a recovery link",
+    "admin_session_revoked": "Admin: ended a user's session",
+    "admin_authenticator_removed": "Admin: removed a user's authenticator",
+    "admin_group_created": "Admin: created a group",
+    "admin_group_renamed": "Admin: renamed a group",
+    "admin_group_deleted": "Admin: deleted a group",
+    "admin_group_member_added": "Admin: added a group member",
+    "admin_group_member_removed": "Admin: removed a group member",
+    "admin_invitation_created": "Admin: created an invitation",
+    "admin_invitation_revoked": "Admin: revoked an invitation",
+    "admin_flow_created": "Admin: created a flow",
+    "admin_flow_changed": "Admin: changed a flow's settings",
+    "admin_flow_deleted": "Admin: deleted a flow",
+    "admin_flow_imported": "Admin: imported a flow file",
+    "admin_stage_created": "Admin: created a stage",
+    "admin_stage_edited": "Admin: changed a stage",
+    "admin_stage_deleted": "Admin: deleted a stage",
+    "admin_policy_created": "Admin: created a policy",
+    "admin_policy_edited": "Admin: changed a policy",
+    "admin_policy_deleted": "Admin: deleted a policy",
+    "admin_stage_bound": "Admin: bound a stage to a flow",
+    "admin_stage_binding_changed": "Admin: changed a stage binding",
+    "admin_stage_binding_moved": "Admin: moved a stage binding",
+    "admin_stage_unbound": "Admin: removed a stage from a flow",
+    "admin_policy_bound": "Admin: bound a policy, group or user to a flow",
+    "admin_policy_binding_changed": "Admin: changed a policy binding",
+    "admin_policy_unbound": "Admin: removed a policy binding",
+    "admin_application_created": "Admin: created an application",
+    "admin_application_edited": "Admin: changed an application",
+    "admin_application_deleted": "Admin: deleted an application",
+    "admin_application_bound": "Admin: bound a policy, group or user to an application",
+    "admin_application_binding_changed": "Admin: changed an application binding",
+    "admin_application_unbound": "Admin: removed an application binding",
+    "admin_application_secret_rotated": "Admin: made a new client secret",
+    "admin_application_token_revoked": "Admin: revoked an application token",
+}
+
+
+def offered_actions(recorded: list[str]) -> list[tuple[str, str]]:
+    """The actions to offer, (action, words): every known one, and any other the log holds
+    (recorded by an older or newer version), alphabetically."""
+    names = sorted(set(EVENT_ACTIONS) | set(recorded))
+    return [(name, EVENT_ACTIONS.get(name, "")) for name in names]
