@@ -16,6 +16,9 @@ database on BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:
   after every request (summed per request step over all rounds; the reads telescope, so the
   totals are exact to one clock tick). On PostgreSQL the CPU of the server processes serving
   each app's database is read the same way ("db_cpu").
+- Each measured sign-in is followed by a sign-out (not measured) that revokes the session,
+  as a person's "Sign out" does: /me lists the user's sessions, and without it the page
+  would list one more with every round.
 - Rounds interleave everything: one whole Gatehouse sign-in, one whole reference sign-in, and
   the flow starts (3 and 100 bindings, gated by groups or by expression policies), so a change
   in the machine's load during the run hits them alike. Compare the ratios, not the
@@ -68,6 +71,7 @@ USERNAME = "bench-user"
 PASSWORD = "correct horse battery staple"
 ROUNDS = 4  # bcrypt cost in both apps: the hash is not what this bench is about
 SIGNIN_FLOW = "/flow/default-authentication-flow/"
+SIGNOUT_FLOW = "/flow/default-invalidation-flow/"
 BINDING_COUNTS = (3, 100)
 GATES = ("group", "expression")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -328,6 +332,15 @@ def gatehouse_sign_in(browser: Browser, meter: Meter | None, count_steps=None) -
         return steps
 
 
+def gatehouse_sign_out(browser: Browser) -> None:
+    """Not measured: sign out as a person does (the session is revoked in the database), so
+    that every round's /me lists one session. Without it /me would list every session of
+    the run so far and cost more with each round."""
+    status = browser.request("GET", SIGNOUT_FLOW, headers={"Sec-Fetch-Site": "same-origin"})[0]
+    if status not in (302, 303):
+        raise RuntimeError(f"GET {SIGNOUT_FLOW}: {status}")
+
+
 def reference_sign_in(browser: Browser, meter: Meter | None) -> None:
     browser.cookies.clear()
     token = None
@@ -492,9 +505,9 @@ class TestClientBrowser:
     def clear(self) -> None:
         self.client = self.app.test_client()
 
-    def request(self, method: str, path: str, form=None):
+    def request(self, method: str, path: str, form=None, headers=None):
         self.statements.clear()
-        response = self.client.open(path, method=method, data=form)
+        response = self.client.open(path, method=method, data=form, headers=headers)
         self.counts.append(len(self.statements))
         return response.status_code, response.headers, response.get_data(as_text=True)
 
@@ -544,6 +557,7 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
         ours, theirs = Browser(gatehouse.port), Browser(reference.port)
         for _ in range(settings.warmup):
             gatehouse_sign_in(ours, None)
+            gatehouse_sign_out(ours)
             reference_sign_in(theirs, None)
             for slug in slugs.values():
                 flow_start(ours, slug)
@@ -557,6 +571,7 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
             for meter in (gatehouse_meter, reference_meter, starts):
                 meter.refresh_backends()
             steps = gatehouse_sign_in(ours, gatehouse_meter)
+            gatehouse_sign_out(ours)
             reference_sign_in(theirs, reference_meter)
             for (gate, count), slug in slugs.items():
                 starts.measure(f"{gate}_{count}", lambda slug=slug: flow_start(ours, slug))

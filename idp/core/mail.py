@@ -11,8 +11,6 @@ A failed delivery is logged; the visitor never sees it.
 
 import contextvars
 import logging
-import smtplib
-import ssl
 import threading
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -131,6 +129,10 @@ def _start(settings: SmtpSettings, mail: Mail, response_sent: threading.Event | 
 
 
 def _deliver(settings: SmtpSettings, mail: Mail, response_sent: threading.Event | None) -> None:
+    # smtplib and ssl are loaded only by a worker that sends mail.
+    import smtplib
+    import ssl
+
     if response_sent is not None:
         response_sent.wait(RESPONSE_SENT_TIMEOUT_SECONDS)
     details = {"to": mail.to, "subject": mail.subject}
@@ -153,7 +155,10 @@ def _deliver(settings: SmtpSettings, mail: Mail, response_sent: threading.Event 
             _pending.discard(threading.current_thread())
 
 
-def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+def _connect(settings: SmtpSettings):
+    import smtplib
+    import ssl
+
     if settings.tls == "ssl":
         return smtplib.SMTP_SSL(
             settings.host,

@@ -66,6 +66,34 @@ def parse_options(options_class: type, mapping: Any, place: str = ""):
     return instance
 
 
+# Kept on an instance nothing changes any more (a cached flow's stages and policies,
+# idp/flows/loading.py): its options are parsed once, by options class, and the answer kept.
+_PARSED = "gatehouse_parsed_options"
+
+
+def keep_parsed_options(instance) -> None:
+    """Mark a read-only instance with `options`: what options_of parses from it is kept."""
+    instance.__dict__[_PARSED] = {}
+
+
+def options_of(instance, options_class: type):
+    """parse_options(options_class, instance.options), worked out once for an instance
+    marked by keep_parsed_options (a refusal too: the same error each time)."""
+    kept = instance.__dict__.get(_PARSED)
+    if kept is None:
+        return parse_options(options_class, instance.options)
+    found = kept.get(options_class)
+    if found is None:
+        try:
+            found = parse_options(options_class, instance.options)
+        except OptionsError as error:
+            found = (error.place, error.message)
+        kept[options_class] = found
+    if isinstance(found, tuple):
+        raise OptionsError(*found)
+    return found
+
+
 @functools.cache
 def _shape_of(options_class: type) -> tuple[dict, dict]:
     """Type hints and fields of an options class, worked out once per class (resolving the

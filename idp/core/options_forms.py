@@ -11,7 +11,6 @@ import types
 import typing
 from typing import Literal
 
-import yaml
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -209,6 +208,8 @@ def _lines(field) -> list[str]:
 
 
 def _yaml(field):
+    import yaml  # only the admin's settings forms read or write YAML
+
     try:
         value = yaml.safe_load(field.data or "")
     except yaml.YAMLError as error:
@@ -245,4 +246,6 @@ def _shown(hint, value):
 def _as_yaml(value) -> str:
     if not value:
         return ""
+    import yaml
+
     return yaml.safe_dump(value, sort_keys=False, allow_unicode=True)

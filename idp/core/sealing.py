@@ -6,9 +6,6 @@ what another sealed.
 
 import base64
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 SEALED = "sealed"
@@ -18,7 +15,12 @@ class SealBroken(ValueError):
     pass
 
 
-def _fernet() -> Fernet:
+def _fernet():
+    # cryptography is imported on first use: every flow reads is_sealed, few seal anything.
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"gatehouse plan sealing"
     ).derive(current_app.config["SECRET_KEY"].encode())
@@ -34,6 +36,8 @@ def is_sealed(value) -> bool:
 
 
 def unseal(value: dict, max_age: int | None = None) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(value[SEALED].encode("ascii"), ttl=max_age).decode()
     except (InvalidToken, KeyError, TypeError, AttributeError):

@@ -14,10 +14,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-import pyotp
-import segno
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, literal, select, update
@@ -84,7 +80,13 @@ def normalize_code(code: str) -> str:
 # -- TOTP -------------------------------------------------------------------------------------
 
 
+# pyotp, segno and cryptography are imported where they are used: a worker that serves
+# sign-ins of people without an authenticator never loads them (bench/signin.py, memory).
+
+
 def new_totp_secret() -> str:
+    import pyotp
+
     return pyotp.random_base32()  # 160 bits
 
 
@@ -97,6 +99,8 @@ def provisioning_uri(user: User, secret: str, settings: TotpSettings) -> str:
 
 def qr_code_svg(text: str) -> Markup:
     """An inline SVG (no script, no style attribute: the CSP allows it in the page)."""
+    import segno
+
     svg = segno.make(text, error="m", micro=False).svg_inline(
         scale=4, dark="#000", light="#fff", title="QR code for your authenticator app"
     )
@@ -174,7 +178,9 @@ def use_totp_code(user: User, code: str) -> TotpDevice | None:
     return None
 
 
-def _totp(secret: str, settings: TotpSettings) -> pyotp.TOTP:
+def _totp(secret: str, settings: TotpSettings):
+    import pyotp
+
     return pyotp.TOTP(secret, digits=settings.digits, interval=settings.period)
 
 
@@ -276,6 +282,9 @@ def _recovery_code_hash(user_id: int, code: str) -> str:
 
 
 def _recovery_key() -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"gatehouse recovery codes"
     ).derive(current_app.config["SECRET_KEY"].encode())

@@ -11,39 +11,13 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_authentication_credential_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import (
-    InvalidAuthenticationResponse,
-    InvalidJSONStructure,
-    InvalidRegistrationResponse,
-)
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AttestationFormat,
-    AuthenticatorAttachment,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from idp.core.events import record_event
 from idp.core.extensions import db
@@ -52,6 +26,9 @@ from idp.models import User, WebAuthnChallenge, WebAuthnDevice
 from idp.models.types import utcnow
 
 log = logging.getLogger("idp.credentials.passkeys")
+
+# py_webauthn (with cbor2, pyOpenSSL, pyasn1 and cryptography: some 20 MiB) is imported by the
+# functions that run a ceremony: a worker that serves no passkey never loads it.
 
 REGISTER = "register"
 AUTHENTICATE = "authenticate"
@@ -106,6 +83,15 @@ def relying_party() -> RelyingParty | None:
     return RelyingParty(rp_id, origin)
 
 
+def base64url_to_bytes(value: str) -> bytes:
+    """py_webauthn's helper of the same name: padding is optional in Base64URL."""
+    return urlsafe_b64decode(f"{value}===")
+
+
+def bytes_to_base64url(value: bytes) -> str:
+    return urlsafe_b64encode(value).decode("utf-8").rstrip("=")
+
+
 def user_handle(user: User) -> bytes:
     """The opaque id the authenticator keeps for the user: no name, no database number."""
     key = current_app.config["SECRET_KEY"].encode()
@@ -130,8 +116,7 @@ def new_challenge(plan_id: str, binding_id: int, purpose: str, user: User | None
         )
         .execution_options(synchronize_session=False)
     )
-    options = generate_authentication_options(rp_id="unused")  # 64 random bytes
-    challenge = options.challenge
+    challenge = secrets.token_bytes(64)  # what py_webauthn's generate_challenge() gives
     db.session.add(
         WebAuthnChallenge(
             plan_id=plan_id,
@@ -194,6 +179,15 @@ class RegistrationSettings:
 def registration_options_json(
     party: RelyingParty, user: User, challenge: bytes, settings: RegistrationSettings
 ) -> str:
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorAttachment,
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     selection = AuthenticatorSelectionCriteria(
         resident_key=ResidentKeyRequirement(settings.resident_key),
         require_resident_key=settings.resident_key == "required",
@@ -233,6 +227,11 @@ def register(
     name: str,
 ) -> WebAuthnDevice:
     """Check the browser's answer to navigator.credentials.create() and save the passkey."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import InvalidJSONStructure, InvalidRegistrationResponse
+    from webauthn.helpers.structs import AttestationFormat, AuthenticatorTransport
+
     try:
         credential = parse_registration_credential_json(_limited(response))
         verified = verify_registration_response(
@@ -285,6 +284,9 @@ def authentication_options_json(
 ) -> str:
     """For a known user, their own passkeys; for passwordless sign-in, none listed (the
     browser offers the discoverable ones it has for this site)."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     allowed = [_descriptor(device) for device in devices_of(user)] if user else []
     options = generate_authentication_options(
         rp_id=party.id,
@@ -308,6 +310,10 @@ def authenticate(
     must be theirs; without (passwordless), the passkey names its user, and its user handle
     must be the one it was made with. The sign counter must go up (a copied authenticator's
     goes back), and the backup flags are kept."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure
+
     try:
         credential = parse_authentication_credential_json(_limited(response))
     except (InvalidJSONStructure, ValueError, TypeError):
@@ -386,7 +392,9 @@ def has_devices(user: User) -> bool:
     )
 
 
-def _descriptor(device: WebAuthnDevice) -> PublicKeyCredentialDescriptor:
+def _descriptor(device: WebAuthnDevice):
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     transports = []
     for name in filter(None, device.transports.split(",")):
         try:

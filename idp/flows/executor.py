@@ -318,7 +318,7 @@ class FlowRun:
                 f"The step {binding.stage.name!r} uses a stage type that is not installed."
             )
         try:
-            options = stage_type.parse_options(binding.stage.options)
+            options = stage_type.options_of(binding.stage)
         except OptionsError as error:
             raise FlowStopped(
                 f"The step {binding.stage.name!r} is misconfigured ({error})."

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.core.extensions import db
+from idp.core.options import keep_parsed_options
 from idp.flows import revision
 from idp.models import Flow, PolicyBinding, StageBinding
 
@@ -116,7 +117,20 @@ def _load_detached(slug: str) -> Flow | None:
     at once: the objects are complete and belong to no session, so no commit expires them
     and the request's identity map (its signed-in user) is not touched."""
     with Session(bind=db.session.connection(), autoflush=False) as loader:
-        return load_flow(slug, loader)
+        flow = load_flow(slug, loader)
+    if flow is not None:
+        for binding in flow.bindings:
+            keep_parsed_options(binding.stage)
+        for policy_binding in _all_policy_bindings(flow):
+            if policy_binding.policy is not None:
+                keep_parsed_options(policy_binding.policy)
+    return flow
+
+
+def _all_policy_bindings(flow: Flow):
+    yield from flow.policy_bindings
+    for binding in flow.bindings:
+        yield from binding.policy_bindings
 
 
 def _policy_binding_shape(binding: PolicyBinding) -> list:

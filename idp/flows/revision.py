@@ -14,7 +14,7 @@ page does not read them again.
 import secrets
 
 from flask import g, has_request_context
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from idp.core.database import upsert_for
@@ -39,13 +39,17 @@ WATCHED_TABLES = {model.__table__ for model in WATCHED}
 DELETE_WATCHED_TABLES = WATCHED_TABLES | {Group.__table__, User.__table__}
 
 
+_TABLE = FlowsRevision.__table__
+# Built once, sent on the session's connection: every flow request reads it, and the ORM's
+# execute path cost more than the query itself.
+_READ_REVISION = select(_TABLE.c.revision).where(_TABLE.c.id == REVISION_ROW)
+
+
 def read_revision(session) -> str | None:
     """The committed revision (or this transaction's own); None if the row is missing."""
-    return session.execute(
-        FlowsRevision.__table__.select()
-        .with_only_columns(FlowsRevision.revision)
-        .where(FlowsRevision.id == REVISION_ROW)
-    ).scalar()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the ORM's execute would: a pending edit changes the revision
+    return session.connection().execute(_READ_REVISION).scalar()
 
 
 def remember_for_request(value: str) -> None:

@@ -5,6 +5,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
 from idp.core.extensions import login_manager
+from idp.identity.cookie_codec import CookieJSONSerializer
 from idp.identity.sessions import load_current_session
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -42,8 +43,10 @@ def cookie_domain_for_request() -> str | None:
     browser drops a cookie for a domain the page is not on, which would make signing in
     impossible at any other address of this server."""
     domain = current_app.config.get("COOKIE_DOMAIN") or ""
+    if not domain:
+        return None
     host = (request.host or "").rsplit(":", 1)[0].lower()
-    if domain and (host == domain or host.endswith("." + domain)):
+    if host == domain or host.endswith("." + domain):
         return domain
     return None
 
@@ -54,9 +57,24 @@ def session_cookie_name() -> str:
     return DOMAIN_SECURE_COOKIE_NAME if cookie_domain_for_request() else SECURE_COOKIE_NAME
 
 
+SIGNER_EXTENSION = "gatehouse.session_signer"
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie, made Secure (and __Host-) whenever the request came over HTTPS,
     and shared with the hosts under IDP_COOKIE_DOMAIN when that is set."""
+
+    serializer = CookieJSONSerializer()
+
+    def get_signing_serializer(self, app):
+        """Flask makes a new signer for every cookie read and written; it holds nothing of
+        the request, so one per secret key serves every request."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached = app.extensions.get(SIGNER_EXTENSION)
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions[SIGNER_EXTENSION] = cached
+        return cached[1]
 
     def get_cookie_name(self, app) -> str:
         return session_cookie_name()

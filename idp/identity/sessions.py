@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from sqlalchemy import ColumnElement, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from idp.core.database import upsert_for
 from idp.core.extensions import db
 from idp.core.network import client_ip, user_agent
 from idp.models import User, UserSession
@@ -109,26 +109,29 @@ def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession
     """Start a new session with a new key; the previous one of this browser is revoked."""
     end_current_session()
     key = secrets.token_urlsafe(32)
-    row = UserSession(
-        key_hash=_hash(key),
-        user_id=user.id,
-        plan_id=plan_id,
-        expires_at=utcnow() + lifetime,
+    now = utcnow()
+    values = {
+        "key_hash": _hash(key),
+        "user_id": user.id,
+        "plan_id": plan_id,
+        "created_at": now,
+        "last_seen_at": now,
+        "expires_at": now + lifetime,
+        "ip": client_ip(),
+        "user_agent": user_agent(),
+        "revoked_at": None,
         # Signing in proves the user: adding an authenticator right after needs no more.
-        reauthenticated_at=utcnow(),
-        ip=client_ip(),
-        user_agent=user_agent(),
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        raise PlanAlreadyUsed() from None
+        "reauthenticated_at": now,
+    }
+    row = UserSession(id=_insert_unless_plan_used(values), **values)
+    # The row is in the database: the request's session holds it as if it had loaded it.
+    make_transient_to_detached(row)
+    db.session.add(row)
+    set_committed_value(row, "user", user)
     kept = {name: session[name] for name in KEPT_AT_SIGN_IN if name in session}
     session.clear()
     session.update(kept)
     session[SESSION_KEY] = key
-    row.user = user
     g.user_session = row
     g._login_user = user  # Flask-Login's per-request user, so current_user changes at once
     return row
@@ -149,6 +152,20 @@ def end_session(row: UserSession) -> None:
     """Revoke one session (one of the user's other browsers, or an admin's choice)."""
     row.revoked_at = utcnow()
     _ended([row.id])
+
+
+def _insert_unless_plan_used(values: dict) -> int:
+    """Insert the session row in one statement; a plan that signed a session in before (a
+    replayed cookie) inserts nothing and raises PlanAlreadyUsed."""
+    connection = db.session.connection()
+    table = UserSession.__table__
+    statement = upsert_for(connection)(table).values(values)
+    if values["plan_id"] is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["plan_id"])
+    row_id = connection.execute(statement.returning(table.c.id)).scalar()
+    if row_id is None:
+        raise PlanAlreadyUsed()
+    return row_id
 
 
 def end_current_session() -> UserSession | None:

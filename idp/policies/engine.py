@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from idp.core import metrics
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, options_of
 from idp.models import Policy, PolicyBinding
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
@@ -141,7 +141,7 @@ def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> Pol
     if policy_type is None:
         raise PolicyError(f"policy type {policy.type!r} is not installed")
     try:
-        options = policy_type.parse_options(policy.options)
+        options = options_of(policy, policy_type.Options)
     except OptionsError as error:
         raise PolicyError(f"bad options: {error}") from None
     deadline = time.monotonic() + timeout

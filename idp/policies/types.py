@@ -1,6 +1,5 @@
 """The small values the policy engine and the policy types pass around."""
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -57,9 +56,18 @@ class PolicyRequest:
     flow_designation: str = ""
     # monotonic time by which a policy must have answered; set per binding by the engine
     deadline: float | None = None
+    # What a policy type works out from these facts once for every binding it weighs (an
+    # expression's variables). Shared with the copies with_deadline makes; a request made
+    # with other facts (dataclasses.replace) starts with an empty one.
+    memo: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def with_deadline(self, deadline: float) -> "PolicyRequest":
-        return dataclasses.replace(self, deadline=deadline)
+        # The same facts, memo included, with this deadline (replace() cost more than the
+        # policy it was made for).
+        copied = object.__new__(PolicyRequest)
+        copied.__dict__.update(self.__dict__)
+        object.__setattr__(copied, "deadline", deadline)
+        return copied
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint
 from flask_wtf import FlaskForm
 
-from idp.core.options import NoOptions, parse_options
+from idp.core.options import NoOptions, options_of, parse_options
 from idp.core.options_forms import OptionsForm, options_form_for
 from idp.flows.context import StageContext
 from idp.flows.outcomes import Outcome
@@ -60,6 +60,10 @@ class StageType(ABC):
     def parse_options(self, mapping: Mapping[str, Any]):
         """The type's Options from stored or imported values; raises OptionsError."""
         return parse_options(self.Options, mapping)
+
+    def options_of(self, stage):
+        """The stage's parsed options (kept with a cached flow's stage); raises OptionsError."""
+        return options_of(stage, self.Options)
 
     def build_form(self, ctx: StageContext) -> FlaskForm:
         return self.form_class()

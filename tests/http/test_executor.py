@@ -309,6 +309,23 @@ def test_a_misconfigured_stage_stops_the_flow_with_a_message(app, flows):
     assert "misconfigured" in flows.text
 
 
+def test_a_cached_flow_keeps_refusing_bad_options_until_they_are_fixed(app, flows):
+    with app.app_context():
+        slug = make_flow([{"define": {"name": "broken-later", "type": "deny"}}])
+        stage = db.session.query(Stage).filter_by(name="broken-later").one()
+        stage.options = {"message": 5}
+        db.session.commit()
+    for _ in range(2):  # the second from the worker's cache, options parsed once
+        assert flows.open(slug).status_code == 403
+        assert "misconfigured" in flows.text
+    with app.app_context():
+        stage = db.session.query(Stage).filter_by(name="broken-later").one()
+        stage.options = {"message": "Fixed and closed."}
+        db.session.commit()
+    flows.open(slug)
+    assert "Fixed and closed." in flows.text
+
+
 def test_a_stage_type_that_is_not_installed_stops_the_flow(app, flows):
     with app.app_context():
         slug = make_flow([{"define": {"name": "gone-stage", "type": "deny"}}])

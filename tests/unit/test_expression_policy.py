@@ -1,3 +1,4 @@
+import dataclasses
 import time
 from types import MappingProxyType
 
@@ -193,3 +194,21 @@ def test_a_deadline_belongs_to_the_thread_that_set_it():
         assert on_time.result().passing is True
         with pytest.raises(PolicyError):
             late.result()
+
+
+def test_a_request_made_with_other_facts_is_not_answered_from_the_first_ones():
+    options = parse_options(ExpressionOptions, {"expression": "context.step == 'two'"})
+    first = request_for(context=MappingProxyType({"step": "one"}))
+    assert not POLICY.evaluate(first.with_deadline(time.monotonic() + 5), options).passing
+    # What the prompt stage's validation does: the same request with the answers added.
+    second = dataclasses.replace(first, context=MappingProxyType({"step": "two"}))
+    assert POLICY.evaluate(second.with_deadline(time.monotonic() + 5), options).passing
+    assert not POLICY.evaluate(first, options).passing
+
+
+def test_copies_for_each_binding_share_the_facts_but_keep_their_own_deadline():
+    request = request_for()
+    early, late = request.with_deadline(1.0), request.with_deadline(2.0)
+    assert (early.deadline, late.deadline) == (1.0, 2.0)
+    assert early == dataclasses.replace(request, deadline=1.0)
+    assert early.memo is late.memo is request.memo
