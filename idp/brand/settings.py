@@ -1,15 +1,14 @@
 """The brand's values: their defaults, their one validator, and the per-worker cache.
 
-Every page and mail reads the brand, so it is cached in each worker. On a flow's page the
-cache is checked against the flows revision the request has read already (a write to the
-brand changes it, idp/flows/revision.py): no query. Elsewhere (/me, the admin, error pages)
-the cache is trusted for RECHECK_AFTER, then the revision is read again (one query, and one
-more to reload when it changed); the worker that saves the brand drops its cache at once.
+Every page and mail reads the brand, so it is cached in each worker, under the flows revision
+(a write to the brand changes it, idp/flows/revision.py). A flow's page has read the revision
+to run its flow, and a signed-in visitor's page with their session (idp/sessions.py): the
+cache is checked against it without a query. Other pages (an anonymous visitor's error page)
+read the revision, one query; a changed revision costs one more, to reload the brand.
 """
 
 import re
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_app_context, has_request_context
@@ -22,12 +21,10 @@ from idp.core.extensions import db
 from idp.flows.revision import changed_in_this_transaction, read_revision, request_revision
 from idp.models import Brand as BrandRow
 from idp.models import User
-from idp.models.types import utcnow
 
 BRAND_ROW = 1
 CACHE_KEY = "gatehouse.brand"  # in app.extensions: CachedBrand
 REQUEST_BRAND = "gatehouse_brand"  # in flask.g: this request's brand, read once
-RECHECK_AFTER = timedelta(seconds=5)
 PLACEHOLDER = "{product_name}"
 DEFAULT_ACCENT = "#2853c7"
 MAX_FOOTER_LINKS = 6
@@ -157,7 +154,6 @@ def read_brand() -> BrandSettings:
 class CachedBrand:
     revision: str | None
     brand: BrandSettings
-    checked_at: datetime
 
 
 def current_brand() -> BrandSettings:
@@ -195,17 +191,11 @@ def _cached_or_read() -> BrandSettings:
     if changed_in_this_transaction(session):
         return read_brand()  # may still be rolled back: not for the cache
     cached = current_app.extensions.get(CACHE_KEY)
-    now = utcnow()
-    revision = request_revision(session)
-    if revision is None:
-        if cached is not None and now - cached.checked_at < RECHECK_AFTER:
-            return cached.brand
-        revision = read_revision(session)
+    revision = request_revision(session) or read_revision(session)
     if cached is not None and cached.revision == revision:
-        current_app.extensions[CACHE_KEY] = CachedBrand(revision, cached.brand, now)
         return cached.brand
     brand = read_brand()
-    current_app.extensions[CACHE_KEY] = CachedBrand(revision, brand, now)
+    current_app.extensions[CACHE_KEY] = CachedBrand(revision, brand)
     return brand
 
 

@@ -8,7 +8,8 @@ UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the
 reads is the one they were loaded under, so an edit committed by any process on any machine
 is seen by the next request everywhere. The site settings are cached under the same revision
 (idp/identity/site_settings.py), and so is the brand (idp/brand/settings.py), so a flow's
-page does not read them again.
+page does not read them again; nor does a signed-in visitor's page, whose session is read
+together with the revision (idp/identity/sessions.py).
 """
 
 import secrets
@@ -50,6 +51,17 @@ def read_revision(session) -> str | None:
     if session.new or session.dirty or session.deleted:
         session.flush()  # as the ORM's execute would: a pending edit changes the revision
     return session.connection().execute(_READ_REVISION).scalar()
+
+
+def revision_column():
+    """The revision as a column of another query: a query a request makes anyway (the
+    session's) reads it for free."""
+    return (
+        select(FlowsRevision.revision)
+        .where(FlowsRevision.id == REVISION_ROW)
+        .scalar_subquery()
+        .label("flows_revision")
+    )
 
 
 def remember_for_request(value: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from idp.core.database import upsert_for
 from idp.core.extensions import db
 from idp.core.network import client_ip, user_agent
+from idp.flows.revision import remember_for_request, revision_column
 from idp.models import User, UserSession
 from idp.models.types import utcnow
 
@@ -77,11 +78,15 @@ def load_current_session() -> UserSession | None:
 def session_for_key(key: str) -> UserSession | None:
     """The live session with this cookie key, its user loaded, its use recorded. Forward
     auth calls it with the key from the cookie the browser sent to the protected app."""
-    row = db.session.scalar(
-        select(UserSession)
+    found = db.session.execute(
+        select(UserSession, revision_column())
         .options(joinedload(UserSession.user))
         .where(UserSession.key_hash == _hash(key))
-    )
+    ).first()
+    row, current_revision = found if found is not None else (None, None)
+    if current_revision is not None:
+        # What is cached under the revision (site settings, the brand) needs no query of its own.
+        remember_for_request(current_revision)
     now = utcnow()
     if row is None or not is_alive(row, now) or not row.user.is_active:
         return None

@@ -9,7 +9,6 @@ from alembic import op
 import sqlalchemy as sa
 
 
-
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9b1d2f4'
 down_revision = 'a7c3e9d2b4f1'
