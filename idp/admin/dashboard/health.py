@@ -12,9 +12,10 @@ from pathlib import Path
 
 from flask import current_app, request, url_for
 from flask_login import current_user
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import exists, func, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from idp.brand.settings import current_brand
 from idp.core.extensions import db
 from idp.core.words import counted
 from idp.identity.site_settings import SETTINGS, SettingError, parse
@@ -70,6 +71,12 @@ def _has_second_factor(user_id):
     )
 
 
+def _viewer_without_mfa():
+    # Outside a request (the CLI, a test's app context) nobody is looking.
+    viewer = getattr(current_user, "id", None)
+    return literal(False) if viewer is None else ~_has_second_factor(viewer)
+
+
 def health_columns() -> list:
     """Columns for the dashboard's counting query: the administrators (active ones) without an
     authenticator app or a passkey, the first of them, whether the one looking is among them,
@@ -85,7 +92,7 @@ def health_columns() -> list:
         select(func.min(unprotected.subquery().c.id))
         .scalar_subquery()
         .label("first_admin_without_mfa"),
-        (~_has_second_factor(current_user.id)).label("me_without_mfa"),
+        _viewer_without_mfa().label("me_without_mfa"),
         select(SiteSetting.value)
         .where(SiteSetting.key == "enrollment")
         .scalar_subquery()
@@ -163,7 +170,7 @@ def _mfa_concern(counts: dict) -> Concern:
         return Concern(
             "mfa",
             f"{subject} no second factor (an authenticator app or a passkey): a stolen "
-            "password is enough to take over Gatehouse.",
+            f"password is enough to take over {current_brand().product_name}.",
             url_for("account.second_factor", next=url_for("admin.dashboard.dashboard")),
             "Set up a second factor now",
         )
@@ -178,7 +185,7 @@ def _mfa_concern(counts: dict) -> Concern:
     return Concern(
         "mfa",
         f"{subject} no second factor (an authenticator app or a passkey): a stolen password "
-        "is enough to take over Gatehouse.",
+        f"is enough to take over {current_brand().product_name}.",
         fix_url,
         words,
     )
