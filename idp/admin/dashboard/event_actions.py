@@ -44,6 +44,11 @@ EVENT_ACTIONS = {
     # Applications
     "oauth2_authorized": "An application was allowed to sign the user in",
     "oauth2_access_denied": "An application was refused",
+    "oauth2_token_issued": "An application was given tokens",
+    "oauth2_token_revoked": "An application's token was revoked",
+    "oauth2_code_replayed": "An authorization code was used twice (its tokens were revoked)",
+    "oauth2_refresh_reuse_detected": "A refresh token was reused (its family was revoked)",
+    "oauth2_scope_mapping_failed": "A scope mapping failed while tokens were made",
     # Administration
     "setting_changed": "A setting was changed",
     "admin_user_created": "Admin: created a user",
@@ -88,6 +93,9 @@ EVENT_ACTIONS = {
     "admin_application_unbound": "Admin: removed an application binding",
     "admin_application_secret_rotated": "Admin: made a new client secret",
     "admin_application_token_revoked": "Admin: revoked an application token",
+    "admin_scope_mapping_created": "Admin: created a scope mapping",
+    "admin_scope_mapping_edited": "Admin: changed a scope mapping",
+    "admin_scope_mapping_deleted": "Admin: deleted a scope mapping",
 }
 
 
