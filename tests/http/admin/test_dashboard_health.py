@@ -11,6 +11,7 @@ import pyotp
 import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import stamp
+from sqlalchemy import text as sql
 
 from idp.admin.dashboard.health import code_heads
 from idp.core.extensions import db
@@ -50,6 +51,16 @@ def set_up_totp(client, clock) -> None:
 @pytest.fixture
 def clock(monkeypatch):
     return Clock(monkeypatch)
+
+
+@pytest.fixture
+def stamps(app):
+    """Alembic's stamp, undone afterwards: on PostgreSQL the test database (and so its
+    alembic_version table) outlives the test."""
+    yield lambda revision: stamp(revision=revision)
+    with app.app_context():
+        db.session.execute(sql("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
 
 
 def test_each_warning_says_what_is_wrong_and_links_to_where_it_is_fixed(admin):
@@ -128,19 +139,20 @@ def test_debug_mode_is_warned_about_whatever_the_server(admin, app_settings):
     assert words.startswith("Gatehouse runs in debug mode")
 
 
-def test_the_database_kind_version_and_migrations_are_shown(app, admin):
+def test_the_database_kind_version_and_migrations_are_shown(app, admin, stamps):
     page = dashboard(admin)
-    assert re.search(r"<dt>Database</dt><dd>SQLite 3\.\d+\.\d+, reachable; migrations not up", page)
+    shown = r"<dt>Database</dt><dd>(SQLite 3|PostgreSQL 1\d)(\.\d+)+, reachable; migrations not up"
+    assert re.search(shown, page)
     words, url = concerns(page)["database"]
     assert "no alembic_version table" in words and HEAD in words
     with app.app_context():
-        stamp(revision="e5b7c9d1f3a2")  # what an older release left
+        stamps("e5b7c9d1f3a2")  # what an older release left
     words, url = concerns(dashboard(admin))["database"]
     assert words.endswith(f"the database is at e5b7c9d1f3a2, this version at {HEAD}.")
     database = text(admin.get(url)).split('<section id="database"', 1)[1].split("</section>")[0]
     assert "<code>idp db upgrade</code>" in database
     with app.app_context():
-        stamp(revision="head")
+        stamps("head")
     page = dashboard(admin)
     assert "database" not in concerns(page)
     assert "reachable; migrations up to date" in page
@@ -157,11 +169,11 @@ def test_the_version_is_the_installed_packages(admin):
     assert f"<dt>Version</dt><dd>Gatehouse {version}</dd>" in dashboard(admin)
 
 
-def test_nothing_to_warn_about_says_so(app, admin, clock):
+def test_nothing_to_warn_about_says_so(app, admin, clock, stamps):
     app.config.update(SMTP_HOST="smtp.example.test")
     set_up_totp(admin, clock)
     with app.app_context():
-        stamp(revision="head")
+        stamps("head")
     page = text(admin.get("/admin/settings"))
     assert post_setting(admin, page, "off").status_code == 303
     page = dashboard(admin)
