@@ -51,6 +51,7 @@ EVENT_ACTIONS = {
     "oauth2_scope_mapping_failed": "A scope mapping failed while tokens were made",
     # Administration
     "setting_changed": "A setting was changed",
+    "brand_changed": "The brand was changed",
     "admin_user_created": "Admin: created a user",
     "admin_user_edited": "Admin: changed a user's details",
     "admin_user_disabled": "Admin: disabled a user",
