@@ -54,7 +54,7 @@ def test_fields_are_added_and_moved_in_the_prompt_editor(
     visitor.locator("#option-rows-2-label").press("Enter")  # saves, as on any settings page
     expect(visitor.locator(".notice")).to_contain_text("The stage ask was saved.")
 
-    visitor.get_by_role("button", name="Move nickname down").click()
+    visitor.get_by_role("button", name="Move down: nickname").click()
     expect(visitor.locator("#prompt-field-0 legend")).to_have_text("Field 1: colour")
     visitor.get_by_role("button", name="Save").click()
     expect(visitor.locator(".notice")).to_contain_text("The stage ask was saved.")

@@ -89,8 +89,8 @@ def test_the_fields_are_shown_as_rows_not_yaml(admin, stage_id):
     assert "red\nblue</textarea>" in page
     for label in ("Add a field", "Edit as YAML", "Move down", "Remove"):
         assert f">{label}</button>" in page
-    assert 'aria-label="Move nickname down"' in page
-    assert "Move nickname up" not in page and "Move colour down" not in page
+    assert 'aria-label="Move down: nickname"' in page
+    assert "Move up: nickname" not in page and "Move down: colour" not in page
 
 
 def test_adding_a_field_saves_nothing_until_save(app, admin, stage_id):
