@@ -22,7 +22,6 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-import regex
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
@@ -31,7 +30,6 @@ from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
 from idp.policies.types import PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
-from idp.transfer.python_expressions import NotTranslated, translate_policy
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_SEQUENCE = 10_000  # the most items (characters, elements) any value may hold, nested
@@ -261,20 +259,22 @@ def _bounded_filter(function, environment):
 def regex_match(value, pattern, ignore_case=False) -> bool:
     """True when the pattern is found anywhere in the value (as text); runaway patterns time
     out."""
-    return _regex(regex.search, str(value), pattern, ignore_case)
+    return _regex("search", str(value), pattern, ignore_case)
 
 
 def regex_match_start(value, pattern, ignore_case=False) -> bool:
     """True when the text starts with a match of the pattern (Python's re.match)."""
-    return _regex(regex.match, value, pattern, ignore_case)
+    return _regex("match", value, pattern, ignore_case)
 
 
 def regex_fullmatch(value, pattern, ignore_case=False) -> bool:
     """True when the whole text matches the pattern (Python's re.fullmatch)."""
-    return _regex(regex.fullmatch, value, pattern, ignore_case)
+    return _regex("fullmatch", value, pattern, ignore_case)
 
 
-def _regex(function, value, pattern, ignore_case) -> bool:
+def _regex(function_name, value, pattern, ignore_case) -> bool:
+    import regex  # its tables load with the first expression that matches text
+
     if not isinstance(value, str) or not isinstance(pattern, str):
         raise PolicyError("regular expressions match text with a text pattern")
     if len(pattern) > MAX_PATTERN_LENGTH or len(value) > MAX_SEQUENCE:
@@ -283,6 +283,7 @@ def _regex(function, value, pattern, ignore_case) -> bool:
         )
     flags = regex.IGNORECASE if ignore_case else 0
     try:
+        function = getattr(regex, function_name)
         return function(pattern, value, flags=flags, timeout=REGEX_TIMEOUT) is not None
     except TimeoutError:
         raise PolicyError("a regular expression took too long") from None
@@ -401,6 +402,8 @@ def run_for_request(source: str, request):
 def read_authentik_options(source, options: dict) -> None:
     """authentik's Python, translated into an expression and never run. An expression outside
     the subset leaves the policy out, and so the flows it gates (they fail closed)."""
+    from idp.transfer.python_expressions import NotTranslated, translate_policy
+
     text = source.text("expression", required=True)
     if text is None:
         return

@@ -13,7 +13,9 @@ ALREADY_SET_UP = "Gatehouse is already set up. Sign in instead."
 def test_initial_setup_creates_the_admin_once(visitor, new_context, javascript):
     visitor.goto("/")
 
-    expect(visitor).to_have_url(url_path(SETUP_FLOW + r"\?next=/me/second-factor(&step=\d+)?$"))
+    expect(visitor).to_have_url(
+        url_path(SETUP_FLOW + r"\?next=/me/second-factor\?next%3D/admin/(&step=\d+)?$")
+    )
     settled(visitor, "prompt")
     expect(visitor.locator('input[name="username"]')).to_have_value("admin")
     visitor.fill('input[name="username"]', "root")

@@ -20,6 +20,7 @@ from idp.models import (
     OAuth2Token,
     Policy,
     PolicyBinding,
+    ScopeMapping,
     StageBinding,
     User,
     UserSession,
@@ -134,9 +135,10 @@ def scene(app, new_visitor, mailbox):
             application_id=application.id,
             scopes=["openid"],
         )
-        db.session.add_all([token, consent])
+        mapping = ScopeMapping(name="csrf-scope", expression='{"csrf": True}')
+        db.session.add_all([token, consent, mapping])
         db.session.commit()
-        token_id, consent_id = token.id, consent.id
+        token_id, consent_id, mapping_id = token.id, consent.id, mapping.id
     values = {
         "slug": ids["flow"],
         "binding_id": ids["binding"],
@@ -153,6 +155,7 @@ def scene(app, new_visitor, mailbox):
         "token": email_token,
         "token_id": token_id,
         "consent_id": consent_id,
+        "mapping_id": mapping_id,
     }
     overrides = {
         "admin.flow_bindings.edit_policy_binding": {"binding_id": policy_binding_id},

@@ -13,7 +13,8 @@ from tests.http.admin.conftest import text
 
 
 def pagination_line(page: str) -> str:
-    return re.search(r'<nav class="pagination" aria-label="Pages">\s*<span>([^<]+)</span>', page)[1]
+    nav = r'<nav class="pagination" aria-label="Pages, above the list">\s*<span>([^<]+)</span>'
+    return re.search(nav, page)[1]
 
 
 @pytest.mark.parametrize(("count", "words"), [(0, "0 members"), (1, "1 member"), (2, "2 members")])
