@@ -94,7 +94,9 @@ class Client(ClientMixin):
     def check_redirect_uri(self, redirect_uri):
         if redirect_uri in self.options.redirect_uris:
             return True
-        return self.options.allow_any_loopback_port and any(
+        # RFC 8252 7.3 is for native apps: never a confidential client's relaxation.
+        relaxed = self.options.allow_any_loopback_port and self.options.is_public
+        return relaxed and any(
             _same_but_loopback_port(redirect_uri, known) for known in self.options.redirect_uris
         )
 
@@ -120,7 +122,7 @@ def _same_but_loopback_port(given: str, known: str) -> bool:
     """RFC 8252 7.3: a native app's loopback redirect may use any port."""
     try:
         given_parts, known_parts = urlsplit(given), urlsplit(known)
-        if not given_parts.hostname or given_parts.scheme != "http":
+        if not given_parts.hostname or given_parts.scheme != "http" or "@" in given_parts.netloc:
             return False
         if not ip_address(given_parts.hostname).is_loopback:
             return False
