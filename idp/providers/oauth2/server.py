@@ -13,7 +13,12 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -346,7 +351,10 @@ class ServiceGrant(ClientCredentialsGrant):
         client = self.request.client
         decision = may_use_as_client(client.application)
         if not decision.allowed:
-            raise InvalidGrantError("This client may not use the application.")
+            # RFC 6749 5.2: a client refused a grant is unauthorized_client (there is no
+            # grant to be invalid); the refusal is an event like a person's.
+            _event("oauth2_access_denied", client, None, reasons=list(decision.reasons))
+            raise UnauthorizedClientError("The application's bindings do not let this client in.")
 
 
 class GatehouseIDToken:
