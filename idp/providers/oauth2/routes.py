@@ -23,7 +23,7 @@ from idp.core.options import OptionsError, parse_options
 from idp.flows.handoff import seed_flow
 from idp.flows.loading import load_flow
 from idp.identity import sessions
-from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
+from idp.models import Application, AuthorizationRequest, Flow, Provider
 from idp.models.types import utcnow
 from idp.providers.oauth2 import backchannel, keys, tokens
 from idp.providers.oauth2.discovery import discovery_document
@@ -32,6 +32,8 @@ from idp.providers.oauth2.options import SCOPES, OAuth2Options
 from idp.providers.oauth2.returning import to_client
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import query_client, server
+from idp.stages.consent.options import ConsentOptions
+from idp.stages.consent.stage import application_consent_covers
 
 bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
 
@@ -190,19 +192,20 @@ def _authorization_flow_slug(application) -> str:
 
 
 def _has_remembered_consent(application, user, scopes) -> bool:
-    flow = g.oauth2_authorization_flow
-    if not flow.bindings:
-        return True
-    consent = db.session.scalar(
-        select(Consent).where(
-            Consent.user_id == user.id, Consent.subject == f"application:{application.id}"
-        )
-    )
-    return (
-        consent is not None
-        and (consent.expires_at is None or consent.expires_at > utcnow())
-        and set(scopes) <= set(consent.scopes or ())
-    )
+    """prompt=none: the flow would show nothing. Only consent stages that would each pass by
+    themselves (remembered, current terms, the scopes covered, not "ask always") qualify; any
+    other stage needs the user."""
+    for binding in g.oauth2_authorization_flow.bindings:
+        stage = binding.stage
+        if stage.type != "consent":
+            return False
+        try:
+            options = parse_options(ConsentOptions, stage.options)
+        except OptionsError:
+            return False
+        if not application_consent_covers(user, application.id, options, scopes):
+            return False
+    return True
 
 
 def _query_digest() -> str:

@@ -41,9 +41,7 @@ class ConsentStage(StageType):
         application = _application(ctx)
         if application.get("ask_again"):  # the application asked with prompt=consent
             return False
-        consent = _consent_of(user, ctx)
-        requested = set(application.get("scopes") or ())
-        return _is_current(consent, ctx) and requested <= set(consent.scopes or ())
+        return _covers(_consent_of(user, ctx), ctx.options, application.get("scopes"))
 
     def render(self, ctx) -> dict:
         application = _application(ctx)
@@ -91,12 +89,30 @@ def _subject(ctx) -> str:
     return ctx.binding.stage.name
 
 
-def _is_current(consent: Consent | None, ctx) -> bool:
+def _is_current(consent: Consent | None, options) -> bool:
     return (
         consent is not None
-        and consent.terms_digest == _digest(ctx.options.terms)
+        and consent.terms_digest == _digest(options.terms)
         and (consent.expires_at is None or consent.expires_at > utcnow())
     )
+
+
+def _covers(consent: Consent | None, options, scopes) -> bool:
+    return _is_current(consent, options) and set(scopes or ()) <= set(consent.scopes or ())
+
+
+def application_consent_covers(user, application_id: int, options, scopes) -> bool:
+    """Whether the consent stage with these options would pass by itself for this user,
+    application and scopes: what an authorization with prompt=none (no page may be shown)
+    needs to know. Asking always never passes by itself."""
+    if options.mode == "always":
+        return False
+    consent = db.session.scalar(
+        select(Consent).where(
+            Consent.user_id == user.id, Consent.subject == f"application:{application_id}"
+        )
+    )
+    return _covers(consent, options, scopes)
 
 
 def _consent_of(user, ctx) -> Consent | None:
@@ -111,7 +127,7 @@ def _remember(user, ctx) -> None:
     application = _application(ctx)
     consent = _consent_of(user, ctx)
     scopes = set(application.get("scopes") or ())
-    if _is_current(consent, ctx):
+    if _is_current(consent, ctx.options):
         scopes |= set(consent.scopes or ())  # agreeing to more keeps what was agreed before
     values = {
         "terms_digest": _digest(ctx.options.terms),

@@ -1,0 +1,84 @@
+"""prompt=none answers without a page (OpenID Connect Core 3.1.2.1 and 3.1.2.6), and max_age
+against the movable clock, with auth_time in the ID token."""
+
+import secrets
+from datetime import timedelta
+
+import httpx
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from sqlalchemy import select
+
+from idp.core.extensions import db
+from idp.models import Stage
+from idp.models.types import utcnow
+from tests.http.applications.oidc import make_client, query_of
+from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
+
+CONSENT_STAGE = "default-provider-authorization-consent"
+
+
+def silently(visitor, client_id, **extra):
+    """An authorization with prompt=none: it must come straight back to the client."""
+    kind, result = visitor.follow(
+        authorize_url(client_id, secrets.token_urlsafe(48), prompt="none", **extra)
+    )
+    assert kind == "redirect", result.text[:500]
+    return query_of(result)
+
+
+def test_after_consent_prompt_none_answers_with_a_code(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    answer = silently(visitor, client_id)
+    assert "code" in answer and answer["state"] == "s1"
+    assert answer["iss"].endswith("/application/o/rp/")
+
+
+def test_prompt_none_asking_for_more_than_was_agreed_needs_consent(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48), scope="openid")
+    assert silently(visitor, client_id, scope="openid email")["error"] == "consent_required"
+
+
+def test_prompt_none_with_a_consent_stage_that_always_asks_needs_consent(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    with app.app_context():
+        stage = db.session.scalar(select(Stage).where(Stage.name == CONSENT_STAGE))
+        stage.options = {**stage.options, "mode": "always"}
+        db.session.commit()
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    assert silently(visitor, client_id)["error"] == "consent_required"
+
+
+def id_token_claims(app, live_server, client_id, secret, code, verifier) -> dict:
+    token = exchange(live_server, client_id, secret, code, verifier)
+    assert token.status_code == 200, token.text
+    key_set = KeySet.import_key_set(httpx.get(live_server("/application/o/rp/jwks/")).json())
+    return jwt.decode(token.json()["id_token"], key_set, algorithms=["ES256"]).claims
+
+
+def test_max_age_against_the_clock_and_auth_time_in_the_id_token(
+    app, live_server, visitor, alice, time_machine
+):
+    client_id, secret = make_client(app)
+    time_machine.move_to(utcnow(), tick=False)
+    signed_in_at = int(utcnow().timestamp())
+    verifier = secrets.token_urlsafe(48)
+    first = get_code(visitor, client_id, verifier)
+    claims = id_token_claims(app, live_server, client_id, secret, first["code"], verifier)
+    assert abs(claims["auth_time"] - signed_in_at) <= 1
+
+    time_machine.move_to(utcnow() + timedelta(minutes=5), tick=False)
+    # Within max_age: the sign-in still counts, and auth_time is still the sign-in's.
+    verifier = secrets.token_urlsafe(48)
+    recent = get_code(visitor, client_id, verifier, max_age="600")
+    claims = id_token_claims(app, live_server, client_id, secret, recent["code"], verifier)
+    assert abs(claims["auth_time"] - signed_in_at) <= 1
+    # Older than max_age: prompt=none cannot sign in again, so login_required.
+    assert silently(visitor, client_id, max_age="60")["error"] == "login_required"
+    # Without prompt=none: a fresh sign-in, and auth_time moves with it.
+    verifier = secrets.token_urlsafe(48)
+    fresh = get_code(visitor, client_id, verifier, max_age="60")
+    claims = id_token_claims(app, live_server, client_id, secret, fresh["code"], verifier)
+    assert claims["auth_time"] >= signed_in_at + 300
