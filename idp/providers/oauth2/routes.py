@@ -86,6 +86,9 @@ def authorize():
     application = client.application
     data = grant.request.payload.data
     prompts = set((data.get("prompt") or "").split())
+    if "none" in prompts and len(prompts) > 1:
+        # OpenID Connect Core 3.1.2.1: none with any other value is an error.
+        return _error_redirect(grant, "invalid_request", "prompt=none stands alone.")
     session_row = sessions.load_current_session() if user else None
     if user is None or session_row is None or _must_sign_in_again(data, prompts, session_row):
         if "none" in prompts:
@@ -98,6 +101,9 @@ def authorize():
             reasons=list(decision.reasons),
         )  # fmt: skip
         db.session.commit()
+        if "none" in prompts:
+            # No page may be shown; the redirect URI is the client's own, checked.
+            return _error_redirect(grant, "access_denied", "The user may not use this application.")
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
     scopes = (grant.request.scope or "").split()

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from idp.core.extensions import db
 from idp.models import Stage
 from idp.models.types import utcnow
-from tests.http.applications.oidc import make_client, query_of
+from tests.factories import make_group
+from tests.http.applications.oidc import bind_group, make_client, query_of
 from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
 
 CONSENT_STAGE = "default-provider-authorization-consent"
@@ -49,6 +50,26 @@ def test_prompt_none_with_a_consent_stage_that_always_asks_needs_consent(app, vi
         db.session.commit()
     get_code(visitor, client_id, secrets.token_urlsafe(48))
     assert silently(visitor, client_id)["error"] == "consent_required"
+
+
+def test_prompt_none_for_a_refused_user_answers_access_denied_without_a_page(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    with app.app_context():
+        make_group("staff")
+    bind_group(app, "rp", "staff")
+    answer = silently(visitor, client_id)
+    assert answer["error"] == "access_denied" and answer["state"] == "s1"
+    assert "code" not in answer
+
+
+def test_prompt_none_with_another_value_is_an_invalid_request(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    kind, result = visitor.follow(
+        authorize_url(client_id, secrets.token_urlsafe(48), prompt="none login")
+    )
+    assert kind == "redirect" and query_of(result)["error"] == "invalid_request"
 
 
 def id_token_claims(app, live_server, client_id, secret, code, verifier) -> dict:
