@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from idp.applications.access import facts_from_request, may_use
-from idp.applications.loading import load_application
+from idp.applications.loading import load_application, load_application_by_id
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import csrf, db
@@ -23,7 +23,7 @@ from idp.core.options import OptionsError, parse_options
 from idp.flows.handoff import seed_flow
 from idp.flows.loading import load_flow
 from idp.identity import sessions
-from idp.models import Application, AuthorizationRequest, Flow, Provider
+from idp.models import AuthorizationRequest, Flow
 from idp.models.types import utcnow
 from idp.providers.oauth2 import backchannel, keys, tokens
 from idp.providers.oauth2.discovery import discovery_document
@@ -308,38 +308,41 @@ def userinfo():
     value = _bearer_token()
     state = tokens.find(value, "access_token") if value else None
     if state is None or not state.is_live() or state.user is None:
-        response = jsonify(error="invalid_token", error_description="The token is not valid.")
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
-        return _open_to_scripts(response)
+        return _invalid_token()
+    application = load_application_by_id(state.row.application_id)
+    if application is None or not may_use(application, state.user).allowed:
+        # The user's access was removed (a binding, a group): the token no longer counts.
+        return _invalid_token()
     scopes = state.row.scope.split()
     if "openid" not in scopes:
         response = jsonify(error="insufficient_scope")
         response.status_code = 403
         response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope", scope="openid"'
         return _open_to_scripts(response)
-    claims = _userinfo_claims(state, scopes)
+    claims = _userinfo_claims(application, state.user, scopes)
     if claims.failures:
         db.session.commit()  # the failures' events
     return _open_to_scripts(jsonify(claims.values))
 
 
-def _userinfo_claims(state, scopes):
-    """The built-in scopes need nothing but the user; an admin-defined one needs its
+def _invalid_token():
+    response = jsonify(error="invalid_token", error_description="The token is not valid.")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return _open_to_scripts(response)
+
+
+def _userinfo_claims(application, user, scopes):
+    """The built-in scopes need nothing but the user; an admin-defined one needs the
     application's scope mappings (loaded only then)."""
-    application, mappings = None, []
+    mappings = []
     if set(scopes) - set(SCOPES):
-        application, provider = db.session.execute(
-            select(Application, Provider)
-            .join(Provider, Provider.application_id == Application.id)
-            .where(Application.id == state.row.application_id)
-        ).one()
         try:
-            names = parse_options(OAuth2Options, provider.options).scope_mappings
+            names = parse_options(OAuth2Options, application.provider.options).scope_mappings
         except OptionsError:
             names = ()
         mappings = load_scope_mappings(names)
-    return claims_for(application, state.user, scopes, mappings)
+    return claims_for(application, user, scopes, mappings)
 
 
 def _bearer_token() -> str | None:

@@ -428,6 +428,8 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token):
         row, user = token.row, token.state.user
         client = g.oauth2_client
+        if user is not None and not may_use(client.application, user).allowed:
+            return {"active": False}  # the user's access was removed since it was issued
         expiry = row.refresh_expires_at if token.refresh else row.access_expires_at
         payload = {
             "active": True,
