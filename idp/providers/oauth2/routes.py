@@ -305,8 +305,21 @@ def token():
 @bp.route("/application/o/userinfo/", methods=["GET", "POST"])
 @csrf.exempt
 def userinfo():
-    value = _bearer_token()
-    state = tokens.find(value, "access_token") if value else None
+    header, body = _bearer_token_from_header(), _bearer_token_from_body()
+    if header and body:
+        # RFC 6750 2: one method per request.
+        response = jsonify(error="invalid_request", error_description="Send the token once.")
+        response.status_code = 400
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+        return _open_to_scripts(response)
+    value = header or body
+    if not value:
+        # RFC 6750 3.1: a request with no token at all gets no error code.
+        response = jsonify(error_description="Send a bearer token.")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return _open_to_scripts(response)
+    state = tokens.find(value, "access_token")
     if state is None or not state.is_live() or state.user is None:
         return _invalid_token()
     application = load_application_by_id(state.row.application_id)
@@ -345,11 +358,16 @@ def _userinfo_claims(application, user, scopes):
     return claims_for(application, user, scopes, mappings)
 
 
-def _bearer_token() -> str | None:
-    """RFC 6750: the Authorization header, or the form body (never the query string)."""
+def _bearer_token_from_header() -> str | None:
+    """RFC 6750 2.1: the Authorization header (the query string is never read)."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
+    return None
+
+
+def _bearer_token_from_body() -> str | None:
+    """RFC 6750 2.2: a form-encoded POST body."""
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         return request.form.get("access_token") or None
     return None
