@@ -332,15 +332,21 @@ class RefreshGrant(RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token):
         user = refresh_token.state.user
-        if user is None or not may_use(self.request.client.application, user).allowed:
+        client = self.request.client
+        if user is None or not may_use(client.application, user).allowed:
             raise InvalidGrantError("The user may no longer use this application.")
+        # Spent here, atomically, once every check passed and before anything is issued
+        # (authlib saves the new token before revoke_old_credential): parallel requests
+        # with one refresh token cannot each get a new one.
+        if not tokens.mark_refresh_used(refresh_token.row.id):
+            # A parallel request exchanged it first: both are the same theft.
+            revoked = tokens.revoke_family(refresh_token.row.family)
+            _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
+            raise InvalidGrantError("The refresh token was already used.")
         return user
 
     def revoke_old_credential(self, refresh_token):
-        if not tokens.mark_refresh_used(refresh_token.row.id):
-            # A parallel request exchanged it first: both are the same theft.
-            tokens.revoke_family(refresh_token.row.family)
-            raise InvalidGrantError("The refresh token was already used.")
+        """Already spent in authenticate_user."""
 
 
 class ServiceGrant(ClientCredentialsGrant):
