@@ -20,7 +20,7 @@ from idp.core.events import record_event
 from idp.core.extensions import csrf, db
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
-from idp.flows.handoff import seed_flow
+from idp.flows.handoff import DECLINED, seed_flow
 from idp.flows.loading import load_flow
 from idp.identity import sessions
 from idp.models import AuthorizationRequest, Flow
@@ -42,6 +42,8 @@ HANDLE = "authorization_request"
 REQUEST_LIFETIME = timedelta(minutes=30)
 # The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
 SETTLED = (HANDLE, "prompt", "max_age")
+# Where an authorization request stands once its flow was asked about.
+DONE, PENDING = "done", "pending"
 
 
 @bp.record_once
@@ -107,7 +109,11 @@ def authorize():
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
     scopes = (grant.request.scope or "").split()
-    if not _authorization_flow_done(application, user, scopes, prompts):
+    flow_state = _authorization_flow_state(application, user, scopes, prompts)
+    if flow_state == DECLINED:
+        # The user said no on Gatehouse's own consent page: safe to tell the client.
+        return _error_redirect(grant, "access_denied", "The user declined.")
+    if flow_state != DONE:
         if "none" in prompts:
             return _error_redirect(grant, "consent_required", "The user must consent first.")
         return _run_authorization_flow(application, user, scopes, prompts)
@@ -158,9 +164,10 @@ def _send_to_sign_in(application):
     return redirect(target, code=302)
 
 
-def _authorization_flow_done(application, user, scopes, prompts) -> bool:
-    """The provider's authorization flow ran to its end for this very request, or it has
-    nothing to run (and no gate). With prompt=none, a remembered consent is enough."""
+def _authorization_flow_state(application, user, scopes, prompts) -> str:
+    """DONE: the provider's authorization flow ran to its end for this very request, or it
+    has nothing to run (and no gate); with prompt=none, a remembered consent is enough.
+    DECLINED: it ran to its end and the user declined at consent. PENDING: it must run."""
     flow = load_flow(_authorization_flow_slug(application))
     if flow is None:
         abort(503, description="This application's authorization flow is missing.")
@@ -169,7 +176,7 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
     # administrators may (then the flow itself says no).
     nothing_to_run = not flow.bindings and not flow.policy_bindings
     if nothing_to_run and (flow.authentication != "require_superuser" or user.is_superuser):
-        return True
+        return DONE
     handle = request.args.get(HANDLE)
     if handle:
         spent = db.session.execute(
@@ -184,12 +191,13 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
                 AuthorizationRequest.parameters["query"].as_string() == _query_digest(),
             )
             .values(used_at=utcnow())
-        )
-        if spent.rowcount == 1:
-            return True
+            .returning(AuthorizationRequest.parameters)
+        ).first()
+        if spent is not None:
+            return DECLINED if (spent.parameters or {}).get(DECLINED) else DONE
     if "none" in prompts and not flow.policy_bindings:
-        return _has_remembered_consent(application, user, scopes)
-    return False
+        return DONE if _has_remembered_consent(application, user, scopes) else PENDING
+    return PENDING
 
 
 def _authorization_flow_slug(application) -> str:

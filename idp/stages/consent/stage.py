@@ -7,12 +7,13 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
+from idp.flows.handoff import DECLINED
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
-from idp.stages.consent.forms import ConsentForm
+from idp.stages.consent.forms import DECLINE, ConsentForm
 from idp.stages.consent.options import ConsentOptions
 
 
@@ -54,6 +55,14 @@ class ConsentStage(StageType):
 
     def submit(self, ctx, form):
         user = _proved_user(ctx)
+        application = _application(ctx)
+        if application and form.decision.data == DECLINE:
+            # Nothing is remembered; the provider tells the application access_denied.
+            record_event(
+                "consent_declined", user=user, ip=client_ip(), flow_slug=ctx.flow.slug,
+                subject=_subject(ctx),
+            )  # fmt: skip
+            return Advance(updates={APPLICATION: {**application, DECLINED: True}})
         if user is not None:
             _remember(user, ctx)
             record_event(

@@ -1,8 +1,10 @@
 """prompt=none answers without a page (OpenID Connect Core 3.1.2.1 and 3.1.2.6), and max_age
 against the movable clock, with auth_time in the ID token."""
 
+import html
 import secrets
 from datetime import timedelta
+from urllib.parse import urljoin
 
 import httpx
 from joserfc import jwt
@@ -10,10 +12,17 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Stage
+from idp.models import Consent, Event, Stage
 from idp.models.types import utcnow
 from tests.factories import make_group
-from tests.http.applications.oidc import bind_group, make_client, query_of
+from tests.http.applications.oidc import (
+    CSRF,
+    FORM,
+    bind_group,
+    make_client,
+    next_hop,
+    query_of,
+)
 from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
 
 CONSENT_STAGE = "default-provider-authorization-consent"
@@ -103,3 +112,26 @@ def test_max_age_against_the_clock_and_auth_time_in_the_id_token(
     fresh = get_code(visitor, client_id, verifier, max_age="60")
     claims = id_token_claims(app, live_server, client_id, secret, fresh["code"], verifier)
     assert claims["auth_time"] >= signed_in_at + 300
+
+
+def test_declining_at_consent_tells_the_client_access_denied(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48))
+    kind, page = visitor.authorize(url, "alice", consent=False)
+    assert kind == "page" and "will receive" in page.text and "Deny" in page.text
+    actions = [html.unescape(action) for action in FORM.findall(page.text)]
+    assert len(actions) == 2  # allow, then deny
+    answer = visitor.http.post(
+        urljoin(str(page.url), actions[1]),
+        data={"csrf_token": CSRF.search(page.text).group(1), "decision": "decline"},
+    )
+    kind, result = visitor.follow(next_hop(answer))
+    assert kind == "redirect", result.text[:500]
+    answer = query_of(result)
+    assert answer["error"] == "access_denied" and answer["state"] == "s1"
+    assert answer["iss"].endswith("/application/o/rp/") and "code" not in answer
+    with app.app_context():
+        assert db.session.scalar(select(Consent)) is None  # nothing remembered
+        assert db.session.scalar(select(Event).where(Event.action == "consent_declined"))
+    # Asked again, the user may still agree.
+    assert "code" in get_code(visitor, client_id, secrets.token_urlsafe(48))
