@@ -154,12 +154,15 @@ def _send_to_sign_in(application):
     # prompt=login / max_age keep the current session: this is a GET any site can send, so
     # it must not sign anyone out. The fresh sign-in replaces the session when it succeeds.
     provider = application.provider
-    next_url = _return_path()
+    query = {"next": _return_path()}
+    hint = request.args.get("login_hint", "")
+    if hint and len(hint) <= 254:
+        query["login_hint"] = hint  # the sign-in page starts with the name filled in
     if provider.authentication_flow_id is not None:
         flow = db.session.get(Flow, provider.authentication_flow_id)
-        target = f"/flow/{flow.slug}/?{urlencode({'next': next_url})}"
+        target = f"/flow/{flow.slug}/?{urlencode(query)}"
     else:
-        target = f"/login?{urlencode({'next': next_url})}"
+        target = f"/login?{urlencode(query)}"
     db.session.commit()
     return redirect(target, code=302)
 

@@ -2,6 +2,7 @@
 against the movable clock, with auth_time in the ID token."""
 
 import html
+import re
 import secrets
 from datetime import timedelta
 from urllib.parse import urljoin
@@ -135,3 +136,15 @@ def test_declining_at_consent_tells_the_client_access_denied(app, visitor, alice
         assert db.session.scalar(select(Event).where(Event.action == "consent_declined"))
     # Asked again, the user may still agree.
     assert "code" in get_code(visitor, client_id, secrets.token_urlsafe(48))
+
+
+def test_login_hint_fills_in_the_name_on_the_sign_in_page(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), login_hint="alice")
+    kind, page = visitor.follow(url)
+    assert kind == "page" and 'name="uid_field"' in page.text
+    field = re.search(r'<input[^>]*name="uid_field"[^>]*>', page.text).group(0)
+    assert 'value="alice"' in field
+    # The hint is only a hint: signing in goes on as usual, back to the client with a code.
+    kind, result = visitor.authorize(url, "alice")
+    assert kind == "redirect" and "code" in query_of(result)
