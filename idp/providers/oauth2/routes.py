@@ -87,6 +87,12 @@ def authorize():
     client = grant.request.client
     application = client.application
     data = grant.request.payload.data
+    for parameter in ("request", "request_uri"):
+        if data.get(parameter):
+            # OpenID Connect Core 6: request objects are not supported (discovery says so).
+            return _error_redirect(
+                grant, f"{parameter}_not_supported", f"{parameter} is not supported."
+            )
     prompts = set((data.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
         # OpenID Connect Core 3.1.2.1: none with any other value is an error.

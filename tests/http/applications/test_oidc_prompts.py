@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urljoin
 
 import httpx
+import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
@@ -148,3 +149,15 @@ def test_login_hint_fills_in_the_name_on_the_sign_in_page(app, visitor, alice):
     # The hint is only a hint: signing in goes on as usual, back to the client with a code.
     kind, result = visitor.authorize(url, "alice")
     assert kind == "redirect" and "code" in query_of(result)
+
+
+@pytest.mark.parametrize("parameter", ["request", "request_uri"])
+def test_request_objects_are_refused_as_not_supported(app, visitor, alice, parameter):
+    client_id, _secret = make_client(app)
+    value = "eyJhbGciOiJub25lIn0.e30." if parameter == "request" else "https://rp.example.test/r"
+    kind, result = visitor.follow(
+        authorize_url(client_id, secrets.token_urlsafe(48), **{parameter: value})
+    )
+    assert kind == "redirect"
+    answer = query_of(result)
+    assert answer["error"] == f"{parameter}_not_supported" and answer["state"] == "s1"
