@@ -41,7 +41,7 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
-from idp.models import AuthorizationCode, OAuth2Token, User
+from idp.models import AuthorizationCode, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from idp.providers.oauth2 import credentials, keys, purge, tokens
 from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
@@ -307,8 +307,20 @@ class CodeGrant(AuthorizationCodeGrant):
         """Already spent in query_authorization_code."""
 
     def authenticate_user(self, authorization_code):
-        user = db.session.get(User, authorization_code.row.user_id)
-        return user if user is not None and user.is_active else None
+        """The user, if the code still stands for them: the sign-in it came from has not
+        ended and the application still lets them in (a code lives 60 s, but an account can
+        be disabled, a session ended or a binding added in that time)."""
+        row = authorization_code.row
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        if row.session_id is not None:
+            session = db.session.get(UserSession, row.session_id)
+            if session is None or session.revoked_at is not None:
+                return None
+        if not may_use(self.request.client.application, user).allowed:
+            return None
+        return user
 
 
 class RefreshGrant(RefreshTokenGrant):

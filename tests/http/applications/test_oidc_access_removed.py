@@ -73,3 +73,25 @@ def test_removing_access_ends_the_tokens_everywhere(app, live_server, visitor, a
         auth=(client_id, secret),
     )
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("change", ["binding", "sign-out", "disable"])
+def test_a_code_is_refused_when_its_user_lost_access_before_the_exchange(
+    app, live_server, visitor, alice, change
+):
+    client_id, secret = make_client(app)
+    verifier = secrets.token_urlsafe(48)
+    answer = get_code(visitor, client_id, verifier)
+    if change == "binding":
+        remove_access(app, "binding")
+    elif change == "sign-out":
+        kind, page = visitor.follow("/logout")
+        if kind == "page" and "csrf_token" in page.text:
+            visitor.post_form(page, {})
+        assert visitor.http.get("/me").status_code in (302, 303)
+    else:
+        with app.app_context():
+            find_user("alice").is_active = False
+            db.session.commit()
+    refused = exchange(live_server, client_id, secret, answer["code"], verifier)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
