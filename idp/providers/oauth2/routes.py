@@ -121,7 +121,12 @@ def authorize():
         return _error_redirect(grant, "access_denied", "The user declined.")
     if flow_state != DONE:
         if "none" in prompts:
-            return _error_redirect(grant, "consent_required", "The user must consent first.")
+            if _only_consent_to_ask():
+                return _error_redirect(grant, "consent_required", "The user must consent first.")
+            # OpenID Connect Core 3.1.2.6: the flow has more than consent to show.
+            return _error_redirect(
+                grant, "interaction_required", "The authorization flow needs the user."
+            )
         return _run_authorization_flow(application, user, scopes, prompts)
     g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
     response = to_client(
@@ -212,6 +217,13 @@ def _authorization_flow_state(application, user, scopes, prompts) -> str:
 def _authorization_flow_slug(application) -> str:
     flow_id = application.provider.authorization_flow_id
     return db.session.scalar(select(Flow.slug).where(Flow.id == flow_id)) or ""
+
+
+def _only_consent_to_ask() -> bool:
+    flow = g.oauth2_authorization_flow
+    return not flow.policy_bindings and all(
+        binding.stage.type == "consent" for binding in flow.bindings
+    )
 
 
 def _has_remembered_consent(application, user, scopes) -> bool:

@@ -13,13 +13,15 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
+from idp.applications.manage import create_application
 from idp.core.extensions import db
 from idp.models import Consent, Event, Stage
 from idp.models.types import utcnow
-from tests.factories import make_group
+from tests.factories import make_flow, make_group
 from tests.http.applications.oidc import (
     CSRF,
     FORM,
+    REDIRECT_URI,
     bind_group,
     make_client,
     next_hop,
@@ -161,3 +163,22 @@ def test_request_objects_are_refused_as_not_supported(app, visitor, alice, param
     assert kind == "redirect"
     answer = query_of(result)
     assert answer["error"] == f"{parameter}_not_supported" and answer["state"] == "s1"
+
+
+def test_prompt_none_with_an_authorization_flow_that_asks_more_than_consent(app, visitor, alice):
+    with app.app_context():
+        slug = make_flow(
+            [{"define": {"name": "a-question", "type": "prompt",
+                         "options": {"fields": [{"key": "color", "label": "Colour",
+                                                 "type": "text", "required": True}]}}}],
+            designation="authorization", authentication="require_authenticated",
+        )  # fmt: skip
+        created = create_application(
+            "quiz", "Quiz", "oauth2", {"redirect_uris": [REDIRECT_URI]},
+            authorization_flow_slug=slug,
+        )  # fmt: skip
+        db.session.commit()
+        quiz_id = created.facts["client_id"]
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))  # signed in, through the rp
+    assert silently(visitor, quiz_id)["error"] == "interaction_required"
