@@ -182,3 +182,15 @@ def test_prompt_none_with_an_authorization_flow_that_asks_more_than_consent(app,
     client_id, _secret = make_client(app)
     get_code(visitor, client_id, secrets.token_urlsafe(48))  # signed in, through the rp
     assert silently(visitor, quiz_id)["error"] == "interaction_required"
+
+
+def test_the_authorization_request_may_come_by_post(app, visitor, alice):
+    """OpenID Connect Core 3.1.2.1: GET and POST. The POST becomes the same GET."""
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))  # signed in, consent given
+    url = authorize_url(client_id, secrets.token_urlsafe(48))
+    posted = visitor.http.post("/application/o/authorize/", data=query_of(url))
+    assert posted.status_code == 303
+    kind, result = visitor.follow(next_hop(posted))
+    assert kind == "redirect" and "code" in query_of(result)
+    assert visitor.http.post("/application/o/authorize/", data={}).status_code == 400
