@@ -275,6 +275,10 @@ class CodeGrant(AuthorizationCodeGrant):
         db.session.flush()
 
     def query_authorization_code(self, code, client):
+        # On a fresh install the first signature makes (and commits) the keys: do it before
+        # the code is spent, so that spending it and saving what it gives stay one
+        # transaction (a replay waiting on it then sees, and revokes, what it gave).
+        keys.signing_key(client.options.signing_algorithm)
         row = db.session.scalar(
             select(AuthorizationCode).where(
                 AuthorizationCode.code_hash == tokens.digest(code or ""),
