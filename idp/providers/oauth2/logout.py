@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from flask import abort, redirect, render_template, request, url_for
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from sqlalchemy import select
 
@@ -25,16 +25,28 @@ def _registered(client, uri: str) -> bool:
 
 def _hint_is_ours(client, hint: str) -> bool:
     """An id_token_hint must be a token Gatehouse signed for this client (it may have
-    expired: that is the usual case at logout)."""
+    expired: that is the usual case at logout). One signed by a key retired and no longer
+    published cannot be checked any more; it is set aside, as if not sent (nothing here
+    trusts it: the application is known by the address, the redirect by registration)."""
     try:
-        header = jwt.decode(
-            hint, keys.verification_key_from_header(hint), algorithms=["ES256", "RS256"]
-        )
+        key = keys.verification_key_from_header(hint)
+    except (JoseError, ValueError, TypeError):
+        return _names_a_key_no_longer_published(hint)
+    try:
+        header = jwt.decode(hint, key, algorithms=["ES256", "RS256"])
     except (JoseError, ValueError, TypeError):
         return False
     audience = header.claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     return header.claims.get("iss") == client.issuer and client.get_client_id() in audiences
+
+
+def _names_a_key_no_longer_published(hint: str) -> bool:
+    try:
+        kid = jws.extract_compact(hint.encode()).protected.get("kid")
+    except (JoseError, ValueError, TypeError):
+        return False
+    return isinstance(kid, str) and keys.was_retired(kid)
 
 
 def end_session(client):
