@@ -105,6 +105,9 @@ def authorize():
             return _error_redirect(
                 grant, f"{parameter}_not_supported", f"{parameter} is not supported."
             )
+    max_age = data.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
+        return _error_redirect(grant, "invalid_request", "max_age is a number of seconds.")
     prompts = set((data.get("prompt") or "").split())
     if "none" in prompts and len(prompts) > 1:
         # OpenID Connect Core 3.1.2.1: none with any other value is an error.
@@ -161,11 +164,9 @@ def _must_sign_in_again(data, prompts, session_row) -> bool:
     max_age = data.get("max_age")
     if max_age is None:
         return False
-    try:
-        seconds = int(max_age)
-    except ValueError:
-        return False
-    return seconds >= 0 and utcnow() - session_row.created_at > timedelta(seconds=seconds)
+    # A number of seconds (checked in authorize); far more than any session lasts is "never".
+    seconds = min(int(max_age), 10**9)
+    return utcnow() - session_row.created_at > timedelta(seconds=seconds)
 
 
 def _return_path(*, drop=SETTLED) -> str:

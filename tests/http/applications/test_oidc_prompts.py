@@ -194,3 +194,20 @@ def test_the_authorization_request_may_come_by_post(app, visitor, alice):
     kind, result = visitor.follow(next_hop(posted))
     assert kind == "redirect" and "code" in query_of(result)
     assert visitor.http.post("/application/o/authorize/", data={}).status_code == 400
+
+
+@pytest.mark.parametrize("max_age", ["-1", "soon", "1.5", "", "٣"])
+def test_a_max_age_that_is_not_a_number_of_seconds_is_an_invalid_request(
+    app, visitor, alice, max_age
+):
+    client_id, _secret = make_client(app)
+    kind, result = visitor.follow(
+        authorize_url(client_id, secrets.token_urlsafe(48), max_age=max_age)
+    )
+    assert kind == "redirect" and query_of(result)["error"] == "invalid_request"
+
+
+def test_a_huge_max_age_is_never(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    assert "code" in silently(visitor, client_id, max_age="9" * 40)
