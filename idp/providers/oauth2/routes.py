@@ -26,6 +26,7 @@ from idp.identity import sessions
 from idp.models import AuthorizationRequest, Flow
 from idp.models.types import utcnow
 from idp.providers.oauth2 import backchannel, keys, tokens
+from idp.providers.oauth2.claims import subject_of
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
 from idp.providers.oauth2.options import SCOPES, OAuth2Options
@@ -117,6 +118,11 @@ def authorize():
         if "none" in prompts:
             return _error_redirect(grant, "login_required", "The user is not signed in.")
         return _send_to_sign_in(application)
+    if "none" in prompts and data.get("id_token_hint"):
+        # OpenID Connect Core 3.1.2.2: silently, only for the user the hint names.
+        hinted = tokens.id_token_hint_claims(client, data["id_token_hint"])
+        if hinted is None or hinted.get("sub") != subject_of(user):
+            return _error_redirect(grant, "login_required", "Another user is signed in.")
     decision = may_use(application, user, facts_from_request())
     if not decision.allowed:
         record_event(

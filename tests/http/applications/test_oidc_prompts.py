@@ -17,11 +17,12 @@ from idp.applications.manage import create_application
 from idp.core.extensions import db
 from idp.models import Consent, Event, Stage
 from idp.models.types import utcnow
-from tests.factories import make_flow, make_group
+from tests.factories import make_flow, make_group, make_user
 from tests.http.applications.oidc import (
     CSRF,
     FORM,
     REDIRECT_URI,
+    Browser,
     bind_group,
     make_client,
     next_hop,
@@ -211,3 +212,26 @@ def test_a_huge_max_age_is_never(app, visitor, alice):
     client_id, _secret = make_client(app)
     get_code(visitor, client_id, secrets.token_urlsafe(48))
     assert "code" in silently(visitor, client_id, max_age="9" * 40)
+
+
+def test_prompt_none_answers_only_for_the_user_the_id_token_hint_names(
+    app, live_server, visitor, alice
+):
+    client_id, secret = make_client(app)
+    with app.app_context():
+        make_user("bob")
+
+    def id_token_of(browser, username):
+        verifier = secrets.token_urlsafe(48)
+        code = get_code(browser, client_id, verifier, username=username)["code"]
+        return exchange(live_server, client_id, secret, code, verifier).json()["id_token"]
+
+    alices = id_token_of(visitor, "alice")
+    other = Browser(live_server.url)
+    try:
+        bobs = id_token_of(other, "bob")
+    finally:
+        other.close()
+    assert "code" in silently(visitor, client_id, id_token_hint=alices)
+    assert silently(visitor, client_id, id_token_hint=bobs)["error"] == "login_required"
+    assert silently(visitor, client_id, id_token_hint="not.a.token")["error"] == "login_required"
