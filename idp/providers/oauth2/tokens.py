@@ -79,6 +79,8 @@ class TokenState:
         expiry = row.refresh_expires_at if refresh else row.access_expires_at
         if expiry is None or expiry <= now:
             return False
+        if refresh and row.refresh_used_at is not None:
+            return False  # rotated: its successor is the live one
         if row.user_id is None:
             return True  # client_credentials: the client acts for itself
         user = self.user

@@ -66,3 +66,24 @@ def test_access_and_refresh_tokens_end_with_their_lifetimes(
     later(time_machine, days=1, seconds=1)
     late = refresh(renewed.json()["refresh_token"])
     assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+
+
+def test_a_rotated_refresh_token_introspects_as_inactive(app, live_server, visitor, alice):
+    client_id, secret = make_client(app)
+    verifier = secrets.token_urlsafe(48)
+    code = get_code(visitor, client_id, verifier)["code"]
+    first = exchange(live_server, client_id, secret, code, verifier).json()
+    second = httpx.post(
+        live_server("/application/o/token/"),
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        auth=(client_id, secret),
+    ).json()
+
+    def active(value):
+        return httpx.post(
+            live_server("/application/o/introspect/"), data={"token": value},
+            auth=(client_id, secret),
+        ).json()["active"]  # fmt: skip
+
+    assert active(first["refresh_token"]) is False
+    assert active(second["refresh_token"]) is True
