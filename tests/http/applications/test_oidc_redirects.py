@@ -87,3 +87,12 @@ def test_a_confidential_client_always_matches_exactly(app, visitor, alice):
         )
     )
     assert response.status_code == 400 and "location" not in response.headers
+
+
+def test_a_request_without_a_redirect_uri_gets_a_page(app, visitor, alice):
+    """OpenID Connect requires redirect_uri; there is no default to fall back on."""
+    client_id, _secret = make_client(app)
+    response = visitor.http.get(
+        authorize_url(client_id, secrets.token_urlsafe(48), redirect_uri=None)
+    )
+    assert response.status_code == 400 and "location" not in response.headers
