@@ -100,29 +100,17 @@ def authorize():
     client = grant.request.client
     application = client.application
     data = grant.request.payload.data
-    for parameter in ("request", "request_uri"):
-        if data.get(parameter):
-            # OpenID Connect Core 6: request objects are not supported (discovery says so).
-            return _error_redirect(
-                grant, f"{parameter}_not_supported", f"{parameter} is not supported."
-            )
-    max_age = data.get("max_age")
-    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
-        return _error_redirect(grant, "invalid_request", "max_age is a number of seconds.")
     prompts = set((data.get("prompt") or "").split())
-    if "none" in prompts and len(prompts) > 1:
-        # OpenID Connect Core 3.1.2.1: none with any other value is an error.
-        return _error_redirect(grant, "invalid_request", "prompt=none stands alone.")
+    problem = _malformed(data, prompts)
+    if problem:
+        return _error_redirect(grant, *problem)
     session_row = sessions.load_current_session() if user else None
     if user is None or session_row is None or _must_sign_in_again(data, prompts, session_row):
         if "none" in prompts:
             return _error_redirect(grant, "login_required", "The user is not signed in.")
         return _send_to_sign_in(application)
-    if "none" in prompts and data.get("id_token_hint"):
-        # OpenID Connect Core 3.1.2.2: silently, only for the user the hint names.
-        hinted = tokens.id_token_hint_claims(client, data["id_token_hint"])
-        if hinted is None or hinted.get("sub") != subject_of(user):
-            return _error_redirect(grant, "login_required", "Another user is signed in.")
+    if "none" in prompts and not _is_the_hinted_user(client, user, data):
+        return _error_redirect(grant, "login_required", "Another user is signed in.")
     decision = may_use(application, user, facts_from_request())
     if not decision.allowed:
         record_event(
@@ -142,12 +130,7 @@ def authorize():
         return _error_redirect(grant, "access_denied", "The user declined.")
     if flow_state != DONE:
         if "none" in prompts:
-            if _only_consent_to_ask():
-                return _error_redirect(grant, "consent_required", "The user must consent first.")
-            # OpenID Connect Core 3.1.2.6: the flow has more than consent to show.
-            return _error_redirect(
-                grant, "interaction_required", "The authorization flow needs the user."
-            )
+            return _cannot_ask_silently(grant)
         return _run_authorization_flow(application, user, scopes, prompts)
     g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
     response = to_client(
@@ -160,6 +143,31 @@ def authorize():
     db.session.commit()
     metrics.OAUTH2_AUTHORIZATIONS.labels("code").inc()
     return response
+
+
+def _malformed(data, prompts) -> tuple[str, str] | None:
+    """(error, description) for what Gatehouse answers with an error before anything else."""
+    for parameter in ("request", "request_uri"):
+        if data.get(parameter):
+            # OpenID Connect Core 6: request objects are not supported (discovery says so).
+            return f"{parameter}_not_supported", f"{parameter} is not supported."
+    max_age = data.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
+        return "invalid_request", "max_age is a number of seconds."
+    if "none" in prompts and len(prompts) > 1:
+        # OpenID Connect Core 3.1.2.1: none with any other value is an error.
+        return "invalid_request", "prompt=none stands alone."
+    return None
+
+
+def _is_the_hinted_user(client, user, data) -> bool:
+    """OpenID Connect Core 3.1.2.2: a silent request with an id_token_hint is answered only
+    for the user the hint names (a hint Gatehouse cannot check names nobody)."""
+    hint = data.get("id_token_hint")
+    if not hint:
+        return True
+    hinted = tokens.id_token_hint_claims(client, hint)
+    return hinted is not None and hinted.get("sub") == subject_of(user)
 
 
 def _must_sign_in_again(data, prompts, session_row) -> bool:
@@ -236,6 +244,14 @@ def _authorization_flow_state(application, user, scopes, prompts) -> str:
 def _authorization_flow_slug(application) -> str:
     flow_id = application.provider.authorization_flow_id
     return db.session.scalar(select(Flow.slug).where(Flow.id == flow_id)) or ""
+
+
+def _cannot_ask_silently(grant):
+    """prompt=none, and the authorization flow would show something: OpenID Connect Core
+    3.1.2.6's consent_required when that is only consent, else interaction_required."""
+    if _only_consent_to_ask():
+        return _error_redirect(grant, "consent_required", "The user must consent first.")
+    return _error_redirect(grant, "interaction_required", "The authorization flow needs the user.")
 
 
 def _only_consent_to_ask() -> bool:
