@@ -1,3 +1,5 @@
+from flask import request
+
 from idp.core.extensions import db
 from idp.credentials import passkeys
 from idp.credentials.password_checks import check_sign_in_password
@@ -24,6 +26,10 @@ from idp.stages.identification.forms import (
 from idp.stages.identification.options import IdentificationOptions
 
 FIELD_LABELS = {"username": "Username", "email": "Email"}
+# The address of a sign-in flow may carry ?login_hint= (an application's, through
+# /application/o/authorize/ and /login): the name field starts filled in with it.
+LOGIN_HINT = "login_hint"
+MAX_HINT_LENGTH = 254
 
 
 class IdentificationStage(StageType):
@@ -38,12 +44,13 @@ class IdentificationStage(StageType):
     form_class = IdentificationForm
 
     def build_form(self, ctx):
-        with_passkey = _offers_passkey(ctx)
-        if ctx.options.password_field:
-            if with_passkey:
-                return IdentificationWithPasswordAndPasskeyForm()
-            return IdentificationWithPasswordForm()
-        return IdentificationWithPasskeyForm() if with_passkey else IdentificationForm()
+        form = _form_class(ctx)()
+        hint = request.args.get(LOGIN_HINT, "") if request.method == "GET" else ""
+        if hint and len(hint) <= MAX_HINT_LENGTH and not form.uid_field.data:
+            # OpenID Connect's login_hint (passed on by the authorization endpoint): the
+            # name is filled in, nothing more; the visitor may change it.
+            form.uid_field.data = hint.strip()
+        return form
 
     def on_reach(self, ctx):
         if _offers_passkey(ctx) and _challenge_of(ctx) is None:
@@ -102,6 +109,15 @@ class IdentificationStage(StageType):
                 AUTH_METHOD: "password",
             }
         )
+
+
+def _form_class(ctx):
+    with_passkey = _offers_passkey(ctx)
+    if ctx.options.password_field:
+        if with_passkey:
+            return IdentificationWithPasswordAndPasskeyForm
+        return IdentificationWithPasswordForm
+    return IdentificationWithPasskeyForm if with_passkey else IdentificationForm
 
 
 def _offers_passkey(ctx) -> bool:
