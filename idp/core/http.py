@@ -51,9 +51,10 @@ def leave_site(url: str, name: str = ""):
     """Send the browser to another site (an app). Straight after a form was posted here, this
     request is the end of its redirects, and Chromium holds the whole chain to the form page's
     CSP (form-action 'self'), stopping at the other site. So a navigation from our own pages
-    (Sec-Fetch-Site: same-origin, or no Fetch Metadata at all: plain HTTP, older browsers)
-    gets a page that moves on by itself (Refresh) and links there; others get a 303."""
-    if request.headers.get("Sec-Fetch-Site") not in ("same-origin", None):
+    (Sec-Fetch-Site: same-origin) gets a page that moves on by itself (Refresh) and links
+    there; others get a 303, and so do clients that send no Fetch Metadata (HTTP libraries and
+    scripts, which follow redirects and hold no CSP; every current browser sends it)."""
+    if request.headers.get("Sec-Fetch-Site") != "same-origin":
         return redirect(url, 303)
     response = make_response(render_template("leave.html", url=url, name=name))
     response.headers["Refresh"] = f"0; url={iri_to_uri(url)}"
