@@ -27,17 +27,20 @@ def settled(page: Page, name: str):
     into the first field while a later one is being filled."""
     fragment = stage(page, name)
     expect(fragment).to_be_visible()
+    _wait_for_autofocus(fragment)
+    return fragment
+
+
+def _wait_for_autofocus(fragment) -> None:
     autofocus = fragment.locator("[autofocus]")
     if autofocus.count():
         expect(autofocus.first).to_be_focused()
-    return fragment
 
 
 def identify(page: Page, uid: str) -> None:
     """Type the name; on a page that also asks for the password (the shipped sign-in), the
     password is typed next by enter_password, else Continue leads to the password stage."""
-    fragment = stage(page, "identification")
-    expect(fragment).to_be_visible()
+    fragment = settled(page, "identification")
     page.fill('input[name="uid_field"]', uid)
     if fragment.locator('input[name="password"]').count():
         return
@@ -48,6 +51,10 @@ def identify(page: Page, uid: str) -> None:
 def enter_password(page: Page, password: str) -> None:
     field = page.locator('#stage input[name="password"]')
     expect(field).to_be_visible()
+    if page.locator("#stage [autofocus]").count():
+        # The stage's late autofocus has happened once the focus is somewhere in it (there,
+        # or in the name field typed into just before).
+        page.wait_for_function("document.activeElement?.closest('#stage') != null")
     field.fill(password)
     page.get_by_role("button", name="Sign in").click()
 
