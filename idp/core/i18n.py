@@ -16,6 +16,12 @@ SUPPORTED = tuple(LANGUAGE_NAMES)
 babel = Babel()
 
 
+def N_(text: str) -> str:
+    """Marks an English constant for `make translations`; it is translated where it is shown
+    (`translated`), in the language of the request that shows it."""
+    return text
+
+
 def chosen_language(user) -> str | None:
     """The user's stored choice, if it is still one this server speaks."""
     language = getattr(user, "language", None)
@@ -49,15 +55,14 @@ def format_day(value) -> str:
     return "" if value is None else format_date(value, "medium")
 
 
-def translated_default(text: str | None) -> str | None:
-    """A text stored with a flow (a title, a button's label) in the request's language when it
-    is one of the shipped texts (marked in idp/core/shipped_texts.py); an administrator's own
-    words stay as they were written."""
-    from idp.core.shipped_texts import SHIPPED_TEXTS
-
-    if text and text in SHIPPED_TEXTS:
-        return gettext(text)
-    return text
+def translated(text):
+    """A message in the request's language, if the catalogs have it: the shipped texts stored
+    with a flow (titles, button labels, idp/core/shipped_texts.py) and the messages modules
+    keep as English constants marked N_(...). An administrator's own words have no entry and
+    stay as they were written."""
+    if not text or not isinstance(text, str):
+        return text
+    return gettext(text)
 
 
 def html_language() -> str:
@@ -73,3 +78,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["html_language"] = html_language
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["translated"] = translated

@@ -1,15 +1,11 @@
 """The words Gatehouse ships inside stored data: the flow files' titles, labels and messages,
 the stage options' and the brand's defaults. An administrator may change any of them, so they
 are stored as written; while one is still as shipped, it is shown in the visitor's language
-(idp.core.i18n.translated_default). tests/unit/test_translations.py checks that every such
+(idp.core.i18n.translated). tests/unit/test_translations.py checks that every such
 text of the shipped flows is listed here.
 """
 
-
-def N_(text: str) -> str:
-    """Marks a text for `make translations` without translating it here."""
-    return text
-
+from idp.core.i18n import N_
 
 SHIPPED_TEXTS = frozenset(
     {
@@ -35,6 +31,8 @@ SHIPPED_TEXTS = frozenset(
         N_("Password (repeat)"),
         N_("Confirm your {product_name} account"),
         N_("Current password"),
+        N_("First, your current password."),
+        N_("Enter your password to delete your account for good."),
         N_("Confirm"),
         N_("Wrong password."),
         N_("New password"),
@@ -49,6 +47,10 @@ SHIPPED_TEXTS = frozenset(
         N_("Terms of use"),
         N_("You may not continue."),
         N_("Continue with {product_name}"),
+        N_("You have signed out."),
+        N_("Your recovery codes are ready. Each one signs you in once."),
+        N_("Your passkey was added."),
+        N_("Your authenticator app is set up: signing in asks for a code from it."),
         # The brand's mail subjects
         N_("Your sign-in link"),
         N_("A way to sign in was added to your account"),
