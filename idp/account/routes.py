@@ -14,7 +14,7 @@ from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.http import safe_next
-from idp.core.i18n import translated
+from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.credentials import authenticators
 from idp.flows import planner
@@ -43,6 +43,14 @@ ENTRANCES = {
     "unenroll": "unenrollment",
 }
 SETUP_FLOW = "initial-setup"
+# What an entrance says when no flow of its designation lets this visitor in.
+NO_FLOW = {
+    "authentication": N_("There is no sign-in flow you can use here."),
+    "invalidation": N_("There is no sign-out flow you can use here."),
+    "enrollment": N_("There is no sign-up flow you can use here."),
+    "recovery": N_("There is no recovery flow you can use here."),
+    "unenrollment": N_("There is no account deletion flow you can use here."),
+}
 
 
 def signin_required(view):
@@ -77,7 +85,7 @@ def _entrance(designation: str):
     if flow is None and designation == "enrollment" and not is_enrollment_open():
         abort(404, description=planner.SIGN_UP_CLOSED)
     if flow is None:
-        abort(404, description=_("There is no flow here for this."))
+        abort(404, description=NO_FLOW[designation])
     next_url = safe_next(request.args.get("next"))
     return redirect(url_for("flow.execute", slug=flow.slug, next=next_url or None))
 

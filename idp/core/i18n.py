@@ -5,6 +5,7 @@ match of the browser's Accept-Language, else English. The user is the one alread
 the session (security.py), so choosing costs no query; catalogs are read once per worker.
 """
 
+from babel.numbers import format_decimal
 from flask import g, has_request_context, request
 from flask_babel import Babel, format_date, format_time, get_locale, gettext
 
@@ -48,6 +49,11 @@ def format_moment(value) -> str:
     return pattern.replace("{1}", format_date(value, "medium")).replace(
         "{0}", format_time(value, "short")
     )
+
+
+def format_count(number: int) -> str:
+    """A count with the locale's grouping ("1,234", "1.234"); English outside a request."""
+    return format_decimal(number, locale=get_locale() or DEFAULT_LOCALE)
 
 
 def format_day(value) -> str:

@@ -22,9 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
-from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from idp.core.i18n import format_count
 from idp.core.options import OptionsError, option
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
@@ -265,7 +266,7 @@ class PasswordPolicy(PolicyType):
                         "This password appeared in a data breach %(times)s times. "
                         "Choose a different one.",
                         count,
-                        times=format_number(count),
+                        times=format_count(count),
                     )
                 )
         return PolicyResult(not messages, tuple(messages))
