@@ -86,7 +86,11 @@ def _round_trip(client, client_id, secret, scope="openid profile email") -> dict
         "scope": scope, "state": "s", "nonce": "n",
         "code_challenge": _challenge(verifier), "code_challenge_method": "S256",
     })  # fmt: skip
-    answer = client.get(f"/application/o/authorize/?{query}")
+    # As a browser sent by the application (cross-site): answered with a redirect. Without
+    # Fetch Metadata Gatehouse answers with a page that moves on (idp.core.http.leave_site).
+    answer = client.get(
+        f"/application/o/authorize/?{query}", headers={"Sec-Fetch-Site": "cross-site"}
+    )
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
     token = client.post(
         "/application/o/token/",

@@ -2,10 +2,12 @@
 
 Every request renders a cached Jinja template with a Flask-WTF form (CSRF included), keeps a
 signed cookie session and sends one ORM query; a POST validates its form, and the password
-POST checks a bcrypt hash. It has the same six-request shape as Gatehouse's no-JS sign-in:
+POST checks a bcrypt hash. It offers both shapes a no-JS sign-in has in Gatehouse, and the bench
+drives the one Gatehouse's sign-in flow has:
 
-    GET /login -> POST /login (303) -> GET /password -> POST /password (303) -> GET / (302)
-    -> GET /me
+    one page:   GET /signin -> POST /signin (303) -> GET / (302) -> GET /me
+    two pages:  GET /login -> POST /login (303) -> GET /password -> POST /password (303)
+                -> GET / (302) -> GET /me
 
 It is served by gunicorn with the same gunicorn.conf.py as Gatehouse (`bench.reference_app:app`)
 and reads BENCH_REFERENCE_DATABASE_URL and BENCH_REFERENCE_SECRET_KEY. `create_schema(url,
@@ -56,6 +58,11 @@ class NameForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired()])
 
 
+class SignInForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
 class PasswordForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
 
@@ -82,6 +89,24 @@ def create_app() -> Flask:
         # Always one query, signed in or not (no row has id 0).
         return db.session.get(ReferenceUser, session.get("user_id", 0))
 
+    def checked(user, password: str) -> bool:
+        stored = user.password_hash.encode() if user else bcrypt.gensalt(4) + b"x" * 31
+        return bcrypt.checkpw(password.encode(), stored) and user is not None
+
+    @app.route("/signin", methods=["GET", "POST"])
+    def signin():
+        form = SignInForm()
+        if form.validate_on_submit():
+            user = user_named(form.username.data)
+            if checked(user, form.password.data):
+                session.clear()
+                session["user_id"] = user.id
+                return redirect("/", code=303)
+            form.password.errors.append("Invalid username or password.")
+        else:
+            signed_in()  # the one query: is someone signed in already?
+        return render_template("page.html", title="Sign in", form=form, user=None)
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
         form = NameForm()
@@ -96,8 +121,7 @@ def create_app() -> Flask:
         form = PasswordForm()
         user = user_named(session.get("pending", ""))
         if form.validate_on_submit():
-            stored = user.password_hash.encode() if user else bcrypt.gensalt(4) + b"x" * 31
-            if user and bcrypt.checkpw(form.password.data.encode(), stored):
+            if checked(user, form.password.data):
                 session.clear()
                 session["user_id"] = user.id
                 return redirect("/", code=303)

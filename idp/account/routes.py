@@ -87,7 +87,11 @@ def _entrance(designation: str):
     if flow is None:
         abort(404, description=NO_FLOW[designation])
     next_url = safe_next(request.args.get("next"))
-    return redirect(url_for("flow.execute", slug=flow.slug, next=next_url or None))
+    # An application's login_hint goes on to the sign-in flow (it fills the name in).
+    hint = request.args.get("login_hint") if designation == "authentication" else None
+    return redirect(
+        url_for("flow.execute", slug=flow.slug, next=next_url or None, login_hint=hint or None)
+    )
 
 
 for _endpoint, _designation in ENTRANCES.items():

@@ -26,6 +26,12 @@ def load_application(slug: str) -> Application | None:
     )
 
 
+def load_application_by_id(application_id: int) -> Application | None:
+    return db.session.scalar(
+        select(Application).where(Application.id == application_id).options(*_with_everything())
+    )
+
+
 def load_application_by_client_id(client_id: str) -> Application | None:
     if not client_id or len(client_id) > 100:
         return None

@@ -20,6 +20,7 @@ from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import delete, literal, select, update
 
+from idp.brand.settings import current_brand
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import N_, translated
@@ -55,9 +56,14 @@ RECOVERY_GROUP = 5
 VALID_WINDOW = 1
 
 
+# The issuer an authenticator app shows by default: the brand's product name, filled in when
+# the QR code is made (an edited brand shows in the next one).
+BRANDED_ISSUER = "{product_name}"
+
+
 @dataclass(frozen=True)
 class TotpSettings:
-    issuer: str = "Gatehouse"
+    issuer: str = BRANDED_ISSUER
     digits: int = 6
     period: int = 30
 
@@ -72,6 +78,12 @@ class Authenticator:
     created_at: datetime
     last_used_at: datetime | None
     detail: str = ""
+
+
+def issuer_shown(issuer: str) -> str:
+    """The issuer with the brand's product name filled in; a colon in the name (which would
+    split the otpauth:// label "issuer:account") becomes a space."""
+    return " ".join(current_brand().branded(issuer).replace(":", " ").split()) or "Gatehouse"
 
 
 def validate_issuer(issuer: str) -> None:
@@ -100,7 +112,7 @@ def new_totp_secret() -> str:
 def provisioning_uri(user: User, secret: str, settings: TotpSettings) -> str:
     """The otpauth:// URI an authenticator app reads from the QR code."""
     return _totp(secret, settings).provisioning_uri(
-        name=user.email or user.username, issuer_name=settings.issuer
+        name=user.email or user.username, issuer_name=issuer_shown(settings.issuer)
     )
 
 

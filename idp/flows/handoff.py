@@ -7,7 +7,7 @@ from a visitor who merely came back.
 """
 
 from flask import session, url_for
-from sqlalchemy import update
+from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.flows.context import APPLICATION
@@ -16,6 +16,8 @@ from idp.models import AuthorizationRequest, User
 from idp.models.types import utcnow
 
 SEEDS_KEY = "flow_seeds"
+# Set in the application's context by a consent the user declined; kept on the request row.
+DECLINED = "declined"
 
 
 def seed_flow(slug: str, context: dict, next_url: str) -> str:
@@ -48,12 +50,15 @@ def flow_finished(context: dict, user: User | None) -> None:
     handle = application.get("request")
     if not isinstance(handle, str):
         return
-    db.session.execute(
-        update(AuthorizationRequest)
-        .where(
+    row = db.session.scalar(
+        select(AuthorizationRequest).where(
             AuthorizationRequest.handle == handle,
             AuthorizationRequest.user_id == user.id,
             AuthorizationRequest.flow_completed_at.is_(None),
         )
-        .values(flow_completed_at=utcnow())
     )
+    if row is None:
+        return
+    row.flow_completed_at = utcnow()
+    if application.get(DECLINED) is True:
+        row.parameters = {**(row.parameters or {}), DECLINED: True}

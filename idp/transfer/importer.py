@@ -28,6 +28,7 @@ from idp.models import (
 from idp.models.flows import FLOW_FIELDS
 from idp.providers.registry import PROVIDER_TYPES
 from idp.stages.registry import STAGE_TYPES
+from idp.transfer.differences import component_changes, field_changes, flow_binding_changes
 from idp.transfer.document import (
     ApplicationSpec,
     FlowDocument,
@@ -45,6 +46,8 @@ class Change:
     name: str
     # What is shown once and never again (a new client's secret), by name.
     secrets: dict = field(default_factory=dict, compare=False)
+    # An update's differences, one line per field (idp.transfer.differences).
+    details: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{self.action:<9} {self.kind:<6} {self.name}"
@@ -180,8 +183,9 @@ def _upsert_component(model, spec, kind) -> tuple[object, Change]:
         return row, Change("create", kind, spec.name)
     if row.type == spec.type and row.options == spec.options:
         return row, Change("unchanged", kind, spec.name)
+    details = component_changes(row.type, row.options, spec.type, spec.options)
     row.type, row.options = spec.type, spec.options
-    return row, Change("update", kind, spec.name)
+    return row, Change("update", kind, spec.name, details=tuple(details))
 
 
 def _apply(document: FlowDocument) -> list[Change]:
@@ -203,23 +207,26 @@ UPDATED_FLOW_FIELDS = tuple(name for name in FLOW_FIELDS if name != "slug")
 
 def _apply_flow(spec) -> Change:
     flow = load_flow(spec.slug)
-    action = "unchanged"
+    action, details = "unchanged", []
     if flow is None:
         flow = Flow(slug=spec.slug, bindings=[], policy_bindings=[])
         db.session.add(flow)
         action = "create"
     for name in UPDATED_FLOW_FIELDS:
         if getattr(flow, name) != getattr(spec, name):
+            details += field_changes({name: getattr(flow, name)}, {name: getattr(spec, name)})
             setattr(flow, name, getattr(spec, name))
             action = action if action == "create" else "update"
-    if _bindings_of(flow) != (spec.policies, spec.stages):
+    bindings = _bindings_of(flow)
+    if bindings != (spec.policies, spec.stages):
+        details += flow_binding_changes(bindings, (spec.policies, spec.stages))
         flow.bindings.clear()
         flow.policy_bindings.clear()
         db.session.flush()
         flow.policy_bindings.extend(_new_policy_binding(item) for item in spec.policies)
         flow.bindings.extend(_new_stage_binding(item) for item in spec.stages)
         action = action if action == "create" else "update"
-    return Change(action, "flow", spec.slug)
+    return Change(action, "flow", spec.slug, details=tuple(details) if action == "update" else ())
 
 
 def policy_binding_spec(binding: PolicyBinding) -> PolicyBindingSpec:

@@ -36,3 +36,23 @@ def test_sign_in_consent_and_back_to_the_app(visitor, javascript, make_user, app
     answer = parse_qs(urlsplit(visitor.url).query)
     assert answer["state"] == ["s1"] and answer["code"]
     assert answer["iss"][0].endswith("/application/o/rp/")
+
+
+def test_deny_at_consent_goes_back_to_the_app_with_access_denied(
+    visitor, javascript, make_user, app
+):
+    username = make_user()
+    client_id, _secret = make_client(app)
+    visitor.route(
+        "https://rp.example.test/**", lambda route: route.fulfill(status=200, body="the app")
+    )
+    visitor.goto(authorize_url(client_id, secrets.token_urlsafe(48)))
+    identify(visitor, username)
+    enter_password(visitor, PASSWORD)
+    consent = stage(visitor, "consent")
+    expect(consent).to_contain_text("will receive")
+    consent.get_by_role("button", name="Deny").click()
+    expect(visitor).to_have_url(re.compile("^" + re.escape(REDIRECT_URI) + r"\?"))
+    answer = parse_qs(urlsplit(visitor.url).query)
+    assert answer["error"] == ["access_denied"] and answer["state"] == ["s1"]
+    assert "code" not in answer

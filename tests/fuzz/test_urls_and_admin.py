@@ -19,6 +19,7 @@ from idp.models import (
     OAuth2Token,
     Policy,
     PolicyBinding,
+    ScopeMapping,
     StageBinding,
     UserSession,
 )
@@ -129,8 +130,10 @@ def admin_targets(app, superuser):
             access_token_hash="0" * 64,
             access_expires_at=utcnow() + timedelta(hours=1),
         )
-        db.session.add_all([application_binding, token])
+        mapping = ScopeMapping(name="fuzz-scope", expression='{"fuzz": True}')
+        db.session.add_all([application_binding, token, mapping])
         db.session.commit()
+        values["mapping_id"] = mapping.id
         # The application routes name an application, its policy bindings and its tokens.
         application_values = {
             "slug": application.slug,

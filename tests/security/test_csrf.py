@@ -45,6 +45,9 @@ NO_CSRF = {
     "provider_oauth2.revoke": "client credentials (RFC 7009)",
     # UserInfo (OpenID Connect Core §5.3.1, GET and POST): a bearer token (RFC 6750), no cookie.
     "provider_oauth2.userinfo": "bearer access token (RFC 6750)",
+    # Authorization endpoint (OpenID Connect Core §3.1.2.1, GET and POST): another site's
+    # form posts here; the POST only becomes the same request by GET (303), nothing changes.
+    "provider_oauth2.authorize_by_post": "authorization request sent by the RP, made a GET",
     # RP-initiated logout (OpenID Connect RP-Initiated Logout §2, GET and POST): another
     # site's form posts here, so it cannot carry our token; it only sends the browser to the
     # sign-out flow, whose 'Sign out' is itself a POST that needs the token.

@@ -30,6 +30,7 @@ EVENT_ACTIONS = {
     "invitation_used": "An invitation was used",
     "invitation_refused": "An invitation link was refused",
     "consent_given": "Agreed to terms or to an application",
+    "consent_declined": "Declined what an application asked for",
     "consent_revoked": "Withdrew consent from an application",
     # Accounts
     "user_created": "An account was created (sign-up)",

@@ -183,6 +183,11 @@ def download_flow(slug: str):
     )
 
 
+@bp.get("/flows/import")
+def import_new_page():
+    return render_import(None, ImportForm(formdata=None))
+
+
 @bp.get("/flows/<slug>/import")
 def import_page(slug: str):
     return render_import(flow_or_404(slug), ImportForm(formdata=None))
@@ -201,8 +206,9 @@ def uploaded_text(form: ImportForm) -> tuple[bytes, str]:
     return (form.content.data or "").encode(), request.form.get("source", "upload.yaml")
 
 
-def read_upload(flow: Flow, raw: bytes, source: str):
-    """The checked document, or FlowFileError naming every problem with its place."""
+def read_upload(flow: Flow | None, raw: bytes, source: str):
+    """The checked document, or FlowFileError naming every problem with its place. Without a
+    flow, the file must describe a new one."""
     if not raw.strip():
         raise FlowFileError(["Choose a file to upload."])
     if len(raw) > IMPORT_LIMIT:
@@ -214,17 +220,30 @@ def read_upload(flow: Flow, raw: bytes, source: str):
             [f"{source}: applications are imported with `idp flows import`, not on a flow's page"]
         )
     problems = check_references(document, source)
-    if document.flow.slug != flow.slug:
+    if flow is not None and document.flow.slug != flow.slug:
         problems.append(f"{source}: flow.slug: describes {document.flow.slug!r}, not {flow.slug!r}")
+    if flow is None and load_flow(document.flow.slug) is not None:
+        problems.append(
+            f"{source}: flow.slug: the flow {document.flow.slug!r} exists already; import the "
+            "file from that flow's Import tab to change it"
+        )
     if problems:
         raise FlowFileError(problems)
     return document
 
 
+@bp.post("/flows/import")
+def preview_new_import():
+    return _preview(None)
+
+
 @bp.post("/flows/<slug>/import")
 def preview_import(slug: str):
+    return _preview(flow_or_404(slug))
+
+
+def _preview(flow: Flow | None):
     """A dry run: the import is written inside the transaction, listed, and rolled back."""
-    flow = flow_or_404(slug)
     form = ImportForm()
     if not form.validate():
         return render_import(flow, form, INVALID)
@@ -235,9 +254,30 @@ def preview_import(slug: str):
         return render_import(flow, form, INVALID, problems=error.problems)
     finally:
         db.session.rollback()
-    flow = flow_or_404(slug)
+    flow = flow if flow is None else flow_or_404(flow.slug)
     content = raw.decode()
     return render_import(flow, form, changes=changes, content=content, source=source)
+
+
+@bp.post("/flows/import/confirm")
+def confirm_new_import():
+    form = ImportForm()
+    if not form.validate():
+        return render_import(None, form, INVALID)
+    raw, source = uploaded_text(form)
+    try:
+        document = read_upload(None, raw, source)
+        changes = import_documents([(document, source)])
+    except FlowFileError as error:
+        db.session.rollback()
+        return render_import(None, form, INVALID, problems=error.problems)
+    flow = flow_or_404(document.flow.slug)
+    written = [str(change) for change in changes if change.action != "unchanged"]
+    record_change("admin_flow_imported", flow_target(flow), {}, flow_summary(flow), changes=written)
+    if not commit_unless_taken(form.file, SLUG_TAKEN):
+        return render_import(None, form, INVALID)
+    flash(f"The flow was imported: {counted(len(written), 'changes')}.", "info")
+    return redirect(url_for("admin.flows.flow", slug=document.flow.slug), code=303)
 
 
 @bp.post("/flows/<slug>/import/confirm")

@@ -59,6 +59,8 @@ def discovery_document(client) -> dict:
         "prompt_values_supported": ["none", "login", "consent"],
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
+        # Discovery 1.0 makes an absent request_uri_parameter_supported mean true.
+        "request_uri_parameter_supported": False,
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": False,
         "backchannel_logout_supported": True,

@@ -133,6 +133,20 @@ def verification_key(kid: str):
     return None
 
 
+def was_retired(kid: str) -> bool:
+    """A key Gatehouse made and has since stopped publishing (its tokens all expired)."""
+    return (
+        db.session.scalar(
+            select(SigningKey.id).where(
+                SigningKey.kid == kid,
+                SigningKey.retired_at.is_not(None),
+                SigningKey.published_until <= utcnow(),
+            )
+        )
+        is not None
+    )
+
+
 def state_of(key: SigningKey) -> str:
     if key.retired_at is not None:
         return "retired"

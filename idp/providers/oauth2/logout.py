@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from flask import abort, redirect, render_template, request, url_for
-from joserfc import jwt
+from joserfc import jws
 from joserfc.errors import JoseError
 from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.flows.handoff import seed_flow
 from idp.models import Flow
-from idp.providers.oauth2 import keys
+from idp.providers.oauth2 import keys, tokens
 
 
 def _registered(client, uri: str) -> bool:
@@ -25,16 +25,20 @@ def _registered(client, uri: str) -> bool:
 
 def _hint_is_ours(client, hint: str) -> bool:
     """An id_token_hint must be a token Gatehouse signed for this client (it may have
-    expired: that is the usual case at logout)."""
+    expired: that is the usual case at logout). One signed by a key retired and no longer
+    published cannot be checked any more; it is set aside, as if not sent (nothing here
+    trusts it: the application is known by the address, the redirect by registration)."""
+    if tokens.id_token_hint_claims(client, hint) is not None:
+        return True
+    return _names_a_key_no_longer_published(hint)
+
+
+def _names_a_key_no_longer_published(hint: str) -> bool:
     try:
-        header = jwt.decode(
-            hint, keys.verification_key_from_header(hint), algorithms=["ES256", "RS256"]
-        )
+        kid = jws.extract_compact(hint.encode()).protected.get("kid")
     except (JoseError, ValueError, TypeError):
         return False
-    audience = header.claims.get("aud")
-    audiences = audience if isinstance(audience, list) else [audience]
-    return header.claims.get("iss") == client.issuer and client.get_client_id() in audiences
+    return isinstance(kid, str) and keys.was_retired(kid)
 
 
 def end_session(client):

@@ -25,8 +25,11 @@ class OAuth2Options:
     post_logout_redirect_uris: tuple[str, ...] = ()
     # Public clients always need PKCE; a confidential one may be let off.
     require_pkce: bool = True
-    # Native apps on loopback pick their port at run time (RFC 8252 section 7.3).
-    allow_any_loopback_port: bool = False
+    # Native apps on loopback pick their port at run time: RFC 8252 7.3 says a loopback IP
+    # redirect URI (http://127.0.0.1/..., http://[::1]/...) MUST then accept any port. Only a
+    # public client is a native app: a confidential one always matches exactly, whatever this
+    # says. On by default (the MUST); off pins a public client's port too.
+    allow_any_loopback_port: bool = True
     signing_algorithm: Literal["ES256", "RS256"] = "ES256"
     allowed_scopes: tuple[Literal["openid", "profile", "email", "offline_access"], ...] = SCOPES
     access_token_lifetime: str = "10m"  # noqa: S105 (a duration, not a secret)

@@ -14,24 +14,28 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from idp.applications.access import facts_from_request, may_use
-from idp.applications.loading import load_application
+from idp.applications.loading import load_application, load_application_by_id
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import csrf, db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
-from idp.flows.handoff import seed_flow
+from idp.flows.handoff import DECLINED, seed_flow
 from idp.flows.loading import load_flow
 from idp.identity import sessions
-from idp.models import Application, AuthorizationRequest, Consent, Flow, Provider
+from idp.models import AuthorizationRequest, Flow
 from idp.models.types import utcnow
 from idp.providers.oauth2 import backchannel, keys, tokens
+from idp.providers.oauth2.claims import subject_of
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
 from idp.providers.oauth2.options import SCOPES, OAuth2Options
 from idp.providers.oauth2.returning import to_client
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import query_client, server
+from idp.stages.consent.options import ConsentOptions
+from idp.stages.consent.stage import application_consent_covers
 
 bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
 
@@ -40,6 +44,8 @@ HANDLE = "authorization_request"
 REQUEST_LIFETIME = timedelta(minutes=30)
 # The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
 SETTLED = (HANDLE, "prompt", "max_age")
+# Where an authorization request stands once its flow was asked about.
+DONE, PENDING = "done", "pending"
 
 
 @bp.record_once
@@ -70,6 +76,18 @@ def _open_to_scripts(response):
 # -- authorization ----------------------------------------------------------------------------
 
 
+@bp.post(AUTHORIZE_PATH)
+@csrf.exempt
+def authorize_by_post():
+    """OpenID Connect Core 3.1.2.1: the authorization endpoint takes POST too. The form is
+    another site's (no CSRF token to carry); it is turned into the same request by GET, so
+    it changes nothing and is decided exactly as a GET is."""
+    pairs = list(request.form.items(multi=True))
+    if not request.form.get("client_id") or not request.form.get("response_type"):
+        abort(400, description=N_("This sign-in request names no client or response type."))
+    return redirect(f"{AUTHORIZE_PATH}?{urlencode(pairs)}", code=303)
+
+
 @bp.get(AUTHORIZE_PATH)
 def authorize():
     user = current_user._get_current_object() if current_user.is_authenticated else None
@@ -84,11 +102,16 @@ def authorize():
     application = client.application
     data = grant.request.payload.data
     prompts = set((data.get("prompt") or "").split())
+    problem = _malformed(data, prompts)
+    if problem:
+        return _error_redirect(grant, *problem)
     session_row = sessions.load_current_session() if user else None
     if user is None or session_row is None or _must_sign_in_again(data, prompts, session_row):
         if "none" in prompts:
             return _error_redirect(grant, "login_required", "The user is not signed in.")
         return _send_to_sign_in(application)
+    if "none" in prompts and not _is_the_hinted_user(client, user, data):
+        return _error_redirect(grant, "login_required", "Another user is signed in.")
     decision = may_use(application, user, facts_from_request())
     if not decision.allowed:
         record_event(
@@ -96,12 +119,19 @@ def authorize():
             reasons=list(decision.reasons),
         )  # fmt: skip
         db.session.commit()
+        if "none" in prompts:
+            # No page may be shown; the redirect URI is the client's own, checked.
+            return _error_redirect(grant, "access_denied", "The user may not use this application.")
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
     scopes = (grant.request.scope or "").split()
-    if not _authorization_flow_done(application, user, scopes, prompts):
+    flow_state = _authorization_flow_state(application, user, scopes, prompts)
+    if flow_state == DECLINED:
+        # The user said no on Gatehouse's own consent page: safe to tell the client.
+        return _error_redirect(grant, "access_denied", "The user declined.")
+    if flow_state != DONE:
         if "none" in prompts:
-            return _error_redirect(grant, "consent_required", "The user must consent first.")
+            return _cannot_ask_silently(grant)
         return _run_authorization_flow(application, user, scopes, prompts)
     g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
     response = to_client(
@@ -116,6 +146,31 @@ def authorize():
     return response
 
 
+def _malformed(data, prompts) -> tuple[str, str] | None:
+    """(error, description) for what Gatehouse answers with an error before anything else."""
+    for parameter in ("request", "request_uri"):
+        if data.get(parameter):
+            # OpenID Connect Core 6: request objects are not supported (discovery says so).
+            return f"{parameter}_not_supported", f"{parameter} is not supported."
+    max_age = data.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
+        return "invalid_request", "max_age is a number of seconds."
+    if "none" in prompts and len(prompts) > 1:
+        # OpenID Connect Core 3.1.2.1: none with any other value is an error.
+        return "invalid_request", "prompt=none stands alone."
+    return None
+
+
+def _is_the_hinted_user(client, user, data) -> bool:
+    """OpenID Connect Core 3.1.2.2: a silent request with an id_token_hint is answered only
+    for the user the hint names (a hint Gatehouse cannot check names nobody)."""
+    hint = data.get("id_token_hint")
+    if not hint:
+        return True
+    hinted = tokens.id_token_hint_claims(client, hint)
+    return hinted is not None and hinted.get("sub") == subject_of(user)
+
+
 def _must_sign_in_again(data, prompts, session_row) -> bool:
     """prompt=login, or a sign-in older than max_age: sign in afresh. The forced sign-in
     drops both from the request it returns to, so it is asked only once."""
@@ -124,11 +179,9 @@ def _must_sign_in_again(data, prompts, session_row) -> bool:
     max_age = data.get("max_age")
     if max_age is None:
         return False
-    try:
-        seconds = int(max_age)
-    except ValueError:
-        return False
-    return seconds >= 0 and utcnow() - session_row.created_at > timedelta(seconds=seconds)
+    # A number of seconds (checked in authorize); far more than any session lasts is "never".
+    seconds = min(int(max_age), 10**9)
+    return utcnow() - session_row.created_at > timedelta(seconds=seconds)
 
 
 def _return_path(*, drop=SETTLED) -> str:
@@ -140,19 +193,23 @@ def _send_to_sign_in(application):
     # prompt=login / max_age keep the current session: this is a GET any site can send, so
     # it must not sign anyone out. The fresh sign-in replaces the session when it succeeds.
     provider = application.provider
-    next_url = _return_path()
+    query = {"next": _return_path()}
+    hint = request.args.get("login_hint", "")
+    if hint and len(hint) <= 254:
+        query["login_hint"] = hint  # the sign-in page starts with the name filled in
     if provider.authentication_flow_id is not None:
         flow = db.session.get(Flow, provider.authentication_flow_id)
-        target = f"/flow/{flow.slug}/?{urlencode({'next': next_url})}"
+        target = f"/flow/{flow.slug}/?{urlencode(query)}"
     else:
-        target = f"/login?{urlencode({'next': next_url})}"
+        target = f"/login?{urlencode(query)}"
     db.session.commit()
     return redirect(target, code=302)
 
 
-def _authorization_flow_done(application, user, scopes, prompts) -> bool:
-    """The provider's authorization flow ran to its end for this very request, or it has
-    nothing to run (and no gate). With prompt=none, a remembered consent is enough."""
+def _authorization_flow_state(application, user, scopes, prompts) -> str:
+    """DONE: the provider's authorization flow ran to its end for this very request, or it
+    has nothing to run (and no gate); with prompt=none, a remembered consent is enough.
+    DECLINED: it ran to its end and the user declined at consent. PENDING: it must run."""
     flow = load_flow(_authorization_flow_slug(application))
     if flow is None:
         abort(503, description="This application's authorization flow is missing.")
@@ -161,7 +218,7 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
     # administrators may (then the flow itself says no).
     nothing_to_run = not flow.bindings and not flow.policy_bindings
     if nothing_to_run and (flow.authentication != "require_superuser" or user.is_superuser):
-        return True
+        return DONE
     handle = request.args.get(HANDLE)
     if handle:
         spent = db.session.execute(
@@ -176,12 +233,13 @@ def _authorization_flow_done(application, user, scopes, prompts) -> bool:
                 AuthorizationRequest.parameters["query"].as_string() == _query_digest(),
             )
             .values(used_at=utcnow())
-        )
-        if spent.rowcount == 1:
-            return True
+            .returning(AuthorizationRequest.parameters)
+        ).first()
+        if spent is not None:
+            return DECLINED if (spent.parameters or {}).get(DECLINED) else DONE
     if "none" in prompts and not flow.policy_bindings:
-        return _has_remembered_consent(application, user, scopes)
-    return False
+        return DONE if _has_remembered_consent(application, user, scopes) else PENDING
+    return PENDING
 
 
 def _authorization_flow_slug(application) -> str:
@@ -189,20 +247,36 @@ def _authorization_flow_slug(application) -> str:
     return db.session.scalar(select(Flow.slug).where(Flow.id == flow_id)) or ""
 
 
-def _has_remembered_consent(application, user, scopes) -> bool:
+def _cannot_ask_silently(grant):
+    """prompt=none, and the authorization flow would show something: OpenID Connect Core
+    3.1.2.6's consent_required when that is only consent, else interaction_required."""
+    if _only_consent_to_ask():
+        return _error_redirect(grant, "consent_required", "The user must consent first.")
+    return _error_redirect(grant, "interaction_required", "The authorization flow needs the user.")
+
+
+def _only_consent_to_ask() -> bool:
     flow = g.oauth2_authorization_flow
-    if not flow.bindings:
-        return True
-    consent = db.session.scalar(
-        select(Consent).where(
-            Consent.user_id == user.id, Consent.subject == f"application:{application.id}"
-        )
+    return not flow.policy_bindings and all(
+        binding.stage.type == "consent" for binding in flow.bindings
     )
-    return (
-        consent is not None
-        and (consent.expires_at is None or consent.expires_at > utcnow())
-        and set(scopes) <= set(consent.scopes or ())
-    )
+
+
+def _has_remembered_consent(application, user, scopes) -> bool:
+    """prompt=none: the flow would show nothing. Only consent stages that would each pass by
+    themselves (remembered, current terms, the scopes covered, not "ask always") qualify; any
+    other stage needs the user."""
+    for binding in g.oauth2_authorization_flow.bindings:
+        stage = binding.stage
+        if stage.type != "consent":
+            return False
+        try:
+            options = parse_options(ConsentOptions, stage.options)
+        except OptionsError:
+            return False
+        if not application_consent_covers(user, application.id, options, scopes):
+            return False
+    return True
 
 
 def _query_digest() -> str:
@@ -296,48 +370,69 @@ def token():
 @bp.route("/application/o/userinfo/", methods=["GET", "POST"])
 @csrf.exempt
 def userinfo():
-    value = _bearer_token()
-    state = tokens.find(value, "access_token") if value else None
-    if state is None or not state.is_live() or state.user is None:
-        response = jsonify(error="invalid_token", error_description="The token is not valid.")
-        response.status_code = 401
-        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    header, body = _bearer_token_from_header(), _bearer_token_from_body()
+    if header and body:
+        # RFC 6750 2: one method per request.
+        response = jsonify(error="invalid_request", error_description="Send the token once.")
+        response.status_code = 400
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_request"'
         return _open_to_scripts(response)
+    value = header or body
+    if not value:
+        # RFC 6750 3.1: a request with no token at all gets no error code.
+        response = jsonify(error_description="Send a bearer token.")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return _open_to_scripts(response)
+    state = tokens.find(value, "access_token")
+    if state is None or not state.is_live() or state.user is None:
+        return _invalid_token()
+    application = load_application_by_id(state.row.application_id)
+    if application is None or not may_use(application, state.user).allowed:
+        # The user's access was removed (a binding, a group): the token no longer counts.
+        return _invalid_token()
     scopes = state.row.scope.split()
     if "openid" not in scopes:
         response = jsonify(error="insufficient_scope")
         response.status_code = 403
         response.headers["WWW-Authenticate"] = 'Bearer error="insufficient_scope", scope="openid"'
         return _open_to_scripts(response)
-    claims = _userinfo_claims(state, scopes)
+    claims = _userinfo_claims(application, state.user, scopes)
     if claims.failures:
         db.session.commit()  # the failures' events
     return _open_to_scripts(jsonify(claims.values))
 
 
-def _userinfo_claims(state, scopes):
-    """The built-in scopes need nothing but the user; an admin-defined one needs its
+def _invalid_token():
+    response = jsonify(error="invalid_token", error_description="The token is not valid.")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return _open_to_scripts(response)
+
+
+def _userinfo_claims(application, user, scopes):
+    """The built-in scopes need nothing but the user; an admin-defined one needs the
     application's scope mappings (loaded only then)."""
-    application, mappings = None, []
+    mappings = []
     if set(scopes) - set(SCOPES):
-        application, provider = db.session.execute(
-            select(Application, Provider)
-            .join(Provider, Provider.application_id == Application.id)
-            .where(Application.id == state.row.application_id)
-        ).one()
         try:
-            names = parse_options(OAuth2Options, provider.options).scope_mappings
+            names = parse_options(OAuth2Options, application.provider.options).scope_mappings
         except OptionsError:
             names = ()
         mappings = load_scope_mappings(names)
-    return claims_for(application, state.user, scopes, mappings)
+    return claims_for(application, user, scopes, mappings)
 
 
-def _bearer_token() -> str | None:
-    """RFC 6750: the Authorization header, or the form body (never the query string)."""
+def _bearer_token_from_header() -> str | None:
+    """RFC 6750 2.1: the Authorization header (the query string is never read)."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
+    return None
+
+
+def _bearer_token_from_body() -> str | None:
+    """RFC 6750 2.2: a form-encoded POST body."""
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         return request.form.get("access_token") or None
     return None

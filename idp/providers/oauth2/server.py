@@ -13,7 +13,12 @@ from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import ClientMixin, InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749 import (
+    ClientMixin,
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6749.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -36,7 +41,7 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
-from idp.models import AuthorizationCode, OAuth2Token, User
+from idp.models import AuthorizationCode, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from idp.providers.oauth2 import credentials, keys, purge, tokens
 from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
@@ -94,7 +99,9 @@ class Client(ClientMixin):
     def check_redirect_uri(self, redirect_uri):
         if redirect_uri in self.options.redirect_uris:
             return True
-        return self.options.allow_any_loopback_port and any(
+        # RFC 8252 7.3 is for native apps: never a confidential client's relaxation.
+        relaxed = self.options.allow_any_loopback_port and self.options.is_public
+        return relaxed and any(
             _same_but_loopback_port(redirect_uri, known) for known in self.options.redirect_uris
         )
 
@@ -120,7 +127,7 @@ def _same_but_loopback_port(given: str, known: str) -> bool:
     """RFC 8252 7.3: a native app's loopback redirect may use any port."""
     try:
         given_parts, known_parts = urlsplit(given), urlsplit(known)
-        if not given_parts.hostname or given_parts.scheme != "http":
+        if not given_parts.hostname or given_parts.scheme != "http" or "@" in given_parts.netloc:
             return False
         if not ip_address(given_parts.hostname).is_loopback:
             return False
@@ -268,6 +275,10 @@ class CodeGrant(AuthorizationCodeGrant):
         db.session.flush()
 
     def query_authorization_code(self, code, client):
+        # On a fresh install the first signature makes (and commits) the keys: do it before
+        # the code is spent, so that spending it and saving what it gives stay one
+        # transaction (a replay waiting on it then sees, and revokes, what it gave).
+        keys.signing_key(client.options.signing_algorithm)
         row = db.session.scalar(
             select(AuthorizationCode).where(
                 AuthorizationCode.code_hash == tokens.digest(code or ""),
@@ -300,8 +311,20 @@ class CodeGrant(AuthorizationCodeGrant):
         """Already spent in query_authorization_code."""
 
     def authenticate_user(self, authorization_code):
-        user = db.session.get(User, authorization_code.row.user_id)
-        return user if user is not None and user.is_active else None
+        """The user, if the code still stands for them: the sign-in it came from has not
+        ended and the application still lets them in (a code lives 60 s, but an account can
+        be disabled, a session ended or a binding added in that time)."""
+        row = authorization_code.row
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.is_active:
+            return None
+        if row.session_id is not None:
+            session = db.session.get(UserSession, row.session_id)
+            if session is None or session.revoked_at is not None:
+                return None
+        if not may_use(self.request.client.application, user).allowed:
+            return None
+        return user
 
 
 class RefreshGrant(RefreshTokenGrant):
@@ -325,15 +348,21 @@ class RefreshGrant(RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token):
         user = refresh_token.state.user
-        if user is None or not may_use(self.request.client.application, user).allowed:
+        client = self.request.client
+        if user is None or not may_use(client.application, user).allowed:
             raise InvalidGrantError("The user may no longer use this application.")
+        # Spent here, atomically, once every check passed and before anything is issued
+        # (authlib saves the new token before revoke_old_credential): parallel requests
+        # with one refresh token cannot each get a new one.
+        if not tokens.mark_refresh_used(refresh_token.row.id):
+            # A parallel request exchanged it first: both are the same theft.
+            revoked = tokens.revoke_family(refresh_token.row.family)
+            _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
+            raise InvalidGrantError("The refresh token was already used.")
         return user
 
     def revoke_old_credential(self, refresh_token):
-        if not tokens.mark_refresh_used(refresh_token.row.id):
-            # A parallel request exchanged it first: both are the same theft.
-            tokens.revoke_family(refresh_token.row.family)
-            raise InvalidGrantError("The refresh token was already used.")
+        """Already spent in authenticate_user."""
 
 
 class ServiceGrant(ClientCredentialsGrant):
@@ -344,7 +373,10 @@ class ServiceGrant(ClientCredentialsGrant):
         client = self.request.client
         decision = may_use_as_client(client.application)
         if not decision.allowed:
-            raise InvalidGrantError("This client may not use the application.")
+            # RFC 6749 5.2: a client refused a grant is unauthorized_client (there is no
+            # grant to be invalid); the refusal is an event like a person's.
+            _event("oauth2_access_denied", client, None, reasons=list(decision.reasons))
+            raise UnauthorizedClientError("The application's bindings do not let this client in.")
 
 
 class GatehouseIDToken:
@@ -418,6 +450,8 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token):
         row, user = token.row, token.state.user
         client = g.oauth2_client
+        if user is not None and not may_use(client.application, user).allowed:
+            return {"active": False}  # the user's access was removed since it was issued
         expiry = row.refresh_expires_at if token.refresh else row.access_expires_at
         payload = {
             "active": True,

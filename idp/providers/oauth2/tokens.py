@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from joserfc import jwt
+from joserfc.errors import JoseError
 from sqlalchemy import or_, select, update
 
 from idp.core.extensions import db
@@ -42,6 +43,22 @@ def make_access_token(client, user, scope: str, issuer: str, lifetime: int) -> s
     return jwt.encode(header, claims, key, [algorithm])
 
 
+def id_token_hint_claims(client, hint: str) -> dict | None:
+    """The claims of an ID token Gatehouse signed for this client, expired or not (a hint is
+    usually old); None when it is not one (bad signature, another client or issuer, a key no
+    longer published)."""
+    try:
+        key = keys.verification_key_from_header(hint)
+        claims = jwt.decode(hint, key, algorithms=list(keys.ALGORITHMS)).claims
+    except (JoseError, ValueError, TypeError):
+        return None
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if claims.get("iss") != client.issuer or client.get_client_id() not in audiences:
+        return None
+    return claims
+
+
 def make_refresh_token() -> str:
     return secrets.token_urlsafe(48)
 
@@ -62,6 +79,8 @@ class TokenState:
         expiry = row.refresh_expires_at if refresh else row.access_expires_at
         if expiry is None or expiry <= now:
             return False
+        if refresh and row.refresh_used_at is not None:
+            return False  # rotated: its successor is the live one
         if row.user_id is None:
             return True  # client_credentials: the client acts for itself
         user = self.user

@@ -2,13 +2,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from idp.core.options import OptionsError, done_message, option
-from idp.credentials.authenticators import TotpSettings, validate_issuer
+from idp.credentials.authenticators import BRANDED_ISSUER, TotpSettings, validate_issuer
 
 
 @dataclass(frozen=True)
 class AuthenticatorTotpOptions:
     issuer: str = option(
-        "Gatehouse", "The name the authenticator app shows above the code, such as your site's."
+        BRANDED_ISSUER,
+        "The name the authenticator app shows above the code. {product_name} stands for the "
+        "brand's product name (Settings → Brand).",
     )
     digits: Literal[6, 8] = option(
         6,

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from idp.core.options import OptionsError, option
-from idp.credentials.authenticators import TotpSettings, validate_issuer
+from idp.credentials.authenticators import BRANDED_ISSUER, TotpSettings, validate_issuer
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,10 @@ class AuthenticatorValidateOptions:
         },
     )
     issuer: str = option(
-        "Gatehouse",
+        BRANDED_ISSUER,
         "The name the authenticator app shows above the code, for apps set up here (only "
-        "used when users without an authenticator are asked to configure one).",
+        "used when users without an authenticator are asked to configure one). "
+        "{product_name} stands for the brand's product name.",
     )
     device_classes: tuple[Literal["totp", "static", "webauthn"], ...] = option(
         ("totp", "static", "webauthn"),

@@ -8,12 +8,13 @@ from idp.core.extensions import db
 from idp.core.i18n import translated
 from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
+from idp.flows.handoff import DECLINED
 from idp.flows.outcomes import Advance
 from idp.models import Consent
 from idp.models.types import utcnow
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
-from idp.stages.consent.forms import ConsentForm
+from idp.stages.consent.forms import DECLINE, ConsentForm
 from idp.stages.consent.options import ConsentOptions
 
 
@@ -42,9 +43,7 @@ class ConsentStage(StageType):
         application = _application(ctx)
         if application.get("ask_again"):  # the application asked with prompt=consent
             return False
-        consent = _consent_of(user, ctx)
-        requested = set(application.get("scopes") or ())
-        return _is_current(consent, ctx) and requested <= set(consent.scopes or ())
+        return _covers(_consent_of(user, ctx), ctx.options, application.get("scopes"))
 
     def render(self, ctx) -> dict:
         application = _application(ctx)
@@ -57,6 +56,14 @@ class ConsentStage(StageType):
 
     def submit(self, ctx, form):
         user = _proved_user(ctx)
+        application = _application(ctx)
+        if application and form.decision.data == DECLINE:
+            # Nothing is remembered; the provider tells the application access_denied.
+            record_event(
+                "consent_declined", user=user, ip=client_ip(), flow_slug=ctx.flow.slug,
+                subject=_subject(ctx),
+            )  # fmt: skip
+            return Advance(updates={APPLICATION: {**application, DECLINED: True}})
         if user is not None:
             _remember(user, ctx)
             record_event(
@@ -92,12 +99,30 @@ def _subject(ctx) -> str:
     return ctx.binding.stage.name
 
 
-def _is_current(consent: Consent | None, ctx) -> bool:
+def _is_current(consent: Consent | None, options) -> bool:
     return (
         consent is not None
-        and consent.terms_digest == _digest(ctx.options.terms)
+        and consent.terms_digest == _digest(options.terms)
         and (consent.expires_at is None or consent.expires_at > utcnow())
     )
+
+
+def _covers(consent: Consent | None, options, scopes) -> bool:
+    return _is_current(consent, options) and set(scopes or ()) <= set(consent.scopes or ())
+
+
+def application_consent_covers(user, application_id: int, options, scopes) -> bool:
+    """Whether the consent stage with these options would pass by itself for this user,
+    application and scopes: what an authorization with prompt=none (no page may be shown)
+    needs to know. Asking always never passes by itself."""
+    if options.mode == "always":
+        return False
+    consent = db.session.scalar(
+        select(Consent).where(
+            Consent.user_id == user.id, Consent.subject == f"application:{application_id}"
+        )
+    )
+    return _covers(consent, options, scopes)
 
 
 def _consent_of(user, ctx) -> Consent | None:
@@ -112,7 +137,7 @@ def _remember(user, ctx) -> None:
     application = _application(ctx)
     consent = _consent_of(user, ctx)
     scopes = set(application.get("scopes") or ())
-    if _is_current(consent, ctx):
+    if _is_current(consent, ctx.options):
         scopes |= set(consent.scopes or ())  # agreeing to more keeps what was agreed before
     values = {
         "terms_digest": _digest(ctx.options.terms),

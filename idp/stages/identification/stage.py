@@ -1,3 +1,4 @@
+from flask import request
 from flask_babel import gettext as _
 
 from idp.core.extensions import db
@@ -32,6 +33,10 @@ FIELD_LABELS = {
     ("username", "email"): N_("Username or email"),
     ("email", "username"): N_("Email or username"),
 }
+# The address of a sign-in flow may carry ?login_hint= (an application's, through
+# /application/o/authorize/ and /login): the name field starts filled in with it.
+LOGIN_HINT = "login_hint"
+MAX_HINT_LENGTH = 254
 
 
 class IdentificationStage(StageType):
@@ -46,12 +51,13 @@ class IdentificationStage(StageType):
     form_class = IdentificationForm
 
     def build_form(self, ctx):
-        with_passkey = _offers_passkey(ctx)
-        if ctx.options.password_field:
-            if with_passkey:
-                return IdentificationWithPasswordAndPasskeyForm()
-            return IdentificationWithPasswordForm()
-        return IdentificationWithPasskeyForm() if with_passkey else IdentificationForm()
+        form = _form_class(ctx)()
+        hint = request.args.get(LOGIN_HINT, "") if request.method == "GET" else ""
+        if hint and len(hint) <= MAX_HINT_LENGTH and not form.uid_field.data:
+            # OpenID Connect's login_hint (passed on by the authorization endpoint): the
+            # name is filled in, nothing more; the visitor may change it.
+            form.uid_field.data = hint.strip()
+        return form
 
     def on_reach(self, ctx):
         if _offers_passkey(ctx) and _challenge_of(ctx) is None:
@@ -110,6 +116,15 @@ class IdentificationStage(StageType):
                 AUTH_METHOD: "password",
             }
         )
+
+
+def _form_class(ctx):
+    with_passkey = _offers_passkey(ctx)
+    if ctx.options.password_field:
+        if with_passkey:
+            return IdentificationWithPasswordAndPasskeyForm
+        return IdentificationWithPasswordForm
+    return IdentificationWithPasskeyForm if with_passkey else IdentificationForm
 
 
 def _offers_passkey(ctx) -> bool:

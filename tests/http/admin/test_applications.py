@@ -1,13 +1,16 @@
 """The admin's Applications section: list in words, two-step create with the secret shown
 once, edit, bindings through the flows' dialog, delete after a confirmation."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Application, Flow, PolicyBinding, Provider
-from idp.providers.oauth2 import credentials
+from idp.models import Application, Flow, OAuth2Token, PolicyBinding, Provider
+from idp.models.types import utcnow
+from idp.providers.oauth2 import credentials, tokens
 from tests.factories import make_group
-from tests.http.admin.conftest import post, signed_in, text
+from tests.http.admin.conftest import events_of, post, signed_in, text
 
 
 def new_form(app, **changes) -> dict:
@@ -156,3 +159,38 @@ def test_secret_rotation_tokens_tab_and_claims_preview(app, admin, user_id):
     preview = text(admin.get("/admin/applications/grafana/preview?username=alice"))
     assert "May use it" in preview and '"preferred_username": "alice"' in preview
     assert "no user named" in text(admin.get("/admin/applications/grafana/preview?username=zed"))
+
+
+def test_the_tokens_tab_lists_a_live_token_and_revoking_it_ends_the_family(app, admin, user_id):
+    create_grafana(app, admin)
+    with app.app_context():
+        application_id = db.session.scalar(select(Application.id))
+        issued = [
+            OAuth2Token(
+                application_id=application_id, user_id=user_id, family="f1",
+                grant_type=grant, scope="openid profile offline_access",
+                access_token_hash=tokens.digest(f"access-{grant}"),
+                refresh_token_hash=tokens.digest(f"refresh-{grant}"),
+                access_expires_at=utcnow() + timedelta(minutes=10),
+                refresh_expires_at=utcnow() + timedelta(days=30),
+            )
+            for grant in ("authorization_code", "refresh_token")
+        ]  # fmt: skip
+        db.session.add_all(issued)
+        db.session.commit()
+        token_id = issued[0].id
+    bearer = {"Authorization": "Bearer access-refresh_token"}
+    assert app.test_client().get("/application/o/userinfo/", headers=bearer).status_code == 200
+    page = text(admin.get("/admin/applications/grafana/tokens"))
+    assert "alice" in page and f"/tokens/{token_id}/revoke" in page
+    revoked = post(admin, f"/admin/applications/grafana/tokens/{token_id}/revoke")
+    assert revoked.status_code == 303
+    # The other member of the family (a refresh made it) is ended too.
+    assert app.test_client().get("/application/o/userinfo/", headers=bearer).status_code == 401
+    assert "No live tokens" in text(admin.get("/admin/applications/grafana/tokens"))
+    assert events_of(app, "admin_application_token_revoked")
+    # Without the CSRF token nothing happens (and nothing is left to revoke anyway).
+    assert (
+        post(admin, f"/admin/applications/grafana/tokens/{token_id}/revoke", csrf=False).status_code
+        == 400
+    )

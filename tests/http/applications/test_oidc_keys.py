@@ -1,7 +1,10 @@
 """Signing keys: sealed, one kid each, published before they sign, kept after they retire;
 RS256 per application; sign-out through end-session; query counts that do not grow."""
 
+import base64
+import json
 import secrets
+from datetime import timedelta
 
 import httpx
 from joserfc import jwt
@@ -10,6 +13,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import SigningKey
+from idp.models.types import utcnow
 from tests.factories import make_group
 from tests.http.applications.oidc import bind_group, make_client, query_of
 from tests.http.applications.test_oidc_rules import authorize_url, exchange, get_code
@@ -115,3 +119,26 @@ def test_authorization_and_token_queries_do_not_grow_with_bindings_or_apps(
         make_client(app, slug=f"other{number}")
     after = round_trip()
     assert after == before, (before, after)
+
+
+def test_a_hint_signed_by_a_key_no_longer_published_is_set_aside_at_sign_out(
+    app, live_server, visitor, alice, runner, time_machine
+):
+    client_id, secret = make_client(app, post_logout_redirect_uris=["https://rp.example.test/bye"])
+    old_hint = id_token_for(app, live_server, visitor, client_id, secret)
+    assert runner.invoke(args=["keys", "rotate", "--algorithm", "ES256"]).exit_code == 0
+    time_machine.move_to(utcnow() + timedelta(hours=25))  # the old key is no longer published
+    end = "/application/o/rp/end-session/"
+    back = "post_logout_redirect_uri=https://rp.example.test/bye"
+    answer = visitor.http.get(f"{end}?id_token_hint={old_hint}&{back}")
+    assert answer.status_code == 302, answer.text[:300]
+    assert answer.headers["location"].startswith("/flow/")
+    # A hint naming a key Gatehouse never made is still refused.
+    _header, claims, signature = old_hint.split(".")
+    forged_header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "ES256", "kid": "someone-elses"}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
+    forged = f"{forged_header}.{claims}.{signature}"
+    assert visitor.http.get(f"{end}?id_token_hint={forged}&{back}").status_code == 400

@@ -174,6 +174,16 @@ def test_setup_flows_need_a_signed_in_user(app, flows):
         assert "Please sign in first." in flows.text
 
 
+def test_the_authenticator_app_shows_the_brands_name_by_default(app, alice, runner):
+    # A colon would split the otpauth label "issuer:account" in the wrong place.
+    assert runner.invoke(args=["brand", "set", "product_name", "Acme: Home"]).exit_code == 0
+    flows = signed_in_driver(app)
+    flows.open(TOTP_SETUP)
+    uri = otpauth_uri(flows.page)
+    assert uri.startswith("otpauth://totp/Acme%20Home:alice%40example.test?")
+    assert pyotp.parse_uri(uri).issuer == "Acme Home"
+
+
 def test_setup_options_take_eight_digits_and_another_issuer(app, alice, clock):
     with app.app_context():
         slug = make_flow(
