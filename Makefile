@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test run test lint format bench bench-forward-auth bench-latency bench-load clean
+.PHONY: install install-test run test lint format translations bench bench-forward-auth bench-latency bench-load clean
 
 install: $(STAMP)
 
@@ -55,6 +55,17 @@ bench-latency: install-test
 
 bench-load: install-test
 	@$(BIN)/python -m bench.load $(ARGS)
+
+# After changing user-facing words: extract them, merge them into the German and French
+# catalogs (fill in the new msgstr there), and compile the .mo files the app reads. The .mo
+# files are committed; tests/unit/test_translations.py fails when one is stale or incomplete.
+translations: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords _l --keywords lazy_gettext \
+		--no-location --sort-output --project Gatehouse \
+		--output-file idp/translations/messages.pot idp
+	$(BIN)/pybabel update --input-file idp/translations/messages.pot \
+		--output-dir idp/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile --directory idp/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

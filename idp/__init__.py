@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp.core import form_widgets, logs, metrics
+    from idp.core import form_widgets, i18n, logs, metrics
     from idp.core.network import ForwardedScheme
     from idp.identity import devices, security
 
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     devices.init_app(app)
     form_widgets.init_app(app)
+    i18n.init_app(app)
 
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp

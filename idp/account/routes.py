@@ -3,14 +3,18 @@
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, refresh
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from idp.account.forms import ConfirmPasswordForm
+from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.http import safe_next
+from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.credentials import authenticators
 from idp.flows import planner
@@ -39,6 +43,14 @@ ENTRANCES = {
     "unenroll": "unenrollment",
 }
 SETUP_FLOW = "initial-setup"
+# What an entrance says when no flow of its designation lets this visitor in.
+NO_FLOW = {
+    "authentication": N_("There is no sign-in flow you can use here."),
+    "invalidation": N_("There is no sign-out flow you can use here."),
+    "enrollment": N_("There is no sign-up flow you can use here."),
+    "recovery": N_("There is no recovery flow you can use here."),
+    "unenrollment": N_("There is no account deletion flow you can use here."),
+}
 
 
 def signin_required(view):
@@ -73,7 +85,7 @@ def _entrance(designation: str):
     if flow is None and designation == "enrollment" and not is_enrollment_open():
         abort(404, description=planner.SIGN_UP_CLOSED)
     if flow is None:
-        abort(404, description=f"There is no {designation} flow you can use here.")
+        abort(404, description=NO_FLOW[designation])
     next_url = safe_next(request.args.get("next"))
     # An application's login_hint goes on to the sign-in flow (it fills the name in).
     hint = request.args.get("login_hint") if designation == "authentication" else None
@@ -102,11 +114,11 @@ def index():
 
 
 SELF_SERVICE_FLOWS = (
-    ("default-password-change", "Change your password"),
-    ("default-authenticator-totp-setup", "Set up an authenticator app"),
-    ("default-authenticator-static-setup", "Create recovery codes"),
-    ("default-authenticator-webauthn-setup", "Set up a passkey or security key"),
-    ("default-unenrollment-flow", "Delete your account"),
+    ("default-password-change", _l("Change your password")),
+    ("default-authenticator-totp-setup", _l("Set up an authenticator app")),
+    ("default-authenticator-static-setup", _l("Create recovery codes")),
+    ("default-authenticator-webauthn-setup", _l("Set up a passkey or security key")),
+    ("default-unenrollment-flow", _l("Delete your account")),
 )
 
 
@@ -120,9 +132,9 @@ def _existing_flow_links(flows=SELF_SERVICE_FLOWS) -> list[tuple[str, str]]:
 # What counts as a second factor here: something a stolen password does not give.
 SECOND_FACTORS = (authenticators.TOTP, authenticators.WEBAUTHN)
 SECOND_FACTOR_FLOWS = (
-    ("default-authenticator-totp-setup", "Set up an authenticator app"),
-    ("default-authenticator-webauthn-setup", "Set up a passkey or security key"),
-    ("default-authenticator-static-setup", "Create recovery codes"),
+    ("default-authenticator-totp-setup", _l("Set up an authenticator app")),
+    ("default-authenticator-webauthn-setup", _l("Set up a passkey or security key")),
+    ("default-authenticator-static-setup", _l("Create recovery codes")),
 )
 
 
@@ -159,6 +171,7 @@ def me():
         authenticators=authenticators.list_authenticators(current_user),
         form=FlaskForm(),
         confirm_form=ConfirmPasswordForm(),
+        language_form=LanguageForm(language=current_user.language or ""),
     )
 
 
@@ -168,7 +181,7 @@ def _own_authenticator(kind: str, authenticator_id: int):
         for item in authenticators.list_authenticators(current_user):
             if (item.kind, item.id) == (kind, authenticator_id):
                 return item
-    abort(404, description="There is no such authenticator of yours.")
+    abort(404, description=_("There is no such authenticator of yours."))
 
 
 @bp.route("/me/authenticators/<kind>/<int:authenticator_id>/remove", methods=["GET", "POST"])
@@ -184,13 +197,13 @@ def remove_authenticator(kind: str, authenticator_id: int):
     refusal = confirm_password(current_user, form.password.data)
     if refusal is not None:
         db.session.commit()  # the failed attempt is counted
-        form.password.errors.append(refusal)
+        form.password.errors.append(translated(refusal))
         return _confirm_removal(item, form)
     if not authenticators.remove_authenticator(current_user, kind, authenticator_id):
-        abort(404, description="There is no such authenticator of yours.")
+        abort(404, description=_("There is no such authenticator of yours."))
     record_event("authenticator_removed", user=current_user, ip=client_ip(), kind=kind)
     db.session.commit()
-    flash(f"{item.name} was removed.", "success")
+    flash(_("%(name)s was removed.", name=item.name), "success")
     return redirect(url_for("account.me"), code=303)
 
 
@@ -206,7 +219,12 @@ def revoke_other_sessions():
     count = revoke_sessions_of(current_user, keep=load_current_session())
     record_event("sessions_revoked", user=current_user, ip=client_ip(), count=count)
     db.session.commit()
-    flash(f"Signed out of {count} other session{'s' if count != 1 else ''}.", "info")
+    flash(
+        ngettext(
+            "Signed out of %(num)d other session.", "Signed out of %(num)d other sessions.", count
+        ),
+        "info",
+    )
     return redirect(url_for("account.me"), code=303)
 
 
@@ -215,7 +233,7 @@ def revoke_other_sessions():
 def revoke_session(session_id: int):
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != current_user.id or row.revoked_at is not None:
-        abort(404, description="There is no such session of yours.")
+        abort(404, description=_("There is no such session of yours."))
     is_current = row.id == load_current_session().id
     if is_current:
         end_current_session()
@@ -225,5 +243,21 @@ def revoke_session(session_id: int):
     db.session.commit()
     if is_current:
         return redirect(url_for("account.index"), code=303)
-    flash("That session was signed out.", "info")
+    flash(_("That session was signed out."), "info")
+    return redirect(url_for("account.me"), code=303)
+
+
+@bp.post("/me/language")
+@signin_required
+def change_language():
+    """The language of this user's pages and mails, on every browser; empty: each browser's
+    own (Accept-Language). CSRF is checked before the view runs (CSRFProtect)."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose one of the languages offered."))
+    current_user.language = form.language.data or None
+    db.session.commit()
+    # Said in the language just chosen.
+    refresh()
+    flash(_("Your language was saved."), "success")
     return redirect(url_for("account.me"), code=303)

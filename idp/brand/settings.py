@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from idp.brand.colors import HEX_COLOR
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import translated
 from idp.flows.revision import changed_in_this_transaction, read_revision, request_revision
 from idp.models import Brand as BrandRow
 from idp.models import User
@@ -46,8 +47,9 @@ class BrandSettings:
     favicon: str = ""
 
     def branded(self, text: str) -> str:
-        """`text` with {product_name} filled in (flow titles, mail subjects)."""
-        return (text or "").replace(PLACEHOLDER, self.product_name)
+        """`text` with {product_name} filled in (flow titles, mail subjects), in the request's
+        language when it is a shipped text."""
+        return (translated(text) or "").replace(PLACEHOLDER, self.product_name)
 
     @property
     def footer_links_text(self) -> str:

@@ -3,6 +3,7 @@
 import logging
 
 from flask import current_app, flash, g, make_response, render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -11,22 +12,35 @@ from werkzeug.exceptions import HTTPException
 from idp.brand.settings import use_last_known_brand
 from idp.core.extensions import db
 from idp.core.http import sent_by_htmx
+from idp.core.i18n import N_, translated
 
 log = logging.getLogger("idp.core.errors")
 
 TITLES = {
-    400: "That request was not understood",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed here",
-    413: "Too large",
-    503: "Temporarily unavailable",
+    400: N_("That request was not understood"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Not allowed here"),
+    413: N_("Too large"),
+    429: N_("Too many requests"),
+    503: N_("Temporarily unavailable"),
+}
+
+# In place of Werkzeug's own descriptions, which are in English only.
+MESSAGES = {
+    400: N_("The request could not be understood. Please go back and try again."),
+    403: N_("You may not open this page."),
+    404: N_("There is nothing at this address."),
+    405: N_("This page cannot be used that way."),
+    413: N_("What was sent is too large."),
+    429: N_("Too many requests. Please wait a moment and try again."),
 }
 
 
 def _page(status: int, message: str):
     db.session.rollback()
-    title = TITLES.get(status, "Something went wrong")
+    title = translated(TITLES.get(status, N_("Something went wrong")))
+    message = translated(message)
     response = make_response(
         render_template("errors/error.html", status=status, title=title, message=message), status
     )
@@ -38,11 +52,15 @@ def _page(status: int, message: str):
 
 
 def _http_error(error: HTTPException):
-    return _page(error.code or 500, error.description or "")
+    status = error.code or 500
+    message = error.description or ""
+    if message == type(error).description:
+        message = MESSAGES.get(status, message)
+    return _page(status, message)
 
 
 def _csrf_error(error: CSRFError):
-    return _page(400, "The form had expired or was incomplete. Please try again.")
+    return _page(400, N_("The form had expired or was incomplete. Please try again."))
 
 
 def _bad_characters():
@@ -51,16 +69,16 @@ def _bad_characters():
     if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
         values += list(request.form.values())
     if any("\x00" in value for value in values):
-        return _page(400, "The request contained characters that are not allowed.")
+        return _page(400, N_("The request contained characters that are not allowed."))
     return None
 
 
 def _number_too_large(error: OverflowError):
-    return _page(400, "A number in the request is too large.")
+    return _page(400, N_("A number in the request is too large."))
 
 
 def _database_refused(error: DataError):
-    return _page(400, "The request contained a value the database cannot store.")
+    return _page(400, N_("The request contained a value the database cannot store."))
 
 
 def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
@@ -70,7 +88,11 @@ def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout
     db.session().invalidate()
     g._login_user = current_app.login_manager.anonymous_user()
     product = use_last_known_brand().product_name
-    return _page(503, f"{product} cannot reach its database right now. Please try again shortly.")
+    return _page(
+        503,
+        _("%(product)s cannot reach its database right now. Please try again shortly.")
+        % {"product": product},
+    )
 
 
 def _close_session(error: BaseException | None) -> None:
@@ -89,7 +111,7 @@ def _close_session(error: BaseException | None) -> None:
 
 def _unexpected(error: Exception):
     log.exception("unexpected error")
-    return _page(500, "Something went wrong on our side. Please try again.")
+    return _page(500, N_("Something went wrong on our side. Please try again."))
 
 
 def init_app(app) -> None:

@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from sqlalchemy import delete, literal, select, update
 
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.core.sealing import SEALED, SealBroken, seal, unseal
@@ -36,8 +39,12 @@ WEBAUTHN = "webauthn"
 KINDS = (TOTP, RECOVERY_CODES, WEBAUTHN)
 
 # What the setup pages say, shared by the stages that set up an app.
-SCAN_NEW_QR_CODE = "Scan this QR code with your authenticator app, then enter the code it shows."
-WRONG_SETUP_CODE = "That code is not right. Enter the newest code your app shows for this account."
+SCAN_NEW_QR_CODE = N_(
+    "Scan this QR code with your authenticator app, then enter the code it shows."
+)
+WRONG_SETUP_CODE = N_(
+    "That code is not right. Enter the newest code your app shows for this account."
+)
 
 # Long enough for an 8-digit code or a grouped recovery code with some stray spaces.
 MAX_CODE_LENGTH = 64
@@ -167,7 +174,7 @@ def add_totp_device(
         return None
     device = TotpDevice(
         user_id=user.id,
-        name="Authenticator app",
+        name=N_("Authenticator app"),
         sealed_secret=_seal_settings(secret, settings),
         last_used_step=step,
     )
@@ -341,7 +348,9 @@ def list_authenticators(user: User) -> list[Authenticator]:
         select(TotpDevice).where(TotpDevice.user_id == user.id).order_by(TotpDevice.created_at)
     )
     found = [
-        Authenticator(TOTP, device.id, device.name, device.created_at, device.last_used_at)
+        Authenticator(
+            TOTP, device.id, translated(device.name), device.created_at, device.last_used_at
+        )
         for device in devices
     ]
     passkeys = db.session.scalars(
@@ -356,7 +365,7 @@ def list_authenticators(user: User) -> list[Authenticator]:
             device.name,
             device.created_at,
             device.last_used_at,
-            detail="passkey, synced" if device.backup_state else "passkey",
+            detail=_("passkey, synced") if device.backup_state else _("passkey"),
         )
         for device in passkeys
     )
@@ -368,10 +377,10 @@ def list_authenticators(user: User) -> list[Authenticator]:
             Authenticator(
                 RECOVERY_CODES,
                 0,
-                "Recovery codes",
+                _("Recovery codes"),
                 min(code.created_at for code in unused),
                 max(used_times, default=None),
-                detail=f"{len(unused)} left",
+                detail=ngettext("%(num)d left", "%(num)d left", len(unused)),
             )
         )
     return found

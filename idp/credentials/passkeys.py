@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.models import User, WebAuthnChallenge, WebAuthnDevice
 from idp.models.types import utcnow
@@ -41,19 +42,19 @@ CEREMONY_TIMEOUT_MS = 240_000
 MAX_RESPONSE_LENGTH = 64 * 1024
 RELYING_PARTY_NAME = "Gatehouse"
 
-UNAVAILABLE = (
+UNAVAILABLE = N_(
     "Passkeys are not available here yet: the administrator has not set IDP_BASE_URL "
     "(or IDP_WEBAUTHN_RP_ID and IDP_WEBAUTHN_ORIGIN) to a domain name."
 )
-EXPIRED = "That passkey request expired or was already used. Please try again."
-NOT_ACCEPTED = "That passkey could not be used. Please try again."
-UNKNOWN_PASSKEY = "That passkey is not registered here."
+EXPIRED = N_("That passkey request expired or was already used. Please try again.")
+NOT_ACCEPTED = N_("That passkey could not be used. Please try again.")
+UNKNOWN_PASSKEY = N_("That passkey is not registered here.")
 COUNTER_WENT_BACK = (
     "That passkey was refused: it reports fewer uses than before, as a copied security key "
     "would. Use another way to sign in, and tell your administrator."
 )
-ALREADY_REGISTERED = "That passkey is already registered."
-AAGUID_NOT_ALLOWED = "This kind of security key is not allowed here."
+ALREADY_REGISTERED = N_("That passkey is already registered.")
+AAGUID_NOT_ALLOWED = N_("This kind of security key is not allowed here.")
 
 USER_VERIFICATION = ("discouraged", "preferred", "required")
 RESIDENT_KEY = ("discouraged", "preferred", "required")

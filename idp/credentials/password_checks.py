@@ -5,8 +5,11 @@ passwords (a dummy hash, one message)."""
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from idp.core import metrics
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.credentials.passwords import check_password
 from idp.flows.context import SIGN_IN_PROVED_FOR
@@ -16,7 +19,7 @@ from idp.mailed_links import sign_in_links
 from idp.models import User
 from idp.protection import attempts, reputation
 
-INVALID = "Invalid username or password."
+INVALID = N_("Invalid username or password.")
 PROOF_NEEDED = (
     "There were many failed sign-ins for this account. If it has an email address, we mailed "
     "it a sign-in link: open it in this browser, then enter the password again."
@@ -52,7 +55,8 @@ def check_sign_in_password(ctx, uid: str, user: User | None, password: str) -> P
         return PasswordCheck(None, PROOF_NEEDED)
     if wait:
         record_event("login_throttled", username=uid, ip=ip, flow_slug=flow_slug, wait=wait)
-        return PasswordCheck(None, f"Too many failed attempts. Try again in {wait} s.")
+        message = _("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait)
+        return PasswordCheck(None, message)
     if not check_password(password, user.password_hash if usable else None):
         record_event("login_failed", username=uid, ip=ip, flow_slug=flow_slug)
         metrics.SIGN_IN_FAILURES.labels("password").inc()

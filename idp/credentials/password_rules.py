@@ -9,6 +9,7 @@ from types import MappingProxyType
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.i18n import N_, translated
 from idp.core.options import OptionsError
 from idp.flows.context import PROMPT_DATA
 from idp.models import Policy
@@ -16,7 +17,7 @@ from idp.policies.password import PasswordPolicy
 from idp.policies.types import PolicyError, PolicyRequest, PolicyUser
 
 SIGN_UP_PASSWORD_RULES = "default-enrollment-password-rules"  # noqa: S105 (a policy name)
-NOT_CHECKED = "The password could not be checked just now. Try again in a moment."
+NOT_CHECKED = N_("The password could not be checked just now. Try again in a moment.")
 
 _password_policy = PasswordPolicy()
 
@@ -45,5 +46,5 @@ def password_problems(password: str, username: str = "", email: str = "") -> lis
     try:
         result = _password_policy.evaluate(request, options)
     except PolicyError:
-        return [NOT_CHECKED]
+        return [translated(NOT_CHECKED)]
     return [] if result.passing else list(result.messages)

@@ -15,12 +15,14 @@ A stage that adds an authenticator calls the rule: `is_required(ctx)` tells whet
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
+from idp.core.i18n import N_, format_moment, translated
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
 from idp.credentials import authenticators
@@ -31,21 +33,23 @@ from idp.models import User, UserSession
 from idp.models.types import utcnow
 from idp.protection import attempts
 
-CODE_NEEDED = "Enter a code from your authenticator app, or a recovery code."
-WRONG_CODE = "That code is not right."
+CODE_NEEDED = N_("Enter a code from your authenticator app, or a recovery code.")
+WRONG_CODE = N_("That code is not right.")
 MAX_PASSWORD_LENGTH = 1024
 
 
 class ReauthenticateForm(FlaskForm):
     password = PasswordField(
         validators=[
-            InputRequired(message="Please enter your password."),
-            Length(max=MAX_PASSWORD_LENGTH, message="That password is too long."),
+            InputRequired(message=_l("Please enter your password.")),
+            Length(max=MAX_PASSWORD_LENGTH, message=_l("That password is too long.")),
         ]
     )
     # Asked only of users who have a second factor; empty otherwise.
     code = StringField(
-        validators=[Length(max=authenticators.MAX_CODE_LENGTH, message="That code is too long.")]
+        validators=[
+            Length(max=authenticators.MAX_CODE_LENGTH, message=_l("That code is too long."))
+        ]
     )
 
 
@@ -116,9 +120,9 @@ def mark_fresh() -> None:
 
 
 KIND_NAMES = {
-    authenticators.TOTP: "an authenticator app",
-    authenticators.RECOVERY_CODES: "a new set of recovery codes",
-    "webauthn": "a passkey or security key",
+    authenticators.TOTP: N_("an authenticator app"),
+    authenticators.RECOVERY_CODES: N_("a new set of recovery codes"),
+    "webauthn": N_("a passkey or security key"),
 }
 
 
@@ -132,10 +136,16 @@ def notify_added(user: User, kind: str) -> None:
     text = render_template(
         "mail/authenticator_added.txt",
         user=user,
-        what=KIND_NAMES.get(kind, "a way to sign in"),
-        when=utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        what=_sentence_start(translated(KIND_NAMES.get(kind, N_("a way to sign in")))),
+        when=format_moment(utcnow()) + " UTC",
         ip=client_ip(),
         account_page=f"{base}/me" if base else "",
     )
     brand = current_brand()
     send_mail(user.email, brand.branded(brand.authenticator_added_subject), text)
+
+
+def _sentence_start(words: str) -> str:
+    """The words with a capital first letter, the rest as they are (German nouns stay
+    capitalised, which Jinja's |capitalize would lower)."""
+    return words[:1].upper() + words[1:]

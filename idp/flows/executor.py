@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -30,6 +31,7 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.fetch_metadata import may_act_on_get
 from idp.core.http import VARY_ON_HTMX, is_htmx, leave_site, redirect_to, safe_next
+from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.flows import handoff, planner, steps
@@ -49,7 +51,7 @@ bp = Blueprint("flow", __name__)
 log = logging.getLogger("idp.flows")
 
 DEFAULT_NEXT = "/"
-STEP_DONE = "That step was already done; here is where you are now."
+STEP_DONE = N_("That step was already done; here is where you are now.")
 # What the #stage fragment names when it shows no stage of its own (a message, a confirmation).
 MESSAGE = "message"
 # The flash category of a stage's success notice (Advance.notice).
@@ -145,7 +147,7 @@ def restart(slug: str):
 def execute(slug: str):
     flow = load_running_flow(slug)
     if flow is None:
-        abort(404, description="There is no flow at this address.")
+        abort(404, description=N_("There is no flow at this address."))
     run = FlowRun(flow)
     try:
         response = run.handle()
@@ -184,7 +186,7 @@ class FlowRun:
             if is_post:
                 # The form belonged to a plan that is gone (expired, tampered with, or made
                 # from an older version of this flow): start again rather than trust it.
-                flash("That step had expired, so we started again.", "warning")
+                flash(_("That step had expired, so we started again."), "warning")
         else:
             self.check_access()
             earlier = self.earlier_step_asked()
@@ -222,7 +224,7 @@ class FlowRun:
         if earlier is not None:
             steps.go_back(self.plan, earlier)  # saved only if the answer is accepted
         elif self.answers_another_step():
-            flash(STEP_DONE, "warning")  # a form for a step that is done: not taken
+            flash(translated(STEP_DONE), "warning")  # a form for a step that is done: not taken
             return None
         return self.submit_current()
 
@@ -234,7 +236,7 @@ class FlowRun:
     def show_earlier(self, entry):
         binding = self.bindings.get(entry[0])
         if binding is None:
-            raise FlowStopped("This flow changed while you were using it. Please start again.")
+            raise FlowStopped(N_("This flow changed while you were using it. Please start again."))
         stage_type, ctx = self.stage_context(binding, data=entry[2])
         return self.show(Step(stage_type, ctx))
 
@@ -340,7 +342,7 @@ class FlowRun:
             return None
         if binding_id not in self.bindings:
             # A matching fingerprint rules this out; refuse rather than guess.
-            raise FlowStopped("This flow changed while you were using it. Please start again.")
+            raise FlowStopped(N_("This flow changed while you were using it. Please start again."))
         return self.bindings[binding_id]
 
     def next_step(self, may_act: bool) -> Step | None:
@@ -401,7 +403,7 @@ class FlowRun:
         if isinstance(outcome, Stay):
             self.plan.context.update(outcome.updates)
             ctx.data = dict(self.plan.context)
-            flash(outcome.notice, "info")
+            flash(translated(outcome.notice), "info")
             save_plan(self.plan)
             if not is_htmx():
                 return redirect(self.flow_url(), code=303)
@@ -409,7 +411,7 @@ class FlowRun:
         if isinstance(outcome, Retry):
             if binding.invalid_response_action == "retry":
                 errors = form[outcome.field].errors if outcome.field else form.form_errors
-                errors.append(outcome.message)
+                errors.append(translated(outcome.message))
                 return self.show(Step(stage_type, ctx), form, invalid=True)
             self.restart(binding, outcome.message)
             return None
@@ -437,7 +439,7 @@ class FlowRun:
         answered = answer.step.ctx.binding.id
         self.plan.history = [entry for entry in self.plan.history if entry[0] != answered]
         save_plan(self.plan)
-        answer.form[outcome.field].errors.append(outcome.message)
+        answer.form[outcome.field].errors.append(translated(outcome.message))
         return self.show(answer.step, answer.form, invalid=True)
 
     def submit(self, stage_type, ctx, form):
@@ -479,16 +481,18 @@ class FlowRun:
             try:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
-                raise PlanReplayed("This sign-in was already used. Please start again.") from None
+                raise PlanReplayed(
+                    N_("This sign-in was already used. Please start again.")
+                ) from None
             # A new session starts empty: what this request's stages did is still to be said.
             for notice in self.notices:
-                flash(notice, NOTICE_CATEGORY)
+                flash(translated(notice), NOTICE_CATEGORY)
             metrics.SIGN_INS.inc()
         elif isinstance(outcome.session, EndSession):
             sessions.end_current_session()
         if outcome.notice:
             self.notices.append(outcome.notice)
-            flash(outcome.notice, NOTICE_CATEGORY)
+            flash(translated(outcome.notice), NOTICE_CATEGORY)
         self.plan.advance()
 
     def leave(self, ctx, outcome: Redirect) -> FlowLeft:
@@ -502,7 +506,7 @@ class FlowRun:
 
     def restart(self, binding, message: str):
         self.plan.restart(keep_context=binding.invalid_response_action == "restart_with_context")
-        flash(message, "error")
+        flash(translated(message), "error")
 
     def finish(self):
         drop_plan(self.flow.slug)
@@ -571,6 +575,6 @@ class FlowRun:
         return self.page(
             "flow/message.html",
             200 if is_htmx() else 403,
-            message=message,
+            message=translated(message),
             next_url=next_url,
         )

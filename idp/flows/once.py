@@ -16,10 +16,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.models import PlanEffect
 from idp.models.types import utcnow
 
-ALREADY_DONE = "This step was already done. Please start again."
+ALREADY_DONE = N_("This step was already done. Please start again.")
 # A plan lives a day at most, and an emailed link may resume it up to a week later: the
 # claims are kept well beyond both.
 KEPT_FOR = timedelta(days=30)

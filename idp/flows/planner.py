@@ -6,6 +6,7 @@ from types import MappingProxyType
 from flask import request
 
 from idp.core import network
+from idp.core.i18n import N_, translated
 from idp.core.sealing import is_sealed
 from idp.flows.context import PENDING_USER_ID, resolve_pending_user
 from idp.flows.plan import FlowPlan
@@ -16,17 +17,17 @@ from idp.policies.engine import evaluate_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
 
 # What the visitor reads when a policy fails closed (raised, and no failure_result is set).
-POLICY_ERROR_MESSAGE = (
+POLICY_ERROR_MESSAGE = N_(
     "A rule for this step could not be checked, so we stopped here to be safe. "
     "Please try again later or tell your administrator."
 )
 REQUIREMENT_MESSAGES = {
-    "require_authenticated": "Please sign in first.",
-    "require_unauthenticated": "You are already signed in.",
-    "require_superuser": "Only administrators may use this.",
+    "require_authenticated": N_("Please sign in first."),
+    "require_unauthenticated": N_("You are already signed in."),
+    "require_superuser": N_("Only administrators may use this."),
 }
 
-SIGN_UP_CLOSED = (
+SIGN_UP_CLOSED = N_(
     "Sign-up is closed on this site. Ask an administrator for an account or an invitation."
 )
 
@@ -101,7 +102,8 @@ def check_access(
         return Denial(SIGN_UP_CLOSED)
     result = evaluate(flow.policy_bindings, flow.policy_engine_mode, policy_request)
     if not result.passing:
-        return Denial(" ".join(result.messages) or "You may not use this flow.")
+        said = " ".join(translated(message) for message in result.messages)
+        return Denial(said or N_("You may not use this flow."))
     return None
 
 

@@ -1,5 +1,6 @@
 """Finding and changing users; shared by stages, the CLI and the admin."""
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from idp.core.extensions import db
@@ -109,9 +110,9 @@ def confirm_password(user: User, password: str) -> str | None:
     account = attempts.account_key(user.username, devices.trusted_device_of(user))
     wait = attempts.take_attempt(account, client_ip())
     if wait:
-        return f"Too many failed attempts. Try again in {wait} s."
+        return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait)
     if not check_password(password, user.password_hash):
-        return "That password is not right."
+        return _("That password is not right.")
     attempts.attempt_succeeded(account, client_ip())
     upgrade_password_hash(user, password)
     return None

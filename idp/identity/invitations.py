@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.flows.context import PROMPT_KEY_PATTERN
 from idp.models import Invitation, User
 from idp.models.types import utcnow
@@ -19,11 +20,11 @@ from idp.models.types import utcnow
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 MAX_TOKEN_LENGTH = 200
 
-NOT_VALID = "This invitation link is not valid."
-WITHDRAWN = "This invitation was withdrawn."
-EXPIRED = "This invitation has expired."
-USED = "This invitation was already used."
-OTHER_FLOW = "This invitation is not for this page."
+NOT_VALID = N_("This invitation link is not valid.")
+WITHDRAWN = N_("This invitation was withdrawn.")
+EXPIRED = N_("This invitation has expired.")
+USED = N_("This invitation was already used.")
+OTHER_FLOW = N_("This invitation is not for this page.")
 
 
 class FixedDataError(ValueError):

@@ -12,7 +12,11 @@ one keeps 7 MiB and takes about 1.5 ms a parse, and each user agent is parsed on
 import functools
 from dataclasses import dataclass
 
-UNKNOWN = "Unknown device"
+from flask_babel import gettext as _
+
+from idp.core.i18n import N_
+
+UNKNOWN = N_("Unknown device")
 # Words the rules use for a device family that name no device.
 NO_DEVICE = {"", "Other", "Generic Feature Phone"}
 TABLET_WORDS = ("iPad", "Tablet", "Kindle", "Nexus 7", "Nexus 9", "Nexus 10")
@@ -21,22 +25,37 @@ PHONE_WORDS = ("iPhone", "iPod", "Smartphone", "Windows Phone")
 
 @dataclass(frozen=True)
 class DeviceDescription:
-    label: str  # "Firefox on Windows"
+    browser: str  # "Firefox", or ""
+    system: str  # "Windows", or ""
     kind: str  # "phone", "tablet", or "" (a computer, or not known)
     raw: str  # the user agent as the browser sent it
+
+    @property
+    def label(self) -> str:
+        """ "Firefox on Windows", in the request's language (describe() is cached across
+        requests, so the words are put together when shown)."""
+        if self.browser and self.system:
+            return _("%(browser)s on %(system)s", browser=self.browser, system=self.system)
+        return self.browser or self.system or _(UNKNOWN)
+
+    @property
+    def kind_words(self) -> str:
+        return {"phone": _("phone"), "tablet": _("tablet")}.get(self.kind, self.kind)
 
 
 @functools.lru_cache(maxsize=1024)
 def describe(user_agent: str | None) -> DeviceDescription:
     raw = (user_agent or "").strip()
     if not raw:
-        return DeviceDescription(UNKNOWN, "", "")
+        return DeviceDescription("", "", "", "")
     parsed = _parser().parse(raw)
     browser = parsed.user_agent.family if parsed.user_agent else ""
     system = parsed.os.family if parsed.os else ""
     device = parsed.device.family if parsed.device else ""
     brand = (parsed.device.brand or "") if parsed.device else ""
-    return DeviceDescription(_label(browser, system), _kind(raw, system, device, brand), raw)
+    return DeviceDescription(
+        _named(browser), _named(system), _kind(raw, system, device, brand), raw
+    )
 
 
 @functools.cache
@@ -47,12 +66,9 @@ def _parser():
     return Parser(BasicResolver(load_lazy_builtins()))
 
 
-def _label(browser: str, system: str) -> str:
-    browser = "" if browser in ("Other", None) else browser
-    system = "" if system in ("Other", None) else system
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or UNKNOWN
+def _named(family: str | None) -> str:
+    """A family the rules name, or "" for the ones they could not tell ("Other")."""
+    return "" if family in ("Other", None) else family
 
 
 def _kind(raw: str, system: str, device: str, brand: str) -> str:

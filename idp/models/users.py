@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     # The address its owner proved by following a mailed link, or an administrator set. The
     # address counts as verified while it is still `email` (a changed address is not).
     verified_email: Mapped[str | None] = mapped_column(String(254))
+    # The language the user chose on /me ("de"); None: their browser's (Accept-Language).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     groups: Mapped[list["Group"]] = relationship(
         secondary=group_members, back_populates="members", lazy="raise"

@@ -3,6 +3,7 @@
 from sqlalchemy import exists, select, text
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.models import User
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyResult
@@ -27,7 +28,7 @@ class InitialSetupPolicy(PolicyType):
         _wait_for_other_setups()
         if setup_is_pending():
             return PolicyResult(True)
-        return PolicyResult(False, ("Gatehouse is already set up. Sign in instead.",))
+        return PolicyResult(False, (N_("Gatehouse is already set up. Sign in instead."),))
 
 
 def _wait_for_other_setups() -> None:

@@ -22,7 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
+from idp.core.i18n import format_count
 from idp.core.options import OptionsError, option
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
@@ -211,23 +214,23 @@ class PasswordPolicy(PolicyType):
     authentik = AUTHENTIK
 
     def rules(self, options: PasswordOptions) -> tuple[str, ...]:
-        rules = [f"At least {_plural(options.min_length, 'character')}"]
+        rules = [_at_least("character", options.min_length)]
         for option_name, noun, _is_member in CHARACTER_CLASSES:
             minimum = getattr(options, option_name)
             if minimum:
-                rules.append(f"At least {_plural(minimum, noun)}")
+                rules.append(_at_least(noun, minimum))
         if options.check_common_passwords:
-            rules.append("Not a common password")
+            rules.append(_("Not a common password"))
         if options.reject_repetitive_and_sequential:
-            rules.append("Not mostly repeated or sequential characters (like aaaa or 1234)")
+            rules.append(_("Not mostly repeated or sequential characters (like aaaa or 1234)"))
         if options.reject_user_attributes:
-            rules.append("Not your username, name or email address")
+            rules.append(_("Not your username, name or email address"))
         if options.reject_context_words:
-            rules.append("Not the name of this site")
+            rules.append(_("Not the name of this site"))
         if options.zxcvbn_min_score:
-            rules.append("Hard to guess: a few unusual words make a strong password")
+            rules.append(_("Hard to guess: a few unusual words make a strong password"))
         if options.check_hibp:
-            rules.append("Not one that appeared in a known data breach")
+            rules.append(_("Not one that appeared in a known data breach"))
         return (options.password_field, *rules)
 
     def evaluate(self, request, options: PasswordOptions) -> PolicyResult:
@@ -237,11 +240,13 @@ class PasswordPolicy(PolicyType):
             *_class_messages(password, options),
         ]
         if options.check_common_passwords and password.casefold() in common_passwords():
-            messages.append("This password is too common.")
+            messages.append(_("This password is too common."))
         if options.reject_repetitive_and_sequential and is_repetitive_or_sequential(password):
             messages.append(
-                "This password is mostly repeated or sequential characters "
-                "(like aaaa, abcd or 1234). Mix in more of your own."
+                _(
+                    "This password is mostly repeated or sequential characters "
+                    "(like aaaa, abcd or 1234). Mix in more of your own."
+                )
             )
         if options.reject_context_words:
             messages.extend(_context_messages(password, options))
@@ -255,9 +260,14 @@ class PasswordPolicy(PolicyType):
         if options.check_hibp and not messages:
             count = breach_count(password, options, request.deadline)
             if count:
-                times = "once" if count == 1 else f"{count:,} times"
                 messages.append(
-                    f"This password appeared in a data breach {times}. Choose a different one."
+                    ngettext(
+                        "This password appeared in a data breach once. Choose a different one.",
+                        "This password appeared in a data breach %(times)s times. "
+                        "Choose a different one.",
+                        count,
+                        times=format_count(count),
+                    )
                 )
         return PolicyResult(not messages, tuple(messages))
 
@@ -266,9 +276,12 @@ def _length_messages(password: str, options: PasswordOptions) -> list[str]:
     # len() counts code points of the NFKC form, as NIST SP 800-63B does: an "é" is one
     # whether it was typed as one code point or as "e" plus a combining accent.
     if len(password) < options.min_length:
-        return [f"Use at least {_plural(options.min_length, 'character')}."]
+        return [_use_at_least("character", options.min_length)]
     if len(password) > options.max_length:
-        return [f"Use at most {_plural(options.max_length, 'character')}."]
+        count = options.max_length
+        return [
+            ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", count)
+        ]
     return []
 
 
@@ -290,12 +303,46 @@ def _class_messages(password: str, options: PasswordOptions) -> list[str]:
     for name, noun, is_member in CHARACTER_CLASSES:
         minimum = getattr(options, name)
         if sum(map(is_member, password)) < minimum:
-            messages.append(f"Use at least {_plural(minimum, noun)}.")
+            messages.append(_use_at_least(noun, minimum))
     return messages
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+def _at_least(noun: str, count: int) -> str:
+    """A rule listed before the first try: "At least 8 characters"."""
+    if noun == "upper-case letter":
+        return ngettext(
+            "At least %(num)d upper-case letter", "At least %(num)d upper-case letters", count
+        )
+    if noun == "lower-case letter":
+        return ngettext(
+            "At least %(num)d lower-case letter", "At least %(num)d lower-case letters", count
+        )
+    if noun == "digit":
+        return ngettext("At least %(num)d digit", "At least %(num)d digits", count)
+    if noun == "symbol":
+        return ngettext("At least %(num)d symbol", "At least %(num)d symbols", count)
+    return ngettext("At least %(num)d character", "At least %(num)d characters", count)
+
+
+def _use_at_least(noun: str, count: int) -> str:
+    """What a refused password lacks: "Use at least 2 digits."."""
+    if noun == "upper-case letter":
+        return ngettext(
+            "Use at least %(num)d upper-case letter.",
+            "Use at least %(num)d upper-case letters.",
+            count,
+        )
+    if noun == "lower-case letter":
+        return ngettext(
+            "Use at least %(num)d lower-case letter.",
+            "Use at least %(num)d lower-case letters.",
+            count,
+        )
+    if noun == "digit":
+        return ngettext("Use at least %(num)d digit.", "Use at least %(num)d digits.", count)
+    if noun == "symbol":
+        return ngettext("Use at least %(num)d symbol.", "Use at least %(num)d symbols.", count)
+    return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", count)
 
 
 def is_repetitive_or_sequential(password: str) -> bool:
@@ -363,10 +410,10 @@ def service_words() -> set[str]:
 def _context_messages(password: str, options: PasswordOptions) -> list[str]:
     messages = []
     if _contains_any(password, service_words()):
-        messages.append("Don't use the name of this service or site in your password.")
+        messages.append(_("Don't use the name of this service or site in your password."))
     for word in options.context_words:
         if _contains_any(password, [word]):
-            messages.append(f"Don't use “{word}” in your password.")
+            messages.append(_("Don't use “%(word)s” in your password.", word=word))
     return messages
 
 
@@ -374,9 +421,9 @@ def _attribute_messages(password: str, request: PolicyRequest) -> list[str]:
     usernames, emails = _user_attributes(request)
     messages = []
     if _contains_any(password, usernames):
-        messages.append("Don't use your username in your password.")
+        messages.append(_("Don't use your username in your password."))
     if _contains_any(password, {email.rpartition("@")[0] for email in emails}):
-        messages.append("Don't use your email address in your password.")
+        messages.append(_("Don't use your email address in your password."))
     return messages
 
 
@@ -416,7 +463,8 @@ def _strength_messages(password: str, request: PolicyRequest, min_score: int) ->
         return []
     feedback = result.get("feedback") or {}
     advice = [feedback.get("warning") or "", *(feedback.get("suggestions") or ())]
-    return [" ".join(["This password is too easy to guess.", *filter(None, advice)])]
+    # zxcvbn's own advice is in English only.
+    return [" ".join([_("This password is too easy to guess."), *filter(None, advice)])]
 
 
 @functools.cache

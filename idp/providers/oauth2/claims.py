@@ -1,13 +1,15 @@
 """What each built-in scope gives an application: claims, and the words the consent page
 shows. Admin-defined scopes are in scope_mappings."""
 
+from idp.core.i18n import N_
 from idp.models import User
 
+# In English in the plan; the consent page shows them in the visitor's language.
 PERMISSIONS = {
-    "openid": "Who you are: a stable identifier for your account",
-    "profile": "Your name, username and the groups you belong to",
-    "email": "Your email address",
-    "offline_access": "Access while you are not using it (it stays signed in)",
+    "openid": N_("Who you are: a stable identifier for your account"),
+    "profile": N_("Your name, username and the groups you belong to"),
+    "email": N_("Your email address"),
+    "offline_access": N_("Access while you are not using it (it stays signed in)"),
 }
 
 

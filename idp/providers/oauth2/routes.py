@@ -18,6 +18,7 @@ from idp.applications.loading import load_application, load_application_by_id
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import csrf, db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
 from idp.flows.handoff import DECLINED, seed_flow
@@ -83,7 +84,7 @@ def authorize_by_post():
     it changes nothing and is decided exactly as a GET is."""
     pairs = list(request.form.items(multi=True))
     if not request.form.get("client_id") or not request.form.get("response_type"):
-        abort(400, description="This sign-in request names no client or response type.")
+        abort(400, description=N_("This sign-in request names no client or response type."))
     return redirect(f"{AUTHORIZE_PATH}?{urlencode(pairs)}", code=303)
 
 

@@ -2,6 +2,7 @@ import json
 from urllib.parse import quote
 
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.sealing import SealBroken, seal, unseal
 from idp.credentials import authenticators, reauthentication
@@ -55,17 +56,17 @@ class AuthenticatorStaticStage(StageType):
     def submit(self, ctx, form):
         user = _user_of(ctx)
         if user is None:
-            return Deny("Please sign in first.")
+            return Deny(N_("Please sign in first."))
         if reauthentication.is_required(ctx):
             refusal = reauthentication.confirm(ctx, form)
             if refusal is not None:
                 return refusal
             sealed = self._new_codes(ctx, user)
-            return Stay("Here are your new recovery codes.", {NEW_RECOVERY_CODES: sealed})
+            return Stay(N_("Here are your new recovery codes."), {NEW_RECOVERY_CODES: sealed})
         if not _codes_of(ctx):
             # Reached from another site, so on_reach waited for this click.
             sealed = self._new_codes(ctx, user)
-            return Stay("Here are your new recovery codes.", {NEW_RECOVERY_CODES: sealed})
+            return Stay(N_("Here are your new recovery codes."), {NEW_RECOVERY_CODES: sealed})
         return Advance({NEW_RECOVERY_CODES: None}, notice=ctx.options.done_message)
 
     @staticmethod

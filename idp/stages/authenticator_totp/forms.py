@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -8,8 +9,8 @@ from idp.credentials.authenticators import MAX_CODE_LENGTH
 class TotpSetupForm(FlaskForm):
     code = StringField(
         validators=[
-            InputRequired(message="Please enter the code your app shows."),
-            Length(max=MAX_CODE_LENGTH, message="That code is too long."),
+            InputRequired(message=_l("Please enter the code your app shows.")),
+            Length(max=MAX_CODE_LENGTH, message=_l("That code is too long.")),
         ]
     )
 

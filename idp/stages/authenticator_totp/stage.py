@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 
+from idp.core.i18n import N_
 from idp.credentials import authenticators, reauthentication
 from idp.flows import once
 from idp.flows.context import TOTP_SETUP
@@ -51,7 +52,7 @@ class AuthenticatorTotpStage(StageType):
     def submit(self, ctx, form):
         user, secret = _user_of(ctx), _secret_of(ctx)
         if user is None:
-            return Deny("Please sign in first.")
+            return Deny(N_("Please sign in first."))
         if reauthentication.is_required(ctx):
             # Asked again even with a secret in the plan: the device is saved only now.
             refusal = reauthentication.confirm(ctx, form)

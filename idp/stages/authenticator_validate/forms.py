@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, StopValidation
@@ -11,19 +12,19 @@ def _code_unless_passkey(form, field):
     if getattr(form, "webauthn_response", None) is not None and form.webauthn_response.data:
         raise StopValidation()
     if not (field.data or "").strip():
-        raise StopValidation("Please enter a code.")
+        raise StopValidation(_l("Please enter a code."))
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         validators=[
             _code_unless_passkey,
-            Length(max=MAX_CODE_LENGTH, message="That code is too long."),
+            Length(max=MAX_CODE_LENGTH, message=_l("That code is too long.")),
         ]
     )
     # The browser's answer to navigator.credentials.get(), put here by webauthn.js.
     webauthn_response = HiddenField(
-        validators=[Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long.")]
+        validators=[Length(max=MAX_RESPONSE_LENGTH, message=_l("That answer is too long."))]
     )
 
 

@@ -1,7 +1,9 @@
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from idp.core import metrics
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.credentials import authenticators, passkeys, reauthentication
 from idp.flows import once
@@ -18,12 +20,12 @@ NOT_PROVED = "not_proved"
 ASK = "ask"
 SKIP, DENY, CONFIGURE = "skip", "deny", "configure"
 
-NOT_PROVED_MESSAGE = "Please sign in with your password first."
+NOT_PROVED_MESSAGE = N_("Please sign in with your password first.")
 NOT_CONFIGURED_MESSAGE = (
     "Signing in here needs an authenticator app or a recovery code, and your account has "
     "none. Please ask your administrator."
 )
-WRONG_CODE = "That code is not right."
+WRONG_CODE = N_("That code is not right.")
 # authentik's device classes, and the kinds of authenticator Gatehouse keeps for them.
 KIND_OF_CLASS = {
     "totp": authenticators.TOTP,
@@ -141,7 +143,9 @@ class AuthenticatorValidateStage(StageType):
         wait = attempts.take_code_attempt(user.id)
         if wait:
             record_event("code_throttled", user=user, ip=ip, flow_slug=ctx.flow.slug, wait=wait)
-            return Retry(f"Too many wrong codes. Try again in {wait} s.", field="code")
+            return Retry(
+                _("Too many wrong codes. Try again in %(seconds)d s.", seconds=wait), field="code"
+            )
         method = _verify_code(user, code, kinds)
         if method is None:
             record_event("code_failed", user=user, ip=ip, flow_slug=ctx.flow.slug)

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
@@ -6,13 +7,13 @@ from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 
 
 class WebAuthnSetupForm(FlaskForm):
-    name = StringField(validators=[Length(max=100, message="At most 100 characters.")])
+    name = StringField(validators=[Length(max=100, message=_l("At most 100 characters."))])
     # The browser's answer to navigator.credentials.create(), as JSON, put here by
     # idp/static/webauthn.js.
     webauthn_response = HiddenField(
         validators=[
-            InputRequired(message="Your browser sent no passkey. Passkeys need JavaScript."),
-            Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long."),
+            InputRequired(message=_l("Your browser sent no passkey. Passkeys need JavaScript.")),
+            Length(max=MAX_RESPONSE_LENGTH, message=_l("That answer is too long.")),
         ]
     )
 

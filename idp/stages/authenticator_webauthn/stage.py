@@ -1,4 +1,5 @@
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.credentials import passkeys, reauthentication
 from idp.flows import once
@@ -12,7 +13,7 @@ from idp.stages.authenticator_webauthn.options import AuthenticatorWebAuthnOptio
 from idp.stages.base import StageType
 
 DEVICE_SAVED = "webauthn_device"
-FOLLOW_THE_BROWSER = "Name your passkey, then follow your browser's prompts."
+FOLLOW_THE_BROWSER = N_("Name your passkey, then follow your browser's prompts.")
 
 
 class AuthenticatorWebAuthnStage(StageType):
@@ -69,7 +70,7 @@ class AuthenticatorWebAuthnStage(StageType):
     def submit(self, ctx, form):
         user, party = ctx.proved_user, passkeys.relying_party()
         if user is None:
-            return Deny("Please sign in first.")
+            return Deny(N_("Please sign in first."))
         if party is None:
             return Deny(passkeys.UNAVAILABLE)
         if reauthentication.is_required(ctx):

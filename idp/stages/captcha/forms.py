@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -11,8 +12,8 @@ MAX_TOKEN_LENGTH = 8192
 class CharactersForm(FlaskForm):
     answer = StringField(
         validators=[
-            InputRequired(message="Please type the characters in the picture."),
-            Length(max=32, message="That is far longer than the characters in the picture."),
+            InputRequired(message=_l("Please type the characters in the picture.")),
+            Length(max=32, message=_l("That is far longer than the characters in the picture.")),
         ]
     )
 
@@ -22,8 +23,8 @@ def _provider_form(response_field: str) -> type[FlaskForm]:
     response = StringField(
         name=response_field,
         validators=[
-            InputRequired(message="Please complete the check above."),
-            Length(max=MAX_TOKEN_LENGTH, message="That check could not be read."),
+            InputRequired(message=_l("Please complete the check above.")),
+            Length(max=MAX_TOKEN_LENGTH, message=_l("That check could not be read.")),
         ],
     )
     return type("ProviderForm", (FlaskForm,), {"response": response})

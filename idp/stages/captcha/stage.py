@@ -1,4 +1,5 @@
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.flows.outcomes import Advance, Deny, Retry
 from idp.stages.base import StageType
@@ -8,11 +9,11 @@ from idp.stages.captcha.forms import form_class_for
 from idp.stages.captcha.glyphs import HEIGHT, WIDTH, draw
 from idp.stages.captcha.options import CaptchaOptions
 
-WRONG = "That was not right. Please try this new one."
-GONE = "That challenge had expired or was already answered. Please try this new one."
-NOT_PASSED = "The check was not passed. Please try again."
-UNCHECKED = "The check could not be verified right now. Please try again."
-TOO_MANY = "Too many wrong answers. Please start again."
+WRONG = N_("That was not right. Please try this new one.")
+GONE = N_("That challenge had expired or was already answered. Please try this new one.")
+NOT_PASSED = N_("The check was not passed. Please try again.")
+UNCHECKED = N_("The check could not be verified right now. Please try again.")
+TOO_MANY = N_("Too many wrong answers. Please start again.")
 
 
 class CaptchaStage(StageType):

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import translated
 from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
 from idp.flows.handoff import DECLINED
@@ -47,10 +48,10 @@ class ConsentStage(StageType):
     def render(self, ctx) -> dict:
         application = _application(ctx)
         return {
-            "title": ctx.options.title,
+            "title": translated(ctx.options.title),
             "paragraphs": _paragraphs(ctx.options.terms),
             "application_name": application.get("name"),
-            "permissions": list(application.get("permissions") or ()),
+            "permissions": [translated(words) for words in application.get("permissions") or ()],
         }
 
     def submit(self, ctx, form):

@@ -18,6 +18,7 @@ from flask_login import current_user
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.fetch_metadata import may_act_on_get
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
 from idp.flows.context import EMAIL_VERIFIED, PENDING_USER_ID
@@ -31,10 +32,10 @@ from idp.stages.email.options import EmailOptions
 
 bp = Blueprint("stage_email", __name__, template_folder="templates")
 
-INVALID = "This link is not valid. Copy the whole link from the mail, or start again."
-SPENT = "This link was already used or has expired. Start again to get a new one."
-CHANGED = "This flow changed after the link was sent. Start again to get a new one."
-UNCHECKED = "A rule for this step could not be checked. Please try again later."
+INVALID = N_("This link is not valid. Copy the whole link from the mail, or start again.")
+SPENT = N_("This link was already used or has expired. Start again to get a new one.")
+CHANGED = N_("This flow changed after the link was sent. Start again to get a new one.")
+UNCHECKED = N_("A rule for this step could not be checked. Please try again later.")
 
 
 @bp.route("/flow/email/<token>", methods=["GET", "POST"])

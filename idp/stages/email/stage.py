@@ -16,6 +16,7 @@ from flask import current_app, render_template, request, url_for
 
 from idp.brand.settings import DEFAULTS, current_brand
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
 from idp.flows import once
@@ -42,8 +43,8 @@ log = logging.getLogger("idp.core.mail")
 
 NO_BASE_URL = "no mail sent: set IDP_BASE_URL, links cannot be built from this Host header"
 ACCOUNT_EXISTS_SUBJECT = DEFAULTS.account_exists_subject  # the brand may say otherwise
-SENT_AGAIN = "We sent another link."
-TOO_MANY = "You asked for several links; try again later."
+SENT_AGAIN = N_("We sent another link.")
+TOO_MANY = N_("You asked for several links; try again later.")
 SENT_ON_ARRIVAL = "email_sent"
 
 

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import Length, Optional, StopValidation
@@ -34,7 +35,9 @@ class IdentificationWithPasswordForm(IdentificationForm):
             Optional(strip_whitespace=False),
             Length(
                 max=MAX_PASSWORD_LENGTH,
-                message=f"Passwords are at most {MAX_PASSWORD_LENGTH} characters long.",
+                message=_l(
+                    "Passwords are at most %(num)d characters long.", num=MAX_PASSWORD_LENGTH
+                ),
             ),
         ]
     )
@@ -43,7 +46,7 @@ class IdentificationWithPasswordForm(IdentificationForm):
 class PasskeyAnswer:
     # The browser's answer to navigator.credentials.get(), put here by webauthn.js.
     webauthn_response = HiddenField(
-        validators=[Length(max=MAX_RESPONSE_LENGTH, message="That answer is too long.")]
+        validators=[Length(max=MAX_RESPONSE_LENGTH, message=_l("That answer is too long."))]
     )
 
 

@@ -1,6 +1,8 @@
 from flask import request
+from flask_babel import gettext as _
 
 from idp.core.extensions import db
+from idp.core.i18n import N_, translated
 from idp.credentials import passkeys
 from idp.credentials.password_checks import check_sign_in_password
 from idp.flows.context import (
@@ -25,7 +27,12 @@ from idp.stages.identification.forms import (
 )
 from idp.stages.identification.options import IdentificationOptions
 
-FIELD_LABELS = {"username": "Username", "email": "Email"}
+FIELD_LABELS = {
+    ("username",): N_("Username"),
+    ("email",): N_("Email"),
+    ("username", "email"): N_("Username or email"),
+    ("email", "username"): N_("Email or username"),
+}
 # The address of a sign-in flow may carry ?login_hint= (an application's, through
 # /application/o/authorize/ and /login): the name field starts filled in with it.
 LOGIN_HINT = "login_hint"
@@ -60,10 +67,10 @@ class IdentificationStage(StageType):
     def render(self, ctx) -> dict:
         fields = ctx.options.user_fields
         page = {
-            "uid_label": " or ".join(FIELD_LABELS[field] for field in fields),
+            "uid_label": translated(FIELD_LABELS[tuple(fields)]),
             "uid_autocomplete": "email" if fields == ("email",) else "username",
-            "submit_label": ctx.options.submit_label
-            or ("Sign in" if ctx.options.password_field else "Continue"),
+            "submit_label": translated(ctx.options.submit_label)
+            or (_("Sign in") if ctx.options.password_field else _("Continue")),
             "passkey_options": None,
             # Offered only while an administrator has sign-up turned on.
             "offers_enrollment": bool(ctx.options.enrollment_flow) and is_enrollment_open(),

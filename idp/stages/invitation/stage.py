@@ -1,6 +1,7 @@
 from flask import request
 
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.flows.context import INVITATION_ID, PROMPT_DATA
 from idp.flows.outcomes import Advance, Deny
@@ -10,7 +11,7 @@ from idp.stages.invitation.authentik import AUTHENTIK
 from idp.stages.invitation.forms import InvitationForm
 from idp.stages.invitation.options import InvitationOptions
 
-NEEDED = "You need an invitation to continue. Please open the link from your invitation."
+NEEDED = N_("You need an invitation to continue. Please open the link from your invitation.")
 
 
 class InvitationStage(StageType):

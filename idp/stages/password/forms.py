@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
@@ -8,10 +9,12 @@ from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 class PasswordForm(FlaskForm):
     password = PasswordField(
         validators=[
-            InputRequired(message="Please enter your password."),
+            InputRequired(message=_l("Please enter your password.")),
             Length(
                 max=MAX_PASSWORD_LENGTH,
-                message=f"Passwords are at most {MAX_PASSWORD_LENGTH} characters long.",
+                message=_l(
+                    "Passwords are at most %(num)d characters long.", num=MAX_PASSWORD_LENGTH
+                ),
             ),
         ]
     )

@@ -3,9 +3,10 @@ the words for the flow's purpose."""
 
 from dataclasses import dataclass
 
+from idp.core.i18n import N_, translated
 from idp.credentials.password_checks import INVALID
 
-WRONG_PASSWORD = "Wrong password."  # noqa: S105 (a message)
+WRONG_PASSWORD = N_("Wrong password.")
 
 
 @dataclass(frozen=True)
@@ -19,19 +20,19 @@ class PasswordWords:
 def words_for(ctx) -> PasswordWords:
     options = ctx.options
     return PasswordWords(
-        heading=options.heading,
-        password_label=options.password_label or "Password",
-        submit_label=options.submit_label or _default_submit_label(ctx),
-        failure_message=options.failure_message or _default_failure_message(ctx),
+        heading=translated(options.heading),
+        password_label=translated(options.password_label or N_("Password")),
+        submit_label=translated(options.submit_label or _default_submit_label(ctx)),
+        failure_message=translated(options.failure_message or _default_failure_message(ctx)),
     )
 
 
 def _default_submit_label(ctx) -> str:
     if ctx.flow.designation == "unenrollment":
-        return "Delete my account"
+        return N_("Delete my account")
     if _is_confirming(ctx):
-        return "Confirm"
-    return "Sign in"
+        return N_("Confirm")
+    return N_("Sign in")
 
 
 def _default_failure_message(ctx) -> str:

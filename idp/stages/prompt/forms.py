@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -30,6 +32,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
+from idp.core.i18n import translated
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.signups import username_is_free
 from idp.identity.usernames import (
@@ -45,7 +48,7 @@ MAX_TEXT_LENGTH = 2000
 MAX_TEXTAREA_LENGTH = 10000
 # Longer than any number, date or time a parsed field accepts: refused before parsing.
 MAX_PARSED_LENGTH = 64
-CHOICE_MESSAGE = "Please choose one of the listed options."
+CHOICE_MESSAGE = _l("Please choose one of the listed options.")
 
 
 class Answered(InputRequired):
@@ -89,7 +92,7 @@ class ParsedField(StringField):
 def _username_is_free(form, field):
     # The same answer whether an active, a disabled or an unconfirmed account holds the name.
     if field.data and not username_is_free(field.data):
-        raise ValidationError("This username is taken.")
+        raise ValidationError(_l("This username is taken."))
 
 
 def _stripped(data) -> str:
@@ -105,7 +108,7 @@ def _as_is(data):
 
 
 def _text_length(limit: int) -> Length:
-    return Length(max=limit, message=f"Please keep this under {limit} characters.")
+    return Length(max=limit, message=_l("Please keep this under %(num)d characters.", num=limit))
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,11 @@ FIELD_KINDS: dict[str, FieldKind] = {
                 presence,
                 Length(
                     max=USERNAME_MAX_LENGTH,
-                    message=f"Usernames are at most {USERNAME_MAX_LENGTH} characters long.",
+                    message=_l(
+                        "Usernames are at most %(num)d characters long.", num=USERNAME_MAX_LENGTH
+                    ),
                 ),
-                Regexp(USERNAME_PATTERN, message="Use letters, digits and . @ + - _ only."),
+                Regexp(USERNAME_PATTERN, message=_l("Use letters, digits and . @ + - _ only.")),
                 _username_is_free,
             ]
         ),
@@ -171,9 +176,12 @@ FIELD_KINDS: dict[str, FieldKind] = {
                 presence,
                 Length(
                     max=EMAIL_MAX_LENGTH,
-                    message=f"Email addresses are at most {EMAIL_MAX_LENGTH} characters long.",
+                    message=_l(
+                        "Email addresses are at most %(num)d characters long.",
+                        num=EMAIL_MAX_LENGTH,
+                    ),
                 ),
-                Regexp(EMAIL_PATTERN, message="Please enter a valid email address."),
+                Regexp(EMAIL_PATTERN, message=_l("Please enter a valid email address.")),
             ]
         ),
         attributes={"autocomplete": "email", "type": "email"},
@@ -186,7 +194,9 @@ FIELD_KINDS: dict[str, FieldKind] = {
                 presence,
                 Length(
                     max=MAX_PASSWORD_LENGTH,
-                    message=f"Passwords are at most {MAX_PASSWORD_LENGTH} characters long.",
+                    message=_l(
+                        "Passwords are at most %(num)d characters long.", num=MAX_PASSWORD_LENGTH
+                    ),
                 ),
             ],
         ),
@@ -197,7 +207,7 @@ FIELD_KINDS: dict[str, FieldKind] = {
     ),
     "number": FieldKind(
         build=_parsed(
-            parse_number, "Please enter a number, like 42 or 3.5.", NumberInput(step="any")
+            parse_number, _l("Please enter a number, like 42 or 3.5."), NumberInput(step="any")
         ),
         answer=_as_is,
         attributes={"autocomplete": "off"},
@@ -211,7 +221,7 @@ FIELD_KINDS: dict[str, FieldKind] = {
     "dropdown": FieldKind(
         build=lambda prompt_field, presence: SelectField(
             choices=[
-                SelectChoice("", prompt_field.placeholder or "Choose…"),
+                SelectChoice("", translated(prompt_field.placeholder) or _("Choose…")),
                 *prompt_field.choices,
             ],
             validate_choice=False,
@@ -226,7 +236,7 @@ FIELD_KINDS: dict[str, FieldKind] = {
         ),
     ),
     "date": FieldKind(
-        build=_parsed(parse_date, "Please enter a date like 2024-05-31.", DateInput()),
+        build=_parsed(parse_date, _l("Please enter a date like 2024-05-31."), DateInput()),
         answer=_as_is,
     ),
     "date-time": FieldKind(
@@ -246,7 +256,11 @@ FIELD_KINDS: dict[str, FieldKind] = {
 def _presence(prompt_field):
     if not prompt_field.required:
         return Optional()
-    return Answered(message=f"{prompt_field.label or prompt_field.key} is required.")
+    return Answered(
+        message=_l(
+            "%(field)s is required.", field=translated(prompt_field.label) or prompt_field.key
+        )
+    )
 
 
 class PromptForm(FlaskForm):

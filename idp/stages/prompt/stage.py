@@ -1,3 +1,4 @@
+from idp.core.i18n import N_
 from idp.core.sealing import seal
 from idp.flows.context import PROMPT_DATA
 from idp.flows.outcomes import Advance
@@ -14,7 +15,7 @@ from idp.stages.prompt.initial import initial_values
 from idp.stages.prompt.options import PromptOptions
 from idp.stages.prompt.validation import check_answers, rules_by_field
 
-MISMATCH = "The passwords do not match."
+MISMATCH = N_("The passwords do not match.")
 
 
 class PromptStage(StageType):

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.i18n import N_, translated
 from idp.flows.context import PROMPT_DATA
 from idp.flows.planner import build_policy_request
 from idp.models import Policy
@@ -16,7 +17,7 @@ from idp.policies.engine import evaluate_policy, rules_of
 from idp.policies.types import PolicyError
 
 VALIDATION_TIMEOUT = 30
-UNCHECKED = "Your answers could not be checked right now, so they were not accepted."
+UNCHECKED = N_("Your answers could not be checked right now, so they were not accepted.")
 
 
 def check_answers(ctx, answers: dict) -> str | None:
@@ -44,8 +45,10 @@ def check_answers(ctx, answers: dict) -> str | None:
         except PolicyError:
             return UNCHECKED
         if not result.passing:
-            messages.extend(result.messages or ("This answer is not allowed.",))
-    return " ".join(messages) if messages else None
+            messages.extend(result.messages or (N_("This answer is not allowed."),))
+    # Each message in the visitor's language before they are joined (a policy's own
+    # message, an administrator's words, stays as written).
+    return " ".join(translated(message) for message in messages) if messages else None
 
 
 def rules_by_field(ctx) -> dict[str, list[str]]:

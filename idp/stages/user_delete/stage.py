@@ -2,6 +2,7 @@ from sqlalchemy import func, select
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import PENDING_USER_ID
@@ -27,12 +28,14 @@ class UserDeleteStage(StageType):
     def submit(self, ctx, form):
         user = ctx.proved_user
         if user is None:
-            return Deny("There is no account to delete. Please start again.")
+            return Deny(N_("There is no account to delete. Please start again."))
         if ctx.current_user is not None and ctx.current_user.id != user.id:
-            return Deny("Only your own account can be deleted here.")
+            return Deny(N_("Only your own account can be deleted here."))
         if user.is_superuser and _is_last_administrator(user):
             # Without an administrator, initial setup would open to the first visitor.
-            return Deny("You are the only administrator. Make someone else an administrator first.")
+            return Deny(
+                N_("You are the only administrator. Make someone else an administrator first.")
+            )
         once.claim_or_stop(ctx, "user_delete")
         ended = revoke_sessions_of(user)
         record_event(

@@ -1,4 +1,5 @@
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.flows.context import AUTH_METHOD
 from idp.flows.outcomes import Advance, Deny, StartSession
@@ -20,7 +21,7 @@ class UserLoginStage(StageType):
     def submit(self, ctx, form):
         user = ctx.proved_user
         if user is None or not user.is_active:
-            return Deny("There is no one to sign in. Please start again.")
+            return Deny(N_("There is no one to sign in. Please start again."))
         record_event(
             "login",
             user=user,

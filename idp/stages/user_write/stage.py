@@ -2,6 +2,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.sealing import SealBroken, is_sealed, unseal
 from idp.credentials.passwords import hash_password
@@ -17,9 +18,9 @@ from idp.stages.user_write.authentik import AUTHENTIK
 from idp.stages.user_write.options import UserWriteOptions
 
 PROFILE_FIELDS = ("username", "email", "name")
-USERNAME_TAKEN = "This username is taken."
-EMAIL_TAKEN = "This email address is already used by another account."
-NOT_SAVED = "Those details could not be saved. Please try again."
+USERNAME_TAKEN = N_("This username is taken.")
+EMAIL_TAKEN = N_("This email address is already used by another account.")
+NOT_SAVED = N_("Those details could not be saved. Please try again.")
 ADDRESS_TAKEN = object()
 ATTRIBUTE_PREFIX = "attributes."
 # What a plan does once per user_write stage: create or change a user (a password included).
@@ -44,9 +45,9 @@ class UserWriteStage(StageType):
             user is None and options.user_creation_mode == "when_required"
         )
         if not creating and user is None:
-            return Deny("There is no user to update. Please start again.")
+            return Deny(N_("There is no user to update. Please start again."))
         if creating and not (data.get("username") or data.get("email")):
-            return Deny("A username or email address is needed to create an account.")
+            return Deny(N_("A username or email address is needed to create an account."))
         # A sign-up: the account waits, inactive, for its address to be confirmed by mail.
         is_signup = creating and options.create_users_as_inactive
         username, email = _claimed(data, None if creating else user)

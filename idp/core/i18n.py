@@ -1,0 +1,87 @@
+"""Languages: Flask-Babel, the locale each request is answered in, and dates in its words.
+
+The locale is the signed-in user's own choice (`users.language`, set on /me), else the best
+match of the browser's Accept-Language, else English. The user is the one already loaded with
+the session (security.py), so choosing costs no query; catalogs are read once per worker.
+"""
+
+from babel.numbers import format_decimal
+from flask import g, has_request_context, request
+from flask_babel import Babel, format_date, format_time, get_locale, gettext
+
+DEFAULT_LOCALE = "en"
+# The languages with complete catalogs under idp/translations, in the order /me offers them.
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+SUPPORTED = tuple(LANGUAGE_NAMES)
+
+babel = Babel()
+
+
+def N_(text: str) -> str:
+    """Marks an English constant for `make translations`; it is translated where it is shown
+    (`translated`), in the language of the request that shows it."""
+    return text
+
+
+def chosen_language(user) -> str | None:
+    """The user's stored choice, if it is still one this server speaks."""
+    language = getattr(user, "language", None)
+    return language if language in LANGUAGE_NAMES else None
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    # Flask-Login's per-request user, as load_current_session left it: reading it here never
+    # looks the session up (an answer without one, such as a stylesheet, stays without one).
+    stored = chosen_language(g.get("_login_user"))
+    if stored:
+        return stored
+    return request.accept_languages.best_match(SUPPORTED) or DEFAULT_LOCALE
+
+
+def format_moment(value) -> str:
+    """A date and time (UTC) as the locale writes it, to the minute: "Dec 3, 2026, 4:38 PM",
+    "03.12.2026, 16:38"."""
+    if value is None:
+        return ""
+    pattern = get_locale().datetime_formats["medium"]
+    return pattern.replace("{1}", format_date(value, "medium")).replace(
+        "{0}", format_time(value, "short")
+    )
+
+
+def format_count(number: int) -> str:
+    """A count with the locale's grouping ("1,234", "1.234"); English outside a request."""
+    return format_decimal(number, locale=get_locale() or DEFAULT_LOCALE)
+
+
+def format_day(value) -> str:
+    """A date as the locale writes it: "Dec 3, 2026", "03.12.2026"."""
+    return "" if value is None else format_date(value, "medium")
+
+
+def translated(text):
+    """A message in the request's language, if the catalogs have it: the shipped texts stored
+    with a flow (titles, button labels, idp/core/shipped_texts.py) and the messages modules
+    keep as English constants marked N_(...). An administrator's own words have no entry and
+    stay as they were written."""
+    if not text or not isinstance(text, str):
+        return text
+    return gettext(text)
+
+
+def html_language() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    babel.init_app(app, locale_selector=select_locale)
+    # {% trans %} blocks wrap like the HTML around them: their msgids are one line each.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals["html_language"] = html_language
+    app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["translated"] = translated
