@@ -47,14 +47,23 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+def _navigation_from_our_pages() -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    return request.headers.get("Upgrade-Insecure-Requests") == "1"
+
+
 def leave_site(url: str, name: str = ""):
     """Send the browser to another site (an app). Straight after a form was posted here, this
     request is the end of its redirects, and Chromium holds the whole chain to the form page's
     CSP (form-action 'self'), stopping at the other site. So a navigation from our own pages
-    (Sec-Fetch-Site: same-origin) gets a page that moves on by itself (Refresh) and links
-    there; others get a 303, and so do clients that send no Fetch Metadata (HTTP libraries and
-    scripts, which follow redirects and hold no CSP; every current browser sends it)."""
-    if request.headers.get("Sec-Fetch-Site") != "same-origin":
+    gets a page that moves on by itself (Refresh) and links there: Sec-Fetch-Site
+    same-origin, or no Fetch Metadata from a browser (Chromium sends none to a plain-HTTP
+    host other than localhost; every browser's navigation says Upgrade-Insecure-Requests).
+    Others get a 303, and so do HTTP libraries and scripts, which follow only redirects and
+    hold no CSP."""
+    if not _navigation_from_our_pages():
         return redirect(url, 303)
     response = make_response(render_template("leave.html", url=url, name=name))
     response.headers["Refresh"] = f"0; url={iri_to_uri(url)}"
