@@ -17,7 +17,8 @@ from tests.http.applications.test_oidc_rules import authorize_url
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
 
-def test_sign_in_consent_and_back_to_the_app(visitor, javascript, make_user, app):
+def at_consent(visitor, make_user, app):
+    """An authorization request from the app, through sign-in, to the consent page."""
     username = make_user()
     client_id, _secret = make_client(app)
     visitor.route(
@@ -26,7 +27,11 @@ def test_sign_in_consent_and_back_to_the_app(visitor, javascript, make_user, app
     visitor.goto(authorize_url(client_id, secrets.token_urlsafe(48)))
     identify(visitor, username)
     enter_password(visitor, PASSWORD)
-    consent = stage(visitor, "consent")
+    return stage(visitor, "consent")
+
+
+def test_sign_in_consent_and_back_to_the_app(visitor, javascript, make_user, app):
+    consent = at_consent(visitor, make_user, app)
     expect(consent).to_contain_text("RP asks to sign you in and will receive")
     expect(consent.locator("ul.permissions li")).to_have_count(3)
     if javascript:
@@ -41,15 +46,7 @@ def test_sign_in_consent_and_back_to_the_app(visitor, javascript, make_user, app
 def test_deny_at_consent_goes_back_to_the_app_with_access_denied(
     visitor, javascript, make_user, app
 ):
-    username = make_user()
-    client_id, _secret = make_client(app)
-    visitor.route(
-        "https://rp.example.test/**", lambda route: route.fulfill(status=200, body="the app")
-    )
-    visitor.goto(authorize_url(client_id, secrets.token_urlsafe(48)))
-    identify(visitor, username)
-    enter_password(visitor, PASSWORD)
-    consent = stage(visitor, "consent")
+    consent = at_consent(visitor, make_user, app)
     expect(consent).to_contain_text("will receive")
     consent.get_by_role("button", name="Deny").click()
     expect(visitor).to_have_url(re.compile("^" + re.escape(REDIRECT_URI) + r"\?"))
