@@ -148,7 +148,7 @@ def prepared_database(tmp_path_factory, postgres_database):
     """The database every `app` starts from: the schema and the shipped flows, made once.
 
     SQLite: a file that each test copies. PostgreSQL: the rows, kept in memory and inserted
-    again by each test into the emptied tables (the database is empty between tests)."""
+    again by each test into the tables it empties first."""
     folder = tmp_path_factory.mktemp("prepared")
     app = make_test_app(folder, postgres_database)
     with app.app_context():
@@ -161,9 +161,10 @@ def prepared_database(tmp_path_factory, postgres_database):
                 table: [dict(row) for row in db.session.execute(sa.select(table)).mappings()]
                 for table in db.metadata.sorted_tables
             }
-            _empty_postgres_tables()
         db.session.remove()
         db.engine.dispose()
+    if postgres_database is not None:
+        empty_postgres_tables(postgres_database)
     return PreparedDatabase(folder / "test.db", rows)
 
 
@@ -199,14 +200,25 @@ class PreparedDatabase:
         db.session.commit()
 
 
-def _empty_postgres_tables() -> None:
+def empty_postgres_tables(url: str) -> None:
+    """On a connection of its own, not the app's pool: a test that drained the pool (or died
+    holding its connections) must not leave its rows to the next test."""
     tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
+            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
 def app(tmp_path, postgres_database, prepared_database, app_settings, stored_settings):
+    if postgres_database is not None:
+        # Emptied before each test rather than after, so that a test whose teardown failed
+        # leaves nothing to the next one.
+        empty_postgres_tables(postgres_database)
     prepared_database.restore(tmp_path)
     app = make_test_app(tmp_path, postgres_database, **app_settings)
     with app.app_context():
@@ -219,8 +231,6 @@ def app(tmp_path, postgres_database, prepared_database, app_settings, stored_set
     yield app
     with app.app_context():
         db.session.remove()
-        if postgres_database is not None:
-            _empty_postgres_tables()
         db.engine.dispose()
 
 

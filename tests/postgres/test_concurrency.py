@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from idp.core.extensions import db
 from idp.models import Event, FailedAttempts, UserSession
@@ -31,20 +31,18 @@ def app(tmp_path, postgres_database):
     """The shared app fixture, with a pool for 50 simultaneous requests in one process: each
     holds a connection and briefly takes a second one for the failed-attempt counters. Pool
     and overflow together allow a few more than 50 connections (PostgreSQL allows 100)."""
-    from tests.conftest import make_test_app
+    from tests.conftest import empty_postgres_tables, make_test_app
 
     app = make_test_app(
         tmp_path,
         postgres_database,
         ENVIRON={"IDP_DATABASE_POOL_SIZE": str(PARALLEL // 2 + 1)},
     )
+    empty_postgres_tables(postgres_database)
     with app.app_context():
         factories.load_shipped_flows()
     yield app
     with app.app_context():
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
         db.engine.dispose()
 
 

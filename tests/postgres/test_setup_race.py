@@ -4,12 +4,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import User
 from tests import factories
-from tests.conftest import POSTGRES_URL, FlowDriver, make_test_app
+from tests.conftest import POSTGRES_URL, FlowDriver, empty_postgres_tables, make_test_app
 
 pytestmark = [
     pytest.mark.postgres,
@@ -23,13 +23,11 @@ def app(tmp_path, postgres_database):
     app = make_test_app(
         tmp_path, postgres_database, ENVIRON={"IDP_DATABASE_POOL_SIZE": str(PEOPLE * 2)}
     )
+    empty_postgres_tables(postgres_database)
     with app.app_context():
         factories.load_shipped_flows()
     yield app
     with app.app_context():
-        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
         db.engine.dispose()
 
 
