@@ -19,6 +19,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
@@ -70,6 +71,27 @@ def _keep_compiled_url_builders() -> None:
 _keep_compiled_url_builders()
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Every test makes an app, and each app's Jinja environment compiled every template it
+    rendered again: 40 % of an HTTP test. The environments are configured alike, so the run
+    compiles each template (by name, file and source checksum) once and shares the code object,
+    which is immutable; a changed source has another checksum and is compiled anew."""
+
+    def __init__(self):
+        self.codes = {}
+
+    def load_bytecode(self, bucket):
+        checksum, code = self.codes.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket):
+        self.codes[bucket.key] = (bucket.checksum, bucket.code)
+
+
+COMPILED_TEMPLATES = CompiledTemplates()
+
+
 def pytest_report_header(config):
     return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
 
@@ -117,6 +139,7 @@ def make_test_app(tmp_path, database_url=None, **overrides):
         **overrides,
     }
     app = create_app(config)
+    app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
     app.test_client_class = Browser
     return app
 
@@ -185,30 +208,36 @@ class PreparedDatabase:
         for table, rows in self.postgres_rows.items():
             if rows:
                 db.session.execute(table.insert(), rows)
-            for column in table.primary_key.columns:
-                if column.autoincrement is True or (
-                    column.autoincrement == "auto" and isinstance(column.type, sa.Integer)
-                ):
-                    db.session.execute(
-                        sa.text(
-                            f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                            f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table.name}"),'
-                            " false)"
-                        ),
-                        {"table": f'"{table.name}"', "column": column.name},
-                    )
+        db.session.execute(sa.text(self.sequences_past_rows))
         db.session.commit()
+
+    @property
+    def sequences_past_rows(self) -> str:
+        """One statement that sets every serial column's sequence past its table's rows."""
+        return "SELECT " + ", ".join(
+            f"setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
+            f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table.name}"), false)'
+            for table in self.postgres_rows
+            for column in table.primary_key.columns
+            if column.autoincrement is True
+            or (column.autoincrement == "auto" and isinstance(column.type, sa.Integer))
+        )
 
 
 def empty_postgres_tables(url: str) -> None:
     """On a connection of its own, not the app's pool: a test that drained the pool (or died
-    holding its connections) must not leave its rows to the next test."""
-    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    holding its connections) must not leave its rows to the next test. DELETE, children first,
+    rather than TRUNCATE: on tables this small it takes 15 ms where TRUNCATE took 230 (a new
+    file for each of 34 tables), a quarter of an HTTP test. Sequences are set again by
+    PreparedDatabase.restore_rows."""
+    deletes = "; ".join(
+        f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)
+    )
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as connection:
             connection.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
-            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            connection.execute(sa.text(deletes))
     finally:
         engine.dispose()
 
