@@ -35,6 +35,7 @@ REPORT_SWAPS = f"document.addEventListener('htmx:afterSettle', () => console.deb
 VOLATILE = re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*"|(nonce=")[^"]*"')
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 NOSCRIPT = re.compile(r"<noscript>(.*?)</noscript>", re.DOTALL | re.IGNORECASE)
+DEFAULT_VIEWPORT = {"width": 1280, "height": 720}  # a browser context's own
 # Page states found clean in this run (per process): each is audited once.
 CLEAN: set[str] = set()
 
@@ -54,7 +55,6 @@ class Snapshot:
 
 @dataclass
 class Audit:
-    browser: object
     snapshots: list[Snapshot] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -81,33 +81,25 @@ class Audit:
         if page.url.startswith(("http://", "https://")):
             self.snapshots.append(Snapshot(page.url, html, page.viewport_size, javascript))
 
-    def run(self) -> list[str]:
-        """Audit every snapshot not audited before; the violations found, one line each."""
+    def run(self, auditor) -> list[str]:
+        """Audit every snapshot not audited before, in `auditor` (a page of its own); the
+        violations found, one line each."""
         pending = {}
         for snapshot in self.snapshots:
             if snapshot.key not in CLEAN:
                 pending.setdefault(snapshot.key, snapshot)
         self.snapshots.clear()
-        if not pending:
-            return []
-        axe = AXE.read_text()
-        context = self.browser.new_context()
-        try:
-            auditor = context.new_page()
-            for key, snapshot in pending.items():
-                found = audit_snapshot(auditor, axe, snapshot)
-                if found:
-                    self.failures.extend(found)
-                else:
-                    CLEAN.add(key)
-        finally:
-            context.close()
+        for key, snapshot in pending.items():
+            found = audit_snapshot(auditor, snapshot)
+            if found:
+                self.failures.extend(found)
+            else:
+                CLEAN.add(key)
         return self.failures
 
 
-def audit_snapshot(auditor, axe: str, snapshot: Snapshot) -> list[str]:
-    if snapshot.viewport:
-        auditor.set_viewport_size(snapshot.viewport)
+def audit_snapshot(auditor, snapshot: Snapshot) -> list[str]:
+    auditor.set_viewport_size(snapshot.viewport or DEFAULT_VIEWPORT)
     # The DOM as the visitor had it, without its scripts (which ran already), under the page's
     # own address so that stylesheets, images and links resolve as they did.
     html = SCRIPT.sub("", snapshot.html)
@@ -118,7 +110,7 @@ def audit_snapshot(auditor, axe: str, snapshot: Snapshot) -> list[str]:
     # set_content rewrites the auditor's document in place: axe, once loaded, stays.
     auditor.set_content(html, wait_until="load")
     if not auditor.evaluate("typeof axe !== 'undefined'"):
-        auditor.evaluate(axe)
+        auditor.evaluate(AXE.read_text())
     lines = []
     for theme, options in THEMES.items():
         auditor.emulate_media(color_scheme=theme)
