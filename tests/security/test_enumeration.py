@@ -16,7 +16,7 @@ from tests.conftest import CSRF_PATTERN
 from tests.security.visitor import AUTH
 
 RECOVERY = "default-recovery-flow"
-TRIES = 200
+TRIES = 80
 # The median difference between a wrong password and an unknown name timed in the same round
 # must be under this; a missing dummy hash shows as a whole bcrypt check (about 15 ms at cost
 # 8) in every round.
