@@ -18,44 +18,44 @@ def auditor(browser, live_server):
     if not audit_or_skip():
         pytest.skip(f"{AXE} is missing (npm ci --prefix tests/browser)")
     context = browser.new_context()
-    yield context.new_page(), AXE.read_text(), live_server.url + "/probe"
+    yield context.new_page(), live_server.url + "/probe"
     context.close()
 
 
 def test_a_contrast_problem_of_the_dark_theme_alone_is_found_in_the_dark_theme(auditor):
-    page, axe, url = auditor
-    found = audit_snapshot(page, axe, Snapshot(url, DARK_ONLY_PROBLEM, None))
+    page, url = auditor
+    found = audit_snapshot(page, Snapshot(url, DARK_ONLY_PROBLEM, None))
     assert len(found) == 1
     assert "[dark] color-contrast" in found[0] and url in found[0]
 
 
 def test_an_image_without_alternative_text_is_found_once_the_theme_does_not_decide_it(auditor):
-    page, axe, url = auditor
-    found = audit_snapshot(page, axe, Snapshot(url, MISSING_ALT, None))
+    page, url = auditor
+    found = audit_snapshot(page, Snapshot(url, MISSING_ALT, None))
     assert [line.split(" ")[1:3] for line in found] == [["[light]", "image-alt:"]]
 
 
 def test_one_auditor_audits_each_snapshot_on_its_own(auditor):
     """axe is loaded once per auditor page; a problem of one snapshot is not reported for the
     next, and each is found again when it comes back."""
-    page, axe, url = auditor
+    page, url = auditor
     clean = DARK_ONLY_PROBLEM.replace("color: #333333", "color: #eeeeee")
     for html, expected in ((MISSING_ALT, 1), (clean, 0), (DARK_ONLY_PROBLEM, 1), (clean, 0)):
-        assert len(audit_snapshot(page, axe, Snapshot(url, html, None))) == expected
+        assert len(audit_snapshot(page, Snapshot(url, html, None))) == expected
 
 
 def test_scripts_in_a_snapshot_do_not_run_again(auditor):
-    page, axe, url = auditor
+    page, url = auditor
     html = MISSING_ALT.replace("<main>", '<main><script>document.title = "ran"</script>')
-    audit_snapshot(page, axe, Snapshot(url, html, None))
+    audit_snapshot(page, Snapshot(url, html, None))
     assert page.title() == "Probe"
 
 
 def test_what_noscript_holds_is_audited_for_a_page_seen_without_javascript(auditor):
-    page, axe, url = auditor
+    page, url = auditor
     html = MISSING_ALT.replace('<img src="/static/favicon.svg">', "").replace(
         "</main>", '<noscript><img src="/static/favicon.svg"></noscript></main>'
     )
-    assert audit_snapshot(page, axe, Snapshot(url, html, None, javascript=True)) == []
-    found = audit_snapshot(page, axe, Snapshot(url, html, None, javascript=False))
+    assert audit_snapshot(page, Snapshot(url, html, None, javascript=True)) == []
+    found = audit_snapshot(page, Snapshot(url, html, None, javascript=False))
     assert len(found) == 1 and "image-alt" in found[0]
