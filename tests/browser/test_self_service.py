@@ -109,7 +109,7 @@ class FakeProvider(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_provider():
     server = HTTPServer(("127.0.0.1", 0), FakeProvider)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://localhost:{server.server_port}"
     server.shutdown()

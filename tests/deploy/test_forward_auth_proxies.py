@@ -202,7 +202,7 @@ def _site(nginx_binary, caddy_binary, folder, database_url):
         db.engine.dispose()
 
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoApp)
-    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    threading.Thread(target=upstream.serve_forever, args=(0.05,), daemon=True).start()
     processes = []
     try:
         processes.append(
