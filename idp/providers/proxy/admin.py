@@ -21,7 +21,11 @@ class TestRequestForm(FlaskForm):
         csrf = False  # a GET form that only reads
 
     username = StringField("User (empty: a visitor who is not signed in)", [Length(max=150)])
-    url = StringField("Address asked for", [DataRequired(), Length(max=2000)])
+    url = StringField(
+        "Address asked for",
+        [DataRequired(), Length(max=2000)],
+        render_kw={"placeholder": "https://app.example.org/some/page"},
+    )
     method = SelectField("Method", choices=sorted(METHODS), default="GET")
 
 
