@@ -10,6 +10,8 @@ import types
 import typing
 from typing import Any, Literal
 
+from idp.core.i18n import N_
+
 
 class OptionsError(ValueError):
     def __init__(self, place: str, message: str):
@@ -112,7 +114,7 @@ def words(default: str = "", help_text: str = "", max_length: int = 500):
 
 def done_message(default: str = ""):
     """The success notice a stage leaves for the next page once it has done its work."""
-    return words(default, "Shown on the next page once this step is done. Empty: nothing.")
+    return words(default, N_("Shown on the next page once this step is done. Empty: nothing."))
 
 
 def _check_length(field, value, place: str) -> None:

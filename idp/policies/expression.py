@@ -25,6 +25,7 @@ from types import MappingProxyType
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
@@ -364,8 +365,10 @@ class ExpressionOptions:
     expression: str = option("true", EXPRESSION_HELP, long_text=True)
     message: str = option(
         "",
-        "Shown when the expression is false (a denied flow shows it), unless deny() gave a "
-        "message of its own.",
+        N_(
+            "Shown when the expression is false (a denied flow shows it), unless deny() gave a "
+            "message of its own."
+        ),
     )
 
     def validate(self):
@@ -427,8 +430,8 @@ AUTHENTIK = AuthentikModel(
 
 class ExpressionPolicy(PolicyType):
     name = "expression"
-    label = "Expression"
-    description = "A sandboxed expression over user, request, context, flow and plan."
+    label = N_("Expression")
+    description = N_("A sandboxed expression over user, request, context, flow and plan.")
     Options = ExpressionOptions
     authentik = AUTHENTIK
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
@@ -12,13 +13,15 @@ from idp.transfer.authentik_models import AuthentikModel
 @dataclass(frozen=True)
 class ReputationOptions:
     check_username: bool = option(
-        True, "Looks at the score of the username typed (failed sign-ins lower it)."
+        True, N_("Looks at the score of the username typed (failed sign-ins lower it).")
     )
-    check_ip: bool = option(True, "Looks at the score of the visitor's IP address.")
+    check_ip: bool = option(True, N_("Looks at the score of the visitor's IP address."))
     threshold: int = option(
         -5,
-        "At or below this score the visitor counts as a bad actor and the policy passes: bind "
-        "it to a captcha or a deny stage.",
+        N_(
+            "At or below this score the visitor counts as a bad actor and the policy passes: bind "
+            "it to a captcha or a deny stage."
+        ),
     )
 
     def validate(self):
@@ -53,8 +56,8 @@ AUTHENTIK = AuthentikModel(
 
 class ReputationPolicy(PolicyType):
     name = "reputation"
-    label = "Reputation"
-    description = "True for visitors whose recent sign-ins mostly failed."
+    label = N_("Reputation")
+    description = N_("True for visitors whose recent sign-ins mostly failed.")
     Options = ReputationOptions
     authentik = AUTHENTIK
 

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 
 MAX_MESSAGE_LENGTH = 500
@@ -9,7 +10,7 @@ MAX_MESSAGE_LENGTH = 500
 class UserDeleteOptions:
     done_message: str = option(
         "Your account was deleted.",
-        "Shown on the next page, once the account and its sessions are gone.",
+        N_("Shown on the next page, once the account and its sessions are gone."),
     )
 
     def validate(self):
