@@ -3,6 +3,7 @@ The keys, their values and their validation live in idp.identity.site_settings; 
 `idp settings` changes the same rows."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -71,5 +72,5 @@ def save_site_settings():
         if change_setting(key, form[key].data, user=current_admin(), ip=client_ip())
     ]
     db.session.commit()
-    flash("Settings saved." if changed else "Nothing changed.", "info")
+    flash(_("Settings saved.") if changed else _("Nothing changed."), "info")
     return redirect(url_for("admin.settings.site_settings"), code=303)

@@ -3,6 +3,7 @@ recovery link, make it an administrator or not, end its sessions, remove its
 authenticators."""
 
 from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -65,7 +66,7 @@ def disable_user(user_id: int):
     """Disable the account; every session of theirs ends at once."""
     user = find_or_404(User, user_id, "user")
     if user.id == current_user.id:
-        return refusal(user, "You cannot disable your own account.")
+        return refusal(user, _("You cannot disable your own account."))
     if is_last_superuser(user):
         return refusal(user, LAST_SUPERUSER.format(username=user.username))
     ended = revoke_sessions_of(user)
@@ -121,7 +122,7 @@ def set_user_password(user_id: int):
         sessions_ended=ended,
     )
     db.session.commit()
-    return back_to(user, f"The password of {user.username} was set.")
+    return back_to(user, _("The password of %(username)s was set.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/recovery-link")
@@ -135,7 +136,7 @@ def send_user_recovery_link(user_id: int):
         return refusal(user, str(error))
     record_change("admin_recovery_link_sent", user_target(user), flow=flow.slug)
     db.session.commit()
-    return back_to(user, f"A recovery link was mailed to {user.email}.")
+    return back_to(user, _("A recovery link was mailed to %(email)s.", email=user.email))
 
 
 @bp.post("/users/<int:user_id>/sessions/<int:session_id>/revoke")
@@ -143,7 +144,7 @@ def revoke_user_session(user_id: int, session_id: int):
     user = find_or_404(User, user_id, "user")
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
-        abort(404, description="There is no such session of this user.")
+        abort(404, description=_("There is no such session of this user."))
     end_session(row)
     record_change(
         "admin_session_revoked",
@@ -151,7 +152,7 @@ def revoke_user_session(user_id: int, session_id: int):
         before={"session": session_id, "ip": row.ip, "user_agent": row.user_agent[:100]},
     )
     db.session.commit()
-    return back_to(user, "That session was signed out.")
+    return back_to(user, _("That session was signed out."))
 
 
 AUTHENTICATOR_KIND = f"any({', '.join(authenticators.KINDS)})"
@@ -163,11 +164,11 @@ AUTHENTICATOR_KIND = f"any({', '.join(authenticators.KINDS)})"
 def remove_user_authenticator(user_id: int, kind: str, authenticator_id: int):
     user = find_or_404(User, user_id, "user")
     if not authenticators.remove_authenticator(user, kind, authenticator_id):
-        abort(404, description="There is no such authenticator of this user.")
+        abort(404, description=_("There is no such authenticator of this user."))
     record_change(
         "admin_authenticator_removed",
         user_target(user),
         before={"kind": kind, "id": authenticator_id},
     )
     db.session.commit()
-    return back_to(user, "The authenticator was removed.")
+    return back_to(user, _("The authenticator was removed."))
