@@ -212,22 +212,47 @@ def read_upload(flow: Flow | None, raw: bytes, source: str):
     """The checked document, or FlowFileError naming every problem with its place. Without a
     flow, the file must describe a new one."""
     if not raw.strip():
-        raise FlowFileError(["Choose a file to upload."])
+        raise FlowFileError([_("Choose a file to upload.")])
     if len(raw) > IMPORT_LIMIT:
-        raise FlowFileError([f"{source}: larger than {IMPORT_LIMIT // 1024} KiB"])
+        raise FlowFileError(
+            [
+                _(
+                    "%(source)s: larger than %(import_limit)s KiB",
+                    source=source,
+                    import_limit=IMPORT_LIMIT // 1024,
+                )
+            ]
+        )
     document = read_document(parse_text(raw, source), source)
     if document.flow is None or document.applications:
         # A new client's secret is shown once, on the command line that imports it.
         raise FlowFileError(
-            [f"{source}: applications are imported with `idp flows import`, not on a flow's page"]
+            [
+                _(
+                    "%(source)s: applications are imported with `idp flows import`, not on a "
+                    "flow's page",
+                    source=source,
+                )
+            ]
         )
     problems = check_references(document, source)
     if flow is not None and document.flow.slug != flow.slug:
-        problems.append(f"{source}: flow.slug: describes {document.flow.slug!r}, not {flow.slug!r}")
+        problems.append(
+            _(
+                "%(source)s: flow.slug: describes %(slug)s, not %(slug2)s",
+                source=source,
+                slug=repr(document.flow.slug),
+                slug2=repr(flow.slug),
+            )
+        )
     if flow is None and load_flow(document.flow.slug) is not None:
         problems.append(
-            f"{source}: flow.slug: the flow {document.flow.slug!r} exists already; import the "
-            "file from that flow's Import tab to change it"
+            _(
+                "%(source)s: flow.slug: the flow %(slug)s exists already; import the file from "
+                "that flow's Import tab to change it",
+                source=source,
+                slug=repr(document.flow.slug),
+            )
         )
     if problems:
         raise FlowFileError(problems)

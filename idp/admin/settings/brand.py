@@ -47,12 +47,16 @@ def _checked_file(form, field):
         raise ValidationError(str(error)) from error
 
 
-def _kinds_help(kind: str) -> str:
+def _kinds_help(kind: str):
     types, largest = KINDS[kind]
-    return f"{', '.join(TYPE_NAMES[name] for name in types)}, at most {largest // 1024} KiB."
+    return _l(
+        "%(types)s, at most %(size)s KiB.",
+        types=", ".join(TYPE_NAMES[name] for name in types),
+        size=largest // 1024,
+    )
 
 
-SUBJECT_HELP = f"{PLACEHOLDER} is replaced by the product name."
+SUBJECT_HELP = _l("%(placeholder)s is replaced by the product name.", placeholder=PLACEHOLDER)
 
 
 class BrandForm(FlaskForm):
@@ -83,7 +87,7 @@ class BrandForm(FlaskForm):
         _l("Footer links"),
         validators=[_parsed],
         render_kw={"rows": 4},
-        description="One link a line: Label | https://address (for example a privacy notice).",
+        description=_l("One link a line: Label | https://address (for example a privacy notice)."),
     )
     mail_sender_name = StringField(
         _l("Mail sender name"),

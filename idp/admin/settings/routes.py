@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from idp.admin.helpers import INVALID, current_admin
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
 from idp.identity.site_settings import (
     SETTINGS,
@@ -42,9 +43,9 @@ for _key, _setting in SETTINGS.items():
         SiteSettingsForm,
         _key,
         SelectField(
-            _setting.label,
+            _l(_setting.label),
             choices=[SelectChoice(choice, choice) for choice in _setting.choices],
-            description=_setting.description,
+            description=_l(_setting.description),
             validate_choice=False,  # parse() is the one validator, with its own message
             validators=[_parsed_by_settings(_key)],
         ),

@@ -12,6 +12,7 @@ from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users.forms import PasswordForm
 from idp.admin.users.routes import render_user, user_target
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import set_password
@@ -22,8 +23,8 @@ from idp.models import User, UserSession
 bp = Blueprint("user_actions", __name__, template_folder="templates")
 
 
-LAST_SUPERUSER = (
-    "{username} is the last administrator who can sign in with a password. "
+LAST_SUPERUSER = N_(
+    "%(username)s is the last administrator who can sign in with a password. "
     "Make someone else an administrator first."
 )
 
@@ -68,11 +69,13 @@ def disable_user(user_id: int):
     if user.id == current_user.id:
         return refusal(user, _("You cannot disable your own account."))
     if is_last_superuser(user):
-        return refusal(user, LAST_SUPERUSER.format(username=user.username))
+        return refusal(user, _(LAST_SUPERUSER, username=user.username))
     ended = revoke_sessions_of(user)
     _change_flag(user, "admin_user_disabled", "is_active", False, sessions_ended=ended)
     db.session.commit()
-    return back_to(user, f"{user.username} is disabled and was signed out everywhere.")
+    return back_to(
+        user, _("%(username)s is disabled and was signed out everywhere.", username=user.username)
+    )
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -80,7 +83,7 @@ def enable_user(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_user_enabled", "is_active", True)
     db.session.commit()
-    return back_to(user, f"{user.username} may sign in again.")
+    return back_to(user, _("%(username)s may sign in again.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/superuser/grant")
@@ -88,17 +91,17 @@ def grant_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_superuser_granted", "is_superuser", True)
     db.session.commit()
-    return back_to(user, f"{user.username} is now an administrator.")
+    return back_to(user, _("%(username)s is now an administrator.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/superuser/remove")
 def remove_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     if is_last_superuser(user):
-        return refusal(user, LAST_SUPERUSER.format(username=user.username))
+        return refusal(user, _(LAST_SUPERUSER, username=user.username))
     _change_flag(user, "admin_superuser_removed", "is_superuser", False)
     db.session.commit()
-    return back_to(user, f"{user.username} is no longer an administrator.")
+    return back_to(user, _("%(username)s is no longer an administrator.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")

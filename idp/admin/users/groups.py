@@ -146,7 +146,7 @@ def add_member(group_id: int):
     if not form.validate():
         return render_group(group, INVALID, member_form=form)
     if is_member(group, form.user):
-        form.username.errors = [f"{form.user.username} is already a member."]
+        form.username.errors = [_("%(username)s is already a member.", username=form.user.username)]
         return render_group(group, INVALID, member_form=form)
     add_to_group(group, form.user)
     if not commit_unless_taken(form.username, _("This user was just added.")):

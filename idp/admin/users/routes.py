@@ -146,7 +146,9 @@ def join_group(user_id: int):
         return render_user(user, INVALID, group_form=form)
     group = find_or_404(Group, int(form.group.data), "group")
     if is_member(group, user):
-        form.group.errors = [f"{user.username} is already in {group.name}."]
+        form.group.errors = [
+            _("%(username)s is already in %(name)s.", username=user.username, name=group.name)
+        ]
         return render_user(user, INVALID, group_form=form)
     add_to_group(group, user)
     if not commit_unless_taken(
