@@ -90,11 +90,15 @@ class OptionsForm(FlaskForm):
 
     def place_error(self, error: OptionsError) -> None:
         name, _, rest = error.place.replace("[", ".[", 1).partition(".")
-        message = f"{rest}: {error.message}" if rest else error.message
+        message = f"{rest}: {error.in_words()}" if rest else error.in_words()
         if name in self.readers:
             self[name].errors = [*self[name].errors, message]
         else:
-            self.form_errors = [*self.form_errors, str(error)]
+            words = error.in_words()
+            self.form_errors = [
+                *self.form_errors,
+                f"{error.place}: {words}" if error.place else words,
+            ]
 
 
 @functools.cache

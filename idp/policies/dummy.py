@@ -29,7 +29,7 @@ class DummyOptions:
 
     def validate(self):
         if not 0 <= self.wait_seconds <= 60:
-            raise OptionsError("wait_seconds", "must be between 0 and 60")
+            raise OptionsError("wait_seconds", N_("must be between 0 and 60"))
 
 
 def read_authentik_options(source, options: dict) -> None:

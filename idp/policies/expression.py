@@ -340,16 +340,22 @@ def compile_expression(source: str):
     """The sandbox and the compiled expression; raises OptionsError for a bad one (errors
     are not kept: a bad expression is compiled again, and refused again, each time)."""
     if len(source) > MAX_EXPRESSION_LENGTH:
-        raise OptionsError("expression", f"is longer than {MAX_EXPRESSION_LENGTH} characters")
+        raise OptionsError(
+            "expression",
+            N_("is longer than %(max_expression_length)s characters"),
+            max_expression_length=MAX_EXPRESSION_LENGTH,
+        )
     if not source.strip():
-        raise OptionsError("expression", "must not be empty")
+        raise OptionsError("expression", N_("must not be empty"))
     environment = _sandbox()
     try:
         return environment, environment.compile_expression(source, undefined_to_none=False)
     except TemplateError as error:
-        raise OptionsError("expression", f"is not a valid expression: {error}") from None
+        raise OptionsError(
+            "expression", N_("is not a valid expression: %(error)s"), error=error
+        ) from None
     except (RecursionError, MemoryError, SyntaxError):
-        raise OptionsError("expression", "is too deeply nested") from None
+        raise OptionsError("expression", N_("is too deeply nested")) from None
 
 
 EXPRESSION_HELP = (

@@ -114,34 +114,41 @@ class PasswordOptions:
 
     def validate(self):
         if not self.password_field:
-            raise OptionsError("password_field", "must name the prompt field to check")
+            raise OptionsError("password_field", N_("must name the prompt field to check"))
         if self.min_length < 1:
-            raise OptionsError("min_length", "must be at least 1")
+            raise OptionsError("min_length", N_("must be at least 1"))
         # NIST SP 800-63B: allow passwords of at least 64 characters.
         if self.max_length < 64:
-            raise OptionsError("max_length", "must be at least 64")
+            raise OptionsError("max_length", N_("must be at least 64"))
         if self.max_length < self.min_length:
-            raise OptionsError("max_length", "must be at least min_length")
+            raise OptionsError("max_length", N_("must be at least min_length"))
         if self.max_length > MAX_PASSWORD_LENGTH:
-            raise OptionsError("max_length", f"must be at most {MAX_PASSWORD_LENGTH}")
+            raise OptionsError(
+                "max_length",
+                N_("must be at most %(max_password_length)s"),
+                max_password_length=MAX_PASSWORD_LENGTH,
+            )
         counts = [option for option, _noun, _is_member in CHARACTER_CLASSES]
         for name in counts:
             if getattr(self, name) < 0:
-                raise OptionsError(name, "must not be negative")
+                raise OptionsError(name, N_("must not be negative"))
         if sum(getattr(self, name) for name in counts) > self.max_length:
-            raise OptionsError("min_symbols", "the minimum counts add up to more than max_length")
+            raise OptionsError(
+                "min_symbols", N_("the minimum counts add up to more than max_length")
+            )
         if not 0 <= self.zxcvbn_min_score <= 4:
-            raise OptionsError("zxcvbn_min_score", "must be from 0 (off) to 4")
+            raise OptionsError("zxcvbn_min_score", N_("must be from 0 (off) to 4"))
         url = urlsplit(self.hibp_url)
         if url.scheme not in ("http", "https") or not url.netloc:
-            raise OptionsError("hibp_url", "must be an http or https address")
+            raise OptionsError("hibp_url", N_("must be an http or https address"))
         if not 1 <= self.hibp_timeout_seconds <= 60:
-            raise OptionsError("hibp_timeout_seconds", "must be from 1 to 60")
+            raise OptionsError("hibp_timeout_seconds", N_("must be from 1 to 60"))
         for index, word in enumerate(self.context_words):
             if len(_folded(word)) < MIN_ATTRIBUTE_LENGTH:
                 raise OptionsError(
                     f"context_words[{index}]",
-                    f"must have at least {MIN_ATTRIBUTE_LENGTH} letters or digits",
+                    N_("must have at least %(min_attribute_length)s letters or digits"),
+                    min_attribute_length=MIN_ATTRIBUTE_LENGTH,
                 )
 
 

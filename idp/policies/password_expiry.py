@@ -38,7 +38,7 @@ class PasswordExpiryOptions:
 
     def validate(self):
         if not 1 <= self.max_age_days <= 3650:
-            raise OptionsError("max_age_days", "must be from 1 to 3650")
+            raise OptionsError("max_age_days", N_("must be from 1 to 3650"))
 
 
 class PasswordExpiryPolicy(PolicyType):

@@ -26,9 +26,14 @@ class ReputationOptions:
 
     def validate(self):
         if not (self.check_username or self.check_ip):
-            raise OptionsError("check_ip", "check the username, the IP, or both")
+            raise OptionsError("check_ip", N_("check the username, the IP, or both"))
         if not LOWEST <= self.threshold <= HIGHEST:
-            raise OptionsError("threshold", f"must be between {LOWEST} and {HIGHEST}")
+            raise OptionsError(
+                "threshold",
+                N_("must be between %(lowest)s and %(highest)s"),
+                lowest=LOWEST,
+                highest=HIGHEST,
+            )
 
 
 def read_authentik_options(source, options: dict) -> None:

@@ -30,10 +30,12 @@ class UniquePasswordOptions:
 
     def validate(self):
         if not self.password_field:
-            raise OptionsError("password_field", "must name the prompt field to check")
+            raise OptionsError("password_field", N_("must name the prompt field to check"))
         if not 1 <= self.num_historical_passwords <= PASSWORD_HISTORY_LENGTH:
             raise OptionsError(
-                "num_historical_passwords", f"must be from 1 to {PASSWORD_HISTORY_LENGTH}"
+                "num_historical_passwords",
+                N_("must be from 1 to %(password_history_length)s"),
+                password_history_length=PASSWORD_HISTORY_LENGTH,
             )
 
 

@@ -78,7 +78,9 @@ class ScopeMappingForm(FlaskForm):
         try:
             compile_expression(field.data)
         except OptionsError as error:
-            raise ValidationError(_("The expression %(message)s.", message=error.message)) from None
+            raise ValidationError(
+                _("The expression %(message)s.", message=error.in_words())
+            ) from None
 
 
 def offered_by(name: str) -> list[str]:

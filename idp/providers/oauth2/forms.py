@@ -3,6 +3,7 @@ from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.i18n import lazy_text as _l
 from idp.core.options import OptionsError
 from idp.core.options_forms import options_form_for
@@ -54,7 +55,11 @@ class OptionsForm(options_form_for(OAuth2Options)):
         unknown = [name for name in options["scope_mappings"] if name not in known]
         if unknown:
             self.place_error(
-                OptionsError("scope_mappings", f"there is no scope mapping {unknown[0]!r}")
+                OptionsError(
+                    "scope_mappings",
+                    N_("there is no scope mapping %(unknown)s"),
+                    unknown=repr(unknown[0]),
+                )
             )
             return None
         return options

@@ -17,4 +17,4 @@ class AuthenticatorStaticOptions:
 
     def validate(self):
         if not 1 <= self.codes_count <= 50:
-            raise OptionsError("codes_count", "must be between 1 and 50")
+            raise OptionsError("codes_count", N_("must be between 1 and 50"))

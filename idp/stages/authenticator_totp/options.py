@@ -34,7 +34,7 @@ class AuthenticatorTotpOptions:
     def validate(self):
         validate_issuer(self.issuer)
         if not 15 <= self.period <= 120:
-            raise OptionsError("period", "must be between 15 and 120 seconds")
+            raise OptionsError("period", N_("must be between 15 and 120 seconds"))
 
     @property
     def settings(self) -> TotpSettings:

@@ -56,7 +56,7 @@ class AuthenticatorValidateOptions:
     def validate(self):
         validate_issuer(self.issuer)
         if not self.device_classes:
-            raise OptionsError("device_classes", "needs at least one of totp, static, webauthn")
+            raise OptionsError("device_classes", N_("needs at least one of totp, static, webauthn"))
 
     @property
     def settings(self) -> TotpSettings:

@@ -61,8 +61,11 @@ class AuthenticatorWebAuthnOptions:
             if not AAGUID.match(aaguid):
                 raise OptionsError(
                     "allowed_aaguids",
-                    f"{aaguid!r} is not an AAGUID (lower-case, like "
-                    "cb69481e-8ff7-4039-93ec-0a2729a154a8)",
+                    N_(
+                        "%(aaguid)s is not an AAGUID (lower-case, like "
+                        "cb69481e-8ff7-4039-93ec-0a2729a154a8)"
+                    ),
+                    aaguid=repr(aaguid),
                 )
 
     @property

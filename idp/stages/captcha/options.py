@@ -57,16 +57,18 @@ class CaptchaOptions:
 
     def validate(self):
         if not 1 <= self.failed_attempts_before_cancel <= 1000:
-            raise OptionsError("failed_attempts_before_cancel", "must be between 1 and 1000")
+            raise OptionsError("failed_attempts_before_cancel", N_("must be between 1 and 1000"))
         if self.mode != "provider":
             return
         for name in ("site_key", "secret_key"):
             if not getattr(self, name).strip():
-                raise OptionsError(name, "is required in provider mode")
+                raise OptionsError(name, N_("is required in provider mode"))
         for name in ("verify_url", "provider_script_url"):
             url = getattr(self, name)
             if url and not _is_safe_url(url):
-                raise OptionsError(name, "must be an https:// address (http:// only on loopback)")
+                raise OptionsError(
+                    name, N_("must be an https:// address (http:// only on loopback)")
+                )
 
 
 def _is_safe_url(url: str) -> bool:

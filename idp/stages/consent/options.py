@@ -34,16 +34,20 @@ class ConsentOptions:
 
     def validate(self):
         if not self.title.strip() or len(self.title) > 200:
-            raise OptionsError("title", "must be 1 to 200 characters")
+            raise OptionsError("title", N_("must be 1 to 200 characters"))
         if len(self.terms) > MAX_TERMS_LENGTH:
-            raise OptionsError("terms", f"must be at most {MAX_TERMS_LENGTH} characters")
+            raise OptionsError(
+                "terms",
+                N_("must be at most %(max_terms_length)s characters"),
+                max_terms_length=MAX_TERMS_LENGTH,
+            )
         if self.mode == "expiring":
             try:
                 lifetime = parse_duration(self.expires_in)
             except ValueError as error:
                 raise OptionsError("expires_in", str(error)) from None
             if not lifetime:
-                raise OptionsError("expires_in", "must be longer than nothing")
+                raise OptionsError("expires_in", N_("must be longer than nothing"))
 
     @property
     def lifetime(self) -> timedelta | None:

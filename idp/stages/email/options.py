@@ -41,12 +41,16 @@ class EmailOptions:
 
     def validate(self):
         if not self.subject.strip() or len(self.subject) > MAX_SUBJECT_LENGTH:
-            raise OptionsError("subject", f"must be 1 to {MAX_SUBJECT_LENGTH} characters")
+            raise OptionsError(
+                "subject",
+                N_("must be 1 to %(max_subject_length)s characters"),
+                max_subject_length=MAX_SUBJECT_LENGTH,
+            )
         if "\r" in self.subject or "\n" in self.subject:
-            raise OptionsError("subject", "must be one line")
+            raise OptionsError("subject", N_("must be one line"))
         if not 1 <= self.token_expiry_minutes <= 7 * 24 * 60:
-            raise OptionsError("token_expiry_minutes", "must be between 1 and 10080 (a week)")
+            raise OptionsError("token_expiry_minutes", N_("must be between 1 and 10080 (a week)"))
         if not 1 <= self.sends_per_hour <= 100:
-            raise OptionsError("sends_per_hour", "must be between 1 and 100")
+            raise OptionsError("sends_per_hour", N_("must be between 1 and 100"))
         if not 1 <= self.sends_per_hour_per_ip <= 1000:
-            raise OptionsError("sends_per_hour_per_ip", "must be between 1 and 1000")
+            raise OptionsError("sends_per_hour_per_ip", N_("must be between 1 and 1000"))

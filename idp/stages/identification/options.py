@@ -53,6 +53,6 @@ class IdentificationOptions:
 
     def validate(self):
         if not self.user_fields:
-            raise OptionsError("user_fields", "needs at least one of username, email")
+            raise OptionsError("user_fields", N_("needs at least one of username, email"))
         if len(set(self.user_fields)) != len(self.user_fields):
-            raise OptionsError("user_fields", "names a field twice")
+            raise OptionsError("user_fields", N_("names a field twice"))

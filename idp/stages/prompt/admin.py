@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
+from idp.core.i18n import N_
 from idp.core.i18n import lazy_text as _l
 from idp.core.options import OptionsError, help_of, options_to_mapping, parse_options
 from idp.core.options_forms import LINES_HELP, PREFIX, YAML_LIST_HELP, OptionsForm, described
@@ -153,7 +154,7 @@ class PromptOptionsForm(OptionsForm):
             try:
                 fields = _read_yaml(self.fields.data)
             except OptionsError as error:
-                self.fields.errors = [error.message]
+                self.fields.errors = [error.in_words()]
                 self.is_rearranged = True
                 return self
             return self._again(fields, policies, ROWS if action == TO_ROWS else YAML)
@@ -190,7 +191,7 @@ class PromptOptionsForm(OptionsForm):
             try:
                 parse_options(PromptField, fields[-1])
             except OptionsError as error:
-                _place_in_row(row, error.place, error.message)
+                _place_in_row(row, error.place, error.in_words())
                 is_refused = True
         if is_refused:
             raise RowsRefused
@@ -199,9 +200,9 @@ class PromptOptionsForm(OptionsForm):
     def place_error(self, error: OptionsError) -> None:
         name, index, rest = _split_place(error.place)
         if name == "fields" and index is not None and not self.is_yaml:
-            _place_in_row(self.rows[index].form, rest, error.message)
+            _place_in_row(self.rows[index].form, rest, error.in_words())
         elif name == "fields" and not self.is_yaml:
-            self.form_errors = [*self.form_errors, error.message]
+            self.form_errors = [*self.form_errors, error.in_words()]
         else:
             super().place_error(error)
 
@@ -266,7 +267,7 @@ def _read_yaml(text: str | None) -> list:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise OptionsError("fields", f"is not valid YAML{where}") from None
+        raise OptionsError("fields", N_("is not valid YAML%(where)s"), where=where) from None
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):

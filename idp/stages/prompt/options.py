@@ -94,12 +94,14 @@ class PromptField:
     def validate(self):
         if not KEY_PATTERN.match(self.key) or self.key in RESERVED_KEYS:
             raise OptionsError(
-                "key", f"{self.key!r} must be lower-case letters, digits and _ (dots for nesting)"
+                "key",
+                N_("%(key)s must be lower-case letters, digits and _ (dots for nesting)"),
+                key=repr(self.key),
             )
         if self.type in CHOICE_TYPES:
             self._validate_choices()
         elif self.choices:
-            raise OptionsError("choices", "only dropdown and radio fields have choices")
+            raise OptionsError("choices", N_("only dropdown and radio fields have choices"))
         if self.initial_value_expression:
             self._validate_expression()
         parser = INITIAL_VALUE_PARSERS.get(self.type)
@@ -108,29 +110,43 @@ class PromptField:
                 parser(self.initial_value)
             except ValueError:
                 raise OptionsError(
-                    "initial_value", f"{self.initial_value!r} is not a valid {self.type} value"
+                    "initial_value",
+                    N_("%(initial_value)s is not a valid %(type)s value"),
+                    initial_value=repr(self.initial_value),
+                    type=self.type,
                 ) from None
 
     def _validate_expression(self):
         if self.initial_value:
-            raise OptionsError("initial_value_expression", "leave initial_value empty to use it")
+            raise OptionsError(
+                "initial_value_expression", N_("leave initial_value empty to use it")
+            )
         try:
             compile_expression(self.initial_value_expression)
         except OptionsError as error:
-            raise OptionsError("initial_value_expression", error.message) from None
+            raise OptionsError("initial_value_expression", error.template, **error.values) from None
 
     def _validate_choices(self):
         if not 1 <= len(self.choices) <= MAX_CHOICES:
-            raise OptionsError("choices", f"a {self.type} field needs 1 to {MAX_CHOICES} choices")
+            raise OptionsError(
+                "choices",
+                N_("a %(type)s field needs 1 to %(max_choices)s choices"),
+                type=self.type,
+                max_choices=MAX_CHOICES,
+            )
         for index, choice in enumerate(self.choices):
             if not choice.strip() or len(choice) > MAX_CHOICE_LENGTH:
                 raise OptionsError(
-                    f"choices[{index}]", f"must be 1 to {MAX_CHOICE_LENGTH} characters"
+                    f"choices[{index}]",
+                    N_("must be 1 to %(max_choice_length)s characters"),
+                    max_choice_length=MAX_CHOICE_LENGTH,
                 )
             if choice in self.choices[:index]:
-                raise OptionsError(f"choices[{index}]", f"{choice!r} is listed twice")
+                raise OptionsError(
+                    f"choices[{index}]", N_("%(choice)s is listed twice"), choice=repr(choice)
+                )
         if self.initial_value and self.initial_value not in self.choices:
-            raise OptionsError("initial_value", "must be one of the choices")
+            raise OptionsError("initial_value", N_("must be one of the choices"))
 
 
 @dataclass(frozen=True)
@@ -148,9 +164,13 @@ class PromptOptions:
         keys = [field.key for field in self.fields]
         for index, key in enumerate(keys):
             if key in keys[:index]:
-                raise OptionsError(f"fields[{index}].key", f"{key!r} is used twice")
+                raise OptionsError(
+                    f"fields[{index}].key", N_("%(key)s is used twice"), key=repr(key)
+                )
         if len(self.password_fields) > 2:
-            raise OptionsError("fields", "at most two password fields (a password and its repeat)")
+            raise OptionsError(
+                "fields", N_("at most two password fields (a password and its repeat)")
+            )
 
     @property
     def ordered_fields(self) -> list[PromptField]:

@@ -43,9 +43,11 @@ class RedirectOptions:
     def validate(self):
         if self.mode == "static":
             if not is_absolute_web_address(self.target_url):
-                raise OptionsError("target_url", "must be an absolute http:// or https:// address")
+                raise OptionsError(
+                    "target_url", N_("must be an absolute http:// or https:// address")
+                )
         elif not FLOW_SLUG.fullmatch(self.target_flow or ""):
-            raise OptionsError("target_flow", "must be the slug of a flow")
+            raise OptionsError("target_flow", N_("must be the slug of a flow"))
 
 
 def is_absolute_web_address(url: str) -> bool:

@@ -15,4 +15,8 @@ class UserDeleteOptions:
 
     def validate(self):
         if len(self.done_message) > MAX_MESSAGE_LENGTH:
-            raise OptionsError("done_message", f"must be at most {MAX_MESSAGE_LENGTH} characters")
+            raise OptionsError(
+                "done_message",
+                N_("must be at most %(max_message_length)s characters"),
+                max_message_length=MAX_MESSAGE_LENGTH,
+            )

@@ -22,7 +22,7 @@ class UserLoginOptions:
         except ValueError as error:
             raise OptionsError("session_duration", str(error)) from None
         if not timedelta(minutes=1) <= lifetime <= timedelta(days=400):
-            raise OptionsError("session_duration", "must be between 1m and 400d")
+            raise OptionsError("session_duration", N_("must be between 1m and 400d"))
 
     @property
     def lifetime(self) -> timedelta:

@@ -100,3 +100,16 @@ def test_the_administrators_own_choice_wins_over_the_browser(app, german, admin_
     page = text(german.get("/admin/flows"))
     assert html_language(page) == "fr"
     assert "<h1>Parcours</h1>" in page
+
+
+def test_a_settings_error_is_german(app, german):
+    from idp.stages.registry import STAGE_TYPES
+    from tests.http.admin.settings_data import default_form_data
+
+    defaults = default_form_data(app, STAGE_TYPES["authenticator_static"])
+    data = {**defaults, "name": "codes", "option-codes_count": "0"}
+    response = post(german, "/admin/stages/new/authenticator_static", data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "muss zwischen 1 und 50 liegen" in page
+    assert "must be between" not in page
