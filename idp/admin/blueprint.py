@@ -1,6 +1,7 @@
 """The admin Blueprint: superusers only, checked before every admin route."""
 
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from idp.admin.applications import bindings as application_bindings
@@ -22,6 +23,7 @@ from idp.admin.settings import routes as settings
 from idp.admin.users import actions as user_actions
 from idp.admin.users import groups
 from idp.admin.users import routes as users
+from idp.core.i18n import lazy_text as _l
 from idp.core.words import counted, noun
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -38,18 +40,18 @@ for section in SECTIONS:
 
 # The navigation, in order.
 NAVIGATION = (
-    ("admin.dashboard.dashboard", "Dashboard"),
-    ("admin.flows.flows", "Flows"),
-    ("admin.stages.stages", "Stages"),
-    ("admin.policies.policies", "Policies"),
-    ("admin.applications.applications", "Applications"),
-    ("admin.scope_mappings.scope_mappings", "Scope mappings"),
-    ("admin.users.users", "Users"),
-    ("admin.groups.groups", "Groups"),
-    ("admin.invitations.invitations", "Invitations"),
-    ("admin.events.events", "Events"),
-    ("admin.settings.site_settings", "Settings"),
-    ("admin.brand.brand", "Brand"),
+    ("admin.dashboard.dashboard", _l("Dashboard")),
+    ("admin.flows.flows", _l("Flows")),
+    ("admin.stages.stages", _l("Stages")),
+    ("admin.policies.policies", _l("Policies")),
+    ("admin.applications.applications", _l("Applications")),
+    ("admin.scope_mappings.scope_mappings", _l("Scope mappings")),
+    ("admin.users.users", _l("Users")),
+    ("admin.groups.groups", _l("Groups")),
+    ("admin.invitations.invitations", _l("Invitations")),
+    ("admin.events.events", _l("Events")),
+    ("admin.settings.site_settings", _l("Settings")),
+    ("admin.brand.brand", _l("Brand")),
 )
 
 
@@ -58,7 +60,7 @@ def require_superuser():
     if not current_user.is_authenticated:
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
     if not current_user.is_superuser:
-        abort(403, description="Only administrators may open the admin pages.")
+        abort(403, description=_("Only administrators may open the admin pages."))
     return None
 
 

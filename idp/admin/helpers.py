@@ -1,6 +1,7 @@
 """Small pieces every admin page uses."""
 
 from flask import abort
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +19,7 @@ def current_admin():
 def find_or_404(model, row_id: int, what: str):
     row = db.session.get(model, row_id)
     if row is None:
-        abort(404, description=f"There is no such {what}.")
+        abort(404, description=_("There is no such %(what)s.", what=what))
     return row
 
 

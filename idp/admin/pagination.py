@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from idp.core.extensions import db
@@ -39,7 +40,12 @@ def page_number() -> int:
     """The page asked for in `?page=`; anything but a whole number from 1 up is a 400."""
     text = request.args.get("page", "1").strip()
     if not re.fullmatch(r"[0-9]{1,7}", text) or not 1 <= int(text) <= MAX_PAGE:
-        abort(400, description=f"The page number must be a whole number from 1 to {MAX_PAGE}.")
+        abort(
+            400,
+            description=_(
+                "The page number must be a whole number from 1 to %(max_page)s.", max_page=MAX_PAGE
+            ),
+        )
     return int(text)
 
 

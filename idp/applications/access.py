@@ -4,6 +4,8 @@ evaluated at every call (nothing cached across users or requests)."""
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from flask_babel import gettext as _
+
 from idp.identity.accounts import groups_of
 from idp.models import Application, Group, User
 from idp.policies.engine import PolicyFailure, enabled_in_order, explain_bindings
@@ -98,12 +100,21 @@ def who_may_use(application: Application) -> str:
     """In words, for the admin's list."""
     bindings = enabled_in_order(application.policy_bindings)
     if not bindings:
-        return "Every signed-in user (nothing is bound)"
-    names = []
-    for binding in bindings:
-        names.append(("not " if binding.negate else "") + binding.subject_label)
-    joiner = " and " if application.policy_engine_mode == "all" else " or "
-    return "Only " + joiner.join(names)
+        return _("Every signed-in user (nothing is bound)")
+    names = [_subject_in_words(binding) for binding in bindings]
+    if application.policy_engine_mode == "all":
+        return _("Only %(names)s", names=_(" and ").join(names))
+    return _("Only %(names)s", names=_(" or ").join(names))
+
+
+def _subject_in_words(binding) -> str:
+    kind, _space, name = binding.subject_label.partition(" ")
+    words = {
+        "policy": _("policy %(name)s", name=name),
+        "group": _("group %(name)s", name=name),
+        "user": _("user %(name)s", name=name),
+    }.get(kind, binding.subject_label)
+    return _("not %(subject)s", subject=words) if binding.negate else words
 
 
 def may_use_as_client(application: Application) -> AccessDecision:

@@ -8,6 +8,8 @@ the session (security.py), so choosing costs no query; catalogs are read once pe
 from babel.numbers import format_decimal
 from flask import g, has_request_context, request
 from flask_babel import Babel, format_date, format_time, get_locale, gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 DEFAULT_LOCALE = "en"
 # The languages with complete catalogs under idp/translations, in the order /me offers them.
@@ -15,6 +17,20 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 SUPPORTED = tuple(LANGUAGE_NAMES)
 
 babel = Babel()
+
+
+class LazyText(LazyString):
+    """A translation looked up when it is shown, escaped like any other text. Flask-Babel's
+    own lazy strings pass into a page as markup, so a "<slug>" in a help text would vanish."""
+
+    def __html__(self):
+        return escape(str(self))
+
+
+def lazy_text(string: str, **variables) -> LazyText:
+    """lazy_gettext for forms and tables built at import: `from idp.core.i18n import
+    lazy_text as _l` (make translations extracts _l)."""
+    return LazyText(gettext, string, **variables)
 
 
 def N_(text: str) -> str:

@@ -10,12 +10,24 @@ import types
 import typing
 from typing import Any, Literal
 
+from idp.core.i18n import N_, translated
+
 
 class OptionsError(ValueError):
-    def __init__(self, place: str, message: str):
+    """A bad option, with its place ("fields[0].key") and what is wrong. `message` is English
+    (the importer and the CLI print it); the admin shows `in_words()`, the same sentence in the
+    page's language: the message is an English constant marked N_, its values kept apart."""
+
+    def __init__(self, place: str, message: str, **values):
         self.place = place
-        self.message = message
-        super().__init__(f"{place}: {message}" if place else message)
+        self.template = message
+        self.values = values
+        self.message = message % values if values else message
+        super().__init__(f"{place}: {self.message}" if place else self.message)
+
+    def in_words(self) -> str:
+        text = translated(self.template)
+        return text % self.values if self.values else text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,26 +55,28 @@ def parse_options(options_class: type, mapping: Any, place: str = ""):
     if mapping is None:
         mapping = {}
     if not isinstance(mapping, dict):
-        raise OptionsError(place, "must be a mapping of option names to values")
+        raise OptionsError(place, N_("must be a mapping of option names to values"))
     hints, known = _shape_of(options_class)
     for name in mapping:
         if name not in known:
             choices = ", ".join(sorted(known)) or "none"
-            raise OptionsError(_join(place, str(name)), f"unknown option (known: {choices})")
+            raise OptionsError(
+                _join(place, str(name)), N_("unknown option (known: %(choices)s)"), choices=choices
+            )
     values = {}
     for name, field in known.items():
         if name in mapping:
             values[name] = _coerce(hints[name], mapping[name], _join(place, name))
             _check_length(field, values[name], _join(place, name))
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise OptionsError(_join(place, name), "is required")
+            raise OptionsError(_join(place, name), N_("is required"))
     instance = options_class(**values)
     validate = getattr(instance, "validate", None)
     if validate is not None:
         try:
             validate()
         except OptionsError as error:
-            raise OptionsError(_join(place, error.place), error.message) from None
+            raise OptionsError(_join(place, error.place), error.template, **error.values) from None
     return instance
 
 
@@ -87,10 +101,11 @@ def options_of(instance, options_class: type):
         try:
             found = parse_options(options_class, instance.options)
         except OptionsError as error:
-            found = (error.place, error.message)
+            found = (error.place, error.template, error.values)
         kept[options_class] = found
     if isinstance(found, tuple):
-        raise OptionsError(*found)
+        place, template, values = found
+        raise OptionsError(place, template, **values)
     return found
 
 
@@ -112,13 +127,13 @@ def words(default: str = "", help_text: str = "", max_length: int = 500):
 
 def done_message(default: str = ""):
     """The success notice a stage leaves for the next page once it has done its work."""
-    return words(default, "Shown on the next page once this step is done. Empty: nothing.")
+    return words(default, N_("Shown on the next page once this step is done. Empty: nothing."))
 
 
 def _check_length(field, value, place: str) -> None:
     limit = field.metadata.get("max_length")
     if limit is not None and isinstance(value, str) and len(value) > limit:
-        raise OptionsError(place, f"must be at most {limit} characters")
+        raise OptionsError(place, N_("must be at most %(limit)s characters"), limit=limit)
 
 
 def secret_options(options_class: type) -> tuple[str, ...]:
@@ -155,7 +170,9 @@ def _coerce(hint, value, place):
     if origin is Literal:
         choices = typing.get_args(hint)
         if value not in choices:
-            raise OptionsError(place, f"must be one of {', '.join(map(str, choices))}")
+            raise OptionsError(
+                place, N_("must be one of %(values)s"), values=", ".join(map(str, choices))
+            )
         return value
     if origin in (typing.Union, types.UnionType):
         arguments = [argument for argument in typing.get_args(hint) if argument is not type(None)]
@@ -165,7 +182,7 @@ def _coerce(hint, value, place):
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
         if not isinstance(value, list | tuple):
-            raise OptionsError(place, "must be a list")
+            raise OptionsError(place, N_("must be a list"))
         return tuple(
             _coerce(item_hint, item, f"{place}[{index}]") for index, item in enumerate(value)
         )
@@ -173,14 +190,14 @@ def _coerce(hint, value, place):
         return parse_options(hint, value, place)
     if hint is bool:
         if not isinstance(value, bool):
-            raise OptionsError(place, "must be true or false")
+            raise OptionsError(place, N_("must be true or false"))
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise OptionsError(place, "must be a whole number")
+            raise OptionsError(place, N_("must be a whole number"))
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise OptionsError(place, "must be text")
+            raise OptionsError(place, N_("must be text"))
         return value
     raise TypeError(f"unsupported option type {hint!r} at {place}")

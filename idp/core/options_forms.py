@@ -11,6 +11,7 @@ import types
 import typing
 from typing import Literal
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from idp.core.i18n import N_, LazyText, lazy_text
 from idp.core.options import (
     OptionsError,
     help_of,
@@ -32,8 +34,10 @@ from idp.core.options import (
     secret_options,
 )
 
-YAML_HELP = "Written in YAML."
-YAML_LIST_HELP = "Written in YAML: a list, one entry per item starting with a dash."
+YAML_HELP = N_("Written in YAML.")
+YAML_LIST_HELP = N_("Written in YAML: a list, one entry per item starting with a dash.")
+SECRET_HELP = N_("Not shown again; leave it empty to keep the one saved.")
+LINES_HELP = N_("One per line.")
 # Field names carry this prefix, so an option can never take the name of a field beside it.
 PREFIX = "option-"
 
@@ -86,11 +90,15 @@ class OptionsForm(FlaskForm):
 
     def place_error(self, error: OptionsError) -> None:
         name, _, rest = error.place.replace("[", ".[", 1).partition(".")
-        message = f"{rest}: {error.message}" if rest else error.message
+        message = f"{rest}: {error.in_words()}" if rest else error.in_words()
         if name in self.readers:
             self[name].errors = [*self[name].errors, message]
         else:
-            self.form_errors = [*self.form_errors, str(error)]
+            words = error.in_words()
+            self.form_errors = [
+                *self.form_errors,
+                f"{error.place}: {words}" if error.place else words,
+            ]
 
 
 @functools.cache
@@ -108,42 +116,47 @@ def options_form_for(options_class: type) -> type[OptionsForm]:
     return type(f"{options_class.__name__}Form", (OptionsForm,), attributes)
 
 
-def _label(option) -> str:
-    return option.name.replace("_", " ").capitalize()
+def _label(option) -> LazyText:
+    """The option's name as words, in the page's language (idp/core/option_labels.py lists
+    them for the catalogs)."""
+    return lazy_text(label_of(option.name))
 
 
-def _described(*parts: str) -> str:
-    return " ".join(part for part in parts if part)
+def label_of(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def described(*parts: str) -> LazyText:
+    """The help under a field: the option's words and any the field adds, each translated
+    when the page is drawn (forms are built once, at import)."""
+    return LazyText(lambda: " ".join(gettext(part) for part in parts if part))
 
 
 def _field_for(option, hint, is_secret: bool = False):
     label = _label(option)
-    help_text = help_of(option)
+    help_text = described(help_of(option))
     labels = option.metadata.get("choices") or {}
     origin = typing.get_origin(hint)
     if origin is Literal:
         return _select(label, typing.get_args(hint), labels, help_text), _data
     if origin is tuple:
-        return _sequence_field(label, typing.get_args(hint)[0], labels, help_text)
+        return _sequence_field(label, typing.get_args(hint)[0], labels, help_of(option))
     if dataclasses.is_dataclass(hint):
-        description = _described(help_text, YAML_HELP)
+        description = described(help_of(option), YAML_HELP)
         return TextAreaField(label, description=description, render_kw={"rows": 8}), _yaml
     if hint is bool:
         return BooleanField(label, description=help_text), _data
     if hint is int:
         return IntegerField(label, description=help_text), _whole_number
     if is_secret:
-        description = _described(
-            help_text, "Not shown again; leave it empty to keep the one saved."
-        )
+        description = described(help_of(option), SECRET_HELP)
         return PasswordField(label, description=description), _text
-    help_text = option.metadata.get("help", "")
     if option.metadata.get("long_text"):
         return TextAreaField(label, description=help_text, render_kw={"rows": 6}), _text
     return StringField(label, description=help_text), _text
 
 
-def _sequence_field(label: str, item_hint, labels: dict, help_text: str):
+def _sequence_field(label, item_hint, labels: dict, help_text: str):
     if typing.get_origin(item_hint) is Literal:
         choices = typing.get_args(item_hint)
         field = SelectMultipleField(
@@ -152,17 +165,17 @@ def _sequence_field(label: str, item_hint, labels: dict, help_text: str):
             coerce=_coerce_to(choices),
             widget=ListWidget(prefix_label=False),
             option_widget=CheckboxInput(),
-            description=help_text,
+            description=described(help_text),
         )
         return field, _data
     if dataclasses.is_dataclass(item_hint):
-        description = _described(help_text, YAML_LIST_HELP)
+        description = described(help_text, YAML_LIST_HELP)
         return TextAreaField(label, description=description, render_kw={"rows": 12}), _yaml
-    description = _described(help_text, "One per line.")
+    description = described(help_text, LINES_HELP)
     return TextAreaField(label, description=description, render_kw={"rows": 4}), _lines
 
 
-def _select(label: str, choices: tuple, labels: dict, help_text: str) -> SelectField:
+def _select(label, choices: tuple, labels: dict, help_text: str) -> SelectField:
     return SelectField(
         label,
         choices=_labelled(choices, labels),
@@ -173,7 +186,10 @@ def _select(label: str, choices: tuple, labels: dict, help_text: str) -> SelectF
 
 def _labelled(choices: tuple, labels: dict) -> list[SelectChoice]:
     """Each choice with its words: those the option gives it, else the value itself."""
-    return [SelectChoice(str(choice), labels.get(choice, str(choice))) for choice in choices]
+    return [
+        SelectChoice(str(choice), lazy_text(labels[choice]) if choice in labels else str(choice))
+        for choice in choices
+    ]
 
 
 def _coerce_to(choices: tuple):

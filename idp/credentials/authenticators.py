@@ -89,7 +89,7 @@ def issuer_shown(issuer: str) -> str:
 def validate_issuer(issuer: str) -> None:
     # The otpauth:// label is "issuer:account", so a colon would split it in the wrong place.
     if not issuer.strip() or len(issuer) > 100 or ":" in issuer:
-        raise OptionsError("issuer", "must be 1 to 100 characters, without a colon")
+        raise OptionsError("issuer", N_("must be 1 to 100 characters, without a colon"))
 
 
 def normalize_code(code: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app, url_for
 
+from idp.core.i18n import lazy_text as _l
 from idp.flows import planner
 from idp.flows.context import PENDING_USER_ID
 from idp.flows.loading import flow_fingerprint
@@ -28,18 +29,26 @@ NOT_REACHED = "not reached"
 SIGNED_IN = "signed_in"
 NAMED_IN_FLOW = "named_in_flow"
 ARRIVALS = {
-    SIGNED_IN: "Signed in when the flow starts",
-    NAMED_IN_FLOW: "Not signed in: they name themselves during the flow (identification)",
+    SIGNED_IN: _l("Signed in when the flow starts"),
+    NAMED_IN_FLOW: _l("Not signed in: they name themselves during the flow (identification)"),
 }
 
 # What the executor does with a denied visitor (FlowRun.check_access), in words.
 DENIED_CONSEQUENCES = {
-    "continue": "They are sent on to where they were going, without a message.",
-    "message_continue": (
+    "continue": _l("They are sent on to where they were going, without a message."),
+    "message_continue": _l(
         "They are sent on to where they were going when the flow was opened with ?next=…; "
         "otherwise they see the message and the flow stops."
     ),
-    "message": "They see the message and the flow stops.",
+    "message": _l("They see the message and the flow stops."),
+}
+# The outcomes in words for the page (the constants above stay the values the code compares).
+OUTCOME_WORDS = {
+    RUNS: _l("runs"),
+    SKIPPED: _l("skipped"),
+    LEFT_OUT: _l("left out of the plan"),
+    STOPS: _l("stops the flow"),
+    NOT_REACHED: _l("not reached"),
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.flows.revision import request_revision
 from idp.models import SiteSetting, User
 
@@ -30,8 +31,8 @@ SETTINGS = {
     for setting in (
         Setting(
             key="enrollment",
-            label="Sign-up",
-            description=(
+            label=N_("Sign-up"),
+            description=N_(
                 "Visitors may create their own account: the sign-in page offers "
                 '"Create an account" and /enroll opens the enrollment flow. Invitation '
                 "links work either way."

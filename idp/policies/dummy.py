@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
@@ -11,20 +12,24 @@ from idp.transfer.authentik_models import AuthentikModel
 
 @dataclass(frozen=True)
 class DummyOptions:
-    result: bool = option(True, "Ticked: the policy always passes. Unticked: it always fails.")
-    message: str = option("", "A message given with the result (shown where a denial is shown).")
+    result: bool = option(True, N_("Ticked: the policy always passes. Unticked: it always fails."))
+    message: str = option(
+        "", N_("A message given with the result (shown where a denial is shown).")
+    )
     raise_error: bool = option(
         False,
-        "Fails with an error instead of answering, to try out what a binding's \"when the "
-        'policy fails with an error" setting does.',
+        N_(
+            "Fails with an error instead of answering, to try out what a binding's \"when the "
+            'policy fails with an error" setting does.'
+        ),
     )
     wait_seconds: int = option(
-        0, "Seconds to wait before answering (0 to 60), to try out binding timeouts."
+        0, N_("Seconds to wait before answering (0 to 60), to try out binding timeouts.")
     )
 
     def validate(self):
         if not 0 <= self.wait_seconds <= 60:
-            raise OptionsError("wait_seconds", "must be between 0 and 60")
+            raise OptionsError("wait_seconds", N_("must be between 0 and 60"))
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -42,8 +47,8 @@ AUTHENTIK = AuthentikModel(
 
 class DummyPolicy(PolicyType):
     name = "dummy"
-    label = "Fixed result"
-    description = "Always passes or always fails, with an optional message."
+    label = N_("Fixed result")
+    description = N_("Always passes or always fails, with an optional message.")
     Options = DummyOptions
     authentik = AUTHENTIK
 

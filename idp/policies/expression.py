@@ -25,6 +25,7 @@ from types import MappingProxyType
 from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
@@ -339,16 +340,22 @@ def compile_expression(source: str):
     """The sandbox and the compiled expression; raises OptionsError for a bad one (errors
     are not kept: a bad expression is compiled again, and refused again, each time)."""
     if len(source) > MAX_EXPRESSION_LENGTH:
-        raise OptionsError("expression", f"is longer than {MAX_EXPRESSION_LENGTH} characters")
+        raise OptionsError(
+            "expression",
+            N_("is longer than %(max_expression_length)s characters"),
+            max_expression_length=MAX_EXPRESSION_LENGTH,
+        )
     if not source.strip():
-        raise OptionsError("expression", "must not be empty")
+        raise OptionsError("expression", N_("must not be empty"))
     environment = _sandbox()
     try:
         return environment, environment.compile_expression(source, undefined_to_none=False)
     except TemplateError as error:
-        raise OptionsError("expression", f"is not a valid expression: {error}") from None
+        raise OptionsError(
+            "expression", N_("is not a valid expression: %(error)s"), error=error
+        ) from None
     except (RecursionError, MemoryError, SyntaxError):
-        raise OptionsError("expression", "is too deeply nested") from None
+        raise OptionsError("expression", N_("is too deeply nested")) from None
 
 
 EXPRESSION_HELP = (
@@ -364,8 +371,10 @@ class ExpressionOptions:
     expression: str = option("true", EXPRESSION_HELP, long_text=True)
     message: str = option(
         "",
-        "Shown when the expression is false (a denied flow shows it), unless deny() gave a "
-        "message of its own.",
+        N_(
+            "Shown when the expression is false (a denied flow shows it), unless deny() gave a "
+            "message of its own."
+        ),
     )
 
     def validate(self):
@@ -427,8 +436,8 @@ AUTHENTIK = AuthentikModel(
 
 class ExpressionPolicy(PolicyType):
     name = "expression"
-    label = "Expression"
-    description = "A sandboxed expression over user, request, context, flow and plan."
+    label = N_("Expression")
+    description = N_("A sandboxed expression over user, request, context, flow and plan.")
     Options = ExpressionOptions
     authentik = AUTHENTIK
 

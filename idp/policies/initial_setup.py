@@ -21,8 +21,8 @@ def setup_is_pending() -> bool:
 
 class InitialSetupPolicy(PolicyType):
     name = "initial_setup"
-    label = "Initial setup pending"
-    description = "Passes while no superuser has a password, so setup can run only once."
+    label = N_("Initial setup pending")
+    description = N_("Passes while no superuser has a password, so setup can run only once.")
 
     def evaluate(self, request, options) -> PolicyResult:
         _wait_for_other_setups()

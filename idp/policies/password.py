@@ -25,11 +25,12 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from idp.core.i18n import format_count
+from idp.core.i18n import N_, format_count
 from idp.core.options import OptionsError, option
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
 from idp.policies.base import PolicyType
+from idp.policies.password_advice import advice_in_words
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
 
@@ -55,84 +56,99 @@ MIN_PIECES = 5
 class PasswordOptions:
     password_field: str = option(
         "password",
-        "The key of the prompt field holding the new password.",
+        N_("The key of the prompt field holding the new password."),
     )
-    min_length: int = option(8, "The fewest characters a password may have.")
+    min_length: int = option(8, N_("The fewest characters a password may have."))
     max_length: int = option(
-        128, "The most characters a password may have (at least 64, as NIST advises)."
+        128, N_("The most characters a password may have (at least 64, as NIST advises).")
     )
-    min_uppercase: int = option(0, "The fewest upper-case letters it must have (0: any).")
-    min_lowercase: int = option(0, "The fewest lower-case letters it must have (0: any).")
-    min_digits: int = option(0, "The fewest digits it must have (0: any).")
+    min_uppercase: int = option(0, N_("The fewest upper-case letters it must have (0: any)."))
+    min_lowercase: int = option(0, N_("The fewest lower-case letters it must have (0: any)."))
+    min_digits: int = option(0, N_("The fewest digits it must have (0: any)."))
     min_symbols: int = option(
-        0, "The fewest characters that are neither letters nor digits it must have (0: any)."
+        0, N_("The fewest characters that are neither letters nor digits it must have (0: any).")
     )
     zxcvbn_min_score: int = option(
         0,
-        "The lowest strength score (0 to 4) that zxcvbn, a password strength estimator, may "
-        "give it. 0: not checked; 3 is a good choice.",
+        N_(
+            "The lowest strength score (0 to 4) that zxcvbn, a password strength estimator, may "
+            "give it. 0: not checked; 3 is a good choice."
+        ),
     )
     check_common_passwords: bool = option(
-        True, "Refuses the passwords most often used (a list shipped with Gatehouse)."
+        True, N_("Refuses the passwords most often used (a list shipped with Gatehouse).")
     )
     reject_user_attributes: bool = option(
-        True, "Refuses passwords that contain the user's name, username or email address."
+        True, N_("Refuses passwords that contain the user's name, username or email address.")
     )
     reject_repetitive_and_sequential: bool = option(
         True,
-        'Refuses passwords made of runs like "aaaa", "abcd" or "4321", or a short block '
-        'repeated ("abcabcabc").',
+        N_(
+            'Refuses passwords made of runs like "aaaa", "abcd" or "4321", or a short block '
+            'repeated ("abcabcabc").'
+        ),
     )
     reject_context_words: bool = option(
         True,
-        "Refuses passwords that contain the service's name, the site's domain name, or a "
-        "word listed below.",
+        N_(
+            "Refuses passwords that contain the service's name, the site's domain name, or a "
+            "word listed below."
+        ),
     )
     context_words: tuple[str, ...] = option(
-        (), "More words to keep out of passwords, one per line (your organisation's name, say)."
+        (), N_("More words to keep out of passwords, one per line (your organisation's name, say).")
     )
     check_hibp: bool = option(
         False,
-        "Refuses passwords found in known breaches, asking Have I Been Pwned. Only the first "
-        "five characters of the password's SHA-1 hash leave the server.",
+        N_(
+            "Refuses passwords found in known breaches, asking Have I Been Pwned. Only the first "
+            "five characters of the password's SHA-1 hash leave the server."
+        ),
     )
     hibp_url: str = option(
-        HIBP_URL, "The breach service's range address (Have I Been Pwned's, or a mirror of it)."
+        HIBP_URL, N_("The breach service's range address (Have I Been Pwned's, or a mirror of it).")
     )
     hibp_timeout_seconds: int = option(
-        5, "Seconds to wait for the breach service; when it does not answer, the check fails."
+        5, N_("Seconds to wait for the breach service; when it does not answer, the check fails.")
     )
 
     def validate(self):
         if not self.password_field:
-            raise OptionsError("password_field", "must name the prompt field to check")
+            raise OptionsError("password_field", N_("must name the prompt field to check"))
         if self.min_length < 1:
-            raise OptionsError("min_length", "must be at least 1")
+            raise OptionsError("min_length", N_("must be at least 1"))
         # NIST SP 800-63B: allow passwords of at least 64 characters.
         if self.max_length < 64:
-            raise OptionsError("max_length", "must be at least 64")
+            raise OptionsError("max_length", N_("must be at least 64"))
         if self.max_length < self.min_length:
-            raise OptionsError("max_length", "must be at least min_length")
+            raise OptionsError("max_length", N_("must be at least min_length"))
         if self.max_length > MAX_PASSWORD_LENGTH:
-            raise OptionsError("max_length", f"must be at most {MAX_PASSWORD_LENGTH}")
+            raise OptionsError(
+                "max_length",
+                N_("must be at most %(max_password_length)s"),
+                max_password_length=MAX_PASSWORD_LENGTH,
+            )
         counts = [option for option, _noun, _is_member in CHARACTER_CLASSES]
         for name in counts:
             if getattr(self, name) < 0:
-                raise OptionsError(name, "must not be negative")
+                raise OptionsError(name, N_("must not be negative"))
         if sum(getattr(self, name) for name in counts) > self.max_length:
-            raise OptionsError("min_symbols", "the minimum counts add up to more than max_length")
+            raise OptionsError(
+                "min_symbols", N_("the minimum counts add up to more than max_length")
+            )
         if not 0 <= self.zxcvbn_min_score <= 4:
-            raise OptionsError("zxcvbn_min_score", "must be from 0 (off) to 4")
+            raise OptionsError("zxcvbn_min_score", N_("must be from 0 (off) to 4"))
         url = urlsplit(self.hibp_url)
         if url.scheme not in ("http", "https") or not url.netloc:
-            raise OptionsError("hibp_url", "must be an http or https address")
+            raise OptionsError("hibp_url", N_("must be an http or https address"))
         if not 1 <= self.hibp_timeout_seconds <= 60:
-            raise OptionsError("hibp_timeout_seconds", "must be from 1 to 60")
+            raise OptionsError("hibp_timeout_seconds", N_("must be from 1 to 60"))
         for index, word in enumerate(self.context_words):
             if len(_folded(word)) < MIN_ATTRIBUTE_LENGTH:
                 raise OptionsError(
                     f"context_words[{index}]",
-                    f"must have at least {MIN_ATTRIBUTE_LENGTH} letters or digits",
+                    N_("must have at least %(min_attribute_length)s letters or digits"),
+                    min_attribute_length=MIN_ATTRIBUTE_LENGTH,
                 )
 
 
@@ -204,8 +220,8 @@ AUTHENTIK = AuthentikModel(
 
 class PasswordPolicy(PolicyType):
     name = "password"
-    label = "Password rules"
-    description = (
+    label = N_("Password rules")
+    description = N_(
         "Checks a new password from a prompt: length, character classes, zxcvbn strength, "
         "common passwords, repetitive or sequential strings, the service's and the user's "
         "own names, and optionally Have I Been Pwned."
@@ -463,8 +479,9 @@ def _strength_messages(password: str, request: PolicyRequest, min_score: int) ->
         return []
     feedback = result.get("feedback") or {}
     advice = [feedback.get("warning") or "", *(feedback.get("suggestions") or ())]
-    # zxcvbn's own advice is in English only.
-    return [" ".join([_("This password is too easy to guess."), *filter(None, advice)])]
+    # zxcvbn's own advice is in English only: its known sentences are translated here.
+    words = [advice_in_words(sentence) for sentence in advice if sentence]
+    return [" ".join([_("This password is too easy to guess."), *words])]
 
 
 @functools.cache

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Literal
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.models import User
 from idp.models.types import utcnow
@@ -20,21 +21,24 @@ MESSAGES = {
 @dataclass(frozen=True)
 class PasswordExpiryOptions:
     max_age_days: int = option(
-        90, "Days a password stays good after it was set (1 to 3650); then it counts as expired."
+        90,
+        N_("Days a password stays good after it was set (1 to 3650); then it counts as expired."),
     )
     action: Literal["deny", "force_change"] = option(
         "deny",
-        "What the flow around this policy is set up to do with an expired password (bind the "
-        "policy with negate on, as this type's description explains).",
+        N_(
+            "What the flow around this policy is set up to do with an expired password (bind the "
+            "policy with negate on, as this type's description explains)."
+        ),
         choices={
-            "deny": "Deny: stop the sign-in, with a deny stage's message",
-            "force_change": "Force a change: ask for a new password before going on",
+            "deny": N_("Deny: stop the sign-in, with a deny stage's message"),
+            "force_change": N_("Force a change: ask for a new password before going on"),
         },
     )
 
     def validate(self):
         if not 1 <= self.max_age_days <= 3650:
-            raise OptionsError("max_age_days", "must be from 1 to 3650")
+            raise OptionsError("max_age_days", N_("must be from 1 to 3650"))
 
 
 class PasswordExpiryPolicy(PolicyType):
@@ -61,8 +65,8 @@ class PasswordExpiryPolicy(PolicyType):
     """
 
     name = "password_expiry"
-    label = "Password age"
-    description = "Fails when the user's password is older than a set number of days."
+    label = N_("Password age")
+    description = N_("Fails when the user's password is older than a set number of days.")
     Options = PasswordExpiryOptions
 
     def evaluate(self, request, options: PasswordExpiryOptions) -> PolicyResult:

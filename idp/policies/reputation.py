@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.types import PolicyError, PolicyResult
@@ -12,20 +13,27 @@ from idp.transfer.authentik_models import AuthentikModel
 @dataclass(frozen=True)
 class ReputationOptions:
     check_username: bool = option(
-        True, "Looks at the score of the username typed (failed sign-ins lower it)."
+        True, N_("Looks at the score of the username typed (failed sign-ins lower it).")
     )
-    check_ip: bool = option(True, "Looks at the score of the visitor's IP address.")
+    check_ip: bool = option(True, N_("Looks at the score of the visitor's IP address."))
     threshold: int = option(
         -5,
-        "At or below this score the visitor counts as a bad actor and the policy passes: bind "
-        "it to a captcha or a deny stage.",
+        N_(
+            "At or below this score the visitor counts as a bad actor and the policy passes: bind "
+            "it to a captcha or a deny stage."
+        ),
     )
 
     def validate(self):
         if not (self.check_username or self.check_ip):
-            raise OptionsError("check_ip", "check the username, the IP, or both")
+            raise OptionsError("check_ip", N_("check the username, the IP, or both"))
         if not LOWEST <= self.threshold <= HIGHEST:
-            raise OptionsError("threshold", f"must be between {LOWEST} and {HIGHEST}")
+            raise OptionsError(
+                "threshold",
+                N_("must be between %(lowest)s and %(highest)s"),
+                lowest=LOWEST,
+                highest=HIGHEST,
+            )
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -53,8 +61,8 @@ AUTHENTIK = AuthentikModel(
 
 class ReputationPolicy(PolicyType):
     name = "reputation"
-    label = "Reputation"
-    description = "True for visitors whose recent sign-ins mostly failed."
+    label = N_("Reputation")
+    description = N_("True for visitors whose recent sign-ins mostly failed.")
     Options = ReputationOptions
     authentik = AUTHENTIK
 

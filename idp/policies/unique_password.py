@@ -4,6 +4,7 @@ import time
 from dataclasses import dataclass
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.credentials.passwords import check_password
 from idp.identity.accounts import PASSWORD_HISTORY_LENGTH, password_history
@@ -17,20 +18,24 @@ from idp.policies.types import PolicyError, PolicyResult
 class UniquePasswordOptions:
     password_field: str = option(
         "password",
-        "The key of the prompt field holding the new password.",
+        N_("The key of the prompt field holding the new password."),
     )
     num_historical_passwords: int = option(
         1,
-        "How many passwords the new one may not repeat, the current one included: 1 means "
-        '"not the current password", 3 "not the current one nor the two before it".',
+        N_(
+            "How many passwords the new one may not repeat, the current one included: 1 means "
+            '"not the current password", 3 "not the current one nor the two before it".'
+        ),
     )
 
     def validate(self):
         if not self.password_field:
-            raise OptionsError("password_field", "must name the prompt field to check")
+            raise OptionsError("password_field", N_("must name the prompt field to check"))
         if not 1 <= self.num_historical_passwords <= PASSWORD_HISTORY_LENGTH:
             raise OptionsError(
-                "num_historical_passwords", f"must be from 1 to {PASSWORD_HISTORY_LENGTH}"
+                "num_historical_passwords",
+                N_("must be from 1 to %(password_history_length)s"),
+                password_history_length=PASSWORD_HISTORY_LENGTH,
             )
 
 
@@ -42,8 +47,8 @@ class UniquePasswordPolicy(PolicyType):
     """
 
     name = "unique_password"
-    label = "Password not used before"
-    description = "Fails when the new password is the current one or one of the last few."
+    label = N_("Password not used before")
+    description = N_("Fails when the new password is the current one or one of the last few.")
     Options = UniquePasswordOptions
 
     def evaluate(self, request, options: UniquePasswordOptions) -> PolicyResult:

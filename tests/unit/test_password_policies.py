@@ -581,3 +581,21 @@ def test_unique_password_stops_when_out_of_time(app):
         request = request_for(STRONG, user=user).with_deadline(time.monotonic() - 1)
         with pytest.raises(PolicyError, match="out of time"):
             check(UNIQUE_POLICY, {}, request)
+
+
+def test_zxcvbn_advice_is_given_in_the_visitors_language(app):
+    options = {"zxcvbn_min_score": 3, "reject_repetitive_and_sequential": False}
+    with app.test_request_context(headers={"Accept-Language": "de-DE,de;q=0.9"}):
+        (message,) = messages_for("aaaaaaaaaa", options)
+    assert message.startswith("Dieses Passwort ist zu leicht zu erraten.")
+    assert "Wiederholungen wie „aaa“ sind leicht zu erraten." in message
+    assert "Vermeiden Sie wiederholte Wörter und Zeichen." in message
+    assert "easy to guess" not in message
+
+
+def test_zxcvbn_advice_it_does_not_know_stays_as_zxcvbn_wrote_it(app):
+    from idp.policies.password_advice import advice_in_words
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert advice_in_words("Avoid sequences.") == "Évitez les suites."
+        assert advice_in_words("A brand new piece of advice.") == "A brand new piece of advice."

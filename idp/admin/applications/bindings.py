@@ -2,6 +2,7 @@
 dialog as a flow's."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from idp.admin.applications.routes import application_or_404, application_target
@@ -20,6 +21,8 @@ from idp.admin.flows.bindings import (
     starting_values,
     subject_choices,
     subject_data,
+    subject_in_words,
+    words_for_subject,
 )
 from idp.admin.flows.forms import PolicyBindingForm
 from idp.admin.helpers import INVALID
@@ -35,7 +38,7 @@ def binding_of(application: Application, binding_id: int) -> PolicyBinding:
     for binding in application.policy_bindings:
         if binding.id == binding_id:
             return binding
-    abort(404, description="This application has no such binding.")
+    abort(404, description=_("This application has no such binding."))
 
 
 def _dialog(application: Application, binding: PolicyBinding | None = None) -> dict:
@@ -52,7 +55,7 @@ def _dialog(application: Application, binding: PolicyBinding | None = None) -> d
         if binding
         else "",
         "back": url_for("admin.application_bindings.application_bindings", slug=application.slug),
-        "for_words": f"who may use the application {application.name}",
+        "for_words": _("For who may use the application %(name)s.", name=application.name),
     }
 
 
@@ -81,7 +84,7 @@ def _render_dialog(application, form, binding=None, status=200):
         tabs=TABS,
         dialog=_dialog(application, binding),
     )
-    return page, 200 if in_place else status, {"Vary": "HX-Request"}
+    return page, 200 if in_place else status, {"Vary": _("HX-Request")}
 
 
 @bp.route("/applications/<slug>/bindings/new", methods=["GET", "POST"])
@@ -101,7 +104,7 @@ def new_application_binding(slug: str):
     values = policy_binding_values(binding)
     record_change("admin_application_bound", application_target(application), after=values)
     db.session.commit()
-    flash(f"The {values['subject']} was bound.", "info")
+    flash(_("The %(subject)s was bound.", subject=words_for_subject(values["subject"])), "info")
     return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
@@ -126,7 +129,7 @@ def edit_application_binding(slug: str, binding_id: int):
         policy_binding_values(binding),
     )
     db.session.commit()
-    flash("The binding was saved.", "info")
+    flash(_("The binding was saved."), "info")
     return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
@@ -134,21 +137,21 @@ def edit_application_binding(slug: str, binding_id: int):
 def confirm_application_binding_deletion(slug: str, binding_id: int):
     application = application_or_404(slug)
     binding = binding_of(application, binding_id)
-    where = f"who may use the application {application.name}"
+    where = _("who may use the application %(name)s", name=application.name)
     confirmation = Confirmation(
-        title=f"Remove the binding of {binding.subject_label}?",
+        title=_("Remove the binding of %(subject)s?", subject=subject_in_words(binding)),
         consequences=policy_binding_consequences(
             binding,
             application.policy_bindings,
             where,
-            "every signed-in user may use the application",
+            _("every signed-in user may use the application"),
         ),
         action=url_for(
             "admin.application_bindings.delete_application_binding",
             slug=slug,
             binding_id=binding_id,
         ),
-        button="Remove the binding",
+        button=_("Remove the binding"),
         cancel=url_for("admin.application_bindings.application_bindings", slug=slug),
     )
     return ask("admin/applications/confirm_removal.html", confirmation, application=application)
@@ -159,8 +162,9 @@ def delete_application_binding(slug: str, binding_id: int):
     application = application_or_404(slug)
     binding = binding_of(application, binding_id)
     values = policy_binding_values(binding)
+    subject = subject_in_words(binding)
     record_change("admin_application_unbound", application_target(application), before=values)
     application.policy_bindings.remove(binding)
     db.session.commit()
-    flash(f"The {values['subject']} binding was removed.", "info")
+    flash(_("The %(subject)s binding was removed.", subject=subject), "info")
     return redirect(url_for("admin.application_bindings.application_bindings", slug=slug), code=303)

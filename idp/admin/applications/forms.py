@@ -9,12 +9,13 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from idp.admin.fields import strip
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.models import Application, Flow
 from idp.transfer.document import SLUG_PATTERN
 
 ENGINE_WORDS = {
-    "any": "Any one binding passing is enough",
-    "all": "Every binding must pass",
+    "any": _l("Any one binding passing is enough"),
+    "all": _l("Every binding must pass"),
 }
 
 
@@ -24,40 +25,40 @@ def _web_address(form, field):
 
 
 class ApplicationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)], filters=[strip])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
     slug = StringField(
-        "Slug",
-        description="Part of the app's addresses (its OpenID Connect issuer).",
+        _l("Slug"),
+        description=_l("Part of the app's addresses (its OpenID Connect issuer)."),
         validators=[
             DataRequired(),
-            Regexp(SLUG_PATTERN, message="Lowercase letters, digits, - and _ only."),
+            Regexp(SLUG_PATTERN, message=_l("Lowercase letters, digits, - and _ only.")),
         ],
         filters=[strip],
     )
     launch_url = StringField(
-        "Launch URL",
-        description="Where users open the app from their page.",
+        _l("Launch URL"),
+        description=_l("Where users open the app from their page."),
         validators=[Optional(), Length(max=2000), _web_address],
         filters=[strip],
     )
-    description = TextAreaField("Description", validators=[Length(max=2000)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=2000)])
     icon = StringField(
-        "Icon URL", validators=[Optional(), Length(max=2000), _web_address], filters=[strip]
+        _l("Icon URL"), validators=[Optional(), Length(max=2000), _web_address], filters=[strip]
     )
     policy_engine_mode = SelectField(
-        "Its policy bindings",
+        _l("Its policy bindings"),
         choices=[SelectChoice(key, words) for key, words in ENGINE_WORDS.items()],
         validate_choice=True,
     )
-    authorization_flow = SelectField("Authorization flow", validate_choice=True)
+    authorization_flow = SelectField(_l("Authorization flow"), validate_choice=True)
     authentication_flow = SelectField(
-        "Authentication flow",
-        description="Used to sign in visitors who are not yet; default: the usual sign-in.",
+        _l("Authentication flow"),
+        description=_l("Used to sign in visitors who are not yet; default: the usual sign-in."),
         validate_choice=True,
     )
     invalidation_flow = SelectField(
-        "Invalidation flow",
-        description="Used when the app signs the user out; default: the usual sign-out.",
+        _l("Invalidation flow"),
+        description=_l("Used when the app signs the user out; default: the usual sign-out."),
         validate_choice=True,
     )
 
@@ -72,7 +73,7 @@ class ApplicationForm(FlaskForm):
             found = [
                 SelectChoice(str(key), slug) for key, slug, kind in flows if kind == designation
             ]
-            return ([SelectChoice("", "Default")] if optional else []) + found
+            return ([SelectChoice("", _l("Default"))] if optional else []) + found
 
         self.authorization_flow.choices = choices("authorization", False)
         self.authentication_flow.choices = choices("authentication", True)
@@ -81,7 +82,7 @@ class ApplicationForm(FlaskForm):
     def validate_slug(self, field):
         found = db.session.scalar(select(Application.id).where(Application.slug == field.data))
         if found is not None and (self.editing is None or found != self.editing.id):
-            raise ValidationError("An application with this slug exists already.")
+            raise ValidationError(_l("An application with this slug exists already."))
 
     def flow_ids(self) -> dict:
         return {

@@ -11,6 +11,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from idp.admin.applications.forms import ApplicationForm
@@ -38,7 +39,7 @@ def application_target(application: Application) -> dict:
 def application_or_404(slug: str) -> Application:
     application = load_application(slug)
     if application is None:
-        abort(404, description="There is no such application.")
+        abort(404, description=_("There is no such application."))
     return application
 
 
@@ -89,7 +90,12 @@ def _options_form(provider_type, stored: dict):
 def new_application_of_type(type_name: str):
     provider_type = PROVIDER_TYPES.get(type_name)
     if provider_type is None:
-        abort(404, description=f"The provider type {type_name!r} is not installed.")
+        abort(
+            404,
+            description=_(
+                "The provider type %(type_name)s is not installed.", type_name=repr(type_name)
+            ),
+        )
     form = ApplicationForm()
     options_form = _options_form(provider_type, {})
     if request.method == "POST":
@@ -120,7 +126,7 @@ def _create(provider_type, form: ApplicationForm, options: dict):
         "admin_application_created", application_target(application), after=_values(application)
     )
     db.session.commit()
-    flash(f"The application {application.name} was created.", "info")
+    flash(_("The application %(name)s was created.", name=application.name), "info")
     if not secrets:
         return redirect(url_for("admin.applications.application", slug=application.slug), code=303)
     # The secret is shown on this answer alone: it is stored only as a hash.
@@ -182,7 +188,7 @@ def edit_application(slug: str):
                 _values(application),
             )
             db.session.commit()
-            flash("The application was saved.", "info")
+            flash(_("The application was saved."), "info")
             return redirect(
                 url_for("admin.applications.application", slug=application.slug), code=303
             )
@@ -213,5 +219,5 @@ def delete_application_route(slug: str):
     name = application.name
     delete_application(application)
     db.session.commit()
-    flash(f"The application {name} was deleted.", "info")
+    flash(_("The application %(name)s was deleted.", name=name), "info")
     return redirect(url_for("admin.applications.applications"), code=303)

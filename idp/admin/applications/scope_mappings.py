@@ -4,6 +4,7 @@ saving) and deleted once no application offers it. Applications choose theirs in
 provider settings."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
@@ -13,6 +14,7 @@ from idp.admin.audit import describe, record_change
 from idp.admin.fields import strip
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.core.options import OptionsError
 from idp.models import Application, Provider, ScopeMapping
 from idp.policies.expression import compile_expression
@@ -21,7 +23,7 @@ from idp.providers.oauth2.options import scope_name_problem
 bp = Blueprint("scope_mappings", __name__, template_folder="templates")
 
 
-NAME_TAKEN = "A scope mapping with this name was just created."
+NAME_TAKEN = _l("A scope mapping with this name was just created.")
 EXPRESSION_HELP = (
     "A sandboxed expression, as in expression policies, giving the claims as a mapping, e.g. "
     '{"quota": user.attributes.get("quota", "1 GB")}. It sees user, application (slug, name) '
@@ -32,19 +34,19 @@ FIELDS = ("name", "description", "expression")
 
 class ScopeMappingForm(FlaskForm):
     name = StringField(
-        "Scope",
-        description="What an application asks for, e.g. nextcloud.",
+        _l("Scope"),
+        description=_l("What an application asks for, e.g. nextcloud."),
         validators=[DataRequired(), Length(max=100)],
         filters=[strip],
     )
     description = StringField(
-        "Description",
-        description="Shown on the consent page: what the application receives.",
+        _l("Description"),
+        description=_l("Shown on the consent page: what the application receives."),
         validators=[Length(max=500)],
         filters=[strip],
     )
     expression = TextAreaField(
-        "Expression",
+        _l("Expression"),
         description=EXPRESSION_HELP,
         validators=[DataRequired()],
         render_kw={"rows": 6},
@@ -60,20 +62,25 @@ class ScopeMappingForm(FlaskForm):
             raise ValidationError(problem[0].upper() + problem[1:] + ".")
         found = db.session.scalar(select(ScopeMapping.id).where(ScopeMapping.name == field.data))
         if found is not None and (self.editing is None or found != self.editing.id):
-            raise ValidationError("A scope mapping with this name exists already.")
+            raise ValidationError(_("A scope mapping with this name exists already."))
         renamed = self.editing is not None and field.data != self.editing.name
         users = offered_by(self.editing.name) if renamed else []
         if users:
             raise ValidationError(
-                f"It cannot be renamed while {', '.join(users)} offer it: their clients ask "
-                "for it by this name."
+                _(
+                    "It cannot be renamed while %(users)s offer it: their clients ask for it by "
+                    "this name.",
+                    users=", ".join(users),
+                )
             )
 
     def validate_expression(self, field):
         try:
             compile_expression(field.data)
         except OptionsError as error:
-            raise ValidationError(f"The expression {error.message}.") from None
+            raise ValidationError(
+                _("The expression %(message)s.", message=error.in_words())
+            ) from None
 
 
 def offered_by(name: str) -> list[str]:
@@ -112,7 +119,7 @@ def new_scope_mapping():
         db.session.flush()
         record_change("admin_scope_mapping_created", _target(mapping), after=_values(mapping))
         if commit_unless_taken(form.name, NAME_TAKEN):
-            flash(f"The scope mapping {mapping.name} was created.", "info")
+            flash(_("The scope mapping %(name)s was created.", name=mapping.name), "info")
             return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
     status = INVALID if form.is_submitted() else 200
     return render_template("admin/scope_mappings/form.html", form=form, mapping=None), status
@@ -120,14 +127,14 @@ def new_scope_mapping():
 
 @bp.route("/scope-mappings/<int:mapping_id>", methods=["GET", "POST"])
 def edit_scope_mapping(mapping_id: int):
-    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))
     form = ScopeMappingForm(obj=mapping, editing=mapping)
     if form.validate_on_submit():
         before = _values(mapping)
         form.populate_obj(mapping)
         record_change("admin_scope_mapping_edited", _target(mapping), before, _values(mapping))
         if commit_unless_taken(form.name, NAME_TAKEN):
-            flash("The scope mapping was saved.", "info")
+            flash(_("The scope mapping was saved."), "info")
             return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
     status = INVALID if form.is_submitted() else 200
     page = render_template(
@@ -141,7 +148,7 @@ def edit_scope_mapping(mapping_id: int):
 
 @bp.get("/scope-mappings/<int:mapping_id>/delete")
 def confirm_scope_mapping_deletion(mapping_id: int):
-    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))
     return render_template(
         "admin/scope_mappings/delete.html",
         mapping=mapping,
@@ -153,7 +160,7 @@ def confirm_scope_mapping_deletion(mapping_id: int):
 @bp.post("/scope-mappings/<int:mapping_id>/delete")
 def delete_scope_mapping(mapping_id: int):
     """A scope mapping an application offers is not deleted: its clients ask for it."""
-    mapping = find_or_404(ScopeMapping, mapping_id, "scope mapping")
+    mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))
     offering = offered_by(mapping.name)
     if offering:
         page = render_template(
@@ -166,5 +173,5 @@ def delete_scope_mapping(mapping_id: int):
     record_change("admin_scope_mapping_deleted", _target(mapping), before=_values(mapping))
     db.session.delete(mapping)
     db.session.commit()
-    flash(f"The scope mapping {mapping.name} was deleted.", "info")
+    flash(_("The scope mapping %(name)s was deleted.", name=mapping.name), "info")
     return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)

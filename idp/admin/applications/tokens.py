@@ -3,6 +3,7 @@ rotation (shown once) and the claims preview: what the application would receive
 user, and whether they may use it at all."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -26,11 +27,11 @@ def _typed(application):
     provider = application.provider
     provider_type = PROVIDER_TYPES.get(provider.type) if provider else None
     if provider_type is None:
-        abort(409, description="This application's provider type is not installed.")
+        abort(409, description=_("This application's provider type is not installed."))
     try:
         return provider_type, provider_type.parse_options(provider.options)
     except OptionsError:
-        abort(409, description="This application's provider settings are broken.")
+        abort(409, description=_("This application's provider settings are broken."))
 
 
 @bp.get("/applications/<slug>/tokens")
@@ -75,7 +76,7 @@ def revoke_application_token(slug: str, token_id: int):
     application = application_or_404(slug)
     token = db.session.get(OAuth2Token, token_id)
     if token is None or token.application_id != application.id:
-        abort(404, description="This application has no such token.")
+        abort(404, description=_("This application has no such token."))
     # The whole family: a refresh token would otherwise mint a new access token.
     db.session.execute(
         OAuth2Token.__table__.update()
@@ -85,7 +86,7 @@ def revoke_application_token(slug: str, token_id: int):
     record_change("admin_application_token_revoked", application_target(application), None,
                   {"token": token.id, "user_id": token.user_id})  # fmt: skip
     db.session.commit()
-    flash("The token was revoked.", "info")
+    flash(_("The token was revoked."), "info")
     return redirect(url_for("admin.application_tokens.application_tokens", slug=slug), code=303)
 
 
@@ -95,10 +96,10 @@ def rotate_application_secret(slug: str):
     provider_type, options = _typed(application)
     secrets = provider_type.rotate_secret(application.provider, options)
     if secrets is None:
-        abort(409, description="This application has no secret to rotate.")
+        abort(409, description=_("This application has no secret to rotate."))
     record_change("admin_application_secret_rotated", application_target(application))
     db.session.commit()
-    flash("A new secret replaces the old one, which no longer works.", "info")
+    flash(_("A new secret replaces the old one, which no longer works."), "info")
     return _render_overview(application_or_404(slug), secrets=secrets)
 
 

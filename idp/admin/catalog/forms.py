@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from idp.admin.fields import Free, strip
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.identity.accounts import find_user, groups_of
 from idp.models import Policy, Stage
 from idp.policies.types import ANONYMOUS, PolicyUser
@@ -26,12 +27,23 @@ def _name_field(model, kind: str) -> StringField:
         return db.session.scalar(select(model).where(model.name == name))
 
     return StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a name."),
-            Length(max=MAX_NAME_LENGTH, message=f"Names are at most {MAX_NAME_LENGTH} characters."),
-            Free(find, f"A {kind} with this name exists already."),
+            DataRequired(_l("Enter a name.")),
+            Length(
+                max=MAX_NAME_LENGTH,
+                message=_l(
+                    "Names are at most %(max_name_length)s characters.",
+                    max_name_length=MAX_NAME_LENGTH,
+                ),
+            ),
+            Free(
+                find,
+                _l("A stage with this name exists already.")
+                if kind == "stage"
+                else _l("A policy with this name exists already."),
+            ),
         ],
     )
 
@@ -51,19 +63,19 @@ def chosen_user(username: str):
 
 def known_username(form, field):
     if field.data and chosen_user(field.data) is None:
-        raise ValidationError("There is no user with this username.")
+        raise ValidationError(_l("There is no user with this username."))
 
 
 def ip_address(form, field):
     try:
         ipaddress.ip_address(field.data)
     except ValueError:
-        raise ValidationError("Enter an IPv4 or IPv6 address.") from None
+        raise ValidationError(_l("Enter an IPv4 or IPv6 address.")) from None
 
 
 def username_field() -> StringField:
     return StringField(
-        "User (empty: an anonymous visitor)",
+        _l("User (empty: an anonymous visitor)"),
         filters=[strip],
         validators=[Length(max=150), known_username],
     )
@@ -71,7 +83,7 @@ def username_field() -> StringField:
 
 def ip_field() -> StringField:
     return StringField(
-        "IP address (optional)", filters=[strip], validators=[Optional(), ip_address]
+        _l("IP address (optional)"), filters=[strip], validators=[Optional(), ip_address]
     )
 
 
@@ -81,7 +93,7 @@ class PolicyTestForm(FlaskForm):
     username = username_field()
     ip = ip_field()
     context = TextAreaField(
-        "Context (YAML or JSON, optional)",
+        _l("Context (YAML or JSON, optional)"),
         validators=[Length(max=MAX_CONTEXT_LENGTH)],
         render_kw={"rows": 6},
         description='What the flow would know, e.g. prompt_data: {password: "s3cret"}',
@@ -100,8 +112,8 @@ class PolicyTestForm(FlaskForm):
         try:
             value = yaml.safe_load(text) if text.strip() else {}
         except yaml.YAMLError:
-            raise ValidationError("This is neither valid YAML nor JSON.") from None
+            raise ValidationError(_l("This is neither valid YAML nor JSON.")) from None
         if not isinstance(value, dict):
-            raise ValidationError("Write a mapping of names to values, e.g. {uid: alice}.")
+            raise ValidationError(_l("Write a mapping of names to values, e.g. {uid: alice}."))
         # Only what JSON can hold: what a flow's context holds.
         return MappingProxyType(json.loads(json.dumps(value, default=str)))

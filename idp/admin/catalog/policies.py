@@ -4,6 +4,7 @@ form); edited; tried out on the Test page; deleted once nothing uses them."""
 from collections import defaultdict
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from idp.admin.catalog import rows
@@ -38,7 +39,11 @@ def bindings_of(policy_ids: list[int]) -> dict[int, list[str]]:
     )
     bound = defaultdict(list)
     for policy_id, slug, stage in rows:
-        place = f"who may use the flow {slug}" if stage is None else f"the stage {stage} in {slug}"
+        place = (
+            _("who may use the flow %(slug)s", slug=slug)
+            if stage is None
+            else _("the stage %(stage)s in %(slug)s", stage=stage, slug=slug)
+        )
         bound[policy_id].append(place)
     return bound
 
@@ -48,7 +53,7 @@ def stages_naming(policy_names: set[str]) -> dict[str, list[str]]:
     named = defaultdict(list)
     for stage in db.session.scalars(select(Stage).order_by(Stage.name)):
         for name in _referenced(stage) & policy_names:
-            named[name].append(f"the settings of the stage {stage.name}")
+            named[name].append(_("the settings of the stage %(name)s", name=stage.name))
     return named
 
 

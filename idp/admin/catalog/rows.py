@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import delete
 
@@ -44,7 +45,11 @@ class Catalog:
 def installed_or_404(catalog: Catalog, type_name: str):
     row_type = catalog.registry.get(type_name)
     if row_type is None:
-        abort(404, description=f"The {catalog.kind} type {type_name!r} is not installed.")
+        if catalog.kind == "stage":
+            words = _("The stage type %(type)s is not installed.", type=repr(type_name))
+        else:
+            words = _("The policy type %(type)s is not installed.", type=repr(type_name))
+        abort(404, description=words)
     return row_type
 
 
@@ -90,7 +95,7 @@ def add_row(catalog: Catalog, new: NewRow):
 def commit_new(catalog: Catalog, new: NewRow) -> bool:
     """Commit the request; False (all rolled back, the message at the name) when a parallel
     request took the name first."""
-    return commit_unless_taken(new.form.name, f"A {catalog.kind} with this name was just created.")
+    return commit_unless_taken(new.form.name, _taken_words(catalog))
 
 
 def create(catalog: Catalog, type_name: str):
@@ -100,7 +105,10 @@ def create(catalog: Catalog, type_name: str):
     row = add_row(catalog, new)
     if not commit_new(catalog, new):
         return _render_new(catalog, new.row_type, new.form, new.options_form)
-    flash(f"The {catalog.kind} {row.name} was created.", "info")
+    if catalog.kind == "stage":
+        flash(_("The stage %(name)s was created.", name=row.name), "info")
+    else:
+        flash(_("The policy %(name)s was created.", name=row.name), "info")
     return redirect(url_for(catalog.list_endpoint), code=303)
 
 
@@ -130,9 +138,12 @@ def edit(catalog: Catalog, row_id: int, **extra):
     row.name, row.options = form.name.data, options
     after = _values(row, old_options)
     record_change(f"admin_{catalog.kind}_edited", catalog.target(row), before, after)
-    if not commit_unless_taken(form.name, f"A {catalog.kind} with this name was just created."):
+    if not commit_unless_taken(form.name, _taken_words(catalog)):
         return render_edit(catalog, row, form, options_form, INVALID, **extra)
-    flash(f"The {catalog.kind} {row.name} was saved.", "info")
+    if catalog.kind == "stage":
+        flash(_("The stage %(name)s was saved.", name=row.name), "info")
+    else:
+        flash(_("The policy %(name)s was saved.", name=row.name), "info")
     return redirect(catalog.row_url(row), code=303)
 
 
@@ -165,7 +176,10 @@ def remove(catalog: Catalog, row_id: int):
     record_change(f"admin_{catalog.kind}_deleted", catalog.target(row), before=_values(row))
     db.session.execute(delete(catalog.model).where(catalog.model.id == row.id))
     db.session.commit()
-    flash(f"The {catalog.kind} {name} was deleted.", "info")
+    if catalog.kind == "stage":
+        flash(_("The stage %(name)s was deleted.", name=name), "info")
+    else:
+        flash(_("The policy %(name)s was deleted.", name=name), "info")
     return redirect(url_for(catalog.list_endpoint), code=303)
 
 
@@ -202,6 +216,12 @@ def _read(form, options_form, *other_forms) -> dict | None:
     return options if forms_are_good else None
 
 
+def _taken_words(catalog) -> str:
+    if catalog.kind == "stage":
+        return _("A stage with this name was just created.")
+    return _("A policy with this name was just created.")
+
+
 def _values(row, old_options: dict | None = None) -> dict:
     """What the audit log keeps of a row: one entry per option, so an edit shows only the
     options it changed. Secrets (a captcha's secret key) are named, never written down; given
@@ -216,4 +236,4 @@ def _values(row, old_options: dict | None = None) -> dict:
 def _hidden(key: str, value, changed: bool = False):
     if "secret" not in key or not value:
         return value
-    return "(changed, hidden)" if changed else "(set, hidden)"
+    return _("(changed, hidden)") if changed else _("(set, hidden)")

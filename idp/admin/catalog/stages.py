@@ -4,6 +4,7 @@ that type's settings form); edited; deleted once no flow uses them."""
 from collections import defaultdict
 
 from flask import Blueprint, render_template, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from idp.admin.catalog import rows
@@ -32,7 +33,7 @@ def flows_using(stage_ids: list[int]) -> dict[int, list[str]]:
 
 
 def where_used(stage: Stage) -> list[str]:
-    return [f"the flow {slug}" for slug in flows_using([stage.id]).get(stage.id, [])]
+    return [_("the flow %(slug)s", slug=slug) for slug in flows_using([stage.id]).get(stage.id, [])]
 
 
 def flow_url(slug: str) -> str:

@@ -4,6 +4,7 @@ and drawn as a small SVG bar chart (the geometry is computed here, the markup is
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from idp.core.extensions import db
@@ -99,5 +100,12 @@ def _bar(index: int, offset: int, count: int, highest: int, kind: str, hour: Hou
         width=BAR_WIDTH,
         height=height,
         kind=kind,
-        title=f"{hour.start:%H}:00 to {hour.start + timedelta(hours=1):%H}:00 UTC, {kind}: {count}",
+        title=_bar_title(hour, kind, count),
     )
+
+
+def _bar_title(hour: Hour, kind: str, count: int) -> str:
+    start, end = f"{hour.start:%H}:00", f"{hour.start + timedelta(hours=1):%H}:00"
+    if kind == "sign-ins":
+        return _("%(start)s to %(end)s UTC, sign-ins: %(count)s", start=start, end=end, count=count)
+    return _("%(start)s to %(end)s UTC, failures: %(count)s", start=start, end=end, count=count)

@@ -11,13 +11,14 @@ from importlib import metadata
 from pathlib import Path
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import exists, func, literal, or_, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from idp.brand.settings import current_brand
 from idp.core.extensions import db
-from idp.core.words import counted
 from idp.identity.site_settings import SETTINGS, SettingError, parse
 from idp.models import SiteSetting, TotpDevice, User, WebAuthnDevice
 
@@ -108,7 +109,7 @@ def check(counts: dict) -> Health:
     kind, version = database_kind()
     health = Health(
         version=gatehouse_version(),
-        server=software or "not reported by the server",
+        server=software or _("not reported by the server"),
         is_development_server=is_development,
         is_debug=current_app.debug,
         database_kind=kind,
@@ -125,70 +126,97 @@ def concerns_of(health: Health, counts: dict):
     if health.is_mail_logged:
         yield Concern(
             "mail",
-            "Mail goes to the log, not to anyone's inbox: no SMTP server is set. Sign-up "
-            "confirmations, recovery links and sign-in links reach nobody.",
+            _(
+                "Mail goes to the log, not to anyone's inbox: no SMTP server is set. Sign-up "
+                "confirmations, recovery links and sign-in links reach nobody."
+            ),
             url_for("admin.dashboard.health") + "#mail",
-            "How to set up mail",
+            _("How to set up mail"),
         )
     if counts["admins_without_mfa"]:
         yield _mfa_concern(counts)
     if _enrollment(counts["enrollment"]) == "on":
         yield Concern(
             "signup",
-            "Sign-up is open: anyone who finds the sign-in page can create an account.",
+            _("Sign-up is open: anyone who finds the sign-in page can create an account."),
             url_for("admin.settings.site_settings") + "#enrollment",
-            "Close it in Settings if you did not mean it",
+            _("Close it in Settings if you did not mean it"),
         )
     if health.is_development_server:
-        what = "in debug mode" if health.is_debug else "on the development server"
+        if health.is_debug:
+            words = _(
+                "Gatehouse runs in debug mode, which is not made for real use: run it with "
+                "gunicorn behind a proxy."
+            )
+        else:
+            words = _(
+                "Gatehouse runs on the development server, which is not made for real use: run "
+                "it with gunicorn behind a proxy."
+            )
         yield Concern(
             "server",
-            f"Gatehouse runs {what}, which is not made for real use: run it with gunicorn "
-            "behind a proxy.",
+            words,
             url_for("admin.dashboard.health") + "#server",
-            "How to run it in production",
+            _("How to run it in production"),
         )
     if not health.schema.is_current:
         yield Concern(
             "database",
-            "The database's migrations are not those of this version: "
-            f"{schema_in_words(health.schema)}",
+            _(
+                "The database's migrations are not those of this version: %(words)s",
+                words=schema_in_words(health.schema),
+            ),
             url_for("admin.dashboard.health") + "#database",
-            "How to bring the database up to date",
+            _("How to bring the database up to date"),
         )
 
 
 def _mfa_concern(counts: dict) -> Concern:
     number = counts["admins_without_mfa"]
+    product = current_brand().product_name
     if counts["me_without_mfa"]:
         others = number - 1
-        subject = (
-            f"Your account and {counted(others, 'other administrators')} have"
-            if others
-            else "Your account has"
-        )
+        if others:
+            words = ngettext(
+                "Your account and %(num)d other administrator have no second factor (an "
+                "authenticator app or a passkey): a stolen password is enough to take over "
+                "%(product)s.",
+                "Your account and %(num)d other administrators have no second factor (an "
+                "authenticator app or a passkey): a stolen password is enough to take over "
+                "%(product)s.",
+                others,
+                product=product,
+            )
+        else:
+            words = _(
+                "Your account has no second factor (an authenticator app or a passkey): a "
+                "stolen password is enough to take over %(product)s.",
+                product=product,
+            )
         return Concern(
             "mfa",
-            f"{subject} no second factor (an authenticator app or a passkey): a stolen "
-            f"password is enough to take over {current_brand().product_name}.",
+            words,
             url_for("account.second_factor", next=url_for("admin.dashboard.dashboard")),
-            "Set up a second factor now",
+            _("Set up a second factor now"),
         )
     if number == 1:
         fix_url = url_for("admin.users.user", user_id=counts["first_admin_without_mfa"])
-        words = "The administrator's page"
-        subject = "An administrator has"
+        words = _("The administrator's page")
+        text = _(
+            "An administrator has no second factor (an authenticator app or a passkey): a "
+            "stolen password is enough to take over %(product)s.",
+            product=product,
+        )
     else:
         fix_url = url_for("admin.users.users")
-        words = "The users"
-        subject = f"{number} administrators have"
-    return Concern(
-        "mfa",
-        f"{subject} no second factor (an authenticator app or a passkey): a stolen password "
-        f"is enough to take over {current_brand().product_name}.",
-        fix_url,
-        words,
-    )
+        words = _("The users")
+        text = _(
+            "%(number)s administrators have no second factor (an authenticator app or a "
+            "passkey): a stolen password is enough to take over %(product)s.",
+            number=number,
+            product=product,
+        )
+    return Concern("mfa", text, fix_url, words)
 
 
 def _enrollment(stored: str | None) -> str:
@@ -202,7 +230,7 @@ def gatehouse_version() -> str:
     try:
         return metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
-        return "unknown (not installed as a package)"
+        return _("unknown (not installed as a package)")
 
 
 def database_kind() -> tuple[str, str]:
@@ -250,20 +278,26 @@ def code_heads(folder: str) -> tuple[str, ...]:
 def schema_in_words(schema: Schema) -> str:
     code = ", ".join(schema.code)
     if not schema.is_tracked:
-        return (
-            f"it has no record of its migrations (no alembic_version table), so it was not "
-            f"made by `idp db upgrade`; this version's schema is at {code}."
+        return _(
+            "it has no record of its migrations (no alembic_version table), so it was not "
+            "made by `idp db upgrade`; this version's schema is at %(code)s.",
+            code=code,
         )
     if schema.is_current:
-        return f"up to date ({code})."
-    stamped = ", ".join(schema.database) or "none"
-    return f"the database is at {stamped}, this version at {code}."
+        return _("up to date (%(code)s).", code=code)
+    stamped = ", ".join(schema.database) or _("none")
+    return _(
+        "the database is at %(stamped)s, this version at %(code)s.", stamped=stamped, code=code
+    )
 
 
 def mail_in_words(config) -> str:
     if not config["SMTP_HOST"]:
-        return "Written to the log (no SMTP server set)"
-    return (
-        f"Sent through {config['SMTP_HOST']}:{config['SMTP_PORT']} "
-        f"({config['SMTP_TLS']}), from {config['SMTP_FROM']}"
+        return _("Written to the log (no SMTP server set)")
+    return _(
+        "Sent through %(host)s:%(port)s (%(tls)s), from %(sender)s",
+        host=config["SMTP_HOST"],
+        port=config["SMTP_PORT"],
+        tls=config["SMTP_TLS"],
+        sender=config["SMTP_FROM"],
     )

@@ -4,6 +4,8 @@ that decide who may use the flow and whether each step runs."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
@@ -28,7 +30,6 @@ from idp.admin.flows.routes import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
-from idp.core.words import counted
 from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
@@ -49,22 +50,42 @@ TABS = ("policy", "group", "user")
 def when_checked(binding: StageBinding) -> str:
     """When the binding's policies decide whether its stage runs, in words."""
     if not any(item.enabled for item in binding.policy_bindings):
-        return "Always runs: applies to everyone"
+        return _("Always runs: applies to everyone")
     if binding.evaluate_on_plan and binding.re_evaluate_policies:
-        return (
+        return _(
             "Checked when the flow starts, and again just before this step, "
             "with the user known by then"
         )
     if binding.evaluate_on_plan:
-        return "Checked when the flow starts"
+        return _("Checked when the flow starts")
     if binding.re_evaluate_policies:
-        return "Checked just before this step, with the user known by then"
-    return "Always runs: its policies are never checked"
+        return _("Checked just before this step, with the user known by then")
+    return _("Always runs: its policies are never checked")
+
+
+def subject_in_words(binding: PolicyBinding) -> str:
+    """The bound policy, group or user, in the page's language (subject_label stays English
+    for the audit trail)."""
+    return words_for_subject(binding.subject_label)
+
+
+def words_for_subject(label: str) -> str:
+    """A subject_label ("group staff") in the page's language."""
+    kind, _space, name = label.partition(" ")
+    if kind == "policy":
+        return _("policy %(name)s", name=name)
+    if kind == "group":
+        return _("group %(name)s", name=name)
+    if kind == "user":
+        return _("user %(name)s", name=name)
+    return label
 
 
 def bound_in_words(binding: PolicyBinding) -> str:
-    words = ("not " if binding.negate else "") + binding.subject_label
-    return words if binding.enabled else f"{words} (disabled)"
+    words = subject_in_words(binding)
+    if binding.negate:
+        words = _("not %(subject)s", subject=words)
+    return words if binding.enabled else _("%(subject)s (disabled)", subject=words)
 
 
 def stage_binding_values(binding: StageBinding) -> dict:
@@ -81,7 +102,7 @@ def stage_binding_of(flow: Flow, binding_id: int) -> StageBinding:
     for binding in flow.bindings:
         if binding.id == binding_id:
             return binding
-    abort(404, description="This flow has no such stage binding.")
+    abort(404, description=_("This flow has no such stage binding."))
 
 
 def policy_binding_of(flow: Flow, binding_id: int) -> tuple[PolicyBinding, StageBinding | None]:
@@ -92,7 +113,7 @@ def policy_binding_of(flow: Flow, binding_id: int) -> tuple[PolicyBinding, Stage
     for binding, stage_binding in every:
         if binding.id == binding_id:
             return binding, stage_binding
-    abort(404, description="This flow has no such policy binding.")
+    abort(404, description=_("This flow has no such policy binding."))
 
 
 def back_to(flow: Flow, stage_binding: StageBinding | None = None) -> str:
@@ -125,7 +146,7 @@ def flow_stages(slug: str):
 
 def stage_choices() -> list[SelectChoice]:
     rows = db.session.execute(select(Stage.id, Stage.name, Stage.type).order_by(Stage.name))
-    return [SelectChoice("", "Choose a stage…")] + [
+    return [SelectChoice("", _("Choose a stage…"))] + [
         SelectChoice(str(key), f"{name} ({kind})") for key, name, kind in rows
     ]
 
@@ -169,10 +190,10 @@ def bind_stage(slug: str):
         return render_stage_binding(flow, form, status=INVALID if form.is_submitted() else 200)
     stage = db.session.get(Stage, int(form.stage.data))
     if stage is None:
-        abort(404, description="There is no such stage.")
+        abort(404, description=_("There is no such stage."))
     binding = add_stage_binding(flow, stage, form)
     db.session.commit()
-    flash(f"The stage {stage.name} was bound.", "info")
+    flash(_("The stage %(name)s was bound.", name=stage.name), "info")
     return redirect(back_to(flow, binding), code=303)
 
 
@@ -187,13 +208,13 @@ def edit_stage_binding(slug: str, binding_id: int):
         return render_stage_binding(flow, form, binding, status)
     stage = db.session.get(Stage, int(form.stage.data))
     if stage is None:
-        abort(404, description="There is no such stage.")
+        abort(404, description=_("There is no such stage."))
     before = stage_binding_values(binding)
     binding.stage = stage
     _copy(form, binding, STAGE_BINDING_FIELDS)
     _record("admin_stage_binding_changed", flow, before, stage_binding_values(binding))
     db.session.commit()
-    flash("The stage binding was saved.", "info")
+    flash(_("The stage binding was saved."), "info")
     return redirect(back_to(flow, binding), code=303)
 
 
@@ -203,23 +224,37 @@ def confirm_stage_binding_removal(slug: str, binding_id: int):
     binding = stage_binding_of(flow, binding_id)
     name = binding.stage.name
     consequences = [
-        f"The flow {flow.name} will no longer run the step {name} (order {binding.order}). "
-        "The stage itself stays, in Stages, with its settings.",
+        _(
+            "The flow %(name)s will no longer run the step %(name2)s (order %(order)s). The stage "
+            "itself stays, in Stages, with its settings.",
+            name=flow.name,
+            name2=name,
+            order=binding.order,
+        ),
     ]
     if binding.policy_bindings:
         consequences.append(
-            f"Its {counted(len(binding.policy_bindings), 'policy bindings')} go with it."
+            ngettext(
+                "Its %(num)d policy binding goes with it.",
+                "Its %(num)d policy bindings go with it.",
+                len(binding.policy_bindings),
+            )
         )
     if binding.stage.type in ENDINGS:
-        ending, _ = ENDINGS[binding.stage.type]
-        consequences.append(f"This is the flow's {ending} step: without it, there is no {ending}.")
+        ending, _consequence = ENDINGS[binding.stage.type]
+        consequences.append(
+            _(
+                "This is the flow's %(ending)s step: without it, there is no %(ending)s.",
+                ending=ending,
+            )
+        )
     confirmation = Confirmation(
-        title=f"Remove the stage {name} from this flow?",
+        title=_("Remove the stage %(name)s from this flow?", name=name),
         consequences=tuple(consequences),
         action=url_for(
             "admin.flow_bindings.remove_stage_binding", slug=slug, binding_id=binding_id
         ),
-        button="Remove the binding",
+        button=_("Remove the binding"),
         cancel=back_to(flow, binding),
     )
     return ask("admin/flows/confirm_removal.html", confirmation, flow=flow)
@@ -233,7 +268,7 @@ def remove_stage_binding(slug: str, binding_id: int):
     _record("admin_stage_unbound", flow, before=values)
     flow.bindings.remove(binding)
     db.session.commit()
-    flash(f"The stage {values['stage']} was removed from the flow.", "info")
+    flash(_("The stage %(stage)s was removed from the flow.", stage=values["stage"]), "info")
     return redirect(url_for("admin.flow_bindings.flow_stages", slug=slug), code=303)
 
 
@@ -288,10 +323,10 @@ def current_tab() -> str:
 def subject_choices(form: PolicyBindingForm) -> None:
     policies = db.session.execute(select(Policy.id, Policy.name).order_by(Policy.name))
     groups = db.session.execute(select(Group.id, Group.name).order_by(func.lower(Group.name)))
-    form.policy.choices = [SelectChoice("", "Choose a policy…")] + [
+    form.policy.choices = [SelectChoice("", _("Choose a policy…"))] + [
         SelectChoice(str(key), name) for key, name in policies
     ]
-    form.group.choices = [SelectChoice("", "Choose a group…")] + [
+    form.group.choices = [SelectChoice("", _("Choose a group…"))] + [
         SelectChoice(str(key), name) for key, name in groups
     ]
 
@@ -334,7 +369,7 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
         model = Policy if name == "policy" else Group
         found = db.session.get(model, int(value)) if value.isdigit() else None
     if not found:
-        form[name].errors = [*form[name].errors, f"There is no such {name}."]
+        form[name].errors = [*form[name].errors, _("There is no such %(name)s.", name=name)]
         return None
     return {name: found}
 
@@ -369,12 +404,19 @@ def create_policy_binding(flow: Flow, stage_binding: StageBinding | None):
     values = {"bound_to": where_of_target(target), **policy_binding_values(binding)}
     _record("admin_policy_bound", flow, after=values)
     db.session.commit()
-    flash(f"The {values['subject']} was bound.", "info")
+    flash(_("The %(subject)s was bound.", subject=words_for_subject(values["subject"])), "info")
     return dialog_done(back_to(flow, stage_binding))
 
 
 def where_of_target(target) -> str:
     return "who may use the flow" if isinstance(target, Flow) else f"the stage {target.stage.name}"
+
+
+def where_in_words(target) -> str:
+    """where_of_target in the page's language (that one stays English in the audit trail)."""
+    if isinstance(target, Flow):
+        return _("who may use the flow")
+    return _("the stage %(name)s", name=target.stage.name)
 
 
 @bp.route("/flows/<slug>/policies/new", methods=["GET", "POST"])
@@ -405,7 +447,7 @@ def edit_policy_binding(slug: str, binding_id: int):
     copy_policy_binding(form, binding)
     _record("admin_policy_binding_changed", flow, before, policy_binding_values(binding))
     db.session.commit()
-    flash("The binding was saved.", "info")
+    flash(_("The binding was saved."), "info")
     return dialog_done(back_to(flow, stage_binding))
 
 
@@ -427,14 +469,14 @@ def confirm_policy_binding_deletion(slug: str, binding_id: int):
     binding, stage_binding = policy_binding_of(flow, binding_id)
     target = stage_binding or flow
     confirmation = Confirmation(
-        title=f"Remove the binding of {binding.subject_label}?",
+        title=_("Remove the binding of %(subject)s?", subject=subject_in_words(binding)),
         consequences=policy_binding_consequences(
-            binding, target.policy_bindings, where_of_target(target), left_open_words(target)
+            binding, target.policy_bindings, where_in_words(target), left_open_words(target)
         ),
         action=url_for(
             "admin.flow_bindings.delete_policy_binding", slug=slug, binding_id=binding_id
         ),
-        button="Remove the binding",
+        button=_("Remove the binding"),
         cancel=back_to(flow, stage_binding),
     )
     return ask("admin/flows/confirm_removal.html", confirmation, flow=flow)
@@ -445,16 +487,27 @@ def policy_binding_consequences(
 ) -> tuple[str, ...]:
     """What unbinding does, in words: the subject stops deciding `where`, and with nothing
     else enabled among the bindings `beside` it, what is then open (`left_open`)."""
-    consequences = [f"The {binding.subject_label} stops deciding {where}."]
+    consequences = [
+        _(
+            "The %(subject)s stops deciding %(where)s.",
+            subject=subject_in_words(binding),
+            where=where,
+        )
+    ]
     if not any(item.enabled for item in beside if item is not binding):
-        consequences.append(f"Nothing else is bound there: once it is removed, {left_open}.")
+        consequences.append(
+            _(
+                "Nothing else is bound there: once it is removed, %(left_open)s.",
+                left_open=left_open,
+            )
+        )
     return tuple(consequences)
 
 
 def left_open_words(target) -> str:
     if isinstance(target, Flow):
-        return "anyone the flow's settings allow may use the flow"
-    return "the step applies to everyone who goes through the flow"
+        return _("anyone the flow's settings allow may use the flow")
+    return _("the step applies to everyone who goes through the flow")
 
 
 @bp.post("/flows/<slug>/bindings/<int:binding_id>/delete")
@@ -463,8 +516,9 @@ def delete_policy_binding(slug: str, binding_id: int):
     binding, stage_binding = policy_binding_of(flow, binding_id)
     target = stage_binding or flow
     values = {"bound_to": where_of_target(target), **policy_binding_values(binding)}
+    subject = subject_in_words(binding)
     _record("admin_policy_unbound", flow, before=values)
     target.policy_bindings.remove(binding)
     db.session.commit()
-    flash(f"The {values['subject']} binding was removed.", "info")
+    flash(_("The %(subject)s binding was removed.", subject=subject), "info")
     return redirect(back_to(flow, stage_binding), code=303)

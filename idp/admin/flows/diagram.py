@@ -5,10 +5,13 @@ lines with their places) that a template draws as SVG and writes out again as a 
 import textwrap
 from dataclasses import dataclass
 
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+
 from idp.admin.flows.bindings import bound_in_words, when_checked
 from idp.admin.flows.forms import AUTHENTICATION_LABELS, DENIED_LABELS, INVALID_RESPONSE_LABELS
 from idp.admin.flows.guidance import placement_warnings
-from idp.core.words import counted
+from idp.core.i18n import lazy_text as _l
 from idp.models import Flow, StageBinding
 from idp.policies.engine import in_asking_order
 
@@ -23,7 +26,7 @@ HEADING_CHARACTERS = 42
 LINE_CHARACTERS = 50
 ITEM_INDENT = 12
 
-ENGINE_WORDS = {"all": "every one must pass", "any": "any one is enough"}
+ENGINE_WORDS = {"all": _l("every one must pass"), "any": _l("any one is enough")}
 
 
 @dataclass(frozen=True)
@@ -74,26 +77,35 @@ class Diagram:
     misplaced: int = 0
 
 
+def _in_a_sentence(label) -> str:
+    """A choice's label after a colon: lower-cased where the language writes it so (English,
+    French), as it is in German, whose nouns keep their capital."""
+    text = str(label)
+    if str(get_locale() or "en").startswith("de"):
+        return text
+    return text.lower()
+
+
 def _bound_entries(bindings, mode: str) -> list[Entry]:
     ordered = in_asking_order(bindings)
     if not ordered:
         return []
     return [
-        Entry(f"Bound ({ENGINE_WORDS.get(mode, mode)}):"),
+        Entry(_("Bound (%(mode)s):", mode=ENGINE_WORDS.get(mode, mode))),
         *(Entry(bound_in_words(binding), is_item=True) for binding in ordered),
     ]
 
 
 def gate_entries(flow: Flow) -> list[Entry]:
     requirement = AUTHENTICATION_LABELS.get(flow.authentication, flow.authentication)
-    entries = [Entry(f"Who may use the flow: {requirement.lower()}")]
+    entries = [Entry(_("Who may use the flow: %(lower)s", lower=_in_a_sentence(requirement)))]
     bound = _bound_entries(flow.policy_bindings, flow.policy_engine_mode)
     if bound:
-        entries += [*bound, Entry("Checked when the flow starts, and again at every step")]
+        entries += [*bound, Entry(_("Checked when the flow starts, and again at every step"))]
     else:
-        entries.append(Entry("No policy bindings"))
+        entries.append(Entry(_("No policy bindings")))
     denied = DENIED_LABELS.get(flow.denied_action, flow.denied_action)
-    return [*entries, Entry(f"When denied: {denied.lower()}")]
+    return [*entries, Entry(_("When denied: %(lower)s", lower=_in_a_sentence(denied)))]
 
 
 def stage_entries(binding: StageBinding) -> list[Entry]:
@@ -103,7 +115,7 @@ def stage_entries(binding: StageBinding) -> list[Entry]:
     return [
         Entry(when_checked(binding)),
         *_bound_entries(binding.policy_bindings, binding.policy_engine_mode),
-        Entry(f"When an answer is invalid: {invalid.lower()}"),
+        Entry(_("When an answer is invalid: %(lower)s", lower=_in_a_sentence(invalid))),
     ]
 
 
@@ -114,15 +126,18 @@ def _stage_kind(binding: StageBinding) -> str:
 
 
 def build(flow: Flow) -> Diagram:
-    contents = [("gate", f"Start: {flow.name}", gate_entries(flow))]
+    contents = [("gate", _("Start: %(name)s", name=flow.name), gate_entries(flow))]
     warnings = placement_warnings(flow)
     for binding in flow.bindings:
         heading = f"{binding.order} · {binding.stage.name} ({binding.stage.type})"
         entries, kind = stage_entries(binding), _stage_kind(binding)
         if binding.id in warnings:
-            entries, kind = [Entry(f"Warning: {warnings[binding.id].text}"), *entries], "misplaced"
+            entries, kind = (
+                [Entry(_("Warning: %(text)s", text=warnings[binding.id].text)), *entries],
+                "misplaced",
+            )
         contents.append((kind, heading, entries))
-    contents.append(("end", "Done: on to where the visitor was going", []))
+    contents.append(("end", _("Done: on to where the visitor was going"), []))
     boxes, arrows, y = [], [], MARGIN
     for kind, heading, entries in contents:
         if boxes:
@@ -132,13 +147,20 @@ def build(flow: Flow) -> Diagram:
         boxes.append(box)
         y += box.height
     steps = len(flow.bindings)
-    summary = (
-        f"The flow {flow.name}: its gate, then {counted(steps, 'stage bindings')} in order, "
-        "then the end. The list below says the same in words."
+    summary = ngettext(
+        "The flow %(name)s: its gate, then %(num)d stage binding in order, then the end. The "
+        "list below says the same in words.",
+        "The flow %(name)s: its gate, then %(num)d stage bindings in order, then the end. The "
+        "list below says the same in words.",
+        steps,
+        name=flow.name,
     )
     if warnings:
-        summary += f" Warning: {counted(len(warnings), 'steps come', 'step comes')} after the "
-        summary += "sign-in or sign-out."
+        summary += " " + ngettext(
+            "Warning: %(num)d step comes after the sign-in or sign-out.",
+            "Warning: %(num)d steps come after the sign-in or sign-out.",
+            len(warnings),
+        )
     return Diagram(WIDTH, y + MARGIN, tuple(boxes), tuple(arrows), summary, len(warnings))
 
 

@@ -18,6 +18,7 @@ from wtforms.validators import (
 
 from idp.admin.fields import Free, strip
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.models import Flow
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -30,42 +31,42 @@ from idp.models.flows import (
 from idp.transfer.document import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 
 ORDER_LIMIT = 2_147_483_647
-NUMBER_MESSAGE = "Enter a whole number."
+NUMBER_MESSAGE = _l("Enter a whole number.")
 
 DESIGNATION_LABELS = {
-    "authentication": "Authentication: signing in",
-    "invalidation": "Invalidation: signing out",
-    "enrollment": "Enrollment: signing up",
-    "unenrollment": "Unenrollment: deleting the account",
-    "recovery": "Recovery: a forgotten password",
-    "stage_configuration": "Stage configuration: setting up an authenticator",
-    "authorization": "Authorization: letting an application sign the user in",
+    "authentication": _l("Authentication: signing in"),
+    "invalidation": _l("Invalidation: signing out"),
+    "enrollment": _l("Enrollment: signing up"),
+    "unenrollment": _l("Unenrollment: deleting the account"),
+    "recovery": _l("Recovery: a forgotten password"),
+    "stage_configuration": _l("Stage configuration: setting up an authenticator"),
+    "authorization": _l("Authorization: letting an application sign the user in"),
 }
 AUTHENTICATION_LABELS = {
-    "none": "Anyone",
-    "require_authenticated": "Only signed-in users",
-    "require_unauthenticated": "Only visitors who are not signed in",
-    "require_superuser": "Only administrators",
+    "none": _l("Anyone"),
+    "require_authenticated": _l("Only signed-in users"),
+    "require_unauthenticated": _l("Only visitors who are not signed in"),
+    "require_superuser": _l("Only administrators"),
 }
 DENIED_LABELS = {
-    "message_continue": "Show a message, then go on to where the user was going",
-    "message": "Show a message and stop",
-    "continue": "Go on to where the user was going, without a message",
+    "message_continue": _l("Show a message, then go on to where the user was going"),
+    "message": _l("Show a message and stop"),
+    "continue": _l("Go on to where the user was going, without a message"),
 }
 ENGINE_LABELS = {
-    "any": "Any one binding passing is enough",
-    "all": "Every binding must pass",
+    "any": _l("Any one binding passing is enough"),
+    "all": _l("Every binding must pass"),
 }
 INVALID_RESPONSE_LABELS = {
-    "retry": "Ask again",
-    "restart": "Start the flow again",
-    "restart_with_context": "Start the flow again, keeping what was entered",
+    "retry": _l("Ask again"),
+    "restart": _l("Start the flow again"),
+    "restart_with_context": _l("Start the flow again, keeping what was entered"),
 }
 FAILURE_RESULTS = {"": None, "true": True, "false": False}
 FAILURE_LABELS = {
-    "": "Stop the flow with an error",
-    "true": "Count the binding as passed",
-    "false": "Count the binding as failed",
+    "": _l("Stop the flow with an error"),
+    "true": _l("Count the binding as passed"),
+    "false": _l("Count the binding as failed"),
 }
 
 
@@ -87,57 +88,63 @@ class WholeNumberField(IntegerField):
             raise ValueError(NUMBER_MESSAGE) from None
 
 
-def _order_field(label="Order"):
+def _order_field():
     return WholeNumberField(
-        label,
+        _l("Order"),
         default=0,
         validators=[
             InputRequired(NUMBER_MESSAGE),
-            NumberRange(-ORDER_LIMIT, ORDER_LIMIT, "Enter a smaller number."),
+            NumberRange(-ORDER_LIMIT, ORDER_LIMIT, _l("Enter a smaller number.")),
         ],
-        description="Lower numbers come first.",
+        description=_l("Lower numbers come first."),
     )
 
 
 class FlowForm(FlaskForm):
     slug = StringField(
-        "Slug",
+        _l("Slug"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a slug."),
-            Length(max=100, message="Slugs are at most 100 characters long."),
-            Regexp(SLUG_PATTERN, message="Use lower-case letters, digits, - and _ only."),
-            NoneOf(RESERVED_SLUGS, message=f"This slug {RESERVED_SLUG_MESSAGE}."),
-            Free(_find_flow, "Another flow has this slug."),
+            DataRequired(_l("Enter a slug.")),
+            Length(max=100, message=_l("Slugs are at most 100 characters long.")),
+            Regexp(SLUG_PATTERN, message=_l("Use lower-case letters, digits, - and _ only.")),
+            NoneOf(
+                RESERVED_SLUGS,
+                message=_l(
+                    "This slug %(reserved_slug_message)s.",
+                    reserved_slug_message=RESERVED_SLUG_MESSAGE,
+                ),
+            ),
+            Free(_find_flow, _l("Another flow has this slug.")),
         ],
-        description="The flow's address: /flow/<slug>/.",
+        description=_l("The flow's address: /flow/<slug>/."),
     )
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
-        validators=[DataRequired("Enter a name."), Length(max=200, message="At most 200.")],
+        validators=[DataRequired(_l("Enter a name.")), Length(max=200, message=_l("At most 200."))],
     )
     title = StringField(
-        "Title",
+        _l("Title"),
         filters=[strip],
-        validators=[Length(max=200, message="Titles are at most 200 characters long.")],
-        description="The heading users see.",
+        validators=[Length(max=200, message=_l("Titles are at most 200 characters long."))],
+        description=_l("The heading users see."),
     )
     designation = SelectField(
-        "Designation", choices=_choices(DESIGNATIONS, DESIGNATION_LABELS), validate_choice=True
+        _l("Designation"), choices=_choices(DESIGNATIONS, DESIGNATION_LABELS), validate_choice=True
     )
     authentication = SelectField(
-        "Who may start it",
+        _l("Who may start it"),
         choices=_choices(AUTHENTICATION_REQUIREMENTS, AUTHENTICATION_LABELS),
         validate_choice=True,
     )
     denied_action = SelectField(
-        "When the flow's policies deny",
+        _l("When the flow's policies deny"),
         choices=_choices(DENIED_ACTIONS, DENIED_LABELS),
         validate_choice=True,
     )
     policy_engine_mode = SelectField(
-        "The flow's policy bindings",
+        _l("The flow's policy bindings"),
         choices=_choices(ENGINE_MODES, ENGINE_LABELS),
         validate_choice=True,
     )
@@ -153,18 +160,20 @@ class BindingSettingsForm(FlaskForm):
 
     order = _order_field()
     evaluate_on_plan = BooleanField(
-        "Check its policies when the flow starts",
+        _l("Check its policies when the flow starts"),
         default=STAGE_BINDING_DEFAULTS["evaluate_on_plan"],
     )
     re_evaluate_policies = BooleanField(
-        "Check its policies again just before this step",
+        _l("Check its policies again just before this step"),
         default=STAGE_BINDING_DEFAULTS["re_evaluate_policies"],
     )
     policy_engine_mode = SelectField(
-        "Its policy bindings", choices=_choices(ENGINE_MODES, ENGINE_LABELS), validate_choice=True
+        _l("Its policy bindings"),
+        choices=_choices(ENGINE_MODES, ENGINE_LABELS),
+        validate_choice=True,
     )
     invalid_response_action = SelectField(
-        "When an answer is invalid",
+        _l("When an answer is invalid"),
         choices=_choices(INVALID_RESPONSE_ACTIONS, INVALID_RESPONSE_LABELS),
         validate_choice=True,
     )
@@ -172,34 +181,34 @@ class BindingSettingsForm(FlaskForm):
 
 class StageBindingForm(BindingSettingsForm):
     # Not a checked choice: the view answers an unknown stage id with a 404.
-    stage = SelectField("Stage", validate_choice=False)
+    stage = SelectField(_l("Stage"), validate_choice=False)
 
     def validate_stage(self, field):
         if not (field.data or "").isdigit():
-            raise ValidationError("Choose a stage.")
+            raise ValidationError(_l("Choose a stage."))
 
 
 class PolicyBindingForm(FlaskForm):
     """Exactly one of policy, group or user; the page shows one of them at a time."""
 
-    policy = SelectField("Policy", validate_choice=False)
-    group = SelectField("Group", validate_choice=False)
+    policy = SelectField(_l("Policy"), validate_choice=False)
+    group = SelectField(_l("Group"), validate_choice=False)
     user = StringField(
-        "Username", filters=[strip], validators=[Length(max=150, message="At most 150.")]
+        _l("Username"), filters=[strip], validators=[Length(max=150, message=_l("At most 150."))]
     )
     order = _order_field()
-    negate = BooleanField("Negate: pass when the subject does not match")
-    enabled = BooleanField("Enabled", default=True)
+    negate = BooleanField(_l("Negate: pass when the subject does not match"))
+    enabled = BooleanField(_l("Enabled"), default=True)
     timeout = WholeNumberField(
-        "Timeout in seconds",
+        _l("Timeout in seconds"),
         default=30,
         validators=[
             InputRequired(NUMBER_MESSAGE),
-            NumberRange(1, 300, "Choose from 1 to 300 seconds."),
+            NumberRange(1, 300, _l("Choose from 1 to 300 seconds.")),
         ],
     )
     failure_result = SelectField(
-        "When the policy fails with an error",
+        _l("When the policy fails with an error"),
         choices=_choices(FAILURE_RESULTS, FAILURE_LABELS),
         default="",
         validate_choice=True,
@@ -211,12 +220,12 @@ class PolicyBindingForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         if len(self.chosen_subjects()) != 1:
-            self.form_errors.append("Choose exactly one policy, group or user.")
+            self.form_errors.append(_l("Choose exactly one policy, group or user."))
             return False
         return valid
 
 
 class ImportForm(FlaskForm):
-    file = FileField("Flow file (YAML or JSON)")
+    file = FileField(_l("Flow file (YAML or JSON)"))
     # On confirmation the content comes back from the preview page, never from the cookie.
     content = TextAreaField(validators=[Optional()])

@@ -4,18 +4,21 @@ everyone because nothing is bound to them."""
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from idp.core.i18n import lazy_text as _l
 from idp.models import Flow, StageBinding
 
 # Stage types after which a step no longer does what it usually should: the user is already
 # signed in (a step meant to guard the sign-in comes too late) or already signed out.
 ENDINGS = {
     "user_login": (
-        "sign-in",
-        "the user is already signed in when it runs, so it cannot stop or guard the sign-in",
+        _l("sign-in"),
+        _l("the user is already signed in when it runs, so it cannot stop or guard the sign-in"),
     ),
     "user_logout": (
-        "sign-out",
-        "the user is already signed out when it runs, so no user is known any more",
+        _l("sign-out"),
+        _l("the user is already signed out when it runs, so no user is known any more"),
     ),
 }
 STEP = 10
@@ -49,11 +52,14 @@ def suggested_order(flow: Flow) -> int:
 def suggestion_in_words(flow: Flow) -> str:
     ending = first_ending(flow)
     if ending is None:
-        return "Suggested: after the last step."
-    name, _ = ENDINGS[ending.stage.type]
-    return (
-        f"Suggested: before the {name} stage {ending.stage.name} (order {ending.order}), so "
-        f"the new step runs before the {name}."
+        return _("Suggested: after the last step.")
+    name, _consequence = ENDINGS[ending.stage.type]
+    return _(
+        "Suggested: before the %(name)s stage %(name2)s (order %(order)s), so the new step runs "
+        "before the %(name)s.",
+        name=name,
+        name2=ending.stage.name,
+        order=ending.order,
     )
 
 
@@ -71,10 +77,13 @@ def placement_warnings(flow: Flow) -> dict[int, Placement]:
     for binding in flow.bindings:
         if ending is not None:
             name, consequence = ENDINGS[ending.stage.type]
-            text = (
-                f"This step comes after the {name} stage {ending.stage.name}: {consequence}. "
-                f"Give it a lower order than {ending.order} unless it is meant to run after "
-                f"the {name}."
+            text = _(
+                "This step comes after the %(name)s stage %(name2)s: %(consequence)s. Give it a "
+                "lower order than %(order)s unless it is meant to run after the %(name)s.",
+                name=name,
+                name2=ending.stage.name,
+                consequence=consequence,
+                order=ending.order,
             )
             warnings[binding.id] = Placement(name, text)
         if ending is None and binding.stage.type in ENDINGS:
@@ -87,7 +96,7 @@ def applies_to_everyone(binding: StageBinding | None) -> bool:
     return binding is None or not any(item.enabled for item in binding.policy_bindings)
 
 
-EVERYONE_WORDS = (
+EVERYONE_WORDS = _l(
     "Applies to everyone: no policy, group or user is bound to this step, so it runs for "
     "everyone who goes through the flow as soon as it is bound. To limit it, bind a policy, "
     "group or user to it on the Stage Bindings tab."

@@ -12,6 +12,7 @@ from idp.admin.flows.bindings import bound_in_words, when_checked
 from idp.admin.flows.routes import flow_or_404
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.flows import simulation as outcomes
 from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
 
@@ -26,7 +27,7 @@ class SimulationForm(FlaskForm):
 
     user = username_field()
     arrival = SelectField(
-        "How they come to the flow",
+        _l("How they come to the flow"),
         choices=[SelectChoice(value, label) for value, label in ARRIVALS.items()],
     )
     ip = ip_field()

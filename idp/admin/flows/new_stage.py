@@ -2,6 +2,7 @@
 type's settings) and its binding to the flow in one form, saved in one transaction."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from idp.admin.catalog import rows
 from idp.admin.catalog.stages import STAGES
@@ -40,7 +41,7 @@ def create_and_bind_stage_of_type(slug: str, type_name: str):
     binding = add_stage_binding(flow, stage, binding_form)
     if not rows.commit_new(STAGES, new):
         return render_new_stage(flow, new, binding_form)
-    flash(f"The stage {stage.name} was created and bound.", "info")
+    flash(_("The stage %(name)s was created and bound.", name=stage.name), "info")
     return redirect(back_to(flow, binding), code=303)
 
 

@@ -2,6 +2,8 @@
 The binding tabs are in flows_bindings.py."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
@@ -17,7 +19,7 @@ from idp.admin.flows.forms import (
 from idp.admin.helpers import INVALID, commit_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
-from idp.core.words import counted
+from idp.core.i18n import lazy_text as _l
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS
@@ -30,7 +32,7 @@ bp = Blueprint("flows", __name__, template_folder="templates")
 
 
 IMPORT_LIMIT = 256 * 1024
-SLUG_TAKEN = "A flow with this slug was just created."
+SLUG_TAKEN = _l("A flow with this slug was just created.")
 LABELS = {
     "designation": DESIGNATION_LABELS,
     "authentication": AUTHENTICATION_LABELS,
@@ -57,7 +59,7 @@ def flow_target(flow: Flow) -> dict:
 def flow_or_404(slug: str) -> Flow:
     flow = load_flow(slug)
     if flow is None:
-        abort(404, description="There is no such flow.")
+        abort(404, description=_("There is no such flow."))
     return flow
 
 
@@ -86,7 +88,7 @@ def new_flow():
     record_change("admin_flow_created", flow_target(flow), after=flow_values(flow))
     if not commit_unless_taken(form.slug, SLUG_TAKEN):
         return render_template("admin/flows/new.html", form=form), INVALID
-    flash(f"The flow {flow.slug} was created.", "info")
+    flash(_("The flow %(slug)s was created.", slug=flow.slug), "info")
     return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
 
 
@@ -107,7 +109,7 @@ def edit_flow(slug: str):
     record_change("admin_flow_changed", flow_target(flow), before, flow_values(flow))
     if not commit_unless_taken(form.slug, SLUG_TAKEN):
         return render_template("admin/flows/edit.html", flow=flow, form=form), INVALID
-    flash("The flow was saved.", "info")
+    flash(_("The flow was saved."), "info")
     return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
 
 
@@ -115,7 +117,7 @@ def where_used(slug: str) -> list[str]:
     """What links to the flow by its slug, in words: stages that send people to it (an
     enrollment or recovery link) and invitations that open it."""
     places = [
-        f"the stage {name}"
+        _("the stage %(name)s", name=name)
         for name, options in db.session.execute(select(Stage.name, Stage.options))
         if slug in _strings_in(options)
     ]
@@ -123,7 +125,7 @@ def where_used(slug: str) -> list[str]:
         select(func.count()).select_from(Invitation).where(Invitation.flow_slug == slug)
     )
     if invitations:
-        places.append(counted(invitations, "invitation links"))
+        places.append(ngettext("%(num)d invitation link", "%(num)d invitation links", invitations))
     return places
 
 
@@ -159,7 +161,7 @@ def delete_flow(slug: str):
     db.session.execute(delete(StageBinding).where(StageBinding.flow_id == flow.id))
     db.session.execute(delete(Flow).where(Flow.id == flow.id))
     db.session.commit()
-    flash(f"The flow {slug} was deleted.", "info")
+    flash(_("The flow %(slug)s was deleted.", slug=slug), "info")
     return redirect(url_for("admin.flows.flows"), code=303)
 
 
@@ -175,7 +177,7 @@ def export_page(slug: str):
 def download_flow(slug: str):
     document = export_flow(slug)
     if document is None:
-        abort(404, description="There is no such flow.")
+        abort(404, description=_("There is no such flow."))
     return Response(
         dump_yaml(document),
         mimetype="application/yaml",
@@ -210,22 +212,47 @@ def read_upload(flow: Flow | None, raw: bytes, source: str):
     """The checked document, or FlowFileError naming every problem with its place. Without a
     flow, the file must describe a new one."""
     if not raw.strip():
-        raise FlowFileError(["Choose a file to upload."])
+        raise FlowFileError([_("Choose a file to upload.")])
     if len(raw) > IMPORT_LIMIT:
-        raise FlowFileError([f"{source}: larger than {IMPORT_LIMIT // 1024} KiB"])
+        raise FlowFileError(
+            [
+                _(
+                    "%(source)s: larger than %(import_limit)s KiB",
+                    source=source,
+                    import_limit=IMPORT_LIMIT // 1024,
+                )
+            ]
+        )
     document = read_document(parse_text(raw, source), source)
     if document.flow is None or document.applications:
         # A new client's secret is shown once, on the command line that imports it.
         raise FlowFileError(
-            [f"{source}: applications are imported with `idp flows import`, not on a flow's page"]
+            [
+                _(
+                    "%(source)s: applications are imported with `idp flows import`, not on a "
+                    "flow's page",
+                    source=source,
+                )
+            ]
         )
     problems = check_references(document, source)
     if flow is not None and document.flow.slug != flow.slug:
-        problems.append(f"{source}: flow.slug: describes {document.flow.slug!r}, not {flow.slug!r}")
+        problems.append(
+            _(
+                "%(source)s: flow.slug: describes %(slug)s, not %(slug2)s",
+                source=source,
+                slug=repr(document.flow.slug),
+                slug2=repr(flow.slug),
+            )
+        )
     if flow is None and load_flow(document.flow.slug) is not None:
         problems.append(
-            f"{source}: flow.slug: the flow {document.flow.slug!r} exists already; import the "
-            "file from that flow's Import tab to change it"
+            _(
+                "%(source)s: flow.slug: the flow %(slug)s exists already; import the file from "
+                "that flow's Import tab to change it",
+                source=source,
+                slug=repr(document.flow.slug),
+            )
         )
     if problems:
         raise FlowFileError(problems)
@@ -276,7 +303,14 @@ def confirm_new_import():
     record_change("admin_flow_imported", flow_target(flow), {}, flow_summary(flow), changes=written)
     if not commit_unless_taken(form.file, SLUG_TAKEN):
         return render_import(None, form, INVALID)
-    flash(f"The flow was imported: {counted(len(written), 'changes')}.", "info")
+    flash(
+        ngettext(
+            "The flow was imported: %(num)d change.",
+            "The flow was imported: %(num)d changes.",
+            len(written),
+        ),
+        "info",
+    )
     return redirect(url_for("admin.flows.flow", slug=document.flow.slug), code=303)
 
 
@@ -298,5 +332,12 @@ def confirm_import(slug: str):
     after = flow_summary(flow_or_404(slug))
     record_change("admin_flow_imported", flow_target(flow), before, after, changes=written)
     db.session.commit()
-    flash(f"The file was imported: {counted(len(written), 'changes')}.", "info")
+    flash(
+        ngettext(
+            "The file was imported: %(num)d change.",
+            "The file was imported: %(num)d changes.",
+            len(written),
+        ),
+        "info",
+    )
     return redirect(url_for("admin.flows.flow", slug=slug), code=303)

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from idp.admin.fields import strip
 from idp.core.durations import parse_duration
+from idp.core.i18n import lazy_text as _l
 from idp.identity.invitations import FixedDataError, read_fixed_data
 
 MAX_INVITATION_LIFETIME = timedelta(days=366)
@@ -21,34 +22,36 @@ def _lifetime(form, field):
     try:
         field.lifetime = parse_duration(text)
     except (ValueError, OverflowError):
-        raise ValidationError("Write a duration like 30m, 8h, 7d or 2w, or never.") from None
+        raise ValidationError(_l("Write a duration like 30m, 8h, 7d or 2w, or never.")) from None
     if not timedelta() < field.lifetime <= MAX_INVITATION_LIFETIME:
-        raise ValidationError("Choose a time from a minute to a year, or never.")
+        raise ValidationError(_l("Choose a time from a minute to a year, or never."))
 
 
 class InvitationForm(FlaskForm):
     name = StringField(
-        "Note",
+        _l("Note"),
         filters=[strip],
-        validators=[Length(max=200, message="Notes are at most 200 characters long.")],
-        description="For the list: who the link is for.",
+        validators=[Length(max=200, message=_l("Notes are at most 200 characters long."))],
+        description=_l("For the list: who the link is for."),
     )
-    flow = SelectField("Flow the link opens", validate_choice=True)
+    flow = SelectField(_l("Flow the link opens"), validate_choice=True)
     expires = StringField(
-        "Expires after",
+        _l("Expires after"),
         default="7d",
-        validators=[DataRequired("Enter a time, or never."), Length(max=32), _lifetime],
-        description="30m, 8h, 7d, 2w, or never.",
+        validators=[DataRequired(_l("Enter a time, or never.")), Length(max=32), _lifetime],
+        description=_l("30m, 8h, 7d, 2w, or never."),
     )
-    multi_use = BooleanField("The link may be used more than once")
+    multi_use = BooleanField(_l("The link may be used more than once"))
     fixed_data = TextAreaField(
-        "Fixed answers (optional)",
+        _l("Fixed answers (optional)"),
         filters=[strip],
-        validators=[Length(max=5000, message="Write at most 5000 characters.")],
+        validators=[Length(max=5000, message=_l("Write at most 5000 characters."))],
         render_kw={"rows": 4},
         description=(
-            "One per line, key=value: a prompt field's key and the answer it gets, such as "
-            "email=maya@example.test or attributes.team=blue."
+            _l(
+                "One per line, key=value: a prompt field's key and the answer it gets, such as "
+                "email=maya@example.test or attributes.team=blue."
+            )
         ),
     )
 

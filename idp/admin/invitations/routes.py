@@ -1,6 +1,7 @@
 """Invitations: list, create (the link is shown once, on the answer to the POST), revoke."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -92,7 +93,7 @@ def revoke_invitation(invitation_id: int):
     invitation = find_or_404(Invitation, invitation_id, "invitation")
     state = service.state_of(invitation)
     if not service.revoke_invitation(invitation.id):
-        flash("This invitation was revoked before.", "info")
+        flash(_("This invitation was revoked before."), "info")
         return redirect(url_for("admin.invitations.invitations"), code=303)
     record_change(
         "admin_invitation_revoked",
@@ -101,5 +102,5 @@ def revoke_invitation(invitation_id: int):
         after={"state": "revoked"},
     )
     db.session.commit()
-    flash("The invitation was revoked: its link no longer works.", "info")
+    flash(_("The invitation was revoked: its link no longer works."), "info")
     return redirect(url_for("admin.invitations.invitations"), code=303)

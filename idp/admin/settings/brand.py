@@ -3,6 +3,7 @@ and subjects, like authentik's brands. Values are validated by idp.brand.setting
 uploads by idp.brand.files; every page and mail reads them from there."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
@@ -22,6 +23,7 @@ from idp.brand.settings import (
     save_brand,
 )
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
 
 bp = Blueprint("brand", __name__, template_folder="templates")
@@ -45,59 +47,65 @@ def _checked_file(form, field):
         raise ValidationError(str(error)) from error
 
 
-def _kinds_help(kind: str) -> str:
+def _kinds_help(kind: str):
     types, largest = KINDS[kind]
-    return f"{', '.join(TYPE_NAMES[name] for name in types)}, at most {largest // 1024} KiB."
+    return _l(
+        "%(types)s, at most %(size)s KiB.",
+        types=", ".join(TYPE_NAMES[name] for name in types),
+        size=largest // 1024,
+    )
 
 
-SUBJECT_HELP = f"{PLACEHOLDER} is replaced by the product name."
+SUBJECT_HELP = _l("%(placeholder)s is replaced by the product name.", placeholder=PLACEHOLDER)
 
 
 class BrandForm(FlaskForm):
     product_name = StringField(
-        "Product name",
+        _l("Product name"),
         validators=[_parsed],
-        description="Shown in the header, page titles and mails instead of Gatehouse.",
+        description=_l("Shown in the header, page titles and mails instead of Gatehouse."),
     )
     accent_color = ColorField(
-        "Accent colour",
+        _l("Accent colour"),
         validators=[_parsed],
         description=(
-            "Buttons and links, as #rrggbb. The text on it is white or black, whichever "
-            "keeps it readable, and links are darkened or lightened where needed."
+            _l(
+                "Buttons and links, as #rrggbb. The text on it is white or black, whichever "
+                "keeps it readable, and links are darkened or lightened where needed."
+            )
         ),
     )
     logo = FileField(
-        "Upload a new logo", validators=[_checked_file], description=_kinds_help("logo")
+        _l("Upload a new logo"), validators=[_checked_file], description=_kinds_help("logo")
     )
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(_l("Remove the logo"))
     favicon = FileField(
-        "Upload a new favicon", validators=[_checked_file], description=_kinds_help("favicon")
+        _l("Upload a new favicon"), validators=[_checked_file], description=_kinds_help("favicon")
     )
-    remove_favicon = BooleanField("Remove the favicon")
+    remove_favicon = BooleanField(_l("Remove the favicon"))
     footer_links = TextAreaField(
-        "Footer links",
+        _l("Footer links"),
         validators=[_parsed],
         render_kw={"rows": 4},
-        description="One link a line: Label | https://address (for example a privacy notice).",
+        description=_l("One link a line: Label | https://address (for example a privacy notice)."),
     )
     mail_sender_name = StringField(
-        "Mail sender name",
+        _l("Mail sender name"),
         validators=[_parsed],
         description=(
-            "The name mails come from; empty: the name in IDP_SMTP_FROM, else the product name."
+            _l("The name mails come from; empty: the name in IDP_SMTP_FROM, else the product name.")
         ),
     )
     sign_in_link_subject = StringField(
-        "Subject of the sign-in link mail", validators=[_parsed], description=SUBJECT_HELP
+        _l("Subject of the sign-in link mail"), validators=[_parsed], description=SUBJECT_HELP
     )
     authenticator_added_subject = StringField(
-        'Subject of the "a way to sign in was added" mail',
+        _l('Subject of the "a way to sign in was added" mail'),
         validators=[_parsed],
         description=SUBJECT_HELP,
     )
     account_exists_subject = StringField(
-        'Subject of the "someone tried to sign up with your address" mail',
+        _l('Subject of the "someone tried to sign up with your address" mail'),
         validators=[_parsed],
         description=SUBJECT_HELP,
     )
@@ -148,5 +156,5 @@ def save_brand_settings():
     remove_unused_files()
     db.session.commit()
     forget_cached_brand()
-    flash("Brand saved." if changed else "Nothing changed.", "info")
+    flash(_("Brand saved.") if changed else _("Nothing changed."), "info")
     return redirect(url_for("admin.brand.brand"), code=303)

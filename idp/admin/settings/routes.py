@@ -3,6 +3,7 @@ The keys, their values and their validation live in idp.identity.site_settings; 
 `idp settings` changes the same rows."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -10,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from idp.admin.helpers import INVALID, current_admin
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
 from idp.identity.site_settings import (
     SETTINGS,
@@ -41,9 +43,9 @@ for _key, _setting in SETTINGS.items():
         SiteSettingsForm,
         _key,
         SelectField(
-            _setting.label,
+            _l(_setting.label),
             choices=[SelectChoice(choice, choice) for choice in _setting.choices],
-            description=_setting.description,
+            description=_l(_setting.description),
             validate_choice=False,  # parse() is the one validator, with its own message
             validators=[_parsed_by_settings(_key)],
         ),
@@ -71,5 +73,5 @@ def save_site_settings():
         if change_setting(key, form[key].data, user=current_admin(), ip=client_ip())
     ]
     db.session.commit()
-    flash("Settings saved." if changed else "Nothing changed.", "info")
+    flash(_("Settings saved.") if changed else _("Nothing changed."), "info")
     return redirect(url_for("admin.settings.site_settings"), code=303)

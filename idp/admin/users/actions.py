@@ -3,6 +3,7 @@ recovery link, make it an administrator or not, end its sessions, remove its
 authenticators."""
 
 from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -11,6 +12,7 @@ from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users.forms import PasswordForm
 from idp.admin.users.routes import render_user, user_target
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import set_password
@@ -21,8 +23,8 @@ from idp.models import User, UserSession
 bp = Blueprint("user_actions", __name__, template_folder="templates")
 
 
-LAST_SUPERUSER = (
-    "{username} is the last administrator who can sign in with a password. "
+LAST_SUPERUSER = N_(
+    "%(username)s is the last administrator who can sign in with a password. "
     "Make someone else an administrator first."
 )
 
@@ -65,13 +67,15 @@ def disable_user(user_id: int):
     """Disable the account; every session of theirs ends at once."""
     user = find_or_404(User, user_id, "user")
     if user.id == current_user.id:
-        return refusal(user, "You cannot disable your own account.")
+        return refusal(user, _("You cannot disable your own account."))
     if is_last_superuser(user):
-        return refusal(user, LAST_SUPERUSER.format(username=user.username))
+        return refusal(user, _(LAST_SUPERUSER, username=user.username))
     ended = revoke_sessions_of(user)
     _change_flag(user, "admin_user_disabled", "is_active", False, sessions_ended=ended)
     db.session.commit()
-    return back_to(user, f"{user.username} is disabled and was signed out everywhere.")
+    return back_to(
+        user, _("%(username)s is disabled and was signed out everywhere.", username=user.username)
+    )
 
 
 @bp.post("/users/<int:user_id>/enable")
@@ -79,7 +83,7 @@ def enable_user(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_user_enabled", "is_active", True)
     db.session.commit()
-    return back_to(user, f"{user.username} may sign in again.")
+    return back_to(user, _("%(username)s may sign in again.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/superuser/grant")
@@ -87,17 +91,17 @@ def grant_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_superuser_granted", "is_superuser", True)
     db.session.commit()
-    return back_to(user, f"{user.username} is now an administrator.")
+    return back_to(user, _("%(username)s is now an administrator.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/superuser/remove")
 def remove_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     if is_last_superuser(user):
-        return refusal(user, LAST_SUPERUSER.format(username=user.username))
+        return refusal(user, _(LAST_SUPERUSER, username=user.username))
     _change_flag(user, "admin_superuser_removed", "is_superuser", False)
     db.session.commit()
-    return back_to(user, f"{user.username} is no longer an administrator.")
+    return back_to(user, _("%(username)s is no longer an administrator.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -121,7 +125,7 @@ def set_user_password(user_id: int):
         sessions_ended=ended,
     )
     db.session.commit()
-    return back_to(user, f"The password of {user.username} was set.")
+    return back_to(user, _("The password of %(username)s was set.", username=user.username))
 
 
 @bp.post("/users/<int:user_id>/recovery-link")
@@ -135,7 +139,7 @@ def send_user_recovery_link(user_id: int):
         return refusal(user, str(error))
     record_change("admin_recovery_link_sent", user_target(user), flow=flow.slug)
     db.session.commit()
-    return back_to(user, f"A recovery link was mailed to {user.email}.")
+    return back_to(user, _("A recovery link was mailed to %(email)s.", email=user.email))
 
 
 @bp.post("/users/<int:user_id>/sessions/<int:session_id>/revoke")
@@ -143,7 +147,7 @@ def revoke_user_session(user_id: int, session_id: int):
     user = find_or_404(User, user_id, "user")
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id or row.revoked_at is not None:
-        abort(404, description="There is no such session of this user.")
+        abort(404, description=_("There is no such session of this user."))
     end_session(row)
     record_change(
         "admin_session_revoked",
@@ -151,7 +155,7 @@ def revoke_user_session(user_id: int, session_id: int):
         before={"session": session_id, "ip": row.ip, "user_agent": row.user_agent[:100]},
     )
     db.session.commit()
-    return back_to(user, "That session was signed out.")
+    return back_to(user, _("That session was signed out."))
 
 
 AUTHENTICATOR_KIND = f"any({', '.join(authenticators.KINDS)})"
@@ -163,11 +167,11 @@ AUTHENTICATOR_KIND = f"any({', '.join(authenticators.KINDS)})"
 def remove_user_authenticator(user_id: int, kind: str, authenticator_id: int):
     user = find_or_404(User, user_id, "user")
     if not authenticators.remove_authenticator(user, kind, authenticator_id):
-        abort(404, description="There is no such authenticator of this user.")
+        abort(404, description=_("There is no such authenticator of this user."))
     record_change(
         "admin_authenticator_removed",
         user_target(user),
         before={"kind": kind, "id": authenticator_id},
     )
     db.session.commit()
-    return back_to(user, "The authenticator was removed.")
+    return back_to(user, _("The authenticator was removed."))

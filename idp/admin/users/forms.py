@@ -1,6 +1,7 @@
 """Forms for users and groups. The search is a plain GET form (no CSRF, nothing changes); every
 form that changes something is a FlaskForm with its CSRF token."""
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -19,6 +20,7 @@ from wtforms.validators import (
 )
 
 from idp.admin.fields import Free, strip
+from idp.core.i18n import lazy_text as _l
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.accounts import find_group, find_user
 from idp.identity.signups import email_holder, username_holder
@@ -34,7 +36,7 @@ MIN_PASSWORD_LENGTH = 8
 
 def _not_only_spaces(form, field):
     if field.data and not field.data.strip():
-        raise StopValidation("A password cannot be only spaces.")
+        raise StopValidation(_l("A password cannot be only spaces."))
 
 
 def _password_validators(presence) -> list:
@@ -44,47 +46,59 @@ def _password_validators(presence) -> list:
         Length(
             min=MIN_PASSWORD_LENGTH,
             max=MAX_PASSWORD_LENGTH,
-            message=f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+            message=_l(
+                "Use %(min_password_length)s to %(max_password_length)s characters.",
+                min_password_length=MIN_PASSWORD_LENGTH,
+                max_password_length=MAX_PASSWORD_LENGTH,
+            ),
         ),
     ]
 
 
 class UserForm(FlaskForm):
     username = StringField(
-        "Username",
+        _l("Username"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a username."),
+            DataRequired(_l("Enter a username.")),
             Length(
                 max=USERNAME_MAX_LENGTH,
-                message=f"Usernames are at most {USERNAME_MAX_LENGTH} characters long.",
+                message=_l(
+                    "Usernames are at most %(username_max_length)s characters long.",
+                    username_max_length=USERNAME_MAX_LENGTH,
+                ),
             ),
-            Regexp(USERNAME_PATTERN, message="Use letters, digits and . @ + - _ only."),
-            Free(username_holder, "This username is taken."),
+            Regexp(USERNAME_PATTERN, message=_l("Use letters, digits and . @ + - _ only.")),
+            Free(username_holder, _l("This username is taken.")),
         ],
     )
     email = StringField(
-        "Email",
+        _l("Email"),
         filters=[strip],
         validators=[
             Optional(),
             Length(
                 max=EMAIL_MAX_LENGTH,
-                message=f"Email addresses are at most {EMAIL_MAX_LENGTH} characters long.",
+                message=_l(
+                    "Email addresses are at most %(email_max_length)s characters long.",
+                    email_max_length=EMAIL_MAX_LENGTH,
+                ),
             ),
-            Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
-            Free(email_holder, "Another user has this email."),
+            Regexp(EMAIL_PATTERN, message=_l("Enter a valid email address.")),
+            Free(email_holder, _l("Another user has this email.")),
         ],
     )
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
-        validators=[Length(max=200, message="Names are at most 200 characters long.")],
+        validators=[Length(max=200, message=_l("Names are at most 200 characters long."))],
     )
     email_verified = BooleanField(
-        "The address is verified",
-        description="Applications are told so (email_verified); unticked, they are told it "
-        "is not. Its owner also verifies it by following a mailed link.",
+        _l("The address is verified"),
+        description=_l(
+            "Applications are told so (email_verified); unticked, they are told it "
+            "is not. Its owner also verifies it by following a mailed link."
+        ),
     )
 
     def __init__(self, *args, editing=None, **kwargs):
@@ -93,32 +107,32 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
-    is_superuser = BooleanField("Administrator (superuser)")
+    is_superuser = BooleanField(_l("Administrator (superuser)"))
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=_password_validators(Optional(strip_whitespace=False)),
-        description="Optional: without one, the user signs in after a recovery or not at all.",
+        description=_l("Optional: without one, the user signs in after a recovery or not at all."),
     )
 
 
 class PasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=_password_validators(DataRequired("Enter a password."))
+        _l("New password"), validators=_password_validators(DataRequired(_l("Enter a password.")))
     )
     confirm = PasswordField(
-        "The new password again",
-        validators=[EqualTo("password", message="The two passwords are not the same.")],
+        _l("The new password again"),
+        validators=[EqualTo("password", message=_l("The two passwords are not the same."))],
     )
 
 
 class GroupForm(FlaskForm):
     name = StringField(
-        "Name",
+        _l("Name"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a name."),
-            Length(max=150, message="Group names are at most 150 characters long."),
-            Free(find_group, "A group with this name exists already."),
+            DataRequired(_l("Enter a name.")),
+            Length(max=150, message=_l("Group names are at most 150 characters long.")),
+            Free(find_group, _l("A group with this name exists already.")),
         ],
     )
 
@@ -129,18 +143,18 @@ class GroupForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField(
-        "Username",
+        _l("Username"),
         filters=[strip],
         validators=[
-            DataRequired("Enter a username."),
-            Length(max=150, message="Usernames are at most 150 characters long."),
+            DataRequired(_l("Enter a username.")),
+            Length(max=150, message=_l("Usernames are at most 150 characters long.")),
         ],
     )
 
     def validate_username(self, field):
         self.user = find_user(field.data, ("username",))
         if self.user is None:
-            raise ValidationError(f"There is no user named {field.data}.")
+            raise ValidationError(_("There is no user named %(field)s.", field=field.data))
 
 
 # -- GET forms: searches and filters ---------------------------------------------------------
@@ -148,7 +162,7 @@ class MemberForm(FlaskForm):
 
 class UserSearchForm(Form):
     q = StringField(
-        "Search",
+        _l("Search"),
         filters=[strip],
-        validators=[Length(max=200, message="Search for at most 200 characters.")],
+        validators=[Length(max=200, message=_l("Search for at most 200 characters."))],
     )

@@ -1,6 +1,7 @@
 """Groups: list with member counts, create, rename, delete, and their members."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
@@ -9,12 +10,13 @@ from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
 
 bp = Blueprint("groups", __name__, template_folder="templates")
 
 
-NAME_TAKEN = "A group with this name was just created."
+NAME_TAKEN = _l("A group with this name was just created.")
 
 
 def group_target(group: Group) -> dict:
@@ -45,7 +47,7 @@ def new_group():
     record_change("admin_group_created", group_target(group), after={"name": group.name})
     if not commit_unless_taken(form.name, NAME_TAKEN):
         return render_template("admin/groups/new.html", form=form), INVALID
-    flash(f"The group {group.name} was created.", "info")
+    flash(_("The group %(name)s was created.", name=group.name), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
@@ -62,7 +64,9 @@ def where_bound(group: Group) -> list[str]:
         .order_by(Flow.slug, Stage.name)
     )
     return [
-        f"who may use the flow {slug}" if stage is None else f"the stage {stage} in {slug}"
+        _("who may use the flow %(slug)s", slug=slug)
+        if stage is None
+        else _("the stage %(stage)s in %(slug)s", stage=stage, slug=slug)
         for slug, stage in rows
     ]
 
@@ -102,7 +106,7 @@ def rename_group(group_id: int):
     record_change("admin_group_renamed", group_target(group), before, {"name": group.name})
     if not commit_unless_taken(form.name, NAME_TAKEN):
         return render_group(group, INVALID, rename_form=form)
-    flash("The group was renamed.", "info")
+    flash(_("The group was renamed."), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
@@ -131,7 +135,7 @@ def delete_group(group_id: int):
     db.session.execute(delete(group_members).where(group_members.c.group_id == group.id))
     db.session.execute(delete(Group).where(Group.id == group.id))
     db.session.commit()
-    flash(f"The group {name} was deleted.", "info")
+    flash(_("The group %(name)s was deleted.", name=name), "info")
     return redirect(url_for("admin.groups.groups"), code=303)
 
 
@@ -142,12 +146,12 @@ def add_member(group_id: int):
     if not form.validate():
         return render_group(group, INVALID, member_form=form)
     if is_member(group, form.user):
-        form.username.errors = [f"{form.user.username} is already a member."]
+        form.username.errors = [_("%(username)s is already a member.", username=form.user.username)]
         return render_group(group, INVALID, member_form=form)
     add_to_group(group, form.user)
-    if not commit_unless_taken(form.username, "This user was just added."):
+    if not commit_unless_taken(form.username, _("This user was just added.")):
         return render_group(group, INVALID, member_form=form)
-    flash(f"{form.user.username} was added.", "info")
+    flash(_("%(username)s was added.", username=form.user.username), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
@@ -157,7 +161,7 @@ def remove_member(group_id: int, user_id: int):
     user = find_or_404(User, user_id, "user")
     remove_from_group(group, user)
     db.session.commit()
-    flash(f"{user.username} was removed from the group.", "info")
+    flash(_("%(username)s was removed from the group.", username=user.username), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
@@ -170,7 +174,10 @@ def add_to_group(group: Group, user: User) -> None:
 def remove_from_group(group: Group, user: User) -> None:
     """End the membership (a 404 when there is none) and record it; the caller commits."""
     if not is_member(group, user):
-        abort(404, description=f"{user.username} is not a member of this group.")
+        abort(
+            404,
+            description=_("%(username)s is not a member of this group.", username=user.username),
+        )
     db.session.execute(
         delete(group_members).where(
             group_members.c.group_id == group.id, group_members.c.user_id == user.id

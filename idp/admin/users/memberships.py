@@ -1,6 +1,7 @@
 """A user's groups as the user's page changes them (the routes are in routes.py): the Add to
 group form and the groups it offers."""
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField
@@ -8,16 +9,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.models import Group, User, group_members
 
 
 class JoinGroupForm(FlaskForm):
     # Not a checked choice: an unknown group id is a 404, a taken one a message.
-    group = SelectField("Add to group", validate_choice=False)
+    group = SelectField(_l("Add to group"), validate_choice=False)
 
     def validate_group(self, field):
         if not (field.data or "").isdigit():
-            raise ValidationError("Choose a group.")
+            raise ValidationError(_("Choose a group."))
 
 
 def groups_to_join(user: User) -> list[SelectChoice]:
@@ -26,6 +28,6 @@ def groups_to_join(user: User) -> list[SelectChoice]:
     rows = db.session.execute(
         select(Group.id, Group.name).where(Group.id.not_in(theirs)).order_by(func.lower(Group.name))
     )
-    return [SelectChoice("", "Choose a group…")] + [
+    return [SelectChoice("", _("Choose a group…"))] + [
         SelectChoice(str(key), name) for key, name in rows
     ]

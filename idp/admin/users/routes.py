@@ -1,6 +1,7 @@
 """Users: search, create, look at one, edit their details, add to and remove from groups."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
@@ -77,9 +78,9 @@ def new_user():
     db.session.add(user)
     db.session.flush()
     record_change("admin_user_created", user_target(user), after=user_values(user))
-    if not commit_unless_taken(form.username, "This username or email was just taken."):
+    if not commit_unless_taken(form.username, _("This username or email was just taken.")):
         return render_template("admin/users/new.html", form=form), INVALID
-    flash(f"The user {user.username} was created.", "info")
+    flash(_("The user %(username)s was created.", username=user.username), "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
 
 
@@ -127,9 +128,9 @@ def edit_user(user_id: int):
     before = user_values(user)
     _copy_details(form, user)
     record_change("admin_user_edited", user_target(user), before, user_values(user))
-    if not commit_unless_taken(form.username, "This username or email was just taken."):
+    if not commit_unless_taken(form.username, _("This username or email was just taken.")):
         return render_template("admin/users/edit.html", form=form, user=user), INVALID
-    flash("The changes were saved.", "info")
+    flash(_("The changes were saved."), "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
 
 
@@ -145,12 +146,20 @@ def join_group(user_id: int):
         return render_user(user, INVALID, group_form=form)
     group = find_or_404(Group, int(form.group.data), "group")
     if is_member(group, user):
-        form.group.errors = [f"{user.username} is already in {group.name}."]
+        form.group.errors = [
+            _("%(username)s is already in %(name)s.", username=user.username, name=group.name)
+        ]
         return render_user(user, INVALID, group_form=form)
     add_to_group(group, user)
-    if not commit_unless_taken(form.group, f"{user.username} was just added to {group.name}."):
+    if not commit_unless_taken(
+        form.group,
+        _("%(username)s was just added to %(name)s.", username=user.username, name=group.name),
+    ):
         return render_user(user, INVALID, group_form=form)
-    flash(f"{user.username} was added to the group {group.name}.", "info")
+    flash(
+        _("%(username)s was added to the group %(name)s.", username=user.username, name=group.name),
+        "info",
+    )
     return back_to_groups(user)
 
 
@@ -160,5 +169,12 @@ def leave_group(user_id: int, group_id: int):
     group = find_or_404(Group, group_id, "group")
     remove_from_group(group, user)
     db.session.commit()
-    flash(f"{user.username} was removed from the group {group.name}.", "info")
+    flash(
+        _(
+            "%(username)s was removed from the group %(name)s.",
+            username=user.username,
+            name=group.name,
+        ),
+        "info",
+    )
     return back_to_groups(user)

@@ -3,12 +3,16 @@ from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
+from idp.core.i18n import lazy_text as _l
 from idp.core.options import OptionsError
 from idp.core.options_forms import options_form_for
 from idp.models import ScopeMapping
 from idp.providers.oauth2.options import OAuth2Options
 
-SCOPE_MAPPINGS_HELP = "Scopes defined under Scope mappings that the application may ask for too."
+SCOPE_MAPPINGS_HELP = _l(
+    "Scopes defined under Scope mappings that the application may ask for too."
+)
 
 
 def _chosen(field) -> list[str]:
@@ -20,7 +24,7 @@ class OptionsForm(options_form_for(OAuth2Options)):
     exist rather than names typed one per line."""
 
     scope_mappings = SelectMultipleField(
-        "Scope mappings",
+        _l("Scope mappings"),
         description=SCOPE_MAPPINGS_HELP,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -51,7 +55,11 @@ class OptionsForm(options_form_for(OAuth2Options)):
         unknown = [name for name in options["scope_mappings"] if name not in known]
         if unknown:
             self.place_error(
-                OptionsError("scope_mappings", f"there is no scope mapping {unknown[0]!r}")
+                OptionsError(
+                    "scope_mappings",
+                    N_("there is no scope mapping %(unknown)s"),
+                    unknown=repr(unknown[0]),
+                )
             )
             return None
         return options

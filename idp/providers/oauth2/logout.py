@@ -13,6 +13,7 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.flows.handoff import seed_flow
 from idp.models import Flow
 from idp.providers.oauth2 import keys, tokens
@@ -46,11 +47,11 @@ def end_session(client):
     target = values.get("post_logout_redirect_uri", "")
     hint = values.get("id_token_hint", "")
     if values.get("client_id") and values.get("client_id") != client.get_client_id():
-        abort(400, description="client_id does not match this application.")
+        abort(400, description=N_("client_id does not match this application."))
     if hint and not _hint_is_ours(client, hint):
-        abort(400, description="The id_token_hint was not issued for this application.")
+        abort(400, description=N_("The id_token_hint was not issued for this application."))
     if target and not _registered(client, target):
-        abort(400, description="This post_logout_redirect_uri is not registered.")
+        abort(400, description=N_("This post_logout_redirect_uri is not registered."))
     done = url_for(
         "provider_oauth2.end_session_done_route",
         slug=client.application.slug,
@@ -59,7 +60,7 @@ def end_session(client):
     )
     flow_slug = _invalidation_flow_slug(client)
     if flow_slug is None:
-        abort(404, description="There is no sign-out flow.")
+        abort(404, description=N_("There is no sign-out flow."))
     response = redirect(seed_flow(flow_slug, {}, done), code=302)
     db.session.commit()
     return response

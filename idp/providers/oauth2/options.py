@@ -4,6 +4,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from idp.core.durations import parse_duration
+from idp.core.i18n import N_
 from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
@@ -58,24 +59,26 @@ class OAuth2Options:
             if problem:
                 raise OptionsError(f"scope_mappings[{index}]", problem)
         if len(set(self.scope_mappings)) != len(self.scope_mappings):
-            raise OptionsError("scope_mappings", "names a scope mapping twice")
+            raise OptionsError("scope_mappings", N_("names a scope mapping twice"))
         if self.backchannel_logout_uri:
             problem = _backchannel_problem(self.backchannel_logout_uri)
             if problem:
                 raise OptionsError("backchannel_logout_uri", problem)
         elif self.backchannel_logout_session_required:
             raise OptionsError(
-                "backchannel_logout_session_required", "needs a backchannel_logout_uri"
+                "backchannel_logout_session_required", N_("needs a backchannel_logout_uri")
             )
         if self.client_type == "public" and not self.require_pkce:
-            raise OptionsError("require_pkce", "a public client must use PKCE")
+            raise OptionsError("require_pkce", N_("a public client must use PKCE"))
         for name, limit in MAX_LIFETIMES.items():
             try:
                 seconds = parse_duration(getattr(self, name)).total_seconds()
             except ValueError as error:
                 raise OptionsError(name, str(error)) from None
             if not 0 < seconds <= limit:
-                raise OptionsError(name, f"must be between 1s and {limit // 3600}h")
+                raise OptionsError(
+                    name, N_("must be between 1s and %(limit)sh"), limit=limit // 3600
+                )
 
     @property
     def is_public(self) -> bool:

@@ -1,3 +1,4 @@
+from idp.core.i18n import N_
 from idp.providers.base import ProviderType
 from idp.providers.oauth2 import credentials
 from idp.providers.oauth2.authentik import AUTHENTIK
@@ -14,8 +15,8 @@ class OAuth2ProviderType(ProviderType):
     """OpenID Connect (OAuth 2.0 authorization code with PKCE, refresh, client credentials)."""
 
     name = "oauth2"
-    label = "OAuth2/OpenID Connect"
-    description = "For applications that can sign users in with OpenID Connect."
+    label = N_("OAuth2/OpenID Connect")
+    description = N_("For applications that can sign users in with OpenID Connect.")
     Options = OAuth2Options
     options_form = OptionsForm
     blueprint = bp

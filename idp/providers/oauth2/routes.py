@@ -31,6 +31,7 @@ from idp.providers.oauth2.claims import subject_of
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
 from idp.providers.oauth2.options import SCOPES, OAuth2Options
+from idp.providers.oauth2.refusals import description_in_words
 from idp.providers.oauth2.returning import to_client
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import query_client, server
@@ -97,7 +98,7 @@ def authorize():
         return _refused(error)
     except ValueError:
         # authlib cannot even phrase its error for some values (a quote in response_type).
-        abort(400, description="This sign-in request has parameters Gatehouse cannot read.")
+        abort(400, description=N_("This sign-in request has parameters Gatehouse cannot read."))
     client = grant.request.client
     application = client.application
     data = grant.request.payload.data
@@ -212,7 +213,7 @@ def _authorization_flow_state(application, user, scopes, prompts) -> str:
     DECLINED: it ran to its end and the user declined at consent. PENDING: it must run."""
     flow = load_flow(_authorization_flow_slug(application))
     if flow is None:
-        abort(503, description="This application's authorization flow is missing.")
+        abort(503, description=N_("This application's authorization flow is missing."))
     g.oauth2_authorization_flow = flow
     # Nothing to ask and no gate but who may run it: a signed-in user may, unless only
     # administrators may (then the flow itself says no).
@@ -351,7 +352,9 @@ def _refused(error: OAuth2Error):
         response = redirect(add_params_to_uri(error.redirect_uri, params), code=302)
         return to_client(response, client.application) if client is not None else response
     page = render_template(
-        "providers/oauth2/error.html", error=error.error, description=error.description
+        "providers/oauth2/error.html",
+        error=error.error,
+        description=description_in_words(error.description),
     )
     return make_response(page, 400)
 

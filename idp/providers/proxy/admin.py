@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 from idp.applications.access import RequestFacts
 from idp.applications.loading import load_application
 from idp.core.extensions import db
+from idp.core.i18n import lazy_text as _l
 from idp.models import User
 from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import METHODS, parse_target
@@ -20,19 +21,23 @@ class TestRequestForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only reads
 
-    username = StringField("User (empty: a visitor who is not signed in)", [Length(max=150)])
-    url = StringField("Address asked for", [DataRequired(), Length(max=2000)])
-    method = SelectField("Method", choices=sorted(METHODS), default="GET")
+    username = StringField(_l("User (empty: a visitor who is not signed in)"), [Length(max=150)])
+    url = StringField(
+        _l("Address asked for"),
+        [DataRequired(), Length(max=2000)],
+        render_kw={"placeholder": "https://app.example.org/some/page"},
+    )
+    method = SelectField(_l("Method"), choices=sorted(METHODS), default="GET")
 
 
 def test_request(slug: str):
     if not current_user.is_authenticated:
         return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
     if not current_user.is_superuser:
-        abort(403, description="Only administrators may open the admin pages.")
+        abort(403, description=_l("Only administrators may open the admin pages."))
     application = load_application(slug)
     if application is None or application.provider is None:
-        abort(404, description="There is no such application.")
+        abort(404, description=_l("There is no such application."))
     form = TestRequestForm(request.args)
     verdict, problem = None, None
     if "url" in request.args and form.validate():

@@ -5,6 +5,7 @@ import re
 from typing import Literal
 from urllib.parse import urlsplit
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -47,25 +48,32 @@ class ProxyOptions:
         parts = urlsplit(self.external_host)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OptionsError(
-                "external_host", "must be an address such as https://app.example.org"
+                "external_host", N_("must be an address such as https://app.example.org")
             )
         if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
             raise OptionsError(
                 "external_host",
-                "must be only a scheme and a host (put a path in path_prefix)",
+                N_("must be only a scheme and a host (put a path in path_prefix)"),
             )
         if self.path_prefix and not self.path_prefix.startswith("/"):
-            raise OptionsError("path_prefix", "must start with /")
+            raise OptionsError("path_prefix", N_("must start with /"))
         for line in self.extra_headers:
             header, _, attribute = line.partition(":")
             header, attribute = header.strip(), attribute.strip()
             if not isinstance(header, str) or not HEADER_NAME.match(header):
-                raise OptionsError("extra_headers", f"{header!r} is not a header name")
+                raise OptionsError(
+                    "extra_headers", N_("%(header)s is not a header name"), header=repr(header)
+                )
             if header.lower() in RESERVED_HEADERS:
-                raise OptionsError("extra_headers", f"{header} is set by Gatehouse itself")
+                raise OptionsError(
+                    "extra_headers", N_("%(header)s is set by Gatehouse itself"), header=header
+                )
             if not isinstance(attribute, str) or not ATTRIBUTE_KEY.match(attribute):
                 raise OptionsError(
-                    "extra_headers", f"{header}: {attribute!r} is not an attribute key"
+                    "extra_headers",
+                    N_("%(header)s: %(attribute)s is not an attribute key"),
+                    header=header,
+                    attribute=repr(attribute),
                 )
 
     @property

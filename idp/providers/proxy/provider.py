@@ -1,3 +1,4 @@
+from idp.core.i18n import N_
 from idp.providers.base import ProviderType
 from idp.providers.proxy.authentik import AUTHENTIK
 from idp.providers.proxy.options import ProxyOptions
@@ -8,8 +9,8 @@ class ProxyProviderType(ProviderType):
     """Forward auth: the reverse proxy asks Gatehouse about every request to the app."""
 
     name = "proxy"
-    label = "Forward auth (proxy)"
-    description = (
+    label = N_("Forward auth (proxy)")
+    description = N_(
         "For applications that cannot sign users in themselves: nginx, Caddy or Traefik ask "
         "Gatehouse about every request and pass the user's name on in headers."
     )

@@ -25,8 +25,10 @@ class AuthenticatorStaticStage(StageType):
     """
 
     name = "authenticator_static"
-    label = "Recovery codes setup"
-    description = "Makes one-time recovery codes, replacing unused old ones, and shows them once."
+    label = N_("Recovery codes setup")
+    description = N_(
+        "Makes one-time recovery codes, replacing unused old ones, and shows them once."
+    )
     Options = AuthenticatorStaticOptions
     authentik = AUTHENTIK
     form_class = CodesSavedForm

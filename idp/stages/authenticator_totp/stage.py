@@ -20,8 +20,8 @@ class AuthenticatorTotpStage(StageType):
     device is saved only once a code from the app proves it has the secret."""
 
     name = "authenticator_totp"
-    label = "Authenticator app setup"
-    description = "Shows a QR code for an authenticator app (TOTP) and checks its first code."
+    label = N_("Authenticator app setup")
+    description = N_("Shows a QR code for an authenticator app (TOTP) and checks its first code.")
     Options = AuthenticatorTotpOptions
     authentik = AUTHENTIK
     form_class = TotpSetupForm

@@ -40,8 +40,8 @@ class AuthenticatorValidateStage(StageType):
     says which count). Each code and each passkey challenge is good once."""
 
     name = "authenticator_validate"
-    label = "Authenticator check"
-    description = (
+    label = N_("Authenticator check")
+    description = N_(
         "Asks for a second factor: a passkey or security key, a code from an authenticator "
         "app, or a recovery code (device_classes says which)."
     )

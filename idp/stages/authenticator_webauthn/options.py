@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, done_message, option
 from idp.credentials.passkeys import RegistrationSettings
 
@@ -12,38 +13,46 @@ AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 class AuthenticatorWebAuthnOptions:
     resident_key: Literal["discouraged", "preferred", "required"] = option(
         "preferred",
-        "Whether the credential is a passkey stored on the authenticator, which can sign in "
-        "without a typed name. Required rules out security keys that cannot store one.",
+        N_(
+            "Whether the credential is a passkey stored on the authenticator, which can sign in "
+            "without a typed name. Required rules out security keys that cannot store one."
+        ),
         choices={
-            "discouraged": "Discouraged: a plain security key credential",
-            "preferred": "Preferred: a passkey when the authenticator can store one",
-            "required": "Required: only passkeys",
+            "discouraged": N_("Discouraged: a plain security key credential"),
+            "preferred": N_("Preferred: a passkey when the authenticator can store one"),
+            "required": N_("Required: only passkeys"),
         },
     )
     user_verification: Literal["discouraged", "preferred", "required"] = option(
         "preferred",
-        "Whether the authenticator must check its user (a PIN, a fingerprint) rather than only "
-        "a touch.",
+        N_(
+            "Whether the authenticator must check its user (a PIN, a fingerprint) rather than only "
+            "a touch."
+        ),
         choices={
-            "discouraged": "Discouraged: a touch is enough",
-            "preferred": "Preferred: check the user when the authenticator can",
-            "required": "Required: the authenticator must check the user",
+            "discouraged": N_("Discouraged: a touch is enough"),
+            "preferred": N_("Preferred: check the user when the authenticator can"),
+            "required": N_("Required: the authenticator must check the user"),
         },
     )
     authenticator_attachment: Literal["", "platform", "cross-platform"] = option(
         "",
-        "Which authenticators may be registered: built into the device (Touch ID, Windows "
-        "Hello), separate ones (a security key, a phone), or either.",
+        N_(
+            "Which authenticators may be registered: built into the device (Touch ID, Windows "
+            "Hello), separate ones (a security key, a phone), or either."
+        ),
         choices={
-            "": "Either",
-            "platform": "Built into the device",
-            "cross-platform": "A separate security key or phone",
+            "": N_("Either"),
+            "platform": N_("Built into the device"),
+            "cross-platform": N_("A separate security key or phone"),
         },
     )
     allowed_aaguids: tuple[str, ...] = option(
         (),
-        "For organisations that hand out security keys: only these models (AAGUIDs, one per "
-        "line) may be registered, and attestation is asked for. Empty: any authenticator.",
+        N_(
+            "For organisations that hand out security keys: only these models (AAGUIDs, one per "
+            "line) may be registered, and attestation is asked for. Empty: any authenticator."
+        ),
     )
     done_message: str = done_message("Your passkey was added.")
 
@@ -52,8 +61,11 @@ class AuthenticatorWebAuthnOptions:
             if not AAGUID.match(aaguid):
                 raise OptionsError(
                     "allowed_aaguids",
-                    f"{aaguid!r} is not an AAGUID (lower-case, like "
-                    "cb69481e-8ff7-4039-93ec-0a2729a154a8)",
+                    N_(
+                        "%(aaguid)s is not an AAGUID (lower-case, like "
+                        "cb69481e-8ff7-4039-93ec-0a2729a154a8)"
+                    ),
+                    aaguid=repr(aaguid),
                 )
 
     @property

@@ -24,8 +24,8 @@ class AuthenticatorWebAuthnStage(StageType):
     answer; the browser's part runs in idp/static/webauthn.js."""
 
     name = "authenticator_webauthn"
-    label = "Passkey setup"
-    description = (
+    label = N_("Passkey setup")
+    description = N_(
         "Sets up a passkey or security key (WebAuthn). Needs JavaScript and IDP_BASE_URL "
         "(or IDP_WEBAUTHN_RP_ID / IDP_WEBAUTHN_ORIGIN) set to a domain name."
     )

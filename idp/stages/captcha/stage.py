@@ -21,8 +21,8 @@ class CaptchaStage(StageType):
     (Turnstile, hCaptcha, reCAPTCHA) checked with the provider from the server."""
 
     name = "captcha"
-    label = "Captcha"
-    description = "Asks a question bots find hard: built in, or Turnstile, hCaptcha, reCAPTCHA."
+    label = N_("Captcha")
+    description = N_("Asks a question bots find hard: built in, or Turnstile, hCaptcha, reCAPTCHA.")
     Options = CaptchaOptions
     authentik = AUTHENTIK
     # The form depends on the mode, so build_form picks its class.

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.core.i18n import translated
+from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.flows.context import APPLICATION
 from idp.flows.handoff import DECLINED
@@ -27,8 +27,8 @@ class ConsentStage(StageType):
     with the scopes agreed to: asking for more asks again."""
 
     name = "consent"
-    label = "Consent"
-    description = "Asks the user to agree to terms, once, every time, or again after a while."
+    label = N_("Consent")
+    description = N_("Asks the user to agree to terms, once, every time, or again after a while.")
     Options = ConsentOptions
     authentik = AUTHENTIK
     form_class = ConsentForm

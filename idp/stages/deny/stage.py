@@ -1,3 +1,4 @@
+from idp.core.i18n import N_
 from idp.flows.outcomes import Deny
 from idp.stages.base import StageType
 from idp.stages.deny.authentik import AUTHENTIK
@@ -8,8 +9,8 @@ class DenyStage(StageType):
     """Ends the flow with a message; usually gated by policies."""
 
     name = "deny"
-    label = "Deny"
-    description = "Stops the flow and shows a message."
+    label = N_("Deny")
+    description = N_("Stops the flow and shows a message.")
     Options = DenyOptions
     authentik = AUTHENTIK
 

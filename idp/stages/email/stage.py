@@ -108,8 +108,8 @@ class EmailStage(StageType):
     """Sends a link on arrival; the flow goes on where the link is opened."""
 
     name = STAGE_TYPE
-    label = "Email"
-    description = "Mails a one-time link that continues the flow (verifies the address)."
+    label = N_("Email")
+    description = N_("Mails a one-time link that continues the flow (verifies the address).")
     Options = EmailOptions
     authentik = AUTHENTIK
     form_class = ResendForm

@@ -44,8 +44,8 @@ class IdentificationStage(StageType):
     Unknown names go on exactly as known ones do."""
 
     name = "identification"
-    label = "Identification"
-    description = "Asks for a username or email address (and the password, if set)."
+    label = N_("Identification")
+    description = N_("Asks for a username or email address (and the password, if set).")
     Options = IdentificationOptions
     authentik = AUTHENTIK
     form_class = IdentificationForm

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import option
 
 
@@ -7,6 +8,8 @@ from idp.core.options import option
 class InvitationOptions:
     continue_flow_without_invitation: bool = option(
         False,
-        "Lets visitors without an invitation link go on as if there were none. Unticked, "
-        "the flow stops for them: only invited people get through.",
+        N_(
+            "Lets visitors without an invitation link go on as if there were none. Unticked, "
+            "the flow stops for them: only invited people get through."
+        ),
     )

@@ -23,8 +23,8 @@ class InvitationStage(StageType):
     of the flow has done its job, even if they abandon the flow later."""
 
     name = "invitation"
-    label = "Invitation"
-    description = "Admits visitors who come with an invitation link."
+    label = N_("Invitation")
+    description = N_("Admits visitors who come with an invitation link.")
     Options = InvitationOptions
     authentik = AUTHENTIK
     form_class = InvitationForm

@@ -1,3 +1,4 @@
+from idp.core.i18n import N_
 from idp.credentials.password_checks import INVALID, check_sign_in_password
 from idp.flows.context import (
     AUTH_METHOD,
@@ -18,9 +19,9 @@ class PasswordStage(StageType):
     """Checks the password of the user named earlier (or of the signed-in user)."""
 
     name = "password"
-    label = "Password"
+    label = N_("Password")
     authentik = AUTHENTIK
-    description = (
+    description = N_(
         "Asks for the password and checks it; passed by when the identification stage "
         "already checked it on the same page."
     )

@@ -22,8 +22,10 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
+from idp.core.i18n import N_
+from idp.core.i18n import lazy_text as _l
 from idp.core.options import OptionsError, help_of, options_to_mapping, parse_options
-from idp.core.options_forms import PREFIX, YAML_LIST_HELP, OptionsForm
+from idp.core.options_forms import LINES_HELP, PREFIX, YAML_LIST_HELP, OptionsForm, described
 from idp.stages.prompt.options import FIELD_TYPE_WORDS, PromptField, PromptOptions
 
 # The submit buttons' name, and what their values ask for.
@@ -35,30 +37,41 @@ STEP = 10
 # A new row's values: PromptField's defaults, with an empty key (PromptField has none).
 DEFAULTS = {field.name: field.default for field in dataclasses.fields(PromptField)}
 DEFAULTS["key"] = ""
-HELP = {field.name: help_of(field) for field in dataclasses.fields(PromptField)}
-FIELDS_HELP, POLICIES_HELP = (help_of(field) for field in dataclasses.fields(PromptOptions))
+# Each help text in the page's language, when the page is drawn.
+HELP = {field.name: described(help_of(field)) for field in dataclasses.fields(PromptField)}
+
+
+def help_of_option(options_class, name: str) -> str:
+    return next(help_of(f) for f in dataclasses.fields(options_class) if f.name == name)
+
+
+FIELDS_HELP, POLICIES_HELP = (
+    described(help_of(field)) for field in dataclasses.fields(PromptOptions)
+)
 
 
 class PromptFieldRow(Form):
     """One field of the prompt, as the editor shows it."""
 
-    key = StringField("Key", description=HELP["key"])
-    label = StringField("Label", description=HELP["label"])
+    key = StringField(_l("Key"), description=HELP["key"])
+    label = StringField(_l("Label"), description=HELP["label"])
     type = SelectField(
-        "Type",
-        choices=[SelectChoice(value, words) for value, words in FIELD_TYPE_WORDS.items()],
+        _l("Type"),
+        choices=[SelectChoice(value, _l(words)) for value, words in FIELD_TYPE_WORDS.items()],
         description=HELP["type"],
         validate_choice=False,  # parse_options names a wrong type, next to the field
     )
-    required = BooleanField("Required", description=HELP["required"])
-    placeholder = StringField("Placeholder", description=HELP["placeholder"])
-    help_text = StringField("Help text", description=HELP["help_text"])
+    required = BooleanField(_l("Required"), description=HELP["required"])
+    placeholder = StringField(_l("Placeholder"), description=HELP["placeholder"])
+    help_text = StringField(_l("Help text"), description=HELP["help_text"])
     choices = TextAreaField(
-        "Choices", description=f"{HELP['choices']} One per line.", render_kw={"rows": 3}
+        _l("Choices"),
+        description=described(help_of_option(PromptField, "choices"), LINES_HELP),
+        render_kw={"rows": 3},
     )
-    initial_value = StringField("Initial value", description=HELP["initial_value"])
+    initial_value = StringField(_l("Initial value"), description=HELP["initial_value"])
     initial_value_expression = StringField(
-        "Initial value expression", description=HELP["initial_value_expression"]
+        _l("Initial value expression"), description=HELP["initial_value_expression"]
     )
     order = HiddenField()
 
@@ -84,10 +97,12 @@ class PromptOptionsForm(OptionsForm):
     editor_mode = HiddenField()
     rows = FieldList(FormField(PromptFieldRow), min_entries=0)
     fields = TextAreaField(
-        "Fields", description=f"{FIELDS_HELP} {YAML_LIST_HELP}", render_kw={"rows": 14}
+        _l("Fields"),
+        description=described(help_of_option(PromptOptions, "fields"), YAML_LIST_HELP),
+        render_kw={"rows": 14},
     )
     validation_policies = TextAreaField(
-        "Validation policies", description=POLICIES_HELP, render_kw={"rows": 3}
+        _l("Validation policies"), description=POLICIES_HELP, render_kw={"rows": 3}
     )
     fields_help = FIELDS_HELP
 
@@ -139,7 +154,7 @@ class PromptOptionsForm(OptionsForm):
             try:
                 fields = _read_yaml(self.fields.data)
             except OptionsError as error:
-                self.fields.errors = [error.message]
+                self.fields.errors = [error.in_words()]
                 self.is_rearranged = True
                 return self
             return self._again(fields, policies, ROWS if action == TO_ROWS else YAML)
@@ -176,7 +191,7 @@ class PromptOptionsForm(OptionsForm):
             try:
                 parse_options(PromptField, fields[-1])
             except OptionsError as error:
-                _place_in_row(row, error.place, error.message)
+                _place_in_row(row, error.place, error.in_words())
                 is_refused = True
         if is_refused:
             raise RowsRefused
@@ -185,9 +200,9 @@ class PromptOptionsForm(OptionsForm):
     def place_error(self, error: OptionsError) -> None:
         name, index, rest = _split_place(error.place)
         if name == "fields" and index is not None and not self.is_yaml:
-            _place_in_row(self.rows[index].form, rest, error.message)
+            _place_in_row(self.rows[index].form, rest, error.in_words())
         elif name == "fields" and not self.is_yaml:
-            self.form_errors = [*self.form_errors, error.message]
+            self.form_errors = [*self.form_errors, error.in_words()]
         else:
             super().place_error(error)
 
@@ -252,11 +267,11 @@ def _read_yaml(text: str | None) -> list:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        raise OptionsError("fields", f"is not valid YAML{where}") from None
+        raise OptionsError("fields", N_("is not valid YAML%(where)s"), where=where) from None
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise OptionsError("fields", "must be a list of fields, each starting with a dash")
+        raise OptionsError("fields", _l("must be a list of fields, each starting with a dash"))
     return value
 
 

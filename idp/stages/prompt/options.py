@@ -4,6 +4,7 @@ from typing import Literal
 
 from flask_wtf import FlaskForm
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
 from idp.policies.expression import compile_expression
@@ -31,20 +32,20 @@ FieldType = Literal[
     "separator",
 ]
 FIELD_TYPE_WORDS = {
-    "text": "Text",
-    "textarea": "Text, several lines",
-    "username": "Username (checked like one)",
-    "email": "Email address",
-    "password": "Password",
-    "number": "Number",
-    "checkbox": "Checkbox",
-    "dropdown": "Dropdown: one of the choices",
-    "radio": "Radio buttons: one of the choices",
-    "date": "Date",
-    "date-time": "Date and time",
-    "hidden": "Hidden: sent with the form, not shown",
-    "static": "Static: words shown, nothing asked",
-    "separator": "Separator: a line between fields",
+    "text": N_("Text"),
+    "textarea": N_("Text, several lines"),
+    "username": N_("Username (checked like one)"),
+    "email": N_("Email address"),
+    "password": N_("Password"),
+    "number": N_("Number"),
+    "checkbox": N_("Checkbox"),
+    "dropdown": N_("Dropdown: one of the choices"),
+    "radio": N_("Radio buttons: one of the choices"),
+    "date": N_("Date"),
+    "date-time": N_("Date and time"),
+    "hidden": N_("Hidden: sent with the form, not shown"),
+    "static": N_("Static: words shown, nothing asked"),
+    "separator": N_("Separator: a line between fields"),
 }
 CHOICE_TYPES = ("dropdown", "radio")
 MAX_CHOICES = 100
@@ -62,39 +63,45 @@ INITIAL_VALUE_PARSERS = {
 class PromptField:
     key: str = option(
         dataclasses.MISSING,
-        "The answer's name in the flow (prompt_data.<key>) and the form field's name: "
-        "lower-case letters, digits and _.",
+        N_(
+            "The answer's name in the flow (prompt_data.<key>) and the form field's name: "
+            "lower-case letters, digits and _."
+        ),
     )
-    label: str = option("", "What the visitor reads next to the field.")
+    label: str = option("", N_("What the visitor reads next to the field."))
     type: FieldType = option(
         "text",
-        "What kind of field: text, a password, a choice, a date, or words only (static).",
+        N_("What kind of field: text, a password, a choice, a date, or words only (static)."),
         choices=FIELD_TYPE_WORDS,
     )
-    required: bool = option(False, "The form is refused while the field is empty.")
-    placeholder: str = option("", "Grey example text inside the empty field.")
-    initial_value: str = option("", "What the field holds when the form is first shown.")
+    required: bool = option(False, N_("The form is refused while the field is empty."))
+    placeholder: str = option("", N_("Grey example text inside the empty field."))
+    initial_value: str = option("", N_("What the field holds when the form is first shown."))
     # It fails to nothing: an empty field.
     initial_value_expression: str = option(
         "",
-        "An expression whose value is the initial value instead, such as user.email (leave "
-        "the initial value empty to use it).",
+        N_(
+            "An expression whose value is the initial value instead, such as user.email (leave "
+            "the initial value empty to use it)."
+        ),
     )
-    help_text: str = option("", "A line of help under the field.")
-    order: int = option(0, "Fields are shown by this number, lowest first.")
+    help_text: str = option("", N_("A line of help under the field."))
+    order: int = option(0, N_("Fields are shown by this number, lowest first."))
     choices: tuple[str, ...] = option(
-        (), "For dropdown and radio fields: the only answers accepted, in the order shown."
+        (), N_("For dropdown and radio fields: the only answers accepted, in the order shown.")
     )
 
     def validate(self):
         if not KEY_PATTERN.match(self.key) or self.key in RESERVED_KEYS:
             raise OptionsError(
-                "key", f"{self.key!r} must be lower-case letters, digits and _ (dots for nesting)"
+                "key",
+                N_("%(key)s must be lower-case letters, digits and _ (dots for nesting)"),
+                key=repr(self.key),
             )
         if self.type in CHOICE_TYPES:
             self._validate_choices()
         elif self.choices:
-            raise OptionsError("choices", "only dropdown and radio fields have choices")
+            raise OptionsError("choices", N_("only dropdown and radio fields have choices"))
         if self.initial_value_expression:
             self._validate_expression()
         parser = INITIAL_VALUE_PARSERS.get(self.type)
@@ -103,47 +110,67 @@ class PromptField:
                 parser(self.initial_value)
             except ValueError:
                 raise OptionsError(
-                    "initial_value", f"{self.initial_value!r} is not a valid {self.type} value"
+                    "initial_value",
+                    N_("%(initial_value)s is not a valid %(type)s value"),
+                    initial_value=repr(self.initial_value),
+                    type=self.type,
                 ) from None
 
     def _validate_expression(self):
         if self.initial_value:
-            raise OptionsError("initial_value_expression", "leave initial_value empty to use it")
+            raise OptionsError(
+                "initial_value_expression", N_("leave initial_value empty to use it")
+            )
         try:
             compile_expression(self.initial_value_expression)
         except OptionsError as error:
-            raise OptionsError("initial_value_expression", error.message) from None
+            raise OptionsError("initial_value_expression", error.template, **error.values) from None
 
     def _validate_choices(self):
         if not 1 <= len(self.choices) <= MAX_CHOICES:
-            raise OptionsError("choices", f"a {self.type} field needs 1 to {MAX_CHOICES} choices")
+            raise OptionsError(
+                "choices",
+                N_("a %(type)s field needs 1 to %(max_choices)s choices"),
+                type=self.type,
+                max_choices=MAX_CHOICES,
+            )
         for index, choice in enumerate(self.choices):
             if not choice.strip() or len(choice) > MAX_CHOICE_LENGTH:
                 raise OptionsError(
-                    f"choices[{index}]", f"must be 1 to {MAX_CHOICE_LENGTH} characters"
+                    f"choices[{index}]",
+                    N_("must be 1 to %(max_choice_length)s characters"),
+                    max_choice_length=MAX_CHOICE_LENGTH,
                 )
             if choice in self.choices[:index]:
-                raise OptionsError(f"choices[{index}]", f"{choice!r} is listed twice")
+                raise OptionsError(
+                    f"choices[{index}]", N_("%(choice)s is listed twice"), choice=repr(choice)
+                )
         if self.initial_value and self.initial_value not in self.choices:
-            raise OptionsError("initial_value", "must be one of the choices")
+            raise OptionsError("initial_value", N_("must be one of the choices"))
 
 
 @dataclass(frozen=True)
 class PromptOptions:
-    fields: tuple[PromptField, ...] = option((), "The fields of the form, in order.")
+    fields: tuple[PromptField, ...] = option((), N_("The fields of the form, in order."))
     validation_policies: tuple[str, ...] = option(
         (),
-        "Names of policies every answer must pass, one per line (a password policy, say); "
-        "their messages are shown at the form.",
+        N_(
+            "Names of policies every answer must pass, one per line (a password policy, say); "
+            "their messages are shown at the form."
+        ),
     )
 
     def validate(self):
         keys = [field.key for field in self.fields]
         for index, key in enumerate(keys):
             if key in keys[:index]:
-                raise OptionsError(f"fields[{index}].key", f"{key!r} is used twice")
+                raise OptionsError(
+                    f"fields[{index}].key", N_("%(key)s is used twice"), key=repr(key)
+                )
         if len(self.password_fields) > 2:
-            raise OptionsError("fields", "at most two password fields (a password and its repeat)")
+            raise OptionsError(
+                "fields", N_("at most two password fields (a password and its repeat)")
+            )
 
     @property
     def ordered_fields(self) -> list[PromptField]:

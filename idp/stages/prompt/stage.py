@@ -22,8 +22,8 @@ class PromptStage(StageType):
     """Asks for the fields its options define and keeps the answers in `prompt_data`."""
 
     name = "prompt"
-    label = "Prompt"
-    description = "Asks for configured fields (text, choices, dates, passwords, ...)."
+    label = N_("Prompt")
+    description = N_("Asks for configured fields (text, choices, dates, passwords, ...).")
     Options = PromptOptions
     # A field editor (rows, or YAML on request) instead of the derived form's YAML textarea.
     options_form = PromptOptionsForm

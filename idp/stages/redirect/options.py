@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 
 # A flow's slug, as flow files have it (idp.transfer.document, which imports the stages).
@@ -15,32 +16,38 @@ MAX_URL_LENGTH = 2000
 class RedirectOptions:
     mode: Literal["static", "flow"] = option(
         "flow",
-        "Where the visitor is sent: to a web address, or into another flow (which then "
-        "goes on to where the visitor was going).",
+        N_(
+            "Where the visitor is sent: to a web address, or into another flow (which then "
+            "goes on to where the visitor was going)."
+        ),
         choices={
-            "static": "Static: to the web address below",
-            "flow": "Flow: into the flow below",
+            "static": N_("Static: to the web address below"),
+            "flow": N_("Flow: into the flow below"),
         },
     )
     target_url: str = option(
-        "", "In static mode, the address to send the visitor to (http:// or https://)."
+        "", N_("In static mode, the address to send the visitor to (http:// or https://).")
     )
     target_flow: str = option(
-        "default-authentication-flow", "In flow mode, the slug of the flow to go on with."
+        "default-authentication-flow", N_("In flow mode, the slug of the flow to go on with.")
     )
     # As authentik's keep_context does.
     keep_context: bool = option(
         True,
-        "In flow mode, the next flow starts with what this one gathered (the proved user, "
-        "answers to prompts).",
+        N_(
+            "In flow mode, the next flow starts with what this one gathered (the proved user, "
+            "answers to prompts)."
+        ),
     )
 
     def validate(self):
         if self.mode == "static":
             if not is_absolute_web_address(self.target_url):
-                raise OptionsError("target_url", "must be an absolute http:// or https:// address")
+                raise OptionsError(
+                    "target_url", N_("must be an absolute http:// or https:// address")
+                )
         elif not FLOW_SLUG.fullmatch(self.target_flow or ""):
-            raise OptionsError("target_flow", "must be the slug of a flow")
+            raise OptionsError("target_flow", N_("must be the slug of a flow"))
 
 
 def is_absolute_web_address(url: str) -> bool:

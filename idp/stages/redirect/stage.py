@@ -1,6 +1,7 @@
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.flows.outcomes import Deny, Redirect
 from idp.models import Flow
 from idp.stages.base import StageType
@@ -13,8 +14,8 @@ class RedirectStage(StageType):
     this flow gathered, and the same `next`). The rest of this flow does not run."""
 
     name = "redirect"
-    label = "Redirect"
-    description = "Sends the visitor to an address or into another flow."
+    label = N_("Redirect")
+    description = N_("Sends the visitor to an address or into another flow.")
     Options = RedirectOptions
     authentik = AUTHENTIK
 

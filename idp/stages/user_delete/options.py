@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 
 MAX_MESSAGE_LENGTH = 500
@@ -9,9 +10,13 @@ MAX_MESSAGE_LENGTH = 500
 class UserDeleteOptions:
     done_message: str = option(
         "Your account was deleted.",
-        "Shown on the next page, once the account and its sessions are gone.",
+        N_("Shown on the next page, once the account and its sessions are gone."),
     )
 
     def validate(self):
         if len(self.done_message) > MAX_MESSAGE_LENGTH:
-            raise OptionsError("done_message", f"must be at most {MAX_MESSAGE_LENGTH} characters")
+            raise OptionsError(
+                "done_message",
+                N_("must be at most %(max_message_length)s characters"),
+                max_message_length=MAX_MESSAGE_LENGTH,
+            )

@@ -19,8 +19,8 @@ class UserDeleteStage(StageType):
     """Deletes the flow's user for good; the flow's earlier stages are the confirmation."""
 
     name = "user_delete"
-    label = "User delete"
-    description = "Deletes the signed-in user's account and ends all their sessions."
+    label = N_("User delete")
+    description = N_("Deletes the signed-in user's account and ends all their sessions.")
     Options = UserDeleteOptions
     authentik = AUTHENTIK
     confirm_label = "Delete my account"

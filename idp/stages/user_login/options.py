@@ -2,6 +2,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from idp.core.durations import parse_duration
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 
 
@@ -9,8 +10,10 @@ from idp.core.options import OptionsError, option
 class UserLoginOptions:
     session_duration: str = option(
         "1d",
-        "How long the sign-in lasts at most, from 1m to 400d: 12h, 1d, 30d (minutes, hours, "
-        "days). Sessions left unused end sooner.",
+        N_(
+            "How long the sign-in lasts at most, from 1m to 400d: 12h, 1d, 30d (minutes, hours, "
+            "days). Sessions left unused end sooner."
+        ),
     )
 
     def validate(self):
@@ -19,7 +22,7 @@ class UserLoginOptions:
         except ValueError as error:
             raise OptionsError("session_duration", str(error)) from None
         if not timedelta(minutes=1) <= lifetime <= timedelta(days=400):
-            raise OptionsError("session_duration", "must be between 1m and 400d")
+            raise OptionsError("session_duration", N_("must be between 1m and 400d"))
 
     @property
     def lifetime(self) -> timedelta:

@@ -12,8 +12,8 @@ class UserLoginStage(StageType):
     """Signs the proved user in: a new session with a new key."""
 
     name = "user_login"
-    label = "User login"
-    description = "Starts a session for the user the flow has proved."
+    label = N_("User login")
+    description = N_("Starts a session for the user the flow has proved.")
     Options = UserLoginOptions
     authentik = AUTHENTIK
     confirm_label = "Sign in"

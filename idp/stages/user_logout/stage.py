@@ -1,4 +1,5 @@
 from idp.core.events import record_event
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.flows.outcomes import Advance, EndSession
 from idp.stages.base import StageType
@@ -10,10 +11,10 @@ class UserLogoutStage(StageType):
     """Ends this browser's session; the session row is revoked, not just forgotten."""
 
     name = "user_logout"
-    label = "User logout"
+    label = N_("User logout")
     authentik = AUTHENTIK
     Options = UserLogoutOptions
-    description = "Signs the user out of this browser."
+    description = N_("Signs the user out of this browser.")
     confirm_label = "Sign out"
 
     def submit(self, ctx, form):

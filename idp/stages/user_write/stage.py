@@ -31,8 +31,8 @@ class UserWriteStage(StageType):
     """Creates or updates the pending user from `prompt_data`, all in one transaction."""
 
     name = "user_write"
-    label = "User write"
-    description = "Saves what the prompts asked into the user."
+    label = N_("User write")
+    description = N_("Saves what the prompts asked into the user.")
     Options = UserWriteOptions
     authentik = AUTHENTIK
     confirm_label = "Save"

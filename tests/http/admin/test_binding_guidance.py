@@ -148,12 +148,12 @@ def test_a_step_with_nothing_bound_says_it_applies_to_everyone_before_it_goes_li
     app, admin, slug
 ):
     for url in (f"/admin/flows/{slug}/stages/bind", f"/admin/flows/{slug}/stages/create/deny"):
-        assert EVERYONE_WORDS in text(admin.get(url)), url
+        assert str(EVERYONE_WORDS) in text(admin.get(url)), url
     binding = bind(app, admin, slug, "30")
     page = text(admin.get(f"/admin/flows/{slug}/stages"))
     item = re.search(rf'<li id="binding-{binding}".*?</li>', page, re.S).group(0)
     assert "Always runs: applies to everyone" in item
-    assert EVERYONE_WORDS in text(admin.get(f"/admin/flows/{slug}/stages/{binding}/edit"))
+    assert str(EVERYONE_WORDS) in text(admin.get(f"/admin/flows/{slug}/stages/{binding}/edit"))
     # Once a group is bound, neither the list nor the edit page says so any more.
     with app.app_context():
         make_group("staff")
@@ -164,7 +164,7 @@ def test_a_step_with_nothing_bound_says_it_applies_to_everyone_before_it_goes_li
         rf'<li id="binding-{binding}".*?</li>', text(admin.get(f"/admin/flows/{slug}/stages")), re.S
     ).group(0)
     assert "applies to everyone" not in item
-    assert EVERYONE_WORDS not in text(admin.get(f"/admin/flows/{slug}/stages/{binding}/edit"))
+    assert str(EVERYONE_WORDS) not in text(admin.get(f"/admin/flows/{slug}/stages/{binding}/edit"))
 
 
 def test_removing_a_stage_binding_asks_first(app, admin, slug):

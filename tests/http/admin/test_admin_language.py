@@ -1,0 +1,115 @@
+"""The admin speaks the operator's language like every other page: a German browser gets German
+headings, labels, help, choices and validation errors, a French one French. Identifiers
+(slugs, type names, field names) stay as they are."""
+
+import re
+
+import pytest
+
+from idp.core.extensions import db
+from idp.models import Stage
+from tests.http.admin.conftest import post, text
+
+
+def html_language(page: str) -> str:
+    return re.search(r'<html lang="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def german(admin):
+    """The administrator's browser, asking for German."""
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de-DE,de;q=0.9,en;q=0.5"
+    return admin
+
+
+def deny_stage(app) -> int:
+    with app.app_context():
+        stage = Stage(name="no-entry", type="deny", options={})
+        db.session.add(stage)
+        db.session.commit()
+        return stage.id
+
+
+def test_the_dashboard_speaks_german(german):
+    page = text(german.get("/admin/"))
+    assert html_language(page) == "de"
+    assert 'lang="en"' not in page
+    assert "<h1>Übersicht</h1>" in page
+    assert "Anmeldungen in den letzten 24 Stunden" in page
+    assert ">Abläufe</a>" in page and ">Richtlinien</a>" in page
+    assert "Dashboard" not in page and "Recent events" not in page
+
+
+def test_the_flows_list_speaks_german(german):
+    page = text(german.get("/admin/flows"))
+    assert "<h1>Abläufe</h1>" in page
+    assert "Ablauf anlegen" in page
+    assert "Bestimmung" in page
+    assert "default-authentication-flow" in page  # a slug is not translated
+
+
+def test_a_stage_form_speaks_german(app, german):
+    page = text(german.get(f"/admin/stages/{deny_stage(app)}"))
+    assert "Phase no-entry" in page
+    assert "Einstellungen" in page
+    assert "Speichern" in page
+    # The option's label and help, from the deny stage's options.
+    assert "Meldung" in page
+    assert "Was der Besucher liest, wenn der Ablauf hier abbricht." in page
+    assert 'name="option-message"' in page  # the field's name is a contract
+
+
+def test_a_validation_error_is_german(german):
+    response = post(german, "/admin/flows/new", {"slug": "", "name": "x"})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Geben Sie einen Slug ein." in page
+    assert "Enter a slug." not in page
+
+
+def test_a_flash_message_is_german(app, german):
+    stage_id = deny_stage(app)
+    response = post(german, f"/admin/stages/{stage_id}", {"name": "still-no-entry"})
+    assert response.status_code == 303
+    page = text(german.get(response.headers["Location"]))
+    assert "Die Phase still-no-entry wurde gespeichert." in page
+
+
+def test_the_admin_speaks_french_to_a_french_browser(admin):
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    page = text(admin.get("/admin/flows"))
+    assert html_language(page) == "fr"
+    assert "<h1>Parcours</h1>" in page
+    assert "Créer un parcours" in page
+
+
+def test_english_stays_the_default(admin):
+    page = text(admin.get("/admin/"))
+    assert html_language(page) == "en"
+    assert "<h1>Dashboard</h1>" in page
+
+
+def test_the_administrators_own_choice_wins_over_the_browser(app, german, admin_name):
+    from sqlalchemy import select
+
+    from idp.models import User
+
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == admin_name)).language = "fr"
+        db.session.commit()
+    page = text(german.get("/admin/flows"))
+    assert html_language(page) == "fr"
+    assert "<h1>Parcours</h1>" in page
+
+
+def test_a_settings_error_is_german(app, german):
+    from idp.stages.registry import STAGE_TYPES
+    from tests.http.admin.settings_data import default_form_data
+
+    defaults = default_form_data(app, STAGE_TYPES["authenticator_static"])
+    data = {**defaults, "name": "codes", "option-codes_count": "0"}
+    response = post(german, "/admin/stages/new/authenticator_static", data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "muss zwischen 1 und 50 liegen" in page
+    assert "must be between" not in page
