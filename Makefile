@@ -28,8 +28,10 @@ run: install
 	$(BIN)/idp run $(if $(PORT),--port $(PORT))
 
 # One worker per core (xdist), each with its own database; a file's tests stay on one worker.
+# Bytecode is written even where the environment says not to: every worker, and every server
+# the tests start (gunicorn, the CLI), would otherwise compile all of idp and the tests again.
 test: install-test
-	$(BIN)/pytest -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n auto --dist loadfile
 
 lint: install-test
 	$(BIN)/ruff check .
