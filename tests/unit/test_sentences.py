@@ -45,3 +45,16 @@ def test_an_options_error_built_from_a_duration_check_is_translated(app):
             assert error.in_words() == "'soon' n'est pas une durée comme 30m, 8h, 1d12h ou 2w"
     else:
         raise AssertionError("a bad duration was accepted")
+
+
+def test_a_redirect_uri_problem_is_translated(app):
+    from idp.providers.oauth2.options import OAuth2Options
+
+    try:
+        OAuth2Options(redirect_uris=["javascript:alert(1)"]).validate()
+    except OptionsError as error:
+        assert str(error) == "redirect_uris[0]: may not use the javascript scheme"
+        with app.test_request_context(headers={"Accept-Language": "de"}):
+            assert error.in_words() == "darf das Schema javascript nicht verwenden"
+    else:
+        raise AssertionError("a javascript: redirect URI was accepted")
