@@ -6,13 +6,23 @@ from types import MappingProxyType
 
 from flask_babel import gettext as _
 
+from idp.core.i18n import N_, Sentence
 from idp.identity.accounts import groups_of
 from idp.models import Application, Group, User
 from idp.policies.engine import PolicyFailure, enabled_in_order, explain_bindings
 from idp.policies.types import PolicyRequest, PolicyUser
 
-EVERYONE = "every signed-in user"
-FAILED_CLOSED = "a rule could not be checked, so access is refused to be safe"
+# The reasons are English (events, the proxy's answer); the admin's preview says them in its
+# language: constants marked N_, sentences with names kept as Sentence.
+NOTHING_BOUND = N_("nothing is bound, so every signed-in user may use it")
+NOT_SIGNED_IN = N_("not signed in")
+DISABLED = N_("the account is disabled")
+MODES = {"all": N_("(every binding must pass)"), "any": N_("(any binding)")}
+SUBJECTS = {
+    "policy": N_("policy %(name)s"),
+    "group": N_("group %(name)s"),
+    "user": N_("user %(name)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,12 +63,12 @@ def may_use(
     """The application must be loaded with its bindings (idp.applications.loading). A caller
     that has the user's groups already passes them."""
     if user is None:
-        return AccessDecision(False, ("not signed in",))
+        return AccessDecision(False, (NOT_SIGNED_IN,))
     if not user.is_active:
-        return AccessDecision(False, ("the account is disabled",))
+        return AccessDecision(False, (DISABLED,))
     bindings = enabled_in_order(application.policy_bindings)
     if not bindings:
-        return AccessDecision(True, (f"nothing is bound, so {EVERYONE} may use it",))
+        return AccessDecision(True, (NOTHING_BOUND,))
     explanation = explain_bindings(
         bindings,
         application.policy_engine_mode,
@@ -66,10 +76,10 @@ def may_use(
     )
     reasons = tuple(_verdict_in_words(verdict) for verdict in explanation.verdicts)
     if explanation.failure is not None:
-        return AccessDecision(False, (*reasons, f"{_failure_words(explanation.failure)}"))
+        return AccessDecision(False, (*reasons, _failure_words(explanation.failure)))
     result = explanation.result
-    mode = "every binding must pass" if application.policy_engine_mode == "all" else "any binding"
-    return AccessDecision(result.passing, (*reasons, *result.messages, f"({mode})"))
+    mode = MODES["all" if application.policy_engine_mode == "all" else "any"]
+    return AccessDecision(result.passing, (*reasons, *result.messages, mode))
 
 
 def _policy_request(application, user, facts: RequestFacts | None, groups) -> PolicyRequest:
@@ -84,16 +94,31 @@ def _policy_request(application, user, facts: RequestFacts | None, groups) -> Po
     )
 
 
+def _subject(binding) -> str:
+    """subject_label ("group staff"), still translatable."""
+    kind, _space, name = binding.subject_label.partition(" ")
+    return Sentence(SUBJECTS[kind], name=name) if kind in SUBJECTS else binding.subject_label
+
+
 def _verdict_in_words(verdict) -> str:
-    words = ("not " if verdict.binding.negate else "") + verdict.binding.subject_label
-    outcome = "passed" if verdict.passing else "did not pass"
-    if verdict.error:
-        outcome += f" (error: {verdict.error}; counted as its failure result)"
-    return f"{words}: {outcome}"
+    subject = _subject(verdict.binding)
+    if verdict.binding.negate:
+        subject = Sentence(N_("not %(subject)s"), subject=subject)
+    if verdict.error and verdict.passing:
+        template = N_("%(subject)s: passed (error: %(error)s; counted as its failure result)")
+    elif verdict.error:
+        template = N_("%(subject)s: did not pass (error: %(error)s; counted as its failure result)")
+    else:
+        template = N_("%(subject)s: passed") if verdict.passing else N_("%(subject)s: did not pass")
+    values = {"error": verdict.error} if verdict.error else {}
+    return Sentence(template, subject=subject, **values)
 
 
 def _failure_words(failure: PolicyFailure) -> str:
-    return f"{failure.binding.subject_label}: {FAILED_CLOSED}"
+    return Sentence(
+        N_("%(subject)s: a rule could not be checked, so access is refused to be safe"),
+        subject=_subject(failure.binding),
+    )
 
 
 def who_may_use(application: Application) -> str:
@@ -122,7 +147,7 @@ def may_use_as_client(application: Application) -> AccessDecision:
     otherwise only policies can pass it (it is in no group and is no user)."""
     bindings = enabled_in_order(application.policy_bindings)
     if not bindings:
-        return AccessDecision(True, (f"nothing is bound, so {EVERYONE} may use it",))
+        return AccessDecision(True, (NOTHING_BOUND,))
     service = PolicyUser(username=f"client:{application.slug}", is_authenticated=True)
     request = PolicyRequest(
         user=service, context=MappingProxyType({"application": application.slug})

@@ -3,6 +3,8 @@
 import re
 from datetime import timedelta
 
+from idp.core.i18n import N_, Sentence
+
 _PART = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -10,7 +12,10 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 def parse_duration(text: str) -> timedelta:
     text = text.strip().lower()
     if not text or _PART.sub("", text):
-        raise ValueError(f"{text!r} is not a duration like 30m, 8h, 1d12h or 2w")
+        # A Sentence: the admin shows it in its language (OptionsError keeps it whole).
+        raise ValueError(
+            Sentence(N_("%(text)s is not a duration like 30m, 8h, 1d12h or 2w"), text=repr(text))
+        )
     total = timedelta()
     for amount, unit in _PART.findall(text):
         total += timedelta(**{_UNITS[unit]: int(amount)})

@@ -39,6 +39,47 @@ def N_(text: str) -> str:
     return text
 
 
+class Sentence(str):
+    """English text that remembers how it was made: a template marked N_ and its values, kept
+    apart (as OptionsError does). It is the English wherever a str goes (logs, events, the
+    API, the CLI, comparisons); `translated` says it in the request's language. A value that
+    is itself a Sentence is translated too; other values (names, numbers, another program's
+    own words) stay as they are. A template not in the catalogs stays English."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values):
+        sentence = super().__new__(cls, template % values if values else template)
+        sentence.template = template
+        sentence.values = values
+        return sentence
+
+    def __reduce__(self):
+        return (_sentence, (self.template, self.values))
+
+    def in_words(self) -> str:
+        if isinstance(self.template, Sentence):
+            return self.template.in_words()
+        text = gettext(self.template)
+        if not self.values:
+            return text
+        said = {
+            name: value.in_words() if isinstance(value, Sentence) else value
+            for name, value in self.values.items()
+        }
+        return text % said
+
+
+def _sentence(template, values):
+    return Sentence(template, **values)
+
+
+def placed(place: str, message: str) -> str:
+    """A problem named by its place ("flow.slug: is required"), still translatable."""
+    return Sentence("%(place)s: %(message)s", place=place, message=message)
+
+
 def chosen_language(user) -> str | None:
     """The user's stored choice, if it is still one this server speaks."""
     language = getattr(user, "language", None)
@@ -81,7 +122,9 @@ def translated(text):
     """A message in the request's language, if the catalogs have it: the shipped texts stored
     with a flow (titles, button labels, idp/core/shipped_texts.py) and the messages modules
     keep as English constants marked N_(...). An administrator's own words have no entry and
-    stay as they were written."""
+    stay as they were written. A Sentence is said with its values (Sentence.in_words)."""
+    if isinstance(text, Sentence):
+        return text.in_words()
     if not text or not isinstance(text, str):
         return text
     return gettext(text)

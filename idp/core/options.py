@@ -10,7 +10,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from idp.core.i18n import N_, translated
+from idp.core.i18n import N_, Sentence, placed
 
 
 class OptionsError(ValueError):
@@ -26,8 +26,17 @@ class OptionsError(ValueError):
         super().__init__(f"{place}: {self.message}" if place else self.message)
 
     def in_words(self) -> str:
-        text = translated(self.template)
-        return text % self.values if self.values else text
+        return self.words.in_words()
+
+    @property
+    def words(self) -> Sentence:
+        """The message alone, as `message` has it, still translatable."""
+        return Sentence(self.template, **self.values)
+
+    @property
+    def sentence(self) -> Sentence:
+        """The whole error, place and message, as str() has it, still translatable."""
+        return placed(self.place, self.words) if self.place else self.words
 
 
 @dataclasses.dataclass(frozen=True)

@@ -56,7 +56,7 @@ class DummyPolicy(PolicyType):
         if options.wait_seconds:
             _wait(options.wait_seconds, request.deadline)
         if options.raise_error:
-            raise PolicyError(options.message or "dummy policy raised as configured")
+            raise PolicyError(options.message or N_("dummy policy raised as configured"))
         return PolicyResult(options.result, (options.message,) if options.message else ())
 
 
@@ -64,5 +64,5 @@ def _wait(seconds: int, deadline: float | None) -> None:
     until = time.monotonic() + seconds
     if deadline is not None and deadline < until:
         time.sleep(max(0.0, deadline - time.monotonic()))
-        raise PolicyError("took longer than its timeout")
+        raise PolicyError(N_("took longer than its timeout"))
     time.sleep(seconds)

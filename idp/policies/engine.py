@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from idp.core import metrics
+from idp.core.i18n import N_
 from idp.core.options import OptionsError, options_of
 from idp.models import Policy, PolicyBinding
 from idp.policies.registry import POLICY_TYPES
@@ -104,8 +105,8 @@ def evaluate_binding(binding: PolicyBinding, request: PolicyRequest) -> BindingV
         result = _subject_result(binding, request)
     except PolicyError as error:
         if binding.failure_result is None:
-            raise PolicyFailure(binding, str(error)) from error
-        return BindingVerdict(binding, binding.failure_result, (), error=str(error))
+            raise PolicyFailure(binding, error.sentence) from error
+        return BindingVerdict(binding, binding.failure_result, (), error=error.sentence)
     passing = result.passing != binding.negate
     return BindingVerdict(binding, passing, result.messages)
 
@@ -139,13 +140,13 @@ def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> Pol
     """One policy on its own; raises PolicyError when it cannot decide in time."""
     policy_type = POLICY_TYPES.get(policy.type)
     if policy_type is None:
-        raise PolicyError(f"policy type {policy.type!r} is not installed")
+        raise PolicyError(N_("policy type %(type)s is not installed"), type=repr(policy.type))
     try:
         options = options_of(policy, policy_type.Options)
     except OptionsError as error:
-        raise PolicyError(f"bad options: {error}") from None
+        raise PolicyError(N_("bad options: %(problem)s"), problem=error.sentence) from None
     deadline = time.monotonic() + timeout
     result = policy_type.evaluate(request.with_deadline(deadline), options)
     if time.monotonic() > deadline:
-        raise PolicyError(f"took longer than its timeout of {timeout} s")
+        raise PolicyError(N_("took longer than its timeout of %(timeout)s s"), timeout=timeout)
     return result

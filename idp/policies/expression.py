@@ -167,7 +167,7 @@ class ExpressionSandbox(SandboxedEnvironment):
 
     def check_deadline(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise PolicyError("the expression ran past its timeout")
+            raise PolicyError(N_("the expression ran past its timeout"))
 
 
 @functools.cache
@@ -277,19 +277,21 @@ def _regex(function_name, value, pattern, ignore_case) -> bool:
     import regex  # its tables load with the first expression that matches text
 
     if not isinstance(value, str) or not isinstance(pattern, str):
-        raise PolicyError("regular expressions match text with a text pattern")
+        raise PolicyError(N_("regular expressions match text with a text pattern"))
     if len(pattern) > MAX_PATTERN_LENGTH or len(value) > MAX_SEQUENCE:
         raise PolicyError(
-            f"patterns are at most {MAX_PATTERN_LENGTH} characters, texts {MAX_SEQUENCE}"
+            N_("patterns are at most %(pattern)s characters, texts %(text)s"),
+            pattern=MAX_PATTERN_LENGTH,
+            text=MAX_SEQUENCE,
         )
     flags = regex.IGNORECASE if ignore_case else 0
     try:
         function = getattr(regex, function_name)
         return function(pattern, value, flags=flags, timeout=REGEX_TIMEOUT) is not None
     except TimeoutError:
-        raise PolicyError("a regular expression took too long") from None
+        raise PolicyError(N_("a regular expression took too long")) from None
     except regex.error as error:
-        raise PolicyError(f"bad regular expression: {error}") from None
+        raise PolicyError(N_("bad regular expression: %(error)s"), error=error) from None
 
 
 def ip_in_network(ip, network) -> bool:
@@ -456,7 +458,7 @@ def run_expression(source: str, variables: dict, deadline: float | None):
     try:
         environment, expression = compile_expression(source)
     except OptionsError as error:
-        raise PolicyError(error.message) from None
+        raise PolicyError(error.words) from None
     environment.deadline = deadline
     try:
         result = expression(**variables, **HELPERS)
@@ -466,7 +468,7 @@ def run_expression(source: str, variables: dict, deadline: float | None):
     except PolicyError:
         raise
     except SecurityError as error:
-        raise PolicyError(f"not allowed: {error}") from None
+        raise PolicyError(N_("not allowed: %(reason)s"), reason=error) from None
     except Exception as error:  # any failure of admin-written code fails closed
         raise PolicyError(f"{type(error).__name__}: {error}") from None
     finally:

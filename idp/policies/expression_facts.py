@@ -8,6 +8,7 @@ idp/transfer/python_expressions.py), and are there for hand-written expressions 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from idp.core.i18n import N_
 from idp.credentials.authenticators import RECOVERY_CODES, TOTP, WEBAUTHN, kinds_of
 from idp.flows.context import AUTH_METHOD, EMAIL_VERIFIED, PENDING_USER_ID, SIGN_IN_PROVED_FOR
 from idp.policies.types import PolicyError, PolicyUser
@@ -53,10 +54,12 @@ class Denial:
 
 def deny(*messages) -> Denial:
     if len(messages) > MAX_MESSAGES:
-        raise PolicyError(f"deny() takes at most {MAX_MESSAGES} messages")
+        raise PolicyError(N_("deny() takes at most %(count)s messages"), count=MAX_MESSAGES)
     texts = tuple(str(message) for message in messages)
     if any(len(text) > MAX_MESSAGE_LENGTH for text in texts):
-        raise PolicyError(f"deny() messages are at most {MAX_MESSAGE_LENGTH} characters")
+        raise PolicyError(
+            N_("deny() messages are at most %(length)s characters"), length=MAX_MESSAGE_LENGTH
+        )
     return Denial(texts)
 
 
@@ -66,9 +69,11 @@ def authenticator_check():
 
     def has_authenticator(user, kind: str = "") -> bool:
         if not isinstance(user, PolicyUser):
-            raise PolicyError("has_authenticator() takes a user")
+            raise PolicyError(N_("has_authenticator() takes a user"))
         if kind and kind not in AUTHENTICATOR_KINDS:
-            raise PolicyError(f"has_authenticator() kinds are {', '.join(AUTHENTICATOR_KINDS)}")
+            raise PolicyError(
+                N_("has_authenticator() kinds are %(kinds)s"), kinds=", ".join(AUTHENTICATOR_KINDS)
+            )
         if user.id is None:
             return False
         if user.id not in known:

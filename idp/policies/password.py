@@ -156,11 +156,11 @@ def candidate_password(request: PolicyRequest, field: str) -> str:
     """The clear password a prompt is checking; raises PolicyError when there is none."""
     prompt_data = request.context.get(PROMPT_DATA)
     if not isinstance(prompt_data, Mapping):
-        raise PolicyError("no prompt answers to check")
+        raise PolicyError(N_("no prompt answers to check"))
     value = prompt_data.get(field)
     if not isinstance(value, str):
         # Missing, or sealed: outside a prompt's validation the password is not readable.
-        raise PolicyError(f"no clear password in prompt_data[{field!r}]")
+        raise PolicyError(N_("no clear password in prompt_data[%(field)s]"), field=repr(field))
     return value
 
 
@@ -503,7 +503,7 @@ def breach_count(password: str, options: PasswordOptions, deadline: float | None
     if deadline is not None:
         timeout = min(timeout, deadline - time.monotonic())
         if timeout <= 0:
-            raise PolicyError("no time left to ask Have I Been Pwned")
+            raise PolicyError(N_("no time left to ask Have I Been Pwned"))
     request = urllib.request.Request(  # noqa: S310 (validate() allows only http and https)
         options.hibp_url.rstrip("/") + "/" + prefix,
         # Padding hides from an observer how many suffixes the prefix has.
@@ -513,9 +513,9 @@ def breach_count(password: str, options: PasswordOptions, deadline: float | None
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             body = response.read(HIBP_MAX_ANSWER_BYTES + 1)
     except (OSError, http.client.HTTPException, ValueError) as error:  # URLError is an OSError
-        raise PolicyError(f"Have I Been Pwned did not answer: {error}") from None
+        raise PolicyError(N_("Have I Been Pwned did not answer: %(error)s"), error=error) from None
     if len(body) > HIBP_MAX_ANSWER_BYTES:
-        raise PolicyError("Have I Been Pwned sent an answer too big to be a range")
+        raise PolicyError(N_("Have I Been Pwned sent an answer too big to be a range"))
     return _count_in_range(body, suffix)
 
 
@@ -523,15 +523,15 @@ def _count_in_range(body: bytes, suffix: str) -> int:
     try:
         lines = body.decode("ascii").split()
     except UnicodeDecodeError:
-        raise PolicyError("Have I Been Pwned sent an answer that is not text") from None
+        raise PolicyError(N_("Have I Been Pwned sent an answer that is not text")) from None
     if not lines:
         # Every prefix has hundreds of suffixes: an empty range is a broken answer.
-        raise PolicyError("Have I Been Pwned sent an empty range")
+        raise PolicyError(N_("Have I Been Pwned sent an empty range"))
     found = 0
     for line in lines:
         line_suffix, colon, count = line.partition(":")
         if not colon or len(line_suffix) != 35 or not count.isdigit():
-            raise PolicyError("Have I Been Pwned sent an answer in an unknown format")
+            raise PolicyError(N_("Have I Been Pwned sent an answer in an unknown format"))
         if line_suffix.upper() == suffix:
             # Padding lines have a count of 0, so a match on one means "not seen".
             found = int(count)

@@ -72,7 +72,7 @@ class PasswordExpiryPolicy(PolicyType):
     def evaluate(self, request, options: PasswordExpiryOptions) -> PolicyResult:
         user = db.session.get(User, request.user.id) if request.user.id is not None else None
         if user is None or user.password_hash is None:
-            raise PolicyError("no user with a password to check the age of")
+            raise PolicyError(N_("no user with a password to check the age of"))
         changed_at = user.password_changed_at
         max_age = timedelta(days=options.max_age_days)
         if changed_at is not None and utcnow() - changed_at < max_age:

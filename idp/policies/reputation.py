@@ -74,7 +74,7 @@ class ReputationPolicy(PolicyType):
                 scores.append(current_score(USERNAME, username.lower()))
         if options.check_ip:
             if not request.ip:
-                raise PolicyError("no client IP to check")
+                raise PolicyError(N_("no client IP to check"))
             scores.append(current_score(CLIENT_IP, request.ip))
         is_bad = any(score <= options.threshold for score in scores)
-        return PolicyResult(is_bad, ("Too many failed sign-ins recently.",) if is_bad else ())
+        return PolicyResult(is_bad, (N_("Too many failed sign-ins recently."),) if is_bad else ())

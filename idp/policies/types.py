@@ -5,9 +5,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from idp.core.i18n import Sentence
+
 
 class PolicyError(Exception):
-    """A policy could not decide (bad options, bad expression, missing data, time out)."""
+    """A policy could not decide (bad options, bad expression, missing data, time out).
+    str() is English (the log, events); `sentence` says it in the admin's language: the
+    message is an English constant marked N_, its values kept apart."""
+
+    def __init__(self, message: str, **values):
+        self.sentence = Sentence(message, **values)
+        super().__init__(self.sentence)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ class UniquePasswordOptions:
             )
 
 
+USED_BEFORE = N_("You used this password before. Choose a new one.")
+
+
 class UniquePasswordPolicy(PolicyType):
     """Bind it as a prompt's validation policy in password-change and recovery flows.
 
@@ -58,7 +61,9 @@ class UniquePasswordPolicy(PolicyType):
             return PolicyResult(True)
         for password_hash in password_history(user, options.num_historical_passwords):
             if request.deadline is not None and time.monotonic() > request.deadline:
-                raise PolicyError("ran out of time comparing earlier passwords")
+                raise PolicyError(N_("ran out of time comparing earlier passwords"))
             if check_password(password, password_hash):
-                return PolicyResult(False, ("You used this password before. Choose a new one.",))
+                return PolicyResult(
+                    False, (N_("You used this password before. Choose a new one."),)
+                )
         return PolicyResult(True)

@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy import select
 
 from idp.core.extensions import db
+from idp.core.i18n import N_, Sentence, placed
 from idp.core.options import OptionsError, options_to_mapping, secret_options
 from idp.models import Policy, Stage
 from idp.models.flows import (
@@ -28,11 +29,15 @@ from idp.stages.registry import STAGE_TYPES
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 # Addresses under /flow/ that belong to Gatehouse itself (the mailed links: /flow/email/<token>).
 RESERVED_SLUGS = ("email",)
-RESERVED_SLUG_MESSAGE = "is reserved for Gatehouse's own addresses under /flow/"
+RESERVED_SLUG_MESSAGE = N_("is reserved for Gatehouse's own addresses under /flow/")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 
 class FlowFileError(ValueError):
+    """Every problem of a file, named by its place. Each is English (the CLI prints it, the API
+    returns it); the admin shows each one `translated`: they are Sentences, their English
+    templates marked N_ and their values kept apart."""
+
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
@@ -132,33 +137,64 @@ def load_file(path: str) -> dict:
     try:
         raw = file.read_bytes()
     except OSError as error:
-        raise FlowFileError([f"{path}: cannot be read ({error.strerror})"]) from None
+        raise FlowFileError(
+            [placed(str(path), Sentence(N_("cannot be read (%(reason)s)"), reason=error.strerror))]
+        ) from None
     return parse_text(raw, path)
 
 
 def parse_text(raw: bytes, source: str) -> dict:
     if len(raw) > MAX_FILE_BYTES:
-        raise FlowFileError([f"{source}: larger than {MAX_FILE_BYTES // 1024} KiB"])
+        raise FlowFileError(
+            [placed(source, Sentence(N_("larger than %(size)s KiB"), size=MAX_FILE_BYTES // 1024))]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise FlowFileError([f"{source}: not UTF-8 text"]) from None
+        raise FlowFileError([placed(source, N_("not UTF-8 text"))]) from None
     try:
         document = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
     except json.JSONDecodeError as error:
-        raise FlowFileError(
-            [f"{source}: not valid JSON (line {error.lineno}: {error.msg})"]
-        ) from None
+        problem = Sentence(
+            N_("not valid JSON (line %(line)s: %(problem)s)"), line=error.lineno, problem=error.msg
+        )
+        raise FlowFileError([placed(source, problem)]) from None
     except RecursionError:
-        raise FlowFileError([f"{source}: nested too deeply to read"]) from None
+        raise FlowFileError([placed(source, N_("nested too deeply to read"))]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "cannot be parsed"
-        raise FlowFileError([f"{source}: not valid YAML{where}: {problem}"]) from None
+        problem = getattr(error, "problem", None) or N_("cannot be parsed")
+        if mark:
+            problem = Sentence(
+                N_("not valid YAML (line %(line)s): %(problem)s"),
+                line=mark.line + 1,
+                problem=problem,
+            )
+        else:
+            problem = Sentence(N_("not valid YAML: %(problem)s"), problem=problem)
+        raise FlowFileError([placed(source, problem)]) from None
     if not isinstance(document, dict):
-        raise FlowFileError([f"{source}: the document must be a mapping with version and flow"])
+        raise FlowFileError(
+            [placed(source, N_("the document must be a mapping with version and flow"))]
+        )
     return document
+
+
+# Each kind's own sentence, so that a translation can agree with it.
+KIND_MISSING = {
+    "stage": N_("no stage type %(type)s (known: %(known)s)"),
+    "policy": N_("no policy type %(type)s (known: %(known)s)"),
+    "provider": N_("no provider type %(type)s (known: %(known)s)"),
+}
+
+
+def in_source(source: str, problem: str) -> str:
+    """A problem with the file it is in ("flows/a.yaml: flow.slug: is required")."""
+    return placed(source, problem) if source else problem
+
+
+def _twice(name) -> str:
+    return Sentence(N_("%(name)s is defined twice"), name=repr(name))
 
 
 class _Reader:
@@ -168,22 +204,29 @@ class _Reader:
         self.problems: list[str] = []
 
     def problem(self, place: str, message: str) -> None:
-        self.problems.append(f"{place}: {message}")
+        self.problems.append(placed(place, message))
 
     def mapping(self, value, place, allowed: set[str]) -> dict:
         if not isinstance(value, dict):
-            self.problem(place, "must be a mapping")
+            self.problem(place, N_("must be a mapping"))
             return {}
         for key in value:
             if key not in allowed:
-                self.problem(place, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+                self.problem(
+                    place,
+                    Sentence(
+                        N_("unknown key %(key)s (allowed: %(allowed)s)"),
+                        key=repr(key),
+                        allowed=", ".join(sorted(allowed)),
+                    ),
+                )
         return value
 
     def items(self, value, place) -> list:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.problem(place, "must be a list")
+            self.problem(place, N_("must be a list"))
             return []
         return value
 
@@ -192,25 +235,39 @@ class _Reader:
     ):
         value = mapping.get(key, default)
         if value is None or (required and key not in mapping):
-            self.problem(f"{place}.{key}", "is required")
+            self.problem(f"{place}.{key}", N_("is required"))
             return default
         if not isinstance(value, str):
-            self.problem(f"{place}.{key}", "must be text")
+            self.problem(f"{place}.{key}", N_("must be text"))
             return default
         if required and not value.strip():
-            self.problem(f"{place}.{key}", "must not be empty")
+            self.problem(f"{place}.{key}", N_("must not be empty"))
         if len(value) > max_length:
-            self.problem(f"{place}.{key}", f"is longer than {max_length} characters")
+            self.problem(
+                f"{place}.{key}",
+                Sentence(N_("is longer than %(length)s characters"), length=max_length),
+            )
         if pattern and value and not pattern.match(value):
             self.problem(
-                f"{place}.{key}", f"{value!r} is not allowed (lower-case letters, digits, - and _)"
+                f"{place}.{key}",
+                Sentence(
+                    N_("%(value)s is not allowed (lower-case letters, digits, - and _)"),
+                    value=repr(value),
+                ),
             )
         return value
 
     def choice(self, mapping, key, place, choices, default):
         value = mapping.get(key, default)
         if value not in choices:
-            self.problem(f"{place}.{key}", f"must be one of {', '.join(choices)}, not {value!r}")
+            self.problem(
+                f"{place}.{key}",
+                Sentence(
+                    N_("must be one of %(choices)s, not %(value)s"),
+                    choices=", ".join(choices),
+                    value=repr(value),
+                ),
+            )
             return default
         return value
 
@@ -219,17 +276,24 @@ class _Reader:
         if value is None and nullable:
             return None
         if not isinstance(value, bool):
-            self.problem(f"{place}.{key}", "must be true or false")
+            self.problem(f"{place}.{key}", N_("must be true or false"))
             return default
         return value
 
     def integer(self, mapping, key, place, default, minimum, maximum):
         value = mapping.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"{place}.{key}", "must be a whole number")
+            self.problem(f"{place}.{key}", N_("must be a whole number"))
             return default
         if not minimum <= value <= maximum:
-            self.problem(f"{place}.{key}", f"must be between {minimum} and {maximum}")
+            self.problem(
+                f"{place}.{key}",
+                Sentence(
+                    N_("must be between %(lowest)s and %(highest)s"),
+                    lowest=minimum,
+                    highest=maximum,
+                ),
+            )
             return default
         return value
 
@@ -271,7 +335,7 @@ def _policy_binding(reader: _Reader, raw, place) -> PolicyBindingSpec:
     raw = reader.mapping(raw, place, POLICY_BINDING_KEYS)
     subjects = [key for key in ("policy", "group", "user") if raw.get(key) is not None]
     if len(subjects) != 1:
-        reader.problem(place, "must name exactly one of policy, group or user")
+        reader.problem(place, N_("must name exactly one of policy, group or user"))
     names = {key: reader.text(raw, key, place, default=None) for key in subjects}
     return PolicyBindingSpec(
         policy=names.get("policy"),
@@ -328,17 +392,19 @@ def _component(reader: _Reader, raw, place, registry, kind) -> ComponentSpec | N
     component_type = registry.get(type_name)
     if component_type is None:
         if type_name:
-            known = ", ".join(sorted(registry))
-            reader.problem(f"{place}.type", f"no {kind} type {type_name!r} (known: {known})")
+            reader.problem(
+                f"{place}.type",
+                Sentence(
+                    KIND_MISSING[kind], type=repr(type_name), known=", ".join(sorted(registry))
+                ),
+            )
         return None
     try:
         options = component_type.parse_options(
             _with_saved_secrets(raw.get("options"), component_type, name, kind)
         )
     except OptionsError as error:
-        reader.problem(
-            f"{place}.options" + (f".{error.place}" if error.place else ""), error.message
-        )
+        reader.problem(f"{place}.options" + (f".{error.place}" if error.place else ""), error.words)
         return None
     return ComponentSpec(name=name, type=type_name, options=options_to_mapping(options))
 
@@ -361,17 +427,16 @@ def _with_saved_secrets(options, component_type, name: str, kind: str):
 def read_document(document: dict, source: str = "") -> FlowDocument:
     """Validate a whole version-1 document; raises FlowFileError listing every problem."""
     reader = _Reader()
-    prefix = f"{source}: " if source else ""
     if "entries" in document and "flow" not in document:
-        raise FlowFileError(
-            [
-                f"{prefix}this is an authentik blueprint; "
-                "Gatehouse reads only its own version-1 format"
-            ]
+        problem = N_(
+            "this is an authentik blueprint; Gatehouse reads only its own version-1 format"
         )
+        raise FlowFileError([in_source(source, problem)])
     reader.mapping(document, "document", TOP_KEYS)
     if document.get("version") != 1:
-        reader.problem("version", f"must be 1, not {document.get('version')!r}")
+        reader.problem(
+            "version", Sentence(N_("must be 1, not %(value)s"), value=repr(document.get("version")))
+        )
     applications = _applications(reader, document.get("applications"))
     scope_mappings = _scope_mappings(reader, document.get("scope_mappings"))
     # A file of applications (`idp apps export`) or of scope mappings needs no flow.
@@ -381,7 +446,7 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
     stages = _components(reader, document.get("stages"), "stages", STAGE_TYPES, "stage")
     policies = _components(reader, document.get("policies"), "policies", POLICY_TYPES, "policy")
     if reader.problems:
-        raise FlowFileError([prefix + problem for problem in reader.problems])
+        raise FlowFileError([in_source(source, problem) for problem in reader.problems])
     return FlowDocument(
         flow=flow,
         stages=stages,
@@ -394,7 +459,13 @@ def read_document(document: dict, source: str = "") -> FlowDocument:
 def _flow(reader: _Reader, raw) -> FlowSpec:
     raw_flow = reader.mapping(raw, "flow", FLOW_KEYS)
     if raw_flow.get("slug") in RESERVED_SLUGS:
-        reader.problem("flow.slug", f"{raw_flow['slug']!r} {RESERVED_SLUG_MESSAGE}")
+        reader.problem(
+            "flow.slug",
+            Sentence(
+                N_("%(slug)s is reserved for Gatehouse's own addresses under /flow/"),
+                slug=repr(raw_flow["slug"]),
+            ),
+        )
     return FlowSpec(
         slug=reader.text(
             raw_flow, "slug", "flow", required=True, pattern=SLUG_PATTERN, max_length=100
@@ -435,7 +506,7 @@ def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]
         if component is None:
             continue
         if component.name in seen:
-            reader.problem(f"{place}[{index}].name", f"{component.name!r} is defined twice")
+            reader.problem(f"{place}[{index}].name", _twice(component.name))
         seen.add(component.name)
         components.append(component)
     return tuple(components)
@@ -450,7 +521,7 @@ def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
         if application is None:
             continue
         if application.slug in seen:
-            reader.problem(f"{place}.slug", f"{application.slug!r} is defined twice")
+            reader.problem(f"{place}.slug", _twice(application.slug))
         seen.add(application.slug)
         applications.append(application)
     return tuple(applications)
@@ -476,7 +547,7 @@ def _provider(reader: _Reader, raw, place) -> ProviderSpec | None:
     from idp.providers.registry import PROVIDER_TYPES
 
     if raw is None:
-        reader.problem(place, "is required")
+        reader.problem(place, N_("is required"))
         return None
     raw = reader.mapping(raw, place, PROVIDER_KEYS)
     type_name = reader.text(raw, "type", place, required=True, max_length=64)
@@ -491,15 +562,19 @@ def _provider(reader: _Reader, raw, place) -> ProviderSpec | None:
     provider_type = PROVIDER_TYPES.get(type_name)
     if provider_type is None:
         if type_name:
-            known = ", ".join(sorted(PROVIDER_TYPES))
-            reader.problem(f"{place}.type", f"no provider type {type_name!r} (known: {known})")
+            reader.problem(
+                f"{place}.type",
+                Sentence(
+                    KIND_MISSING["provider"],
+                    type=repr(type_name),
+                    known=", ".join(sorted(PROVIDER_TYPES)),
+                ),
+            )
         return None
     try:
         options = provider_type.parse_options(raw.get("options"))
     except OptionsError as error:
-        reader.problem(
-            f"{place}.options" + (f".{error.place}" if error.place else ""), error.message
-        )
+        reader.problem(f"{place}.options" + (f".{error.place}" if error.place else ""), error.words)
         return None
     return ProviderSpec(type=type_name, options=options_to_mapping(options), **optional)
 
@@ -518,14 +593,14 @@ def _scope_mappings(reader: _Reader, raw) -> tuple[ScopeMappingSpec, ...]:
         if name and (problem := scope_name_problem(name)):
             reader.problem(f"{place}.name", problem)
         if name in seen:
-            reader.problem(f"{place}.name", f"{name!r} is defined twice")
+            reader.problem(f"{place}.name", _twice(name))
         seen.add(name)
         expression = reader.text(item, "expression", place, required=True, max_length=2000)
         if expression.strip():
             try:
                 compile_expression(expression)
             except OptionsError as error:
-                reader.problem(f"{place}.expression", error.message)
+                reader.problem(f"{place}.expression", error.words)
         description = reader.text(item, "description", place, max_length=500)
         mappings.append(ScopeMappingSpec(name, expression, description))
     return tuple(mappings)

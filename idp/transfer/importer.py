@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from idp.applications.loading import load_application
 from idp.applications.manage import ApplicationError, authorization_flow
 from idp.core.extensions import db
+from idp.core.i18n import N_, Sentence, placed
 from idp.flows.loading import load_flow
 from idp.models import (
     Application,
@@ -36,6 +37,7 @@ from idp.transfer.document import (
     PolicyBindingSpec,
     ScopeMappingSpec,
     StageBindingSpec,
+    in_source,
 )
 
 
@@ -74,7 +76,6 @@ def check_references(
 ) -> list[str]:
     """Every name the document uses must be defined in it or exist already. `pending_flows`
     (slug -> designation) are the flows of the other documents imported with it."""
-    prefix = f"{source}: " if source else ""
     stage_names = {stage.name for stage in document.stages}
     policy_names = {policy.name for policy in document.policies}
     flow_stages = document.flow.stages if document.flow else ()
@@ -104,27 +105,41 @@ def check_references(
     known_users = _existing_usernames(wanted_users)
 
     problems = [
-        f"{prefix}stages[{index}].options: no policy named {name!r}"
+        placed(f"stages[{index}].options", _missing(NO_POLICY, name))
         for index, name in sorted(from_options)
         if name not in known_policies
     ]
     for index, binding in enumerate(flow_stages):
         if binding.stage not in known_stages:
-            problems.append(f"{prefix}flow.stages[{index}].stage: no stage named {binding.stage!r}")
+            problems.append(
+                placed(f"flow.stages[{index}].stage", _missing(NO_STAGE, binding.stage))
+            )
     for place, group in bindings:
         for index, binding in enumerate(group):
-            where = f"{prefix}{place}[{index}]"
+            where = f"{place}[{index}]"
             if binding.policy and binding.policy not in known_policies:
-                problems.append(f"{where}: no policy named {binding.policy!r}")
+                problems.append(placed(where, _missing(NO_POLICY, binding.policy)))
             if binding.group and binding.group not in known_groups:
-                problems.append(f"{where}: no group named {binding.group!r}")
+                problems.append(placed(where, _missing(NO_GROUP, binding.group)))
             if binding.user and binding.user.lower() not in known_users:
-                problems.append(f"{where}: no user named {binding.user!r}")
-    problems.extend(
-        prefix + problem for problem in check_application_references(document, pending_flows)
-    )
-    problems.extend(prefix + problem for problem in _check_scope_mapping_references(document))
-    return problems
+                problems.append(placed(where, _missing(NO_USER, binding.user)))
+    problems.extend(check_application_references(document, pending_flows))
+    problems.extend(_check_scope_mapping_references(document))
+    return [in_source(source, problem) for problem in problems]
+
+
+# What a file names and nothing defines; English for the CLI, translated where the admin shows
+# them (FlowFileError).
+NO_POLICY = N_("no policy named %(name)s")
+NO_STAGE = N_("no stage named %(name)s")
+NO_GROUP = N_("no group named %(name)s")
+NO_USER = N_("no user named %(name)s")
+NO_FLOW = N_("no flow named %(name)s")
+NO_SCOPE_MAPPING = N_("no scope mapping named %(name)s")
+
+
+def _missing(template: str, name: str) -> str:
+    return Sentence(template, name=repr(name))
 
 
 def _check_scope_mapping_references(document: FlowDocument) -> list[str]:
@@ -138,7 +153,10 @@ def _check_scope_mapping_references(document: FlowDocument) -> list[str]:
     wanted = {name for _, name in named} - defined
     known = defined | _existing_names(ScopeMapping, ScopeMapping.name, wanted)
     return [
-        f"applications[{index}].provider.options.scope_mappings: no scope mapping named {name!r}"
+        placed(
+            f"applications[{index}].provider.options.scope_mappings",
+            _missing(NO_SCOPE_MAPPING, name),
+        )
         for index, name in sorted(named)
         if name not in known
     ]
@@ -333,7 +351,10 @@ def check_application_references(document: FlowDocument, pending_flows=None) -> 
             if key == "authorization_flow":
                 if slug in pending:
                     if pending[slug] != "authorization":
-                        problems.append(f"{place}.{key}: {slug!r} is not an authorization flow")
+                        problem = Sentence(
+                            N_("%(slug)s is not an authorization flow"), slug=repr(slug)
+                        )
+                        problems.append(placed(f"{place}.{key}", problem))
                     continue
                 try:
                     authorization_flow(slug)
@@ -344,7 +365,7 @@ def check_application_references(document: FlowDocument, pending_flows=None) -> 
                 and slug not in pending
                 and db.session.scalar(select(Flow.id).where(Flow.slug == slug)) is None
             ):
-                problems.append(f"{place}.{key}: no flow named {slug!r}")
+                problems.append(placed(f"{place}.{key}", _missing(NO_FLOW, slug)))
         if provider.client_id:
             holder = db.session.scalar(
                 select(Application.slug)
@@ -352,9 +373,12 @@ def check_application_references(document: FlowDocument, pending_flows=None) -> 
                 .where(Provider.client_id == provider.client_id)
             )
             if holder is not None and holder != application.slug:
-                problems.append(
-                    f"{place}.client_id: {provider.client_id!r} belongs to application {holder!r}"
+                problem = Sentence(
+                    N_("%(client_id)s belongs to application %(holder)s"),
+                    client_id=repr(provider.client_id),
+                    holder=repr(holder),
                 )
+                problems.append(placed(f"{place}.client_id", problem))
     return problems
 
 

@@ -15,6 +15,7 @@ from idp.admin.fields import strip
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.core.extensions import db
 from idp.core.i18n import lazy_text as _l
+from idp.core.i18n import translated
 from idp.core.options import OptionsError
 from idp.models import Application, Provider, ScopeMapping
 from idp.policies.expression import compile_expression
@@ -57,7 +58,7 @@ class ScopeMappingForm(FlaskForm):
         self.editing = editing
 
     def validate_name(self, field):
-        problem = scope_name_problem(field.data)
+        problem = translated(scope_name_problem(field.data))
         if problem:
             raise ValidationError(problem[0].upper() + problem[1:] + ".")
         found = db.session.scalar(select(ScopeMapping.id).where(ScopeMapping.name == field.data))

@@ -150,7 +150,7 @@ def run_test(policy: Policy, form: PolicyTestForm):
     try:
         return evaluate_policy(policy, request, TEST_TIMEOUT), None
     except PolicyError as error:
-        return None, str(error)
+        return None, error.sentence
     finally:
         # A test only reads: whatever a policy may have touched is dropped.
         db.session.rollback()

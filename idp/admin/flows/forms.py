@@ -112,7 +112,7 @@ class FlowForm(FlaskForm):
                 RESERVED_SLUGS,
                 message=_l(
                     "This slug %(reserved_slug_message)s.",
-                    reserved_slug_message=RESERVED_SLUG_MESSAGE,
+                    reserved_slug_message=_l(RESERVED_SLUG_MESSAGE),
                 ),
             ),
             Free(_find_flow, _l("Another flow has this slug.")),

@@ -4,7 +4,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from idp.core.durations import parse_duration
-from idp.core.i18n import N_
+from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
@@ -74,7 +74,7 @@ class OAuth2Options:
             try:
                 seconds = parse_duration(getattr(self, name)).total_seconds()
             except ValueError as error:
-                raise OptionsError(name, str(error)) from None
+                raise OptionsError(name, error.args[0]) from None
             if not 0 < seconds <= limit:
                 raise OptionsError(
                     name, N_("must be between 1s and %(limit)sh"), limit=limit // 3600
@@ -88,24 +88,30 @@ class OAuth2Options:
         return int(parse_duration(getattr(self, name)).total_seconds())
 
 
+# The problems below are English constants marked N_, or Sentences where they name something:
+# the importer prints them, the admin says them in its language.
+
+
 def _redirect_problem(uri: str) -> str:
     if len(uri) > 2000:
-        return "is longer than 2000 characters"
+        return N_("is longer than 2000 characters")
     parts = urlsplit(uri)
     if not parts.scheme or parts.fragment or any(ord(c) < 33 for c in uri):
-        return "must be an absolute URI without a fragment or spaces"
+        return N_("must be an absolute URI without a fragment or spaces")
     if parts.scheme in ("http", "https") and not parts.hostname:
-        return "must name a host"
+        return N_("must name a host")
     if parts.scheme.lower() in ("javascript", "data", "vbscript", "file"):
-        return f"may not use the {parts.scheme} scheme"
+        return Sentence(N_("may not use the %(scheme)s scheme"), scheme=parts.scheme)
     return ""
 
 
 def scope_name_problem(name: str) -> str:
     if name in SCOPES:
-        return f"{name} is a scope Gatehouse has built in"
+        return Sentence(N_("%(name)s is a scope Gatehouse has built in"), name=name)
     if not SCOPE_NAME.match(name or ""):
-        return "a scope is 1 to 100 letters, digits, _ . : / or -, starting with a letter or digit"
+        return N_(
+            "a scope is 1 to 100 letters, digits, _ . : / or -, starting with a letter or digit"
+        )
     return ""
 
 
@@ -115,5 +121,5 @@ def _backchannel_problem(uri: str) -> str:
         return problem
     # Gatehouse itself posts here, from the server: only the web, never a custom scheme.
     if urlsplit(uri).scheme not in ("http", "https"):
-        return "must be an http:// or https:// address"
+        return N_("must be an http:// or https:// address")
     return ""

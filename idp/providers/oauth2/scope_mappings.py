@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.identity.accounts import groups_of
 from idp.models import ScopeMapping, User
@@ -116,7 +117,7 @@ def _evaluate(mapping: ScopeMapping, variables: dict) -> tuple[dict, MappingFail
     try:
         result = run_expression(mapping.expression, variables, deadline)
         if time.monotonic() > deadline:
-            raise PolicyError(f"took longer than {MAPPING_TIMEOUT} s")
+            raise PolicyError(N_("took longer than %(seconds)s s"), seconds=MAPPING_TIMEOUT)
         claims = _claims_from(result)
     except (PolicyError, NotJSON) as error:
         return {}, MappingFailure(mapping.name, str(error), type(error).__name__)

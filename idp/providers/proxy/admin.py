@@ -2,6 +2,7 @@
 and why. A GET form: nothing is written."""
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -55,12 +56,12 @@ def test_request(slug: str):
 def _try(form: TestRequestForm):
     target = parse_target(form.url.data.strip(), form.method.data)
     if target is None:
-        return None, "That is not an http:// or https:// address."
+        return None, _("That is not an http:// or https:// address.")
     user = None
     username = (form.username.data or "").strip()
     if username:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
-            return None, f"There is no user {username!r}."
+            return None, _("There is no user %(name)s.", name=repr(username))
     facts = RequestFacts(path=target.path, args={})
     return decide(target, user, facts), None

@@ -4,10 +4,18 @@ tester alike."""
 from dataclasses import dataclass
 
 from idp.applications.access import RequestFacts, may_use
+from idp.core.i18n import N_, Sentence
 from idp.identity.accounts import groups_of
 from idp.models import Application, User
 from idp.providers.proxy import identity
 from idp.providers.proxy.targets import Target, application_for, proxy_applications
+
+# The summary is English for the proxy (a refusal's body); the admin's tester says it in its
+# language.
+NOT_PROTECTED = N_("%(host)s is not an application Gatehouse protects.")
+SIGN_IN_FIRST = N_("Sign in at Gatehouse first.")
+MAY_USE = N_("%(name)s may use %(application)s.")
+MAY_NOT_USE = N_("%(name)s may not use %(application)s.")
 
 
 @dataclass(frozen=True)
@@ -22,13 +30,17 @@ class Verdict:
 def decide(target: Target, user: User | None, facts: RequestFacts) -> Verdict:
     protected = application_for(target, proxy_applications())
     if protected is None:
-        return Verdict(403, f"{target.host} is not an application Gatehouse protects.")
+        return Verdict(403, Sentence(NOT_PROTECTED, host=target.host))
     application = protected.application
     if user is None:
-        return Verdict(401, "Sign in at Gatehouse first.", application)
+        return Verdict(401, SIGN_IN_FIRST, application)
     groups = groups_of(user)
     decision = may_use(application, user, facts, groups)
-    summary = f"{user.username} {'may' if decision.allowed else 'may not'} use {application.name}."
+    summary = Sentence(
+        MAY_USE if decision.allowed else MAY_NOT_USE,
+        name=user.username,
+        application=application.name,
+    )
     if not decision.allowed:
         return Verdict(403, summary, application, reasons=decision.reasons)
     headers = tuple(identity.headers_for(user, groups, protected.options))

@@ -45,7 +45,7 @@ class ConsentOptions:
             try:
                 lifetime = parse_duration(self.expires_in)
             except ValueError as error:
-                raise OptionsError("expires_in", str(error)) from None
+                raise OptionsError("expires_in", error.args[0]) from None
             if not lifetime:
                 raise OptionsError("expires_in", N_("must be longer than nothing"))
 

@@ -20,7 +20,7 @@ class UserLoginOptions:
         try:
             lifetime = parse_duration(self.session_duration)
         except ValueError as error:
-            raise OptionsError("session_duration", str(error)) from None
+            raise OptionsError("session_duration", error.args[0]) from None
         if not timedelta(minutes=1) <= lifetime <= timedelta(days=400):
             raise OptionsError("session_duration", N_("must be between 1m and 400d"))
 

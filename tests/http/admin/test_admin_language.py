@@ -5,9 +5,10 @@ headings, labels, help, choices and validation errors, a French one French. Iden
 import re
 
 import pytest
+from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Stage
+from idp.models import Application, PolicyBinding, Stage
 from tests.http.admin.conftest import post, text
 
 
@@ -113,3 +114,87 @@ def test_a_settings_error_is_german(app, german):
     page = text(response)
     assert "muss zwischen 1 und 50 liegen" in page
     assert "must be between" not in page
+
+
+# Explanations made outside the admin stay English where they are kept (the log, events, the
+# CLI, the API) and are said in the operator's language where the admin shows them.
+
+
+def test_the_policy_test_page_gives_a_policys_error_in_german(app, german):
+    from tests.http.admin.test_policies import make_policy
+
+    policy_id = make_policy(app, "old", "astrology")
+    page = text(post(german, f"/admin/policies/{policy_id}/test", {"username": ""}))
+    assert "der Richtlinientyp &#39;astrology&#39; ist nicht installiert" in page
+    assert "is not installed" not in page
+
+
+def test_the_simulation_gives_the_policy_engines_reasons_in_german(app, german):
+    from tests.factories import make_flow
+    from tests.http.admin.test_policies import make_policy
+
+    make_policy(app, "old", "astrology")
+    prompt = {"name": "asked", "type": "prompt", "options": {"fields": []}}
+    query = {"user": "", "ip": "10.0.0.1"}
+    with app.app_context():
+        # The error counted as the binding's failure result; then failing closed.
+        counted = make_flow(
+            [{"define": prompt}],
+            flow_policies=[{"policy": "old", "failure_result": True}],
+            designation="stage_configuration",
+        )
+        stops = make_flow(
+            [{"stage": "asked"}],
+            flow_policies=[{"policy": "old"}],
+            designation="stage_configuration",
+        )
+    page = text(german.get(f"/admin/flows/{counted}/simulate", query_string=query))
+    assert "der Richtlinientyp &#39;astrology&#39; ist nicht installiert" in page
+    assert "is not installed" not in page
+    page = text(german.get(f"/admin/flows/{stops}/simulate", query_string=query))
+    assert "der Richtlinientyp &#39;astrology&#39; ist nicht installiert" in page
+    assert "Der Besucher liest: „Eine Regel für diesen Schritt konnte nicht geprüft" in page
+    assert "could not be checked" not in page
+
+
+def test_the_claims_preview_gives_its_reasons_in_german(app, german, user_id):
+    from tests.factories import make_group
+    from tests.http.admin.test_applications import create_grafana
+
+    assert create_grafana(app, german).status_code == 200
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.slug == "grafana"))
+        db.session.add(
+            PolicyBinding(application_id=application.id, group=make_group("staff"), order=0)
+        )
+        db.session.commit()
+    page = text(german.get("/admin/applications/grafana/preview?username=alice"))
+    assert "Gruppe staff: nicht bestanden" in page
+    assert "(eine beliebige Bindung)" in page
+    assert "did not pass" not in page
+
+
+def test_a_bad_upload_gets_its_problems_in_german(german):
+    from tests.http.admin.test_flow_import import NEW_FLOW, upload
+
+    bad = NEW_FLOW | {"flow": NEW_FLOW["flow"] | {"designation": "nonsense", "surprise": 1}}
+    page = text(upload(german, "/admin/flows/import", bad))
+    assert "flow: unbekannter Schlüssel &#39;surprise&#39; (erlaubt: " in page
+    assert "flow.designation: muss eines von " in page
+    assert "unknown key" not in page and "must be one of" not in page
+    response = post(german, "/admin/flows/import/confirm", {"content": "flow: [unclosed"})
+    assert response.status_code == 400
+    assert "upload.yaml: kein gültiges YAML (Zeile " in text(response)
+
+
+def test_a_settings_error_built_from_a_duration_check_is_german(app, german):
+    from idp.stages.registry import STAGE_TYPES
+    from tests.http.admin.settings_data import default_form_data
+
+    defaults = default_form_data(app, STAGE_TYPES["user_login"])
+    data = {**defaults, "name": "in", "option-session_duration": "forever"}
+    response = post(german, "/admin/stages/new/user_login", data)
+    assert response.status_code == 400
+    page = text(response)
+    assert "&#39;forever&#39; ist keine Dauer wie 30m, 8h, 1d12h oder 2w" in page
+    assert "is not a duration" not in page

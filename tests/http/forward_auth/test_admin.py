@@ -125,3 +125,16 @@ def test_the_tester_is_for_administrators_only(app, wiki):
     otto = signed_in(app, "otto")
     assert otto.get(TESTER).status_code == 403
     assert app.test_client().get(TESTER).status_code == 302
+
+
+def test_the_tester_says_why_in_german(wiki):
+    wiki.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    page = text(
+        wiki.get(TESTER, query_string={"username": "otto", "url": "https://wiki.example.test/"})
+    )
+    assert "otto darf Wiki nicht verwenden." in page
+    assert "Gruppe staff: nicht bestanden" in page
+    assert "(eine beliebige Bindung)" in page
+    assert "did not pass" not in page and "may not use" not in page
+    page = text(wiki.get(TESTER, query_string={"username": "nobody", "url": "https://x.test/"}))
+    assert "Es gibt keinen Benutzer &#39;nobody&#39;." in page
