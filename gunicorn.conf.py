@@ -15,6 +15,7 @@ Decisions worth knowing:
 - Metrics from all workers: prometheus_client's multiprocess mode, in a folder made here.
 """
 
+import gc
 import json
 import os
 import re
@@ -68,6 +69,13 @@ def on_starting(server):
     for leftover in METRICS_FOLDER.glob("*.db"):
         if not leftover.stem.endswith(f"_{os.getpid()}"):
             leftover.unlink()
+
+
+def pre_fork(server, worker):
+    # Everything the master loaded (the preloaded app) goes to the collector's permanent
+    # generation: a worker's collections then never write to the pages it shares with the
+    # master, which they otherwise copy one by one (Python's gc.freeze documentation).
+    gc.freeze()
 
 
 def post_fork(server, worker):
