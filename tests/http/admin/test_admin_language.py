@@ -103,15 +103,22 @@ def test_the_administrators_own_choice_wins_over_the_browser(app, german, admin_
     assert "<h1>Parcours</h1>" in page
 
 
-def test_a_settings_error_is_german(app, german):
+def refused_stage_settings(app, client, stage_type: str, option: str, value: str) -> str:
+    """The page of a new stage of `stage_type` whose `option` is set to a bad `value`."""
     from idp.stages.registry import STAGE_TYPES
     from tests.http.admin.settings_data import default_form_data
 
-    defaults = default_form_data(app, STAGE_TYPES["authenticator_static"])
-    data = {**defaults, "name": "codes", "option-codes_count": "0"}
-    response = post(german, "/admin/stages/new/authenticator_static", data)
+    data = default_form_data(app, STAGE_TYPES[stage_type]) | {
+        "name": "probe",
+        f"option-{option}": value,
+    }
+    response = post(client, f"/admin/stages/new/{stage_type}", data)
     assert response.status_code == 400
-    page = text(response)
+    return text(response)
+
+
+def test_a_settings_error_is_german(app, german):
+    page = refused_stage_settings(app, german, "authenticator_static", "codes_count", "0")
     assert "muss zwischen 1 und 50 liegen" in page
     assert "must be between" not in page
 
@@ -188,13 +195,6 @@ def test_a_bad_upload_gets_its_problems_in_german(german):
 
 
 def test_a_settings_error_built_from_a_duration_check_is_german(app, german):
-    from idp.stages.registry import STAGE_TYPES
-    from tests.http.admin.settings_data import default_form_data
-
-    defaults = default_form_data(app, STAGE_TYPES["user_login"])
-    data = {**defaults, "name": "in", "option-session_duration": "forever"}
-    response = post(german, "/admin/stages/new/user_login", data)
-    assert response.status_code == 400
-    page = text(response)
+    page = refused_stage_settings(app, german, "user_login", "session_duration", "forever")
     assert "&#39;forever&#39; ist keine Dauer wie 30m, 8h, 1d12h oder 2w" in page
     assert "is not a duration" not in page
