@@ -10,6 +10,11 @@ A step is out of reach once the flow did something that cannot be done twice aft
 stage that ran by itself (a user written, a session started) forgets the history, and a
 step at or after which the plan claimed a one-time effect (idp.flows.once: a mail sent on
 arrival, codes made) is not gone back to. Those addresses show the current step instead.
+
+The flow's bare address shows the current step, as every entry to a flow expects. The first
+page is loaded there; its script names the step in the address (static/gatehouse.js), so
+with JavaScript Back returns to it. Without JavaScript the first page keeps the bare address,
+and Back to it shows where the flow is now.
 """
 
 import copy
