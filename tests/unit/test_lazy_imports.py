@@ -1,7 +1,7 @@
 """A worker imports only what it needs to serve: Alembic waits for `idp db …` or `idp setup`,
 zxcvbn's word lists for the first password check, py_webauthn for the first passkey, pyotp
-and segno for the first authenticator app, smtplib for the first mail and regex for the
-first expression that uses regex_match."""
+and segno for the first authenticator app, smtplib for the first mail, regex for the
+first expression that uses regex_match and httpx for the first back-channel logout."""
 
 import subprocess
 import sys
@@ -36,6 +36,7 @@ LOADED_WHEN_USED = {
     "segno",
     "smtplib",
     "regex",
+    "httpx",
 }
 
 

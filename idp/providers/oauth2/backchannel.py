@@ -17,8 +17,8 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 from flask import current_app, g
 from joserfc import jwt
 from sqlalchemy import delete, select
@@ -29,6 +29,9 @@ from idp.core.options import OptionsError, parse_options
 from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.providers.oauth2 import keys
 from idp.providers.oauth2.options import OAuth2Options
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("idp.oauth2")
 
@@ -166,12 +169,18 @@ def _delivery(item: PendingLogout) -> Delivery:
 
 
 def deliver(deliveries: list[Delivery]) -> None:
+    # Imported here, not at the top: a worker that never posts a logout token never loads the
+    # HTTP client (2 MiB of every worker's memory, bench/signin.py).
+    import httpx
+
     with httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client:
         for delivery in deliveries:
             _post(client, delivery)
 
 
-def _post(client: httpx.Client, delivery: Delivery) -> None:
+def _post(client: "httpx.Client", delivery: Delivery) -> None:
+    import httpx
+
     try:
         answer = client.post(
             delivery.uri,
