@@ -7,8 +7,10 @@ Decisions worth knowing:
   share its pages, so each added worker costs less memory (bench/signin.py reports RSS and
   PSS). No database connection made in the master is used across fork: post_fork drops the
   engine's pool in each worker (without closing the master's sockets), so every worker opens
-  its own. The price: `kill -HUP` restarts the workers from the code the master loaded; a new
-  release needs a restart of the master (or USR2).
+  its own. Before the first fork the master also compiles every template and loads the
+  language catalogs (when_ready), which each worker would otherwise do for itself. The
+  price: `kill -HUP` restarts the workers from the code the master loaded; a new release
+  needs a restart of the master (or USR2).
 - gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
   decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
   (idp/core/network.py). One list, one place.
@@ -23,6 +25,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from flask import Flask
 from gunicorn import glogging
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split()
@@ -69,6 +72,16 @@ def on_starting(server):
     for leftover in METRICS_FOLDER.glob("*.db"):
         if not leftover.stem.endswith(f"_{os.getpid()}"):
             leftover.unlink()
+
+
+def when_ready(server):
+    # Once, before the first fork: what every worker would otherwise compile or load for itself
+    # on its first requests (templates, catalogs) is made here and shared (idp/core/warmup.py).
+    app = server.app.wsgi() if preload_app else None
+    if isinstance(app, Flask):  # not some other WSGI callable served with these settings
+        from idp.core.warmup import warm_up
+
+        warm_up(app)
 
 
 def pre_fork(server, worker):

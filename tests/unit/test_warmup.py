@@ -1,0 +1,62 @@
+"""The preloading gunicorn master warms the app before its first fork (gunicorn.conf.py,
+idp/core/warmup.py): afterwards no template is read or compiled again, and every language's
+catalog is loaded, so the workers share them instead of each making its own."""
+
+import runpy
+from pathlib import Path
+
+from flask import render_template
+from flask_babel import get_babel
+
+from idp.core.i18n import SUPPORTED
+from idp.core.warmup import warm_up
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def no_template_read_again(app, monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("a template was read after the warm-up")
+
+    monkeypatch.setattr(app.jinja_env.loader, "get_source", refuse)
+
+
+def loaded_catalogs(app) -> set[str]:
+    with app.app_context():
+        return {locale for locale, _domain in get_babel().instance.domain_instance.cache}
+
+
+def test_after_the_warm_up_pages_render_without_reading_a_template(app, monkeypatch):
+    warm_up(app)
+    no_template_read_again(app, monkeypatch)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        page = render_template("errors/error.html", code=404, message="Nicht da")
+    assert "Nicht da" in page
+
+
+def test_the_warm_up_loads_every_languages_catalog(app):
+    warm_up(app)
+    assert set(SUPPORTED) <= loaded_catalogs(app)
+
+
+class PreloadingMaster:
+    """What gunicorn's arbiter hands the config's hooks: the app it preloaded."""
+
+    def __init__(self, app):
+        self.app = self
+        self._wsgi = app
+
+    def wsgi(self):
+        return self._wsgi
+
+
+def test_gunicorn_warms_the_preloaded_app_when_ready(app, monkeypatch, tmp_path):
+    # Given a metrics folder, the settings file makes none of its own in this process.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["preload_app"] is True
+    settings["when_ready"](PreloadingMaster(app))
+    assert set(SUPPORTED) <= loaded_catalogs(app)
+    no_template_read_again(app, monkeypatch)
+    with app.test_request_context():
+        render_template("base.html")
