@@ -78,7 +78,8 @@ def when_ready(server):
     # Once, before the first fork: what every worker would otherwise compile or load for itself
     # on its first requests (templates, catalogs) is made here and shared (idp/core/warmup.py).
     app = server.app.wsgi() if preload_app else None
-    if isinstance(app, Flask):  # not some other WSGI callable served with these settings
+    # Gatehouse's app, not another one served with these settings (the bench's reference).
+    if isinstance(app, Flask) and app.import_name == "idp":
         from idp.core.warmup import warm_up
 
         warm_up(app)
