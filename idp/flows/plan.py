@@ -4,11 +4,12 @@ It holds IDs and plain values only, stamped with the flow's fingerprint and an e
 plan that is expired, malformed or made from another version of the flow is discarded.
 """
 
+import copy
 import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from flask import session
 
@@ -54,6 +55,9 @@ class FlowPlan:
         return cls(flow_slug, fingerprint, list(bindings), time.time() + lifetime, next_url)
 
 
+PLAN_FIELDS = tuple(item.name for item in fields(FlowPlan))
+
+
 def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
     raw = (session.get(PLANS_KEY) or {}).get(slug)
     if not isinstance(raw, dict):
@@ -77,7 +81,7 @@ def load_plan(slug: str, fingerprint: str) -> FlowPlan | None:
 def save_plan(plan: FlowPlan) -> None:
     plan.session_stamp = current_session_stamp()
     plans = dict(session.get(PLANS_KEY) or {})
-    plans[plan.flow_slug] = asdict(plan)
+    plans[plan.flow_slug] = plan_to_dict(plan)
     session[PLANS_KEY] = plans
 
 
@@ -123,8 +127,14 @@ def _is_history_entry(entry, binding_count: int) -> bool:
 
 
 def plan_to_dict(plan: FlowPlan) -> dict:
-    """The plan as JSON-safe data, to keep server-side (a token that resumes the flow)."""
-    return asdict(plan)
+    """The plan as JSON-safe data, for the cookie or to keep server-side (a token that resumes
+    the flow). Copied by hand: dataclasses.asdict copies every leaf one by one, and this runs
+    several times per flow request."""
+    data = {name: getattr(plan, name) for name in PLAN_FIELDS}
+    data["bindings"] = list(plan.bindings)
+    data["context"] = copy.deepcopy(plan.context)
+    data["history"] = copy.deepcopy(plan.history)
+    return data
 
 
 def plan_from_dict(data) -> FlowPlan | None:
