@@ -12,9 +12,9 @@ step at or after which the plan claimed a one-time effect (idp.flows.once: a mai
 arrival, codes made) is not gone back to. Those addresses show the current step instead.
 
 The flow's bare address shows the current step, as every entry to a flow expects. The first
-page is loaded there; its script names the step in the address (static/gatehouse.js), so
-with JavaScript Back returns to it. Without JavaScript the first page keeps the bare address,
-and Back to it shows where the flow is now.
+page is loaded there; a script in its head names the step in the address before the page can
+be clicked (static/step-address.js), so with JavaScript Back returns to it. Without
+JavaScript the first page keeps the bare address, and Back to it shows where the flow is now.
 """
 
 import copy

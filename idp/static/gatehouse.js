@@ -50,21 +50,3 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("[data-prints]")) window.print();
 });
-
-// A flow's page names its step in the address (as the server's redirects do without
-// JavaScript), so the browser's Back returns to the step before, which htmx asks the server
-// for again (no page is kept in the browser's storage).
-function nameTheStep() {
-  const stage = document.querySelector("#stage[data-step-url]");
-  if (!stage) return;
-  const step = new URL(stage.dataset.stepUrl, window.location.href).searchParams.get("step");
-  const search = window.location.search;
-  if (!step || new URLSearchParams(search).get("step") === step) return;
-  // The rest of the address stays exactly as it was (URLSearchParams would re-encode it).
-  const named = /[?&]step=/.test(search)
-    ? search.replace(/([?&]step=)[^&]*/, "$1" + step)
-    : (search ? search + "&" : "?") + "step=" + step;
-  history.replaceState(history.state, "", window.location.pathname + named + window.location.hash);
-}
-document.addEventListener("DOMContentLoaded", nameTheStep);
-document.addEventListener("htmx:historyRestore", nameTheStep);
