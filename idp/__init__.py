@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from idp.core import form_widgets, i18n, logs, metrics
+    from idp.core import form_widgets, i18n, logs, metrics, static_files
     from idp.core.network import ForwardedScheme
     from idp.identity import devices, security
 
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     devices.init_app(app)
     form_widgets.init_app(app)
     i18n.init_app(app)
+    static_files.init_app(app)
 
     from idp.account.routes import bp as account_bp
     from idp.admin import bp as admin_bp

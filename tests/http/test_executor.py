@@ -279,7 +279,7 @@ def test_session_cookie_is_secure_with_host_prefix_over_https(client):
 
 def test_pages_load_htmx_without_inline_script(flows):
     html = flows.open(AUTH).get_data(as_text=True)
-    assert '<script src="/static/htmx.min.2.0.11.js"' in html
+    assert '<script src="/static/htmx.min.2.0.11.js?v=' in html
     assert 'integrity="sha384-' in html
     assert "<script>" not in html
 
