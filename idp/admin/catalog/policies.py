@@ -5,15 +5,16 @@ from collections import defaultdict
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from idp.admin.bound_places import places_bound
 from idp.admin.catalog import rows
 from idp.admin.catalog.forms import PolicyForm, PolicyTestForm
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.options import OptionsError
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Policy, PolicyBinding, Stage
 from idp.policies.engine import evaluate_policy
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest
@@ -27,25 +28,8 @@ TEST_TIMEOUT = 30
 
 
 def bindings_of(policy_ids: list[int]) -> dict[int, list[str]]:
-    """Where each policy is bound, in words: a flow's gate or a stage's."""
-    stage_binding = StageBinding.__table__.alias("stage_binding")
-    rows = db.session.execute(
-        select(PolicyBinding.policy_id, Flow.slug, Stage.name)
-        .outerjoin(stage_binding, PolicyBinding.stage_binding_id == stage_binding.c.id)
-        .outerjoin(Stage, Stage.id == stage_binding.c.stage_id)
-        .join(Flow, Flow.id == func.coalesce(PolicyBinding.flow_id, stage_binding.c.flow_id))
-        .where(PolicyBinding.policy_id.in_(policy_ids))
-        .order_by(Flow.slug, Stage.name)
-    )
-    bound = defaultdict(list)
-    for policy_id, slug, stage in rows:
-        place = (
-            _("who may use the flow %(slug)s", slug=slug)
-            if stage is None
-            else _("the stage %(stage)s in %(slug)s", stage=stage, slug=slug)
-        )
-        bound[policy_id].append(place)
-    return bound
+    """Where each policy is bound: a flow's gate, a stage's, or an application's."""
+    return places_bound(PolicyBinding.policy_id, policy_ids)
 
 
 def stages_naming(policy_names: set[str]) -> dict[str, list[str]]:

@@ -6,12 +6,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
+from idp.admin.bound_places import places_bound
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
 from idp.core.i18n import lazy_text as _l
-from idp.models import Flow, Group, PolicyBinding, Stage, StageBinding, User, group_members
+from idp.models import Group, PolicyBinding, User, group_members
 
 bp = Blueprint("groups", __name__, template_folder="templates")
 
@@ -52,23 +53,8 @@ def new_group():
 
 
 def where_bound(group: Group) -> list[str]:
-    """Where the group is bound as a policy, in words: a flow's gate or a stage's."""
-    stage_binding = StageBinding.__table__.alias("stage_binding")
-    rows = db.session.execute(
-        select(Flow.slug, Stage.name)
-        .select_from(PolicyBinding)
-        .outerjoin(stage_binding, PolicyBinding.stage_binding_id == stage_binding.c.id)
-        .outerjoin(Stage, Stage.id == stage_binding.c.stage_id)
-        .join(Flow, Flow.id == func.coalesce(PolicyBinding.flow_id, stage_binding.c.flow_id))
-        .where(PolicyBinding.group_id == group.id)
-        .order_by(Flow.slug, Stage.name)
-    )
-    return [
-        _("who may use the flow %(slug)s", slug=slug)
-        if stage is None
-        else _("the stage %(stage)s in %(slug)s", stage=stage, slug=slug)
-        for slug, stage in rows
-    ]
+    """Where the group is bound: a flow's gate, a stage's, or an application's."""
+    return places_bound(PolicyBinding.group_id, [group.id]).get(group.id, [])
 
 
 def render_group(group: Group, status: int = 200, **forms):

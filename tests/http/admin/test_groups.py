@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.identity.accounts import find_group, user_group_names
-from idp.models import Group, User
+from idp.models import Application, Group, PolicyBinding, User
 from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import events_of, post, text
 
@@ -162,6 +162,29 @@ def test_a_group_bound_as_a_policy_is_not_deleted_and_says_where(app, admin):
     assert response.status_code == 409
     assert group_id(app, "gatekeepers") == gatekeepers
     assert events_of(app, "admin_group_deleted") == []
+
+
+def test_a_group_that_decides_who_may_use_an_application_is_not_deleted(app, admin):
+    """Deleting it would delete the binding with it: an application with nothing bound is
+    open to every signed-in user."""
+    with app.app_context():
+        wiki = Application(slug="wiki", name="The Wiki", policy_bindings=[])
+        wiki.policy_bindings.append(PolicyBinding(group=make_group("editors")))
+        db.session.add(wiki)
+        db.session.commit()
+    editors = group_id(app, "editors")
+    assert "who may use the application The Wiki" in text(
+        admin.get(f"/admin/groups/{editors}/delete")
+    )
+    response = post(admin, f"/admin/groups/{editors}/delete")
+    assert response.status_code == 409
+    assert group_id(app, "editors") == editors
+    with app.app_context():
+        (binding,) = db.session.scalars(
+            select(PolicyBinding).where(PolicyBinding.group_id == editors)
+        )
+        assert binding.application_id is not None
+    assert admin.get("/admin/applications/wiki").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Event, Policy
+from idp.models import Application, Event, Policy, PolicyBinding
 from idp.policies.registry import POLICY_TYPES
 from tests.factories import make_flow, make_group, make_user
 from tests.http.admin.conftest import events_of, post, text
@@ -164,6 +164,21 @@ def test_a_bound_policy_is_not_deleted_and_says_where(app, admin):
     assert response.status_code == 409
     assert f"the stage gated-deny in {slug}" in text(response)
     assert policy_named(app, "gate") is not None
+
+
+def test_a_policy_that_decides_who_may_use_an_application_is_listed_and_kept(app, admin):
+    policy_id = make_policy(app, "office-hours", options={"result": True})
+    with app.app_context():
+        wiki = Application(slug="wiki", name="The Wiki", policy_bindings=[])
+        wiki.policy_bindings.append(PolicyBinding(policy_id=policy_id))
+        db.session.add(wiki)
+        db.session.commit()
+    row = text(admin.get("/admin/policies")).split(">office-hours</a>", 1)[1].split("</tr>")[0]
+    assert "who may use the application The Wiki" in row
+    response = post(admin, f"/admin/policies/{policy_id}/delete")
+    assert response.status_code == 409
+    assert "who may use the application The Wiki" in text(response)
+    assert policy_named(app, "office-hours") is not None
 
 
 def test_an_unbound_policy_is_deleted(app, admin):
