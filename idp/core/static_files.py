@@ -49,7 +49,7 @@ def init_app(app) -> None:
 
     @app.after_request
     def keep_a_named_file(response):
-        if request.endpoint == "static" and response.status_code == 200:
+        if request.endpoint == "static" and response.status_code in (200, 304):
             filename = (request.view_args or {}).get("filename", "")
             digest = digests.of(filename)
             if digest is not None and request.args.get(VERSION_ARGUMENT) == digest:

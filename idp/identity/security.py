@@ -104,6 +104,10 @@ class SessionInterface(SecureCookieSessionInterface):
         return session
 
     def save_session(self, app, session, response) -> None:
+        if request.endpoint in ANONYMOUS_ENDPOINTS:
+            # Answers that caches keep (static files for a year): never a Set-Cookie, and no
+            # Vary: Cookie, which would make a browser fetch them again at every new cookie.
+            return
         super().save_session(app, session, response)
         legacy = self._legacy_cookie_name()
         if legacy and legacy in request.cookies:

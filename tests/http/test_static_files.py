@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 from idp.core.static_files import Digests
+from tests.conftest import FlowDriver
+from tests.factories import PASSWORD, make_user
 
 STATIC = Path(__file__).resolve().parents[2] / "idp" / "static"
 FOR_A_YEAR = "public, max-age=31536000, immutable"
@@ -41,6 +43,24 @@ def test_a_named_address_is_kept_for_a_year_and_others_are_asked_again(client):
         answer = client.get(address)
         assert answer.status_code == 200
         assert answer.headers["Cache-Control"] == "no-cache", address
+
+
+def test_a_signed_in_browser_gets_static_files_without_cookie_or_vary(app, client):
+    """A Set-Cookie would be kept with a file cached for a year, and Vary: Cookie would make
+    the browser fetch the file again whenever its cookie changes (every step of a flow)."""
+    with app.app_context():
+        make_user(username="viewer")
+    FlowDriver(client).sign_in("viewer", PASSWORD)
+    page = client.get("/me")
+    assert page.status_code == 200 and "Cookie" in page.headers.get("Vary", "")
+    (named,) = [address for address in static_addresses(page.text) if "/htmx" in address]
+    first = client.get(named)
+    again = client.get(named, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    for answer in (first, again):
+        assert answer.headers["Cache-Control"] == FOR_A_YEAR
+        assert "Set-Cookie" not in answer.headers
+        assert "Cookie" not in answer.headers.get("Vary", "")
 
 
 def test_a_changed_file_gets_a_new_address(tmp_path):
