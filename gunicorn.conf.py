@@ -82,7 +82,10 @@ def when_ready(server):
     if isinstance(app, Flask) and app.import_name == "idp":
         from idp.core.warmup import warm_up
 
-        warm_up(app)
+        try:
+            warm_up(app)
+        except Exception:  # a page that cannot compile fails when asked for, not the server
+            server.log.exception("warm-up failed; the workers compile on demand")
 
 
 def pre_fork(server, worker):
