@@ -77,7 +77,7 @@ def on_starting(server):
 def when_ready(server):
     # Once, before the first fork: what every worker would otherwise compile or load for itself
     # on its first requests (templates, catalogs) is made here and shared (idp/core/warmup.py).
-    app = server.app.wsgi() if preload_app else None
+    app = server.app.wsgi() if server.cfg.preload_app else None
     # Gatehouse's app, not another one served with these settings (the bench's reference).
     if isinstance(app, Flask) and app.import_name == "idp":
         from idp.core.warmup import warm_up
@@ -98,7 +98,7 @@ def pre_fork(server, worker):
 def post_fork(server, worker):
     app = worker.app.wsgi()
     database = getattr(app, "extensions", {}).get("sqlalchemy")  # Flask-SQLAlchemy's
-    if not preload_app or database is None:
+    if not server.cfg.preload_app or database is None:
         return
     with app.app_context():
         # A fresh pool in the worker; close=False leaves the master's connections alone.

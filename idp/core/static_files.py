@@ -2,39 +2,58 @@
 their content: `url_for("static", filename=...)` adds `?v=<digest of the file>`. A request
 with the current digest may be kept by browsers for a year without asking again, so a page
 load costs no revalidation round trips (and the flow page's head script blocks nothing); an
-upgrade changes the digest, so no browser keeps an old file. Other requests for a static file
-are revalidated as before."""
+upgrade changes the digest, so no browser keeps an old file.
+
+The digests are read once, when the app is made (by the preloading master, shared with its
+workers). A file replaced on disk while the process runs is never marked to be kept: its
+size or time no longer match. A request naming another digest (a page from another release
+of a rolling deploy) is answered but not stored, so the old bytes never settle under the new
+address. Requests without a digest are revalidated as before."""
 
 import hashlib
 import os
+import posixpath
 
 from flask import request
 
 VERSION_ARGUMENT = "v"
 FOR_A_YEAR = "public, max-age=31536000, immutable"
+NOT_STORED = "no-store"
 
 
 class Digests:
-    """Each file's digest, read once per process (files change only with a new release)."""
+    """Each file's digest, with the size and time it had when it was read."""
 
     def __init__(self, folder: str):
         self.folder = folder
-        self._known: dict[str, str | None] = {}
+        self._known: dict[str, tuple[str, int, int]] = {}
+        for root, _folders, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(root, name)
+                self._known[os.path.relpath(path, folder).replace(os.sep, "/")] = _read(path)
 
     def of(self, filename: str) -> str | None:
-        if filename not in self._known:
-            self._known[filename] = self._read(filename)
-        return self._known[filename]
+        known = self._known.get(posixpath.normpath(filename))
+        return known[0] if known else None
 
-    def _read(self, filename: str) -> str | None:
-        path = os.path.join(self.folder, filename)
-        if not os.path.realpath(path).startswith(os.path.realpath(self.folder) + os.sep):
-            return None
+    def unchanged(self, filename: str) -> bool:
+        """The file on disk is still the one whose digest was read."""
+        name = posixpath.normpath(filename)
+        known = self._known.get(name)
+        if known is None:
+            return False
         try:
-            with open(path, "rb") as file:
-                return hashlib.sha256(file.read()).hexdigest()[:12]
+            status = os.stat(os.path.join(self.folder, name))
         except OSError:
-            return None
+            return False
+        return (status.st_size, status.st_mtime_ns) == known[1:]
+
+
+def _read(path: str) -> tuple[str, int, int]:
+    with open(path, "rb") as file:
+        digest = hashlib.sha256(file.read()).hexdigest()[:12]
+    status = os.stat(path)
+    return digest, status.st_size, status.st_mtime_ns
 
 
 def init_app(app) -> None:
@@ -49,9 +68,13 @@ def init_app(app) -> None:
 
     @app.after_request
     def keep_a_named_file(response):
-        if request.endpoint == "static" and response.status_code in (200, 304):
-            filename = (request.view_args or {}).get("filename", "")
-            digest = digests.of(filename)
-            if digest is not None and request.args.get(VERSION_ARGUMENT) == digest:
-                response.headers["Cache-Control"] = FOR_A_YEAR
+        asked = request.args.get(VERSION_ARGUMENT)
+        if request.endpoint != "static" or asked is None:
+            return response
+        filename = (request.view_args or {}).get("filename", "")
+        current = asked == digests.of(filename) and digests.unchanged(filename)
+        if current and response.status_code in (200, 304):
+            response.headers["Cache-Control"] = FOR_A_YEAR
+        else:
+            response.headers["Cache-Control"] = NOT_STORED
         return response

@@ -4,6 +4,7 @@ catalog is loaded, so the workers share them instead of each making its own."""
 
 import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 from flask import render_template
 from flask_babel import get_babel
@@ -40,10 +41,12 @@ def test_the_warm_up_loads_every_languages_catalog(app):
 
 
 class PreloadingMaster:
-    """What gunicorn's arbiter hands the config's hooks: the app it preloaded."""
+    """What gunicorn's arbiter hands the config's hooks: its settings and the app it
+    preloaded."""
 
     def __init__(self, app):
         self.app = self
+        self.cfg = SimpleNamespace(preload_app=True)
         self._wsgi = app
 
     def wsgi(self):
@@ -54,7 +57,6 @@ def test_gunicorn_warms_the_preloaded_app_when_ready(app, monkeypatch, tmp_path)
     # Given a metrics folder, the settings file makes none of its own in this process.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert settings["preload_app"] is True
     settings["when_ready"](PreloadingMaster(app))
     assert set(SUPPORTED) <= loaded_catalogs(app)
     no_template_read_again(app, monkeypatch)
