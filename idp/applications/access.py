@@ -94,16 +94,20 @@ def _policy_request(application, user, facts: RequestFacts | None, groups) -> Po
     )
 
 
-def _subject(binding) -> str:
-    """subject_label ("group staff"), still translatable."""
-    kind, _space, name = binding.subject_label.partition(" ")
-    return Sentence(SUBJECTS[kind], name=name) if kind in SUBJECTS else binding.subject_label
+def _subject(binding) -> Sentence:
+    """What the binding asks about ("group staff"), still translatable."""
+    kind, name = binding.subject
+    return Sentence(SUBJECTS[kind], name=name)
+
+
+def _bound_as(binding) -> Sentence:
+    """The subject as bound: negated bindings say "not ..."."""
+    subject = _subject(binding)
+    return Sentence(N_("not %(subject)s"), subject=subject) if binding.negate else subject
 
 
 def _verdict_in_words(verdict) -> str:
-    subject = _subject(verdict.binding)
-    if verdict.binding.negate:
-        subject = Sentence(N_("not %(subject)s"), subject=subject)
+    subject = _bound_as(verdict.binding)
     if verdict.error and verdict.passing:
         template = N_("%(subject)s: passed (error: %(error)s; counted as its failure result)")
     elif verdict.error:
@@ -126,20 +130,10 @@ def who_may_use(application: Application) -> str:
     bindings = enabled_in_order(application.policy_bindings)
     if not bindings:
         return _("Every signed-in user (nothing is bound)")
-    names = [_subject_in_words(binding) for binding in bindings]
+    names = [_bound_as(binding).in_words() for binding in bindings]
     if application.policy_engine_mode == "all":
         return _("Only %(names)s", names=_(" and ").join(names))
     return _("Only %(names)s", names=_(" or ").join(names))
-
-
-def _subject_in_words(binding) -> str:
-    kind, _space, name = binding.subject_label.partition(" ")
-    words = {
-        "policy": _("policy %(name)s", name=name),
-        "group": _("group %(name)s", name=name),
-        "user": _("user %(name)s", name=name),
-    }.get(kind, binding.subject_label)
-    return _("not %(subject)s", subject=words) if binding.negate else words
 
 
 def may_use_as_client(application: Application) -> AccessDecision:

@@ -68,8 +68,10 @@ def init_app(app) -> None:
 
     @app.after_request
     def keep_a_named_file(response):
+        if request.endpoint != "static":
+            return response
         asked = request.args.get(VERSION_ARGUMENT)
-        if request.endpoint != "static" or asked is None:
+        if asked is None:
             return response
         filename = (request.view_args or {}).get("filename", "")
         current = asked == digests.of(filename) and digests.unchanged(filename)

@@ -406,7 +406,7 @@ class FlowRun:
             flash(translated(outcome.notice), "info")
             save_plan(self.plan)
             if not is_htmx():
-                return redirect(self.step_url(Step(stage_type, ctx)), code=303)
+                return redirect(self.flow_url(step=binding.id), code=303)
             return self.show(Step(stage_type, ctx))
         if isinstance(outcome, Retry):
             if binding.invalid_response_action == "retry":

@@ -79,9 +79,14 @@ class PolicyBinding(db.Model):
     )
 
     @property
-    def subject_label(self) -> str:
+    def subject(self) -> tuple[str, str]:
+        """What the binding asks about: ("policy", "group" or "user", its name)."""
         if self.policy_id is not None:
-            return f"policy {self.policy.name}"
+            return "policy", self.policy.name
         if self.group_id is not None:
-            return f"group {self.group.name}"
-        return f"user {self.user.username}"
+            return "group", self.group.name
+        return "user", self.user.username
+
+    @property
+    def subject_label(self) -> str:
+        return " ".join(self.subject)
