@@ -98,3 +98,14 @@ def account_of(name: str) -> str:
     from idp.protection.attempts import account_key
 
     return account_key(name)
+
+
+def protect_wiki_for(runner, username: str) -> None:
+    """A forward-auth application that only `username` may use, made through the CLI."""
+    create = ["apps", "create", "wiki", "--name", "Wiki", "--proxy"]
+    for args in (
+        [*create, "--external-host", "https://wiki.example.test"],
+        ["apps", "bind", "wiki", "--user", username],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output

@@ -6,22 +6,38 @@ is the same on SQLite, which does not enforce foreign keys here: a reused user i
 inherit a deleted user's sessions, groups or authenticators. On PostgreSQL the database would
 do the same; doing it first is harmless. New tables that point at users are followed without
 changes here.
+
+A user that a policy binding names is never deleted: the binding would go with it (ON DELETE
+CASCADE), and a flow, stage or application it alone guarded would open to everyone, since
+nothing bound means no restriction. Callers ask `is_named_by_a_binding` first to say so.
 """
 
-from sqlalchemy import ColumnElement, Table, delete, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, select, update
 
 from idp.core.extensions import db
-from idp.models import User
+from idp.models import PolicyBinding, User
 
 
-def delete_user(user: User) -> None:
-    delete_users(User.id == user.id)
+def named_by_a_binding() -> ColumnElement[bool]:
+    """Users that a policy binding names as its subject."""
+    return exists().where(PolicyBinding.user_id == User.id)
+
+
+def is_named_by_a_binding(user: User) -> bool:
+    return bool(
+        db.session.scalar(select(PolicyBinding.id).where(PolicyBinding.user_id == user.id).limit(1))
+    )
+
+
+def delete_user(user: User) -> int:
+    return delete_users(User.id == user.id)
 
 
 def delete_users(condition: ColumnElement) -> int:
-    """Delete the users that match, with what belongs to them; how many there were."""
+    """Delete the users that match and no binding names, with what belongs to them; how
+    many there were."""
     db.session.flush()  # rows added earlier in this request are caught by the rules too
-    return _delete_where(User.__table__, condition)
+    return _delete_where(User.__table__, and_(condition, ~named_by_a_binding()))
 
 
 def _delete_where(table: Table, condition: ColumnElement) -> int:

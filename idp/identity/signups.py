@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 
 from idp.core.extensions import db
 from idp.flows import once
-from idp.identity.deletion import delete_users
+from idp.identity.deletion import delete_users, named_by_a_binding
 from idp.models import FlowToken, User
 from idp.models.types import utcnow
 
@@ -36,11 +36,14 @@ def signup_lifetime() -> timedelta:
 
 
 def lapsed(lifetime: timedelta | None = None) -> ColumnElement[bool]:
-    """Unconfirmed sign-ups older than the lifetime (the setting's, unless given)."""
+    """Unconfirmed sign-ups older than the lifetime (the setting's, unless given). One that an
+    admin has named in a binding is kept, and keeps its name: deleting it would delete the
+    binding (see idp.identity.deletion)."""
     return and_(
         User.is_active.is_(False),
         User.signup_plan_hash.is_not(None),
         User.created_at < utcnow() - (lifetime or signup_lifetime()),
+        ~named_by_a_binding(),
     )
 
 

@@ -7,7 +7,7 @@ from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import PENDING_USER_ID
 from idp.flows.outcomes import Advance, Deny, EndSession
-from idp.identity.deletion import delete_user
+from idp.identity.deletion import delete_user, is_named_by_a_binding
 from idp.identity.sessions import revoke_sessions_of
 from idp.models import User
 from idp.stages.base import StageType
@@ -35,6 +35,13 @@ class UserDeleteStage(StageType):
             # Without an administrator, initial setup would open to the first visitor.
             return Deny(
                 N_("You are the only administrator. Make someone else an administrator first.")
+            )
+        if is_named_by_a_binding(user):
+            return Deny(
+                N_(
+                    "Your account is named in who may use part of this site, so it cannot be "
+                    "deleted here. Please ask an administrator."
+                )
             )
         once.claim_or_stop(ctx, "user_delete")
         ended = revoke_sessions_of(user)

@@ -13,12 +13,12 @@ from idp.core.mail import wait_for_mail
 from idp.credentials import passwords
 from idp.flows.plan import PLANS_KEY
 from idp.identity import accounts
-from idp.models import FlowToken, User
+from idp.models import FlowToken, PolicyBinding, User
 from idp.models.types import utcnow
 from idp.stages.email.stage import ACCOUNT_EXISTS_SUBJECT
 from idp.stages.user_write import stage as user_write_stage
 from tests.conftest import FlowDriver
-from tests.factories import make_user
+from tests.factories import make_user, protect_wiki_for
 from tests.http.test_executor import session_of
 from tests.smtp_server import text_of
 
@@ -339,3 +339,22 @@ def test_users_create_takes_the_name_of_a_lapsed_signup_only(app, runner, mailbo
     assert created.exit_code == 0, created.output
     assert ("lapsed", "lapsed@example.test", True) in users(app)
     assert len(users(app)) == 2
+
+
+def test_a_lapsed_signup_named_by_a_binding_is_kept_with_its_name(app, runner, mailbox):
+    """Deleting it would delete the binding, and the application it alone guarded would open
+    to every signed-in user."""
+    sign_up(app, username="lapsed", email="lapsed@example.test")
+    age_accounts(app)
+    protect_wiki_for(runner, "lapsed")
+
+    result = runner.invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 0 unconfirmed sign-up(s)" in result.output
+    refused = runner.invoke(args=["users", "create", "lapsed"])
+    assert refused.exit_code == 2 and "exists already" in refused.output
+    with app.app_context():
+        assert accounts.find_user("lapsed") is not None
+        assert (
+            db.session.scalar(select(func.count()).where(PolicyBinding.user_id.is_not(None))) == 1
+        )

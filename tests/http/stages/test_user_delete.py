@@ -3,9 +3,9 @@
 from sqlalchemy import func, select
 
 from idp.core.extensions import db
-from idp.models import Event, Group, User, UserSession, group_members
+from idp.models import Event, Group, PolicyBinding, User, UserSession, group_members
 from tests.conftest import FlowDriver
-from tests.factories import PASSWORD, make_flow, make_group, make_user
+from tests.factories import PASSWORD, make_flow, make_group, make_user, protect_wiki_for
 
 UNENROLL = "default-unenrollment-flow"
 
@@ -174,3 +174,20 @@ def test_the_message_after_deleting_is_the_stages_own(app):
     landing = here.client.get("/", follow_redirects=True)
     assert "Farewell, and thanks for all the fish." in landing.get_data(as_text=True)
     assert count(app, select(func.count()).where(User.username == "quiet")) == 0
+
+
+def test_a_user_named_by_a_binding_is_kept_and_told_why(app, runner):
+    """Deleting them would delete the binding with them, and the application it alone
+    guarded would open to every signed-in user."""
+    with app.app_context():
+        make_user("gatekeeper")
+    protect_wiki_for(runner, "gatekeeper")
+    here = signed_in(app, "gatekeeper")
+
+    response = delete_account(here)
+
+    assert response.status_code == 403
+    assert "Your account is named in who may use part of this site" in here.text
+    assert count(app, select(func.count()).where(User.username == "gatekeeper")) == 1
+    assert count(app, select(func.count()).where(PolicyBinding.user_id.is_not(None))) == 1
+    assert here.client.get("/me").status_code == 200
