@@ -48,9 +48,22 @@ class Snapshot:
     javascript: bool = True
 
     @property
+    def audited_html(self) -> str:
+        """The DOM as the visitor had it, without its scripts (which ran already)."""
+        html = SCRIPT.sub("", self.html)
+        if not self.javascript:
+            # axe needs scripts on in the auditor; what <noscript> holds, this visitor saw.
+            html = NOSCRIPT.sub(r"\1", html)
+        return html
+
+    @property
     def key(self) -> str:
-        normalized = VOLATILE.sub(lambda match: (match.group(1) or match.group(2)) + '"', self.html)
-        return hashlib.sha256(f"{self.javascript}:{normalized}".encode()).hexdigest()
+        """The same for two snapshots axe would see alike: a page seen with and without
+        JavaScript is audited once when nothing but its scripts tells them apart."""
+        normalized = VOLATILE.sub(
+            lambda match: (match.group(1) or match.group(2)) + '"', self.audited_html
+        )
+        return hashlib.sha256(f"{self.viewport}:{normalized}".encode()).hexdigest()
 
 
 @dataclass
@@ -100,13 +113,8 @@ class Audit:
 
 def audit_snapshot(auditor, snapshot: Snapshot) -> list[str]:
     auditor.set_viewport_size(snapshot.viewport or DEFAULT_VIEWPORT)
-    # The DOM as the visitor had it, without its scripts (which ran already), under the page's
-    # own address so that stylesheets, images and links resolve as they did.
-    html = SCRIPT.sub("", snapshot.html)
-    if not snapshot.javascript:
-        # axe needs scripts on in the auditor; what <noscript> holds, this visitor saw.
-        html = NOSCRIPT.sub(r"\1", html)
-    html = re.sub(r"<head>", f'<head><base href="{snapshot.url}">', html, count=1)
+    # Under the page's own address, so that stylesheets, images and links resolve as they did.
+    html = re.sub(r"<head>", f'<head><base href="{snapshot.url}">', snapshot.audited_html, count=1)
     # set_content rewrites the auditor's document in place: axe, once loaded, stays.
     auditor.set_content(html, wait_until="load")
     if not auditor.evaluate("typeof axe !== 'undefined'"):

@@ -59,3 +59,20 @@ def test_what_noscript_holds_is_audited_for_a_page_seen_without_javascript(audit
     assert audit_snapshot(page, Snapshot(url, html, None, javascript=True)) == []
     found = audit_snapshot(page, Snapshot(url, html, None, javascript=False))
     assert len(found) == 1 and "image-alt" in found[0]
+
+
+def test_a_page_is_audited_once_for_what_axe_would_see_of_it():
+    """Scripts are not audited, so a page seen with and without JavaScript is one audit; what
+    <noscript> holds, a different viewport or other content make another."""
+    url = "http://127.0.0.1/probe"
+    with_script = MISSING_ALT.replace("<main>", "<main><script>go()</script>")
+    noscript = MISSING_ALT.replace("</main>", "<noscript><p>Turn it on</p></noscript></main>")
+    key = Snapshot(url, MISSING_ALT, None, javascript=True).key
+    assert Snapshot(url, with_script, None, javascript=False).key == key
+    assert Snapshot(url, noscript, None, javascript=True).key != key
+    assert (
+        Snapshot(url, noscript, None, javascript=False).key
+        != Snapshot(url, noscript, None, javascript=True).key
+    )
+    assert Snapshot(url, MISSING_ALT, {"width": 390, "height": 844}).key != key
+    assert Snapshot(url, DARK_ONLY_PROBLEM, None).key != key
