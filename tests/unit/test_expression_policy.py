@@ -212,3 +212,22 @@ def test_copies_for_each_binding_share_the_facts_but_keep_their_own_deadline():
     assert (early.deadline, late.deadline) == (1.0, 2.0)
     assert early == dataclasses.replace(request, deadline=1.0)
     assert early.memo is late.memo is request.memo
+
+
+def test_expressions_of_one_request_share_a_scope_but_not_their_results():
+    """One scope serves every expression of a request; what one assigned is gone before the
+    next runs, so `result` (or a failure half-way) tells the next one nothing."""
+    request = request_for()
+    ok = parse_options(ExpressionOptions, {"expression": "true"})
+    peeking = parse_options(ExpressionOptions, {"expression": "result"})
+    failing = parse_options(ExpressionOptions, {"expression": "1 / 0"})
+    assert POLICY.evaluate(request, ok).passing
+    with pytest.raises(PolicyError, match="'result' is undefined"):
+        POLICY.evaluate(request, peeking)
+    with pytest.raises(PolicyError, match="ZeroDivisionError"):
+        POLICY.evaluate(request, failing)
+    with pytest.raises(PolicyError, match="'result' is undefined"):
+        POLICY.evaluate(request, peeking)
+    assert POLICY.evaluate(request, ok).passing
+    (scope,) = request.memo.values()
+    assert "result" not in scope.vars and "result" not in scope.parent

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jinja2 import Undefined
+from jinja2.runtime import Context
 from sqlalchemy import select
 
 from idp.core.events import record_event
@@ -21,7 +22,7 @@ from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.identity.accounts import groups_of
 from idp.models import ScopeMapping, User
-from idp.policies.expression import run_expression
+from idp.policies.expression import expression_scope, run_expression
 from idp.policies.types import PolicyError, PolicyUser
 from idp.providers.oauth2.claims import PERMISSIONS, standard_claims
 
@@ -96,13 +97,15 @@ def claims_for(application, user: User, scopes, mappings, *, record_failures=Tru
     claims = standard_claims(user, scopes, [group.name for group in groups])
     failures = []
     if wanted:
-        variables = {
-            "user": PolicyUser.from_user(user, groups),
-            "application": ApplicationView(application.slug, application.name),
-            "scopes": tuple(scopes),
-        }
+        scope = expression_scope(
+            {
+                "user": PolicyUser.from_user(user, groups),
+                "application": ApplicationView(application.slug, application.name),
+                "scopes": tuple(scopes),
+            }
+        )
         for mapping in wanted:
-            values, failure = _evaluate(mapping, variables)
+            values, failure = _evaluate(mapping, scope)
             claims.update(values)
             if failure is not None:
                 failures.append(failure)
@@ -112,10 +115,10 @@ def claims_for(application, user: User, scopes, mappings, *, record_failures=Tru
     return Claims(claims, tuple(failures))
 
 
-def _evaluate(mapping: ScopeMapping, variables: dict) -> tuple[dict, MappingFailure | None]:
+def _evaluate(mapping: ScopeMapping, scope: Context) -> tuple[dict, MappingFailure | None]:
     deadline = time.monotonic() + MAPPING_TIMEOUT
     try:
-        result = run_expression(mapping.expression, variables, deadline)
+        result = run_expression(mapping.expression, scope, deadline)
         if time.monotonic() > deadline:
             raise PolicyError(N_("took longer than %(seconds)s s"), seconds=MAPPING_TIMEOUT)
         claims = _claims_from(result)
