@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from idp.core.forms import Form
 from idp.core.i18n import LANGUAGE_NAMES
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     """The password again, before a change that weakens the account."""
 
     password = PasswordField(
@@ -20,7 +20,7 @@ class ConfirmPasswordForm(FlaskForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language of the pages and mails: one of ours, or (empty) the browser's."""
 
     language = SelectField(

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, refresh
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.http import safe_next
 from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
@@ -169,7 +169,7 @@ def me():
         idle_timeout=idle_timeout(),
         flow_links=_existing_flow_links(),
         authenticators=authenticators.list_authenticators(current_user),
-        form=FlaskForm(),
+        form=Form(),
         confirm_form=ConfirmPasswordForm(),
         language_form=LanguageForm(language=current_user.language or ""),
     )

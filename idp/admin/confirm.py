@@ -4,8 +4,8 @@ opened in place next to what it removes. The answer is a POST with its CSRF toke
 from dataclasses import dataclass
 
 from flask import render_template
-from flask_wtf import FlaskForm
 
+from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx
 
 
@@ -22,5 +22,5 @@ class Confirmation:
 def ask(page_template: str, confirmation: Confirmation, **context):
     """The question as a page (extending `page_template`'s layout) or, for htmx, alone."""
     template = "admin/_confirm_dialog.html" if is_htmx() else page_template
-    page = render_template(template, confirmation=confirmation, form=FlaskForm(), **context)
+    page = render_template(template, confirmation=confirmation, form=Form(), **context)
     return page, 200, VARY_ON_HTMX

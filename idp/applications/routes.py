@@ -3,13 +3,13 @@ consents they gave, each revocable (which also ends that application's tokens)."
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_applications
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.network import client_ip
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
@@ -34,7 +34,7 @@ def mine():
         applications=usable,
         consents=consents,
         now=utcnow(),
-        form=FlaskForm(),
+        form=Form(),
     )
 
 

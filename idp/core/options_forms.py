@@ -12,7 +12,6 @@ import typing
 from typing import Literal
 
 from flask_babel import gettext
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -25,6 +24,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from idp.core.forms import Form
 from idp.core.i18n import N_, LazyText, lazy_text
 from idp.core.options import (
     OptionsError,
@@ -42,7 +42,7 @@ LINES_HELP = N_("One per line.")
 PREFIX = "option-"
 
 
-class OptionsForm(FlaskForm):
+class OptionsForm(Form):
     """The settings of one type. Built by `options_form_for`; CSRF is the page form's job."""
 
     options_class: type = None

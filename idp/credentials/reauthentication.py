@@ -16,12 +16,12 @@ from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
+from idp.core.forms import Form
 from idp.core.i18n import N_, format_moment, translated
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
@@ -38,7 +38,7 @@ WRONG_CODE = N_("That code is not right.")
 MAX_PASSWORD_LENGTH = 1024
 
 
-class ReauthenticateForm(FlaskForm):
+class ReauthenticateForm(Form):
     password = PasswordField(
         validators=[
             InputRequired(message=_l("Please enter your password.")),

@@ -24,12 +24,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.fetch_metadata import may_act_on_get
+from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, leave_site, redirect_to, safe_next
 from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
@@ -101,7 +101,7 @@ class Answer:
     """The form answered in this request, and the plan as it was before it was accepted."""
 
     step: Step
-    form: FlaskForm
+    form: Form
     position: int
     context: dict
 
@@ -552,9 +552,7 @@ class FlowRun:
 
     def show(self, step: Step, form=None, invalid=False):
         if step.needs_confirmation:
-            return self.page(
-                "flow/confirm.html", form=FlaskForm(), label=step.stage_type.confirm_label
-            )
+            return self.page("flow/confirm.html", form=Form(), label=step.stage_type.confirm_label)
         form = form if form is not None else step.stage_type.build_form(step.ctx)
         # An invalid answer: 400 for a plain form, 200 for HTMX (which does not swap a 4xx).
         status = 400 if invalid and not is_htmx() else 200

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint
-from flask_wtf import FlaskForm
 
+from idp.core.forms import Form
 from idp.core.options import NoOptions, options_of, parse_options
 from idp.core.options_forms import OptionsForm, options_form_for
 from idp.flows.context import StageContext
@@ -24,7 +24,7 @@ class StageType(ABC):
     description: str = ""
     Options: type = NoOptions
     # None: the stage asks nothing and runs as soon as it is reached.
-    form_class: type[FlaskForm] | None = None
+    form_class: type[Form] | None = None
     # Its own routes (an email link, a QR code), registered by the factory.
     blueprint: Blueprint | None = None
     # The label of the button shown when a stage that asks nothing needs a confirmation
@@ -65,7 +65,7 @@ class StageType(ABC):
         """The stage's parsed options (kept with a cached flow's stage); raises OptionsError."""
         return options_of(stage, self.Options)
 
-    def build_form(self, ctx: StageContext) -> FlaskForm:
+    def build_form(self, ctx: StageContext) -> Form:
         return self.form_class()
 
     def render(self, ctx: StageContext) -> dict:
@@ -85,5 +85,5 @@ class StageType(ABC):
         return None
 
     @abstractmethod
-    def submit(self, ctx: StageContext, form: FlaskForm | None) -> Outcome:
+    def submit(self, ctx: StageContext, form: Form | None) -> Outcome:
         """Decide from the validated form (None for a stage that asks nothing)."""

@@ -161,3 +161,21 @@ def test_dates_on_me_are_written_the_way_the_locale_writes_them(app):
     german = driver.client.get("/me").get_data(as_text=True)
     assert ">14.03.2026, 15:09</time>" in german
     assert "<th>Angemeldet (UTC)</th>" in german
+
+
+def test_a_page_with_a_form_reads_no_catalog_again(app, monkeypatch):
+    """Flask-WTF would load wtforms' catalog from disk for every request that makes a form;
+    Gatehouse's forms keep one per language."""
+    from babel import support
+
+    loads = []
+    original = support.Translations.load
+    monkeypatch.setattr(
+        support.Translations,
+        "load",
+        classmethod(lambda cls, *args, **kwargs: loads.append(args) or original(*args, **kwargs)),
+    )
+    for _ in range(3):
+        page = sign_in_page(app, "de")
+        assert "Bei Gatehouse anmelden" in page
+    assert [args for args in loads if "wtforms" in str(args)] == []

@@ -3,7 +3,6 @@ dialog as a flow's."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from idp.admin.applications.routes import application_or_404, application_target
 from idp.admin.audit import record_change
@@ -28,6 +27,7 @@ from idp.admin.flows.forms import PolicyBindingForm
 from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.flows.executor import is_htmx
 from idp.models import Application, PolicyBinding
 
@@ -66,7 +66,7 @@ def application_bindings(slug: str):
         "admin/applications/bindings.html",
         application=application,
         who=who_may_use(application),
-        form=FlaskForm(),
+        form=Form(),
         bound_in_words=bound_in_words,
     )
 

@@ -1,7 +1,6 @@
 """The admin's application forms: the application itself and the flows its provider uses. The
 provider's own settings come from its type's OptionsForm."""
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from idp.admin.fields import strip
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import Application, Flow
 from idp.transfer.document import SLUG_PATTERN
@@ -24,7 +24,7 @@ def _web_address(form, field):
         raise ValidationError("Give an address starting with https://, http:// or /.")
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
     slug = StringField(
         _l("Slug"),

@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from idp.admin.applications.forms import ApplicationForm
 from idp.admin.audit import describe, record_change
@@ -22,6 +21,7 @@ from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import delete_application
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.options import OptionsError
 from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
@@ -142,7 +142,7 @@ def _render_overview(application: Application, status: int = 200, **extra):
         else None,
         facts=provider_facts(application),
         who=who_may_use(application),
-        form=FlaskForm(),
+        form=Form(),
         **extra,
     )
     return make_response(body, status)
@@ -205,9 +205,7 @@ def edit_application(slug: str):
 @bp.get("/applications/<slug>/delete")
 def confirm_application_deletion(slug: str):
     application = application_or_404(slug)
-    return render_template(
-        "admin/applications/delete.html", application=application, form=FlaskForm()
-    )
+    return render_template("admin/applications/delete.html", application=application, form=Form())
 
 
 @bp.post("/applications/<slug>/delete")

@@ -5,7 +5,6 @@ provider settings."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -14,6 +13,7 @@ from idp.admin.audit import describe, record_change
 from idp.admin.fields import strip
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.core.i18n import translated
 from idp.core.options import OptionsError
@@ -33,7 +33,7 @@ EXPRESSION_HELP = (
 FIELDS = ("name", "description", "expression")
 
 
-class ScopeMappingForm(FlaskForm):
+class ScopeMappingForm(Form):
     name = StringField(
         _l("Scope"),
         description=_l("What an application asks for, e.g. nextcloud."),
@@ -154,7 +154,7 @@ def confirm_scope_mapping_deletion(mapping_id: int):
         "admin/scope_mappings/delete.html",
         mapping=mapping,
         offering=offered_by(mapping.name),
-        form=FlaskForm(),
+        form=Form(),
     )
 
 
@@ -168,7 +168,7 @@ def delete_scope_mapping(mapping_id: int):
             "admin/scope_mappings/delete.html",
             mapping=mapping,
             offering=offering,
-            form=FlaskForm(),
+            form=Form(),
         )
         return page, 409
     record_change("admin_scope_mapping_deleted", _target(mapping), before=_values(mapping))

@@ -4,13 +4,13 @@ user, and whether they may use it at all."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from idp.admin.applications.routes import _render_overview, application_or_404, application_target
 from idp.admin.audit import record_change
 from idp.applications.access import may_use
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.options import OptionsError
 from idp.identity.accounts import find_user
 from idp.models import Consent, OAuth2Token, User
@@ -67,7 +67,7 @@ def application_tokens(slug: str):
         application=application,
         tokens=live,
         consents=consents,
-        form=FlaskForm(),
+        form=Form(),
     )
 
 

@@ -6,13 +6,13 @@ import json
 from types import MappingProxyType
 
 import yaml
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from idp.admin.fields import Free, strip
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.identity.accounts import find_user, groups_of
 from idp.models import Policy, Stage
@@ -48,11 +48,11 @@ def _name_field(model, kind: str) -> StringField:
     )
 
 
-class StageForm(FlaskForm):
+class StageForm(Form):
     name = _name_field(Stage, "stage")
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     name = _name_field(Policy, "policy")
 
 
@@ -87,7 +87,7 @@ def ip_field() -> StringField:
     )
 
 
-class PolicyTestForm(FlaskForm):
+class PolicyTestForm(Form):
     """Who the policy is asked about, from where, and what the flow would know."""
 
     username = username_field()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import delete
 
 from idp.admin.audit import describe, record_change
 from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.core.extensions import db
+from idp.core.forms import Form
 
 # Refused because of the row's state (in use, type missing), not because of the input.
 CONFLICT = 409
@@ -69,8 +69,8 @@ class NewRow:
     as stored once everything sent is good (None until then)."""
 
     row_type: object
-    form: FlaskForm
-    options_form: FlaskForm
+    form: Form
+    options_form: Form
     options: dict | None
 
 
@@ -185,7 +185,7 @@ def remove(catalog: Catalog, row_id: int):
 
 def _render_deletion(catalog: Catalog, row, used: list[str], status: int = 200):
     page = render_template(
-        "admin/catalog/delete.html", catalog=catalog, row=row, used=used, form=FlaskForm()
+        "admin/catalog/delete.html", catalog=catalog, row=row, used=used, form=Form()
     )
     return page, status
 

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
@@ -29,6 +28,7 @@ from idp.admin.flows.guidance import (
 from idp.admin.flows.routes import flow_or_404, flow_target
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
@@ -137,7 +137,7 @@ def flow_stages(slug: str):
     return render_template(
         "admin/flows/stages.html",
         flow=flow,
-        form=FlaskForm(),
+        form=Form(),
         when_checked=when_checked,
         bound_in_words=bound_in_words,
         warnings=placement_warnings(flow),
@@ -311,7 +311,7 @@ def _copy(form, row, names) -> None:
 def flow_policies(slug: str):
     flow = flow_or_404(slug)
     return render_template(
-        "admin/flows/policies.html", flow=flow, form=FlaskForm(), bound_in_words=bound_in_words
+        "admin/flows/policies.html", flow=flow, form=Form(), bound_in_words=bound_in_words
     )
 
 

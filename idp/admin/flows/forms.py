@@ -1,7 +1,6 @@
 """The forms of the flow pages: a flow's settings, a stage binding, a policy binding and an
 uploaded flow file."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -18,6 +17,7 @@ from wtforms.validators import (
 
 from idp.admin.fields import Free, strip
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import Flow
 from idp.models.flows import (
@@ -100,7 +100,7 @@ def _order_field():
     )
 
 
-class FlowForm(FlaskForm):
+class FlowForm(Form):
     slug = StringField(
         _l("Slug"),
         filters=[strip],
@@ -154,7 +154,7 @@ class FlowForm(FlaskForm):
         self.editing = editing
 
 
-class BindingSettingsForm(FlaskForm):
+class BindingSettingsForm(Form):
     """How a stage is bound: where it comes, when its policies are checked, and what an
     invalid answer does. The stage itself is chosen (StageBindingForm) or made beside it."""
 
@@ -188,7 +188,7 @@ class StageBindingForm(BindingSettingsForm):
             raise ValidationError(_l("Choose a stage."))
 
 
-class PolicyBindingForm(FlaskForm):
+class PolicyBindingForm(Form):
     """Exactly one of policy, group or user; the page shows one of them at a time."""
 
     policy = SelectField(_l("Policy"), validate_choice=False)
@@ -225,7 +225,7 @@ class PolicyBindingForm(FlaskForm):
         return valid
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Flow file (YAML or JSON)"))
     # On confirmation the content comes back from the preview page, never from the cookie.
     content = TextAreaField(validators=[Optional()])

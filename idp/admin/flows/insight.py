@@ -2,7 +2,6 @@
 chosen user. Both only read."""
 
 from flask import Blueprint, render_template, request
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
@@ -12,6 +11,7 @@ from idp.admin.flows.bindings import bound_in_words, when_checked
 from idp.admin.flows.routes import flow_or_404
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.flows import simulation as outcomes
 from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
@@ -19,7 +19,7 @@ from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
 bp = Blueprint("flow_insight", __name__, template_folder="templates")
 
 
-class SimulationForm(FlaskForm):
+class SimulationForm(Form):
     """Sent by GET: it changes nothing, so it carries no CSRF token."""
 
     class Meta:

@@ -4,7 +4,6 @@ The binding tabs are in flows_bindings.py."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
@@ -19,6 +18,7 @@ from idp.admin.flows.forms import (
 from idp.admin.helpers import INVALID, commit_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
@@ -142,9 +142,7 @@ def _strings_in(value) -> set[str]:
 @bp.get("/flows/<slug>/delete")
 def confirm_flow_deletion(slug: str):
     flow = flow_or_404(slug)
-    return render_template(
-        "admin/flows/delete.html", flow=flow, used=where_used(slug), form=FlaskForm()
-    )
+    return render_template("admin/flows/delete.html", flow=flow, used=where_used(slug), form=Form())
 
 
 @bp.post("/flows/<slug>/delete")

@@ -2,12 +2,12 @@
 
 from datetime import timedelta
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from idp.admin.fields import strip
 from idp.core.durations import parse_duration
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.identity.invitations import FixedDataError, read_fixed_data
 
@@ -27,7 +27,7 @@ def _lifetime(form, field):
         raise ValidationError(_l("Choose a time from a minute to a year, or never."))
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     name = StringField(
         _l("Note"),
         filters=[strip],

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from idp.admin.audit import describe, record_change
@@ -10,6 +9,7 @@ from idp.admin.helpers import INVALID, current_admin, find_or_404
 from idp.admin.invitations.forms import InvitationForm
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.identity import invitations as service
 from idp.models import Flow, Invitation, Stage, StageBinding
 
@@ -27,7 +27,7 @@ def invitations():
         "admin/invitations/list.html",
         page=paginate(statement),
         state_of=service.state_of,
-        form=FlaskForm(),
+        form=Form(),
     )
 
 

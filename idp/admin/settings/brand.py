@@ -4,7 +4,6 @@ uploads by idp.brand.files; every page and mail reads them from there."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.fields import ColorField
@@ -23,6 +22,7 @@ from idp.brand.settings import (
     save_brand,
 )
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
 
@@ -59,7 +59,7 @@ def _kinds_help(kind: str):
 SUBJECT_HELP = _l("%(placeholder)s is replaced by the product name.", placeholder=PLACEHOLDER)
 
 
-class BrandForm(FlaskForm):
+class BrandForm(Form):
     product_name = StringField(
         _l("Product name"),
         validators=[_parsed],

@@ -4,13 +4,13 @@ The keys, their values and their validation live in idp.identity.site_settings; 
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from idp.admin.helpers import INVALID, current_admin
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
 from idp.identity.site_settings import (
@@ -34,7 +34,7 @@ def _parsed_by_settings(key: str):
     return check
 
 
-class SiteSettingsForm(FlaskForm):
+class SiteSettingsForm(Form):
     """One select per known setting, made from idp.identity.site_settings.SETTINGS."""
 
 

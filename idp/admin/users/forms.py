@@ -1,11 +1,10 @@
 """Forms for users and groups. The search is a plain GET form (no CSRF, nothing changes); every
-form that changes something is a FlaskForm with its CSRF token."""
+form that changes something is a Form (idp.core.forms) with its CSRF token."""
 
+import wtforms
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    Form,
     PasswordField,
     StringField,
 )
@@ -20,6 +19,7 @@ from wtforms.validators import (
 )
 
 from idp.admin.fields import Free, strip
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.accounts import find_group, find_user
@@ -55,7 +55,7 @@ def _password_validators(presence) -> list:
     ]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(
         _l("Username"),
         filters=[strip],
@@ -115,7 +115,7 @@ class NewUserForm(UserForm):
     )
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(
         _l("New password"), validators=_password_validators(DataRequired(_l("Enter a password.")))
     )
@@ -125,7 +125,7 @@ class PasswordForm(FlaskForm):
     )
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField(
         _l("Name"),
         filters=[strip],
@@ -141,7 +141,7 @@ class GroupForm(FlaskForm):
         self.editing = editing
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     username = StringField(
         _l("Username"),
         filters=[strip],
@@ -160,7 +160,7 @@ class MemberForm(FlaskForm):
 # -- GET forms: searches and filters ---------------------------------------------------------
 
 
-class UserSearchForm(Form):
+class UserSearchForm(wtforms.Form):
     q = StringField(
         _l("Search"),
         filters=[strip],

@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
@@ -11,6 +10,7 @@ from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import Group, PolicyBinding, User, group_members
 
@@ -71,7 +71,7 @@ def render_group(group: Group, status: int = 200, **forms):
         bound=where_bound(group),
         rename_form=forms.get("rename_form") or GroupForm(formdata=None, obj=group),
         member_form=forms.get("member_form") or MemberForm(formdata=None),
-        form=FlaskForm(),
+        form=Form(),
     )
     return page, status
 
@@ -103,7 +103,7 @@ def confirm_group_deletion(group_id: int):
 
 
 def render_deletion(group: Group, bound: list[str], status: int = 200):
-    page = render_template("admin/groups/delete.html", group=group, bound=bound, form=FlaskForm())
+    page = render_template("admin/groups/delete.html", group=group, bound=bound, form=Form())
     return page, status
 
 

@@ -2,18 +2,18 @@
 group form and the groups it offers."""
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import Group, User, group_members
 
 
-class JoinGroupForm(FlaskForm):
+class JoinGroupForm(Form):
     # Not a checked choice: an unknown group id is a 404, a taken one a message.
     group = SelectField(_l("Add to group"), validate_choice=False)
 

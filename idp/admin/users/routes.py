@@ -2,7 +2,6 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
@@ -12,6 +11,7 @@ from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearc
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
 from idp.admin.users.memberships import JoinGroupForm, groups_to_join
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import groups_of, set_password
@@ -107,7 +107,7 @@ def render_user(user: User, status: int = 200, password_form=None, group_form=No
         current_session=load_current_session(),
         authenticators=authenticators.list_authenticators(user),
         password_form=password_form or PasswordForm(formdata=None),
-        form=FlaskForm(),
+        form=Form(),
     )
     return page, status
 

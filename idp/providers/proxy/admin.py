@@ -4,7 +4,6 @@ and why. A GET form: nothing is written."""
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -12,13 +11,14 @@ from wtforms.validators import DataRequired, Length
 from idp.applications.access import RequestFacts
 from idp.applications.loading import load_application
 from idp.core.extensions import db
+from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import User
 from idp.providers.proxy.decision import decide
 from idp.providers.proxy.targets import METHODS, parse_target
 
 
-class TestRequestForm(FlaskForm):
+class TestRequestForm(Form):
     class Meta:
         csrf = False  # a GET form that only reads
 

@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
+from idp.core.forms import Form
 
 
-class CodesSavedForm(FlaskForm):
+class CodesSavedForm(Form):
     """Only a button: "I have saved them" (or, before there are codes, "Create codes")."""
 
 

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
+from idp.core.forms import Form
 from idp.credentials.authenticators import MAX_CODE_LENGTH
 
 
-class TotpSetupForm(FlaskForm):
+class TotpSetupForm(Form):
     code = StringField(
         validators=[
             InputRequired(message=_l("Please enter the code your app shows.")),

@@ -1,5 +1,4 @@
-from flask_wtf import FlaskForm
-
+from idp.core.forms import Form
 from idp.core.i18n import N_
 from idp.credentials import authenticators, reauthentication
 from idp.flows import once
@@ -30,7 +29,7 @@ class AuthenticatorTotpStage(StageType):
         if reauthentication.is_required(ctx):
             return reauthentication.ReauthenticateForm()
         if _secret_of(ctx) is None:
-            return FlaskForm()  # only a button that makes a secret
+            return Form()  # only a button that makes a secret
         return TotpSetupForm()
 
     def on_reach(self, ctx):

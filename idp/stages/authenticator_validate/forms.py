@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length, StopValidation
 
+from idp.core.forms import Form
 from idp.credentials.authenticators import MAX_CODE_LENGTH
 from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 
@@ -15,7 +15,7 @@ def _code_unless_passkey(form, field):
         raise StopValidation(_l("Please enter a code."))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         validators=[
             _code_unless_passkey,

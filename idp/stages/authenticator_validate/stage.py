@@ -1,8 +1,8 @@
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from idp.core import metrics
 from idp.core.events import record_event
+from idp.core.forms import Form
 from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.credentials import authenticators, passkeys, reauthentication
@@ -61,7 +61,7 @@ class AuthenticatorValidateStage(StageType):
         situation = _situation(ctx)
         if situation == ASK or (situation == CONFIGURE and _secret_of(ctx) is not None):
             return CodeForm()
-        return FlaskForm()  # nothing to type: a button, or only a message
+        return Form()  # nothing to type: a button, or only a message
 
     def on_reach(self, ctx):
         user, situation, kinds = _standing(ctx)

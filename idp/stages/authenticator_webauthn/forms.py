@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, Length
 
+from idp.core.forms import Form
 from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 
 
-class WebAuthnSetupForm(FlaskForm):
+class WebAuthnSetupForm(Form):
     name = StringField(validators=[Length(max=100, message=_l("At most 100 characters."))])
     # The browser's answer to navigator.credentials.create(), as JSON, put here by
     # idp/static/webauthn.js.
@@ -18,7 +18,7 @@ class WebAuthnSetupForm(FlaskForm):
     )
 
 
-class WebAuthnStartForm(FlaskForm):
+class WebAuthnStartForm(Form):
     """The button that makes a challenge when none waits (another site's link led here, or
     the last one was used): an answer sent anyway is read, and refused as expired."""
 

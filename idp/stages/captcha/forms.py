@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
+from idp.core.forms import Form
 from idp.stages.captcha.providers import PROVIDERS
 
 # Provider tokens are around 2 KB; anything far longer is not one.
 MAX_TOKEN_LENGTH = 8192
 
 
-class CharactersForm(FlaskForm):
+class CharactersForm(Form):
     answer = StringField(
         validators=[
             InputRequired(message=_l("Please type the characters in the picture.")),
@@ -18,7 +18,7 @@ class CharactersForm(FlaskForm):
     )
 
 
-def _provider_form(response_field: str) -> type[FlaskForm]:
+def _provider_form(response_field: str) -> type[Form]:
     """The provider's widget posts its token under its own field name."""
     response = StringField(
         name=response_field,
@@ -27,13 +27,13 @@ def _provider_form(response_field: str) -> type[FlaskForm]:
             Length(max=MAX_TOKEN_LENGTH, message=_l("That check could not be read.")),
         ],
     )
-    return type("ProviderForm", (FlaskForm,), {"response": response})
+    return type("ProviderForm", (Form,), {"response": response})
 
 
 PROVIDER_FORMS = {name: _provider_form(p.response_field) for name, p in PROVIDERS.items()}
 
 
-def form_class_for(options) -> type[FlaskForm]:
+def form_class_for(options) -> type[Form]:
     if options.mode == "provider":
         return PROVIDER_FORMS[options.provider]
     return CharactersForm

@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
+
+from idp.core.forms import Form
 
 DECLINE = "decline"
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     """Agreeing is pressing the button; the form carries only its CSRF token. In an
     authorization flow a second form sends decision=decline."""
 

@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
+from idp.core.forms import Form
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     """The stage's only button, "Send again": the CSRF token is all it carries."""
 
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import Length, Optional, StopValidation
 
+from idp.core.forms import Form
 from idp.credentials.passkeys import MAX_RESPONSE_LENGTH
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 
@@ -24,7 +24,7 @@ class NameUnlessPasskey:
             raise StopValidation(field.gettext("This field is required."))
 
 
-class IdentificationForm(FlaskForm):
+class IdentificationForm(Form):
     uid_field = StringField(filters=[_strip], validators=[NameUnlessPasskey(), Length(max=254)])
 
 

@@ -1,12 +1,12 @@
 from flask import request
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import Length
 
+from idp.core.forms import Form
 from idp.identity.invitations import MAX_TOKEN_LENGTH
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     # The token from the link, carried in the page (never in the cookie) to the POST that
     # accepts it: the confirmation click may come from a page another site sent.
     itoken = HiddenField(validators=[Length(max=MAX_TOKEN_LENGTH)])

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import InputRequired, Length
 
+from idp.core.forms import Form
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password = PasswordField(
         validators=[
             InputRequired(message=_l("Please enter your password.")),

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -32,6 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
+from idp.core.forms import Form
 from idp.core.i18n import translated
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.signups import username_is_free
@@ -263,7 +263,7 @@ def _presence(prompt_field):
     )
 
 
-class PromptForm(FlaskForm):
+class PromptForm(Form):
     """A prompt's form. The stage may set `check_answers(form) -> bool`, run once the fields
     are validated whether or not they all passed, so every problem is shown at once."""
 
@@ -281,7 +281,7 @@ class PromptForm(FlaskForm):
         return valid
 
 
-def build_prompt_form_class(options) -> type[FlaskForm]:
+def build_prompt_form_class(options) -> type[Form]:
     """A form class with one field per prompt field; field names are the configured keys."""
     form_class = type("PromptForm", (PromptForm,), {})
     for prompt_field in options.ordered_fields:

@@ -2,8 +2,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-from flask_wtf import FlaskForm
-
+from idp.core.forms import Form
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.flows.context import PROMPT_KEY_PATTERN as KEY_PATTERN
@@ -12,7 +11,7 @@ from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time,
 
 # Keys that would replace attributes the form needs (meta, process, validate, ...).
 RESERVED_KEYS = {"csrf_token", "meta", "form_errors"} | {
-    name for name in dir(FlaskForm) if not name.startswith("_")
+    name for name in dir(Form) if not name.startswith("_")
 }
 
 FieldType = Literal[

@@ -68,6 +68,22 @@ def test_a_validation_error_is_german(german):
     assert "Enter a slug." not in page
 
 
+def test_wtforms_own_messages_follow_the_browser_language(admin):
+    """wtforms' catalog ("This field is required.") is loaded once per language and kept: the
+    next browser, in another language, gets its own."""
+    answers = {"name": "", "slug": "wiki", "client_type": "confidential"}
+    for language, required in (
+        ("de", "Dieses Feld wird benötigt."),
+        ("fr", "Ce champ est requis."),
+        ("de", "Dieses Feld wird benötigt."),
+        ("en", "This field is required."),
+    ):
+        admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        response = post(admin, "/admin/applications/new/oauth2", answers)
+        assert response.status_code == 400
+        assert required in text(response)
+
+
 def test_a_flash_message_is_german(app, german):
     stage_id = deny_stage(app)
     response = post(german, f"/admin/stages/{stage_id}", {"name": "still-no-entry"})
