@@ -5,9 +5,10 @@ flow page)."""
 
 import functools
 
+from babel import support
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms.i18n import get_translations
+from wtforms.i18n import messages_path
 
 
 class Form(FlaskForm):
@@ -17,6 +18,7 @@ class Form(FlaskForm):
 
 
 @functools.cache
-def wtforms_messages(language: str):
-    """wtforms' catalog for one of the languages Gatehouse speaks (a handful, so all kept)."""
-    return get_translations([language])
+def wtforms_messages(language: str) -> support.NullTranslations:
+    """wtforms' catalog for one of the languages Gatehouse speaks (a handful, so all kept), as
+    Flask-WTF loads it: English words for a language wtforms has no catalog of."""
+    return support.Translations.load(messages_path(), [language], domain="wtforms")

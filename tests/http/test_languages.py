@@ -175,7 +175,8 @@ def test_a_page_with_a_form_reads_no_catalog_again(app, monkeypatch):
         "load",
         classmethod(lambda cls, *args, **kwargs: loads.append(args) or original(*args, **kwargs)),
     )
+    assert "Bei Gatehouse anmelden" in sign_in_page(app, "de")  # this worker's first, maybe
+    loads.clear()
     for _ in range(3):
-        page = sign_in_page(app, "de")
-        assert "Bei Gatehouse anmelden" in page
-    assert [args for args in loads if "wtforms" in str(args)] == []
+        assert "Bei Gatehouse anmelden" in sign_in_page(app, "de")
+    assert loads == []
