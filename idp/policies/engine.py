@@ -52,12 +52,21 @@ class Explanation:
     failure: PolicyFailure | None = None
 
 
+def _asking_key(binding: PolicyBinding) -> tuple[int, int]:
+    return binding.order, binding.id or 0
+
+
 def in_asking_order(bindings) -> list[PolicyBinding]:
-    return sorted(bindings, key=lambda binding: (binding.order, binding.id or 0))
+    if len(bindings) < 2:  # most places have one binding or none: nothing to sort
+        return list(bindings)
+    return sorted(bindings, key=_asking_key)
 
 
 def enabled_in_order(bindings) -> list[PolicyBinding]:
     return [binding for binding in in_asking_order(bindings) if binding.enabled]
+
+
+NOTHING_BOUND = EngineResult(True, (), ())
 
 
 def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation:
@@ -72,6 +81,8 @@ def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation
 
 def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResult:
     """The live verdict; raises PolicyFailure when an error must stop the flow."""
+    if not bindings:
+        return NOTHING_BOUND
     explanation = explain_bindings(bindings, mode, request)
     _report_errors(explanation)
     if explanation.failure is not None:
@@ -93,7 +104,10 @@ def _report_errors(explanation: Explanation) -> None:
 
 def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
     if not verdicts:
-        return EngineResult(True, (), ())
+        return NOTHING_BOUND
+    if len(verdicts) == 1:  # the common case: any and all agree
+        (verdict,) = verdicts
+        return EngineResult(verdict.passing, tuple(verdict.messages), verdicts)
     combine = all if mode == "all" else any
     passing = combine(verdict.passing for verdict in verdicts)
     messages = tuple(message for verdict in verdicts for message in verdict.messages)

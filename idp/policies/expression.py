@@ -225,8 +225,13 @@ def _result_size(operator_name, left, right) -> int:
     return 0
 
 
+_SCALARS = frozenset({bool, int, float, type(None)})
+
+
 def _limit(value, environment):
     """Refuse values over the size limit; lazy results are counted as they are consumed."""
+    if type(value) in _SCALARS:  # most results (a policy's True or False): nothing to count
+        return value
     if isinstance(value, Iterator):
         return _CountedIterator(value, environment)
     if _size(value) > MAX_SEQUENCE:

@@ -96,6 +96,24 @@ def test_a_policy_error_is_counted_by_policy_type(app, client, flows):
     assert moved >= 1
 
 
+def test_a_policy_error_answered_by_its_failure_result_is_counted_too(app, client, flows):
+    """The binding decides (failure_result), the flow goes on, and the error still shows."""
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[
+                {"name": "boom", "type": "dummy", "options": {"raise_error": True}},
+            ],
+            flow_policies=[{"policy": "boom", "failure_result": True}],
+        )
+    metrics = Metrics(client)
+    assert flows.open(slug).status_code == 200
+    moved = metrics.moved(
+        "gatehouse_policy_errors_total", policy_type="dummy", result="failure_result"
+    )
+    assert moved == 1
+
+
 def test_metrics_are_refused_to_addresses_outside_the_allowed_networks(client):
     response = client.get("/metrics", environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert response.status_code == 403
