@@ -19,6 +19,7 @@ from idp.core.network import client_ip
 from idp.credentials import authenticators
 from idp.flows import planner
 from idp.flows.loading import load_flow
+from idp.flows.revision import kept_under_revision
 from idp.identity.accounts import confirm_password
 from idp.identity.sessions import (
     active_sessions_of,
@@ -123,10 +124,18 @@ SELF_SERVICE_FLOWS = (
 
 
 def _existing_flow_links(flows=SELF_SERVICE_FLOWS) -> list[tuple[str, str]]:
-    slugs = set(
-        db.session.scalars(select(Flow.slug).where(Flow.slug.in_([slug for slug, _ in flows])))
-    )
+    slugs = kept_under_revision(db.session, EXISTING_FLOWS_KEY, _existing_self_service_flows)
+    if slugs is None:
+        slugs = _existing_self_service_flows()
     return [(slug, label) for slug, label in flows if slug in slugs]
+
+
+EXISTING_FLOWS_KEY = "gatehouse.self_service_flows"  # in app.extensions: (revision, slugs)
+
+
+def _existing_self_service_flows() -> frozenset[str]:
+    wanted = {slug for slug, _ in (*SELF_SERVICE_FLOWS, *SECOND_FACTOR_FLOWS)}
+    return frozenset(db.session.scalars(select(Flow.slug).where(Flow.slug.in_(wanted))))
 
 
 # What counts as a second factor here: something a stolen password does not give.

@@ -7,14 +7,14 @@ sets a new random revision in the same transaction, from the ORM's flush or from
 UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the revision it
 reads is the one they were loaded under, so an edit committed by any process on any machine
 is seen by the next request everywhere. The site settings are cached under the same revision
-(idp/identity/site_settings.py), and so is the brand (idp/brand/settings.py), so a flow's
-page does not read them again; nor does a signed-in visitor's page, whose session is read
-together with the revision (idp/identity/sessions.py).
+(idp/identity/site_settings.py), the brand (idp/brand/settings.py) and which self-service
+flows exist (/me's links), so a flow's page does not read them again; nor does a signed-in
+visitor's page, whose session is read together with the revision (idp/identity/sessions.py).
 """
 
 import secrets
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,21 @@ def request_revision(session) -> str | None:
     if not has_request_context() or changed_in_this_transaction(session):
         return None
     return g.get(REQUEST_REVISION)
+
+
+def kept_under_revision(session, key: str, load):
+    """What `load()` gives, kept in this worker (app.extensions[key]) while the flows revision
+    this request read is current. None when the request read none (or its own transaction
+    changed flows since): the caller then reads only what it needs."""
+    current = request_revision(session)
+    if current is None:
+        return None
+    kept = current_app.extensions.get(key)
+    if kept is not None and kept[0] == current:
+        return kept[1]
+    value = load()
+    current_app.extensions[key] = (current, value)
+    return value
 
 
 def changed_in_this_transaction(session) -> bool:

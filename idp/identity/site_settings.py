@@ -4,13 +4,12 @@ here only. A key without a row has its default."""
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import N_
-from idp.flows.revision import request_revision
+from idp.flows.revision import kept_under_revision
 from idp.models import SiteSetting, User
 
 ON_OFF = ("on", "off")
@@ -90,15 +89,7 @@ def _cached_settings() -> dict[str, str] | None:
     """Every value, from this worker's cache while the flows revision this request read to run
     its flow is current: a setting's write changes that revision (idp/flows/revision.py), so
     the sign-in page pays no query for it. None outside a flow's request."""
-    current = request_revision(db.session)
-    if current is None:
-        return None
-    cached = current_app.extensions.get(CACHE_KEY)
-    if cached is not None and cached[0] == current:
-        return cached[1]
-    values = current_settings()
-    current_app.extensions[CACHE_KEY] = (current, values)
-    return values
+    return kept_under_revision(db.session, CACHE_KEY, current_settings)
 
 
 def is_enrollment_open() -> bool:

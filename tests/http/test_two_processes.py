@@ -186,13 +186,36 @@ def test_a_user_deleted_on_one_instance_takes_its_bindings_along_on_the_other(ap
     assert not is_closed(client, slug)
 
     with app.app_context():
-        # The database deletes the user's bindings by cascade (as `idp maintenance purge`
-        # and account deletion do): the deny stage is no longer gated.
+        # The database deletes the user's bindings by cascade (a user deleted behind
+        # Gatehouse's back: its own paths keep a user a binding names): the deny stage is no
+        # longer gated.
         db.session.execute(db.delete(PolicyBinding).where(PolicyBinding.user_id == victim_id))
         db.session.execute(db.delete(User).where(User.id == victim_id))
         db.session.commit()
 
     assert is_closed(client, slug)
+
+
+def test_a_self_service_flow_renamed_on_one_instance_leaves_me_on_the_other(app, other, username):
+    """/me links the self-service flows that exist, known under the flows revision."""
+    from idp.models import Flow
+
+    client = other.test_client()
+    page = client.get(URL)
+    client.post(URL, data={"uid_field": username, "csrf_token": csrf_token(page.text)})
+    page = client.get(URL)
+    client.post(URL, data={"password": factories.PASSWORD, "csrf_token": csrf_token(page.text)})
+    for _ in range(2):  # the second from the other instance's cache
+        assert "Delete your account" in client.get("/me").text
+
+    with app.app_context():
+        flow = db.session.scalar(db.select(Flow).where(Flow.slug == "default-unenrollment-flow"))
+        flow.slug = "farewell"
+        db.session.commit()
+
+    me = client.get("/me")
+    assert me.status_code == 200 and "Change your password" in me.text
+    assert "Delete your account" not in me.text
 
 
 def test_a_flow_imported_by_another_process_is_run_as_imported_at_once(app, tmp_path):
