@@ -345,9 +345,9 @@ class FlowView:
 COMPILED_EXPRESSIONS_KEPT = 1024
 
 
-@functools.cache
-def _sandbox() -> ExpressionSandbox:
-    return ExpressionSandbox()
+# The one sandbox, made at import (0.05 ms): compiled code keeps the environment it was
+# compiled in, and the deadline is set on this one, so there must never be two.
+SANDBOX = ExpressionSandbox()
 
 
 @functools.lru_cache(maxsize=COMPILED_EXPRESSIONS_KEPT)
@@ -364,7 +364,7 @@ def compile_expression(source: str):
     if not source.strip():
         raise OptionsError("expression", N_("must not be empty"))
     try:
-        return _compiled(_sandbox(), source)
+        return _compiled(SANDBOX, source)
     except TemplateError as error:
         raise OptionsError(
             "expression", N_("is not a valid expression: %(error)s"), error=error
@@ -391,7 +391,7 @@ RESULT = "result"
 def expression_scope(variables: dict) -> Context:
     """Where expressions run with these variables (read-only views: the expressions of one
     request share them) and the helpers."""
-    return new_context(_sandbox(), None, {}, {**variables, **HELPERS}, shared=True)
+    return new_context(SANDBOX, None, {}, {**variables, **HELPERS}, shared=True)
 
 
 EXPRESSION_HELP = (
@@ -493,7 +493,7 @@ def run_expression(source: str, scope: Context, deadline: float | None):
         expression = compile_expression(source)
     except OptionsError as error:
         raise PolicyError(error.words) from None
-    environment = _sandbox()
+    environment = SANDBOX
     environment.deadline = deadline
     try:
         consume(expression(scope))

@@ -14,6 +14,11 @@ from idp.stages.base import StageType
 from idp.stages.user_delete.authentik import AUTHENTIK
 from idp.stages.user_delete.options import UserDeleteOptions
 
+NAMED_IN_A_BINDING = N_(
+    "Your account is named in who may use part of this site, so it cannot be deleted here. "
+    "Please ask an administrator."
+)
+
 
 class UserDeleteStage(StageType):
     """Deletes the flow's user for good; the flow's earlier stages are the confirmation."""
@@ -37,12 +42,7 @@ class UserDeleteStage(StageType):
                 N_("You are the only administrator. Make someone else an administrator first.")
             )
         if is_named_by_a_binding(user):
-            return Deny(
-                N_(
-                    "Your account is named in who may use part of this site, so it cannot be "
-                    "deleted here. Please ask an administrator."
-                )
-            )
+            return Deny(NAMED_IN_A_BINDING)
         once.claim_or_stop(ctx, "user_delete")
         ended = revoke_sessions_of(user)
         record_event(
@@ -53,7 +53,10 @@ class UserDeleteStage(StageType):
             user_id=user.id,
             sessions_ended=ended,
         )
-        delete_user(user)
+        if not delete_user(user):
+            # A binding named the user since the check above: nothing of this stage stays.
+            db.session.rollback()
+            return Deny(NAMED_IN_A_BINDING)
         return Advance(
             {PENDING_USER_ID: None}, session=EndSession(), notice=ctx.options.done_message
         )

@@ -191,3 +191,27 @@ def test_a_user_named_by_a_binding_is_kept_and_told_why(app, runner):
     assert count(app, select(func.count()).where(User.username == "gatekeeper")) == 1
     assert count(app, select(func.count()).where(PolicyBinding.user_id.is_not(None))) == 1
     assert here.client.get("/me").status_code == 200
+
+
+def test_a_binding_made_after_the_check_still_keeps_the_user_and_undoes_the_stage(
+    app, runner, monkeypatch
+):
+    """An administrator binds the user between the stage's check and the deletion: the
+    deletion itself skips a user a binding names, and the stage takes back what it did."""
+    from idp.stages.user_delete import stage
+
+    with app.app_context():
+        make_user("raced")
+    protect_wiki_for(runner, "raced")
+    elsewhere = signed_in(app, "raced")
+    here = signed_in(app, "raced")
+    monkeypatch.setattr(stage, "is_named_by_a_binding", lambda user: False)
+
+    response = delete_account(here)
+
+    assert response.status_code == 403
+    assert "Your account is named in who may use part of this site" in here.text
+    assert count(app, select(func.count()).where(User.username == "raced")) == 1
+    assert count(app, select(func.count()).where(Event.action == "user_deleted")) == 0
+    assert here.client.get("/me").status_code == 200
+    assert elsewhere.client.get("/me").status_code == 200
