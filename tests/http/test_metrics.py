@@ -79,38 +79,31 @@ def test_a_throttled_attempt_is_counted(app, client, flows, user):
     assert metrics.moved("gatehouse_sign_in_failures_total", factor="password") == 1
 
 
-def test_a_policy_error_is_counted_by_policy_type(app, client, flows):
+def flow_behind_a_failing_policy(app, **binding) -> str:
+    """A flow whose own gate is a dummy policy that raises, bound with `binding`'s fields."""
     with app.app_context():
-        slug = make_flow(
+        return make_flow(
             [{"stage": "default-authentication-identification"}],
-            policies=[
-                {"name": "boom", "type": "dummy", "options": {"raise_error": True}},
-            ],
-            flow_policies=[{"policy": "boom"}],
+            policies=[{"name": "boom", "type": "dummy", "options": {"raise_error": True}}],
+            flow_policies=[{"policy": "boom", **binding}],
         )
-    metrics = Metrics(client)
-    assert flows.open(slug).status_code == 403
-    moved = metrics.moved(
-        "gatehouse_policy_errors_total", policy_type="dummy", result="failed_closed"
-    )
-    assert moved >= 1
 
 
-def test_a_policy_error_answered_by_its_failure_result_is_counted_too(app, client, flows):
-    """The binding decides (failure_result), the flow goes on, and the error still shows."""
-    with app.app_context():
-        slug = make_flow(
-            [{"stage": "default-authentication-identification"}],
-            policies=[
-                {"name": "boom", "type": "dummy", "options": {"raise_error": True}},
-            ],
-            flow_policies=[{"policy": "boom", "failure_result": True}],
-        )
+@pytest.mark.parametrize(
+    ("binding", "status", "result"),
+    [
+        ({}, 403, "failed_closed"),
+        # The binding decides, the flow goes on, and the error still shows.
+        ({"failure_result": True}, 200, "failure_result"),
+    ],
+)
+def test_a_policy_error_is_counted_by_policy_type_and_result(
+    app, client, flows, binding, status, result
+):
+    slug = flow_behind_a_failing_policy(app, **binding)
     metrics = Metrics(client)
-    assert flows.open(slug).status_code == 200
-    moved = metrics.moved(
-        "gatehouse_policy_errors_total", policy_type="dummy", result="failure_result"
-    )
+    assert flows.open(slug).status_code == status
+    moved = metrics.moved("gatehouse_policy_errors_total", policy_type="dummy", result=result)
     assert moved == 1
 
 
