@@ -124,11 +124,15 @@ def cpu_ticks(pid: int) -> int:
 
 
 def cpu_ns(pid: int) -> int:
-    """The time every thread of the process has run, in nanoseconds."""
-    total = 0
+    """The time every thread of the process has run, in nanoseconds. (A thread that ends
+    between two readings takes its time along: the bench's workers are single-threaded.)"""
+    total, read = 0, 0
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):  # a thread that ended since the listing
             total += int((task / "schedstat").read_text().split()[0])
+            read += 1
+    if not read:
+        raise RuntimeError(f"no /proc/{pid}/task/*/schedstat could be read")
     return total
 
 

@@ -24,9 +24,7 @@ def named_by_a_binding() -> ColumnElement[bool]:
 
 
 def is_named_by_a_binding(user: User) -> bool:
-    return bool(
-        db.session.scalar(select(PolicyBinding.id).where(PolicyBinding.user_id == user.id).limit(1))
-    )
+    return bool(db.session.scalar(select(named_by_a_binding()).where(User.id == user.id)))
 
 
 def delete_user(user: User) -> int:
