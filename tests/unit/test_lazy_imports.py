@@ -1,7 +1,8 @@
 """A worker imports only what it needs to serve: Alembic waits for `idp db …` or `idp setup`,
 zxcvbn's word lists for the first password check, py_webauthn for the first passkey, pyotp
 and segno for the first authenticator app, smtplib for the first mail, regex for the
-first expression that uses regex_match and httpx for the first back-channel logout."""
+first expression that uses regex_match, httpx for the first back-channel logout, and authlib,
+joserfc and cryptography for the first OpenID Connect request."""
 
 import subprocess
 import sys
@@ -37,6 +38,9 @@ LOADED_WHEN_USED = {
     "smtplib",
     "regex",
     "httpx",
+    "authlib",
+    "joserfc",
+    "cryptography",
 }
 
 
@@ -44,6 +48,31 @@ def test_a_worker_serves_without_what_few_requests_use(tmp_path):
     modules = imported_after(tmp_path, "")
     assert "flask" in modules
     assert not LOADED_WHEN_USED & modules
+
+
+SIGN_IN = """
+import re
+browser = wsgi.app.test_client()
+page = browser.get("/flow/default-authentication-flow/").text
+token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+answer = browser.post("/flow/default-authentication-flow/", data={
+    "csrf_token": token, "uid_field": "alice", "password": "correct horse battery staple"})
+assert answer.status_code == 303, answer.status_code
+assert browser.get("/me").status_code == 200
+"""
+
+
+def test_a_sign_in_loads_no_openid_connect_library(tmp_path):
+    environment = {"IDP_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
+    idp = str(Path(sys.executable).with_name("idp"))
+    subprocess.run([idp, "setup"], env=environment, check=True, capture_output=True)
+    subprocess.run(
+        [idp, "users", "create", "alice", "--password-stdin"],
+        env=environment, input="correct horse battery staple\n", text=True, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    modules = imported_after(tmp_path, SIGN_IN)
+    assert not {"authlib", "joserfc", "cryptography"} & modules
 
 
 def test_idp_db_upgrade_still_migrates(tmp_path):

@@ -1,6 +1,7 @@
 """The preloading gunicorn master warms the app before its first fork (gunicorn.conf.py,
 idp/core/warmup.py): afterwards no template is read or compiled again, and every language's
-catalog is loaded, so the workers share them instead of each making its own."""
+catalog is loaded, and the OpenID Connect endpoints where an application uses them, so the
+workers share them instead of each making its own."""
 
 import runpy
 from pathlib import Path
@@ -10,6 +11,7 @@ from flask import render_template
 from flask_babel import get_babel
 
 from idp.core.i18n import SUPPORTED
+from idp.core.lazy_views import LazyView
 from idp.core.warmup import warm_up
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +40,28 @@ def test_after_the_warm_up_pages_render_without_reading_a_template(app, monkeypa
 def test_the_warm_up_loads_every_languages_catalog(app):
     warm_up(app)
     assert set(SUPPORTED) <= loaded_catalogs(app)
+
+
+def test_the_warm_up_loads_the_oidc_endpoints_once_an_application_uses_them(
+    app, runner, monkeypatch
+):
+    views = [
+        view
+        for endpoint, view in app.view_functions.items()
+        if endpoint.startswith("provider_oauth2.")
+    ]
+    assert views and all(isinstance(view, LazyView) for view in views)
+    for view in views:  # the views are the module's: another test may have loaded them
+        monkeypatch.setattr(view, "_view", None)
+    warm_up(app)
+    assert all(view._view is None for view in views)
+    result = runner.invoke(
+        args=["apps", "create", "grafana", "--name", "Grafana", "--oidc",
+              "--redirect-uri", "https://grafana.example.test/login/generic_oauth"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    warm_up(app)
+    assert all(view._view is not None for view in views)
 
 
 class PreloadingMaster:

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import current_app, g
-from joserfc import jwt
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
 from idp.models import Application, Provider, SessionApplication, UserSession
-from idp.providers.oauth2 import keys
 from idp.providers.oauth2.options import OAuth2Options
 
 if TYPE_CHECKING:
@@ -163,9 +161,12 @@ def _delivery(item: PendingLogout) -> Delivery:
     }
     if item.with_sid:
         claims["sid"] = session_sid(item.session_id)
-    key = keys.signing_key(item.algorithm)
-    header = {"alg": item.algorithm, "kid": key.kid, "typ": "logout+jwt"}
-    return Delivery(item.application, item.uri, jwt.encode(header, claims, key, [item.algorithm]))
+    # Imported here, not at the top: routes.py imports this module, and signing needs the
+    # JOSE libraries, which a worker loads with its first OpenID Connect request
+    # (idp/core/lazy_views.py).
+    from idp.providers.oauth2 import tokens
+
+    return Delivery(item.application, item.uri, tokens.signed(claims, item.algorithm, "logout+jwt"))
 
 
 def deliver(deliveries: list[Delivery]) -> None:

@@ -1,6 +1,5 @@
-"""The OpenID Connect endpoints, in authentik's URL layout: per application
-/application/o/<slug>/ (issuer, discovery, JWKS, end-session) and shared
-/application/o/authorize/, token/, userinfo/, introspect/, revoke/."""
+"""The OpenID Connect endpoints' views. Their URLs are in routes.py; this module, and with it
+authlib, joserfc and cryptography, is imported on the first request to one of them."""
 
 import hashlib
 import secrets
@@ -9,7 +8,7 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, abort, g, jsonify, make_response, redirect, render_template, request
+from flask import abort, g, jsonify, make_response, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select, update
 
@@ -17,7 +16,7 @@ from idp.applications.access import facts_from_request, may_use
 from idp.applications.loading import load_application, load_application_by_id
 from idp.core import metrics
 from idp.core.events import record_event
-from idp.core.extensions import csrf, db
+from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
@@ -26,45 +25,25 @@ from idp.flows.loading import load_flow
 from idp.identity import sessions
 from idp.models import AuthorizationRequest, Flow
 from idp.models.types import utcnow
-from idp.providers.oauth2 import backchannel, keys, tokens
+from idp.providers.oauth2 import keys, tokens
 from idp.providers.oauth2.claims import subject_of
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
 from idp.providers.oauth2.options import SCOPES, OAuth2Options
 from idp.providers.oauth2.refusals import description_in_words
 from idp.providers.oauth2.returning import to_client
+from idp.providers.oauth2.routes import AUTHORIZE_PATH
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import query_client, server
 from idp.stages.consent.options import ConsentOptions
 from idp.stages.consent.stage import application_consent_covers
 
-bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
-
-AUTHORIZE_PATH = "/application/o/authorize/"
 HANDLE = "authorization_request"
 REQUEST_LIFETIME = timedelta(minutes=30)
 # The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
 SETTLED = (HANDLE, "prompt", "max_age")
 # Where an authorization request stands once its flow was asked about.
 DONE, PENDING = "done", "pending"
-
-
-@bp.record_once
-def _prepare(state):
-    server.init_app(state.app)
-    from idp.providers.oauth2.server import generate_token
-
-    # init_app installs authlib's default generator; ours signs JWT access tokens.
-    server.register_token_generator("default", generate_token)
-    sessions.on_sessions_ended(state.app, backchannel.sessions_ended)
-    state.app.after_request(backchannel.send_after_answer)
-
-
-@bp.after_request
-def _no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 def _open_to_scripts(response):
@@ -77,8 +56,6 @@ def _open_to_scripts(response):
 # -- authorization ----------------------------------------------------------------------------
 
 
-@bp.post(AUTHORIZE_PATH)
-@csrf.exempt
 def authorize_by_post():
     """OpenID Connect Core 3.1.2.1: the authorization endpoint takes POST too. The form is
     another site's (no CSRF token to carry); it is turned into the same request by GET, so
@@ -89,7 +66,6 @@ def authorize_by_post():
     return redirect(f"{AUTHORIZE_PATH}?{urlencode(pairs)}", code=303)
 
 
-@bp.get(AUTHORIZE_PATH)
 def authorize():
     user = current_user._get_current_object() if current_user.is_authenticated else None
     try:
@@ -362,16 +338,12 @@ def _refused(error: OAuth2Error):
 # -- token, userinfo, introspection, revocation -------------------------------------------------
 
 
-@bp.post("/application/o/token/")
-@csrf.exempt
 def token():
     response = server.create_token_response()
     db.session.commit()
     return _open_to_scripts(response)
 
 
-@bp.route("/application/o/userinfo/", methods=["GET", "POST"])
-@csrf.exempt
 def userinfo():
     header, body = _bearer_token_from_header(), _bearer_token_from_body()
     if header and body:
@@ -441,16 +413,12 @@ def _bearer_token_from_body() -> str | None:
     return None
 
 
-@bp.post("/application/o/introspect/")
-@csrf.exempt
 def introspect():
     response = server.create_endpoint_response("introspection")
     db.session.commit()
     return response
 
 
-@bp.post("/application/o/revoke/")
-@csrf.exempt
 def revoke():
     response = server.create_endpoint_response("revocation")
     db.session.commit()
@@ -472,7 +440,6 @@ def _oauth2_application(slug: str):
     return client
 
 
-@bp.get("/application/o/<slug>/.well-known/openid-configuration")
 def discovery(slug: str):
     client = _oauth2_application(slug)
     response = _open_to_scripts(jsonify(discovery_document(client)))
@@ -480,7 +447,6 @@ def discovery(slug: str):
     return response
 
 
-@bp.get("/application/o/<slug>/jwks/")
 def jwks(slug: str):
     client = _oauth2_application(slug)
     for algorithm in keys.ALGORITHMS:
@@ -491,12 +457,9 @@ def jwks(slug: str):
     return response
 
 
-@bp.route("/application/o/<slug>/end-session/", methods=["GET", "POST"])
-@csrf.exempt
 def end_session_route(slug: str):
     return end_session(_oauth2_application(slug))
 
 
-@bp.get("/application/o/<slug>/end-session/done")
 def end_session_done_route(slug: str):
     return end_session_done(_oauth2_application(slug))

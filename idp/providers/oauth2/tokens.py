@@ -37,9 +37,13 @@ def make_access_token(client, user, scope: str, issuer: str, lifetime: int) -> s
         "jti": secrets.token_urlsafe(16),
         "scope": scope or "",
     }
-    algorithm = client.options.signing_algorithm
+    return signed(claims, client.options.signing_algorithm, "at+jwt")
+
+
+def signed(claims: dict, algorithm: str, token_type: str) -> str:
+    """A JWT of these claims, signed with the current key for the algorithm."""
     key = keys.signing_key(algorithm)
-    header = {"alg": algorithm, "kid": key.kid, "typ": "at+jwt"}
+    header = {"alg": algorithm, "kid": key.kid, "typ": token_type}
     return jwt.encode(header, claims, key, [algorithm])
 
 
