@@ -31,7 +31,8 @@ database on BENCH_DATABASE_URL, default postgresql+psycopg://postgres@127.0.0.1:
   test client), since no one outside the worker can see them.
 - Memory: RSS and PSS (/proc/<pid>/smaps_rollup) of each worker after boot and after the run,
   and of the gunicorn master; then Gatehouse alone with 1 and with 3 workers, with and
-  without preload, for the PSS each added worker costs.
+  without preload, for the PSS each added worker costs, and once more with an OpenID Connect
+  application (its libraries are loaded only where one exists).
 """
 
 import argparse
@@ -636,9 +637,16 @@ def run_on(kind: str, settings: Settings, folder: Path) -> dict:
 def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
     """Gatehouse's memory with 1 and 3 workers, with and without preload: RSS and PSS of each
     worker after a few sign-ins (and the CPU seconds it spent, to show it served some), and
-    the PSS the 2 added workers cost together (master and workers summed), halved."""
+    the PSS the 2 added workers cost together (master and workers summed), halved. Last, with
+    preload and an OpenID Connect application, whose endpoints each worker then also serves
+    once (discovery and keys): the libraries they need are loaded only on such a site."""
+    variants = [("preload", True, False), ("preload_with_oidc_application", True, True)]
+    if not settings.quick:
+        variants.insert(1, ("no_preload", False, False))
     result = {}
-    for preload in (True, False) if not settings.quick else (True,):
+    for name, preload, with_oidc in variants:
+        if with_oidc:
+            add_oidc_application(env)
         sizes = {}
         for workers in (1, 3):
             server = Gunicorn(
@@ -653,6 +661,8 @@ def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
                     # A new connection per sign-in, so that every worker gets some of them.
                     with Browser(server.port) as browser:
                         gatehouse_sign_in(browser, None)
+                        if with_oidc:
+                            fetch_oidc_documents(browser)
                 pids = server.worker_pids()
                 everything = [server.process.pid, *pids]
                 sizes[workers] = {
@@ -667,8 +677,28 @@ def memory_per_worker(env: dict, folder: Path, settings: Settings) -> dict:
         sizes["pss_mib_per_added_worker"] = round(
             (sizes[3]["total_pss_mib"] - sizes[1]["total_pss_mib"]) / 2, 1
         )
-        result["preload" if preload else "no_preload"] = sizes
+        result[name] = sizes
     return result
+
+
+OIDC_APPLICATION = "bench-oidc"
+
+
+def add_oidc_application(env: dict) -> None:
+    idp = Path(sys.executable).with_name("idp")
+    subprocess.run(
+        [str(idp), "apps", "create", OIDC_APPLICATION, "--name", "Bench OIDC", "--oidc",
+         "--redirect-uri", "https://app.bench.test/callback"],
+        env={**os.environ, **env}, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def fetch_oidc_documents(browser: Browser) -> None:
+    base = f"/application/o/{OIDC_APPLICATION}/"
+    for path in (base + ".well-known/openid-configuration", base + "jwks/"):
+        status, _, _ = browser.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}")
 
 
 def memory_report(gatehouse: Gunicorn, reference: Gunicorn) -> dict:
