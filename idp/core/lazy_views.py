@@ -1,15 +1,20 @@
 """Views imported on their first request, Flask's "lazily loading views" pattern: the
 OpenID Connect endpoints need authlib, joserfc and cryptography, 12 MiB of a worker's memory
-that a site with no OpenID Connect application never uses (bench/signin.py). Where an
-application does use them, the preloading gunicorn master imports them before it forks
-(idp/core/warmup.py), so that the workers share those pages."""
+that a site with no OpenID Connect application never uses (bench/signin.py). Where a view is
+wanted, the preloading gunicorn master imports it before it forks (idp/core/warmup.py), so that
+the workers share those pages instead of each importing its own copy."""
+
+from collections.abc import Callable
 
 from werkzeug.utils import import_string
 
 
 class LazyView:
-    def __init__(self, import_name: str):
+    def __init__(self, import_name: str, wanted: Callable[[], bool] | None = None):
+        """`wanted` tells, in an app context, whether this site uses the view (an application
+        of its provider type exists): the master then imports it before forking."""
         self.import_name = import_name
+        self.wanted = wanted
         # What Flask-WTF's csrf.exempt and the logs know a view by: the real view's.
         self.__module__, self.__name__ = import_name.rsplit(".", 1)
         self._view = None
@@ -21,3 +26,14 @@ class LazyView:
 
     def __call__(self, **kwargs):
         return self.load()(**kwargs)
+
+
+def load_wanted_views(app) -> None:
+    """Import each lazy view whose `wanted` says so; call in an app context."""
+    lazy = [view for view in app.view_functions.values() if isinstance(view, LazyView)]
+    answers = {}
+    for view in lazy:
+        if view.wanted is not None and view.wanted not in answers:
+            answers[view.wanted] = view.wanted()
+        if answers.get(view.wanted):
+            view.load()

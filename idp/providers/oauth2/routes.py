@@ -4,10 +4,12 @@
 (endpoints.py) are imported on the first request to one of them (idp/core/lazy_views.py)."""
 
 from flask import Blueprint
+from sqlalchemy import select
 
-from idp.core.extensions import csrf
+from idp.core.extensions import csrf, db
 from idp.core.lazy_views import LazyView
 from idp.identity import sessions
+from idp.models import Provider
 from idp.providers.oauth2 import backchannel
 
 bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
@@ -29,8 +31,16 @@ ENDPOINTS = (
     (PER_APPLICATION + "end-session/done", "end_session_done_route", ["GET"], False),
 )
 
+
+def _in_use() -> bool:
+    """Whether an application signs in over OpenID Connect (the master then loads the views)."""
+    return (
+        db.session.scalar(select(Provider.id).where(Provider.type == "oauth2").limit(1)) is not None
+    )
+
+
 for url, name, methods, exempt in ENDPOINTS:
-    view = LazyView(f"idp.providers.oauth2.endpoints.{name}")
+    view = LazyView(f"idp.providers.oauth2.endpoints.{name}", wanted=_in_use)
     bp.add_url_rule(url, endpoint=name, view_func=csrf.exempt(view) if exempt else view,
                     methods=methods)  # fmt: skip
 
