@@ -18,7 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
-from sqlalchemy import delete, literal, select, update
+from sqlalchemy import delete, false, literal, literal_column, null, select, union_all, update
 
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
@@ -343,47 +343,64 @@ def verify_code(user: User, code: str) -> str | None:
 
 def list_authenticators(user: User) -> list[Authenticator]:
     """The user's TOTP devices, their passkeys, then their recovery codes as one entry (if
-    any are left)."""
-    devices = db.session.scalars(
-        select(TotpDevice).where(TotpDevice.user_id == user.id).order_by(TotpDevice.created_at)
-    )
-    found = [
-        Authenticator(
-            TOTP, device.id, translated(device.name), device.created_at, device.last_used_at
+    any are left), read in one statement: the account page shows them on every visit."""
+    rows = db.session.execute(
+        union_all(
+            select(
+                literal_column("0").label("rank"),
+                TotpDevice.id,
+                TotpDevice.name,
+                TotpDevice.created_at,
+                TotpDevice.last_used_at,
+                false().label("synced"),
+            ).where(TotpDevice.user_id == user.id),
+            select(
+                literal_column("1"),
+                WebAuthnDevice.id,
+                WebAuthnDevice.name,
+                WebAuthnDevice.created_at,
+                WebAuthnDevice.last_used_at,
+                WebAuthnDevice.backup_state,
+            ).where(WebAuthnDevice.user_id == user.id),
+            select(
+                literal_column("2"),
+                StaticCode.id,
+                null(),
+                StaticCode.created_at,
+                StaticCode.used_at,
+                false(),
+            ).where(StaticCode.user_id == user.id),
         )
-        for device in devices
-    ]
-    passkeys = db.session.scalars(
-        select(WebAuthnDevice)
-        .where(WebAuthnDevice.user_id == user.id)
-        .order_by(WebAuthnDevice.created_at, WebAuthnDevice.id)
-    )
-    found.extend(
-        Authenticator(
-            WEBAUTHN,
-            device.id,
-            device.name,
-            device.created_at,
-            device.last_used_at,
-            detail=_("passkey, synced") if device.backup_state else _("passkey"),
-        )
-        for device in passkeys
-    )
-    codes = list(db.session.scalars(select(StaticCode).where(StaticCode.user_id == user.id)))
-    unused = [code for code in codes if code.used_at is None]
+    ).all()
+    rows.sort(key=lambda row: (row.rank, row.created_at, row.id))
+    found = [_authenticator_line(row) for row in rows if row.rank < 2]
+    codes = [row for row in rows if row.rank == 2]
+    unused = [code for code in codes if code.last_used_at is None]
     if unused:
-        used_times = [code.used_at for code in codes if code.used_at is not None]
         found.append(
             Authenticator(
                 RECOVERY_CODES,
                 0,
                 _("Recovery codes"),
                 min(code.created_at for code in unused),
-                max(used_times, default=None),
+                max((code.last_used_at for code in codes if code.last_used_at), default=None),
                 detail=ngettext("%(num)d left", "%(num)d left", len(unused)),
             )
         )
     return found
+
+
+def _authenticator_line(row) -> Authenticator:
+    if row.rank == 0:
+        return Authenticator(TOTP, row.id, translated(row.name), row.created_at, row.last_used_at)
+    return Authenticator(
+        WEBAUTHN,
+        row.id,
+        row.name,
+        row.created_at,
+        row.last_used_at,
+        detail=_("passkey, synced") if row.synced else _("passkey"),
+    )
 
 
 def remove_authenticator(user: User, kind: str, authenticator_id: int) -> bool:

@@ -174,7 +174,7 @@ def test_each_request_of_a_sign_in_costs_the_same_whatever_the_users_history(app
     # the user, the throttle (4), reputation, authenticators, the new session in one INSERT
     # (no savepoint) and the two events (one INSERT on PostgreSQL); then the signed-in user
     # with its session in one query on the pages after (which reads the flows revision too),
-    # and on /me its sessions, TOTP devices, passkeys and recovery codes (which self-service
-    # flows exist is cached under the revision).
+    # and on /me its sessions, and its authenticators in one query (which self-service flows
+    # exist is cached under the revision).
     events = 1 if POSTGRES_URL else 2
-    assert newcomer == [1, 9 + events, 1, 5]
+    assert newcomer == [1, 9 + events, 1, 3]

@@ -2,6 +2,7 @@
 
 import json
 import re
+from datetime import UTC, datetime
 from html import unescape
 from types import SimpleNamespace
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from idp.core.extensions import db
 from idp.core.options import OptionsError
 from idp.credentials import authenticators
-from idp.models import Event, StaticCode, TotpDevice, User
+from idp.models import Event, StaticCode, TotpDevice, User, WebAuthnDevice
 from idp.protection import attempts
 from idp.stages.authenticator_totp.options import AuthenticatorTotpOptions
 from idp.stages.authenticator_validate.options import AuthenticatorValidateOptions
@@ -593,6 +594,44 @@ def test_authenticators_are_listed_and_removed_only_by_their_owner(app, alice, c
     flows = FlowDriver(app.test_client())
     flows.sign_in("alice", PASSWORD)
     assert signed_in(flows)
+
+
+USED_AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_the_account_page_lists_every_kind_in_order_in_one_statement(
+    app, alice, clock, query_counter
+):
+    setup = signed_in_driver(app)
+    set_up_totp(setup, clock)
+    codes = make_recovery_codes(setup)
+    with app.app_context():
+        alice_user = db.session.scalar(select(User).where(User.username == "alice"))
+        for name, synced in (("Phone", True), ("Key", False)):
+            db.session.add(
+                WebAuthnDevice(
+                    user_id=alice_user.id, name=name, credential_id=f"id-{name}",
+                    public_key=b"-", user_handle="h", backup_state=synced,
+                )
+            )  # fmt: skip
+        used = db.session.scalars(select(StaticCode).where(StaticCode.user_id == alice_user.id))
+        next(iter(used)).used_at = USED_AT
+        db.session.commit()
+        db.session.refresh(alice_user)  # not counted: the commit expired it
+        listed = []
+        assert (
+            query_counter.count(
+                lambda: listed.extend(authenticators.list_authenticators(alice_user))
+            )
+            == 1
+        )
+    assert [(entry.kind, entry.name, entry.detail) for entry in listed] == [
+        ("totp", "Authenticator app", ""),
+        ("webauthn", "Phone", "passkey, synced"),
+        ("webauthn", "Key", "passkey"),
+        ("recovery_codes", "Recovery codes", f"{len(codes) - 1} left"),
+    ]
+    assert listed[-1].last_used_at == USED_AT
 
 
 def test_non_ascii_digits_in_a_code_are_refused_not_a_500(app, flows):
