@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.factories import PASSWORD, make_user
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def imported_after(tmp_path, code: str) -> set[str]:
+def imported_after(tmp_path, code: str, database_url: str | None = None) -> set[str]:
     script = f"import sys, wsgi\n{code}\nprint(' '.join(sorted(sys.modules)))"
     environment = {"IDP_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
+    if database_url:
+        environment["IDP_DATABASE_URL"] = database_url
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -50,28 +54,24 @@ def test_a_worker_serves_without_what_few_requests_use(tmp_path):
     assert not LOADED_WHEN_USED & modules
 
 
-SIGN_IN = """
+SIGN_IN = f"""
 import re
 browser = wsgi.app.test_client()
 page = browser.get("/flow/default-authentication-flow/").text
 token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-answer = browser.post("/flow/default-authentication-flow/", data={
-    "csrf_token": token, "uid_field": "alice", "password": "correct horse battery staple"})
+answer = browser.post("/flow/default-authentication-flow/", data={{
+    "csrf_token": token, "uid_field": "alice", "password": "{PASSWORD}"}})
 assert answer.status_code == 303, answer.status_code
 assert browser.get("/me").status_code == 200
 """
 
 
-def test_a_sign_in_loads_no_openid_connect_library(tmp_path):
-    environment = {"IDP_INSTANCE_PATH": str(tmp_path / "instance"), "PATH": "/usr/bin:/bin"}
-    idp = str(Path(sys.executable).with_name("idp"))
-    subprocess.run([idp, "setup"], env=environment, check=True, capture_output=True)
-    subprocess.run(
-        [idp, "users", "create", "alice", "--password-stdin"],
-        env=environment, input="correct horse battery staple\n", text=True, check=True,
-        capture_output=True,
-    )  # fmt: skip
-    modules = imported_after(tmp_path, SIGN_IN)
+def test_a_sign_in_loads_no_openid_connect_library(app, tmp_path):
+    """The test's database (shipped flows, alice), signed in to from a fresh process."""
+    with app.app_context():
+        make_user("alice")
+    modules = imported_after(tmp_path, SIGN_IN, app.config["SQLALCHEMY_DATABASE_URI"])
+    assert "flask_login" in modules
     assert not {"authlib", "joserfc", "cryptography"} & modules
 
 
