@@ -190,6 +190,8 @@ def postgres_database():
         db.metadata.create_all(engine)
         engine.dispose()
         yield url
+        if url in RESTORE_ENGINES:
+            RESTORE_ENGINES.pop(url).dispose()
 
 
 def make_test_app(tmp_path, database_url=None, **overrides):
@@ -273,14 +275,51 @@ class PreparedDatabase:
             empty_postgres_tables(self.postgres_url, refill=True)
 
 
-def _refill_statements() -> list[str]:
+# One connection per database for emptying and refilling it, kept for the run: a new
+# connection is a new server process, which read the catalog of every table again (two thirds
+# of a restore). The app's own pool is never used for it (empty_postgres_tables says why).
+RESTORE_ENGINES: dict[str, sa.Engine] = {}
+# Per database, the tables that have rows in the prepared copy (the rest only need emptying).
+FILLED_PRISTINE_TABLES: dict[str, frozenset[str]] = {}
+
+
+def _restore_engine(url: str) -> sa.Engine:
+    if url not in RESTORE_ENGINES:
+        RESTORE_ENGINES[url] = sa.create_engine(
+            url, pool_size=1, max_overflow=0, pool_pre_ping=True
+        )
+    return RESTORE_ENGINES[url]
+
+
+def _filled_pristine_tables(url: str, connection) -> frozenset[str]:
+    if url not in FILLED_PRISTINE_TABLES:
+        FILLED_PRISTINE_TABLES[url] = frozenset(
+            table.name
+            for table in db.metadata.sorted_tables
+            if connection.execute(
+                sa.text(f'SELECT EXISTS (SELECT FROM {PRISTINE}."{table.name}")')
+            ).scalar()
+        )
+    return FILLED_PRISTINE_TABLES[url]
+
+
+def _refill_statements(filled: frozenset[str]) -> list[str]:
     """The prepared rows copied back, parents first, then every serial column's sequence set
     past its table's rows (as TRUNCATE ... RESTART IDENTITY would)."""
     tables = db.metadata.sorted_tables
-    copies = [f'INSERT INTO "{table.name}" TABLE {PRISTINE}."{table.name}"' for table in tables]
+    copies = [
+        f'INSERT INTO "{table.name}" TABLE {PRISTINE}."{table.name}"'
+        for table in tables
+        if table.name in filled
+    ]
     sequences = ", ".join(
         f"setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
-        f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table.name}"), false)'
+        + (
+            f'(SELECT coalesce(max("{column.name}"), 0) + 1 FROM "{table.name}")'
+            if table.name in filled
+            else "1"
+        )
+        + ", false)"
         for table in tables
         for column in table.primary_key.columns
         if column.autoincrement is True
@@ -296,15 +335,11 @@ def empty_postgres_tables(url: str, refill: bool = False) -> None:
     file for each of 34 tables). With `refill`, the prepared rows are copied back in the same
     transaction and round trip, on the server."""
     statements = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
-    if refill:
-        statements += _refill_statements()
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
-            connection.execute(sa.text("; ".join(statements)))
-    finally:
-        engine.dispose()
+    with _restore_engine(url).begin() as connection:
+        if refill:
+            statements += _refill_statements(_filled_pristine_tables(url, connection))
+        connection.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
+        connection.execute(sa.text("; ".join(statements)))
 
 
 @pytest.fixture
