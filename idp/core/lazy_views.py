@@ -6,12 +6,13 @@ the workers share those pages instead of each importing its own copy."""
 
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
 
 
 class LazyView:
-    def __init__(self, import_name: str, wanted: Callable[[], bool] | None = None):
-        """`wanted` tells, in an app context, whether this site uses the view (an application
+    def __init__(self, import_name: str, wanted: Callable[[Session], bool] | None = None):
+        """`wanted` tells, from the database, whether this site uses the view (an application
         of its provider type exists): the master then imports it before forking."""
         self.import_name = import_name
         self.wanted = wanted
@@ -28,12 +29,12 @@ class LazyView:
         return self.load()(**kwargs)
 
 
-def load_wanted_views(app) -> None:
-    """Import each lazy view whose `wanted` says so; call in an app context."""
+def load_wanted_views(app, session: Session) -> None:
+    """Import each lazy view of `app` whose `wanted` says so."""
     lazy = [view for view in app.view_functions.values() if isinstance(view, LazyView)]
     answers = {}
     for view in lazy:
         if view.wanted is not None and view.wanted not in answers:
-            answers[view.wanted] = view.wanted()
+            answers[view.wanted] = view.wanted(session)
         if answers.get(view.wanted):
             view.load()

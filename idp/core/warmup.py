@@ -7,14 +7,16 @@ memory per added worker)."""
 from datetime import UTC, datetime
 
 from flask_babel import get_translations
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import configure_mappers
+from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.pool import NullPool
 
-from idp.core.extensions import db
 from idp.core.i18n import SUPPORTED, format_moment
 from idp.core.lazy_views import load_wanted_views
 
 TEMPLATE_ENDINGS = (".html", ".txt", ".xml")
+WANTED_VIEWS_CONNECT_TIMEOUT_S = 3
 
 
 def warm_up(app) -> None:
@@ -30,14 +32,23 @@ def warm_up(app) -> None:
 
 def load_views_in_use(app) -> None:
     """The lazily loaded views (idp/core/lazy_views.py) this site uses: the OpenID Connect
-    endpoints, with authlib, joserfc and cryptography, only where an application uses them."""
-    with app.app_context():
-        try:
-            load_wanted_views(app)
-        except SQLAlchemyError:
-            pass  # no database yet: each worker loads them with its first such request
-        finally:
-            db.session.remove()
+    endpoints, with authlib, joserfc and cryptography, only where an application uses them.
+
+    Asked on a connection of its own, closed before the fork, that gives up after a few
+    seconds: an unreachable database must not keep the master from starting workers (which
+    then load the views with their first such request)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    quick = {"connect_timeout": WANTED_VIEWS_CONNECT_TIMEOUT_S}
+    engine = create_engine(
+        url, poolclass=NullPool, connect_args=quick if url.get_backend_name() != "sqlite" else {}
+    )
+    try:
+        with Session(engine) as session:
+            load_wanted_views(app, session)
+    except SQLAlchemyError:
+        pass  # no database, or none yet
+    finally:
+        engine.dispose()
 
 
 def _is_template(name: str) -> bool:

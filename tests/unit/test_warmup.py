@@ -4,12 +4,15 @@ catalog is loaded, and the OpenID Connect endpoints where an application uses th
 workers share them instead of each making its own."""
 
 import runpy
+import socket
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
 from flask import render_template
 from flask_babel import get_babel
 
+from idp.core import warmup
 from idp.core.i18n import SUPPORTED
 from idp.core.lazy_views import LazyView
 from idp.core.warmup import warm_up
@@ -86,3 +89,22 @@ def test_gunicorn_warms_the_preloaded_app_when_ready(app, monkeypatch, tmp_path)
     no_template_read_again(app, monkeypatch)
     with app.test_request_context():
         render_template("base.html")
+
+
+def test_a_database_that_never_answers_holds_the_warm_up_only_seconds(app, monkeypatch):
+    """The master asks the database before it forks; a server that takes the connection and
+    never answers must not keep it from starting workers."""
+    monkeypatch.setattr(warmup, "WANTED_VIEWS_CONNECT_TIMEOUT_S", 2)  # libpq's least
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel accepts; nothing ever replies
+        port = silent.getsockname()[1]
+        monkeypatch.setitem(
+            app.config,
+            "SQLALCHEMY_DATABASE_URI",
+            f"postgresql+psycopg://gatehouse@127.0.0.1:{port}/gatehouse",
+        )
+        asking = threading.Thread(target=warmup.load_views_in_use, args=(app,), daemon=True)
+        asking.start()
+        asking.join(timeout=30)
+    assert not asking.is_alive()

@@ -6,7 +6,7 @@
 from flask import Blueprint
 from sqlalchemy import select
 
-from idp.core.extensions import csrf, db
+from idp.core.extensions import csrf
 from idp.core.lazy_views import LazyView
 from idp.identity import sessions
 from idp.models import Provider
@@ -32,11 +32,9 @@ ENDPOINTS = (
 )
 
 
-def _in_use() -> bool:
+def _in_use(session) -> bool:
     """Whether an application signs in over OpenID Connect (the master then loads the views)."""
-    return (
-        db.session.scalar(select(Provider.id).where(Provider.type == "oauth2").limit(1)) is not None
-    )
+    return session.scalar(select(Provider.id).where(Provider.type == "oauth2").limit(1)) is not None
 
 
 for url, name, methods, exempt in ENDPOINTS:
