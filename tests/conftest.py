@@ -131,8 +131,8 @@ COMPILED_TEMPLATES = CompiledTemplates()
 class CompiledStatements:
     """Every test makes an app and so an engine, and each engine compiled every SQL statement
     again: its cache of compiled statements is its own, and keyed on its own dialect object.
-    That was a fifth of an HTTP test. The engines of a run are all alike (one driver, one
-    server), so each new one takes the dialect of the first that connected, which has learnt
+    That was a fifth of an HTTP test. The engines of a run are alike (one driver, one server),
+    so each new one takes the dialect of the first of its server that connected, which has learnt
     the server's version and features, and one cache shared with it: each statement is
     compiled once per worker. Connections, pools and events stay each engine's own."""
 
@@ -150,7 +150,9 @@ class CompiledStatements:
 
     @staticmethod
     def _kind(engine) -> tuple:
-        return type(engine.dialect), engine.url.drivername
+        """Engines of one server (another one, tests/postgres/test_outage.py's, may differ)."""
+        url = engine.url
+        return type(engine.dialect), url.drivername, url.host, url.port
 
 
 COMPILED_STATEMENTS = CompiledStatements()
