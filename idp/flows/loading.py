@@ -16,6 +16,8 @@ from idp.core.extensions import db
 from idp.core.options import keep_parsed_options
 from idp.flows import revision
 from idp.models import Flow, PolicyBinding, StageBinding
+from idp.flows.planner import keep_plan_checks
+from idp.policies.engine import keep_gates
 
 CACHED_FLOWS = 256
 
@@ -124,6 +126,10 @@ def _load_detached(slug: str) -> Flow | None:
         for policy_binding in _all_policy_bindings(flow):
             if policy_binding.policy is not None:
                 keep_parsed_options(policy_binding.policy)
+        keep_gates(flow.policy_bindings)
+        for binding in flow.bindings:
+            keep_gates(binding.policy_bindings)
+        keep_plan_checks(flow)
     return flow
 
 

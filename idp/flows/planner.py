@@ -1,6 +1,7 @@
 """Who may run a flow, which stages a plan keeps, and whether a stage runs when reached."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 from types import MappingProxyType
 
 from flask import request
@@ -130,15 +131,51 @@ def make_plan(
     evaluate=evaluate_bindings,
 ) -> FlowPlan:
     kept = [
-        binding.id
-        for binding in flow.bindings
-        if not binding.evaluate_on_plan or passes(binding, policy_request, evaluate)
+        check.binding_id
+        for check in plan_checks(flow)
+        if not check.evaluate_on_plan
+        or evaluate(check.policy_bindings, check.mode, policy_request).passing
     ]
     plan = FlowPlan.new(flow.slug, fingerprint, kept, lifetime, next_url)
     if current_user is not None:
         # A signed-in visitor is the flow's user until a stage names someone else.
         plan.context[PENDING_USER_ID] = current_user.id
     return plan
+
+
+class PlanCheck(NamedTuple):
+    """What make_plan reads of a stage binding."""
+
+    binding_id: int
+    evaluate_on_plan: bool
+    policy_bindings: list
+    mode: str
+
+
+_PLAN_CHECKS = "gatehouse_plan_checks"
+
+
+def keep_plan_checks(flow: Flow) -> None:
+    """Mark a flow that is only read (a cached one) with its plan checks, read once: the
+    planner asks each stage binding's, and an ORM attribute is slow to read."""
+    flow.__dict__[_PLAN_CHECKS] = _plan_checks(flow)
+
+
+def plan_checks(flow: Flow) -> tuple[PlanCheck, ...]:
+    kept = flow.__dict__.get(_PLAN_CHECKS)
+    return kept if kept is not None else _plan_checks(flow)
+
+
+def _plan_checks(flow: Flow) -> tuple[PlanCheck, ...]:
+    return tuple(
+        PlanCheck(
+            binding.id,
+            binding.evaluate_on_plan,
+            binding.policy_bindings,
+            binding.policy_engine_mode,
+        )
+        for binding in flow.bindings
+    )
 
 
 def passes(

@@ -7,27 +7,29 @@ binding sets `failure_result` explicitly.
 import logging
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from idp.core import metrics
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, options_of
 from idp.models import Policy, PolicyBinding
+from idp.policies.base import PolicyType
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
 
 log = logging.getLogger("idp.policies")
 
 
-@dataclass(frozen=True)
-class BindingVerdict:
+# Tuples rather than frozen dataclasses: the engine makes one per binding it asks, and a
+# frozen dataclass took longer to build than a group binding takes to check.
+class BindingVerdict(NamedTuple):
     binding: PolicyBinding
     passing: bool
     messages: tuple[str, ...]
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class EngineResult:
+class EngineResult(NamedTuple):
     passing: bool
     messages: tuple[str, ...]
     verdicts: tuple[BindingVerdict, ...]
@@ -52,6 +54,34 @@ class Explanation:
     failure: PolicyFailure | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """What the engine reads of one enabled policy binding, as plain values."""
+
+    binding: PolicyBinding
+    negate: bool
+    failure_result: bool | None
+    timeout: int
+    group_id: int | None
+    user_id: int | None
+    policy: Policy | None
+    policy_type: PolicyType | None  # None: not installed, or no policy bound
+
+    @classmethod
+    def of(cls, binding: PolicyBinding) -> "Gate":
+        policy = binding.policy
+        return cls(
+            binding,
+            binding.negate,
+            binding.failure_result,
+            binding.timeout,
+            binding.group_id,
+            binding.user_id,
+            policy,
+            POLICY_TYPES.get(policy.type) if policy is not None else None,
+        )
+
+
 def _asking_key(binding: PolicyBinding) -> tuple[int, int]:
     return binding.order, binding.id or 0
 
@@ -66,40 +96,66 @@ def enabled_in_order(bindings) -> list[PolicyBinding]:
     return [binding for binding in in_asking_order(bindings) if binding.enabled]
 
 
+_GATES = "gatehouse_gates"
+
+
+def keep_gates(bindings) -> None:
+    """Mark a collection of policy bindings that is only read (a cached flow's) with its gates,
+    read once: an ORM attribute costs more to read than a group binding costs to check."""
+    setattr(bindings, _GATES, _gates(bindings))
+
+
+def gates_of(bindings) -> tuple[Gate, ...]:
+    kept = getattr(bindings, _GATES, None)
+    return kept if kept is not None else _gates(bindings)
+
+
+def _gates(bindings) -> tuple[Gate, ...]:
+    return tuple(Gate.of(binding) for binding in enabled_in_order(bindings))
+
+
 NOTHING_BOUND = EngineResult(True, (), ())
 
 
 def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation:
     verdicts = []
-    for binding in enabled_in_order(bindings):
+    for gate in gates_of(bindings):
         try:
-            verdicts.append(evaluate_binding(binding, request))
+            verdicts.append(_verdict(gate, request))
         except PolicyFailure as failure:
             return Explanation(tuple(verdicts), None, failure)
     return Explanation(tuple(verdicts), _combine(tuple(verdicts), mode))
 
 
 def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResult:
-    """The live verdict; raises PolicyFailure when an error must stop the flow."""
-    if not bindings:
+    """The live verdict; raises PolicyFailure when an error must stop the flow. Errors go to
+    the log and /metrics (an explanation's, for the admin's simulator, do not)."""
+    gates = gates_of(bindings)
+    if not gates:
         return NOTHING_BOUND
-    explanation = explain_bindings(bindings, mode, request)
-    _report_errors(explanation)
-    if explanation.failure is not None:
-        raise explanation.failure
-    return explanation.result
+    if len(gates) == 1:  # most places: one verdict, any and all agree
+        verdict = _reported_verdict(gates[0], request)
+        return EngineResult(verdict.passing, verdict.messages, (verdict,))
+    verdicts = tuple(_reported_verdict(gate, request) for gate in gates)
+    return _combine(verdicts, mode)
 
 
-def _report_errors(explanation: Explanation) -> None:
-    """Errors of a real evaluation go to the log and /metrics; a simulation's do not."""
-    errors = [(verdict.binding, verdict.error) for verdict in explanation.verdicts if verdict.error]
-    if explanation.failure is not None:
-        errors.append((explanation.failure.binding, explanation.failure.reason))
-    for binding, error in errors:
-        log.warning("policy failed", extra={"policy": binding.subject_label, "error": error})
-        policy_type = binding.policy.type if binding.policy_id is not None else "binding"
-        result = "failed_closed" if binding.failure_result is None else "failure_result"
-        metrics.POLICY_ERRORS.labels(policy_type, result).inc()
+def _reported_verdict(gate: Gate, request: PolicyRequest) -> BindingVerdict:
+    try:
+        verdict = _verdict(gate, request)
+    except PolicyFailure as failure:
+        _report_error(failure.binding, failure.reason)
+        raise
+    if verdict.error is not None:
+        _report_error(gate.binding, verdict.error)
+    return verdict
+
+
+def _report_error(binding: PolicyBinding, error) -> None:
+    log.warning("policy failed", extra={"policy": binding.subject_label, "error": error})
+    policy_type = binding.policy.type if binding.policy_id is not None else "binding"
+    result = "failed_closed" if binding.failure_result is None else "failure_result"
+    metrics.POLICY_ERRORS.labels(policy_type, result).inc()
 
 
 def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
@@ -114,28 +170,24 @@ def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
     return EngineResult(passing, messages, verdicts)
 
 
-def evaluate_binding(binding: PolicyBinding, request: PolicyRequest) -> BindingVerdict:
+def _verdict(gate: Gate, request: PolicyRequest) -> BindingVerdict:
     try:
-        result = _subject_result(binding, request)
+        passing, messages = _subject_answer(gate, request)
     except PolicyError as error:
-        if binding.failure_result is None:
-            raise PolicyFailure(binding, error.sentence) from error
-        return BindingVerdict(binding, binding.failure_result, (), error=error.sentence)
-    passing = result.passing != binding.negate
-    return BindingVerdict(binding, passing, result.messages)
+        if gate.failure_result is None:
+            raise PolicyFailure(gate.binding, error.sentence) from error
+        return BindingVerdict(gate.binding, gate.failure_result, (), error.sentence)
+    return BindingVerdict(gate.binding, passing != gate.negate, messages)
 
 
-def _subject_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:
+def _subject_answer(gate: Gate, request: PolicyRequest) -> tuple[bool, tuple[str, ...]]:
     user = request.user
-    if binding.group_id is not None:
-        return PolicyResult(binding.group_id in user.group_ids)
-    if binding.user_id is not None:
-        return PolicyResult(user.id is not None and binding.user_id == user.id)
-    return _policy_result(binding, request)
-
-
-def _policy_result(binding: PolicyBinding, request: PolicyRequest) -> PolicyResult:
-    return evaluate_policy(binding.policy, request, binding.timeout)
+    if gate.group_id is not None:
+        return gate.group_id in user.group_ids, ()
+    if gate.user_id is not None:
+        return user.id is not None and gate.user_id == user.id, ()
+    result = _run_policy(gate.policy_type, gate.policy, request, gate.timeout)
+    return result.passing, result.messages
 
 
 def rules_of(policy: Policy) -> tuple[str, ...]:
@@ -152,7 +204,12 @@ def rules_of(policy: Policy) -> tuple[str, ...]:
 
 def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
     """One policy on its own; raises PolicyError when it cannot decide in time."""
-    policy_type = POLICY_TYPES.get(policy.type)
+    return _run_policy(POLICY_TYPES.get(policy.type), policy, request, timeout)
+
+
+def _run_policy(
+    policy_type: PolicyType | None, policy: Policy, request: PolicyRequest, timeout: int
+) -> PolicyResult:
     if policy_type is None:
         raise PolicyError(N_("policy type %(type)s is not installed"), type=repr(policy.type))
     try:

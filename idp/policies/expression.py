@@ -122,12 +122,12 @@ class ExpressionSandbox(SandboxedEnvironment):
         self.filters.update(kept)
         self.tests = {name: self.tests[name] for name in SAFE_TESTS}
         self.globals.clear()
-        self._deadlines = threading.local()
+        self._deadlines = _Deadline()
 
     @property
     def deadline(self) -> float | None:
         """When the expression running in this thread must have answered."""
-        return getattr(self._deadlines, "value", None)
+        return self._deadlines.value
 
     @deadline.setter
     def deadline(self, value: float | None) -> None:
@@ -174,8 +174,14 @@ class ExpressionSandbox(SandboxedEnvironment):
         return operator.add(left, right) if operator_name == "+" else operator.mul(left, right)
 
     def check_deadline(self) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        # Read without the property: an expression checks at every attribute, call and operator.
+        deadline = self._deadlines.value
+        if deadline is not None and time.monotonic() > deadline:
             raise PolicyError(N_("the expression ran past its timeout"))
+
+
+class _Deadline(threading.local):
+    value: float | None = None
 
 
 @functools.cache
@@ -494,7 +500,8 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     except OptionsError as error:
         raise PolicyError(error.words) from None
     environment = SANDBOX
-    environment.deadline = deadline
+    running = environment._deadlines  # the property's store, read here without the property
+    running.value = deadline
     try:
         consume(expression(scope))
         result = scope.vars.pop(RESULT)
@@ -508,5 +515,5 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     except Exception as error:  # any failure of admin-written code fails closed
         raise PolicyError(f"{type(error).__name__}: {error}") from None
     finally:
-        environment.deadline = None
+        running.value = None
         scope.vars.pop(RESULT, None)
