@@ -36,7 +36,7 @@ from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.flows import handoff, planner, steps
 from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
-from idp.flows.loading import flow_fingerprint, load_running_flow
+from idp.flows.loading import bindings_by_id, flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Redirect, Retry, StartSession, Stay
 from idp.flows.plan import drop_plan, load_plan, plan_to_dict, save_plan
@@ -171,7 +171,7 @@ class FlowRun:
     def __init__(self, flow):
         self.flow = flow
         self.fingerprint = flow_fingerprint(flow)
-        self.bindings = {binding.id: binding for binding in flow.bindings}
+        self.bindings = bindings_by_id(flow)
         self.plan = None
         self.answer: Answer | None = None
         self._policy_requests = {}

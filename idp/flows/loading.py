@@ -15,8 +15,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from idp.core.extensions import db
 from idp.core.options import keep_parsed_options
 from idp.flows import revision
-from idp.models import Flow, PolicyBinding, StageBinding
 from idp.flows.planner import keep_plan_checks
+from idp.models import Flow, PolicyBinding, StageBinding
 from idp.policies.engine import keep_gates
 
 CACHED_FLOWS = 256
@@ -97,6 +97,7 @@ def load_running_flow(slug: str) -> Flow | None:
     if flow is None:
         return None  # not kept: any address may be asked for
     flow.__dict__[_FINGERPRINT] = flow_fingerprint(flow)
+    flow.__dict__[_BY_ID] = bindings_by_id(flow)
     with _CACHE_LOCK:
         cache[slug] = _Cached(current, flow)
         cache.move_to_end(slug)
@@ -107,6 +108,15 @@ def load_running_flow(slug: str) -> Flow | None:
 
 _CACHE_LOCK = threading.Lock()
 _FINGERPRINT = "gatehouse_fingerprint"
+_BY_ID = "gatehouse_bindings_by_id"
+
+
+def bindings_by_id(flow: Flow) -> dict[int, StageBinding]:
+    """The flow's stage bindings by id; a cached flow carries its own, made once."""
+    known = flow.__dict__.get(_BY_ID)
+    if known is not None:
+        return known
+    return {binding.id: binding for binding in flow.bindings}
 
 
 def _cache() -> OrderedDict:

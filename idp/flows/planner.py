@@ -1,8 +1,8 @@
 """Who may run a flow, which stages a plan keeps, and whether a stage runs when reached."""
 
 from dataclasses import dataclass
-from typing import NamedTuple
 from types import MappingProxyType
+from typing import NamedTuple
 
 from flask import request
 

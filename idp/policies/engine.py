@@ -30,9 +30,10 @@ class BindingVerdict(NamedTuple):
 
 
 class EngineResult(NamedTuple):
+    """The combined verdict; an Explanation keeps each binding's."""
+
     passing: bool
     messages: tuple[str, ...]
-    verdicts: tuple[BindingVerdict, ...]
 
 
 class PolicyFailure(Exception):
@@ -114,7 +115,14 @@ def _gates(bindings) -> tuple[Gate, ...]:
     return tuple(Gate.of(binding) for binding in enabled_in_order(bindings))
 
 
-NOTHING_BOUND = EngineResult(True, (), ())
+NOTHING_BOUND = PASSED = EngineResult(True, ())
+REFUSED = EngineResult(False, ())
+
+
+def _result(passing: bool, messages: tuple[str, ...]) -> EngineResult:
+    if not messages:  # most verdicts say nothing: no result to build
+        return PASSED if passing else REFUSED
+    return EngineResult(passing, tuple(messages))
 
 
 def explain_bindings(bindings, mode: str, request: PolicyRequest) -> Explanation:
@@ -135,7 +143,7 @@ def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResu
         return NOTHING_BOUND
     if len(gates) == 1:  # most places: one verdict, any and all agree
         verdict = _reported_verdict(gates[0], request)
-        return EngineResult(verdict.passing, verdict.messages, (verdict,))
+        return _result(verdict.passing, verdict.messages)
     verdicts = tuple(_reported_verdict(gate, request) for gate in gates)
     return _combine(verdicts, mode)
 
@@ -163,31 +171,27 @@ def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
         return NOTHING_BOUND
     if len(verdicts) == 1:  # the common case: any and all agree
         (verdict,) = verdicts
-        return EngineResult(verdict.passing, tuple(verdict.messages), verdicts)
+        return _result(verdict.passing, verdict.messages)
     combine = all if mode == "all" else any
     passing = combine(verdict.passing for verdict in verdicts)
     messages = tuple(message for verdict in verdicts for message in verdict.messages)
-    return EngineResult(passing, messages, verdicts)
+    return _result(passing, messages)
 
 
 def _verdict(gate: Gate, request: PolicyRequest) -> BindingVerdict:
+    user = request.user
+    if gate.group_id is not None:
+        return BindingVerdict(gate.binding, (gate.group_id in user.group_ids) != gate.negate, ())
+    if gate.user_id is not None:
+        is_user = user.id is not None and gate.user_id == user.id
+        return BindingVerdict(gate.binding, is_user != gate.negate, ())
     try:
-        passing, messages = _subject_answer(gate, request)
+        result = _run_policy(gate.policy_type, gate.policy, request, gate.timeout)
     except PolicyError as error:
         if gate.failure_result is None:
             raise PolicyFailure(gate.binding, error.sentence) from error
         return BindingVerdict(gate.binding, gate.failure_result, (), error.sentence)
-    return BindingVerdict(gate.binding, passing != gate.negate, messages)
-
-
-def _subject_answer(gate: Gate, request: PolicyRequest) -> tuple[bool, tuple[str, ...]]:
-    user = request.user
-    if gate.group_id is not None:
-        return gate.group_id in user.group_ids, ()
-    if gate.user_id is not None:
-        return user.id is not None and gate.user_id == user.id, ()
-    result = _run_policy(gate.policy_type, gate.policy, request, gate.timeout)
-    return result.passing, result.messages
+    return BindingVerdict(gate.binding, result.passing != gate.negate, result.messages)
 
 
 def rules_of(policy: Policy) -> tuple[str, ...]:

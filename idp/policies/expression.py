@@ -37,7 +37,7 @@ from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
-from idp.policies.types import PolicyError, PolicyResult
+from idp.policies.types import FAILS, PASSES, PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
 
 MAX_EXPRESSION_LENGTH = 2000
@@ -487,9 +487,9 @@ class ExpressionPolicy(PolicyType):
         result = run_for_request(options.expression, request)
         if isinstance(result, Denial) and result.messages:
             return PolicyResult(False, result.messages)
-        passing = bool(result)
-        messages = (options.message,) if options.message and not passing else ()
-        return PolicyResult(passing, messages)
+        if result:
+            return PASSES
+        return PolicyResult(False, (options.message,)) if options.message else FAILS
 
 
 def run_expression(source: str, scope: Context, deadline: float | None):

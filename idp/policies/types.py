@@ -72,9 +72,10 @@ class PolicyRequest:
     def with_deadline(self, deadline: float) -> "PolicyRequest":
         # The same facts, memo included, with this deadline (replace() cost more than the
         # policy it was made for).
+        facts = self.__dict__.copy()
+        facts["deadline"] = deadline
         copied = object.__new__(PolicyRequest)
-        copied.__dict__.update(self.__dict__)
-        object.__setattr__(copied, "deadline", deadline)
+        object.__setattr__(copied, "__dict__", facts)
         return copied
 
 
@@ -84,3 +85,8 @@ class PolicyResult(NamedTuple):
 
     passing: bool
     messages: tuple[str, ...] = ()
+
+
+# The answers most policies give, made once.
+PASSES = PolicyResult(True)
+FAILS = PolicyResult(False)

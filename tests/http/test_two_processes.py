@@ -174,6 +174,39 @@ def test_a_policy_edited_on_one_instance_applies_on_the_other_at_once(app, other
     assert is_closed(client, slug)
 
 
+def test_bindings_edited_on_one_instance_apply_on_the_other_at_once(app, other):
+    """A cached flow's engine reads its bindings once, as plain gates and plan checks: each
+    edit of a binding must reach the other instance's next plan all the same."""
+    from idp.models import StageBinding
+
+    with app.app_context():
+        slug = guarded_flow({"policy": "edited-gate-gate"}, "edited-gate")
+    client = other.test_client()
+    assert not is_closed(client, slug)
+    assert not is_closed(client, slug)  # from the other instance's cache
+
+    def edit(change):
+        with app.app_context():
+            gate = db.session.scalar(
+                db.select(PolicyBinding).join(StageBinding).where(StageBinding.flow.has(slug=slug))
+            )
+            change(gate)
+            db.session.commit()
+
+    edit(lambda gate: setattr(gate, "negate", True))
+    assert is_closed(client, slug)
+    edit(lambda gate: setattr(gate, "enabled", False))  # nothing bound passes
+    assert is_closed(client, slug)
+    with app.app_context():
+        binding = db.session.scalar(
+            db.select(StageBinding).where(StageBinding.flow.has(slug=slug)).order_by("order")
+        )
+        binding.evaluate_on_plan = False
+        db.session.commit()
+    edit(lambda gate: setattr(gate, "enabled", True))
+    assert is_closed(client, slug)  # kept without asking; not checked again when reached
+
+
 def test_a_user_deleted_on_one_instance_takes_its_bindings_along_on_the_other(app, other):
     from idp.models import User
 

@@ -3,7 +3,7 @@
 import pytest
 
 from idp.models import Group, Policy, PolicyBinding
-from idp.policies.engine import PolicyFailure, evaluate_bindings
+from idp.policies.engine import PolicyFailure, evaluate_bindings, explain_bindings
 from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
 
 MEMBER = PolicyUser(id=7, username="m", is_authenticated=True, group_ids=frozenset({1}))
@@ -73,6 +73,7 @@ def test_verdicts_follow_binding_order():
     first.order = 1
     second = policy_binding({"result": True, "message": "b"}, id=6)
     second.order = -1
-    result = evaluate_bindings([first, second], "all", PolicyRequest())
-    assert [verdict.messages for verdict in result.verdicts] == [("b",), ("a",)]
-    assert not result.passing
+    explanation = explain_bindings([first, second], "all", PolicyRequest())
+    assert [verdict.messages for verdict in explanation.verdicts] == [("b",), ("a",)]
+    assert not explanation.result.passing
+    assert evaluate_bindings([first, second], "all", PolicyRequest()) == explanation.result
