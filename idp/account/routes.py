@@ -173,7 +173,7 @@ def me():
     return render_template(
         "account/me.html",
         user=current_user,
-        sessions=active_sessions_of(current_user),
+        sessions=active_sessions_of(current_user, load_current_session()),
         current_session=load_current_session(),
         idle_timeout=idle_timeout(),
         flow_links=_existing_flow_links(),

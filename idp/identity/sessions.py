@@ -2,10 +2,11 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -204,11 +205,34 @@ def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
     return ended
 
 
-def active_sessions_of(user: User) -> list[UserSession]:
-    return list(
-        db.session.scalars(
-            select(UserSession)
-            .where(UserSession.user_id == user.id, *alive_at(utcnow()))
-            .order_by(UserSession.last_seen_at.desc())
-        )
-    )
+SESSIONS_LISTED = 20
+
+
+@dataclass(frozen=True)
+class SessionList:
+    """The sessions a page lists (the current one first, then the most recently seen) and
+    how many are active in all: a page lists at most SESSIONS_LISTED, however many a script
+    that never signs out has left behind."""
+
+    rows: list[UserSession]
+    total: int
+
+    @property
+    def not_listed(self) -> int:
+        return self.total - len(self.rows)
+
+
+def active_sessions_of(
+    user: User, current: UserSession | None = None, limit: int = SESSIONS_LISTED
+) -> SessionList:
+    """One statement: the count comes beside each row (a window runs before the LIMIT)."""
+    order = [UserSession.last_seen_at.desc(), UserSession.id.desc()]
+    if current is not None:
+        order.insert(0, case((UserSession.id == current.id, 0), else_=1))
+    rows = db.session.execute(
+        select(UserSession, func.count().over())
+        .where(UserSession.user_id == user.id, *alive_at(utcnow()))
+        .order_by(*order)
+        .limit(limit)
+    ).all()
+    return SessionList([row for row, _ in rows], rows[0][1] if rows else 0)

@@ -103,7 +103,7 @@ def render_user(user: User, status: int = 200, password_form=None, group_form=No
         user=user,
         groups=groups_of(user),
         group_form=group_form,
-        sessions=active_sessions_of(user),
+        sessions=active_sessions_of(user, load_current_session()),
         current_session=load_current_session(),
         authenticators=authenticators.list_authenticators(user),
         password_form=password_form or PasswordForm(formdata=None),
