@@ -3,7 +3,7 @@ successful ones, forgotten a day after the last change."""
 
 from datetime import timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from idp.core.database import upsert_for
 from idp.core.extensions import db
@@ -22,7 +22,7 @@ def change_score(scope: str, key: str, amount: int) -> None:
 
 
 def change_scores(keys, amount: int) -> None:
-    """Move the scores of several (scope, key) pairs by `amount` in one atomic statement."""
+    """Move the scores of several (scope, key) pairs by `amount`, each in one atomic upsert."""
     rows = [(scope, key[:255]) for scope, key in keys if key]
     if not rows:
         return
@@ -37,23 +37,20 @@ def change_scores(keys, amount: int) -> None:
     statement = (
         insert(ReputationScore)
         .values(
-            [
-                {
-                    "scope": scope,
-                    "key": key,
-                    "score": max(LOWEST, min(HIGHEST, amount)),
-                    "updated_at": now,
-                    "expires_at": now + REMEMBERED_FOR,
-                }
-                for scope, key in rows
-            ]
+            scope=bindparam("row_scope"),
+            key=bindparam("row_key"),
+            score=max(LOWEST, min(HIGHEST, amount)),
+            updated_at=now,
+            expires_at=now + REMEMBERED_FOR,
         )
         .on_conflict_do_update(
             index_elements=["scope", "key"],
             set_={"score": bounded, "updated_at": now, "expires_at": now + REMEMBERED_FOR},
         )
     )
-    db.session.execute(statement)
+    # One statement with a parameter set per row, rather than one VALUES list: SQLAlchemy
+    # cannot cache a multi-row VALUES, and compiled it again on every sign-in.
+    db.session.execute(statement, [{"row_scope": scope, "row_key": key} for scope, key in rows])
 
 
 def record_sign_in(username: str, ip: str, succeeded: bool) -> None:
