@@ -17,16 +17,17 @@ the mailbox gets no more guesses until the run is forgotten; the real user gets 
 link. The rule looks at the name as typed, so an unknown name meets it the same way.
 """
 
+import functools
 import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 
 from idp.core import metrics
-from idp.core.database import upsert_for
+from idp.core.database import upsert_for_dialect
 from idp.core.extensions import db, is_sqlite_writing
 from idp.models import FailedAttempts
 from idp.models.types import utcnow
@@ -113,28 +114,17 @@ def attempt_succeeded(account: str, ip: str) -> None:
     """The password was right: forget the account's failures and take back the IP's count."""
     throttle = Throttle.from_config()
     with _counter_transaction() as connection:
-        connection.execute(
-            delete(FailedAttempts).where(
-                FailedAttempts.scope == ACCOUNT, FailedAttempts.key == account[:255]
-            )
-        )
+        _forget(connection, ACCOUNT, account[:255])
         _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
 
 
 def _give_back(connection, scope: str, key: str, free: int) -> None:
     """Undo one count taken by _take in this transaction (its row is still locked by us)."""
-    # One statement: the right-hand sides read the row as it was before this update.
-    connection.execute(
-        update(FailedAttempts)
-        .where(FailedAttempts.scope == scope, FailedAttempts.key == key)
-        .values(
-            failures=FailedAttempts.failures - 1,
-            blocked_until=case(
-                (FailedAttempts.failures - 1 < free, None),
-                else_=FailedAttempts.blocked_until,
-            ),
-        )
-    )
+    connection.execute(_GIVE_BACK, {"counter_scope": scope, "counter_key": key, "free": free})
+
+
+def _forget(connection, scope: str, key: str) -> None:
+    connection.execute(_FORGET, {"counter_scope": scope, "counter_key": key})
 
 
 def failures_of(scope: str, key: str) -> int:
@@ -190,29 +180,71 @@ def _count_unless_held(connection, throttle, scope, key, now, proof_after) -> in
     A new key starts at one; an existing one counts up unless it must wait (or, with
     `proof_after`, its remembered failures reached it), in which case the upsert changes and
     returns nothing."""
-    forgotten = now - timedelta(seconds=throttle.forget_after)
-    table = FailedAttempts.__table__
-    may_count = (table.c.blocked_until.is_(None)) | (table.c.blocked_until <= now)
+    parameters = {
+        "counter_scope": scope,
+        "counter_key": key,
+        "now": now,
+        "forgotten": now - timedelta(seconds=throttle.forget_after),
+    }
     if proof_after is not None:
+        parameters["proof_after"] = proof_after
+    statement = _count_statement(connection.dialect.name, proof_after is not None)
+    return connection.execute(statement, parameters).scalar()
+
+
+# The counters' statements are built once, with bound parameters: building one took longer
+# than the database took to run it, on every sign-in.
+_TABLE = FailedAttempts.__table__
+_NOW = bindparam("now", type_=_TABLE.c.last_failure_at.type)
+_FORGOTTEN = bindparam("forgotten", type_=_TABLE.c.last_failure_at.type)
+_SCOPE_AND_KEY = (
+    _TABLE.c.scope == bindparam("counter_scope"),
+    _TABLE.c.key == bindparam("counter_key"),
+)
+
+
+@functools.cache
+def _count_statement(dialect_name: str, with_proof: bool):
+    table = _TABLE
+    may_count = table.c.blocked_until.is_(None) | (table.c.blocked_until <= _NOW)
+    if with_proof:
         may_count = may_count & (
-            (table.c.failures < proof_after) | (table.c.last_failure_at < forgotten)
+            (table.c.failures < bindparam("proof_after")) | (table.c.last_failure_at < _FORGOTTEN)
         )
-    return connection.execute(
-        upsert_for(connection)(FailedAttempts)
-        .values(scope=scope, key=key, failures=1, last_failure_at=now)
+    return (
+        upsert_for_dialect(dialect_name)(table)
+        .values(
+            scope=bindparam("counter_scope"),
+            key=bindparam("counter_key"),
+            failures=1,
+            last_failure_at=_NOW,
+        )
         .on_conflict_do_update(
             index_elements=["scope", "key"],
             set_={
                 "failures": case(
-                    (table.c.last_failure_at < forgotten, 1),
-                    else_=table.c.failures + 1,
+                    (table.c.last_failure_at < _FORGOTTEN, 1), else_=table.c.failures + 1
                 ),
-                "last_failure_at": now,
+                "last_failure_at": _NOW,
             },
             where=may_count,
         )
         .returning(table.c.failures)
-    ).scalar()
+    )
+
+
+# One statement: the right-hand sides read the row as it was before this update.
+_GIVE_BACK = (
+    update(_TABLE)
+    .where(*_SCOPE_AND_KEY)
+    .values(
+        failures=_TABLE.c.failures - 1,
+        blocked_until=case(
+            (_TABLE.c.failures - 1 < bindparam("free"), None), else_=_TABLE.c.blocked_until
+        ),
+    )
+)
+_FORGET = delete(_TABLE).where(*_SCOPE_AND_KEY)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -267,8 +299,4 @@ def take_code_attempt(user_id: int) -> int:
 
 def code_attempt_succeeded(user_id: int) -> None:
     with _counter_transaction() as connection:
-        connection.execute(
-            delete(FailedAttempts).where(
-                FailedAttempts.scope == CODE, FailedAttempts.key == code_key(user_id)
-            )
-        )
+        _forget(connection, CODE, code_key(user_id))

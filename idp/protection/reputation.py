@@ -1,11 +1,12 @@
 """Reputation scores per username and per client IP: down on failed sign-ins, up on
 successful ones, forgotten a day after the last change."""
 
+import functools
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import Integer, bindparam, case, func, select
 
-from idp.core.database import upsert_for
+from idp.core.database import upsert_for_dialect
 from idp.core.extensions import db
 from idp.models import ReputationScore
 from idp.models.types import utcnow
@@ -27,30 +28,45 @@ def change_scores(keys, amount: int) -> None:
     if not rows:
         return
     now = utcnow()
-    insert = upsert_for(db.session.get_bind())
+    shared = {
+        "amount": amount,
+        "first_score": max(LOWEST, min(HIGHEST, amount)),
+        "now": now,
+        "expires": now + REMEMBERED_FOR,
+    }
+    # One execution with a parameter set per row: SQLAlchemy cannot cache a multi-row VALUES.
+    db.session.execute(
+        _change_statement(db.session.get_bind().dialect.name),
+        [{**shared, "row_scope": scope, "row_key": key} for scope, key in rows],
+    )
+
+
+@functools.cache
+def _change_statement(dialect_name: str):
+    """Built once, with bound parameters: building it cost more than running it."""
     table = ReputationScore.__table__
+    now = bindparam("now", type_=table.c.updated_at.type)
+    expires = bindparam("expires", type_=table.c.expires_at.type)
+    amount = bindparam("amount", type_=Integer())
     start = case((table.c.expires_at < now, 0), else_=table.c.score)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         bounded = func.greatest(LOWEST, func.least(HIGHEST, start + amount))
     else:  # SQLite's two-argument max() and min() are scalar functions
         bounded = func.max(LOWEST, func.min(HIGHEST, start + amount))
-    statement = (
-        insert(ReputationScore)
+    return (
+        upsert_for_dialect(dialect_name)(table)
         .values(
             scope=bindparam("row_scope"),
             key=bindparam("row_key"),
-            score=max(LOWEST, min(HIGHEST, amount)),
+            score=bindparam("first_score", type_=Integer()),
             updated_at=now,
-            expires_at=now + REMEMBERED_FOR,
+            expires_at=expires,
         )
         .on_conflict_do_update(
             index_elements=["scope", "key"],
-            set_={"score": bounded, "updated_at": now, "expires_at": now + REMEMBERED_FOR},
+            set_={"score": bounded, "updated_at": now, "expires_at": expires},
         )
     )
-    # One statement with a parameter set per row, rather than one VALUES list: SQLAlchemy
-    # cannot cache a multi-row VALUES, and compiled it again on every sign-in.
-    db.session.execute(statement, [{"row_scope": scope, "row_key": key} for scope, key in rows])
 
 
 def record_sign_in(username: str, ip: str, succeeded: bool) -> None:
