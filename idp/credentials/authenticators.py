@@ -6,6 +6,7 @@ twice. Helpers flush; the request commits.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -18,7 +19,17 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
-from sqlalchemy import delete, false, literal, literal_column, null, select, union_all, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    false,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
 
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
@@ -315,19 +326,24 @@ def _recovery_key() -> bytes:
 def kinds_of(user: User, with_passkeys: bool = False) -> frozenset[str]:
     """Which kinds of authenticator the user can sign in with now (one query): the codes they
     can type, and with `with_passkeys` whether they have a passkey too."""
-    has_totp, has_codes, has_passkeys = db.session.execute(
-        select(
-            select(TotpDevice.id).where(TotpDevice.user_id == user.id).exists(),
-            select(StaticCode.id)
-            .where(StaticCode.user_id == user.id, StaticCode.used_at.is_(None))
-            .exists(),
-            select(WebAuthnDevice.id).where(WebAuthnDevice.user_id == user.id).exists()
-            if with_passkeys
-            else literal(False),
-        )
-    ).one()
+    statement = _kinds_statement(with_passkeys)
+    has_totp, has_codes, has_passkeys = db.session.execute(statement, {"owner": user.id}).one()
     found = ((TOTP, has_totp), (RECOVERY_CODES, has_codes), (WEBAUTHN, has_passkeys))
     return frozenset(kind for kind, has in found if has)
+
+
+@functools.cache
+def _kinds_statement(with_passkeys: bool):
+    owner = bindparam("owner")
+    return select(
+        select(TotpDevice.id).where(TotpDevice.user_id == owner).exists(),
+        select(StaticCode.id)
+        .where(StaticCode.user_id == owner, StaticCode.used_at.is_(None))
+        .exists(),
+        select(WebAuthnDevice.id).where(WebAuthnDevice.user_id == owner).exists()
+        if with_passkeys
+        else literal(False),
+    )
 
 
 def verify_code(user: User, code: str) -> str | None:

@@ -1,7 +1,9 @@
 """Finding and changing users; shared by stages, the CLI and the admin."""
 
+import functools
+
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from idp.core.extensions import db
 from idp.core.network import client_ip
@@ -21,13 +23,21 @@ def find_user(identifier: str, fields=USER_FIELDS) -> User | None:
         return None
     # One query whether or not the name exists (a known name costs no less than an unknown
     # one); the first field in `fields` wins when two users match on different fields.
-    matched = [func.lower(getattr(User, field)) == identifier for field in fields]
-    rows = db.session.execute(select(User, *matched).where(or_(*matched))).all()
+    rows = db.session.execute(_find_statement(tuple(fields)), {"identifier": identifier}).all()
     for index in range(len(fields)):
         for user, *flags in rows:
             if flags[index]:
                 return user
     return None
+
+
+@functools.cache
+def _find_statement(fields: tuple[str, ...]):
+    """Built once per set of fields: every sign-in asks, and building it cost more than
+    running it."""
+    identifier = bindparam("identifier")
+    matched = [func.lower(getattr(User, field)) == identifier for field in fields]
+    return select(User, *matched).where(or_(*matched))
 
 
 # How many earlier password hashes are kept for the unique_password policy.

@@ -1,16 +1,17 @@
 """Server-side sessions: the cookie holds a random key, the database says whether it is valid."""
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from idp.core.database import upsert_for
+from idp.core.database import upsert_for_dialect
 from idp.core.extensions import db
 from idp.core.network import client_ip, user_agent
 from idp.flows.revision import remember_for_request, revision_column
@@ -164,14 +165,27 @@ def _insert_unless_plan_used(values: dict) -> int:
     """Insert the session row in one statement; a plan that signed a session in before (a
     replayed cookie) inserts nothing and raises PlanAlreadyUsed."""
     connection = db.session.connection()
-    table = UserSession.__table__
-    statement = upsert_for(connection)(table).values(values)
-    if values["plan_id"] is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["plan_id"])
-    row_id = connection.execute(statement.returning(table.c.id)).scalar()
+    statement = _insert_statement(
+        connection.dialect.name, tuple(values), values["plan_id"] is not None
+    )
+    row_id = connection.execute(statement, {f"new_{name}": v for name, v in values.items()})
+    row_id = row_id.scalar()
     if row_id is None:
         raise PlanAlreadyUsed()
     return row_id
+
+
+@functools.cache
+def _insert_statement(dialect_name: str, columns: tuple[str, ...], has_plan: bool):
+    """Built once, with bound parameters (named apart from the columns, as SQLAlchemy asks):
+    building it cost more than the database took to run it."""
+    table = UserSession.__table__
+    statement = upsert_for_dialect(dialect_name)(table).values(
+        {name: bindparam(f"new_{name}", type_=table.c[name].type) for name in columns}
+    )
+    if has_plan:
+        statement = statement.on_conflict_do_nothing(index_elements=["plan_id"])
+    return statement.returning(table.c.id)
 
 
 def end_current_session() -> UserSession | None:
