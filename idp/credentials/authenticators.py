@@ -360,34 +360,7 @@ def verify_code(user: User, code: str) -> str | None:
 def list_authenticators(user: User) -> list[Authenticator]:
     """The user's TOTP devices, their passkeys, then their recovery codes as one entry (if
     any are left), read in one statement: the account page shows them on every visit."""
-    rows = db.session.execute(
-        union_all(
-            select(
-                literal_column("0").label("rank"),
-                TotpDevice.id,
-                TotpDevice.name,
-                TotpDevice.created_at,
-                TotpDevice.last_used_at,
-                false().label("synced"),
-            ).where(TotpDevice.user_id == user.id),
-            select(
-                literal_column("1"),
-                WebAuthnDevice.id,
-                WebAuthnDevice.name,
-                WebAuthnDevice.created_at,
-                WebAuthnDevice.last_used_at,
-                WebAuthnDevice.backup_state,
-            ).where(WebAuthnDevice.user_id == user.id),
-            select(
-                literal_column("2"),
-                StaticCode.id,
-                null(),
-                StaticCode.created_at,
-                StaticCode.used_at,
-                false(),
-            ).where(StaticCode.user_id == user.id),
-        )
-    ).all()
+    rows = db.session.execute(_authenticators_statement(), {"owner": user.id}).all()
     rows.sort(key=lambda row: (row.rank, row.created_at, row.id))
     found = [_authenticator_line(row) for row in rows if row.rank < 2]
     codes = [row for row in rows if row.rank == 2]
@@ -404,6 +377,37 @@ def list_authenticators(user: User) -> list[Authenticator]:
             )
         )
     return found
+
+
+@functools.cache
+def _authenticators_statement():
+    owner = bindparam("owner")
+    return union_all(
+        select(
+            literal_column("0").label("rank"),
+            TotpDevice.id,
+            TotpDevice.name,
+            TotpDevice.created_at,
+            TotpDevice.last_used_at,
+            false().label("synced"),
+        ).where(TotpDevice.user_id == owner),
+        select(
+            literal_column("1"),
+            WebAuthnDevice.id,
+            WebAuthnDevice.name,
+            WebAuthnDevice.created_at,
+            WebAuthnDevice.last_used_at,
+            WebAuthnDevice.backup_state,
+        ).where(WebAuthnDevice.user_id == owner),
+        select(
+            literal_column("2"),
+            StaticCode.id,
+            null(),
+            StaticCode.created_at,
+            StaticCode.used_at,
+            false(),
+        ).where(StaticCode.user_id == owner),
+    )
 
 
 def _authenticator_line(row) -> Authenticator:

@@ -80,11 +80,7 @@ def load_current_session() -> UserSession | None:
 def session_for_key(key: str) -> UserSession | None:
     """The live session with this cookie key, its user loaded, its use recorded. Forward
     auth calls it with the key from the cookie the browser sent to the protected app."""
-    found = db.session.execute(
-        select(UserSession, revision_column())
-        .options(joinedload(UserSession.user))
-        .where(UserSession.key_hash == _hash(key))
-    ).first()
+    found = db.session.execute(_by_key_statement(), {"key_hash": _hash(key)}).first()
     row, current_revision = found if found is not None else (None, None)
     if current_revision is not None:
         # What is cached under the revision (site settings, the brand) needs no query of its own.
@@ -95,6 +91,17 @@ def session_for_key(key: str) -> UserSession | None:
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         _record_use(row, now)
     return row
+
+
+@functools.cache
+def _by_key_statement():
+    """Built once: every signed-in request (and forward auth) asks, and building it cost more
+    than running it."""
+    return (
+        select(UserSession, revision_column())
+        .options(joinedload(UserSession.user))
+        .where(UserSession.key_hash == bindparam("key_hash"))
+    )
 
 
 def _record_use(row: UserSession, now: datetime) -> None:
@@ -240,13 +247,31 @@ def active_sessions_of(
     user: User, current: UserSession | None = None, limit: int = SESSIONS_LISTED
 ) -> SessionList:
     """One statement: the count comes beside each row (a window runs before the LIMIT)."""
-    order = [UserSession.last_seen_at.desc(), UserSession.id.desc()]
+    now = utcnow()
+    timeout = idle_timeout()
+    parameters = {"owner": user.id, "now": now, "limit": limit}
+    if timeout is not None:
+        parameters["idle_since"] = now - timeout
     if current is not None:
-        order.insert(0, case((UserSession.id == current.id, 0), else_=1))
-    rows = db.session.execute(
-        select(UserSession, func.count().over())
-        .where(UserSession.user_id == user.id, *alive_at(utcnow()))
-        .order_by(*order)
-        .limit(limit)
-    ).all()
+        parameters["current"] = current.id
+    statement = _active_statement(timeout is not None, current is not None)
+    rows = db.session.execute(statement, parameters).all()
     return SessionList([row for row, _ in rows], rows[0][1] if rows else 0)
+
+
+@functools.cache
+def _active_statement(has_idle_timeout: bool, has_current: bool):
+    moment = UserSession.expires_at.type
+    now = bindparam("now", type_=moment)
+    alive = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
+    if has_idle_timeout:
+        alive.append(UserSession.last_seen_at > bindparam("idle_since", type_=moment))
+    order = [UserSession.last_seen_at.desc(), UserSession.id.desc()]
+    if has_current:
+        order.insert(0, case((UserSession.id == bindparam("current"), 0), else_=1))
+    return (
+        select(UserSession, func.count().over())
+        .where(UserSession.user_id == bindparam("owner"), *alive)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+    )
