@@ -103,10 +103,13 @@ def find_group(name: str) -> Group | None:
 
 
 def groups_of(user: User) -> list[Group]:
-    return list(
-        db.session.scalars(
-            select(Group).join(Group.members).where(User.id == user.id).order_by(Group.name)
-        )
+    return list(db.session.scalars(_groups_statement(), {"member": user.id}))
+
+
+@functools.cache
+def _groups_statement():
+    return (
+        select(Group).join(Group.members).where(User.id == bindparam("member")).order_by(Group.name)
     )
 
 
