@@ -1,8 +1,9 @@
 """Small helpers over SQLAlchemy that the services share."""
 
-from sqlalchemy.dialects import postgresql, sqlite
+from importlib import import_module
 
-_INSERT_BY_DIALECT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Dialects whose package has an INSERT with on_conflict_do_update/nothing.
+_UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
 
 
 def upsert_for(bind):
@@ -11,4 +12,8 @@ def upsert_for(bind):
 
 
 def upsert_for_dialect(dialect_name: str):
-    return _INSERT_BY_DIALECT[dialect_name]
+    """Looked up by name: the engine has loaded its own dialect's package already, and the
+    other one (2 MiB of a worker's memory for the PostgreSQL one) need not be."""
+    if dialect_name not in _UPSERT_DIALECTS:
+        raise KeyError(dialect_name)
+    return import_module(f"sqlalchemy.dialects.{dialect_name}").insert
