@@ -8,9 +8,9 @@ from sqlalchemy import select
 from idp.applications.addresses import base_url
 from idp.core.extensions import db
 from idp.core.options import OptionsError, options_to_mapping
+from idp.core.slugs import SLUG_PATTERN
 from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.registry import PROVIDER_TYPES
-from idp.transfer.document import SLUG_PATTERN
 
 # What a new provider uses unless told otherwise, most preferred first.
 DEFAULT_AUTHORIZATION_FLOWS = (

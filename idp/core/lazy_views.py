@@ -1,8 +1,9 @@
 """Views imported on their first request, Flask's "lazily loading views" pattern: the
 OpenID Connect endpoints need authlib, joserfc and cryptography, 12 MiB of a worker's memory
-that a site with no OpenID Connect application never uses (bench/signin.py). Where a view is
-wanted, the preloading gunicorn master imports it before it forks (idp/core/warmup.py), so that
-the workers share those pages instead of each importing its own copy."""
+that a site with no OpenID Connect application never uses (bench/signin.py); the admin's flow
+Export and Import tabs need the flow file reader and YAML. Where a view is wanted, the
+preloading gunicorn master imports it before it forks (idp/core/warmup.py), so that the workers
+share those pages instead of each importing its own copy."""
 
 from collections.abc import Callable
 

@@ -1,7 +1,6 @@
 """The version-1 flow file, read into plain dataclasses with every problem named by place."""
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence, placed
 from idp.core.options import OptionsError, options_to_mapping, secret_options
+from idp.core.slugs import RESERVED_SLUGS, SLUG_PATTERN
 from idp.models import Policy, Stage
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -26,10 +26,6 @@ from idp.models.flows import (
 from idp.policies.registry import POLICY_TYPES
 from idp.stages.registry import STAGE_TYPES
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-# Addresses under /flow/ that belong to Gatehouse itself (the mailed links: /flow/email/<token>).
-RESERVED_SLUGS = ("email",)
-RESERVED_SLUG_MESSAGE = N_("is reserved for Gatehouse's own addresses under /flow/")
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 

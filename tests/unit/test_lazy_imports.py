@@ -2,8 +2,9 @@
 zxcvbn's word lists for the first password check, py_webauthn for the first passkey, pyotp
 and segno for the first authenticator app, smtplib for the first mail, regex for the
 first expression that uses regex_match, httpx for the first back-channel logout, and authlib,
-joserfc and cryptography for the first OpenID Connect request. On SQLite, SQLAlchemy's
-PostgreSQL dialect is not loaded at all."""
+joserfc and cryptography for the first OpenID Connect request, YAML and the flow file reader
+(idp/transfer) for the first flow export or import or YAML field in the admin. On SQLite,
+SQLAlchemy's PostgreSQL dialect is not loaded at all."""
 
 import subprocess
 import sys
@@ -52,6 +53,11 @@ LOADED_WHEN_USED = {
     "joserfc",
     "cryptography",
     "sqlalchemy.dialects.postgresql",
+    "yaml",
+    "idp.transfer.document",
+    "idp.transfer.importer",
+    "idp.transfer.exporter",
+    "idp.admin.flows.files",
 }
 
 

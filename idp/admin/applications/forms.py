@@ -10,8 +10,8 @@ from idp.admin.fields import strip
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
+from idp.core.slugs import SLUG_PATTERN
 from idp.models import Application, Flow
-from idp.transfer.document import SLUG_PATTERN
 
 ENGINE_WORDS = {
     "any": _l("Any one binding passing is enough"),

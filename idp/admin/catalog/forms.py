@@ -5,7 +5,6 @@ import ipaddress
 import json
 from types import MappingProxyType
 
-import yaml
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -108,6 +107,8 @@ class PolicyTestForm(Form):
         return ANONYMOUS if user is None else PolicyUser.from_user(user, groups_of(user))
 
     def context_mapping(self) -> MappingProxyType:
+        import yaml  # only this admin page reads YAML: not imported by every worker
+
         text = self.context.data or ""
         try:
             value = yaml.safe_load(text) if text.strip() else {}

@@ -19,6 +19,7 @@ from idp.admin.fields import Free, strip
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
+from idp.core.slugs import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 from idp.models import Flow
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -28,7 +29,6 @@ from idp.models.flows import (
     INVALID_RESPONSE_ACTIONS,
     STAGE_BINDING_DEFAULTS,
 )
-from idp.transfer.document import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 
 ORDER_LIMIT = 2_147_483_647
 NUMBER_MESSAGE = _l("Enter a whole number.")

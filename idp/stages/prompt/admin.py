@@ -8,7 +8,6 @@ problems show at once, next to their fields), then the fields together."""
 
 import dataclasses
 
-import yaml
 from flask import request
 from wtforms import (
     BooleanField,
@@ -262,6 +261,8 @@ def _row_data(item: dict) -> dict:
 
 
 def _read_yaml(text: str | None) -> list:
+    import yaml  # only the admin's editor reads or writes YAML: not imported by every worker
+
     try:
         value = yaml.safe_load(text or "")
     except yaml.YAMLError as error:
@@ -277,6 +278,8 @@ def _read_yaml(text: str | None) -> list:
 
 def _as_yaml(fields: list[dict]) -> str:
     """The fields as YAML, each with only what differs from the defaults."""
+    import yaml  # as in _read_yaml
+
     shown = [
         {
             key: list(value) if isinstance(value, list | tuple) else value

@@ -1,13 +1,10 @@
-import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
-
-# A flow's slug, as flow files have it (idp.transfer.document, which imports the stages).
-FLOW_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+from idp.core.slugs import SLUG_PATTERN
 
 MAX_URL_LENGTH = 2000
 
@@ -46,7 +43,7 @@ class RedirectOptions:
                 raise OptionsError(
                     "target_url", N_("must be an absolute http:// or https:// address")
                 )
-        elif not FLOW_SLUG.fullmatch(self.target_flow or ""):
+        elif not SLUG_PATTERN.fullmatch(self.target_flow or ""):
             raise OptionsError("target_flow", N_("must be the slug of a flow"))
 
 
