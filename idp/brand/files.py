@@ -10,7 +10,6 @@ browsers run none anyway)."""
 import hashlib
 import re
 from dataclasses import dataclass
-from xml.etree import ElementTree
 
 from sqlalchemy import delete, select
 
@@ -62,6 +61,9 @@ def file_type(data: bytes) -> str | None:
 
 def check_svg(field: str, data: bytes) -> None:
     """Well-formed SVG without scripts or outside references; raises BrandError."""
+    # Only an upload in the admin parses XML: the workers that serve the files need no parser.
+    from xml.etree import ElementTree
+
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
