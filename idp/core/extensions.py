@@ -1,4 +1,4 @@
-import sqlite3
+import sys
 
 import click
 from flask_login import LoginManager
@@ -68,6 +68,12 @@ class _MigrationCommands(click.Group):
         return self._commands().invoke(ctx)
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    # Asked of sys.modules: only a SQLite site loads sqlite3 (and libsqlite3) at all.
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(dbapi_connection, sqlite3.Connection)
+
+
 def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
@@ -77,7 +83,7 @@ def _sqlite_lower_folds_all_of_unicode(dbapi_connection, connection_record):
     """SQLite's own lower() folds ASCII only, so "Élodie" would never match "élodie" as it
     does on PostgreSQL and in Python. Every connection of the app uses this one instead,
     so the case-insensitive unique indexes stay consistent."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
+    if _is_sqlite(dbapi_connection):
         dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
@@ -94,7 +100,7 @@ _SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
 def _sqlite_waits_for_the_write_lock(dbapi_connection, connection_record):
     """WAL: readers never wait for the writer nor it for them. The driver's own transaction
     handling is switched off; _sqlite_writes_begin_immediate begins transactions instead."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
+    if _is_sqlite(dbapi_connection):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA journal_mode = WAL")
@@ -111,7 +117,7 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
     transaction from its first write on, rolled back as a whole."""
     raw = connection.connection.dbapi_connection
     if (
-        isinstance(raw, sqlite3.Connection)
+        _is_sqlite(raw)
         and not raw.in_transaction
         and statement.lstrip()[:9].upper().startswith(_SQLITE_WRITES)
     ):
@@ -121,4 +127,4 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
 def is_sqlite_writing(connection) -> bool:
     """Whether this SQLite connection holds the write lock (it wrote in this transaction)."""
     raw = connection.connection.dbapi_connection
-    return isinstance(raw, sqlite3.Connection) and raw.in_transaction
+    return _is_sqlite(raw) and raw.in_transaction

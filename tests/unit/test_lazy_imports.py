@@ -3,8 +3,9 @@ zxcvbn's word lists for the first password check, py_webauthn for the first pass
 and segno for the first authenticator app, smtplib for the first mail, regex for the
 first expression that uses regex_match, httpx for the first back-channel logout, and authlib,
 joserfc and cryptography for the first OpenID Connect request, YAML and the flow file reader
-(idp/transfer) for the first flow export or import or YAML field in the admin. On SQLite,
-SQLAlchemy's PostgreSQL dialect is not loaded at all."""
+(idp/transfer) for the first flow export or import or YAML field in the admin, and an XML
+parser for the first SVG uploaded. A site loads only its own database's driver and SQLAlchemy
+dialect."""
 
 import subprocess
 import sys
@@ -58,6 +59,8 @@ LOADED_WHEN_USED = {
     "idp.transfer.importer",
     "idp.transfer.exporter",
     "idp.admin.flows.files",
+    "xml",
+    "pyexpat",
 }
 
 
@@ -65,6 +68,14 @@ def test_a_worker_serves_without_what_few_requests_use(tmp_path):
     modules = imported_after(tmp_path, "")
     assert "flask" in modules
     assert not among(modules, LOADED_WHEN_USED)
+
+
+def test_a_postgresql_site_loads_no_sqlite(tmp_path):
+    """Nothing connects while the app is built: no server is needed to see what it imports."""
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+    modules = imported_after(tmp_path, "", unreachable)
+    assert "sqlalchemy.dialects.postgresql" in modules
+    assert not among(modules, {"sqlite3", "_sqlite3", "sqlalchemy.dialects.sqlite"})
 
 
 SIGN_IN = f"""

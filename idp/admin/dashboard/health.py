@@ -4,7 +4,6 @@ database and its migrations, the version. Read from the config, the request's se
 facts the dashboard's one counting query brings (`counts`); the migrations cost one query."""
 
 import re
-import sqlite3
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import metadata
@@ -237,7 +236,7 @@ def database_kind() -> tuple[str, str]:
     """The database's kind and version, from what the driver learnt when it connected."""
     dialect = db.engine.dialect
     if dialect.name == "sqlite":
-        return "SQLite", sqlite3.sqlite_version
+        return "SQLite", dialect.dbapi.sqlite_version
     info = dialect.server_version_info or ()
     name = "PostgreSQL" if dialect.name == "postgresql" else dialect.name
     return name, ".".join(str(part) for part in info)
