@@ -1,7 +1,7 @@
 """The preloading gunicorn master warms the app before its first fork (gunicorn.conf.py,
-idp/core/warmup.py): afterwards no template is read or compiled again, and every language's
-catalog is loaded, and the OpenID Connect endpoints where an application uses them, so the
-workers share them instead of each making its own."""
+idp/core/warmup.py): afterwards no template but the admin's is read or compiled again, and
+every language's catalog is loaded, and the OpenID Connect endpoints where an application uses
+them, so the workers share them instead of each making its own."""
 
 import runpy
 import socket
@@ -38,6 +38,15 @@ def test_after_the_warm_up_pages_render_without_reading_a_template(app, monkeypa
     with app.test_request_context(headers={"Accept-Language": "de"}):
         page = render_template("errors/error.html", code=404, message="Nicht da")
     assert "Nicht da" in page
+
+
+def test_the_warm_up_leaves_the_admins_templates_to_their_first_use(app):
+    warm_up(app)
+    cached = {name for (_loader, name) in app.jinja_env.cache}
+    assert "base.html" in cached
+    assert not {name for name in cached if name.startswith("admin/")}
+    with app.test_request_context():
+        app.jinja_env.get_template("admin/flows/list.html")  # compiled when first asked for
 
 
 def test_the_warm_up_loads_every_languages_catalog(app):
