@@ -7,10 +7,10 @@ Decisions worth knowing:
   share its pages, so each added worker costs less memory (bench/signin.py reports RSS and
   PSS). No database connection made in the master is used across fork: post_fork drops the
   engine's pool in each worker (without closing the master's sockets), so every worker opens
-  its own. Before the first fork the master also compiles every template and loads the
-  language catalogs (when_ready), which each worker would otherwise do for itself. The
-  price: `kill -HUP` restarts the workers from the code the master loaded; a new release
-  needs a restart of the master (or USR2).
+  its own. Before the first fork the master also compiles the templates (all but the admin's)
+  and loads the language catalogs (when_ready), which each worker would otherwise do for
+  itself. The price: `kill -HUP` restarts the workers from the code the master loaded; a new
+  release needs a restart of the master (or USR2).
 - gunicorn believes no forwarded headers (forwarded_allow_ips is empty): Gatehouse itself
   decides, from IDP_TRUSTED_PROXIES, whether X-Forwarded-For and X-Forwarded-Proto count
   (idp/core/network.py). One list, one place.
