@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from idp.core import metrics
-from idp.core.i18n import N_
+from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError, options_of
 from idp.models import Policy, PolicyBinding
 from idp.policies.base import PolicyType
@@ -141,22 +141,24 @@ def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResu
     gates = gates_of(bindings)
     if not gates:
         return NOTHING_BOUND
-    if len(gates) == 1:  # most places: one verdict, any and all agree
-        verdict = _reported_verdict(gates[0], request)
-        return _result(verdict.passing, verdict.messages)
-    verdicts = tuple(_reported_verdict(gate, request) for gate in gates)
+    if len(gates) == 1:  # most places: one answer, any and all agree, no verdict to keep
+        passing, messages, _ = _reported_answer(gates[0], request)
+        return _result(passing, messages)
+    verdicts = tuple(
+        BindingVerdict(gate.binding, *_reported_answer(gate, request)) for gate in gates
+    )
     return _combine(verdicts, mode)
 
 
-def _reported_verdict(gate: Gate, request: PolicyRequest) -> BindingVerdict:
+def _reported_answer(gate: Gate, request: PolicyRequest):
     try:
-        verdict = _verdict(gate, request)
+        answer = _answer(gate, request)
     except PolicyFailure as failure:
         _report_error(failure.binding, failure.reason)
         raise
-    if verdict.error is not None:
-        _report_error(gate.binding, verdict.error)
-    return verdict
+    if answer[2] is not None:
+        _report_error(gate.binding, answer[2])
+    return answer
 
 
 def _report_error(binding: PolicyBinding, error) -> None:
@@ -179,19 +181,23 @@ def _combine(verdicts: tuple[BindingVerdict, ...], mode: str) -> EngineResult:
 
 
 def _verdict(gate: Gate, request: PolicyRequest) -> BindingVerdict:
+    return BindingVerdict(gate.binding, *_answer(gate, request))
+
+
+def _answer(gate: Gate, request: PolicyRequest) -> tuple[bool, tuple[str, ...], Sentence | None]:
+    """(passing, messages, error): a plain tuple, as most answers are asked for and dropped."""
     user = request.user
     if gate.group_id is not None:
-        return BindingVerdict(gate.binding, (gate.group_id in user.group_ids) != gate.negate, ())
+        return (gate.group_id in user.group_ids) != gate.negate, (), None
     if gate.user_id is not None:
-        is_user = user.id is not None and gate.user_id == user.id
-        return BindingVerdict(gate.binding, is_user != gate.negate, ())
+        return (user.id is not None and gate.user_id == user.id) != gate.negate, (), None
     try:
         result = _run_policy(gate.policy_type, gate.policy, request, gate.timeout)
     except PolicyError as error:
         if gate.failure_result is None:
             raise PolicyFailure(gate.binding, error.sentence) from error
-        return BindingVerdict(gate.binding, gate.failure_result, (), error.sentence)
-    return BindingVerdict(gate.binding, result.passing != gate.negate, result.messages)
+        return gate.failure_result, (), error.sentence
+    return result.passing != gate.negate, result.messages, None
 
 
 def rules_of(policy: Policy) -> tuple[str, ...]:

@@ -145,7 +145,8 @@ class ExpressionSandbox(SandboxedEnvironment):
         return super().call(context, obj, *args, **kwargs)
 
     def getattr(self, obj, attribute):
-        self.check_deadline()
+        # No deadline check: reading an attribute takes constant time, and what can take long
+        # (calls, filters, iteration, * and **) checks it; run_expression checks at the start.
         if attribute in _instance_fields(type(obj)):
             # A field of a dataclass instance (user.groups, request.ip): is_safe_attribute
             # would allow it, so skip the generic path (half the cost of an expression).
@@ -503,6 +504,7 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     running = environment._deadlines  # the property's store, read here without the property
     running.value = deadline
     try:
+        environment.check_deadline()
         consume(expression(scope))
         result = scope.vars.pop(RESULT)
         if isinstance(result, Undefined):
