@@ -96,8 +96,7 @@ def load_running_flow(slug: str) -> Flow | None:
     flow = _load_detached(slug)
     if flow is None:
         return None  # not kept: any address may be asked for
-    flow.__dict__[_FINGERPRINT] = flow_fingerprint(flow)
-    flow.__dict__[_BY_ID] = bindings_by_id(flow)
+    _keep_what_is_read(flow)
     with _CACHE_LOCK:
         cache[slug] = _Cached(current, flow)
         cache.move_to_end(slug)
@@ -129,18 +128,23 @@ def _load_detached(slug: str) -> Flow | None:
     at once: the objects are complete and belong to no session, so no commit expires them
     and the request's identity map (its signed-in user) is not touched."""
     with Session(bind=db.session.connection(), autoflush=False) as loader:
-        flow = load_flow(slug, loader)
-    if flow is not None:
-        for binding in flow.bindings:
-            keep_parsed_options(binding.stage)
-        for policy_binding in _all_policy_bindings(flow):
-            if policy_binding.policy is not None:
-                keep_parsed_options(policy_binding.policy)
-        keep_gates(flow.policy_bindings)
-        for binding in flow.bindings:
-            keep_gates(binding.policy_bindings)
-        keep_plan_checks(flow)
-    return flow
+        return load_flow(slug, loader)
+
+
+def _keep_what_is_read(flow: Flow) -> None:
+    """Work out once what every request of a cached flow reads (it never changes): parsed
+    options, the engine's gates and plan checks, the fingerprint, the bindings by id."""
+    for binding in flow.bindings:
+        keep_parsed_options(binding.stage)
+    for policy_binding in _all_policy_bindings(flow):
+        if policy_binding.policy is not None:
+            keep_parsed_options(policy_binding.policy)
+    keep_gates(flow.policy_bindings)
+    for binding in flow.bindings:
+        keep_gates(binding.policy_bindings)
+    keep_plan_checks(flow)
+    flow.__dict__[_FINGERPRINT] = flow_fingerprint(flow)
+    flow.__dict__[_BY_ID] = bindings_by_id(flow)
 
 
 def _all_policy_bindings(flow: Flow):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import ColumnElement, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, case, func, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -49,10 +49,16 @@ def is_alive(row: UserSession, now: datetime) -> bool:
 
 def alive_at(now: datetime) -> list[ColumnElement[bool]]:
     """The same test as is_alive, as WHERE clauses."""
-    clauses = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
     timeout = idle_timeout()
-    if timeout is not None:
-        clauses.append(UserSession.last_seen_at > now - timeout)
+    return alive_clauses(now, now - timeout if timeout is not None else None)
+
+
+def alive_clauses(now, idle_since) -> list[ColumnElement[bool]]:
+    """alive_at's clauses, `now` and `idle_since` (None: no idle timeout) given as values or
+    as bound parameters of a statement built once."""
+    clauses = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
+    if idle_since is not None:
+        clauses.append(UserSession.last_seen_at > idle_since)
     return clauses
 
 
@@ -175,8 +181,8 @@ def _insert_unless_plan_used(values: dict) -> int:
     statement = _insert_statement(
         connection.dialect.name, tuple(values), values["plan_id"] is not None
     )
-    row_id = connection.execute(statement, {f"new_{name}": v for name, v in values.items()})
-    row_id = row_id.scalar()
+    parameters = {f"new_{name}": value for name, value in values.items()}
+    row_id = connection.execute(statement, parameters).scalar()
     if row_id is None:
         raise PlanAlreadyUsed()
     return row_id
@@ -262,10 +268,8 @@ def active_sessions_of(
 @functools.cache
 def _active_statement(has_idle_timeout: bool, has_current: bool):
     moment = UserSession.expires_at.type
-    now = bindparam("now", type_=moment)
-    alive = [UserSession.revoked_at.is_(None), UserSession.expires_at > now]
-    if has_idle_timeout:
-        alive.append(UserSession.last_seen_at > bindparam("idle_since", type_=moment))
+    idle_since = bindparam("idle_since", type_=moment) if has_idle_timeout else None
+    alive = alive_clauses(bindparam("now", type_=moment), idle_since)
     order = [UserSession.last_seen_at.desc(), UserSession.id.desc()]
     if has_current:
         order.insert(0, case((UserSession.id == bindparam("current"), 0), else_=1))
@@ -273,5 +277,5 @@ def _active_statement(has_idle_timeout: bool, has_current: bool):
         select(UserSession, func.count().over())
         .where(UserSession.user_id == bindparam("owner"), *alive)
         .order_by(*order)
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer()))
     )

@@ -152,13 +152,13 @@ def evaluate_bindings(bindings, mode: str, request: PolicyRequest) -> EngineResu
 
 def _reported_answer(gate: Gate, request: PolicyRequest):
     try:
-        answer = _answer(gate, request)
+        passing, messages, error = _answer(gate, request)
     except PolicyFailure as failure:
         _report_error(failure.binding, failure.reason)
         raise
-    if answer[2] is not None:
-        _report_error(gate.binding, answer[2])
-    return answer
+    if error is not None:
+        _report_error(gate.binding, error)
+    return passing, messages, error
 
 
 def _report_error(binding: PolicyBinding, error) -> None:

@@ -124,14 +124,9 @@ class ExpressionSandbox(SandboxedEnvironment):
         self.globals.clear()
         self._deadlines = _Deadline()
 
-    @property
-    def deadline(self) -> float | None:
-        """When the expression running in this thread must have answered."""
-        return self._deadlines.value
-
-    @deadline.setter
-    def deadline(self, value: float | None) -> None:
-        self._deadlines.value = value
+    def run_until(self, deadline: float | None) -> None:
+        """When the expression running in this thread must have answered (None: no limit)."""
+        self._deadlines.value = deadline
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if attr.startswith("_"):
@@ -175,7 +170,6 @@ class ExpressionSandbox(SandboxedEnvironment):
         return operator.add(left, right) if operator_name == "+" else operator.mul(left, right)
 
     def check_deadline(self) -> None:
-        # Read without the property: an expression checks at every attribute, call and operator.
         deadline = self._deadlines.value
         if deadline is not None and time.monotonic() > deadline:
             raise PolicyError(N_("the expression ran past its timeout"))
@@ -501,8 +495,7 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     except OptionsError as error:
         raise PolicyError(error.words) from None
     environment = SANDBOX
-    running = environment._deadlines  # the property's store, read here without the property
-    running.value = deadline
+    environment.run_until(deadline)
     try:
         environment.check_deadline()
         consume(expression(scope))
@@ -517,5 +510,5 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     except Exception as error:  # any failure of admin-written code fails closed
         raise PolicyError(f"{type(error).__name__}: {error}") from None
     finally:
-        running.value = None
+        environment.run_until(None)
         scope.vars.pop(RESULT, None)

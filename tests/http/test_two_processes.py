@@ -195,16 +195,17 @@ def test_bindings_edited_on_one_instance_apply_on_the_other_at_once(app, other):
 
     edit(lambda gate: setattr(gate, "negate", True))
     assert is_closed(client, slug)
-    edit(lambda gate: setattr(gate, "enabled", False))  # nothing bound passes
-    assert is_closed(client, slug)
+    edit(lambda gate: (setattr(gate, "negate", False), setattr(gate, "enabled", False)))
+    assert is_closed(client, slug)  # nothing bound passes; stale gates would drop the stage
+    edit(lambda gate: setattr(gate, "enabled", True))
+    assert not is_closed(client, slug)
     with app.app_context():
         binding = db.session.scalar(
             db.select(StageBinding).where(StageBinding.flow.has(slug=slug)).order_by("order")
         )
         binding.evaluate_on_plan = False
         db.session.commit()
-    edit(lambda gate: setattr(gate, "enabled", True))
-    assert is_closed(client, slug)  # kept without asking; not checked again when reached
+    assert is_closed(client, slug)  # kept without asking; a stale plan check would ask
 
 
 def test_a_user_deleted_on_one_instance_takes_its_bindings_along_on_the_other(app, other):
