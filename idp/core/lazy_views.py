@@ -5,10 +5,13 @@ Export and Import tabs need the flow file reader and YAML. Where a view is wante
 preloading gunicorn master imports it before it forks (idp/core/warmup.py), so that the workers
 share those pages instead of each importing its own copy."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from flask import Blueprint
 from sqlalchemy.orm import Session
 from werkzeug.utils import import_string
+
+from idp.core.extensions import csrf
 
 
 class LazyView:
@@ -39,3 +42,19 @@ def load_wanted_views(app, session: Session) -> None:
             answers[view.wanted] = view.wanted(session)
         if answers.get(view.wanted):
             view.load()
+
+
+def add_lazy_rules(
+    blueprint: Blueprint,
+    module: str,
+    rules: Iterable[tuple[str, str, list[str]]],
+    wanted: Callable[[Session], bool] | None = None,
+    csrf_exempt: frozenset[str] = frozenset(),
+) -> None:
+    """Register each (URL, view name in `module`, methods) as a LazyView; the views named in
+    `csrf_exempt` take posts from other sites or clients (Flask-WTF checks no token there)."""
+    for url, name, methods in rules:
+        view = LazyView(f"{module}.{name}", wanted=wanted)
+        if name in csrf_exempt:
+            view = csrf.exempt(view)
+        blueprint.add_url_rule(url, endpoint=name, view_func=view, methods=methods)

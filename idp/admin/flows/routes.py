@@ -19,7 +19,7 @@ from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
-from idp.core.lazy_views import LazyView
+from idp.core.lazy_views import add_lazy_rules
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS
@@ -169,7 +169,4 @@ FILE_VIEWS = (
     ("/flows/import/confirm", "confirm_new_import", ["POST"]),
     ("/flows/<slug>/import/confirm", "confirm_import", ["POST"]),
 )
-for url, name, methods in FILE_VIEWS:
-    bp.add_url_rule(
-        url, endpoint=name, view_func=LazyView(f"idp.admin.flows.files.{name}"), methods=methods
-    )
+add_lazy_rules(bp, "idp.admin.flows.files", FILE_VIEWS)

@@ -6,8 +6,7 @@
 from flask import Blueprint
 from sqlalchemy import select
 
-from idp.core.extensions import csrf
-from idp.core.lazy_views import LazyView
+from idp.core.lazy_views import add_lazy_rules
 from idp.identity import sessions
 from idp.models import Provider
 from idp.providers.oauth2 import backchannel
@@ -17,18 +16,22 @@ bp = Blueprint("provider_oauth2", __name__, template_folder="templates")
 AUTHORIZE_PATH = "/application/o/authorize/"
 PER_APPLICATION = "/application/o/<slug>/"
 
-# (URL, view in endpoints.py, methods, whether another site's form or a client posts to it)
+# (URL, view in endpoints.py, methods)
 ENDPOINTS = (
-    (AUTHORIZE_PATH, "authorize", ["GET"], False),
-    (AUTHORIZE_PATH, "authorize_by_post", ["POST"], True),
-    ("/application/o/token/", "token", ["POST"], True),
-    ("/application/o/userinfo/", "userinfo", ["GET", "POST"], True),
-    ("/application/o/introspect/", "introspect", ["POST"], True),
-    ("/application/o/revoke/", "revoke", ["POST"], True),
-    (PER_APPLICATION + ".well-known/openid-configuration", "discovery", ["GET"], False),
-    (PER_APPLICATION + "jwks/", "jwks", ["GET"], False),
-    (PER_APPLICATION + "end-session/", "end_session_route", ["GET", "POST"], True),
-    (PER_APPLICATION + "end-session/done", "end_session_done_route", ["GET"], False),
+    (AUTHORIZE_PATH, "authorize", ["GET"]),
+    (AUTHORIZE_PATH, "authorize_by_post", ["POST"]),
+    ("/application/o/token/", "token", ["POST"]),
+    ("/application/o/userinfo/", "userinfo", ["GET", "POST"]),
+    ("/application/o/introspect/", "introspect", ["POST"]),
+    ("/application/o/revoke/", "revoke", ["POST"]),
+    (PER_APPLICATION + ".well-known/openid-configuration", "discovery", ["GET"]),
+    (PER_APPLICATION + "jwks/", "jwks", ["GET"]),
+    (PER_APPLICATION + "end-session/", "end_session_route", ["GET", "POST"]),
+    (PER_APPLICATION + "end-session/done", "end_session_done_route", ["GET"]),
+)
+# Another site's form or a client posts to these: they carry no CSRF token of ours.
+POSTED_FROM_ELSEWHERE = frozenset(
+    {"authorize_by_post", "token", "userinfo", "introspect", "revoke", "end_session_route"}
 )
 
 
@@ -37,10 +40,13 @@ def _in_use(session) -> bool:
     return session.scalar(select(Provider.id).where(Provider.type == "oauth2").limit(1)) is not None
 
 
-for url, name, methods, exempt in ENDPOINTS:
-    view = LazyView(f"idp.providers.oauth2.endpoints.{name}", wanted=_in_use)
-    bp.add_url_rule(url, endpoint=name, view_func=csrf.exempt(view) if exempt else view,
-                    methods=methods)  # fmt: skip
+add_lazy_rules(
+    bp,
+    "idp.providers.oauth2.endpoints",
+    ENDPOINTS,
+    wanted=_in_use,
+    csrf_exempt=POSTED_FROM_ELSEWHERE,
+)
 
 
 @bp.record_once
