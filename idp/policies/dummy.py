@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
-from idp.policies.types import PolicyError, PolicyResult
+from idp.policies.types import PolicyError, PolicyResult, policy_deadline
 from idp.transfer.authentik_models import AuthentikModel
 
 
@@ -54,7 +54,7 @@ class DummyPolicy(PolicyType):
 
     def evaluate(self, request, options: DummyOptions) -> PolicyResult:
         if options.wait_seconds:
-            _wait(options.wait_seconds, request.deadline)
+            _wait(options.wait_seconds, policy_deadline())
         if options.raise_error:
             raise PolicyError(options.message or N_("dummy policy raised as configured"))
         return PolicyResult(options.result, (options.message,) if options.message else ())

@@ -6,6 +6,7 @@ binding sets `failure_result` explicitly.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,9 +14,8 @@ from idp.core import metrics
 from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError, options_of
 from idp.models import Policy, PolicyBinding
-from idp.policies.base import PolicyType
 from idp.policies.registry import POLICY_TYPES
-from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
+from idp.policies.types import DEADLINE, PolicyError, PolicyRequest, PolicyResult
 
 log = logging.getLogger("idp.policies")
 
@@ -65,12 +65,14 @@ class Gate:
     timeout: int
     group_id: int | None
     user_id: int | None
-    policy: Policy | None
-    policy_type: PolicyType | None  # None: not installed, or no policy bound
+    # The bound policy's type's evaluate and its parsed options (None, None: no policy bound)
+    evaluate: Callable | None
+    options: object
 
     @classmethod
     def of(cls, binding: PolicyBinding) -> "Gate":
         policy = binding.policy
+        evaluate, options = _prepared(policy) if policy is not None else (None, None)
         return cls(
             binding,
             binding.negate,
@@ -78,9 +80,28 @@ class Gate:
             binding.timeout,
             binding.group_id,
             binding.user_id,
-            policy,
-            POLICY_TYPES.get(policy.type) if policy is not None else None,
+            evaluate,
+            options,
         )
+
+
+def _prepared(policy: Policy) -> tuple[Callable, object]:
+    """How to ask a policy: its type's evaluate and its parsed options, or, when it cannot be
+    asked (its type is not installed, its options do not parse), a stand-in that says why."""
+    policy_type = POLICY_TYPES.get(policy.type)
+    if policy_type is None:
+        return _refusal(N_("policy type %(type)s is not installed"), type=repr(policy.type))
+    try:
+        return policy_type.evaluate, options_of(policy, policy_type.Options)
+    except OptionsError as error:
+        return _refusal(N_("bad options: %(problem)s"), problem=error.sentence)
+
+
+def _refusal(message: str, **values) -> tuple[Callable, None]:
+    def refuse(request, options):
+        raise PolicyError(message, **values)
+
+    return refuse, None
 
 
 def _asking_key(binding: PolicyBinding) -> tuple[int, int]:
@@ -192,7 +213,7 @@ def _answer(gate: Gate, request: PolicyRequest) -> tuple[bool, tuple[str, ...], 
     if gate.user_id is not None:
         return (user.id is not None and gate.user_id == user.id) != gate.negate, (), None
     try:
-        result = _run_policy(gate.policy_type, gate.policy, request, gate.timeout)
+        result = _run_policy(gate.evaluate, gate.options, request, gate.timeout)
     except PolicyError as error:
         if gate.failure_result is None:
             raise PolicyFailure(gate.binding, error.sentence) from error
@@ -214,20 +235,16 @@ def rules_of(policy: Policy) -> tuple[str, ...]:
 
 def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
     """One policy on its own; raises PolicyError when it cannot decide in time."""
-    return _run_policy(POLICY_TYPES.get(policy.type), policy, request, timeout)
+    return _run_policy(*_prepared(policy), request, timeout)
 
 
-def _run_policy(
-    policy_type: PolicyType | None, policy: Policy, request: PolicyRequest, timeout: int
-) -> PolicyResult:
-    if policy_type is None:
-        raise PolicyError(N_("policy type %(type)s is not installed"), type=repr(policy.type))
+def _run_policy(evaluate, options, request: PolicyRequest, timeout: int) -> PolicyResult:
+    previous = DEADLINE.value
+    DEADLINE.value = deadline = time.monotonic() + timeout
     try:
-        options = options_of(policy, policy_type.Options)
-    except OptionsError as error:
-        raise PolicyError(N_("bad options: %(problem)s"), problem=error.sentence) from None
-    deadline = time.monotonic() + timeout
-    result = policy_type.evaluate(request.with_deadline(deadline), options)
+        result = evaluate(request, options)
+    finally:
+        DEADLINE.value = previous
     if time.monotonic() > deadline:
         raise PolicyError(N_("took longer than its timeout of %(timeout)s s"), timeout=timeout)
     return result

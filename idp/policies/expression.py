@@ -9,7 +9,8 @@ Whatever raises becomes a PolicyError, and the engine fails closed on that.
 An expression is compiled (and so validated) once per worker: compile_expression keeps the
 code of the last expressions it compiled, keyed on their text, so an edited policy is simply
 a new key. What is kept is code, never a result: every evaluation runs it on that request's
-own variables. One sandbox serves every expression; its deadline is per thread.
+own variables. One sandbox serves every expression; its deadline is the thread's policy
+deadline (idp.policies.types.answering_by).
 
 The expressions of one request run in one scope (a Jinja context made once, holding the
 request's read-only views and the helpers): making a context for each was four fifths of an
@@ -20,7 +21,6 @@ expression can read another's.
 import functools
 import ipaddress
 import operator
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
@@ -31,13 +31,12 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.parser import Parser
 from jinja2.runtime import Context, new_context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-from jinja2.utils import consume
 
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
 from idp.policies.base import PolicyType
 from idp.policies.expression_facts import Denial, authenticator_check, deny, plan_view
-from idp.policies.types import FAILS, PASSES, PolicyError, PolicyResult
+from idp.policies.types import DEADLINE, FAILS, PASSES, PolicyError, PolicyResult
 from idp.transfer.authentik_models import AuthentikModel
 
 MAX_EXPRESSION_LENGTH = 2000
@@ -122,11 +121,6 @@ class ExpressionSandbox(SandboxedEnvironment):
         self.filters.update(kept)
         self.tests = {name: self.tests[name] for name in SAFE_TESTS}
         self.globals.clear()
-        self._deadlines = _Deadline()
-
-    def run_until(self, deadline: float | None) -> None:
-        """When the expression running in this thread must have answered (None: no limit)."""
-        self._deadlines.value = deadline
 
     def is_safe_attribute(self, obj, attr, value) -> bool:
         if attr.startswith("_"):
@@ -141,7 +135,7 @@ class ExpressionSandbox(SandboxedEnvironment):
 
     def getattr(self, obj, attribute):
         # No deadline check: reading an attribute takes constant time, and what can take long
-        # (calls, filters, iteration, * and **) checks it; run_expression checks at the start.
+        # (calls, filters, iteration, * and **) checks it.
         if attribute in _instance_fields(type(obj)):
             # A field of a dataclass instance (user.groups, request.ip): is_safe_attribute
             # would allow it, so skip the generic path (half the cost of an expression).
@@ -170,13 +164,9 @@ class ExpressionSandbox(SandboxedEnvironment):
         return operator.add(left, right) if operator_name == "+" else operator.mul(left, right)
 
     def check_deadline(self) -> None:
-        deadline = self._deadlines.value
+        deadline = DEADLINE.value
         if deadline is not None and time.monotonic() > deadline:
             raise PolicyError(N_("the expression ran past its timeout"))
-
-
-class _Deadline(threading.local):
-    value: float | None = None
 
 
 @functools.cache
@@ -442,7 +432,7 @@ def run_for_request(source: str, request):
     scope = request.memo.get(SCOPE)
     if scope is None:
         scope = request.memo[SCOPE] = expression_scope(_variables(request))
-    return run_expression(source, scope, request.deadline)
+    return run_expression(source, scope)
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -487,22 +477,21 @@ class ExpressionPolicy(PolicyType):
         return PolicyResult(False, (options.message,)) if options.message else FAILS
 
 
-def run_expression(source: str, scope: Context, deadline: float | None):
-    """What an admin-written expression gives in `scope` (expression_scope), bounded by
-    `deadline` (monotonic). Whatever goes wrong raises PolicyError: callers fail closed."""
+def run_expression(source: str, scope: Context):
+    """What an admin-written expression gives in `scope` (expression_scope), bounded by the
+    thread's policy deadline (answering_by). Whatever goes wrong raises PolicyError: callers
+    fail closed. A caller checks the time once it has the answer: an expression that only
+    reads values never looks at the clock."""
     try:
         expression = compile_expression(source)
     except OptionsError as error:
         raise PolicyError(error.words) from None
-    environment = SANDBOX
-    environment.run_until(deadline)
     try:
-        environment.check_deadline()
-        consume(expression(scope))
+        next(expression(scope), None)  # runs the one assignment to its end
         result = scope.vars.pop(RESULT)
         if isinstance(result, Undefined):
             str(result)  # a StrictUndefined raises here, naming what is missing
-        return _limit(result, environment)
+        return _limit(result, SANDBOX)
     except PolicyError:
         raise
     except SecurityError as error:
@@ -510,5 +499,4 @@ def run_expression(source: str, scope: Context, deadline: float | None):
     except Exception as error:  # any failure of admin-written code fails closed
         raise PolicyError(f"{type(error).__name__}: {error}") from None
     finally:
-        environment.run_until(None)
         scope.vars.pop(RESULT, None)

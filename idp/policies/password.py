@@ -31,7 +31,7 @@ from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
 from idp.policies.base import PolicyType
 from idp.policies.password_advice import advice_in_words
-from idp.policies.types import PolicyError, PolicyRequest, PolicyResult
+from idp.policies.types import PolicyError, PolicyRequest, PolicyResult, policy_deadline
 from idp.transfer.authentik_models import AuthentikModel
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
@@ -274,7 +274,7 @@ class PasswordPolicy(PolicyType):
         # need not leave the machine even as a hash prefix, and an outage of the service
         # must not hide the reasons the user can fix.
         if options.check_hibp and not messages:
-            count = breach_count(password, options, request.deadline)
+            count = breach_count(password, options, policy_deadline())
             if count:
                 messages.append(
                     ngettext(

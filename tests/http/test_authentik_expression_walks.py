@@ -257,7 +257,7 @@ def test_authenticator_checks_decide_as_in_authentik(app, people, origin, python
     options = policy.parse_options({"expression": translate_policy(python).expression})
     with app.test_request_context():
         for name, (passing, messages) in expected.items():
-            request = PolicyRequest(user=people[name], deadline=None)
+            request = PolicyRequest(user=people[name])
             result = policy.evaluate(request, options)
             assert (result.passing, result.messages) == (passing, messages), name
 

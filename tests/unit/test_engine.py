@@ -1,10 +1,15 @@
 """The policy engine on bindings built in memory: no flow, no HTTP."""
 
+import time
+
 import pytest
 
 from idp.models import Group, Policy, PolicyBinding
+from idp.policies import engine
+from idp.policies.base import PolicyType
 from idp.policies.engine import PolicyFailure, evaluate_bindings, explain_bindings
-from idp.policies.types import ANONYMOUS, PolicyRequest, PolicyUser
+from idp.policies.registry import POLICY_TYPES
+from idp.policies.types import ANONYMOUS, PASSES, PolicyRequest, PolicyUser, policy_deadline
 
 MEMBER = PolicyUser(id=7, username="m", is_authenticated=True, group_ids=frozenset({1}))
 
@@ -31,7 +36,7 @@ def policy_binding(options, **fields):
         order=0,
         negate=fields.pop("negate", False),
         enabled=True,
-        timeout=30,
+        timeout=fields.pop("timeout", 30),
         **fields,
     )
 
@@ -77,3 +82,38 @@ def test_verdicts_follow_binding_order():
     assert [verdict.messages for verdict in explanation.verdicts] == [("b",), ("a",)]
     assert not explanation.result.passing
     assert evaluate_bindings([first, second], "all", PolicyRequest()) == explanation.result
+
+
+class DeadlineWitness(PolicyType):
+    """Passes, noting how long it was given: the engine's deadline for its binding."""
+
+    name = "deadline_witness"
+    label = "Deadline witness"
+
+    def __init__(self):
+        self.seconds_given = []
+
+    def evaluate(self, request, options):
+        self.seconds_given.append(policy_deadline() - time.monotonic())
+        return PASSES
+
+
+def test_each_binding_is_given_its_own_timeout_and_the_thread_none_after(monkeypatch):
+    witness = DeadlineWitness()
+    monkeypatch.setitem(POLICY_TYPES, witness.name, witness)
+    bindings = [
+        policy_binding({}, id=index, timeout=timeout) for index, timeout in ((1, 5), (2, 60))
+    ]
+    for binding in bindings:
+        binding.policy.type = witness.name
+    assert evaluate_bindings(bindings, "all", PolicyRequest()).passing
+    short, long = witness.seconds_given
+    assert 4 < short <= 5 and 59 < long <= 60
+    assert policy_deadline() is None
+
+
+def test_a_policy_slower_than_its_timeout_fails_closed_even_when_it_passes(monkeypatch):
+    clock = iter([100.0, 100.0 + 31])  # the deadline is set, then read once it answered
+    monkeypatch.setattr(engine.time, "monotonic", lambda: next(clock))
+    with pytest.raises(PolicyFailure, match="longer than its timeout of 30 s"):
+        evaluate_bindings([policy_binding({"result": True})], "any", PolicyRequest())

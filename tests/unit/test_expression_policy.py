@@ -1,4 +1,5 @@
 import dataclasses
+import threading
 import time
 from types import MappingProxyType
 
@@ -6,7 +7,7 @@ import pytest
 
 from idp.core.options import OptionsError, parse_options
 from idp.policies.expression import ExpressionOptions, ExpressionPolicy
-from idp.policies.types import PolicyError, PolicyRequest, PolicyUser
+from idp.policies.types import PolicyError, PolicyRequest, PolicyUser, answering_by, policy_deadline
 
 POLICY = ExpressionPolicy()
 ADMIN = PolicyUser(
@@ -30,7 +31,6 @@ def request_for(user=ADMIN, **fields) -> PolicyRequest:
         "context": MappingProxyType({"prompt_data": {"email": "ada@corp.example"}}),
         "flow_slug": "x",
         "flow_designation": "authentication",
-        "deadline": time.monotonic() + 5,
     }
     base.update(fields)
     return PolicyRequest(**base)
@@ -134,8 +134,8 @@ def test_bad_syntax_is_refused_when_saved(expression, message):
 
 def test_an_expression_past_its_deadline_is_an_error():
     options = parse_options(ExpressionOptions, {"expression": "user.groups | map('upper') | list"})
-    with pytest.raises(PolicyError, match="timeout"):
-        POLICY.evaluate(request_for(deadline=time.monotonic() - 1), options)
+    with answering_by(time.monotonic() - 1), pytest.raises(PolicyError, match="timeout"):
+        POLICY.evaluate(request_for(), options)
 
 
 @pytest.mark.parametrize(
@@ -185,33 +185,31 @@ def test_a_bad_expression_is_refused_every_time_it_is_asked():
 def test_a_deadline_belongs_to_the_thread_that_set_it():
     from concurrent.futures import ThreadPoolExecutor
 
-    options = parse_options(ExpressionOptions, {"expression": "user.username == 'ada'"})
-    with pytest.raises(PolicyError):
-        POLICY.evaluate(request_for(deadline=time.monotonic() - 1), options)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        late = pool.submit(POLICY.evaluate, request_for(deadline=time.monotonic() - 1), options)
-        on_time = pool.submit(POLICY.evaluate, request_for(), options)
-        assert on_time.result().passing is True
-        with pytest.raises(PolicyError):
+    options = parse_options(ExpressionOptions, {"expression": "(user.groups | list) == []"})
+    late_evaluation = threading.Event()
+
+    def evaluate_late():
+        with answering_by(time.monotonic() - 1):
+            late_evaluation.set()
+            return POLICY.evaluate(request_for(user=PolicyUser()), options)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        late = pool.submit(evaluate_late)
+        late_evaluation.wait(5)
+        assert POLICY.evaluate(request_for(user=PolicyUser()), options).passing is True
+        with pytest.raises(PolicyError, match="timeout"):
             late.result()
+    assert policy_deadline() is None
 
 
 def test_a_request_made_with_other_facts_is_not_answered_from_the_first_ones():
     options = parse_options(ExpressionOptions, {"expression": "context.step == 'two'"})
     first = request_for(context=MappingProxyType({"step": "one"}))
-    assert not POLICY.evaluate(first.with_deadline(time.monotonic() + 5), options).passing
+    assert not POLICY.evaluate(first, options).passing
     # What the prompt stage's validation does: the same request with the answers added.
     second = dataclasses.replace(first, context=MappingProxyType({"step": "two"}))
-    assert POLICY.evaluate(second.with_deadline(time.monotonic() + 5), options).passing
+    assert POLICY.evaluate(second, options).passing
     assert not POLICY.evaluate(first, options).passing
-
-
-def test_copies_for_each_binding_share_the_facts_but_keep_their_own_deadline():
-    request = request_for()
-    early, late = request.with_deadline(1.0), request.with_deadline(2.0)
-    assert (early.deadline, late.deadline) == (1.0, 2.0)
-    assert early == dataclasses.replace(request, deadline=1.0)
-    assert early.memo is late.memo is request.memo
 
 
 def test_expressions_of_one_request_share_a_scope_but_not_their_results():

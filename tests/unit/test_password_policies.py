@@ -17,7 +17,7 @@ from idp.models import User
 from idp.models.types import utcnow
 from idp.policies.password import PasswordPolicy, common_passwords
 from idp.policies.password_expiry import PasswordExpiryPolicy
-from idp.policies.types import ANONYMOUS, PolicyError, PolicyRequest, PolicyUser
+from idp.policies.types import ANONYMOUS, PolicyError, PolicyRequest, PolicyUser, answering_by
 from idp.policies.unique_password import UniquePasswordPolicy
 from tests.factories import PASSWORD, make_user
 
@@ -464,12 +464,10 @@ def test_a_broken_http_answer_from_hibp_fails_closed(hibp, raw):
 
 def test_hibp_respects_the_policy_deadline(hibp):
     hibp.delay = 5
-    request = request_for(STRONG).with_deadline(time.monotonic() + 0.2)
-    with pytest.raises(PolicyError, match="did not answer"):
-        check(PASSWORD_POLICY, hibp_options(hibp), request)
-    expired = request_for(STRONG).with_deadline(time.monotonic() - 1)
-    with pytest.raises(PolicyError, match="no time left"):
-        check(PASSWORD_POLICY, hibp_options(hibp), expired)
+    with answering_by(time.monotonic() + 0.2), pytest.raises(PolicyError, match="did not answer"):
+        check(PASSWORD_POLICY, hibp_options(hibp), request_for(STRONG))
+    with answering_by(time.monotonic() - 1), pytest.raises(PolicyError, match="no time left"):
+        check(PASSWORD_POLICY, hibp_options(hibp), request_for(STRONG))
 
 
 # --- password_expiry ------------------------------------------------------------------------
@@ -578,9 +576,8 @@ def test_unique_password_passes_when_there_is_no_user_yet(app):
 def test_unique_password_stops_when_out_of_time(app):
     with app.app_context():
         user = policy_user(make_user())
-        request = request_for(STRONG, user=user).with_deadline(time.monotonic() - 1)
-        with pytest.raises(PolicyError, match="out of time"):
-            check(UNIQUE_POLICY, {}, request)
+        with answering_by(time.monotonic() - 1), pytest.raises(PolicyError, match="out of time"):
+            check(UNIQUE_POLICY, {}, request_for(STRONG, user=user))
 
 
 def test_zxcvbn_advice_is_given_in_the_visitors_language(app):

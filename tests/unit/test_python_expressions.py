@@ -8,7 +8,6 @@ form of the same fact (a proved user is `pending_user_id` in the plan, a mailed 
 continued the flow is `email_verified`).
 """
 
-import time
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -73,7 +72,6 @@ def request_for(user=ANONYMOUS, data=None, ip="10.1.2.3") -> PolicyRequest:
         context=MappingProxyType(dict(data or {})),
         flow_slug="flow",
         flow_designation="authentication",
-        deadline=time.monotonic() + 5,
     )
 
 

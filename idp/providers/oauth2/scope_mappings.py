@@ -23,7 +23,7 @@ from idp.core.network import client_ip
 from idp.identity.accounts import groups_of
 from idp.models import ScopeMapping, User
 from idp.policies.expression import expression_scope, run_expression
-from idp.policies.types import PolicyError, PolicyUser
+from idp.policies.types import PolicyError, PolicyUser, answering_by
 from idp.providers.oauth2.claims import PERMISSIONS, standard_claims
 
 log = logging.getLogger("idp.oauth2")
@@ -118,7 +118,8 @@ def claims_for(application, user: User, scopes, mappings, *, record_failures=Tru
 def _evaluate(mapping: ScopeMapping, scope: Context) -> tuple[dict, MappingFailure | None]:
     deadline = time.monotonic() + MAPPING_TIMEOUT
     try:
-        result = run_expression(mapping.expression, scope, deadline)
+        with answering_by(deadline):
+            result = run_expression(mapping.expression, scope)
         if time.monotonic() > deadline:
             raise PolicyError(N_("took longer than %(seconds)s s"), seconds=MAPPING_TIMEOUT)
         claims = _claims_from(result)

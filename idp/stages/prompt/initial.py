@@ -11,7 +11,7 @@ from flask import has_request_context, request
 
 from idp.flows.planner import build_policy_request
 from idp.policies.expression import run_for_request
-from idp.policies.types import PolicyError
+from idp.policies.types import PolicyError, answering_by
 from idp.stages.prompt.options import CHOICE_TYPES, INITIAL_VALUE_PARSERS
 
 log = logging.getLogger("idp.stages.prompt")
@@ -42,9 +42,9 @@ def _initial_values(ctx) -> dict[str, str]:
 
 
 def _evaluated(prompt_field, request) -> str:
-    request = request.with_deadline(time.monotonic() + INITIAL_VALUE_TIMEOUT)
     try:
-        value = run_for_request(prompt_field.initial_value_expression, request)
+        with answering_by(time.monotonic() + INITIAL_VALUE_TIMEOUT):
+            value = run_for_request(prompt_field.initial_value_expression, request)
     except PolicyError as error:
         log.warning("initial value failed", extra={"field": prompt_field.key, "error": str(error)})
         return ""
