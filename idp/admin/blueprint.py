@@ -4,39 +4,22 @@ from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from idp.admin.applications import bindings as application_bindings
-from idp.admin.applications import routes as applications
-from idp.admin.applications import scope_mappings
-from idp.admin.applications import tokens as application_tokens
 from idp.admin.audit import detail_lines
-from idp.admin.catalog import policies, stages
-from idp.admin.dashboard import events
-from idp.admin.dashboard import routes as dashboard
-from idp.admin.flows import bindings as flow_bindings
-from idp.admin.flows import insight as flow_insight
-from idp.admin.flows import new_stage as flow_new_stage
-from idp.admin.flows import routes as flows
-from idp.admin.invitations import routes as invitations
 from idp.admin.pagination import page_url
-from idp.admin.settings import brand
-from idp.admin.settings import routes as settings
-from idp.admin.users import actions as user_actions
-from idp.admin.users import groups
-from idp.admin.users import routes as users
+from idp.admin.urls import SECTIONS
 from idp.core.i18n import lazy_text as _l
+from idp.core.lazy_views import add_lazy_rules
 from idp.core.words import counted, noun
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 bp.add_app_template_filter(counted, "counted")
 bp.add_app_template_filter(noun, "noun")
 
-SECTIONS = (
-    dashboard, flows, flow_bindings, flow_insight, flow_new_stage, stages, policies,
-    applications, application_bindings, application_tokens, scope_mappings, users,
-    user_actions, groups, invitations, events, settings, brand,
-)  # fmt: skip
 for section in SECTIONS:
-    bp.register_blueprint(section.bp)
+    section_bp = Blueprint(section.name, section.package, template_folder="templates")
+    for module, rules in section.views.items():
+        add_lazy_rules(section_bp, f"{section.package}.{module}", rules)
+    bp.register_blueprint(section_bp)
 
 # The navigation, in order.
 NAVIGATION = (

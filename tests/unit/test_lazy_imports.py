@@ -3,14 +3,15 @@ zxcvbn's word lists for the first password check, py_webauthn for the first pass
 and segno for the first authenticator app, smtplib for the first mail, regex for the
 first expression that uses regex_match, httpx for the first back-channel logout, and authlib,
 joserfc and cryptography for the first OpenID Connect request, YAML and the flow file reader
-(idp/transfer) for the first flow export or import or YAML field in the admin, and an XML
-parser for the first SVG uploaded. A site loads only its own database's driver and SQLAlchemy
-dialect."""
+(idp/transfer) for the first flow export or import or YAML field in the admin, the admin's
+views for the first admin page, and an XML parser for the first SVG uploaded. A site loads only
+its own database's driver and SQLAlchemy dialect."""
 
 import subprocess
 import sys
 from pathlib import Path
 
+from idp.core.lazy_views import LazyView
 from tests.factories import PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -58,7 +59,13 @@ LOADED_WHEN_USED = {
     "idp.transfer.document",
     "idp.transfer.importer",
     "idp.transfer.exporter",
-    "idp.admin.flows.files",
+    "idp.admin.applications",
+    "idp.admin.catalog",
+    "idp.admin.dashboard",
+    "idp.admin.flows",
+    "idp.admin.invitations",
+    "idp.admin.settings",
+    "idp.admin.users",
     "xml",
     "pyexpat",
 }
@@ -68,6 +75,13 @@ def test_a_worker_serves_without_what_few_requests_use(tmp_path):
     modules = imported_after(tmp_path, "")
     assert "flask" in modules
     assert not among(modules, LOADED_WHEN_USED)
+
+
+def test_every_lazily_loaded_view_exists(app):
+    lazy = [view for view in app.view_functions.values() if isinstance(view, LazyView)]
+    assert len(lazy) > 90  # the admin's and OpenID Connect's
+    for view in lazy:
+        assert callable(view.load()), view.import_name
 
 
 def test_a_postgresql_site_loads_no_sqlite(tmp_path):

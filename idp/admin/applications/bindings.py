@@ -1,7 +1,7 @@
 """An application's policy, group and user bindings (who may use it), edited through the same
 dialog as a flow's."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from idp.admin.applications.routes import application_or_404, application_target
@@ -31,8 +31,6 @@ from idp.core.forms import Form
 from idp.flows.executor import is_htmx
 from idp.models import Application, PolicyBinding
 
-bp = Blueprint("application_bindings", __name__, template_folder="templates")
-
 
 def binding_of(application: Application, binding_id: int) -> PolicyBinding:
     for binding in application.policy_bindings:
@@ -59,7 +57,6 @@ def _dialog(application: Application, binding: PolicyBinding | None = None) -> d
     }
 
 
-@bp.get("/applications/<slug>/bindings")
 def application_bindings(slug: str):
     application = application_or_404(slug)
     return render_template(
@@ -87,7 +84,6 @@ def _render_dialog(application, form, binding=None, status=200):
     return page, 200 if in_place else status, {"Vary": _("HX-Request")}
 
 
-@bp.route("/applications/<slug>/bindings/new", methods=["GET", "POST"])
 def new_application_binding(slug: str):
     application = application_or_404(slug)
     form = PolicyBindingForm()
@@ -108,7 +104,6 @@ def new_application_binding(slug: str):
     return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
-@bp.route("/applications/<slug>/bindings/<int:binding_id>/edit", methods=["GET", "POST"])
 def edit_application_binding(slug: str, binding_id: int):
     application = application_or_404(slug)
     binding = binding_of(application, binding_id)
@@ -133,7 +128,6 @@ def edit_application_binding(slug: str, binding_id: int):
     return dialog_done(url_for("admin.application_bindings.application_bindings", slug=slug))
 
 
-@bp.get("/applications/<slug>/bindings/<int:binding_id>/delete")
 def confirm_application_binding_deletion(slug: str, binding_id: int):
     application = application_or_404(slug)
     binding = binding_of(application, binding_id)
@@ -157,7 +151,6 @@ def confirm_application_binding_deletion(slug: str, binding_id: int):
     return ask("admin/applications/confirm_removal.html", confirmation, application=application)
 
 
-@bp.post("/applications/<slug>/bindings/<int:binding_id>/delete")
 def delete_application_binding(slug: str, binding_id: int):
     application = application_or_404(slug)
     binding = binding_of(application, binding_id)

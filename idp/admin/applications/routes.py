@@ -2,7 +2,6 @@
 type, then the application with that type's settings); edited; deleted after a confirmation."""
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     make_response,
@@ -25,9 +24,6 @@ from idp.core.forms import Form
 from idp.core.options import OptionsError
 from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
-
-bp = Blueprint("applications", __name__, template_folder="templates")
-
 
 APPLICATION_FIELDS = ("name", "slug", "launch_url", "description", "icon", "policy_engine_mode")
 
@@ -65,7 +61,6 @@ def _values(application: Application) -> dict:
     return values
 
 
-@bp.get("/applications")
 def applications():
     return render_template(
         "admin/applications/list.html",
@@ -75,7 +70,6 @@ def applications():
     )
 
 
-@bp.get("/applications/new")
 def new_application():
     types = sorted(PROVIDER_TYPES.values(), key=lambda provider_type: provider_type.label.lower())
     return render_template("admin/applications/choose.html", types=types)
@@ -86,7 +80,6 @@ def _options_form(provider_type, stored: dict):
     return form_class(stored=stored) if request.method == "POST" else form_class.prefilled(stored)
 
 
-@bp.route("/applications/new/<type_name>", methods=["GET", "POST"])
 def new_application_of_type(type_name: str):
     provider_type = PROVIDER_TYPES.get(type_name)
     if provider_type is None:
@@ -148,12 +141,10 @@ def _render_overview(application: Application, status: int = 200, **extra):
     return make_response(body, status)
 
 
-@bp.get("/applications/<slug>")
 def application(slug: str):
     return _render_overview(application_or_404(slug))
 
 
-@bp.route("/applications/<slug>/edit", methods=["GET", "POST"])
 def edit_application(slug: str):
     application = application_or_404(slug)
     provider = application.provider
@@ -202,13 +193,11 @@ def edit_application(slug: str):
     return page, INVALID if form.is_submitted() else 200
 
 
-@bp.get("/applications/<slug>/delete")
 def confirm_application_deletion(slug: str):
     application = application_or_404(slug)
     return render_template("admin/applications/delete.html", application=application, form=Form())
 
 
-@bp.post("/applications/<slug>/delete")
 def delete_application_route(slug: str):
     application = application_or_404(slug)
     record_change(

@@ -3,7 +3,7 @@ Listed with the applications that offer each; created, edited (the expression is
 saving) and deleted once no application offers it. Applications choose theirs in their
 provider settings."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
@@ -20,9 +20,6 @@ from idp.core.options import OptionsError
 from idp.models import Application, Provider, ScopeMapping
 from idp.policies.expression import compile_expression
 from idp.providers.oauth2.options import scope_name_problem
-
-bp = Blueprint("scope_mappings", __name__, template_folder="templates")
-
 
 NAME_TAKEN = _l("A scope mapping with this name was just created.")
 EXPRESSION_HELP = (
@@ -103,14 +100,12 @@ def _values(mapping: ScopeMapping) -> dict:
     return {name: getattr(mapping, name) for name in FIELDS}
 
 
-@bp.get("/scope-mappings")
 def scope_mappings():
     mappings = list(db.session.scalars(select(ScopeMapping).order_by(ScopeMapping.name)))
     offering = {mapping.name: offered_by(mapping.name) for mapping in mappings}
     return render_template("admin/scope_mappings/list.html", mappings=mappings, offering=offering)
 
 
-@bp.route("/scope-mappings/new", methods=["GET", "POST"])
 def new_scope_mapping():
     form = ScopeMappingForm()
     if form.validate_on_submit():
@@ -126,7 +121,6 @@ def new_scope_mapping():
     return render_template("admin/scope_mappings/form.html", form=form, mapping=None), status
 
 
-@bp.route("/scope-mappings/<int:mapping_id>", methods=["GET", "POST"])
 def edit_scope_mapping(mapping_id: int):
     mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))
     form = ScopeMappingForm(obj=mapping, editing=mapping)
@@ -147,7 +141,6 @@ def edit_scope_mapping(mapping_id: int):
     return page, status
 
 
-@bp.get("/scope-mappings/<int:mapping_id>/delete")
 def confirm_scope_mapping_deletion(mapping_id: int):
     mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))
     return render_template(
@@ -158,7 +151,6 @@ def confirm_scope_mapping_deletion(mapping_id: int):
     )
 
 
-@bp.post("/scope-mappings/<int:mapping_id>/delete")
 def delete_scope_mapping(mapping_id: int):
     """A scope mapping an application offers is not deleted: its clients ask for it."""
     mapping = find_or_404(ScopeMapping, mapping_id, _("scope mapping"))

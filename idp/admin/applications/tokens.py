@@ -2,7 +2,7 @@
 rotation (shown once) and the claims preview: what the application would receive about a
 user, and whether they may use it at all."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,9 +16,6 @@ from idp.identity.accounts import find_user
 from idp.models import Consent, OAuth2Token, User
 from idp.models.types import utcnow
 from idp.providers.registry import PROVIDER_TYPES
-
-bp = Blueprint("application_tokens", __name__, template_folder="templates")
-
 
 TOKEN_LIMIT = 200
 
@@ -34,7 +31,6 @@ def _typed(application):
         abort(409, description=_("This application's provider settings are broken."))
 
 
-@bp.get("/applications/<slug>/tokens")
 def application_tokens(slug: str):
     application = application_or_404(slug)
     rows = db.session.execute(
@@ -71,7 +67,6 @@ def application_tokens(slug: str):
     )
 
 
-@bp.post("/applications/<slug>/tokens/<int:token_id>/revoke")
 def revoke_application_token(slug: str, token_id: int):
     application = application_or_404(slug)
     token = db.session.get(OAuth2Token, token_id)
@@ -90,7 +85,6 @@ def revoke_application_token(slug: str, token_id: int):
     return redirect(url_for("admin.application_tokens.application_tokens", slug=slug), code=303)
 
 
-@bp.post("/applications/<slug>/secret")
 def rotate_application_secret(slug: str):
     application = application_or_404(slug)
     provider_type, options = _typed(application)
@@ -103,7 +97,6 @@ def rotate_application_secret(slug: str):
     return _render_overview(application_or_404(slug), secrets=secrets)
 
 
-@bp.get("/applications/<slug>/preview")
 def application_preview(slug: str):
     """The claims preview and the simulator: may this user use the application, and why;
     which claims their tokens would carry."""

@@ -3,7 +3,7 @@ form); edited; tried out on the Test page; deleted once nothing uses them."""
 
 from collections import defaultdict
 
-from flask import Blueprint, render_template
+from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,7 +21,6 @@ from idp.policies.types import PolicyError, PolicyRequest
 from idp.stages.registry import STAGE_TYPES
 
 # The Test page waits as long as a binding does by default.
-bp = Blueprint("policies", __name__, template_folder="templates")
 
 
 TEST_TIMEOUT = 30
@@ -70,7 +69,6 @@ POLICIES = rows.Catalog(
 )
 
 
-@bp.get("/policies")
 def policies():
     page = paginate(select(Policy).order_by(Policy.name))
     bound = bindings_of([policy.id for policy in page.items])
@@ -81,32 +79,26 @@ def policies():
     return render_template("admin/policies/list.html", catalog=POLICIES, page=page, used=used)
 
 
-@bp.get("/policies/new")
 def new_policy():
     return rows.choose_type(POLICIES, "admin.policies.new_policy_of_type")
 
 
-@bp.route("/policies/new/<type_name>", methods=["GET", "POST"])
 def new_policy_of_type(type_name: str):
     return rows.create(POLICIES, type_name)
 
 
-@bp.route("/policies/<int:policy_id>", methods=["GET", "POST"])
 def policy(policy_id: int):
     return rows.edit(POLICIES, policy_id)
 
 
-@bp.get("/policies/<int:policy_id>/delete")
 def policy_deletion(policy_id: int):
     return rows.confirm_deletion(POLICIES, policy_id)
 
 
-@bp.post("/policies/<int:policy_id>/delete")
 def delete_policy(policy_id: int):
     return rows.remove(POLICIES, policy_id)
 
 
-@bp.route("/policies/<int:policy_id>/test", methods=["GET", "POST"])
 def policy_test(policy_id: int):
     """Run the policy as a flow would, for a chosen user, address and context; nothing is
     written."""

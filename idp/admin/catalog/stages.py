@@ -3,7 +3,7 @@ that type's settings form); edited; deleted once no flow uses them."""
 
 from collections import defaultdict
 
-from flask import Blueprint, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,8 +13,6 @@ from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.models import Flow, Stage, StageBinding
 from idp.stages.registry import STAGE_TYPES
-
-bp = Blueprint("stages", __name__, template_folder="templates")
 
 
 def flows_using(stage_ids: list[int]) -> dict[int, list[str]]:
@@ -52,7 +50,6 @@ STAGES = rows.Catalog(
 )
 
 
-@bp.get("/stages")
 def stages():
     page = paginate(select(Stage).order_by(Stage.type, Stage.name))
     return render_template(
@@ -64,26 +61,21 @@ def stages():
     )
 
 
-@bp.get("/stages/new")
 def new_stage():
     return rows.choose_type(STAGES, "admin.stages.new_stage_of_type")
 
 
-@bp.route("/stages/new/<type_name>", methods=["GET", "POST"])
 def new_stage_of_type(type_name: str):
     return rows.create(STAGES, type_name)
 
 
-@bp.route("/stages/<int:stage_id>", methods=["GET", "POST"])
 def stage(stage_id: int):
     return rows.edit(STAGES, stage_id)
 
 
-@bp.get("/stages/<int:stage_id>/delete")
 def stage_deletion(stage_id: int):
     return rows.confirm_deletion(STAGES, stage_id)
 
 
-@bp.post("/stages/<int:stage_id>/delete")
 def delete_stage(stage_id: int):
     return rows.remove(STAGES, stage_id)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, time
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from sqlalchemy import func, select
 
 from idp.admin.dashboard.event_actions import offered_actions
@@ -11,8 +11,6 @@ from idp.admin.helpers import INVALID
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.models import Event
-
-bp = Blueprint("events", __name__, template_folder="templates")
 
 
 def known_actions() -> list[tuple[str, str]]:
@@ -39,7 +37,6 @@ def _utc(day, moment: time) -> datetime:
     return datetime.combine(day, moment, tzinfo=UTC)
 
 
-@bp.get("/events")
 def events():
     form = EventFilterForm(request.args)
     if not form.validate():

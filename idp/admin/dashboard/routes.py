@@ -2,7 +2,7 @@
 latest events, and sign-ins and failures over the last day; and the health page, which says
 how to fix each warning."""
 
-from flask import Blueprint, render_template
+from flask import render_template
 from sqlalchemy import func, select
 
 from idp.admin.dashboard.activity import chart, hourly_activity
@@ -11,9 +11,6 @@ from idp.core.extensions import db
 from idp.identity.sessions import alive_at
 from idp.models import Event, Flow, Policy, Stage, User, UserSession
 from idp.models.types import utcnow
-
-bp = Blueprint("dashboard", __name__, template_folder="templates")
-
 
 RECENT_EVENTS = 10
 
@@ -47,7 +44,6 @@ def recent_events() -> list[Event]:
     )
 
 
-@bp.get("/")
 def dashboard():
     numbers = counts()
     return render_template(
@@ -59,7 +55,6 @@ def dashboard():
     )
 
 
-@bp.get("/health")
 def health():
     return render_template(
         "admin/health.html", health=check(counts()), schema_in_words=schema_in_words

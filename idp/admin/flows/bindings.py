@@ -3,7 +3,7 @@ that decide who may use the flow and whether each step runs."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
@@ -32,9 +32,6 @@ from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
-
-bp = Blueprint("flow_bindings", __name__, template_folder="templates")
-
 
 STAGE_BINDING_FIELDS = (
     "order",
@@ -131,7 +128,6 @@ def _record(action: str, flow: Flow, before=None, after=None, **detail) -> None:
 # -- Stage bindings --------------------------------------------------------------------------
 
 
-@bp.get("/flows/<slug>/stages")
 def flow_stages(slug: str):
     flow = flow_or_404(slug)
     return render_template(
@@ -182,7 +178,6 @@ def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> St
     return binding
 
 
-@bp.route("/flows/<slug>/stages/bind", methods=["GET", "POST"])
 def bind_stage(slug: str):
     flow = flow_or_404(slug)
     form = StageBindingForm(data=starting_values({"order": suggested_order(flow)}))
@@ -197,7 +192,6 @@ def bind_stage(slug: str):
     return redirect(back_to(flow, binding), code=303)
 
 
-@bp.route("/flows/<slug>/stages/<int:binding_id>/edit", methods=["GET", "POST"])
 def edit_stage_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding = stage_binding_of(flow, binding_id)
@@ -218,7 +212,6 @@ def edit_stage_binding(slug: str, binding_id: int):
     return redirect(back_to(flow, binding), code=303)
 
 
-@bp.get("/flows/<slug>/stages/<int:binding_id>/remove")
 def confirm_stage_binding_removal(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding = stage_binding_of(flow, binding_id)
@@ -260,7 +253,6 @@ def confirm_stage_binding_removal(slug: str, binding_id: int):
     return ask("admin/flows/confirm_removal.html", confirmation, flow=flow)
 
 
-@bp.post("/flows/<slug>/stages/<int:binding_id>/remove")
 def remove_stage_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding = stage_binding_of(flow, binding_id)
@@ -272,7 +264,6 @@ def remove_stage_binding(slug: str, binding_id: int):
     return redirect(url_for("admin.flow_bindings.flow_stages", slug=slug), code=303)
 
 
-@bp.post("/flows/<slug>/stages/<int:binding_id>/move/<any(up, down):direction>")
 def move_stage_binding(slug: str, binding_id: int, direction: str):
     """Swap places with the neighbour; equal orders are spread out first so a swap moves."""
     flow = flow_or_404(slug)
@@ -307,7 +298,6 @@ def _copy(form, row, names) -> None:
 # -- Policy bindings -------------------------------------------------------------------------
 
 
-@bp.get("/flows/<slug>/policies")
 def flow_policies(slug: str):
     flow = flow_or_404(slug)
     return render_template(
@@ -419,18 +409,15 @@ def where_in_words(target) -> str:
     return _("the stage %(name)s", name=target.stage.name)
 
 
-@bp.route("/flows/<slug>/policies/new", methods=["GET", "POST"])
 def new_flow_policy_binding(slug: str):
     return create_policy_binding(flow_or_404(slug), None)
 
 
-@bp.route("/flows/<slug>/stages/<int:binding_id>/policies/new", methods=["GET", "POST"])
 def new_stage_policy_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     return create_policy_binding(flow, stage_binding_of(flow, binding_id))
 
 
-@bp.route("/flows/<slug>/bindings/<int:binding_id>/edit", methods=["GET", "POST"])
 def edit_policy_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding, stage_binding = policy_binding_of(flow, binding_id)
@@ -463,7 +450,6 @@ def subject_data(binding: PolicyBinding) -> dict:
     }
 
 
-@bp.get("/flows/<slug>/bindings/<int:binding_id>/delete")
 def confirm_policy_binding_deletion(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding, stage_binding = policy_binding_of(flow, binding_id)
@@ -510,7 +496,6 @@ def left_open_words(target) -> str:
     return _("the step applies to everyone who goes through the flow")
 
 
-@bp.post("/flows/<slug>/bindings/<int:binding_id>/delete")
 def delete_policy_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding, stage_binding = policy_binding_of(flow, binding_id)

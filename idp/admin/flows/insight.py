@@ -1,7 +1,7 @@
 """The flow page's Diagram and Simulate tabs: what the flow will do, drawn, and foretold for a
 chosen user. Both only read."""
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
@@ -15,8 +15,6 @@ from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.flows import simulation as outcomes
 from idp.flows.simulation import ARRIVALS, simulate_plan, usual_arrival
-
-bp = Blueprint("flow_insight", __name__, template_folder="templates")
 
 
 class SimulationForm(Form):
@@ -33,13 +31,11 @@ class SimulationForm(Form):
     ip = ip_field()
 
 
-@bp.get("/flows/<slug>/diagram")
 def flow_diagram(slug: str):
     flow = flow_or_404(slug)
     return render_template("admin/flows/diagram.html", flow=flow, diagram=diagram.build(flow))
 
 
-@bp.get("/flows/<slug>/simulate")
 def flow_simulation(slug: str):
     flow = flow_or_404(slug)
     is_sent = "user" in request.args

@@ -1,7 +1,7 @@
 """Create and bind stage: on the flow's Stage Bindings tab, a new stage (its type, then that
 type's settings) and its binding to the flow in one form, saved in one transaction."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from idp.admin.catalog import rows
@@ -16,10 +16,7 @@ from idp.admin.flows.forms import BindingSettingsForm
 from idp.admin.flows.guidance import suggested_order
 from idp.admin.flows.routes import flow_or_404
 
-bp = Blueprint("flow_new_stage", __name__, template_folder="templates")
 
-
-@bp.get("/flows/<slug>/stages/create")
 def create_and_bind_stage(slug: str):
     flow = flow_or_404(slug)
     return rows.choose_type(
@@ -30,7 +27,6 @@ def create_and_bind_stage(slug: str):
     )
 
 
-@bp.route("/flows/<slug>/stages/create/<type_name>", methods=["GET", "POST"])
 def create_and_bind_stage_of_type(slug: str, type_name: str):
     flow = flow_or_404(slug)
     binding_form = BindingSettingsForm(data=starting_values({"order": suggested_order(flow)}))

@@ -1,7 +1,7 @@
 """Flows: list, create, edit, delete, and the flow page's Overview tab. The Export and Import
 tabs are in files.py, the binding tabs in bindings.py."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, func, select
@@ -19,12 +19,9 @@ from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
-from idp.core.lazy_views import add_lazy_rules
 from idp.flows.loading import load_flow
 from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS
-
-bp = Blueprint("flows", __name__, template_folder="templates")
 
 SLUG_TAKEN = _l("A flow with this slug was just created.")
 LABELS = {
@@ -57,7 +54,6 @@ def flow_or_404(slug: str) -> Flow:
     return flow
 
 
-@bp.get("/flows")
 def flows():
     stage_count = func.count(StageBinding.id)
     statement = (
@@ -69,7 +65,6 @@ def flows():
     return render_template("admin/flows/list.html", page=paginate(statement), labels=LABELS)
 
 
-@bp.route("/flows/new", methods=["GET", "POST"])
 def new_flow():
     form = FlowForm()
     if not form.validate_on_submit():
@@ -86,12 +81,10 @@ def new_flow():
     return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
 
 
-@bp.get("/flows/<slug>/")
 def flow(slug: str):
     return render_template("admin/flows/overview.html", flow=flow_or_404(slug), labels=LABELS)
 
 
-@bp.route("/flows/<slug>/edit", methods=["GET", "POST"])
 def edit_flow(slug: str):
     flow = flow_or_404(slug)
     form = FlowForm(obj=flow, editing=flow)
@@ -133,13 +126,11 @@ def _strings_in(value) -> set[str]:
     return set()
 
 
-@bp.get("/flows/<slug>/delete")
 def confirm_flow_deletion(slug: str):
     flow = flow_or_404(slug)
     return render_template("admin/flows/delete.html", flow=flow, used=where_used(slug), form=Form())
 
 
-@bp.post("/flows/<slug>/delete")
 def delete_flow(slug: str):
     flow = flow_or_404(slug)
     record_change("admin_flow_deleted", flow_target(flow), before=flow_values(flow))
@@ -155,18 +146,3 @@ def delete_flow(slug: str):
     db.session.commit()
     flash(_("The flow %(slug)s was deleted.", slug=slug), "info")
     return redirect(url_for("admin.flows.flows"), code=303)
-
-
-# The Export and Import tabs (files.py), imported on their first request: they read and write
-# flow files with idp/transfer, which brings YAML and every stage type's reader along.
-FILE_VIEWS = (
-    ("/flows/<slug>/export", "export_page", ["GET"]),
-    ("/flows/<slug>/export.yaml", "download_flow", ["GET"]),
-    ("/flows/import", "import_new_page", ["GET"]),
-    ("/flows/<slug>/import", "import_page", ["GET"]),
-    ("/flows/import", "preview_new_import", ["POST"]),
-    ("/flows/<slug>/import", "preview_import", ["POST"]),
-    ("/flows/import/confirm", "confirm_new_import", ["POST"]),
-    ("/flows/<slug>/import/confirm", "confirm_import", ["POST"]),
-)
-add_lazy_rules(bp, "idp.admin.flows.files", FILE_VIEWS)

@@ -1,6 +1,6 @@
 """Invitations: list, create (the link is shown once, on the answer to the POST), revoke."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -13,14 +13,11 @@ from idp.core.forms import Form
 from idp.identity import invitations as service
 from idp.models import Flow, Invitation, Stage, StageBinding
 
-bp = Blueprint("invitations", __name__, template_folder="templates")
-
 
 def invitation_target(invitation: Invitation) -> dict:
     return describe("invitation", invitation, invitation.name or f"#{invitation.id}")
 
 
-@bp.get("/invitations")
 def invitations():
     statement = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
     return render_template(
@@ -53,7 +50,6 @@ def checks_invitations(flow_slug: str) -> bool:
     return found is not None
 
 
-@bp.route("/invitations/new", methods=["GET", "POST"])
 def new_invitation():
     form = InvitationForm()
     form.flow.choices = flow_choices()
@@ -88,7 +84,6 @@ def _values(form: InvitationForm) -> dict:
     }
 
 
-@bp.post("/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(invitation_id: int):
     invitation = find_or_404(Invitation, invitation_id, "invitation")
     state = service.state_of(invitation)

@@ -2,7 +2,7 @@
 and subjects, like authentik's brands. Values are validated by idp.brand.settings and the
 uploads by idp.brand.files; every page and mail reads them from there."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField, TextAreaField
@@ -25,8 +25,6 @@ from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.core.network import client_ip
-
-bp = Blueprint("brand", __name__, template_folder="templates")
 
 
 def _parsed(form, field):
@@ -136,12 +134,10 @@ def _form_values() -> dict:
     return values
 
 
-@bp.get("/brand")
 def brand():
     return render_brand(BrandForm(formdata=None, data=_form_values()))
 
 
-@bp.post("/brand")
 def save_brand_settings():
     form = BrandForm()
     if not form.validate():

@@ -2,7 +2,7 @@
 The keys, their values and their validation live in idp.identity.site_settings; the CLI's
 `idp settings` changes the same rows."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -20,8 +20,6 @@ from idp.identity.site_settings import (
     current_settings,
     parse,
 )
-
-bp = Blueprint("settings", __name__, template_folder="templates")
 
 
 def _parsed_by_settings(key: str):
@@ -57,12 +55,10 @@ def render_settings(form: SiteSettingsForm, status: int = 200):
     return page, status
 
 
-@bp.get("/settings")
 def site_settings():
     return render_settings(SiteSettingsForm(formdata=None, data=current_settings()))
 
 
-@bp.post("/settings")
 def save_site_settings():
     form = SiteSettingsForm()
     if not form.validate():

@@ -2,7 +2,7 @@
 recovery link, make it an administrator or not, end its sessions, remove its
 authenticators."""
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -19,9 +19,6 @@ from idp.identity.accounts import set_password
 from idp.identity.sessions import end_session, load_current_session, revoke_sessions_of
 from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
-
-bp = Blueprint("user_actions", __name__, template_folder="templates")
-
 
 LAST_SUPERUSER = N_(
     "%(username)s is the last administrator who can sign in with a password. "
@@ -62,7 +59,6 @@ def _change_flag(user: User, action: str, field: str, value: bool, **detail) -> 
     record_change(action, user_target(user), before, {field: value}, **detail)
 
 
-@bp.post("/users/<int:user_id>/disable")
 def disable_user(user_id: int):
     """Disable the account; every session of theirs ends at once."""
     user = find_or_404(User, user_id, "user")
@@ -78,7 +74,6 @@ def disable_user(user_id: int):
     )
 
 
-@bp.post("/users/<int:user_id>/enable")
 def enable_user(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_user_enabled", "is_active", True)
@@ -86,7 +81,6 @@ def enable_user(user_id: int):
     return back_to(user, _("%(username)s may sign in again.", username=user.username))
 
 
-@bp.post("/users/<int:user_id>/superuser/grant")
 def grant_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     _change_flag(user, "admin_superuser_granted", "is_superuser", True)
@@ -94,7 +88,6 @@ def grant_superuser(user_id: int):
     return back_to(user, _("%(username)s is now an administrator.", username=user.username))
 
 
-@bp.post("/users/<int:user_id>/superuser/remove")
 def remove_superuser(user_id: int):
     user = find_or_404(User, user_id, "user")
     if is_last_superuser(user):
@@ -104,7 +97,6 @@ def remove_superuser(user_id: int):
     return back_to(user, _("%(username)s is no longer an administrator.", username=user.username))
 
 
-@bp.post("/users/<int:user_id>/password")
 def set_user_password(user_id: int):
     """Set a new password; the user's other sessions end (the admin's own one stays)."""
     user = find_or_404(User, user_id, "user")
@@ -128,7 +120,6 @@ def set_user_password(user_id: int):
     return back_to(user, _("The password of %(username)s was set.", username=user.username))
 
 
-@bp.post("/users/<int:user_id>/recovery-link")
 def send_user_recovery_link(user_id: int):
     """Mail the user a link into the recovery flow; the link itself is shown to nobody."""
     user = find_or_404(User, user_id, "user")
@@ -142,7 +133,6 @@ def send_user_recovery_link(user_id: int):
     return back_to(user, _("A recovery link was mailed to %(email)s.", email=user.email))
 
 
-@bp.post("/users/<int:user_id>/sessions/<int:session_id>/revoke")
 def revoke_user_session(user_id: int, session_id: int):
     user = find_or_404(User, user_id, "user")
     row = db.session.get(UserSession, session_id)
@@ -158,12 +148,6 @@ def revoke_user_session(user_id: int, session_id: int):
     return back_to(user, _("That session was signed out."))
 
 
-AUTHENTICATOR_KIND = f"any({', '.join(authenticators.KINDS)})"
-
-
-@bp.post(
-    f"/users/<int:user_id>/authenticators/<{AUTHENTICATOR_KIND}:kind>/<int:authenticator_id>/remove"
-)
 def remove_user_authenticator(user_id: int, kind: str, authenticator_id: int):
     user = find_or_404(User, user_id, "user")
     if not authenticators.remove_authenticator(user, kind, authenticator_id):

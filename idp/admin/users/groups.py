@@ -1,6 +1,6 @@
 """Groups: list with member counts, create, rename, delete, and their members."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -14,9 +14,6 @@ from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.models import Group, PolicyBinding, User, group_members
 
-bp = Blueprint("groups", __name__, template_folder="templates")
-
-
 NAME_TAKEN = _l("A group with this name was just created.")
 
 
@@ -24,7 +21,6 @@ def group_target(group: Group) -> dict:
     return describe("group", group, group.name)
 
 
-@bp.get("/groups")
 def groups():
     member_count = func.count(group_members.c.user_id)
     statement = (
@@ -36,7 +32,6 @@ def groups():
     return render_template("admin/groups/list.html", page=paginate(statement))
 
 
-@bp.route("/groups/new", methods=["GET", "POST"])
 def new_group():
     form = GroupForm()
     if not form.validate_on_submit():
@@ -76,12 +71,10 @@ def render_group(group: Group, status: int = 200, **forms):
     return page, status
 
 
-@bp.get("/groups/<int:group_id>")
 def group(group_id: int):
     return render_group(find_or_404(Group, group_id, "group"))
 
 
-@bp.post("/groups/<int:group_id>/rename")
 def rename_group(group_id: int):
     group = find_or_404(Group, group_id, "group")
     form = GroupForm(editing=group)
@@ -96,7 +89,6 @@ def rename_group(group_id: int):
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
-@bp.get("/groups/<int:group_id>/delete")
 def confirm_group_deletion(group_id: int):
     group = find_or_404(Group, group_id, "group")
     return render_deletion(group, where_bound(group))
@@ -107,7 +99,6 @@ def render_deletion(group: Group, bound: list[str], status: int = 200):
     return page, status
 
 
-@bp.post("/groups/<int:group_id>/delete")
 def delete_group(group_id: int):
     """A group still bound to a flow or a stage is not deleted: its bindings would vanish with
     it, and open what they guarded."""
@@ -125,7 +116,6 @@ def delete_group(group_id: int):
     return redirect(url_for("admin.groups.groups"), code=303)
 
 
-@bp.post("/groups/<int:group_id>/members")
 def add_member(group_id: int):
     group = find_or_404(Group, group_id, "group")
     form = MemberForm()
@@ -141,7 +131,6 @@ def add_member(group_id: int):
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
 
 
-@bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
 def remove_member(group_id: int, user_id: int):
     group = find_or_404(Group, group_id, "group")
     user = find_or_404(User, user_id, "user")

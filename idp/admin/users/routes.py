@@ -1,6 +1,6 @@
 """Users: search, create, look at one, edit their details, add to and remove from groups."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -18,9 +18,6 @@ from idp.identity.accounts import groups_of, set_password
 from idp.identity.sessions import active_sessions_of, load_current_session
 from idp.identity.signups import release
 from idp.models import Group, User
-
-bp = Blueprint("users", __name__, template_folder="templates")
-
 
 SEARCHED_COLUMNS = (User.username, User.email, User.name)
 
@@ -51,7 +48,6 @@ def search_users(text: str):
     )
 
 
-@bp.get("/users")
 def users():
     """Every user, or those whose username, email or name contains the search text."""
     form = UserSearchForm(request.args)
@@ -61,7 +57,6 @@ def users():
     return render_template("admin/users/list.html", form=form, page=page)
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
 def new_user():
     form = NewUserForm(email_verified=True)
     if form.validate_on_submit() and form.password.data:
@@ -112,12 +107,10 @@ def render_user(user: User, status: int = 200, password_form=None, group_form=No
     return page, status
 
 
-@bp.get("/users/<int:user_id>")
 def user(user_id: int):
     return render_user(find_or_404(User, user_id, "user"))
 
 
-@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 def edit_user(user_id: int):
     """Change the username, email and name."""
     user = find_or_404(User, user_id, "user")
@@ -138,7 +131,6 @@ def back_to_groups(user: User):
     return redirect(url_for("admin.users.user", user_id=user.id) + "#groups", code=303)
 
 
-@bp.post("/users/<int:user_id>/groups")
 def join_group(user_id: int):
     user = find_or_404(User, user_id, "user")
     form = JoinGroupForm()
@@ -163,7 +155,6 @@ def join_group(user_id: int):
     return back_to_groups(user)
 
 
-@bp.post("/users/<int:user_id>/groups/<int:group_id>/remove")
 def leave_group(user_id: int, group_id: int):
     user = find_or_404(User, user_id, "user")
     group = find_or_404(Group, group_id, "group")
