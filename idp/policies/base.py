@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from idp.core.options import NoOptions, parse_options
 from idp.core.options_forms import OptionsForm, options_form_for
 
@@ -23,6 +25,14 @@ class PolicyType:
         rule, rule, ...); () for a type with nothing to say up front. Prompt stages show
         these beside the field, before the first try."""
         return ()
+
+    def prepare(self, options) -> Callable:
+        """How to answer with these options: a function of the policy request, made once for a
+        binding the engine keeps (a cached flow's). A type with work to do once for its options
+        (an expression's compilation) does it here; evaluate(request, options) is the same
+        answer."""
+        evaluate = self.evaluate
+        return lambda request: evaluate(request, options)
 
     def parse_options(self, mapping):
         return parse_options(self.Options, mapping)

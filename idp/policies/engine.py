@@ -65,14 +65,13 @@ class Gate:
     timeout: int
     group_id: int | None
     user_id: int | None
-    # The bound policy's type's evaluate and its parsed options (None, None: no policy bound)
-    evaluate: Callable | None
-    options: object
+    # The bound policy's answer, prepared with its options (None: no policy bound)
+    answer: Callable[[PolicyRequest], PolicyResult] | None
 
     @classmethod
     def of(cls, binding: PolicyBinding) -> "Gate":
         policy = binding.policy
-        evaluate, options = _prepared(policy) if policy is not None else (None, None)
+        answer = _prepared(policy) if policy is not None else None
         return cls(
             binding,
             binding.negate,
@@ -80,28 +79,27 @@ class Gate:
             binding.timeout,
             binding.group_id,
             binding.user_id,
-            evaluate,
-            options,
+            answer,
         )
 
 
-def _prepared(policy: Policy) -> tuple[Callable, object]:
-    """How to ask a policy: its type's evaluate and its parsed options, or, when it cannot be
-    asked (its type is not installed, its options do not parse), a stand-in that says why."""
+def _prepared(policy: Policy) -> Callable[[PolicyRequest], PolicyResult]:
+    """The policy's answer (PolicyType.prepare), or, when it cannot be asked (its type is not
+    installed, its options do not parse), a stand-in that says why."""
     policy_type = POLICY_TYPES.get(policy.type)
     if policy_type is None:
         return _refusal(N_("policy type %(type)s is not installed"), type=repr(policy.type))
     try:
-        return policy_type.evaluate, options_of(policy, policy_type.Options)
+        return policy_type.prepare(options_of(policy, policy_type.Options))
     except OptionsError as error:
         return _refusal(N_("bad options: %(problem)s"), problem=error.sentence)
 
 
-def _refusal(message: str, **values) -> tuple[Callable, None]:
-    def refuse(request, options):
+def _refusal(message: str, **values) -> Callable[[PolicyRequest], PolicyResult]:
+    def refuse(request):
         raise PolicyError(message, **values)
 
-    return refuse, None
+    return refuse
 
 
 def _asking_key(binding: PolicyBinding) -> tuple[int, int]:
@@ -213,7 +211,7 @@ def _answer(gate: Gate, request: PolicyRequest) -> tuple[bool, tuple[str, ...], 
     if gate.user_id is not None:
         return (user.id is not None and gate.user_id == user.id) != gate.negate, (), None
     try:
-        result = _run_policy(gate.evaluate, gate.options, request, gate.timeout)
+        result = _run_policy(gate.answer, request, gate.timeout)
     except PolicyError as error:
         if gate.failure_result is None:
             raise PolicyFailure(gate.binding, error.sentence) from error
@@ -235,14 +233,14 @@ def rules_of(policy: Policy) -> tuple[str, ...]:
 
 def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> PolicyResult:
     """One policy on its own; raises PolicyError when it cannot decide in time."""
-    return _run_policy(*_prepared(policy), request, timeout)
+    return _run_policy(_prepared(policy), request, timeout)
 
 
-def _run_policy(evaluate, options, request: PolicyRequest, timeout: int) -> PolicyResult:
+def _run_policy(answer, request: PolicyRequest, timeout: int) -> PolicyResult:
     previous = DEADLINE.value
     DEADLINE.value = deadline = time.monotonic() + timeout
     try:
-        result = evaluate(request, options)
+        result = answer(request)
     finally:
         DEADLINE.value = previous
     if time.monotonic() > deadline:

@@ -426,13 +426,18 @@ def _variables(request) -> dict:
     }
 
 
-def run_for_request(source: str, request):
-    """What the expression gives for this policy request; raises PolicyError when it cannot say
-    (a bad expression, an error, an escape attempt, the request's deadline passed)."""
+def scope_for(request) -> Context:
+    """The policy request's expression scope, made for its first expression."""
     scope = request.memo.get(SCOPE)
     if scope is None:
         scope = request.memo[SCOPE] = expression_scope(_variables(request))
-    return run_expression(source, scope)
+    return scope
+
+
+def run_for_request(source: str, request):
+    """What the expression gives for this policy request; raises PolicyError when it cannot say
+    (a bad expression, an error, an escape attempt, the request's deadline passed)."""
+    return run_expression(source, scope_for(request))
 
 
 def read_authentik_options(source, options: dict) -> None:
@@ -468,13 +473,21 @@ class ExpressionPolicy(PolicyType):
     Options = ExpressionOptions
     authentik = AUTHENTIK
 
+    def prepare(self, options: ExpressionOptions):
+        """Compiled here, once for a cached binding, rather than looked up for each answer."""
+        expression = compile_expression(options.expression)
+        refusal = PolicyResult(False, (options.message,)) if options.message else FAILS
+
+        def answer(request) -> PolicyResult:
+            result = run_compiled(expression, scope_for(request))
+            if isinstance(result, Denial) and result.messages:
+                return PolicyResult(False, result.messages)
+            return PASSES if result else refusal
+
+        return answer
+
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
-        result = run_for_request(options.expression, request)
-        if isinstance(result, Denial) and result.messages:
-            return PolicyResult(False, result.messages)
-        if result:
-            return PASSES
-        return PolicyResult(False, (options.message,)) if options.message else FAILS
+        return self.prepare(options)(request)
 
 
 def run_expression(source: str, scope: Context):
@@ -486,9 +499,16 @@ def run_expression(source: str, scope: Context):
         expression = compile_expression(source)
     except OptionsError as error:
         raise PolicyError(error.words) from None
+    return run_compiled(expression, scope)
+
+
+def run_compiled(expression, scope: Context):
+    """run_expression, for an expression compile_expression has compiled."""
     try:
         next(expression(scope), None)  # runs the one assignment to its end
         result = scope.vars.pop(RESULT)
+        if type(result) in _SCALARS:  # most results (True or False): nothing to check
+            return result
         if isinstance(result, Undefined):
             str(result)  # a StrictUndefined raises here, naming what is missing
         return _limit(result, SANDBOX)

@@ -7,9 +7,15 @@ import pytest
 from idp.models import Group, Policy, PolicyBinding
 from idp.policies import engine
 from idp.policies.base import PolicyType
-from idp.policies.engine import PolicyFailure, evaluate_bindings, explain_bindings
+from idp.policies.engine import PolicyFailure, evaluate_bindings, explain_bindings, keep_gates
+from idp.policies.expression import compile_expression
 from idp.policies.registry import POLICY_TYPES
 from idp.policies.types import ANONYMOUS, PASSES, PolicyRequest, PolicyUser, policy_deadline
+
+
+class KeptList(list):
+    """A collection that can be marked with its gates, as a cached flow's ORM list is."""
+
 
 MEMBER = PolicyUser(id=7, username="m", is_authenticated=True, group_ids=frozenset({1}))
 
@@ -117,3 +123,17 @@ def test_a_policy_slower_than_its_timeout_fails_closed_even_when_it_passes(monke
     monkeypatch.setattr(engine.time, "monotonic", lambda: next(clock))
     with pytest.raises(PolicyFailure, match="longer than its timeout of 30 s"):
         evaluate_bindings([policy_binding({"result": True})], "any", PolicyRequest())
+
+
+def test_a_kept_expression_binding_is_compiled_once_not_looked_up_per_answer():
+    policy = Policy(name="e", type="expression", options={"expression": "request.ip == '10.0.0.1'"})
+    binding = PolicyBinding(
+        id=3, policy=policy, policy_id=3, order=0, negate=False, enabled=True, timeout=30
+    )
+    bindings = KeptList([binding])
+    keep_gates(bindings)
+    asked = compile_expression.cache_info()
+    near, far = PolicyRequest(ip="10.0.0.1"), PolicyRequest(ip="10.9.9.9")
+    verdicts = [evaluate_bindings(bindings, "all", request).passing for request in (near, far)]
+    assert verdicts == [True, False]
+    assert compile_expression.cache_info()[:2] == asked[:2]  # no hit, no miss
