@@ -81,7 +81,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _engine_options(config) -> dict:
-    options = {"pool_pre_ping": True}
+    # No pool_pre_ping: a closed connection is found without a round trip (idp/core/extensions.py).
+    options = {}
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # A sign-in briefly needs a second connection: the failed-attempt counters commit on
         # their own, before the password hash runs.

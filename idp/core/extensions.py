@@ -1,3 +1,4 @@
+import select
 import sys
 
 import click
@@ -6,7 +7,9 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 # Named constraints let Alembic's SQLite batch mode find and alter them.
 NAMING_CONVENTION = {
@@ -122,6 +125,28 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
         and statement.lstrip()[:9].upper().startswith(_SQLITE_WRITES)
     ):
         cursor.execute("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_connections_the_server_closed(dbapi_connection, connection_record, proxy):
+    """A pooled connection the database server has closed (a restart, a failover, an idle
+    timeout) is replaced before it is used: the pool takes another on DisconnectionError.
+
+    Seen without a round trip: an idle connection has nothing to read unless the server said
+    goodbye (its last message, or the end of the stream). Asking the server each time
+    (SQLAlchemy's pool_pre_ping) cost 0.4 ms of a worker's CPU per request, a sixth of a
+    sign-in. A server gone without a word (a cut network) is found by the first statement,
+    as a ping would have found it. SQLite has no server and no socket."""
+    if _is_sqlite(dbapi_connection):
+        return
+    if dbapi_connection.closed or _has_something_to_read(dbapi_connection.fileno()):
+        raise DisconnectionError("the database server closed this connection")
+
+
+def _has_something_to_read(socket_number: int) -> bool:
+    poller = select.poll()
+    poller.register(socket_number, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def is_sqlite_writing(connection) -> bool:

@@ -1,0 +1,63 @@
+"""Pooled connections to PostgreSQL: one the server closed is replaced before a request uses
+it, and a healthy one is used as it is, with no ping before each request."""
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from idp.core.extensions import db
+from tests import factories
+from tests.conftest import POSTGRES_URL, FlowDriver
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+]
+
+
+def server_process_of_the_pooled_connection(app) -> int:
+    with app.app_context():
+        process = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+        db.session.remove()
+    return process
+
+
+def statements_sent(app) -> list[str]:
+    """Every statement the app's engine sends, pings included (they go through a cursor of
+    the raw connection, which before_cursor_execute does not see)."""
+    with app.app_context():
+        engine = db.engine
+    sent = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    return sent
+
+
+@pytest.fixture
+def signed_in(app):
+    with app.app_context():
+        factories.make_user(username="alice")
+    flows = FlowDriver(app.test_client())
+    flows.sign_in("alice", factories.PASSWORD)
+    return flows
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(app, signed_in):
+    closed = server_process_of_the_pooled_connection(app)
+    outside = sa.create_engine(POSTGRES_URL, poolclass=sa.pool.NullPool)
+    with outside.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.pg_terminate_backend(closed)))
+    outside.dispose()
+    time.sleep(0.2)  # the server's goodbye reaches the pooled connection's socket
+
+    assert signed_in.client.get("/me").status_code == 200
+    assert server_process_of_the_pooled_connection(app) != closed
+
+
+def test_a_healthy_connection_is_used_as_it_is_without_a_ping(app, signed_in):
+    process = server_process_of_the_pooled_connection(app)
+    sent = statements_sent(app)
+    for _ in range(3):
+        assert signed_in.client.get("/me").status_code == 200
+    assert server_process_of_the_pooled_connection(app) == process
+    assert not [statement for statement in sent if statement.strip().upper() == "SELECT 1"]
