@@ -187,7 +187,7 @@ class Server:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, **env},
+            env={**os.environ, "PYTHONOPTIMIZE": "2", **env},  # as the README deploys it
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

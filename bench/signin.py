@@ -163,6 +163,11 @@ def database_backends(name: str) -> list[int]:
     return found
 
 
+# How the README's production command starts gunicorn: without docstrings (4.7 MiB of each
+# process). Both apps run so, so that their memory compares.
+AS_DEPLOYED = {"PYTHONOPTIMIZE": "2"}
+
+
 class Gunicorn:
     """gunicorn with the shipped gunicorn.conf.py: `app` is wsgi:app or the reference app."""
 
@@ -183,7 +188,11 @@ class Gunicorn:
             app,
         ]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**os.environ, **AS_DEPLOYED, **env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self.workers = workers
 

@@ -127,6 +127,7 @@ def start_gunicorn(folder: Path, port: int, environ: dict) -> subprocess.Popen:
                 "GUNICORN_BIND": f"127.0.0.1:{port}",
                 "GUNICORN_WORKERS": "2",
                 "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
+                "PYTHONOPTIMIZE": "2",  # as the README's production command runs it
                 **environ,
             },
             stdout=output,
