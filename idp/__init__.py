@@ -6,7 +6,14 @@ import os
 from flask import Flask
 
 from idp.core.config import load_settings
-from idp.core.extensions import csrf, db, init_migrations, login_manager
+from idp.core.extensions import (
+    POSTGRESQL_OPTIONS,
+    begin_postgresql_transactions_at_the_first_write,
+    csrf,
+    db,
+    init_migrations,
+    login_manager,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -29,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     _configure_logging(app)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            begin_postgresql_transactions_at_the_first_write(db.engine)
     init_migrations(app, _migrations_path())
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -87,7 +97,9 @@ def _engine_options(config) -> dict:
         # A sign-in briefly needs a second connection: the failed-attempt counters commit on
         # their own, before the password hash runs.
         options.update(
-            pool_size=config["DATABASE_POOL_SIZE"], max_overflow=config["DATABASE_POOL_SIZE"]
+            pool_size=config["DATABASE_POOL_SIZE"],
+            max_overflow=config["DATABASE_POOL_SIZE"],
+            **POSTGRESQL_OPTIONS,
         )
     return options
 

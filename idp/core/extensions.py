@@ -127,6 +127,38 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
         cursor.execute("BEGIN IMMEDIATE")
 
 
+# PostgreSQL likewise, on the app's own engine: psycopg runs in autocommit (POSTGRESQL_OPTIONS)
+# and the first statement that is not a plain read begins the transaction. A page that only
+# reads sends its statements alone, not between a BEGIN and a ROLLBACK (two round trips of the
+# three most pages made), and keeps psycopg's prepared statements, which every ROLLBACK threw
+# away. Reads that lock rows, or hold a lock until the transaction ends, begin it too. Other
+# engines in autocommit (one that creates databases) are left as they are.
+POSTGRESQL_OPTIONS = {"isolation_level": "AUTOCOMMIT"}
+_PLAIN_READS = ("SELECT", "SHOW")
+_READS_THAT_LOCK = ("FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE", "FOR KEY SHARE", "_xact_lock")
+_PQTRANS_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
+
+
+def begin_postgresql_transactions_at_the_first_write(engine) -> None:
+    event.listen(engine, "before_cursor_execute", _postgresql_writes_begin)
+
+
+def _postgresql_writes_begin(connection, cursor, statement, parameters, context, executemany):
+    raw = connection.connection.dbapi_connection
+    if (
+        raw.autocommit
+        and raw.pgconn.transaction_status == _PQTRANS_IDLE
+        and not _is_plain_read(statement)
+    ):
+        cursor.execute("BEGIN")
+
+
+def _is_plain_read(statement: str) -> bool:
+    return statement.lstrip()[:6].upper().startswith(_PLAIN_READS) and not any(
+        lock in statement for lock in _READS_THAT_LOCK
+    )
+
+
 @event.listens_for(Pool, "checkout")
 def _replace_connections_the_server_closed(dbapi_connection, connection_record, proxy):
     """A pooled connection the database server has closed (a restart, a failover, an idle

@@ -1,4 +1,4 @@
-"""Pooled connections to PostgreSQL: one the server closed is replaced before a request uses
+"""Connections to PostgreSQL: a pooled one the server closed is replaced before a request uses
 it, and a healthy one is used as it is, with no ping before each request."""
 
 import time
@@ -61,3 +61,36 @@ def test_a_healthy_connection_is_used_as_it_is_without_a_ping(app, signed_in):
         assert signed_in.client.get("/me").status_code == 200
     assert server_process_of_the_pooled_connection(app) == process
     assert not [statement for statement in sent if statement.strip().upper() == "SELECT 1"]
+
+
+def transaction_states(app) -> list[tuple[str, str]]:
+    """(first word, transaction status just after it ran) for each statement the app sends."""
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def note(connection, cursor, statement, *args):
+        status = connection.connection.dbapi_connection.info.transaction_status
+        seen.append((statement.split()[0].upper(), status.name))
+
+    sa.event.listen(engine, "after_cursor_execute", note)
+    return seen
+
+
+def test_a_page_that_only_reads_opens_no_transaction(app, signed_in):
+    seen = transaction_states(app)
+    assert signed_in.client.get("/me").status_code == 200
+    assert seen and {word for word, _ in seen} == {"SELECT"}
+    assert {status for _, status in seen} == {"IDLE"}
+
+
+def test_writes_run_in_a_transaction_and_the_reads_before_them_in_none(app):
+    with app.app_context():
+        factories.make_user(username="bob")
+    flows = FlowDriver(app.test_client())
+    seen = transaction_states(app)
+    flows.sign_in("bob", factories.PASSWORD)
+    writes = [(word, status) for word, status in seen if word != "SELECT"]
+    assert {"INSERT", "UPDATE"} <= {word for word, _ in writes}
+    assert {status for _, status in writes} == {"INTRANS"}
+    assert ("SELECT", "IDLE") in seen[: seen.index(writes[0])]  # the reads before it: none
