@@ -4,8 +4,11 @@ language Gatehouse speaks."""
 
 import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
+from flask import g
+from flask_babel import force_locale, refresh
 from sqlalchemy import select
 
 from idp.core.extensions import db
@@ -180,3 +183,17 @@ def test_a_page_with_a_form_reads_no_catalog_again(app, monkeypatch):
     for _ in range(3):
         assert "Bei Gatehouse anmelden" in sign_in_page(app, "de")
     assert loads == []
+
+
+def test_a_page_follows_a_forced_language_and_a_refresh_within_one_request(app):
+    """Templates find the request's catalog once and keep it where Flask-Babel keeps it:
+    force_locale() and refresh() must still change the words of what is rendered next."""
+    template = app.jinja_env.from_string('{{ _("Your language was saved.") }}')
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert template.render() == "Ihre Sprache wurde gespeichert."
+        with force_locale("fr"):
+            assert template.render() == "Votre langue a été enregistrée."
+        assert template.render() == "Ihre Sprache wurde gespeichert."
+        g._login_user = SimpleNamespace(language="fr")  # what choosing on /me does, then refresh
+        refresh()
+        assert template.render() == "Votre langue a été enregistrée."
