@@ -5,7 +5,7 @@ import click
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import CompoundSelect, MetaData, Select, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
@@ -131,11 +131,19 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
 # and the first statement that is not a plain read begins the transaction. A page that only
 # reads sends its statements alone, not between a BEGIN and a ROLLBACK (two round trips of the
 # three most pages made), and keeps psycopg's prepared statements, which every ROLLBACK threw
-# away. Reads that lock rows, or hold a lock until the transaction ends, begin it too. Other
-# engines in autocommit (one that creates databases) are left as they are.
+# away. A plain read is a SELECT that SQLAlchemy compiled without a locking clause; anything
+# else, SQL written out by hand (text(), driver SQL) included, begins the transaction. Other
+# engines in autocommit (one that creates databases), and a connection that asks for
+# autocommit itself (Alembic's autocommit_block), are left as they are.
 POSTGRESQL_OPTIONS = {"isolation_level": "AUTOCOMMIT"}
-_PLAIN_READS = ("SELECT", "SHOW")
-_READS_THAT_LOCK = ("FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE", "FOR KEY SHARE", "_xact_lock")
+# SQLAlchemy writes these clauses in capitals; a lock held until the transaction ends, too.
+_LOCKING_CLAUSES = (
+    " FOR UPDATE",
+    " FOR NO KEY UPDATE",
+    " FOR SHARE",
+    " FOR KEY SHARE",
+    "_xact_lock",
+)
 _PQTRANS_IDLE = 0  # libpq's PQTRANS_IDLE: no transaction open
 
 
@@ -148,15 +156,16 @@ def _postgresql_writes_begin(connection, cursor, statement, parameters, context,
     if (
         raw.autocommit
         and raw.pgconn.transaction_status == _PQTRANS_IDLE
-        and not _is_plain_read(statement)
+        and not _is_plain_read(statement, context)
+        and connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
     ):
         cursor.execute("BEGIN")
 
 
-def _is_plain_read(statement: str) -> bool:
-    return statement.lstrip()[:6].upper().startswith(_PLAIN_READS) and not any(
-        lock in statement for lock in _READS_THAT_LOCK
-    )
+def _is_plain_read(statement: str, context) -> bool:
+    return isinstance(
+        getattr(context.compiled, "statement", None), Select | CompoundSelect
+    ) and not any(clause in statement for clause in _LOCKING_CLAUSES)
 
 
 @event.listens_for(Pool, "checkout")

@@ -487,7 +487,11 @@ class ExpressionPolicy(PolicyType):
         return answer
 
     def evaluate(self, request, options: ExpressionOptions) -> PolicyResult:
-        return self.prepare(options)(request)
+        try:
+            answer = self.prepare(options)
+        except OptionsError as error:  # options made without parse_options, never validated
+            raise PolicyError(error.words) from None
+        return answer(request)
 
 
 def run_expression(source: str, scope: Context):
@@ -511,6 +515,10 @@ def run_compiled(expression, scope: Context):
             return result
         if isinstance(result, Undefined):
             str(result)  # a StrictUndefined raises here, naming what is missing
+        if isinstance(result, Iterator):
+            # A lazy filter's result (select, map) is a generator, true even when empty: read
+            # it out, counted, so that it decides by what it holds.
+            result = list(_limit(result, SANDBOX))
         return _limit(result, SANDBOX)
     except PolicyError:
         raise

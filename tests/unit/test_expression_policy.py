@@ -139,6 +139,23 @@ def test_an_expression_past_its_deadline_is_an_error():
 
 
 @pytest.mark.parametrize(
+    ("groups", "expected"),
+    [(("admins", "staff"), True), (("staff",), False), ((), False)],
+)
+def test_a_lazy_result_is_read_out_before_it_decides(groups, expected):
+    """A filter such as select gives a generator, which Python holds true even when empty: the
+    expression's result is read out (within the size limit) before it decides."""
+    user = PolicyUser(id=3, username="cy", is_authenticated=True, groups=groups)
+    assert run("user.groups | select('eq', 'admins')", user=user) is expected
+    assert run("user.groups | map('upper') | select('eq', 'ADMINS')", user=user) is expected
+
+
+def test_an_unchecked_bad_expression_is_a_policy_error_not_an_options_error():
+    with pytest.raises(PolicyError, match="not a valid expression"):
+        POLICY.evaluate(request_for(), ExpressionOptions(expression="user.username =="))
+
+
+@pytest.mark.parametrize(
     "expression",
     [
         "((((9**64)**64)**64)**64)**64 > 0",
@@ -186,17 +203,21 @@ def test_a_deadline_belongs_to_the_thread_that_set_it():
     from concurrent.futures import ThreadPoolExecutor
 
     options = parse_options(ExpressionOptions, {"expression": "(user.groups | list) == []"})
-    late_evaluation = threading.Event()
+    deadline_set, others_answered = threading.Event(), threading.Event()
 
     def evaluate_late():
         with answering_by(time.monotonic() - 1):
-            late_evaluation.set()
+            deadline_set.set()
+            others_answered.wait(5)  # the past deadline stays set while the other thread asks
             return POLICY.evaluate(request_for(user=PolicyUser()), options)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         late = pool.submit(evaluate_late)
-        late_evaluation.wait(5)
-        assert POLICY.evaluate(request_for(user=PolicyUser()), options).passing is True
+        assert deadline_set.wait(5)
+        try:
+            assert POLICY.evaluate(request_for(user=PolicyUser()), options).passing is True
+        finally:
+            others_answered.set()
         with pytest.raises(PolicyError, match="timeout"):
             late.result()
     assert policy_deadline() is None
