@@ -42,6 +42,10 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+# How the README's production command starts gunicorn: without docstrings (4.7 MiB of each
+# process).
+AS_DEPLOYED = {"PYTHONOPTIMIZE": "2"}
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -187,7 +191,7 @@ class Server:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, "PYTHONOPTIMIZE": "2", **env},  # as the README deploys it
+            env={**os.environ, **AS_DEPLOYED, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

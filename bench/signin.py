@@ -56,6 +56,7 @@ from urllib.parse import urlencode, urlsplit
 import bcrypt
 
 from bench.load import (
+    AS_DEPLOYED,
     children_of,
     create_database,
     drop_database,
@@ -163,11 +164,6 @@ def database_backends(name: str) -> list[int]:
     return found
 
 
-# How the README's production command starts gunicorn: without docstrings (4.7 MiB of each
-# process). Both apps run so, so that their memory compares.
-AS_DEPLOYED = {"PYTHONOPTIMIZE": "2"}
-
-
 class Gunicorn:
     """gunicorn with the shipped gunicorn.conf.py: `app` is wsgi:app or the reference app."""
 
@@ -190,7 +186,7 @@ class Gunicorn:
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
-            env={**os.environ, **AS_DEPLOYED, **env},
+            env={**os.environ, **AS_DEPLOYED, **env},  # both apps, so that their memory compares
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

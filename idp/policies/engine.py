@@ -236,7 +236,11 @@ def evaluate_policy(policy: Policy, request: PolicyRequest, timeout: int) -> Pol
     return _run_policy(_prepared(policy), request, timeout)
 
 
-def _run_policy(answer, request: PolicyRequest, timeout: int) -> PolicyResult:
+def _run_policy(
+    answer: Callable[[PolicyRequest], PolicyResult], request: PolicyRequest, timeout: int
+) -> PolicyResult:
+    # answering_by, written out: the context manager cost 1 µs a binding, half of what an
+    # expression binding costs in all.
     previous = DEADLINE.value
     DEADLINE.value = deadline = time.monotonic() + timeout
     try:

@@ -8,9 +8,10 @@ Whatever raises becomes a PolicyError, and the engine fails closed on that.
 
 An expression is compiled (and so validated) once per worker: compile_expression keeps the
 code of the last expressions it compiled, keyed on their text, so an edited policy is simply
-a new key. What is kept is code, never a result: every evaluation runs it on that request's
-own variables. One sandbox serves every expression; its deadline is the thread's policy
-deadline (idp.policies.types.answering_by).
+a new key; a binding of a cached flow holds its code itself (ExpressionPolicy.prepare). What is
+kept is code, never a result: every evaluation runs it on that request's own variables. One
+sandbox serves every expression; its deadline is the thread's policy deadline
+(idp.policies.types.answering_by).
 
 The expressions of one request run in one scope (a Jinja context made once, holding the
 request's read-only views and the helpers): making a context for each was four fifths of an

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from bench.load import AS_DEPLOYED
+
 NGINX = Path("/usr/sbin/nginx")
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEPLOY_DIRECTORY = Path(__file__).resolve().parent
@@ -127,7 +129,7 @@ def start_gunicorn(folder: Path, port: int, environ: dict) -> subprocess.Popen:
                 "GUNICORN_BIND": f"127.0.0.1:{port}",
                 "GUNICORN_WORKERS": "2",
                 "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
-                "PYTHONOPTIMIZE": "2",  # as the README's production command runs it
+                **AS_DEPLOYED,
                 **environ,
             },
             stdout=output,
