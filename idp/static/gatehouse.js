@@ -22,6 +22,13 @@ document.addEventListener("click", function (event) {
   }
 });
 
+// A form that carries an answer to an application (OAuth 2.0 form_post) goes by itself;
+// without JavaScript its button sends it.
+document.addEventListener("DOMContentLoaded", function () {
+  const form = document.querySelector("form[data-submits-itself]");
+  if (form) form.submit();
+});
+
 // Buttons that need JavaScript stay hidden without it.
 function showScriptButtons(root) {
   root.querySelectorAll("[data-copies], [data-prints]").forEach(function (button) {

@@ -1,7 +1,9 @@
 // A relying party nobody here wrote: panva's certified openid-client, in two steps.
-//   node rp.mjs start  ISSUER CLIENT_ID SECRET REDIRECT_URI      -> {url, verifier, state, nonce}
-//   node rp.mjs finish ISSUER CLIENT_ID SECRET CALLBACK_URL VERIFIER STATE NONCE
+//   node rp.mjs start  ISSUER CLIENT_ID SECRET REDIRECT_URI [RESPONSE_MODE]
+//                                                                -> {url, verifier, state, nonce}
+//   node rp.mjs finish ISSUER CLIENT_ID SECRET CALLBACK_URL VERIFIER STATE NONCE [POSTED_BODY]
 //                                                                -> {claims, userinfo, refreshed}
+// With a POSTED_BODY (response_mode=form_post) the callback is the POST the browser made.
 import * as client from "openid-client";
 
 const [step, issuer, clientId, secret, ...rest] = process.argv.slice(2);
@@ -10,7 +12,7 @@ const config = await client.discovery(new URL(issuer), clientId, secret, undefin
 });
 
 if (step === "start") {
-  const [redirectUri] = rest;
+  const [redirectUri, responseMode] = rest;
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -21,12 +23,20 @@ if (step === "start") {
     code_challenge_method: "S256",
     state,
     nonce,
+    ...(responseMode ? { response_mode: responseMode } : {}),
   });
   console.log(JSON.stringify({ url: url.href, verifier, state, nonce }));
 } else {
-  const [callback, verifier, state, nonce] = rest;
+  const [callback, verifier, state, nonce, posted] = rest;
+  const answer = posted === undefined
+    ? new URL(callback)
+    : new Request(callback, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: posted,
+    });
   // Checks iss (RFC 9207), state, the ID token's signature against the JWKS, nonce, aud, exp.
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+  const tokens = await client.authorizationCodeGrant(config, answer, {
     pkceCodeVerifier: verifier,
     expectedState: state,
     expectedNonce: nonce,

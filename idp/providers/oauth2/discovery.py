@@ -1,6 +1,7 @@
 """The OpenID Provider metadata of one application (OpenID Connect Discovery 1.0)."""
 
 from idp.applications.addresses import base_url
+from idp.providers.oauth2.returning import RESPONSE_MODES
 
 
 def discovery_document(client) -> dict:
@@ -17,7 +18,7 @@ def discovery_document(client) -> dict:
         "end_session_endpoint": f"{issuer}end-session/",
         "jwks_uri": f"{issuer}jwks/",
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
+        "response_modes_supported": list(RESPONSE_MODES),
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [options.signing_algorithm],

@@ -31,7 +31,15 @@ from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
 from idp.providers.oauth2.options import SCOPES, OAuth2Options
 from idp.providers.oauth2.refusals import description_in_words
-from idp.providers.oauth2.returning import to_client
+from idp.providers.oauth2.returning import (
+    FORM_POST,
+    FORM_POST_POLICY,
+    FRAGMENT,
+    answer_client,
+    mode_problem,
+    move_answer,
+    response_mode_of,
+)
 from idp.providers.oauth2.routes import AUTHORIZE_PATH
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import query_client, server
@@ -79,7 +87,7 @@ def authorize():
     application = client.application
     data = grant.request.payload.data
     prompts = set((data.get("prompt") or "").split())
-    problem = _malformed(data, prompts)
+    problem = _malformed(data, prompts, grant.request.payload.redirect_uri)
     if problem:
         return _error_redirect(grant, *problem)
     session_row = sessions.load_current_session() if user else None
@@ -111,9 +119,11 @@ def authorize():
             return _cannot_ask_silently(grant)
         return _run_authorization_flow(application, user, scopes, prompts)
     g.oauth2_authorization = {"session_id": session_row.id, "auth_time": session_row.created_at}
-    response = to_client(
-        server.create_authorization_response(grant_user=user, grant=grant), application
-    )
+    redirect_uri = grant.request.payload.redirect_uri
+    response = move_answer(
+        server.create_authorization_response(grant_user=user, grant=grant),
+        redirect_uri, response_mode_of(data, redirect_uri), application,
+    )  # fmt: skip
     record_event(
         "oauth2_authorized", user=user, ip=client_ip(), subject=application.slug,
         scope=" ".join(scopes),
@@ -123,8 +133,11 @@ def authorize():
     return response
 
 
-def _malformed(data, prompts) -> tuple[str, str] | None:
+def _malformed(data, prompts, redirect_uri) -> tuple[str, str] | None:
     """(error, description) for what Gatehouse answers with an error before anything else."""
+    mode_wrong = mode_problem(data, redirect_uri)
+    if mode_wrong:
+        return "invalid_request", mode_wrong
     for parameter in ("request", "request_uri"):
         if data.get(parameter):
             # OpenID Connect Core 6: request objects are not supported (discovery says so).
@@ -296,8 +309,9 @@ def _error_redirect(grant, error: str, description: str):
         params.append(("state", grant.request.payload.state))
     params.append(("iss", client.issuer))
     db.session.commit()
-    target = add_params_to_uri(grant.request.payload.redirect_uri, params)
-    return to_client(redirect(target, code=302), client.application)
+    payload = grant.request.payload
+    mode = response_mode_of(payload.data, payload.redirect_uri)
+    return answer_client(payload.redirect_uri, params, mode, client.application)
 
 
 def _denied(grant, application):
@@ -308,9 +322,17 @@ def _denied(grant, application):
     if grant.request.payload.state:
         params.append(("state", grant.request.payload.state))
     params.append(("iss", client.issuer))
-    back = add_params_to_uri(grant.request.payload.redirect_uri, params)
+    payload = grant.request.payload
+    mode = response_mode_of(payload.data, payload.redirect_uri)
+    if mode == FORM_POST:
+        back = {"action": payload.redirect_uri, "params": params}
+    else:
+        back = {"url": add_params_to_uri(payload.redirect_uri, params, fragment=mode == FRAGMENT)}
     page = render_template("providers/oauth2/denied.html", application=application, back=back)
-    return make_response(page, 403)
+    response = make_response(page, 403)
+    if mode == FORM_POST:
+        response.headers["Content-Security-Policy"] = FORM_POST_POLICY
+    return response
 
 
 def _refused(error: OAuth2Error):
@@ -323,10 +345,11 @@ def _refused(error: OAuth2Error):
             params.append(("error_description", error.description))
         if error.state:
             params.append(("state", error.state))
-        if client is not None:
-            params.append(("iss", client.issuer))
-        response = redirect(add_params_to_uri(error.redirect_uri, params), code=302)
-        return to_client(response, client.application) if client is not None else response
+        if client is None:
+            return redirect(add_params_to_uri(error.redirect_uri, params), code=302)
+        params.append(("iss", client.issuer))
+        mode = response_mode_of(request.args, error.redirect_uri)
+        return answer_client(error.redirect_uri, params, mode, client.application)
     page = render_template(
         "providers/oauth2/error.html",
         error=error.error,

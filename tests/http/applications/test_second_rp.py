@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.factories import make_group, make_user
 from tests.http.applications.oidc import REDIRECT_URI, Browser, make_client
+from tests.http.applications.test_oidc_response_modes import posted_form
 
 RP = Path(__file__).resolve().parents[2] / "rp"
 
@@ -52,4 +54,28 @@ def test_openid_client_signs_in_through_gatehouse(app, live_server, installed):
     assert done["claims"]["iss"] == issuer
     assert done["claims"]["preferred_username"] == "alice"
     assert done["userinfo"]["groups"] == ["staff"]
+    assert done["refreshed"] is True
+
+
+def test_openid_client_takes_the_answer_by_form_post(app, live_server, installed):
+    """The same library with response_mode=form_post: it reads the code from the POST the
+    browser makes with Gatehouse's form, and checks iss and state there."""
+    with app.app_context():
+        make_user("alice", groups=[make_group("staff")])
+    client_id, secret = make_client(app)
+    issuer = live_server("/application/o/rp/")
+    start = node_rp("start", issuer, client_id, secret, REDIRECT_URI, "form_post")
+    visitor = Browser(live_server.url)
+    try:
+        kind, page = visitor.authorize(start["url"], "alice")
+    finally:
+        visitor.close()
+    assert kind == "page" and page.status_code == 200
+    action, fields = posted_form(page)
+    assert action == REDIRECT_URI
+    done = node_rp(
+        "finish", issuer, client_id, secret, REDIRECT_URI,
+        start["verifier"], start["state"], start["nonce"], urlencode(fields),
+    )  # fmt: skip
+    assert done["claims"]["preferred_username"] == "alice"
     assert done["refreshed"] is True
