@@ -40,9 +40,30 @@ def prepare_instance(echo=click.echo, served_at: str = "") -> None:
         changes = _import_files(files)
         db.session.commit()
         echo(f"Loaded {len(files)} shipped flows ({len(changes)} objects).")
+    _make_providers_ready(echo)
+    db.session.commit()
     if setup_is_pending():
         base = (current_app.config["BASE_URL"] or served_at or DEFAULT_ADDRESS).rstrip("/")
         echo(f"No administrator yet. Finish setting up at {base}/flow/initial-setup/")
+
+
+def _make_providers_ready(echo) -> None:
+    """What each provider needs to serve (signing keys), made here for a database whose
+    providers were saved before Gatehouse made it at save time."""
+    from idp.core.options import OptionsError
+    from idp.models import Provider
+    from idp.providers.registry import PROVIDER_TYPES
+
+    for provider in db.session.scalars(select(Provider)):
+        provider_type = PROVIDER_TYPES.get(provider.type)
+        if provider_type is None:
+            continue
+        try:
+            options = provider_type.parse_options(provider.options)
+        except OptionsError as error:
+            echo(f"A {provider.type} provider has settings Gatehouse cannot read: {error}")
+            continue
+        provider_type.ready_to_serve(options)
 
 
 def _import_files(paths, dry_run=False):

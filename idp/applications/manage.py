@@ -99,6 +99,7 @@ def create_application(
     application.provider = provider
     db.session.add(application)
     secrets = provider_type.provision(provider, parsed)
+    provider_type.ready_to_serve(parsed)
     db.session.flush()
     facts = provider_type.facts(application, provider, parsed, base_url())
     return Created(application, secrets, facts)

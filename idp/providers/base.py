@@ -34,6 +34,12 @@ class ProviderType(ABC):
         return what is shown once and never again (a client secret), by name."""
         return {}
 
+    def ready_to_serve(self, options) -> None:
+        """Called whenever a provider is saved with these options (created, edited, imported,
+        and by `idp setup` for every one), before the commit: make what serving it needs, so
+        that no request has to write it first."""
+        return None
+
     def facts(self, application, provider, options, base_url: str) -> dict:
         """What a person configuring the application needs (client id, issuer, endpoints),
         as label -> value; shown in the admin and printed by `idp apps create --json`."""

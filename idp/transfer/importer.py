@@ -444,5 +444,6 @@ def apply_application(spec: ApplicationSpec) -> Change:
         db.session.flush()
         application.policy_bindings.extend(_new_policy_binding(item) for item in spec.policies)
         action = action if action == "create" else "update"
+    provider_type.ready_to_serve(provider_type.parse_options(provider.options))
     db.session.flush()
     return Change(action, "application", spec.slug, secrets)

@@ -113,7 +113,9 @@ def _create(provider_type, form: ApplicationForm, options: dict):
     provider = Provider(type=provider_type.name, options=options, **form.flow_ids())
     application.provider = provider
     db.session.add(application)
-    secrets = provider_type.provision(provider, provider_type.parse_options(options))
+    parsed = provider_type.parse_options(options)
+    secrets = provider_type.provision(provider, parsed)
+    provider_type.ready_to_serve(parsed)
     db.session.flush()
     record_change(
         "admin_application_created", application_target(application), after=_values(application)
@@ -172,6 +174,7 @@ def edit_application(slug: str):
                     setattr(provider, name, value)
                 if options is not None:
                     provider.options = options
+                    provider_type.ready_to_serve(provider_type.parse_options(options))
             record_change(
                 "admin_application_edited",
                 application_target(application),

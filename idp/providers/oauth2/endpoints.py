@@ -471,10 +471,8 @@ def discovery(slug: str):
 
 
 def jwks(slug: str):
-    client = _oauth2_application(slug)
-    for algorithm in keys.ALGORITHMS:
-        if algorithm == client.options.signing_algorithm:
-            keys.signing_key(algorithm)  # a fresh install publishes its keys at once
+    _oauth2_application(slug)  # 404 for an unknown one
+    # Made when the application was saved (ready_to_serve): a GET never writes them.
     response = _open_to_scripts(jsonify(keys.public_key_set()))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -55,7 +55,7 @@ def _keys_of(algorithm: str) -> list[SigningKey]:
 
 
 def ensure_keys(algorithm: str) -> None:
-    """A current and a next key for `algorithm` (flushed): made on first need."""
+    """A current and a next key for `algorithm` (flushed), where they are missing."""
     keys = _keys_of(algorithm)
     now = utcnow()
     if not any(key.signs_from is not None for key in keys):
@@ -86,7 +86,9 @@ def rotate(algorithm: str) -> tuple[str, str]:
 
 
 def signing_key(algorithm: str):
-    """The current key of `algorithm` as a joserfc key (made on first need)."""
+    """The current key of `algorithm` as a joserfc key. The keys are made when an application
+    is saved; made here only for a database written without them (by hand, or by a Gatehouse
+    older than that, until `idp setup` runs)."""
     key = _current(algorithm)
     if key is None:
         ensure_keys(algorithm)

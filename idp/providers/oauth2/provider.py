@@ -38,6 +38,13 @@ class OAuth2ProviderType(ProviderType):
         provider.client_secret_hash = credentials.hash_secret(secret)
         return {"client_secret": secret}
 
+    def ready_to_serve(self, options) -> None:
+        """The signing keys of its algorithm: published before the first token is signed, and
+        never made by a GET of the key set."""
+        from idp.providers.oauth2 import keys
+
+        keys.ensure_keys(options.signing_algorithm)
+
     def referenced_scope_mappings(self, options) -> tuple[str, ...]:
         return options.scope_mappings
 

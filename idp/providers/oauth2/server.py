@@ -275,7 +275,8 @@ class CodeGrant(AuthorizationCodeGrant):
         db.session.flush()
 
     def query_authorization_code(self, code, client):
-        # On a fresh install the first signature makes (and commits) the keys: do it before
+        # Without keys yet (a database saved before they were made with the application) the
+        # first signature makes, and commits, them: do it before
         # the code is spent, so that spending it and saving what it gives stay one
         # transaction (a replay waiting on it then sees, and revokes, what it gave).
         keys.signing_key(client.options.signing_algorithm)
