@@ -331,9 +331,7 @@ async def sign_in(client: httpx.AsyncClient, username: str, tally: Tally) -> Non
     landing = answer.headers["Location"]
     if landing.startswith("/flow/"):
         raise UnexpectedAnswer(f"the sign-in did not finish ({landing})")
-    # "/" sends a signed-in visitor on to /me: both are the landing page.
-    answer = await timed(tally, SIGNIN_STEPS[4], client.get(landing), 302)
-    await timed(tally, "GET /me", client.get(answer.headers["Location"]), 200)
+    await timed(tally, SIGNIN_STEPS[4], client.get(landing), 200)  # /me
     tally.signins.append(time.monotonic())
 
 
@@ -502,7 +500,7 @@ def measure_latency_and_memory(env, folder, usernames, settings: Settings) -> di
         )
     ]
     largest = max(sample["rss_mib"] for sample in memory[f"after_{last}_requests"])
-    steps = (*SIGNIN_STEPS, "GET /me", *OTHER_PAGES)
+    steps = (*SIGNIN_STEPS, *OTHER_PAGES)
     return {
         "latency_clients": len(usernames),
         "latency_workers": settings.workers,
@@ -548,7 +546,7 @@ def run(settings: Settings) -> dict:
         **result,
         "notes": {
             "signin": "GET page, POST identification, GET password page, POST password, "
-            "GET / (302), GET /me; a fresh cookie jar per sign-in, one user per client",
+            "GET /me; a fresh cookie jar per sign-in, one user per client",
             "mix": "in the latency and memory run each client also opens the enrollment and "
             "recovery flow pages after every sign-in",
             "machine": "the load generator, PostgreSQL and gunicorn share this machine's CPUs; "

@@ -101,7 +101,7 @@ def create_app() -> Flask:
             if checked(user, form.password.data):
                 session.clear()
                 session["user_id"] = user.id
-                return redirect("/", code=303)
+                return redirect("/me", code=303)
             form.password.errors.append("Invalid username or password.")
         else:
             signed_in()  # the one query: is someone signed in already?
@@ -124,7 +124,7 @@ def create_app() -> Flask:
             if checked(user, form.password.data):
                 session.clear()
                 session["user_id"] = user.id
-                return redirect("/", code=303)
+                return redirect("/me", code=303)
             form.password.errors.append("Invalid username or password.")
         return render_template("page.html", title="Password", form=form, user=None)
 

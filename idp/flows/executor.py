@@ -118,6 +118,12 @@ def _signed_in_user() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+def _default_destination(user) -> str:
+    """Where a flow started without `next` ends: the account page for a user it leaves signed
+    in (where "/" would send them, one request sooner), else "/" (the sign-in page)."""
+    return url_for("account.me") if user is not None else DEFAULT_NEXT
+
+
 def push_step_address(response, url: str) -> None:
     """A new step swapped in: a history entry of its own, so Back returns here."""
     response.headers["HX-Push-Url"] = url
@@ -510,11 +516,12 @@ class FlowRun:
 
     def finish(self):
         drop_plan(self.flow.slug)
-        handoff.flow_finished(self.plan.context, _signed_in_user())
+        user = _signed_in_user()
+        handoff.flow_finished(self.plan.context, user)
         self.record("flow_completed")
         metrics.FLOW_COMPLETIONS.labels(self.flow.slug).inc()
         log.info("flow completed", extra=self.log_fields())
-        return self.redirect_out(self.plan.next_url or DEFAULT_NEXT)
+        return self.redirect_out(self.plan.next_url or _default_destination(user))
 
     # -- answers -------------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def test_signing_in_through_nginx_records_the_real_client_ip_not_a_spoofed_one(d
 
     client = deployment.through_nginx(headers={"X-Forwarded-For": SPOOFED})
     right = sign_in(client, deployment.username, factories.PASSWORD)
-    assert right.status == 303 and right.headers["Location"] == "/"
+    assert right.status == 303 and right.headers["Location"] == "/me"
     assert session_cookie(right).startswith("__Host-gatehouse_session=")
     assert deployment.ips_of("SELECT ip FROM user_sessions") == {CLIENT}
     assert client.get("/me").status == 200

@@ -79,7 +79,7 @@ def test_valid_htmx_post_answers_with_the_next_fragment(flows, alice):
 def test_htmx_post_at_the_end_answers_with_hx_redirect(flows, alice):
     response = flows.sign_in("alice", PASSWORD, htmx=True)
     assert response.status_code == 200
-    assert response.headers["HX-Redirect"] == "/"
+    assert response.headers["HX-Redirect"] == "/me"
 
 
 def test_invalid_plain_post_shows_the_stage_again_with_400(flows):
@@ -136,7 +136,7 @@ def test_next_pointing_off_site_falls_back_to_the_default_page(flows, alice, nex
     flows.page = flows.client.get(f"/flow/{AUTH}/").get_data(as_text=True)
     flows.submit(AUTH, {"uid_field": "alice"})
     response = flows.submit(AUTH, {"password": PASSWORD})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/me"  # signed in, without a `next` of its own
 
 
 def test_unknown_flow_is_a_clear_404(client):
@@ -400,3 +400,12 @@ def test_sign_out_from_a_sibling_subdomain_asks_for_a_click(flows, alice):
     flows.sign_in("alice", PASSWORD)
     flows.client.get("/flow/default-invalidation-flow/", headers={"Sec-Fetch-Site": "same-site"})
     assert flows.client.get("/me").status_code == 200
+
+
+def test_a_flow_without_next_ends_on_the_account_page_only_for_someone_signed_in(flows, alice):
+    """A sign-in without `next` goes straight to /me (where "/" would send it, a request
+    later); the sign-out flow, which leaves nobody signed in, still ends on "/"."""
+    assert flows.sign_in("alice", PASSWORD).headers["Location"] == "/me"
+    out = flows.client.get("/flow/default-invalidation-flow/", headers={"Sec-Fetch-Site": "none"})
+    assert out.status_code in (302, 303) and out.headers["Location"] == "/"
+    assert flows.client.get("/me").status_code == 302  # signed out

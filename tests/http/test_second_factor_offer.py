@@ -73,7 +73,7 @@ def test_setting_up_an_app_from_the_offer_comes_back_to_say_so(app, flows, clock
 
 def test_setup_from_its_printed_link_lands_on_an_account_page_that_offers_it_too(flows):
     flows.open(SETUP)
-    assert flows.submit(SETUP, ADMIN).headers["Location"] == "/"
+    assert flows.submit(SETUP, ADMIN).headers["Location"] == "/me"
     assert flows.client.get("/").headers["Location"] == "/me"
     page = flows.client.get("/me").get_data(as_text=True)
     assert "Your administrator account has no second factor" in page

@@ -33,7 +33,6 @@ def test_the_signin_bench_measures_every_request_beside_the_reference(result, da
     assert list(figures["reference_worker_cpu_ms_per_request"]) == [
         "GET /signin",
         "POST /signin",
-        "GET /",
         "GET /me",
     ]
     assert len(steps) == len(figures["reference_worker_cpu_ms_per_request"])

@@ -83,7 +83,7 @@ def test_enrollment_creates_an_inactive_user_that_the_link_activates_and_signs_i
     assert mail["Subject"] == "Confirm your Gatehouse account"
     response = follow(flows, mailbox.last_link(), ENROLLMENT)
 
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
     assert user_named(app, "newbie").is_active
     assert is_signed_in(flows)
 
@@ -160,7 +160,7 @@ def test_recovery_from_another_browser_changes_the_password(app, flows, mailbox,
 
     response = phone.submit(RECOVERY, {"password": NEW_PASSWORD, "password_repeat": NEW_PASSWORD})
 
-    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert response.status_code == 303 and response.headers["Location"] == "/me"
     assert is_signed_in(phone)
     assert not is_signed_in(flows)
     with app.app_context():

@@ -73,7 +73,7 @@ def set_up_totp(flows, clock, htmx=False) -> pyotp.TOTP:
     flows.open(TOTP_SETUP)
     totp = pyotp.parse_uri(otpauth_uri(flows.page))
     response = flows.submit(TOTP_SETUP, {"code": clock.code(totp)}, htmx=htmx)
-    assert response.headers.get("HX-Redirect" if htmx else "Location") == "/"
+    assert response.headers.get("HX-Redirect" if htmx else "Location") == "/me"
     return totp
 
 
@@ -399,7 +399,7 @@ def make_recovery_codes(flows) -> list[str]:
     flows.open(STATIC_SETUP)
     codes = recovery_codes_on(flows.page)
     response = flows.submit(STATIC_SETUP, {})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/me"
     return codes
 
 
