@@ -51,17 +51,18 @@ def _make_providers_ready(echo) -> None:
     """What each provider needs to serve (signing keys), made here for a database whose
     providers were saved before Gatehouse made it at save time."""
     from idp.core.options import OptionsError
-    from idp.models import Provider
+    from idp.models import Application, Provider
     from idp.providers.registry import PROVIDER_TYPES
 
-    for provider in db.session.scalars(select(Provider)):
+    rows = db.session.execute(select(Provider, Application.slug).join(Provider.application))
+    for provider, slug in rows:
         provider_type = PROVIDER_TYPES.get(provider.type)
         if provider_type is None:
             continue
         try:
             options = provider_type.parse_options(provider.options)
         except OptionsError as error:
-            echo(f"A {provider.type} provider has settings Gatehouse cannot read: {error}")
+            echo(f"The application {slug} has provider settings Gatehouse cannot read: {error}")
             continue
         provider_type.ready_to_serve(options)
 

@@ -22,11 +22,22 @@ document.addEventListener("click", function (event) {
   }
 });
 
-// A form that carries an answer to an application (OAuth 2.0 form_post) goes by itself;
-// without JavaScript its button sends it.
+// A form that carries an answer to an application (OAuth 2.0 form_post) goes by itself. Its
+// button, for browsers without JavaScript, is hidden: the code in the form is single-use, and
+// a second post while the app answers the first would make Gatehouse revoke what it gave. A
+// page brought back by Back asks Gatehouse afresh.
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.querySelector("form[data-submits-itself]");
-  if (form) form.submit();
+  if (!form) return;
+  form.querySelectorAll("[data-without-script]").forEach(function (part) {
+    part.hidden = true;
+  });
+  form.submit();
+});
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted && document.querySelector("form[data-submits-itself]")) {
+    window.location.reload();
+  }
 });
 
 // Buttons that need JavaScript stay hidden without it.

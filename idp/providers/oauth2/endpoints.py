@@ -138,6 +138,8 @@ def _malformed(data, prompts, redirect_uri) -> tuple[str, str] | None:
     mode_wrong = mode_problem(data, redirect_uri)
     if mode_wrong:
         return "invalid_request", mode_wrong
+    if len(request.args.getlist("response_mode")) > 1:
+        return "invalid_request", "response_mode is given more than once."  # RFC 6749 3.1
     for parameter in ("request", "request_uri"):
         if data.get(parameter):
             # OpenID Connect Core 6: request objects are not supported (discovery says so).

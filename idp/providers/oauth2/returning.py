@@ -3,6 +3,7 @@ Multiple Response Type Encoding Practices, and the Form Post Response Mode). Eve
 goes to a redirect URI already checked against the client's list, never to one from the
 request alone."""
 
+import re
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.common.urls import add_params_to_uri
@@ -13,14 +14,16 @@ from idp.identity.security import CONTENT_SECURITY_POLICY
 
 QUERY, FRAGMENT, FORM_POST = "query", "fragment", "form_post"
 RESPONSE_MODES = (QUERY, FRAGMENT, FORM_POST)
-# The site's policy without form-action: this page's one form posts the code to the client,
-# and Chromium holds the client's redirects after it to the CSP of the page it came from. The
-# page shows nothing a visitor or another site wrote, so there is no form to inject.
+# The site's policy without form-action, for a page whose form posts to the client: Chromium
+# holds the client's redirects after the post to the CSP of the page it was sent from. Such a
+# page shows only what Gatehouse wrote (autoescaped), and holds no form of another's.
 FORM_POST_POLICY = "; ".join(
     directive
     for directive in CONTENT_SECURITY_POLICY.split("; ")
     if not directive.startswith("form-action ")
 )
+# What a CSP source may hold of a host and port; anything else in a registered URI is left out.
+_PLAIN_ORIGIN = re.compile(r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?")
 
 
 def mode_problem(data, redirect_uri: str) -> str | None:
@@ -53,11 +56,27 @@ def answer_client(redirect_uri: str, params: list, mode: str, application):
             action=redirect_uri, params=params, name=application.name,
         )  # fmt: skip
         response = make_response(page)
-        response.headers["Content-Security-Policy"] = FORM_POST_POLICY
+        response.headers["Content-Security-Policy"] = _answer_page_policy(redirect_uri)
         response.headers["Cache-Control"] = "no-store"  # the page holds the code
         return response
     target = add_params_to_uri(redirect_uri, params, fragment=mode == FRAGMENT)
     return to_client(redirect(target, code=302), application)
+
+
+def _answer_page_policy(redirect_uri: str) -> str:
+    """FORM_POST_POLICY, and the client's own origin may frame the page: a silent sign-in
+    (prompt=none) in an iframe of the app receives its answer so. Browsers that read CSP
+    frame-ancestors ignore X-Frame-Options beside it."""
+    parts = urlsplit(redirect_uri)
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    if not _PLAIN_ORIGIN.fullmatch(origin):
+        return FORM_POST_POLICY
+    directives = [
+        directive
+        for directive in FORM_POST_POLICY.split("; ")
+        if not directive.startswith("frame-ancestors ")
+    ]
+    return "; ".join([*directives, f"frame-ancestors 'self' {origin}"])
 
 
 def move_answer(response, redirect_uri: str, mode: str, application):

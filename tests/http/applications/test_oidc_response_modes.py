@@ -6,12 +6,20 @@ sent in the query. The browser-side of form_post is in tests/browser/test_oidc_f
 import html
 import re
 import secrets
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
 from tests.factories import make_group
-from tests.http.applications.oidc import REDIRECT_URI, bind_group, make_client, query_of
+from tests.http.applications.oidc import (
+    CSRF,
+    FORM,
+    REDIRECT_URI,
+    bind_group,
+    make_client,
+    next_hop,
+    query_of,
+)
 from tests.http.applications.test_oidc_rules import authorize_url, exchange
 
 INPUT = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
@@ -47,7 +55,7 @@ def test_form_post_sends_the_code_in_a_form_that_posts_itself(app, live_server, 
     policy = csp_directives(page)
     # The form posts to the app, so no form-action; the rest of the site's policy holds.
     assert "form-action" not in policy
-    assert policy["script-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+    assert policy["script-src"] == ["'self'"] and policy["base-uri"] == ["'none'"]
     token = exchange(live_server, client_id, secret, fields["code"], verifier)
     assert token.status_code == 200, token.text
 
@@ -165,3 +173,57 @@ def test_discovery_names_the_three_modes(app, live_server):
     make_client(app)
     document = httpx.get(live_server("/application/o/rp/.well-known/openid-configuration"))
     assert document.json()["response_modes_supported"] == ["query", "fragment", "form_post"]
+
+
+def test_gatehouses_own_refusals_follow_the_mode(app, visitor, alice):
+    """Errors Gatehouse finds itself (not authlib): a bad max_age posted, an unsupported
+    request object in the fragment."""
+    client_id, _secret = make_client(app)
+    verifier = secrets.token_urlsafe(48)
+    page = visitor.http.get(
+        authorize_url(client_id, verifier, max_age="abc", response_mode="form_post")
+    )
+    _action, fields = posted_form(page)
+    assert fields["error"] == "invalid_request" and "max_age" in fields["error_description"]
+    assert fields["state"] == "s1" and "iss" in fields
+    answer = visitor.http.get(
+        authorize_url(client_id, verifier, request="eyJ.x.y", response_mode="fragment")
+    )
+    assert answer.status_code == 302
+    where = urlsplit(answer.headers["location"])
+    assert where.query == ""
+    assert parse_qs(where.fragment)["error"] == ["request_not_supported"]
+
+
+def test_declining_at_consent_is_posted(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), response_mode="form_post")
+    kind, page = visitor.authorize(url, "alice", consent=False)
+    assert kind == "page" and "will receive" in page.text
+    deny = html.unescape(FORM.findall(page.text)[1])
+    answer = visitor.http.post(
+        urljoin(str(page.url), deny),
+        data={"csrf_token": CSRF.search(page.text).group(1), "decision": "decline"},
+    )
+    kind, posted = visitor.follow(next_hop(answer))
+    assert kind == "page" and posted.status_code == 200
+    action, fields = posted_form(posted)
+    assert action == REDIRECT_URI
+    assert fields["error"] == "access_denied" and "code" not in fields
+
+
+def test_a_repeated_mode_is_an_error(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48)) + "&response_mode=query" * 2
+    kind, where = visitor.authorize(url, "alice")
+    assert kind == "redirect"
+    answer = query_of(where)
+    assert answer["error"] == "invalid_request" and "more than once" in answer["error_description"]
+
+
+def test_only_the_app_may_frame_the_answer_page(app, visitor, alice):
+    """A silent sign-in in an iframe of the app gets its answer; no other site may frame it."""
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), response_mode="form_post")
+    _kind, page = visitor.authorize(url, "alice")
+    assert csp_directives(page)["frame-ancestors"] == ["'self'", "https://rp.example.test"]
