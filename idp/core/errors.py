@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import current_app, flash, g, make_response, render_template, request
+from flask import current_app, flash, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from idp.brand.settings import use_last_known_brand
 from idp.core.extensions import db
-from idp.core.http import sent_by_htmx
+from idp.core.http import errors_in_json, sent_by_htmx
 from idp.core.i18n import N_, translated
 
 log = logging.getLogger("idp.core.errors")
@@ -37,8 +37,14 @@ MESSAGES = {
 }
 
 
+# The OAuth 2.0 error code of each status, for endpoints that answer in JSON (RFC 6749 5.2).
+JSON_ERROR_CODES = {403: "access_denied", 429: "temporarily_unavailable"}
+
+
 def _page(status: int, message: str):
     db.session.rollback()
+    if errors_in_json():
+        return _json_answer(status, message)
     title = translated(TITLES.get(status, N_("Something went wrong")))
     message = translated(message)
     response = make_response(
@@ -49,6 +55,14 @@ def _page(status: int, message: str):
         flash(message, "error")
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+def _json_answer(status: int, message: str):
+    if status >= 500:
+        error = "temporarily_unavailable" if status == 503 else "server_error"
+    else:
+        error = JSON_ERROR_CODES.get(status, "invalid_request")
+    return make_response(jsonify(error=error, error_description=translated(message)), status)
 
 
 def _http_error(error: HTTPException):

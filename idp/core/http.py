@@ -3,7 +3,7 @@ send the browser on, and which `next` to believe. One answer for the whole app."
 
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, render_template, request
+from flask import current_app, make_response, redirect, render_template, request
 from werkzeug.urls import iri_to_uri
 
 # Send with every answer whose body depends on is_htmx(): a cache must keep both.
@@ -68,3 +68,16 @@ def leave_site(url: str, name: str = ""):
     response = make_response(render_template("leave.html", url=url, name=name))
     response.headers["Refresh"] = f"0; url={iri_to_uri(url)}"
     return response
+
+
+JSON_ERRORS = "idp_json_error_endpoints"
+
+
+def answer_errors_in_json(app, endpoints) -> None:
+    """Endpoints that clients call, not browsers (an OAuth token endpoint): the app's error
+    answers there are JSON, as those clients read them, instead of pages."""
+    app.extensions.setdefault(JSON_ERRORS, set()).update(endpoints)
+
+
+def errors_in_json() -> bool:
+    return request.endpoint in current_app.extensions.get(JSON_ERRORS, ())

@@ -6,6 +6,7 @@
 from flask import Blueprint
 from sqlalchemy import select
 
+from idp.core.http import answer_errors_in_json
 from idp.core.lazy_views import add_lazy_rules
 from idp.identity import sessions
 from idp.models import Provider
@@ -29,6 +30,8 @@ ENDPOINTS = (
     (PER_APPLICATION + "end-session/", "end_session_route", ["GET", "POST"]),
     (PER_APPLICATION + "end-session/done", "end_session_done_route", ["GET"]),
 )
+# Clients call these, not browsers: every error there is JSON (RFC 6749 5.2).
+CLIENTS_ONLY = ("token", "userinfo", "introspect", "revoke", "discovery", "jwks")
 # Another site's form or a client posts to these: they carry no CSRF token of ours.
 POSTED_FROM_ELSEWHERE = frozenset(
     {"authorize_by_post", "token", "userinfo", "introspect", "revoke", "end_session_route"}
@@ -51,6 +54,7 @@ add_lazy_rules(
 
 @bp.record_once
 def _prepare(state):
+    answer_errors_in_json(state.app, {f"{bp.name}.{view}" for view in CLIENTS_ONLY})
     sessions.on_sessions_ended(state.app, backchannel.sessions_ended)
     state.app.after_request(backchannel.send_after_answer)
 
