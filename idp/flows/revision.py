@@ -7,9 +7,11 @@ sets a new random revision in the same transaction, from the ORM's flush or from
 UPDATE/DELETE. A worker's cached flows (idp/flows/loading.py) are good while the revision it
 reads is the one they were loaded under, so an edit committed by any process on any machine
 is seen by the next request everywhere. The site settings are cached under the same revision
-(idp/identity/site_settings.py), the brand (idp/brand/settings.py) and which self-service
-flows exist (/me's links), so a flow's page does not read them again; nor does a signed-in
-visitor's page, whose session is read together with the revision (idp/identity/sessions.py).
+(idp/identity/site_settings.py), the brand (idp/brand/settings.py), which self-service
+flows exist (/me's links) and the applications forward auth protects (with their bindings,
+idp/providers/proxy/targets.py), so a flow's page does not read them again; nor does a
+signed-in visitor's page, whose session is read together with the revision
+(idp/identity/sessions.py). Writes to applications and providers change it too.
 """
 
 import secrets
@@ -20,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from idp.core.database import upsert_for
 from idp.models import (
+    Application,
     Brand,
     Flow,
     FlowsRevision,
     Group,
     Policy,
     PolicyBinding,
+    Provider,
     SiteSetting,
     Stage,
     StageBinding,
@@ -34,7 +38,17 @@ from idp.models import (
 
 REVISION_ROW = 1
 CHANGED = "gatehouse.flows_changed"  # in Session.info: this transaction changed flows
-WATCHED = (Flow, Stage, StageBinding, Policy, PolicyBinding, SiteSetting, Brand)
+WATCHED = (
+    Flow,
+    Stage,
+    StageBinding,
+    Policy,
+    PolicyBinding,
+    SiteSetting,
+    Brand,
+    Application,
+    Provider,
+)
 REQUEST_REVISION = "gatehouse_flows_revision"  # in flask.g: the revision this request read
 WATCHED_TABLES = {model.__table__ for model in WATCHED}
 DELETE_WATCHED_TABLES = WATCHED_TABLES | {Group.__table__, User.__table__}

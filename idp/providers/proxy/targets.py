@@ -7,10 +7,11 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
+from idp.flows.revision import kept_under_revision
 from idp.models import Application, PolicyBinding, Provider
 from idp.providers.proxy.options import ProxyOptions
 
@@ -117,10 +118,26 @@ def target_from_forward_auth(headers) -> Target | None:
     return parse_target(f"{scheme}://{host}{uri}", headers.get("X-Forwarded-Method"))
 
 
+PROTECTED_KEY = "gatehouse.proxy_applications"
+
+
 def proxy_applications() -> list[ProtectedApp]:
-    """Every application with a proxy provider, with its bindings: two queries whatever
-    their number."""
-    rows = db.session.scalars(
+    """Every application with a proxy provider, with its bindings. Kept in this worker while
+    the flows revision the request read (with its signed-in session) is current, as flows
+    are: the answer to a proxy then reads nothing more. Loaded in a session of its own and
+    closed, the objects are complete, belong to no session and are only read, by every
+    thread of the worker. Otherwise two queries, whatever their number."""
+    kept = kept_under_revision(db.session, PROTECTED_KEY, _load_detached)
+    return kept if kept is not None else _load(db.session)
+
+
+def _load_detached() -> list[ProtectedApp]:
+    with Session(bind=db.session.connection(), autoflush=False) as loader:
+        return _load(loader)
+
+
+def _load(session) -> list[ProtectedApp]:
+    rows = session.scalars(
         select(Application)
         .join(Application.provider)
         .where(Provider.type == "proxy")

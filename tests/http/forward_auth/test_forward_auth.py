@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from idp.core.extensions import db
 from idp.models import Group, User
@@ -390,10 +390,13 @@ def test_query_count_does_not_grow_with_applications_or_bindings(
         for number in range(5):
             make_group(f"more{number}")
     runner.invoke(args=["apps", "bind", "wiki", "--user", "mia"])
+    # The edits changed the flows revision: the first answer loads the applications again (two
+    # queries whatever their number), the ones after read only the session and its groups.
+    reloaded = query_counter.count(lambda: nginx_asks(client))
     many = query_counter.count(lambda: nginx_asks(client))
     assert nginx_asks(client).status_code == 200
-    assert many == few
-    assert few <= 4
+    assert many == few <= 2
+    assert reloaded == few + 2
 
 
 @pytest.mark.parametrize(
@@ -508,3 +511,44 @@ def test_control_characters_never_reach_an_identity_header(app, client, flows, p
     answer = nginx_asks(client)
     assert answer.status_code == 200
     assert answer.headers["Remote-Name"] == "Zo e [31m"
+
+
+def test_the_kept_applications_follow_every_edit_made_elsewhere(
+    app, client, flows, runner, protected, member
+):
+    """The protected applications are kept in the worker under the flows revision: an edit by
+    the CLI, the admin or another node (here another session) is seen by the next answer."""
+    from idp.models import Application, PolicyBinding, Provider
+
+    signed_in(client, flows, "mia")
+    assert nginx_asks(client).status_code == 200
+    nginx_asks(client)  # kept now
+    with app.app_context():  # staff's binding goes: bound to a group mia is not in
+        make_group("others")
+        db.session.execute(delete(PolicyBinding))  # a bulk delete, as SQL from elsewhere
+        db.session.commit()
+    runner.invoke(args=["apps", "bind", "wiki", "--group", "others"])
+    assert nginx_asks(client).status_code == 403
+    with app.app_context():  # back to staff, and the host moves
+        binding = db.session.scalar(select(PolicyBinding))
+        binding.group = db.session.scalar(select(Group).where(Group.name == "staff"))
+        db.session.commit()
+    assert nginx_asks(client).status_code == 200
+    with app.app_context():
+        provider = db.session.scalar(select(Provider))
+        provider.options = {**provider.options, "external_host": "https://moved.example.test"}
+        db.session.commit()
+    assert nginx_asks(client).status_code == 403  # no longer protected here
+    assert nginx_asks(client, url="https://moved.example.test/").status_code == 200
+    with app.app_context():  # a bulk update of the application: it now lets nobody in
+        db.session.execute(update(Application).values(policy_engine_mode="all"))
+        make_group("nobody")
+        db.session.commit()
+    runner.invoke(args=["apps", "bind", "wiki", "--group", "nobody"])
+    assert nginx_asks(client, url="https://moved.example.test/").status_code == 403
+    with app.app_context():
+        db.session.execute(update(Application).values(policy_engine_mode="any"))
+        db.session.commit()
+    assert nginx_asks(client, url="https://moved.example.test/").status_code == 200
+    assert runner.invoke(args=["apps", "delete", "wiki"]).exit_code == 0
+    assert nginx_asks(client, url="https://moved.example.test/").status_code == 403
