@@ -5,8 +5,6 @@ POST with the code, the state and Gatehouse's issuer (RFC 9207)."""
 import html
 import re
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 import pytest
@@ -16,6 +14,7 @@ from tests.browser.pages import enter_password, identify, stage
 from tests.factories import PASSWORD
 from tests.http.applications.oidc import REDIRECT_URI, make_client
 from tests.http.applications.test_oidc_rules import authorize_url
+from tests.stub_server import StubHandler, serving
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
@@ -47,70 +46,51 @@ def test_the_code_reaches_the_app_by_post(visitor, javascript, make_user, app):
     assert answer["state"] == "s1" and answer["iss"].endswith("/application/o/rp/")
 
 
-class AppServer(ThreadingHTTPServer):
+class AppPage(StubHandler):
     """The app, on a port of its own at http://localhost: a page that frames Gatehouse, and
     a callback that keeps what was posted to it. (Chromium lets only a page that came from
     the local network frame one on it, so Playwright's routes cannot stand in here.)"""
 
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), AppPage)
-        self.framed_url = ""
-        self.posted = []
-        self.origin = f"http://localhost:{self.server_address[1]}"
+    framed_url = ""
+    posted: list[str] = []
 
-
-class AppPage(BaseHTTPRequestHandler):
     def do_GET(self):
-        framed = html.escape(self.server.framed_url)
-        page = (
+        framed = html.escape(self.framed_url)
+        self.answer(
             '<!doctype html><html lang="en"><head><title>The app</title></head><body><main>'
             f'<h1>The app</h1><iframe title="Sign-in" src="{framed}"></iframe></main></body></html>'
         )
-        self._answer(page)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        self.server.posted.append(self.rfile.read(length).decode())
-        self._answer('<!doctype html><html lang="en"><title>Back</title><p>answered</p></html>')
-
-    def _answer(self, page: str) -> None:
-        body = page.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.posted.append(self.posted_text())
+        self.answer('<!doctype html><html lang="en"><title>Back</title><p>answered</p></html>')
 
 
 @pytest.fixture
-def app_server():
-    server = AppServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def app_page():
+    """The app's handler class, with a list of its own for what it is posted."""
+    handler = type("AppPageOfThisTest", (AppPage,), {"posted": []})
+    with serving(handler) as server:
+        handler.origin = f"http://localhost:{server.server_port}"
+        yield handler
 
 
 def test_a_silent_request_in_the_apps_iframe_gets_its_answer(
-    visitor, javascript, app, base_url, app_server
+    visitor, javascript, app, base_url, app_page
 ):
     """prompt=none in a hidden iframe of the app (how single-page apps renew a sign-in): the
     answer page may be framed by the app's own origin, and posts there from the frame. The
     visitor is not signed in here (a cross-site frame sends no Lax cookie): login_required."""
     if not javascript:
         pytest.skip("the answer posts itself only with JavaScript")
-    callback = f"{app_server.origin}/callback"
+    callback = f"{app_page.origin}/callback"
     client_id, _secret = make_client(app, redirect_uris=[callback])
-    app_server.framed_url = base_url + authorize_url(
+    app_page.framed_url = base_url + authorize_url(
         client_id, secrets.token_urlsafe(48), redirect_uri=callback, prompt="none",
         response_mode="form_post",
     )  # fmt: skip
-    visitor.goto(f"{app_server.origin}/")
+    visitor.goto(f"{app_page.origin}/")
     expect(visitor.frame_locator("iframe").locator("p")).to_have_text("answered")
-    [body] = app_server.posted
+    [body] = app_page.posted
     answer = {key: values[0] for key, values in parse_qs(body).items()}
     assert answer["error"] == "login_required" and answer["state"] == "s1"

@@ -1,8 +1,6 @@
 """The captcha stage and deleting your own account, in a browser, JavaScript on and off."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from playwright.sync_api import expect
@@ -13,6 +11,7 @@ from idp.models import FlowToken, User
 from tests import factories
 from tests.browser.pages import AT_ANY_STEP, LOGIN_FLOW, sign_in, stage, url_path
 from tests.factories import PASSWORD
+from tests.stub_server import StubHandler, serving
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
@@ -88,33 +87,19 @@ for (const widget of document.querySelectorAll(".cf-turnstile")) {
 """
 
 
-class FakeProvider(BaseHTTPRequestHandler):
+class FakeProvider(StubHandler):
     def do_GET(self):
-        self._answer("text/javascript", FAKE_WIDGET_SCRIPT)
+        self.answer(FAKE_WIDGET_SCRIPT, "text/javascript")
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        self._answer("application/json", json.dumps({"success": "good-token" in body}).encode())
-
-    def _answer(self, content_type, body):
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        answer = {"success": "good-token" in self.posted_text()}
+        self.answer(json.dumps(answer), "application/json")
 
 
 @pytest.fixture
 def fake_provider():
-    server = HTTPServer(("127.0.0.1", 0), FakeProvider)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://localhost:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(FakeProvider) as server:
+        yield f"http://localhost:{server.server_port}"
 
 
 @pytest.mark.parametrize("javascript", [True], ids=["js-on"])

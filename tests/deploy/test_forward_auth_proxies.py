@@ -12,9 +12,7 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -31,6 +29,7 @@ from tests.conftest import (
 )
 from tests.deploy.conftest import ROOT, start_gunicorn, start_nginx, stop, wait_for_port
 from tests.smtp_server import free_port
+from tests.stub_server import StubHandler, serving
 
 CADDY = Path("/usr/bin/caddy")
 NGINX_APP = "app.example.test"
@@ -38,26 +37,17 @@ CADDY_APP = "caddy.example.test"
 ID_HOST = "id.example.test"
 
 
-class EchoApp(BaseHTTPRequestHandler):
+class EchoApp(StubHandler):
     """The protected app: says who the proxy told it the user is."""
 
     def do_GET(self):
-        body = json.dumps(
-            {
-                "path": self.path,
-                "user": self.headers.get("Remote-User"),
-                "groups": self.headers.get("Remote-Groups"),
-                "email": self.headers.get("Remote-Email"),
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        identity = {
+            "path": self.path,
+            "user": self.headers.get("Remote-User"),
+            "groups": self.headers.get("Remote-Groups"),
+            "email": self.headers.get("Remote-Email"),
+        }
+        self.answer(json.dumps(identity), "application/json")
 
 
 def caddy_missing() -> str | None:
@@ -201,36 +191,34 @@ def _site(nginx_binary, caddy_binary, folder, database_url):
     with app.app_context():
         db.engine.dispose()
 
-    upstream = ThreadingHTTPServer(("127.0.0.1", 0), EchoApp)
-    threading.Thread(target=upstream.serve_forever, args=(0.05,), daemon=True).start()
-    processes = []
-    try:
-        processes.append(
-            start_gunicorn(
-                folder,
-                gatehouse,
-                {
-                    "IDP_DATABASE_URL": database_url,
-                    "IDP_SECRET_KEY": TEST_SECRET,
-                    "IDP_INSTANCE_PATH": str(folder / "instance"),
-                    "IDP_BCRYPT_ROUNDS": "4",
-                    "IDP_TRUSTED_PROXIES": "127.0.0.1",
-                    "IDP_BASE_URL": base_url,
-                    "IDP_COOKIE_DOMAIN": "example.test",
-                },
+    with serving(EchoApp) as upstream:
+        processes = []
+        try:
+            processes.append(
+                start_gunicorn(
+                    folder,
+                    gatehouse,
+                    {
+                        "IDP_DATABASE_URL": database_url,
+                        "IDP_SECRET_KEY": TEST_SECRET,
+                        "IDP_INSTANCE_PATH": str(folder / "instance"),
+                        "IDP_BCRYPT_ROUNDS": "4",
+                        "IDP_TRUSTED_PROXIES": "127.0.0.1",
+                        "IDP_BASE_URL": base_url,
+                        "IDP_COOKIE_DOMAIN": "example.test",
+                    },
+                )
             )
-        )
-        config = nginx_site(folder, nginx_port, gatehouse, upstream.server_port, base_url)
-        processes.append(start_nginx(nginx_binary, folder, config, nginx_port))
-        processes.append(
-            start_caddy(caddy_binary, folder, caddy_port, gatehouse, upstream.server_port)
-        )
-        yield Site(folder, gatehouse, nginx_port, caddy_port)
-    finally:
-        for process in reversed(processes):
-            stop(process)
-        upstream.shutdown()
-        shutil.rmtree(folder / "caddy-home", ignore_errors=True)
+            config = nginx_site(folder, nginx_port, gatehouse, upstream.server_port, base_url)
+            processes.append(start_nginx(nginx_binary, folder, config, nginx_port))
+            processes.append(
+                start_caddy(caddy_binary, folder, caddy_port, gatehouse, upstream.server_port)
+            )
+            yield Site(folder, gatehouse, nginx_port, caddy_port)
+        finally:
+            for process in reversed(processes):
+                stop(process)
+            shutil.rmtree(folder / "caddy-home", ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

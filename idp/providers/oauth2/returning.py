@@ -14,14 +14,16 @@ from idp.identity.security import CONTENT_SECURITY_POLICY
 
 QUERY, FRAGMENT, FORM_POST = "query", "fragment", "form_post"
 RESPONSE_MODES = (QUERY, FRAGMENT, FORM_POST)
+
+
 # The site's policy without form-action, for a page whose form posts to the client: Chromium
 # holds the client's redirects after the post to the CSP of the page it was sent from. Such a
 # page shows only what Gatehouse wrote (autoescaped), and holds no form of another's.
-FORM_POST_POLICY = "; ".join(
-    directive
-    for directive in CONTENT_SECURITY_POLICY.split("; ")
-    if not directive.startswith("form-action ")
-)
+def _without(policy: str, name: str) -> str:
+    return "; ".join(part for part in policy.split("; ") if part.split(" ", 1)[0] != name)
+
+
+FORM_POST_POLICY = _without(CONTENT_SECURITY_POLICY, "form-action")
 # What a CSP source may hold of a host and port; anything else in a registered URI is left out.
 _PLAIN_ORIGIN = re.compile(r"https?://([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]+)?")
 
@@ -71,12 +73,7 @@ def _answer_page_policy(redirect_uri: str) -> str:
     origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
     if not _PLAIN_ORIGIN.fullmatch(origin):
         return FORM_POST_POLICY
-    directives = [
-        directive
-        for directive in FORM_POST_POLICY.split("; ")
-        if not directive.startswith("frame-ancestors ")
-    ]
-    return "; ".join([*directives, f"frame-ancestors 'self' {origin}"])
+    return f"{_without(FORM_POST_POLICY, 'frame-ancestors')}; frame-ancestors 'self' {origin}"
 
 
 def move_answer(response, redirect_uri: str, mode: str, application):
