@@ -2,6 +2,8 @@
 
 from importlib import import_module
 
+from sqlalchemy import text
+
 # Dialects whose package has an INSERT with on_conflict_do_update/nothing.
 _UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
 
@@ -17,3 +19,12 @@ def upsert_for_dialect(dialect_name: str):
     if dialect_name not in _UPSERT_DIALECTS:
         raise KeyError(dialect_name)
     return import_module(f"sqlalchemy.dialects.{dialect_name}").insert
+
+
+def hold_until_commit(session, key: int) -> None:
+    """Wait for, then hold until this transaction ends, the lock named `key`: what two
+    transactions check and then write (is there an administrator, are there signing keys)
+    is done by one at a time. PostgreSQL needs it; SQLite runs one writer at a time already
+    (its transaction begins, IMMEDIATE, at the first write)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

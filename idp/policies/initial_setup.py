@@ -1,7 +1,8 @@
 """Gates the initial-setup flow: open only while no superuser has a password."""
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, select
 
+from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.models import User
@@ -35,5 +36,4 @@ def _wait_for_other_setups() -> None:
     """Hold a lock until this request commits, so two people finishing setup at once cannot
     both pass the gate before either has written the administrator. SQLite runs one writer
     at a time and is meant for a single laptop; PostgreSQL needs the lock."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK_KEY})
+    hold_until_commit(db.session, SETUP_LOCK_KEY)

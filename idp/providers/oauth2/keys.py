@@ -13,6 +13,7 @@ from datetime import timedelta
 from joserfc.jwk import ECKey, RSAKey, import_key
 from sqlalchemy import or_, select
 
+from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.sealing import seal, unseal
 from idp.models import SigningKey
@@ -20,6 +21,7 @@ from idp.models.types import utcnow
 from idp.providers.oauth2.options import MAX_LIFETIMES
 
 ALGORITHMS = ("ES256", "RS256")
+KEYS_LOCK_KEY = 7_154_620_012  # names the advisory lock of ensure_keys on PostgreSQL
 # A retired key stays published this long: no token it signed lives longer.
 LONGEST_TOKEN_LIFETIME = timedelta(seconds=MAX_LIFETIMES["access_token_lifetime"])
 
@@ -55,7 +57,10 @@ def _keys_of(algorithm: str) -> list[SigningKey]:
 
 
 def ensure_keys(algorithm: str) -> None:
-    """A current and a next key for `algorithm` (flushed), where they are missing."""
+    """A current and a next key for `algorithm` (flushed), where they are missing. Two
+    applications saved at once must not each make a current key: the check and the write
+    hold a lock until the commit."""
+    hold_until_commit(db.session, KEYS_LOCK_KEY)
     keys = _keys_of(algorithm)
     now = utcnow()
     if not any(key.signs_from is not None for key in keys):
