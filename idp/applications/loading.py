@@ -26,20 +26,16 @@ def load_application(slug: str) -> Application | None:
     )
 
 
-def load_application_by_id(application_id: int) -> Application | None:
-    return db.session.scalar(
-        select(Application).where(Application.id == application_id).options(*_with_everything())
-    )
-
-
-def load_application_by_client_id(client_id: str) -> Application | None:
-    if not client_id or len(client_id) > 100:
-        return None
-    return db.session.scalar(
-        select(Application)
-        .join(Application.provider)
-        .where(Provider.client_id == client_id)
-        .options(*_with_everything())
+def applications_of_type(session, provider_type: str) -> list[Application]:
+    """Every application whose provider is of this type, with its provider and its policy
+    bindings with their subjects: two queries whatever their number."""
+    return list(
+        session.scalars(
+            select(Application)
+            .join(Application.provider)
+            .where(Provider.type == provider_type)
+            .options(*_with_everything())
+        ).unique()
     )
 
 

@@ -3,6 +3,7 @@
 from importlib import import_module
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 # Dialects whose package has an INSERT with on_conflict_do_update/nothing.
 _UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
@@ -28,3 +29,12 @@ def hold_until_commit(session, key: int) -> None:
     (its transaction begins, IMMEDIATE, at the first write)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def loaded_apart(session, load):
+    """What `load(loader)` gives, loaded in a session of its own on `session`'s connection and
+    transaction, closed at once: the objects are complete and belong to no session, so no
+    commit expires them and the request's identity map (its signed-in user) is not touched.
+    A worker keeps such objects for every request and thread: they are only read."""
+    with Session(bind=session.connection(), autoflush=False) as loader:
+        return load(loader)

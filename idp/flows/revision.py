@@ -11,7 +11,9 @@ is seen by the next request everywhere. The site settings are cached under the s
 flows exist (/me's links) and the applications forward auth protects (with their bindings,
 idp/providers/proxy/targets.py), so a flow's page does not read them again; nor does a
 signed-in visitor's page, whose session is read together with the revision
-(idp/identity/sessions.py). Writes to applications and providers change it too.
+(idp/identity/sessions.py). Writes to applications, providers and signing keys change it
+too: the OpenID Connect applications and the current signing keys are kept under it
+(idp/providers/oauth2/clients.py, keys.py).
 """
 
 import secrets
@@ -30,6 +32,7 @@ from idp.models import (
     Policy,
     PolicyBinding,
     Provider,
+    SigningKey,
     SiteSetting,
     Stage,
     StageBinding,
@@ -48,6 +51,7 @@ WATCHED = (
     Brand,
     Application,
     Provider,
+    SigningKey,
 )
 REQUEST_REVISION = "gatehouse_flows_revision"  # in flask.g: the revision this request read
 WATCHED_TABLES = {model.__table__ for model in WATCHED}
@@ -92,11 +96,15 @@ def request_revision(session) -> str | None:
     return g.get(REQUEST_REVISION)
 
 
-def kept_under_revision(session, key: str, load):
+def kept_under_revision(session, key: str, load, read_now: bool = False):
     """What `load()` gives, kept in this worker (app.extensions[key]) while the flows revision
     this request read is current. None when the request read none (or its own transaction
-    changed flows since): the caller then reads only what it needs."""
+    changed flows since): the caller then reads only what it needs. With `read_now` a request
+    that read none (a client's call, with no session cookie) reads it here: one small query
+    in place of building what is kept."""
     current = request_revision(session)
+    if current is None and read_now and has_request_context():
+        current = _read_for_request(session)
     if current is None:
         return None
     kept = current_app.extensions.get(key)
@@ -105,6 +113,15 @@ def kept_under_revision(session, key: str, load):
     value = load()
     current_app.extensions[key] = (current, value)
     return value
+
+
+def _read_for_request(session) -> str | None:
+    if changed_in_this_transaction(session):
+        return None
+    current = read_revision(session)
+    if current is not None:
+        remember_for_request(current)
+    return current
 
 
 def changed_in_this_transaction(session) -> bool:
@@ -155,4 +172,6 @@ def _on_bulk_write(state):
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _transaction_over(session):
-    session.info.pop(CHANGED, None)
+    # A request whose own transaction changed the revision no longer holds the current one.
+    if session.info.pop(CHANGED, None) and has_request_context():
+        g.pop(REQUEST_REVISION, None)

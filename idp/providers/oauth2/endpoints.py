@@ -10,10 +10,9 @@ from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
 from flask import abort, g, jsonify, make_response, redirect, render_template, request
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from idp.applications.access import facts_from_request, may_use
-from idp.applications.loading import load_application, load_application_by_id
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
@@ -21,11 +20,11 @@ from idp.core.i18n import N_
 from idp.core.network import client_ip
 from idp.core.options import OptionsError, parse_options
 from idp.flows.handoff import DECLINED, seed_flow
-from idp.flows.loading import load_flow
+from idp.flows.loading import load_running_flow
 from idp.identity import sessions
 from idp.models import AuthorizationRequest, Flow
 from idp.models.types import utcnow
-from idp.providers.oauth2 import keys, tokens
+from idp.providers.oauth2 import clients, keys, tokens
 from idp.providers.oauth2.claims import subject_of
 from idp.providers.oauth2.discovery import discovery_document
 from idp.providers.oauth2.logout import end_session, end_session_done
@@ -42,7 +41,7 @@ from idp.providers.oauth2.returning import (
 )
 from idp.providers.oauth2.routes import AUTHORIZE_PATH
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
-from idp.providers.oauth2.server import query_client, server
+from idp.providers.oauth2.server import client_of, server
 from idp.stages.consent.options import ConsentOptions
 from idp.stages.consent.stage import application_consent_covers
 
@@ -110,7 +109,7 @@ def authorize():
         metrics.OAUTH2_AUTHORIZATIONS.labels("denied").inc()
         return _denied(grant, application)
     scopes = (grant.request.scope or "").split()
-    flow_state = _authorization_flow_state(application, user, scopes, prompts)
+    flow_state = _authorization_flow_state(client, user, scopes, prompts)
     if flow_state == DECLINED:
         # The user said no on Gatehouse's own consent page: safe to tell the client.
         return _error_redirect(grant, "access_denied", "The user declined.")
@@ -198,11 +197,12 @@ def _send_to_sign_in(application):
     return redirect(target, code=302)
 
 
-def _authorization_flow_state(application, user, scopes, prompts) -> str:
+def _authorization_flow_state(client, user, scopes, prompts) -> str:
     """DONE: the provider's authorization flow ran to its end for this very request, or it
     has nothing to run (and no gate); with prompt=none, a remembered consent is enough.
     DECLINED: it ran to its end and the user declined at consent. PENDING: it must run."""
-    flow = load_flow(_authorization_flow_slug(application))
+    application = client.application
+    flow = load_running_flow(client.authorization_flow_slug)
     if flow is None:
         abort(503, description=N_("This application's authorization flow is missing."))
     g.oauth2_authorization_flow = flow
@@ -232,11 +232,6 @@ def _authorization_flow_state(application, user, scopes, prompts) -> str:
     if "none" in prompts and not flow.policy_bindings:
         return DONE if _has_remembered_consent(application, user, scopes) else PENDING
     return PENDING
-
-
-def _authorization_flow_slug(application) -> str:
-    flow_id = application.provider.authorization_flow_id
-    return db.session.scalar(select(Flow.slug).where(Flow.id == flow_id)) or ""
 
 
 def _cannot_ask_silently(grant):
@@ -387,7 +382,8 @@ def userinfo():
     state = tokens.find(value, "access_token")
     if state is None or not state.is_live() or state.user is None:
         return _invalid_token()
-    application = load_application_by_id(state.row.application_id)
+    registered = clients.registry().by_id.get(state.row.application_id)
+    application = registered.application if registered else None
     if application is None or not may_use(application, state.user).allowed:
         # The user's access was removed (a binding, a group): the token no longer counts.
         return _invalid_token()
@@ -454,12 +450,10 @@ def revoke():
 
 
 def _oauth2_application(slug: str):
-    application = load_application(slug)
-    if application is None or application.provider is None:
-        abort(404, description="There is no such application.")
-    if application.provider.type != "oauth2":
-        abort(404, description="This application does not use OpenID Connect.")
-    client = query_client(application.provider.client_id)
+    registered = clients.registry().by_slug.get(slug)
+    if registered is None:
+        abort(404, description="There is no such application using OpenID Connect.")
+    client = client_of(registered)
     if client is None:
         abort(404, description="This application's OpenID Connect settings are broken.")
     return client

@@ -13,14 +13,16 @@ from datetime import timedelta
 from joserfc.jwk import ECKey, RSAKey, import_key
 from sqlalchemy import or_, select
 
-from idp.core.database import hold_until_commit
+from idp.core.database import hold_until_commit, loaded_apart
 from idp.core.extensions import db
 from idp.core.sealing import seal, unseal
+from idp.flows.revision import kept_under_revision
 from idp.models import SigningKey
 from idp.models.types import utcnow
 from idp.providers.oauth2.options import MAX_LIFETIMES
 
 ALGORITHMS = ("ES256", "RS256")
+KEPT_KEY = "gatehouse.signing_keys"
 KEYS_LOCK_KEY = 7_154_620_012  # names the advisory lock of ensure_keys on PostgreSQL
 # A retired key stays published this long: no token it signed lives longer.
 LONGEST_TOKEN_LIFETIME = timedelta(seconds=MAX_LIFETIMES["access_token_lifetime"])
@@ -94,27 +96,36 @@ def signing_key(algorithm: str):
     """The current key of `algorithm` as a joserfc key. The keys are made when an application
     is saved; made here only for a database written without them (by hand, or by a Gatehouse
     older than that, until `idp setup` runs)."""
-    key = _current(algorithm)
+    key = _current_keys().get(algorithm)
     if key is None:
         ensure_keys(algorithm)
         db.session.commit()  # keys are shared by every later request: keep them now
-        key = _current(algorithm)
+        key = _load_current(db.session)[algorithm]
     if key.kid not in _opened:
         _opened[key.kid] = import_key(json.loads(unseal({"sealed": key.sealed_private_key})))
     return _opened[key.kid]
 
 
-def _current(algorithm: str) -> SigningKey | None:
-    return db.session.scalar(
+def _current_keys() -> dict[str, SigningKey]:
+    """The current key of each algorithm, kept in the worker under the flows revision, which
+    a rotation changes: the several signatures of a token response read no key."""
+    kept = kept_under_revision(db.session, KEPT_KEY, _load_current_apart, read_now=True)
+    return kept if kept is not None else _load_current(db.session)
+
+
+def _load_current_apart() -> dict[str, SigningKey]:
+    return loaded_apart(db.session, _load_current)
+
+
+def _load_current(session) -> dict[str, SigningKey]:
+    current = {}
+    for key in session.scalars(
         select(SigningKey)
-        .where(
-            SigningKey.algorithm == algorithm,
-            SigningKey.signs_from.is_not(None),
-            SigningKey.retired_at.is_(None),
-        )
+        .where(SigningKey.signs_from.is_not(None), SigningKey.retired_at.is_(None))
         .order_by(SigningKey.signs_from.desc(), SigningKey.id.desc())
-        .limit(1)
-    )
+    ):
+        current.setdefault(key.algorithm, key)
+    return current
 
 
 def published() -> list[SigningKey]:

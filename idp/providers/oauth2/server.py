@@ -35,18 +35,16 @@ from sqlalchemy import select, update
 
 from idp.applications.access import may_use, may_use_as_client
 from idp.applications.addresses import base_url
-from idp.applications.loading import load_application_by_client_id
 from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
-from idp.core.options import OptionsError, parse_options
 from idp.models import AuthorizationCode, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
-from idp.providers.oauth2 import credentials, keys, purge, tokens
+from idp.providers.oauth2 import clients, credentials, keys, purge, tokens
 from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
+from idp.providers.oauth2.clients import Registered
 from idp.providers.oauth2.issuer import issuer_url
-from idp.providers.oauth2.options import OAuth2Options
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings
 
 log = logging.getLogger("idp.oauth2")
@@ -59,10 +57,11 @@ ALL_METHODS = (*CLIENT_SECRET_METHODS, "none")
 class Client(ClientMixin):
     """An application with an oauth2 provider, as authlib sees a client."""
 
-    def __init__(self, application, options):
-        self.application = application
-        self.provider = application.provider
-        self.options = options
+    def __init__(self, registered: Registered):
+        self.application = registered.application
+        self.provider = registered.application.provider
+        self.options = registered.options
+        self.authorization_flow_slug = registered.authorization_flow_slug
 
     @property
     def issuer(self) -> str:
@@ -145,15 +144,16 @@ def query_client(client_id):
     known = g.get("oauth2_client")
     if known is not None and client_id and known.get_client_id() == client_id:
         return known  # authlib asks several times per request
-    application = load_application_by_client_id(client_id or "")
-    if application is None or application.provider.type != "oauth2":
+    if not isinstance(client_id, str):
         return None
-    try:
-        options = parse_options(OAuth2Options, application.provider.options)
-    except OptionsError:
-        log.warning("oauth2 provider misconfigured", extra={"application": application.slug})
+    return client_of(clients.registry().by_client_id.get(client_id))
+
+
+def client_of(registered: Registered | None) -> Client | None:
+    """The client for this request, or None for an application whose settings are broken."""
+    if registered is None or registered.options is None:
         return None
-    client = Client(application, options)
+    client = Client(registered)
     g.oauth2_client = client
     return client
 

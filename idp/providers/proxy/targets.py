@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
 
+from idp.applications.loading import applications_of_type
+from idp.core.database import loaded_apart
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
 from idp.flows.revision import kept_under_revision
-from idp.models import Application, PolicyBinding, Provider
+from idp.models import Application
 from idp.providers.proxy.options import ProxyOptions
 
 MAX_URL_LENGTH = 8192
@@ -123,35 +123,21 @@ PROTECTED_KEY = "gatehouse.proxy_applications"
 
 def proxy_applications() -> list[ProtectedApp]:
     """Every application with a proxy provider, with its bindings. Kept in this worker while
-    the flows revision the request read (with its signed-in session) is current, as flows
-    are: the answer to a proxy then reads nothing more. Loaded in a session of its own and
-    closed, the objects are complete, belong to no session and are only read, by every
+    the flows revision is current, as flows are: a request that read it with its signed-in
+    session reads nothing more, one without a session reads the revision alone. Loaded
+    apart, the objects are complete, belong to no session and are only read, by every
     thread of the worker. Otherwise two queries, whatever their number."""
-    kept = kept_under_revision(db.session, PROTECTED_KEY, _load_detached)
+    kept = kept_under_revision(db.session, PROTECTED_KEY, _load_apart, read_now=True)
     return kept if kept is not None else _load(db.session)
 
 
-def _load_detached() -> list[ProtectedApp]:
-    with Session(bind=db.session.connection(), autoflush=False) as loader:
-        return _load(loader)
+def _load_apart() -> list[ProtectedApp]:
+    return loaded_apart(db.session, _load)
 
 
 def _load(session) -> list[ProtectedApp]:
-    rows = session.scalars(
-        select(Application)
-        .join(Application.provider)
-        .where(Provider.type == "proxy")
-        .options(
-            joinedload(Application.provider),
-            selectinload(Application.policy_bindings).options(
-                joinedload(PolicyBinding.policy),
-                joinedload(PolicyBinding.group),
-                joinedload(PolicyBinding.user),
-            ),
-        )
-    ).unique()
     protected = []
-    for application in rows:
+    for application in applications_of_type(session, "proxy"):
         try:
             options = parse_options(ProxyOptions, application.provider.options)
         except OptionsError:
