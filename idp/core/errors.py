@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from idp.brand.settings import use_last_known_brand
 from idp.core.extensions import db
@@ -70,7 +70,10 @@ def _http_error(error: HTTPException):
     message = error.description or ""
     if message == type(error).description:
         message = MESSAGES.get(status, message)
-    return _page(status, message)
+    response = _page(status, message)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110 15.5.6
+    return response
 
 
 def _csrf_error(error: CSRFError):

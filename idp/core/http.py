@@ -4,6 +4,7 @@ send the browser on, and which `next` to believe. One answer for the whole app."
 from urllib.parse import urlsplit
 
 from flask import current_app, make_response, redirect, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.urls import iri_to_uri
 
 # Send with every answer whose body depends on is_htmx(): a cache must keep both.
@@ -80,4 +81,18 @@ def answer_errors_in_json(app, endpoints) -> None:
 
 
 def errors_in_json() -> bool:
-    return request.endpoint in current_app.extensions.get(JSON_ERRORS, ())
+    return _endpoint_asked_for() in current_app.extensions.get(JSON_ERRORS, ())
+
+
+def _endpoint_asked_for() -> str | None:
+    """The request's endpoint; for a method the URL does not take (a 405), the URL's own."""
+    error = request.routing_exception
+    if request.endpoint or not isinstance(error, MethodNotAllowed) or not error.valid_methods:
+        return request.endpoint
+    try:
+        endpoint, _arguments = current_app.create_url_adapter(request).match(
+            method=error.valid_methods[0]
+        )
+    except HTTPException:
+        return None
+    return endpoint

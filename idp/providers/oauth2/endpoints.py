@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import abort, g, jsonify, make_response, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import update
@@ -359,9 +361,30 @@ def _refused(error: OAuth2Error):
 
 
 def token():
+    refusal = _client_authentication_refusal()
+    if refusal is not None:
+        return _open_to_scripts(refusal)
     response = server.create_token_response()
     db.session.commit()
     return _open_to_scripts(response)
+
+
+def _client_authentication_refusal():
+    """What authlib would get wrong before it authenticates the client: a Basic header whose
+    bytes are no UTF-8 (it fails on them), and a client that authenticates in two ways at
+    once (RFC 6749 2.3; authlib takes the first that passes, so a wrong secret would go
+    unnoticed beside a right one)."""
+    try:
+        basic_id, _secret = extract_basic_authorization(request.headers)
+    except UnicodeDecodeError:
+        error = InvalidClientError(description="The Basic credentials cannot be read.")
+        error.status_code = 401
+        return server.handle_response(*error())
+    posted_id = request.form.get("client_id")
+    if basic_id and ("client_secret" in request.form or posted_id not in (None, basic_id)):
+        error = InvalidRequestError(description="Authenticate the client in one way only.")
+        return server.handle_response(*error())
+    return None
 
 
 def userinfo():
@@ -435,12 +458,18 @@ def _bearer_token_from_body() -> str | None:
 
 
 def introspect():
+    refusal = _client_authentication_refusal()
+    if refusal is not None:
+        return refusal
     response = server.create_endpoint_response("introspection")
     db.session.commit()
     return response
 
 
 def revoke():
+    refusal = _client_authentication_refusal()
+    if refusal is not None:
+        return _open_to_scripts(refusal)
     response = server.create_endpoint_response("revocation")
     db.session.commit()
     return _open_to_scripts(response)

@@ -82,7 +82,10 @@ def canonical_path(raw: str) -> str | None:
     backslashes, ;parameters, double encoding) are refused: None."""
     if UNDECIDED_PATH.search(raw):
         return None
-    decoded = unquote(raw, errors="strict") if "%" in raw else raw
+    try:
+        decoded = unquote(raw, errors="strict") if "%" in raw else raw
+    except UnicodeDecodeError:
+        return None  # bytes that are no UTF-8 (/%ff): no server reads them as we would
     if UNDECIDED_PATH.search(decoded) or any(ord(c) < 32 for c in decoded):
         return None
     segments = []

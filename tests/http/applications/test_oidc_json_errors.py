@@ -2,6 +2,10 @@
 answer the app's own refusals in JSON, as RFC 6749 5.2 has them; the authorization endpoint,
 which browsers open, still answers with a page."""
 
+import base64
+
+import pytest
+
 from tests.http.applications.oidc import make_client
 
 
@@ -27,3 +31,62 @@ def test_the_authorization_endpoint_still_answers_a_browser_with_a_page(app, cli
     answer = client.get("/application/o/authorize/", query_string={"client_id": "a\x00b"})
     assert answer.status_code == 400
     assert answer.mimetype == "text/html" and "not allowed" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/application/o/token/"),
+        ("PUT", "/application/o/introspect/"),
+        ("DELETE", "/application/o/revoke/"),
+        ("POST", "/application/o/rp/jwks/"),
+    ],
+)
+def test_a_method_an_endpoint_does_not_take_is_refused_in_json(app, client, method, path):
+    make_client(app)
+    answer = client.open(path, method=method)
+    assert answer.status_code == 405 and answer.is_json, answer.get_data(as_text=True)[:200]
+    assert answer.json["error"] == "invalid_request"
+    assert method not in answer.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/application/o/token/", {"grant_type": "client_credentials"}),
+        ("/application/o/introspect/", {"token": "x"}),
+        ("/application/o/revoke/", {"token": "x"}),
+    ],
+)
+def test_basic_credentials_that_are_no_utf8_are_an_invalid_client(app, client, path, form):
+    make_client(app)
+    unreadable = base64.b64encode(b"\xff\xfe:\xff").decode()
+    answer = client.post(path, data=form, headers={"Authorization": f"Basic {unreadable}"})
+    assert answer.status_code == 401 and answer.json["error"] == "invalid_client"
+    assert answer.headers["WWW-Authenticate"].startswith("Basic ")
+
+
+def basic(client_id, secret) -> dict:
+    pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {pair}"}
+
+
+def test_a_client_authenticates_in_one_way_only(app, client):
+    """RFC 6749 2.3: a wrong secret beside a right one is never passed over."""
+    client_id, secret = make_client(app)
+    other_id, _other = make_client(app, slug="other")
+    service = {"grant_type": "client_credentials"}
+    token = "/application/o/token/"
+    assert client.post(token, data=service, headers=basic(client_id, secret)).status_code == 200
+    for form, headers in (
+        ({"client_id": client_id, "client_secret": secret}, basic(client_id, "wrong")),
+        ({"client_id": client_id, "client_secret": "wrong"}, basic(client_id, secret)),
+        ({"client_id": other_id}, basic(client_id, secret)),
+    ):
+        answer = client.post(token, data={**service, **form}, headers=headers)
+        assert answer.status_code == 400 and answer.json["error"] == "invalid_request", form
+    # Naming the same client in the form beside Basic is one way still.
+    answer = client.post(
+        token, data={**service, "client_id": client_id}, headers=basic(client_id, secret)
+    )
+    assert answer.status_code == 200

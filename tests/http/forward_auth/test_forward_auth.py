@@ -472,6 +472,19 @@ def test_paths_servers_read_in_different_ways_are_refused(
     assert nginx_asks(client, url=APP + path).status_code == 400
 
 
+@pytest.mark.parametrize("path", ["/%ff", "/%C0%AF/admin", "/wiki/%e2%82"])
+def test_percent_encoded_bytes_that_are_no_utf8_are_refused_not_an_error(
+    client, flows, protected, member, path
+):
+    """Any visitor can ask a protected app for /%ff: the proxy passes it on as it came."""
+    for signed in (False, True):
+        if signed:
+            signed_in(client, flows, "mia")
+        assert nginx_asks(client, url=APP + path).status_code == 400
+        assert caddy_asks(client, uri=path).status_code == 400
+        assert arrive(client, APP + path).status_code == 400
+
+
 @pytest.mark.parametrize(
     "headers",
     [
