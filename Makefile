@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test run test lint format translations bench bench-forward-auth bench-latency bench-load clean
+.PHONY: install install-test run test lint format translations bench bench-forward-auth bench-oidc bench-latency bench-load clean
 
 install: $(STAMP)
 
@@ -45,12 +45,16 @@ format: install-test
 # as postgres). `make bench`: worker CPU per request of a sign-in beside a reference Flask app,
 # on SQLite and PostgreSQL (two minutes; ARGS=--quick for a smoke run). bench-load takes a few
 # minutes; `make bench-load ARGS=--quick` about one. bench-latency: sync against gthread
-# workers, page p50/p99 at half capacity with open-loop arrivals (two minutes).
+# workers, page p50/p99 at half capacity with open-loop arrivals (two minutes). bench-oidc:
+# worker CPU per answer of each OpenID Connect endpoint beside a static 200 (a minute).
 bench: install-test
 	@$(BIN)/python -m bench.signin $(ARGS)
 
 bench-forward-auth: install-test
 	@$(BIN)/python -m bench.forward_auth $(ARGS)
+
+bench-oidc: install-test
+	@$(BIN)/python -m bench.oidc $(ARGS)
 
 bench-latency: install-test
 	@$(BIN)/python -m bench.latency $(ARGS)

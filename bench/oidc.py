@@ -1,201 +1,211 @@
-"""OpenID Connect throughput of one worker: one process, one thread, the Flask test client
-(no network), bcrypt out of the way (the user is signed in once, before timing).
+"""OpenID Connect on its hot paths: worker CPU per answer of each endpoint an app uses, against
+a static 200 of the same worker, measured from outside the process (/proc), interleaved, in one
+run, on SQLite and PostgreSQL.
 
-Run with `python -m bench.oidc [--seconds 5] [--postgres SERVER_URL]`. Prints one JSON document:
-- `authorization_code_round_trips_per_second`: GET /application/o/authorize/ (signed in,
-  implicit consent) -> code -> POST /application/o/token/ (PKCE, client_secret_basic), with
-  an ID token and a JWT access token signed ES256.
-- `client_credentials_tokens_per_second`, `refresh_tokens_per_second` (each refresh rotates
-  the refresh token and marks the old one used).
-- `queries`: SQL statements per authorization and per token request.
-Compare within one run; the absolute numbers depend on the machine.
+Run with `python -m bench.oidc [--rounds 300] [--quick] [--database sqlite|postgresql|both]`.
+One gunicorn worker with the shipped gunicorn.conf.py; an application signs people in with the
+implicit-consent authorization flow. The bench user signs in once; then each round:
+- `authorize`: GET /application/o/authorize/ by the signed-in browser (sent from the app's site)
+  answered with a code;
+- `token_code`: the app's POST /application/o/token/ with that code (Basic, PKCE, no cookie),
+  answered with an ID token, an access token and a refresh token, signed ES256;
+- `userinfo`: GET /application/o/userinfo/ with that access token;
+- `token_refresh`: the refresh token exchanged (and rotated);
+- `token_client_credentials`: a token for the app itself;
+- `static`: GET /healthz.
+Prints one JSON document: per database, `cpu_ms` per answer, `ratio_to_static`,
+`answers_per_worker_cpu_second` and, on PostgreSQL, the database server's `db_cpu_ms`. Compare
+within one run; the absolute numbers depend on the machine and its load.
 """
 
 import argparse
 import base64
 import hashlib
 import json
-import logging
-import re
 import secrets
+import sys
 import tempfile
-import time
-from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import sqlalchemy as sa
-from sqlalchemy import event
+from bench.load import create_database, drop_database, postgres_version
+from bench.signin import (
+    SERVER_URL,
+    Browser,
+    Gunicorn,
+    Meter,
+    gatehouse_environment,
+    gatehouse_sign_in,
+    prepare_gatehouse,
+    quiet,
+)
 
-from idp import create_app
-from idp.applications.manage import create_application
-from idp.core.extensions import db
-from idp.identity.accounts import set_password
-from idp.models import User
+REDIRECT_URI = "https://app.bench.test/callback"
+AUTHORIZE = "/application/o/authorize/"
+TOKEN = "/application/o/token/"
+USERINFO = "/application/o/userinfo/"
+STEPS = (
+    "authorize",
+    "token_code",
+    "userinfo",
+    "token_refresh",
+    "token_client_credentials",
+    "static",
+)
 
-PASSWORD = "correct horse battery staple"
-REDIRECT_URI = "https://rp.example.test/callback"
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
+def prepare_application(env: dict) -> tuple[str, str]:
+    """An OpenID Connect application that asks no consent; its client id and secret."""
+    from idp import create_app
+    from idp.applications.manage import create_application
+    from idp.core.extensions import db
 
-def _prepare(database_url: str | None):
-    folder = tempfile.mkdtemp(prefix="gatehouse-bench-oidc-")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url or f"sqlite:///{folder}/bench.db",
-            "SECRET_KEY": "bench-secret-key-that-is-long-enough-for-gatehouse",
-            "INSTANCE_PATH": folder,
-            "BCRYPT_ROUNDS": 4,
-            "WTF_CSRF_ENABLED": True,
-        }
-    )
+    app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
+    quiet(app)
     with app.app_context():
-        from idp.cli import prepare_instance
-
-        prepare_instance(echo=lambda *_: None)
-        user = User(username="bench", email="bench@example.test", is_active=True)
-        set_password(user, PASSWORD)
-        db.session.add(user)
         created = create_application(
-            "bench",
-            "Bench",
+            "bench-oidc",
+            "Bench OIDC",
             "oauth2",
             {"redirect_uris": [REDIRECT_URI]},
             authorization_flow_slug="default-provider-authorization-implicit-consent",
         )
         db.session.commit()
-        return app, created.facts["client_id"], created.secrets["client_secret"]
+        db.session.remove()
+        db.engine.dispose()
+    return created.facts["client_id"], created.secrets["client_secret"]
 
 
-def _sign_in(client) -> None:
-    flow = "/flow/default-authentication-flow/"
-    for field, value in (("uid_field", "bench"), ("password", PASSWORD)):
-        page = client.get(flow).get_data(as_text=True)
-        client.post(flow, data={"csrf_token": CSRF.search(page).group(1), field: value})
+class App:
+    """What the application's own server sends: no cookie, its client secret in Basic."""
+
+    def __init__(self, port: int, client_id: str, secret: str):
+        self.http = Browser(port)
+        self.client_id = client_id
+        pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+        self.basic = {"Authorization": f"Basic {pair}"}
+
+    def token(self, form: dict) -> dict:
+        self.http.cookies.clear()
+        status, _headers, text = self.http.request("POST", TOKEN, form, self.basic)
+        if status != 200:
+            raise RuntimeError(f"the token endpoint answered {status}: {text[:200]}")
+        return json.loads(text)
+
+    def userinfo(self, access_token: str) -> None:
+        self.http.cookies.clear()
+        bearer = {"Authorization": f"Bearer {access_token}"}
+        status, _headers, text = self.http.request("GET", USERINFO, headers=bearer)
+        if status != 200:
+            raise RuntimeError(f"userinfo answered {status}: {text[:200]}")
 
 
-def _challenge(verifier: str) -> str:
-    return (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
-
-
-def _round_trip(client, client_id, secret, scope="openid profile email") -> dict:
-    verifier = secrets.token_urlsafe(48)
+def authorize(browser: Browser, client_id: str, verifier: str) -> str:
+    """The signed-in browser's authorization request; the code it is sent back with."""
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     query = urlencode({
         "response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT_URI,
-        "scope": scope, "state": "s", "nonce": "n",
-        "code_challenge": _challenge(verifier), "code_challenge_method": "S256",
+        "scope": "openid profile email offline_access", "state": "s", "nonce": "n",
+        "code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256",
     })  # fmt: skip
-    # As a browser sent by the application (cross-site): answered with a redirect. Without
-    # Fetch Metadata Gatehouse answers with a page that moves on (idp.core.http.leave_site).
-    answer = client.get(
-        f"/application/o/authorize/?{query}", headers={"Sec-Fetch-Site": "cross-site"}
+    # Sent from the app's site: answered with a redirect (not the page that moves on).
+    status, headers, _text = browser.request(
+        "GET", f"{AUTHORIZE}?{query}", headers={"Sec-Fetch-Site": "cross-site"}
     )
-    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = client.post(
-        "/application/o/token/",
-        data={"grant_type": "authorization_code", "code": code,
-              "redirect_uri": REDIRECT_URI, "code_verifier": verifier},
-        headers=_basic(client_id, secret),
-    )  # fmt: skip
-    assert token.status_code == 200, token.get_data(as_text=True)
-    return token.get_json()
+    if status != 302 or not headers.get("Location", "").startswith(REDIRECT_URI):
+        raise RuntimeError(f"the authorization endpoint answered {status}, not a code")
+    return parse_qs(urlsplit(headers["Location"]).query)["code"][0]
 
 
-def _basic(client_id: str, secret: str) -> dict:
-    pair = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    return {"Authorization": f"Basic {pair}"}
+def one_round(meter: Meter, browser: Browser, app: App, refresh: dict) -> None:
+    verifier = secrets.token_urlsafe(48)
+    code = meter.measure("authorize", lambda: authorize(browser, app.client_id, verifier))
+    exchange = {
+        "grant_type": "authorization_code", "code": code,
+        "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
+    }  # fmt: skip
+    tokens = meter.measure("token_code", lambda: app.token(exchange))
+    meter.measure("userinfo", lambda: app.userinfo(tokens["access_token"]))
+    renewal = {"grant_type": "refresh_token", "refresh_token": refresh["token"]}
+    refresh["token"] = meter.measure("token_refresh", lambda: app.token(renewal))["refresh_token"]
+    service = {"grant_type": "client_credentials"}
+    meter.measure("token_client_credentials", lambda: app.token(service))
+    meter.measure("static", lambda: browser.request("GET", "/healthz"))
 
 
-def _rate(action, seconds: float) -> float:
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        action()
-        count += 1
-    return round(count / (time.perf_counter() - started), 1)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument(
-        "--postgres",
-        metavar="SERVER_URL",
-        help="run on a throwaway database on this server, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    )
-    arguments = parser.parse_args()
-    logging.disable(logging.INFO)  # one log line per request would measure the terminal
-    if arguments.postgres:
-        with _throwaway_database(arguments.postgres) as url:
-            _run(arguments, url)
+def run_on(kind: str, rounds: int, folder: Path, server_url: str = SERVER_URL) -> dict:
+    folder = folder / kind
+    folder.mkdir()
+    database = None
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'gatehouse.db'}"
     else:
-        _run(arguments, None)
-
-
-@contextmanager
-def _throwaway_database(server_url: str):
-    name = f"gatehouse_bench_oidc_{secrets.token_hex(4)}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        database, url = create_database(server_url)
     try:
-        yield (
-            sa.engine.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        )
+        env = gatehouse_environment(url, folder)
+        prepare_gatehouse(env)
+        client_id, secret = prepare_application(env)
+        server = Gunicorn("wsgi:app", env, folder / "gunicorn.log")
+        try:
+            server.wait_until_ready()
+            [worker] = server.worker_pids()
+            meter = Meter(worker, database)
+            with Browser(server.port) as browser:
+                gatehouse_sign_in(browser, None)
+                app = App(server.port, client_id, secret)
+                verifier = secrets.token_urlsafe(48)
+                first = app.token({
+                    "grant_type": "authorization_code",
+                    "code": authorize(browser, client_id, verifier),
+                    "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
+                })  # fmt: skip
+                refresh = {"token": first["refresh_token"]}
+                for _round in range(rounds):
+                    meter.refresh_backends()
+                    one_round(meter, browser, app, refresh)
+                app.http.close()
+        finally:
+            server.stop()
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        if database:
+            drop_database(server_url, database)
+    return summary(kind, rounds, meter, server_url)
 
 
-def _run(arguments, database_url) -> None:
-    app, client_id, secret = _prepare(database_url)
-    client = app.test_client()
-    _sign_in(client)
-    basic = {
-        "Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-    }
-    _round_trip(client, client_id, secret)  # keys are made on first use
-
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(1))
-    _round_trip(client, client_id, secret)
-    round_trip_queries = len(statements)
-
-    refresh = {
-        "value": _round_trip(client, client_id, secret, "openid offline_access")["refresh_token"]
-    }
-
-    def refresh_once():
-        answer = client.post(
-            "/application/o/token/",
-            data={"grant_type": "refresh_token", "refresh_token": refresh["value"]},
-            headers=basic,
-        )
-        refresh["value"] = answer.get_json()["refresh_token"]
-
-    def service_token():
-        answer = client.post(
-            "/application/o/token/", data={"grant_type": "client_credentials"}, headers=basic
-        )
-        assert answer.status_code == 200
-
+def summary(kind: str, rounds: int, meter: Meter, server_url: str) -> dict:
+    cpu = {step: meter.ms_per_request(step) for step in STEPS}
+    static = cpu["static"]
     result = {
-        "benchmark": "oidc",
-        "worker": "one process, one thread, Flask test client (no network)",
-        "database": "postgresql (throwaway)" if database_url else "sqlite (temporary file)",
-        "authorization_code_round_trips_per_second": _rate(
-            lambda: _round_trip(client, client_id, secret), arguments.seconds
-        ),
-        "refresh_tokens_per_second": _rate(refresh_once, arguments.seconds),
-        "client_credentials_tokens_per_second": _rate(service_token, arguments.seconds),
-        "queries_per_round_trip": round_trip_queries,
-        # The same worker answering its cheapest page, in the same run: the yardstick.
-        "baseline_healthz_per_second": _rate(lambda: client.get("/healthz"), arguments.seconds),
+        "database": "sqlite" if kind == "sqlite" else "postgresql " + postgres_version(server_url),
+        "rounds": rounds,
+        "cpu_ms": cpu,
+        "ratio_to_static": {
+            step: round(ms / static, 2) if static else None for step, ms in cpu.items()
+        },
+        "answers_per_worker_cpu_second": {
+            step: round(1000 / ms, 1) if ms else None for step, ms in cpu.items()
+        },
     }
-    print(json.dumps(result, indent=2))
+    if kind != "sqlite":
+        result["db_cpu_ms"] = {step: meter.ms_per_request(step, db=True) for step in STEPS}
+    return result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="a short run (30 rounds)")
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql", "both"), default="both"
+    )  # fmt: skip
+    arguments = parser.parse_args(argv)
+    rounds = 30 if arguments.quick else arguments.rounds
+    kinds = ("sqlite", "postgresql") if arguments.database == "both" else (arguments.database,)
+    with tempfile.TemporaryDirectory(prefix="bench-oidc-") as folder:
+        result = {"bench": "oidc"} | {kind: run_on(kind, rounds, Path(folder)) for kind in kinds}
+    json.dump(result, sys.stdout, indent=2)
+    print()
+    return result
 
 
 if __name__ == "__main__":
