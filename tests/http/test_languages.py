@@ -164,6 +164,8 @@ def test_dates_on_me_are_written_the_way_the_locale_writes_them(app):
     german = driver.client.get("/me").get_data(as_text=True)
     assert ">14.03.2026, 15:09</time>" in german
     assert "<th>Angemeldet (UTC)</th>" in german
+    choose_language(driver, "fr")
+    assert ">14 mars 2026, 15:09</time>" in driver.client.get("/me").get_data(as_text=True)
 
 
 def test_a_page_with_a_form_reads_no_catalog_again(app, monkeypatch):
