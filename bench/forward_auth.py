@@ -24,7 +24,7 @@ from bench.signin import (
     gatehouse_environment,
     gatehouse_sign_in,
     prepare_gatehouse,
-    quiet,
+    setting_up,
 )
 
 APP_URL = "https://wiki.bench.test/page?x=1"
@@ -32,21 +32,16 @@ APP_URL = "https://wiki.bench.test/page?x=1"
 
 def prepare_application(env: dict) -> None:
     """A proxy application for wiki.bench.test that only bench-group-0 may use."""
-    from idp import create_app
     from idp.applications.manage import bind, create_application
     from idp.core.extensions import db
     from idp.identity.accounts import find_group
 
-    app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
-    quiet(app)
-    with app.app_context():
+    with setting_up(env):
         created = create_application(
             "wiki", "Wiki", "proxy", {"external_host": "https://wiki.bench.test"}
         )
         bind(created.application, group=find_group("bench-group-0"))
         db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def run(rounds: int, folder: Path) -> dict:

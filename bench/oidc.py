@@ -37,7 +37,7 @@ from bench.signin import (
     gatehouse_environment,
     gatehouse_sign_in,
     prepare_gatehouse,
-    quiet,
+    setting_up,
 )
 
 REDIRECT_URI = "https://app.bench.test/callback"
@@ -56,13 +56,10 @@ STEPS = (
 
 def prepare_application(env: dict) -> tuple[str, str]:
     """An OpenID Connect application that asks no consent; its client id and secret."""
-    from idp import create_app
     from idp.applications.manage import create_application
     from idp.core.extensions import db
 
-    app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
-    quiet(app)
-    with app.app_context():
+    with setting_up(env):
         created = create_application(
             "bench-oidc",
             "Bench OIDC",
@@ -71,8 +68,6 @@ def prepare_application(env: dict) -> tuple[str, str]:
             authorization_flow_slug="default-provider-authorization-implicit-consent",
         )
         db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
     return created.facts["client_id"], created.secrets["client_secret"]
 
 

@@ -459,10 +459,24 @@ def gatehouse_environment(database_url: str, folder: Path) -> dict:
     }
 
 
+@contextlib.contextmanager
+def setting_up(env: dict):
+    """An app context on the bench's Gatehouse database, to set it up; its connections are
+    closed afterwards (the server under measure opens its own)."""
+    from idp import create_app
+    from idp.core.extensions import db
+
+    app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
+    quiet(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
 def prepare_gatehouse(env: dict) -> tuple[dict, str]:
     """Schema and shipped flows as on first start, an administrator, the bench user in one
     of five groups, and the gated flows; returns the flows' slugs."""
-    from idp import create_app
     from idp.cli import prepare_instance
     from idp.core.extensions import db
     from idp.identity.accounts import set_password
@@ -470,10 +484,8 @@ def prepare_gatehouse(env: dict) -> tuple[dict, str]:
     from idp.transfer.document import read_document
     from idp.transfer.importer import import_documents
 
-    app = create_app({"INSTANCE_PATH": env["IDP_INSTANCE_PATH"], "ENVIRON": env})
-    quiet(app)
     slugs = {}
-    with app.app_context():
+    with setting_up(env):
         prepare_instance(echo=lambda *_: None)
         groups = [Group(name=f"bench-group-{index}") for index in range(5)]
         db.session.add_all(groups)
@@ -491,8 +503,6 @@ def prepare_gatehouse(env: dict) -> tuple[dict, str]:
                 import_documents([(read_document(document, slug), slug)])
                 db.session.commit()
                 slugs[(gate, count)] = slug
-        db.session.remove()
-        db.engine.dispose()
     return slugs
 
 
