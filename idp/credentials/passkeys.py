@@ -229,8 +229,11 @@ def register(
 ) -> WebAuthnDevice:
     """Check the browser's answer to navigator.credentials.create() and save the passkey."""
     from webauthn import verify_registration_response
-    from webauthn.helpers import parse_registration_credential_json
-    from webauthn.helpers.exceptions import InvalidJSONStructure, InvalidRegistrationResponse
+    from webauthn.helpers import (
+        decode_credential_public_key,
+        decoded_public_key_to_cryptography,
+        parse_registration_credential_json,
+    )
     from webauthn.helpers.structs import AttestationFormat, AuthenticatorTransport
 
     try:
@@ -242,7 +245,12 @@ def register(
             expected_origin=party.origin,
             require_user_verification=settings.user_verification == "required",
         )
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, TypeError) as error:
+        # py_webauthn saves a key it never opened (a point off its curve): open it now, so
+        # that a key no sign-in could use is refused here.
+        decoded_public_key_to_cryptography(
+            decode_credential_public_key(verified.credential_public_key)
+        )
+    except _unreadable() as error:
         log.info("passkey registration refused", extra={"reason": str(error)})
         raise PasskeyRefused(NOT_ACCEPTED) from None
     if settings.allowed_aaguids and (
@@ -275,6 +283,14 @@ def register(
     db.session.add(device)
     db.session.flush()
     return device
+
+
+def _unreadable() -> tuple:
+    """What py_webauthn raises on an answer it cannot read: its own errors, and the plain ones
+    its parsers let through (a COSE key without its parts, a TPM area cut short)."""
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
 
 
 # -- authentication ---------------------------------------------------------------------------
@@ -313,11 +329,11 @@ def authenticate(
     goes back), and the backup flags are kept."""
     from webauthn import verify_authentication_response
     from webauthn.helpers import parse_authentication_credential_json
-    from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure
+    from webauthn.helpers.exceptions import InvalidAuthenticationResponse
 
     try:
         credential = parse_authentication_credential_json(_limited(response))
-    except (InvalidJSONStructure, ValueError, TypeError):
+    except _unreadable():
         raise PasskeyRefused(NOT_ACCEPTED) from None
     device = db.session.scalar(
         select(WebAuthnDevice).where(
@@ -350,6 +366,9 @@ def authenticate(
                 device_id=device.id,
             )
             raise PasskeyRefused(COUNTER_WENT_BACK) from None
+        log.info("passkey assertion refused", extra={"reason": str(error)})
+        raise PasskeyRefused(NOT_ACCEPTED) from None
+    except _unreadable() as error:
         log.info("passkey assertion refused", extra={"reason": str(error)})
         raise PasskeyRefused(NOT_ACCEPTED) from None
     # The counter moves only forward, in one UPDATE: a parallel use with the same count loses.

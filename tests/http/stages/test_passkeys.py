@@ -444,3 +444,97 @@ def test_an_answer_after_five_minutes_is_refused_and_a_new_challenge_offered(app
         assert fresh["challenge"] != options["challenge"]
         response = flows.submit(AUTH, {"webauthn_response": authenticator.get(fresh)})
         assert response.status_code == 303
+
+
+def crafted_registration(options, cose_key: bytes, credential_id=b"\x07" * 16) -> str:
+    """A registration answer with attestation "none" around a public key of our making: what
+    a hostile browser may send. The signature-free format lets any key through the ceremony."""
+    import hashlib
+    import json
+    import struct
+
+    import cbor2
+    from webauthn.helpers import bytes_to_base64url
+
+    flags = 0x45  # user present, user verified, attested credential data
+    authenticator_data = (
+        hashlib.sha256(b"localhost").digest() + bytes([flags]) + struct.pack(">I", 0)
+        + bytes(16) + struct.pack(">H", len(credential_id)) + credential_id + cose_key
+    )  # fmt: skip
+    client_data = {"type": "webauthn.create", "challenge": options["challenge"], "origin": ORIGIN}
+    attestation = {"fmt": "none", "attStmt": {}, "authData": authenticator_data}
+    return json.dumps({
+        "id": bytes_to_base64url(credential_id), "rawId": bytes_to_base64url(credential_id),
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": bytes_to_base64url(json.dumps(client_data).encode()),
+            "attestationObject": bytes_to_base64url(cbor2.dumps(attestation)),
+        },
+    })  # fmt: skip
+
+
+def cose(**parts) -> bytes:
+    import cbor2
+
+    return cbor2.dumps({int(label): value for label, value in parts.items()})
+
+
+@pytest.mark.parametrize(
+    "cose_key",
+    [
+        pytest.param(cose(), id="no parts"),
+        pytest.param(cose(**{"1": 99, "3": -7}), id="unknown key type"),
+        pytest.param(cose(**{"1": 2, "3": -7, "-1": 1}), id="EC2 without its point"),
+        pytest.param(
+            cose(**{"1": 2, "3": -7, "-1": 1, "-2": b"\0" * 32, "-3": b"\0" * 32}),
+            id="a point off the curve",
+        ),
+    ],
+)
+def test_a_public_key_no_sign_in_could_use_is_refused_at_registration(app, flows, alice, cose_key):
+    flows.sign_in("alice", PASSWORD)
+    flows.open(SETUP)
+    answer = crafted_registration(options_on(flows.page), cose_key)
+    response = flows.submit(SETUP, {"name": "Forged", "webauthn_response": answer})
+    assert response.status_code == 400
+    assert "could not be used" in flows.text
+    assert devices(app, alice) == []
+    assert events(app, "authenticator_added") == []
+
+
+@pytest.mark.parametrize("part", ["rawId", "clientDataJSON", "authenticatorData", "signature"])
+def test_an_assertion_that_is_no_base64_is_refused_not_an_error(
+    app, flows, alice, passkey_login, part
+):
+    """Anyone may send it: passwordless sign-in needs no name first."""
+    import json
+
+    answer = {
+        "id": "a", "rawId": "a", "type": "public-key",
+        "response": {"clientDataJSON": "e30", "authenticatorData": "AAAA", "signature": "AAAA"},
+    }  # fmt: skip
+    if part == "rawId":
+        answer["id"] = answer["rawId"] = "é"
+    else:
+        answer["response"][part] = "a"
+    flows.open(AUTH)
+    response = flows.submit(AUTH, {"webauthn_response": json.dumps(answer)})
+    assert response.status_code == 400
+    assert "could not be used" in flows.text
+
+
+def test_a_stored_key_that_cannot_be_opened_refuses_the_sign_in_not_an_error(
+    app, flows, alice, passkey_login
+):
+    """A passkey saved before keys were checked at registration, whose key is a point off
+    its curve."""
+    authenticator = SoftAuthenticator()
+    with_passkey(app, flows, authenticator)
+    with app.app_context():
+        device = db.session.scalar(select(WebAuthnDevice))
+        device.public_key = cose(**{"1": 2, "3": -7, "-1": 1, "-2": b"\0" * 32, "-3": b"\0" * 32})
+        db.session.commit()
+    flows.open(AUTH)
+    response = flows.submit(AUTH, {"webauthn_response": authenticator.get(options_on(flows.page))})
+    assert response.status_code == 400
+    assert flows.client.get("/me").status_code != 200
