@@ -5,6 +5,8 @@ from importlib import import_module
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from idp.core.extensions import begin_sqlite_write
+
 # Dialects whose package has an INSERT with on_conflict_do_update/nothing.
 _UPSERT_DIALECTS = frozenset({"postgresql", "sqlite"})
 
@@ -25,10 +27,14 @@ def upsert_for_dialect(dialect_name: str):
 def hold_until_commit(session, key: int) -> None:
     """Wait for, then hold until this transaction ends, the lock named `key`: what two
     transactions check and then write (is there an administrator, are there signing keys)
-    is done by one at a time. PostgreSQL needs it; SQLite runs one writer at a time already
-    (its transaction begins, IMMEDIATE, at the first write)."""
-    if session.get_bind().dialect.name == "postgresql":
+    is done by one at a time. On PostgreSQL an advisory lock; SQLite runs one writer at a
+    time, but Gatehouse reads outside a transaction there until its first write, so the
+    write lock is taken now, before the check."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif dialect == "sqlite":
+        begin_sqlite_write(session.connection())
 
 
 def loaded_apart(session, load):

@@ -190,6 +190,15 @@ def _has_something_to_read(socket_number: int) -> bool:
     return bool(poller.poll(0))
 
 
+def begin_sqlite_write(connection) -> None:
+    """Take SQLite's write lock now, before a read that a later write depends on (is there an
+    administrator yet?), as the first write would take it: until the commit no other
+    connection writes, so two such transactions run one after the other."""
+    raw = connection.connection.dbapi_connection
+    if _is_sqlite(raw) and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def is_sqlite_writing(connection) -> bool:
     """Whether this SQLite connection holds the write lock (it wrote in this transaction)."""
     raw = connection.connection.dbapi_connection

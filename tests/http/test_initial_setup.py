@@ -1,3 +1,5 @@
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -5,6 +7,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import User
+from tests.conftest import POSTGRES_URL, FlowDriver
 from tests.factories import make_user
 
 SETUP = "initial-setup"
@@ -88,3 +91,25 @@ def test_initial_setup_applies_sign_ups_password_rules(app, flows, password, mes
     assert message in flows.text
     with app.app_context():
         assert db.session.scalar(select(User).where(User.username == "admin")) is None
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="tests/postgres/test_setup_race.py on PostgreSQL")
+def test_four_setups_finished_at_once_on_sqlite_make_one_administrator(app):
+    """SQLite lets one writer in at a time, but Gatehouse reads outside a transaction until
+    its first write: the gate's check takes the write lock first, or all four pass it."""
+    people = 4
+    drivers = [FlowDriver(app.test_client()) for _ in range(people)]
+    for driver in drivers:
+        driver.open(SETUP)
+    barrier = threading.Barrier(people, timeout=30)
+
+    def finish(index):
+        barrier.wait()
+        answers = {**ADMIN, "username": f"admin{index}", "email": f"admin{index}@example.test"}
+        return drivers[index].submit(SETUP, answers).status_code
+
+    with ThreadPoolExecutor(people) as pool:
+        statuses = sorted(pool.map(finish, range(people)))
+    assert statuses == [303] + [403] * (people - 1)
+    with app.app_context():
+        assert len(db.session.scalars(select(User.id).where(User.is_superuser)).all()) == 1
