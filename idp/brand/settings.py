@@ -8,6 +8,7 @@ read the revision, one query; a changed revision costs one more, to reload the b
 """
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlsplit
 
@@ -75,8 +76,10 @@ def _one_line(field: str, value: str, longest: int, may_be_empty: bool = False) 
         raise BrandError(field, "Enter a value.")
     if len(cleaned) > longest:
         raise BrandError(field, f"At most {longest} characters.")
-    if any(character in cleaned for character in "\r\n\x00"):
-        raise BrandError(field, "One line only.")
+    # Any line break Python knows (a mail header refuses \u2028 as it refuses \n) and any
+    # other control character.
+    if any(unicodedata.category(character) in ("Cc", "Zl", "Zp") for character in cleaned):
+        raise BrandError(field, "One line only, without control characters.")
     return cleaned
 
 
@@ -88,8 +91,13 @@ def parse_accent_color(value: str) -> str:
 
 
 def parse_url(value: str, line: int) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", value):
+    try:
+        parts = urlsplit(value)
+        if parts.port == 0:  # reading the port raises ValueError for one that is no number
+            raise ValueError("port 0")
+    except ValueError:
+        raise BrandError("footer_links", f"Line {line}: this address cannot be read.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
         raise BrandError(
             "footer_links", f"Line {line}: the address must start with http:// or https://."
         )

@@ -90,14 +90,22 @@ def branded_sender(sender: str) -> str:
     configured_name, address = parseaddr(sender)
     brand = current_brand()
     name = brand.mail_sender_name or configured_name or brand.product_name
-    return formataddr((name, address)) if address else sender
+    return formataddr((one_header_line(name), address)) if address else sender
+
+
+def one_header_line(value: str) -> str:
+    """A header value with every line break and run of spaces made one space: Python's mail
+    headers refuse any line break (\u2028 as much as \n), and a refused header is a mail
+    never sent. The brand's values are checked when they are saved; one saved before, or a
+    subject filled in with someone's words, is mended here."""
+    return " ".join(value.split())
 
 
 def build_message(sender: str, to: str, subject: str, text: str, html: str | None):
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = one_header_line(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(text)

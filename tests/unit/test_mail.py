@@ -114,3 +114,13 @@ def test_a_failed_request_sends_no_mail(app, monkeypatch):
         response.close()
         wait_for_mail()
     assert mailbox.messages == []
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n", "\u2028", "\x85", "\x0b", "\x1e"])
+def test_a_subject_with_any_line_break_still_makes_a_mail(line_break):
+    """Python's mail headers refuse every line break; a brand saved before they were checked,
+    or a subject filled in with someone's words, must not stop the mail."""
+    message = build_message(
+        "idp@example.test", "a@example.test", f"Your link{line_break}  here", "plain", None
+    )
+    assert message["Subject"] == "Your link here"

@@ -139,6 +139,12 @@ def test_the_brand_page_is_for_administrators_only(app, client):
         ),
         ({"sign_in_link_subject": ""}, "Enter a value."),
         ({"account_exists_subject": "s" * 151}, "At most 150 characters."),
+        ({"footer_links": "X | http://["}, "Line 1: this address cannot be read."),
+        ({"footer_links": "X | https://acme.example:port/"}, "this address cannot be read."),
+        # Python's mail headers refuse every line break: a mail would never be sent.
+        ({"product_name": "Acme\u2028ID"}, "One line only"),
+        ({"mail_sender_name": "Acme\x85Support"}, "One line only"),
+        ({"sign_in_link_subject": "Your link\x0bhere"}, "One line only"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_message_and_nothing_is_written(
@@ -315,6 +321,7 @@ def test_the_brand_is_shown_and_set_from_the_command_line(app, runner, client):
         (["accent_color", "blue"], "Error: accent_color: Enter a colour as #rrggbb"),
         (["footer_links", "X | javascript:alert(1)"], "must start with http:// or https://"),
         (["logo", "x.png"], "Error: unknown brand key 'logo'"),
+        (["footer_links", "X | http://["], "Line 1: this address cannot be read."),
     ],
 )
 def test_a_bad_brand_value_from_the_command_line_is_one_line_and_exit_2(app, runner, args, message):
