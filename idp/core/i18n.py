@@ -5,6 +5,7 @@ match of the browser's Accept-Language, else English. The user is the one alread
 the session (security.py), so choosing costs no query; catalogs are read once per worker.
 """
 
+import contextlib
 import functools
 from datetime import UTC
 
@@ -12,7 +13,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
 from flask import g, has_request_context, request
-from flask_babel import Babel, format_date, get_locale, get_translations, gettext
+from flask_babel import Babel, force_locale, format_date, get_locale, get_translations, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
@@ -89,6 +90,19 @@ def chosen_language(user) -> str | None:
     """The user's stored choice, if it is still one this server speaks."""
     language = getattr(user, "language", None)
     return language if language in LANGUAGE_NAMES else None
+
+
+@contextlib.contextmanager
+def in_language_of(user):
+    """Words for a mail to `user`: in the language they chose on /me, on whatever browser
+    the mail was asked for (someone recovering an account, an administrator); else in the
+    request's."""
+    language = chosen_language(user)
+    if language is None:
+        yield
+        return
+    with force_locale(language):
+        yield
 
 
 def select_locale() -> str:

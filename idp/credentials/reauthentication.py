@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length
 from idp.brand.settings import current_brand
 from idp.core.events import record_event
 from idp.core.forms import Form
-from idp.core.i18n import N_, format_moment, translated
+from idp.core.i18n import N_, format_moment, in_language_of, translated
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
 from idp.credentials import authenticators
@@ -133,16 +133,18 @@ def notify_added(user: User, kind: str) -> None:
     if not user.email:
         return
     base = current_app.config["BASE_URL"]
-    text = render_template(
-        "mail/authenticator_added.txt",
-        user=user,
-        what=_sentence_start(translated(KIND_NAMES.get(kind, N_("a way to sign in")))),
-        when=format_moment(utcnow()) + " UTC",
-        ip=client_ip(),
-        account_page=f"{base}/me" if base else "",
-    )
     brand = current_brand()
-    send_mail(user.email, brand.branded(brand.authenticator_added_subject), text)
+    with in_language_of(user):
+        text = render_template(
+            "mail/authenticator_added.txt",
+            user=user,
+            what=_sentence_start(translated(KIND_NAMES.get(kind, N_("a way to sign in")))),
+            when=format_moment(utcnow()) + " UTC",
+            ip=client_ip(),
+            account_page=f"{base}/me" if base else "",
+        )
+        subject = brand.branded(brand.authenticator_added_subject)
+    send_mail(user.email, subject, text)
 
 
 def _sentence_start(words: str) -> str:

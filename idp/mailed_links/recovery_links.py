@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from idp.brand.settings import current_brand
 from idp.core.extensions import db
+from idp.core.i18n import in_language_of
 from idp.core.mail import send_mail
 from idp.core.options import OptionsError, parse_options
 from idp.flows import planner
@@ -66,10 +67,12 @@ def send_recovery_link(user: User) -> Flow:
         plan=_plan_at(flow, binding, user),
         lifetime=timedelta(minutes=options.token_expiry_minutes),
     )
-    text, html = compose_link_mail(
-        current_brand().branded(flow.title or flow.name), options.token_expiry_minutes, token, base
-    )
-    send_mail(address, current_brand().branded(options.subject), text, html)
+    brand = current_brand()
+    with in_language_of(user):
+        title = brand.branded(flow.title or flow.name)
+        text, html = compose_link_mail(title, options.token_expiry_minutes, token, base)
+        subject = brand.branded(options.subject)
+    send_mail(address, subject, text, html)
     return flow
 
 

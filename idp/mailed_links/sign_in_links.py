@@ -27,6 +27,7 @@ from idp.brand.settings import current_brand
 from idp.core.database import upsert_for
 from idp.core.events import record_event
 from idp.core.extensions import db
+from idp.core.i18n import in_language_of
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
 from idp.flows.context import SIGN_IN_PROVED_FOR
@@ -70,12 +71,14 @@ def send_link(ctx, account: str, user) -> None:
     )
     db.session.flush()
     base = mail_base_url()
-    text = render_template(
-        "mail/sign_in_link.txt",
-        link=base + url_for("sign_in_links.open_proof_link", token=token),
-        minutes=int(LINK_LIFETIME.total_seconds() // 60),
-        flow_title=current_brand().branded(ctx.flow.title or ctx.flow.name),
-    )
+    with in_language_of(user):
+        text = render_template(
+            "mail/sign_in_link.txt",
+            link=base + url_for("sign_in_links.open_proof_link", token=token),
+            minutes=int(LINK_LIFETIME.total_seconds() // 60),
+            flow_title=current_brand().branded(ctx.flow.title or ctx.flow.name),
+        )
+        subject = current_brand().branded(current_brand().sign_in_link_subject)
     record_event(
         "sign_in_link_requested",
         user=user if address else None,
@@ -85,7 +88,7 @@ def send_link(ctx, account: str, user) -> None:
         sent=bool(address and base),
     )
     if address and base:
-        send_mail(address, current_brand().branded(current_brand().sign_in_link_subject), text)
+        send_mail(address, subject, text)
 
 
 def _may_mail(account: str) -> bool:

@@ -16,7 +16,7 @@ from flask import current_app, render_template, request, url_for
 
 from idp.brand.settings import DEFAULTS, current_brand
 from idp.core.events import record_event
-from idp.core.i18n import N_
+from idp.core.i18n import N_, in_language_of
 from idp.core.mail import send_mail
 from idp.core.network import client_ip
 from idp.flows import once
@@ -161,19 +161,20 @@ class EmailStage(StageType):
             lifetime=timedelta(minutes=ctx.options.token_expiry_minutes),
         )
         base = mail_base_url()
-        if recipient.has_account_already:
-            subject = current_brand().branded(current_brand().account_exists_subject)
-            text, html = compose_account_exists_mail(ctx, base)
-        else:
-            subject, (text, html) = (
-                current_brand().branded(ctx.options.subject),
-                compose_link_mail(
-                    current_brand().branded(ctx.flow.title or ctx.flow.name),
-                    ctx.options.token_expiry_minutes,
-                    token,
-                    base,
-                ),
-            )
+        with in_language_of(recipient.user):
+            if recipient.has_account_already:
+                subject = current_brand().branded(current_brand().account_exists_subject)
+                text, html = compose_account_exists_mail(ctx, base)
+            else:
+                subject, (text, html) = (
+                    current_brand().branded(ctx.options.subject),
+                    compose_link_mail(
+                        current_brand().branded(ctx.flow.title or ctx.flow.name),
+                        ctx.options.token_expiry_minutes,
+                        token,
+                        base,
+                    ),
+                )
         record_event(
             "email_link_requested",
             user=recipient.user if is_real else None,

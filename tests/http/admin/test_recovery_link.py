@@ -147,3 +147,15 @@ def test_a_disabled_user_gets_no_link(app, admin, alice, mailbox):
     page = text(admin.get(send_link(admin, alice).headers["Location"]))
     assert "alice is disabled. Enable the account first." in page
     assert token_count(app) == 0
+
+
+def test_the_mail_is_in_the_language_the_user_chose_not_the_administrators(
+    app, admin, alice, mailbox
+):
+    with app.app_context():
+        db.session.get(User, alice).language = "fr"
+        db.session.commit()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    assert send_link(admin, alice).status_code == 303
+    (mail,) = mailbox.wait_for(1)
+    assert mail["Subject"] == "Réinitialisez votre mot de passe Gatehouse"

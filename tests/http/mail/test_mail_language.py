@@ -1,6 +1,7 @@
 """Mails in the language of the request that sends them: a German browser's recovery mail is
 German, subject and body; an English one stays English."""
 
+from idp.core.extensions import db
 from tests.conftest import FlowDriver
 from tests.factories import make_user
 from tests.smtp_server import text_of
@@ -44,3 +45,18 @@ def test_a_french_browser_gets_it_in_french_and_an_english_one_in_english(app, m
     assert text_of(french).startswith("Bonjour,")
     assert english["Subject"] == "Reset your Gatehouse password"
     assert text_of(english).startswith("Hello,")
+
+
+def test_the_language_a_user_chose_beats_the_browser_that_asked(app, mailbox):
+    """/me's choice is the "language of pages and mails": a recovery asked for from an
+    English browser (the user's own elsewhere, or a stranger's) is mailed in German."""
+    with app.app_context():
+        make_user("berta", email="berta@example.test").language = "de"
+        make_user("carl", email="carl@example.test")
+        db.session.commit()
+    page = ask_for_recovery(app, "en-GB")
+    assert "we sent it a link" in page  # the page stays in the browser's language
+    (mail,) = mailbox.wait_for(1)
+    assert mail["Subject"] == "Setzen Sie Ihr Passwort bei Gatehouse zurück"
+    assert text_of(mail).startswith("Guten Tag,")
+    assert '<html lang="de">' in mail.get_body(preferencelist=("html",)).get_content()
