@@ -278,6 +278,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     from idp.identity.signups import email_holder, release, username_is_free
     from idp.identity.usernames import is_valid_email, is_valid_username
     from idp.models import User
+    from idp.policies.initial_setup import setup_is_pending
 
     if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
@@ -312,6 +313,12 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     db.session.add(user)
     db.session.commit()
     click.echo(f"Created user {username}" + (" (superuser)" if superuser else ""))
+    if superuser and not password_stdin and setup_is_pending():
+        click.echo(
+            "Warning: no superuser has a password yet, so /flow/initial-setup/ stays open to "
+            "anyone who reaches it. Give one a password (--password-stdin) or finish the setup.",
+            err=True,
+        )
 
 
 @users_group.command("list")

@@ -28,6 +28,18 @@ def test_users_create_superuser_with_groups(app, runner):
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["users", "list"]).output
     assert "dana" in listing and "superuser" in listing and "dev,ops" in listing
+    # No superuser has a password: the initial setup stays open, and the command says so.
+    assert "/flow/initial-setup/ stays open" in result.stderr
+
+
+def test_a_superuser_with_a_password_leaves_no_setup_open_and_no_warning(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "erin", "--superuser", "--password-stdin"],
+        input="a password on stdin\n",
+    )
+    assert result.exit_code == 0 and "initial-setup" not in result.stderr
+    again = runner.invoke(args=["users", "create", "fred", "--superuser"])
+    assert again.exit_code == 0 and "initial-setup" not in again.stderr
 
 
 @pytest.mark.parametrize(
