@@ -36,6 +36,8 @@ FILE_HEADERS = {
 }
 SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
 FORBIDDEN_SVG_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object"}
+# url(...) to anything but an element of the file itself (#gradient), and @import.
+OUTSIDE_REFERENCE = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,12 @@ def check_svg(field: str, data: bytes) -> None:
                 raise BrandError(field, f"The SVG contains an event handler ({name}).")
             if name == "href" and not value.strip().startswith("#"):
                 raise BrandError(field, "The SVG refers to something outside itself (href).")
-        if tag == "style" and re.search(r"url\(|@import", element.text or "", re.IGNORECASE):
+            if OUTSIDE_REFERENCE.search(value):
+                raise BrandError(field, "The SVG's styles refer to something outside it.")
+            animated = value.strip().lower().rpartition(":")[2]
+            if name == "attributename" and (animated == "href" or animated.startswith("on")):
+                raise BrandError(field, "The SVG animates a link or an event handler.")
+        if tag == "style" and OUTSIDE_REFERENCE.search(element.text or ""):
             raise BrandError(field, "The SVG's styles refer to something outside it.")
 
 

@@ -214,6 +214,18 @@ ENTITIES = b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]><svg>&a;</s
 FOREIGN = (
     b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div>hi</div></foreignObject></svg>'
 )
+STYLED_OUTSIDE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg">'
+    b'<rect style="fill:url(https://tracker.example/p.svg#g)"/></svg>'
+)
+ANIMATED_LINK = (
+    b'<svg xmlns="http://www.w3.org/2000/svg"><a href="#x">'
+    b'<animate attributeName="href" values="javascript:alert(1)"/></a></svg>'
+)
+OWN_GRADIENT = (
+    b'<svg xmlns="http://www.w3.org/2000/svg"><defs><linearGradient id="g"/></defs>'
+    b'<rect fill="url(#g)" width="10" height="10"/></svg>'
+)
 
 
 @pytest.mark.parametrize(
@@ -231,6 +243,8 @@ FOREIGN = (
         ("logo", "s.svg", OUTSIDE, "refers to something outside itself"),
         ("logo", "s.svg", ENTITIES, "may not declare a DOCTYPE or entities"),
         ("favicon", "s.svg", FOREIGN, "contains &lt;foreignobject&gt;"),
+        ("logo", "s.svg", STYLED_OUTSIDE, "styles refer to something outside it"),
+        ("logo", "s.svg", ANIMATED_LINK, "animates a link or an event handler"),
         ("logo", "s.svg", b"<svg><unclosed></svg>", "not well-formed XML"),
     ],
 )
@@ -350,3 +364,7 @@ def test_the_outage_page_shows_the_last_brand_this_worker_saw_without_asking_the
     assert response.status_code == 503
     assert "Acme ID cannot reach its database right now." in page
     assert "<span>Acme ID</span>" in page and 'href="/brand/accent-0b6e4f.css"' in page
+
+
+def test_an_svg_logo_that_fills_with_its_own_gradient_is_taken(app, admin):
+    assert save(admin, files={"logo": ("g.svg", OWN_GRADIENT)}).status_code == 303
