@@ -583,9 +583,22 @@ cli.add_command(routes_command)
 
 
 def main():
+    # A terminal that is not UTF-8 hands bytes Python cannot decode as lone surrogates:
+    # text that could be stored but never shown ("é" typed on a Latin-1 terminal).
+    unreadable = [argument for argument in sys.argv[1:] if not _is_utf8(argument)]
+    if unreadable:
+        fail(f"an argument is not UTF-8 text: {unreadable[0]!r}")
     try:
         cli.main(prog_name="idp")
     except ConfigError as error:
         fail(str(error))
     except SQLAlchemyError as error:
         fail(f"database error: {str(error.orig if hasattr(error, 'orig') else error)[:200]}")
+
+
+def _is_utf8(argument: str) -> bool:
+    try:
+        argument.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

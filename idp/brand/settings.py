@@ -78,7 +78,7 @@ def _one_line(field: str, value: str, longest: int, may_be_empty: bool = False) 
         raise BrandError(field, f"At most {longest} characters.")
     # Any line break Python knows (a mail header refuses \u2028 as it refuses \n) and any
     # other control character.
-    if any(unicodedata.category(character) in ("Cc", "Zl", "Zp") for character in cleaned):
+    if any(unicodedata.category(character) in ("Cc", "Cs", "Zl", "Zp") for character in cleaned):
         raise BrandError(field, "One line only, without control characters.")
     return cleaned
 
@@ -97,7 +97,12 @@ def parse_url(value: str, line: int) -> str:
             raise ValueError("port 0")
     except ValueError:
         raise BrandError("footer_links", f"Line {line}: this address cannot be read.") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", value):
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"\s", value)
+        or not value.isprintable()
+    ):
         raise BrandError(
             "footer_links", f"Line {line}: the address must start with http:// or https://."
         )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import select
+from yaml.constructor import ConstructorError
 
 from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence, placed
@@ -139,6 +140,41 @@ def load_file(path: str) -> dict:
     return parse_text(raw, path)
 
 
+class TextLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a lone surrogate ("\\udc80" in a quoted string): half of a
+    UTF-16 pair is no character, and text holding one can be neither stored nor sent."""
+
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and has_lone_surrogate(value):
+            raise ConstructorError(None, None, NO_CHARACTER, node.start_mark)
+        return value
+
+
+NO_CHARACTER = N_("a \\u escape that is no character (half of a UTF-16 pair)")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= character <= "\udfff" for character in text)
+
+
+def _load_yaml(text: str):
+    loader = TextLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def _load_json(text: str):
+    document = json.loads(text)
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise json.JSONDecodeError(NO_CHARACTER, text, 0) from None
+    return document
+
+
 def parse_text(raw: bytes, source: str) -> dict:
     if len(raw) > MAX_FILE_BYTES:
         raise FlowFileError(
@@ -149,7 +185,7 @@ def parse_text(raw: bytes, source: str) -> dict:
     except UnicodeDecodeError:
         raise FlowFileError([placed(source, N_("not UTF-8 text"))]) from None
     try:
-        document = json.loads(text) if source.endswith(".json") else yaml.safe_load(text)
+        document = _load_json(text) if source.endswith(".json") else _load_yaml(text)
     except json.JSONDecodeError as error:
         problem = Sentence(
             N_("not valid JSON (line %(line)s: %(problem)s)"), line=error.lineno, problem=error.msg

@@ -233,6 +233,11 @@ BAD_BLUEPRINTS = [
         "entries[0] authentik_flows.flow (line 3): attrs must be a mapping",
     ),
     ("version: 1\nentries: []\n", "authentik blueprint has no entries"),
+    (
+        "version: 1\nentries:\n  - model: authentik_flows.flow\n"
+        '    attrs: {title: !Format ["%s", "\\udc80"]}\n',
+        "line 4): a \\u escape that is no character",
+    ),
 ]
 
 

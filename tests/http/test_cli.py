@@ -160,3 +160,24 @@ def test_setup_points_to_the_public_address_when_one_is_configured(tmp_path):
     app = make_test_app(tmp_path / "fresh", BASE_URL="https://id.example.org/")
     output = app.test_cli_runner().invoke(args=["setup"]).output
     assert "Finish setting up at https://id.example.org/flow/initial-setup/" in output
+
+
+def test_an_argument_that_is_no_utf8_is_refused_before_anything_is_stored(tmp_path):
+    """A terminal that is not UTF-8 hands Python undecodable bytes: stored, they would stop
+    every page that shows them (a footer link on the sign-in page)."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path)}
+    idp = os.path.join(os.path.dirname(sys.executable), "idp").encode()
+    result = subprocess.run(
+        [idp, b"brand", b"set", b"footer_links", b"A | https://\xff.example/"],
+        env=environment,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith("Error: an argument is not UTF-8 text")
+    assert not (tmp_path / "gatehouse.db").exists()

@@ -177,6 +177,16 @@ def test_json_files_are_read_too(app, runner, tmp_path):
 
 BAD_FILES = [
     ("flow: [", "not valid YAML (line"),
+    # Half of a UTF-16 pair: stored, it would stop every page that shows it.
+    (
+        'version: 1\nflow: {slug: x, name: "\\udc80", designation: authentication}',
+        "not valid YAML (line 2): a \\u escape that is no character",
+    ),
+    (
+        "version: 1\nflow: {slug: x, name: x, designation: authentication}\n"
+        'stages: [{name: s, type: deny, options: {message: "\\ud800x"}}]',
+        "a \\u escape that is no character",
+    ),
     ("- a\n- b\n", "the document must be a mapping"),
     ("version: 2\nflow: {slug: x, name: x, designation: authentication}", "version: must be 1"),
     ("version: 1\nflow: {slug: Bad Slug, name: x, designation: authentication}", "flow.slug"),
@@ -266,6 +276,15 @@ def test_a_binary_file_is_a_clean_error(runner, tmp_path):
     result = runner.invoke(args=["flows", "import", str(path)])
     assert result.exit_code == 2
     assert "not UTF-8" in result.output
+
+
+def test_a_json_file_with_half_a_utf16_pair_is_refused(app, runner, tmp_path):
+    text = (
+        '{"version": 1, "flow": {"slug": "x", "name": "\\udc80", "designation": "authentication"}}'
+    )
+    result = runner.invoke(args=["flows", "import", write(tmp_path, text, "flow.json")])
+    assert result.exit_code == 2
+    assert "a \\u escape that is no character" in result.output
 
 
 @pytest.mark.parametrize(("name", "text"), [("deep.json", "[" * 5000), ("deep.yaml", "[" * 5000)])

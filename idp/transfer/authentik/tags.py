@@ -9,7 +9,7 @@ from functools import partial, reduce
 import yaml
 from yaml.constructor import ConstructorError
 
-from idp.transfer.document import MAX_FILE_BYTES, FlowFileError
+from idp.transfer.document import MAX_FILE_BYTES, FlowFileError, TextLoader
 
 
 @dataclass
@@ -236,8 +236,8 @@ def _construct_unknown(loader, node):
     _refuse(node, f"unknown tag {node.tag} (known: {', '.join(KNOWN_TAGS)})")
 
 
-class BlueprintLoader(yaml.SafeLoader):
-    """Safe YAML plus authentik's blueprint tags."""
+class BlueprintLoader(TextLoader):
+    """Safe YAML (without lone surrogates) plus authentik's blueprint tags."""
 
 
 BlueprintLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
