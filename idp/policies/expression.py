@@ -28,7 +28,15 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
+from jinja2 import (
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    Undefined,
+    nodes,
+    pass_eval_context,
+)
+from jinja2.filters import do_join
 from jinja2.parser import Parser
 from jinja2.runtime import Context, new_context
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
@@ -114,7 +122,7 @@ class ExpressionSandbox(SandboxedEnvironment):
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=False)
         kept = {
-            name: _bounded_filter(self.filters[name], self)
+            name: _bounded_filter(_SIZED_FILTERS.get(name, self.filters[name]), self)
             for name in SAFE_FILTERS
             if name in self.filters
         }
@@ -133,6 +141,12 @@ class ExpressionSandbox(SandboxedEnvironment):
     def call(self, context, obj, *args, **kwargs):
         self.check_deadline()
         return super().call(context, obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        # Jinja hands out str.format and format_map before asking is_safe_attribute, and
+        # '{:>2000000000}'.format(1) builds 2 GB before any size is checked: neither is
+        # offered (SAFE_METHODS decides, and names neither).
+        return None
 
     def getattr(self, obj, attribute):
         # No deadline check: reading an attribute takes constant time, and what can take long
@@ -246,6 +260,19 @@ class _CountedIterator:
             raise SecurityError(f"sequences longer than {MAX_SEQUENCE} items are not allowed")
         self.environment.check_deadline()
         return _limit(next(self.iterator), self.environment)
+
+
+@pass_eval_context
+def _sized_join(eval_context, value, d="", attribute=None):
+    """Jinja's join, refused before it joins when the separators alone would be too long:
+    10,000 items with a 10,000-character separator is 100 million characters."""
+    items = list(value)
+    if len(items) * len(str(d)) > MAX_SEQUENCE:
+        raise SecurityError(f"values longer than {MAX_SEQUENCE} items are not allowed")
+    return do_join(eval_context, items, d, attribute)
+
+
+_SIZED_FILTERS = {"join": _sized_join}
 
 
 def _bounded_filter(function, environment):
