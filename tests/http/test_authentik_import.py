@@ -220,6 +220,7 @@ def test_the_setup_blueprint_leaves_initial_setup_closed_behind_its_gate(app, ru
     assert runner.invoke(args=["flows", "export", "initial-setup"]).output == before
 
 
+FLOW_ENTRY = "version: 1\nentries:\n  - model: authentik_flows.flow\n    identifiers: {slug: x}\n"
 BAD_BLUEPRINTS = [
     ("version: 1\nentries:\n  - model: [\n", "not valid YAML (line"),
     ("version: 1\nentries:\n  - model: !Teleport x\n", "line 3: unknown tag !Teleport"),
@@ -237,6 +238,36 @@ BAD_BLUEPRINTS = [
         "version: 1\nentries:\n  - model: authentik_flows.flow\n"
         '    attrs: {title: !Format ["%s", "\\udc80"]}\n',
         "line 4): a \\u escape that is no character",
+    ),
+    # Gatehouse's own settings would be written where visitors read them.
+    (
+        FLOW_ENTRY
+        + "    attrs: {designation: authentication, name: x, title: !Env IDP_SECRET_KEY}\n",
+        "!Env IDP_SECRET_KEY: Gatehouse's own settings are not read",
+    ),
+    (FLOW_ENTRY + "    attrs: {title: !AtIndex [{a: 1}, [x]]}\n", "!AtIndex: [x] is not a key"),
+    (
+        FLOW_ENTRY + "    attrs: {title: !Enumerate [[1, 2], MAP, [[a], b]]}\n",
+        "!Enumerate MAP keys must be text or numbers",
+    ),
+    (
+        FLOW_ENTRY + '    attrs: {title: !Format ["%999999999999s", a]}\n',
+        "widths and precisions above 1000 are refused",
+    ),
+    (
+        FLOW_ENTRY + "    attrs: {title: !ParseJSON '" + "[" * 50000 + "'}\n",
+        "!ParseJSON: nested too deeply",
+    ),
+    # 24 KB that copies a list of 8,000 for each of its 8,000 items: 64 million values.
+    (
+        "version: 1\ncontext:\n  big: ["
+        + ",".join("0" * 8000)
+        + "]\n"
+        + FLOW_ENTRY[11:]
+        + '    attrs: {title: !Enumerate ["'
+        + "x" * 8000
+        + '", SEQ, !Context big]}\n',
+        "!Enumerate makes too many values",
     ),
 ]
 

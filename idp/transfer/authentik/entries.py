@@ -7,6 +7,7 @@ package's docstring."""
 import json
 import os
 from collections import defaultdict
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from idp.transfer.authentik.applications import ApplicationMapping
@@ -45,6 +46,13 @@ from idp.transfer.authentik.model import (
     current_model,
 )
 from idp.transfer.authentik.scope_mappings import ScopeMappingReading, built_in_scope
+from idp.transfer.authentik.sizes import (
+    MAX_FORMAT_WIDTH,
+    MAX_VALUES,
+    check_size,
+    too_wide,
+    values_in,
+)
 from idp.transfer.authentik.source import EntrySource
 from idp.transfer.authentik.tags import (
     CONDITION_MODES,
@@ -97,34 +105,10 @@ def _needs_licence(condition) -> bool:
     return isinstance(condition, Context) and condition.key == LICENSED
 
 
-# Aliases can make a small file expand into a huge (or endless) tree; the reader walks it
-# expanded, so it refuses one past these sizes first.
-MAX_DEPTH = 64
-MAX_VALUES = 200_000
-
-
-def _check_size(document, prefix: str) -> None:
-    remaining = MAX_VALUES
-
-    def walk(value, depth):
-        nonlocal remaining
-        remaining -= 1
-        if remaining < 0:
-            raise FlowFileError([f"{prefix}too large once its YAML aliases are expanded"])
-        if depth > MAX_DEPTH:
-            raise FlowFileError([f"{prefix}nested too deeply (an alias that contains itself?)"])
-        if isinstance(value, dict):
-            children = list(value.values())
-        elif isinstance(value, list):
-            children = value
-        elif isinstance(value, Tag):
-            children = [getattr(value, name) for name in vars(value) if name != "line"]
-        else:
-            return
-        for child in children:
-            walk(child, depth + 1)
-
-    walk(document, 0)
+# Gatehouse's own settings, the secret key and the database's address among them: a
+# blueprint that reads one would write it where visitors see it (a title, a message).
+OWN_SETTINGS_PREFIX = "IDP_"
+SHOWN_ITEMS = 10  # of a list named in a message
 
 
 def _deep_merge(into: dict, new: dict) -> None:
@@ -179,7 +163,7 @@ class _Translator(
         self.scope_mappings: dict = {}  # scope mapping entry -> what it becomes
 
     def translate(self) -> Translation:
-        _check_size(self.document, self.prefix)
+        check_size(self.document, self.prefix)
         for step in (self._read_structure, self._resolve_entries, self._map_entries):
             step()
             if self.problems:
@@ -213,7 +197,9 @@ class _Translator(
         if isinstance(value, Existing | ShippedPart):
             return value.name
         if isinstance(value, list):
-            return "[" + ", ".join(self.show(item) for item in value) + "]"
+            shown = [self.show(item) for item in value[:SHOWN_ITEMS]]
+            more = ", ..." if len(value) > SHOWN_ITEMS else ""
+            return "[" + ", ".join(shown) + more + "]"
         if isinstance(value, dict):
             return "{...}"
         if isinstance(value, Tag):
@@ -405,6 +391,9 @@ class _Translator(
                 except ValueError as error:
                     self._tag_problem(entry, tag, f"!ParseJSON: not JSON ({error})")
                     return None
+                except RecursionError:
+                    self._tag_problem(entry, tag, "!ParseJSON: nested too deeply")
+                    return None
             case Format():
                 return self._format(tag, entry)
             case If():
@@ -431,8 +420,13 @@ class _Translator(
         """The importing machine's environment, read now (as authentik reads its own when it
         applies the blueprint). A variable that is not set and has no default would become
         an empty value in authentik; here what needs it is left out, named."""
+        if key.upper().startswith(OWN_SETTINGS_PREFIX):
+            self._tag_problem(entry, tag, f"!Env {key}: Gatehouse's own settings are not read")
+            return None
         value = os.environ.get(key)
         if value:
+            if entry is not None:
+                self.note_resolved(entry, f"!Env {key} is read from this machine's environment")
             return value
         if tag.default is not None:
             return self._resolve(tag.default, entry)
@@ -460,9 +454,17 @@ class _Translator(
                 value = self._resolve(tag.body, entry)
             finally:
                 self.enumerations.pop()
+            # What each item makes counts too: a body that copies a long list is that long.
+            self.enumerated += values_in(value, MAX_VALUES - self.enumerated + 1)
+            if self.enumerated > MAX_VALUES:
+                self._tag_problem(entry, tag, "!Enumerate makes too many values")
+                return None
             if tag.output == "SEQ":
                 result.append(value)
             elif isinstance(value, list | tuple) and len(value) == 2:
+                if not isinstance(value[0], Hashable):
+                    self._tag_problem(entry, tag, "!Enumerate MAP keys must be text or numbers")
+                    return None
                 _deep_merge(result, {value[0]: value[1]})
             elif isinstance(value, dict):
                 _deep_merge(result, value)
@@ -490,6 +492,9 @@ class _Translator(
                 self._tag_problem(entry, tag, f"!AtIndex: {self.show(key)} is not a list index")
                 return None
         elif isinstance(container, dict):
+            if not isinstance(key, Hashable):
+                self._tag_problem(entry, tag, f"!AtIndex: {self.show(key)} is not a key")
+                return None
             if key in container:
                 return container[key]
         else:
@@ -513,10 +518,15 @@ class _Translator(
             self.show(value) if isinstance(value, EntryRef | Existing) else value
             for value in values
         )
+        if too_wide(template):
+            self._tag_problem(
+                entry, tag, f"!Format: widths and precisions above {MAX_FORMAT_WIDTH} are refused"
+            )
+            return ""
         try:
             return template % shown
-        except (TypeError, ValueError) as error:
-            self._tag_problem(entry, tag, f"!Format {template!r}: {error}")
+        except (TypeError, ValueError, OverflowError) as error:
+            self._tag_problem(entry, tag, f"!Format {self.show(template)!r}: {error}")
             return ""
 
     def _find(self, tag: Find, entry: Entry | None):
