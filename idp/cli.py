@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from idp.core.cli_support import fail, write_or_echo
 from idp.core.config import ConfigError
 from idp.core.extensions import db
+from idp.core.numbers import whole_number
 
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_ADDRESS = "http://127.0.0.1:5000"
@@ -276,7 +277,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     from idp.credentials.passwords import MAX_PASSWORD_LENGTH
     from idp.identity.accounts import find_group, set_password
     from idp.identity.signups import email_holder, release, username_is_free
-    from idp.identity.usernames import is_valid_email, is_valid_username
+    from idp.identity.usernames import NAME_MAX_LENGTH, is_valid_email, is_valid_username
     from idp.models import User
     from idp.policies.initial_setup import setup_is_pending
 
@@ -284,6 +285,8 @@ def users_create(username, email, name, superuser, groups, password_stdin):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
     if email is not None and not is_valid_email(email):
         fail(f"{email!r} is not a valid email address")
+    if name is not None and len(name) > NAME_MAX_LENGTH:
+        fail(f"a name is at most {NAME_MAX_LENGTH} characters")
     # A lapsed sign-up holds nothing: it is replaced, as by a new sign-up.
     if not username_is_free(username):
         fail(f"a user named {username!r} exists already")
@@ -422,9 +425,10 @@ def invitations_revoke(invitation_id):
     from idp.identity.invitations import revoke_invitation
     from idp.models import Invitation
 
-    if not invitation_id.isdigit() or db.session.get(Invitation, int(invitation_id)) is None:
+    number = whole_number(invitation_id)
+    if number is None or db.session.get(Invitation, number) is None:
         fail(f"no invitation with the id {invitation_id!r} (see: idp invitations list)")
-    if not revoke_invitation(int(invitation_id)):
+    if not revoke_invitation(number):
         fail(f"invitation {invitation_id} was already revoked")
     db.session.commit()
     click.echo(f"Revoked invitation {invitation_id}")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from idp.applications.addresses import base_url
+from idp.applications.addresses import WEB_ADDRESS_RULE, base_url, is_web_address
 from idp.core.extensions import db
 from idp.core.options import OptionsError, options_to_mapping
 from idp.core.slugs import SLUG_PATTERN
@@ -80,6 +80,8 @@ def create_application(
         raise ApplicationError("a name is 1 to 200 characters")
     if slug_is_taken(slug):
         raise ApplicationError(f"an application with the slug {slug!r} exists already")
+    if launch_url and not is_web_address(launch_url):
+        raise ApplicationError(f"the launch URL {WEB_ADDRESS_RULE}")
     provider_type = PROVIDER_TYPES.get(provider_type_name)
     if provider_type is None:
         raise ApplicationError(f"the provider type {provider_type_name!r} is not installed")

@@ -46,7 +46,7 @@ def _networks(environ, name, default=""):
     return tuple(networks)
 
 
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
 
 def _cookie_domain(environ) -> str:

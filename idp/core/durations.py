@@ -7,6 +7,7 @@ from idp.core.i18n import N_, Sentence
 
 _PART = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LONGEST = timedelta(days=36525)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -17,6 +18,12 @@ def parse_duration(text: str) -> timedelta:
             Sentence(N_("%(text)s is not a duration like 30m, 8h, 1d12h or 2w"), text=repr(text))
         )
     total = timedelta()
-    for amount, unit in _PART.findall(text):
-        total += timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _PART.findall(text):
+            total += timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        total = LONGEST + LONGEST
+    if total > LONGEST:
+        # Added to today's date, a longer one would leave the calendar (year 9999).
+        raise ValueError(Sentence(N_("%(text)s is longer than 100 years"), text=repr(text)))
     return total

@@ -6,7 +6,7 @@ import re
 
 from idp.core.i18n import N_
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}\Z")
 # Addresses under /flow/ that belong to Gatehouse itself (the mailed links: /flow/email/<token>).
 RESERVED_SLUGS = ("email",)
 RESERVED_SLUG_MESSAGE = N_("is reserved for Gatehouse's own addresses under /flow/")

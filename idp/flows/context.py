@@ -31,7 +31,7 @@ PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
 PASSKEY_VERIFIED_FOR = "passkey_verified_for"
 PROMPT_DATA = "prompt_data"
 # What a key in prompt_data looks like: a prompt field's key, or a dotted attribute path.
-PROMPT_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+PROMPT_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
 # Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
 APPLICATION = "application"
 

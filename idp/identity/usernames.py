@@ -3,11 +3,12 @@ one: the prompt stage's fields, the admin's user forms and `idp users create`.""
 
 import re
 
-USERNAME_PATTERN = r"^[\w.@+-]+$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+USERNAME_PATTERN = r"^[\w.@+-]+\Z"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z"
 # The lengths of the users table's columns (idp.models.User).
 USERNAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 200
 
 
 def is_valid_username(value: str) -> bool:

@@ -8,6 +8,7 @@ import yaml
 from sqlalchemy import select
 from yaml.constructor import ConstructorError
 
+from idp.applications.addresses import WEB_ADDRESS_RULE, is_web_address
 from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence, placed
 from idp.core.options import OptionsError, options_to_mapping, secret_options
@@ -571,6 +572,8 @@ def _application(reader: _Reader, raw, place) -> ApplicationSpec | None:
         provider=provider,
         policies=_policy_bindings(reader, raw.get("policies"), f"{place}.policies"),
     )
+    if spec.launch_url and not is_web_address(spec.launch_url):
+        reader.problem(f"{place}.launch_url", WEB_ADDRESS_RULE)
     return spec if provider is not None else None
 
 

@@ -120,6 +120,9 @@ def test_revoke_stops_the_link(app, runner, flows):
         (["create", "--name", "n" * 201], "a name is at most 200 characters"),
         (["revoke", "abc"], "no invitation with the id 'abc'"),
         (["revoke", "99"], "no invitation with the id '99'"),
+        (["revoke", "9" * 30], "no invitation with the id"),
+        (["create", "--expires", "99999999999d"], "longer than 100 years"),
+        (["create", "--expires", "2000000w"], "longer than 100 years"),
     ],
 )
 def test_bad_arguments_give_one_line_and_exit_2(app, runner, args, message):
@@ -131,6 +134,17 @@ def test_bad_arguments_give_one_line_and_exit_2(app, runner, args, message):
     assert message in result.stderr and "Traceback" not in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
+
+
+@pytest.mark.parametrize("digit", ["\u0661", "\u00b2"])  # Arabic-Indic one, superscript two
+def test_a_digit_that_is_not_ascii_names_no_invitation(app, runner, digit):
+    """int() reads the Arabic-Indic one as 1: it must not revoke invitation 1."""
+    with app.app_context():
+        slug = invitation_flow()
+    runner.invoke(args=["invitations", "create", "--flow", slug])
+    result = runner.invoke(args=["invitations", "revoke", digit])
+    assert result.exit_code == 2 and "no invitation with the id" in result.stderr
+    assert only_invitation(app).revoked_at is None
 
 
 def test_revoking_twice_is_an_error(app, runner):

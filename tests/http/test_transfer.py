@@ -177,6 +177,18 @@ def test_json_files_are_read_too(app, runner, tmp_path):
 
 BAD_FILES = [
     ("flow: [", "not valid YAML (line"),
+    ('version: 1\nflow: {slug: "abc\\n", name: x, designation: authentication}', "flow.slug"),
+    (
+        "version: 1\nflow: {slug: x, name: x, designation: authentication}\n"
+        "stages: [{name: s, type: user_login, options: {session_duration: 99999999999d}}]",
+        "longer than 100 years",
+    ),
+    (
+        "version: 1\nflow: {slug: x, name: x, designation: authentication}\n"
+        "applications: [{slug: wiki, name: Wiki, launch_url: 'javascript:alert(1)',"
+        " provider: {type: proxy, options: {external_host: 'https://wiki.example.test'}}}]",
+        "applications[0].launch_url: must start with https://, http:// or /",
+    ),
     # Half of a UTF-16 pair: stored, it would stop every page that shows it.
     (
         'version: 1\nflow: {slug: x, name: "\\udc80", designation: authentication}',

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from idp.admin.fields import strip
+from idp.applications.addresses import is_web_address
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
@@ -20,8 +21,8 @@ ENGINE_WORDS = {
 
 
 def _web_address(form, field):
-    if field.data and not field.data.startswith(("https://", "http://", "/")):
-        raise ValidationError("Give an address starting with https://, http:// or /.")
+    if field.data and not is_web_address(field.data):
+        raise ValidationError(_l("Give an address starting with https://, http:// or /."))
 
 
 class ApplicationForm(Form):

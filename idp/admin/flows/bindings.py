@@ -30,6 +30,7 @@ from idp.admin.helpers import INVALID
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
+from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
 from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
@@ -357,7 +358,8 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
         found = find_user(value, ("username",))
     else:
         model = Policy if name == "policy" else Group
-        found = db.session.get(model, int(value)) if value.isdigit() else None
+        number = whole_number(value)
+        found = db.session.get(model, number) if number is not None else None
     if not found:
         form[name].errors = [*form[name].errors, _("There is no such %(name)s.", name=name)]
         return None

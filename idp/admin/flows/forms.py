@@ -19,6 +19,7 @@ from idp.admin.fields import Free, strip
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
+from idp.core.numbers import whole_number
 from idp.core.slugs import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
 from idp.models import Flow
 from idp.models.flows import (
@@ -184,7 +185,7 @@ class StageBindingForm(BindingSettingsForm):
     stage = SelectField(_l("Stage"), validate_choice=False)
 
     def validate_stage(self, field):
-        if not (field.data or "").isdigit():
+        if whole_number(field.data) is None:
             raise ValidationError(_l("Choose a stage."))
 
 

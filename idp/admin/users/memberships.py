@@ -10,6 +10,7 @@ from wtforms.validators import ValidationError
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
+from idp.core.numbers import whole_number
 from idp.models import Group, User, group_members
 
 
@@ -18,7 +19,7 @@ class JoinGroupForm(Form):
     group = SelectField(_l("Add to group"), validate_choice=False)
 
     def validate_group(self, field):
-        if not (field.data or "").isdigit():
+        if whole_number(field.data) is None:
             raise ValidationError(_("Choose a group."))
 
 

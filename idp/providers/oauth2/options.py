@@ -9,7 +9,7 @@ from idp.core.options import OptionsError
 
 SCOPES = ("openid", "profile", "email", "offline_access")
 # What a scope may be called (RFC 6749 3.3 allows more; these read well in a URL and a page).
-SCOPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$")
+SCOPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}\Z")
 MAX_LIFETIMES = {
     "access_token_lifetime": 24 * 3600,
     "refresh_token_lifetime": 365 * 24 * 3600,

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from idp.core.i18n import N_
 from idp.core.options import OptionsError
 
-HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
-ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}\Z")
+ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}\Z")
 # Headers Gatehouse always sets itself, and hop-by-hop or framing headers no app should get
 # from an attribute.
 RESERVED_HEADERS = frozenset(

@@ -22,7 +22,7 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # A host name as browsers and proxies agree on it: ASCII letters, digits, dots and hyphens
 # (IDNA names arrive as punycode). Anything else (a backslash, %, a space) may be read as
 # another host by a browser than by Python, so it is refused.
-HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$")
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?\Z")
 # Characters a proxy passes on in a path that the app may later read another way.
 UNDECIDED_PATH = re.compile(r"[\\;]|%2[eEfF]|%5[cC]|%3[bB]|%25")
 

@@ -6,7 +6,7 @@ from idp.core.i18n import N_
 from idp.core.options import OptionsError, done_message, option
 from idp.credentials.passkeys import RegistrationSettings
 
-AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+AAGUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from idp.core.i18n import N_
 from idp.core.i18n import lazy_text as _l
+from idp.core.numbers import whole_number
 from idp.core.options import OptionsError, help_of, options_to_mapping, parse_options
 from idp.core.options_forms import LINES_HELP, PREFIX, YAML_LIST_HELP, OptionsForm, described
 from idp.stages.prompt.options import FIELD_TYPE_WORDS, PromptField, PromptOptions
@@ -217,7 +218,7 @@ def _split_place(place: str) -> tuple[str, int | None, str]:
         name, _, rest = place.partition(".")
         return name, None, rest
     index, _, rest = rest.partition("]")
-    return name, int(index) if index.isdigit() else None, rest.lstrip(".")
+    return name, whole_number(index), rest.lstrip(".")
 
 
 def _place_in_row(row: PromptFieldRow, place: str, message: str) -> None:
@@ -235,9 +236,9 @@ def _moved(fields: list[dict], action: str) -> list[dict]:
         last = max((_whole(item.get("order")) for item in fields), default=0)
         return [*fields, {**DEFAULTS, "key": "", "order": last + STEP if fields else 0}]
     move, _, number = action.partition("-")
-    if move not in MOVES or not number.isdigit() or int(number) >= len(fields):
+    index = whole_number(number)
+    if move not in MOVES or index is None or index >= len(fields):
         return fields
-    index = int(number)
     if move == "remove":
         return fields[:index] + fields[index + 1 :]
     other = index - 1 if move == "up" else index + 1
@@ -309,4 +310,7 @@ def _whole(value) -> int:
     if isinstance(value, int):
         return value
     text = str(value or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else 0
+    number = whole_number(text.removeprefix("-"))
+    if number is None:
+        return 0
+    return -number if text.startswith("-") else number
