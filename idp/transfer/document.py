@@ -196,7 +196,11 @@ def parse_text(raw: bytes, source: str) -> dict:
         raise FlowFileError([placed(source, N_("nested too deeply to read"))]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or N_("cannot be parsed")
+        problem = (
+            getattr(error, "problem", None)
+            or getattr(error, "reason", None)
+            or N_("cannot be parsed")
+        )
         if mark:
             problem = Sentence(
                 N_("not valid YAML (line %(line)s): %(problem)s"),

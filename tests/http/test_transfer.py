@@ -177,6 +177,7 @@ def test_json_files_are_read_too(app, runner, tmp_path):
 
 BAD_FILES = [
     ("flow: [", "not valid YAML (line"),
+    ("version: 1\nflow: {slug: x\x00}", "not valid YAML: special characters are not allowed"),
     ('version: 1\nflow: {slug: "abc\\n", name: x, designation: authentication}', "flow.slug"),
     (
         "version: 1\nflow: {slug: x, name: x, designation: authentication}\n"

@@ -290,7 +290,9 @@ def load_blueprint(raw: bytes | str, source: str) -> dict:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or "cannot be parsed"
+        problem = (
+            getattr(error, "problem", None) or getattr(error, "reason", None) or "cannot be parsed"
+        )
         raise FlowFileError([f"{source}: not valid YAML{where}: {problem}"]) from None
     finally:
         loader.dispose()
