@@ -42,6 +42,9 @@ def test_a_superuser_with_a_password_leaves_no_setup_open_and_no_warning(app, ru
     assert again.exit_code == 0 and "initial-setup" not in again.stderr
 
 
+A_PROXY_APP = ["--name", "Wiki", "--proxy", "--external-host", "https://wiki.example.test"]
+
+
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
@@ -57,33 +60,9 @@ def test_a_superuser_with_a_password_leaves_no_setup_open_and_no_warning(app, ru
         (["users", "create", "eve\n"], None, "not a valid username"),
         (["users", "create", "eve", "--name", "n" * 201], None, "at most 200 characters"),
         (["maintenance", "purge", "--older-than", "99999999999d"], None, "longer than 100 years"),
+        (["apps", "create", "wiki\n", *A_PROXY_APP], None, "a slug is 1 to 100"),
         (
-            [
-                "apps",
-                "create",
-                "wiki\n",
-                "--name",
-                "Wiki",
-                "--proxy",
-                "--external-host",
-                "https://wiki.example.test",
-            ],
-            None,
-            "a slug is 1 to 100",
-        ),
-        (
-            [
-                "apps",
-                "create",
-                "wiki",
-                "--name",
-                "Wiki",
-                "--proxy",
-                "--external-host",
-                "https://wiki.example.test",
-                "--launch-url",
-                "javascript:alert(1)",
-            ],
+            ["apps", "create", "wiki", *A_PROXY_APP, "--launch-url", "javascript:alert(1)"],
             None,
             "the launch URL must start with https://, http:// or /",
         ),
