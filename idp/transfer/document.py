@@ -551,7 +551,7 @@ def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]
 
 def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
     applications = []
-    seen = set()
+    seen, client_ids = set(), set()
     for index, item in enumerate(reader.items(raw, "applications")):
         place = f"applications[{index}]"
         application = _application(reader, item, place)
@@ -560,6 +560,10 @@ def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
         if application.slug in seen:
             reader.problem(f"{place}.slug", _twice(application.slug))
         seen.add(application.slug)
+        client_id = application.provider.client_id
+        if client_id and client_id in client_ids:
+            reader.problem(f"{place}.provider.client_id", _twice(client_id))
+        client_ids.add(client_id)
         applications.append(application)
     return tuple(applications)
 

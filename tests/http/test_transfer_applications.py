@@ -337,3 +337,18 @@ def test_reimporting_an_authentik_blueprint_changes_nothing_and_makes_no_new_sec
     assert "unchanged application wiki" in result.output
     assert "grafana client_secret" not in result.output
     assert (provider_of(app, "grafana"), provider_of(app, "wiki")) == before
+
+
+def test_two_applications_of_one_file_with_the_same_client_id_are_named(
+    app, runner, people, tmp_path
+):
+    """The database would refuse the second with a bare constraint error."""
+    twice = APPLICATIONS.replace(
+        "      type: oauth2\n", "      type: oauth2\n      client_id: shared-client\n"
+    )
+    second = twice[twice.index("  - slug: grafana") :].replace("slug: grafana", "slug: grafana-2")
+    result = runner.invoke(args=["flows", "import", write(tmp_path, twice + second)])
+    assert result.exit_code == 2
+    assert "applications[2].provider.client_id: 'shared-client' is defined twice" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Application)) == 0
