@@ -22,7 +22,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from idp.core.database import upsert_for
+from idp.core.database import loaded_apart, upsert_for
 from idp.models import (
     Application,
     Brand,
@@ -96,15 +96,27 @@ def request_revision(session) -> str | None:
     return g.get(REQUEST_REVISION)
 
 
-def kept_under_revision(session, key: str, load, read_now: bool = False):
+def kept_under_revision(session, key: str, load):
     """What `load()` gives, kept in this worker (app.extensions[key]) while the flows revision
     this request read is current. None when the request read none (or its own transaction
-    changed flows since): the caller then reads only what it needs. With `read_now` a request
-    that read none (a client's call, with no session cookie) reads it here: one small query
-    in place of building what is kept."""
+    changed flows since): the caller then reads only what it needs."""
+    return _kept(session, key, load, request_revision(session))
+
+
+def kept_apart(session, key: str, load):
+    """What `load(loader)` gives, loaded apart from the request's session (loaded_apart) and
+    kept under the revision for every request and thread of the worker, which only read it.
+    A request that read no revision (a client's call, with no session cookie) reads it now,
+    one small query in place of the loading. A transaction that changed the revision loads
+    its own with `load(session)`."""
     current = request_revision(session)
-    if current is None and read_now and has_request_context():
+    if current is None and has_request_context():
         current = _read_for_request(session)
+    kept = _kept(session, key, lambda: loaded_apart(session, load), current)
+    return kept if kept is not None else load(session)
+
+
+def _kept(session, key: str, load, current: str | None):
     if current is None:
         return None
     kept = current_app.extensions.get(key)

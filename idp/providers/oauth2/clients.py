@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from idp.applications.loading import applications_of_type
-from idp.core.database import loaded_apart
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
-from idp.flows.revision import kept_under_revision
+from idp.flows.revision import kept_apart
 from idp.models import Application, Flow
 from idp.providers.oauth2.options import OAuth2Options
 
@@ -38,12 +37,7 @@ class Registry:
 
 
 def registry() -> Registry:
-    kept = kept_under_revision(db.session, KEPT_KEY, _load_apart, read_now=True)
-    return kept if kept is not None else _load(db.session)
-
-
-def _load_apart() -> Registry:
-    return loaded_apart(db.session, _load)
+    return kept_apart(db.session, KEPT_KEY, _load)
 
 
 def _load(session) -> Registry:

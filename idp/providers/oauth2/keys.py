@@ -13,10 +13,10 @@ from datetime import timedelta
 from joserfc.jwk import ECKey, RSAKey, import_key
 from sqlalchemy import or_, select
 
-from idp.core.database import hold_until_commit, loaded_apart
+from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.sealing import seal, unseal
-from idp.flows.revision import kept_under_revision
+from idp.flows.revision import kept_apart
 from idp.models import SigningKey
 from idp.models.types import utcnow
 from idp.providers.oauth2.options import MAX_LIFETIMES
@@ -109,12 +109,7 @@ def signing_key(algorithm: str):
 def _current_keys() -> dict[str, SigningKey]:
     """The current key of each algorithm, kept in the worker under the flows revision, which
     a rotation changes: the several signatures of a token response read no key."""
-    kept = kept_under_revision(db.session, KEPT_KEY, _load_current_apart, read_now=True)
-    return kept if kept is not None else _load_current(db.session)
-
-
-def _load_current_apart() -> dict[str, SigningKey]:
-    return loaded_apart(db.session, _load_current)
+    return kept_apart(db.session, KEPT_KEY, _load_current)
 
 
 def _load_current(session) -> dict[str, SigningKey]:

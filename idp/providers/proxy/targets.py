@@ -8,10 +8,9 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 
 from idp.applications.loading import applications_of_type
-from idp.core.database import loaded_apart
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
-from idp.flows.revision import kept_under_revision
+from idp.flows.revision import kept_apart
 from idp.models import Application
 from idp.providers.proxy.options import ProxyOptions
 
@@ -130,12 +129,7 @@ def proxy_applications() -> list[ProtectedApp]:
     session reads nothing more, one without a session reads the revision alone. Loaded
     apart, the objects are complete, belong to no session and are only read, by every
     thread of the worker. Otherwise two queries, whatever their number."""
-    kept = kept_under_revision(db.session, PROTECTED_KEY, _load_apart, read_now=True)
-    return kept if kept is not None else _load(db.session)
-
-
-def _load_apart() -> list[ProtectedApp]:
-    return loaded_apart(db.session, _load)
+    return kept_apart(db.session, PROTECTED_KEY, _load)
 
 
 def _load(session) -> list[ProtectedApp]:
