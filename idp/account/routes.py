@@ -12,7 +12,6 @@ from sqlalchemy import select
 from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.core.forms import Form
 from idp.core.http import safe_next
 from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
@@ -170,16 +169,19 @@ def second_factor():
 @bp.get("/me")
 @signin_required
 def me():
+    current_session = load_current_session()
+    own_authenticators = authenticators.list_authenticators(current_user)
+    # One form carries the CSRF token of every button on the page (the token is the
+    # session's, whichever form renders it); the password form only where it is shown.
     return render_template(
         "account/me.html",
         user=current_user,
-        sessions=active_sessions_of(current_user, load_current_session()),
-        current_session=load_current_session(),
+        sessions=active_sessions_of(current_user, current_session),
+        current_session=current_session,
         idle_timeout=idle_timeout(),
         flow_links=_existing_flow_links(),
-        authenticators=authenticators.list_authenticators(current_user),
-        form=Form(),
-        confirm_form=ConfirmPasswordForm(),
+        authenticators=own_authenticators,
+        confirm_form=ConfirmPasswordForm() if own_authenticators else None,
         language_form=LanguageForm(language=current_user.language or ""),
     )
 

@@ -14,7 +14,7 @@ import hashlib
 import os
 import posixpath
 
-from flask import request
+from flask import current_app, request, url_for
 
 VERSION_ARGUMENT = "v"
 FOR_A_YEAR = "public, max-age=31536000, immutable"
@@ -56,8 +56,24 @@ def _read(path: str) -> tuple[str, int, int]:
     return digest, status.st_size, status.st_mtime_ns
 
 
+STATIC_URLS_KEY = "gatehouse.static_urls"  # in app.extensions: {(script root, name): url}
+
+
+def static_url(filename: str) -> str:
+    """url_for("static", filename=...), made once per script root: a file's address changes
+    only with the digests, read when the app is made, and every page asks for five."""
+    known = current_app.extensions[STATIC_URLS_KEY]
+    key = (request.script_root, filename)
+    url = known.get(key)
+    if url is None:
+        url = known[key] = url_for("static", filename=filename)
+    return url
+
+
 def init_app(app) -> None:
     digests = Digests(app.static_folder)
+    app.extensions[STATIC_URLS_KEY] = {}
+    app.jinja_env.globals["static_url"] = static_url
 
     @app.url_defaults
     def name_the_content(endpoint, values):
