@@ -37,6 +37,42 @@ def flow_file(slug: str, message: str = "No entry", stage: str = "notice") -> st
         """)
 
 
+def blueprint(slug: str, message: str) -> str:
+    return dedent(f"""\
+        version: 1
+        metadata: {{name: {slug}}}
+        entries:
+        - model: authentik_flows.flow
+          id: flow
+          identifiers: {{slug: {slug}}}
+          attrs: {{name: {slug}, designation: authentication}}
+        - model: authentik_stages_deny.denystage
+          id: deny
+          identifiers: {{name: blueprint-notice}}
+          attrs: {{deny_message: {message}}}
+        - model: authentik_flows.flowstagebinding
+          identifiers: {{order: 10, target: !KeyOf flow, stage: !KeyOf deny}}
+        """)
+
+
+def binding_to_the_shipped_sign_in(stage: str) -> str:
+    """A blueprint that adds one stage to a flow it finds, as authentik's examples do."""
+    return dedent(f"""\
+        version: 1
+        metadata: {{name: {stage}}}
+        entries:
+        - model: authentik_stages_deny.denystage
+          id: deny
+          identifiers: {{name: {stage}}}
+          attrs: {{deny_message: {stage}}}
+        - model: authentik_flows.flowstagebinding
+          identifiers:
+            order: 5
+            target: !Find [authentik_flows.flow, [slug, default-authentication-flow]]
+            stage: !KeyOf deny
+        """)
+
+
 def write(tmp_path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)
@@ -181,3 +217,80 @@ def test_two_applications_of_two_files_with_one_client_id_are_refused(
         f"client_id of application 'grafana' in {first} at applications[0].provider.client_id"
     ]
     assert counts(app) == before
+
+
+def test_two_blueprints_that_create_one_flow_are_refused_naming_both_entries(app, runner, tmp_path):
+    first = write(tmp_path, "first.yaml", blueprint("blueprint-flow", "First"))
+    second = write(tmp_path, "second.yaml", blueprint("blueprint-flow", "Second"))
+    before = counts(app)
+    result = import_files(runner, first, second)
+    assert result.exit_code == 2
+    assert errors(result) == [
+        f"Error: {second}: entries[0] authentik_flows.flow (line 4): the flow 'blueprint-flow' "
+        f"is also defined in {first} at entries[0] authentik_flows.flow (line 4); one import "
+        "takes each flow from one file",
+        f"Error: {second}: entries[1] authentik_stages_deny.denystage (line 8): the stage "
+        f"'blueprint-notice' is defined differently in {first} at entries[1] "
+        "authentik_stages_deny.denystage (line 8); files imported together may repeat a stage "
+        "only unchanged",
+    ]
+    assert counts(app) == before
+
+
+def test_two_blueprints_may_share_a_stage_they_define_alike(app, runner, tmp_path):
+    result = import_files(
+        runner,
+        write(tmp_path, "first.yaml", blueprint("first-flow", "Alike")),
+        write(tmp_path, "second.yaml", blueprint("second-flow", "Alike")),
+    )
+    assert result.exit_code == 0, result.output
+    assert "create    flow   first-flow" in result.stdout
+    assert "create    flow   second-flow" in result.stdout
+
+
+def test_a_blueprint_and_a_flow_file_that_disagree_on_a_stage_are_refused(app, runner, tmp_path):
+    first = write(tmp_path, "first.yaml", blueprint("blueprint-flow", "Blueprint"))
+    second = write(tmp_path, "second.yaml", flow_file("gatehouse-flow", stage="blueprint-notice"))
+    before = counts(app)
+    result = import_files(runner, first, second)
+    assert result.exit_code == 2
+    assert errors(result) == [
+        f"Error: {second}: stages[0].name: the stage 'blueprint-notice' is defined differently "
+        f"in {first} at entries[1] authentik_stages_deny.denystage (line 8); files imported "
+        "together may repeat a stage only unchanged"
+    ]
+    assert counts(app) == before
+
+
+def shipped_sign_in_stages(app) -> list[str]:
+    with app.app_context():
+        rows = db.session.scalars(
+            select(Stage.name)
+            .join(StageBinding, StageBinding.stage_id == Stage.id)
+            .join(Flow, Flow.id == StageBinding.flow_id)
+            .where(Flow.slug == "default-authentication-flow")
+            .order_by(StageBinding.order, Stage.name)
+        )
+        return list(rows)
+
+
+def test_two_blueprints_adding_to_one_existing_flow_are_refused_and_apply_one_after_the_other(
+    app, runner, tmp_path
+):
+    """Each becomes the flow as the database has it plus its own binding: imported together,
+    the second would drop the first's binding without a word."""
+    first = write(tmp_path, "first.yaml", binding_to_the_shipped_sign_in("first-added"))
+    second = write(tmp_path, "second.yaml", binding_to_the_shipped_sign_in("second-added"))
+    before = counts(app)
+    together = import_files(runner, first, second)
+    assert together.exit_code == 2
+    assert errors(together) == [
+        f"Error: {second}: entries[1] authentik_flows.flowstagebinding (line 8): the flow "
+        f"'default-authentication-flow' is also defined in {first} at entries[1] "
+        "authentik_flows.flowstagebinding (line 8); one import takes each flow from one file"
+    ]
+    assert counts(app) == before
+    assert import_files(runner, first).exit_code == 0
+    assert import_files(runner, second).exit_code == 0
+    added = [name for name in shipped_sign_in_stages(app) if name.endswith("-added")]
+    assert added == ["first-added", "second-added"]
