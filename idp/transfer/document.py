@@ -127,6 +127,9 @@ class FlowDocument:
     policies: tuple[ComponentSpec, ...]
     applications: tuple[ApplicationSpec, ...] = ()
     scope_mappings: tuple[ScopeMappingSpec, ...] = ()
+    # Where its file defines an object, by (kind, name), when that is not the place the
+    # version-1 form gives it (a blueprint's entry and line): for problems naming two files.
+    places: dict = field(default_factory=dict, compare=False)
 
 
 def load_file(path: str) -> dict:

@@ -39,6 +39,7 @@ from idp.transfer.document import (
     StageBindingSpec,
     in_source,
 )
+from idp.transfer.duplicates import check_duplicates
 
 
 @dataclass(frozen=True)
@@ -168,13 +169,14 @@ def _offered_scope_mappings(provider) -> tuple[str, ...]:
 
 
 def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
-    """Check every document, then write them all; the caller commits or rolls back."""
+    """Check every document, then write them all; the caller commits or rolls back. An object
+    two files define differently (a flow, whatever they say) is refused, naming both."""
     pending_flows = {
         document.flow.slug: document.flow.designation
         for document, _source in documents
         if document.flow is not None
     }
-    problems = [
+    problems = check_duplicates(documents) + [
         problem
         for document, source in documents
         for problem in check_references(document, source, pending_flows)

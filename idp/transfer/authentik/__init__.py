@@ -14,6 +14,12 @@ as in authentik, and `state: created` leaves an existing object as it is. `state
 removes a stage or policy binding from its flow; flows, stages and policies are never deleted
 by an import, so `absent` on one of those is reported as skipped.
 
+Entries of one blueprint with the same identifiers update each other, as in authentik. Blueprints
+read together are not merged: each document keeps its entries' places (FlowDocument.places),
+and `idp.transfer.duplicates` refuses two files that give one flow (declared, or found and bound
+to) or one stage or policy defined differently, naming each entry and its line. authentik
+would let the later one update the earlier; here that takes importing them one after the other.
+
 Failing closed: a flow is imported whole or not at all where its gates are concerned. When the
 reader cannot map something that can stop a flow (a stage, a policy binding on a stage binding
 or on the flow itself, a binding it cannot read), the flow is not imported and is named with the

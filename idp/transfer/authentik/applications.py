@@ -1,11 +1,14 @@
 """Mapping application and provider entries (and the policy bindings on an application) into
 one version-1 document of applications."""
 
+from dataclasses import replace
+
 from idp.core.options import OptionsError, options_to_mapping
 from idp.models.flows import (
     ENGINE_MODES,
 )
 from idp.providers.registry import PROVIDER_TYPES
+from idp.transfer.authentik.documents import entry_place
 from idp.transfer.authentik.model import (
     APPLICATION,
     Entry,
@@ -169,9 +172,23 @@ class ApplicationMapping:
         if scope_mappings:
             document["scope_mappings"] = scope_mappings
         try:
-            return [read_document(document)]
+            return [replace(read_document(document), places=self._application_places(plans))]
         except FlowFileError as error:
             self.problems.extend(
                 f"{self.prefix}{APPLICATION}, as flow file: {problem}" for problem in error.problems
             )
             return []
+
+    def _application_places(self, plans: list) -> dict:
+        """The entry each object of the applications' document comes from (its
+        FlowDocument.places)."""
+        places = {("application", plan.slug): entry_place(plan.entry) for plan in plans}
+        for plan in plans:
+            client_id = plan.fields["provider"].get("client_id")
+            if client_id and plan.provider is not None:
+                places[("client_id", client_id)] = entry_place(plan.provider.entry)
+        for item in self.components.values():
+            places[("policy", item.name)] = entry_place(item.entry)
+        for item in self.scope_mappings.values():
+            places[("scope_mapping", item.name)] = entry_place(item.entry)
+        return places

@@ -2,9 +2,16 @@
 with the stages and policies it uses (and, with the first, those no flow binds)."""
 
 
+def entry_place(entry) -> str:
+    """An entry as problems name it: its place, its model and its line."""
+    where = f"{entry.place} {entry.model}".rstrip()
+    return where + (f" (line {entry.line})" if entry.line else "")
+
+
 def flow_documents(plans: list, stages: list, policies: list, standalone: list) -> list:
-    """(plan, document) for each flow to import; `stages` and `policies` are the components
-    to write, `standalone` those written with the first flow although no flow binds them."""
+    """(plan, document, places) for each flow to import; `stages` and `policies` are the
+    components to write, `standalone` those written with the first flow although no flow
+    binds them. `places` names the entry each object comes from (FlowDocument.places)."""
     by_name = {}
     for is_stage, components in ((True, stages), (False, policies)):
         for component in components:
@@ -44,7 +51,13 @@ def flow_documents(plans: list, stages: list, policies: list, standalone: list) 
             "stages": [_component_document(component) for component in used_stages],
             "policies": [_component_document(component) for component in used_policies],
         }
-        documents.append((plan, document))
+        places = {("stage", item.name): entry_place(item.entry) for item in used_stages}
+        places |= {("policy", item.name): entry_place(item.entry) for item in used_policies}
+        # A flow the blueprint only finds is named by the first entry that binds to it.
+        declaring = plan.entry or next(iter(plan.contributors), None)
+        if declaring is not None:
+            places[("flow", plan.slug)] = entry_place(declaring)
+        documents.append((plan, document, places))
     return documents
 
 

@@ -8,7 +8,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from idp.transfer.authentik.applications import ApplicationMapping
 from idp.transfer.authentik.applied import AppliedMapping
@@ -745,14 +745,14 @@ class _Translator(
         ]
         stage_models = _types_of("stage")
         documents = []
-        for plan, document in flow_documents(
+        for plan, document, places in flow_documents(
             [plan for plan in self.flows.values() if plan.skip is None],
             [item for item in written if item.entry.model in stage_models],
             [item for item in written if item.entry.model not in stage_models],
             self.standalone,
         ):
             try:
-                documents.append(read_document(document))
+                documents.append(replace(read_document(document), places=places))
             except FlowFileError as error:
                 where = plan.entry.place if plan.entry is not None else "bindings to"
                 self.problems.extend(
