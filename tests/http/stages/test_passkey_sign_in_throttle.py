@@ -225,3 +225,17 @@ def test_parallel_refused_passkeys_from_one_address_get_no_further_than_its_thre
     assert ip_failures(app) == 5
     assert len(recorded(app, "passkey_login_failed")) == 5
     assert len(recorded(app, "passkey_login_throttled")) == 7
+
+
+def test_an_unsigned_answer_with_an_old_counter_names_nobody_and_says_nothing_of_cloning(
+    app, flows, key
+):
+    assert answer(flows, key).status_code == 303  # the stored counter is now 1
+    flows.sign_out()
+    # Someone who knows the passkey's id and user handle, but not its key, replays count 1.
+    forger = SoftAuthenticator(credential_id=key.credential_id, user_handle=key.user_handle)
+    assert answer(flows, forger, sign_count=1).status_code == 400
+    assert "could not be used" in flows.text
+    assert recorded(app, "passkey_counter_went_back") == []
+    [event] = recorded(app, "passkey_login_failed")
+    assert (event.user_id, event.username) == (None, "")
