@@ -118,6 +118,26 @@ def attempt_succeeded(account: str, ip: str) -> None:
         _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
 
 
+def take_ip_attempt(ip: str) -> int:
+    """Count an attempt for the IP alone before it is weighed, as take_attempt does: for an
+    answer that names no account until it is checked (a passwordless passkey). It shares the
+    IP's count with passwords, so one address gets no more tries by switching between them.
+    Returns 0, or the seconds to wait (nothing counted)."""
+    throttle = Throttle.from_config()
+    with _counter_transaction() as connection:
+        wait = _take(connection, throttle, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+    if wait:
+        metrics.THROTTLED.labels("passkey").inc()
+    return wait
+
+
+def ip_attempt_succeeded(ip: str) -> None:
+    """The answer was accepted: take back the IP's count, as attempt_succeeded does."""
+    throttle = Throttle.from_config()
+    with _counter_transaction() as connection:
+        _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+
+
 def _give_back(connection, scope: str, key: str, free: int) -> None:
     """Undo one count taken by _take in this transaction (its row is still locked by us)."""
     connection.execute(_GIVE_BACK, {"counter_scope": scope, "counter_key": key, "free": free})

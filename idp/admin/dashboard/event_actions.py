@@ -16,6 +16,8 @@ EVENT_ACTIONS = {
     "code_throttled": _l("Codes refused: too many wrong ones"),
     "passkey_failed": _l("A passkey did not check out"),
     "passkey_counter_went_back": _l("A passkey's counter went back (possibly cloned)"),
+    "passkey_login_failed": _l("A passwordless passkey sign-in failed"),
+    "passkey_login_throttled": _l("A passwordless passkey sign-in was refused: too many failures"),
     "recovery_code_used": _l("Signed in with a recovery code"),
     "sign_in_link_requested": _l("Asked for a sign-in link by mail"),
     "sign_in_link_used": _l("Signed in with a mailed link"),

@@ -1,8 +1,11 @@
 from flask import request
 from flask_babel import gettext as _
 
+from idp.core import metrics
+from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import N_, translated
+from idp.core.network import client_ip
 from idp.credentials import passkeys
 from idp.credentials.password_checks import check_sign_in_password
 from idp.flows.context import (
@@ -17,6 +20,7 @@ from idp.flows.context import (
 from idp.flows.outcomes import Advance, Retry
 from idp.identity.site_settings import is_enrollment_open
 from idp.models import User
+from idp.protection import attempts
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (
@@ -146,19 +150,26 @@ def _sign_in_with_passkey(ctx, response: str):
     party = passkeys.relying_party()
     if not ctx.options.passkey_login or party is None:
         return Retry(passkeys.UNAVAILABLE)
+    ip = client_ip()
+    # Counted against the IP before the answer is looked at, as a password is before its hash
+    # runs: a flood of answers (replayed ones included) is slowed like password guesses.
+    wait = attempts.take_ip_attempt(ip)
+    if wait:
+        record_event("passkey_login_throttled", ip=ip, flow_slug=ctx.flow.slug, wait=wait)
+        _new_challenge(ctx)  # the answer is not weighed, and its challenge is spent
+        return Retry(_("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait))
     challenge = passkeys.take_challenge(ctx.plan_id, ctx.binding.id, passkeys.PASSWORDLESS)
     if challenge is None:
-        _new_challenge(ctx)
-        return Retry(passkeys.EXPIRED)
+        return _refused(ctx, ip, passkeys.EXPIRED, "expired")
     try:
         device = passkeys.authenticate(party, challenge, response, None, True, ctx.flow.slug)
     except passkeys.PasskeyRefused as refused:
-        _new_challenge(ctx)
-        return Retry(refused.message)
+        return _refused(ctx, ip, refused.message, "refused")
     user = db.session.get(User, device.user_id)
     if user is None or not user.is_active:
-        _new_challenge(ctx)
-        return Retry(passkeys.NOT_ACCEPTED)
+        # The passkey verified them: the audit log may name whom it belongs to.
+        return _refused(ctx, ip, passkeys.NOT_ACCEPTED, "inactive", user)
+    attempts.ip_attempt_succeeded(ip)
     return Advance(
         {
             UID: user.username,
@@ -169,3 +180,12 @@ def _sign_in_with_passkey(ctx, response: str):
             AUTH_METHOD: "passkey",
         }
     )
+
+
+def _refused(ctx, ip: str, message: str, reason: str, user: User | None = None) -> Retry:
+    """A failed passwordless sign-in, already counted against the IP: recorded, and a new
+    challenge waits for the next try."""
+    record_event("passkey_login_failed", user=user, ip=ip, flow_slug=ctx.flow.slug, reason=reason)
+    metrics.SIGN_IN_FAILURES.labels("passkey").inc()
+    _new_challenge(ctx)
+    return Retry(message)
