@@ -57,7 +57,7 @@ STAGE_SECONDS = Histogram(
 SIGN_INS = Counter("gatehouse_sign_ins", "Sessions started (successful sign-ins).")
 SIGN_IN_FAILURES = Counter(
     "gatehouse_sign_in_failures",
-    "Wrong passwords or authenticator codes, by factor (password, code).",
+    "Wrong passwords, codes and refused passkeys, by factor (password, code, passkey).",
     ["factor"],
 )
 THROTTLED = Counter(

@@ -12,7 +12,9 @@ from idp.models import Event
 from idp.models.types import utcnow
 
 HOURS = 24
-SIGN_IN, FAILURE = "login", "login_failed"
+SIGN_IN = "login"
+# A wrong password and a refused passwordless passkey: both are tries to get in that failed.
+FAILURES = ("login_failed", "passkey_login_failed")
 
 # The drawing, in SVG user units: one slot per hour, two bars per slot.
 SLOT_WIDTH = 20
@@ -45,7 +47,11 @@ def hourly_activity(now: datetime | None = None) -> list[Hour]:
     starts = [end - timedelta(hours=HOURS - index) for index in range(HOURS)]
     counts = _count_by_hour(starts, end)
     return [
-        Hour(start, counts.get((index, SIGN_IN), 0), counts.get((index, FAILURE), 0))
+        Hour(
+            start,
+            counts.get((index, SIGN_IN), 0),
+            sum(counts.get((index, failure), 0) for failure in FAILURES),
+        )
         for index, start in enumerate(starts)
     ]
 
@@ -57,7 +63,7 @@ def _count_by_hour(starts: list[datetime], end: datetime) -> dict[tuple[int, str
     hour = case(*((Event.created_at < until, index) for index, until in enumerate(ends)))
     events = (
         select(hour.label("hour"), Event.action)
-        .where(Event.action.in_((SIGN_IN, FAILURE)), Event.created_at >= starts[0])
+        .where(Event.action.in_((SIGN_IN, *FAILURES)), Event.created_at >= starts[0])
         .where(Event.created_at < end)
         .subquery()
     )

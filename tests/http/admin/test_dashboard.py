@@ -35,6 +35,7 @@ def test_sign_ins_and_failures_are_counted_per_hour_over_the_last_day(app_contex
         ("login", NOW - timedelta(minutes=10)),
         ("login", NOW - timedelta(minutes=15)),
         ("login_failed", NOW - timedelta(hours=5)),
+        ("passkey_login_failed", NOW - timedelta(hours=5, minutes=1)),
         ("login", NOW - timedelta(hours=23, minutes=30)),
         ("login", NOW - timedelta(hours=25)),  # too old
         ("logout", NOW - timedelta(minutes=5)),  # not charted
@@ -43,7 +44,7 @@ def test_sign_ins_and_failures_are_counted_per_hour_over_the_last_day(app_contex
     assert len(hours) == HOURS
     assert hours[-1].start == datetime(2024, 5, 31, 14, tzinfo=UTC)
     assert (hours[-1].sign_ins, hours[-1].failures) == (2, 0)
-    assert hours[-6].start.hour == 9 and hours[-6].failures == 1
+    assert hours[-6].start.hour == 9 and hours[-6].failures == 2  # a password, a passkey
     assert hours[0].start == datetime(2024, 5, 30, 15, tzinfo=UTC)
     assert sum(hour.sign_ins for hour in hours) == 2  # 23 h 30 min ago fell before hour 0
 
