@@ -20,7 +20,7 @@ from idp.flows.context import (
 from idp.flows.outcomes import Advance, Retry
 from idp.identity.site_settings import is_enrollment_open
 from idp.models import User
-from idp.protection import attempts
+from idp.protection import attempts, reputation
 from idp.stages.base import StageType
 from idp.stages.identification.authentik import AUTHENTIK
 from idp.stages.identification.forms import (
@@ -170,6 +170,7 @@ def _sign_in_with_passkey(ctx, response: str):
         # The passkey verified them: the audit log may name whom it belongs to.
         return _refused(ctx, ip, passkeys.NOT_ACCEPTED, "inactive", user)
     attempts.ip_attempt_succeeded(ip)
+    reputation.record_sign_in(user.username, ip, succeeded=True)
     return Advance(
         {
             UID: user.username,
@@ -186,6 +187,8 @@ def _refused(ctx, ip: str, message: str, reason: str, user: User | None = None) 
     """A failed passwordless sign-in, already counted against the IP: recorded, and a new
     challenge waits for the next try."""
     record_event("passkey_login_failed", user=user, ip=ip, flow_slug=ctx.flow.slug, reason=reason)
+    # The address's reputation falls as after a wrong password; no name is known to lower.
+    reputation.change_score(reputation.CLIENT_IP, ip, -1)
     metrics.SIGN_IN_FAILURES.labels("passkey").inc()
     _new_challenge(ctx)
     return Retry(message)

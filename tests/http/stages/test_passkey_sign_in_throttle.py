@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import Event, FailedAttempts
-from idp.protection import attempts
+from idp.protection import attempts, reputation
 from tests.conftest import POSTGRES_URL, FlowDriver
 from tests.factories import PASSWORD, make_user
 from tests.http.stages.test_passkeys import AUTH, ORIGIN, set_options, with_passkey
@@ -239,3 +239,14 @@ def test_an_unsigned_answer_with_an_old_counter_names_nobody_and_says_nothing_of
     assert recorded(app, "passkey_counter_went_back") == []
     [event] = recorded(app, "passkey_login_failed")
     assert (event.user_id, event.username) == (None, "")
+
+
+def test_refused_passkeys_lower_the_addresss_reputation_and_a_sign_in_raises_it(app, flows, key):
+    refuse(flows, 2)
+    with app.app_context():
+        assert reputation.current_score(reputation.CLIENT_IP, CLIENT_IP) == -2
+        assert reputation.current_score(reputation.USERNAME, "alice") == 1  # her password, once
+    assert answer(flows, key).status_code == 303
+    with app.app_context():
+        assert reputation.current_score(reputation.CLIENT_IP, CLIENT_IP) == -1
+        assert reputation.current_score(reputation.USERNAME, "alice") == 2
