@@ -246,11 +246,12 @@ def revoke_session(session_id: int):
     if row is None or row.user_id != current_user.id or row.revoked_at is not None:
         abort(404, description=_("There is no such session of yours."))
     is_current = row.id == load_current_session().id
+    user = current_user._get_current_object()  # ending this session signs it out
     if is_current:
         end_current_session()
     else:
         end_session(row)
-    record_event("session_revoked", user=current_user, ip=client_ip(), session=session_id)
+    record_event("session_revoked", user=user, ip=client_ip(), session=session_id)
     db.session.commit()
     if is_current:
         return redirect(url_for("account.index"), code=303)

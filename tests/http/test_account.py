@@ -47,6 +47,25 @@ def test_revoking_one_other_session(app):
     assert here.client.get("/me").status_code == 200
 
 
+def test_signing_out_this_browser_from_its_own_row(app):
+    """The "Sign out" button of the "(this browser)" row, without JavaScript."""
+    with app.app_context():
+        make_user("rae")
+    here, there = signed_in(app, "rae"), signed_in(app, "rae")
+    with app.app_context():
+        here_id = db.session.scalars(select(UserSession.id).order_by(UserSession.id)).first()
+    page = here.client.get("/me").get_data(as_text=True)
+    response = here.client.post(
+        f"/me/sessions/{here_id}/revoke", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 303
+    assert here.client.get("/me").status_code == 302
+    assert there.client.get("/me").status_code == 200
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.action == "session_revoked"))
+        assert (event.username, event.detail) == ("rae", {"session": here_id})
+
+
 def test_someone_elses_session_cannot_be_revoked(app):
     with app.app_context():
         make_user("pia")
