@@ -111,11 +111,12 @@ def _read_flow_files(paths, applied=None):
     return documents, skipped, resolved, replaced
 
 
-def _import_batch(paths, applied, strict, import_documents) -> list:
-    """Read and write one batch of files (flushed, not committed), naming what is left out."""
+def _import_batch(paths, plan, strict, import_documents, earlier: list) -> list:
+    """Read and write one batch of files (flushed, not committed), naming what is left out.
+    Its documents are held against those of the earlier batches, then join them."""
     from idp.transfer.document import FlowFileError
 
-    documents, skipped, resolved, replaced = _read_flow_files(list(map(str, paths)), applied)
+    documents, skipped, resolved, replaced = _read_flow_files(list(map(str, paths)), plan.applied)
     for line in resolved:
         click.echo(f"resolved: {line}", err=True)
     for line in replaced:
@@ -124,7 +125,9 @@ def _import_batch(paths, applied, strict, import_documents) -> list:
         click.echo(f"skipped: {line}", err=True)
     if strict and skipped:
         raise FlowFileError([f"--strict: {len(skipped)} skipped above; nothing was written"])
-    return import_documents(documents)
+    changes = import_documents(documents, earlier, plan.applied_by)
+    earlier.extend(documents)
+    return changes
 
 
 def register_commands(app) -> None:
@@ -222,11 +225,11 @@ def flows_import(files, dry_run, strict, blueprint_dirs):
     from idp.transfer.document import FlowFileError
     from idp.transfer.importer import import_documents
 
-    changes = []
+    changes, earlier = [], []
     try:
         plan = plan_imports(list(files), list(blueprint_dirs))
         for batch in plan.batches:
-            changes.extend(_import_batch(batch, plan.applied, strict, import_documents))
+            changes.extend(_import_batch(batch, plan, strict, import_documents, earlier))
     except FlowFileError as error:
         db.session.rollback()
         for problem in error.problems:

@@ -42,19 +42,38 @@ DEFINED_DIFFERENTLY = {
 }
 
 
-def check_duplicates(documents: list[tuple[FlowDocument, str]]) -> list[str]:
-    """One problem for each object a file defines that an earlier file of the same import
-    defines otherwise (or at all, for a flow), named in both files."""
-    first: dict[tuple[str, str], tuple[str, str, object]] = {}
+def check_duplicates(
+    documents: list[tuple[FlowDocument, str]],
+    earlier: list[tuple[FlowDocument, str]] = (),
+    applied_by=None,
+) -> list[str]:
+    """One problem for each object a file defines that another file of the same import
+    defines otherwise (or at all, for a flow), named in both files.
+
+    `earlier`: the documents an earlier step of the import wrote (blueprints applied first).
+    `applied_by(source)`: the sources that file applies (metaapplyblueprint), directly or
+    not; it may update what they define, as in authentik, and nothing else may."""
+    seen: dict[tuple[str, str], list[tuple[str, str, object]]] = {}
+    for document, source in earlier:
+        _remember(seen, document, source)
     problems = []
     for document, source in documents:
+        allowed = applied_by(source) if applied_by is not None else frozenset()
         for kind, key, place, value in _definitions(document):
-            earlier = first.setdefault((kind, key), (source, place, value))
-            if earlier[0] != source:
-                problem = _conflict(kind, key, value, earlier)
+            for defined in seen.get((kind, key), ()):
+                if defined[0] == source or defined[0] in allowed:
+                    continue
+                problem = _conflict(kind, key, value, defined)
                 if problem is not None:
                     problems.append(in_source(source, placed(place, problem)))
+                    break
+        _remember(seen, document, source)
     return problems
+
+
+def _remember(seen: dict, document: FlowDocument, source: str) -> None:
+    for kind, key, place, value in _definitions(document):
+        seen.setdefault((kind, key), []).append((source, place, value))
 
 
 def _conflict(kind: str, key: str, value, earlier: tuple) -> str | None:

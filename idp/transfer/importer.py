@@ -168,15 +168,18 @@ def _offered_scope_mappings(provider) -> tuple[str, ...]:
     return provider_type.referenced_scope_mappings(provider_type.parse_options(provider.options))
 
 
-def import_documents(documents: list[tuple[FlowDocument, str]]) -> list[Change]:
+def import_documents(
+    documents: list[tuple[FlowDocument, str]], earlier=(), applied_by=None
+) -> list[Change]:
     """Check every document, then write them all; the caller commits or rolls back. An object
-    two files define differently (a flow, whatever they say) is refused, naming both."""
+    two files define differently (a flow, whatever they say) is refused, naming both, also
+    against what an earlier step of the same import wrote (`earlier`, see check_duplicates)."""
     pending_flows = {
         document.flow.slug: document.flow.designation
         for document, _source in documents
         if document.flow is not None
     }
-    problems = check_duplicates(documents) + [
+    problems = check_duplicates(documents, earlier, applied_by) + [
         problem
         for document, source in documents
         for problem in check_references(document, source, pending_flows)

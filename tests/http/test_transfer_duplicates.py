@@ -294,3 +294,60 @@ def test_two_blueprints_adding_to_one_existing_flow_are_refused_and_apply_one_af
     assert import_files(runner, second).exit_code == 0
     added = [name for name in shipped_sign_in_stages(app) if name.endswith("-added")]
     assert added == ["first-added", "second-added"]
+
+
+def test_one_file_named_twice_under_two_spellings_is_read_once(app, runner, tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "once.yaml")
+    once = write(tmp_path, "once.yaml", flow_file("once"))
+    result = import_files(
+        runner, once, str(tmp_path / "sub" / ".." / "once.yaml"), str(tmp_path / "link.yaml")
+    )
+    assert result.exit_code == 0, result.output
+    created = [line.split() for line in result.stdout.splitlines()]
+    assert created == [["create", "stage", "notice"], ["create", "policy", "notice-rule"]] + [
+        ["create", "flow", "once"]
+    ]
+
+
+def test_a_file_another_applies_is_held_against_the_other_files_named(app, runner, tmp_path):
+    """stages.yaml is written first, in a step of its own, because main.yaml applies it: the
+    files named beside them are still held against it. main.yaml itself may update it."""
+    from tests.http.test_authentik_applied_blueprints import STAGES, applying
+
+    stages = write(tmp_path, "stages.yaml", STAGES)
+    rival = write(tmp_path, "rival.yaml", flow_file("shared-holder", message="Rival"))
+    main = write(tmp_path, "main.yaml", applying("attrs: {identifiers: {path: stages.yaml}}"))
+    before = counts(app)
+    for named in ((stages, rival, main), (rival, main)):
+        result = import_files(runner, *named)
+        assert result.exit_code == 2, result.output
+        assert errors(result) == [
+            f"Error: {rival}: flow.slug: the flow 'shared-holder' is also defined in {stages} "
+            "at entries[0] authentik_flows.flow (line 4); one import takes each flow from one "
+            "file"
+        ]
+        assert counts(app) == before
+    assert import_files(runner, stages, main).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(Flow.name).where(Flow.slug == "shared-holder")) == "Holder"
+
+
+def test_a_blueprint_may_update_what_the_one_it_applies_defines(app, runner, tmp_path):
+    from tests.http.test_authentik_applied_blueprints import STAGES
+
+    write(tmp_path, "stages.yaml", STAGES)
+    renaming = dedent("""\
+        version: 1
+        metadata: {name: Renaming}
+        entries:
+        - model: authentik_blueprints.metaapplyblueprint
+          attrs: {identifiers: {path: stages.yaml}}
+        - model: authentik_flows.flow
+          identifiers: {slug: shared-holder}
+          attrs: {name: Renamed, designation: authentication}
+        """)
+    result = import_files(runner, write(tmp_path, "renaming.yaml", renaming))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(Flow.name).where(Flow.slug == "shared-holder")) == "Renamed"

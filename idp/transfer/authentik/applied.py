@@ -38,6 +38,25 @@ class ImportPlan:
     # File -> identifiers key -> what was found for it.
     applied: dict[Path, dict[tuple, Applied]] = field(default_factory=dict)
 
+    def applied_by(self, source: str) -> frozenset[str]:
+        """The files `source` applies, directly or through what it applies, as the import
+        names them: it may update what they define."""
+        by_file = {path.resolve(): found for path, found in self.applied.items()}
+        reached, waiting = set(), [Path(source).resolve()]
+        while waiting:
+            for applied in by_file.get(waiting.pop(), {}).values():
+                target = applied.path.resolve() if applied.path is not None else None
+                if target is not None and target not in reached:
+                    reached.add(target)
+                    waiting.append(target)
+        named = {str(path) for path in self.applied} | {
+            str(applied.path)
+            for found in self.applied.values()
+            for applied in found.values()
+            if applied.path is not None
+        }
+        return frozenset(name for name in named if Path(name).resolve() in reached)
+
 
 def identifiers_key(identifiers: dict) -> tuple:
     return tuple(sorted((str(key), str(value)) for key, value in identifiers.items()))
@@ -69,7 +88,12 @@ def plan_imports(paths: list[str], roots: list[str]) -> ImportPlan:
     }
     # What another file applies is written before it is read; the rest are read together.
     plan.batches = [[path] for path in planner.order if path.resolve() in targets]
-    remaining = list(dict.fromkeys(path for path in named if path.resolve() not in targets))
+    # One file named twice (a/b.yaml and ./a/b.yaml, or through a link) is read once.
+    remaining, seen = [], set(targets)
+    for path in named:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            remaining.append(path)
     if remaining:
         plan.batches.append(remaining)
     return plan
