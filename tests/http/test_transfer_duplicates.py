@@ -305,8 +305,10 @@ def test_one_file_named_twice_under_two_spellings_is_read_once(app, runner, tmp_
     )
     assert result.exit_code == 0, result.output
     created = [line.split() for line in result.stdout.splitlines()]
-    assert created == [["create", "stage", "notice"], ["create", "policy", "notice-rule"]] + [
-        ["create", "flow", "once"]
+    assert created == [
+        ["create", "stage", "notice"],
+        ["create", "policy", "notice-rule"],
+        ["create", "flow", "once"],
     ]
 
 
