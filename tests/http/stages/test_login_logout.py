@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
@@ -129,6 +130,29 @@ def test_logout_from_another_site_asks_for_a_click_first(app, flows):
         "/flow/default-invalidation-flow/", data={"csrf_token": csrf_token(page)}
     )
     assert response.status_code == 303
+    assert flows.client.get("/me").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Sec-Purpose": "prefetch"},
+        {"Sec-Fetch-Site": "none", "Sec-Purpose": "prefetch;prerender"},
+        {"Sec-Fetch-Site": "same-origin", "Purpose": "prefetch"},
+    ],
+    ids=["prefetch", "prerender", "older-prefetch"],
+)
+def test_a_prefetched_logout_page_signs_nobody_out(app, flows, headers):
+    """The browser fetched the page before anyone chose to open it: it waits for a click."""
+    with app.app_context():
+        make_user("yuri")
+    flows.sign_in("yuri", PASSWORD)
+    response = flows.client.get("/flow/default-invalidation-flow/", headers=headers)
+    assert response.status_code == 200
+    assert ">Sign out</button>" in response.get_data(as_text=True)
+    assert flows.client.get("/me").status_code == 200
+    same_site = {"Sec-Fetch-Site": "same-origin"}
+    flows.client.get("/flow/default-invalidation-flow/", headers=same_site)
     assert flows.client.get("/me").status_code == 302
 
 
