@@ -91,6 +91,16 @@ def counts(app):
         )
 
 
+def refused(app, runner, *paths):
+    """Import the files, expecting a refusal (exit 2, no traceback) that wrote nothing."""
+    before = counts(app)
+    result = import_files(runner, *paths)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert counts(app) == before
+    return result
+
+
 def errors(result) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
 
@@ -101,26 +111,19 @@ def test_two_files_with_one_flow_slug_are_refused_naming_both_and_nothing_is_wri
 ):
     first = write(tmp_path, "first.yaml", flow_file("twice"))
     second = write(tmp_path, "second.yaml", flow_file("twice", stage="other-notice"))
-    before = counts(app)
-    result = import_files(runner, *dry_run, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, *dry_run, first, second)
     assert errors(result) == [
         f"Error: {second}: flow.slug: the flow 'twice' is also defined in {first} at flow.slug; "
         "one import takes each flow from one file"
     ]
-    assert "Traceback" not in result.output
-    assert counts(app) == before
 
 
 def test_the_same_flow_file_twice_under_two_names_is_refused_too(app, runner, tmp_path):
     text = flow_file("copied")
-    before = counts(app)
-    result = import_files(
-        runner, write(tmp_path, "a.yaml", text), write(tmp_path, "copy-of-a.yaml", text)
+    result = refused(
+        app, runner, write(tmp_path, "a.yaml", text), write(tmp_path, "copy-of-a.yaml", text)
     )
-    assert result.exit_code == 2
     assert "the flow 'copied' is also defined in" in result.stderr
-    assert counts(app) == before
 
 
 def test_a_stage_and_a_policy_two_flows_share_unchanged_are_imported_once(app, runner, tmp_path):
@@ -157,22 +160,18 @@ def test_a_shared_stage_or_policy_that_two_files_define_differently_is_refused(
 ):
     first = write(tmp_path, "one.yaml", flow_file("one"))
     second = write(tmp_path, "two.yaml", second_text)
-    before = counts(app)
-    result = import_files(runner, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second)
     assert errors(result) == [
         f"Error: {second}: {place}: the {kind} is defined differently in {first} at {place}; "
         f"files imported together may repeat a {kind.split()[0]} only unchanged"
     ]
-    assert counts(app) == before
 
 
 def test_every_conflict_of_three_files_is_named_at_once(app, runner, tmp_path):
     first = write(tmp_path, "one.yaml", flow_file("one"))
     second = write(tmp_path, "two.yaml", flow_file("two", message="Go away"))
     third = write(tmp_path, "three.yaml", flow_file("one", message="Not today"))
-    result = import_files(runner, first, second, third)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second, third)
     problems = errors(result)
     assert len(problems) == 3, problems
     assert any(line.startswith(f"Error: {second}: stages[0].name: the stage") for line in problems)
@@ -185,15 +184,12 @@ def test_one_application_defined_differently_in_two_files_is_refused(app, runner
     second = write(
         tmp_path, "wiki.yaml", APPLICATIONS.replace("The team's wiki", "Someone else's wiki")
     )
-    before = counts(app)
-    result = import_files(runner, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second)
     assert errors(result) == [
         f"Error: {second}: applications[0].slug: the application 'wiki' is defined differently "
         f"in {first} at applications[0].slug; files imported together may repeat an "
         "application only unchanged"
     ]
-    assert counts(app) == before
 
 
 def test_two_applications_of_two_files_with_one_client_id_are_refused(
@@ -209,22 +205,17 @@ def test_two_applications_of_two_files_with_one_client_id_are_refused(
         "grafana-2.yaml",
         "version: 1\napplications:\n" + grafana.replace("slug: grafana", "slug: grafana-2"),
     )
-    before = counts(app)
-    result = import_files(runner, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second)
     assert errors(result) == [
         f"Error: {second}: applications[0].provider.client_id: 'shared-client' is also the "
         f"client_id of application 'grafana' in {first} at applications[0].provider.client_id"
     ]
-    assert counts(app) == before
 
 
 def test_two_blueprints_that_create_one_flow_are_refused_naming_both_entries(app, runner, tmp_path):
     first = write(tmp_path, "first.yaml", blueprint("blueprint-flow", "First"))
     second = write(tmp_path, "second.yaml", blueprint("blueprint-flow", "Second"))
-    before = counts(app)
-    result = import_files(runner, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second)
     assert errors(result) == [
         f"Error: {second}: entries[0] authentik_flows.flow (line 4): the flow 'blueprint-flow' "
         f"is also defined in {first} at entries[0] authentik_flows.flow (line 4); one import "
@@ -234,7 +225,6 @@ def test_two_blueprints_that_create_one_flow_are_refused_naming_both_entries(app
         "authentik_stages_deny.denystage (line 8); files imported together may repeat a stage "
         "only unchanged",
     ]
-    assert counts(app) == before
 
 
 def test_two_blueprints_may_share_a_stage_they_define_alike(app, runner, tmp_path):
@@ -251,15 +241,12 @@ def test_two_blueprints_may_share_a_stage_they_define_alike(app, runner, tmp_pat
 def test_a_blueprint_and_a_flow_file_that_disagree_on_a_stage_are_refused(app, runner, tmp_path):
     first = write(tmp_path, "first.yaml", blueprint("blueprint-flow", "Blueprint"))
     second = write(tmp_path, "second.yaml", flow_file("gatehouse-flow", stage="blueprint-notice"))
-    before = counts(app)
-    result = import_files(runner, first, second)
-    assert result.exit_code == 2
+    result = refused(app, runner, first, second)
     assert errors(result) == [
         f"Error: {second}: stages[0].name: the stage 'blueprint-notice' is defined differently "
         f"in {first} at entries[1] authentik_stages_deny.denystage (line 8); files imported "
         "together may repeat a stage only unchanged"
     ]
-    assert counts(app) == before
 
 
 def shipped_sign_in_stages(app) -> list[str]:
@@ -320,16 +307,13 @@ def test_a_file_another_applies_is_held_against_the_other_files_named(app, runne
     stages = write(tmp_path, "stages.yaml", STAGES)
     rival = write(tmp_path, "rival.yaml", flow_file("shared-holder", message="Rival"))
     main = write(tmp_path, "main.yaml", applying("attrs: {identifiers: {path: stages.yaml}}"))
-    before = counts(app)
     for named in ((stages, rival, main), (rival, main)):
-        result = import_files(runner, *named)
-        assert result.exit_code == 2, result.output
+        result = refused(app, runner, *named)
         assert errors(result) == [
             f"Error: {rival}: flow.slug: the flow 'shared-holder' is also defined in {stages} "
             "at entries[0] authentik_flows.flow (line 4); one import takes each flow from one "
             "file"
         ]
-        assert counts(app) == before
     assert import_files(runner, stages, main).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(Flow.name).where(Flow.slug == "shared-holder")) == "Holder"

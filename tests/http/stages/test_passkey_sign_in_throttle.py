@@ -13,17 +13,17 @@ from idp.models import Event, FailedAttempts
 from idp.protection import attempts, reputation
 from tests.conftest import POSTGRES_URL, FlowDriver
 from tests.factories import PASSWORD, make_user
-from tests.http.stages.test_passkeys import AUTH, ORIGIN, set_options, with_passkey
+from tests.http.stages.test_passkeys import (  # app_settings: the same relying party
+    AUTH,
+    app_settings,  # noqa: F401
+    set_options,
+    with_passkey,
+)
 from tests.soft_authenticator import SoftAuthenticator, options_on
 
 CLIENT_IP = "198.51.100.40"
 NOT_REGISTERED = "not registered here"
 THROTTLED = "Too many failed attempts. Try again in"
-
-
-@pytest.fixture
-def app_settings():
-    return {"WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGIN": ORIGIN}
 
 
 @pytest.fixture(autouse=True)
