@@ -111,11 +111,13 @@ def take_attempt(account: str, ip: str, needs_proof_past_run: bool = False) -> i
 
 
 def attempt_succeeded(account: str, ip: str) -> None:
-    """The password was right: forget the account's failures and take back the IP's count."""
+    """The password was right: forget the account's failures and take back the IP's count.
+
+    In the request's own transaction (see _in_request_transaction)."""
     throttle = Throttle.from_config()
-    with _counter_transaction() as connection:
-        _forget(connection, ACCOUNT, account[:255])
-        _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+    connection = _in_request_transaction()
+    _forget(connection, ACCOUNT, account[:255])
+    _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
 
 
 def take_ip_attempt(ip: str) -> int:
@@ -134,8 +136,7 @@ def take_ip_attempt(ip: str) -> int:
 def ip_attempt_succeeded(ip: str) -> None:
     """The answer was accepted: take back the IP's count, as attempt_succeeded does."""
     throttle = Throttle.from_config()
-    with _counter_transaction() as connection:
-        _give_back(connection, CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+    _give_back(_in_request_transaction(), CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
 
 
 def _give_back(connection, scope: str, key: str, free: int) -> None:
@@ -273,6 +274,18 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
+def _in_request_transaction():
+    """Where a success is written down: the request's transaction, which commits with the
+    sign-in it belongs to. Only a count taken must commit at once (_counter_transaction); one
+    given back needs no transaction of its own, which would cost a sign-in on PostgreSQL a
+    connection from the pool and two round trips. Should the request fail from here on, the
+    counts stay as they were: the safe side.
+
+    No deadlock: the request takes these rows after its own counts committed, account first,
+    then IP, as every counter transaction does, and nothing else in the request locks them."""
+    return db.session.connection()
+
+
 @contextmanager
 def _counter_transaction():
     """The counters commit on their own, at once, so no lock is held while the password hash
@@ -318,5 +331,4 @@ def take_code_attempt(user_id: int) -> int:
 
 
 def code_attempt_succeeded(user_id: int) -> None:
-    with _counter_transaction() as connection:
-        _forget(connection, CODE, code_key(user_id))
+    _forget(_in_request_transaction(), CODE, code_key(user_id))

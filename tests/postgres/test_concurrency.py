@@ -162,3 +162,33 @@ def test_a_plan_raced_with_the_right_password_signs_in_once(app):
             select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id)
         )
     assert sessions == 1
+
+
+def test_parallel_sign_ins_from_one_address_give_back_exactly_what_they_took(app):
+    # Successes give the address's count back inside their own request's transaction, while
+    # failures from the same address take counts in transactions of their own: all finish
+    # (no deadlock, no lock wait left hanging), and the address keeps only the failures.
+    app.config.update(LOGIN_FREE_ATTEMPTS_PER_IP=1000)
+    half = PARALLEL // 2
+    with app.app_context():
+        names = [
+            factories.make_user(username=factories.unique("Racer")).username
+            for _ in range(PARALLEL)
+        ]
+    drivers = [identified_driver(app, name) for name in names]
+    passwords = [factories.PASSWORD] * half + ["wrong password"] * (PARALLEL - half)
+
+    responses = run_together(
+        [
+            lambda driver=driver, password=password: driver.submit(SLUG, {"password": password})
+            for driver, password in zip(drivers, passwords, strict=True)
+        ]
+    )
+
+    statuses = [response.status_code for response in responses]
+    assert statuses == [303] * half + [400] * (PARALLEL - half)
+    assert counter(app, attempts.CLIENT_IP, CLIENT_IP) == PARALLEL - half
+    for name in names[:half]:
+        with app.app_context():
+            assert counter(app, attempts.ACCOUNT, factories.account_of(name)) is None
+    assert events(app, "login_failed") == PARALLEL - half
