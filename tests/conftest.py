@@ -35,15 +35,24 @@ from tests.smtp_server import running_smtp_server
 
 POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL", "")
 SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
-# The lead's shared folder (authentik's blueprints as test data) sits beside the repository,
-# or beside the folder of worktrees the repository may be checked out in.
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def _beside_the_checkout():
+    """Folders the lead's shared folder may sit in: beside the repository, or beside the
+    folder of worktrees it may be checked out in; for a git worktree anywhere else, beside
+    the main checkout it belongs to (its `.git` file names `<main>/.git/worktrees/<name>`)."""
+    yield from CHECKOUT.parents[:2]
+    git = CHECKOUT / ".git"
+    if git.is_file():
+        main_checkout = Path(git.read_text().removeprefix("gitdir:").strip()).parents[2]
+        yield main_checkout.parent
+
+
+# The lead's shared folder: authentik's blueprints as test data.
 SHARED = next(
-    (
-        folder / "shared"
-        for folder in Path(__file__).resolve().parents[1:4]
-        if (folder / "shared").is_dir()
-    ),
-    Path(__file__).resolve().parents[2] / "shared",
+    (folder / "shared" for folder in _beside_the_checkout() if (folder / "shared").is_dir()),
+    CHECKOUT.parent / "shared",
 )
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-gatehouse"
 
