@@ -41,7 +41,7 @@ from idp.providers.oauth2.returning import (
     move_answer,
     response_mode_of,
 )
-from idp.providers.oauth2.routes import AUTHORIZE_PATH
+from idp.providers.oauth2.routes import AUTHORIZE_PATH, OPEN_TO_SCRIPTS
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import client_of, server
 from idp.stages.consent.options import ConsentOptions
@@ -57,8 +57,7 @@ DONE, PENDING = "done", "pending"
 
 def _open_to_scripts(response):
     """Clients in a browser (single-page apps) call these with fetch; no cookie is used."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    response.headers.update(OPEN_TO_SCRIPTS)
     return response
 
 
