@@ -61,6 +61,14 @@ A_PROXY_APP = ["--name", "Wiki", "--proxy", "--external-host", "https://wiki.exa
         (["users", "create", "eve", "--name", "n" * 201], None, "at most 200 characters"),
         (["maintenance", "purge", "--older-than", "99999999999d"], None, "longer than 100 years"),
         (["apps", "create", "wiki\n", *A_PROXY_APP], None, "a slug is 1 to 100"),
+        (["apps", "create", "wiki", "--oidc", *A_PROXY_APP], None, "--oidc or --proxy"),
+        (["apps", "create", "wiki", *A_PROXY_APP, "--oidc"], None, "--oidc or --proxy"),
+        (["apps", "create", "wiki", "--name", "Wiki"], None, "--oidc or --proxy"),
+        (
+            ["apps", "create", "wiki", "--name", "Wiki", "--proxy", "--external-host", "wiki"],
+            None,
+            "external_host: must be an address such as https://app.example.org",
+        ),
         (
             ["apps", "create", "wiki", *A_PROXY_APP, "--launch-url", "javascript:alert(1)"],
             None,
