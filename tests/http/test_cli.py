@@ -117,6 +117,36 @@ def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(t
     assert "initial-setup" not in runner.invoke(args=["setup"]).output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "flask", "--app", "wsgi", "users", "list"],
+        ["-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+    ],
+    ids=["flask", "gunicorn"],
+)
+def test_flask_and_gunicorn_report_a_bad_setting_in_one_line_too(tmp_path, command):
+    """DESIGN.md: `flask --app wsgi …` is the same thing as `idp`; gunicorn imports wsgi too."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'" in result.stderr.splitlines()
+
+
 def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     import os
     import subprocess
