@@ -360,7 +360,7 @@ def _refused(error: OAuth2Error):
 
 
 def token():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _missing_grant_type()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_token_response()
@@ -384,6 +384,15 @@ def _client_authentication_refusal():
         error = InvalidRequestError(description="Authenticate the client in one way only.")
         return server.handle_response(*error())
     return None
+
+
+def _missing_grant_type():
+    """RFC 6749 5.2: a missing parameter is an invalid_request (authlib says
+    unsupported_grant_type, which is for a grant type it does not offer)."""
+    if request.form.get("grant_type"):
+        return None
+    error = InvalidRequestError(description="The request names no grant_type.")
+    return server.handle_response(*error())
 
 
 def userinfo():
