@@ -21,6 +21,24 @@ for section in SECTIONS:
         add_lazy_rules(section_bp, f"{section.package}.{module}", rules)
     bp.register_blueprint(section_bp)
 
+
+def _to(endpoint: str):
+    def send_on():
+        query = request.query_string.decode()
+        return redirect(url_for(endpoint) + (f"?{query}" if query else ""), 308)
+
+    return send_on
+
+
+# DESIGN.md names the admin's pages with a trailing slash (/admin/applications/): each section's
+# list page (/admin/applications, /admin/flows, ...) sends that spelling on to itself.
+for section in SECTIONS:
+    for rules in section.views.values():
+        for url, name, methods in rules:
+            if url.count("/") == 1 and len(url) > 1 and "<" not in url and "GET" in methods:
+                target = f"admin.{section.name}.{name}"
+                bp.add_url_rule(url + "/", f"{section.name}_{name}_slash", _to(target))
+
 # The navigation, in order.
 NAVIGATION = (
     ("admin.dashboard.dashboard", _l("Dashboard")),

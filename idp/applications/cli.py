@@ -21,8 +21,8 @@ apps_group = AppGroup("apps", help="Create, bind, list and delete applications."
 @apps_group.command("create")
 @click.argument("slug")
 @click.option("--name", required=True, help="What users see.")
-@click.option("--oidc", "kind", flag_value="oauth2", help="An OpenID Connect client.")
-@click.option("--proxy", "kind", flag_value="proxy", help="An app behind forward auth.")
+@click.option("--oidc", is_flag=True, help="An OpenID Connect client.")
+@click.option("--proxy", is_flag=True, help="An app behind forward auth.")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="OIDC: repeatable.")
 @click.option("--public", is_flag=True, help="OIDC: a client that cannot keep a secret.")
 @click.option(
@@ -32,10 +32,13 @@ apps_group = AppGroup("apps", help="Create, bind, list and delete applications."
 @click.option("--authorization-flow", help="The slug of the authorization flow to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print slug, client id, secret, issuer.")
 def apps_create(
-    slug, name, kind, redirect_uris, public, external_host, launch_url, authorization_flow, as_json
-):
-    if kind is None:
-        fail("say which provider: --oidc or --proxy")
+    slug, name, oidc, proxy, redirect_uris, public, external_host, launch_url,
+    authorization_flow, as_json,
+):  # fmt: skip
+    if oidc == proxy:
+        # Both would be one provider silently chosen by the order of the flags.
+        fail("say which provider: --oidc or --proxy (one of them)")
+    kind = "oauth2" if oidc else "proxy"
     if kind == "oauth2":
         if external_host:
             fail("--external-host belongs to --proxy")

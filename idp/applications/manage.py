@@ -80,8 +80,6 @@ def create_application(
         raise ApplicationError("a name is 1 to 200 characters")
     if slug_is_taken(slug):
         raise ApplicationError(f"an application with the slug {slug!r} exists already")
-    if launch_url and not is_web_address(launch_url):
-        raise ApplicationError(f"the launch URL {WEB_ADDRESS_RULE}")
     provider_type = PROVIDER_TYPES.get(provider_type_name)
     if provider_type is None:
         raise ApplicationError(f"the provider type {provider_type_name!r} is not installed")
@@ -89,6 +87,9 @@ def create_application(
         parsed = provider_type.parse_options(options)
     except OptionsError as error:
         raise ApplicationError(f"bad provider options: {error}") from None
+    # After the options: the command line makes a proxy's external host its launch URL too.
+    if launch_url and not is_web_address(launch_url):
+        raise ApplicationError(f"the launch URL {WEB_ADDRESS_RULE}")
     flow = authorization_flow(authorization_flow_slug)
     application = Application(
         slug=slug, name=name, launch_url=launch_url, description=description, policy_bindings=[]

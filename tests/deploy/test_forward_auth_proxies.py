@@ -314,6 +314,26 @@ def test_a_spoofed_remote_user_never_reaches_the_app(site, proxy):
     assert b"admin" not in body
 
 
+@pytest.mark.parametrize("path", ["/%ff", "/x%2F..%2Fadmin"])
+@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+def test_an_address_gatehouse_cannot_read_is_refused_not_a_proxy_error(site, proxy, path):
+    """Any visitor can ask a protected app for such a path. nginx serves a 500 for any answer
+    of auth_request but 2xx, 401 and 403; Caddy hands the answer to the browser as it is."""
+    port = site.nginx if proxy == "nginx" else site.caddy
+    host = NGINX_APP if proxy == "nginx" else CADDY_APP
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", path, headers={"Host": f"{host}:{port}"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert b'"path"' not in body  # the app never answered
+    if proxy == "nginx":
+        assert response.status == 302, body
+        assert response.getheader("Location").startswith(site.id_url + "/forward-auth/denied")
+    else:
+        assert response.status == 400, body
+
+
 def test_a_foreign_return_address_is_refused(site, chromium):
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()

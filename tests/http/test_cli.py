@@ -61,6 +61,14 @@ A_PROXY_APP = ["--name", "Wiki", "--proxy", "--external-host", "https://wiki.exa
         (["users", "create", "eve", "--name", "n" * 201], None, "at most 200 characters"),
         (["maintenance", "purge", "--older-than", "99999999999d"], None, "longer than 100 years"),
         (["apps", "create", "wiki\n", *A_PROXY_APP], None, "a slug is 1 to 100"),
+        (["apps", "create", "wiki", "--oidc", *A_PROXY_APP], None, "--oidc or --proxy"),
+        (["apps", "create", "wiki", *A_PROXY_APP, "--oidc"], None, "--oidc or --proxy"),
+        (["apps", "create", "wiki", "--name", "Wiki"], None, "--oidc or --proxy"),
+        (
+            ["apps", "create", "wiki", "--name", "Wiki", "--proxy", "--external-host", "wiki"],
+            None,
+            "external_host: must be an address such as https://app.example.org",
+        ),
         (
             ["apps", "create", "wiki", *A_PROXY_APP, "--launch-url", "javascript:alert(1)"],
             None,
@@ -107,6 +115,36 @@ def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(t
     with app.app_context():
         make_user("root", superuser=True)
     assert "initial-setup" not in runner.invoke(args=["setup"]).output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "flask", "--app", "wsgi", "users", "list"],
+        ["-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
+    ],
+    ids=["flask", "gunicorn"],
+)
+def test_flask_and_gunicorn_report_a_bad_setting_in_one_line_too(tmp_path, command):
+    """DESIGN.md: `flask --app wsgi …` is the same thing as `idp`; gunicorn imports wsgi too."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'" in result.stderr.splitlines()
 
 
 def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):

@@ -41,7 +41,7 @@ from idp.providers.oauth2.returning import (
     move_answer,
     response_mode_of,
 )
-from idp.providers.oauth2.routes import AUTHORIZE_PATH
+from idp.providers.oauth2.routes import AUTHORIZE_PATH, OPEN_TO_SCRIPTS
 from idp.providers.oauth2.scope_mappings import claims_for, load_scope_mappings, permissions_for
 from idp.providers.oauth2.server import client_of, server
 from idp.stages.consent.options import ConsentOptions
@@ -57,8 +57,7 @@ DONE, PENDING = "done", "pending"
 
 def _open_to_scripts(response):
     """Clients in a browser (single-page apps) call these with fetch; no cookie is used."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+    response.headers.update(OPEN_TO_SCRIPTS)
     return response
 
 
@@ -361,7 +360,7 @@ def _refused(error: OAuth2Error):
 
 
 def token():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _missing_grant_type()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_token_response()
@@ -385,6 +384,15 @@ def _client_authentication_refusal():
         error = InvalidRequestError(description="Authenticate the client in one way only.")
         return server.handle_response(*error())
     return None
+
+
+def _missing_grant_type():
+    """RFC 6749 5.2: a missing parameter is an invalid_request (authlib says
+    unsupported_grant_type, which is for a grant type it does not offer)."""
+    if request.form.get("grant_type"):
+        return None
+    error = InvalidRequestError(description="The request names no grant_type.")
+    return server.handle_response(*error())
 
 
 def userinfo():

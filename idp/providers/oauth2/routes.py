@@ -3,7 +3,7 @@
 /application/o/authorize/, token/, userinfo/, introspect/, revoke/. Their views
 (endpoints.py) are imported on the first request to one of them (idp/core/lazy_views.py)."""
 
-from flask import Blueprint
+from flask import Blueprint, request
 from sqlalchemy import select
 
 from idp.core.http import answer_errors_in_json
@@ -32,6 +32,13 @@ ENDPOINTS = (
 )
 # Clients call these, not browsers: every error there is JSON (RFC 6749 5.2).
 CLIENTS_ONLY = ("token", "userinfo", "introspect", "revoke", "discovery", "jwks")
+# Single-page apps call these with fetch from their own origin (no cookie is used).
+CALLED_BY_SCRIPTS = ("token", "userinfo", "revoke", "discovery", "jwks")
+OPEN_TO_SCRIPTS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+}
+_PREFLIGHTED = frozenset(f"{bp.name}.{view}" for view in CALLED_BY_SCRIPTS)
 # Another site's form or a client posts to these: they carry no CSRF token of ours.
 POSTED_FROM_ELSEWHERE = frozenset(
     {"authorize_by_post", "token", "userinfo", "introspect", "revoke", "end_session_route"}
@@ -63,4 +70,16 @@ def _prepare(state):
 def _no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")
     response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.after_request
+def _answer_preflight(response):
+    """A browser asks first (OPTIONS, a CORS preflight) before a call that is not a simple
+    request, such as userinfo with `Authorization: Bearer`; it reads the real answer only
+    when this one allows the call. Flask answers OPTIONS itself, with the methods in Allow."""
+    if request.method == "OPTIONS" and request.endpoint in _PREFLIGHTED:
+        response.headers.update(OPEN_TO_SCRIPTS)
+        response.headers["Access-Control-Allow-Methods"] = response.headers.get("Allow", "")
+        response.headers["Access-Control-Max-Age"] = "600"
     return response

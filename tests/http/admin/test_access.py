@@ -77,7 +77,10 @@ def test_an_administrator_reaches_every_admin_route(app, admin):
         db.session.commit()
     for method, path, has_id, response in walk(app, admin):
         status = response.status_code
-        if method == "GET":
+        if method == "GET" and status == 308:
+            # A list page named with a trailing slash (/admin/applications/) sends on to itself.
+            assert response.headers["Location"] == path.rstrip("/"), path
+        elif method == "GET":
             assert 200 <= status < 300 or (has_id and status == 404), (method, path, status)
         else:
             # Nothing to change: the id does not exist (404) or the empty form is refused (400).

@@ -194,3 +194,13 @@ def test_the_tokens_tab_lists_a_live_token_and_revoking_it_ends_the_family(app, 
         post(admin, f"/admin/applications/grafana/tokens/{token_id}/revoke", csrf=False).status_code
         == 400
     )
+
+
+def test_the_applications_pages_are_under_admin_applications_slash(app, admin):
+    """DESIGN.md: admin pages under /admin/applications/ (the list is /admin/applications)."""
+    answer = admin.get("/admin/applications/?page=1")
+    assert answer.status_code == 308
+    assert answer.headers["Location"] == "/admin/applications?page=1"
+    listed = admin.get("/admin/applications/", follow_redirects=True)
+    assert listed.status_code == 200
+    assert "/admin/applications/new" in text(listed)

@@ -90,3 +90,23 @@ def test_a_client_authenticates_in_one_way_only(app, client):
         token, data={**service, "client_id": client_id}, headers=basic(client_id, secret)
     )
     assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "error"),
+    [
+        ({}, "invalid_request"),
+        ({"grant_type": ""}, "invalid_request"),
+        ({"grant_type": "password", "username": "a", "password": "b"}, "unsupported_grant_type"),
+    ],
+)
+def test_a_missing_grant_type_is_an_invalid_request(app, client, form, error):
+    """RFC 6749 5.2: invalid_request for a missing parameter; unsupported_grant_type only for
+    a grant type the server does not offer."""
+    client_id, secret = make_client(app)
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    answer = client.post(
+        "/application/o/token/", data=form, headers={"Authorization": f"Basic {basic}"}
+    )
+    assert answer.status_code == 400 and answer.is_json
+    assert answer.json["error"] == error

@@ -56,3 +56,21 @@ def test_a_wrong_token_is_an_invalid_token(live_server, access_token):
     answer = httpx.get(live_server(USERINFO), headers={"Authorization": "Bearer nonsense"})
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_token"
     assert 'error="invalid_token"' in answer.headers["www-authenticate"]
+
+
+@pytest.mark.parametrize("path", [USERINFO, "/application/o/token/", "/application/o/revoke/"])
+def test_a_browsers_preflight_is_allowed(client, path):
+    """A single-page app's fetch with Authorization: Bearer is preceded by a CORS preflight;
+    without these headers the browser never reads the answer (tests/browser has the real one)."""
+    answer = client.options(
+        path,
+        headers={
+            "Origin": "https://spa.example.test",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "authorization" in answer.headers["Access-Control-Allow-Headers"].lower()
+    assert "POST" in answer.headers["Access-Control-Allow-Methods"]
