@@ -128,6 +128,61 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     assert result.stderr.strip() == "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
 
 
+@pytest.mark.parametrize("url", ["not a url", "nosuchdb://gatehouse:hunter2@db/gatehouse"])
+def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_DATABASE_URL": url}
+    idp = os.path.join(os.path.dirname(sys.executable), "idp")
+    result = subprocess.run(
+        [idp, "users", "list"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("Error: IDP_DATABASE_URL ")
+    assert "hunter2" not in result.stderr  # the URL's password is not repeated
+
+
+@pytest.mark.parametrize("preload", ["1", "0"])
+def test_gunicorn_reports_a_bad_setting_in_one_line(tmp_path, preload):
+    """The README's production command stops as the console script does: one line that
+    names the variable, no traceback; without preload too, where a worker loads the app."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent.parent
+    environment = {
+        **os.environ,
+        "IDP_INSTANCE_PATH": str(tmp_path),
+        "IDP_BCRYPT_ROUNDS": "x",
+        "GUNICORN_BIND": f"unix:{tmp_path / 'gatehouse.sock'}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_PRELOAD": preload,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    message = "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+    assert result.stderr.splitlines().count(message) == 1
+
+
 @pytest.mark.parametrize(
     ("args", "environment", "address"),
     [
