@@ -7,5 +7,7 @@ try:
     app = create_app()
 except ConfigError as error:
     # gunicorn wsgi:app and flask --app wsgi, like idp: one line that names the setting.
+    # Under gunicorn, status 4 is "the app failed to load": with GUNICORN_PRELOAD=0 a worker
+    # that cannot load the app then stops the server instead of being started again and again.
     print(f"Error: {error}", file=sys.stderr)
-    raise SystemExit(2) from None
+    sys.exit(4 if "gunicorn" in sys.modules else 2)

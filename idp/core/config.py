@@ -85,24 +85,31 @@ def _secret_key(environ, instance_path: Path) -> str:
 
 def _database_url(environ, instance_path: Path) -> str:
     if environ.get("IDP_DATABASE_URL"):
-        return _usable_database_url(environ["IDP_DATABASE_URL"])
+        return _checked_database_url(environ["IDP_DATABASE_URL"])
     database_file = instance_path / "gatehouse.db"
     _create_private_file(database_file)
     return f"sqlite:///{database_file}"
 
 
-def _usable_database_url(url: str) -> str:
-    """The URL, if SQLAlchemy can read it and has its dialect; never repeated in the message,
-    which would show its password."""
+def _checked_database_url(raw: str) -> str:
+    """The URL as SQLAlchemy will read it, with a driver it can load; the message never
+    repeats the URL, which holds the database password."""
     from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    example = "such as postgresql+psycopg://gatehouse:secret@db/gatehouse"
     try:
-        make_url(url).get_dialect()
-    except ArgumentError as error:  # NoSuchModuleError (an unknown dialect or driver) too
-        message = f"IDP_DATABASE_URL is not a database URL Gatehouse can use: {error}"
-        raise ConfigError(message) from None
-    return url
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"IDP_DATABASE_URL is not a database URL, {example}") from None
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigError(
+            f"IDP_DATABASE_URL names a database driver SQLAlchemy does not have: "
+            f"{url.drivername!r} ({example})"
+        ) from None
+    return raw
 
 
 def _idle_timeout(environ) -> int:

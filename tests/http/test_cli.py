@@ -117,16 +117,8 @@ def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(t
     assert "initial-setup" not in runner.invoke(args=["setup"]).output
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ["-m", "flask", "--app", "wsgi", "users", "list"],
-        ["-m", "gunicorn", "-c", "gunicorn.conf.py", "-b", "127.0.0.1:0", "wsgi:app"],
-    ],
-    ids=["flask", "gunicorn"],
-)
-def test_flask_and_gunicorn_report_a_bad_setting_in_one_line_too(tmp_path, command):
-    """DESIGN.md: `flask --app wsgi …` is the same thing as `idp`; gunicorn imports wsgi too."""
+def test_flask_reports_a_bad_setting_in_one_line_too(tmp_path):
+    """DESIGN.md: `flask --app wsgi …` is the same thing as `idp`."""
     import os
     import subprocess
     import sys
@@ -134,7 +126,7 @@ def test_flask_and_gunicorn_report_a_bad_setting_in_one_line_too(tmp_path, comma
 
     environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
     result = subprocess.run(
-        [sys.executable, *command],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "list"],
         cwd=Path(__file__).resolve().parents[2],
         env=environment,
         capture_output=True,
@@ -164,6 +156,61 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+
+
+@pytest.mark.parametrize("url", ["not a url", "nosuchdb://gatehouse:hunter2@db/gatehouse"])
+def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_DATABASE_URL": url}
+    idp = os.path.join(os.path.dirname(sys.executable), "idp")
+    result = subprocess.run(
+        [idp, "users", "list"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("Error: IDP_DATABASE_URL ")
+    assert "hunter2" not in result.stderr  # the URL's password is not repeated
+
+
+@pytest.mark.parametrize("preload", ["1", "0"])
+def test_gunicorn_reports_a_bad_setting_in_one_line(tmp_path, preload):
+    """The README's production command stops as the console script does: one line that
+    names the variable, no traceback; without preload too, where a worker loads the app."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent.parent
+    environment = {
+        **os.environ,
+        "IDP_INSTANCE_PATH": str(tmp_path),
+        "IDP_BCRYPT_ROUNDS": "x",
+        "GUNICORN_BIND": f"unix:{tmp_path / 'gatehouse.sock'}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_PRELOAD": preload,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 4  # gunicorn's "the app failed to load": it does not retry
+    assert "Traceback" not in result.stderr
+    message = "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+    assert result.stderr.splitlines().count(message) == 1
 
 
 @pytest.mark.parametrize(

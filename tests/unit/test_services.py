@@ -69,7 +69,7 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
         ({"IDP_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
         ({"IDP_DATABASE_URL": "not a url"}, "IDP_DATABASE_URL is not a database URL"),
-        ({"IDP_DATABASE_URL": "postgres+nodriver://u:pw@db/x"}, "IDP_DATABASE_URL is not a"),
+        ({"IDP_DATABASE_URL": "postgres+nodriver://u:pw@db/x"}, "IDP_DATABASE_URL names a"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, environ, message):
