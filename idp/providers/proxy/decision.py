@@ -8,7 +8,7 @@ from idp.core.i18n import N_, Sentence
 from idp.identity.accounts import groups_of
 from idp.models import Application, User
 from idp.providers.proxy import identity
-from idp.providers.proxy.targets import Target, application_for, proxy_applications
+from idp.providers.proxy.targets import Target, claimants_of, proxy_applications
 
 # The summary is English for the proxy (a refusal's body); the admin's tester says it in its
 # language.
@@ -16,6 +16,10 @@ NOT_PROTECTED = N_("%(host)s is not an application Gatehouse protects.")
 SIGN_IN_FIRST = N_("Sign in at Gatehouse first.")
 MAY_USE = N_("%(name)s may use %(application)s.")
 MAY_NOT_USE = N_("%(name)s may not use %(application)s.")
+CLAIMED_TWICE = N_(
+    "%(host)s is claimed alike by %(applications)s: an administrator must change or delete "
+    "one of them before anyone may pass."
+)
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,13 @@ class Verdict:
 
 
 def decide(target: Target, user: User | None, facts: RequestFacts) -> Verdict:
-    protected = application_for(target, proxy_applications())
-    if protected is None:
+    claimants = claimants_of(target, proxy_applications())
+    if not claimants:
         return Verdict(403, Sentence(NOT_PROTECTED, host=target.host))
+    if len(claimants) > 1:
+        names = ", ".join(sorted(claimant.application.name for claimant in claimants))
+        return Verdict(403, Sentence(CLAIMED_TWICE, host=target.host, applications=names))
+    protected = claimants[0]
     application = protected.application
     if user is None:
         return Verdict(401, SIGN_IN_FIRST, application)

@@ -144,10 +144,21 @@ def _load(session) -> list[ProtectedApp]:
 
 
 def application_for(target: Target, protected: list[ProtectedApp]) -> ProtectedApp | None:
-    """The single-host application with the longest matching path prefix, else the
-    domain-wide one with the longest matching domain. Ports and schemes do not take part:
-    one host name is one site to the proxy."""
-    best, best_length = None, -1
+    """The one application the target belongs to; None when none claims it, or when two
+    claim it alike (see claimants_of)."""
+    claimants = claimants_of(target, protected)
+    return claimants[0] if len(claimants) == 1 else None
+
+
+def claimants_of(target: Target, protected: list[ProtectedApp]) -> list[ProtectedApp]:
+    """The single-host applications with the longest matching path prefix, else the
+    domain-wide ones with the longest matching domain. Ports and schemes do not take part:
+    one host name is one site to the proxy.
+
+    More than one when two applications name the same host and prefix (or domain). Neither
+    may then decide alone: a second application with nothing bound would open what the first
+    restricts, whichever the database happened to list first."""
+    best, best_length = [], -1
     for candidate in protected:
         options = candidate.options
         if options.mode != "single" or options.host != target.host:
@@ -156,17 +167,24 @@ def application_for(target: Target, protected: list[ProtectedApp]) -> ProtectedA
         prefix, path = options.prefix.lower(), target.path.lower()
         if prefix and not (path == prefix or path.startswith(prefix + "/")):
             continue
-        if len(prefix) > best_length:
-            best, best_length = candidate, len(prefix)
-    if best is not None:
+        best, best_length = _longest(best, best_length, candidate, len(prefix))
+    if best:
         return best
     for candidate in protected:
         domain = candidate.options.host
-        if candidate.options.mode != "domain" or len(domain) <= best_length:
+        if candidate.options.mode != "domain":
             continue
         if target.host == domain or target.host.endswith("." + domain):
-            best, best_length = candidate, len(domain)
+            best, best_length = _longest(best, best_length, candidate, len(domain))
     return best
+
+
+def _longest(best: list, best_length: int, candidate, length: int) -> tuple[list, int]:
+    if length > best_length:
+        return [candidate], length
+    if length == best_length:
+        return [*best, candidate], length
+    return best, best_length
 
 
 def is_cookie_domain_host(host: str) -> bool:

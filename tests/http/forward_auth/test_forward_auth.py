@@ -567,3 +567,34 @@ def test_the_kept_applications_follow_every_edit_made_elsewhere(
     assert nginx_asks(client, url="https://moved.example.test/").status_code == 200
     assert runner.invoke(args=["apps", "delete", "wiki"]).exit_code == 0
     assert nginx_asks(client, url="https://moved.example.test/").status_code == 403
+
+
+@pytest.mark.parametrize("restricted_first", [True, False])
+def test_two_applications_claiming_one_address_let_nobody_through(
+    client, flows, runner, people, restricted_first
+):
+    # A second application for the same host, with nothing bound, must not open what the
+    # first restricts, whichever of the two the database lists first.
+    def create(slug):
+        args = ["apps", "create", slug, "--name", slug.title(), "--proxy", "--external-host", APP]
+        assert runner.invoke(args=args).exit_code == 0
+
+    def restricted():
+        create("wiki")
+        assert runner.invoke(args=["apps", "bind", "wiki", "--group", "staff"]).exit_code == 0
+
+    for make in (
+        (restricted, lambda: create("open"))
+        if restricted_first
+        else (
+            lambda: create("open"),
+            restricted,
+        )
+    ):
+        make()
+    signed_in(client, flows, "otto")
+
+    assert nginx_asks(client).status_code == 403
+    answer = caddy_asks(client)
+    assert answer.status_code == 403
+    assert "Open, Wiki" in answer.get_data(as_text=True)
