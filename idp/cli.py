@@ -198,7 +198,8 @@ def flows_list():
         .order_by(Flow.slug)
     )
     for slug, designation, name, stage_count in rows:
-        click.echo(f"{slug:<36} {designation:<20} {stage_count:>3} stages  {name}")
+        stages = f"{stage_count} stage" if stage_count == 1 else f"{stage_count} stages"
+        click.echo(f"{slug:<36} {designation:<20} {stages:>10}  {name}")
 
 
 @flows_group.command("import")

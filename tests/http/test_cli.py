@@ -98,6 +98,7 @@ def test_flows_list_shows_the_shipped_flows(runner):
     output = runner.invoke(args=["flows", "list"]).output
     assert "default-authentication-flow" in output and "3 stages" in output
     assert "initial-setup" in output
+    assert " 1 stages" not in output  # a flow of one stage says so in the singular
 
 
 def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(tmp_path):
