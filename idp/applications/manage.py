@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from idp.applications.addresses import WEB_ADDRESS_RULE, base_url, is_web_address
+from idp.applications.loading import applications_of_type
 from idp.core.extensions import db
+from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError, options_to_mapping
 from idp.core.slugs import SLUG_PATTERN
 from idp.models import Application, Flow, PolicyBinding, Provider
@@ -64,6 +66,28 @@ def authorization_flow(slug: str | None) -> Flow:
     )
 
 
+ADDRESS_TAKEN = N_("%(address)s is already the address of application %(holder)s")
+
+
+def address_taken(provider_type, options, slug: str) -> Sentence | None:
+    """Why these options may not be saved for application `slug`: another application claims
+    the same address (ProviderType.claimed_address), and a request to it could not tell the
+    two apart. None when no other does."""
+    address = provider_type.claimed_address(options)
+    if address is None:
+        return None
+    for other in applications_of_type(db.session, provider_type.name):
+        if other.slug == slug:
+            continue
+        try:
+            other_options = provider_type.parse_options(other.provider.options)
+        except OptionsError:
+            continue  # an unreadable provider claims nothing: it matches no request
+        if provider_type.claimed_address(other_options) == address:
+            return Sentence(ADDRESS_TAKEN, address=address, holder=repr(other.slug))
+    return None
+
+
 def create_application(
     slug: str,
     name: str,
@@ -87,6 +111,9 @@ def create_application(
         parsed = provider_type.parse_options(options)
     except OptionsError as error:
         raise ApplicationError(f"bad provider options: {error}") from None
+    taken = address_taken(provider_type, parsed, slug)
+    if taken is not None:
+        raise ApplicationError(taken)
     # After the options: the command line makes a proxy's external host its launch URL too.
     if launch_url and not is_web_address(launch_url):
         raise ApplicationError(f"the launch URL {WEB_ADDRESS_RULE}")

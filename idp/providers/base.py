@@ -29,6 +29,11 @@ class ProviderType(ABC):
         """The one validator: admin, import and every request go through it."""
         return parse_options(self.Options, mapping)
 
+    def claimed_address(self, options) -> str | None:
+        """What no two applications of this type may share, since a request to it could not
+        tell them apart (a proxy's host and path); None when the type claims nothing."""
+        return None
+
     def provision(self, provider, options) -> dict:
         """Called once when the provider is created (flushed): fill in generated columns and
         return what is shown once and never again (a client secret), by name."""

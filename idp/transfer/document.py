@@ -554,7 +554,7 @@ def _components(reader, raw, place, registry, kind) -> tuple[ComponentSpec, ...]
 
 def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
     applications = []
-    seen, client_ids = set(), set()
+    seen, client_ids, addresses = set(), set(), set()
     for index, item in enumerate(reader.items(raw, "applications")):
         place = f"applications[{index}]"
         application = _application(reader, item, place)
@@ -567,8 +567,20 @@ def _applications(reader: _Reader, raw) -> tuple[ApplicationSpec, ...]:
         if client_id and client_id in client_ids:
             reader.problem(f"{place}.provider.client_id", _twice(client_id))
         client_ids.add(client_id)
+        address = claimed_address(application.provider)
+        if address and address in addresses:
+            reader.problem(f"{place}.provider.options", _twice(address))
+        addresses.add(address)
         applications.append(application)
     return tuple(applications)
+
+
+def claimed_address(provider: ProviderSpec) -> str | None:
+    """The address no other application may claim (ProviderType.claimed_address)."""
+    from idp.providers.registry import PROVIDER_TYPES
+
+    provider_type = PROVIDER_TYPES[provider.type]
+    return provider_type.claimed_address(provider_type.parse_options(provider.options))
 
 
 def _application(reader: _Reader, raw, place) -> ApplicationSpec | None:

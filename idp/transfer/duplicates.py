@@ -12,7 +12,7 @@ update each other, as in authentik), so it is not compared.
 from collections.abc import Iterator
 
 from idp.core.i18n import N_, Sentence, placed
-from idp.transfer.document import FlowDocument, in_source
+from idp.transfer.document import FlowDocument, claimed_address, in_source
 
 FLOW_REPEATED = N_(
     "the flow %(name)s is also defined in %(other)s at %(place)s; one import takes each flow "
@@ -20,6 +20,9 @@ FLOW_REPEATED = N_(
 )
 CLIENT_ID_REPEATED = N_(
     "%(name)s is also the client_id of application %(holder)s in %(other)s at %(place)s"
+)
+ADDRESS_REPEATED = N_(
+    "%(name)s is also the address of application %(holder)s in %(other)s at %(place)s"
 )
 # Each kind's own sentence, so that a translation can agree with it.
 DEFINED_DIFFERENTLY = {
@@ -40,6 +43,10 @@ DEFINED_DIFFERENTLY = {
         "imported together may repeat an application only unchanged"
     ),
 }
+
+
+# What one application holds: the same in two files is two applications wanting it.
+HELD_BY_ONE = {"client_id": CLIENT_ID_REPEATED, "address": ADDRESS_REPEATED}
 
 
 def check_duplicates(
@@ -83,8 +90,8 @@ def _conflict(kind: str, key: str, value, earlier: tuple) -> str | None:
         return Sentence(FLOW_REPEATED, **where)
     if value == defined:
         return None
-    if kind == "client_id":
-        return Sentence(CLIENT_ID_REPEATED, holder=repr(defined), **where)
+    if kind in HELD_BY_ONE:
+        return Sentence(HELD_BY_ONE[kind], holder=repr(defined), **where)
     return Sentence(DEFINED_DIFFERENTLY[kind], **where)
 
 
@@ -110,5 +117,8 @@ def _definitions(document: FlowDocument) -> Iterator[tuple[str, str, str, object
         client_id = application.provider.client_id
         if client_id:
             found.append(("client_id", client_id, f"{place}.provider.client_id", application.slug))
+        address = claimed_address(application.provider)
+        if address:
+            found.append(("address", address, f"{place}.provider.options", application.slug))
     for kind, key, place, value in found:
         yield kind, key, document.places.get((kind, key), place), value

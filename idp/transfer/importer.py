@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from idp.applications.loading import load_application
-from idp.applications.manage import ApplicationError, authorization_flow
+from idp.applications.manage import ApplicationError, address_taken, authorization_flow
 from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence, placed
 from idp.flows.loading import load_flow
@@ -35,6 +35,7 @@ from idp.transfer.document import (
     FlowDocument,
     FlowFileError,
     PolicyBindingSpec,
+    ProviderSpec,
     ScopeMappingSpec,
     StageBindingSpec,
     in_source,
@@ -371,6 +372,9 @@ def check_application_references(document: FlowDocument, pending_flows=None) -> 
                 and db.session.scalar(select(Flow.id).where(Flow.slug == slug)) is None
             ):
                 problems.append(placed(f"{place}.{key}", _missing(NO_FLOW, slug)))
+        taken = _address_taken(provider, application.slug)
+        if taken is not None:
+            problems.append(placed(f"{place}.options", taken))
         if provider.client_id:
             holder = db.session.scalar(
                 select(Application.slug)
@@ -385,6 +389,11 @@ def check_application_references(document: FlowDocument, pending_flows=None) -> 
                 )
                 problems.append(placed(f"{place}.client_id", problem))
     return problems
+
+
+def _address_taken(provider: ProviderSpec, slug: str):
+    provider_type = PROVIDER_TYPES[provider.type]
+    return address_taken(provider_type, provider_type.parse_options(provider.options), slug)
 
 
 def _flow_id(slug: str | None) -> int | None:

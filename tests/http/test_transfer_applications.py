@@ -352,3 +352,32 @@ def test_two_applications_of_one_file_with_the_same_client_id_are_named(
     assert "applications[2].provider.client_id: 'shared-client' is defined twice" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Application)) == 0
+
+
+def test_an_application_for_an_address_another_one_claims_is_refused(app, runner, people, tmp_path):
+    args = ["apps", "create", "intranet", "--name", "Intranet", "--proxy"]
+    assert (
+        runner.invoke(args=[*args, "--external-host", "https://wiki.example.test"]).exit_code == 0
+    )
+
+    result = runner.invoke(args=["flows", "import", write(tmp_path, APPLICATIONS)])
+
+    assert result.exit_code == 2
+    assert (
+        "applications[0].provider.options: wiki.example.test is already the address of "
+        "application 'intranet'" in result.output
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Application)) == 1
+
+
+def test_two_applications_of_one_file_for_one_address_are_named(app, runner, people, tmp_path):
+    wiki = APPLICATIONS[
+        APPLICATIONS.index("  - slug: wiki") : APPLICATIONS.index("  - slug: grafana")
+    ]
+    twice = APPLICATIONS + wiki.replace("slug: wiki", "slug: intranet")
+    result = runner.invoke(args=["flows", "import", write(tmp_path, twice)])
+    assert result.exit_code == 2
+    assert "applications[2].provider.options: 'wiki.example.test' is defined twice" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Application)) == 0

@@ -212,6 +212,20 @@ def test_two_applications_of_two_files_with_one_client_id_are_refused(
     ]
 
 
+def test_two_applications_of_two_files_for_one_address_are_refused(app, runner, people, tmp_path):
+    wiki = APPLICATIONS[
+        APPLICATIONS.index("  - slug: wiki") : APPLICATIONS.index("  - slug: grafana")
+    ]
+    first = write(tmp_path, "wiki.yaml", "version: 1\napplications:\n" + wiki)
+    intranet = wiki.replace("slug: wiki", "slug: intranet")
+    second = write(tmp_path, "intranet.yaml", "version: 1\napplications:\n" + intranet)
+    result = refused(app, runner, first, second)
+    assert errors(result) == [
+        f"Error: {second}: applications[0].provider.options: 'wiki.example.test' is also the "
+        f"address of application 'wiki' in {first} at applications[0].provider.options"
+    ]
+
+
 def test_two_blueprints_that_create_one_flow_are_refused_naming_both_entries(app, runner, tmp_path):
     first = write(tmp_path, "first.yaml", blueprint("blueprint-flow", "First"))
     second = write(tmp_path, "second.yaml", blueprint("blueprint-flow", "Second"))

@@ -18,9 +18,10 @@ from idp.admin.helpers import INVALID
 from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
-from idp.applications.manage import delete_application
+from idp.applications.manage import address_taken, delete_application
 from idp.core.extensions import db
 from idp.core.forms import Form
+from idp.core.i18n import translated
 from idp.core.options import OptionsError
 from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
@@ -94,7 +95,7 @@ def new_application_of_type(type_name: str):
     if request.method == "POST":
         good = form.validate_on_submit()
         options = options_form.parsed()
-        if good and options is not None:
+        if good and options is not None and _address_is_free(provider_type, options_form, options):
             return _create(provider_type, form, options)
     status = INVALID if form.is_submitted() else 200
     page = render_template(
@@ -104,6 +105,15 @@ def new_application_of_type(type_name: str):
         options_form=options_form,
     )
     return page, status
+
+
+def _address_is_free(provider_type, options_form, options: dict, slug: str = "") -> bool:
+    """False, with the reason beside the settings, when another application than `slug`
+    claims the address the submitted settings claim."""
+    taken = address_taken(provider_type, provider_type.parse_options(options), slug)
+    if taken is not None:
+        options_form.form_errors = [*options_form.form_errors, translated(taken)]
+    return taken is None
 
 
 def _create(provider_type, form: ApplicationForm, options: dict):
@@ -165,6 +175,10 @@ def edit_application(slug: str):
     if request.method == "POST":
         good = form.validate_on_submit()
         options = options_form.parsed() if options_form is not None else None
+        if options is not None and not _address_is_free(
+            provider_type, options_form, options, application.slug
+        ):
+            options = None
         if good and (options is not None or provider_type is None):
             before = _values(application)
             for name in APPLICATION_FIELDS:

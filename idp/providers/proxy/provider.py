@@ -19,6 +19,13 @@ class ProxyProviderType(ProviderType):
     authentik = AUTHENTIK
     admin_tools = (("provider_proxy.test_request", "Test a request"),)
 
+    def claimed_address(self, options) -> str | None:
+        # As application_for compares them: a single host by its path prefix, in any case;
+        # a domain as a whole.
+        if options.mode == "domain":
+            return f"*.{options.host}"
+        return options.host + options.prefix.lower()
+
     def facts(self, application, provider, options, base_url: str) -> dict:
         return {
             "external_host": options.external_host + options.prefix,

@@ -78,6 +78,28 @@ def test_bad_proxy_options_are_refused_at_their_field(app, admin, field, value, 
         assert db.session.scalar(select(Provider).where(Provider.type == "proxy")) is None
 
 
+def test_an_address_another_application_claims_is_refused_on_create_and_edit(app, admin):
+    assert post(admin, "/admin/applications/new/proxy", proxy_form(app)).status_code in (200, 303)
+    docs = {"name": "Docs", "slug": "docs"}
+    again = post(admin, "/admin/applications/new/proxy", proxy_form(app, **docs))
+    assert again.status_code == 400
+    assert "wiki.example.test is already the address of application &#39;wiki&#39;" in text(again)
+    # Another path prefix under the same host is another address.
+    docs_form = proxy_form(app, **docs, **{"option-path_prefix": "/docs"})
+    assert post(admin, "/admin/applications/new/proxy", docs_form).status_code in (200, 303)
+    moved = post(admin, "/admin/applications/docs/edit", proxy_form(app, **docs))
+    assert moved.status_code == 400
+    assert "is already the address of application" in text(moved)
+    # The application keeps its own address when it is saved again.
+    kept = post(admin, "/admin/applications/wiki/edit", proxy_form(app, name="Wiki 2"))
+    assert kept.status_code == 303, text(kept)
+    with app.app_context():
+        prefixes = db.session.scalars(
+            select(Provider.options).where(Provider.type == "proxy").order_by(Provider.id)
+        ).all()
+    assert [options["path_prefix"] for options in prefixes] == ["", "/docs"]
+
+
 @pytest.fixture
 def wiki(app, admin, runner):
     post(admin, "/admin/applications/new/proxy", proxy_form(app))

@@ -427,9 +427,10 @@ def test_a_backslash_in_the_original_host_is_refused(client, flows, protected, m
 def admin_area(runner, protected):
     """/admin of the same host is a second application, for staff only; the rest of the
     host is open to everyone signed in."""
+    # Made elsewhere, then moved under the wiki's host: the command line sets no path prefix.
     result = runner.invoke(
         args=["apps", "create", "wiki-admin", "--name", "Wiki admin", "--proxy",
-              "--external-host", APP]
+              "--external-host", "https://elsewhere.example.test"]
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with runner.app.app_context():
@@ -437,7 +438,11 @@ def admin_area(runner, protected):
         from idp.models import PolicyBinding
 
         area = load_application("wiki-admin")
-        area.provider.options = {**area.provider.options, "path_prefix": "/admin"}
+        area.provider.options = {
+            **area.provider.options,
+            "external_host": APP,
+            "path_prefix": "/admin",
+        }
         wiki = load_application("wiki")
         for binding in list(wiki.policy_bindings):
             db.session.delete(binding)
@@ -569,32 +574,45 @@ def test_the_kept_applications_follow_every_edit_made_elsewhere(
     assert nginx_asks(client, url="https://moved.example.test/").status_code == 403
 
 
+def _create_proxy_app(runner, slug, host=APP):
+    args = ["apps", "create", slug, "--name", slug.title(), "--proxy", "--external-host", host]
+    return runner.invoke(args=args)
+
+
 @pytest.mark.parametrize("restricted_first", [True, False])
 def test_two_applications_claiming_one_address_let_nobody_through(
-    client, flows, runner, people, restricted_first
+    app, client, flows, runner, people, restricted_first
 ):
-    # A second application for the same host, with nothing bound, must not open what the
-    # first restricts, whichever of the two the database lists first.
-    def create(slug):
-        args = ["apps", "create", slug, "--name", slug.title(), "--proxy", "--external-host", APP]
-        assert runner.invoke(args=args).exit_code == 0
-
+    # Saving refuses a second application for an address (below); one that got there anyway
+    # (SQL, a race between two admins) must not open what the first restricts, whichever of
+    # the two the database lists first.
     def restricted():
-        create("wiki")
+        assert _create_proxy_app(runner, "wiki").exit_code == 0
         assert runner.invoke(args=["apps", "bind", "wiki", "--group", "staff"]).exit_code == 0
 
-    for make in (
-        (restricted, lambda: create("open"))
-        if restricted_first
-        else (
-            lambda: create("open"),
-            restricted,
-        )
-    ):
+    def unrestricted():
+        assert _create_proxy_app(runner, "open", "https://open.example.test").exit_code == 0
+
+    for make in (restricted, unrestricted) if restricted_first else (unrestricted, restricted):
         make()
+    with app.app_context():
+        from idp.applications.loading import load_application
+
+        moved = load_application("open")
+        moved.provider.options = {**moved.provider.options, "external_host": APP}
+        db.session.commit()
     signed_in(client, flows, "otto")
 
     assert nginx_asks(client).status_code == 403
     answer = caddy_asks(client)
     assert answer.status_code == 403
     assert "Open, Wiki" in answer.get_data(as_text=True)
+
+
+def test_a_second_application_for_an_address_is_refused_when_saved(runner, protected):
+    result = _create_proxy_app(runner, "again", APP + "/")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "Error: app.example.test is already the address of application 'wiki'"
+    ]
+    assert _create_proxy_app(runner, "other", "https://other.example.test").exit_code == 0
