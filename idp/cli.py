@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import (
-    AppGroup,
     FlaskGroup,
     ScriptInfo,
     routes_command,
@@ -17,7 +16,7 @@ from flask.cli import run_command as flask_run_command
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from idp.core.cli_support import fail, write_or_echo
+from idp.core.cli_support import Command, CommandGroup, database_error, fail, write_or_echo
 from idp.core.config import ConfigError
 from idp.core.extensions import db
 from idp.core.numbers import whole_number
@@ -146,7 +145,7 @@ def register_commands(app) -> None:
     app.cli.add_command(setup_command)
 
 
-@click.command("setup")
+@click.command("setup", cls=Command)
 @with_appcontext
 def setup_command():
     """Upgrade the database, load shipped flows into an empty one, say how to set up."""
@@ -184,7 +183,7 @@ run_command = click.Command(
 # -- flows ---------------------------------------------------------------------------------------
 
 
-flows_group = AppGroup("flows", help="Import, export and list flows.")
+flows_group = CommandGroup("flows", help="Import, export and list flows.")
 
 
 @flows_group.command("list")
@@ -267,7 +266,7 @@ def flows_export(slug, output):
 # -- users and groups ---------------------------------------------------------------------------
 
 
-users_group = AppGroup("users", help="Create and list users.")
+users_group = CommandGroup("users", help="Create and list users.")
 
 
 @users_group.command("create")
@@ -349,7 +348,7 @@ def users_list():
         )
 
 
-groups_group = AppGroup("groups", help="Create groups.")
+groups_group = CommandGroup("groups", help="Create groups.")
 
 
 @groups_group.command("create")
@@ -370,7 +369,7 @@ def groups_create(name):
 # -- invitations ---------------------------------------------------------------------------------
 
 
-invitations_group = AppGroup("invitations", help="Create, list and revoke invitation links.")
+invitations_group = CommandGroup("invitations", help="Create, list and revoke invitation links.")
 
 
 @invitations_group.command("create")
@@ -489,7 +488,9 @@ def _invitation_expiry(text: str):
 
 # -- maintenance ---------------------------------------------------------------------------------
 
-maintenance_group = AppGroup("maintenance", help="Housekeeping to run now and then (from cron).")
+maintenance_group = CommandGroup(
+    "maintenance", help="Housekeeping to run now and then (from cron)."
+)
 
 
 @maintenance_group.command("purge")
@@ -539,7 +540,7 @@ def _signup_lifetime(text: str):
 # -- settings ------------------------------------------------------------------------------------
 
 
-settings_group = AppGroup(
+settings_group = CommandGroup(
     "settings", help="Show and change the settings an administrator sets in the admin pages."
 )
 
@@ -601,7 +602,7 @@ def main():
     except ConfigError as error:
         fail(str(error))
     except SQLAlchemyError as error:
-        fail(f"database error: {str(error.orig if hasattr(error, 'orig') else error)[:200]}")
+        fail(database_error(error))
 
 
 def _is_utf8(argument: str) -> bool:

@@ -3,19 +3,18 @@
 import json
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from idp.applications.access import who_may_use
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import ApplicationError, bind, create_application, delete_application
-from idp.core.cli_support import fail, write_or_echo
+from idp.core.cli_support import CommandGroup, fail, write_or_echo
 from idp.core.extensions import db
 from idp.identity.accounts import find_group, find_user
 from idp.models import Policy
 from idp.providers.registry import PROVIDER_TYPES
 
-apps_group = AppGroup("apps", help="Create, bind, list and delete applications.")
+apps_group = CommandGroup("apps", help="Create, bind, list and delete applications.")
 
 
 @apps_group.command("create")
@@ -141,7 +140,7 @@ def apps_export(slug, output):
     write_or_echo(dump_yaml(document), output)
 
 
-keys_group = AppGroup("keys", help="List and rotate the keys that sign OpenID Connect tokens.")
+keys_group = CommandGroup("keys", help="List and rotate the keys that sign OpenID Connect tokens.")
 
 
 @keys_group.command("list")

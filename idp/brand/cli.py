@@ -2,7 +2,6 @@
 line (the logo and favicon are uploaded in the admin only)."""
 
 import click
-from flask.cli import AppGroup
 
 from idp.brand.settings import (
     TEXT_FIELDS,
@@ -11,10 +10,10 @@ from idp.brand.settings import (
     read_brand,
     save_brand,
 )
-from idp.core.cli_support import fail
+from idp.core.cli_support import CommandGroup, fail
 from idp.core.extensions import db
 
-brand_group = AppGroup("brand", help="Show and change the brand (name, colour, links, mails).")
+brand_group = CommandGroup("brand", help="Show and change the brand (name, colour, links, mails).")
 
 
 def _shown(brand, key: str) -> str:

@@ -140,6 +140,39 @@ def test_flask_reports_a_bad_setting_in_one_line_too(tmp_path):
     assert "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'" in result.stderr.splitlines()
 
 
+@pytest.mark.parametrize("command", [["idp"], ["flask", "--app", "wsgi"]], ids=["idp", "flask"])
+@pytest.mark.parametrize("arguments", [["users", "list"], ["keys", "list"], ["setup"]])
+def test_a_database_that_cannot_be_opened_ends_a_command_in_one_line(tmp_path, command, arguments):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    missing = tmp_path / "no-such-folder" / "gatehouse.db"
+    environment = {
+        **os.environ,
+        "IDP_INSTANCE_PATH": str(tmp_path),
+        "IDP_DATABASE_URL": f"sqlite:///{missing}",
+    }
+    program = (
+        [os.path.join(os.path.dirname(sys.executable), "idp")]
+        if command == ["idp"]
+        else [sys.executable, "-m", *command]
+    )
+    result = subprocess.run(
+        [*program, *arguments],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == ["Error: database error: unable to open database file"]
+
+
 def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     import os
     import subprocess
