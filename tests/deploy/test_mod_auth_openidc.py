@@ -269,9 +269,7 @@ def _site(apache_binary, folder, database_url):
                 {
                     "redirect_uris": [site.redirect_uri(method)],
                     "post_logout_redirect_uris": [site.app(method, "/signed-out")],
-                    # mod_auth_openidc finds the session to end by the ID token's sid.
                     "backchannel_logout_uri": site.redirect_uri(method) + "?logout=backchannel",
-                    "backchannel_logout_session_required": True,
                 },
             )
             bind(load_application(site.slug(method)), group=find_group("staff"))
