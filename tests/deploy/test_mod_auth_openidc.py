@@ -383,6 +383,10 @@ def test_an_anonymous_visit_signs_in_with_pkce_and_the_app_sees_the_claims(site,
         assert form["client_id"] == [client_id]
         assert form["client_secret"] == [secret]
 
+    # The claims came from userinfo too, with the access token it was given.
+    (userinfo,) = [c for c in RecordingProxy.calls[calls:] if c["path"].endswith("/userinfo/")]
+    assert userinfo["authorization"].startswith("Bearer ")
+
     # Signed in at Apache: the next visit goes straight through.
     again = visitor.http.get(site.app(method, "/protected/again"))
     assert again.status_code == 200
