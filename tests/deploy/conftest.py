@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from bench.load import AS_DEPLOYED
+from tests.conftest import POSTGRES_URL, throwaway_postgres_database
 
 NGINX = Path("/usr/sbin/nginx")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -48,6 +50,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if DEPLOY_DIRECTORY not in Path(str(item.path)).resolve().parents:
             continue
+        # Only the tests that run nginx: Apache's (test_mod_auth_openidc.py) have their own.
+        if "nginx_binary" not in getattr(item, "fixturenames", ()):
+            continue
         if missing and not nginx_required():
             item.add_marker(pytest.mark.skip(reason=missing))
 
@@ -60,6 +65,17 @@ def nginx_binary():
             pytest.fail(f"IDP_REQUIRE_NGINX=1 but {missing}", pytrace=False)
         pytest.skip(missing)
     return NGINX
+
+
+@contextmanager
+def database_for(folder: Path, prefix: str):
+    """SQLite in the folder; with IDP_TEST_DATABASE_URL, a PostgreSQL database of its own
+    (gunicorn's workers use it while other tests use theirs), dropped at the end."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{folder / 'gatehouse.db'}"
+        return
+    with throwaway_postgres_database(prefix) as url:
+        yield url
 
 
 def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:

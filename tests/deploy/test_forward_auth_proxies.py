@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,15 @@ from playwright.sync_api import expect
 from idp.core.extensions import db
 from tests import factories
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
-from tests.conftest import (
-    POSTGRES_URL,
-    TEST_SECRET,
-    make_test_app,
-    throwaway_postgres_database,
+from tests.conftest import TEST_SECRET, make_test_app
+from tests.deploy.conftest import (
+    ROOT,
+    database_for,
+    start_gunicorn,
+    start_nginx,
+    stop,
+    wait_for_port,
 )
-from tests.deploy.conftest import ROOT, start_gunicorn, start_nginx, stop, wait_for_port
 from tests.smtp_server import free_port
 from tests.stub_server import StubHandler, serving
 
@@ -150,21 +151,10 @@ class Site:
         return f"http://{CADDY_APP}:{self.caddy}{path}"
 
 
-@contextmanager
-def database_for(folder: Path):
-    """SQLite in the folder; with IDP_TEST_DATABASE_URL, a PostgreSQL database of its own
-    (gunicorn's workers use it while other tests use theirs), dropped at the end."""
-    if not POSTGRES_URL:
-        yield f"sqlite:///{folder / 'gatehouse.db'}"
-        return
-    with throwaway_postgres_database("gatehouse_forward_auth") as url:
-        yield url
-
-
 @pytest.fixture(scope="module")
 def site(nginx_binary, caddy_binary, tmp_path_factory):
     folder = tmp_path_factory.mktemp("forward-auth")
-    with database_for(folder) as database_url:
+    with database_for(folder, "gatehouse_forward_auth") as database_url:
         yield from _site(nginx_binary, caddy_binary, folder, database_url)
 
 

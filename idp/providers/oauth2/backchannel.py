@@ -80,7 +80,6 @@ class PendingLogout:
     algorithm: str
     user_id: int
     session_id: int
-    with_sid: bool
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,6 @@ def sessions_ended(session_ids: list[int]) -> None:
                 PendingLogout(
                     slug, signed_in.issuer, provider.client_id, options.backchannel_logout_uri,
                     options.signing_algorithm, user_id, signed_in.session_id,
-                    options.backchannel_logout_session_required,
                 )
             )  # fmt: skip
     if rows:
@@ -157,10 +155,13 @@ def _delivery(item: PendingLogout) -> Delivery:
         "exp": now + LOGOUT_TOKEN_LIFETIME,
         "jti": secrets.token_urlsafe(16),
         "sub": str(item.user_id),
+        # The session that ended, always: the client had its sid in the ID token already, and
+        # without it the token means every session of the user at the client (Back-Channel
+        # Logout 1.0, 2.4), while one that keys its sessions by sid (mod_auth_openidc) finds
+        # none to end and answers 200 all the same.
+        "sid": session_sid(item.session_id),
         "events": {EVENT: {}},
     }
-    if item.with_sid:
-        claims["sid"] = session_sid(item.session_id)
     # Imported here, not at the top: routes.py imports this module, and signing needs the
     # JOSE libraries, which a worker loads with its first OpenID Connect request
     # (idp/core/lazy_views.py).

@@ -42,7 +42,8 @@ class OAuth2Options:
     # Back-channel logout 1.0: where Gatehouse posts a logout token when a session that
     # signed in to the application ends.
     backchannel_logout_uri: str = ""
-    # Put the session id (`sid`) in the logout token as well as the user (`sub`).
+    # The client's registration (Back-Channel Logout 1.0, 2.2): it needs the session id
+    # (`sid`) in the logout token. Gatehouse always sends it, beside the user (`sub`).
     backchannel_logout_session_required: bool = False
 
     def validate(self):
