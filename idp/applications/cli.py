@@ -167,6 +167,9 @@ def keys_rotate(algorithm):
     from idp.providers.oauth2 import keys
 
     for name in keys.ALGORITHMS if algorithm == "all" else (algorithm,):
+        if algorithm == "all" and not keys.has_keys(name):
+            click.echo(f"{name}: no keys, as no application signs with it; none made")
+            continue
         current, upcoming = keys.rotate(name)
         click.echo(f"{name}: now signing with {current}; next key {upcoming} published")
     db.session.commit()

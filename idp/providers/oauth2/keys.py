@@ -75,8 +75,19 @@ def ensure_keys(algorithm: str) -> None:
     db.session.flush()
 
 
+def has_keys(algorithm: str) -> bool:
+    """Whether `algorithm` has keys: they are made when an application that signs with it is
+    saved."""
+    return bool(_keys_of(algorithm))
+
+
 def rotate(algorithm: str) -> tuple[str, str]:
-    """The next key starts signing, the current one retires; returns (new current, new next)."""
+    """The next key starts signing, the current one retires; returns (new current, new next).
+    An algorithm without keys gets its first two, and nothing it never signed with retires."""
+    if not has_keys(algorithm):
+        ensure_keys(algorithm)
+        current, upcoming = _keys_of(algorithm)
+        return current.kid, upcoming.kid
     ensure_keys(algorithm)
     now = utcnow()
     keys = _keys_of(algorithm)

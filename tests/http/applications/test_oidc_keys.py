@@ -143,3 +143,21 @@ def test_a_hint_signed_by_a_key_no_longer_published_is_set_aside_at_sign_out(
     )
     forged = f"{forged_header}.{claims}.{signature}"
     assert visitor.http.get(f"{end}?id_token_hint={forged}&{back}").status_code == 400
+
+
+def test_rotating_all_keys_makes_none_for_an_algorithm_no_application_uses(app, runner):
+    make_client(app)  # ES256
+
+    result = runner.invoke(args=["keys", "rotate"])
+
+    assert result.exit_code == 0, result.output
+    assert "RS256: no keys, as no application signs with it; none made" in result.output
+    with app.app_context():
+        algorithms = db.session.scalars(select(SigningKey.algorithm)).all()
+    assert set(algorithms) == {"ES256"}
+    asked = runner.invoke(args=["keys", "rotate", "--algorithm", "RS256"])
+    assert asked.exit_code == 0, asked.output
+    with app.app_context():
+        made = db.session.scalars(select(SigningKey).where(SigningKey.algorithm == "RS256")).all()
+    # Its first two keys, current and next: none that never signed is retired already.
+    assert len(made) == 2 and all(key.retired_at is None for key in made)
