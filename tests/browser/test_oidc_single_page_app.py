@@ -44,7 +44,9 @@ CALLS = """async ([base, clientId, code, verifier, redirectUri]) => {
 
 class SinglePageApp(StubHandler):
     def do_GET(self):
-        self.answer('<!doctype html><html lang="en"><title>SPA</title><main><h1>The app</h1></main></html>')
+        self.answer(
+            '<!doctype html><html lang="en"><title>SPA</title><main><h1>The app</h1></main></html>'
+        )
 
 
 def test_a_single_page_app_reads_the_token_userinfo_and_revocation_answers(

@@ -308,7 +308,7 @@ def test_a_spoofed_remote_user_never_reaches_the_app(site, proxy):
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_an_address_gatehouse_cannot_read_is_refused_not_a_proxy_error(site, proxy, path):
     """Any visitor can ask a protected app for such a path. nginx serves a 500 for any answer
-    of auth_request but 2xx, 401 and 403; Caddy hands the answer to the browser as it is."""
+    of auth_request but 2xx, 401 and 403; Caddy hands the answer (a 403) to the browser."""
     port = site.nginx if proxy == "nginx" else site.caddy
     host = NGINX_APP if proxy == "nginx" else CADDY_APP
     connection = http.client.HTTPConnection("127.0.0.1", port)
@@ -321,7 +321,7 @@ def test_an_address_gatehouse_cannot_read_is_refused_not_a_proxy_error(site, pro
         assert response.status == 302, body
         assert response.getheader("Location").startswith(site.id_url + "/forward-auth/denied")
     else:
-        assert response.status == 400, body
+        assert response.status == 403, body
 
 
 def test_a_foreign_return_address_is_refused(site, chromium):

@@ -5,8 +5,8 @@ mod_auth_openidc discovers Gatehouse, sends the visitor to sign in with PKCE, an
 token itself (signature against the JWKS, iss, aud, nonce, at_hash) and `iss` in the answer
 (RFC 9207); the app behind it sees only what it let through. Its calls to Gatehouse go through
 a recording proxy here (OIDCOutgoingProxy), so the tests see how it authenticated at the token
-endpoint and which refresh token it sent. A browser without JavaScript (tests/http/applications/oidc.py) follows the redirects
-and fills Gatehouse's forms.
+endpoint and which refresh token it sent. A browser without JavaScript
+(tests/http/applications/oidc.py) follows the redirects and fills Gatehouse's forms.
 
 A missing apache2 or mod_auth_openidc skips these on a laptop; IDP_REQUIRE_APACHE=1 (set by
 .ci/run) fails them instead.

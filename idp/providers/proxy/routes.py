@@ -59,32 +59,18 @@ BOUNCE_SECONDS = 30
 @bp.get("/api/authz/auth-request")
 @reads_session_itself
 def auth_request():
-    # nginx shows its own page for a 403 (the snippet sends it to /forward-auth/denied). It
-    # takes any answer but 2xx, 401 and 403 for a failure of its own and serves a 500, so an
-    # address that cannot be read (any visitor can ask for /%ff) is refused with a 403.
-    return _answer(
-        target_from_auth_request,
-        unauthenticated_status=401,
-        unreadable_status=403,
-        page_on_403=False,
-    )
+    # nginx shows its own page for a 403 (the snippet sends it to /forward-auth/denied).
+    return _answer(target_from_auth_request, unauthenticated_status=401, page_on_403=False)
 
 
 @bp.get("/api/authz/forward-auth")
 @reads_session_itself
 def forward_auth():
     # Caddy and Traefik hand a refusal to the browser as it is: make it a page that says why.
-    return _answer(
-        target_from_forward_auth,
-        unauthenticated_status=302,
-        unreadable_status=400,
-        page_on_403=True,
-    )
+    return _answer(target_from_forward_auth, unauthenticated_status=302, page_on_403=True)
 
 
-def _answer(
-    read_target, unauthenticated_status: int, unreadable_status: int, page_on_403: bool
-) -> Response:
+def _answer(read_target, unauthenticated_status: int, page_on_403: bool) -> Response:
     if not network.is_from_trusted_proxy():
         log.warning(
             "forward auth asked by %s, which is not in IDP_TRUSTED_PROXIES", request.remote_addr
@@ -92,7 +78,9 @@ def _answer(
         return _plain(403, "Forwarded headers are believed only from IDP_TRUSTED_PROXIES.")
     target = read_target(request.headers)
     if target is None:
-        return _plain(unreadable_status, "The proxy did not say which address was asked for.")
+        # Any visitor can ask for /%ff. A proxy takes an answer other than 200, 401 (or 302)
+        # and 403 for a failure of its own (nginx serves a 500): the address is refused.
+        return _plain(403, "The proxy did not say which address was asked for.")
     user_session = identity.session_for_target(target)
     user = user_session.user if user_session is not None else None
     verdict = decide(target, user, _facts(target))
