@@ -24,6 +24,7 @@ from tests.conftest import TEST_SECRET, make_test_app
 from tests.deploy.conftest import (
     ROOT,
     database_for,
+    skip_unless_required,
     start_gunicorn,
     start_nginx,
     stop,
@@ -57,11 +58,7 @@ def caddy_missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def caddy_binary():
-    missing = caddy_missing()
-    if missing:
-        if os.environ.get("IDP_REQUIRE_NGINX") == "1":
-            pytest.fail(f"IDP_REQUIRE_NGINX=1 but {missing}", pytrace=False)
-        pytest.skip(missing)
+    skip_unless_required(caddy_missing(), "IDP_REQUIRE_NGINX")
     return CADDY
 
 

@@ -33,7 +33,13 @@ from idp.core.extensions import db
 from idp.identity.accounts import find_group
 from tests import factories
 from tests.conftest import TEST_SECRET, make_test_app
-from tests.deploy.conftest import database_for, start_gunicorn, stop, wait_for_port
+from tests.deploy.conftest import (
+    database_for,
+    skip_unless_required,
+    start_gunicorn,
+    stop,
+    wait_for_port,
+)
 from tests.http.applications.oidc import Browser
 from tests.smtp_server import free_port
 from tests.stub_server import StubHandler, serving
@@ -74,11 +80,7 @@ def apache_missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def apache_binary():
-    missing = apache_missing()
-    if missing:
-        if os.environ.get("IDP_REQUIRE_APACHE") == "1":
-            pytest.fail(f"IDP_REQUIRE_APACHE=1 but {missing}", pytrace=False)
-        pytest.skip(missing)
+    skip_unless_required(apache_missing(), "IDP_REQUIRE_APACHE")
     return APACHE
 
 

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import click
 import pytest
 from sqlalchemy import select
@@ -118,55 +123,42 @@ def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(t
     assert "initial-setup" not in runner.invoke(args=["setup"]).output
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+IDP = str(Path(sys.executable).parent / "idp")
+FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]
+BAD_ROUNDS = "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+
+
+def run_in_checkout(command: list, tmp_path, **settings) -> subprocess.CompletedProcess:
+    """A command as an administrator runs it from the checkout, on an instance of its own
+    with these settings."""
+    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), **settings}
+    return subprocess.run(
+        command,
+        cwd=CHECKOUT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_flask_reports_a_bad_setting_in_one_line_too(tmp_path):
     """DESIGN.md: `flask --app wsgi …` is the same thing as `idp`."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "users", "list"],
-        cwd=Path(__file__).resolve().parents[2],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_checkout([*FLASK, "users", "list"], tmp_path, IDP_BCRYPT_ROUNDS="x")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'" in result.stderr.splitlines()
+    assert BAD_ROUNDS in result.stderr.splitlines()
 
 
-@pytest.mark.parametrize("command", [["idp"], ["flask", "--app", "wsgi"]], ids=["idp", "flask"])
+@pytest.mark.parametrize("command", [[IDP], FLASK], ids=["idp", "flask"])
 @pytest.mark.parametrize("arguments", [["users", "list"], ["keys", "list"], ["setup"]])
 def test_a_database_that_cannot_be_opened_ends_a_command_in_one_line(tmp_path, command, arguments):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     missing = tmp_path / "no-such-folder" / "gatehouse.db"
-    environment = {
-        **os.environ,
-        "IDP_INSTANCE_PATH": str(tmp_path),
-        "IDP_DATABASE_URL": f"sqlite:///{missing}",
-    }
-    program = (
-        [os.path.join(os.path.dirname(sys.executable), "idp")]
-        if command == ["idp"]
-        else [sys.executable, "-m", *command]
-    )
-    result = subprocess.run(
-        [*program, *arguments],
-        cwd=Path(__file__).resolve().parents[2],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_in_checkout(
+        [*command, *arguments], tmp_path, IDP_DATABASE_URL=f"sqlite:///{missing}"
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -174,40 +166,14 @@ def test_a_database_that_cannot_be_opened_ends_a_command_in_one_line(tmp_path, c
 
 
 def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_BCRYPT_ROUNDS": "x"}
-    idp = os.path.join(os.path.dirname(sys.executable), "idp")
-    result = subprocess.run(
-        [idp, "users", "list"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_checkout([IDP, "users", "list"], tmp_path, IDP_BCRYPT_ROUNDS="x")
     assert result.returncode == 2
-    assert result.stderr.strip() == "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
+    assert result.stderr.strip() == BAD_ROUNDS
 
 
 @pytest.mark.parametrize("url", ["not a url", "nosuchdb://gatehouse:hunter2@db/gatehouse"])
 def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
-    import os
-    import subprocess
-    import sys
-
-    environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path), "IDP_DATABASE_URL": url}
-    idp = os.path.join(os.path.dirname(sys.executable), "idp")
-    result = subprocess.run(
-        [idp, "users", "list"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_checkout([IDP, "users", "list"], tmp_path, IDP_DATABASE_URL=url)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith("Error: IDP_DATABASE_URL ")
@@ -218,33 +184,17 @@ def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
 def test_gunicorn_reports_a_bad_setting_in_one_line(tmp_path, preload):
     """The README's production command stops as the console script does: one line that
     names the variable, no traceback; without preload too, where a worker loads the app."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent.parent
-    environment = {
-        **os.environ,
-        "IDP_INSTANCE_PATH": str(tmp_path),
-        "IDP_BCRYPT_ROUNDS": "x",
-        "GUNICORN_BIND": f"unix:{tmp_path / 'gatehouse.sock'}",
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_PRELOAD": preload,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_in_checkout(
+        GUNICORN,
+        tmp_path,
+        IDP_BCRYPT_ROUNDS="x",
+        GUNICORN_BIND=f"unix:{tmp_path / 'gatehouse.sock'}",
+        GUNICORN_WORKERS="1",
+        GUNICORN_PRELOAD=preload,
     )
     assert result.returncode == 4  # gunicorn's "the app failed to load": it does not retry
     assert "Traceback" not in result.stderr
-    message = "Error: IDP_BCRYPT_ROUNDS must be a whole number, not 'x'"
-    assert result.stderr.splitlines().count(message) == 1
+    assert result.stderr.splitlines().count(BAD_ROUNDS) == 1
 
 
 @pytest.mark.parametrize(
@@ -296,14 +246,9 @@ def test_setup_points_to_the_public_address_when_one_is_configured(tmp_path):
 def test_an_argument_that_is_no_utf8_is_refused_before_anything_is_stored(tmp_path):
     """A terminal that is not UTF-8 hands Python undecodable bytes: stored, they would stop
     every page that shows them (a footer link on the sign-in page)."""
-    import os
-    import subprocess
-    import sys
-
     environment = {**os.environ, "IDP_INSTANCE_PATH": str(tmp_path)}
-    idp = os.path.join(os.path.dirname(sys.executable), "idp").encode()
     result = subprocess.run(
-        [idp, b"brand", b"set", b"footer_links", b"A | https://\xff.example/"],
+        [IDP.encode(), b"brand", b"set", b"footer_links", b"A | https://\xff.example/"],
         env=environment,
         capture_output=True,
         timeout=60,
