@@ -57,6 +57,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=missing))
 
 
+def prepare_site_database() -> None:
+    """In an app context: the schema, the shipped flows, and mia in staff beside otto, whom
+    the sites' applications let in and keep out."""
+    from idp.core.extensions import db
+    from tests import factories
+
+    db.create_all()
+    factories.load_shipped_flows()
+    factories.make_user("mia", groups=[factories.make_group("staff")])
+    factories.make_user("otto")
+
+
 def skip_unless_required(missing: str | None, variable: str) -> None:
     """A program the tests drive is missing: they skip on a laptop, and fail where
     `variable` is 1 (.ci/run sets it), so that CI never passes by skipping them."""

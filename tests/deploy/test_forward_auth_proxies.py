@@ -24,6 +24,7 @@ from tests.conftest import TEST_SECRET, make_test_app
 from tests.deploy.conftest import (
     ROOT,
     database_for,
+    prepare_site_database,
     skip_unless_required,
     start_gunicorn,
     start_nginx,
@@ -161,11 +162,7 @@ def _site(nginx_binary, caddy_binary, folder, database_url):
     app = make_test_app(folder, database_url)
     runner = app.test_cli_runner()
     with app.app_context():
-        db.create_all()
-        factories.load_shipped_flows()
-        staff = factories.make_group("staff")
-        factories.make_user("mia", groups=[staff])
-        factories.make_user("otto")
+        prepare_site_database()
         db.engine.dispose()
     for slug, host, port in (("nginx-app", NGINX_APP, nginx_port), ("caddy-app", CADDY_APP, 0)):
         external = f"http://{host}:{port}" if port else f"http://{host}"

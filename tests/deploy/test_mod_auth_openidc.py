@@ -31,10 +31,10 @@ from idp.applications.loading import load_application
 from idp.applications.manage import bind, create_application
 from idp.core.extensions import db
 from idp.identity.accounts import find_group
-from tests import factories
 from tests.conftest import TEST_SECRET, make_test_app
 from tests.deploy.conftest import (
     database_for,
+    prepare_site_database,
     skip_unless_required,
     start_gunicorn,
     stop,
@@ -272,11 +272,7 @@ def _site(apache_binary, folder, database_url):
     site = Site(folder)
     app = make_test_app(folder, database_url, BASE_URL=site.id_url)
     with app.app_context():
-        db.create_all()
-        factories.load_shipped_flows()
-        staff = factories.make_group("staff")
-        factories.make_user("mia", groups=[staff])
-        factories.make_user("otto")
+        prepare_site_database()
         for name in CLIENTS:
             created = create_application(
                 f"apache-{name}",
