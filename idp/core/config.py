@@ -100,8 +100,12 @@ def _checked_database_url(raw: str) -> str:
     example = "such as postgresql+psycopg://gatehouse:secret@db/gatehouse"
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(f"IDP_DATABASE_URL is not a database URL, {example}") from None
+    if "@" in (url.host or ""):
+        # The password ends at its first @: the rest would be taken for the host, and named
+        # in every connection error.
+        raise ConfigError("IDP_DATABASE_URL: write an @ in the password as %40")
     try:
         url.get_dialect()
     except NoSuchModuleError:

@@ -70,11 +70,29 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
         ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
         ({"IDP_DATABASE_URL": "not a url"}, "IDP_DATABASE_URL is not a database URL"),
         ({"IDP_DATABASE_URL": "postgres+nodriver://u:pw@db/x"}, "IDP_DATABASE_URL names a"),
+        ({"IDP_DATABASE_URL": "postgresql://u:s3cret@db:5432x/x"}, "is not a database URL"),
+        ({"IDP_DATABASE_URL": "postgresql://u:Sup3r@secret:Pa55@db/x"}, "is not a database URL"),
+        ({"IDP_DATABASE_URL": "postgresql://u:Sup3r@Secr3t@db/x"}, "write an @ in the password"),
     ],
 )
 def test_bad_settings_name_the_variable(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ, str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://gatehouse:s3cret@db:5432x/gatehouse",
+        "postgresql://gatehouse:Sup3r@s3cret:Pa55@db/gatehouse",
+        "postgresql://gatehouse:Sup3r@s3cret@db/gatehouse",
+        "nosuchdb://gatehouse:s3cret@db/gatehouse",
+    ],
+)
+def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path, url):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"IDP_DATABASE_URL": url}, str(tmp_path))
+    assert "s3cret" not in str(refused.value) and "Pa55" not in str(refused.value)
 
 
 def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):
