@@ -62,8 +62,10 @@ def check_sign_in_password(ctx, uid: str, user: User | None, password: str) -> P
         metrics.SIGN_IN_FAILURES.labels("password").inc()
         reputation.record_sign_in(username, ip, succeeded=False)
         return PasswordCheck(None, INVALID)
-    attempts.attempt_succeeded(counted_as, ip)
+    # The rehash (a bcrypt run, now and then) before the counts: they hold their rows, and
+    # SQLite its one write lock, until the request commits.
     upgrade_password_hash(user, password)
+    attempts.attempt_succeeded(counted_as, ip)
     devices.remember_device(user)
     reputation.record_sign_in(username, ip, succeeded=True)
     return PasswordCheck(user)

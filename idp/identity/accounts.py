@@ -126,6 +126,6 @@ def confirm_password(user: User, password: str) -> str | None:
         return _("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait)
     if not check_password(password, user.password_hash):
         return _("That password is not right.")
+    upgrade_password_hash(user, password)  # first: see check_sign_in_password
     attempts.attempt_succeeded(account, client_ip())
-    upgrade_password_hash(user, password)
     return None
