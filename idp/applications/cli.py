@@ -25,36 +25,54 @@ apps_group = CommandGroup("apps", help="Create, bind, list and delete applicatio
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="OIDC: repeatable.")
 @click.option("--public", is_flag=True, help="OIDC: a client that cannot keep a secret.")
 @click.option(
+    "--post-logout-redirect-uri",
+    "post_logout_redirect_uris",
+    multiple=True,
+    help="OIDC: where the app may send users after signing out (repeatable).",
+)
+@click.option(
+    "--backchannel-logout-uri",
+    default="",
+    help="OIDC: where Gatehouse posts a logout token when a session ends.",
+)
+@click.option(
     "--external-host", help="Forward auth: the app's address, e.g. https://app.example.org"
 )
+@click.option("--path-prefix", default="", help="Forward auth: only URLs under this path.")
 @click.option("--launch-url", default="", help="Where users open the app (default: none).")
 @click.option("--authorization-flow", help="The slug of the authorization flow to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print slug, client id, secret, issuer.")
 def apps_create(
-    slug, name, oidc, proxy, redirect_uris, public, external_host, launch_url,
-    authorization_flow, as_json,
+    slug, name, oidc, proxy, redirect_uris, public, post_logout_redirect_uris,
+    backchannel_logout_uri, external_host, path_prefix, launch_url, authorization_flow, as_json,
 ):  # fmt: skip
     if oidc == proxy:
         # Both would be one provider silently chosen by the order of the flags.
         fail("say which provider: --oidc or --proxy (one of them)")
     kind = "oauth2" if oidc else "proxy"
+    oidc_only = redirect_uris or public or post_logout_redirect_uris or backchannel_logout_uri
     if kind == "oauth2":
-        if external_host:
-            fail("--external-host belongs to --proxy")
+        if external_host or path_prefix:
+            fail("--external-host and --path-prefix belong to --proxy")
         if not redirect_uris:
             fail("an OIDC application needs at least one --redirect-uri")
         options = {
             "client_type": "public" if public else "confidential",
             "redirect_uris": list(redirect_uris),
+            "post_logout_redirect_uris": list(post_logout_redirect_uris),
+            "backchannel_logout_uri": backchannel_logout_uri,
         }
     else:
         if kind not in PROVIDER_TYPES:
             fail("the provider type 'proxy' (forward auth) is not installed")
-        if redirect_uris or public:
-            fail("--redirect-uri and --public belong to --oidc")
+        if oidc_only:
+            fail(
+                "--redirect-uri, --public, --post-logout-redirect-uri and "
+                "--backchannel-logout-uri belong to --oidc"
+            )
         if not external_host:
             fail("a --proxy application needs --external-host")
-        options = {"external_host": external_host}
+        options = {"external_host": external_host, "path_prefix": path_prefix}
     try:
         created = create_application(
             slug,

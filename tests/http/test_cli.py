@@ -48,6 +48,7 @@ def test_a_superuser_with_a_password_leaves_no_setup_open_and_no_warning(app, ru
 
 
 A_PROXY_APP = ["--name", "Wiki", "--proxy", "--external-host", "https://wiki.example.test"]
+AN_OIDC_APP = ["apps", "create", "rp", "--name", "RP", "--oidc", "--redirect-uri", "https://rp/cb"]
 
 
 @pytest.mark.parametrize(
@@ -78,6 +79,17 @@ A_PROXY_APP = ["--name", "Wiki", "--proxy", "--external-host", "https://wiki.exa
             ["apps", "create", "wiki", *A_PROXY_APP, "--launch-url", "javascript:alert(1)"],
             None,
             "the launch URL must start with https://, http:// or /",
+        ),
+        (["apps", "create", "wiki", *A_PROXY_APP, "--path-prefix", "docs"], None, "start with /"),
+        (
+            ["apps", "create", "wiki", *A_PROXY_APP, "--backchannel-logout-uri", "https://x/"],
+            None,
+            "belong to --oidc",
+        ),
+        (
+            [*AN_OIDC_APP, "--post-logout-redirect-uri", "javascript:alert(1)"],
+            None,
+            "post_logout_redirect_uris[0]",
         ),
     ],
 )
@@ -257,3 +269,38 @@ def test_an_argument_that_is_no_utf8_is_refused_before_anything_is_stored(tmp_pa
     assert result.returncode == 2
     assert result.stderr.decode().startswith("Error: an argument is not UTF-8 text")
     assert not (tmp_path / "gatehouse.db").exists()
+
+
+def test_apps_create_sets_logout_addresses_and_a_path_prefix(app, runner):
+    oidc = runner.invoke(
+        args=[
+            "apps", "create", "rp", "--name", "RP", "--oidc",
+            "--redirect-uri", "https://rp.example.test/cb",
+            "--post-logout-redirect-uri", "https://rp.example.test/bye",
+            "--backchannel-logout-uri", "https://rp.example.test/logout",
+        ]
+    )  # fmt: skip
+    assert oidc.exit_code == 0, oidc.output
+    proxy = runner.invoke(
+        args=[
+            "apps",
+            "create",
+            "docs",
+            *A_PROXY_APP[2:],
+            "--name",
+            "Docs",
+            "--path-prefix",
+            "/docs",
+        ]
+    )
+    assert proxy.exit_code == 0, proxy.output
+    with app.app_context():
+        from idp.applications.loading import load_application
+
+        rp, docs = (
+            load_application("rp").provider.options,
+            load_application("docs").provider.options,
+        )
+    assert rp["post_logout_redirect_uris"] == ["https://rp.example.test/bye"]
+    assert rp["backchannel_logout_uri"] == "https://rp.example.test/logout"
+    assert (docs["external_host"], docs["path_prefix"]) == ("https://wiki.example.test", "/docs")
