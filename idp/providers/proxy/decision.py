@@ -16,10 +16,13 @@ NOT_PROTECTED = N_("%(host)s is not an application Gatehouse protects.")
 SIGN_IN_FIRST = N_("Sign in at Gatehouse first.")
 MAY_USE = N_("%(name)s may use %(application)s.")
 MAY_NOT_USE = N_("%(name)s may not use %(application)s.")
+# The proxy hands the summary to whoever asked, signed in or not: the applications are
+# named only among the reasons, which the admin's tester shows.
 CLAIMED_TWICE = N_(
-    "%(host)s is claimed alike by %(applications)s: an administrator must change or delete "
-    "one of them before anyone may pass."
+    "%(host)s is claimed alike by more than one application: an administrator must change or "
+    "delete one of them before anyone may pass."
 )
+CLAIMANTS = N_("The applications that claim it: %(applications)s.")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ def decide(target: Target, user: User | None, facts: RequestFacts) -> Verdict:
         return Verdict(403, Sentence(NOT_PROTECTED, host=target.host))
     if len(claimants) > 1:
         names = ", ".join(sorted(claimant.application.name for claimant in claimants))
-        return Verdict(403, Sentence(CLAIMED_TWICE, host=target.host, applications=names))
+        reasons = (Sentence(CLAIMANTS, applications=names),)
+        return Verdict(403, Sentence(CLAIMED_TWICE, host=target.host), reasons=reasons)
     protected = claimants[0]
     application = protected.application
     if user is None:

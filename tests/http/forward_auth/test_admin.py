@@ -127,10 +127,15 @@ def test_the_tester_refuses_an_outsider_and_says_why(wiki):
     assert "group staff: did not pass" in page
 
 
-def test_the_tester_sends_a_visitor_to_sign_in_and_refuses_unknown_hosts(wiki):
-    assert "Answer: 401" in text(
-        wiki.get(TESTER, query_string={"url": "https://wiki.example.test/"})
-    )
+def test_the_tester_names_the_applications_that_claim_one_address(app, wiki, runner):
+    args = ["apps", "create", "open", "--name", "Open", "--proxy"]
+    assert runner.invoke(args=[*args, "--external-host", "https://o.example.test"]).exit_code == 0
+    with app.app_context():  # written by hand: saving it would be refused
+        from idp.applications.loading import load_application
+
+        moved = load_application("open").provider
+        moved.options = {**moved.options, "external_host": "https://wiki.example.test"}
+        db.session.commit()
     page = text(wiki.get(TESTER, query_string={"username": "mia", "url": "https://other.test/"}))
     assert "Answer: 403" in page and "not an application Gatehouse protects" in page
 
