@@ -8,10 +8,12 @@ The shipped flows are imported once per run (per worker): every test's database 
 copy of that one (SQLite: the file is copied; PostgreSQL: its rows are inserted again).
 """
 
+import fcntl
 import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -186,6 +188,20 @@ def throwaway_postgres_database(prefix: str):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def many_postgres_connections():
+    """Held by a test that opens about fifty PostgreSQL connections at once. Two of them on two
+    xdist workers would together pass the server's max_connections (100), and their requests
+    would get 503s: this lock, shared by every worker on the machine, runs them one at a time."""
+    if not POSTGRES_URL:
+        yield
+        return
+    lock_path = Path(tempfile.gettempdir()) / "gatehouse-tests-many-connections.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="session")

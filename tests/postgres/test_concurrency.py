@@ -19,6 +19,7 @@ from tests.conftest import POSTGRES_URL, FlowDriver
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+    pytest.mark.usefixtures("many_postgres_connections"),
 ]
 
 SLUG = "default-authentication-flow"

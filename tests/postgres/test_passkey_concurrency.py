@@ -14,6 +14,7 @@ from tests.soft_authenticator import SoftAuthenticator, options_on
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+    pytest.mark.usefixtures("many_postgres_connections"),
 ]
 
 CLIENT_IP = "203.0.113.30"

@@ -21,6 +21,8 @@ from idp.protection.mail_limits import CLIENT_IP, RECIPIENT, sends_of
 from tests import factories
 from tests.conftest import POSTGRES_URL
 
+pytestmark = pytest.mark.usefixtures("many_postgres_connections")
+
 RECOVERY = "default-recovery-flow"
 PARALLEL = 50
 LIMIT = 5  # the shipped recovery flow's sends_per_hour
