@@ -81,10 +81,16 @@ def _csrf_error(error: CSRFError):
 
 
 def _bad_characters():
-    """NUL bytes fit no text column (PostgreSQL refuses them): refuse the request up front."""
-    values = [request.path, *request.args.values()]
-    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-        values += list(request.form.values())
+    """NUL bytes fit no text column (PostgreSQL refuses them): refuse the request up front.
+    So is a query string that is not UTF-8 (a raw byte, not percent-encoded), which werkzeug
+    cannot read: gunicorn refuses it and the development server quotes it, but a WSGI server
+    may pass it on as it came."""
+    try:
+        values = [request.path, *request.args.values()]
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            values += list(request.form.values())
+    except UnicodeDecodeError:
+        return _page(400, N_("The request contained characters that are not allowed."))
     if any("\x00" in value for value in values):
         return _page(400, N_("The request contained characters that are not allowed."))
     return None

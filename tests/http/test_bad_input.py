@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_user
 
 AUTH = "default-authentication-flow"
@@ -21,6 +22,25 @@ def test_nul_bytes_in_a_form_are_refused_with_400(flows, form):
 def test_nul_bytes_in_the_url_are_refused_with_400(client):
     assert client.get("/flow/x%00y/").status_code == 400
     assert client.get("/login?next=/me%00").status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/flow/default-authentication-flow/", "/me", "/healthz"])
+def test_a_raw_byte_that_is_not_utf8_in_the_query_is_a_400(client, path):
+    """As a WSGI server may pass on a request line with a raw byte in it."""
+    response = client.get(path, environ_overrides={"QUERY_STRING": "next=\xff"})
+    assert response.status_code == 400
+    assert b"characters that are not allowed" in response.data
+
+
+def test_a_posted_form_that_is_not_utf8_is_a_400(flows):
+    flows.open(AUTH)
+    token = csrf_token(flows.page).encode()
+    response = flows.client.post(
+        f"/flow/{AUTH}/",
+        data=b"uid_field=al\xffce&csrf_token=" + token,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
