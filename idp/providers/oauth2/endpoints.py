@@ -79,7 +79,7 @@ def authorize():
     try:
         grant = server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
-        return _refused(error)
+        return _refused(_missing_response_type(error))
     except ValueError:
         # authlib cannot even phrase its error for some values (a quote in response_type).
         abort(400, description=N_("This sign-in request has parameters Gatehouse cannot read."))
@@ -331,6 +331,15 @@ def _denied(grant, application):
     if mode == FORM_POST:
         response.headers["Content-Security-Policy"] = FORM_POST_POLICY
     return response
+
+
+def _missing_response_type(error: OAuth2Error) -> OAuth2Error:
+    """RFC 6749 4.1.2.1: a missing parameter is invalid_request; authlib answers a missing
+    response_type as one it does not support."""
+    if error.error == "unsupported_response_type" and not request.args.get("response_type"):
+        error.error = "invalid_request"
+        error.description = "The request is missing the response_type parameter."
+    return error
 
 
 def _refused(error: OAuth2Error):

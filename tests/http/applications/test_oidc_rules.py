@@ -196,6 +196,21 @@ def test_a_user_refused_by_the_bindings_sees_a_page_and_the_client_may_hear(app,
     assert "error=access_denied" in result.text and "state=s1" in result.text
 
 
+@pytest.mark.parametrize(
+    "response_type, error",
+    [(None, "invalid_request"), ("", "invalid_request"), ("token", "unsupported_response_type")],
+)
+def test_a_missing_response_type_is_invalid_request(app, visitor, response_type, error):
+    """RFC 6749 4.1.2.1: missing is invalid_request, another than code is unsupported; both
+    go back to the registered redirect URI, with the state and the issuer."""
+    client_id, _secret = make_client(app)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), response_type=response_type)
+    kind, result = visitor.follow(url)
+    assert kind == "redirect"
+    answer = query_of(result)
+    assert answer["error"] == error and answer["state"] == "s1" and answer["iss"]
+
+
 def test_prompt_none_without_a_session_answers_login_required(app, visitor):
     client_id, _secret = make_client(app)
     kind, result = visitor.follow(
