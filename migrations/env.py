@@ -8,10 +8,14 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-# Keep the app's own loggers working after migrations run in-process (idp run, idp setup).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+if current_app.config.get("LOG_FORMAT") == "json":
+    # IDP_LOG_FORMAT=json: Alembic's lines as one JSON object each, like every other log line.
+    from idp.core.logs import log_as_json
+
+    log_as_json("alembic")
+else:
+    # Keep the app's own loggers working after migrations run in-process (idp run, idp setup).
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

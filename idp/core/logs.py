@@ -53,6 +53,16 @@ def configure(log_format: str) -> None:
     logger.propagate = False
 
 
+def log_as_json(name: str) -> None:
+    """A library's logger (Alembic's, while `idp setup` migrates) in the JSON lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(name)
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 # -- the request id: one per request, on every log line and in the X-Request-ID header -----
 
 REQUEST_ID_HEADER = "X-Request-ID"

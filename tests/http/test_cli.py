@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -155,6 +156,19 @@ def run_in_checkout(command: list, tmp_path, **settings) -> subprocess.Completed
         timeout=60,
         check=False,
     )
+
+
+def test_setup_logs_its_migrations_as_json_lines_when_asked(tmp_path):
+    result = run_in_checkout(
+        [IDP, "setup"],
+        tmp_path,
+        IDP_DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}",
+        IDP_LOG_FORMAT="json",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines and all(json.loads(line)["message"] for line in lines)
+    assert any(json.loads(line)["logger"].startswith("alembic") for line in lines)
 
 
 def test_flask_reports_a_bad_setting_in_one_line_too(tmp_path):
