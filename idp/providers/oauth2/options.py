@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from idp.core.durations import parse_duration
 from idp.core.i18n import N_, Sentence
-from idp.core.options import OptionsError
+from idp.core.options import OptionsError, option
 
 SCOPES = ("openid", "profile", "email", "offline_access")
 # What a scope may be called (RFC 6749 3.3 allows more; these read well in a URL and a page).
@@ -44,7 +44,13 @@ class OAuth2Options:
     backchannel_logout_uri: str = ""
     # The client's registration (Back-Channel Logout 1.0, 2.2): it needs the session id
     # (`sid`) in the logout token. Gatehouse always sends it, beside the user (`sub`).
-    backchannel_logout_session_required: bool = False
+    backchannel_logout_session_required: bool = option(
+        False,
+        N_(
+            "Kept as the application registered it. Gatehouse always names the session (sid) "
+            "in the logout token, so this changes nothing."
+        ),
+    )
 
     def validate(self):
         for index, uri in enumerate(self.redirect_uris):

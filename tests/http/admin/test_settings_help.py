@@ -10,12 +10,15 @@ from markupsafe import escape
 
 from idp.core.options import help_of
 from idp.policies.registry import POLICY_TYPES
+from idp.providers.registry import PROVIDER_TYPES
 from idp.stages.registry import STAGE_TYPES
 from tests.http.admin.conftest import text
 
-PAGES = [(f"/admin/stages/new/{name}", kind) for name, kind in sorted(STAGE_TYPES.items())] + [
-    (f"/admin/policies/new/{name}", kind) for name, kind in sorted(POLICY_TYPES.items())
-]
+PAGES = (
+    [(f"/admin/stages/new/{name}", kind) for name, kind in sorted(STAGE_TYPES.items())]
+    + [(f"/admin/policies/new/{name}", kind) for name, kind in sorted(POLICY_TYPES.items())]
+    + [(f"/admin/applications/new/{name}", kind) for name, kind in sorted(PROVIDER_TYPES.items())]
+)
 
 
 @pytest.mark.parametrize(("url", "kind"), PAGES, ids=[url.rsplit("/", 1)[1] for url, _ in PAGES])
