@@ -283,6 +283,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     from idp.identity.usernames import NAME_MAX_LENGTH, is_valid_email, is_valid_username
     from idp.models import User
     from idp.policies.initial_setup import setup_is_pending
+    from idp.policies.password import default_rules_refuse
 
     if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
@@ -315,6 +316,9 @@ def users_create(username, email, name, superuser, groups, password_stdin):
             fail("no password on standard input")
         if len(password) > MAX_PASSWORD_LENGTH:
             fail(f"passwords are at most {MAX_PASSWORD_LENGTH} characters long")
+        refusals = default_rules_refuse(password, username, email or "", name or "")
+        if refusals:
+            fail("the password is refused: " + " ".join(refusals))
         set_password(user, password)
     db.session.add(user)
     db.session.commit()

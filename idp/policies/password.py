@@ -31,7 +31,13 @@ from idp.credentials.passwords import MAX_PASSWORD_LENGTH, normalise
 from idp.flows.context import PROMPT_DATA
 from idp.policies.base import PolicyType
 from idp.policies.password_advice import advice_in_words
-from idp.policies.types import PolicyError, PolicyRequest, PolicyResult, policy_deadline
+from idp.policies.types import (
+    PolicyError,
+    PolicyRequest,
+    PolicyResult,
+    PolicyUser,
+    policy_deadline,
+)
 from idp.transfer.authentik_models import AuthentikModel
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
@@ -286,6 +292,14 @@ class PasswordPolicy(PolicyType):
                     )
                 )
         return PolicyResult(not messages, tuple(messages))
+
+
+def default_rules_refuse(password: str, username: str, email: str = "", name: str = "") -> tuple:
+    """What the rules' defaults (a sign-up's in the shipped flows) say against a password an
+    administrator sets from the command line; empty when they accept it."""
+    user = PolicyUser(username=username, email=email, name=name)
+    request = PolicyRequest(user=user, context={PROMPT_DATA: {"password": password}})
+    return PasswordPolicy().evaluate(request, PasswordOptions()).messages
 
 
 def _length_messages(password: str, options: PasswordOptions) -> list[str]:
