@@ -89,9 +89,10 @@ def _bad_characters():
         values = [request.path, *request.args.values()]
         if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
             values += list(request.form.values())
+        allowed = not any("\x00" in value for value in values)
     except UnicodeDecodeError:
-        return _page(400, N_("The request contained characters that are not allowed."))
-    if any("\x00" in value for value in values):
+        allowed = False
+    if not allowed:
         return _page(400, N_("The request contained characters that are not allowed."))
     return None
 
