@@ -44,6 +44,9 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("uq_users_email_lower", func.lower(email), unique=True),
+        # SQLite would otherwise give a deleted user's id to the next account, and a plan
+        # cookie that proved the deleted user (pending_user_id) would carry on as that account.
+        {"sqlite_autoincrement": True},
     )
 
     @validates("is_active")
