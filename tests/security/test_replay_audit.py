@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from idp.core.extensions import db
+from idp.identity.accounts import set_password
 from idp.identity.deletion import delete_user
 from idp.models import Event, User, UserSession
 from tests.conftest import FlowDriver
@@ -20,6 +21,7 @@ AUTH = "default-authentication-flow"
 RECOVERY = "default-recovery-flow"
 UNENROLL = "default-unenrollment-flow"
 ALREADY_DONE = "This step was already done. Please start again."
+NEW_PASSWORD = "an entirely new password 77"
 
 
 def count(app, model, *conditions) -> int:
@@ -161,3 +163,22 @@ def test_one_mailed_link_opened_by_several_requests_at_once_resumes_one_plan(
         if status == 410:
             visitor.open(RECOVERY)
             assert visitor.stage == "identification"
+
+
+def test_a_password_changed_at_the_code_stage_shuts_out_the_plan_that_proved_the_old_one(
+    app, monkeypatch
+):
+    """The owner (or an administrator) sets a new password while a plan that proved the old
+    one waits for the code: whoever knew the old password is shut out, as its sessions are."""
+    driver, code = at_the_code_stage(app, monkeypatch, "pat")
+    with app.app_context():
+        set_password(db.session.scalar(select(User).where(User.username == "pat")), NEW_PASSWORD)
+        db.session.commit()
+    sessions = count(app, UserSession)
+    response = driver.submit(AUTH, {"code": code})
+    assert response.status_code == 403
+    assert "The password was changed meanwhile." in driver.text
+    assert not signed_in(driver)
+    assert count(app, UserSession) == sessions
+    driver.sign_in("pat", NEW_PASSWORD)  # the new password gets as far as the code
+    assert driver.stage == "authenticator_validate"
