@@ -20,7 +20,6 @@ from tests.smtp_server import link_in
 AUTH = "default-authentication-flow"
 RECOVERY = "default-recovery-flow"
 UNENROLL = "default-unenrollment-flow"
-ALREADY_DONE = "This step was already done. Please start again."
 NEW_PASSWORD = "an entirely new password 77"
 
 
@@ -105,6 +104,7 @@ def test_an_unenrollment_cookie_replayed_after_the_deletion_deletes_nobody_else(
 
     response = replayed.submit(UNENROLL, {"password": PASSWORD})
     assert response.status_code == 403
+    assert "Please sign in first." in replayed.text  # the cookie's session went with the user
     assert count(app, User) == users
     assert count(app, User, User.username == "leaver") == 1
 
