@@ -11,6 +11,7 @@ from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError, options_to_mapping
 from idp.core.slugs import SLUG_PATTERN
+from idp.identity.deletion import delete_where
 from idp.models import Application, Flow, PolicyBinding, Provider
 from idp.providers.registry import PROVIDER_TYPES
 
@@ -156,5 +157,8 @@ def bind(application: Application, *, policy=None, group=None, user=None) -> Pol
 
 
 def delete_application(application: Application) -> None:
-    db.session.delete(application)
+    """Delete the application with its provider, bindings, consents, codes and tokens. SQLite
+    does not enforce the ON DELETE rules and gives the id to the next application made: it
+    must not inherit the users' consents and tokens."""
     db.session.flush()
+    delete_where(Application.__table__, Application.id == application.id)

@@ -29,11 +29,32 @@ PASSWORD_CHECKED_FOR = "password_checked_for"  # noqa: S105 (a context key)
 # The user a passkey signed in without a password, having verified them (PIN, biometrics):
 # a password stage and a second-factor check that follow for that same user are passed by.
 PASSKEY_VERIFIED_FOR = "passkey_verified_for"
+# Which of the user's passwords this plan proved: when that password was set (a POSIX time,
+# or None for one set before that was recorded). A password changed since (by its owner
+# elsewhere, or an administrator) shuts the plan out at user_login, as it ends the user's
+# sessions: whoever knew the old password must not finish signing in with it.
+PASSWORD_PROVED = "password_proved"  # noqa: S105 (a context key)
 PROMPT_DATA = "prompt_data"
 # What a key in prompt_data looks like: a prompt field's key, or a dotted attribute path.
 PROMPT_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\Z")
 # Reserved for the applications (OIDC clients, forward-auth) a flow signs the user in to.
 APPLICATION = "application"
+
+
+def _password_set_at(user: User) -> float | None:
+    changed_at = user.password_changed_at
+    return changed_at.timestamp() if changed_at is not None else None
+
+
+def password_proved(user: User) -> dict:
+    """The context update of a stage that has just checked (or written) the user's password."""
+    return {PASSWORD_PROVED: [_password_set_at(user)]}
+
+
+def password_changed_since_proved(user: User, data: Mapping[str, Any]) -> bool:
+    """Compared, not ordered by time: no clock of any machine matters."""
+    proved = data.get(PASSWORD_PROVED)
+    return isinstance(proved, list) and proved != [_password_set_at(user)]
 
 
 def resolve_pending_user(data: Mapping[str, Any]) -> User | None:

@@ -159,6 +159,7 @@ def execute(slug: str):
         response = run.handle()
     except (PlanReplayed, EffectRepeated) as replayed:
         db.session.rollback()
+        sessions.forget_user_deleted_meanwhile()
         record_event("plan_replayed", ip=client_ip(), flow_slug=flow.slug)
         response = run.stopped(str(replayed))
     except FlowStopped as stopped:

@@ -1,5 +1,5 @@
 """Deleting users with everything that belongs to them (the user_delete stage, lapsed
-sign-ups).
+sign-ups), and applications likewise (idp.applications.manage).
 
 Each foreign key's ON DELETE rule is carried out by the statements themselves, so the result
 is the same on SQLite, which does not enforce foreign keys here: a reused user id must never
@@ -35,17 +35,19 @@ def delete_users(condition: ColumnElement) -> int:
     """Delete the users that match and no binding names, with what belongs to them; how
     many there were."""
     db.session.flush()  # rows added earlier in this request are caught by the rules too
-    return _delete_where(User.__table__, and_(condition, ~named_by_a_binding()))
+    return delete_where(User.__table__, and_(condition, ~named_by_a_binding()))
 
 
-def _delete_where(table: Table, condition: ColumnElement) -> int:
+def delete_where(table: Table, condition: ColumnElement) -> int:
+    """Delete the rows of `table` that match, following every ON DELETE rule that points at
+    them; how many there were."""
     references = _references_to(table)
     if references:
         (key,) = table.primary_key.columns
         keys = list(db.session.scalars(select(key).where(condition)))
         for child, column, rule in references if keys else ():
             if rule == "CASCADE":
-                _delete_where(child, column.in_(keys))
+                delete_where(child, column.in_(keys))
             elif rule == "SET NULL":
                 db.session.execute(
                     update(_target(child)).where(column.in_(keys)).values({column.key: None})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import ColumnElement, Integer, bindparam, case, func, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, case, func, inspect, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -209,6 +209,19 @@ def end_current_session() -> UserSession | None:
     g.user_session = None
     g.pop("_login_user", None)
     return row
+
+
+def forget_user_deleted_meanwhile() -> None:
+    """After a rollback: the signed-in user's row was expired with the rest, and a parallel
+    request may have deleted the account since (the same "delete my account" sent twice).
+    This request then goes on as nobody, rather than fail to load them again."""
+    user = g.get("_login_user")
+    if not isinstance(user, User):
+        return
+    (user_id,) = inspect(user).identity  # known without loading the expired row
+    if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
+        g.user_session = None
+        g.pop("_login_user", None)
 
 
 def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:

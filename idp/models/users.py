@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from idp.core.extensions import db
@@ -89,3 +89,12 @@ class Group(db.Model):
 
     def __repr__(self) -> str:
         return f"<Group {self.name}>"
+
+
+@event.listens_for(User.__table__, "before_create")
+def _ids_never_reused_on_sqlite(table, connection, **_):
+    """SQLite would otherwise give a deleted user's id to the next account, and a plan cookie
+    that proved the deleted user (pending_user_id) would carry on as that account. Said
+    here rather than in __table_args__, which would load SQLite's dialect on every site."""
+    if connection.dialect.name == "sqlite":
+        table.dialect_options["sqlite"]["autoincrement"] = True

@@ -15,6 +15,7 @@ from idp.flows.context import (
     PENDING_USER_ID,
     UID,
     UID_FIELDS,
+    password_proved,
     resolve_pending_user,
 )
 from idp.flows.outcomes import Advance, Retry
@@ -118,6 +119,7 @@ class IdentificationStage(StageType):
                 PENDING_USER_ID: check.user.id,
                 PASSWORD_CHECKED_FOR: check.user.id,
                 AUTH_METHOD: "password",
+                **password_proved(check.user),
             }
         )
 

@@ -6,6 +6,7 @@ from idp.flows.context import (
     PASSWORD_CHECKED_FOR,
     PENDING_USER_ID,
     UID,
+    password_proved,
 )
 from idp.flows.outcomes import Advance, Retry
 from idp.stages.base import StageType
@@ -47,4 +48,6 @@ class PasswordStage(StageType):
             # Throttling and proof messages stay as they are; only "wrong" has its words.
             problem = words_for(ctx).failure_message if check.problem == INVALID else check.problem
             return Retry(problem, field="password")
-        return Advance({PENDING_USER_ID: check.user.id, AUTH_METHOD: "password"})
+        return Advance(
+            {PENDING_USER_ID: check.user.id, AUTH_METHOD: "password", **password_proved(check.user)}
+        )

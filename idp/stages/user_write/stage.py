@@ -7,7 +7,7 @@ from idp.core.network import client_ip
 from idp.core.sealing import SealBroken, is_sealed, unseal
 from idp.credentials.passwords import hash_password
 from idp.flows import once
-from idp.flows.context import PENDING_USER_ID, PROMPT_DATA
+from idp.flows.context import PENDING_USER_ID, PROMPT_DATA, password_proved
 from idp.flows.outcomes import Advance, Deny, Retry
 from idp.identity.accounts import find_group, set_password
 from idp.identity.sessions import load_current_session, revoke_sessions_of
@@ -88,10 +88,10 @@ class UserWriteStage(StageType):
         )
         if is_signup:
             return self._signed_up(data)
-        return Advance(
-            {PENDING_USER_ID: user.id, PROMPT_DATA: _without_secrets(data)},
-            notice=ctx.options.done_message,
-        )
+        updates = {PENDING_USER_ID: user.id, PROMPT_DATA: _without_secrets(data)}
+        if is_sealed(data.get("password")):
+            updates.update(password_proved(user))  # the plan knows the password it chose
+        return Advance(updates, notice=ctx.options.done_message)
 
     def _address_taken(self, ctx, data):
         """A sign-up with an address that has an account: nothing is made or changed, and the

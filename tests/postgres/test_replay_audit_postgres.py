@@ -1,0 +1,186 @@
+"""Races that only PostgreSQL shows (SQLite runs one writer at a time): one code typed into
+several sign-ins at once, and several copies of one consent plan agreeing at once. A barrier
+holds every request just before the statement that decides, so the database alone decides.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from idp.core.extensions import db
+from idp.credentials import authenticators
+from idp.models import (
+    Application,
+    AuthorizationRequest,
+    Consent,
+    Flow,
+    Provider,
+    StaticCode,
+    UserSession,
+)
+from idp.models.types import utcnow
+from idp.stages.consent import stage as consent_stage
+from tests.conftest import POSTGRES_URL, FlowDriver, csrf_token
+from tests.factories import PASSWORD, make_user
+from tests.http.applications.test_consent import FLOW, seed
+from tests.http.stages.test_authenticators import (
+    STATIC_SETUP,
+    Clock,
+    recovery_codes_on,
+    set_up_totp,
+    signed_in_driver,
+)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+    pytest.mark.usefixtures("many_postgres_connections"),
+]
+
+AUTH = "default-authentication-flow"
+PARALLEL = 8
+
+
+@pytest.fixture
+def app_settings():
+    # Every request holds its connection while it waits at the barrier.
+    return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)}}
+
+
+def held_together(monkeypatch, module, name: str) -> None:
+    """Hold each thread's first call of module.name until the others that get there are
+    there too (a request the failed-attempt counters turn away earlier never comes)."""
+    everyone = threading.Event()
+    lock, count = threading.Lock(), [0]
+    original = getattr(module, name)
+    seen = threading.local()
+
+    def together(*args, **kwargs):
+        if not getattr(seen, "waited", False):
+            seen.waited = True
+            with lock:
+                count[0] += 1
+                if count[0] == PARALLEL:
+                    everyone.set()
+            everyone.wait(timeout=3)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, together)
+
+
+def run_together(actions) -> list:
+    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
+        return [future.result(timeout=120) for future in [pool.submit(a) for a in actions]]
+
+
+def count(app, model, *conditions) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def at_the_code_stage(app) -> FlowDriver:
+    driver = FlowDriver(app.test_client())
+    driver.sign_in("alice", PASSWORD)
+    assert driver.stage == "authenticator_validate"
+    return driver
+
+
+@pytest.fixture
+def alice(app):
+    with app.app_context():
+        return make_user("alice").id
+
+
+def test_one_totp_code_typed_into_parallel_sign_ins_signs_in_once(app, alice, monkeypatch):
+    clock = Clock(monkeypatch)
+    totp = set_up_totp(signed_in_driver(app), clock)
+    clock.advance(10)
+    drivers = [at_the_code_stage(app) for _ in range(PARALLEL)]
+    sessions = count(app, UserSession, UserSession.user_id == alice)
+    code = clock.code(totp)
+    held_together(monkeypatch, authenticators, "_claim_step")
+
+    responses = run_together(
+        [lambda driver=driver: driver.submit(AUTH, {"code": code}) for driver in drivers]
+    )
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(303) == 1 and statuses.count(400) == PARALLEL - 1, statuses
+    assert count(app, UserSession, UserSession.user_id == alice) == sessions + 1
+
+
+def test_one_recovery_code_typed_into_parallel_sign_ins_signs_in_once(app, alice, monkeypatch):
+    owner = signed_in_driver(app)
+    owner.open(STATIC_SETUP)
+    code = recovery_codes_on(owner.page)[0]
+    owner.submit(STATIC_SETUP, {})
+    drivers = [at_the_code_stage(app) for _ in range(PARALLEL)]
+    sessions = count(app, UserSession, UserSession.user_id == alice)
+    held_together(monkeypatch, authenticators, "use_recovery_code")
+
+    responses = run_together(
+        [lambda driver=driver: driver.submit(AUTH, {"code": code}) for driver in drivers]
+    )
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(303) == 1 and statuses.count(400) == PARALLEL - 1, statuses
+    assert count(app, UserSession, UserSession.user_id == alice) == sessions + 1
+    assert count(app, StaticCode, StaticCode.user_id == alice, StaticCode.used_at.is_not(None)) == 1
+
+
+@pytest.fixture
+def consent_plan(app, client):
+    """An application whose authorization flow asks for consent, and a signed-in user with
+    an authorization request for it (as tests/http/applications/test_consent.py sets up)."""
+    with app.app_context():
+        flow_id = db.session.scalar(select(Flow.id).where(Flow.slug == FLOW))
+        application = Application(slug="wiki", name="The Wiki", policy_bindings=[])
+        application.provider = Provider(type="oauth2", options={}, authorization_flow_id=flow_id)
+        db.session.add(application)
+        user = make_user()
+        db.session.flush()
+        db.session.add(
+            AuthorizationRequest(
+                handle="h1",
+                application_id=application.id,
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(minutes=5),
+            )
+        )
+        db.session.commit()
+        ids = application.id, user.id
+    FlowDriver(client).sign_in(user.username, PASSWORD)
+    return ids
+
+
+def test_copies_of_one_consent_plan_agreeing_at_once_remember_one_consent(
+    app, client, consent_plan, monkeypatch
+):
+    application_id, user_id = consent_plan
+    seed(client, application_id, ["openid", "email"])
+    page = client.get(f"/flow/{FLOW}/")
+    assert page.status_code == 200
+    driver = FlowDriver(client)
+    driver.page = page.get_data(as_text=True)
+    cookie = client.get_cookie("gatehouse_session")
+    copies = []
+    for _ in range(PARALLEL):
+        copy = FlowDriver(app.test_client())
+        copy.client.set_cookie(cookie.key, cookie.value)
+        copy.page = driver.page
+        copies.append(copy)
+    held_together(monkeypatch, consent_stage, "_consent_of")
+
+    responses = run_together(
+        [
+            lambda copy=copy: copy.client.post(
+                f"/flow/{FLOW}/", data={"csrf_token": csrf_token(copy.page)}
+            )
+            for copy in copies
+        ]
+    )
+    statuses = [response.status_code for response in responses]
+    # Each copy agrees for the same user and application: all go on, one row remembers it.
+    assert statuses == [303] * PARALLEL, statuses
+    assert count(app, Consent, Consent.user_id == user_id) == 1
