@@ -211,3 +211,31 @@ def test_a_retired_key_is_published_for_the_longest_token_lifetime_then_dropped(
     clock.shift(SECOND)
     assert retired not in published_kids(client)
     assert len(published_kids(client)) == 2  # the current key and the next
+
+
+# -- sessions that ended by time ---------------------------------------------------------------
+
+IDLE = timedelta(minutes=30)  # IDP_SESSION_IDLE_TIMEOUT's default
+
+
+def signed_in_browser(app) -> FlowDriver:
+    driver = FlowDriver(app.test_client())
+    driver.sign_in("alice", PASSWORD)
+    return driver
+
+
+def test_sign_out_everywhere_else_counts_only_sessions_that_were_still_alive(app, alice, clock):
+    forgotten = signed_in_browser(app)  # a browser left alone: its session ends when idle
+    clock.shift(IDLE / 2)
+    other = signed_in_browser(app)
+    here = signed_in_browser(app)
+    clock.shift(IDLE / 2)  # the forgotten browser's session ends now; the others live on
+    assert forgotten.client.get("/me").status_code != 200
+    page = here.client.get("/me").get_data(as_text=True)
+
+    here.client.post("/me/sessions/others/revoke", data={"csrf_token": csrf_token(page)})
+
+    me = here.client.get("/me").get_data(as_text=True)
+    assert "Signed out of 1 other session." in me
+    assert other.client.get("/me").status_code != 200
+    assert here.client.get("/me").status_code == 200
