@@ -3,7 +3,7 @@ send the browser on, and which `next` to believe. One answer for the whole app."
 
 from urllib.parse import urlsplit
 
-from flask import current_app, make_response, redirect, render_template, request
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.urls import iri_to_uri
 
@@ -25,6 +25,16 @@ def is_htmx() -> bool:
         and headers.get("HX-Boosted") != "true"
         and headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def to_sign_in():
+    """Send a visitor who is not signed in (any more) to sign in, and back here afterwards.
+    A partial HTMX request (a dialog asked for after the session ended) reloads its page
+    instead: htmx would fill the dialog with the sign-in page, and come back to the dialog
+    alone; the page's own request goes to sign in and comes back to the page."""
+    if is_htmx():
+        return make_response("", 200, {"HX-Refresh": "true"})
+    return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
 
 
 def redirect_to(target: str):
