@@ -5,7 +5,7 @@ link's hour, and how long a retired signing key stays published."""
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -239,3 +239,47 @@ def test_sign_out_everywhere_else_counts_only_sessions_that_were_still_alive(app
     assert "Signed out of 1 other session." in me
     assert other.client.get("/me").status_code != 200
     assert here.client.get("/me").status_code == 200
+
+
+def sign_in_from(client, location: str) -> str:
+    """Follow the way to sign in from `location`, sign in, and return where it ends."""
+    driver = FlowDriver(client)
+    flow_url = client.get(location).headers["Location"]
+    driver.page = client.get(flow_url).get_data(as_text=True)
+    driver.client.post(flow_url, data={"uid_field": "alice", "csrf_token": csrf_token(driver.page)})
+    driver.page = client.get(flow_url).get_data(as_text=True)
+    answer = client.post(
+        flow_url, data={"password": PASSWORD, "csrf_token": csrf_token(driver.page)}
+    )
+    return answer.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("referrer", "back_to"),
+    [
+        ("http://localhost/me", "/me"),
+        ("http://localhost/me/applications?x=1", "/me/applications?x=1"),
+        ("https://elsewhere.example/me", None),  # not this site's page: the default one
+        (None, None),
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/me/sessions/others/revoke", "/me/language", "/me/applications/consents/1/revoke"]
+)
+def test_a_form_posted_after_the_idle_timeout_comes_back_to_its_page_after_sign_in(
+    app, alice, clock, path, referrer, back_to
+):
+    browser = signed_in_browser(app)
+    page = browser.client.get("/me").get_data(as_text=True)
+    clock.shift(IDLE)
+    headers = {"Referer": referrer} if referrer else {}
+
+    answer = browser.client.post(path, data={"csrf_token": csrf_token(page)}, headers=headers)
+
+    assert answer.status_code == 302
+    location = answer.headers["Location"]
+    assert location == (f"/login?next={quote(back_to, safe='/?')}" if back_to else "/login")
+    # Not a GET of the address the form was posted to (a 405): its page, or the default one.
+    destination = sign_in_from(browser.client, location)
+    assert destination == (back_to or "/me")
+    assert browser.client.get(destination).status_code == 200
