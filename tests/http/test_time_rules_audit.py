@@ -283,3 +283,36 @@ def test_a_form_posted_after_the_idle_timeout_comes_back_to_its_page_after_sign_
     destination = sign_in_from(browser.client, location)
     assert destination == (back_to or "/me")
     assert browser.client.get(destination).status_code == 200
+
+
+# -- what a user allowed, as time passes ----------------------------------------------------
+
+CONSENT_LIFETIME = timedelta(minutes=20)
+
+
+def allowed_row(client) -> str:
+    """The row of "What you allowed" on /me/applications, as words."""
+    page = client.get("/me/applications").get_data(as_text=True)
+    row = re.search(r'<table class="consents">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", row).split())
+
+
+@pytest.mark.parametrize(
+    ("age", "is_expired"), [(CONSENT_LIFETIME - SECOND, False), (CONSENT_LIFETIME, True)]
+)
+def test_a_consent_that_ran_out_is_shown_as_expired(app, alice, clock, age, is_expired):
+    make_client(app)
+    with app.app_context():
+        db.session.add(
+            Consent(
+                user_id=alice, subject="application:1", application_id=1, scopes=["openid"],
+                expires_at=datetime.now(UTC) + CONSENT_LIFETIME,
+            )
+        )  # fmt: skip
+        db.session.commit()
+    browser = signed_in_browser(app)
+    clock.shift(age)
+    row = allowed_row(browser.client)
+    assert row.startswith("RP openid")
+    assert ("(expired)" in row) is is_expired
+    assert "Withdraw" in row  # its application's tokens may still be live
