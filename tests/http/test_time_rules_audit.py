@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Consent, SigningKey
+from idp.models import Consent, PlanEffect, SigningKey
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
 from tests.http.applications.oidc import REDIRECT_URI, make_client
@@ -316,3 +316,33 @@ def test_a_consent_that_ran_out_is_shown_as_expired(app, alice, clock, age, is_e
     assert row.startswith("RP openid")
     assert ("(expired)" in row) is is_expired
     assert "Withdraw" in row  # its application's tokens may still be live
+
+
+# -- what a plan did once, kept for replays ----------------------------------------------------
+
+CLAIMS_KEPT = timedelta(days=30)  # beyond a plan's day and a mailed link's week
+
+
+def claims(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(PlanEffect.effect)))
+
+
+@pytest.mark.parametrize(("age", "is_kept"), [(CLAIMS_KEPT, True), (CLAIMS_KEPT + SECOND, False)])
+def test_maintenance_purge_forgets_what_a_plan_did_only_after_thirty_days(
+    app, runner, mailbox, clock, age, is_kept
+):
+    browser = FlowDriver(app.test_client())
+    browser.open("default-enrollment-flow")
+    browser.submit(
+        "default-enrollment-flow",
+        {
+            "username": "newbie", "name": "New Bie", "email": "newbie@example.test",
+            "password": PASSWORD, "password_repeat": PASSWORD,
+        },
+    )  # fmt: skip
+    made = claims(app)
+    assert made  # the account written and the mail sent, each once for this plan
+    clock.shift(age)
+    assert runner.invoke(args=["maintenance", "purge", "--older-than", "365d"]).exit_code == 0
+    assert claims(app) == (made if is_kept else [])
