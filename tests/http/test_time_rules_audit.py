@@ -346,3 +346,26 @@ def test_maintenance_purge_forgets_what_a_plan_did_only_after_thirty_days(
     clock.shift(age)
     assert runner.invoke(args=["maintenance", "purge", "--older-than", "365d"]).exit_code == 0
     assert claims(app) == (made if is_kept else [])
+
+
+# -- the sign-in throttle, on the page that said to wait ---------------------------------------
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_the_page_that_said_to_wait_signs_in_once_the_wait_is_over(app, alice, clock, htmx):
+    for _ in range(app.config["LOGIN_FREE_ATTEMPTS"]):
+        guess(app, "alice", "wrong")
+    delay = timedelta(seconds=app.config["LOGIN_DELAY_BASE"])
+    browser = FlowDriver(app.test_client())
+    browser.sign_in("alice", PASSWORD, htmx=htmx)
+    assert f"Try again in {delay.seconds} s." in browser.text
+
+    clock.shift(delay - SECOND)
+    browser.submit(AUTH, {"password": PASSWORD}, htmx=htmx)  # the same page, sent again
+    assert "Try again in 1 s." in browser.text
+    assert browser.client.get("/me").status_code != 200
+
+    clock.shift(SECOND)
+    answer = browser.submit(AUTH, {"password": PASSWORD}, htmx=htmx)
+    assert answer.headers["HX-Redirect" if htmx else "Location"] == "/me"
+    assert browser.client.get("/me").status_code == 200
