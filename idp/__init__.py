@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from idp.core.config import load_settings
+from idp.core.config import LONGEST_SESSION, load_settings
 from idp.core.extensions import (
     POSTGRESQL_OPTIONS,
     begin_postgresql_transactions_at_the_first_write,
@@ -28,6 +28,10 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the session cookie
+        # Flask refuses a cookie signed longer ago than this (31 days by default), and a
+        # GET does not sign it again: a session still in use was signed out after a month.
+        # The database decides when a session ends; the cookie must outlive the longest.
+        PERMANENT_SESSION_LIFETIME=LONGEST_SESSION,
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_FORM_MEMORY_SIZE=256 * 1024,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.core.http import safe_next
+from idp.core.http import safe_next, to_sign_in
 from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.credentials import authenticators
@@ -57,7 +57,7 @@ def signin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated:
-            return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+            return to_sign_in()
         return view(*args, **kwargs)
 
     return wrapper

@@ -7,6 +7,7 @@ from flask_login import current_user
 from idp.admin.audit import detail_lines
 from idp.admin.pagination import page_url
 from idp.admin.urls import SECTIONS
+from idp.core.http import to_sign_in
 from idp.core.i18n import lazy_text as _l
 from idp.core.lazy_views import add_lazy_rules
 from idp.core.words import counted, noun
@@ -59,7 +60,7 @@ NAVIGATION = (
 @bp.before_request
 def require_superuser():
     if not current_user.is_authenticated:
-        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+        return to_sign_in()
     if not current_user.is_superuser:
         abort(403, description=_("Only administrators may open the admin pages."))
     return None

@@ -4,6 +4,7 @@ import ipaddress
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,9 @@ class ConfigError(ValueError):
 
 SMTP_TLS_MODES = ("none", "starttls", "ssl")
 LOG_FORMATS = ("text", "json")
+# The longest a sign-in may last (user_login's session_duration), and so how old a signed
+# session cookie may be: it is signed again only when it changes, not when it is used.
+LONGEST_SESSION = timedelta(days=400)
 
 
 def _integer(environ, name, default, minimum, maximum):

@@ -1,9 +1,9 @@
 """What every view asks of a request that HTMX may have sent: a page or a fragment, how to
 send the browser on, and which `next` to believe. One answer for the whole app."""
 
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import current_app, make_response, redirect, render_template, request
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.urls import iri_to_uri
 
@@ -25,6 +25,28 @@ def is_htmx() -> bool:
         and headers.get("HX-Boosted") != "true"
         and headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def to_sign_in():
+    """Send a visitor who is not signed in (any more) to sign in, and back here afterwards.
+    A partial HTMX request (a dialog asked for after the session ended) reloads its page
+    instead: htmx would fill the dialog with the sign-in page, and come back to the dialog
+    alone; the page's own request goes to sign in and comes back to the page."""
+    if is_htmx():
+        return make_response("", 200, {"HX-Refresh": "true"})
+    return redirect(url_for("account.login", next=_back_after_sign_in() or None))
+
+
+def _back_after_sign_in() -> str:
+    """This address, for a GET. A form posted after the session ended cannot be sent again
+    by the redirect after signing in (a GET of a POST-only address is a 405): back to the
+    page on this site that it was posted from, else to the default page."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.scheme not in ("http", "https") or referrer.netloc != request.host:
+        return ""
+    return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))
 
 
 def redirect_to(target: str):

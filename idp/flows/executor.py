@@ -194,6 +194,11 @@ class FlowRun:
                 # The form belonged to a plan that is gone (expired, tampered with, or made
                 # from an older version of this flow): start again rather than trust it.
                 flash(_("That step had expired, so we started again."), "warning")
+            if handoff.lost_its_seed(self.flow, self.plan.context) and self.plan.next_url:
+                # Run for no application (its seed went with a plan that expired): the
+                # application's request it came from seeds it again, rather than a consent
+                # page that names no application.
+                return self.redirect_out(self.plan.next_url)
         else:
             self.check_access()
             earlier = self.earlier_step_asked()

@@ -41,6 +41,12 @@ def take_seed(slug: str) -> dict | None:
     return seed
 
 
+def lost_its_seed(flow, context: dict) -> bool:
+    """An authorization flow runs for the application that seeded it: without it (a plan
+    that expired took the seed along) it has nothing to ask about."""
+    return flow.designation == "authorization" and not isinstance(context.get(APPLICATION), dict)
+
+
 def flow_finished(context: dict, user: User | None) -> None:
     """The flow ran to its end: mark the authorization request it ran for (only the signed-in
     user's own, only once)."""

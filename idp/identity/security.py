@@ -5,6 +5,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 
 from idp.core.extensions import login_manager
+from idp.core.http import to_sign_in
 from idp.identity.cookie_codec import CookieJSONSerializer
 from idp.identity.sessions import load_current_session
 
@@ -174,3 +175,4 @@ def init_app(app) -> None:
     app.after_request(_add_security_headers)
     login_manager.session_protection = None  # our sessions live in the database instead
     login_manager.login_view = "account.login"
+    login_manager.unauthorized_handler(to_sign_in)

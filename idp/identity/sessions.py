@@ -225,11 +225,12 @@ def forget_user_deleted_meanwhile() -> None:
 
 
 def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
-    """End every session of the user but `keep` (this browser's). The kept one gets a new
+    """End every live session of the user but `keep` (this browser's); the count leaves out
+    those that had already ended (idle, or past their lifetime). The kept one gets a new
     key: a copy of its cookie taken earlier (a stolen one) is shut out with the others."""
     statement = (
         update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .where(UserSession.user_id == user.id, *alive_at(utcnow()))
         .values(revoked_at=utcnow())
         .returning(UserSession.id)
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from idp.core.config import ConfigError, load_settings
 from idp.core.extensions import db
 from idp.identity.sessions import LAST_SEEN_RESOLUTION
-from idp.models import UserSession
+from idp.models import Stage, UserSession
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -150,6 +150,28 @@ def test_without_an_idle_limit_only_the_lifetime_ends_a_session(app, signed_in, 
     assert is_signed_in(signed_in)
     clock.move_to(signed_at + LIFETIME)
     assert not is_signed_in(signed_in)
+
+
+def test_a_long_session_in_use_is_not_signed_out_by_the_age_of_its_cookie(
+    app, client, flows, alice, clock
+):
+    """A sign-in may last 400 days; plain pages do not sign the cookie again, and Flask
+    refused one signed more than 31 days ago (its default): the session ended a month in."""
+    app.config["SESSION_IDLE_TIMEOUT"] = 0
+    longest = timedelta(days=400)
+    with app.app_context():
+        stage = db.session.scalar(select(Stage).where(Stage.name == "default-authentication-login"))
+        stage.options = {**stage.options, "session_duration": "400d"}
+        db.session.commit()
+    flows.sign_in("alice", PASSWORD)
+    signed_at = now()
+    while now() + timedelta(days=30) < signed_at + longest:
+        clock.shift(timedelta(days=30))  # a visit a month
+        assert is_signed_in(client), now() - signed_at
+    clock.move_to(signed_at + longest - SECOND)
+    assert is_signed_in(client)
+    clock.move_to(signed_at + longest)
+    assert not is_signed_in(client)
 
 
 def test_an_idle_ended_session_is_gone_from_the_users_list_and_the_dashboard(

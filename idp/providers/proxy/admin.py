@@ -1,7 +1,7 @@
 """The admin's "test a request": what the proxy would be told for a user and an address,
 and why. A GET form: nothing is written."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from idp.applications.access import RequestFacts
 from idp.applications.loading import load_application
 from idp.core.extensions import db
 from idp.core.forms import Form
+from idp.core.http import to_sign_in
 from idp.core.i18n import lazy_text as _l
 from idp.models import User
 from idp.providers.proxy.decision import decide
@@ -33,7 +34,7 @@ class TestRequestForm(Form):
 
 def test_request(slug: str):
     if not current_user.is_authenticated:
-        return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+        return to_sign_in()
     if not current_user.is_superuser:
         abort(403, description=_l("Only administrators may open the admin pages."))
     application = load_application(slug)

@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from idp.core.config import LONGEST_SESSION
 from idp.core.durations import parse_duration
 from idp.core.i18n import N_
 from idp.core.options import OptionsError, option
@@ -21,7 +22,7 @@ class UserLoginOptions:
             lifetime = parse_duration(self.session_duration)
         except ValueError as error:
             raise OptionsError("session_duration", error.args[0]) from None
-        if not timedelta(minutes=1) <= lifetime <= timedelta(days=400):
+        if not timedelta(minutes=1) <= lifetime <= LONGEST_SESSION:
             raise OptionsError("session_duration", N_("must be between 1m and 400d"))
 
     @property
