@@ -225,20 +225,25 @@ def forget_user_deleted_meanwhile() -> None:
 
 
 def revoke_sessions_of(user: User, keep: UserSession | None = None) -> int:
-    """End every live session of the user but `keep` (this browser's); the count leaves out
-    those that had already ended (idle, or past their lifetime). The kept one gets a new
-    key: a copy of its cookie taken earlier (a stolen one) is shut out with the others."""
+    """End every session of the user but `keep` (this browser's), and count those that were
+    still alive. One that ended by time (idle, or past its lifetime) is revoked too, uncounted:
+    the applications it signed in to may still hold sessions of their own, and hear of its end
+    now (back-channel logout). The kept one gets a new key: a copy of its cookie taken earlier
+    (a stolen one) is shut out with the others."""
+    now = utcnow()
+    others = [UserSession.user_id == user.id]
+    if keep is not None:
+        others.append(UserSession.id != keep.id)
+    alive_ids = set(db.session.scalars(select(UserSession.id).where(*others, *alive_at(now))))
     statement = (
         update(UserSession)
-        .where(UserSession.user_id == user.id, *alive_at(utcnow()))
-        .values(revoked_at=utcnow())
+        .where(*others, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
         .returning(UserSession.id)
     )
-    if keep is not None:
-        statement = statement.where(UserSession.id != keep.id)
     ended_ids = list(db.session.scalars(statement))
     _ended(ended_ids)
-    ended = len(ended_ids)
+    ended = len(alive_ids.intersection(ended_ids))
     if keep is not None and keep is load_current_session():
         key = secrets.token_urlsafe(32)
         keep.key_hash = _hash(key)

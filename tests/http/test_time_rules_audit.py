@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Consent, PlanEffect, SigningKey
+from idp.models import Consent, PlanEffect, SigningKey, UserSession
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
 from tests.http.applications.oidc import REDIRECT_URI, make_client
@@ -239,6 +239,11 @@ def test_sign_out_everywhere_else_counts_only_sessions_that_were_still_alive(app
     assert "Signed out of 1 other session." in me
     assert other.client.get("/me").status_code != 200
     assert here.client.get("/me").status_code == 200
+    # The one that ended by time is revoked too, uncounted: the applications it signed in
+    # to hear of its end (back-channel logout).
+    with app.app_context():
+        unrevoked = select(UserSession).where(UserSession.revoked_at.is_(None))
+        assert len(db.session.scalars(unrevoked).all()) == 1
 
 
 def sign_in_from(client, location: str) -> str:
