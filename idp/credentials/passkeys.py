@@ -159,13 +159,6 @@ def take_challenge(plan_id: str, binding_id: int, purpose: str) -> WebAuthnChall
     return row if deleted == 1 else None
 
 
-def purge() -> int:
-    """Delete the challenges nobody answered in time."""
-    return db.session.execute(
-        delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < utcnow())
-    ).rowcount
-
-
 # -- registration -----------------------------------------------------------------------------
 
 
