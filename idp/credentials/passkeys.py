@@ -109,7 +109,7 @@ def new_challenge(plan_id: str, binding_id: int, purpose: str, user: User | None
     db.session.execute(
         delete(WebAuthnChallenge)
         .where(
-            (WebAuthnChallenge.expires_at < now)
+            (WebAuthnChallenge.expires_at <= now)
             | (
                 (WebAuthnChallenge.plan_id == plan_id)
                 & (WebAuthnChallenge.binding_id == binding_id)
@@ -139,7 +139,7 @@ def current_challenge(plan_id: str, binding_id: int, purpose: str) -> WebAuthnCh
             WebAuthnChallenge.plan_id == plan_id,
             WebAuthnChallenge.binding_id == binding_id,
             WebAuthnChallenge.purpose == purpose,
-            WebAuthnChallenge.expires_at >= utcnow(),
+            WebAuthnChallenge.expires_at > utcnow(),  # refused at its limit, as every time rule
         )
     )
 
