@@ -63,6 +63,7 @@ def application_tokens(slug: str):
         application=application,
         tokens=live,
         consents=consents,
+        now=now,
         form=Form(),
     )
 

@@ -7,8 +7,12 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+from sqlalchemy import select
 
+from idp.core.extensions import db
+from idp.models import Application, Consent
 from tests.http.admin.conftest import signed_in, text
+from tests.http.applications.oidc import make_client
 
 IDLE = timedelta(minutes=30)  # IDP_SESSION_IDLE_TIMEOUT's default
 SECOND = timedelta(seconds=1)
@@ -63,3 +67,28 @@ def test_the_dialog_address_opened_as_a_page_after_the_idle_timeout_goes_to_sign
     response = admin.get(dialog_url)
     assert response.status_code == 302
     assert response.headers["Location"] == f"/login?next={dialog_url}"
+
+
+CONSENT_LIFETIME = timedelta(minutes=20)  # within the admin's idle timeout
+
+
+@pytest.mark.parametrize(
+    ("age", "is_expired"), [(CONSENT_LIFETIME - SECOND, False), (CONSENT_LIFETIME, True)]
+)
+def test_the_consent_grants_mark_one_that_ran_out(app, admin, user_id, clock, age, is_expired):
+    make_client(app)
+    with app.app_context():
+        application = db.session.scalar(select(Application).where(Application.slug == "rp"))
+        db.session.add(
+            Consent(
+                user_id=user_id, subject=f"application:{application.id}",
+                application_id=application.id, scopes=["openid"],
+                expires_at=datetime.now(UTC) + CONSENT_LIFETIME,
+            )
+        )  # fmt: skip
+        db.session.commit()
+    clock.shift(age)
+    page = text(admin.get("/admin/applications/rp/tokens"))
+    grants = page.split('<table class="consents">', 1)[1].split("</table>", 1)[0]
+    assert "alice" in grants
+    assert ("(expired)" in grants) is is_expired
