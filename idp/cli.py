@@ -506,13 +506,16 @@ maintenance_group = CommandGroup(
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def maintenance_purge(older_than, dry_run):
     """Delete lapsed unconfirmed sign-ups, flow tokens (mailed links, captchas) that expired,
-    and OpenID Connect codes, requests and tokens that were used, revoked or expired.
+    sessions that ended over 30 days ago and no OpenID Connect token needs, and OpenID
+    Connect codes, requests and tokens that were used, revoked or expired.
     Accounts disabled by an admin are never touched."""
-    from idp.identity import signups
-    from idp.providers.oauth2.purge import purge_everything
+    from idp.identity import sessions, signups
+    from idp.providers.oauth2.purge import needed_by_a_token, purge_everything
 
     lifetime = _signup_lifetime(older_than) if older_than is not None else None
     deleted_signups, deleted_tokens = signups.purge(lifetime)
+    # Before the OpenID Connect purge: a token it deletes as dead may have died a moment ago.
+    deleted_sessions = sessions.purge_ended(keep=needed_by_a_token())
     openid_connect = purge_everything()
     if dry_run:
         db.session.rollback()
@@ -522,6 +525,10 @@ def maintenance_purge(older_than, dry_run):
     click.echo(
         f"{verb} {deleted_signups} unconfirmed sign-up(s)"
         f" and {deleted_tokens} expired flow token(s)."
+    )
+    click.echo(
+        f"{verb} {deleted_sessions} session(s) that ended"
+        f" over {sessions.ENDED_KEPT_FOR.days} days ago."
     )
     counts = ", ".join(f"{count} {kind}" for kind, count in openid_connect.items())
     click.echo(f"OpenID Connect: {verb.lower()} {counts}.")

@@ -7,14 +7,27 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import ColumnElement, Integer, bindparam, case, func, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.core.database import upsert_for_dialect
 from idp.core.extensions import db
 from idp.core.network import client_ip, user_agent
+from idp.flows import once
 from idp.flows.revision import remember_for_request, revision_column
+from idp.identity.deletion import delete_where
 from idp.models import User, UserSession
 from idp.models.types import utcnow
 
@@ -26,6 +39,11 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 # tells the applications they signed in to): functions taking the ended sessions' ids, called
 # in the transaction that ends them.
 SESSION_END_LISTENERS = "idp.session_end_listeners"
+# How long `idp maintenance purge` keeps a session after it ended. Its plan_id is what refuses
+# a replayed plan cookie a second sign-in (_insert_unless_plan_used), so the row must outlive
+# every plan that could still be replayed: a plan lives a day at most and a mailed link resumes
+# one up to a week, the same reckoning as the plan claims kept in idp.flows.once.
+ENDED_KEPT_FOR = once.KEPT_FOR
 
 
 class PlanAlreadyUsed(Exception):
@@ -60,6 +78,26 @@ def alive_clauses(now, idle_since) -> list[ColumnElement[bool]]:
     if idle_since is not None:
         clauses.append(UserSession.last_seen_at > idle_since)
     return clauses
+
+
+def purge_ended(keep: ColumnElement[bool] | None = None) -> int:
+    """Delete the sessions that ended more than ENDED_KEPT_FOR ago (revoked, past their
+    lifetime, or idle past IDP_SESSION_IDLE_TIMEOUT) and were made before then too, with
+    every row that points at them, but not those `keep` (a condition on UserSession) holds;
+    how many. The caller commits.
+
+    "Made before then" follows from having ended before then, unless the idle timeout was
+    lowered since: a session then counts as ended earlier than it did, but its plan is still
+    no older than the row."""
+    cutoff = utcnow() - ENDED_KEPT_FOR
+    ended = [UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff]
+    timeout = idle_timeout()
+    if timeout is not None:
+        ended.append(UserSession.last_seen_at < cutoff - timeout)
+    condition = and_(or_(*ended), UserSession.created_at < cutoff)
+    if keep is not None:
+        condition = and_(condition, ~keep)
+    return delete_where(UserSession.__table__, condition)
 
 
 def load_current_session() -> UserSession | None:

@@ -8,7 +8,7 @@ purge` clears everything else. Helpers only run the deletes; the caller commits.
 
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 
 from idp.core.extensions import db
 from idp.models import (
@@ -23,6 +23,10 @@ from idp.models.types import utcnow
 # A used code is kept this long after it expired: presented again meanwhile, it still revokes
 # the tokens it gave (RFC 9700 4.1.2). A code nobody exchanged gave nothing and goes at once.
 USED_CODES_KEPT = timedelta(days=1)
+# A token read as live just before it died may still be making its successor (a refresh grant
+# in flight, or a server whose clock runs a little behind), which names the same session: that
+# session is kept until its tokens have been dead this long.
+TOKENS_DEAD_FOR = timedelta(hours=1)
 
 
 def _dead_codes(now):
@@ -80,6 +84,18 @@ def purge_tokens_of(user_id: int, application_id: int) -> int:
             OAuth2Token.application_id == application_id,
             _dead_tokens(utcnow()),
         )
+    )
+
+
+def needed_by_a_token() -> ColumnElement[bool]:
+    """Sessions (a condition on UserSession) that a token still needs. A token stays valid
+    after its session ends by time, a refresh token for its whole life (only a revoked session
+    ends its tokens: tokens.TokenState.is_live), and deleting the session would take the token
+    with it (ON DELETE CASCADE). Asked before this module deletes the dead tokens, so that one
+    that died within TOKENS_DEAD_FOR still counts."""
+    return exists().where(
+        OAuth2Token.session_id == UserSession.id,
+        ~_dead_tokens(utcnow() - TOKENS_DEAD_FOR),
     )
 
 
