@@ -617,3 +617,13 @@ def test_a_flow_an_application_authorizes_through_is_not_deleted(app, admin, slu
     assert "while an application authorizes through it" in text(response)
     assert "<li>Wiki</li>" in text(response)
     assert row_id(app, Flow, slug=authorization) == flow_id
+
+
+def test_removing_a_stage_binding_removes_its_policy_bindings(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    data = {"group": row_id(app, Group, name="staff"), "order": "0", "timeout": "30"}
+    assert (
+        post(admin, f"/admin/flows/{slug}/stages/{binding}/policies/new", data).status_code == 303
+    )
+    assert post(admin, f"/admin/flows/{slug}/stages/{binding}/remove").status_code == 303
+    assert row_id(app, PolicyBinding, stage_binding_id=binding) is None
