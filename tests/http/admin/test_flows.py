@@ -627,3 +627,13 @@ def test_removing_a_stage_binding_removes_its_policy_bindings(app, admin, slug):
     )
     assert post(admin, f"/admin/flows/{slug}/stages/{binding}/remove").status_code == 303
     assert row_id(app, PolicyBinding, stage_binding_id=binding) is None
+
+
+def test_importing_a_flow_again_leaves_no_policy_binding_behind(app, slug):
+    gated = [*SIGN_IN_STEPS[:2], {**SIGN_IN_STEPS[2], "policies": [{"group": "staff"}]}]
+    staff = row_id(app, Group, name="staff")
+    with app.app_context():
+        make_flow(gated, slug=slug)
+        assert row_id(app, PolicyBinding, group_id=staff) is not None
+        make_flow(SIGN_IN_STEPS, slug=slug)
+    assert row_id(app, PolicyBinding, group_id=staff) is None
