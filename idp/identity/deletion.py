@@ -1,5 +1,6 @@
 """Deleting users with everything that belongs to them (the user_delete stage, lapsed
-sign-ups), and applications likewise (idp.applications.manage).
+sign-ups), and applications (idp.applications.manage), flows (the admin) and authorization
+codes (idp.providers.oauth2.purge) likewise.
 
 Each foreign key's ON DELETE rule is carried out by the statements themselves, so the result
 is the same on SQLite, which does not enforce foreign keys here: a reused user id must never

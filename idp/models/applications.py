@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.core.extensions import db
@@ -46,6 +46,16 @@ class Application(db.Model):
 
     def __repr__(self) -> str:
         return f"<Application {self.slug}>"
+
+
+@event.listens_for(Application.__table__, "before_create")
+def _ids_never_reused_on_sqlite(table, connection, **_):
+    """SQLite would otherwise give a deleted application's id to the next one made, and an
+    authorization flow's plan (which names its application by id) left open on the deleted
+    one would, once agreed to, remember the consent for that next application. Said here
+    rather than in __table_args__, which would load SQLite's dialect on every site."""
+    if connection.dialect.name == "sqlite":
+        table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 class Provider(db.Model):

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from idp.core.extensions import db
-from idp.models import User
+from idp.models import Consent, User
 from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
 
 # Functional unique indexes (lower(username), lower(email)) are in the model and in the
@@ -209,3 +209,20 @@ def test_an_install_in_use_keeps_sign_up_open_after_the_settings_migration(migra
     flask_migrate.upgrade()
 
     assert stored_settings() == {"enrollment": "on"}
+
+
+def test_rows_left_by_a_deleted_application_go_before_its_id_can_come_back(migrated_app):
+    """Before applications.id was AUTOINCREMENT on SQLite, deleting one left its consents
+    and bindings behind (no ON DELETE there); the migration deletes them, or the next
+    application, given the same id, would inherit them."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL kept no such rows: it enforces the foreign keys")
+    flask_migrate.upgrade(revision="c2e6a9d4b7f1")
+    user = User(username="alice", attributes={})
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(Consent(user_id=user.id, subject="application:7", application_id=7))
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.upgrade()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0

@@ -4,7 +4,7 @@ tabs are in files.py, the binding tabs in bindings.py."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
 from idp.admin.flows.forms import (
@@ -20,10 +20,16 @@ from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
 from idp.flows.loading import load_flow
-from idp.models import Flow, Invitation, PolicyBinding, Stage, StageBinding
+from idp.identity.deletion import delete_where
+from idp.models import Application, Flow, Invitation, Provider, Stage, StageBinding
 from idp.models.flows import FLOW_FIELDS
 
 SLUG_TAKEN = _l("A flow with this slug was just created.")
+PROVIDER_FLOW_COLUMNS = (
+    Provider.authorization_flow_id,
+    Provider.authentication_flow_id,
+    Provider.invalidation_flow_id,
+)
 LABELS = {
     "designation": DESIGNATION_LABELS,
     "authentication": AUTHENTICATION_LABELS,
@@ -101,8 +107,8 @@ def edit_flow(slug: str):
 
 
 def where_used(slug: str) -> list[str]:
-    """What links to the flow by its slug, in words: stages that send people to it (an
-    enrollment or recovery link) and invitations that open it."""
+    """What links to the flow, in words: stages that send people to it (an enrollment or
+    recovery link), invitations that open it and applications that sign in or out through it."""
     places = [
         _("the stage %(name)s", name=name)
         for name, options in db.session.execute(select(Stage.name, Stage.options))
@@ -113,7 +119,28 @@ def where_used(slug: str) -> list[str]:
     )
     if invitations:
         places.append(ngettext("%(num)d invitation link", "%(num)d invitation links", invitations))
+    flow_id = select(Flow.id).where(Flow.slug == slug).scalar_subquery()
+    uses = or_(*(column == flow_id for column in PROVIDER_FLOW_COLUMNS))
+    places.extend(
+        _("the application %(name)s", name=name)
+        for name in db.session.scalars(
+            select(Application.name).join(Provider).where(uses).order_by(Application.name)
+        )
+    )
     return places
+
+
+def authorizing(flow: Flow) -> list[str]:
+    """Applications that authorize through the flow: the foreign key (ON DELETE RESTRICT)
+    forbids deleting it, and SQLite would not say so."""
+    return list(
+        db.session.scalars(
+            select(Application.name)
+            .join(Provider)
+            .where(Provider.authorization_flow_id == flow.id)
+            .order_by(Application.name)
+        )
+    )
 
 
 def _strings_in(value) -> set[str]:
@@ -128,21 +155,29 @@ def _strings_in(value) -> set[str]:
 
 def confirm_flow_deletion(slug: str):
     flow = flow_or_404(slug)
-    return render_template("admin/flows/delete.html", flow=flow, used=where_used(slug), form=Form())
+    return render_deletion(flow)
+
+
+def render_deletion(flow: Flow, status: int = 200):
+    page = render_template(
+        "admin/flows/delete.html",
+        flow=flow,
+        used=where_used(flow.slug),
+        authorizing=authorizing(flow),
+        form=Form(),
+    )
+    return page, status
 
 
 def delete_flow(slug: str):
+    """With its bindings, and unset as any application's sign-in or sign-out flow, as the
+    foreign keys say: SQLite does not enforce them, and gives the id to the next flow made,
+    which would take over those places."""
     flow = flow_or_404(slug)
+    if authorizing(flow):
+        return render_deletion(flow, 409)
     record_change("admin_flow_deleted", flow_target(flow), before=flow_values(flow))
-    binding_ids = select(StageBinding.id).where(StageBinding.flow_id == flow.id)
-    # Children first: SQLite does not enforce the foreign keys' ON DELETE CASCADE.
-    db.session.execute(
-        delete(PolicyBinding).where(
-            (PolicyBinding.flow_id == flow.id) | PolicyBinding.stage_binding_id.in_(binding_ids)
-        )
-    )
-    db.session.execute(delete(StageBinding).where(StageBinding.flow_id == flow.id))
-    db.session.execute(delete(Flow).where(Flow.id == flow.id))
+    delete_where(Flow.__table__, Flow.id == flow.id)
     db.session.commit()
     flash(_("The flow %(slug)s was deleted.", slug=slug), "info")
     return redirect(url_for("admin.flows.flows"), code=303)

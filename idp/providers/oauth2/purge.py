@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 
 from idp.core.extensions import db
+from idp.identity.deletion import delete_where
 from idp.models import (
     AuthorizationCode,
     AuthorizationRequest,
@@ -56,11 +57,18 @@ def _deleted(statement) -> int:
     return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
+def _deleted_codes(condition) -> int:
+    """The tokens a code gave forget it (ON DELETE SET NULL, which SQLite does not enforce
+    here): SQLite gives its id to the next code made, and replaying that one would revoke
+    them too."""
+    return delete_where(AuthorizationCode.__table__, condition)
+
+
 def purge_codes_of(user_id: int, application_id: int) -> int:
     """When a new code is made: this user's dead codes and requests at this application."""
     now = utcnow()
-    codes = _deleted(
-        delete(AuthorizationCode).where(
+    codes = _deleted_codes(
+        and_(
             AuthorizationCode.user_id == user_id,
             AuthorizationCode.application_id == application_id,
             _dead_codes(now),
@@ -106,7 +114,7 @@ def purge_everything() -> dict[str, int]:
         or_(UserSession.revoked_at.is_not(None), UserSession.expires_at <= now)
     )
     return {
-        "authorization codes": _deleted(delete(AuthorizationCode).where(_dead_codes(now))),
+        "authorization codes": _deleted_codes(_dead_codes(now)),
         "authorization requests": _deleted(delete(AuthorizationRequest).where(_dead_requests(now))),
         "tokens": _deleted(delete(OAuth2Token).where(_dead_tokens(now))),
         "session sign-ins": _deleted(

@@ -8,8 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from idp.applications.manage import create_application
 from idp.core.extensions import db
-from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Flow, Group, Policy, PolicyBinding, Provider, Stage, StageBinding
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
 from tests.http.admin.conftest import events_of, post, text, token_of
@@ -576,3 +577,63 @@ def test_the_binding_dialog_answers_htmx_with_its_errors_or_a_redirect(app, admi
     assert "HX-Redirect" not in done.headers
     assert "not group staff" in text(admin.get(f"/admin/flows/{slug}/stages"))
     assert len(events_of(app, "admin_policy_bound")) == 2
+
+
+def an_application(app, slug: str) -> int:
+    """An oauth2 application whose provider signs in and out through `slug` and authorizes
+    through the shipped consent flow; its provider's id."""
+    with app.app_context():
+        created = create_application(
+            "wiki", "Wiki", "oauth2", {"redirect_uris": ["https://wiki.example.test/cb"]}
+        )
+        provider = db.session.scalar(
+            select(Provider).where(Provider.application_id == created.application.id)
+        )
+        flow_id = db.session.scalar(select(Flow.id).where(Flow.slug == slug))
+        provider.authentication_flow_id = provider.invalidation_flow_id = flow_id
+        db.session.commit()
+        return provider.id
+
+
+def test_a_deleted_flow_is_unset_where_an_application_used_it(app, admin, slug):
+    """SQLite does not set the provider's flows to NULL by itself, and gives the deleted
+    flow's id to the next flow made: the application must not sign in through that one."""
+    provider_id = an_application(app, slug)
+    assert "the application Wiki" in text(admin.get(f"/admin/flows/{slug}/delete"))
+    assert post(admin, f"/admin/flows/{slug}/delete").status_code == 303
+    assert post(admin, "/admin/flows/new", FLOW).status_code == 303
+    with app.app_context():
+        provider = db.session.get(Provider, provider_id)
+        assert (provider.authentication_flow_id, provider.invalidation_flow_id) == (None, None)
+
+
+def test_a_flow_an_application_authorizes_through_is_not_deleted(app, admin, slug):
+    provider_id = an_application(app, slug)
+    with app.app_context():
+        flow_id = db.session.get(Provider, provider_id).authorization_flow_id
+        authorization = db.session.get(Flow, flow_id).slug
+    response = post(admin, f"/admin/flows/{authorization}/delete")
+    assert response.status_code == 409
+    assert "while an application authorizes through it" in text(response)
+    assert "<li>Wiki</li>" in text(response)
+    assert row_id(app, Flow, slug=authorization) == flow_id
+
+
+def test_removing_a_stage_binding_removes_its_policy_bindings(app, admin, slug):
+    binding = bind_stop_stage(app, admin, slug)
+    data = {"group": row_id(app, Group, name="staff"), "order": "0", "timeout": "30"}
+    assert (
+        post(admin, f"/admin/flows/{slug}/stages/{binding}/policies/new", data).status_code == 303
+    )
+    assert post(admin, f"/admin/flows/{slug}/stages/{binding}/remove").status_code == 303
+    assert row_id(app, PolicyBinding, stage_binding_id=binding) is None
+
+
+def test_importing_a_flow_again_leaves_no_policy_binding_behind(app, slug):
+    gated = [*SIGN_IN_STEPS[:2], {**SIGN_IN_STEPS[2], "policies": [{"group": "staff"}]}]
+    staff = row_id(app, Group, name="staff")
+    with app.app_context():
+        make_flow(gated, slug=slug)
+        assert row_id(app, PolicyBinding, group_id=staff) is not None
+        make_flow(SIGN_IN_STEPS, slug=slug)
+    assert row_id(app, PolicyBinding, group_id=staff) is None

@@ -138,3 +138,21 @@ def test_a_new_token_clears_dead_tokens_but_a_used_refresh_token_still_reveals_a
     stolen = refresh(live_server, client_id, secret, first["refresh_token"])
     assert stolen.json()["error"] == "invalid_grant"
     assert refresh(live_server, client_id, secret, third["refresh_token"]).status_code == 400
+
+
+def test_a_purged_code_leaves_its_tokens_to_no_later_code(
+    app, live_server, visitor, alice, runner, time_machine
+):
+    """SQLite does not set the tokens' code to NULL by itself, and gives a purged code's id
+    to the next code made: replaying that code must revoke what it gave, and no more."""
+    client_id, secret = make_client(app)
+    before = token_for(visitor, live_server, client_id, secret)
+    later(time_machine, days=1, minutes=5)
+    purge(runner)
+    assert rows(app, AuthorizationCode) == 0
+    verifier = secrets.token_urlsafe(48)
+    code = get_code(visitor, client_id, verifier)["code"]
+    after = exchange(live_server, client_id, secret, code, verifier).json()
+    assert exchange(live_server, client_id, secret, code, verifier).status_code == 400
+    assert refresh(live_server, client_id, secret, after["refresh_token"]).status_code == 400
+    assert refresh(live_server, client_id, secret, before["refresh_token"]).status_code == 200
