@@ -122,7 +122,10 @@ def where_used(slug: str) -> list[str]:
     flow_id = select(Flow.id).where(Flow.slug == slug).scalar_subquery()
     uses = or_(*(column == flow_id for column in PROVIDER_FLOW_COLUMNS))
     places.extend(
-        _("the application %(name)s", name=name)
+        _(
+            "the application %(name)s, which then signs in or out through the default flow",
+            name=name,
+        )
         for name in db.session.scalars(
             select(Application.name).join(Provider).where(uses).order_by(Application.name)
         )
