@@ -43,7 +43,10 @@ def _back_after_sign_in() -> str:
     page on this site that it was posted from, else to the default page."""
     if request.method in ("GET", "HEAD"):
         return request.full_path.rstrip("?")
-    referrer = urlsplit(request.referrer or "")
+    try:
+        referrer = urlsplit(request.referrer or "")
+    except ValueError:  # a header that is no URL ("http://[::1/"): no page to go back to
+        return ""
     if referrer.scheme not in ("http", "https") or referrer.netloc != request.host:
         return ""
     return safe_next(urlunsplit(("", "", referrer.path, referrer.query, "")))

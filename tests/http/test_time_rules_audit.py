@@ -374,3 +374,19 @@ def test_the_page_that_said_to_wait_signs_in_once_the_wait_is_over(app, alice, c
     answer = browser.submit(AUTH, {"password": PASSWORD}, htmx=htmx)
     assert answer.headers["HX-Redirect" if htmx else "Location"] == "/me"
     assert browser.client.get("/me").status_code == 200
+
+
+def test_a_form_posted_after_the_idle_timeout_with_a_referer_that_is_no_url_signs_in_anew(
+    app, alice, clock
+):
+    # urlsplit raises on an unclosed IPv6 host: the default page, not a 500.
+    browser = signed_in_browser(app)
+    page = browser.client.get("/me").get_data(as_text=True)
+    clock.shift(IDLE)
+
+    answer = browser.client.post(
+        "/me/language", data={"csrf_token": csrf_token(page)}, headers={"Referer": "http://[::1/me"}
+    )
+
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/login"
