@@ -254,9 +254,10 @@ def forget_user_deleted_meanwhile() -> None:
     request may have deleted the account since (the same "delete my account" sent twice).
     This request then goes on as nobody, rather than fail to load them again."""
     user = g.get("_login_user")
-    if not isinstance(user, User):
+    identity = inspect(user).identity if isinstance(user, User) else None
+    if identity is None:  # nobody signed in, or a user this request made and rolled back
         return
-    (user_id,) = inspect(user).identity  # known without loading the expired row
+    (user_id,) = identity  # known without loading the expired row
     if db.session.scalar(select(User.id).where(User.id == user_id)) is None:
         g.user_session = None
         g.pop("_login_user", None)

@@ -344,7 +344,10 @@ def dialog_done(url: str):
     """After the dialog: back to the tab it belongs to. htmx follows HX-Redirect only on a
     200, and a browser already on that tab would only scroll to the #binding, so there the
     page is reloaded instead (to show the change and its notice)."""
-    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    try:
+        current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    except ValueError:  # an unreadable address (an unclosed "[" in its host)
+        current = None
     if is_htmx() and current == urlsplit(url).path:
         return "", 200, {"HX-Refresh": "true"}
     return redirect_to(url)
