@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from idp.core.extensions import db
-from idp.models import UserSession
+from idp.models import Application, Consent, User, UserSession
 from idp.models.types import utcnow
 from tests.browser.pages import LOGIN_FLOW, enter_password, identify, sign_in, url_path
 from tests.factories import PASSWORD
+from tests.http.applications.oidc import make_client
 
 pytestmark = pytest.mark.usefixtures("instance_is_set_up")
 
@@ -164,4 +165,42 @@ def test_signing_out_everywhere_else_after_the_session_ended_comes_back_to_me(
     sign_in_again(visitor, username, "/me")
     expect(visitor).to_have_url(url_path("/me$"))
     expect(visitor.get_by_role("heading", level=1)).to_contain_text("Hello")
+    assert failures == []
+
+
+def test_withdrawing_a_consent_after_the_session_ended_comes_back_to_the_applications(
+    visitor, app, make_user
+):
+    """Back to /me/applications, not the default page (/me): the Referer is what says where.
+    The consent that ran out is marked so, before and after."""
+    username = make_user()
+    make_client(app)
+    with app.app_context():
+        db.session.add(
+            Consent(
+                user_id=db.session.scalar(select(User.id).where(User.username == username)),
+                subject="application:rp",
+                application_id=db.session.scalar(
+                    select(Application.id).where(Application.slug == "rp")
+                ),
+                scopes=["openid"],
+                expires_at=utcnow() - timedelta(minutes=1),
+            )
+        )
+        db.session.commit()
+    failures = record_error_answers(visitor)
+    sign_in(visitor, username, PASSWORD)
+    expect(visitor).to_have_url(url_path("/me$"))
+    visitor.goto("/me/applications")
+    grants = visitor.locator("table.consents")
+    expect(grants.get_by_role("row", name="RP")).to_contain_text("(expired)")
+    leave_idle(app)
+
+    grants.get_by_role("button", name="Withdraw").click()
+
+    sign_in_again(visitor, username, "/me/applications")
+    expect(visitor).to_have_url(url_path("/me/applications$"))
+    expect(visitor.locator("table.consents").get_by_role("row", name="RP")).to_contain_text(
+        "(expired)"
+    )
     assert failures == []
