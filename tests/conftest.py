@@ -17,6 +17,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -188,6 +189,14 @@ def throwaway_postgres_database(prefix: str):
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def clock(time_machine):
+    """A stopped clock at a whole second, moved only by the test (clock.shift): every time
+    rule is driven with it, and a loaded machine cannot run a wait out meanwhile."""
+    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
+    return time_machine
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ replayed plan cookie a second sign-in. The clock is moved with time-machine, nev
 The default sign-in gives a session a lifetime of one day, and IDP_SESSION_IDLE_TIMEOUT ends it
 after 30 minutes without use."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,12 +21,6 @@ IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 ALREADY_USED = "This sign-in was already used. Please start again."
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
 
 
 @pytest.fixture

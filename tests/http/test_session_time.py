@@ -21,12 +21,6 @@ LIFETIME = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 
 
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 

@@ -26,12 +26,6 @@ STEP = 30  # seconds per TOTP code
 GUESSER_IP = "198.51.100.7"
 
 
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 

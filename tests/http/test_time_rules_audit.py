@@ -32,12 +32,6 @@ def app(mailbox, app):
 
 
 @pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
-
-
-@pytest.fixture
 def alice(app, clock):
     with app.app_context():
         return make_user("alice", email="alice@example.test").id

@@ -21,12 +21,6 @@ CHANGE = "default-password-change"
 
 
 @pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
-
-
-@pytest.fixture
 def signed_in(new_visitor, alice, clock):
     visitor = new_visitor()
     visitor.sign_in("alice")

@@ -21,12 +21,6 @@ HTMX = {"HX-Request": "true", "HX-Current-URL": f"http://localhost{PAGE}"}
 
 
 @pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
-
-
-@pytest.fixture
 def admin(app, admin_name, clock):
     """Signed in on the stopped clock."""
     return signed_in(app, admin_name)

@@ -1,7 +1,7 @@
 """A recovery link an admin mails works for the recovery email stage's token_expiry_minutes
 and not a second longer: the clock is moved (time-machine), never slept."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,12 +24,6 @@ def app(mailbox, app):
 def alice(app) -> int:
     with app.app_context():
         return make_user("alice", email="alice@example.test").id
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
 
 
 @pytest.mark.parametrize(

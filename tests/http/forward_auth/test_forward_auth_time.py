@@ -2,7 +2,7 @@
 answered with the Gatehouse session's own idle timeout and lifetime, and asking it is use
 that keeps the session alive."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,12 +17,6 @@ IDLE = timedelta(minutes=30)  # IDP_SESSION_IDLE_TIMEOUT's default
 LIFETIME = timedelta(days=1)  # the default sign-in's session_duration
 SECOND = timedelta(seconds=1)
 ASKERS = [pytest.param(nginx_asks, id="nginx"), pytest.param(caddy_asks, id="caddy")]
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 a link works until its lifetime and not a second after, the hourly mail limit counts one hour,
 and an unconfirmed sign-up holds its name for IDP_UNCONFIRMED_SIGNUP_LIFETIME."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,12 +19,6 @@ RECOVERY = "default-recovery-flow"
 LINK_LIFETIME = timedelta(minutes=30)  # default-recovery-flow's token_expiry_minutes
 SIGNUP_LIFETIME = timedelta(seconds=86400)  # IDP_UNCONFIRMED_SIGNUP_LIFETIME's default
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 answered within five minutes or not at all, and a late answer gets a new challenge on the
 same page, for a passwordless sign-in and for a passkey being set up."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -26,12 +26,6 @@ def app_settings():
         "WEBAUTHN_ORIGIN": ORIGIN,
         "REAUTHENTICATION_WINDOW": 3600,
     }
-
-
-@pytest.fixture
-def clock(time_machine):
-    time_machine.move_to(datetime.now(UTC).replace(microsecond=0), tick=False)
-    return time_machine
 
 
 def refused_with_a_new_challenge(flows, response, htmx, old_options) -> dict:
