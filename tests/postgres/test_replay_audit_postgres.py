@@ -5,7 +5,6 @@ holds every request just before the statement that decides, so the database alon
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,19 +12,14 @@ from sqlalchemy import func, select
 from idp.core.extensions import db
 from idp.credentials import authenticators
 from idp.models import (
-    Application,
-    AuthorizationRequest,
     Consent,
-    Flow,
-    Provider,
     StaticCode,
     UserSession,
 )
-from idp.models.types import utcnow
 from idp.stages.consent import stage as consent_stage
 from tests.conftest import POSTGRES_URL, FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
-from tests.http.applications.test_consent import FLOW, seed
+from tests.http.applications.test_consent import FLOW, seed, wiki_with_a_request
 from tests.http.stages.test_authenticators import (
     STATIC_SETUP,
     Clock,
@@ -94,6 +88,16 @@ def alice(app):
         return make_user("alice").id
 
 
+def type_together_and_sign_in_once(app, drivers, code, user_id, sessions_before) -> None:
+    """Every driver sends `code` at once: one signs in (303), the others are refused (400)."""
+    responses = run_together(
+        [lambda driver=driver: driver.submit(AUTH, {"code": code}) for driver in drivers]
+    )
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(303) == 1 and statuses.count(400) == PARALLEL - 1, statuses
+    assert count(app, UserSession, UserSession.user_id == user_id) == sessions_before + 1
+
+
 def test_one_totp_code_typed_into_parallel_sign_ins_signs_in_once(app, alice, monkeypatch):
     clock = Clock(monkeypatch)
     totp = set_up_totp(signed_in_driver(app), clock)
@@ -103,12 +107,7 @@ def test_one_totp_code_typed_into_parallel_sign_ins_signs_in_once(app, alice, mo
     code = clock.code(totp)
     held_together(monkeypatch, authenticators, "_claim_step")
 
-    responses = run_together(
-        [lambda driver=driver: driver.submit(AUTH, {"code": code}) for driver in drivers]
-    )
-    statuses = [response.status_code for response in responses]
-    assert statuses.count(303) == 1 and statuses.count(400) == PARALLEL - 1, statuses
-    assert count(app, UserSession, UserSession.user_id == alice) == sessions + 1
+    type_together_and_sign_in_once(app, drivers, code, alice, sessions)
 
 
 def test_one_recovery_code_typed_into_parallel_sign_ins_signs_in_once(app, alice, monkeypatch):
@@ -120,38 +119,16 @@ def test_one_recovery_code_typed_into_parallel_sign_ins_signs_in_once(app, alice
     sessions = count(app, UserSession, UserSession.user_id == alice)
     held_together(monkeypatch, authenticators, "use_recovery_code")
 
-    responses = run_together(
-        [lambda driver=driver: driver.submit(AUTH, {"code": code}) for driver in drivers]
-    )
-    statuses = [response.status_code for response in responses]
-    assert statuses.count(303) == 1 and statuses.count(400) == PARALLEL - 1, statuses
-    assert count(app, UserSession, UserSession.user_id == alice) == sessions + 1
+    type_together_and_sign_in_once(app, drivers, code, alice, sessions)
     assert count(app, StaticCode, StaticCode.user_id == alice, StaticCode.used_at.is_not(None)) == 1
 
 
 @pytest.fixture
 def consent_plan(app, client):
-    """An application whose authorization flow asks for consent, and a signed-in user with
-    an authorization request for it (as tests/http/applications/test_consent.py sets up)."""
-    with app.app_context():
-        flow_id = db.session.scalar(select(Flow.id).where(Flow.slug == FLOW))
-        application = Application(slug="wiki", name="The Wiki", policy_bindings=[])
-        application.provider = Provider(type="oauth2", options={}, authorization_flow_id=flow_id)
-        db.session.add(application)
-        user = make_user()
-        db.session.flush()
-        db.session.add(
-            AuthorizationRequest(
-                handle="h1",
-                application_id=application.id,
-                user_id=user.id,
-                expires_at=utcnow() + timedelta(minutes=5),
-            )
-        )
-        db.session.commit()
-        ids = application.id, user.id
-    FlowDriver(client).sign_in(user.username, PASSWORD)
-    return ids
+    """As tests/http/applications/test_consent.py's, signed in on `client`."""
+    application_id, user_id, username = wiki_with_a_request(app)
+    FlowDriver(client).sign_in(username, PASSWORD)
+    return application_id, user_id
 
 
 def test_copies_of_one_consent_plan_agreeing_at_once_remember_one_consent(

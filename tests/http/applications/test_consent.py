@@ -15,8 +15,9 @@ from tests.factories import PASSWORD, make_user
 FLOW = "default-provider-authorization-explicit-consent"
 
 
-@pytest.fixture
-def setup(app, flows):
+def wiki_with_a_request(app) -> tuple[int, int, str]:
+    """An application whose authorization flow asks for consent, and a user with an
+    authorization request for it: (application id, user id, username)."""
     with app.app_context():
         flow_id = db.session.scalar(select(Flow.id).where(Flow.slug == FLOW))
         application = Application(slug="wiki", name="The Wiki", policy_bindings=[])
@@ -32,7 +33,12 @@ def setup(app, flows):
         )
         db.session.add(request)
         db.session.commit()
-        ids = application.id, user.id, user.username
+        return application.id, user.id, user.username
+
+
+@pytest.fixture
+def setup(app, flows):
+    ids = wiki_with_a_request(app)
     flows.sign_in(ids[2], PASSWORD)
     return ids
 
