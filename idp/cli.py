@@ -514,9 +514,12 @@ def maintenance_purge(older_than, dry_run):
 
     lifetime = _signup_lifetime(older_than) if older_than is not None else None
     deleted_signups, deleted_tokens = signups.purge(lifetime)
-    # Before the OpenID Connect purge: a token it deletes as dead may have died a moment ago.
-    deleted_sessions = sessions.purge_ended(keep=needed_by_a_token())
+    # Asked before the OpenID Connect purge: a token it deletes as dead may have died a moment
+    # ago, and still keeps its session. The sessions' own dead tokens go with that purge, and
+    # are counted there.
+    ended_sessions = sessions.ended_long_ago(keep=needed_by_a_token())
     openid_connect = purge_everything()
+    deleted_sessions = sessions.delete_sessions(ended_sessions)
     if dry_run:
         db.session.rollback()
     else:

@@ -18,6 +18,10 @@ from sqlalchemy import ColumnElement, Table, and_, delete, exists, select, updat
 from idp.core.extensions import db
 from idp.models import PolicyBinding, User
 
+# Keys named in one statement. PostgreSQL takes at most 65,535 parameters in one, and a first
+# purge on a busy site can find more sessions than that (`idp maintenance purge`).
+KEYS_PER_STATEMENT = 10_000
+
 
 def named_by_a_binding() -> ColumnElement[bool]:
     """Users that a policy binding names as its subject."""
@@ -43,18 +47,31 @@ def delete_where(table: Table, condition: ColumnElement) -> int:
     """Delete the rows of `table` that match, following every ON DELETE rule that points at
     them; how many there were."""
     references = _references_to(table)
-    if references:
-        (key,) = table.primary_key.columns
-        keys = list(db.session.scalars(select(key).where(condition)))
-        for child, column, rule in references if keys else ():
-            if rule == "CASCADE":
-                delete_where(child, column.in_(keys))
-            elif rule == "SET NULL":
-                db.session.execute(
-                    update(_target(child)).where(column.in_(keys)).values({column.key: None})
-                )
-            # Any other rule: the database refuses the delete below, as the schema says.
-    return db.session.execute(delete(_target(table)).where(condition)).rowcount
+    if not references:
+        return db.session.execute(delete(_target(table)).where(condition)).rowcount
+    (key,) = table.primary_key.columns
+    return delete_rows(table, list(db.session.scalars(select(key).where(condition))))
+
+
+def delete_rows(table: Table, keys: list) -> int:
+    """Delete the rows of `table` with these primary keys likewise; how many there were."""
+    return sum(
+        _delete_keys(table, keys[start : start + KEYS_PER_STATEMENT])
+        for start in range(0, len(keys), KEYS_PER_STATEMENT)
+    )
+
+
+def _delete_keys(table: Table, keys: list) -> int:
+    for child, column, rule in _references_to(table):
+        if rule == "CASCADE":
+            delete_where(child, column.in_(keys))
+        elif rule == "SET NULL":
+            db.session.execute(
+                update(_target(child)).where(column.in_(keys)).values({column.key: None})
+            )
+        # Any other rule: the database refuses the delete below, as the schema says.
+    (key,) = table.primary_key.columns
+    return db.session.execute(delete(_target(table)).where(key.in_(keys))).rowcount
 
 
 def _references_to(table: Table) -> list:

@@ -27,7 +27,7 @@ from idp.core.extensions import db
 from idp.core.network import client_ip, user_agent
 from idp.flows import once
 from idp.flows.revision import remember_for_request, revision_column
-from idp.identity.deletion import delete_where
+from idp.identity.deletion import delete_rows
 from idp.models import User, UserSession
 from idp.models.types import utcnow
 
@@ -80,11 +80,10 @@ def alive_clauses(now, idle_since) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def purge_ended(keep: ColumnElement[bool] | None = None) -> int:
-    """Delete the sessions that ended more than ENDED_KEPT_FOR ago (revoked, past their
-    lifetime, or idle past IDP_SESSION_IDLE_TIMEOUT) and were made before then too, with
-    every row that points at them, but not those `keep` (a condition on UserSession) holds;
-    how many. The caller commits.
+def ended_long_ago(keep: ColumnElement[bool] | None = None) -> list[int]:
+    """The sessions that ended more than ENDED_KEPT_FOR ago (revoked, past their lifetime, or
+    idle past IDP_SESSION_IDLE_TIMEOUT) and were made before then too, but not those `keep`
+    (a condition on UserSession) holds: their ids, for delete_sessions.
 
     "Made before then" follows from having ended before then, unless the idle timeout was
     lowered since: a session then counts as ended earlier than it did, but its plan is still
@@ -97,7 +96,13 @@ def purge_ended(keep: ColumnElement[bool] | None = None) -> int:
     condition = and_(or_(*ended), UserSession.created_at < cutoff)
     if keep is not None:
         condition = and_(condition, ~keep)
-    return delete_where(UserSession.__table__, condition)
+    return list(db.session.scalars(select(UserSession.id).where(condition)))
+
+
+def delete_sessions(ids: list[int]) -> int:
+    """Delete these sessions with every row that points at them; how many. The caller
+    commits."""
+    return delete_rows(UserSession.__table__, ids)
 
 
 def load_current_session() -> UserSession | None:

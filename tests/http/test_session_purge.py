@@ -8,10 +8,11 @@ after 30 minutes without use."""
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from idp.core.extensions import db
 from idp.models import Stage, User, UserSession
+from idp.models.types import utcnow
 from tests.conftest import FlowDriver, csrf_token
 from tests.factories import PASSWORD, make_user
 
@@ -136,3 +137,26 @@ def test_a_replayed_plan_cookie_is_still_refused_after_the_purge(app, runner, pe
     assert ALREADY_USED in response.get_data(as_text=True)
     assert browser.client.get("/me").status_code == 302
     assert sessions_of(app, "alice") == 1
+
+
+def test_a_first_purge_on_a_busy_site_deletes_more_sessions_than_one_statement_can_name(
+    app, runner, people, clock
+):
+    """PostgreSQL takes at most 65,535 parameters in one statement: the sessions are deleted
+    a batch of keys at a time (idp.identity.deletion), and a purge that finds more than that
+    still ends (it used to fail, every time, on PostgreSQL)."""
+    many = 65_536
+    ended = utcnow() - KEPT - timedelta(days=2)
+    with app.app_context():
+        alice = db.session.scalar(select(User).where(User.username == "alice"))
+        rows = [
+            {"key_hash": f"{index:064x}", "user_id": alice.id, "created_at": ended}
+            | {"last_seen_at": ended, "expires_at": ended + LIFETIME}
+            for index in range(many)
+        ]
+        db.session.execute(insert(UserSession), rows)
+        db.session.commit()
+    sign_in(app, "bob")
+
+    assert deleted(many) in purge(runner)
+    assert sessions_of(app, "alice") == 0 and sessions_of(app, "bob") == 1

@@ -64,4 +64,5 @@ def test_a_session_ended_long_ago_goes_with_its_dead_tokens(
     later(time_machine, days=31)
     output = purge(runner)
     assert "Deleted 1 session(s) that ended over 30 days ago." in output
+    assert "deleted 1 authorization codes, 0 authorization requests, 1 tokens" in output
     assert rows(app, UserSession) == 0 and rows(app, OAuth2Token) == 0
