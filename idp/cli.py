@@ -506,9 +506,11 @@ maintenance_group = CommandGroup(
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 def maintenance_purge(older_than, dry_run):
     """Delete lapsed unconfirmed sign-ups, flow tokens (mailed links, captchas) that expired,
-    sessions that ended over 30 days ago and no OpenID Connect token needs, and OpenID
-    Connect codes, requests and tokens that were used, revoked or expired.
+    sessions that ended over 30 days ago and no OpenID Connect token needs, OpenID Connect
+    codes, requests and tokens that were used, revoked or expired, events older than
+    IDP_EVENT_RETENTION_DAYS, and rate-limit counters that no longer count.
     Accounts disabled by an admin are never touched."""
+    from idp.core import events
     from idp.identity import sessions, signups
     from idp.providers.oauth2.purge import needed_by_a_token, purge_everything
 
@@ -520,6 +522,8 @@ def maintenance_purge(older_than, dry_run):
     ended_sessions = sessions.ended_long_ago(keep=needed_by_a_token())
     openid_connect = purge_everything()
     deleted_sessions = sessions.delete_sessions(ended_sessions)
+    deleted_events = events.purge()
+    deleted_counters = _purge_counters()
     if dry_run:
         db.session.rollback()
     else:
@@ -535,6 +539,27 @@ def maintenance_purge(older_than, dry_run):
     )
     counts = ", ".join(f"{count} {kind}" for kind, count in openid_connect.items())
     click.echo(f"OpenID Connect: {verb.lower()} {counts}.")
+    if deleted_events is None:
+        click.echo("Kept every event (IDP_EVENT_RETENTION_DAYS is 0).")
+    else:
+        days = current_app.config["EVENT_RETENTION_DAYS"]
+        click.echo(f"{verb} {deleted_events} event(s) older than {days} days.")
+    click.echo(
+        f"{verb} {deleted_counters} counter(s) that no longer count"
+        " (failed sign-ins, reputation, mails sent)."
+    )
+
+
+def _purge_counters() -> int:
+    """The rate limits' rows that would count from nothing again: failed sign-ins and codes,
+    wrong captcha answers, reputation scores, mails sent per hour and sign-in link slots. One
+    is made per name or address tried, so an attack with many of them leaves many."""
+    from idp.mailed_links.sign_in_links import purge_mail_slots
+    from idp.protection import attempts, mail_limits, reputation
+    from idp.stages.captcha import failures as captcha_failures
+
+    purges = (attempts.purge, captcha_failures.purge, reputation.purge, mail_limits.purge)
+    return sum(purge() for purge in (*purges, purge_mail_slots))
 
 
 def _signup_lifetime(text: str):

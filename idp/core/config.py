@@ -217,4 +217,5 @@ def load_settings(environ, instance_path: str) -> dict:
         "UNCONFIRMED_SIGNUP_LIFETIME": _integer(
             environ, "IDP_UNCONFIRMED_SIGNUP_LIFETIME", 86400, 3600, 30 * 86400
         ),
+        "EVENT_RETENTION_DAYS": _integer(environ, "IDP_EVENT_RETENTION_DAYS", 365, 0, 36500),
     }

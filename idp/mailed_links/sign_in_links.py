@@ -21,7 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from idp.brand.settings import current_brand
 from idp.core.database import upsert_for
@@ -108,6 +108,16 @@ def _may_mail(account: str) -> bool:
         .returning(table.c.failures)
     ).scalar()
     return taken is not None
+
+
+def purge_mail_slots() -> int:
+    """Delete the accounts' mail slots whose interval is over (the next link would take a
+    new one); how many. The caller commits."""
+    interval = timedelta(seconds=current_app.config["LOGIN_PROOF_MAIL_INTERVAL"])
+    over = FailedAttempts.last_failure_at <= utcnow() - interval
+    return db.session.execute(
+        delete(FailedAttempts).where(FailedAttempts.scope == MAIL_SCOPE, over)
+    ).rowcount
 
 
 @bp.route("/flow/sign-in-link/<token>", methods=["GET", "POST"])

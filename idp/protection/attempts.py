@@ -34,6 +34,9 @@ from idp.models.types import utcnow
 
 ACCOUNT = "account"
 CLIENT_IP = "ip"
+# Authenticator codes are counted apart from passwords: a mistyped code does not bring the
+# password's wait nearer, and failed passwords do not slow the code of someone who has proved it.
+CODE = "code"
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,21 @@ def ip_attempt_succeeded(ip: str) -> None:
     """The answer was accepted: take back the IP's count, as attempt_succeeded does."""
     throttle = Throttle.from_config()
     _give_back(_in_request_transaction(), CLIENT_IP, ip[:255], throttle.free_attempts_per_ip)
+
+
+def purge() -> int:
+    """Delete the counts that no longer count: no failure within the forgetting window and no
+    wait left, which the next attempt would start again from nothing. The caller commits."""
+    throttle = Throttle.from_config()
+    now = utcnow()
+    table = _TABLE
+    return db.session.execute(
+        delete(table).where(
+            table.c.scope.in_((ACCOUNT, CLIENT_IP, CODE)),
+            table.c.last_failure_at < now - timedelta(seconds=throttle.forget_after),
+            table.c.blocked_until.is_(None) | (table.c.blocked_until <= now),
+        )
+    ).rowcount
 
 
 def _give_back(connection, scope: str, key: str, free: int) -> None:
@@ -306,11 +324,6 @@ def _counter_transaction():
         return
     yield connection
     connection.connection.dbapi_connection.commit()
-
-
-# Authenticator codes are counted apart from passwords: a mistyped code does not bring the
-# password's wait nearer, and failed passwords do not slow the code of someone who has proved it.
-CODE = "code"
 
 
 def code_key(user_id: int) -> str:

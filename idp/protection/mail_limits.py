@@ -12,7 +12,7 @@ leave within it.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 
 from idp.core.database import upsert_for
 from idp.core.extensions import db
@@ -87,3 +87,10 @@ def _give_back(connection, limit: Limit) -> None:
         .where(MailSendCount.scope == limit.scope, MailSendCount.key == limit.key[:255])
         .values(sends=MailSendCount.sends - 1)
     )
+
+
+def purge() -> int:
+    """Delete the counts whose hour is over (the next mail would start a new hour at one);
+    how many. The caller commits."""
+    hour_is_over = MailSendCount.window_started_at <= utcnow() - WINDOW
+    return db.session.execute(delete(MailSendCount).where(hour_is_over)).rowcount

@@ -4,7 +4,7 @@ successful ones, forgotten a day after the last change."""
 import functools
 from datetime import timedelta
 
-from sqlalchemy import Integer, bindparam, case, func, select
+from sqlalchemy import Integer, bindparam, case, delete, func, select
 
 from idp.core.database import upsert_for_dialect
 from idp.core.extensions import db
@@ -80,3 +80,10 @@ def current_score(scope: str, key: str) -> int:
     if row is None or row.expires_at < utcnow():
         return 0
     return row.score
+
+
+def purge() -> int:
+    """Delete the scores that expired (a score that expired counts as 0, as a missing one
+    does); how many. The caller commits."""
+    expired = ReputationScore.expires_at < utcnow()
+    return db.session.execute(delete(ReputationScore).where(expired)).rowcount

@@ -37,6 +37,15 @@ def count(plan_id: str) -> int:
     return counted
 
 
+def purge() -> int:
+    """Delete the counts of plans long gone (those new counts have not cleared already);
+    how many. The caller commits."""
+    stale = FailedAttempts.last_failure_at < utcnow() - KEPT_FOR
+    return db.session.execute(
+        delete(FailedAttempts).where(FailedAttempts.scope == SCOPE, stale)
+    ).rowcount
+
+
 def forget(plan_id: str) -> None:
     db.session.execute(
         delete(FailedAttempts).where(
