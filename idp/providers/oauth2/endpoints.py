@@ -369,7 +369,7 @@ def _refused(error: OAuth2Error):
 
 
 def token():
-    refusal = _client_authentication_refusal() or _missing_grant_type()
+    refusal = _client_authentication_refusal() or _repeated_parameter() or _missing_grant_type()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_token_response()
@@ -392,6 +392,17 @@ def _client_authentication_refusal():
     if basic_id and ("client_secret" in request.form or posted_id not in (None, basic_id)):
         error = InvalidRequestError(description="Authenticate the client in one way only.")
         return server.handle_response(*error())
+    return None
+
+
+def _repeated_parameter():
+    """RFC 6749 3.1 and 3.2: a parameter is sent at most once. authlib reads the first of
+    repeated ones, so `code=A&code=B` would pass as A: the sender and Gatehouse could
+    each believe a different request was made. Refused as invalid_request."""
+    for name in request.form:
+        if len(request.form.getlist(name)) > 1:
+            error = InvalidRequestError(description=f"Multiple '{name[:64]}' in request.")
+            return server.handle_response(*error())
     return None
 
 
@@ -475,7 +486,7 @@ def _bearer_token_from_body() -> str | None:
 
 
 def introspect():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _repeated_parameter()
     if refusal is not None:
         return refusal
     response = server.create_endpoint_response("introspection")
@@ -484,7 +495,7 @@ def introspect():
 
 
 def revoke():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _repeated_parameter()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_endpoint_response("revocation")
