@@ -96,3 +96,57 @@ def test_token_errors_are_never_cached(app, live_server, form, error):
     assert answer.status_code == 400 and answer.json()["error"] == error
     assert answer.headers["Cache-Control"] == "no-store"
     assert answer.headers["Pragma"] == "no-cache"
+
+
+def refresh(live_server, client, value, **extra):
+    return httpx.post(
+        live_server(TOKEN),
+        data={"grant_type": "refresh_token", "refresh_token": value, **extra},
+        auth=client,
+    )
+
+
+def test_refresh_may_narrow_the_scope_never_widen_it(app, live_server, visitor, alice):
+    """RFC 6749 6: a scope beyond what was granted is invalid_scope; a narrower one is
+    granted and stays the family's scope."""
+    client_id, secret, verifier, code = code_for(app, visitor)
+    token = exchange(live_server, client_id, secret, code, verifier).json()
+    client = (client_id, secret)
+    wider = refresh(
+        live_server, client, token["refresh_token"], scope="openid email offline_access"
+    )
+    assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"
+    narrower = refresh(live_server, client, token["refresh_token"], scope="openid offline_access")
+    assert narrower.status_code == 200 and narrower.json()["scope"] == "openid offline_access"
+    later = refresh(live_server, client, narrower.json()["refresh_token"])
+    assert later.json()["scope"] == "openid offline_access"
+
+
+def test_another_clients_refresh_token_is_invalid_grant_and_stays_good(
+    app, live_server, visitor, alice
+):
+    client_id, secret, verifier, code = code_for(app, visitor)
+    other = make_client(app, slug="other")
+    token = exchange(live_server, client_id, secret, code, verifier).json()
+    stolen = refresh(live_server, other, token["refresh_token"])
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
+    assert refresh(live_server, (client_id, secret), token["refresh_token"]).status_code == 200
+
+
+def test_revoking_a_refresh_token_ends_its_access_tokens_too(app, live_server, visitor, alice):
+    """RFC 7009 2.1: revoking a refresh token should invalidate the access tokens it gave."""
+    client_id, secret, verifier, code = code_for(app, visitor)
+    token = exchange(live_server, client_id, secret, code, verifier).json()
+    renewed = refresh(live_server, (client_id, secret), token["refresh_token"]).json()
+    answer = httpx.post(
+        live_server("/application/o/revoke/"),
+        data={"token": renewed["refresh_token"], "token_type_hint": "refresh_token"},
+        auth=(client_id, secret),
+    )
+    assert answer.status_code == 200
+    for access in (token["access_token"], renewed["access_token"]):
+        headers = {"Authorization": f"Bearer {access}"}
+        assert (
+            httpx.get(live_server("/application/o/userinfo/"), headers=headers).status_code == 401
+        )
+    assert refresh(live_server, (client_id, secret), renewed["refresh_token"]).status_code == 400
