@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from idp.applications.manage import create_application
-from idp.core.extensions import db
-from tests.http.applications.oidc import REDIRECT_URI, make_client
+from tests.http.applications.oidc import WITHOUT_CONSENT, make_client
 from tests.http.applications.test_oidc_rules import exchange, get_code
 
 CONSENT_LIFETIME = timedelta(weeks=4)  # default-provider-authorization-explicit-consent
@@ -78,14 +76,9 @@ def test_agreeing_again_does_not_revive_a_refused_family(app, clock, live_server
 
 
 def test_without_a_consent_stage_refresh_ignores_consents(app, clock, live_server, visitor, alice):
-    with app.app_context():
-        created = create_application(
-            "quiet", "Quiet", "oauth2",
-            {"redirect_uris": [REDIRECT_URI], "refresh_token_lifetime": "90d"},
-            authorization_flow_slug="default-provider-authorization-implicit-consent",
-        )  # fmt: skip
-        db.session.commit()
-        client_id, secret = created.facts["client_id"], created.secrets["client_secret"]
+    client_id, secret = make_client(
+        app, authorization_flow_slug=WITHOUT_CONSENT, refresh_token_lifetime="90d"
+    )
     verifier = secrets.token_urlsafe(48)
     code = get_code(visitor, client_id, verifier)["code"]
     token = exchange(live_server, client_id, secret, code, verifier).json()
