@@ -97,6 +97,8 @@ def authorize():
         return _send_to_sign_in(application)
     if "none" in prompts and not _is_the_hinted_user(client, user, data):
         return _error_redirect(grant, "login_required", "Another user is signed in.")
+    if _hints_at_someone_else(client, user, data):
+        return _error_redirect(grant, "login_required", "Another user is signed in.")
     decision = may_use(application, user, facts_from_request())
     if not decision.allowed:
         record_event(
@@ -161,6 +163,18 @@ def _is_the_hinted_user(client, user, data) -> bool:
         return True
     hinted = tokens.id_token_hint_claims(client, hint)
     return hinted is not None and hinted.get("sub") == subject_of(user)
+
+
+def _hints_at_someone_else(client, user, data) -> bool:
+    """OpenID Connect Core 3.1.2.1: with an id_token_hint, a positive answer is only for the
+    user it names; an application asking to confirm one user must not get a code for
+    another who happens to be signed in. Outside prompt=none a hint Gatehouse cannot check
+    (a retired key, say) claims nobody and is left aside."""
+    hint = data.get("id_token_hint")
+    if not hint:
+        return False
+    hinted = tokens.id_token_hint_claims(client, hint)
+    return hinted is not None and hinted.get("sub") != subject_of(user)
 
 
 def _must_sign_in_again(data, prompts, session_row) -> bool:
@@ -369,7 +383,7 @@ def _refused(error: OAuth2Error):
 
 
 def token():
-    refusal = _client_authentication_refusal() or _missing_grant_type()
+    refusal = _client_authentication_refusal() or _repeated_parameter() or _missing_grant_type()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_token_response()
@@ -392,6 +406,17 @@ def _client_authentication_refusal():
     if basic_id and ("client_secret" in request.form or posted_id not in (None, basic_id)):
         error = InvalidRequestError(description="Authenticate the client in one way only.")
         return server.handle_response(*error())
+    return None
+
+
+def _repeated_parameter():
+    """RFC 6749 3.1 and 3.2: a parameter is sent at most once. authlib reads the first of
+    repeated ones, so `code=A&code=B` would pass as A: the sender and Gatehouse could
+    each believe a different request was made. Refused as invalid_request."""
+    for name in request.form:
+        if len(request.form.getlist(name)) > 1:
+            error = InvalidRequestError(description=f"Multiple '{name[:64]}' in request.")
+            return server.handle_response(*error())
     return None
 
 
@@ -475,7 +500,7 @@ def _bearer_token_from_body() -> str | None:
 
 
 def introspect():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _repeated_parameter()
     if refusal is not None:
         return refusal
     response = server.create_endpoint_response("introspection")
@@ -484,7 +509,7 @@ def introspect():
 
 
 def revoke():
-    refusal = _client_authentication_refusal()
+    refusal = _client_authentication_refusal() or _repeated_parameter()
     if refusal is not None:
         return _open_to_scripts(refusal)
     response = server.create_endpoint_response("revocation")

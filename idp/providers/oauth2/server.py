@@ -39,7 +39,8 @@ from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
-from idp.models import AuthorizationCode, OAuth2Token, User, UserSession
+from idp.flows.loading import load_running_flow
+from idp.models import AuthorizationCode, Consent, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from idp.providers.oauth2 import clients, credentials, keys, purge, tokens
 from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
@@ -352,6 +353,15 @@ class RefreshGrant(RefreshTokenGrant):
         client = self.request.client
         if user is None or not may_use(client.application, user).allowed:
             raise InvalidGrantError("The user may no longer use this application.")
+        if not _consent_in_force(client, user):
+            # The agreement the family was issued under is over: it ends with it, so that
+            # agreeing again later (which brings its own tokens) does not revive it.
+            revoked = tokens.revoke_family(refresh_token.row.family)
+            log.info(
+                "refresh refused: consent over",
+                extra={"application": client.application.slug, "revoked": revoked},
+            )
+            raise InvalidGrantError("The user's consent to this application has expired.")
         # Spent here, atomically, once every check passed and before anything is issued
         # (authlib saves the new token before revoke_old_credential): parallel requests
         # with one refresh token cannot each get a new one.
@@ -364,6 +374,26 @@ class RefreshGrant(RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token):
         """Already spent in authenticate_user."""
+
+
+def _consent_in_force(client, user) -> bool:
+    """Whether the user's consent to this application still stands, when its authorization
+    flow asks for one: a refresh token must not outlive the agreement it was issued under
+    (withdrawing it revokes the tokens; expiring revokes nothing, so it is checked here)."""
+    flow = (
+        load_running_flow(client.authorization_flow_slug)
+        if client.authorization_flow_slug
+        else None
+    )
+    if flow is None or not any(binding.stage.type == "consent" for binding in flow.bindings):
+        return True
+    consent = db.session.scalar(
+        select(Consent).where(
+            Consent.user_id == user.id,
+            Consent.subject == f"application:{client.application.id}",
+        )
+    )
+    return consent is not None and (consent.expires_at is None or consent.expires_at > utcnow())
 
 
 class ServiceGrant(ClientCredentialsGrant):

@@ -12,12 +12,14 @@ from idp.core.extensions import db
 from tests.factories import PASSWORD
 
 REDIRECT_URI = "https://rp.example.test/callback"
+WITHOUT_CONSENT = "default-provider-authorization-implicit-consent"
 FORM = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]*)"', re.S)
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def make_client(app, slug="rp", public=False, **options):
-    """An oauth2 application; returns (client_id, client_secret or None)."""
+def make_client(app, slug="rp", public=False, authorization_flow_slug=None, **options):
+    """An oauth2 application; returns (client_id, client_secret or None). Its authorization
+    flow is the shipped one with a consent that expires after four weeks, unless named."""
     with app.app_context():
         created = create_application(
             slug,
@@ -28,6 +30,7 @@ def make_client(app, slug="rp", public=False, **options):
                 "redirect_uris": [REDIRECT_URI],
                 **options,
             },
+            authorization_flow_slug=authorization_flow_slug,
         )
         db.session.commit()
         return created.facts["client_id"], created.secrets.get("client_secret")

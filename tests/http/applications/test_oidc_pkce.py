@@ -40,3 +40,29 @@ def test_the_public_client_must_send_the_verifier(app, live_server, visitor, ali
     code = get_code(visitor, client_id, verifier)["code"]
     missing = exchange(live_server, client_id, None, code)
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("verifier", "accepted"),
+    [
+        ("a" * 42, False),  # RFC 7636 4.1: 43 to 128 characters
+        ("a" * 43, True),
+        ("a" * 128, True),
+        ("a" * 129, False),
+        ("a" * 42 + "+", False),  # of the unreserved set A-Z a-z 0-9 - . _ ~ only
+        ("a" * 42 + "/", False),
+        ("-._~" * 11, True),
+    ],
+)
+def test_the_verifier_must_be_43_to_128_unreserved_characters(
+    app, live_server, visitor, alice, verifier, accepted
+):
+    """A challenge made from a verifier of the wrong shape is itself well-formed (S256 is
+    always 43 characters), so the verifier's own shape is checked at the token endpoint."""
+    client_id, secret = make_client(app)
+    code = get_code(visitor, client_id, verifier)["code"]
+    answer = exchange(live_server, client_id, secret, code, verifier)
+    if accepted:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_request"

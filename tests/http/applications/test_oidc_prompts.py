@@ -235,3 +235,37 @@ def test_prompt_none_answers_only_for_the_user_the_id_token_hint_names(
     assert "code" in silently(visitor, client_id, id_token_hint=alices)
     assert silently(visitor, client_id, id_token_hint=bobs)["error"] == "login_required"
     assert silently(visitor, client_id, id_token_hint="not.a.token")["error"] == "login_required"
+
+
+def test_a_hint_naming_another_user_is_never_answered_for_the_signed_in_one(
+    app, live_server, visitor, alice
+):
+    """OpenID Connect Core 3.1.2.1: with an id_token_hint, a positive answer only when the user
+    it names is the one signed in, also without prompt=none; otherwise login_required."""
+    client_id, secret = make_client(app)
+    with app.app_context():
+        make_user("bob")
+
+    def id_token_of(browser, username):
+        verifier = secrets.token_urlsafe(48)
+        code = get_code(browser, client_id, verifier, username=username)["code"]
+        return exchange(live_server, client_id, secret, code, verifier).json()["id_token"]
+
+    alices = id_token_of(visitor, "alice")
+    other = Browser(live_server.url)
+    try:
+        bobs = id_token_of(other, "bob")
+    finally:
+        other.close()
+
+    def answer(hint):
+        url = authorize_url(client_id, secrets.token_urlsafe(48), id_token_hint=hint)
+        kind, result = visitor.follow(url)
+        assert kind == "redirect"
+        return query_of(result)
+
+    refused = answer(bobs)
+    assert refused["error"] == "login_required" and refused["state"] == "s1"
+    assert "code" not in refused
+    assert "code" in answer(alices)
+    assert "code" in answer("not.a.token")  # names nobody: left aside outside prompt=none

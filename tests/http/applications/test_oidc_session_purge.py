@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from idp.core.extensions import db
 from idp.models import OAuth2Token, UserSession
 from idp.models.types import utcnow
-from tests.http.applications.oidc import make_client
+from tests.http.applications.oidc import WITHOUT_CONSENT, make_client
 from tests.http.applications.test_oidc_purge import later, purge, refresh, token_for
 
 
@@ -29,7 +29,9 @@ def session_has_ended(app) -> bool:
 def test_a_refresh_token_from_a_session_ended_long_ago_still_works_after_the_purge(
     app, live_server, visitor, alice, runner, time_machine
 ):
-    client_id, secret = make_client(app)
+    # Without a consent stage: the shipped one's consent expires after four weeks, and
+    # with it the refresh token (test_oidc_consent_expiry).
+    client_id, secret = make_client(app, authorization_flow_slug=WITHOUT_CONSENT)
     token = token_for(visitor, live_server, client_id, secret)
     later(time_machine, days=20)
     answer = refresh(live_server, client_id, secret, token["refresh_token"])
