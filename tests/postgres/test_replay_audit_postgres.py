@@ -44,9 +44,10 @@ def app_settings():
     return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)}}
 
 
-def held_together(monkeypatch, module, name: str) -> None:
+def held_together(monkeypatch, module, name: str, parties: int = PARALLEL) -> None:
     """Hold each thread's first call of module.name until the others that get there are
-    there too (a request the failed-attempt counters turn away earlier never comes)."""
+    there too (a request the failed-attempt counters turn away earlier never comes, and
+    one a lock holds back is waited for three seconds only)."""
     everyone = threading.Event()
     lock, count = threading.Lock(), [0]
     original = getattr(module, name)
@@ -57,7 +58,7 @@ def held_together(monkeypatch, module, name: str) -> None:
             seen.waited = True
             with lock:
                 count[0] += 1
-                if count[0] == PARALLEL:
+                if count[0] == parties:
                     everyone.set()
             everyone.wait(timeout=3)
         return original(*args, **kwargs)

@@ -1,0 +1,281 @@
+"""Parallel admin requests that write what must exist once, on PostgreSQL: one application per
+slug, one brand row and one copy of each brand file, one row per site setting, and at least one
+administrator left when two of them demote or disable each other at the same moment.
+
+A barrier holds every request after its checks and just before it writes, so the database (or
+a lock) alone decides. Exactly one wins; the others get the form back with a message, or a
+clear refusal; never a 500, never a second row, never no administrator at all.
+"""
+
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from idp.admin.users import actions as user_actions
+from idp.core.extensions import db
+from idp.core.forms import Form
+from idp.models import (
+    Application,
+    Brand,
+    BrandFile,
+    Event,
+    Flow,
+    Group,
+    Policy,
+    ScopeMapping,
+    SiteSetting,
+    Stage,
+    User,
+)
+from tests.conftest import POSTGRES_URL
+from tests.factories import make_user
+from tests.http.admin.conftest import signed_in, text, token_of
+from tests.http.admin.page_forms import sent
+from tests.http.admin.test_applications import new_form
+from tests.http.admin.test_flows import FLOW
+from tests.http.admin.test_scope_mappings import mapping_form
+from tests.http.brand.images import SVG_LOGO
+from tests.http.brand.test_brand_settings import VALUES
+from tests.postgres.test_replay_audit_postgres import held_together, run_together
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="IDP_TEST_DATABASE_URL is not set"),
+    pytest.mark.usefixtures("many_postgres_connections"),
+]
+
+PARALLEL = 4
+ADMINS = ("root", "boss")
+
+
+@pytest.fixture
+def app_settings():
+    # Every request holds its connection while it waits at the barrier.
+    return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)}}
+
+
+@pytest.fixture
+def stored_settings():
+    # No setting stored yet: the first save of one inserts its row.
+    return {}
+
+
+@pytest.fixture
+def admins(app):
+    """Two administrators with a password, each signed in on a browser of their own."""
+    with app.app_context():
+        ids = [make_user(username=name, superuser=True).id for name in ADMINS]
+    return dict(zip(ADMINS, ids, strict=True)), {name: signed_in(app, name) for name in ADMINS}
+
+
+def browsers(app, count: int = PARALLEL) -> list:
+    """`count` browsers of root, each with its own cookie jar and CSRF token."""
+    return [signed_in(app, ADMINS[0]) for _ in range(count)]
+
+
+def rows(app, model, *conditions) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
+
+
+def post_together(posts: list[tuple]) -> list:
+    """Each (client, url, form, content_type) posted at once, with its own CSRF token."""
+    prepared = [
+        (client, url, {**form, "csrf_token": token_of(client)}, content_type)
+        for client, url, form, content_type in posts
+    ]
+    return run_together(
+        [
+            lambda c=client, u=url, f=form, t=content_type: c.post(u, data=f, content_type=t)
+            for client, url, form, content_type in prepared
+        ]
+    )
+
+
+def statuses(responses) -> list[int]:
+    return [response.status_code for response in responses]
+
+
+def held_after_validation(monkeypatch, parties: int = PARALLEL) -> None:
+    """Hold each request just after its form passed every check (a name is free), until the
+    others are there too: the one that writes second meets the unique index, not the check."""
+    everyone = threading.Barrier(parties, timeout=10)
+    validate = Form.validate
+
+    def validate_then_wait(self, *args, **kwargs):
+        good = validate(self, *args, **kwargs)
+        if not getattr(waited, "done", False):
+            waited.done = True
+            everyone.wait()
+        return good
+
+    waited = threading.local()
+    monkeypatch.setattr(Form, "validate", validate_then_wait)
+
+
+def create_application(app, admin, slug: str) -> None:
+    response = admin.post(
+        "/admin/applications/new/oauth2",
+        data={**new_form(app, slug=slug, name=slug), "csrf_token": token_of(admin)},
+    )
+    assert response.status_code == 200, response.status_code
+
+
+# What each admin page creates: its URL, the answers, the rows that must exist once, the
+# status of the one that wins, and what the others are told beside the field.
+CREATED = {
+    "user": (
+        "/admin/users/new",
+        {"username": "newbie"},
+        (User, User.username == "newbie"),
+        303,
+        "This username or email was just taken.",
+    ),
+    "group": (
+        "/admin/groups/new",
+        {"name": "editors"},
+        (Group, Group.name == "editors"),
+        303,
+        "A group with this name was just created.",
+    ),
+    "flow": (
+        "/admin/flows/new",
+        FLOW,
+        (Flow, Flow.slug == FLOW["slug"]),
+        303,
+        "A flow with this slug was just created.",
+    ),
+    "stage": (
+        "/admin/stages/new/deny",
+        {"name": "racer"},
+        (Stage, Stage.name == "racer"),
+        303,
+        "A stage with this name was just created.",
+    ),
+    "policy": (
+        "/admin/policies/new/dummy",
+        {"name": "racer"},
+        (Policy, Policy.name == "racer"),
+        303,
+        "A policy with this name was just created.",
+    ),
+    "scope mapping": (
+        "/admin/scope-mappings/new",
+        mapping_form(),
+        (ScopeMapping, ScopeMapping.name == "nextcloud"),
+        303,
+        "nextcloud",
+    ),
+    "application": (
+        "/admin/applications/new/oauth2",
+        None,
+        (Application, Application.slug == "grafana"),
+        200,
+        "An application with this slug was just created.",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(CREATED))
+def test_parallel_creates_of_one_name_make_one_and_tell_the_others(app, admins, monkeypatch, what):
+    url, answers, (model, condition), winner, message = CREATED[what]
+    answers = new_form(app) if answers is None else answers
+    clients = browsers(app)
+    forms = [sent(text(client.get(url)), url, answers) for client in clients]
+    held_after_validation(monkeypatch)
+
+    responses = post_together(
+        [(client, url, form, None) for client, form in zip(clients, forms, strict=True)]
+    )
+
+    assert sorted(statuses(responses)) == [winner] + [400] * (PARALLEL - 1), statuses(responses)
+    assert rows(app, model, condition) == 1
+    for response in responses:
+        if response.status_code == 400:
+            assert message in text(response)
+
+
+def test_parallel_renames_of_applications_to_one_slug_keep_one(app, admins, monkeypatch):
+    clients = browsers(app)
+    for number in range(PARALLEL):
+        create_application(app, clients[0], f"app-{number}")
+    urls = [f"/admin/applications/app-{number}/edit" for number in range(PARALLEL)]
+    held_after_validation(monkeypatch)
+
+    responses = post_together(
+        [
+            (client, url, new_form(app, slug="grafana"), None)
+            for client, url in zip(clients, urls, strict=True)
+        ]
+    )
+
+    assert sorted(statuses(responses)) == [303] + [400] * (PARALLEL - 1), statuses(responses)
+    assert rows(app, Application, Application.slug == "grafana") == 1
+    assert rows(app, Application) == PARALLEL
+    for response in responses:
+        if response.status_code == 400:
+            assert "An application with this slug was just created." in text(response)
+
+
+@pytest.mark.parametrize(
+    ("action", "event"),
+    [("superuser/remove", "admin_superuser_removed"), ("disable", "admin_user_disabled")],
+)
+def test_two_administrators_demoting_each_other_at_once_leave_one(
+    app, admins, monkeypatch, action, event
+):
+    ids, clients = admins
+    other = {"root": ids["boss"], "boss": ids["root"]}
+    held_together(monkeypatch, user_actions, "_change_flag", len(ADMINS))
+
+    responses = post_together(
+        [(clients[name], f"/admin/users/{other[name]}/{action}", {}, None) for name in ADMINS]
+    )
+
+    assert statuses(responses) == [303, 303]
+    left = rows(app, User, User.is_superuser, User.is_active, User.password_hash.is_not(None))
+    assert left == 1
+    assert rows(app, Event, Event.action == event) == 1
+
+
+def test_parallel_first_saves_of_a_setting_store_one_row(app, admins, monkeypatch):
+    clients = browsers(app)
+    held_after_validation(monkeypatch)
+
+    responses = post_together(
+        [(client, "/admin/settings", {"enrollment": "on"}, None) for client in clients]
+    )
+
+    assert statuses(responses) == [303] * PARALLEL
+    assert rows(app, SiteSetting) == 1
+    with app.app_context():
+        assert db.session.get(SiteSetting, "enrollment").value == "on"
+
+
+@pytest.mark.parametrize("with_logo", [False, True], ids=["text", "logo"])
+def test_parallel_first_saves_of_the_brand_store_one_row_and_one_file(
+    app, admins, monkeypatch, with_logo
+):
+    clients = browsers(app)
+    held_after_validation(monkeypatch)
+
+    def form():
+        changes = {**VALUES, "product_name": "Acme ID"}
+        if with_logo:
+            changes["logo"] = (io.BytesIO(SVG_LOGO), "logo.svg")
+        return changes
+
+    responses = post_together(
+        [(client, "/admin/brand", form(), "multipart/form-data") for client in clients]
+    )
+
+    assert statuses(responses) == [303] * PARALLEL
+    assert rows(app, Brand) == 1
+    assert rows(app, BrandFile) == (1 if with_logo else 0)
+    with app.app_context():
+        brand = db.session.get(Brand, 1)
+        assert brand.product_name == "Acme ID"
+        if with_logo:
+            assert db.session.get(BrandFile, brand.logo) is not None
