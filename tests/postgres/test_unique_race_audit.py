@@ -29,8 +29,9 @@ from idp.models import (
     Stage,
     User,
 )
-from tests.conftest import POSTGRES_URL
-from tests.factories import make_user
+from idp.stages.user_delete import stage as user_delete_stage
+from tests.conftest import POSTGRES_URL, FlowDriver
+from tests.factories import PASSWORD, make_user
 from tests.http.admin.conftest import signed_in, text, token_of
 from tests.http.admin.page_forms import sent
 from tests.http.admin.test_applications import new_form
@@ -38,6 +39,7 @@ from tests.http.admin.test_flows import FLOW
 from tests.http.admin.test_scope_mappings import mapping_form
 from tests.http.brand.images import SVG_LOGO
 from tests.http.brand.test_brand_settings import VALUES
+from tests.http.stages.test_user_delete import UNENROLL
 from tests.postgres.test_replay_audit_postgres import held_together, run_together
 
 pytestmark = [
@@ -228,7 +230,7 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(
 ):
     ids, clients = admins
     other = {"root": ids["boss"], "boss": ids["root"]}
-    held_together(monkeypatch, user_actions, "_change_flag", len(ADMINS))
+    held_together(monkeypatch, user_actions, "_change_flag", len(ADMINS), wait=10)
 
     responses = post_together(
         [(clients[name], f"/admin/users/{other[name]}/{action}", {}, None) for name in ADMINS]
@@ -279,3 +281,41 @@ def test_parallel_first_saves_of_the_brand_store_one_row_and_one_file(
         assert brand.product_name == "Acme ID"
         if with_logo:
             assert db.session.get(BrandFile, brand.logo) is not None
+
+
+def at_the_unenrollment_password(app, username: str, address: str) -> FlowDriver:
+    """From an address of its own: two sign-ins from one address share its counter row,
+    whose lock alone would run them one after the other."""
+    driver = FlowDriver(app.test_client())
+    driver.client.environ_base["REMOTE_ADDR"] = address
+    driver.sign_in(username, PASSWORD)
+    driver.open(UNENROLL)
+    driver.submit(UNENROLL, {})
+    assert driver.stage == "password"
+    return driver
+
+
+@pytest.mark.parametrize("boss_does", ["delete", "demote"])
+def test_administrators_leaving_at_once_leave_one(app, admins, monkeypatch, boss_does):
+    """root deletes their own account while boss deletes theirs, or gives up being an
+    administrator: the two checks that an administrator stays wait for each other."""
+    ids, clients = admins
+    root = at_the_unenrollment_password(app, "root", "203.0.113.1")
+    if boss_does == "delete":
+        boss = at_the_unenrollment_password(app, "boss", "203.0.113.2")
+        boss_leaves = lambda: boss.submit(UNENROLL, {"password": PASSWORD})  # noqa: E731
+    else:
+        form = {"csrf_token": token_of(clients["boss"])}
+        url = f"/admin/users/{ids['boss']}/superuser/remove"
+        boss_leaves = lambda: clients["boss"].post(url, data=form)  # noqa: E731
+    # Once they checked that an administrator stays; one a lock holds back is waited for 10 s.
+    also = [(user_actions, "is_last_superuser")]
+    held_together(
+        monkeypatch, user_delete_stage, "_is_last_administrator", len(ADMINS), also, 10, True
+    )
+
+    responses = run_together([lambda: root.submit(UNENROLL, {"password": PASSWORD}), boss_leaves])
+
+    assert 500 not in statuses(responses)
+    assert sorted(statuses(responses))[0] == 303  # one of them did leave
+    assert rows(app, User, User.is_superuser, User.is_active) == 1

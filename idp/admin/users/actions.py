@@ -11,17 +11,15 @@ from idp.admin.audit import record_change
 from idp.admin.helpers import INVALID, find_or_404
 from idp.admin.users.forms import PasswordForm
 from idp.admin.users.routes import render_user, user_target
-from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
-from idp.identity.accounts import set_password
+from idp.identity.accounts import hold_administrators, set_password
 from idp.identity.sessions import end_session, load_current_session, revoke_sessions_of
 from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
 
-SUPERUSERS_LOCK_KEY = 7_154_620_013  # names the advisory lock of is_last_superuser on PostgreSQL
 LAST_SUPERUSER = N_(
     "%(username)s is the last administrator who can sign in with a password. "
     "Make someone else an administrator first."
@@ -34,7 +32,7 @@ def is_last_superuser(user: User) -> bool:
     committed, so two administrators demoting each other at once never both pass."""
     if not (user.is_superuser and user.is_active and user.has_password):
         return False
-    hold_until_commit(db.session, SUPERUSERS_LOCK_KEY)
+    hold_administrators()
     others = db.session.scalar(
         select(func.count())
         .select_from(User)
