@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from idp.admin.users import actions as user_actions
 from idp.core.extensions import db
 from idp.core.forms import Form
+from idp.credentials import authenticators
 from idp.models import (
     Application,
     Brand,
@@ -27,6 +28,7 @@ from idp.models import (
     ScopeMapping,
     SiteSetting,
     Stage,
+    StaticCode,
     User,
 )
 from idp.stages.user_delete import stage as user_delete_stage
@@ -39,6 +41,7 @@ from tests.http.admin.test_flows import FLOW
 from tests.http.admin.test_scope_mappings import mapping_form
 from tests.http.brand.images import SVG_LOGO
 from tests.http.brand.test_brand_settings import VALUES
+from tests.http.stages.test_authenticators import STATIC_SETUP, recovery_codes_on
 from tests.http.stages.test_user_delete import UNENROLL
 from tests.postgres.test_replay_audit_postgres import held_together, run_together
 
@@ -319,3 +322,24 @@ def test_administrators_leaving_at_once_leave_one(app, admins, monkeypatch, boss
     assert 500 not in statuses(responses)
     assert sorted(statuses(responses))[0] == 303  # one of them did leave
     assert rows(app, User, User.is_superuser, User.is_active) == 1
+
+
+def test_recovery_codes_made_in_two_tabs_at_once_leave_one_set(app, monkeypatch):
+    """New codes replace the unused old ones: of two sets made at once, only the one made
+    last works, never both (the other tab's page may be left open for anyone to read)."""
+    with app.app_context():
+        alice = make_user("alice").id
+    tabs = []
+    for address in ("203.0.113.1", "203.0.113.2"):
+        tab = FlowDriver(app.test_client())
+        tab.client.environ_base["REMOTE_ADDR"] = address
+        tab.sign_in("alice", PASSWORD)
+        tabs.append(tab)
+    held_together(monkeypatch, authenticators, "replace_recovery_codes", 2, wait=10, after=True)
+
+    pages = run_together([lambda tab=tab: tab.open(STATIC_SETUP) for tab in tabs])
+
+    assert statuses(pages) == [200, 200]
+    shown = [set(recovery_codes_on(page.get_data(as_text=True))) for page in pages]
+    unused = StaticCode.user_id == alice, StaticCode.used_at.is_(None)
+    assert rows(app, StaticCode, *unused) == len(shown[0]) == len(shown[1]) == 10
