@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from idp.admin.users import actions as user_actions
 from idp.core.extensions import db
 from idp.core.forms import Form
-from idp.credentials import authenticators
+from idp.credentials import authenticators, passkeys
 from idp.models import (
     Application,
     Brand,
@@ -30,6 +30,7 @@ from idp.models import (
     Stage,
     StaticCode,
     User,
+    WebAuthnDevice,
 )
 from idp.stages.user_delete import stage as user_delete_stage
 from tests.conftest import POSTGRES_URL, FlowDriver
@@ -42,8 +43,11 @@ from tests.http.admin.test_scope_mappings import mapping_form
 from tests.http.brand.images import SVG_LOGO
 from tests.http.brand.test_brand_settings import VALUES
 from tests.http.stages.test_authenticators import STATIC_SETUP, recovery_codes_on
+from tests.http.stages.test_passkeys import ORIGIN
+from tests.http.stages.test_passkeys import SETUP as PASSKEY_SETUP
 from tests.http.stages.test_user_delete import UNENROLL
 from tests.postgres.test_replay_audit_postgres import held_together, run_together
+from tests.soft_authenticator import SoftAuthenticator, options_on
 
 pytestmark = [
     pytest.mark.postgres,
@@ -58,7 +62,11 @@ ADMINS = ("root", "boss")
 @pytest.fixture
 def app_settings():
     # Every request holds its connection while it waits at the barrier.
-    return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)}}
+    return {
+        "ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)},
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGIN": ORIGIN,
+    }
 
 
 @pytest.fixture
@@ -343,3 +351,37 @@ def test_recovery_codes_made_in_two_tabs_at_once_leave_one_set(app, monkeypatch)
     shown = [set(recovery_codes_on(page.get_data(as_text=True))) for page in pages]
     unused = StaticCode.user_id == alice, StaticCode.used_at.is_(None)
     assert rows(app, StaticCode, *unused) == len(shown[0]) == len(shown[1]) == 10
+
+
+def test_one_passkey_registered_by_two_accounts_at_once_is_kept_once(app, monkeypatch):
+    """A credential id is one passkey's: the second registration is refused as already
+    registered (as it is when it comes later), not a 500."""
+    with app.app_context():
+        for name in ("alice", "mallory"):
+            make_user(name)
+    tabs, copies = [], []
+    credential_id = SoftAuthenticator().credential_id
+    for number, name in enumerate(("alice", "mallory")):
+        tab = FlowDriver(app.test_client())
+        tab.client.environ_base["REMOTE_ADDR"] = f"203.0.113.{number + 1}"
+        tab.sign_in(name, PASSWORD)
+        tab.open(PASSKEY_SETUP)
+        copies.append(SoftAuthenticator(credential_id=credential_id).create(options_on(tab.page)))
+        tabs.append(tab)
+    # user_handle is called once the credential id was found free, just before the insert.
+    held_together(monkeypatch, passkeys, "user_handle", 2, wait=10)
+
+    responses = run_together(
+        [
+            lambda tab=tab, answer=answer: tab.submit(
+                PASSKEY_SETUP, {"name": "Key", "webauthn_response": answer}
+            )
+            for tab, answer in zip(tabs, copies, strict=True)
+        ]
+    )
+
+    assert sorted(statuses(responses)) == [303, 400], statuses(responses)
+    assert "That passkey is already registered." in text(
+        next(response for response in responses if response.status_code == 400)
+    )
+    assert rows(app, WebAuthnDevice) == 1
