@@ -13,6 +13,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from idp.admin.applications import routes as application_routes
 from idp.admin.users import actions as user_actions
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -42,6 +43,7 @@ from tests.http.admin.test_flows import FLOW
 from tests.http.admin.test_scope_mappings import mapping_form
 from tests.http.brand.images import SVG_LOGO
 from tests.http.brand.test_brand_settings import VALUES
+from tests.http.forward_auth.test_admin import proxy_form
 from tests.http.stages.test_authenticators import STATIC_SETUP, recovery_codes_on
 from tests.http.stages.test_passkeys import ORIGIN
 from tests.http.stages.test_passkeys import SETUP as PASSKEY_SETUP
@@ -385,3 +387,22 @@ def test_one_passkey_registered_by_two_accounts_at_once_is_kept_once(app, monkey
         next(response for response in responses if response.status_code == 400)
     )
     assert rows(app, WebAuthnDevice) == 1
+
+
+def test_two_proxies_for_one_address_created_at_once_make_one(app, admins, monkeypatch):
+    """One address, one application (no database constraint says so: the check and the
+    insert are made one at a time by a lock)."""
+    clients = browsers(app, 2)
+    held_together(monkeypatch, application_routes, "address_taken", 2, wait=10, after=True)
+
+    responses = post_together(
+        [
+            (client, "/admin/applications/new/proxy", proxy_form(app, slug=f"wiki-{n}"), None)
+            for n, client in enumerate(clients)
+        ]
+    )
+
+    assert sorted(statuses(responses)) == [303, 400], statuses(responses)
+    refused = next(response for response in responses if response.status_code == 400)
+    assert "wiki.example.test is already the address of application" in text(refused)
+    assert rows(app, Application) == 1
