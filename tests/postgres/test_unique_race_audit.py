@@ -11,6 +11,7 @@ import io
 import threading
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from idp.admin.applications import routes as application_routes
@@ -39,6 +40,7 @@ from tests.factories import PASSWORD, make_user
 from tests.http.admin.conftest import signed_in, text, token_of
 from tests.http.admin.page_forms import sent
 from tests.http.admin.test_applications import new_form
+from tests.http.admin.test_flow_import import NEW_FLOW
 from tests.http.admin.test_flows import FLOW
 from tests.http.admin.test_scope_mappings import mapping_form
 from tests.http.brand.images import SVG_LOGO
@@ -190,6 +192,14 @@ CREATED = {
         200,
         "An application with this slug was just created.",
     ),
+    # The import's confirmation has no page of its own: the preview's form sends the file.
+    "imported flow": (
+        "/admin/flows/import/confirm",
+        {"content": yaml.safe_dump(NEW_FLOW)},
+        (Flow, Flow.slug == NEW_FLOW["flow"]["slug"]),
+        303,
+        "A flow with this slug was just created.",
+    ),
 }
 
 
@@ -198,7 +208,10 @@ def test_parallel_creates_of_one_name_make_one_and_tell_the_others(app, admins, 
     url, answers, (model, condition), winner, message = CREATED[what]
     answers = new_form(app) if answers is None else answers
     clients = browsers(app)
-    forms = [sent(text(client.get(url)), url, answers) for client in clients]
+    forms = [
+        answers if url.endswith("/confirm") else sent(text(client.get(url)), url, answers)
+        for client in clients
+    ]
     held_after_validation(monkeypatch)
 
     responses = post_together(
