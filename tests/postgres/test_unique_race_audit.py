@@ -33,10 +33,11 @@ from idp.models import (
     StaticCode,
     User,
     WebAuthnDevice,
+    group_members,
 )
 from idp.stages.user_delete import stage as user_delete_stage
 from tests.conftest import POSTGRES_URL, FlowDriver
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_group, make_user
 from tests.http.admin.conftest import signed_in, text, token_of
 from tests.http.admin.page_forms import sent
 from tests.http.admin.test_applications import new_form
@@ -419,3 +420,21 @@ def test_two_proxies_for_one_address_created_at_once_make_one(app, admins, monke
     refused = next(response for response in responses if response.status_code == 400)
     assert "wiki.example.test is already the address of application" in text(refused)
     assert rows(app, Application) == 1
+
+
+@pytest.mark.parametrize("page", ["group", "user"])
+def test_parallel_adds_of_one_member_make_one_membership(app, admins, monkeypatch, page):
+    with app.app_context():
+        group, alice = make_group("editors").id, make_user("alice").id
+    url, answers = {
+        "group": (f"/admin/groups/{group}/members", {"username": "alice"}),
+        "user": (f"/admin/users/{alice}/groups", {"group": str(group)}),
+    }[page]
+    clients = browsers(app)
+    held_after_validation(monkeypatch)
+
+    responses = post_together([(client, url, answers, None) for client in clients])
+
+    # The others are told it was just done, or, when they checked after it, that it is done.
+    assert sorted(statuses(responses)) == [303] + [400] * (PARALLEL - 1), statuses(responses)
+    assert rows(app, group_members, group_members.c.user_id == alice) == 1
