@@ -422,14 +422,14 @@ def test_two_proxies_for_one_address_created_at_once_make_one(app, admins, monke
     assert rows(app, Application) == 1
 
 
-@pytest.mark.parametrize("page", ["group", "user"])
-def test_parallel_adds_of_one_member_make_one_membership(app, admins, monkeypatch, page):
+@pytest.mark.parametrize("where", ["group", "user"])
+def test_parallel_adds_of_one_member_make_one_membership(app, admins, monkeypatch, where):
     with app.app_context():
         group, alice = make_group("editors").id, make_user("alice").id
     url, answers = {
         "group": (f"/admin/groups/{group}/members", {"username": "alice"}),
         "user": (f"/admin/users/{alice}/groups", {"group": str(group)}),
-    }[page]
+    }[where]
     clients = browsers(app)
     held_after_validation(monkeypatch)
 
