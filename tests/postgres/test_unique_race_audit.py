@@ -172,6 +172,13 @@ CREATED = {
         303,
         "A stage with this name was just created.",
     ),
+    "stage bound to a flow": (
+        "/admin/flows/default-authentication-flow/stages/create/deny",
+        {"name": "racer"},
+        (Stage, Stage.name == "racer"),
+        303,
+        "A stage with this name was just created.",
+    ),
     "policy": (
         "/admin/policies/new/dummy",
         {"name": "racer"},

@@ -36,8 +36,8 @@ def create_and_bind_stage_of_type(slug: str, type_name: str):
     with rows.saving_new(STAGES, new) as done:
         stage = rows.add_row(STAGES, new)
         binding = add_stage_binding(flow, stage, binding_form)
-    if not done.saved:
-        return render_new_stage(flow, new, binding_form)
+    if not done.saved:  # rolled back: the flow's bindings are read again
+        return render_new_stage(flow_or_404(slug), new, binding_form)
     flash(_("The stage %(name)s was created and bound.", name=stage.name), "info")
     return redirect(back_to(flow, binding), code=303)
 
