@@ -445,3 +445,50 @@ def test_parallel_adds_of_one_member_make_one_membership(app, admins, monkeypatc
     # The others are told it was just done, or, when they checked after it, that it is done.
     assert sorted(statuses(responses)) == [303] + [400] * (PARALLEL - 1), statuses(responses)
     assert rows(app, group_members, group_members.c.user_id == alice) == 1
+
+
+# What each admin page renames: the field, the page with its form, where that form posts.
+RENAMED = {
+    "user": ("username", "/admin/users/{}/edit", "/admin/users/{}/edit"),
+    "group": ("name", "/admin/groups/{}", "/admin/groups/{}/rename#rename"),
+    "flow": ("slug", "/admin/flows/{}/edit", "/admin/flows/{}/edit"),
+    "stage": ("name", "/admin/stages/{}", "/admin/stages/{}"),
+    "policy": ("name", "/admin/policies/{}", "/admin/policies/{}"),
+    "scope mapping": ("name", "/admin/scope-mappings/{}", "/admin/scope-mappings/{}"),
+}
+
+
+@pytest.mark.parametrize("what", list(RENAMED))
+def test_parallel_renames_to_one_name_keep_one_and_tell_the_others(app, admins, monkeypatch, what):
+    new_url, answers, (model, _), _, message = CREATED[what]
+    field, page_url, action_url = RENAMED[what]
+    clients = browsers(app)
+    keys = []
+    for number in range(PARALLEL):
+        name = f"{what.replace(' ', '-')}-{number}"
+        form = sent(text(clients[0].get(new_url)), new_url, {**answers, field: name})
+        form["csrf_token"] = token_of(clients[0])
+        assert clients[0].post(new_url, data=form).status_code == 303
+        with app.app_context():
+            row = db.session.scalar(select(model).where(getattr(model, field) == name))
+            keys.append(row.slug if field == "slug" else row.id)
+    forms = [
+        sent(text(client.get(page_url.format(key))), action_url.format(key), {field: "taken"})
+        for client, key in zip(clients, keys, strict=True)
+    ]
+    action_url = action_url.removesuffix("#rename")
+    held_after_validation(monkeypatch)
+
+    responses = post_together(
+        [
+            (client, action_url.format(key), form, None)
+            for client, key, form in zip(clients, keys, forms, strict=True)
+        ]
+    )
+
+    assert sorted(statuses(responses)) == [303] + [400] * (PARALLEL - 1), statuses(responses)
+    assert rows(app, model, getattr(model, field) == "taken") == 1
+    assert rows(app, model, getattr(model, field).like(f"{what.replace(' ', '-')}-%")) == 3
+    for response in responses:
+        if response.status_code == 400:
+            assert message in text(response)
