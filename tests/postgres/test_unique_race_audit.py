@@ -1,6 +1,9 @@
-"""Parallel admin requests that write what must exist once, on PostgreSQL: one application per
-slug, one brand row and one copy of each brand file, one row per site setting, and at least one
-administrator left when two of them demote or disable each other at the same moment.
+"""Parallel requests that write what must exist once, on PostgreSQL (they pass on SQLite too):
+every name an admin page creates or renames (users, groups, memberships, flows and imported
+flows, stages, policies, scope mappings, application slugs), one brand row and one copy of each
+brand file, one row per site setting, one passkey per credential id, one set of recovery codes,
+one proxy application per address, and at least one administrator left when two of them
+demote, disable or delete themselves or each other at the same moment.
 
 A barrier holds every request after its checks and just before it writes, so the database (or
 a lock) alone decides. Exactly one wins; the others get the form back with a message, or a
