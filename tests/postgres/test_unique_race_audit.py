@@ -35,6 +35,7 @@ from idp.models import (
     Stage,
     StaticCode,
     User,
+    WebAuthnChallenge,
     WebAuthnDevice,
     group_members,
 )
@@ -495,3 +496,32 @@ def test_parallel_renames_to_one_name_keep_one_and_tell_the_others(app, admins, 
     for response in responses:
         if response.status_code == 400:
             assert message in text(response)
+
+
+def test_two_copies_of_a_plan_asking_for_a_new_passkey_challenge_at_once_keep_one(app, monkeypatch):
+    """A stage has one challenge per plan (the newer replaces the older): two requests of one
+    plan (two tabs of one browser) whose answers are refused at once each make a new one, and
+    get the stage again, not a 500. (The first takes the challenge with a DELETE whose row lock
+    holds the second until it committed: the second then replaces the first's new one.)"""
+    with app.app_context():
+        make_user("alice")
+    tab = FlowDriver(app.test_client())
+    tab.sign_in("alice", PASSWORD)
+    tab.open(PASSKEY_SETUP)
+    other = FlowDriver(app.test_client())
+    cookie = tab.client.get_cookie("gatehouse_session")
+    other.client.set_cookie(cookie.key, cookie.value)
+    other.page = tab.page
+    held_together(monkeypatch, passkeys, "new_challenge", 2)
+
+    responses = run_together(
+        [
+            lambda driver=driver: driver.submit(
+                PASSKEY_SETUP, {"name": "Key", "webauthn_response": "not an answer"}
+            )
+            for driver in (tab, other)
+        ]
+    )
+
+    assert statuses(responses) == [400, 400]  # the stage again, with its message
+    assert rows(app, WebAuthnChallenge) == 1
