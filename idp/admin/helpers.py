@@ -1,5 +1,8 @@
 """Small pieces every admin page uses."""
 
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -23,13 +26,24 @@ def find_or_404(model, row_id: int, what: str):
     return row
 
 
-def commit_unless_taken(field, message: str) -> bool:
-    """Commit the request's changes. When a unique index refuses them (a parallel request
-    took the same name first), roll everything back and say so next to `field`."""
+@dataclass
+class Outcome:
+    saved: bool = False
+
+
+@contextmanager
+def saved_unless_taken(field, message: str):
+    """Make the request's changes in the block; they are committed after it. When a unique
+    index refuses them (a parallel request took the same name first), whether at a flush in
+    the block or at the commit, roll everything back, say so next to `field`, and leave the
+    outcome's `saved` False. On PostgreSQL the second insert of a name waits for the first
+    transaction and fails at its own flush, well before the commit."""
+    outcome = Outcome()
     try:
+        yield outcome
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         field.errors = [*field.errors, message]
-        return False
-    return True
+        return
+    outcome.saved = True

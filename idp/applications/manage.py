@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from idp.applications.addresses import WEB_ADDRESS_RULE, base_url, is_web_address
 from idp.applications.loading import applications_of_type
+from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence
 from idp.core.options import OptionsError, options_to_mapping
@@ -67,16 +68,19 @@ def authorization_flow(slug: str | None) -> Flow:
     )
 
 
+ADDRESSES_LOCK_KEY = 7_154_620_016  # names the advisory lock of address_taken on PostgreSQL
 ADDRESS_TAKEN = N_("%(address)s is already the address of application %(holder)s")
 
 
 def address_taken(provider_type, options, slug: str) -> Sentence | None:
     """Why these options may not be saved for application `slug`: another application claims
     the same address (ProviderType.claimed_address), and a request to it could not tell the
-    two apart. None when no other does."""
+    two apart. None when no other does. No constraint keeps an address to one application:
+    the lock makes a parallel check wait until the caller has committed what it checked."""
     address = provider_type.claimed_address(options)
     if address is None:
         return None
+    hold_until_commit(db.session, ADDRESSES_LOCK_KEY)
     for other in applications_of_type(db.session, provider_type.name):
         if other.slug == slug:
             continue

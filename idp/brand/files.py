@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 
-from idp.brand.settings import BrandError
+from idp.brand.settings import BrandError, hold_brand
 from idp.core.extensions import db
 from idp.models import Brand as BrandRow
 from idp.models import BrandFile
@@ -115,7 +115,9 @@ def checked_upload(kind: str, data: bytes) -> Upload:
 
 
 def store(upload: Upload) -> str:
-    """Keep the file (once, whatever how often it is uploaded); its name."""
+    """Keep the file (once, whatever how often it is uploaded, however many at once); its
+    name."""
+    hold_brand()
     if db.session.get(BrandFile, upload.name) is None:
         db.session.add(
             BrandFile(name=upload.name, content_type=upload.content_type, data=upload.data)

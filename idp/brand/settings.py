@@ -17,6 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from idp.brand.colors import HEX_COLOR
+from idp.core.database import hold_until_commit
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import translated
@@ -25,6 +26,7 @@ from idp.models import Brand as BrandRow
 from idp.models import User
 
 BRAND_ROW = 1
+BRAND_LOCK_KEY = 7_154_620_015  # names the advisory lock of hold_brand on PostgreSQL
 CACHE_KEY = "gatehouse.brand"  # in app.extensions: CachedBrand
 REQUEST_BRAND = "gatehouse_brand"  # in flask.g: this request's brand, read once
 PLACEHOLDER = "{product_name}"
@@ -224,12 +226,22 @@ def forget_cached_brand() -> None:
 # -- writing ----------------------------------------------------------------------------------
 
 
+def hold_brand() -> None:
+    """Until this transaction ends, no other writes the brand or its files: two first saves
+    at once would both insert the one row, and a save that read the brand before another's
+    commit would put back a logo whose file that other one deleted. Reads after it see the
+    other's commit (the row is read again, not taken from the session)."""
+    hold_until_commit(db.session, BRAND_LOCK_KEY)
+    db.session.get(BrandRow, BRAND_ROW, populate_existing=True)
+
+
 def save_brand(changes: dict, user: User | None = None, ip: str = "") -> list[str]:
     """Store the given values (each validated first: nothing is written when one is refused)
     and record what changed; the names of the changed values. Flushes; the caller commits
     and then calls forget_cached_brand()."""
     parsed = {name: parse_value(name, value) for name, value in changes.items() if name in PARSERS}
     parsed.update({name: changes[name] for name in FILE_FIELDS if name in changes})
+    hold_brand()
     old = read_brand()
     new = BrandSettings(**{**asdict(old), **parsed})
     changed = [name for name in asdict(new) if getattr(old, name) != getattr(new, name)]

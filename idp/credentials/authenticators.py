@@ -258,7 +258,10 @@ def _open_settings(sealed_secret: str) -> tuple[str, TotpSettings]:
 
 
 def replace_recovery_codes(user: User, count: int) -> list[str]:
-    """New codes for the user; the unused old ones stop working. Only hashes are stored."""
+    """New codes for the user; the unused old ones stop working. Only hashes are stored.
+    The user's row is locked first: of two replacements at once the second waits, then
+    deletes the codes the first made, rather than both sets staying good."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     db.session.execute(
         delete(StaticCode)
         .where(StaticCode.user_id == user.id, StaticCode.used_at.is_(None))

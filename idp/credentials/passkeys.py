@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from idp.core.events import record_event
 from idp.core.extensions import db
@@ -273,8 +274,12 @@ def register(
         backup_eligible=verified.credential_device_type == "multi_device",
         backup_state=verified.credential_backed_up,
     )
-    db.session.add(device)
-    db.session.flush()
+    try:
+        # The check above misses a registration of the same id that is not committed yet.
+        with db.session.begin_nested():
+            db.session.add(device)
+    except IntegrityError:
+        raise PasskeyRefused(ALREADY_REGISTERED) from None
     return device
 
 

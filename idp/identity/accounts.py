@@ -5,6 +5,7 @@ import functools
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, or_, select, update
 
+from idp.core.database import hold_until_commit
 from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.credentials.passwords import check_password, hash_password, needs_rehash
@@ -14,6 +15,14 @@ from idp.models.types import utcnow
 from idp.protection import attempts
 
 USER_FIELDS = ("username", "email")
+ADMINISTRATORS_LOCK_KEY = 7_154_620_013  # names the advisory lock of hold_administrators
+
+
+def hold_administrators() -> None:
+    """Before counting the other administrators to let one go (demoted, disabled, deleted):
+    until this transaction ends, every other such count waits, then sees this one's change,
+    so two administrators leaving at once never both pass."""
+    hold_until_commit(db.session, ADMINISTRATORS_LOCK_KEY)
 
 
 def find_user(identifier: str, fields=USER_FIELDS) -> User | None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from idp.core.database import hold_until_commit
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import N_
@@ -14,6 +15,7 @@ from idp.models import SiteSetting, User
 
 ON_OFF = ("on", "off")
 CACHE_KEY = "gatehouse.site_settings"  # in app.extensions: (flows revision, values)
+SETTINGS_LOCK_KEY = 7_154_620_014  # names the advisory lock of change_setting on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,13 @@ def is_enrollment_open() -> bool:
 
 def change_setting(key: str, value: str, user: User | None = None, ip: str = "") -> bool:
     """Store a new value (validated first, so nothing is written when it is refused) and
-    record the change; False when the value was already that. Flushes; the caller commits."""
+    record the change; False when the value was already that. Flushes; the caller commits.
+    Two first saves of a key at once would both insert its row: the lock makes the second
+    wait for the first, then read and update the row it made."""
     new_value = parse(key, value)
+    hold_until_commit(db.session, SETTINGS_LOCK_KEY)
     old_value = current_value(key)
-    row = db.session.get(SiteSetting, key)
+    row = db.session.get(SiteSetting, key, populate_existing=True)
     if row is None:
         db.session.add(SiteSetting(key=key, value=new_value))
     elif row.value != new_value:

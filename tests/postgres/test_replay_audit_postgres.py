@@ -44,25 +44,33 @@ def app_settings():
     return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL + 2)}}
 
 
-def held_together(monkeypatch, module, name: str) -> None:
-    """Hold each thread's first call of module.name until the others that get there are
-    there too (a request the failed-attempt counters turn away earlier never comes)."""
+def held_together(
+    monkeypatch, module, name: str, parties: int = PARALLEL, also=(), wait: float = 3, after=False
+) -> None:
+    """Hold each thread's first call of module.name (or of another (module, name) in `also`)
+    until the others that get there are there too (a request the failed-attempt counters turn
+    away earlier never comes, and one a lock holds back is waited for `wait` seconds only);
+    `after`: hold it once the call returned (a check whose answer must not change)."""
     everyone = threading.Event()
     lock, count = threading.Lock(), [0]
-    original = getattr(module, name)
     seen = threading.local()
 
-    def together(*args, **kwargs):
-        if not getattr(seen, "waited", False):
-            seen.waited = True
-            with lock:
-                count[0] += 1
-                if count[0] == PARALLEL:
-                    everyone.set()
-            everyone.wait(timeout=3)
-        return original(*args, **kwargs)
+    def held(original):
+        def together(*args, **kwargs):
+            result = original(*args, **kwargs) if after else None
+            if not getattr(seen, "waited", False):
+                seen.waited = True
+                with lock:
+                    count[0] += 1
+                    if count[0] == parties:
+                        everyone.set()
+                everyone.wait(timeout=wait)
+            return result if after else original(*args, **kwargs)
 
-    monkeypatch.setattr(module, name, together)
+        return together
+
+    for place, place_name in [(module, name), *also]:
+        monkeypatch.setattr(place, place_name, held(getattr(place, place_name)))
 
 
 def run_together(actions) -> list:

@@ -14,18 +14,20 @@ from flask_babel import gettext as _
 
 from idp.admin.applications.forms import ApplicationForm
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID
+from idp.admin.helpers import INVALID, saved_unless_taken
 from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
 from idp.applications.manage import address_taken, delete_application
 from idp.core.extensions import db
 from idp.core.forms import Form
+from idp.core.i18n import lazy_text as _l
 from idp.core.i18n import translated
 from idp.core.options import OptionsError
 from idp.models import Application, Provider
 from idp.providers.registry import PROVIDER_TYPES
 
+SLUG_TAKEN = _l("An application with this slug was just created.")
 APPLICATION_FIELDS = ("name", "slug", "launch_url", "description", "icon", "policy_engine_mode")
 
 
@@ -96,7 +98,9 @@ def new_application_of_type(type_name: str):
         good = form.validate_on_submit()
         options = options_form.parsed()
         if good and options is not None and _address_is_free(provider_type, options_form, options):
-            return _create(provider_type, form, options)
+            created = _create(provider_type, form, options)
+            if created is not None:
+                return created
     status = INVALID if form.is_submitted() else 200
     page = render_template(
         "admin/applications/new.html",
@@ -117,20 +121,23 @@ def _address_is_free(provider_type, options_form, options: dict, slug: str = "")
 
 
 def _create(provider_type, form: ApplicationForm, options: dict):
+    """The answer once the application is made; None, with the message at the slug, when a
+    parallel request took the slug first."""
     application = Application(policy_bindings=[])
     for name in APPLICATION_FIELDS:
         setattr(application, name, form[name].data or "")
     provider = Provider(type=provider_type.name, options=options, **form.flow_ids())
     application.provider = provider
-    db.session.add(application)
-    parsed = provider_type.parse_options(options)
-    secrets = provider_type.provision(provider, parsed)
-    provider_type.ready_to_serve(parsed)
-    db.session.flush()
-    record_change(
-        "admin_application_created", application_target(application), after=_values(application)
-    )
-    db.session.commit()
+    with saved_unless_taken(form.slug, SLUG_TAKEN) as done:
+        db.session.add(application)
+        parsed = provider_type.parse_options(options)
+        secrets = provider_type.provision(provider, parsed)
+        provider_type.ready_to_serve(parsed)
+        db.session.flush()
+        target = application_target(application)
+        record_change("admin_application_created", target, after=_values(application))
+    if not done.saved:
+        return None
     flash(_("The application %(name)s was created.", name=application.name), "info")
     if not secrets:
         return redirect(url_for("admin.applications.application", slug=application.slug), code=303)
@@ -180,26 +187,12 @@ def edit_application(slug: str):
         ):
             options = None
         if good and (options is not None or provider_type is None):
-            before = _values(application)
-            for name in APPLICATION_FIELDS:
-                setattr(application, name, form[name].data or "")
-            if provider is not None:
-                for name, value in form.flow_ids().items():
-                    setattr(provider, name, value)
-                if options is not None:
-                    provider.options = options
-                    provider_type.ready_to_serve(provider_type.parse_options(options))
-            record_change(
-                "admin_application_edited",
-                application_target(application),
-                before,
-                _values(application),
-            )
-            db.session.commit()
-            flash(_("The application was saved."), "info")
-            return redirect(
-                url_for("admin.applications.application", slug=application.slug), code=303
-            )
+            saved = _save(application, provider_type, form, options)
+            if saved.saved:
+                flash(_("The application was saved."), "info")
+                return redirect(
+                    url_for("admin.applications.application", slug=application.slug), code=303
+                )
     page = render_template(
         "admin/applications/edit.html",
         application=application,
@@ -208,6 +201,23 @@ def edit_application(slug: str):
         options_form=options_form,
     )
     return page, INVALID if form.is_submitted() else 200
+
+
+def _save(application: Application, provider_type, form: ApplicationForm, options: dict | None):
+    before = _values(application)
+    provider = application.provider
+    with saved_unless_taken(form.slug, SLUG_TAKEN) as done:
+        for name in APPLICATION_FIELDS:
+            setattr(application, name, form[name].data or "")
+        if provider is not None:
+            for name, value in form.flow_ids().items():
+                setattr(provider, name, value)
+            if options is not None:
+                provider.options = options
+                provider_type.ready_to_serve(provider_type.parse_options(options))
+        target = application_target(application)
+        record_change("admin_application_edited", target, before, _values(application))
+    return done
 
 
 def confirm_application_deletion(slug: str):

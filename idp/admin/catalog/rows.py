@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.core.extensions import db
 from idp.core.forms import Form
 
@@ -92,18 +92,19 @@ def add_row(catalog: Catalog, new: NewRow):
     return row
 
 
-def commit_new(catalog: Catalog, new: NewRow) -> bool:
-    """Commit the request; False (all rolled back, the message at the name) when a parallel
-    request took the name first."""
-    return commit_unless_taken(new.form.name, _taken_words(catalog))
+def saving_new(catalog: Catalog, new: NewRow):
+    """Around add_row and what goes with it: commits after the block; `saved` stays False
+    (all rolled back, the message at the name) when a parallel request took the name first."""
+    return saved_unless_taken(new.form.name, _taken_words(catalog))
 
 
 def create(catalog: Catalog, type_name: str):
     new = read_new(catalog, type_name)
     if new.options is None:
         return _render_new(catalog, new.row_type, new.form, new.options_form)
-    row = add_row(catalog, new)
-    if not commit_new(catalog, new):
+    with saving_new(catalog, new) as done:
+        row = add_row(catalog, new)
+    if not done.saved:
         return _render_new(catalog, new.row_type, new.form, new.options_form)
     if catalog.kind == "stage":
         flash(_("The stage %(name)s was created.", name=row.name), "info")
@@ -135,10 +136,11 @@ def edit(catalog: Catalog, row_id: int, **extra):
     if options is None:
         return render_edit(catalog, row, form, options_form, shown_status(options_form), **extra)
     before, old_options = _values(row), dict(row.options or {})
-    row.name, row.options = form.name.data, options
-    after = _values(row, old_options)
-    record_change(f"admin_{catalog.kind}_edited", catalog.target(row), before, after)
-    if not commit_unless_taken(form.name, _taken_words(catalog)):
+    with saved_unless_taken(form.name, _taken_words(catalog)) as done:
+        row.name, row.options = form.name.data, options
+        after = _values(row, old_options)
+        record_change(f"admin_{catalog.kind}_edited", catalog.target(row), before, after)
+    if not done.saved:
         return render_edit(catalog, row, form, options_form, INVALID, **extra)
     if catalog.kind == "stage":
         flash(_("The stage %(name)s was saved.", name=row.name), "info")

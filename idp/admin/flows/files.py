@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from idp.admin.audit import record_change
 from idp.admin.flows.forms import ImportForm
 from idp.admin.flows.routes import SLUG_TAKEN, flow_or_404, flow_summary, flow_target
-from idp.admin.helpers import INVALID, commit_unless_taken
+from idp.admin.helpers import INVALID, saved_unless_taken
 from idp.core.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow
@@ -139,15 +139,17 @@ def confirm_new_import():
         return render_import(None, form, INVALID)
     raw, source = uploaded_text(form)
     try:
-        document = read_upload(None, raw, source)
-        changes = import_documents([(document, source)])
+        with saved_unless_taken(form.file, SLUG_TAKEN) as done:
+            document = read_upload(None, raw, source)
+            changes = import_documents([(document, source)])
+            flow = flow_or_404(document.flow.slug)
+            written = [str(change) for change in changes if change.action != "unchanged"]
+            summary = flow_summary(flow)
+            record_change("admin_flow_imported", flow_target(flow), {}, summary, changes=written)
     except FlowFileError as error:
         db.session.rollback()
         return render_import(None, form, INVALID, problems=error.problems)
-    flow = flow_or_404(document.flow.slug)
-    written = [str(change) for change in changes if change.action != "unchanged"]
-    record_change("admin_flow_imported", flow_target(flow), {}, flow_summary(flow), changes=written)
-    if not commit_unless_taken(form.file, SLUG_TAKEN):
+    if not done.saved:
         return render_import(None, form, INVALID)
     flash(
         ngettext(

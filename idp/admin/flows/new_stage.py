@@ -33,10 +33,11 @@ def create_and_bind_stage_of_type(slug: str, type_name: str):
     new = rows.read_new(STAGES, type_name, binding_form)
     if new.options is None:
         return render_new_stage(flow, new, binding_form)
-    stage = rows.add_row(STAGES, new)
-    binding = add_stage_binding(flow, stage, binding_form)
-    if not rows.commit_new(STAGES, new):
-        return render_new_stage(flow, new, binding_form)
+    with rows.saving_new(STAGES, new) as done:
+        stage = rows.add_row(STAGES, new)
+        binding = add_stage_binding(flow, stage, binding_form)
+    if not done.saved:  # rolled back: the flow's bindings are read again
+        return render_new_stage(flow_or_404(slug), new, binding_form)
     flash(_("The stage %(name)s was created and bound.", name=stage.name), "info")
     return redirect(back_to(flow, binding), code=303)
 

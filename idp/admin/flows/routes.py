@@ -14,7 +14,7 @@ from idp.admin.flows.forms import (
     ENGINE_LABELS,
     FlowForm,
 )
-from idp.admin.helpers import INVALID, commit_unless_taken
+from idp.admin.helpers import INVALID, saved_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -78,10 +78,11 @@ def new_flow():
         return render_template("admin/flows/new.html", form=form), status
     flow = Flow()
     form.populate_obj(flow)
-    db.session.add(flow)
-    db.session.flush()
-    record_change("admin_flow_created", flow_target(flow), after=flow_values(flow))
-    if not commit_unless_taken(form.slug, SLUG_TAKEN):
+    with saved_unless_taken(form.slug, SLUG_TAKEN) as done:
+        db.session.add(flow)
+        db.session.flush()
+        record_change("admin_flow_created", flow_target(flow), after=flow_values(flow))
+    if not done.saved:
         return render_template("admin/flows/new.html", form=form), INVALID
     flash(_("The flow %(slug)s was created.", slug=flow.slug), "info")
     return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)
@@ -98,9 +99,10 @@ def edit_flow(slug: str):
         status = INVALID if form.is_submitted() else 200
         return render_template("admin/flows/edit.html", flow=flow, form=form), status
     before = flow_values(flow)
-    form.populate_obj(flow)
-    record_change("admin_flow_changed", flow_target(flow), before, flow_values(flow))
-    if not commit_unless_taken(form.slug, SLUG_TAKEN):
+    with saved_unless_taken(form.slug, SLUG_TAKEN) as done:
+        form.populate_obj(flow)
+        record_change("admin_flow_changed", flow_target(flow), before, flow_values(flow))
+    if not done.saved:
         return render_template("admin/flows/edit.html", flow=flow, form=form), INVALID
     flash(_("The flow was saved."), "info")
     return redirect(url_for("admin.flows.flow", slug=flow.slug), code=303)

@@ -15,7 +15,7 @@ from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
-from idp.identity.accounts import set_password
+from idp.identity.accounts import hold_administrators, set_password
 from idp.identity.sessions import end_session, load_current_session, revoke_sessions_of
 from idp.mailed_links.recovery_links import RecoveryLinkRefused, send_recovery_link
 from idp.models import User, UserSession
@@ -27,9 +27,12 @@ LAST_SUPERUSER = N_(
 
 
 def is_last_superuser(user: User) -> bool:
-    """True when no other active superuser with a password could still open the admin."""
+    """True when no other active superuser with a password could still open the admin. The
+    caller's change follows in this transaction: the lock holds any other check until it is
+    committed, so two administrators demoting each other at once never both pass."""
     if not (user.is_superuser and user.is_active and user.has_password):
         return False
+    hold_administrators()
     others = db.session.scalar(
         select(func.count())
         .select_from(User)

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
 from idp.admin.bound_places import places_bound
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
@@ -38,10 +38,11 @@ def new_group():
         status = INVALID if form.is_submitted() else 200
         return render_template("admin/groups/new.html", form=form), status
     group = Group(name=form.name.data)
-    db.session.add(group)
-    db.session.flush()
-    record_change("admin_group_created", group_target(group), after={"name": group.name})
-    if not commit_unless_taken(form.name, NAME_TAKEN):
+    with saved_unless_taken(form.name, NAME_TAKEN) as done:
+        db.session.add(group)
+        db.session.flush()
+        record_change("admin_group_created", group_target(group), after={"name": group.name})
+    if not done.saved:
         return render_template("admin/groups/new.html", form=form), INVALID
     flash(_("The group %(name)s was created.", name=group.name), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
@@ -81,9 +82,10 @@ def rename_group(group_id: int):
     if not form.validate():
         return render_group(group, INVALID, rename_form=form)
     before = {"name": group.name}
-    group.name = form.name.data
-    record_change("admin_group_renamed", group_target(group), before, {"name": group.name})
-    if not commit_unless_taken(form.name, NAME_TAKEN):
+    with saved_unless_taken(form.name, NAME_TAKEN) as done:
+        group.name = form.name.data
+        record_change("admin_group_renamed", group_target(group), before, {"name": group.name})
+    if not done.saved:
         return render_group(group, INVALID, rename_form=form)
     flash(_("The group was renamed."), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)
@@ -124,8 +126,9 @@ def add_member(group_id: int):
     if is_member(group, form.user):
         form.username.errors = [_("%(username)s is already a member.", username=form.user.username)]
         return render_group(group, INVALID, member_form=form)
-    add_to_group(group, form.user)
-    if not commit_unless_taken(form.username, _("This user was just added.")):
+    with saved_unless_taken(form.username, _("This user was just added.")) as done:
+        add_to_group(group, form.user)
+    if not done.saved:
         return render_group(group, INVALID, member_form=form)
     flash(_("%(username)s was added.", username=form.user.username), "info")
     return redirect(url_for("admin.groups.group", group_id=group.id), code=303)

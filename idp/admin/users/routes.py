@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
@@ -70,10 +70,11 @@ def new_user():
     _copy_details(form, user)
     if form.password.data:
         set_password(user, form.password.data)
-    db.session.add(user)
-    db.session.flush()
-    record_change("admin_user_created", user_target(user), after=user_values(user))
-    if not commit_unless_taken(form.username, _("This username or email was just taken.")):
+    with saved_unless_taken(form.username, _("This username or email was just taken.")) as done:
+        db.session.add(user)
+        db.session.flush()
+        record_change("admin_user_created", user_target(user), after=user_values(user))
+    if not done.saved:
         return render_template("admin/users/new.html", form=form), INVALID
     flash(_("The user %(username)s was created.", username=user.username), "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
@@ -119,9 +120,10 @@ def edit_user(user_id: int):
         status = INVALID if form.is_submitted() else 200
         return render_template("admin/users/edit.html", form=form, user=user), status
     before = user_values(user)
-    _copy_details(form, user)
-    record_change("admin_user_edited", user_target(user), before, user_values(user))
-    if not commit_unless_taken(form.username, _("This username or email was just taken.")):
+    with saved_unless_taken(form.username, _("This username or email was just taken.")) as done:
+        _copy_details(form, user)
+        record_change("admin_user_edited", user_target(user), before, user_values(user))
+    if not done.saved:
         return render_template("admin/users/edit.html", form=form, user=user), INVALID
     flash(_("The changes were saved."), "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
@@ -142,11 +144,10 @@ def join_group(user_id: int):
             _("%(username)s is already in %(name)s.", username=user.username, name=group.name)
         ]
         return render_user(user, INVALID, group_form=form)
-    add_to_group(group, user)
-    if not commit_unless_taken(
-        form.group,
-        _("%(username)s was just added to %(name)s.", username=user.username, name=group.name),
-    ):
+    taken = _("%(username)s was just added to %(name)s.", username=user.username, name=group.name)
+    with saved_unless_taken(form.group, taken) as done:
+        add_to_group(group, user)
+    if not done.saved:
         return render_user(user, INVALID, group_form=form)
     flash(
         _("%(username)s was added to the group %(name)s.", username=user.username, name=group.name),

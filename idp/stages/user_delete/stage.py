@@ -7,6 +7,7 @@ from idp.core.network import client_ip
 from idp.flows import once
 from idp.flows.context import PENDING_USER_ID
 from idp.flows.outcomes import Advance, Deny, EndSession
+from idp.identity.accounts import hold_administrators
 from idp.identity.deletion import delete_user, is_named_by_a_binding
 from idp.identity.sessions import revoke_sessions_of
 from idp.models import User
@@ -63,6 +64,7 @@ class UserDeleteStage(StageType):
 
 
 def _is_last_administrator(user: User) -> bool:
+    hold_administrators()
     others = db.session.scalar(
         select(func.count())
         .select_from(User)
