@@ -26,8 +26,19 @@ def find_or_404(model, row_id: int, what: str):
 def commit_unless_taken(field, message: str) -> bool:
     """Commit the request's changes. When a unique index refuses them (a parallel request
     took the same name first), roll everything back and say so next to `field`."""
+    return _unless_taken(db.session.commit, field, message)
+
+
+def flush_unless_taken(field, message: str) -> bool:
+    """Flush a new row (its id is needed before the commit), as commit_unless_taken commits:
+    the index refuses a name at the INSERT, so a parallel request that took it first (the
+    same form sent twice by a double click) is met here, not at the commit."""
+    return _unless_taken(db.session.flush, field, message)
+
+
+def _unless_taken(write, field, message: str) -> bool:
     try:
-        db.session.commit()
+        write()
     except IntegrityError:
         db.session.rollback()
         field.errors = [*field.errors, message]

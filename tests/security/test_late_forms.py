@@ -7,6 +7,7 @@ The answer is never a 500: it is the page as on time, a 4xx with words (a 404 fo
 gone), or a sign-in page; and a refused form leaves the database as it was."""
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html import unescape
@@ -520,3 +521,49 @@ def test_the_sign_in_after_a_late_form_comes_back_to_its_page(app, clock, people
         answer = flows.submit(AUTH, {"code": fresh_recovery_code(app, who)}, next_url=page)
     assert answer.headers["Location"] == page
     assert client.get(page).status_code == 200
+
+
+def same_browser(app, client):
+    """A second connection of the same browser: its cookies, its session."""
+    other = app.test_client()
+    for cookie in client._cookies.values():
+        other.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    return other
+
+
+def at_once(clients, stale: Stale) -> list:
+    """The form sent by each client at the same moment, as a double click sends it twice."""
+    start, answers = threading.Barrier(len(clients)), [None] * len(clients)
+
+    def post(index):
+        start.wait()
+        answers[index] = send(clients[index], stale)
+
+    threads = [threading.Thread(target=post, args=(index,)) for index in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+@pytest.mark.parametrize("who", ["alice", "root"])
+def test_every_form_that_makes_or_changes_something_sent_twice_at_once(app, people, who):
+    """A double click on a form that makes something with a name (a flow, a user, a group, a
+    stage, a policy): both requests pass the form's check before either writes, and the
+    unique index refuses the second at its INSERT. It was a 500; it is the form again, with
+    the name marked as taken."""
+    person = people[who]
+    client = sign_in(app, person)
+    problems = {}
+    for form in forms_of(app, client, person):
+        if DESTRUCTIVE.search(form.action) or SESSIONS.search(form.action):
+            continue
+        if not (found := open_form(client, form)):
+            continue
+        for index, response in enumerate(
+            at_once([client, same_browser(app, client)], found.filled())
+        ):
+            if trouble := problem(response):
+                problems[f"{form.shape} ({index})"] = trouble
+    assert problems == {}

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete
 
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404, flush_unless_taken
 from idp.core.extensions import db
 from idp.core.forms import Form
 
@@ -84,10 +84,12 @@ def read_new(catalog: Catalog, type_name: str, *other_forms) -> NewRow:
 
 
 def add_row(catalog: Catalog, new: NewRow):
-    """Add the row (flushed, not committed) and record its creation."""
+    """Add the row (flushed, not committed) and record its creation; None (all rolled back,
+    the message at the name) when a parallel request took the name first."""
     row = catalog.model(name=new.form.name.data, type=new.row_type.name, options=new.options)
     db.session.add(row)
-    db.session.flush()
+    if not flush_unless_taken(new.form.name, _taken_words(catalog)):
+        return None
     record_change(f"admin_{catalog.kind}_created", catalog.target(row), after=_values(row))
     return row
 
@@ -103,7 +105,7 @@ def create(catalog: Catalog, type_name: str):
     if new.options is None:
         return _render_new(catalog, new.row_type, new.form, new.options_form)
     row = add_row(catalog, new)
-    if not commit_new(catalog, new):
+    if row is None or not commit_new(catalog, new):
         return _render_new(catalog, new.row_type, new.form, new.options_form)
     if catalog.kind == "stage":
         flash(_("The stage %(name)s was created.", name=row.name), "info")

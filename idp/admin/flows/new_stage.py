@@ -34,9 +34,12 @@ def create_and_bind_stage_of_type(slug: str, type_name: str):
     if new.options is None:
         return render_new_stage(flow, new, binding_form)
     stage = rows.add_row(STAGES, new)
+    if stage is None:
+        # A parallel request took the name; all was rolled back, the flow is read again.
+        return render_new_stage(flow_or_404(slug), new, binding_form)
     binding = add_stage_binding(flow, stage, binding_form)
     if not rows.commit_new(STAGES, new):
-        return render_new_stage(flow, new, binding_form)
+        return render_new_stage(flow_or_404(slug), new, binding_form)
     flash(_("The stage %(name)s was created and bound.", name=stage.name), "info")
     return redirect(back_to(flow, binding), code=303)
 

@@ -14,7 +14,7 @@ from idp.admin.flows.forms import (
     ENGINE_LABELS,
     FlowForm,
 )
-from idp.admin.helpers import INVALID, commit_unless_taken
+from idp.admin.helpers import INVALID, commit_unless_taken, flush_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -79,7 +79,8 @@ def new_flow():
     flow = Flow()
     form.populate_obj(flow)
     db.session.add(flow)
-    db.session.flush()
+    if not flush_unless_taken(form.slug, SLUG_TAKEN):
+        return render_template("admin/flows/new.html", form=form), INVALID
     record_change("admin_flow_created", flow_target(flow), after=flow_values(flow))
     if not commit_unless_taken(form.slug, SLUG_TAKEN):
         return render_template("admin/flows/new.html", form=form), INVALID

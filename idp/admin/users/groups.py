@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change
 from idp.admin.bound_places import places_bound
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404, flush_unless_taken
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import GroupForm, MemberForm
 from idp.core.extensions import db
@@ -39,7 +39,8 @@ def new_group():
         return render_template("admin/groups/new.html", form=form), status
     group = Group(name=form.name.data)
     db.session.add(group)
-    db.session.flush()
+    if not flush_unless_taken(form.name, NAME_TAKEN):
+        return render_template("admin/groups/new.html", form=form), INVALID
     record_change("admin_group_created", group_target(group), after={"name": group.name})
     if not commit_unless_taken(form.name, NAME_TAKEN):
         return render_template("admin/groups/new.html", form=form), INVALID

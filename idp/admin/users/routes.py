@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404, flush_unless_taken
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
@@ -71,9 +71,11 @@ def new_user():
     if form.password.data:
         set_password(user, form.password.data)
     db.session.add(user)
-    db.session.flush()
+    taken = _("This username or email was just taken.")
+    if not flush_unless_taken(form.username, taken):
+        return render_template("admin/users/new.html", form=form), INVALID
     record_change("admin_user_created", user_target(user), after=user_values(user))
-    if not commit_unless_taken(form.username, _("This username or email was just taken.")):
+    if not commit_unless_taken(form.username, taken):
         return render_template("admin/users/new.html", form=form), INVALID
     flash(_("The user %(username)s was created.", username=user.username), "info")
     return redirect(url_for("admin.users.user", user_id=user.id), code=303)
