@@ -567,3 +567,47 @@ def test_every_form_that_makes_or_changes_something_sent_twice_at_once(app, peop
             if trouble := problem(response):
                 problems[f"{form.shape} ({index})"] = trouble
     assert problems == {}
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_an_edit_saved_while_another_admin_deletes_the_object(app, people, attempt):
+    """Each object's edit form sent at the moment another administrator deletes the object:
+    the update met no row (StaleDataError), a 500. It is a 404 in words, or the edit came
+    first and the delete after; never both half."""
+    client = sign_in(app, people["root"])
+    other = sign_in(app, people["root2"])
+    forms = forms_of(app, client, people["root"])
+    problems = {}
+    for deletion in [form for form in forms if form.action.endswith("/delete")]:
+        about = deletion.action.removesuffix("/delete")
+        edits = [
+            form
+            for form in forms
+            if form.action.startswith(about)
+            and not DESTRUCTIVE.search(form.action)
+            and not re.search(r"/new$|/new/|/create/", form.action)
+        ]
+        if not edits:
+            continue
+        edit = open_form(client, edits[attempt % len(edits)])
+        delete = open_form(other, deletion)
+        if not (edit and delete):
+            continue
+        start, answers = threading.Barrier(2), {}
+
+        def post(name, browser, stale, start=start, answers=answers):
+            start.wait()
+            answers[name] = send(browser, stale)
+
+        threads = [
+            threading.Thread(target=post, args=("edit", client, edit)),
+            threading.Thread(target=post, args=("delete", other, delete)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for name, response in answers.items():
+            if trouble := problem(response):
+                problems[f"{edit.action} ({name})"] = trouble
+    assert problems == {}
