@@ -547,18 +547,23 @@ def at_once(clients, stale: Stale) -> list:
     return answers
 
 
+# Two deletes of one row at once: the second DELETE meets no row, which SQLAlchemy only warns
+# about (the suite makes warnings errors; a server logs it and answers as the first did).
+@pytest.mark.filterwarnings("ignore:DELETE statement on table:sqlalchemy.exc.SAWarning")
 @pytest.mark.parametrize("who", ["alice", "root"])
-def test_every_form_that_makes_or_changes_something_sent_twice_at_once(app, people, who):
+def test_every_form_sent_twice_at_once(app, people, who):
     """A double click on a form that makes something with a name (a flow, a user, a group, a
     stage, a policy): both requests pass the form's check before either writes, and the
     unique index refuses the second at its INSERT. It was a 500; it is the form again, with
-    the name marked as taken."""
+    the name marked as taken. A form that deletes or removes: both answer, neither a 500."""
     person = people[who]
     client = sign_in(app, person)
     problems = {}
     for form in forms_of(app, client, person):
-        if DESTRUCTIVE.search(form.action) or SESSIONS.search(form.action):
+        if SESSIONS.search(form.action):
             continue
+        if client.get("/me").status_code != 200:
+            client = sign_in(app, person)
         if not (found := open_form(client, form)):
             continue
         for index, response in enumerate(
