@@ -1,10 +1,13 @@
 """Every form a signed-in user and an administrator can reach, sent back late: the page is
-opened, then the form is posted after the clock moved, after another session deleted what it
-edits, after the user was signed out elsewhere, and twice. The forms are found by crawling
-the pages (tests/security/crawler.py), not listed by hand, so a new form is covered at once.
+opened, then the form is posted after the clock moved (2 minutes to 401 days), after another
+session deleted what it edits or what its lists offer, after the user was signed out, disabled
+or made a plain user elsewhere, twice in a row, twice at once (a double click), and at the
+moment another administrator deletes its object. The forms are found by crawling the pages
+(tests/security/crawler.py), not listed by hand, so a new form is covered at once.
 
 The answer is never a 500: it is the page as on time, a 4xx with words (a 404 for what is
-gone), or a sign-in page; and a refused form leaves the database as it was."""
+gone), or a sign-in that comes back to the page; and a refused form leaves the database as
+it was (tables the request keeps anyway, BOOKKEEPING, aside)."""
 
 import re
 import threading
@@ -47,7 +50,7 @@ LATE = {
 }
 IDLE = timedelta(minutes=30)  # IDP_SESSION_IDLE_TIMEOUT's default
 # Written by signing in and out and by the audit trail, whatever the form did.
-BOOKKEEPING = ("events", "user_sessions", "flow_plans")
+BOOKKEEPING = ("events", "user_sessions")
 # A form that takes away what it is about: sent after the others of its run.
 DESTRUCTIVE = re.compile(r"/(delete|remove|revoke|disable)$")
 # Ending a session (perhaps the crawl's own): sent last of all.
