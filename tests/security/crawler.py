@@ -12,7 +12,7 @@ SKIPPED = ("/logout", "/flow/default-invalidation-flow", "/static/", "/media/")
 ID = re.compile(
     r"(?<=/)\d+(?=/|$)"
     r"|(?<=/admin/flows/)(?!new$|import$|import/)[^/]+"
-    r"|(?<=/admin/applications/)(?!new/)[^/]+"
+    r"|(?<=/admin/applications/)(?!new(?:/|$))[^/]+"
 )
 
 

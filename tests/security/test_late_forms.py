@@ -90,7 +90,7 @@ class Stale:
         """The form with its empty names filled in, so that a form that creates creates."""
         fields = dict(self.fields)
         for name, value in FILL.items():
-            if fields.get(name) == "":
+            if name in fields and not fields[name].strip():
                 fields[name] = value
         return Stale(self.page, self.action, fields, self.choices)
 

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from idp.admin.applications.forms import ApplicationForm
 from idp.admin.audit import describe, record_change
-from idp.admin.helpers import INVALID
+from idp.admin.helpers import INVALID, flush_unless_taken
 from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
@@ -96,7 +96,9 @@ def new_application_of_type(type_name: str):
         good = form.validate_on_submit()
         options = options_form.parsed()
         if good and options is not None and _address_is_free(provider_type, options_form, options):
-            return _create(provider_type, form, options)
+            created = _create(provider_type, form, options)
+            if created is not None:
+                return created
     status = INVALID if form.is_submitted() else 200
     page = render_template(
         "admin/applications/new.html",
@@ -117,12 +119,17 @@ def _address_is_free(provider_type, options_form, options: dict, slug: str = "")
 
 
 def _create(provider_type, form: ApplicationForm, options: dict):
+    """The new application's page; None (all rolled back, the message at the slug) when the
+    slug was just taken."""
     application = Application(policy_bindings=[])
     for name in APPLICATION_FIELDS:
         setattr(application, name, form[name].data or "")
     provider = Provider(type=provider_type.name, options=options, **form.flow_ids())
     application.provider = provider
     db.session.add(application)
+    # A parallel request (a double click) may have taken the slug since the form's check.
+    if not flush_unless_taken(form.slug, _("An application with this slug exists already.")):
+        return None
     parsed = provider_type.parse_options(options)
     secrets = provider_type.provision(provider, parsed)
     provider_type.ready_to_serve(parsed)

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from idp.admin.audit import describe, record_change
 from idp.admin.fields import strip
-from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404
+from idp.admin.helpers import INVALID, commit_unless_taken, find_or_404, flush_unless_taken
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
@@ -112,11 +112,11 @@ def new_scope_mapping():
         mapping = ScopeMapping()
         form.populate_obj(mapping)
         db.session.add(mapping)
-        db.session.flush()
-        record_change("admin_scope_mapping_created", _target(mapping), after=_values(mapping))
-        if commit_unless_taken(form.name, NAME_TAKEN):
-            flash(_("The scope mapping %(name)s was created.", name=mapping.name), "info")
-            return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
+        if flush_unless_taken(form.name, NAME_TAKEN):
+            record_change("admin_scope_mapping_created", _target(mapping), after=_values(mapping))
+            if commit_unless_taken(form.name, NAME_TAKEN):
+                flash(_("The scope mapping %(name)s was created.", name=mapping.name), "info")
+                return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)
     status = INVALID if form.is_submitted() else 200
     return render_template("admin/scope_mappings/form.html", form=form, mapping=None), status
 
