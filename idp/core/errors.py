@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from idp.brand.settings import use_last_known_brand
@@ -105,6 +106,15 @@ def _database_refused(error: DataError):
     return _page(400, N_("The request contained a value the database cannot store."))
 
 
+def _deleted_meanwhile(error: StaleDataError | ObjectDeletedError):
+    """The row the request changes was deleted by another request at the same moment (an
+    edit saved while another administrator deleted it): the update met no row."""
+    return _page(
+        404,
+        N_("It was deleted in the meantime, elsewhere or by someone else. Nothing was changed."),
+    )
+
+
 def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
     log.error("database unavailable", extra={"error": str(getattr(error, "orig", error))[:200]})
     # The page must not ask the database anything: a rollback or loading the signed-in user
@@ -146,6 +156,8 @@ def init_app(app) -> None:
     for unavailable in (OperationalError, InterfaceError, PoolTimeout):
         app.register_error_handler(unavailable, _database_unavailable)
     app.register_error_handler(DataError, _database_refused)
+    for deleted in (StaleDataError, ObjectDeletedError):
+        app.register_error_handler(deleted, _deleted_meanwhile)
     app.register_error_handler(OverflowError, _number_too_large)
     app.before_request(_bad_characters)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first.
