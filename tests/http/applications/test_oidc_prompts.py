@@ -214,10 +214,8 @@ def test_a_huge_max_age_is_never(app, visitor, alice):
     assert "code" in silently(visitor, client_id, max_age="9" * 40)
 
 
-def test_prompt_none_answers_only_for_the_user_the_id_token_hint_names(
-    app, live_server, visitor, alice
-):
-    client_id, secret = make_client(app)
+def id_tokens_of_alice_and_bob(app, live_server, visitor, client_id, secret) -> tuple[str, str]:
+    """An ID token of alice (signed in with `visitor`) and one of bob, from another browser."""
     with app.app_context():
         make_user("bob")
 
@@ -229,9 +227,16 @@ def test_prompt_none_answers_only_for_the_user_the_id_token_hint_names(
     alices = id_token_of(visitor, "alice")
     other = Browser(live_server.url)
     try:
-        bobs = id_token_of(other, "bob")
+        return alices, id_token_of(other, "bob")
     finally:
         other.close()
+
+
+def test_prompt_none_answers_only_for_the_user_the_id_token_hint_names(
+    app, live_server, visitor, alice
+):
+    client_id, secret = make_client(app)
+    alices, bobs = id_tokens_of_alice_and_bob(app, live_server, visitor, client_id, secret)
     assert "code" in silently(visitor, client_id, id_token_hint=alices)
     assert silently(visitor, client_id, id_token_hint=bobs)["error"] == "login_required"
     assert silently(visitor, client_id, id_token_hint="not.a.token")["error"] == "login_required"
@@ -243,20 +248,7 @@ def test_a_hint_naming_another_user_is_never_answered_for_the_signed_in_one(
     """OpenID Connect Core 3.1.2.1: with an id_token_hint, a positive answer only when the user
     it names is the one signed in, also without prompt=none; otherwise login_required."""
     client_id, secret = make_client(app)
-    with app.app_context():
-        make_user("bob")
-
-    def id_token_of(browser, username):
-        verifier = secrets.token_urlsafe(48)
-        code = get_code(browser, client_id, verifier, username=username)["code"]
-        return exchange(live_server, client_id, secret, code, verifier).json()["id_token"]
-
-    alices = id_token_of(visitor, "alice")
-    other = Browser(live_server.url)
-    try:
-        bobs = id_token_of(other, "bob")
-    finally:
-        other.close()
+    alices, bobs = id_tokens_of_alice_and_bob(app, live_server, visitor, client_id, secret)
 
     def answer(hint):
         url = authorize_url(client_id, secrets.token_urlsafe(48), id_token_hint=hint)
