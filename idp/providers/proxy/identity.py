@@ -45,10 +45,23 @@ def session_for_target(target: Target):
     return None
 
 
+def _is_control(character: str) -> bool:
+    return ord(character) < 32 or ord(character) == 127
+
+
 def _header_value(value) -> str:
-    # HTTP headers carry bytes; send UTF-8 (what apps decode) and no control character.
-    text = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in str(value))
+    # HTTP headers carry bytes; send UTF-8 (what apps decode, as Authelia and authentik send
+    # it) and no control character: CR or LF would end the header.
+    text = "".join(" " if _is_control(c) else c for c in str(value))
     return text.encode("utf-8").decode("latin-1")
+
+
+def _listable(name: str) -> bool:
+    """A group name Remote-Groups can carry as it is. One with a comma would read as two
+    groups ("a,admins" as a and admins); one with a control character or spaces at its ends
+    would reach the app trimmed ("staff\\t" as staff). Such a group is left out: the app sees
+    the user in fewer groups, never in one they are not in."""
+    return "," not in name and not any(_is_control(c) for c in name) and name.strip() == name
 
 
 def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
@@ -56,7 +69,7 @@ def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
     overwrites whatever the client sent), then the application's extra headers."""
     headers = [
         ("Remote-User", user.username),
-        ("Remote-Groups", ",".join(group.name for group in groups)),
+        ("Remote-Groups", ",".join(group.name for group in groups if _listable(group.name))),
         ("Remote-Email", user.email or ""),
         ("Remote-Name", user.name or ""),
     ]

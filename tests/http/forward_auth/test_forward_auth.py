@@ -15,6 +15,7 @@ from tests.factories import PASSWORD, make_group, make_user
 APP = "https://app.example.test"
 AUTH_REQUEST = "/api/authz/auth-request"
 FORWARD_AUTH = "/api/authz/forward-auth"
+REMOTE = ("Remote-User", "Remote-Groups", "Remote-Email", "Remote-Name")
 
 
 @pytest.fixture
@@ -532,6 +533,40 @@ def test_control_characters_never_reach_an_identity_header(app, client, flows, p
     answer = nginx_asks(client)
     assert answer.status_code == 200
     assert answer.headers["Remote-Name"] == "Zo e [31m"
+
+
+def test_identity_headers_carry_any_name_as_utf8_on_one_line(app, client, flows, protected):
+    """Latin-1 is all a header value holds: the UTF-8 bytes go as they are (what apps decode,
+    as with Authelia and authentik), and nothing ends the header early."""
+    with app.app_context():
+        staff = db.session.scalar(select(Group).where(Group.name == "staff"))
+        user = make_user(
+            "jürgen", groups=[staff, make_group("Grüne 日本")], email="jü@example.test"
+        )
+        user.name = "Jürgen \r\nRemote-User: admin 🙂\u202e"
+        db.session.commit()
+    signed_in(client, flows, "jürgen")
+    for answer in (nginx_asks(client), caddy_asks(client)):
+        assert answer.status_code == 200
+        sent = {name: answer.headers[name].encode("latin-1").decode() for name in REMOTE}
+        assert sent["Remote-User"] == "jürgen"
+        assert sent["Remote-Email"] == "jü@example.test"
+        assert sent["Remote-Name"] == "Jürgen   Remote-User: admin 🙂\u202e"
+        assert sent["Remote-Groups"] == "Grüne 日本,staff"
+        assert answer.headers.getlist("Remote-User") == ["jÃ¼rgen"]
+
+
+def test_a_group_name_the_list_cannot_carry_is_left_out(app, client, flows, protected):
+    """Remote-Groups is comma-separated and apps trim its items: a group whose name holds a
+    comma, a control character or outer spaces would read as other groups ("a,admins" as
+    admins), so it is left out rather than mistaken."""
+    with app.app_context():
+        staff = db.session.scalar(select(Group).where(Group.name == "staff"))
+        odd = [make_group(name) for name in ("a,admins", "editors\t", " owners", "x\ny")]
+        make_user("zoe", groups=[staff, *odd])
+    signed_in(client, flows, "zoe")
+    assert nginx_asks(client).headers["Remote-Groups"] == "staff"
+    assert caddy_asks(client).headers["Remote-Groups"] == "staff"
 
 
 def test_the_kept_applications_follow_every_edit_made_elsewhere(
