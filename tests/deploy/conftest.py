@@ -59,14 +59,17 @@ def pytest_collection_modifyitems(config, items):
 
 def prepare_site_database() -> None:
     """In an app context: the schema, the shipped flows, and mia in staff beside otto, whom
-    the sites' applications let in and keep out."""
+    the sites' applications let in and keep out, and jürgen in staff, whose name is no
+    Latin-1."""
     from idp.core.extensions import db
     from tests import factories
 
     db.create_all()
     factories.load_shipped_flows()
-    factories.make_user("mia", groups=[factories.make_group("staff")])
+    staff = factories.make_group("staff")
+    factories.make_user("mia", groups=[staff])
     factories.make_user("otto")
+    factories.make_user("jürgen", groups=[staff, factories.make_group("Grüne 日本")])
 
 
 def skip_unless_required(missing: str | None, variable: str) -> None:

@@ -41,14 +41,19 @@ ID_HOST = "id.example.test"
 
 
 class EchoApp(StubHandler):
-    """The protected app: says who the proxy told it the user is."""
+    """The protected app: says who the proxy told it the user is (http.server reads header
+    values as Latin-1; Gatehouse sends UTF-8)."""
 
     def do_GET(self):
+        def header(name):
+            value = self.headers.get(name)
+            return value.encode("latin-1").decode() if value is not None else None
+
         identity = {
             "path": self.path,
-            "user": self.headers.get("Remote-User"),
-            "groups": self.headers.get("Remote-Groups"),
-            "email": self.headers.get("Remote-Email"),
+            "user": header("Remote-User"),
+            "groups": header("Remote-Groups"),
+            "email": header("Remote-Email"),
         }
         self.answer(json.dumps(identity), "application/json")
 
@@ -265,6 +270,24 @@ def test_a_visitor_signs_in_and_lands_back_at_the_app(site, chromium, proxy, jav
     assert "/flow/" in page.url, "still signed in at Gatehouse after signing out"
     page.goto(target)
     expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
+    context.close()
+
+
+@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+def test_a_name_that_is_no_latin1_reaches_the_app_as_utf8(site, chromium, proxy):
+    context = chromium.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/")
+    page.goto(target)
+    sign_in_here(page, "jürgen")
+    page.wait_for_url(target)
+    assert app_answer(page) == {
+        "path": "/",
+        "user": "jürgen",
+        "groups": "Grüne 日本,staff",
+        "email": "jürgen@example.test",
+    }
     context.close()
 
 
