@@ -24,6 +24,7 @@ class Mailbox:
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []  # each message's envelope (RCPT TO)
         self.port = 0
         self._arrived = threading.Condition()
 
@@ -31,6 +32,7 @@ class Mailbox:
         message = message_from_bytes(envelope.content, policy=default)
         with self._arrived:
             self.messages.append(message)
+            self.recipients.append(list(envelope.rcpt_tos))
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
 

@@ -97,14 +97,27 @@ def one_header_line(value: str) -> str:
     """A header value with every line break and run of spaces made one space: Python's mail
     headers refuse any line break (\u2028 as much as \n), and a refused header is a mail
     never sent. The brand's values are checked when they are saved; one saved before, or a
-    subject filled in with someone's words, is mended here."""
-    return " ".join(value.split())
+    subject filled in with someone's words, is mended here.
+
+    Text that looks like an RFC 2047 encoded word ("=?utf-8?q?...?=") gets a space after its
+    "=": Python's headers decode such text when it is set, and write what it decodes to as it
+    is, so "=?utf-8?q?=0D=0ABcc:...?=" would add a header of its own (and any look-alike would
+    be shown decoded, not as written)."""
+    return " ".join(value.split()).replace("=?", "= ?")
+
+
+class UnsafeRecipient(ValueError):
+    """The stored address would read as another address, or several, in a To header."""
 
 
 def build_message(sender: str, to: str, subject: str, text: str, html: str | None):
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
+    # An address such as "a,bob@example.org" (one to a form's pattern) is two recipients to
+    # a mail header: send to the one address, or not at all.
+    if [address.addr_spec for address in message["To"].addresses] != [to]:
+        raise UnsafeRecipient(to)
     message["Subject"] = one_header_line(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
@@ -151,8 +164,8 @@ def _deliver(settings: SmtpSettings, mail: Mail, response_sent: threading.Event 
                 smtp.starttls(context=ssl.create_default_context())
             if settings.user:
                 smtp.login(settings.user, settings.password)
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as error:
+            smtp.send_message(message, to_addrs=[mail.to])
+    except (OSError, smtplib.SMTPException, UnsafeRecipient) as error:
         log.warning("mail could not be sent", extra={**details, "error": str(error)[:300]})
     except Exception:
         log.exception("mail could not be sent", extra=details)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from idp.brand.settings import forget_cached_brand, save_brand
 from idp.core.extensions import db
+from idp.core.mail import wait_for_mail
 from idp.credentials.reauthentication import notify_added
 from idp.models import User
 from tests.factories import make_user
@@ -83,3 +84,37 @@ def test_an_html_mail_shows_the_logo_from_the_base_url(app, flows, mailbox, acme
     html = html_of(mailbox.wait_for(1)[0])
     assert '<img src="https://id.acme.example/brand/files/' in html
     assert 'alt="Acme ID"' in html
+
+
+def test_an_encoded_word_in_brand_text_adds_no_header_and_shows_as_written(
+    app, flows, mailbox, acme
+):
+    """Python decodes "=?charset?q?...?=" in a header value it is given, and writes out the
+    decoded CR LF as it is: a product name could have added a Bcc."""
+    trap = "=?utf-8?q?x=0D=0ABcc:_eve@example.test?="
+    with app.app_context():
+        save_brand({"product_name": f"Acme {trap}", "mail_sender_name": f"Support {trap}"})
+        db.session.commit()
+        forget_cached_brand()
+    ask_for_link(flows, "alice")
+    (mail,) = mailbox.wait_for(1)
+    assert mailbox.recipients == [["alice@example.test"]]
+    assert "Bcc" not in mail
+    assert mail.get_all("Subject") == [
+        "Reset your Acme = ?utf-8?q?x=0D=0ABcc:_eve@example.test?= password"
+    ]
+    assert mail["From"].addresses[0].addr_spec == "gatehouse@localhost"
+    assert (
+        mail["From"].addresses[0].display_name
+        == "Support = ?utf-8?q?x=0D=0ABcc:_eve@example.test?="
+    )
+
+
+def test_an_address_that_reads_as_two_gets_no_mail(app, flows, mailbox, acme):
+    """An address stored before the form refused it ("carl,bob@example.test") is two
+    recipients to a To header: the mail goes to nobody rather than to bob."""
+    with app.app_context():
+        make_user("carl", email="carl,bob@example.test")
+    assert ask_for_link(flows, "carl").status_code == 303
+    wait_for_mail()
+    assert mailbox.recipients == []
