@@ -4,7 +4,11 @@ one: the prompt stage's fields, the admin's user forms and `idp users create`.""
 import re
 
 USERNAME_PATTERN = r"^[\w.@+-]+\Z"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z"
+# Not in an address: what a mail header reads as syntax ("a,bob@example.org" is two
+# recipients there, "a<bob@example.org>" another one), control characters, and the invisible
+# ones that reorder or hide text (U+202E shows what follows it backwards).
+_NOT_IN_EMAIL = r"@\s,;:<>()\[\]\\\"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+EMAIL_PATTERN = rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+\Z"
 # The lengths of the users table's columns (idp.models.User).
 USERNAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from idp.core.extensions import db
@@ -144,6 +145,28 @@ def test_bad_email_and_username_are_form_errors(app, flows):
     flows.submit(slug, {**GOOD, "email": "not-an-email", "username": "has space"})
     assert "Please enter a valid email address." in flows.page
     assert "Use letters, digits" in flows.page
+
+
+@pytest.mark.parametrize(
+    "email", ["a,bob@example.test", "a;bob@example.test", '"a"@example.test', "a\u200d@x.test"]
+)
+def test_an_address_a_mail_header_would_misread_is_a_form_error(app, flows, email):
+    """A mail to "a,bob@example.test" would also go to bob: such an address is refused."""
+    with app.app_context():
+        slug = signup_flow()
+    flows.open(slug)
+    flows.submit(slug, {**GOOD, "email": email})
+    assert flows.stage == "prompt"
+    assert "Please enter a valid email address." in flows.page
+
+
+@pytest.mark.parametrize("email", ["jürgen@example.test", "o'neil+tag@example.test"])
+def test_an_address_beyond_ascii_or_with_a_quote_is_taken(app, flows, email):
+    with app.app_context():
+        slug = signup_flow()
+    flows.open(slug)
+    flows.submit(slug, {**GOOD, "email": email})
+    assert "Please enter a valid email address." not in flows.page
 
 
 def test_required_fields_are_named_in_their_errors(app, flows):
