@@ -165,6 +165,12 @@ class AccessLog(glogging.Logger):
             line = {"level": "info", "logger": "gunicorn.access", "message": "request", **entry}
             self.access_log.info(json.dumps(line))
             return
+        # The path (decoded: %0A is a line break), X-Forwarded-For and User-Agent are the
+        # client's: escaped, so they can neither end their quotes nor start a line.
+        from idp.core.logs import escaped
+
+        for key in ("method", "path", "forwarded_for", "user_agent"):
+            entry[key] = escaped(entry[key])
         self.access_log.info(
             '%(peer)s [%(time)s] "%(method)s %(path)s" %(status)s %(bytes)s %(duration_ms)sms '
             'request_id=%(request_id)s forwarded_for="%(forwarded_for)s" "%(user_agent)s"',

@@ -28,13 +28,53 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escaped(text: str, quotes: bool = True) -> str:
+    """`text` with every character that is not printable (line breaks, control, bidi and
+    zero-width characters) written as an escape, and with `quotes` the backslash and double
+    quote too: a value someone typed (a name, a path) can neither start a log line of its
+    own nor end the quoted field it stands in."""
+    if text.isprintable() and (not quotes or ('"' not in text and "\\" not in text)):
+        return text
+    return "".join(_escape(character, quotes) for character in text)
+
+
+def _escape(character: str, quotes: bool) -> str:
+    if character in _ESCAPES and (quotes or character not in '"\\'):
+        return _ESCAPES[character]
+    if character.isprintable():
+        return character
+    code = ord(character)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
+def _field_value(value) -> str:
+    # key=value, quoted when the value has a space, a quote or an "=" that would make it
+    # read as more fields, or nothing at all.
+    text = str(value)
+    if text and text.isprintable() and not any(c in text for c in ' "=\\'):
+        return text
+    return f'"{escaped(text)}"'
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = " ".join(
-            f"{key}={value}" for key, value in record.__dict__.items() if key not in _STANDARD
+            f"{key}={_field_value(value)}"
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD
         )
         stamp = self.formatTime(record, "%H:%M:%S")
-        line = f"{stamp} {record.levelname.lower()} {record.name}: {record.getMessage()}"
+        message = escaped(record.getMessage(), quotes=False)
+        line = f"{stamp} {record.levelname.lower()} {record.name}: {message}"
         line = f"{line} {fields}" if fields else line
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
