@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from idp.admin.fields import strip
 from idp.applications.addresses import is_web_address
 from idp.core.extensions import db
-from idp.core.forms import Form
+from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
 from idp.core.slugs import SLUG_PATTERN
 from idp.models import Application, Flow
@@ -26,7 +26,9 @@ def _web_address(form, field):
 
 
 class ApplicationForm(Form):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)], filters=[strip])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(), Length(max=200), one_line], filters=[strip]
+    )
     slug = StringField(
         _l("Slug"),
         description=_l("Part of the app's addresses (its OpenID Connect issuer)."),

@@ -17,7 +17,7 @@ from wtforms.validators import (
 
 from idp.admin.fields import Free, strip
 from idp.core.extensions import db
-from idp.core.forms import Form
+from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
 from idp.core.numbers import whole_number
 from idp.core.slugs import RESERVED_SLUG_MESSAGE, RESERVED_SLUGS, SLUG_PATTERN
@@ -123,12 +123,19 @@ class FlowForm(Form):
     name = StringField(
         _l("Name"),
         filters=[strip],
-        validators=[DataRequired(_l("Enter a name.")), Length(max=200, message=_l("At most 200."))],
+        validators=[
+            DataRequired(_l("Enter a name.")),
+            Length(max=200, message=_l("At most 200.")),
+            one_line,
+        ],
     )
     title = StringField(
         _l("Title"),
         filters=[strip],
-        validators=[Length(max=200, message=_l("Titles are at most 200 characters long."))],
+        validators=[
+            Length(max=200, message=_l("Titles are at most 200 characters long.")),
+            one_line,
+        ],
         description=_l("The heading users see."),
     )
     designation = SelectField(

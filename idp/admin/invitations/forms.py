@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from idp.admin.fields import strip
 from idp.core.durations import parse_duration
-from idp.core.forms import Form
+from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
 from idp.identity.invitations import FixedDataError, read_fixed_data
 
@@ -31,7 +31,10 @@ class InvitationForm(Form):
     name = StringField(
         _l("Note"),
         filters=[strip],
-        validators=[Length(max=200, message=_l("Notes are at most 200 characters long."))],
+        validators=[
+            Length(max=200, message=_l("Notes are at most 200 characters long.")),
+            one_line,
+        ],
         description=_l("For the list: who the link is for."),
     )
     flow = SelectField(_l("Flow the link opens"), validate_choice=True)

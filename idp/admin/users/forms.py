@@ -19,7 +19,7 @@ from wtforms.validators import (
 )
 
 from idp.admin.fields import Free, strip
-from idp.core.forms import Form
+from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.accounts import find_group, find_user
@@ -91,7 +91,10 @@ class UserForm(Form):
     name = StringField(
         _l("Name"),
         filters=[strip],
-        validators=[Length(max=200, message=_l("Names are at most 200 characters long."))],
+        validators=[
+            Length(max=200, message=_l("Names are at most 200 characters long.")),
+            one_line,
+        ],
     )
     email_verified = BooleanField(
         _l("The address is verified"),
@@ -132,6 +135,7 @@ class GroupForm(Form):
         validators=[
             DataRequired(_l("Enter a name.")),
             Length(max=150, message=_l("Group names are at most 150 characters long.")),
+            one_line,
             Free(find_group, _l("A group with this name exists already.")),
         ],
     )

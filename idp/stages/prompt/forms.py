@@ -31,7 +31,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import DateInput, DateTimeLocalInput, NumberInput
 
-from idp.core.forms import Form
+from idp.core.forms import Form, one_line
 from idp.core.i18n import translated
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.signups import username_is_free
@@ -141,7 +141,7 @@ def _parsed(parse, message, widget) -> Callable:
 FIELD_KINDS: dict[str, FieldKind] = {
     "text": FieldKind(
         build=lambda prompt_field, presence: StringField(
-            validators=[presence, _text_length(MAX_TEXT_LENGTH)]
+            validators=[presence, _text_length(MAX_TEXT_LENGTH), one_line]
         ),
         attributes={"autocomplete": "off"},
         takes_placeholder=True,

@@ -7,6 +7,7 @@ import re
 import pytest
 import yaml
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from idp.applications.manage import create_application
 from idp.core.extensions import db
@@ -642,3 +643,31 @@ def test_importing_a_flow_again_leaves_no_policy_binding_behind(app, slug):
         assert row_id(app, PolicyBinding, group_id=staff) is not None
         make_flow(SIGN_IN_STEPS, slug=slug)
     assert row_id(app, PolicyBinding, group_id=staff) is None
+
+
+YAML_SPECIAL = "- yes: #1 'it''s' \"null\" & *a | > % @ ` {x} [y] =?utf-8?q?x?= 日本 🙂 \u202e"
+
+
+def test_a_title_with_yaml_syntax_survives_export_and_import(app, admin, slug):
+    edited = FLOW | {
+        "slug": slug,
+        "name": slug,
+        "title": YAML_SPECIAL,
+        "designation": "authentication",
+    }
+    assert post(admin, f"/admin/flows/{slug}/edit", edited).status_code == 303
+    exported = text(admin.get(f"/admin/flows/{slug}/export.yaml"))
+    with app.app_context():
+        db.session.execute(sa_update(Flow).where(Flow.slug == slug).values(title="other"))
+        db.session.commit()
+    confirm = post(admin, f"/admin/flows/{slug}/import/confirm", {"content": exported})
+    assert confirm.status_code == 303
+    assert row_id(app, Flow, title=YAML_SPECIAL) is not None
+
+
+@pytest.mark.parametrize("title", ["Welcome\r\nback", "Welcome\x1b[31m", "a\u2028b", "a\x85b"])
+def test_a_title_over_two_lines_or_with_control_characters_is_refused(app, admin, title):
+    response = post(admin, "/admin/flows/new", FLOW | {"title": title})
+    assert response.status_code == 400
+    assert "One line only, without control characters." in text(response)
+    assert row_id(app, Flow, slug="new-flow") is None

@@ -56,6 +56,8 @@ def test_an_administrator_creates_a_group(app, admin):
         ("   ", "Enter a name."),
         ("taken", "A group with this name exists already."),
         ("x" * 151, "Group names are at most 150 characters long."),
+        ("staff\tadmins", "One line only, without control characters."),
+        ("a\r\nb", "One line only, without control characters."),
     ],
 )
 def test_a_bad_group_name_is_refused(app, admin, name, message):

@@ -115,6 +115,7 @@ def test_a_user_can_be_created_without_a_password_or_email(app, admin):
         ({"username": "ok", "email": "Alice@Example.test"}, "Another user has this email."),
         ({"username": "ok", "email": "a@b." + "c" * 260}, "at most 254 characters"),
         ({"username": "ok", "name": "n" * 201}, "Names are at most 200 characters long."),
+        ({"username": "ok", "name": "Eve\r\nAdmin"}, "One line only, without control characters."),
         ({"username": "ok", "password": "short"}, "Use 8 to 1024 characters."),
         ({"username": "ok", "password": " " * 12}, "A password cannot be only spaces."),
         ({"username": "ok", "password": "p" * 1025}, "Use 8 to 1024 characters."),

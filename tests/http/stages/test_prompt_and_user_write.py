@@ -160,6 +160,27 @@ def test_an_address_a_mail_header_would_misread_is_a_form_error(app, flows, emai
     assert "Please enter a valid email address." in flows.page
 
 
+@pytest.mark.parametrize("name", ["Eve\r\nAdmin", "Eve\x1b[31m", "Eve\u2028Admin"])
+def test_a_name_over_two_lines_or_with_control_characters_is_a_form_error(app, flows, name):
+    with app.app_context():
+        slug = signup_flow()
+    flows.open(slug)
+    flows.submit(slug, {**GOOD, "name": name})
+    assert flows.stage == "prompt"
+    assert "One line only, without control characters." in flows.page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_name_in_any_script_is_taken_as_written(app, flows):
+    with app.app_context():
+        slug = signup_flow()
+    flows.open(slug)
+    flows.submit(slug, {**GOOD, "name": "Jürgen 日本語 🙂 \u200d\u05d0"})
+    with app.app_context():
+        assert db.session.scalar(select(User.name)) == "Jürgen 日本語 🙂 \u200d\u05d0"
+
+
 @pytest.mark.parametrize("email", ["jürgen@example.test", "o'neil+tag@example.test"])
 def test_an_address_beyond_ascii_or_with_a_quote_is_taken(app, flows, email):
     with app.app_context():
