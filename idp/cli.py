@@ -280,7 +280,12 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     from idp.credentials.passwords import MAX_PASSWORD_LENGTH
     from idp.identity.accounts import find_group, set_password
     from idp.identity.signups import email_holder, release, username_is_free
-    from idp.identity.usernames import NAME_MAX_LENGTH, is_valid_email, is_valid_username
+    from idp.identity.usernames import (
+        NAME_MAX_LENGTH,
+        is_one_line,
+        is_valid_email,
+        is_valid_username,
+    )
     from idp.models import User
     from idp.policies.initial_setup import setup_is_pending
     from idp.policies.password import default_rules_refuse
@@ -291,6 +296,8 @@ def users_create(username, email, name, superuser, groups, password_stdin):
         fail(f"{email!r} is not a valid email address")
     if name is not None and len(name) > NAME_MAX_LENGTH:
         fail(f"a name is at most {NAME_MAX_LENGTH} characters")
+    if name and not is_one_line(name):
+        fail("a name is one line, without control characters")
     # A lapsed sign-up holds nothing: it is replaced, as by a new sign-up.
     if not username_is_free(username):
         fail(f"a user named {username!r} exists already")
@@ -359,10 +366,13 @@ groups_group = CommandGroup("groups", help="Create groups.")
 @click.argument("name")
 def groups_create(name):
     from idp.identity.accounts import find_group
+    from idp.identity.usernames import is_one_line
     from idp.models import Group
 
     if not name.strip() or len(name) > 150:
         fail("a group name must be 1 to 150 characters")
+    if name != name.strip() or not is_one_line(name):
+        fail("a group name is one line, without control characters or spaces at its ends")
     if find_group(name) is not None:
         fail(f"a group named {name!r} exists already")
     db.session.add(Group(name=name))

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.flows.context import PROMPT_KEY_PATTERN
+from idp.identity.usernames import is_one_line, is_valid_email, is_valid_username
 from idp.models import Invitation, User
 from idp.models.types import utcnow
 
@@ -48,6 +49,14 @@ def read_fixed_data(pairs) -> dict:
         if key == "password":
             # Invitations are stored and shown in clear; a password is never set this way.
             raise FixedDataError("a password cannot be fixed data")
+        # Fixed data reaches the user's row without the prompt stage's checks when no
+        # prompt asks for the key: the same rules as those fields.
+        if not is_one_line(value):
+            raise FixedDataError(f"{key!r}: one line only, without control characters")
+        if key == "username" and not is_valid_username(value):
+            raise FixedDataError(f"{value!r} is not a valid username")
+        if key == "email" and not is_valid_email(value):
+            raise FixedDataError(f"{value!r} is not a valid email address")
         data[key] = value
     return data
 

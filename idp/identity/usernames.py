@@ -2,6 +2,7 @@
 one: the prompt stage's fields, the admin's user forms and `idp users create`."""
 
 import re
+import unicodedata
 
 USERNAME_PATTERN = r"^[\w.@+-]+\Z"
 # Not in an address: what a mail header reads as syntax ("a,bob@example.org" is two
@@ -21,3 +22,8 @@ def is_valid_username(value: str) -> bool:
 
 def is_valid_email(value: str) -> bool:
     return len(value) <= EMAIL_MAX_LENGTH and re.match(EMAIL_PATTERN, value) is not None
+
+
+def is_one_line(value: str) -> bool:
+    """No line break nor other control character: what a name or a title may hold."""
+    return not any(unicodedata.category(character) in ("Cc", "Zl", "Zp") for character in value)
