@@ -59,8 +59,8 @@ def pytest_collection_modifyitems(config, items):
 
 def prepare_site_database() -> None:
     """In an app context: the schema, the shipped flows, and mia in staff beside otto, whom
-    the sites' applications let in and keep out, and jürgen in staff, whose name is no
-    Latin-1."""
+    the sites' applications let in and keep out; jürgen in staff, whose name is no
+    Latin-1, and ingrid in staff and 64 groups with long names."""
     from idp.core.extensions import db
     from tests import factories
 
@@ -70,6 +70,9 @@ def prepare_site_database() -> None:
     factories.make_user("mia", groups=[staff])
     factories.make_user("otto")
     factories.make_user("jürgen", groups=[staff, factories.make_group("Grüne 日本")])
+    # In as many groups as fill 9 KiB of Remote-Groups: more than nginx's default buffer.
+    many = [factories.make_group(f"{index:03}-" + "g" * 145) for index in range(64)]
+    factories.make_user("ingrid", groups=[staff, *many])
 
 
 def skip_unless_required(missing: str | None, variable: str) -> None:

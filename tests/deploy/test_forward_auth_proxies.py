@@ -292,6 +292,23 @@ def test_a_name_that_is_no_latin1_reaches_the_app_as_utf8(site, chromium, proxy)
 
 
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+def test_a_member_of_many_groups_gets_in(site, chromium, proxy):
+    """Identity headers of 9 KiB: nginx refuses an answer whose headers outgrow its buffer
+    (4 or 8 KiB unless the snippet says more), and auth_request makes that a 500."""
+    context = chromium.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/")
+    page.goto(target)
+    sign_in_here(page, "ingrid")
+    page.wait_for_url(target)
+    answer = app_answer(page)
+    assert answer["user"] == "ingrid"
+    assert len(answer["groups"].split(",")) == 65
+    context.close()
+
+
+@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_a_signed_in_outsider_is_refused_with_a_page_that_says_why(site, chromium, proxy):
     context = chromium.new_context(java_script_enabled=False)
     context.set_default_timeout(TIMEOUT_MS)
