@@ -11,6 +11,7 @@ A failed delivery is logged; the visitor never sees it.
 
 import contextvars
 import logging
+import re
 import threading
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
@@ -103,7 +104,11 @@ def one_header_line(value: str) -> str:
     "=": Python's headers decode such text when it is set, and write what it decodes to as it
     is, so "=?utf-8?q?=0D=0ABcc:...?=" would add a header of its own (and any look-alike would
     be shown decoded, not as written)."""
-    return " ".join(value.split()).replace("=?", "= ?")
+    return _ENCODED_WORD_START.sub("= ?", " ".join(value.split()))
+
+
+# The "=?" that starts something Python would decode: =?charset?q?text?= (or ?b?).
+_ENCODED_WORD_START = re.compile(r"=\?(?=[^?\s]*\?[qQbB]\?.*?\?=)")
 
 
 class UnsafeRecipient(ValueError):

@@ -93,15 +93,16 @@ def test_an_encoded_word_in_brand_text_adds_no_header_and_shows_as_written(
     decoded CR LF as it is: a product name could have added a Bcc."""
     trap = "=?utf-8?q?x=0D=0ABcc:_eve@example.test?="
     with app.app_context():
-        save_brand({"product_name": f"Acme {trap}", "mail_sender_name": f"Support {trap}"})
+        save_brand({"product_name": f"Acme 2+2=? {trap}", "mail_sender_name": f"Support {trap}"})
         db.session.commit()
         forget_cached_brand()
     ask_for_link(flows, "alice")
     (mail,) = mailbox.wait_for(1)
     assert mailbox.recipients == [["alice@example.test"]]
     assert "Bcc" not in mail
-    assert mail.get_all("Subject") == [
-        "Reset your Acme = ?utf-8?q?x=0D=0ABcc:_eve@example.test?= password"
+    # (stripped: Python folds a subject this long before its first word)
+    assert [subject.strip() for subject in mail.get_all("Subject")] == [
+        "Reset your Acme 2+2=? = ?utf-8?q?x=0D=0ABcc:_eve@example.test?= password"
     ]
     assert mail["From"].addresses[0].addr_spec == "gatehouse@localhost"
     assert (
