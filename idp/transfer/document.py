@@ -13,6 +13,7 @@ from idp.core.extensions import db
 from idp.core.i18n import N_, Sentence, placed
 from idp.core.options import OptionsError, options_to_mapping, secret_options
 from idp.core.slugs import RESERVED_SLUGS, SLUG_PATTERN
+from idp.identity.usernames import is_one_line
 from idp.models import Policy, Stage
 from idp.models.flows import (
     AUTHENTICATION_REQUIREMENTS,
@@ -271,7 +272,16 @@ class _Reader:
         return value
 
     def text(
-        self, mapping, key, place, *, required=False, default="", pattern=None, max_length=200
+        self,
+        mapping,
+        key,
+        place,
+        *,
+        required=False,
+        default="",
+        pattern=None,
+        max_length=200,
+        one_line=False,
     ):
         value = mapping.get(key, default)
         if value is None or (required and key not in mapping):
@@ -287,6 +297,8 @@ class _Reader:
                 f"{place}.{key}",
                 Sentence(N_("is longer than %(length)s characters"), length=max_length),
             )
+        if one_line and not is_one_line(value):
+            self.problem(f"{place}.{key}", N_("must be one line, without control characters"))
         if pattern and value and not pattern.match(value):
             self.problem(
                 f"{place}.{key}",
@@ -510,8 +522,8 @@ def _flow(reader: _Reader, raw) -> FlowSpec:
         slug=reader.text(
             raw_flow, "slug", "flow", required=True, pattern=SLUG_PATTERN, max_length=100
         ),
-        name=reader.text(raw_flow, "name", "flow", required=True),
-        title=reader.text(raw_flow, "title", "flow"),
+        name=reader.text(raw_flow, "name", "flow", required=True, one_line=True),
+        title=reader.text(raw_flow, "title", "flow", one_line=True),
         designation=reader.choice(raw_flow, "designation", "flow", DESIGNATIONS, None),
         authentication=reader.choice(
             raw_flow,

@@ -671,3 +671,11 @@ def test_a_title_over_two_lines_or_with_control_characters_is_refused(app, admin
     assert response.status_code == 400
     assert "One line only, without control characters." in text(response)
     assert row_id(app, Flow, slug="new-flow") is None
+
+
+def test_an_imported_title_with_a_line_break_is_a_problem_of_the_file(app, admin, slug):
+    exported = yaml.safe_load(text(admin.get(f"/admin/flows/{slug}/export.yaml")))
+    exported["flow"]["title"] = "Welcome\r\nback"
+    response = upload(admin, slug, yaml.safe_dump(exported))
+    assert response.status_code == 400
+    assert "flow.title: must be one line, without control characters" in text(response)
