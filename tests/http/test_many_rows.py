@@ -1,0 +1,54 @@
+"""Pages and commands cost the same number of SQL statements with 3 rows or 30: a site after a
+year (100k users, 1M events; bench/many_rows.py measures one) must not pay per row. Counts
+only, never times."""
+
+from idp.applications.loading import load_application
+from idp.applications.manage import bind, create_application
+from idp.core.extensions import db
+from tests.factories import PASSWORD, make_group, make_user
+
+
+def add_proxied_applications(up_to: int, group_name: str) -> None:
+    """Forward-auth applications app-00.. up to `up_to` in all, each bound to the group."""
+    from idp.identity.accounts import find_group
+
+    group = find_group(group_name)
+    for index in range(up_to):
+        slug = f"app-{index:02d}"
+        if load_application(slug) is None:
+            create_application(
+                slug, slug.upper(), "proxy", {"external_host": f"https://{slug}.example.test"}
+            )
+            db.session.commit()
+            bind(load_application(slug), group=group)
+            db.session.commit()
+
+
+def statements_at(app, query_counter, sizes, grow, request) -> dict[int, int]:
+    """For each size: grow the data to it, warm the page once, count the second request."""
+    counts = {}
+    for size in sizes:
+        with app.app_context():
+            grow(size)
+        request()
+        counts[size] = query_counter.count(request)
+    return counts
+
+
+def test_my_applications_cost_the_same_with_3_or_30_applications(
+    app, client, flows, query_counter
+):
+    with app.app_context():
+        make_user("mia", groups=[make_group("staff")])
+    flows.sign_in("mia", PASSWORD)
+
+    def page():
+        response = client.get("/me/applications")
+        assert response.status_code == 200
+        return response
+
+    counts = statements_at(
+        app, query_counter, (3, 30), lambda n: add_proxied_applications(n, "staff"), page
+    )
+    assert counts[3] == counts[30], counts
+    assert "APP-29" in page().get_data(as_text=True)
