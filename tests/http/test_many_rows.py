@@ -35,9 +35,7 @@ def statements_at(app, query_counter, sizes, grow, request) -> dict[int, int]:
     return counts
 
 
-def test_my_applications_cost_the_same_with_3_or_30_applications(
-    app, client, flows, query_counter
-):
+def test_my_applications_cost_the_same_with_3_or_30_applications(app, client, flows, query_counter):
     with app.app_context():
         make_user("mia", groups=[make_group("staff")])
     flows.sign_in("mia", PASSWORD)
@@ -52,3 +50,44 @@ def test_my_applications_cost_the_same_with_3_or_30_applications(
     )
     assert counts[3] == counts[30], counts
     assert "APP-29" in page().get_data(as_text=True)
+
+
+def add_users(up_to: int, group_name: str) -> None:
+    """user0000.. up to `up_to` in all, inserted in one executemany, each in the group."""
+    import sqlalchemy as sa
+
+    from idp.identity.accounts import find_group
+    from idp.models import User, group_members
+
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    rows = [{"username": f"user{index:04d}", "attributes": {}} for index in range(have, up_to)]
+    if rows:
+        db.session.execute(sa.insert(User), rows)
+        group = find_group(group_name)
+        new = db.session.scalars(
+            sa.select(User.id).where(User.username.in_(r["username"] for r in rows))
+        )
+        db.session.execute(
+            sa.insert(group_members), [{"group_id": group.id, "user_id": i} for i in new]
+        )
+        db.session.commit()
+
+
+def test_the_users_list_command_costs_the_same_with_3_or_1200_users(app, runner, query_counter):
+    with app.app_context():
+        staff = make_group("staff")
+        make_group("extra")
+        make_user("aaron", groups=[staff], superuser=True)
+    outputs = {}
+
+    def listing():
+        result = runner.invoke(args=["users", "list"])
+        assert result.exit_code == 0, result.output
+        outputs["last"] = result.output
+
+    counts = statements_at(app, query_counter, (3, 1200), lambda n: add_users(n, "staff"), listing)
+    assert counts[3] == counts[1200], counts
+    lines = outputs["last"].splitlines()
+    assert len(lines) == 1200
+    assert lines[0].split()[0] == "aaron" and lines[0].split()[2:] == ["superuser", "staff"]
+    assert lines[-1].split()[0] == "user1199"
