@@ -16,8 +16,21 @@ from idp.models import Event
 def known_actions() -> list[tuple[str, str]]:
     """For the action field's suggestions: every action Gatehouse records, with its words,
     and any other the log holds."""
-    recorded = db.session.scalars(select(Event.action).distinct().order_by(Event.action))
-    return offered_actions(list(recorded))
+    return offered_actions(recorded_actions())
+
+
+def recorded_actions() -> list[str]:
+    """Each action the log holds, found by walking the index on events.action from one action
+    to the next (a recursive query: one index lookup per action), never by a pass over the
+    events: SELECT DISTINCT read all of a million events, 0.14 s, on every view of the log."""
+    walk = select(func.min(Event.action).label("action")).cte("recorded", recursive=True)
+    after = select(func.min(Event.action)).where(Event.action > walk.c.action).scalar_subquery()
+    walk = walk.union_all(select(after).where(walk.c.action.is_not(None)))
+    return list(
+        db.session.scalars(
+            select(walk.c.action).where(walk.c.action.is_not(None)).order_by(walk.c.action)
+        )
+    )
 
 
 def filtered_events(form: EventFilterForm):

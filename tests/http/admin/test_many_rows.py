@@ -96,3 +96,41 @@ def test_a_binding_dialog_offers_at_most_a_select_of_groups_then_a_name_field(
     unknown = post(admin, base + "?tab=group", {"group": "nope", "order": "0", "timeout": "30"})
     assert unknown.status_code == 400
     assert "There is no such group." in text(unknown)
+
+
+def test_the_event_logs_action_suggestions_walk_the_index_not_every_event(app, admin):
+    """SELECT DISTINCT action read every event (0.14 s at a million) on each view of the log;
+    the suggestions come from one index lookup per action. Checked in SQLite's plan: no step
+    of that statement scans the events."""
+    from idp.core.events import record_event
+
+    with app.app_context():
+        for action in ("login", "logout", "login", "from_a_newer_version"):
+            record_event(action, username="alice")
+        db.session.commit()
+        engine = db.engine
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        page = admin.get("/admin/events")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert page.status_code == 200
+    assert 'value="from_a_newer_version"' in text(page)
+    reading_actions = [
+        (statement, parameters)
+        for statement, parameters in sent
+        if "min(events.action)" in statement or "DISTINCT events.action" in statement
+    ]
+    assert len(reading_actions) == 1
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL's plan for a handful of rows is a scan whatever the query
+    with engine.connect() as connection:
+        statement, parameters = reading_actions[0]
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    steps = [row[-1] for row in plan]
+    assert not [step for step in steps if step.startswith("SCAN events")], steps
