@@ -91,3 +91,36 @@ def test_the_users_list_command_costs_the_same_with_3_or_1200_users(app, runner,
     assert len(lines) == 1200
     assert lines[0].split()[0] == "aaron" and lines[0].split()[2:] == ["superuser", "staff"]
     assert lines[-1].split()[0] == "user1199"
+
+
+def test_signing_out_everywhere_ends_70000_sessions_without_an_in_list_of_each(app, client, flows):
+    """A robot account signing in every few minutes for a year, its ended sessions never
+    purged: revoking them named each in one IN list, past PostgreSQL's 65,535 parameters
+    (SQLite's 32,766): a 500 on "sign out everywhere" and on disabling the account."""
+    import sqlalchemy as sa
+
+    from idp.models import UserSession
+    from idp.models.types import utcnow
+
+    with app.app_context():
+        robot = make_user("robot").id
+        past = utcnow()
+        rows = [
+            {"key_hash": f"{index:064x}", "user_id": robot, "expires_at": past}
+            for index in range(70_000)
+        ]
+        db.session.execute(sa.insert(UserSession), rows)
+        db.session.commit()
+    flows.sign_in("robot", PASSWORD)
+    page = client.get("/me").get_data(as_text=True)
+    from tests.conftest import csrf_token
+
+    response = client.post("/me/sessions/others/revoke", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 303
+    with app.app_context():
+        left = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == robot, UserSession.revoked_at.is_(None))
+        )
+    assert left == 1  # this browser's
