@@ -21,6 +21,8 @@ class Page:
     number: int
     size: int
     total: int
+    # Counted only so far (paginate's count_limit): there are more than `total - 1` rows.
+    capped: bool = False
 
     @property
     def count(self) -> int:
@@ -49,15 +51,24 @@ def page_number() -> int:
     return int(text)
 
 
-def paginate(statement: Select, size: int = PAGE_SIZE) -> Page:
+def paginate(statement: Select, size: int = PAGE_SIZE, count_limit: int | None = None) -> Page:
     """One page of the statement's rows (two queries: the count and the page).
-    A statement of one column gives its values, of several columns gives rows."""
+    A statement of one column gives its values, of several columns gives rows.
+
+    With `count_limit`, the count stops past that many rows (or past this page, if further):
+    a log of a million rows is not counted whole on each view (0.2 s on PostgreSQL)."""
     number = page_number()
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    counted = statement.order_by(None)
+    horizon = None
+    if count_limit is not None:
+        horizon = max(count_limit, number * size) + 1
+        counted = counted.limit(horizon)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery()))
     result = db.session.execute(statement.limit(size).offset((number - 1) * size))
     is_single = len(statement.column_descriptions) == 1
     items = result.scalars().all() if is_single else result.all()
-    return Page(items=list(items), number=number, size=size, total=total)
+    capped = horizon is not None and total >= horizon
+    return Page(items=list(items), number=number, size=size, total=total, capped=capped)
 
 
 def page_url(number: int) -> str:

@@ -11,6 +11,7 @@ from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.network import client_ip
+from idp.identity.accounts import groups_of
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
 
@@ -22,7 +23,8 @@ bp = Blueprint("applications", __name__, template_folder="templates")
 def mine():
     user = current_user._get_current_object()
     facts = facts_from_request()
-    usable = [app for app in load_applications() if may_use(app, user, facts).allowed]
+    groups = groups_of(user)  # once, not once per application
+    usable = [app for app in load_applications() if may_use(app, user, facts, groups).allowed]
     consents = db.session.execute(
         select(Consent, Application)
         .join(Application, Application.id == Consent.application_id)

@@ -134,7 +134,9 @@ def _sqlite_writes_begin_immediate(connection, cursor, statement, parameters, co
 # away. A plain read is a SELECT that SQLAlchemy compiled without a locking clause; anything
 # else, SQL written out by hand (text(), driver SQL) included, begins the transaction. Other
 # engines in autocommit (one that creates databases), and a connection that asks for
-# autocommit itself (Alembic's autocommit_block), are left as they are.
+# autocommit itself (Alembic's autocommit_block), are left as they are. A streamed read
+# (yield_per: a server-side cursor, as `idp users list` reads) begins one too: PostgreSQL
+# declares such a cursor only inside a transaction.
 POSTGRESQL_OPTIONS = {"isolation_level": "AUTOCOMMIT"}
 # SQLAlchemy writes these clauses in capitals; a lock held until the transaction ends, too.
 _LOCKING_CLAUSES = (
@@ -159,10 +161,13 @@ def _postgresql_writes_begin(connection, cursor, statement, parameters, context,
         and not _is_plain_read(statement, context)
         and connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
     ):
-        cursor.execute("BEGIN")
+        # A server-side cursor would declare itself "FOR BEGIN": the connection sends it.
+        (raw if context.execution_options.get("stream_results") else cursor).execute("BEGIN")
 
 
 def _is_plain_read(statement: str, context) -> bool:
+    if context.execution_options.get("stream_results"):
+        return False
     return isinstance(
         getattr(context.compiled, "statement", None), Select | CompoundSelect
     ) and not any(clause in statement for clause in _LOCKING_CLAUSES)

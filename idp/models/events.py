@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.core.extensions import db
@@ -22,3 +22,6 @@ class Event(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="")
     flow_slug: Mapped[str] = mapped_column(String(100), default="")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    # The event log's User filter (idp.admin.dashboard.events) compares lower(username).
+    __table_args__ = (Index("ix_events_username_lower", func.lower(username)),)

@@ -11,7 +11,8 @@ group_members = Table(
     "group_members",
     db.metadata,
     Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # The primary key serves a group's members; this index a user's groups (every sign-in).
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 

@@ -34,10 +34,13 @@ from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_datab
 pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
 
 FUNCTIONAL_INDEXES = ("uq_users_username_lower", "uq_users_email_lower")
+# The event log's lower(username) index is another such index (not unique), checked directly
+# by test_the_indexes_a_site_with_many_rows_needs_exist.
 SKIPPED_INDEX_WARNINGS = (
-    r"Skipped unsupported reflection of expression-based index uq_users_(username|email)_lower",
+    r"Skipped unsupported reflection of expression-based index "
+    r"(uq_users_(username|email)_lower|ix_events_username_lower)",
     r"autogenerate skipping metadata-specified expression-based index "
-    r"'uq_users_(username|email)_lower'",
+    r"'(uq_users_(username|email)_lower|ix_events_username_lower)'",
 )
 
 
@@ -155,6 +158,21 @@ def test_functional_unique_indexes_exist(migrated_app):
         normalised = re.sub(r"::\w+|[()\s\"]", "", definitions[name].lower())
         assert normalised.startswith("createuniqueindex"), definitions[name]
         assert f"lower{column}" in normalised, definitions[name]
+
+
+def test_the_indexes_a_site_with_many_rows_needs_exist(migrated_app):
+    """A user's groups by group_members.user_id, the event log by lower(username)."""
+    flask_migrate.upgrade()
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+        else:
+            query = "SELECT indexname, indexdef FROM pg_indexes"
+        definitions = dict(connection.execute(sa.text(query)).all())
+    members = re.sub(r"[()\s\"]", "", definitions["ix_group_members_user_id"].lower())
+    assert members.endswith("group_membersuser_id") or "group_membersusingbtreeuser_id" in members
+    events = re.sub(r"::\w+|[()\s\"]", "", definitions["ix_events_username_lower"].lower())
+    assert "eventsusingbtreelowerusername" in events or events.endswith("eventslowerusername")
 
 
 @pytest.mark.parametrize(

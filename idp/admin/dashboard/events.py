@@ -12,12 +12,28 @@ from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.models import Event
 
+# The log counts its events this far, then says "more than": counting a million took 0.2 s.
+EVENTS_COUNTED = 10_000
+
 
 def known_actions() -> list[tuple[str, str]]:
     """For the action field's suggestions: every action Gatehouse records, with its words,
     and any other the log holds."""
-    recorded = db.session.scalars(select(Event.action).distinct().order_by(Event.action))
-    return offered_actions(list(recorded))
+    return offered_actions(recorded_actions())
+
+
+def recorded_actions() -> list[str]:
+    """Each action the log holds, found by walking the index on events.action from one action
+    to the next (a recursive query: one index lookup per action), never by a pass over the
+    events: SELECT DISTINCT read all of a million events, 0.14 s, on every view of the log."""
+    walk = select(func.min(Event.action).label("action")).cte("recorded", recursive=True)
+    after = select(func.min(Event.action)).where(Event.action > walk.c.action).scalar_subquery()
+    walk = walk.union_all(select(after).where(walk.c.action.is_not(None)))
+    return list(
+        db.session.scalars(
+            select(walk.c.action).where(walk.c.action.is_not(None)).order_by(walk.c.action)
+        )
+    )
 
 
 def filtered_events(form: EventFilterForm):
@@ -45,6 +61,6 @@ def events():
     return render_template(
         "admin/events.html",
         form=form,
-        page=paginate(filtered_events(form)),
+        page=paginate(filtered_events(form), count_limit=EVENTS_COUNTED),
         actions=known_actions(),
     )

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from idp.admin.audit import record_change
@@ -26,13 +26,15 @@ from idp.admin.flows.guidance import (
     suggestion_in_words,
 )
 from idp.admin.flows.routes import flow_or_404, flow_target
+from idp.admin.group_picker import chosen_group, offer_groups
+from idp.admin.group_picker import starting_value as group_starting_value
 from idp.admin.helpers import INVALID
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
-from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
     "order",
@@ -313,13 +315,10 @@ def current_tab() -> str:
 
 def subject_choices(form: PolicyBindingForm) -> None:
     policies = db.session.execute(select(Policy.id, Policy.name).order_by(Policy.name))
-    groups = db.session.execute(select(Group.id, Group.name).order_by(func.lower(Group.name)))
     form.policy.choices = [SelectChoice("", _("Choose a policy…"))] + [
         SelectChoice(str(key), name) for key, name in policies
     ]
-    form.group.choices = [SelectChoice("", _("Choose a group…"))] + [
-        SelectChoice(str(key), name) for key, name in groups
-    ]
+    offer_groups(form.group)
 
 
 def render_policy_binding(flow, form, target, binding=None, status=200):
@@ -359,10 +358,11 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
     value = form[name].data
     if name == "user":
         found = find_user(value, ("username",))
+    elif name == "group":
+        found = chosen_group(value)
     else:
-        model = Policy if name == "policy" else Group
         number = whole_number(value)
-        found = db.session.get(model, number) if number is not None else None
+        found = db.session.get(Policy, number) if number is not None else None
     if not found:
         form[name].errors = [*form[name].errors, _("There is no such %(name)s.", name=name)]
         return None
@@ -449,7 +449,7 @@ def subject_data(binding: PolicyBinding) -> dict:
     return {
         **{name: getattr(binding, name) for name in POLICY_BINDING_FIELDS},
         "policy": str(binding.policy_id or ""),
-        "group": str(binding.group_id or ""),
+        "group": group_starting_value(binding.group_id),
         "user": binding.user.username if binding.user_id else "",
         "failure_result": result,
     }

@@ -16,6 +16,7 @@ from wtforms.validators import (
 )
 
 from idp.admin.fields import Free, strip
+from idp.admin.group_picker import GroupField
 from idp.core.extensions import db
 from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
@@ -200,7 +201,7 @@ class PolicyBindingForm(Form):
     """Exactly one of policy, group or user; the page shows one of them at a time."""
 
     policy = SelectField(_l("Policy"), validate_choice=False)
-    group = SelectField(_l("Group"), validate_choice=False)
+    group = GroupField(_l("Group"))
     user = StringField(
         _l("Username"), filters=[strip], validators=[Length(max=150, message=_l("At most 150."))]
     )

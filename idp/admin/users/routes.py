@@ -5,13 +5,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
+from idp.admin.group_picker import chosen_group, names_are_typed, offer_groups
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.admin.pagination import paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
-from idp.admin.users.memberships import JoinGroupForm, groups_to_join
+from idp.admin.users.memberships import JoinGroupForm
 from idp.core.extensions import db
 from idp.core.forms import Form
+from idp.core.numbers import whole_number
 from idp.credentials import authenticators
 from idp.credentials.password_rules import password_problems
 from idp.identity.accounts import groups_of, set_password
@@ -93,7 +95,7 @@ def _copy_details(form: UserForm, user: User) -> None:
 def render_user(user: User, status: int = 200, password_form=None, group_form=None):
     """The user's page; a form sent back with its messages is passed in."""
     group_form = group_form or JoinGroupForm(formdata=None)
-    group_form.group.choices = groups_to_join(user)
+    offer_groups(group_form.group, not_joined_by=user)
     page = render_template(
         "admin/users/detail.html",
         user=user,
@@ -138,7 +140,16 @@ def join_group(user_id: int):
     form = JoinGroupForm()
     if not form.validate():
         return render_user(user, INVALID, group_form=form)
-    group = find_or_404(Group, int(form.group.data), "group")
+    if names_are_typed(not_joined_by=user):
+        group = chosen_group(form.group.data, not_joined_by=user)
+        if group is None:
+            form.group.errors = [_("There is no group by this name.")]
+            return render_user(user, INVALID, group_form=form)
+    elif whole_number(form.group.data) is None:
+        form.group.errors = [_("Choose a group.")]
+        return render_user(user, INVALID, group_form=form)
+    else:
+        group = find_or_404(Group, whole_number(form.group.data), "group")
     if is_member(group, user):
         form.group.errors = [
             _("%(username)s is already in %(name)s.", username=user.username, name=group.name)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
+from idp.identity.deletion import KEYS_PER_STATEMENT
 from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.providers.oauth2.options import OAuth2Options
 
@@ -92,13 +93,17 @@ class Delivery:
 def sessions_ended(session_ids: list[int]) -> None:
     """What to send for these sessions (the listener sessions.py calls): noted for after the
     answer, and the sessions' rows of applications let go."""
-    rows = db.session.execute(
-        select(SessionApplication, UserSession.user_id, Application.slug, Provider)
-        .join(UserSession, UserSession.id == SessionApplication.session_id)
-        .join(Application, Application.id == SessionApplication.application_id)
-        .join(Provider, Provider.application_id == Application.id)
-        .where(SessionApplication.session_id.in_(session_ids), Provider.type == "oauth2")
-    ).all()
+    rows = [
+        row
+        for some in in_parts(session_ids)
+        for row in db.session.execute(
+            select(SessionApplication, UserSession.user_id, Application.slug, Provider)
+            .join(UserSession, UserSession.id == SessionApplication.session_id)
+            .join(Application, Application.id == SessionApplication.application_id)
+            .join(Provider, Provider.application_id == Application.id)
+            .where(SessionApplication.session_id.in_(some), Provider.type == "oauth2")
+        )
+    ]
     pending = g.setdefault(PENDING, [])
     for signed_in, user_id, slug, provider in rows:
         try:
@@ -113,9 +118,10 @@ def sessions_ended(session_ids: list[int]) -> None:
                 )
             )  # fmt: skip
     if rows:
-        db.session.execute(
-            delete(SessionApplication).where(SessionApplication.session_id.in_(session_ids))
-        )
+        for some in in_parts(sorted({row[0].session_id for row in rows})):
+            db.session.execute(
+                delete(SessionApplication).where(SessionApplication.session_id.in_(some))
+            )
 
 
 def send_after_answer(response):
@@ -136,14 +142,24 @@ def send_after_answer(response):
 def _still_ended(session_ids: set[int]) -> set[int]:
     """Sessions whose end was committed: revoked, or deleted with their user. A request that
     rolled back leaves them alive, and then nobody is told."""
-    alive = set(
-        db.session.scalars(
-            select(UserSession.id).where(
-                UserSession.id.in_(session_ids), UserSession.revoked_at.is_(None)
-            )
+    alive = {
+        session_id
+        for some in in_parts(sorted(session_ids))
+        for session_id in db.session.scalars(
+            select(UserSession.id).where(UserSession.id.in_(some), UserSession.revoked_at.is_(None))
         )
-    )
+    }
     return session_ids - alive
+
+
+def in_parts(keys) -> list[list]:
+    """The keys in lists short enough for one IN each: a user's ended sessions can be more
+    than a statement's parameters (65,535 on PostgreSQL), a robot's a year of them."""
+    keys = list(keys)
+    return [
+        keys[start : start + KEYS_PER_STATEMENT]
+        for start in range(0, len(keys), KEYS_PER_STATEMENT)
+    ]
 
 
 def _delivery(item: PendingLogout) -> Delivery:
