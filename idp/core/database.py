@@ -24,6 +24,20 @@ def upsert_for_dialect(dialect_name: str):
     return import_module(f"sqlalchemy.dialects.{dialect_name}").insert
 
 
+# Keys named in one IN list. PostgreSQL takes at most 65,535 parameters in one statement,
+# and a year of a site can hold more rows than that for one purge, or one user's sessions.
+KEYS_PER_STATEMENT = 10_000
+
+
+def in_parts(keys) -> list[list]:
+    """The keys in lists short enough for one IN each (KEYS_PER_STATEMENT)."""
+    keys = list(keys)
+    return [
+        keys[start : start + KEYS_PER_STATEMENT]
+        for start in range(0, len(keys), KEYS_PER_STATEMENT)
+    ]
+
+
 def hold_until_commit(session, key: int) -> None:
     """Wait for, then hold until this transaction ends, the lock named `key`: what two
     transactions check and then write (is there an administrator, are there signing keys)

@@ -15,12 +15,9 @@ nothing bound means no restriction. Callers ask `is_named_by_a_binding` first to
 
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, select, update
 
+from idp.core.database import in_parts
 from idp.core.extensions import db
 from idp.models import PolicyBinding, User
-
-# Keys named in one statement. PostgreSQL takes at most 65,535 parameters in one, and a first
-# purge on a busy site can find more sessions than that (`idp maintenance purge`).
-KEYS_PER_STATEMENT = 10_000
 
 
 def named_by_a_binding() -> ColumnElement[bool]:
@@ -55,10 +52,7 @@ def delete_where(table: Table, condition: ColumnElement) -> int:
 
 def delete_rows(table: Table, keys: list) -> int:
     """Delete the rows of `table` with these primary keys likewise; how many there were."""
-    return sum(
-        _delete_keys(table, keys[start : start + KEYS_PER_STATEMENT])
-        for start in range(0, len(keys), KEYS_PER_STATEMENT)
-    )
+    return sum(_delete_keys(table, some) for some in in_parts(keys))
 
 
 def _delete_keys(table: Table, keys: list) -> int:

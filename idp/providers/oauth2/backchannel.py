@@ -23,9 +23,9 @@ from flask import current_app, g
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from idp.core.database import in_parts
 from idp.core.extensions import db
 from idp.core.options import OptionsError, parse_options
-from idp.identity.deletion import KEYS_PER_STATEMENT
 from idp.models import Application, Provider, SessionApplication, UserSession
 from idp.providers.oauth2.options import OAuth2Options
 
@@ -150,16 +150,6 @@ def _still_ended(session_ids: set[int]) -> set[int]:
         )
     }
     return session_ids - alive
-
-
-def in_parts(keys) -> list[list]:
-    """The keys in lists short enough for one IN each: a user's ended sessions can be more
-    than a statement's parameters (65,535 on PostgreSQL), a robot's a year of them."""
-    keys = list(keys)
-    return [
-        keys[start : start + KEYS_PER_STATEMENT]
-        for start in range(0, len(keys), KEYS_PER_STATEMENT)
-    ]
 
 
 def _delivery(item: PendingLogout) -> Delivery:
