@@ -81,7 +81,7 @@ def _render_dialog(application, form, binding=None, status=200):
         tabs=TABS,
         dialog=_dialog(application, binding),
     )
-    return page, 200 if in_place else status, {"Vary": _("HX-Request")}
+    return page, 200 if in_place else status, {"Vary": "HX-Request"}
 
 
 def new_application_binding(slug: str):
