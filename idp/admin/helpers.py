@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from idp.core.database import refused_as_taken
 from idp.core.extensions import db
 
 # A form sent back with its messages: the request was understood but not accepted.
@@ -42,8 +43,10 @@ def saved_unless_taken(field, message: str):
     try:
         yield outcome
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as error:
         db.session.rollback()
+        if not refused_as_taken(error):
+            raise  # not a name taken: a foreign key (deleted meanwhile) or a bug, not this form's
         field.errors = [*field.errors, message]
         return
     outcome.saved = True

@@ -3,6 +3,7 @@
 from importlib import import_module
 
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from idp.core.extensions import begin_sqlite_write
@@ -22,6 +23,26 @@ def upsert_for_dialect(dialect_name: str):
     if dialect_name not in _UPSERT_DIALECTS:
         raise KeyError(dialect_name)
     return import_module(f"sqlalchemy.dialects.{dialect_name}").insert
+
+
+def refused_as_taken(error: IntegrityError) -> bool:
+    """Whether a unique index or primary key refused the write (the name or key is taken),
+    not a foreign key (the row it names is gone), NOT NULL or CHECK."""
+    state = getattr(error.orig, "sqlstate", None)  # psycopg
+    if state is not None:
+        return state == "23505"
+    return getattr(error.orig, "sqlite_errorname", "") in _SQLITE_TAKEN
+
+
+def refused_as_missing(error: IntegrityError) -> bool:
+    """Whether a foreign key refused the write: the row it points at was deleted meanwhile."""
+    state = getattr(error.orig, "sqlstate", None)
+    if state is not None:
+        return state == "23503"
+    return getattr(error.orig, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_FOREIGNKEY"
+
+
+_SQLITE_TAKEN = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
 
 
 # Keys named in one IN list. PostgreSQL takes at most 65,535 parameters in one statement,

@@ -5,12 +5,13 @@ import logging
 from flask import current_app, flash, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from idp.brand.settings import use_last_known_brand
+from idp.core.database import refused_as_missing
 from idp.core.extensions import db
 from idp.core.http import errors_in_json, sent_by_htmx
 from idp.core.i18n import N_, translated
@@ -115,6 +116,15 @@ def _deleted_meanwhile(error: StaleDataError | ObjectDeletedError):
     )
 
 
+def _integrity_refused(error: IntegrityError):
+    """A foreign key refused a write: what it points at was deleted by another request after
+    this one found it (a member added to a group deleted at that moment). Anything else the
+    database refused is a bug."""
+    if refused_as_missing(error):
+        return _deleted_meanwhile(error)
+    return _unexpected(error)
+
+
 def _database_unavailable(error: OperationalError | InterfaceError | PoolTimeout):
     log.error("database unavailable", extra={"error": str(getattr(error, "orig", error))[:200]})
     # The page must not ask the database anything: a rollback or loading the signed-in user
@@ -158,6 +168,7 @@ def init_app(app) -> None:
     app.register_error_handler(DataError, _database_refused)
     for deleted in (StaleDataError, ObjectDeletedError):
         app.register_error_handler(deleted, _deleted_meanwhile)
+    app.register_error_handler(IntegrityError, _integrity_refused)
     app.register_error_handler(OverflowError, _number_too_large)
     app.before_request(_bad_characters)
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first.

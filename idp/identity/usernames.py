@@ -9,7 +9,11 @@ USERNAME_PATTERN = r"^[\w.@+-]+\Z"
 # recipients there, "a<bob@example.org>" another one), control characters, and the invisible
 # ones that reorder or hide text (U+202E shows what follows it backwards).
 _NOT_IN_EMAIL = r"@\s,;:<>()\[\]\\\"\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-EMAIL_PATTERN = rf"^[^{_NOT_IN_EMAIL}]+@[^{_NOT_IN_EMAIL}]+\.[^{_NOT_IN_EMAIL}]+\Z"
+# Nor what a mail header reads otherwise: an encoded word ("=?utf-8?q?bob?=@x" is read as
+# bob@x) or an empty label in the domain ("a@x..org", "a@x.org." are read as no address).
+_ENCODED_WORD = r"=\?[^?\s]*\?[qQbB]\?.*\?="
+_LABEL = rf"[^{_NOT_IN_EMAIL}.]+"
+EMAIL_PATTERN = rf"^(?!.*{_ENCODED_WORD})[^{_NOT_IN_EMAIL}]+@{_LABEL}(?:\.{_LABEL})+\Z"
 # The lengths of the users table's columns (idp.models.User).
 USERNAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254

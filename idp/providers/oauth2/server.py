@@ -393,7 +393,9 @@ def _consent_in_force(client, user) -> bool:
             Consent.subject == f"application:{client.application.id}",
         )
     )
-    return consent is not None and (consent.expires_at is None or consent.expires_at > utcnow())
+    # No consent at all: the stage passed this user over (a policy on its binding), so there
+    # is no agreement to outlive; withdrawing one deletes it and revokes the tokens itself.
+    return consent is None or consent.expires_at is None or consent.expires_at > utcnow()
 
 
 class ServiceGrant(ClientCredentialsGrant):

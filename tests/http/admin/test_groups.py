@@ -202,3 +202,33 @@ def test_a_group_that_decides_who_may_use_an_application_is_not_deleted(app, adm
 def test_a_missing_group_is_a_404(admin, method, path):
     response = admin.get(path) if method == "get" else post(admin, path, {"name": "x"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("deleted", ["group", "user"])
+def test_a_member_added_while_another_admin_deletes_the_group_or_user(
+    app, admin, monkeypatch, deleted
+):
+    """Another administrator deletes the group (or the user) after this request found it and
+    before it writes the membership: the database refuses a membership of nothing (a foreign
+    key, not a name taken). The answer says it was deleted, not that the member was just
+    added."""
+    from idp.admin.users import groups as group_pages
+    from idp.admin.users import routes as user_pages
+
+    with app.app_context():
+        staff, alice = make_group("staff").id, make_user("alice").id
+    original = group_pages.add_to_group
+
+    def deleted_elsewhere_first(group, user):
+        with db.engine.begin() as elsewhere:  # another request's connection, committed
+            model, key = (Group, staff) if deleted == "group" else (User, alice)
+            elsewhere.execute(model.__table__.delete().where(model.id == key))
+        original(group, user)
+
+    for module in (group_pages, user_pages):
+        monkeypatch.setattr(module, "add_to_group", deleted_elsewhere_first)
+    response = post(admin, f"/admin/users/{alice}/groups", {"group": str(staff)})
+
+    assert response.status_code == 404
+    assert "deleted in the meantime" in text(response)
+    assert "was just added" not in text(response)

@@ -85,3 +85,33 @@ def test_without_a_consent_stage_refresh_ignores_consents(app, clock, live_serve
     clock.shift(CONSENT_LIFETIME + SECOND)
     later = refresh(live_server, client_id, secret, token["refresh_token"])
     assert later.status_code == 200, later.text
+
+
+def test_a_user_the_consent_stage_passes_over_keeps_refreshing(
+    app, clock, live_server, visitor, alice
+):
+    """The consent stage is bound for the staff group only: alice, not in it, is never asked,
+    so she has no consent that could expire. Her refresh tokens last as issued, not refused
+    for a consent she was never asked for."""
+    from sqlalchemy import select
+
+    from idp.core.extensions import db
+    from idp.models import Flow, PolicyBinding, Stage, StageBinding
+    from tests.factories import make_group
+
+    with app.app_context():
+        staff = make_group("staff")
+        consent = db.session.scalar(
+            select(StageBinding.id)
+            .join(Flow, Flow.id == StageBinding.flow_id)
+            .join(Stage, Stage.id == StageBinding.stage_id)
+            .where(
+                Flow.slug == "default-provider-authorization-explicit-consent",
+                Stage.type == "consent",
+            )
+        )
+        db.session.add(PolicyBinding(stage_binding_id=consent, group_id=staff.id, order=0))
+        db.session.commit()
+    client_id, secret, token = first_tokens(app, live_server, visitor)
+    answer = refresh(live_server, client_id, secret, token["refresh_token"])
+    assert answer.status_code == 200, answer.text
