@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -237,6 +238,21 @@ def sign_in_here(page, username):
     page.locator('#stage button[type="submit"]').first.click()
 
 
+@contextmanager
+def at_the_app(site, chromium, proxy: str, path: str = "/", javascript: bool = False):
+    """A browser that opened `path` of the app behind `proxy` (and was sent on to sign in):
+    its page, and the address it will land back on."""
+    context = chromium.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)(path)
+    page.goto(target)
+    try:
+        yield page, target
+    finally:
+        context.close()
+
+
 def app_answer(page) -> dict:
     return json.loads(page.locator("body").inner_text())
 
@@ -244,81 +260,61 @@ def app_answer(page) -> dict:
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_a_visitor_signs_in_and_lands_back_at_the_app(site, chromium, proxy, javascript):
-    context = chromium.new_context(java_script_enabled=javascript)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/reports?year=2026")
-    page.goto(target)
-    expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
-    sign_in_here(page, "mia")
-    page.wait_for_url(target)
-    answer = app_answer(page)
-    assert answer == {
-        "path": "/reports?year=2026",
-        "user": "mia",
-        "groups": "staff",
-        "email": "mia@example.test",
-    }
-    # Signing out at Gatehouse ends access at the app at once.
-    page.goto(site.id_url + "/logout")
-    button = page.locator('#stage button[type="submit"]')
-    if button.count():
-        # The sign-out ends in a navigation (HX-Redirect with JavaScript, a 303 without).
-        with page.expect_navigation():
-            button.first.click()
-    page.goto(site.id_url + "/me")
-    assert "/flow/" in page.url, "still signed in at Gatehouse after signing out"
-    page.goto(target)
-    expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
-    context.close()
+    with at_the_app(site, chromium, proxy, "/reports?year=2026", javascript) as (page, target):
+        expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
+        sign_in_here(page, "mia")
+        page.wait_for_url(target)
+        answer = app_answer(page)
+        assert answer == {
+            "path": "/reports?year=2026",
+            "user": "mia",
+            "groups": "staff",
+            "email": "mia@example.test",
+        }
+        # Signing out at Gatehouse ends access at the app at once.
+        page.goto(site.id_url + "/logout")
+        button = page.locator('#stage button[type="submit"]')
+        if button.count():
+            # The sign-out ends in a navigation (HX-Redirect with JavaScript, a 303 without).
+            with page.expect_navigation():
+                button.first.click()
+        page.goto(site.id_url + "/me")
+        assert "/flow/" in page.url, "still signed in at Gatehouse after signing out"
+        page.goto(target)
+        expect(page).to_have_url(re.compile("^" + re.escape(site.id_url)))
 
 
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_a_name_that_is_no_latin1_reaches_the_app_as_utf8(site, chromium, proxy):
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/")
-    page.goto(target)
-    sign_in_here(page, "jürgen")
-    page.wait_for_url(target)
-    assert app_answer(page) == {
-        "path": "/",
-        "user": "jürgen",
-        "groups": "Grüne 日本,staff",
-        "email": "jürgen@example.test",
-    }
-    context.close()
+    with at_the_app(site, chromium, proxy) as (page, target):
+        sign_in_here(page, "jürgen")
+        page.wait_for_url(target)
+        assert app_answer(page) == {
+            "path": "/",
+            "user": "jürgen",
+            "groups": "Grüne 日本,staff",
+            "email": "jürgen@example.test",
+        }
 
 
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_a_member_of_many_groups_gets_in(site, chromium, proxy):
     """Identity headers of 9 KiB: nginx refuses an answer whose headers outgrow its buffer
     (4 or 8 KiB unless the snippet says more), and auth_request makes that a 500."""
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/")
-    page.goto(target)
-    sign_in_here(page, "ingrid")
-    page.wait_for_url(target)
-    answer = app_answer(page)
-    assert answer["user"] == "ingrid"
-    assert len(answer["groups"].split(",")) == 65
-    context.close()
+    with at_the_app(site, chromium, proxy) as (page, target):
+        sign_in_here(page, "ingrid")
+        page.wait_for_url(target)
+        answer = app_answer(page)
+        assert answer["user"] == "ingrid"
+        assert len(answer["groups"].split(",")) == 65
 
 
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
 def test_a_signed_in_outsider_is_refused_with_a_page_that_says_why(site, chromium, proxy):
-    context = chromium.new_context(java_script_enabled=False)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    target = (site.nginx_app if proxy == "nginx" else site.caddy_app)("/")
-    page.goto(target)
-    sign_in_here(page, "otto")
-    expect(page.locator("h1")).to_have_text("Access denied")
-    assert "otto" in page.content()
-    context.close()
+    with at_the_app(site, chromium, proxy) as (page, _target):
+        sign_in_here(page, "otto")
+        expect(page.locator("h1")).to_have_text("Access denied")
+        assert "otto" in page.content()
 
 
 @pytest.mark.parametrize("proxy", ["nginx", "caddy"])
