@@ -95,9 +95,7 @@ def authorize():
         if "none" in prompts:
             return _error_redirect(grant, "login_required", "The user is not signed in.")
         return _send_to_sign_in(application)
-    if "none" in prompts and not _is_the_hinted_user(client, user, data):
-        return _error_redirect(grant, "login_required", "Another user is signed in.")
-    if _hints_at_someone_else(client, user, data):
+    if _hint_refuses(client, user, data, silent="none" in prompts):
         return _error_redirect(grant, "login_required", "Another user is signed in.")
     decision = may_use(application, user, facts_from_request())
     if not decision.allowed:
@@ -155,26 +153,18 @@ def _malformed(data, prompts, redirect_uri) -> tuple[str, str] | None:
     return None
 
 
-def _is_the_hinted_user(client, user, data) -> bool:
-    """OpenID Connect Core 3.1.2.2: a silent request with an id_token_hint is answered only
-    for the user the hint names (a hint Gatehouse cannot check names nobody)."""
-    hint = data.get("id_token_hint")
-    if not hint:
-        return True
-    hinted = tokens.id_token_hint_claims(client, hint)
-    return hinted is not None and hinted.get("sub") == subject_of(user)
-
-
-def _hints_at_someone_else(client, user, data) -> bool:
-    """OpenID Connect Core 3.1.2.1: with an id_token_hint, a positive answer is only for the
-    user it names; an application asking to confirm one user must not get a code for
-    another who happens to be signed in. Outside prompt=none a hint Gatehouse cannot check
-    (a retired key, say) claims nobody and is left aside."""
+def _hint_refuses(client, user, data, silent: bool) -> bool:
+    """OpenID Connect Core 3.1.2.1 and 3.1.2.2: with an id_token_hint, a positive answer is
+    only for the user it names, never for another who happens to be signed in. A hint
+    Gatehouse cannot check (a retired key, say) names nobody: a silent request is refused,
+    any other leaves it aside."""
     hint = data.get("id_token_hint")
     if not hint:
         return False
     hinted = tokens.id_token_hint_claims(client, hint)
-    return hinted is not None and hinted.get("sub") != subject_of(user)
+    if hinted is None:
+        return silent
+    return hinted.get("sub") != subject_of(user)
 
 
 def _must_sign_in_again(data, prompts, session_row) -> bool:
