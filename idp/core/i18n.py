@@ -7,15 +7,16 @@ the session (security.py), so choosing costs no query; catalogs are read once pe
 
 import contextlib
 import functools
-from datetime import UTC
+from datetime import UTC, datetime
 
-from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from flask import g, has_request_context, request
-from flask_babel import Babel, force_locale, format_date, get_locale, get_translations, gettext
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
+
+from idp.core.cldr import formatting_locale
 
 DEFAULT_LOCALE = "en"
 # The languages with complete catalogs under idp/translations, in the order /me offers them.
@@ -121,7 +122,7 @@ def format_moment(value) -> str:
     "03.12.2026, 16:38"."""
     if value is None:
         return ""
-    locale = get_locale() or Locale.parse(DEFAULT_LOCALE)
+    locale = _formatting_locale()
     return format_datetime(value, _moment_pattern(str(locale)), tzinfo=UTC, locale=locale)
 
 
@@ -129,7 +130,7 @@ def format_moment(value) -> str:
 def _moment_pattern(name: str) -> str:
     """The locale's medium date and short time, in its own order ("{1}, {0}"), as one
     pattern: formatted in one pass, a fifth of the time of a date and a time put together."""
-    locale = Locale.parse(name)
+    locale = formatting_locale(name)
     return (
         locale.datetime_formats["medium"]
         .replace("{1}", locale.date_formats["medium"].pattern)
@@ -139,12 +140,23 @@ def _moment_pattern(name: str) -> str:
 
 def format_count(number: int) -> str:
     """A count with the locale's grouping ("1,234", "1.234"); English outside a request."""
-    return format_decimal(number, locale=get_locale() or DEFAULT_LOCALE)
+    return format_decimal(number, locale=_formatting_locale())
 
 
 def format_day(value) -> str:
-    """A date as the locale writes it: "Dec 3, 2026", "03.12.2026"."""
-    return "" if value is None else format_date(value, "medium")
+    """A date as the locale writes it: "Dec 3, 2026", "03.12.2026". A date and time counts
+    by its day in UTC."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return format_date(value, "medium", locale=_formatting_locale())
+
+
+def _formatting_locale():
+    """The request's locale, with just the data dates and numbers need (idp/core/cldr.py);
+    English outside a request."""
+    return formatting_locale(str(get_locale() or DEFAULT_LOCALE))
 
 
 def translated(text):

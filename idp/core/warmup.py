@@ -1,6 +1,7 @@
 """Work each worker would otherwise do on its first requests, done once by the preloading
 gunicorn master before it forks (gunicorn.conf.py, when_ready): compiled templates, mapper
-configuration, the language catalogs and the lazily loaded views this site uses then sit in
+configuration, the language catalogs, the date and number formats (with only the CLDR data
+they need, idp/core/cldr.py) and the lazily loaded views this site uses then sit in
 pages every worker shares, instead of a private copy in each (bench/signin.py measures the
 memory per added worker).
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.pool import NullPool
 
+from idp.core.cldr import make_formatting_locales
 from idp.core.i18n import SUPPORTED, format_moment
 from idp.core.lazy_views import load_wanted_views
 
@@ -25,13 +27,14 @@ WANTED_VIEWS_CONNECT_TIMEOUT_S = 3
 
 
 def warm_up(app) -> None:
+    make_formatting_locales(SUPPORTED)  # first: see its docstring
     for name in app.jinja_env.list_templates(filter_func=_is_template):
         app.jinja_env.get_template(name)
     configure_mappers()
     for language in SUPPORTED:
         with app.test_request_context(headers={"Accept-Language": language}):
             get_translations()
-            format_moment(datetime.now(UTC))  # loads the language's date formats
+            format_moment(datetime.now(UTC))  # makes its date and time pattern once
     load_views_in_use(app)
 
 
