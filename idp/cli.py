@@ -434,6 +434,7 @@ def invitations_create(flow_slug, expires, pairs, multi_use, name):
 
 @invitations_group.command("list")
 def invitations_list():
+    """Streamed, as `idp users list` is: one statement, a thousand rows at a time."""
     from idp.identity.invitations import all_invitations, state_of
 
     for invitation in all_invitations():

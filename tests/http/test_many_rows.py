@@ -124,3 +124,62 @@ def test_signing_out_everywhere_ends_70000_sessions_without_an_in_list_of_each(a
             .where(UserSession.user_id == robot, UserSession.revoked_at.is_(None))
         )
     assert left == 1  # this browser's
+
+
+def add_invitations(up_to: int) -> None:
+    """Invitations "invite 0000".. up to `up_to` in all, in one executemany; every third one
+    revoked, each with fixed data the listing does not show."""
+    import sqlalchemy as sa
+
+    from idp.models import Invitation
+    from idp.models.types import utcnow
+
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(Invitation))
+    now = utcnow()
+    rows = [
+        {
+            "token_hash": f"{index:064x}",
+            "name": f"invite {index:04d}",
+            "fixed_data": {"email": f"guest{index}@example.test"},
+            "revoked_at": now if index % 3 == 2 else None,
+        }
+        for index in range(have, up_to)
+    ]
+    if rows:
+        db.session.execute(sa.insert(Invitation), rows)
+        db.session.commit()
+
+
+def test_the_invitations_list_command_streams_3_or_1200_invitations(app, runner, query_counter):
+    """It held every invitation, fixed data and all, in memory before printing one (5,000 in
+    bench/many_rows.py); now one statement, read in batches as `idp users list` is."""
+    import sqlalchemy as sa
+
+    with app.app_context():
+        engine = db.engine
+    streamed = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if query_counter.active:
+            streamed.append((context.execution_options.get("yield_per"), statement))
+
+    outputs = {}
+
+    def listing():
+        result = runner.invoke(args=["invitations", "list"])
+        assert result.exit_code == 0, result.output
+        outputs["last"] = result.output
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        counts = statements_at(app, query_counter, (3, 1200), add_invitations, listing)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert counts[3] == counts[1200] == 1, counts
+    assert streamed and all(batch == 1000 for batch, _ in streamed), streamed
+    assert "fixed_data" not in streamed[-1][1]
+    lines = outputs["last"].splitlines()
+    assert len(lines) == 1200
+    assert lines[0].split()[:2] == ["1", "active"] and lines[0].endswith("invite 0000")
+    assert lines[2].split()[1] == "revoked"
+    assert lines[-1].split()[0] == "1200" and lines[-1].endswith("invite 1199")

@@ -244,3 +244,21 @@ def test_rows_left_by_a_deleted_application_go_before_its_id_can_come_back(migra
     db.session.remove()
     flask_migrate.upgrade()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
+
+
+def index_names(table: str) -> set[str]:
+    return {index["name"] for index in sa.inspect(db.engine).get_indexes(table)}
+
+
+def test_the_sessions_expiry_index_comes_and_goes_with_its_migration(migrated_app):
+    """The dashboard counts live sessions by expires_at (b5e2d7f4a9c1); down one step it is
+    gone and the sessions' other indexes stay, up again it is back."""
+    flask_migrate.upgrade()
+    assert "ix_user_sessions_expires_at" in index_names("user_sessions")
+    flask_migrate.downgrade(revision="9a4c6e8b2d13")
+    remaining = index_names("user_sessions")
+    assert "ix_user_sessions_expires_at" not in remaining
+    assert "ix_user_sessions_user_id" in remaining
+    flask_migrate.upgrade()
+    assert "ix_user_sessions_expires_at" in index_names("user_sessions")
+    assert schema_differences() == []

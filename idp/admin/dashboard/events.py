@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from idp.admin.dashboard.event_actions import offered_actions
 from idp.admin.dashboard.forms import EventFilterForm
 from idp.admin.helpers import INVALID
-from idp.admin.pagination import paginate
+from idp.admin.pagination import DEEPEST_ROW, paginate
 from idp.core.extensions import db
 from idp.models import Event
 
@@ -61,6 +61,6 @@ def events():
     return render_template(
         "admin/events.html",
         form=form,
-        page=paginate(filtered_events(form), count_limit=EVENTS_COUNTED),
+        page=paginate(filtered_events(form), count_limit=EVENTS_COUNTED, deepest_row=DEEPEST_ROW),
         actions=known_actions(),
     )

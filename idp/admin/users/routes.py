@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from idp.admin.audit import describe, record_change
 from idp.admin.group_picker import chosen_group, names_are_typed, offer_groups
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
-from idp.admin.pagination import paginate
+from idp.admin.pagination import DEEPEST_ROW, paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
 from idp.admin.users.memberships import JoinGroupForm
@@ -55,7 +55,10 @@ def users():
     form = UserSearchForm(request.args)
     if not form.validate():
         return render_template("admin/users/list.html", form=form, page=None), INVALID
-    page = paginate(search_users(form.q.data or ""))
+    text = form.q.data or ""
+    # A search reads every user (LIKE '%text%' has no index): the count comes with the page,
+    # from the same pass. The whole list is counted and paged by the username index.
+    page = paginate(search_users(text), deepest_row=DEEPEST_ROW, counted_alongside=bool(text))
     return render_template("admin/users/list.html", form=form, page=page)
 
 
