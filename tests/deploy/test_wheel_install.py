@@ -138,16 +138,21 @@ def test_a_wheel_installed_outside_the_checkout_sets_up_and_serves(tmp_path):
         assert current.returncode == 0, current.stderr
         assert "(head)" in current.stdout, current.stdout
 
-        serve_from_the_wheel(venv, environ, tmp_path)
+        # gunicorn with the app factory (wsgi.py is the checkout's, not the wheel's), and
+        # the development server.
+        port = free_port()
+        gunicorn = ["python", "-m", "gunicorn", "-b", f"127.0.0.1:{port}", GUNICORN_APP]
+        serve_from_the_wheel(venv, gunicorn, port, environ, tmp_path / "gunicorn.log")
+        port = free_port()
+        run = ["idp", "run", "--port", str(port)]
+        serve_from_the_wheel(venv, run, port, environ, tmp_path / "run.log")
 
 
-def serve_from_the_wheel(venv: Path, environ: dict, folder: Path) -> None:
-    """gunicorn with the app factory (wsgi.py is the checkout's, not the wheel's): pages,
-    their templates and static files come from the installed package."""
-    port, log = free_port(), folder / "gunicorn.log"
+def serve_from_the_wheel(venv: Path, command, port: int, environ: dict, log: Path) -> None:
+    """Pages, their templates and static files come from the installed package."""
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [venv / "bin" / "python", "-m", "gunicorn", "-b", f"127.0.0.1:{port}", GUNICORN_APP],
+            [venv / "bin" / command[0], *command[1:]],
             cwd=environ["IDP_INSTANCE_PATH"],
             env=environ,
             stdout=output,
