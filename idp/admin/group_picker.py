@@ -19,9 +19,7 @@ from idp.core.numbers import whole_number
 from idp.models import Group, User, group_members
 
 PICKER_LIMIT = 100
-
-
-GIVEN_AS = ("id", "name")
+GIVEN_AS = ("id", "name")  # how the field was shown: a select of ids, or a box for a name
 
 
 class GroupField(SelectField):
@@ -80,13 +78,12 @@ def offer_groups(field, not_joined_by: User | None = None) -> None:
         field.widget = TextInput()
         field.choices = []
         field.description = _("Type the group's name.")
+    else:
+        field.choices = [SelectChoice("", _("Choose a group…"))] + [
+            SelectChoice(str(key), name) for key, name in rows
+        ]
     if field.sent_as not in (None, field.shown_as):
         field.data = None  # shown again the other way: an id is no name, and a name no id
-    if len(rows) > PICKER_LIMIT:
-        return
-    field.choices = [SelectChoice("", _("Choose a group…"))] + [
-        SelectChoice(str(key), name) for key, name in rows
-    ]
 
 
 def name_was_given(field: GroupField, not_joined_by: User | None = None) -> bool:

@@ -146,3 +146,20 @@ def test_a_bad_hint_is_read_as_the_page_is_now(app, admin):
     unknown = post(admin, f"/admin/users/{user_id}/groups", {"group": "no-such", **bad})
     assert unknown.status_code == 400
     assert "There is no group by this name." in text(unknown)
+
+
+def test_a_form_shown_again_the_other_way_leaves_the_field_empty(app, admin):
+    """A group id sent from a select is no name to show in the name field that replaced it."""
+    with app.app_context():
+        add_groups(PICKER_LIMIT)
+    page = text(admin.get(BINDINGS))
+    gone = {"group": "99999", **shown_as(page), **BINDING_FIELDS}
+    with app.app_context():
+        add_groups(PICKER_LIMIT + 1)
+    response = post(admin, BINDINGS, gone)
+    assert response.status_code == 400
+    again = text(response)
+    assert "There is no such group." in again
+    field = re.search(r'<input[^>]*name="group"[^>]*>', again).group(0)
+    assert 'type="text"' in field and "99999" not in field
+    assert shown_as(again) == {"group_given_as": "name"}
