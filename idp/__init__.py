@@ -14,6 +14,7 @@ from idp.core.extensions import (
     init_migrations,
     login_manager,
 )
+from idp.core.shipped_files import migrations_folder
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -43,7 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             begin_postgresql_transactions_at_the_first_write(db.engine)
-    init_migrations(app, _migrations_path())
+    init_migrations(app, str(migrations_folder()))
     csrf.init_app(app)
     login_manager.init_app(app)
 
@@ -106,10 +107,6 @@ def _engine_options(config) -> dict:
             **POSTGRESQL_OPTIONS,
         )
     return options
-
-
-def _migrations_path() -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def _configure_logging(app: Flask) -> None:

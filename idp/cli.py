@@ -20,8 +20,8 @@ from idp.core.cli_support import Command, CommandGroup, database_error, fail, wr
 from idp.core.config import ConfigError
 from idp.core.extensions import db
 from idp.core.numbers import whole_number
+from idp.core.shipped_files import shipped_flow_files
 
-SHIPPED_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 DEFAULT_ADDRESS = "http://127.0.0.1:5000"
 
 
@@ -36,7 +36,7 @@ def prepare_instance(echo=click.echo, served_at: str = "") -> None:
 
     upgrade()
     if not db.session.scalar(select(func.count()).select_from(Flow)):
-        files = sorted(str(path) for path in SHIPPED_FLOWS.glob("*.yaml"))
+        files = [str(path) for path in shipped_flow_files()]
         changes = _import_files(files)
         db.session.commit()
         echo(f"Loaded {len(files)} shipped flows ({len(changes)} objects).")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from idp.account.forms import ConfirmPasswordForm, LanguageForm
 from idp.core.events import record_event
 from idp.core.extensions import db
-from idp.core.http import safe_next, to_sign_in
+from idp.core.http import is_htmx, redirect_to, safe_next, sign_in_address, to_sign_in
 from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.credentials import authenticators
@@ -80,8 +80,36 @@ def first_usable_flow(designation: str) -> Flow | None:
     return None
 
 
+# The flow settings an anonymous visitor may meet only once signed in.
+NEEDS_SIGN_IN = ("require_authenticated", "require_superuser")
+# Signing in first makes no sense for these: to sign in (it would send /login to itself), or
+# to sign out.
+NEVER_SIGN_IN_FIRST = ("authentication", "invalidation")
+
+
+def _signing_in_would_help(designation: str) -> bool:
+    """An anonymous visitor, and a flow of the designation that asks for a signed-in user
+    (deleting an account needs one)."""
+    if current_user.is_authenticated or designation in NEVER_SIGN_IN_FIRST:
+        return False
+    wanted = select(Flow.slug).where(
+        Flow.designation == designation, Flow.authentication.in_(NEEDS_SIGN_IN)
+    )
+    return db.session.scalar(wanted.limit(1)) is not None
+
+
+def _sign_in_first():
+    """To sign in, and back to this entrance (its `next` kept). An HTMX request goes there as
+    a whole page: to_sign_in() would reload the page it came from, which shows it again."""
+    response = redirect_to(sign_in_address()) if is_htmx() else to_sign_in()
+    response.vary.add("HX-Request")
+    return response
+
+
 def _entrance(designation: str):
     flow = first_usable_flow(designation)
+    if flow is None and _signing_in_would_help(designation):
+        return _sign_in_first()
     if flow is None and designation == "enrollment" and not is_enrollment_open():
         abort(404, description=planner.SIGN_UP_CLOSED)
     if flow is None:

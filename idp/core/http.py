@@ -34,7 +34,12 @@ def to_sign_in():
     alone; the page's own request goes to sign in and comes back to the page."""
     if is_htmx():
         return make_response("", 200, {"HX-Refresh": "true"})
-    return redirect(url_for("account.login", next=_back_after_sign_in() or None))
+    return redirect(sign_in_address())
+
+
+def sign_in_address() -> str:
+    """The sign-in page, coming back here (or where this form was posted from) afterwards."""
+    return url_for("account.login", next=_back_after_sign_in() or None)
 
 
 def _back_after_sign_in() -> str:

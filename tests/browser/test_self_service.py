@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from idp.core.extensions import db
 from idp.models import FlowToken, User
 from tests import factories
-from tests.browser.pages import AT_ANY_STEP, LOGIN_FLOW, sign_in, stage, url_path
+from tests.browser.pages import (
+    AT_ANY_STEP,
+    LOGIN_FLOW,
+    enter_password,
+    identify,
+    sign_in,
+    stage,
+    url_path,
+)
 from tests.factories import PASSWORD
 from tests.stub_server import StubHandler, serving
 
@@ -155,6 +163,16 @@ def confirm_deletion(visitor, password: str) -> None:
     expect(field).to_be_visible()
     field.fill(password)
     visitor.get_by_role("button", name="Delete my account").click()
+
+
+def test_an_anonymous_visitor_signs_in_on_the_way_to_deleting_their_account(visitor, make_user):
+    username = make_user()
+    visitor.goto("/unenroll")
+    expect(visitor).to_have_url(url_path(LOGIN_FLOW + r"\?next=/unenroll" + r"(&step=\d+)?$"))
+    identify(visitor, username)
+    enter_password(visitor, PASSWORD)
+    expect(visitor).to_have_url(url_path(UNENROLL_FLOW + AT_ANY_STEP))
+    expect(stage(visitor, "prompt")).to_contain_text("This deletes your account")
 
 
 def test_a_user_deletes_their_account(visitor, app, make_user):

@@ -1,5 +1,8 @@
 import pytest
+from sqlalchemy import delete, select
 
+from idp.core.extensions import db
+from idp.models import Flow
 from tests.factories import PASSWORD, make_flow, make_user
 
 
@@ -27,11 +30,58 @@ def test_entrances_keep_a_safe_next(client):
     )
 
 
-@pytest.mark.parametrize("path", ["/unenroll"])
-def test_entrance_without_a_flow_is_a_clear_404(client, path):
-    response = client.get(path)
+def test_entrance_without_a_flow_is_a_clear_404(app, client):
+    with app.app_context():
+        db.session.execute(delete(Flow).where(Flow.designation == "unenrollment"))
+        db.session.commit()
+    response = client.get("/unenroll")
     assert response.status_code == 404
     assert "flow you can use here" in response.get_data(as_text=True)
+
+
+def test_unenroll_sends_an_anonymous_visitor_to_sign_in_and_back(app, flows):
+    with app.app_context():
+        make_user("una")
+    response = flows.client.get("/unenroll")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/unenroll"
+    response = flows.client.get(response.headers["Location"])
+    assert response.headers["Location"] == "/flow/default-authentication-flow/?next=/unenroll"
+    flows.open("default-authentication-flow", next_url="/unenroll")
+    flows.submit("default-authentication-flow", {"uid_field": "una"}, next_url="/unenroll")
+    response = flows.submit(
+        "default-authentication-flow", {"password": PASSWORD}, next_url="/unenroll"
+    )
+    assert response.headers["Location"] == "/unenroll"
+    assert flows.client.get("/unenroll").headers["Location"] == "/flow/default-unenrollment-flow/"
+
+
+def test_unenroll_keeps_next_through_signing_in(client):
+    location = client.get("/unenroll?next=/goodbye").headers["Location"]
+    assert location == "/login?next=/unenroll?next%3D/goodbye"
+    assert client.get(location).headers["Location"] == (
+        "/flow/default-authentication-flow/?next=/unenroll?next%3D/goodbye"
+    )
+
+
+def test_unenroll_sends_an_anonymous_htmx_request_to_sign_in_whole(client):
+    response = client.get("/unenroll", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/login?next=/unenroll"
+
+
+def test_an_anonymous_visitor_denied_by_a_policy_is_not_sent_to_sign_in(app, client):
+    """Signing in helps only where the flow asks for a signed-in user."""
+    with app.app_context():
+        flow = db.session.scalar(select(Flow).where(Flow.designation == "recovery"))
+        make_flow(
+            [{"stage": "default-authentication-identification"}],
+            slug=flow.slug,
+            designation="recovery",
+            policies=[{"name": "never", "type": "dummy", "options": {"result": False}}],
+            flow_policies=[{"policy": "never"}],
+        )
+    assert client.get("/recover").status_code == 404
 
 
 def test_the_first_usable_flow_by_slug_is_chosen(app, client):
@@ -87,3 +137,18 @@ def test_readiness_reports_an_unreachable_database(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("path", "designation"), [("/login", "authentication"), ("/logout", "invalidation")]
+)
+def test_signing_in_and_out_never_send_to_sign_in_first(app, client, path, designation):
+    """Even where an administrator set the flow to ask for a signed-in user: /login would send
+    the visitor to itself."""
+    with app.app_context():
+        for flow in db.session.scalars(select(Flow).where(Flow.designation == designation)):
+            flow.authentication = "require_authenticated"
+        db.session.commit()
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "flow you can use here" in response.get_data(as_text=True)

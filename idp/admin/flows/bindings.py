@@ -359,7 +359,7 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
     if name == "user":
         found = find_user(value, ("username",))
     elif name == "group":
-        found = chosen_group(value)
+        found = chosen_group(form.group)
     else:
         number = whole_number(value)
         found = db.session.get(Policy, number) if number is not None else None

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
-from idp.admin.group_picker import chosen_group, names_are_typed, offer_groups
+from idp.admin.group_picker import chosen_group, name_was_given, offer_groups
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.admin.pagination import DEEPEST_ROW, paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
@@ -143,8 +143,8 @@ def join_group(user_id: int):
     form = JoinGroupForm()
     if not form.validate():
         return render_user(user, INVALID, group_form=form)
-    if names_are_typed(not_joined_by=user):
-        group = chosen_group(form.group.data, not_joined_by=user)
+    if name_was_given(form.group, not_joined_by=user):
+        group = chosen_group(form.group, not_joined_by=user)
         if group is None:
             form.group.errors = [_("There is no group by this name.")]
             return render_user(user, INVALID, group_form=form)

@@ -55,5 +55,5 @@ def decide(target: Target, user: User | None, facts: RequestFacts) -> Verdict:
     )
     if not decision.allowed:
         return Verdict(403, summary, application, reasons=decision.reasons)
-    headers = tuple(identity.headers_for(user, groups, protected.options))
+    headers = tuple(identity.headers_for(user, groups, protected.options, application.slug))
     return Verdict(200, summary, application, headers, decision.reasons)

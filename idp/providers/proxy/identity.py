@@ -1,5 +1,7 @@
 """Who the proxied request comes from, and what the app is told about them."""
 
+import logging
+
 from flask import current_app, request
 from itsdangerous import BadSignature
 
@@ -12,6 +14,8 @@ from idp.identity.security import (
 from idp.identity.sessions import SESSION_KEY, session_for_key
 from idp.providers.proxy.options import ProxyOptions
 from idp.providers.proxy.targets import Target, is_cookie_domain_host
+
+log = logging.getLogger("idp.forward_auth")
 
 
 def _cookie_names(target: Target) -> tuple[str, ...]:
@@ -64,7 +68,9 @@ def _listable(name: str) -> bool:
     return "," not in name and not any(_is_control(c) for c in name) and name.strip() == name
 
 
-def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
+def headers_for(
+    user, groups, options: ProxyOptions, application: str = ""
+) -> list[tuple[str, str]]:
     """Remote-User, -Groups, -Email, -Name (always all four, so a proxy that copies them
     overwrites whatever the client sent), then the application's extra headers."""
     headers = [
@@ -73,12 +79,59 @@ def headers_for(user, groups, options: ProxyOptions) -> list[tuple[str, str]]:
         ("Remote-Email", user.email or ""),
         ("Remote-Name", user.name or ""),
     ]
+    sent = [(name, _header_value(value)) for name, value in headers]
+    return sent + _extra_headers(user, options, application)
+
+
+# Caps on the extra headers, in bytes as sent (UTF-8). One value: 4 KiB. Servers refuse a
+# longer request header line than about 8 KiB (gunicorn's and Apache's limit is 8190 bytes
+# per field, nginx's large_client_header_buffers 8k a line), and what an attribute puts in a
+# header (a department, an employee number, a role) is a few words; more is a mistake, such as
+# a photo in an attribute. All extra headers together (names and values): 8 KiB. The answer's
+# headers must fit in the 32 KiB nginx keeps for them (deploy/forward-auth/nginx.conf) beside
+# Remote-Groups, which for someone in many groups takes 10 KiB or more, and the app's server
+# must take the request with all of them (Node.js takes 16 KiB of headers in all).
+EXTRA_HEADER_VALUE_BYTES = 4096
+EXTRA_HEADERS_BYTES = 8192
+
+
+def _extra_headers(user, options: ProxyOptions, application: str) -> list[tuple[str, str]]:
+    """The application's extra headers this user has a value for. A value over the caps is
+    left out, never cut: a cut value would be another value (a list of roles one short)."""
     attributes = user.attributes or {}
+    headers, room = [], EXTRA_HEADERS_BYTES
     for header, key in options.header_attributes:
         value = attributes.get(key)
-        if value is not None and not isinstance(value, dict | list):
-            headers.append((header, value))
-    return [(name, _header_value(value)) for name, value in headers]
+        if value is None or isinstance(value, dict | list):
+            continue
+        sent = _header_value(value)
+        size = len(sent)  # latin-1 text: one character per byte sent
+        over = _over_cap(len(header), size, room)
+        if over:
+            log.warning(
+                "forward auth leaves out an extra header: its value is too long",
+                extra={
+                    "application": application,
+                    "user_id": user.id,
+                    "header": header,
+                    "attribute": key,
+                    "value_bytes": size,
+                    "cap": over,
+                },
+            )
+            continue
+        headers.append((header, sent))
+        room -= len(header) + size
+    return headers
+
+
+def _over_cap(name_size: int, value_size: int, room: int) -> str:
+    """Which cap the header passes, in words for the log; "" for none."""
+    if value_size > EXTRA_HEADER_VALUE_BYTES:
+        return f"{EXTRA_HEADER_VALUE_BYTES} bytes a value"
+    if name_size + value_size > room:
+        return f"{EXTRA_HEADERS_BYTES} bytes for all extra headers"
+    return ""
 
 
 def why_not_seen(target: Target) -> list[str]:

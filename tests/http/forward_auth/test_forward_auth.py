@@ -1,6 +1,7 @@
 """Forward auth through the test client: the endpoints' answers, who gets in, where visitors are
 sent, and the loop page. Real nginx and Caddy drive the same endpoints in tests/deploy/."""
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import delete, select, update
 
 from idp.core.extensions import db
 from idp.models import Group, User
+from idp.providers.proxy import identity
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_group, make_user
 
@@ -654,3 +656,81 @@ def test_a_second_application_for_an_address_is_refused_when_saved(runner, prote
         "Error: app.example.test is already the address of application 'wiki'"
     ]
     assert _create_proxy_app(runner, "other", "https://other.example.test").exit_code == 0
+
+
+def _with_extra_headers(app, username: str, attributes: dict, lines: list[str]) -> None:
+    from idp.models import Provider
+
+    with app.app_context():
+        db.session.scalar(select(User).where(User.username == username)).attributes = attributes
+        provider = db.session.scalar(select(Provider))
+        provider.options = {**provider.options, "extra_headers": lines}
+        db.session.commit()
+
+
+def test_extra_headers_carry_the_users_attributes(app, client, flows, protected, member):
+    _with_extra_headers(app, member, {"plan": "gold", "desk": 42}, ["X-Plan: plan", "X-Desk: desk"])
+    signed_in(client, flows, member)
+    answer = nginx_asks(client)
+    assert (answer.headers["X-Plan"], answer.headers["X-Desk"]) == ("gold", "42")
+
+
+def test_an_extra_header_value_over_its_cap_is_left_out_and_logged(
+    app, client, flows, protected, member, caplog
+):
+    """A value is sent whole or not at all: cut short it would be another value."""
+    limit = identity.EXTRA_HEADER_VALUE_BYTES
+    attributes = {
+        "exact": "e" * limit,
+        "long": "l" * (limit + 1),
+        # Fewer characters than the cap, more bytes: the cap counts the UTF-8 bytes sent.
+        "wide": "ü" * (limit // 2 + 1),
+        "plan": "gold",
+    }
+    lines = ["X-Exact: exact", "X-Long: long", "X-Wide: wide", "X-Plan: plan"]
+    _with_extra_headers(app, member, attributes, lines)
+    signed_in(client, flows, member)
+    caplog.set_level(logging.WARNING, logger="idp.forward_auth")
+    for answer in (nginx_asks(client), caddy_asks(client)):
+        assert answer.status_code == 200
+        assert answer.headers["X-Exact"] == "e" * limit
+        assert "X-Long" not in answer.headers
+        assert "X-Wide" not in answer.headers
+        assert answer.headers["X-Plan"] == "gold"
+        assert answer.headers["Remote-User"] == member
+    left_out = [record for record in caplog.records if record.name == "idp.forward_auth"]
+    assert {(record.header, record.attribute) for record in left_out} == {
+        ("X-Long", "long"),
+        ("X-Wide", "wide"),
+    }
+    assert all(record.application == "wiki" for record in left_out)
+    assert "l" * 100 not in caplog.text  # the value itself is not logged
+
+
+def test_extra_headers_over_the_total_cap_are_left_out_and_logged(
+    app, client, flows, protected, member, caplog
+):
+    """Each value fits, all of them together do not: those that would pass the total are
+    left out, in the order the application names them; a later one that fits still goes."""
+    part = identity.EXTRA_HEADER_VALUE_BYTES - 100
+    count = identity.EXTRA_HEADERS_BYTES // part
+    attributes = {f"a{index}": str(index) * part for index in range(count + 1)}
+    attributes["plan"] = "gold"
+    lines = [f"X-A{index}: a{index}" for index in range(count + 1)] + ["X-Plan: plan"]
+    _with_extra_headers(app, member, attributes, lines)
+    signed_in(client, flows, member)
+    caplog.set_level(logging.WARNING, logger="idp.forward_auth")
+    answer = nginx_asks(client)
+    assert answer.status_code == 200
+    assert [f"X-A{index}" in answer.headers for index in range(count + 1)] == [True] * count + [
+        False
+    ]
+    assert answer.headers["X-Plan"] == "gold"
+    extra = sum(
+        len(name) + len(value.encode("latin-1"))
+        for name, value in answer.headers.items()
+        if name.startswith("X-")
+    )
+    assert extra <= identity.EXTRA_HEADERS_BYTES
+    (record,) = [record for record in caplog.records if record.name == "idp.forward_auth"]
+    assert record.header == f"X-A{count}"
