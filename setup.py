@@ -1,7 +1,7 @@
 """What pyproject.toml cannot say: the schema migrations and the shipped flows live at the top
 of the checkout (migrations/, flows/) and go into the wheel inside the package, as
 idp/shipped/migrations and idp/shipped/flows, so that a plain `pip install` (not editable)
-finds them too (idp/core/shipped.py). Everything else is configured in pyproject.toml."""
+finds them too (idp/core/shipped_files.py). Everything else is configured in pyproject.toml."""
 
 from setuptools import find_namespace_packages, setup
 
