@@ -1,8 +1,11 @@
 """Every admin change goes into the audit log: who made it, on what, and the values before and
 after. Secrets never do: a password or its hash is named as changed, never written down."""
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from idp.admin.helpers import current_admin
 from idp.core.events import record_event
+from idp.core.extensions import db
 from idp.core.network import client_ip
 from idp.models import Event
 
@@ -29,6 +32,17 @@ def record_change(
         after=after,
         **detail,
     )
+
+
+def record_deletion(action: str, target: dict, before: dict, deleted: int) -> Event:
+    """Record the removal of `target` by the request whose DELETE met it (`deleted`: the rows
+    it met). None: another request deleted it after this one found it (a double click on
+    Delete waits for the first click's transaction, then meets nothing). That one recorded
+    it; this one's writes are undone, and it answers that the row was deleted meanwhile."""
+    if not deleted:
+        db.session.rollback()
+        raise StaleDataError(f"{target.get('kind')} {target.get('id')} was deleted meanwhile")
+    return record_change(action, target, before=before)
 
 
 def describe(kind: str, row, name: str) -> dict:

@@ -160,9 +160,10 @@ def bind(application: Application, *, policy=None, group=None, user=None) -> Pol
     return binding
 
 
-def delete_application(application: Application) -> None:
-    """Delete the application with its provider, bindings, consents, codes and tokens. SQLite
-    does not enforce the ON DELETE rules and gives the id to the next application made: it
-    must not inherit the users' consents and tokens."""
+def delete_application(application: Application) -> int:
+    """Delete the application with its provider, bindings, consents, codes and tokens (how
+    many applications that was: none if another request deleted it first). SQLite does not
+    enforce the ON DELETE rules and gives the id to the next application made: it must not
+    inherit the users' consents and tokens."""
     db.session.flush()
-    delete_where(Application.__table__, Application.id == application.id)
+    return delete_where(Application.__table__, Application.id == application.id)

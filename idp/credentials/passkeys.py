@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from idp.core.database import refused_as_missing, refused_as_taken
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.i18n import N_
@@ -55,6 +56,7 @@ COUNTER_WENT_BACK = (
     "would. Use another way to sign in, and tell your administrator."
 )
 ALREADY_REGISTERED = N_("That passkey is already registered.")
+ACCOUNT_GONE = N_("This account no longer exists, so no passkey was saved.")
 AAGUID_NOT_ALLOWED = N_("This kind of security key is not allowed here.")
 
 USER_VERIFICATION = ("discouraged", "preferred", "required")
@@ -68,6 +70,10 @@ class PasskeyRefused(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+class AccountGone(Exception):
+    """The account was deleted while its passkey was being registered."""
 
 
 @dataclass(frozen=True)
@@ -278,9 +284,17 @@ def register(
         # The check above misses a registration of the same id that is not committed yet.
         with db.session.begin_nested():
             db.session.add(device)
-    except IntegrityError:
-        raise PasskeyRefused(ALREADY_REGISTERED) from None
+    except IntegrityError as error:
+        if refused_as_taken(error):
+            raise PasskeyRefused(ALREADY_REGISTERED) from None
+        if refused_as_missing(error):  # the user's row is gone: not a passkey problem
+            raise AccountGone from None
+        raise
     return device
+
+
+def account_exists(user: User) -> bool:
+    return db.session.scalar(select(User.id).where(User.id == user.id)) is not None
 
 
 def _is_signed(verify) -> bool:

@@ -1,3 +1,4 @@
+import secrets
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -5,6 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
+
+
+def new_agreement() -> str:
+    return secrets.token_hex(16)
 
 
 class Consent(db.Model):
@@ -25,5 +30,9 @@ class Consent(db.Model):
     terms_digest: Mapped[str] = mapped_column(String(64), default="")
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Names this agreement: kept while it stands (agreeing to more, asking again), new when
+    # one is given after the last expired or was withdrawn. Token families issued under an
+    # application's consent carry it, so a later agreement does not revive them.
+    agreement: Mapped[str | None] = mapped_column(String(32), default=new_agreement)
 
     __table_args__ = (UniqueConstraint("user_id", "subject", name="uq_consents_user_subject"),)

@@ -78,6 +78,9 @@ class OAuth2Token(db.Model):
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The agreement (Consent.agreement) of the consent the family was issued under; None
+    # when there was none to give (no consent stage, or it passed the user over).
+    consent_agreement: Mapped[str | None] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     access_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

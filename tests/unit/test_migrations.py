@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from idp.core.extensions import db
-from idp.models import Consent, User
+from idp.models import Application, Consent, User
 from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
 
 # Functional unique indexes (lower(username), lower(email)) are in the model and in the
@@ -239,7 +239,21 @@ def test_rows_left_by_a_deleted_application_go_before_its_id_can_come_back(migra
     user = User(username="alice", attributes={})
     db.session.add(user)
     db.session.flush()
-    db.session.add(Consent(user_id=user.id, subject="application:7", application_id=7))
+    # The columns consents had at that revision (the model has more since).
+    consents = sa.table(
+        "consents", *(sa.column(name) for name in ("user_id", "subject", "application_id",
+                                                   "scopes", "terms_digest", "given_at"))
+    )  # fmt: skip
+    db.session.execute(
+        consents.insert().values(
+            user_id=user.id,
+            subject="application:7",
+            application_id=7,
+            scopes="[]",
+            terms_digest="",
+            given_at="2026-12-01 00:00:00.000000",
+        )
+    )
     db.session.commit()
     db.session.remove()
     flask_migrate.upgrade()
@@ -251,7 +265,7 @@ def index_names(table: str) -> set[str]:
 
 
 def test_the_sessions_expiry_index_comes_and_goes_with_its_migration(migrated_app):
-    """The dashboard counts live sessions by expires_at (b5e2d7f4a9c1); down one step it is
+    """The dashboard counts live sessions by expires_at (b5e2d7f4a9c1); down past it, it is
     gone and the sessions' other indexes stay, up again it is back."""
     flask_migrate.upgrade()
     assert "ix_user_sessions_expires_at" in index_names("user_sessions")
@@ -262,3 +276,40 @@ def test_the_sessions_expiry_index_comes_and_goes_with_its_migration(migrated_ap
     flask_migrate.upgrade()
     assert "ix_user_sessions_expires_at" in index_names("user_sessions")
     assert schema_differences() == []
+
+
+def test_tokens_issued_before_families_carried_their_consent_carry_the_current_one(
+    migrated_app,
+):
+    """Which consent an older token was issued under is not known: the user's consent to the
+    application when the migration runs (so it ends with that one); none without a consent."""
+    flask_migrate.upgrade(revision="9a4c6e8b2d13")
+    alice, bob = User(username="alice", attributes={}), User(username="bob", attributes={})
+    application = Application(slug="rp", name="RP")
+    db.session.add_all([alice, bob, application])
+    db.session.flush()
+    alice, bob = alice.id, bob.id
+    names = {"user_id": alice, "application_id": application.id}
+    db.session.execute(sa.text(OLD_CONSENT), names)
+    for user_id in (alice, bob):
+        db.session.execute(sa.text(OLD_TOKEN), {**names, "user_id": user_id})
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.upgrade()
+    agreement = db.session.scalar(sa.text("SELECT agreement FROM consents"))
+    rows = db.session.execute(sa.text("SELECT user_id, consent_agreement FROM oauth2_tokens"))
+    assert agreement and dict(rows.all()) == {alice: agreement, bob: None}
+
+
+# consents and oauth2_tokens as they were at that revision (the models have more since).
+WHEN = "'2026-12-01 00:00:00.000000'"
+OLD_CONSENT = (
+    "INSERT INTO consents (user_id, subject, application_id, scopes, terms_digest, given_at)"
+    " VALUES (:user_id, 'application:' || CAST(:application_id AS VARCHAR(20)), :application_id,"
+    f" '[]', '', {WHEN})"
+)
+OLD_TOKEN = (
+    "INSERT INTO oauth2_tokens (application_id, user_id, family, grant_type, scope,"
+    " access_token_hash, issued_at, access_expires_at) VALUES (:application_id, :user_id, 'f',"
+    f" 'x', '', 'hash' || CAST(:user_id AS VARCHAR(20)), {WHEN}, {WHEN})"
+)

@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from idp.admin.applications.routes import application_or_404, application_target
-from idp.admin.audit import record_change
+from idp.admin.audit import record_change, record_deletion
 from idp.admin.confirm import Confirmation, ask
 from idp.admin.flows.bindings import (
     TABS,
@@ -29,6 +29,7 @@ from idp.applications.access import who_may_use
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.flows.executor import is_htmx
+from idp.identity.deletion import delete_where
 from idp.models import Application, PolicyBinding
 
 
@@ -156,8 +157,9 @@ def delete_application_binding(slug: str, binding_id: int):
     binding = binding_of(application, binding_id)
     values = policy_binding_values(binding)
     subject = subject_in_words(binding)
-    record_change("admin_application_unbound", application_target(application), before=values)
-    application.policy_bindings.remove(binding)
+    deleted = delete_where(PolicyBinding.__table__, PolicyBinding.id == binding.id)
+    target = application_target(application)
+    record_deletion("admin_application_unbound", target, values, deleted)
     db.session.commit()
     flash(_("The %(subject)s binding was removed.", subject=subject), "info")
     return redirect(url_for("admin.application_bindings.application_bindings", slug=slug), code=303)

@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from idp.admin.applications.forms import ApplicationForm
-from idp.admin.audit import describe, record_change
+from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.helpers import INVALID, saved_unless_taken
 from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
@@ -227,11 +227,9 @@ def confirm_application_deletion(slug: str):
 
 def delete_application_route(slug: str):
     application = application_or_404(slug)
-    record_change(
-        "admin_application_deleted", application_target(application), before=_values(application)
-    )
-    name = application.name
-    delete_application(application)
+    name, target, before = application.name, application_target(application), _values(application)
+    deleted = delete_application(application)
+    record_deletion("admin_application_deleted", target, before, deleted)
     db.session.commit()
     flash(_("The application %(name)s was deleted.", name=name), "info")
     return redirect(url_for("admin.applications.applications"), code=303)

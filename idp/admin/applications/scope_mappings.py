@@ -5,11 +5,11 @@ provider settings."""
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from idp.admin.audit import describe, record_change
+from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.fields import strip
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.core.extensions import db
@@ -165,8 +165,9 @@ def delete_scope_mapping(mapping_id: int):
             form=Form(),
         )
         return page, 409
-    record_change("admin_scope_mapping_deleted", _target(mapping), before=_values(mapping))
-    db.session.delete(mapping)
+    name, target, before = mapping.name, _target(mapping), _values(mapping)
+    deleted = db.session.execute(delete(ScopeMapping).where(ScopeMapping.id == mapping.id)).rowcount
+    record_deletion("admin_scope_mapping_deleted", target, before, deleted)
     db.session.commit()
-    flash(_("The scope mapping %(name)s was deleted.", name=mapping.name), "info")
+    flash(_("The scope mapping %(name)s was deleted.", name=name), "info")
     return redirect(url_for("admin.scope_mappings.scope_mappings"), code=303)

@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
-from idp.admin.audit import describe, record_change
+from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -174,9 +174,9 @@ def remove(catalog: Catalog, row_id: int):
     used = catalog.where_used(row)
     if used:
         return _render_deletion(catalog, row, used, CONFLICT)
-    name = row.name
-    record_change(f"admin_{catalog.kind}_deleted", catalog.target(row), before=_values(row))
-    db.session.execute(delete(catalog.model).where(catalog.model.id == row.id))
+    name, target, before = row.name, catalog.target(row), _values(row)
+    deleted = db.session.execute(delete(catalog.model).where(catalog.model.id == row.id)).rowcount
+    record_deletion(f"admin_{catalog.kind}_deleted", target, before, deleted)
     db.session.commit()
     if catalog.kind == "stage":
         flash(_("The stage %(name)s was deleted.", name=name), "info")

@@ -9,7 +9,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from idp.admin.audit import record_change
+from idp.admin.audit import record_change, record_deletion
 from idp.admin.confirm import Confirmation, ask
 from idp.admin.flows.forms import (
     FAILURE_RESULTS,
@@ -34,6 +34,7 @@ from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
+from idp.identity.deletion import delete_where
 from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
@@ -260,8 +261,8 @@ def remove_stage_binding(slug: str, binding_id: int):
     flow = flow_or_404(slug)
     binding = stage_binding_of(flow, binding_id)
     values = stage_binding_values(binding)
-    _record("admin_stage_unbound", flow, before=values)
-    flow.bindings.remove(binding)
+    deleted = delete_where(StageBinding.__table__, StageBinding.id == binding.id)
+    record_deletion("admin_stage_unbound", flow_target(flow), values, deleted)
     db.session.commit()
     flash(_("The stage %(stage)s was removed from the flow.", stage=values["stage"]), "info")
     return redirect(url_for("admin.flow_bindings.flow_stages", slug=slug), code=303)
@@ -507,8 +508,8 @@ def delete_policy_binding(slug: str, binding_id: int):
     target = stage_binding or flow
     values = {"bound_to": where_of_target(target), **policy_binding_values(binding)}
     subject = subject_in_words(binding)
-    _record("admin_policy_unbound", flow, before=values)
-    target.policy_bindings.remove(binding)
+    deleted = delete_where(PolicyBinding.__table__, PolicyBinding.id == binding.id)
+    record_deletion("admin_policy_unbound", flow_target(flow), values, deleted)
     db.session.commit()
     flash(_("The %(subject)s binding was removed.", subject=subject), "info")
     return redirect(back_to(flow, stage_binding), code=303)

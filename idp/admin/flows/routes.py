@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
 
-from idp.admin.audit import describe, record_change
+from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.flows.forms import (
     AUTHENTICATION_LABELS,
     DENIED_LABELS,
@@ -181,8 +181,9 @@ def delete_flow(slug: str):
     flow = flow_or_404(slug)
     if authorizing(flow):
         return render_deletion(flow, 409)
-    record_change("admin_flow_deleted", flow_target(flow), before=flow_values(flow))
-    delete_where(Flow.__table__, Flow.id == flow.id)
+    target, before = flow_target(flow), flow_values(flow)
+    deleted = delete_where(Flow.__table__, Flow.id == flow.id)
+    record_deletion("admin_flow_deleted", target, before, deleted)
     db.session.commit()
     flash(_("The flow %(slug)s was deleted.", slug=slug), "info")
     return redirect(url_for("admin.flows.flows"), code=303)

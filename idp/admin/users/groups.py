@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from idp.admin.audit import describe, record_change
+from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.bound_places import places_bound
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
 from idp.admin.pagination import paginate
@@ -108,11 +108,11 @@ def delete_group(group_id: int):
     bound = where_bound(group)
     if bound:
         return render_deletion(group, bound, 409)
-    name = group.name
-    record_change("admin_group_deleted", group_target(group), before={"name": name})
+    name, target = group.name, group_target(group)
     # Memberships first: SQLite does not enforce the foreign key's ON DELETE CASCADE.
     db.session.execute(delete(group_members).where(group_members.c.group_id == group.id))
-    db.session.execute(delete(Group).where(Group.id == group.id))
+    deleted = db.session.execute(delete(Group).where(Group.id == group.id)).rowcount
+    record_deletion("admin_group_deleted", target, {"name": name}, deleted)
     db.session.commit()
     flash(_("The group %(name)s was deleted.", name=name), "info")
     return redirect(url_for("admin.groups.groups"), code=303)

@@ -39,10 +39,9 @@ from idp.core import metrics
 from idp.core.events import record_event
 from idp.core.extensions import db
 from idp.core.network import client_ip
-from idp.flows.loading import load_running_flow
-from idp.models import AuthorizationCode, Consent, OAuth2Token, User, UserSession
+from idp.models import AuthorizationCode, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
-from idp.providers.oauth2 import clients, credentials, keys, purge, tokens
+from idp.providers.oauth2 import clients, consents, credentials, keys, purge, tokens
 from idp.providers.oauth2.backchannel import remember_sign_in, session_sid
 from idp.providers.oauth2.clients import Registered
 from idp.providers.oauth2.issuer import issuer_url
@@ -353,15 +352,17 @@ class RefreshGrant(RefreshTokenGrant):
         client = self.request.client
         if user is None or not may_use(client.application, user).allowed:
             raise InvalidGrantError("The user may no longer use this application.")
-        if not _consent_in_force(client, user):
-            # The agreement the family was issued under is over: it ends with it, so that
-            # agreeing again later (which brings its own tokens) does not revive it.
+        if not consents.family_still_agreed(client, user, refresh_token.row.consent_agreement):
+            # The agreement the family was issued under is over (expired, or given again
+            # since): the family ends with it, so that agreeing again does not revive it.
             revoked = tokens.revoke_family(refresh_token.row.family)
             log.info(
                 "refresh refused: consent over",
                 extra={"application": client.application.slug, "revoked": revoked},
             )
-            raise InvalidGrantError("The user's consent to this application has expired.")
+            raise InvalidGrantError(
+                "The consent these tokens were issued under has expired or was given again."
+            )
         # Spent here, atomically, once every check passed and before anything is issued
         # (authlib saves the new token before revoke_old_credential): parallel requests
         # with one refresh token cannot each get a new one.
@@ -374,28 +375,6 @@ class RefreshGrant(RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token):
         """Already spent in authenticate_user."""
-
-
-def _consent_in_force(client, user) -> bool:
-    """Whether the user's consent to this application still stands, when its authorization
-    flow asks for one: a refresh token must not outlive the agreement it was issued under
-    (withdrawing it revokes the tokens; expiring revokes nothing, so it is checked here)."""
-    flow = (
-        load_running_flow(client.authorization_flow_slug)
-        if client.authorization_flow_slug
-        else None
-    )
-    if flow is None or not any(binding.stage.type == "consent" for binding in flow.bindings):
-        return True
-    consent = db.session.scalar(
-        select(Consent).where(
-            Consent.user_id == user.id,
-            Consent.subject == f"application:{client.application.id}",
-        )
-    )
-    # No consent at all: the stage passed this user over (a policy on its binding), so there
-    # is no agreement to outlive; withdrawing one deletes it and revokes the tokens itself.
-    return consent is None or consent.expires_at is None or consent.expires_at > utcnow()
 
 
 class ServiceGrant(ClientCredentialsGrant):
@@ -533,7 +512,9 @@ def _event(action: str, client, user_id, **detail) -> None:
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,
                    include_refresh_token=True):  # fmt: skip
-    lifetime = client.options.lifetime("access_token_lifetime")
+    lifetime = consents.capped_lifetime(
+        client.options.lifetime("access_token_lifetime"), client, user
+    )
     token = {
         "token_type": "Bearer",
         "access_token": tokens.make_access_token(client, user, scope, client.issuer, lifetime),
@@ -554,8 +535,10 @@ def save_token(token, request):
     if isinstance(previous, StoredToken):
         family, session_id = previous.row.family, previous.row.session_id
         auth_time, code_id = previous.row.auth_time, previous.row.code_id
+        agreement = previous.row.consent_agreement
     else:
         family, session_id, auth_time, code_id = tokens.new_family(), None, None, None
+        agreement = consents.agreement_of(client, request.user)
         if isinstance(code, StoredCode):
             session_id, auth_time, code_id = code.row.session_id, code.row.auth_time, code.row.id
     refresh = token.get("refresh_token")
@@ -570,11 +553,10 @@ def save_token(token, request):
         access_token_hash=tokens.digest(token["access_token"]),
         refresh_token_hash=tokens.digest(refresh) if refresh else None,
         auth_time=auth_time,
+        consent_agreement=agreement,
         issued_at=utcnow(),
         access_expires_at=tokens.expiry(token["expires_in"]),
-        refresh_expires_at=tokens.expiry(client.options.lifetime("refresh_token_lifetime"))
-        if refresh
-        else None,
+        refresh_expires_at=_refresh_expiry(client, request.user) if refresh else None,
     )
     if row.user_id is not None:
         purge.purge_tokens_of(row.user_id, client.application.id)
@@ -582,6 +564,11 @@ def save_token(token, request):
     db.session.flush()
     metrics.OAUTH2_TOKENS.labels(grant_type).inc()
     _event("oauth2_token_issued", client, row.user_id, grant_type=grant_type, scope=row.scope)
+
+
+def _refresh_expiry(client, user):
+    lifetime = client.options.lifetime("refresh_token_lifetime")
+    return consents.capped(tokens.expiry(lifetime), client, user)
 
 
 def make_server() -> AuthorizationServer:

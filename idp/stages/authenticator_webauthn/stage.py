@@ -4,6 +4,7 @@ from idp.core.network import client_ip
 from idp.credentials import passkeys, reauthentication
 from idp.flows import once
 from idp.flows.outcomes import Advance, Deny, Retry, Stay
+from idp.identity import sessions
 from idp.stages.authenticator_webauthn.authentik import AUTHENTIK
 from idp.stages.authenticator_webauthn.forms import (
     WebAuthnSetupForm,
@@ -85,6 +86,10 @@ class AuthenticatorWebAuthnStage(StageType):
             return Stay(FOLLOW_THE_BROWSER)
         challenge = passkeys.take_challenge(ctx.plan_id, ctx.binding.id, passkeys.REGISTER)
         if challenge is None:
+            # Deleting the account deletes its challenge too (and waits for a request that
+            # took it): a challenge gone with the account is not one that expired.
+            if not passkeys.account_exists(user):
+                return _account_gone()
             _new_challenge(ctx, user)
             return Retry(passkeys.EXPIRED)
         try:
@@ -99,6 +104,8 @@ class AuthenticatorWebAuthnStage(StageType):
         except passkeys.PasskeyRefused as refused:
             _new_challenge(ctx, user)
             return Retry(refused.message)
+        except passkeys.AccountGone:
+            return _account_gone()
         # Once per plan: a replayed cookie must not add a second passkey.
         once.claim_or_stop(ctx, DEVICE_SAVED)
         record_event(
@@ -111,6 +118,13 @@ class AuthenticatorWebAuthnStage(StageType):
         )
         reauthentication.notify_added(user, "webauthn")
         return Advance(notice=ctx.options.done_message)
+
+
+def _account_gone() -> Deny:
+    """The account was deleted meanwhile, its sessions with it: the flow ends, and this
+    request goes on as nobody (its events name no user that no longer exists)."""
+    sessions.forget_user_deleted_meanwhile()
+    return Deny(passkeys.ACCOUNT_GONE)
 
 
 def _challenge_of(ctx):

@@ -11,6 +11,7 @@ from idp.flows.context import APPLICATION
 from idp.flows.handoff import DECLINED
 from idp.flows.outcomes import Advance
 from idp.models import Consent
+from idp.models.consents import new_agreement
 from idp.models.types import utcnow
 from idp.stages.base import StageType
 from idp.stages.consent.authentik import AUTHENTIK
@@ -99,12 +100,13 @@ def _subject(ctx) -> str:
     return ctx.binding.stage.name
 
 
+def _stands(consent: Consent | None) -> bool:
+    """Given and not expired (the expiry instant itself is already over)."""
+    return consent is not None and (consent.expires_at is None or consent.expires_at > utcnow())
+
+
 def _is_current(consent: Consent | None, options) -> bool:
-    return (
-        consent is not None
-        and consent.terms_digest == _digest(options.terms)
-        and (consent.expires_at is None or consent.expires_at > utcnow())
-    )
+    return _stands(consent) and consent.terms_digest == _digest(options.terms)
 
 
 def _covers(consent: Consent | None, options, scopes) -> bool:
@@ -153,6 +155,9 @@ def _remember(user, ctx) -> None:
             return
         except IntegrityError:  # a parallel request agreed first; this answer is as good
             consent = _consent_of(user, ctx)
+    if not _stands(consent):
+        # A new agreement, not the old one's renewal: tokens issued under that one stay over.
+        consent.agreement = new_agreement()
     for name, value in values.items():
         setattr(consent, name, value)
 

@@ -93,6 +93,14 @@ def test_a_user_the_consent_stage_passes_over_keeps_refreshing(
     """The consent stage is bound for the staff group only: alice, not in it, is never asked,
     so she has no consent that could expire. Her refresh tokens last as issued, not refused
     for a consent she was never asked for."""
+    consent_only_for_staff(app)
+    client_id, secret, token = first_tokens(app, live_server, visitor)
+    answer = refresh(live_server, client_id, secret, token["refresh_token"])
+    assert answer.status_code == 200, answer.text
+
+
+def consent_only_for_staff(app) -> None:
+    """Bind the shipped authorization flow's consent stage for the staff group only."""
     from sqlalchemy import select
 
     from idp.core.extensions import db
@@ -112,6 +120,3 @@ def test_a_user_the_consent_stage_passes_over_keeps_refreshing(
         )
         db.session.add(PolicyBinding(stage_binding_id=consent, group_id=staff.id, order=0))
         db.session.commit()
-    client_id, secret, token = first_tokens(app, live_server, visitor)
-    answer = refresh(live_server, client_id, secret, token["refresh_token"])
-    assert answer.status_code == 200, answer.text

@@ -1,0 +1,82 @@
+"""The consent tokens are issued under, when the application's authorization flow asks one.
+
+Tokens never outlive it: their expiry is capped at the consent's when they are issued (so
+nothing is asked on each use), and a family carries the consent's agreement, so a consent
+given again after it expired, or withdrawn and given again, does not revive the tokens issued
+under the earlier one. A user the consent stage passed over has no consent: their tokens are
+issued under none and last as issued."""
+
+from datetime import datetime
+
+from flask import g
+from sqlalchemy import select
+
+from idp.core.extensions import db
+from idp.flows.loading import load_running_flow
+from idp.models import Consent
+from idp.models.types import utcnow
+
+
+def asks_consent(client) -> bool:
+    flow = (
+        load_running_flow(client.authorization_flow_slug)
+        if client.authorization_flow_slug
+        else None
+    )
+    return flow is not None and any(binding.stage.type == "consent" for binding in flow.bindings)
+
+
+def consent_of(client, user) -> Consent | None:
+    """The user's consent to this application when its flow asks one; read once per request
+    (the refresh grant checks it, then the tokens are capped at it and carry it)."""
+    if user is None or not asks_consent(client):
+        return None
+    known = g.setdefault("oauth2_consents", {})
+    key = (client.application.id, user.id)
+    if key not in known:
+        known[key] = db.session.scalar(
+            select(Consent).where(
+                Consent.user_id == user.id,
+                Consent.subject == f"application:{client.application.id}",
+            )
+        )
+    return known[key]
+
+
+def stands(consent: Consent) -> bool:
+    """The expiry instant itself is already over, as at the consent stage."""
+    return consent.expires_at is None or consent.expires_at > utcnow()
+
+
+def family_still_agreed(client, user, agreement: str | None) -> bool:
+    """Whether a family issued under `agreement` may still be refreshed."""
+    if not asks_consent(client):
+        return True
+    consent = consent_of(client, user)
+    if agreement is None:
+        # Issued under no consent (the stage passed the user over); withdrawing a consent
+        # deletes it and revokes the tokens itself, so only one that expired ends the family.
+        return consent is None or stands(consent)
+    return consent is not None and stands(consent) and consent.agreement == agreement
+
+
+def agreement_of(client, user) -> str | None:
+    consent = consent_of(client, user)
+    return consent.agreement if consent is not None else None
+
+
+def capped(expiry: datetime, client, user) -> datetime:
+    """`expiry`, or the consent's if that comes first."""
+    consent = consent_of(client, user)
+    if consent is None or consent.expires_at is None:
+        return expiry
+    return min(expiry, consent.expires_at)
+
+
+def capped_lifetime(seconds: int, client, user) -> int:
+    """A lifetime in whole seconds that ends no later than the consent (0: already over)."""
+    consent = consent_of(client, user)
+    if consent is None or consent.expires_at is None:
+        return seconds
+    left = int((consent.expires_at - utcnow()).total_seconds())
+    return max(0, min(seconds, left))
