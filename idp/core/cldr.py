@@ -9,9 +9,13 @@ Gatehouse formats dates, times and counts, which read seven of the data's keys, 
 format with it. A key it lacks is read from Babel's full data when first asked for: the list
 decides only the memory, never a result. The full data read to make it is then let go."""
 
+import contextlib
 import functools
+import logging
 
-from babel import Locale, core, localedata
+from babel import Locale, core, localedata, parse_locale
+
+log = logging.getLogger(__name__)
 
 # What babel.dates and babel.numbers read to format a date, a time and a decimal number.
 FORMATTING_KEYS = (
@@ -26,25 +30,27 @@ FORMATTING_KEYS = (
 
 
 class _FewKeys(dict):
-    """A locale's data with only some keys; the others are read from the full data."""
+    """A locale's data with only some keys; another is read from the full data when first asked
+    for, and the full data let go again."""
 
     def __init__(self, identifier: str, data: dict):
         super().__init__(data)
         self.identifier = identifier
 
     def __missing__(self, key):
-        value = localedata.load(self.identifier)[key]  # a KeyError here is Babel's own
+        log.warning("CLDR data read beyond FORMATTING_KEYS: %s", key)
+        with _whole_data(self.identifier) as full:
+            value = full[key]  # a KeyError here is Babel's own
         self[key] = value
         return value
 
 
 class FormattingLocale(Locale):
     def __init__(self, identifier: str):
-        super().__init__(identifier)
-        full = localedata.load(identifier)
-        few = {key: full[key] for key in FORMATTING_KEYS if key in full}
-        _let_go(identifier)
-        self._few = localedata.LocaleDataDict(_FewKeys(identifier, few))
+        super().__init__(*parse_locale(identifier))
+        with _whole_data(str(self)) as full:
+            few = {key: full[key] for key in FORMATTING_KEYS if key in full}
+        self._few = localedata.LocaleDataDict(_FewKeys(str(self), few))
 
     @property
     def _data(self) -> localedata.LocaleDataDict:
@@ -68,10 +74,18 @@ def make_formatting_locales(identifiers) -> None:
         core._global_data = None
 
 
-def _let_go(identifier: str) -> None:
-    """Babel keeps each language's data, and the root's, for good in localedata._cache (not a
-    public name: if a release renames it, the data just stays, as it did before)."""
-    cache = getattr(localedata, "_cache", None)
-    if isinstance(cache, dict):
-        for name in (identifier, "root"):
-            cache.pop(name, None)
+@contextlib.contextmanager
+def _whole_data(identifier: str):
+    """A locale's whole data, then let go: Babel keeps what it loads for good, the language's
+    data and its parents' (the root's at least) in localedata._cache, and since Babel 2.19 in
+    localedata._dict_cache too. Neither name is public: if a release renames one, that data
+    just stays, as it did before."""
+    caches = [getattr(localedata, name, None) for name in ("_cache", "_dict_cache")]
+    caches = [cache for cache in caches if isinstance(cache, dict)]
+    before = set().union(*caches)
+    try:
+        yield localedata.load(identifier)
+    finally:
+        for cache in caches:
+            for name in set(cache) - before | {identifier, "root"}:
+                cache.pop(name, None)

@@ -10,7 +10,7 @@ from babel.numbers import format_decimal
 from flask_babel import force_locale
 
 from idp.core.cldr import FORMATTING_KEYS, FormattingLocale, formatting_locale
-from idp.core.i18n import SUPPORTED, format_count, format_day, format_moment
+from idp.core.i18n import SUPPORTED, _moment_pattern, format_count, format_day, format_moment
 from idp.core.warmup import warm_up
 
 MOMENTS = [
@@ -73,17 +73,33 @@ def test_outside_a_request_english_is_used(app):
 
 
 def test_the_locale_holds_only_the_formatting_keys_and_babel_lets_the_rest_go():
+    localedata.clear_caches()
     locale = FormattingLocale("de")
     assert set(locale._data) <= set(FORMATTING_KEYS)
-    assert "de" not in localedata._cache
-    assert "root" not in localedata._cache
+    assert localedata._cache == {} and localedata._dict_cache == {}
 
 
-def test_a_key_outside_the_list_is_still_read_from_babels_data():
+def test_a_key_outside_the_list_is_still_read_from_babels_data_and_let_go(caplog):
+    localedata.clear_caches()
     locale = FormattingLocale("fr")
     assert locale.languages["de"] == "allemand"
     assert locale.territories["DE"] == "Allemagne"
     assert "languages" in locale._data
+    assert localedata._cache == {} and localedata._dict_cache == {}
+    assert "CLDR data read beyond FORMATTING_KEYS: languages" in caplog.text
+
+
+def test_a_locale_with_a_territory_is_that_locale():
+    localedata.clear_caches()
+    swiss, whole = FormattingLocale("de_CH"), Locale.parse("de_CH")
+    assert (swiss.language, swiss.territory, str(swiss)) == ("de", "CH", "de_CH")
+    assert format_decimal(1234567, locale=swiss) == format_decimal(1234567, locale=whole)
+    assert format_date(MOMENTS[0], "medium", locale=swiss) == format_date(
+        MOMENTS[0], "medium", locale=whole
+    )
+    localedata.clear_caches()
+    FormattingLocale("de_CH")
+    assert localedata._cache == {}  # de_CH, its parent de and the root
 
 
 def test_one_locale_per_language():
@@ -91,16 +107,21 @@ def test_one_locale_per_language():
     assert formatting_locale("en") is not formatting_locale("de")
 
 
-def test_after_the_warm_up_pages_in_every_language_load_no_more_cldr_data(app, client):
-
+def test_after_the_warm_up_pages_in_every_language_load_no_more_cldr_data(app, client, caplog):
+    """As in a new master: nothing read yet (the other tests read languages whole)."""
+    localedata.clear_caches()
+    formatting_locale.cache_clear()
+    _moment_pattern.cache_clear()
     warm_up(app)
     assert core._global_data is None
-    loaded = set(localedata._cache)  # another test may have read a language whole
+    assert localedata._cache == {} and localedata._dict_cache == {}
     for language in SUPPORTED:
         client.get("/login", headers={"Accept-Language": language}, follow_redirects=True)
+        client.get("/me", headers={"Accept-Language": language}, follow_redirects=True)
         with app.test_request_context(), force_locale(language):
             format_moment(MOMENTS[0])
             format_day(MOMENTS[0])
             format_count(1234)
-    assert set(localedata._cache) == loaded
+    assert localedata._cache == {} and localedata._dict_cache == {}
     assert core._global_data is None
+    assert "beyond FORMATTING_KEYS" not in caplog.text
