@@ -56,9 +56,9 @@ def users():
     if not form.validate():
         return render_template("admin/users/list.html", form=form, page=None), INVALID
     text = form.q.data or ""
-    # A search reads every user (LIKE '%text%' has no index): the count comes with the page,
-    # from the same pass. The whole list is counted and paged by the username index.
-    page = paginate(search_users(text), deepest_row=DEEPEST_ROW, counted_alongside=bool(text))
+    # A search reads every user (LIKE '%text%' has no index): counted only when its page does
+    # not tell the count. The whole list is counted and paged by the username index.
+    page = paginate(search_users(text), deepest_row=DEEPEST_ROW, counted_when_needed=bool(text))
     return render_template("admin/users/list.html", form=form, page=page)
 
 
