@@ -13,6 +13,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from idp.core.extensions import db
+from idp.core.i18n import N_
 from idp.identity.accounts import find_user
 from idp.models import Flow, StageBinding, User
 
@@ -49,6 +50,12 @@ def _password_set_at(user: User) -> float | None:
 def password_proved(user: User) -> dict:
     """The context update of a stage that has just checked (or written) the user's password."""
     return {PASSWORD_PROVED: [_password_set_at(user)]}
+
+
+# Why a proved user is not signed in after all (the user_login stage, and the executor again
+# as the session starts).
+NO_ONE_TO_SIGN_IN = N_("There is no one to sign in. Please start again.")
+PASSWORD_CHANGED_MEANWHILE = N_("The password was changed meanwhile. Please sign in again.")
 
 
 def password_changed_since_proved(user: User, data: Mapping[str, Any]) -> bool:

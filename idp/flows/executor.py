@@ -35,7 +35,14 @@ from idp.core.i18n import N_, translated
 from idp.core.network import client_ip
 from idp.core.options import OptionsError
 from idp.flows import handoff, planner, steps
-from idp.flows.context import PENDING_USER_ID, StageContext, forget_pending_users
+from idp.flows.context import (
+    NO_ONE_TO_SIGN_IN,
+    PASSWORD_CHANGED_MEANWHILE,
+    PENDING_USER_ID,
+    StageContext,
+    forget_pending_users,
+    password_changed_since_proved,
+)
 from idp.flows.loading import bindings_by_id, flow_fingerprint, load_running_flow
 from idp.flows.once import EffectRepeated
 from idp.flows.outcomes import Advance, Deny, EndSession, Redirect, Retry, StartSession, Stay
@@ -489,7 +496,7 @@ class FlowRun:
             raise self.leave(ctx, outcome)
         self.plan.context.update(outcome.updates)
         if isinstance(outcome.session, StartSession):
-            user = db.session.get(User, outcome.session.user_id)
+            user = self.user_still_proved(outcome.session.user_id)
             try:
                 sessions.sign_in(user, outcome.session.lifetime, self.plan.plan_id)
             except sessions.PlanAlreadyUsed:
@@ -506,6 +513,18 @@ class FlowRun:
             self.notices.append(outcome.notice)
             flash(translated(outcome.notice), NOTICE_CATEGORY)
         self.plan.advance()
+
+    def user_still_proved(self, user_id: int) -> User:
+        """The user to sign in, read again under a lock the sign-in holds until it commits. A
+        password change, a disabling or a deletion that committed while the stages checked
+        (the password's bcrypt check takes a while) is seen here and stops the sign-in; one
+        that comes later waits for it, then ends the new session with the user's others."""
+        user = sessions.hold_user_to_sign_in(user_id)
+        if user is None or not user.is_active:
+            raise FlowStopped(NO_ONE_TO_SIGN_IN)
+        if password_changed_since_proved(user, self.plan.context):
+            raise FlowStopped(PASSWORD_CHANGED_MEANWHILE)
+        return user
 
     def leave(self, ctx, outcome: Redirect) -> FlowLeft:
         """A stage sends the visitor away: this flow's plan ends here, unfinished."""

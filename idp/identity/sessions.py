@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from idp.core.database import upsert_for_dialect
-from idp.core.extensions import db
+from idp.core.extensions import begin_sqlite_write, db
 from idp.core.network import client_ip, user_agent
 from idp.flows import once
 from idp.flows.revision import remember_for_request, revision_column
@@ -198,6 +198,27 @@ def sign_in(user: User, lifetime: timedelta, plan_id: str | None) -> UserSession
     g.user_session = row
     g._login_user = user  # Flask-Login's per-request user, so current_user changes at once
     return row
+
+
+def hold_user_to_sign_in(user_id: int) -> User | None:
+    """The user as stored now (the loaded object refreshed), their row locked until the
+    request commits (SQLite: the write lock). A password change or a disabling ends the
+    user's sessions in the same transaction as it changes the row: one that committed first
+    is seen here; one that comes later waits, and then ends the session this request starts."""
+    begin_sqlite_write(db.session.connection())
+    return db.session.scalars(_held_user_statement(), {"held_user": user_id}).one_or_none()
+
+
+@functools.cache
+def _held_user_statement():
+    # FOR NO KEY UPDATE: rows that merely refer to the user (events, the new session) may
+    # still be written by others meanwhile.
+    return (
+        select(User)
+        .where(User.id == bindparam("held_user"))
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
 
 
 def on_sessions_ended(app, listener) -> None:

@@ -1,7 +1,12 @@
 from idp.core.events import record_event
 from idp.core.i18n import N_
 from idp.core.network import client_ip
-from idp.flows.context import AUTH_METHOD, password_changed_since_proved
+from idp.flows.context import (
+    AUTH_METHOD,
+    NO_ONE_TO_SIGN_IN,
+    PASSWORD_CHANGED_MEANWHILE,
+    password_changed_since_proved,
+)
 from idp.flows.outcomes import Advance, Deny, StartSession
 from idp.stages.base import StageType
 from idp.stages.user_login.authentik import AUTHENTIK
@@ -21,9 +26,9 @@ class UserLoginStage(StageType):
     def submit(self, ctx, form):
         user = ctx.proved_user
         if user is None or not user.is_active:
-            return Deny(N_("There is no one to sign in. Please start again."))
+            return Deny(NO_ONE_TO_SIGN_IN)
         if password_changed_since_proved(user, ctx.data):
-            return Deny(N_("The password was changed meanwhile. Please sign in again."))
+            return Deny(PASSWORD_CHANGED_MEANWHILE)
         record_event(
             "login",
             user=user,
