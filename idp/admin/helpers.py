@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from idp.core.database import refused_as_taken
-from idp.core.extensions import db
+from idp.core.extensions import begin_sqlite_write, db
 
 # A form sent back with its messages: the request was understood but not accepted.
 INVALID = 400
@@ -50,3 +51,19 @@ def saved_unless_taken(field, message: str):
         field.errors = [*field.errors, message]
         return
     outcome.saved = True
+
+
+def still_there(model, ids, to_delete: bool = False) -> set:
+    """Which of these rows (by primary key) are still there, each held until the request
+    ends. To refer to them (FOR KEY SHARE): a deletion waits for this request, then sees them
+    in use. With `to_delete` (FOR UPDATE): a write that would refer to them waits, then finds
+    them gone. SQLite, which enforces no foreign key here, runs one writer at a time: its
+    write lock is taken now, before the check."""
+    begin_sqlite_write(db.session.connection())
+    ids = [row_id for row_id in ids if row_id is not None]
+    if not ids:
+        return set()
+    (key,) = model.__table__.primary_key.columns
+    shared = not to_delete
+    statement = select(key).where(key.in_(ids)).with_for_update(read=shared, key_share=shared)
+    return set(db.session.scalars(statement))

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from idp.admin.fields import strip
+from idp.admin.helpers import still_there
 from idp.applications.addresses import is_web_address
 from idp.core.extensions import db
 from idp.core.forms import Form, one_line
@@ -14,6 +15,8 @@ from idp.core.i18n import lazy_text as _l
 from idp.core.slugs import SLUG_PATTERN
 from idp.models import Application, Flow
 
+FLOW_DELETED = _l("This flow was deleted meanwhile. Choose another.")
+FLOW_FIELDS = ("authorization_flow", "authentication_flow", "invalidation_flow")
 ENGINE_WORDS = {
     "any": _l("Any one binding passing is enough"),
     "all": _l("Every binding must pass"),
@@ -87,8 +90,19 @@ class ApplicationForm(Form):
         if found is not None and (self.editing is None or found != self.editing.id):
             raise ValidationError(_l("An application with this slug exists already."))
 
+    def chosen_flows_still_there(self) -> bool:
+        """Hold the chosen flows until the save commits; False, with a message beside each
+        choice whose flow another administrator deleted since this form was read."""
+        chosen = {name: int(self[name].data) for name in FLOW_FIELDS if self[name].data}
+        kept = still_there(Flow, chosen.values())
+        for name, flow_id in chosen.items():
+            if flow_id not in kept:
+                field = self[name]
+                field.choices = [choice for choice in field.choices if choice.value != str(flow_id)]
+                field.errors = [*field.errors, str(FLOW_DELETED)]
+        return kept == set(chosen.values())
+
     def flow_ids(self) -> dict:
         return {
-            f"{name}_id": int(self[name].data) if self[name].data else None
-            for name in ("authorization_flow", "authentication_flow", "invalidation_flow")
+            f"{name}_id": int(self[name].data) if self[name].data else None for name in FLOW_FIELDS
         }

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from idp.admin.applications.forms import ApplicationForm
 from idp.admin.audit import describe, record_change, record_deletion
-from idp.admin.helpers import INVALID, saved_unless_taken
+from idp.admin.helpers import INVALID, Outcome, saved_unless_taken
 from idp.applications.access import who_may_use
 from idp.applications.addresses import base_url
 from idp.applications.loading import load_application, load_applications
@@ -206,6 +206,8 @@ def edit_application(slug: str):
 def _save(application: Application, provider_type, form: ApplicationForm, options: dict | None):
     before = _values(application)
     provider = application.provider
+    if provider is not None and not form.chosen_flows_still_there():
+        return Outcome()
     with saved_unless_taken(form.slug, SLUG_TAKEN) as done:
         for name in APPLICATION_FIELDS:
             setattr(application, name, form[name].data or "")

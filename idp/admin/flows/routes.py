@@ -14,7 +14,7 @@ from idp.admin.flows.forms import (
     ENGINE_LABELS,
     FlowForm,
 )
-from idp.admin.helpers import INVALID, saved_unless_taken
+from idp.admin.helpers import INVALID, saved_unless_taken, still_there
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -179,7 +179,9 @@ def delete_flow(slug: str):
     foreign keys say: SQLite does not enforce them, and gives the id to the next flow made,
     which would take over those places."""
     flow = flow_or_404(slug)
-    if authorizing(flow):
+    if not still_there(Flow, [flow.id], to_delete=True):
+        abort(404, description=_("There is no such flow."))
+    if authorizing(flow):  # asked under the lock: an application switching to it waits
         return render_deletion(flow, 409)
     target, before = flow_target(flow), flow_values(flow)
     deleted = delete_where(Flow.__table__, Flow.id == flow.id)
