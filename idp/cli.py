@@ -285,6 +285,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
         is_one_line,
         is_valid_email,
         is_valid_username,
+        new_username_problem,
     )
     from idp.models import User
     from idp.policies.initial_setup import setup_is_pending
@@ -292,6 +293,8 @@ def users_create(username, email, name, superuser, groups, password_stdin):
 
     if not is_valid_username(username):
         fail(f"{username!r} is not a valid username (letters, digits and . @ + - _)")
+    if problem := new_username_problem(username):
+        fail(f"{username!r} is not a valid username: {problem}")
     if email is not None and not is_valid_email(email):
         fail(f"{email!r} is not a valid email address")
     if name is not None and len(name) > NAME_MAX_LENGTH:

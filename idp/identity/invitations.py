@@ -15,7 +15,12 @@ from sqlalchemy import Row, select, update
 from idp.core.extensions import db
 from idp.core.i18n import N_
 from idp.flows.context import PROMPT_KEY_PATTERN
-from idp.identity.usernames import is_one_line, is_valid_email, is_valid_username
+from idp.identity.usernames import (
+    is_one_line,
+    is_valid_email,
+    is_valid_username,
+    new_username_problem,
+)
 from idp.models import Invitation, User
 from idp.models.types import utcnow
 
@@ -56,6 +61,8 @@ def read_fixed_data(pairs) -> dict:
             raise FixedDataError(f"{key!r}: one line only, without control characters")
         if key == "username" and not is_valid_username(value):
             raise FixedDataError(f"{value!r} is not a valid username")
+        if key == "username" and (problem := new_username_problem(value)):
+            raise FixedDataError(f"{value!r} is not a valid username: {problem}")
         if key == "email" and not is_valid_email(value):
             raise FixedDataError(f"{value!r} is not a valid email address")
         data[key] = value

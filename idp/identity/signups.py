@@ -17,6 +17,7 @@ from idp.flows import once
 from idp.identity.deletion import delete_users, named_by_a_binding
 from idp.models import FlowToken, User
 from idp.models.types import utcnow
+from idp.models.users import username_key
 
 # Expired flow tokens are kept this long: the hourly mail limit still counts them.
 EXPIRED_TOKENS_KEPT_FOR = timedelta(hours=1)
@@ -48,7 +49,16 @@ def lapsed(lifetime: timedelta | None = None) -> ColumnElement[bool]:
 
 
 def _holding(username: str | None, email: str | None) -> ColumnElement[bool]:
-    names = [func.lower(User.username) == username.strip().lower()] if username else []
+    # The key finds a name that reads the same (full-width "admin" beside "admin"); lower() the one
+    # the unique index guards, whatever key a name of an older rule was given.
+    names = (
+        [
+            func.lower(User.username) == username.strip().lower(),
+            User.username_key == username_key(username.strip()),
+        ]
+        if username
+        else []
+    )
     addresses = [func.lower(User.email) == email.strip().lower()] if email else []
     return or_(*names, *addresses) if names or addresses else User.id.is_(None)
 

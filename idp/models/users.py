@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -6,6 +7,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from idp.core.extensions import db
 from idp.models.types import UTCDateTime, utcnow
+
+# How long a username's key may grow: NFKC and case folding can expand a character into a
+# few (the ligature "ﬃ" into "ffi"), and a name of an older rule may hold such characters.
+USERNAME_KEY_MAX_LENGTH = 600
+
+
+def username_key(username: str) -> str:
+    """What two usernames that read the same share: NFKC, case folded, NFKC again (as
+    Unicode's NFKC_Casefold). "Admin", "ADMIN" and a full-width "admin" are one name to
+    whoever reads them; a new name whose key an account holds is taken
+    (idp.identity.signups)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+    return folded[:USERNAME_KEY_MAX_LENGTH]
+
 
 group_members = Table(
     "group_members",
@@ -21,6 +36,9 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150))
+    # username_key(username), kept by _keyed below: indexed, not unique (names of an older
+    # rule may share one; they keep signing in as they are).
+    username_key: Mapped[str | None] = mapped_column(String(USERNAME_KEY_MAX_LENGTH), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -46,6 +64,11 @@ class User(UserMixin, db.Model):
         Index("uq_users_username_lower", func.lower(username), unique=True),
         Index("uq_users_email_lower", func.lower(email), unique=True),
     )
+
+    @validates("username")
+    def _keyed(self, key, username):
+        self.username_key = username_key(username) if username is not None else None
+        return username
 
     @validates("is_active")
     def _confirmed_once_active(self, key, is_active):

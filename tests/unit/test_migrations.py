@@ -236,17 +236,17 @@ def test_rows_left_by_a_deleted_application_go_before_its_id_can_come_back(migra
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL kept no such rows: it enforces the foreign keys")
     flask_migrate.upgrade(revision="c2e6a9d4b7f1")
-    user = User(username="alice", attributes={})
-    db.session.add(user)
-    db.session.flush()
-    # The columns consents had at that revision (the model has more since).
+    # The columns users and consents had at that revision (the models have more since).
+    user_id = db.session.execute(
+        sa.insert(User.__table__).values(username="alice", attributes={}).returning(User.id)
+    ).scalar()
     consents = sa.table(
         "consents", *(sa.column(name) for name in ("user_id", "subject", "application_id",
                                                    "scopes", "terms_digest", "given_at"))
     )  # fmt: skip
     db.session.execute(
         consents.insert().values(
-            user_id=user.id,
+            user_id=user_id,
             subject="application:7",
             application_id=7,
             scopes="[]",
@@ -284,11 +284,15 @@ def test_tokens_issued_before_families_carried_their_consent_carry_the_current_o
     """Which consent an older token was issued under is not known: the user's consent to the
     application when the migration runs (so it ends with that one); none without a consent."""
     flask_migrate.upgrade(revision="9a4c6e8b2d13")
-    alice, bob = User(username="alice", attributes={}), User(username="bob", attributes={})
+    alice, bob = (
+        db.session.execute(
+            sa.insert(User.__table__).values(username=name, attributes={}).returning(User.id)
+        ).scalar()
+        for name in ("alice", "bob")
+    )
     application = Application(slug="rp", name="RP")
-    db.session.add_all([alice, bob, application])
+    db.session.add(application)
     db.session.flush()
-    alice, bob = alice.id, bob.id
     names = {"user_id": alice, "application_id": application.id}
     db.session.execute(sa.text(OLD_CONSENT), names)
     for user_id in (alice, bob):
@@ -313,3 +317,24 @@ OLD_TOKEN = (
     " access_token_hash, issued_at, access_expires_at) VALUES (:application_id, :user_id, 'f',"
     f" 'x', '', 'hash' || CAST(:user_id AS VARCHAR(20)), {WHEN}, {WHEN})"
 )
+
+
+def test_usernames_get_their_key_when_the_column_comes(migrated_app):
+    """c8e1f4a7b2d9 keys the names already there: a full-width one too, which a new name that
+    reads the same then finds taken."""
+    flask_migrate.upgrade(revision="b3d5f7a9c1e2")
+    for username in ("Alice", "\uff42\uff4f\uff42"):  # the second: full-width "bob"
+        db.session.execute(sa.insert(User.__table__).values(username=username, attributes={}))
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.upgrade()
+    keys = db.session.execute(sa.select(User.username, User.username_key).order_by(User.id))
+    assert [key for _name, key in keys] == ["alice", "bob"]
+    with warnings.catch_warnings():  # SQLite cannot reflect the lower() indexes: said, skipped
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        assert "ix_users_username_key" in index_names("users")
+        flask_migrate.downgrade(revision="b3d5f7a9c1e2")
+        columns = {column["name"] for column in sa.inspect(db.engine).get_columns("users")}
+        assert "username_key" not in columns
+        assert "ix_users_username_key" not in index_names("users")
+    flask_migrate.upgrade()

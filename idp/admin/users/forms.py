@@ -21,6 +21,7 @@ from wtforms.validators import (
 from idp.admin.fields import Free, strip
 from idp.core.forms import Form, one_line
 from idp.core.i18n import lazy_text as _l
+from idp.core.i18n import translated
 from idp.credentials.passwords import MAX_PASSWORD_LENGTH
 from idp.identity.accounts import find_group, find_user
 from idp.identity.signups import email_holder, username_holder
@@ -29,6 +30,7 @@ from idp.identity.usernames import (
     EMAIL_PATTERN,
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
+    new_username_problem,
 )
 
 MIN_PASSWORD_LENGTH = 8
@@ -55,6 +57,17 @@ def _password_validators(presence) -> list:
     ]
 
 
+def _plain_unless_kept(form, field):
+    """A new name reads as itself and is free; a user keeps the name they have, whatever
+    rule it met and whoever has a name that reads the same (nothing more is asked of it)."""
+    editing = getattr(form, "editing", None)
+    if editing is not None and field.data == editing.username:
+        raise StopValidation()
+    problem = new_username_problem(field.data or "")
+    if problem:
+        raise ValidationError(translated(problem))
+
+
 class UserForm(Form):
     username = StringField(
         _l("Username"),
@@ -69,6 +82,7 @@ class UserForm(Form):
                 ),
             ),
             Regexp(USERNAME_PATTERN, message=_l("Use letters, digits and . @ + - _ only.")),
+            _plain_unless_kept,
             Free(username_holder, _l("This username is taken.")),
         ],
     )

@@ -40,6 +40,7 @@ from idp.identity.usernames import (
     EMAIL_PATTERN,
     USERNAME_MAX_LENGTH,
     USERNAME_PATTERN,
+    new_username_problem,
 )
 from idp.stages.prompt.passwords import KeptPasswordInput
 from idp.stages.prompt.values import parse_checked, parse_date, parse_date_time, parse_number
@@ -87,6 +88,12 @@ class ParsedField(StringField):
         if self.raw_data:
             return self.raw_data[0][: MAX_PARSED_LENGTH + 1]
         return "" if self.data is None else str(self.data)
+
+
+def _username_is_plain(form, field):
+    problem = new_username_problem(field.data or "")
+    if problem:
+        raise ValidationError(translated(problem))
 
 
 def _username_is_free(form, field):
@@ -164,6 +171,7 @@ FIELD_KINDS: dict[str, FieldKind] = {
                     ),
                 ),
                 Regexp(USERNAME_PATTERN, message=_l("Use letters, digits and . @ + - _ only.")),
+                _username_is_plain,
                 _username_is_free,
             ]
         ),
