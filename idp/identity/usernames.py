@@ -9,10 +9,9 @@ restrictive" level has it (Latin may join Han with Kana, Bopomofo or Hangul), so
 name is taken when an account's username_key (NFKC, case folded) is the same.
 """
 
+import functools
 import re
 import unicodedata
-
-import regex
 
 from idp.core.i18n import N_
 from idp.models.users import username_key
@@ -113,7 +112,6 @@ SCRIPTS = [
     "Lisu",
     "Bamum",
 ]
-_SCRIPT_PATTERNS = {name: regex.compile(rf"\p{{scx={name}}}") for name in SCRIPTS}
 # What UTS #39 lets mix at its "highly restrictive" level besides one script alone.
 ALLOWED_MIXES = (
     frozenset({"Latin", "Han", "Hiragana", "Katakana"}),
@@ -142,9 +140,16 @@ def is_one_script(value: str) -> bool:
 
 
 def _scripts_of(character: str) -> frozenset:
-    scripts = frozenset(
-        name for name, pattern in _SCRIPT_PATTERNS.items() if pattern.match(character)
-    )
+    patterns = _script_patterns().items()
+    scripts = frozenset(name for name, pattern in patterns if pattern.match(character))
     if scripts or not unicodedata.category(character).startswith("L"):
         return scripts
     return frozenset({"other:" + unicodedata.name(character, "?").split(" ")[0]})
+
+
+@functools.cache
+def _script_patterns() -> dict:
+    # Loaded with the first new name: a worker that only signs people in never needs regex.
+    import regex
+
+    return {name: regex.compile(rf"\p{{scx={name}}}") for name in SCRIPTS}
