@@ -122,7 +122,9 @@ def _address_is_free(provider_type, options_form, options: dict, slug: str = "")
 
 def _create(provider_type, form: ApplicationForm, options: dict):
     """The answer once the application is made; None, with the message at the slug, when a
-    parallel request took the slug first."""
+    parallel request took the slug first, or at a flow another administrator deleted."""
+    if not form.chosen_flows_still_there():
+        return None
     application = Application(policy_bindings=[])
     for name in APPLICATION_FIELDS:
         setattr(application, name, form[name].data or "")

@@ -132,3 +132,24 @@ def test_a_flow_deleted_while_an_application_switches_to_it_is_not_left_named(
     assert edit.status_code == 400, text(edit)
     assert "was deleted meanwhile" in text(edit)
     assert provider_flows(app) == before
+
+
+def test_creating_an_application_with_a_flow_deleted_meanwhile_creates_nothing(
+    app, admin, admin_name, monkeypatch
+):
+    slug, spare_id = spare_flow(app, "authorization")
+    other_admin = signed_in(app, admin_name)
+    deletions = run_first(
+        monkeypatch,
+        application_routes,
+        "_create",
+        lambda: post(other_admin, f"/admin/flows/{slug}/delete").status_code,
+    )
+
+    response = create_grafana(app, admin, authorization_flow=str(spare_id))
+
+    assert deletions == [303]
+    assert response.status_code == 400, text(response)
+    assert "was deleted meanwhile" in text(response)
+    with app.app_context():
+        assert db.session.scalar(select(Provider)) is None
