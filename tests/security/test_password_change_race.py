@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.credentials import password_checks
+from idp.identity import sessions
 from idp.models import User, UserSession
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_user
@@ -107,3 +108,35 @@ def test_a_sign_in_with_the_password_unchanged_still_signs_in(app, monkeypatch):
     assert visitor.sign_in("pat", PASSWORD).status_code == 303
     assert statuses == [0]
     assert is_signed_in(visitor)
+
+
+@pytest.mark.parametrize("changer", [owner_changes_it, admin_changes_it])
+def test_a_password_change_sent_as_the_session_starts_ends_that_session(app, monkeypatch, changer):
+    """The other order: the sign-in holds the user's row when the change comes. The change
+    waits for the sign-in to commit (a second here at most, then the sign-in goes on), then
+    ends the new session with the others."""
+    with app.app_context():
+        make_user("pat")
+        make_user("root", superuser=True)
+    change = changer(app)
+    before = live_sessions(app, "pat")
+    real_hold = sessions.hold_user_to_sign_in
+    changer_thread, statuses = [], []
+
+    def hold_then_change(user_id):
+        user = real_hold(user_id)
+        if not changer_thread:
+            changer_thread.append(threading.Thread(target=lambda: statuses.append(change())))
+            changer_thread[0].start()
+            changer_thread[0].join(timeout=1)  # it waits for this request's lock
+        return user
+
+    monkeypatch.setattr(sessions, "hold_user_to_sign_in", hold_then_change)
+    visitor = FlowDriver(app.test_client())
+    response = visitor.sign_in("pat", PASSWORD)
+    changer_thread[0].join(timeout=60)
+
+    assert response.status_code == 303  # signed in, for the moment
+    assert statuses == [303]
+    assert not is_signed_in(visitor)  # the change ended it
+    assert live_sessions(app, "pat") <= before
