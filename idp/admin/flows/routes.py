@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.flows.forms import (
@@ -180,7 +181,8 @@ def delete_flow(slug: str):
     which would take over those places."""
     flow = flow_or_404(slug)
     if not still_there(Flow, [flow.id], to_delete=True):
-        abort(404, description=_("There is no such flow."))
+        # Deleted by a request this one waited for (a double click on Delete).
+        raise StaleDataError(f"flow {flow.id} was deleted meanwhile")
     if authorizing(flow):  # asked under the lock: an application switching to it waits
         return render_deletion(flow, 409)
     target, before = flow_target(flow), flow_values(flow)
