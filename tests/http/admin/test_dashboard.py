@@ -6,6 +6,7 @@ from idp.core.extensions import db
 from idp.models import Event
 from tests.factories import make_user
 from tests.http.admin.conftest import text
+from tests.query_plans import sqlite_plan, statements_sent
 
 NOW = datetime(2024, 5, 31, 14, 20, tzinfo=UTC)
 
@@ -116,17 +117,9 @@ def test_the_dashboard_counts_live_sessions_by_their_expiry_not_a_pass_over_all(
         db.session.execute(sa.insert(UserSession), ended)
         db.session.commit()
         engine = db.engine
-    sent = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with statements_sent(engine) as sent:
         page = text(admin.get("/admin/"))
         many = query_counter.count(lambda: admin.get("/admin/"))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", keep)
     assert few == many
     assert '<span class="number">1</span> active session</li>' in page
     if engine.dialect.name != "sqlite":
@@ -136,7 +129,5 @@ def test_the_dashboard_counts_live_sessions_by_their_expiry_not_a_pass_over_all(
         for statement, parameters in sent
         if "FROM user_sessions" in statement and "AS sessions" in statement
     ]
-    with engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    steps = [row[-1] for row in plan if "user_sessions" in row[-1]]
+    steps = [step for step in sqlite_plan(engine, statement, parameters) if "user_sessions" in step]
     assert steps and all("USING INDEX ix_user_sessions_expires_at" in step for step in steps), steps

@@ -11,6 +11,7 @@ from idp.core.extensions import db
 from idp.models import Group, PolicyBinding
 from tests.factories import make_user
 from tests.http.admin.conftest import post, text
+from tests.query_plans import sqlite_plan, statements_sent
 
 MANY = PICKER_LIMIT + 30
 
@@ -110,16 +111,8 @@ def test_the_event_logs_action_suggestions_walk_the_index_not_every_event(app, a
             record_event(action, username="alice")
         db.session.commit()
         engine = db.engine
-    sent = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with statements_sent(engine) as sent:
         page = admin.get("/admin/events")
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", keep)
     assert page.status_code == 200
     assert 'value="from_a_newer_version"' in text(page)
     reading_actions = [
@@ -130,10 +123,7 @@ def test_the_event_logs_action_suggestions_walk_the_index_not_every_event(app, a
     assert len(reading_actions) == 1
     if engine.dialect.name != "sqlite":
         return  # PostgreSQL's plan for a handful of rows is a scan whatever the query
-    with engine.connect() as connection:
-        statement, parameters = reading_actions[0]
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    steps = [row[-1] for row in plan]
+    steps = sqlite_plan(engine, *reading_actions[0])
     assert not [step for step in steps if step.startswith("SCAN events")], steps
 
 
