@@ -8,7 +8,7 @@ the family, the issuer of the application in use.
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
@@ -431,6 +431,9 @@ class GatehouseIDToken:
             claims["sid"] = session_sid(row.session_id)
         if isinstance(stored, StoredToken) and row.auth_time is not None:
             claims["auth_time"] = int(row.auth_time.timestamp())
+        # Like the access and refresh tokens, it never outlives the consent.
+        expiry = datetime.fromtimestamp(claims["exp"], UTC)
+        claims["exp"] = int(consents.capped(expiry, request.client, request.user).timestamp())
         return claims
 
     def generate_user_info(self, user, scope):
