@@ -1,5 +1,6 @@
 """/me/applications: the applications the signed-in user may use (launch links), and the
-consents they gave, each revocable (which also ends that application's tokens)."""
+consents they gave, each revocable (which also ends that application's tokens and the codes
+not yet exchanged)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,6 +15,7 @@ from idp.core.network import client_ip
 from idp.identity.accounts import groups_of
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
+from idp.providers.oauth2 import purge
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 
@@ -48,6 +50,9 @@ def revoke_consent(consent_id: int):
         abort(404, description="You gave no such consent.")
     application_id = consent.application_id
     db.session.delete(consent)
+    # Before the tokens: an exchange holding a code's row lock has then committed, and the
+    # update below sees what it issued.
+    purge.drop_unexchanged_codes_of(current_user.id, application_id)
     db.session.execute(
         OAuth2Token.__table__.update()
         .where(

@@ -47,6 +47,9 @@ class AuthorizationCode(db.Model):
     code_challenge: Mapped[str | None] = mapped_column(String(128))
     code_challenge_method: Mapped[str | None] = mapped_column(String(10))
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The agreement (Consent.agreement) of the standing consent the code was issued under;
+    # None when there was none. Its tokens carry it, and it must still stand at exchange.
+    consent_agreement: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

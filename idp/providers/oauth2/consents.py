@@ -4,7 +4,9 @@ Tokens never outlive it: their expiry is capped at the consent's when they are i
 nothing is asked on each use), and a family carries the consent's agreement, so a consent
 given again after it expired, or withdrawn and given again, does not revive the tokens issued
 under the earlier one. A user the consent stage passed over has no consent: their tokens are
-issued under none and last as issued."""
+issued under none and last as issued. An authorization code carries the agreement it was
+issued under too, so a consent withdrawn or given again in the code's minute refuses it.
+An ID token, like the others, expires no later than the consent."""
 
 from datetime import datetime
 
@@ -60,9 +62,21 @@ def family_still_agreed(client, user, agreement: str | None) -> bool:
     return consent is not None and stands(consent) and consent.agreement == agreement
 
 
-def agreement_of(client, user) -> str | None:
+def standing_agreement(client, user) -> str | None:
+    """The agreement a code is issued under: the consent's while it stands. One that is over
+    was not asked again, so the stage passed the user over: none."""
     consent = consent_of(client, user)
-    return consent.agreement if consent is not None else None
+    return consent.agreement if consent is not None and stands(consent) else None
+
+
+def code_still_agreed(client, user, agreement: str | None) -> bool:
+    """Whether a code issued under `agreement` may still be exchanged: that consent was not
+    withdrawn, let expire or given again since. A code issued under none is exchanged as
+    before (its tokens are capped, and refreshed, by the consent there is then)."""
+    if agreement is None or not asks_consent(client):
+        return True
+    consent = consent_of(client, user)
+    return consent is not None and stands(consent) and consent.agreement == agreement
 
 
 def capped(expiry: datetime, client, user) -> datetime:

@@ -84,6 +84,19 @@ def purge_codes_of(user_id: int, application_id: int) -> int:
     return codes + requests
 
 
+def drop_unexchanged_codes_of(user_id: int, application_id: int) -> int:
+    """When the user withdraws their consent to the application: the codes issued under it
+    that no one exchanged yet, so none can be exchanged after. Used ones stay, to catch a
+    replay."""
+    return _deleted_codes(
+        and_(
+            AuthorizationCode.user_id == user_id,
+            AuthorizationCode.application_id == application_id,
+            AuthorizationCode.used_at.is_(None),
+        )
+    )
+
+
 def purge_tokens_of(user_id: int, application_id: int) -> int:
     """When a new token is made: this user's dead tokens at this application."""
     return _deleted(

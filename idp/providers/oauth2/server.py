@@ -8,7 +8,7 @@ the family, the issuer of the application in use.
 
 import logging
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
@@ -265,6 +265,7 @@ class CodeGrant(AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             auth_time=context["auth_time"],
+            consent_agreement=consents.standing_agreement(request.client, request.user),
             expires_at=utcnow() + CODE_LIFETIME,
         )
         purge.purge_codes_of(request.user.id, request.client.application.id)
@@ -301,8 +302,11 @@ class CodeGrant(AuthorizationCodeGrant):
         )
         if spent.rowcount == 1:
             return StoredCode(row)
-        db.session.refresh(row)
-        if row.used_at is not None:
+        # Read again: it may have been used, or deleted (a consent withdrawn) meanwhile.
+        used_at = db.session.scalar(
+            select(AuthorizationCode.used_at).where(AuthorizationCode.id == row.id)
+        )
+        if used_at is not None:
             # RFC 9700 4.1.2: a replayed code revokes what it issued.
             revoked = tokens.revoke_from_code(row.id)
             _event("oauth2_code_replayed", client, row.user_id, revoked=revoked)
@@ -323,8 +327,14 @@ class CodeGrant(AuthorizationCodeGrant):
             session = db.session.get(UserSession, row.session_id)
             if session is None or session.revoked_at is not None:
                 return None
-        if not may_use(self.request.client.application, user).allowed:
+        client = self.request.client
+        if not may_use(client.application, user).allowed:
             return None
+        if not consents.code_still_agreed(client, user, row.consent_agreement):
+            log.info("code refused: consent over", extra={"application": client.application.slug})
+            raise InvalidGrantError(
+                "The consent this code was issued under was withdrawn, expired or given again."
+            )
         return user
 
 
@@ -421,6 +431,9 @@ class GatehouseIDToken:
             claims["sid"] = session_sid(row.session_id)
         if isinstance(stored, StoredToken) and row.auth_time is not None:
             claims["auth_time"] = int(row.auth_time.timestamp())
+        # Like the access and refresh tokens, it never outlives the consent.
+        expiry = datetime.fromtimestamp(claims["exp"], UTC)
+        claims["exp"] = int(consents.capped(expiry, request.client, request.user).timestamp())
         return claims
 
     def generate_user_info(self, user, scope):
@@ -538,9 +551,10 @@ def save_token(token, request):
         agreement = previous.row.consent_agreement
     else:
         family, session_id, auth_time, code_id = tokens.new_family(), None, None, None
-        agreement = consents.agreement_of(client, request.user)
+        agreement = None
         if isinstance(code, StoredCode):
             session_id, auth_time, code_id = code.row.session_id, code.row.auth_time, code.row.id
+            agreement = code.row.consent_agreement
     refresh = token.get("refresh_token")
     row = OAuth2Token(
         application_id=client.application.id,
