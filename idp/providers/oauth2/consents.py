@@ -54,11 +54,11 @@ def family_still_agreed(client, user, agreement: str | None) -> bool:
     """Whether a family issued under `agreement` may still be refreshed."""
     if not asks_consent(client):
         return True
-    consent = consent_of(client, user)
     if agreement is None:
-        # Issued under no consent (the stage passed the user over); withdrawing a consent
-        # deletes it and revokes the tokens itself, so only one that expired ends the family.
-        return consent is None or stands(consent)
+        # Issued under no consent (the stage passed the user over): it lasts as issued, even
+        # beside an older consent that expired. Withdrawing a consent revokes tokens itself.
+        return True
+    consent = consent_of(client, user)
     return consent is not None and stands(consent) and consent.agreement == agreement
 
 
@@ -79,18 +79,26 @@ def code_still_agreed(client, user, agreement: str | None) -> bool:
     return consent is not None and stands(consent) and consent.agreement == agreement
 
 
-def capped(expiry: datetime, client, user) -> datetime:
-    """`expiry`, or the consent's if that comes first."""
+def _standing_expiry(client, user) -> datetime | None:
+    """When the standing consent ends; None when it never does or none stands. One that is
+    already over is not what the token is issued under (the stage passed the user over, and
+    a code or family under it was refused before this)."""
     consent = consent_of(client, user)
-    if consent is None or consent.expires_at is None:
+    return consent.expires_at if consent is not None and stands(consent) else None
+
+
+def capped(expiry: datetime, client, user) -> datetime:
+    """`expiry`, or the standing consent's if that comes first."""
+    consent_expiry = _standing_expiry(client, user)
+    if consent_expiry is None:
         return expiry
-    return min(expiry, consent.expires_at)
+    return min(expiry, consent_expiry)
 
 
 def capped_lifetime(seconds: int, client, user) -> int:
-    """A lifetime in whole seconds that ends no later than the consent (0: already over)."""
-    consent = consent_of(client, user)
-    if consent is None or consent.expires_at is None:
+    """A lifetime in whole seconds that ends no later than the standing consent."""
+    consent_expiry = _standing_expiry(client, user)
+    if consent_expiry is None:
         return seconds
-    left = int((consent.expires_at - utcnow()).total_seconds())
+    left = int((consent_expiry - utcnow()).total_seconds())
     return max(0, min(seconds, left))

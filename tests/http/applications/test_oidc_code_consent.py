@@ -295,3 +295,27 @@ def test_a_passed_over_user_exchanges_codes_and_gets_uncapped_id_tokens(
     assert claims["exp"] == claims["iat"] + ID_TOKEN_LIFETIME.total_seconds()
     with app.app_context():
         assert db.session.scalar(select(AuthorizationCode.consent_agreement)) is None
+
+
+def test_a_user_passed_over_beside_an_expired_consent_gets_tokens_as_issued(
+    app, clock, live_server, visitor, alice
+):
+    """alice agreed once; it expired; then the stage was bound for staff only, so she is not
+    asked again. Her tokens are issued under none: neither capped at the old consent's past
+    expiry (an access token of 0 seconds) nor refused at refresh because of it."""
+    from tests.http.applications.test_oidc_consent_expiry import consent_only_for_staff
+
+    client_id, secret, _token = first_tokens(app, live_server, visitor)
+    clock.shift(CONSENT_LIFETIME + SECOND)
+    consent_only_for_staff(app)
+    code, verifier = issued_code(visitor, client_id)
+    answer = exchange(live_server, client_id, secret, code, verifier)
+    assert answer.status_code == 200, answer.text
+    token = answer.json()
+    assert token["expires_in"] == ID_TOKEN_LIFETIME.total_seconds()
+    claims = id_claims(live_server, token)
+    assert claims["exp"] == claims["iat"] + ID_TOKEN_LIFETIME.total_seconds()
+    assert consent_of(app) is not None  # the expired consent is still there
+    renewed = refresh(live_server, client_id, secret, token["refresh_token"])
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["expires_in"] == ID_TOKEN_LIFETIME.total_seconds()
