@@ -1,6 +1,6 @@
 """Groups: list with member counts, create, rename, delete, and their members."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -150,19 +150,16 @@ def add_to_group(group: Group, user: User) -> None:
 
 
 def remove_from_group(group: Group, user: User) -> None:
-    """End the membership (a 404 when there is none) and record it; the caller commits."""
-    if not is_member(group, user):
-        abort(
-            404,
-            description=_("%(username)s is not a member of this group.", username=user.username),
-        )
-    db.session.execute(
+    """End the membership and record it; the caller commits. When there is none (a replayed
+    Remove, or another request removed it first) nothing is recorded: a 404 says it was
+    removed in the meantime (record_deletion)."""
+    removed = db.session.execute(
         delete(group_members).where(
             group_members.c.group_id == group.id, group_members.c.user_id == user.id
         )
-    )
-    record_change(
-        "admin_group_member_removed", group_target(group), before={"member": user.username}
+    ).rowcount
+    record_deletion(
+        "admin_group_member_removed", group_target(group), {"member": user.username}, removed
     )
 
 
