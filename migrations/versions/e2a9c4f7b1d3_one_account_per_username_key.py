@@ -1,7 +1,7 @@
 """users.username_key unique: two sign-ups at once with names that read alike make one account
 
 Revision ID: e2a9c4f7b1d3
-Revises: c8e1f4a7b2d9
+Revises: a9d2e6c4b8f1
 Create Date: 2026-12-06 20:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e2a9c4f7b1d3'
-down_revision = 'c8e1f4a7b2d9'
+down_revision = 'a9d2e6c4b8f1'
 branch_labels = None
 depends_on = None
 

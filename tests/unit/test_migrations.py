@@ -389,7 +389,7 @@ def test_accounts_whose_names_read_alike_are_set_apart_when_the_key_becomes_uniq
     db.session.rollback()
     db.session.remove()
 
-    flask_migrate.downgrade(revision="c8e1f4a7b2d9")
+    flask_migrate.downgrade(revision="e2a9c4f7b1d3-1")
     keys = db.session.execute(sa.select(User.username_key).order_by(User.id)).scalars().all()
     assert keys == ["strasse", "alice", "strasse", "strasse"]
     assert not unique_index_on_key()
