@@ -14,7 +14,7 @@ from flask.cli import (
 )
 from flask.cli import run_command as flask_run_command
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from idp.core.cli_support import Command, CommandGroup, database_error, fail, write_or_echo
 from idp.core.config import ConfigError
@@ -279,7 +279,7 @@ users_group = CommandGroup("users", help="Create and list users.")
 def users_create(username, email, name, superuser, groups, password_stdin):
     from idp.credentials.passwords import MAX_PASSWORD_LENGTH
     from idp.identity.accounts import find_group, set_password
-    from idp.identity.signups import email_holder, release, username_is_free
+    from idp.identity.signups import release
     from idp.identity.usernames import (
         NAME_MAX_LENGTH,
         is_one_line,
@@ -302,10 +302,8 @@ def users_create(username, email, name, superuser, groups, password_stdin):
     if name and not is_one_line(name):
         fail("a name is one line, without control characters")
     # A lapsed sign-up holds nothing: it is replaced, as by a new sign-up.
-    if not username_is_free(username):
-        fail(f"a user named {username!r} exists already")
-    if email and email_holder(email) is not None:
-        fail(f"the email address {email!r} is used by another user")
+    if problem := _taken(username, email):
+        fail(problem)
     release(username, email)
     found = [find_group(group) for group in groups]
     missing = [group for group, row in zip(groups, found, strict=True) if row is None]
@@ -331,7 +329,7 @@ def users_create(username, email, name, superuser, groups, password_stdin):
             fail("the password is refused: " + " ".join(refusals))
         set_password(user, password)
     db.session.add(user)
-    db.session.commit()
+    _committed_unless_taken(username, email)
     click.echo(f"Created user {username}" + (" (superuser)" if superuser else ""))
     if superuser and not password_stdin and setup_is_pending():
         click.echo(
@@ -339,6 +337,32 @@ def users_create(username, email, name, superuser, groups, password_stdin):
             "anyone who reaches it. Give one a password (--password-stdin) or finish the setup.",
             err=True,
         )
+
+
+def _taken(username: str, email: str | None) -> str | None:
+    """Why the name (or one that reads like it) or the address cannot be had, or None."""
+    from idp.identity.signups import email_holder, username_is_free
+
+    if not username_is_free(username):
+        return f"a user named {username!r} exists already"
+    if email and email_holder(email) is not None:
+        return f"the email address {email!r} is used by another user"
+    return None
+
+
+def _committed_unless_taken(username: str, email: str | None) -> None:
+    """Commit the new user. A unique index refuses it when another process took the name (or
+    one that reads like it) or the address after the checks: said as the checks say it."""
+    from idp.core.database import refused_as_taken
+
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        problem = _taken(username, email) if refused_as_taken(error) else None
+        if problem is None:
+            raise
+        fail(problem)
 
 
 @users_group.command("list")

@@ -36,9 +36,13 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150))
-    # username_key(username), kept by _keyed below: indexed, not unique (names of an older
-    # rule may share one; they keep signing in as they are).
-    username_key: Mapped[str | None] = mapped_column(String(USERNAME_KEY_MAX_LENGTH), index=True)
+    # username_key(username), kept by _keyed below. Unique: of two sign-ups at once with names
+    # that read alike, the database lets one in. Accounts of an older rule that shared a key
+    # were set apart by migration e2a9c4f7b1d3 (the oldest kept the key, the others hold it
+    # with a suffix no real key has); they sign in by username, not by key.
+    username_key: Mapped[str | None] = mapped_column(
+        String(USERNAME_KEY_MAX_LENGTH), index=True, unique=True
+    )
     email: Mapped[str | None] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(200))
@@ -67,7 +71,13 @@ class User(UserMixin, db.Model):
 
     @validates("username")
     def _keyed(self, key, username):
-        self.username_key = username_key(username) if username is not None else None
+        new_key = username_key(username) if username is not None else None
+        # A name that still reads the same ("Bob" for "bob") keeps its key: one set apart by
+        # the migration stays apart, and the account is edited as before.
+        old = self.username
+        if old is not None and self.username_key is not None and new_key == username_key(old):
+            return username
+        self.username_key = new_key
         return username
 
     @validates("is_active")

@@ -34,10 +34,9 @@ def app_settings():
     return {"ENVIRON": {"IDP_DATABASE_POOL_SIZE": str(PARALLEL // 2 + 1)}}
 
 
-@pytest.fixture
-def all_at_the_insert(monkeypatch):
-    """Hold every sign-up just before its insert until all of them are there."""
-    barrier = threading.Barrier(PARALLEL, timeout=60)
+def held_at_the_insert(monkeypatch, parties: int) -> None:
+    """Hold every sign-up just before its insert until all `parties` are there."""
+    barrier = threading.Barrier(parties, timeout=60)
     release = user_write_stage.release
 
     def release_together(username, email):
@@ -45,6 +44,11 @@ def all_at_the_insert(monkeypatch):
         return release(username, email)
 
     monkeypatch.setattr(user_write_stage, "release", release_together)
+
+
+@pytest.fixture
+def all_at_the_insert(monkeypatch):
+    held_at_the_insert(monkeypatch, PARALLEL)
 
 
 def at_the_prompt(app) -> FlowDriver:
@@ -110,4 +114,25 @@ def test_fifty_sign_ups_for_one_address_make_one_account_and_all_look_alike(app,
     with app.app_context():
         (account,) = db.session.scalars(select(User))
         assert account.email == "shared@example.test" and not account.is_active
+    assert rows(app, PasswordHistory) == 0
+
+
+def test_two_sign_ups_at_once_with_names_that_read_alike_make_one_account(app, monkeypatch):
+    """ "straße" and "STRASSE" differ to lower() but read alike: both pass the check, and the
+    unique key lets one in; the other is told the name is taken, beside its field."""
+    held_at_the_insert(monkeypatch, 2)
+    answers = [
+        {"username": username, "email": f"{number}@example.test", "password": PASSWORD}
+        for number, username in enumerate(("straße", "STRASSE"))
+    ]
+
+    results = sign_up_together(app, answers)
+
+    assert sorted(status for status, _ in results) == [303, 400]
+    (refused,) = [driver for _, driver in results if driver.stage == "prompt"]
+    assert TAKEN in refused.text and 'id="username-errors"' in refused.page
+    with app.app_context():
+        (account,) = db.session.scalars(select(User))
+        assert account.username_key == "strasse"
+    assert rows(app, FlowToken) == 1
     assert rows(app, PasswordHistory) == 0

@@ -338,3 +338,62 @@ def test_usernames_get_their_key_when_the_column_comes(migrated_app):
         assert "username_key" not in columns
         assert "ix_users_username_key" not in index_names("users")
     flask_migrate.upgrade()
+
+
+def unique_index_on_key() -> bool:
+    with warnings.catch_warnings():  # SQLite cannot reflect the lower() indexes: said, skipped
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        indexes = sa.inspect(db.engine).get_indexes("users")
+    (index,) = [index for index in indexes if index["name"] == "ix_users_username_key"]
+    return bool(index["unique"])
+
+
+def test_accounts_whose_names_read_alike_are_set_apart_when_the_key_becomes_unique(migrated_app):
+    """Names of an older rule may share a key: e2a9c4f7b1d3 must not fail on them. The oldest
+    keeps the key, the later ones get one no real key equals, and they still sign in, are
+    edited and renamed to a name that reads the same; down again, each has its own key."""
+    from idp.identity.accounts import find_user
+    from idp.models.users import username_key
+
+    flask_migrate.upgrade(revision="c8e1f4a7b2d9")
+    names = ["straße", "alice", "STRASSE", "\uff53\uff54\uff52\uff41\uff53\uff53\uff45"]
+    ids = [
+        db.session.execute(
+            sa.insert(User.__table__)
+            .values(username=name, username_key=username_key(name), attributes={})
+            .returning(User.id)
+        ).scalar()
+        for name in names
+    ]
+    db.session.commit()
+    db.session.remove()
+
+    flask_migrate.upgrade()
+
+    keys = dict(db.session.execute(sa.select(User.id, User.username_key)).all())
+    assert [keys[row_id] for row_id in ids] == [
+        "strasse",
+        "alice",
+        f"strasse\u00a8{ids[2]}",
+        f"strasse\u00a8{ids[3]}",
+    ]
+    assert unique_index_on_key()
+    later = find_user("strasse")  # signs in by its username, as before
+    assert later.id == ids[2]
+    later.email, later.username = "later@example.test", "Strasse"
+    db.session.commit()
+    assert later.username_key == f"strasse\u00a8{ids[2]}"
+    db.session.add(User(username="STRAẞE", attributes={}))  # reads like them: taken
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.remove()
+
+    flask_migrate.downgrade(revision="e2a9c4f7b1d3-1")
+    keys = db.session.execute(sa.select(User.username_key).order_by(User.id)).scalars().all()
+    assert keys == ["strasse", "alice", "strasse", "strasse"]
+    assert not unique_index_on_key()
+    db.session.remove()
+    flask_migrate.upgrade()
+    assert unique_index_on_key()
+    assert schema_differences() == []

@@ -1,14 +1,15 @@
 """Groups: list with member counts, create, rename, delete, and their members."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.bound_places import places_bound
 from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken
-from idp.admin.pagination import paginate
-from idp.admin.users.forms import GroupForm, MemberForm
+from idp.admin.pagination import DEEPEST_ROW, Page, paginate
+from idp.admin.users.forms import GroupForm, MemberForm, UserSearchForm
+from idp.admin.users.search import search_users
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.i18n import lazy_text as _l
@@ -53,23 +54,31 @@ def where_bound(group: Group) -> list[str]:
     return places_bound(PolicyBinding.group_id, [group.id]).get(group.id, [])
 
 
-def render_group(group: Group, status: int = 200, **forms):
-    members = paginate(
-        select(User)
-        .join(group_members, group_members.c.user_id == User.id)
-        .where(group_members.c.group_id == group.id)
-        .order_by(func.lower(User.username))
+def members_page(group: Group, search: UserSearchForm) -> Page:
+    """A page of the group's members, or of those the search finds among them. Paged only so
+    deep (DEEPEST_ROW), as the user list is: past it, the search narrows the list."""
+    text = search.q.data or ""
+    members = select(User).join(group_members, group_members.c.user_id == User.id)
+    members = members.where(group_members.c.group_id == group.id)
+    return paginate(
+        search_users(text, members), deepest_row=DEEPEST_ROW, counted_when_needed=bool(text)
     )
+
+
+def render_group(group: Group, status: int = 200, **forms):
+    search = UserSearchForm(request.args)
+    members = members_page(group, search) if search.validate() else None
     page = render_template(
         "admin/groups/detail.html",
         group=group,
         page=members,
+        search=search,
         bound=where_bound(group),
         rename_form=forms.get("rename_form") or GroupForm(formdata=None, obj=group),
         member_form=forms.get("member_form") or MemberForm(formdata=None),
         form=Form(),
     )
-    return page, status
+    return page, status if members is not None else INVALID
 
 
 def group(group_id: int):
@@ -150,19 +159,16 @@ def add_to_group(group: Group, user: User) -> None:
 
 
 def remove_from_group(group: Group, user: User) -> None:
-    """End the membership (a 404 when there is none) and record it; the caller commits."""
-    if not is_member(group, user):
-        abort(
-            404,
-            description=_("%(username)s is not a member of this group.", username=user.username),
-        )
-    db.session.execute(
+    """End the membership and record it; the caller commits. When there is none (a replayed
+    Remove, or another request removed it first) nothing is recorded: a 404 says it was
+    removed in the meantime (record_deletion)."""
+    removed = db.session.execute(
         delete(group_members).where(
             group_members.c.group_id == group.id, group_members.c.user_id == user.id
         )
-    )
-    record_change(
-        "admin_group_member_removed", group_target(group), before={"member": user.username}
+    ).rowcount
+    record_deletion(
+        "admin_group_member_removed", group_target(group), {"member": user.username}, removed
     )
 
 

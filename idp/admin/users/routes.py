@@ -2,7 +2,6 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
 
 from idp.admin.audit import describe, record_change
 from idp.admin.group_picker import chosen_group, name_was_given, offer_groups
@@ -11,6 +10,7 @@ from idp.admin.pagination import DEEPEST_ROW, paginate
 from idp.admin.users.forms import NewUserForm, PasswordForm, UserForm, UserSearchForm
 from idp.admin.users.groups import add_to_group, is_member, remove_from_group
 from idp.admin.users.memberships import JoinGroupForm
+from idp.admin.users.search import search_users
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.numbers import whole_number
@@ -20,8 +20,6 @@ from idp.identity.accounts import groups_of, set_password
 from idp.identity.sessions import active_sessions_of, load_current_session
 from idp.identity.signups import release
 from idp.models import Group, User
-
-SEARCHED_COLUMNS = (User.username, User.email, User.name)
 
 
 def user_values(user: User) -> dict:
@@ -38,16 +36,6 @@ def user_values(user: User) -> dict:
 
 def user_target(user: User) -> dict:
     return describe("user", user, user.username)
-
-
-def search_users(text: str):
-    statement = select(User).order_by(func.lower(User.username), User.id)
-    if not text:
-        return statement
-    term = text.lower()
-    return statement.where(
-        or_(*(func.lower(column).contains(term, autoescape=True) for column in SEARCHED_COLUMNS))
-    )
 
 
 def users():

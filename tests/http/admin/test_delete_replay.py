@@ -12,6 +12,7 @@ from idp.admin.catalog import rows as catalog_rows
 from idp.admin.flows import bindings as flow_bindings
 from idp.admin.flows import routes as flow_routes
 from idp.admin.users import groups as group_routes
+from idp.admin.users import routes as user_routes
 from idp.applications.loading import load_application
 from idp.applications.manage import bind
 from idp.core.extensions import db
@@ -24,8 +25,9 @@ from idp.models import (
     ScopeMapping,
     Stage,
     StageBinding,
+    group_members,
 )
-from tests.factories import make_group
+from tests.factories import make_group, make_user
 from tests.http.admin.conftest import events_of, signed_in, text, token_of
 from tests.http.admin.page_forms import sent
 from tests.http.admin.test_applications import new_form
@@ -66,6 +68,23 @@ def an_application_binding(app, client) -> str:
     return f"/admin/applications/{slug}/bindings/{binding.id}/delete"
 
 
+def a_membership() -> tuple[int, int]:
+    group, user = make_group("staff").id, make_user("alice").id
+    db.session.execute(group_members.insert().values(group_id=group, user_id=user))
+    db.session.commit()
+    return group, user
+
+
+def a_member_on_the_group_page(app, client) -> str:
+    group, user = a_membership()
+    return f"/admin/groups/{group}/members/{user}/remove"
+
+
+def a_group_on_the_users_page(app, client) -> str:
+    group, user = a_membership()
+    return f"/admin/users/{user}/groups/{group}/remove"
+
+
 # Each Delete page: what it deletes, how to make one (the address of its Delete page), the
 # event the deletion records, and where the page looks the row up (held once found).
 DELETED = {
@@ -94,6 +113,10 @@ DELETED = {
                             (flow_bindings, "policy_binding_of")),
     "application binding": (PolicyBinding, an_application_binding, "admin_application_unbound",
                             (application_bindings, "binding_of")),
+    "group member": (group_members, a_member_on_the_group_page, "admin_group_member_removed",
+                     (group_routes, "find_or_404")),
+    "user's group": (group_members, a_group_on_the_users_page, "admin_group_member_removed",
+                     (user_routes, "find_or_404")),
 }  # fmt: skip
 
 

@@ -125,3 +125,93 @@ def test_an_invitation_cannot_fix_a_lookalike_name(app, runner, username):
     assert "is not a valid username" in result.stderr
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
+
+
+# Two names that read alike (case folded, "ß" is "ss") though lower() tells them apart: both
+# meet today's rule, so only the key says the second is taken.
+STRASSE, STRASSE_CAPITALS = "straße", "STRASSE"
+JUST_TAKEN = "This username or email was just taken."
+ENROLLMENT = "default-enrollment-flow"
+
+
+def taken_elsewhere_first(monkeypatch, module, checked: str = "release") -> None:
+    """Another request makes `straße` after this one checked the name and before it writes
+    (module.<checked> runs between the two): only the unique key can refuse the second."""
+    from idp.models.users import username_key
+
+    original = getattr(module, checked)
+    done = []
+
+    def checked_then_made_elsewhere(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not done:
+            done.append(True)
+            with db.engine.begin() as elsewhere:  # another request's connection, committed
+                elsewhere.execute(
+                    User.__table__.insert().values(
+                        username=STRASSE, username_key=username_key(STRASSE), attributes={}
+                    )
+                )
+        return result
+
+    monkeypatch.setattr(module, checked, checked_then_made_elsewhere)
+
+
+def accounts_reading_strasse(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(User.username).where(User.username_key == "strasse")))
+
+
+def test_an_admin_creating_a_lookalike_while_it_is_taken_is_told_beside_the_field(
+    app, admin, monkeypatch
+):
+    from idp.admin.users import routes
+
+    taken_elsewhere_first(monkeypatch, routes)
+    response = post(admin, "/admin/users/new", {"username": STRASSE_CAPITALS})
+    assert response.status_code == 400
+    assert JUST_TAKEN in text(response)
+    assert accounts_reading_strasse(app) == [STRASSE]
+
+
+def test_an_admin_renaming_to_a_lookalike_while_it_is_taken_changes_nothing(
+    app, admin, monkeypatch
+):
+    from idp.admin.users import routes
+
+    with app.app_context():
+        carol = make_user("carol").id
+    taken_elsewhere_first(monkeypatch, routes)
+    response = post(admin, f"/admin/users/{carol}/edit", {"username": STRASSE_CAPITALS})
+    assert response.status_code == 400
+    assert JUST_TAKEN in text(response)
+    assert accounts_reading_strasse(app) == [STRASSE]
+    with app.app_context():
+        assert db.session.get(User, carol).username == "carol"
+
+
+def test_the_command_line_creating_a_lookalike_while_it_is_taken_says_it_exists(
+    app, runner, monkeypatch
+):
+    from idp.identity import signups
+
+    taken_elsewhere_first(monkeypatch, signups)
+    result = runner.invoke(args=["users", "create", STRASSE_CAPITALS, "--email", "s@x.test"])
+    assert result.exit_code == 2
+    assert f"a user named '{STRASSE_CAPITALS}' exists already" in result.stderr
+    assert "Traceback" not in result.output
+    assert accounts_reading_strasse(app) == [STRASSE]
+
+
+def test_a_sign_up_with_a_lookalike_while_it_is_taken_is_told_beside_the_field(app, monkeypatch):
+    from idp.stages.user_write import stage as user_write_stage
+
+    visitor = FlowDriver(app.test_client())
+    visitor.open(ENROLLMENT)
+    taken_elsewhere_first(monkeypatch, user_write_stage, "_conflict")
+    answers = {"username": STRASSE_CAPITALS, "email": "s@example.test", "password": PASSWORD}
+    response = visitor.submit(ENROLLMENT, {**answers, "password_repeat": PASSWORD})
+    assert response.status_code == 400
+    assert visitor.stage == "prompt"
+    assert TAKEN in visitor.text and 'id="username-errors"' in visitor.page
+    assert accounts_reading_strasse(app) == [STRASSE]

@@ -237,3 +237,66 @@ def test_the_long_lists_are_paged_only_so_deep_then_narrowed(app, admin, monkeyp
         further = admin.get(f"{url}?page={number}")
         assert further.status_code == 400
         assert "The page number must be a whole number from 1 to 2." in words_of(further)
+
+
+def add_members(group_id: int, up_to: int) -> None:
+    """bulk0000.. up to `up_to` users named bulk, all members of the group."""
+    from idp.models import User, group_members
+
+    add_users(up_to)
+    ids = db.session.scalars(sa.select(User.id).where(User.username.like("bulk%"))).all()
+    have = set(
+        db.session.scalars(
+            sa.select(group_members.c.user_id).where(group_members.c.group_id == group_id)
+        )
+    )
+    rows = [{"group_id": group_id, "user_id": user_id} for user_id in ids if user_id not in have]
+    if rows:
+        db.session.execute(sa.insert(group_members), rows)
+        db.session.commit()
+
+
+def test_a_group_of_five_thousand_shows_its_members_a_page_at_a_time(
+    app, admin, query_counter, monkeypatch
+):
+    """The group's page costs the same statements with 3 members or 5,000, shows 50 of them
+    with the count, pages on, and stops at DEEPEST_ROW as the user list does: past it, the
+    search among the members narrows the list."""
+    import idp.admin.users.groups as groups_view
+    from tests.factories import make_group
+
+    with app.app_context():
+        group = make_group("crowd").id
+    url = f"/admin/groups/{group}"
+
+    def cost(address):
+        admin.get(address)
+        pages = []
+        statements = query_counter.count(lambda: pages.append(admin.get(address)))
+        assert pages[0].status_code == 200
+        return statements, words_of(pages[0])
+
+    costs = {}
+    for size in (3, 5000):
+        with app.app_context():
+            add_members(group, size)
+        costs[size] = cost(url)
+    assert costs[3][0] == costs[5000][0]
+    words = costs[5000][1]
+    assert "5000 members · page 1 of 100" in words and "Next" in words
+    assert "bulk0049" in words and "bulk0050" not in words
+    second = words_of(admin.get(url + "?page=2"))
+    assert "page 2 of 100" in second and "bulk0050" in second and "bulk0049" not in second
+    found = words_of(admin.get(url + "?q=BULK4242"))
+    assert "1 member" in found and "bulk4242" in found and "bulk4243" not in found
+    too_long = admin.get(url + "?q=" + "x" * 201)
+    assert too_long.status_code == 400
+    assert "Search for at most 200 characters." in words_of(too_long)
+
+    monkeypatch.setattr(groups_view, "DEEPEST_ROW", 100)
+    deepest = words_of(admin.get(url + "?page=2"))
+    assert "page 2 of 100" in deepest and "Next" not in deepest
+    assert "The pages stop here" in deepest
+    further = admin.get(url + "?page=3")
+    assert further.status_code == 400
+    assert "The page number must be a whole number from 1 to 2." in words_of(further)
