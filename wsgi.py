@@ -1,13 +1,6 @@
-import sys
+"""The checkout's entry point (`gunicorn wsgi:app`, `flask --app wsgi`): the app of
+idp/wsgi.py, which a wheel carries too."""
 
-from idp import create_app
-from idp.core.config import ConfigError
+from idp.wsgi import app
 
-try:
-    app = create_app()
-except ConfigError as error:
-    # gunicorn wsgi:app and flask --app wsgi, like idp: one line that names the setting.
-    # Under gunicorn, status 4 is "the app failed to load": with GUNICORN_PRELOAD=0 a worker
-    # that cannot load the app then stops the server instead of being started again and again.
-    print(f"Error: {error}", file=sys.stderr)
-    sys.exit(4 if "gunicorn" in sys.modules else 2)
+__all__ = ["app"]

@@ -57,8 +57,8 @@ def still_there(model, ids, to_delete: bool = False) -> set:
     """Which of these rows (by primary key) are still there, each held until the request
     ends. To refer to them (FOR KEY SHARE): a deletion waits for this request, then sees them
     in use. With `to_delete` (FOR UPDATE): a write that would refer to them waits, then finds
-    them gone. SQLite, which enforces no foreign key here, runs one writer at a time: its
-    write lock is taken now, before the check."""
+    them gone. SQLite runs one writer at a time: its write lock is taken now, before the
+    check."""
     begin_sqlite_write(db.session.connection())
     ids = [row_id for row_id in ids if row_id is not None]
     if not ids:

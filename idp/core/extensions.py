@@ -1,5 +1,6 @@
 import select
 import sys
+from contextlib import contextmanager
 
 import click
 from flask_login import LoginManager
@@ -109,6 +110,9 @@ def _sqlite_waits_for_the_write_lock(dbapi_connection, connection_record):
         dbapi_connection.execute("PRAGMA journal_mode = WAL")
         # Safe with WAL: a power cut may lose the last commits, never corrupt the file.
         dbapi_connection.execute("PRAGMA synchronous = NORMAL")
+        # Off by default in SQLite: ON DELETE CASCADE / SET NULL / RESTRICT would be ignored,
+        # and a row could point at one deleted beside it. PostgreSQL always enforces them.
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -202,6 +206,25 @@ def begin_sqlite_write(connection) -> None:
     raw = connection.connection.dbapi_connection
     if _is_sqlite(raw) and not raw.in_transaction:
         raw.execute("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite's foreign keys off on this connection for the block (nothing elsewhere). Alembic's
+    batch mode on SQLite copies a table into a new one and drops the old: with the keys on,
+    that drop would cascade into (or be refused by) the tables pointing at it. SQLite ignores
+    the pragma inside a transaction, so enter this before one begins."""
+    raw = connection.connection.dbapi_connection
+    if not _is_sqlite(raw):
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")  # the pool hands this connection on
+        if raw.in_transaction:  # left open by an error: the pragma did nothing
+            connection.invalidate()
 
 
 def is_sqlite_writing(connection) -> bool:

@@ -110,7 +110,7 @@ _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # View arguments that are secrets (the token of a mailed link): never logged, nor in paths.
 SECRET_VIEW_ARGUMENTS = frozenset({"token"})
-# Where the access log (gunicorn.conf.py) finds the path to print.
+# Where the access log (idp/gunicorn_conf.py) finds the path to print.
 LOG_PATH_KEY = "gatehouse.log_path"
 
 

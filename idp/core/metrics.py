@@ -3,7 +3,7 @@
 Labels stay bounded: endpoints and stage types come from the code, flow slugs from the admin
 (a handful), outcomes and factors from fixed lists here. No user names, IPs or stage names.
 
-Under gunicorn (gunicorn.conf.py sets PROMETHEUS_MULTIPROC_DIR) every worker writes its
+Under gunicorn (idp/gunicorn_conf.py sets PROMETHEUS_MULTIPROC_DIR) every worker writes its
 numbers to files in that folder and /metrics adds them up; elsewhere one process registry.
 """
 

@@ -32,7 +32,7 @@ def user_agent() -> str:
 class ForwardedScheme:
     """WSGI middleware: a trusted proxy's X-Forwarded-Proto becomes the request's scheme, so
     the app knows it is served over HTTPS (Secure, __Host- cookies; HSTS). From anyone else
-    the header is ignored. gunicorn's own forwarded handling is off (gunicorn.conf.py), so this
+    the header is ignored. gunicorn's own forwarded handling is off (idp/gunicorn_conf.py), so this
     is the one place that decides, with the same list as client_ip()."""
 
     def __init__(self, app):

@@ -1,5 +1,5 @@
 """Work each worker would otherwise do on its first requests, done once by the preloading
-gunicorn master before it forks (gunicorn.conf.py, when_ready): compiled templates, mapper
+gunicorn master before it forks (idp/gunicorn_conf.py, when_ready): compiled templates, mapper
 configuration, the language catalogs, the date and number formats (with only the CLDR data
 they need, idp/core/cldr.py) and the lazily loaded views this site uses then sit in
 pages every worker shares, instead of a private copy in each (bench/signin.py measures the

@@ -2,11 +2,11 @@
 sign-ups), and applications (idp.applications.manage), flows (the admin) and authorization
 codes (idp.providers.oauth2.purge) likewise.
 
-Each foreign key's ON DELETE rule is carried out by the statements themselves, so the result
-is the same on SQLite, which does not enforce foreign keys here: a reused user id must never
-inherit a deleted user's sessions, groups or authenticators. On PostgreSQL the database would
-do the same; doing it first is harmless. New tables that point at users are followed without
-changes here.
+Each foreign key's ON DELETE rule is carried out by the statements themselves as well: a
+SQLite file written before Gatehouse turned SQLite's foreign keys on (idp/core/extensions.py)
+may hold rows a key would have refused, and a reused user id must never inherit a deleted
+user's sessions, groups or authenticators. The database does the same; doing it first is
+harmless. New tables that point at users are followed without changes here.
 
 A user that a policy binding names is never deleted: the binding would go with it (ON DELETE
 CASCADE), and a flow, stage or application it alone guarded would open to everyone, since

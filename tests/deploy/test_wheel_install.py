@@ -25,7 +25,6 @@ from tests.smtp_server import free_port
 # build/ and *.egg-info folders elsewhere.
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "idp", "migrations", "flows")
 # pip's words when the build backend cannot be fetched: a missing tool, not a packaging bug.
-GUNICORN_APP = "idp:create_app()"
 NO_INDEX = ("No matching distribution found", "Could not find a version", "NewConnectionError")
 
 
@@ -138,11 +137,18 @@ def test_a_wheel_installed_outside_the_checkout_sets_up_and_serves(tmp_path):
         assert current.returncode == 0, current.stderr
         assert "(head)" in current.stdout, current.stdout
 
-        # gunicorn with the app factory (wsgi.py is the checkout's, not the wheel's), and
-        # the development server.
+        # gunicorn with the settings and the app the package carries (the README's command
+        # for a wheel), and the development server.
         port = free_port()
-        gunicorn = ["python", "-m", "gunicorn", "-b", f"127.0.0.1:{port}", GUNICORN_APP]
-        serve_from_the_wheel(venv, gunicorn, port, environ, tmp_path / "gunicorn.log")
+        gunicorn = [
+            *("python", "-m", "gunicorn", "-c", "python:idp.gunicorn_conf"),
+            *("-b", f"127.0.0.1:{port}", "-w", "1", "idp.wsgi:app"),
+        ]
+        log = tmp_path / "gunicorn.log"
+        serve_from_the_wheel(venv, gunicorn, port, environ, log)
+        # The settings were read: their access log names each request's id.
+        assert '"GET /readyz" 200' in log.read_text(), log.read_text()
+        assert "request_id=" in log.read_text(), log.read_text()
         port = free_port()
         run = ["idp", "run", "--port", str(port)]
         serve_from_the_wheel(venv, run, port, environ, tmp_path / "run.log")

@@ -18,9 +18,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from idp.core.extensions import db
-from idp.models import Application, Consent, User
+from idp.core.extensions import db, sqlite_foreign_keys_off
+from idp.models import Application, Consent, User, UserSession
+from idp.models.types import utcnow
 from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
+from tests.factories import make_user
 
 # Functional unique indexes (lower(username), lower(email)) are in the model and in the
 # migration. SQLAlchemy cannot reflect expression-based indexes from SQLite, so on SQLite
@@ -244,20 +246,41 @@ def test_rows_left_by_a_deleted_application_go_before_its_id_can_come_back(migra
         "consents", *(sa.column(name) for name in ("user_id", "subject", "application_id",
                                                    "scopes", "terms_digest", "given_at"))
     )  # fmt: skip
-    db.session.execute(
-        consents.insert().values(
-            user_id=user_id,
-            subject="application:7",
-            application_id=7,
-            scopes="[]",
-            terms_digest="",
-            given_at="2026-12-01 00:00:00.000000",
-        )
-    )
     db.session.commit()
     db.session.remove()
+    # Such a row could be left only while SQLite enforced no foreign keys.
+    with db.engine.connect() as connection, sqlite_foreign_keys_off(connection):
+        connection.execute(
+            consents.insert().values(
+                user_id=user_id,
+                subject="application:7",
+                application_id=7,
+                scopes="[]",
+                terms_digest="",
+                given_at="2026-12-01 00:00:00.000000",
+            )
+        )
+        connection.commit()
     flask_migrate.upgrade()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
+
+
+def test_a_table_copied_in_batch_mode_keeps_the_rows_that_point_at_it(migrated_app):
+    """SQLite's batch mode copies users into a new table and drops the old one (c2e6a9d4b7f1,
+    both ways). With the app's foreign keys on, that drop would delete each user's sessions
+    (ON DELETE CASCADE): the migrations run with them off, and the app's connections have
+    them on again afterwards."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("batch mode copies tables on SQLite only")
+    flask_migrate.upgrade()
+    user = make_user()
+    db.session.add(UserSession(key_hash="k" * 64, user_id=user.id, expires_at=utcnow()))
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="b8d4f2a6c1e3")
+    flask_migrate.upgrade()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 1
+    assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
 
 
 def index_names(table: str) -> set[str]:

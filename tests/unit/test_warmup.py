@@ -1,4 +1,4 @@
-"""The preloading gunicorn master warms the app before its first fork (gunicorn.conf.py,
+"""The preloading gunicorn master warms the app before its first fork (idp/gunicorn_conf.py,
 idp/core/warmup.py): afterwards no template but the admin's is read or compiled again, and
 every language's catalog is loaded, and the OpenID Connect endpoints where an application uses
 them, so the workers share them instead of each making its own."""
@@ -6,7 +6,6 @@ them, so the workers share them instead of each making its own."""
 import runpy
 import socket
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 from flask import render_template
@@ -16,8 +15,6 @@ from idp.core import warmup
 from idp.core.i18n import SUPPORTED
 from idp.core.lazy_views import LazyView
 from idp.core.warmup import warm_up
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def no_template_read_again(app, monkeypatch) -> None:
@@ -92,7 +89,7 @@ class PreloadingMaster:
 def test_gunicorn_warms_the_preloaded_app_when_ready(app, monkeypatch, tmp_path):
     # Given a metrics folder, the settings file makes none of its own in this process.
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
-    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    settings = runpy.run_module("idp.gunicorn_conf")
     settings["when_ready"](PreloadingMaster(app))
     assert set(SUPPORTED) <= loaded_catalogs(app)
     no_template_read_again(app, monkeypatch)

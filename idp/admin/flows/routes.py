@@ -177,8 +177,8 @@ def render_deletion(flow: Flow, status: int = 200):
 
 def delete_flow(slug: str):
     """With its bindings, and unset as any application's sign-in or sign-out flow, as the
-    foreign keys say: SQLite does not enforce them, and gives the id to the next flow made,
-    which would take over those places."""
+    foreign keys say, written out (idp/identity/deletion.py): SQLite gives the id to the next
+    flow made, which would take over any place left behind."""
     flow = flow_or_404(slug)
     if not still_there(Flow, [flow.id], to_delete=True):
         # Deleted by a request this one waited for (a double click on Delete).

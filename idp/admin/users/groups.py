@@ -118,7 +118,7 @@ def delete_group(group_id: int):
     if bound:
         return render_deletion(group, bound, 409)
     name, target = group.name, group_target(group)
-    # Memberships first: SQLite does not enforce the foreign key's ON DELETE CASCADE.
+    # Memberships first, as the foreign key's ON DELETE CASCADE would (idp/identity/deletion.py).
     db.session.execute(delete(group_members).where(group_members.c.group_id == group.id))
     deleted = db.session.execute(delete(Group).where(Group.id == group.id)).rowcount
     record_deletion("admin_group_deleted", target, {"name": name}, deleted)

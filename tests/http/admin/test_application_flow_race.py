@@ -1,10 +1,9 @@
 """An administrator switches an application to a flow while another deletes that flow.
 
 Whichever commits first wins, and the other is told so; nothing is half written, and no
-application is left pointing at a flow that is gone (SQLite does not enforce the foreign
-keys). The interleaving is made: the second request runs to its commit in another thread
-while the first stands between its checks and its writes. On SQLite and, with
-IDP_TEST_DATABASE_URL, on PostgreSQL."""
+application is left pointing at a flow that is gone. The interleaving is made: the second
+request runs to its commit in another thread while the first stands between its checks and
+its writes. On SQLite and, with IDP_TEST_DATABASE_URL, on PostgreSQL."""
 
 import threading
 

@@ -129,6 +129,7 @@ def test_the_development_server_is_warned_about(app, admin):
     assert url == "/admin/health#server"
     assert "Werkzeug/3.1.3: the development server" in page
     server = text(admin.get(url)).split('<section id="server"', 1)[1].split("</section>", 1)[0]
+    assert "<code>gunicorn -c python:idp.gunicorn_conf idp.wsgi:app</code>" in server
     assert "<code>gunicorn wsgi:app</code>" in server
     assert "server" not in concerns(dashboard(admin))  # gunicorn
 

@@ -12,7 +12,6 @@ from idp.core.extensions import db
 from idp.credentials import passkeys
 from idp.identity.deletion import delete_user
 from idp.models import User, WebAuthnChallenge, WebAuthnDevice
-from tests.conftest import POSTGRES_URL
 from tests.factories import PASSWORD, make_user
 from tests.http.stages.test_passkeys import SETUP, app_settings  # noqa: F401 (a fixture)
 from tests.soft_authenticator import SoftAuthenticator, options_on
@@ -92,7 +91,6 @@ def test_an_account_deleted_before_the_answer_came_ends_the_registration(app, fl
     assert left_behind(app, alice) == (0, 0)
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite does not enforce the foreign key")
 def test_the_account_gone_when_the_passkey_is_written_is_not_already_registered(
     app, flows, alice, monkeypatch
 ):
