@@ -111,11 +111,19 @@ def _checked_database_url(raw: str) -> str:
         # in every connection error.
         raise ConfigError("IDP_DATABASE_URL: write an @ in the password as %40")
     try:
-        url.get_dialect()
+        dialect = url.get_dialect()
     except NoSuchModuleError:
         raise ConfigError(
             f"IDP_DATABASE_URL names a database driver SQLAlchemy does not have: "
             f"{url.drivername!r} ({example})"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as missing:
+        # SQLAlchemy knows mysql:// but the Python package that talks to it is not here.
+        raise ConfigError(
+            f"IDP_DATABASE_URL names the driver {url.drivername!r}, whose Python package "
+            f"({missing.name}) is not installed ({example})"
         ) from None
     return raw
 

@@ -212,7 +212,15 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     assert result.stderr.strip() == BAD_ROUNDS
 
 
-@pytest.mark.parametrize("url", ["not a url", "nosuchdb://gatehouse:hunter2@db/gatehouse"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "nosuchdb://gatehouse:hunter2@db/gatehouse",
+        # SQLAlchemy knows the dialect; its Python package is not installed.
+        "mysql+mysqldb://gatehouse:hunter2@db/gatehouse",
+    ],
+)
 def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
     result = run_in_checkout([IDP, "users", "list"], tmp_path, IDP_DATABASE_URL=url)
     assert result.returncode == 2

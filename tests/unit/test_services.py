@@ -87,12 +87,18 @@ def test_bad_settings_name_the_variable(tmp_path, environ, message):
         "postgresql://gatehouse:Sup3r@s3cret:Pa55@db/gatehouse",
         "postgresql://gatehouse:Sup3r@s3cret@db/gatehouse",
         "nosuchdb://gatehouse:s3cret@db/gatehouse",
+        "mysql+mysqldb://gatehouse:s3cret@db/gatehouse",
     ],
 )
 def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path, url):
     with pytest.raises(ConfigError) as refused:
         load_settings({"IDP_DATABASE_URL": url}, str(tmp_path))
     assert "s3cret" not in str(refused.value) and "Pa55" not in str(refused.value)
+
+
+def test_a_database_driver_whose_package_is_missing_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"'mysql\+mysqldb', whose Python package \(MySQLdb\)"):
+        load_settings({"IDP_DATABASE_URL": "mysql+mysqldb://gatehouse@db/gatehouse"}, str(tmp_path))
 
 
 def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):
