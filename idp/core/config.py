@@ -67,12 +67,27 @@ def _cookie_domain(environ) -> str:
     return raw
 
 
+def _instance_folder(instance_path: str) -> Path:
+    instance = Path(instance_path)
+    try:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"IDP_INSTANCE_PATH: cannot create the folder {str(instance)!r}: {error.strerror}"
+        ) from None
+    return instance
+
+
 def _create_private_file(path: Path, content: bytes = b"") -> None:
     """Create a file readable only by its owner; do nothing if it exists."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
+    except OSError as error:
+        raise ConfigError(
+            f"IDP_INSTANCE_PATH: cannot create {str(path)!r}: {error.strerror}"
+        ) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
 
@@ -84,7 +99,16 @@ def _secret_key(environ, instance_path: Path) -> str:
         return environ["IDP_SECRET_KEY"]
     key_file = instance_path / "secret_key"
     _create_private_file(key_file, secrets.token_urlsafe(48).encode())
-    return key_file.read_text().strip()
+    try:
+        key = key_file.read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"IDP_INSTANCE_PATH: cannot read {str(key_file)!r}: {error}") from None
+    if len(key) < 32:
+        raise ConfigError(
+            f"IDP_SECRET_KEY: the generated key in {str(key_file)!r} is shorter than 32 "
+            f"characters; delete the file to have a new one made"
+        )
+    return key
 
 
 def _database_url(environ, instance_path: Path) -> str:
@@ -179,8 +203,7 @@ def _is_domain(name: str) -> bool:
 
 def load_settings(environ, instance_path: str) -> dict:
     """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
-    instance = Path(instance_path)
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    instance = _instance_folder(instance_path)
     base_url = (environ.get("IDP_BASE_URL") or "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"IDP_BASE_URL must start with http:// or https://, not {base_url!r}")

@@ -212,6 +212,16 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     assert result.stderr.strip() == BAD_ROUNDS
 
 
+def test_an_instance_folder_that_cannot_be_made_ends_a_command_in_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    result = run_in_checkout(
+        [IDP, "users", "list"], tmp_path, IDP_INSTANCE_PATH=str(tmp_path / "taken")
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: IDP_INSTANCE_PATH: cannot create the folder")
+
+
 @pytest.mark.parametrize(
     "url",
     [

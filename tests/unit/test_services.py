@@ -101,6 +101,26 @@ def test_a_database_driver_whose_package_is_missing_is_named(tmp_path):
         load_settings({"IDP_DATABASE_URL": "mysql+mysqldb://gatehouse@db/gatehouse"}, str(tmp_path))
 
 
+def test_an_instance_folder_that_cannot_be_made_is_a_setting_error(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot create the folder"):
+        load_settings({}, str(tmp_path / "taken"))
+
+
+def test_a_generated_key_that_cannot_be_read_is_a_setting_error(tmp_path):
+    (tmp_path / "secret_key").mkdir()
+    with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot read"):
+        load_settings({}, str(tmp_path))
+
+
+def test_an_empty_generated_key_is_refused_not_used(tmp_path):
+    # A first start cut short (disk full) leaves the file empty: an empty key would make
+    # every page a 500 ("no secret key was set").
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match=r"IDP_SECRET_KEY: the generated key in .* is shorter"):
+        load_settings({}, str(tmp_path))
+
+
 def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):
     settings = load_settings({}, str(tmp_path / "instance"))
     assert settings == load_settings({}, str(tmp_path / "instance"))  # generated once
