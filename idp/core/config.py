@@ -201,12 +201,25 @@ def _is_domain(name: str) -> bool:
     return all(_DOMAIN_LABEL.match(label) for label in name.split("."))
 
 
-def load_settings(environ, instance_path: str) -> dict:
-    """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
-    instance = _instance_folder(instance_path)
+def _base_url(environ) -> str:
     base_url = (environ.get("IDP_BASE_URL") or "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"IDP_BASE_URL must start with http:// or https://, not {base_url!r}")
+    parts = urlsplit(base_url)
+    if base_url and (not parts.hostname or parts.path or parts.query or parts.fragment):
+        # Gatehouse is served at the root of its host: a path would be left out of every
+        # link and of the OpenID Connect issuer.
+        raise ConfigError(
+            f"IDP_BASE_URL must be a scheme and host such as https://id.example.org, "
+            f"not {base_url!r}"
+        )
+    return base_url
+
+
+def load_settings(environ, instance_path: str) -> dict:
+    """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
+    instance = _instance_folder(instance_path)
+    base_url = _base_url(environ)
     return {
         "SECRET_KEY": _secret_key(environ, instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),
