@@ -4,6 +4,7 @@ import ipaddress
 import os
 import re
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -99,16 +100,30 @@ def _secret_key(environ, instance_path: Path) -> str:
         return environ["IDP_SECRET_KEY"]
     key_file = instance_path / "secret_key"
     _create_private_file(key_file, secrets.token_urlsafe(48).encode())
-    try:
-        key = key_file.read_text().strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"IDP_INSTANCE_PATH: cannot read {str(key_file)!r}: {error}") from None
+    key = _read_key(key_file)
+    for _attempt in range(KEY_WAITS):
+        if len(key) >= 32:
+            break
+        # Another process starting at the same moment (gunicorn workers without preload)
+        # has made the file and not yet written it.
+        time.sleep(0.05)
+        key = _read_key(key_file)
     if len(key) < 32:
         raise ConfigError(
             f"IDP_SECRET_KEY: the generated key in {str(key_file)!r} is shorter than 32 "
             f"characters; delete the file to have a new one made"
         )
     return key
+
+
+KEY_WAITS = 40
+
+
+def _read_key(key_file: Path) -> str:
+    try:
+        return key_file.read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"IDP_INSTANCE_PATH: cannot read {str(key_file)!r}: {error}") from None
 
 
 def _database_url(environ, instance_path: Path) -> str:

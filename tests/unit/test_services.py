@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 import pytest
@@ -116,12 +117,26 @@ def test_a_generated_key_that_cannot_be_read_is_a_setting_error(tmp_path):
         load_settings({}, str(tmp_path))
 
 
-def test_an_empty_generated_key_is_refused_not_used(tmp_path):
+def test_an_empty_generated_key_is_refused_not_used(tmp_path, monkeypatch):
     # A first start cut short (disk full) leaves the file empty: an empty key would make
     # every page a 500 ("no secret key was set").
+    monkeypatch.setattr("idp.core.config.KEY_WAITS", 2)
     (tmp_path / "secret_key").write_text("")
     with pytest.raises(ConfigError, match=r"IDP_SECRET_KEY: the generated key in .* is shorter"):
         load_settings({}, str(tmp_path))
+
+
+def test_a_key_another_process_is_still_writing_is_waited_for(tmp_path):
+    # Two processes start on a new instance: one made the file, the other reads it before
+    # the key is in it.
+    (tmp_path / "secret_key").write_text("")
+    key = "k" * 64
+    writer = threading.Timer(0.2, (tmp_path / "secret_key").write_text, args=(key,))
+    writer.start()
+    try:
+        assert load_settings({}, str(tmp_path))["SECRET_KEY"] == key
+    finally:
+        writer.join()
 
 
 def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):
