@@ -294,6 +294,33 @@ def test_run_points_to_setup_at_the_address_it_serves(
     assert served["port"] == int(address.rsplit(":", 1)[1])  # the server gets that port
 
 
+@pytest.mark.parametrize(
+    ("args", "environment"),
+    [
+        (["run", "--port", "99999"], {}),
+        (["run", "--port", "0"], {}),
+        (["run"], {"FLASK_RUN_PORT": "70000"}),
+    ],
+)
+def test_run_refuses_a_port_no_socket_has(tmp_path, args, environment):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from idp import cli
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path / "fresh")
+    result = CliRunner().invoke(
+        cli.cli,
+        args,
+        obj=ScriptInfo(create_app=lambda: app),
+        env=environment,
+        auto_envvar_prefix="FLASK",
+    )
+    assert result.exit_code == 2, result.output
+    assert "is not in the range 1<=x<=65535" in result.output
+
+
 def test_setup_points_to_the_public_address_when_one_is_configured(tmp_path):
     from tests.conftest import make_test_app
 
