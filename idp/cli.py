@@ -1,5 +1,6 @@
 """The `idp` command (the same commands as `flask --app wsgi …`)."""
 
+import copy
 import sys
 from pathlib import Path
 
@@ -172,10 +173,19 @@ def _run_with_setup(context, **options):
     context.invoke(flask_run_command, **options)
 
 
+def _port_checked(param: click.Parameter) -> click.Parameter:
+    # Flask takes any integer and the socket wraps it: --port 99999 served on 34463.
+    if param.name != "port":
+        return param
+    checked = copy.copy(param)
+    checked.type = click.IntRange(1, 65535)
+    return checked
+
+
 run_command = click.Command(
     "run",
     callback=_run_with_setup,
-    params=flask_run_command.params,
+    params=[_port_checked(param) for param in flask_run_command.params],
     help="Prepare the database, then run the development server.",
 )
 

@@ -4,6 +4,7 @@ import ipaddress
 import os
 import re
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,12 +68,27 @@ def _cookie_domain(environ) -> str:
     return raw
 
 
+def _instance_folder(instance_path: str) -> Path:
+    instance = Path(instance_path)
+    try:
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"IDP_INSTANCE_PATH: cannot create the folder {str(instance)!r}: {error.strerror}"
+        ) from None
+    return instance
+
+
 def _create_private_file(path: Path, content: bytes = b"") -> None:
     """Create a file readable only by its owner; do nothing if it exists."""
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
+    except OSError as error:
+        raise ConfigError(
+            f"IDP_INSTANCE_PATH: cannot create {str(path)!r}: {error.strerror}"
+        ) from None
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
 
@@ -84,7 +100,30 @@ def _secret_key(environ, instance_path: Path) -> str:
         return environ["IDP_SECRET_KEY"]
     key_file = instance_path / "secret_key"
     _create_private_file(key_file, secrets.token_urlsafe(48).encode())
-    return key_file.read_text().strip()
+    key = _read_key(key_file)
+    for _attempt in range(KEY_WAITS):
+        if len(key) >= 32:
+            break
+        # Another process starting at the same moment (gunicorn workers without preload)
+        # has made the file and not yet written it.
+        time.sleep(0.05)
+        key = _read_key(key_file)
+    if len(key) < 32:
+        raise ConfigError(
+            f"IDP_SECRET_KEY: the generated key in {str(key_file)!r} is shorter than 32 "
+            f"characters; delete the file to have a new one made"
+        )
+    return key
+
+
+KEY_WAITS = 40
+
+
+def _read_key(key_file: Path) -> str:
+    try:
+        return key_file.read_text().strip()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"IDP_INSTANCE_PATH: cannot read {str(key_file)!r}: {error}") from None
 
 
 def _database_url(environ, instance_path: Path) -> str:
@@ -111,11 +150,19 @@ def _checked_database_url(raw: str) -> str:
         # in every connection error.
         raise ConfigError("IDP_DATABASE_URL: write an @ in the password as %40")
     try:
-        url.get_dialect()
+        dialect = url.get_dialect()
     except NoSuchModuleError:
         raise ConfigError(
             f"IDP_DATABASE_URL names a database driver SQLAlchemy does not have: "
             f"{url.drivername!r} ({example})"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as missing:
+        # SQLAlchemy knows mysql:// but the Python package that talks to it is not here.
+        raise ConfigError(
+            f"IDP_DATABASE_URL names the driver {url.drivername!r}, whose Python package "
+            f"({missing.name}) is not installed ({example})"
         ) from None
     return raw
 
@@ -169,13 +216,25 @@ def _is_domain(name: str) -> bool:
     return all(_DOMAIN_LABEL.match(label) for label in name.split("."))
 
 
-def load_settings(environ, instance_path: str) -> dict:
-    """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
-    instance = Path(instance_path)
-    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _base_url(environ) -> str:
     base_url = (environ.get("IDP_BASE_URL") or "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"IDP_BASE_URL must start with http:// or https://, not {base_url!r}")
+    parts = urlsplit(base_url)
+    if base_url and (not parts.hostname or parts.path or parts.query or parts.fragment):
+        # Gatehouse is served at the root of its host: a path would be left out of every
+        # link and of the OpenID Connect issuer.
+        raise ConfigError(
+            f"IDP_BASE_URL must be a scheme and host such as https://id.example.org, "
+            f"not {base_url!r}"
+        )
+    return base_url
+
+
+def load_settings(environ, instance_path: str) -> dict:
+    """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
+    instance = _instance_folder(instance_path)
+    base_url = _base_url(environ)
     return {
         "SECRET_KEY": _secret_key(environ, instance),
         "SQLALCHEMY_DATABASE_URI": _database_url(environ, instance),

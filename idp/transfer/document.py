@@ -155,8 +155,23 @@ class TextLoader(yaml.SafeLoader):
             raise ConstructorError(None, None, NO_CHARACTER, node.start_mark)
         return value
 
+    def construct_mapping(self, node, deep=False):
+        # PyYAML keeps the last of two equal keys and drops the first without a word; YAML
+        # itself says the keys of a mapping are unique. (`<<` merges may be overridden.)
+        seen = set()
+        for key_node, _value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                problem = Sentence(KEY_TWICE, key=repr(key))
+                raise ConstructorError(None, None, problem, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
 
 NO_CHARACTER = N_("a \\u escape that is no character (half of a UTF-16 pair)")
+KEY_TWICE = N_("the key %(key)s is given twice in one mapping")
 
 
 def has_lone_surrogate(text: str) -> bool:
@@ -171,8 +186,21 @@ def _load_yaml(text: str):
         loader.dispose()
 
 
+class KeyGivenTwice(ValueError):
+    """A JSON object names one key twice; json.loads would keep the last without a word."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen = set()
+        twice = next(key for key, _value in pairs if key in seen or seen.add(key))
+        raise KeyGivenTwice(Sentence(KEY_TWICE, key=repr(twice)))
+    return document
+
+
 def _load_json(text: str):
-    document = json.loads(text)
+    document = json.loads(text, object_pairs_hook=_unique_keys)
     try:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
@@ -195,6 +223,9 @@ def parse_text(raw: bytes, source: str) -> dict:
         problem = Sentence(
             N_("not valid JSON (line %(line)s: %(problem)s)"), line=error.lineno, problem=error.msg
         )
+        raise FlowFileError([placed(source, problem)]) from None
+    except KeyGivenTwice as error:
+        problem = Sentence(N_("not valid JSON: %(problem)s"), problem=error.args[0])
         raise FlowFileError([placed(source, problem)]) from None
     except RecursionError:
         raise FlowFileError([placed(source, N_("nested too deeply to read"))]) from None

@@ -212,7 +212,25 @@ def test_console_script_reports_a_bad_setting_in_one_line(tmp_path):
     assert result.stderr.strip() == BAD_ROUNDS
 
 
-@pytest.mark.parametrize("url", ["not a url", "nosuchdb://gatehouse:hunter2@db/gatehouse"])
+def test_an_instance_folder_that_cannot_be_made_ends_a_command_in_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    result = run_in_checkout(
+        [IDP, "users", "list"], tmp_path, IDP_INSTANCE_PATH=str(tmp_path / "taken")
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: IDP_INSTANCE_PATH: cannot create the folder")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "nosuchdb://gatehouse:hunter2@db/gatehouse",
+        # SQLAlchemy knows the dialect; its Python package is not installed.
+        "mysql+mysqldb://gatehouse:hunter2@db/gatehouse",
+    ],
+)
 def test_console_script_names_a_database_url_it_cannot_use(tmp_path, url):
     result = run_in_checkout([IDP, "users", "list"], tmp_path, IDP_DATABASE_URL=url)
     assert result.returncode == 2
@@ -274,6 +292,33 @@ def test_run_points_to_setup_at_the_address_it_serves(
     assert result.exit_code == 0, result.output
     assert f"Finish setting up at {address}/flow/initial-setup/" in result.output
     assert served["port"] == int(address.rsplit(":", 1)[1])  # the server gets that port
+
+
+@pytest.mark.parametrize(
+    ("args", "environment"),
+    [
+        (["run", "--port", "99999"], {}),
+        (["run", "--port", "0"], {}),
+        (["run"], {"FLASK_RUN_PORT": "70000"}),
+    ],
+)
+def test_run_refuses_a_port_no_socket_has(tmp_path, args, environment):
+    from click.testing import CliRunner
+    from flask.cli import ScriptInfo
+
+    from idp import cli
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path / "fresh")
+    result = CliRunner().invoke(
+        cli.cli,
+        args,
+        obj=ScriptInfo(create_app=lambda: app),
+        env=environment,
+        auto_envvar_prefix="FLASK",
+    )
+    assert result.exit_code == 2, result.output
+    assert "is not in the range 1<=x<=65535" in result.output
 
 
 def test_setup_points_to_the_public_address_when_one_is_configured(tmp_path):

@@ -200,6 +200,20 @@ BAD_FILES = [
         'stages: [{name: s, type: deny, options: {message: "\\ud800x"}}]',
         "a \\u escape that is no character",
     ),
+    # YAML's keys are unique; PyYAML would keep the last and drop the first without a word.
+    (
+        "version: 1\nflow: {slug: x, name: a, name: b, designation: authentication}",
+        "not valid YAML (line 2): the key 'name' is given twice in one mapping",
+    ),
+    (
+        "version: 1\nflow: {slug: x, name: x, designation: authentication}\nversion: 1\n",
+        "not valid YAML (line 3): the key 'version' is given twice",
+    ),
+    (
+        "version: 1\nentries:\n  - model: authentik_flows.flow\n    identifiers: {slug: x}\n"
+        "    attrs: {name: a, designation: authentication, name: b}\n",
+        "not valid YAML (line 5): the key 'name' is given twice",
+    ),
     ("- a\n- b\n", "the document must be a mapping"),
     ("version: 2\nflow: {slug: x, name: x, designation: authentication}", "version: must be 1"),
     ("version: 1\nflow: {slug: Bad Slug, name: x, designation: authentication}", "flow.slug"),
@@ -377,3 +391,20 @@ def test_a_flow_may_not_take_a_slug_gatehouse_uses_itself(app, runner, tmp_path)
     assert "flow.slug: 'email' is reserved for Gatehouse's own addresses under /flow/" in (
         result.output
     )
+
+
+def test_a_json_file_naming_a_key_twice_is_refused(app, runner, tmp_path):
+    text = '{"version": 1, "flow": {"slug": "x", "name": "a", "name": "b", "designation": "x"}}'
+    result = runner.invoke(args=["flows", "import", write(tmp_path, text, "flow.json")])
+    assert result.exit_code == 2
+    assert "not valid JSON: the key 'name' is given twice in one mapping" in result.output
+
+
+def test_a_yaml_merge_key_may_still_be_overridden(app, runner, tmp_path):
+    text = (
+        "version: 1\nflow:\n  <<: {slug: merged, name: From the merge}\n"
+        "  name: Given here\n  designation: authentication\n"
+    )
+    result = runner.invoke(args=["flows", "import", "--dry-run", write(tmp_path, text)])
+    assert result.exit_code == 0, result.output
+    assert "create    flow   merged" in result.output

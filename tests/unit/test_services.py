@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 import pytest
@@ -68,6 +69,9 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
         ({"IDP_TRUSTED_PROXIES": "10.0.0.0/8 not-an-ip"}, "'not-an-ip' is not an IP"),
         ({"IDP_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
+        ({"IDP_BASE_URL": "https://id.example.org/idp/"}, "IDP_BASE_URL must be a scheme and"),
+        ({"IDP_BASE_URL": "https://id.example.org?x=1"}, "IDP_BASE_URL must be a scheme and"),
+        ({"IDP_BASE_URL": "https://:443"}, "IDP_BASE_URL must be a scheme and"),
         ({"IDP_DATABASE_URL": "not a url"}, "IDP_DATABASE_URL is not a database URL"),
         ({"IDP_DATABASE_URL": "postgres+nodriver://u:pw@db/x"}, "IDP_DATABASE_URL names a"),
         ({"IDP_DATABASE_URL": "postgresql://u:s3cret@db:5432x/x"}, "is not a database URL"),
@@ -87,12 +91,52 @@ def test_bad_settings_name_the_variable(tmp_path, environ, message):
         "postgresql://gatehouse:Sup3r@s3cret:Pa55@db/gatehouse",
         "postgresql://gatehouse:Sup3r@s3cret@db/gatehouse",
         "nosuchdb://gatehouse:s3cret@db/gatehouse",
+        "mysql+mysqldb://gatehouse:s3cret@db/gatehouse",
     ],
 )
 def test_a_database_url_that_cannot_be_used_never_shows_its_password(tmp_path, url):
     with pytest.raises(ConfigError) as refused:
         load_settings({"IDP_DATABASE_URL": url}, str(tmp_path))
     assert "s3cret" not in str(refused.value) and "Pa55" not in str(refused.value)
+
+
+def test_a_database_driver_whose_package_is_missing_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"'mysql\+mysqldb', whose Python package \(MySQLdb\)"):
+        load_settings({"IDP_DATABASE_URL": "mysql+mysqldb://gatehouse@db/gatehouse"}, str(tmp_path))
+
+
+def test_an_instance_folder_that_cannot_be_made_is_a_setting_error(tmp_path):
+    (tmp_path / "taken").write_text("a file where the folder would go")
+    with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot create the folder"):
+        load_settings({}, str(tmp_path / "taken"))
+
+
+def test_a_generated_key_that_cannot_be_read_is_a_setting_error(tmp_path):
+    (tmp_path / "secret_key").mkdir()
+    with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot read"):
+        load_settings({}, str(tmp_path))
+
+
+def test_an_empty_generated_key_is_refused_not_used(tmp_path, monkeypatch):
+    # A first start cut short (disk full) leaves the file empty: an empty key would make
+    # every page a 500 ("no secret key was set").
+    monkeypatch.setattr("idp.core.config.KEY_WAITS", 2)
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match=r"IDP_SECRET_KEY: the generated key in .* is shorter"):
+        load_settings({}, str(tmp_path))
+
+
+def test_a_key_another_process_is_still_writing_is_waited_for(tmp_path):
+    # Two processes start on a new instance: one made the file, the other reads it before
+    # the key is in it.
+    (tmp_path / "secret_key").write_text("")
+    key = "k" * 64
+    writer = threading.Timer(0.2, (tmp_path / "secret_key").write_text, args=(key,))
+    writer.start()
+    try:
+        assert load_settings({}, str(tmp_path))["SECRET_KEY"] == key
+    finally:
+        writer.join()
 
 
 def test_laptop_defaults_keep_a_private_secret_and_database(tmp_path):

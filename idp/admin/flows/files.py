@@ -13,6 +13,7 @@ from idp.admin.helpers import INVALID, saved_unless_taken
 from idp.core.extensions import db
 from idp.flows.loading import load_flow
 from idp.models import Flow
+from idp.transfer.authentik.tags import looks_like_blueprint
 from idp.transfer.document import FlowFileError, parse_text, read_document
 from idp.transfer.exporter import dump_yaml, export_flow
 from idp.transfer.importer import check_references, import_documents
@@ -69,6 +70,17 @@ def read_upload(flow: Flow | None, raw: bytes, source: str):
                     "%(source)s: larger than %(import_limit)s KiB",
                     source=source,
                     import_limit=IMPORT_LIMIT // 1024,
+                )
+            ]
+        )
+    if looks_like_blueprint(raw):
+        # Its tags (!Find, !KeyOf) are read only by the command line's blueprint reader.
+        raise FlowFileError(
+            [
+                _(
+                    "%(source)s: an authentik blueprint is imported with `idp flows import`, "
+                    "not on this page",
+                    source=source,
                 )
             ]
         )

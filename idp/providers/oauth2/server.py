@@ -459,7 +459,16 @@ class Issuer(IssuerParameter):
         return client.issuer if client is not None else None
 
 
-class Introspection(IntrospectionEndpoint):
+class HintIgnored:
+    """An unknown `token_type_hint` is ignored, as RFC 7009 (2.1) says and RFC 7662 (2.1)
+    implies; authlib refuses it. The token is looked up whatever the hint says."""
+
+    def check_params(self, request, client):
+        if "token" not in request.form:
+            raise InvalidRequestError()
+
+
+class Introspection(HintIgnored, IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = list(CLIENT_SECRET_METHODS)
 
     def query_token(self, token_string, token_type_hint):
@@ -494,7 +503,7 @@ class Introspection(IntrospectionEndpoint):
         return payload
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(HintIgnored, RevocationEndpoint):
     CLIENT_AUTH_METHODS = list(ALL_METHODS)
 
     def query_token(self, token_string, token_type_hint):

@@ -3,6 +3,7 @@ with a dry run that names each field it would change."""
 
 import io
 
+import pytest
 import yaml
 
 from idp.models import Flow, Stage
@@ -94,3 +95,17 @@ def test_the_dry_run_names_each_field_it_would_change(app, admin):
     assert "options.message: &#39;Imported says no.&#39; → &#39;Go away.&#39;" in page
     # What stays the same is listed without details.
     assert "slug:" not in page.split("Change the flow imported-gate", 1)[1].split("</li>", 1)[0]
+
+
+@pytest.mark.parametrize("url", ["/admin/flows/import", "/admin/flows/imported-gate/import"])
+def test_an_authentik_blueprint_is_sent_to_the_command_line(app, admin, url):
+    # A real blueprint's tags (!Find, !KeyOf) were a YAML error that did not say why.
+    post(admin, "/admin/flows/import/confirm", {"content": yaml.safe_dump(NEW_FLOW)})
+    blueprint = (
+        "version: 1\nentries:\n  - model: authentik_flows.flowstagebinding\n"
+        "    identifiers: {target: !Find [authentik_flows.flow, [slug, x]], order: 10}\n"
+    )
+    data = {"file": (io.BytesIO(blueprint.encode()), "blueprint.yaml")}
+    response = post(admin, url, data)
+    assert response.status_code == 400
+    assert "an authentik blueprint is imported with `idp flows import`" in text(response)

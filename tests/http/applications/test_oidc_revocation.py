@@ -73,3 +73,30 @@ def test_a_public_client_revokes_with_its_client_id(app, live_server, visitor, a
     )
     assert revoked.status_code == 200
     assert not works(live_server, token)
+
+
+@pytest.mark.parametrize("hint", ["no_such_type", "id_token", ""])
+def test_an_unknown_type_hint_is_ignored_and_the_token_revoked(live_server, issued, hint):
+    # RFC 7009 2.1: "An invalid token type hint value is ignored by the authorization server
+    # and does not influence the revocation response."
+    client_id, secret, token = issued
+    answer = httpx.post(
+        live_server(REVOKE),
+        data={"token": token["access_token"], "token_type_hint": hint},
+        auth=(client_id, secret),
+    )
+    assert answer.status_code == 200, answer.text
+    assert not works(live_server, token)
+
+
+def test_an_unknown_type_hint_is_ignored_at_introspection(live_server, issued):
+    # RFC 7662 2.1: the server searches every token type it has whatever the hint says.
+    client_id, secret, token = issued
+    answer = httpx.post(
+        live_server("/application/o/introspect/"),
+        data={"token": token["refresh_token"], "token_type_hint": "no_such_type"},
+        auth=(client_id, secret),
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["active"] is True
+    assert answer.json()["token_type"] == "refresh_token"
