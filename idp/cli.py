@@ -695,11 +695,32 @@ def main():
     if unreadable:
         fail(f"an argument is not UTF-8 text: {unreadable[0]!r}")
     try:
-        cli.main(prog_name="idp")
+        # Not standalone: click would print a usage error as four lines (usage, hint, blank,
+        # error); here it is one, as every other bad argument.
+        exit_code = cli.main(prog_name="idp", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:  # `idp users` alone: its help
+        error.show()
+        sys.exit(error.exit_code)
+    except click.UsageError as error:
+        fail(_usage_line(error))
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)
     except ConfigError as error:
         fail(str(error))
     except SQLAlchemyError as error:
         fail(database_error(error))
+    # What main gives back is a command's return value, or the code of an explicit exit.
+    sys.exit(exit_code if isinstance(exit_code, int) else 0)
+
+
+def _usage_line(error: click.UsageError) -> str:
+    if error.ctx is None:
+        return error.format_message()
+    return f"{error.format_message()} (see '{error.ctx.command_path} --help')"
 
 
 def _is_utf8(argument: str) -> bool:

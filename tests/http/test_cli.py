@@ -378,3 +378,34 @@ def test_apps_create_sets_logout_addresses_and_a_path_prefix(app, runner):
     assert rp["post_logout_redirect_uris"] == ["https://rp.example.test/bye"]
     assert rp["backchannel_logout_uri"] == "https://rp.example.test/logout"
     assert (docs["external_host"], docs["path_prefix"]) == ("https://wiki.example.test", "/docs")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["users", "create"],
+            "Error: Missing argument 'USERNAME'. (see 'idp users create --help')",
+        ),
+        (["users", "bogus"], "Error: No such command 'bogus'. (see 'idp users --help')"),
+        (["nosuch"], "Error: No such command 'nosuch'. (see 'idp --help')"),
+        (
+            ["users", "list", "--bad"],
+            "Error: No such option '--bad'. (see 'idp users list --help')",
+        ),
+    ],
+)
+def test_the_console_script_gives_a_usage_error_in_one_line(tmp_path, args, line):
+    result = run_in_checkout([IDP, *args], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [line]
+    assert result.stdout == ""
+
+
+def test_the_console_script_shows_a_groups_help_when_given_no_command(tmp_path):
+    result = run_in_checkout([IDP, "users"], tmp_path)
+    assert result.returncode == 2  # as click has it: the help, on stderr, for a usage error
+    assert result.stderr.startswith("Usage: idp users [OPTIONS] COMMAND [ARGS]...")
+    assert "Create and list users." in result.stderr
+    help_page = run_in_checkout([IDP, "users", "--help"], tmp_path)
+    assert help_page.returncode == 0 and help_page.stdout == result.stderr
