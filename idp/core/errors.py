@@ -79,6 +79,16 @@ def _http_error(error: HTTPException):
 
 
 def _csrf_error(error: CSRFError):
+    if "referrer" in (error.description or ""):
+        # Over HTTPS the form must say it came from this site's page (Flask-WTF's strict
+        # check): trying again would fail the same way, so say what is missing.
+        return _page(
+            400,
+            N_(
+                "This form was not sent from a page of this site: the browser sent no "
+                "Referer header, or another site's. Allow this site to receive it, then try again."
+            ),
+        )
     return _page(400, N_("The form had expired or was incomplete. Please try again."))
 
 

@@ -67,3 +67,25 @@ def test_a_request_id_is_taken_only_from_a_trusted_proxy_and_only_if_safe(
         "/healthz", headers={"X-Request-ID": sent}, environ_base={"REMOTE_ADDR": remote}
     )
     assert (response.headers["X-Request-ID"] == sent) is kept
+
+
+@pytest.mark.parametrize(
+    ("referrer", "refused"),
+    [(None, True), ("https://elsewhere.example/", True), ("https://localhost/flow/", False)],
+)
+def test_over_https_a_form_without_this_sites_referer_says_so(client, referrer, refused):
+    """Flask-WTF's strict check over HTTPS: trying again would fail alike, so the page names
+    the missing Referer instead of calling the form expired."""
+    from tests.conftest import csrf_token
+
+    page = client.get(AUTH, base_url="https://localhost")
+    headers = {"Referer": referrer} if referrer else {}
+    response = client.post(
+        AUTH,
+        base_url="https://localhost",
+        headers=headers,
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "uid_field": "nobody"},
+    )
+    said = "the browser sent no Referer header" in response.get_data(as_text=True)
+    assert (response.status_code == 400 and said) is refused
+    assert "The form had expired" not in response.get_data(as_text=True)
