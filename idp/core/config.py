@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -231,6 +232,20 @@ def _base_url(environ) -> str:
     return base_url
 
 
+def _sender(environ) -> str:
+    """A mail address, with a name or without: every mail would otherwise be refused by the
+    server, or fail in the background, long after the setting was made."""
+    raw = environ.get("IDP_SMTP_FROM") or "gatehouse@localhost"
+    _name, address = parseaddr(raw)
+    local, _, domain = address.rpartition("@")
+    if not local or not domain or any(c.isspace() for c in address) or "\n" in raw:
+        raise ConfigError(
+            "IDP_SMTP_FROM must be a mail address such as id@example.org or "
+            f"'Gatehouse <id@example.org>', not {raw!r}"
+        )
+    return raw
+
+
 def load_settings(environ, instance_path: str) -> dict:
     """Read every IDP_* setting into Flask config keys. Raises ConfigError on bad values."""
     instance = _instance_folder(instance_path)
@@ -249,7 +264,7 @@ def load_settings(environ, instance_path: str) -> dict:
         "SMTP_PORT": _integer(environ, "IDP_SMTP_PORT", 25, 1, 65535),
         "SMTP_USER": environ.get("IDP_SMTP_USER", ""),
         "SMTP_PASSWORD": environ.get("IDP_SMTP_PASSWORD", ""),
-        "SMTP_FROM": environ.get("IDP_SMTP_FROM", "gatehouse@localhost"),
+        "SMTP_FROM": _sender(environ),
         "SMTP_TLS": _choice(environ, "IDP_SMTP_TLS", "none", SMTP_TLS_MODES),
         "DATABASE_POOL_SIZE": _integer(environ, "IDP_DATABASE_POOL_SIZE", 10, 1, 1000),
         "FLOW_PLAN_LIFETIME": _integer(environ, "IDP_FLOW_PLAN_LIFETIME", 1800, 60, 86400),

@@ -66,6 +66,9 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
         ({"IDP_BCRYPT_ROUNDS": "40"}, "between 4 and 16"),
         ({"IDP_LOG_FORMAT": "xml"}, "IDP_LOG_FORMAT must be one of text, json"),
         ({"IDP_SMTP_TLS": "maybe"}, "IDP_SMTP_TLS must be one of"),
+        ({"IDP_SMTP_FROM": "not an address"}, "IDP_SMTP_FROM must be a mail address"),
+        ({"IDP_SMTP_FROM": "Gatehouse <@example.org>"}, "IDP_SMTP_FROM must be a mail address"),
+        ({"IDP_SMTP_FROM": "id@example.org\nBcc: x@y.test"}, "IDP_SMTP_FROM must be a mail"),
         ({"IDP_TRUSTED_PROXIES": "10.0.0.0/8 not-an-ip"}, "'not-an-ip' is not an IP"),
         ({"IDP_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
@@ -82,6 +85,12 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
 def test_bad_settings_name_the_variable(tmp_path, environ, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ, str(tmp_path))
+
+
+@pytest.mark.parametrize("sender", ["id@example.org", "Gatehouse <id@example.org>", ""])
+def test_a_mail_sender_with_or_without_a_name_is_taken(tmp_path, sender):
+    settings = load_settings({"IDP_SMTP_FROM": sender}, str(tmp_path))
+    assert settings["SMTP_FROM"] == (sender or "gatehouse@localhost")
 
 
 @pytest.mark.parametrize(
