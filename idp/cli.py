@@ -205,10 +205,11 @@ def flows_list():
         .outerjoin(StageBinding, StageBinding.flow_id == Flow.id)
         .group_by(Flow.id)
         .order_by(Flow.slug)
-    )
+    ).all()
+    width = max([36, *(len(slug) for slug, *_ in rows)])  # a long slug shifts no column
     for slug, designation, name, stage_count in rows:
         stages = f"{stage_count} stage" if stage_count == 1 else f"{stage_count} stages"
-        click.echo(f"{slug:<36} {designation:<20} {stages:>10}  {name}")
+        click.echo(f"{slug:<{width}} {designation:<20} {stages:>10}  {name}")
 
 
 @flows_group.command("import")

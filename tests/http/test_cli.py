@@ -134,6 +134,19 @@ def test_flows_list_shows_the_shipped_flows(runner):
     assert " 1 stages" not in output  # a flow of one stage says so in the singular
 
 
+def test_flows_list_keeps_its_columns_beside_a_long_slug(app, runner):
+    from tests.factories import make_flow
+
+    with app.app_context():
+        make_flow(
+            [], slug="a-flow-whose-slug-is-longer-than-the-column-was", designation="enrollment"
+        )
+    lines = runner.invoke(args=["flows", "list"]).output.splitlines()
+    starts = {line.index(" authentication ") for line in lines if " authentication " in line}
+    starts |= {line.index(" enrollment ") for line in lines if " enrollment " in line}
+    assert len(starts) == 1  # every designation in one column
+
+
 def test_setup_migrates_an_empty_database_loads_flows_once_and_points_to_setup(tmp_path):
     from tests.conftest import make_test_app
 
