@@ -244,7 +244,8 @@ def _sender(environ) -> str:
     raw = environ.get("IDP_SMTP_FROM") or "gatehouse@localhost"
     _name, address = parseaddr(raw)
     local, _, domain = address.rpartition("@")
-    if not local or not domain or any(c.isspace() for c in address) or "\n" in raw:
+    # A control character anywhere (a CR as well as a line feed) would break the header.
+    if not local or not domain or any(c.isspace() for c in address) or not raw.isprintable():
         raise ConfigError(
             "IDP_SMTP_FROM must be a mail address such as id@example.org or "
             f"'Gatehouse <id@example.org>', not {raw!r}"

@@ -69,6 +69,8 @@ def test_sealed_values_open_only_with_the_same_secret(app, tmp_path):
         ({"IDP_SMTP_FROM": "not an address"}, "IDP_SMTP_FROM must be a mail address"),
         ({"IDP_SMTP_FROM": "Gatehouse <@example.org>"}, "IDP_SMTP_FROM must be a mail address"),
         ({"IDP_SMTP_FROM": "id@example.org\nBcc: x@y.test"}, "IDP_SMTP_FROM must be a mail"),
+        ({"IDP_SMTP_FROM": "id@example.org\rBcc: x@y.test"}, "IDP_SMTP_FROM must be a mail"),
+        ({"IDP_SMTP_FROM": "Gate\rhouse <id@example.org>"}, "IDP_SMTP_FROM must be a mail"),
         ({"IDP_TRUSTED_PROXIES": "10.0.0.0/8 not-an-ip"}, "'not-an-ip' is not an IP"),
         ({"IDP_SECRET_KEY": "short"}, "at least 32 characters"),
         ({"IDP_BASE_URL": "idp.example"}, "must start with http"),
