@@ -221,8 +221,14 @@ def _base_url(environ) -> str:
     base_url = (environ.get("IDP_BASE_URL") or "").rstrip("/")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"IDP_BASE_URL must start with http:// or https://, not {base_url!r}")
-    parts = urlsplit(base_url)
-    if base_url and (not parts.hostname or parts.path or parts.query or parts.fragment):
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 (a port that is not a number, or past 65535, raises here)
+    except ValueError:  # "https://[::1": urlsplit's own refusal
+        parts = None
+    if base_url and (
+        parts is None or not parts.hostname or parts.path or parts.query or parts.fragment
+    ):
         # Gatehouse is served at the root of its host: a path would be left out of every
         # link and of the OpenID Connect issuer.
         raise ConfigError(
@@ -238,7 +244,8 @@ def _sender(environ) -> str:
     raw = environ.get("IDP_SMTP_FROM") or "gatehouse@localhost"
     _name, address = parseaddr(raw)
     local, _, domain = address.rpartition("@")
-    if not local or not domain or any(c.isspace() for c in address) or "\n" in raw:
+    # A control character anywhere (a CR as well as a line feed) would break the header.
+    if not local or not domain or any(c.isspace() for c in address) or not raw.isprintable():
         raise ConfigError(
             "IDP_SMTP_FROM must be a mail address such as id@example.org or "
             f"'Gatehouse <id@example.org>', not {raw!r}"

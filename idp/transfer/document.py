@@ -1,6 +1,7 @@
 """The version-1 flow file, read into plain dataclasses with every problem named by place."""
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +164,8 @@ class TextLoader(yaml.SafeLoader):
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                 continue
             key = self.construct_object(key_node)
+            if not isinstance(key, Hashable):  # a blueprint's tag (!Env X): refused below
+                continue
             if key in seen:
                 problem = Sentence(KEY_TWICE, key=repr(key))
                 raise ConstructorError(None, None, problem, key_node.start_mark)

@@ -214,6 +214,11 @@ BAD_FILES = [
         "    attrs: {name: a, designation: authentication, name: b}\n",
         "not valid YAML (line 5): the key 'name' is given twice",
     ),
+    (  # a tag as a key: refused as before, not a traceback
+        "version: 1\nentries:\n  - model: authentik_flows.flow\n    identifiers: {slug: x}\n"
+        "    attrs: {name: a, !Env X: b}\n",
+        "not valid YAML (line 5): found unhashable key",
+    ),
     ("- a\n- b\n", "the document must be a mapping"),
     ("version: 2\nflow: {slug: x, name: x, designation: authentication}", "version: must be 1"),
     ("version: 1\nflow: {slug: Bad Slug, name: x, designation: authentication}", "flow.slug"),

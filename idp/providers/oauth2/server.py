@@ -362,6 +362,16 @@ class RefreshGrant(RefreshTokenGrant):
         client = self.request.client
         if user is None or not may_use(client.application, user).allowed:
             raise InvalidGrantError("The user may no longer use this application.")
+        # Spent here, atomically, before anything is issued (authlib saves the new token
+        # before revoke_old_credential): parallel requests with one refresh token cannot
+        # each get a new one.
+        if not tokens.mark_refresh_used(refresh_token.row.id):
+            # A parallel request exchanged it first: both are the same theft.
+            revoked = tokens.revoke_family(refresh_token.row.family)
+            _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
+            raise InvalidGrantError("The refresh token was already used.")
+        # After spending it: a withdrawal that came first has committed by then (or waits
+        # for this request, then revokes what it issued), so its consent is read as it is.
         if not consents.family_still_agreed(client, user, refresh_token.row.consent_agreement):
             # The agreement the family was issued under is over (expired, or given again
             # since): the family ends with it, so that agreeing again does not revive it.
@@ -373,14 +383,6 @@ class RefreshGrant(RefreshTokenGrant):
             raise InvalidGrantError(
                 "The consent these tokens were issued under has expired or was given again."
             )
-        # Spent here, atomically, once every check passed and before anything is issued
-        # (authlib saves the new token before revoke_old_credential): parallel requests
-        # with one refresh token cannot each get a new one.
-        if not tokens.mark_refresh_used(refresh_token.row.id):
-            # A parallel request exchanged it first: both are the same theft.
-            revoked = tokens.revoke_family(refresh_token.row.family)
-            _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
-            raise InvalidGrantError("The refresh token was already used.")
         return user
 
     def revoke_old_credential(self, refresh_token):
