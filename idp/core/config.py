@@ -160,10 +160,15 @@ def _checked_database_url(raw: str) -> str:
     try:
         dialect.import_dbapi()
     except ImportError as missing:
-        # SQLAlchemy knows mysql:// but the Python package that talks to it is not here.
+        # SQLAlchemy knows mysql:// but the Python package that talks to it is not here, or
+        # it cannot load (psycopg without libpq: no module name, only its own words).
+        what = (
+            f"Python package ({missing.name}) is not installed"
+            if missing.name
+            else f"Python package cannot be loaded: {missing}"
+        )
         raise ConfigError(
-            f"IDP_DATABASE_URL names the driver {url.drivername!r}, whose Python package "
-            f"({missing.name}) is not installed ({example})"
+            f"IDP_DATABASE_URL names the driver {url.drivername!r}, whose {what} ({example})"
         ) from None
     return raw
 

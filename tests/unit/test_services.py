@@ -119,6 +119,19 @@ def test_a_database_driver_whose_package_is_missing_is_named(tmp_path):
         load_settings({"IDP_DATABASE_URL": "mysql+mysqldb://gatehouse@db/gatehouse"}, str(tmp_path))
 
 
+def test_a_database_driver_that_cannot_load_is_named_in_its_own_words(tmp_path, monkeypatch):
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    def no_libpq():
+        raise ImportError("no pq wrapper available.")  # psycopg's words, without a module name
+
+    monkeypatch.setattr(PGDialect_psycopg, "import_dbapi", staticmethod(no_libpq))
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"IDP_DATABASE_URL": "postgresql+psycopg://g:s3cret@db/g"}, str(tmp_path))
+    assert "whose Python package cannot be loaded: no pq wrapper available." in str(refused.value)
+    assert "None" not in str(refused.value) and "s3cret" not in str(refused.value)
+
+
 def test_an_instance_folder_that_cannot_be_made_is_a_setting_error(tmp_path):
     (tmp_path / "taken").write_text("a file where the folder would go")
     with pytest.raises(ConfigError, match="IDP_INSTANCE_PATH: cannot create the folder"):
