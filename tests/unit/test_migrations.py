@@ -17,6 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy import orm
 
 from idp.core.extensions import db, sqlite_foreign_keys_off
 from idp.models import Application, Consent, User, UserSession
@@ -420,3 +421,55 @@ def test_accounts_whose_names_read_alike_are_set_apart_when_the_key_becomes_uniq
     flask_migrate.upgrade()
     assert unique_index_on_key()
     assert schema_differences() == []
+
+
+def test_rows_pointing_at_deleted_rows_are_settled_as_the_keys_would_have(migrated_app, capsys):
+    """Orphans SQLite kept while it enforced no foreign keys: CASCADE deletes them (and the
+    rows that point at those in turn), SET NULL clears the column, RESTRICT leaves the row
+    and names it in the log."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL always enforced the foreign keys")
+    flask_migrate.upgrade(revision="e2a9c4f7b1d3")
+    kept_id = make_user().id
+    db.session.commit()
+    db.session.remove()
+    from idp.models import Event, Flow, PolicyBinding, Stage, StageBinding
+
+    planted = [
+        # A deleted user's session (CASCADE) and event (SET NULL); a kept user's event.
+        UserSession(key_hash="h" * 64, user_id=999, expires_at=utcnow()),
+        Event(action="login", user_id=999, username="gone", detail={}),
+        Event(action="login", user_id=kept_id, username="kept", detail={}),
+        # A deleted flow's binding (CASCADE), then a policy binding on it (the next pass).
+        Stage(id=500, name="s", type="deny", options={}),
+        StageBinding(id=600, flow_id=998, stage_id=500, order=0),
+        PolicyBinding(stage_binding_id=600, user_id=kept_id, order=0),
+        # A binding of a deleted stage in a flow that exists (RESTRICT): left.
+        Flow(id=700, slug="f", name="f", title="f", designation="authentication"),
+        StageBinding(id=701, flow_id=700, stage_id=997, order=0),
+    ]
+    # Such rows could be left only while SQLite enforced no foreign keys.
+    with db.engine.connect() as connection, sqlite_foreign_keys_off(connection):
+        with orm.Session(bind=connection) as session:
+            session.add_all(planted)
+            session.commit()
+        connection.commit()
+    capsys.readouterr()
+    flask_migrate.upgrade()  # env.py logs to stderr, as `idp setup` shows it
+    said = capsys.readouterr().err
+
+    def rows(sql):
+        return db.session.execute(sa.text(sql)).all()
+
+    assert rows("SELECT id FROM user_sessions") == []
+    assert sorted(rows("SELECT username, user_id FROM events")) == [
+        ("gone", None),
+        ("kept", kept_id),
+    ]
+    assert rows("SELECT id FROM stage_bindings") == [(701,)]
+    assert rows("SELECT id FROM policy_bindings") == []
+    assert rows("SELECT id FROM stages") == [(500,)]  # a stage nothing points at is no orphan
+    assert "stage_bindings row 701 points at a deleted row of stages; left as it is" in said
+    assert [tuple(row) for row in rows("PRAGMA foreign_key_check")] == [
+        ("stage_bindings", 701, "stages", 0)
+    ]
