@@ -49,8 +49,9 @@ from idp.stages.consent.stage import application_consent_covers
 
 HANDLE = "authorization_request"
 REQUEST_LIFETIME = timedelta(minutes=30)
-# The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
-SETTLED = (HANDLE, "prompt", "max_age")
+# The parameters that only Gatehouse adds or that a forced sign-in has dealt with (and of
+# prompt, the value login: _return_path keeps the others).
+SETTLED = (HANDLE, "max_age")
 # Where an authorization request stands once its flow was asked about.
 DONE, PENDING = "done", "pending"
 
@@ -182,7 +183,23 @@ def _must_sign_in_again(data, prompts, session_row) -> bool:
 
 def _return_path(*, drop=SETTLED) -> str:
     pairs = [(key, value) for key, value in request.args.items(multi=True) if key not in drop]
+    if drop is SETTLED:
+        pairs = _without_prompt_login(pairs)
     return f"{AUTHORIZE_PATH}?{urlencode(pairs)}"
+
+
+def _without_prompt_login(pairs):
+    """The forced sign-in has dealt with prompt=login (asked again, it would never end); the
+    other values stay, so that `login consent` still asks for consent afterwards (OpenID
+    Connect Core 3.1.2.1)."""
+    kept = []
+    for key, value in pairs:
+        if key == "prompt":
+            value = " ".join(item for item in value.split() if item != "login")
+            if not value:
+                continue
+        kept.append((key, value))
+    return kept
 
 
 def _send_to_sign_in(application):

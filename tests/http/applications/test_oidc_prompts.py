@@ -119,6 +119,18 @@ def test_max_age_against_the_clock_and_auth_time_in_the_id_token(
     assert claims["auth_time"] >= signed_in_at + 300
 
 
+def test_prompt_login_with_consent_still_asks_for_consent_after_signing_in(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    seen = len(visitor.pages)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), prompt="login consent")
+    kind, page = visitor.authorize(url, "alice", consent=False)
+    assert any('name="password"' in earlier.text for earlier in visitor.pages[seen:])
+    assert kind == "page" and "will receive" in page.text
+    kind, result = visitor.post_form(page, {})
+    assert kind == "redirect" and "code" in query_of(result)
+
+
 def test_declining_at_consent_tells_the_client_access_denied(app, visitor, alice):
     client_id, _secret = make_client(app)
     url = authorize_url(client_id, secrets.token_urlsafe(48))
