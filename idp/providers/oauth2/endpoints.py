@@ -52,6 +52,13 @@ REQUEST_LIFETIME = timedelta(minutes=30)
 # The parameters that only Gatehouse adds or that a forced sign-in has dealt with (and of
 # prompt, the value login: _return_path keeps the others).
 SETTLED = (HANDLE, "max_age")
+# RFC 6749 3.1: no parameter more than once. authlib refuses its own repeated (client_id,
+# redirect_uri, response_type, scope, state, code_challenge and its method); of these,
+# Gatehouse would read the first while the client may trust the last.
+ONCE_ONLY = (
+    "response_mode", "nonce", "prompt", "max_age", "id_token_hint", "login_hint", "display",
+    "ui_locales", "claims_locales", "acr_values", "claims", "request", "request_uri",
+)  # fmt: skip
 # Where an authorization request stands once its flow was asked about.
 DONE, PENDING = "done", "pending"
 
@@ -139,8 +146,9 @@ def _malformed(data, prompts, redirect_uri) -> tuple[str, str] | None:
     mode_wrong = mode_problem(data, redirect_uri)
     if mode_wrong:
         return "invalid_request", mode_wrong
-    if len(request.args.getlist("response_mode")) > 1:
-        return "invalid_request", "response_mode is given more than once."  # RFC 6749 3.1
+    for parameter in ONCE_ONLY:
+        if len(request.args.getlist(parameter)) > 1:
+            return "invalid_request", f"{parameter} is given more than once."  # RFC 6749 3.1
     for parameter in ("request", "request_uri"):
         if data.get(parameter):
             # OpenID Connect Core 6: request objects are not supported (discovery says so).
