@@ -49,8 +49,16 @@ from idp.stages.consent.stage import application_consent_covers
 
 HANDLE = "authorization_request"
 REQUEST_LIFETIME = timedelta(minutes=30)
-# The parameters that only Gatehouse adds or that a forced sign-in has dealt with.
-SETTLED = (HANDLE, "prompt", "max_age")
+# The parameters that only Gatehouse adds or that a forced sign-in has dealt with (and of
+# prompt, the value login: _return_path keeps the others).
+SETTLED = (HANDLE, "max_age")
+# RFC 6749 3.1: no parameter more than once. authlib refuses its own repeated (client_id,
+# redirect_uri, response_type, scope, state, code_challenge and its method); of these,
+# Gatehouse would read the first while the client may trust the last.
+ONCE_ONLY = (
+    "response_mode", "nonce", "prompt", "max_age", "id_token_hint", "login_hint", "display",
+    "ui_locales", "claims_locales", "acr_values", "claims", "request", "request_uri",
+)  # fmt: skip
 # Where an authorization request stands once its flow was asked about.
 DONE, PENDING = "done", "pending"
 
@@ -138,8 +146,9 @@ def _malformed(data, prompts, redirect_uri) -> tuple[str, str] | None:
     mode_wrong = mode_problem(data, redirect_uri)
     if mode_wrong:
         return "invalid_request", mode_wrong
-    if len(request.args.getlist("response_mode")) > 1:
-        return "invalid_request", "response_mode is given more than once."  # RFC 6749 3.1
+    for parameter in ONCE_ONLY:
+        if len(request.args.getlist(parameter)) > 1:
+            return "invalid_request", f"{parameter} is given more than once."  # RFC 6749 3.1
     for parameter in ("request", "request_uri"):
         if data.get(parameter):
             # OpenID Connect Core 6: request objects are not supported (discovery says so).
@@ -182,7 +191,23 @@ def _must_sign_in_again(data, prompts, session_row) -> bool:
 
 def _return_path(*, drop=SETTLED) -> str:
     pairs = [(key, value) for key, value in request.args.items(multi=True) if key not in drop]
+    if drop is SETTLED:
+        pairs = _without_prompt_login(pairs)
     return f"{AUTHORIZE_PATH}?{urlencode(pairs)}"
+
+
+def _without_prompt_login(pairs):
+    """The forced sign-in has dealt with prompt=login (asked again, it would never end); the
+    other values stay, so that `login consent` still asks for consent afterwards (OpenID
+    Connect Core 3.1.2.1)."""
+    kept = []
+    for key, value in pairs:
+        if key == "prompt":
+            value = " ".join(item for item in value.split() if item != "login")
+            if not value:
+                continue
+        kept.append((key, value))
+    return kept
 
 
 def _send_to_sign_in(application):

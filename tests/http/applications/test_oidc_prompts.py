@@ -119,6 +119,36 @@ def test_max_age_against_the_clock_and_auth_time_in_the_id_token(
     assert claims["auth_time"] >= signed_in_at + 300
 
 
+def test_prompt_login_with_consent_still_asks_for_consent_after_signing_in(app, visitor, alice):
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    seen = len(visitor.pages)
+    url = authorize_url(client_id, secrets.token_urlsafe(48), prompt="login consent")
+    kind, page = visitor.authorize(url, "alice", consent=False)
+    assert any('name="password"' in earlier.text for earlier in visitor.pages[seen:])
+    assert kind == "page" and "will receive" in page.text
+    kind, result = visitor.post_form(page, {})
+    assert kind == "redirect" and "code" in query_of(result)
+
+
+@pytest.mark.parametrize(
+    "parameter, values",
+    [("nonce", ("a", "b")), ("prompt", ("login", "none")), ("max_age", ("99999", "0"))],
+)
+def test_an_openid_parameter_given_twice_is_an_invalid_request(
+    app, visitor, alice, parameter, values
+):
+    """RFC 6749 3.1: Gatehouse would read the first value, the client may trust the last."""
+    client_id, _secret = make_client(app)
+    get_code(visitor, client_id, secrets.token_urlsafe(48))
+    url = authorize_url(client_id, secrets.token_urlsafe(48))
+    kind, result = visitor.follow(url + "".join(f"&{parameter}={value}" for value in values))
+    assert kind == "redirect"
+    answer = query_of(result)
+    assert answer["error"] == "invalid_request" and parameter in answer["error_description"]
+    assert answer["state"] == "s1" and "code" not in answer
+
+
 def test_declining_at_consent_tells_the_client_access_denied(app, visitor, alice):
     client_id, _secret = make_client(app)
     url = authorize_url(client_id, secrets.token_urlsafe(48))
