@@ -35,7 +35,7 @@ from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
 from idp.identity.deletion import delete_where
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
     "order",
@@ -46,6 +46,8 @@ STAGE_BINDING_FIELDS = (
 )
 POLICY_BINDING_FIELDS = ("order", "negate", "enabled", "timeout", "failure_result")
 TABS = ("policy", "group", "user")
+# Subjects whose deletion refuses while they are bound: a binding holds the one it names.
+HELD = {"policy": Policy, "group": Group}
 
 
 def when_checked(binding: StageBinding) -> str:
@@ -382,14 +384,17 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
     if not found:
         form[name].errors = [*form[name].errors, _("There is no such %(name)s.", name=name)]
         return None
-    if name == "policy" and not still_there(Policy, [found.id]):
-        # Held until the binding commits: a deletion of the policy waits, then sees it bound.
-        form.policy.errors = [
-            *form.policy.errors,
-            _("This policy was deleted meanwhile. Choose another."),
-        ]
+    if name in HELD and not still_there(HELD[name], [found.id]):
+        # Held until the binding commits: a deletion of it waits, then sees it bound.
+        form[name].errors = [*form[name].errors, deleted_meanwhile_words(name)]
         return None
     return {name: found}
+
+
+def deleted_meanwhile_words(name: str) -> str:
+    if name == "policy":
+        return _("This policy was deleted meanwhile. Choose another.")
+    return _("This group was deleted meanwhile. Choose another.")
 
 
 def set_subject(binding: PolicyBinding, subject: dict) -> None:

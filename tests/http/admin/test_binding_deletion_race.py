@@ -1,4 +1,4 @@
-"""An administrator deletes a policy or a stage while another binds it.
+"""An administrator deletes a policy, a stage or a group while another binds it.
 
 Whichever commits first wins, and the other is told so: the deletion sees the new binding and
 refuses (the policy is in use), or the binding sees the policy gone and asks for another one.
@@ -15,16 +15,32 @@ from sqlalchemy import select
 from idp.admin.catalog import policies as policy_pages
 from idp.admin.catalog import stages as stage_pages
 from idp.admin.flows import bindings as binding_pages
+from idp.admin.users import groups as group_pages
 from idp.applications.manage import create_application
 from idp.core.extensions import db
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
-from tests.factories import make_flow
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+from tests.factories import make_flow, make_group
 from tests.http.admin.conftest import events_of, post, signed_in, text
 from tests.http.admin.test_application_flow_race import run_first
 
 FLOW = "race-flow"
 POLICY_DELETED = "This policy was deleted meanwhile. Choose another."
-STAGE_DELETED = "This stage was deleted meanwhile. Choose another."
+# Per kind: the model, the binding column naming it, the list of its pages, the message.
+KINDS = {
+    "policy": (Policy, PolicyBinding.policy_id, "policies", POLICY_DELETED),
+    "stage": (
+        Stage,
+        StageBinding.stage_id,
+        "stages",
+        "This stage was deleted meanwhile. Choose another.",
+    ),
+    "group": (
+        Group,
+        PolicyBinding.group_id,
+        "groups",
+        "This group was deleted meanwhile. Choose another.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -32,7 +48,7 @@ class Place:
     """Somewhere a policy or a stage is bound: the form that binds it, the audit action of
     that binding, and how the deletion's in-use check is found (the function it calls)."""
 
-    kind: str  # "policy", "stage"
+    kind: str  # "policy", "stage", "group"
     url: str
     bound_action: str
     check_module: object
@@ -40,7 +56,7 @@ class Place:
 
     @property
     def deleted_words(self) -> str:
-        return POLICY_DELETED if self.kind == "policy" else STAGE_DELETED
+        return KINDS[self.kind][3]
 
 
 POLICY_CHECK = (policy_pages, "bindings_of")
@@ -64,13 +80,27 @@ PLACES = {
         stage_pages,
         "flows_using",
     ),
+    "group on a stage binding": Place(
+        "group",
+        f"/admin/flows/{FLOW}/stages/STEP/policies/new",
+        "admin_policy_bound",
+        group_pages,
+        "where_bound",
+    ),
+    "group on an application": Place(
+        "group",
+        "/admin/applications/wiki/bindings/new",
+        "admin_application_bound",
+        group_pages,
+        "where_bound",
+    ),
 }
 
 
 @pytest.fixture
 def rows(app) -> dict:
-    """A policy `gate` and a stage `spare`, neither used anywhere; a flow with one step; an
-    application `wiki`."""
+    """A policy `gate`, a stage `spare` and a group `staff`, none used anywhere; a flow with
+    one step; an application `wiki`."""
     with app.app_context():
         make_flow([{"define": {"name": "race-step", "type": "deny"}}], slug=FLOW)
         create_application(
@@ -78,12 +108,13 @@ def rows(app) -> dict:
         )
         gate = Policy(name="gate", type="dummy", options={"result": False})
         spare = Stage(name="spare", type="deny", options={})
+        staff = make_group("staff")
         db.session.add_all([gate, spare])
         db.session.commit()
         step = db.session.scalar(
             select(StageBinding.id).join(StageBinding.flow).where(Flow.slug == FLOW)
         )
-        return {"policy": gate.id, "stage": spare.id, "step": step}
+        return {"policy": gate.id, "stage": spare.id, "group": staff.id, "step": step}
 
 
 def bind_request(place: Place, rows: dict) -> tuple[str, dict]:
@@ -91,30 +122,23 @@ def bind_request(place: Place, rows: dict) -> tuple[str, dict]:
     if place.kind == "stage":
         data = {"stage": rows["stage"], "order": "30", "policy_engine_mode": "any"}
         return url, data | {"invalid_response_action": "retry"}
-    data = {"policy": rows["policy"], "order": "0", "timeout": "30", "failure_result": ""}
+    data = {place.kind: rows[place.kind], "order": "0", "timeout": "30", "failure_result": ""}
     return url, data | {"enabled": "y"}
 
 
 def delete_url(place: Place, rows: dict) -> str:
-    plural = "policies" if place.kind == "policy" else "stages"
-    return f"/admin/{plural}/{rows[place.kind]}/delete"
+    return f"/admin/{KINDS[place.kind][2]}/{rows[place.kind]}/delete"
 
 
 def bindings_to(app, place: Place, rows: dict) -> int:
-    """How many bindings name the policy or stage (whichever `place` binds)."""
-    model, column = (
-        (PolicyBinding, PolicyBinding.policy_id)
-        if place.kind == "policy"
-        else (StageBinding, StageBinding.stage_id)
-    )
+    """How many bindings name the policy, stage or group (whichever `place` binds)."""
+    column = KINDS[place.kind][1]
     with app.app_context():
-        return db.session.scalar(
-            select(db.func.count()).select_from(model).where(column == rows[place.kind])
-        )
+        return db.session.scalar(select(db.func.count()).where(column == rows[place.kind]))
 
 
 def still_exists(app, place: Place, rows: dict) -> bool:
-    model = Policy if place.kind == "policy" else Stage
+    model = KINDS[place.kind][0]
     with app.app_context():
         return db.session.get(model, rows[place.kind]) is not None
 
@@ -177,7 +201,7 @@ def test_deleting_while_a_binding_holds_the_row_finds_it_in_use(
     assert response.status_code == 303, text(response)
     (deletion,) = deletions
     assert deletion.status_code == 409, text(deletion)
-    assert "cannot be deleted while it is in use" in text(deletion)
+    assert "cannot be deleted while it is" in text(deletion)
     assert still_exists(app, place, rows)
     assert bindings_to(app, place, rows) == 1
     assert count(app, place.bound_action) == 1
