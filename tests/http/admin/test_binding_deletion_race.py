@@ -269,3 +269,32 @@ def test_a_binding_switched_to_a_policy_being_deleted_keeps_its_subject(
     with app.app_context():
         assert db.session.get(PolicyBinding, binding_id).policy_id == other_id
     assert count(app, "admin_policy_binding_changed") == 0
+
+
+def test_a_step_switched_to_a_stage_being_deleted_keeps_its_stage(
+    app, admin, admin_name, monkeypatch, rows
+):
+    place = PLACES["stage on a flow"]
+    _url, data = bind_request(place, rows)
+    with app.app_context():
+        before = db.session.get(StageBinding, rows["step"]).stage_id
+    other_admin = signed_in(app, admin_name)
+    edits = run_first(
+        monkeypatch,
+        stage_pages,
+        "flows_using",
+        lambda: post(other_admin, f"/admin/flows/{FLOW}/stages/{rows['step']}/edit", data),
+        after=True,
+        wait=1,
+    )
+
+    response = post(admin, delete_url(place, rows))
+    edits.joined()
+
+    assert response.status_code == 303, text(response)
+    (edit,) = edits
+    assert edit.status_code == 400, text(edit)
+    assert place.deleted_words in text(edit)
+    with app.app_context():
+        assert db.session.get(StageBinding, rows["step"]).stage_id == before
+    assert count(app, "admin_stage_binding_changed") == 0
