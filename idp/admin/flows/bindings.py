@@ -28,14 +28,14 @@ from idp.admin.flows.guidance import (
 from idp.admin.flows.routes import flow_or_404, flow_target
 from idp.admin.group_picker import chosen_group, offer_groups
 from idp.admin.group_picker import starting_value as group_starting_value
-from idp.admin.helpers import INVALID
+from idp.admin.helpers import INVALID, still_there
 from idp.core.extensions import db
 from idp.core.forms import Form
 from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
 from idp.identity.deletion import delete_where
-from idp.models import Flow, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
 
 STAGE_BINDING_FIELDS = (
     "order",
@@ -46,6 +46,8 @@ STAGE_BINDING_FIELDS = (
 )
 POLICY_BINDING_FIELDS = ("order", "negate", "enabled", "timeout", "failure_result")
 TABS = ("policy", "group", "user")
+# Subjects whose deletion refuses while they are bound: a binding holds the one it names.
+HELD = {"policy": Policy, "group": Group}
 
 
 def when_checked(binding: StageBinding) -> str:
@@ -182,14 +184,29 @@ def add_stage_binding(flow: Flow, stage: Stage, form: BindingSettingsForm) -> St
     return binding
 
 
+def chosen_stage(form: StageBindingForm) -> Stage | None:
+    """The chosen stage, held until the binding commits: its deletion waits, then sees it
+    bound. None, with a message, when another request deleted it since it was chosen."""
+    stage = db.session.get(Stage, int(form.stage.data))
+    if stage is None:
+        abort(404, description=_("There is no such stage."))
+    if not still_there(Stage, [stage.id]):
+        form.stage.errors = [
+            *form.stage.errors,
+            _("This stage was deleted meanwhile. Choose another."),
+        ]
+        return None
+    return stage
+
+
 def bind_stage(slug: str):
     flow = flow_or_404(slug)
     form = StageBindingForm(data=starting_values({"order": suggested_order(flow)}))
     if not form.validate_on_submit():
         return render_stage_binding(flow, form, status=INVALID if form.is_submitted() else 200)
-    stage = db.session.get(Stage, int(form.stage.data))
+    stage = chosen_stage(form)
     if stage is None:
-        abort(404, description=_("There is no such stage."))
+        return render_stage_binding(flow, form, status=INVALID)
     binding = add_stage_binding(flow, stage, form)
     db.session.commit()
     flash(_("The stage %(name)s was bound.", name=stage.name), "info")
@@ -204,9 +221,9 @@ def edit_stage_binding(slug: str, binding_id: int):
     if not form.validate_on_submit():
         status = INVALID if form.is_submitted() else 200
         return render_stage_binding(flow, form, binding, status)
-    stage = db.session.get(Stage, int(form.stage.data))
+    stage = chosen_stage(form)
     if stage is None:
-        abort(404, description=_("There is no such stage."))
+        return render_stage_binding(flow, form, binding, INVALID)
     before = stage_binding_values(binding)
     binding.stage = stage
     _copy(form, binding, STAGE_BINDING_FIELDS)
@@ -367,7 +384,17 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
     if not found:
         form[name].errors = [*form[name].errors, _("There is no such %(name)s.", name=name)]
         return None
+    if name in HELD and not still_there(HELD[name], [found.id]):
+        # Held until the binding commits: a deletion of it waits, then sees it bound.
+        form[name].errors = [*form[name].errors, deleted_meanwhile_words(name)]
+        return None
     return {name: found}
+
+
+def deleted_meanwhile_words(name: str) -> str:
+    if name == "policy":
+        return _("This policy was deleted meanwhile. Choose another.")
+    return _("This group was deleted meanwhile. Choose another.")
 
 
 def set_subject(binding: PolicyBinding, subject: dict) -> None:
