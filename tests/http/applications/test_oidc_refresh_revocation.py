@@ -3,6 +3,7 @@ whichever reaches the token first, no token the refresh issues outlives the revo
 a revocation is not taken for a theft. Each test pauses the refresh at one point and revokes
 from another thread there, as two requests at once would."""
 
+import secrets
 import threading
 
 import httpx
@@ -17,6 +18,7 @@ from tests.http.admin.conftest import post, signed_in
 from tests.http.applications.test_oidc_code_consent import refused
 from tests.http.applications.test_oidc_consent_expiry import active, first_tokens, refresh
 from tests.http.applications.test_oidc_refresh_withdrawal import live_tokens, wait_for_a_lock
+from tests.http.applications.test_oidc_rules import exchange, get_code
 
 
 def by_the_client(app, live_server, client_id, secret, token):
@@ -136,3 +138,19 @@ def test_a_refresh_token_spent_meanwhile_is_still_a_theft(app, live_server, visi
     assert not active(live_server, client_id, secret, others[0].json()["access_token"])
     assert live_tokens(app) == []
     assert "oauth2_refresh_reuse_detected" in actions(app)
+
+
+def test_an_admin_page_left_open_on_a_purged_token_cannot_revoke_the_next_one(
+    app, live_server, visitor, alice
+):
+    """A revoked token is deleted when its user gets the next one; that next token never
+    takes its id (SQLite reused the highest id without AUTOINCREMENT)."""
+    client_id, secret, token = first_tokens(app, live_server, visitor)
+    send, _action, _status = by_an_admin(app, live_server, client_id, secret, token)
+    assert send().status_code == 303
+    verifier = secrets.token_urlsafe(48)
+    code = get_code(visitor, client_id, verifier)["code"]
+    again = exchange(live_server, client_id, secret, code, verifier)
+    assert again.status_code == 200, again.text
+    assert send().status_code == 404  # the page's token is gone
+    assert active(live_server, client_id, secret, again.json()["access_token"])
