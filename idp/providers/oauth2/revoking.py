@@ -27,8 +27,12 @@ def revoke_tokens(*conditions) -> int:
 def _lock_including_successors(live) -> None:
     locked: set[int] = set()
     while True:
-        # In id order, as every revoker locks: two of them cannot each wait for the other.
-        statement = select(OAuth2Token.id).where(*live).order_by(OAuth2Token.id).with_for_update()
+        # Newest first, as every revoker locks, so no two wait for each other. A refresh holds
+        # the newest row of its family and may revoke the older ones (its consent is over):
+        # a revoker waits for it at that row, before it holds any of the older ones.
+        statement = (
+            select(OAuth2Token.id).where(*live).order_by(OAuth2Token.id.desc()).with_for_update()
+        )
         found = set(db.session.scalars(statement))
         if found <= locked:
             return

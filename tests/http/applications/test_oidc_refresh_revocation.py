@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from idp.core.extensions import db
 from idp.models import Event
-from idp.providers.oauth2 import tokens
+from idp.providers.oauth2 import consents, tokens
 from tests.factories import make_user
 from tests.http.admin.conftest import post, signed_in
 from tests.http.applications.test_oidc_code_consent import refused
@@ -154,3 +154,33 @@ def test_an_admin_page_left_open_on_a_purged_token_cannot_revoke_the_next_one(
     assert again.status_code == 200, again.text
     assert send().status_code == 404  # the page's token is gone
     assert active(live_server, client_id, secret, again.json()["access_token"])
+
+
+@pytest.mark.postgres
+def test_a_revocation_waiting_on_a_refresh_that_ends_its_family_does_not_deadlock(
+    app, live_server, visitor, alice, monkeypatch
+):
+    """The refresh holds the family's newest row, finds the consent over (said here by
+    consents.family_still_agreed) and revokes the older rows; the revocation waits for it at
+    the newest row before it holds any of them."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite runs one writer at a time: the revocation cannot start meanwhile")
+    client_id, secret, token = first_tokens(app, live_server, visitor)
+    rotated = refresh(live_server, client_id, secret, token["refresh_token"]).json()
+    send, _action, status = by_the_client(app, live_server, client_id, secret, rotated)
+    revoked, threads = [], []
+    spend = tokens.mark_refresh_used
+
+    def spent_then_revoked(token_id):
+        spent = spend(token_id)
+        threads.append(in_a_thread(send, revoked))
+        wait_for_a_lock()
+        return spent
+
+    monkeypatch.setattr(tokens, "mark_refresh_used", spent_then_revoked)
+    monkeypatch.setattr(consents, "family_still_agreed", lambda *_: False)
+    answer = refresh(live_server, client_id, secret, rotated["refresh_token"])
+    threads[0].join(30)
+    assert refused(answer), answer.text
+    assert revoked[0].status_code == status
+    assert live_tokens(app) == []
