@@ -16,6 +16,7 @@ from idp.identity.accounts import groups_of
 from idp.models import Application, Consent, OAuth2Token
 from idp.models.types import utcnow
 from idp.providers.oauth2 import purge
+from idp.providers.oauth2.revoking import revoke_tokens
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 
@@ -53,15 +54,10 @@ def revoke_consent(consent_id: int):
     # Before the tokens: an exchange holding a code's row lock has then committed, and the
     # update below sees what it issued.
     purge.drop_unexchanged_codes_of(current_user.id, application_id)
-    live = (
-        OAuth2Token.user_id == current_user.id,
-        OAuth2Token.application_id == application_id,
-        OAuth2Token.revoked_at.is_(None),
+    # Likewise a refresh under way: revoke_tokens waits for it, then revokes what it issued.
+    revoke_tokens(
+        OAuth2Token.user_id == current_user.id, OAuth2Token.application_id == application_id
     )
-    # Likewise a refresh under way holds its token's row: once it has committed, the update
-    # (a statement of its own, on PostgreSQL) sees the token it issued.
-    db.session.execute(select(OAuth2Token.id).where(*live).with_for_update())
-    db.session.execute(OAuth2Token.__table__.update().where(*live).values(revoked_at=utcnow()))
     record_event("consent_revoked", user=current_user, ip=client_ip(), subject=str(application_id))
     db.session.commit()
     flash("The consent was withdrawn; the application must ask again.", "info")

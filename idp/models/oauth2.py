@@ -4,7 +4,7 @@ kept as SHA-256 hashes only; private keys are sealed (idp.core.sealing)."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.core.extensions import db
@@ -90,6 +90,16 @@ class OAuth2Token(db.Model):
     # When the refresh token was exchanged for the next one; a second use is a theft.
     refresh_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@event.listens_for(OAuth2Token.__table__, "before_create")
+def _ids_never_reused_on_sqlite(table, connection, **_):
+    """SQLite would otherwise give a token deleted as dead its id back for the next token
+    inserted, and a refresh would save a row under the id of the one it loaded, or a stale
+    admin page revoke the wrong token. Said here rather than in __table_args__, which would
+    load SQLite's dialect on every site."""
+    if connection.dialect.name == "sqlite":
+        table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 class SessionApplication(db.Model):

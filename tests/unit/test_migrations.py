@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import orm
 
 from idp.core.extensions import db, sqlite_foreign_keys_off
-from idp.models import Application, Consent, User, UserSession
+from idp.models import Application, Consent, OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from tests.conftest import POSTGRES_URL, make_test_app, throwaway_postgres_database
 from tests.factories import make_user
@@ -282,6 +282,43 @@ def test_a_table_copied_in_batch_mode_keeps_the_rows_that_point_at_it(migrated_a
     flask_migrate.upgrade()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 1
     assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def is_autoincrement(table: str) -> bool:
+    sql = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table})
+    return "AUTOINCREMENT" in sql
+
+
+def test_token_ids_are_never_reused_on_sqlite_after_the_migration_as_in_the_models(
+    migrated_app,
+):
+    """f4b8d2a6c9e1: a revoked token is deleted right before its user's next one is inserted,
+    which SQLite would give the same id without AUTOINCREMENT. The tokens stay, both ways."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's sequences never reuse an id")
+    flask_migrate.upgrade()
+    assert is_autoincrement("oauth2_tokens")
+    application = Application(slug="rp", name="RP")
+    db.session.add(application)
+    db.session.flush()
+    db.session.add(
+        OAuth2Token(
+            application_id=application.id, family="f", grant_type="client_credentials",
+            access_token_hash="h", access_expires_at=utcnow(),
+        )
+    )  # fmt: skip
+    db.session.commit()
+    db.session.remove()
+    flask_migrate.downgrade(revision="f4c2a8e6b1d9")
+    assert not is_autoincrement("oauth2_tokens")
+    assert token_count() == 1
+    flask_migrate.upgrade()
+    assert is_autoincrement("oauth2_tokens")
+    assert token_count() == 1
+
+
+def token_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(OAuth2Token))
 
 
 def index_names(table: str) -> set[str]:

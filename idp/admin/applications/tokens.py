@@ -15,6 +15,7 @@ from idp.core.options import OptionsError
 from idp.identity.accounts import find_user
 from idp.models import Consent, OAuth2Token, User
 from idp.models.types import utcnow
+from idp.providers.oauth2.revoking import revoke_tokens
 from idp.providers.registry import PROVIDER_TYPES
 
 TOKEN_LIMIT = 200
@@ -74,11 +75,7 @@ def revoke_application_token(slug: str, token_id: int):
     if token is None or token.application_id != application.id:
         abort(404, description=_("This application has no such token."))
     # The whole family: a refresh token would otherwise mint a new access token.
-    db.session.execute(
-        OAuth2Token.__table__.update()
-        .where(OAuth2Token.family == token.family, OAuth2Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    revoke_tokens(OAuth2Token.family == token.family)
     record_change("admin_application_token_revoked", application_target(application), None,
                   {"token": token.id, "user_id": token.user_id})  # fmt: skip
     db.session.commit()

@@ -10,6 +10,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -366,10 +367,7 @@ class RefreshGrant(RefreshTokenGrant):
         # before revoke_old_credential): parallel requests with one refresh token cannot
         # each get a new one.
         if not tokens.mark_refresh_used(refresh_token.row.id):
-            # A parallel request exchanged it first: both are the same theft.
-            revoked = tokens.revoke_family(refresh_token.row.family)
-            _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
-            raise InvalidGrantError("The refresh token was already used.")
+            _refuse_unspent(refresh_token.row, client, user)
         # After spending it: a withdrawal that came first has committed by then (or waits
         # for this request, then revokes what it issued), so its consent is read as it is.
         if not consents.family_still_agreed(client, user, refresh_token.row.consent_agreement):
@@ -387,6 +385,18 @@ class RefreshGrant(RefreshTokenGrant):
 
     def revoke_old_credential(self, refresh_token):
         """Already spent in authenticate_user."""
+
+
+def _refuse_unspent(row: OAuth2Token, client, user: User) -> NoReturn:
+    """The refresh token this request found live was spent or revoked meanwhile."""
+    if tokens.was_refresh_used(row.id):
+        # A parallel request exchanged it first: both are the same theft.
+        revoked = tokens.revoke_family(row.family)
+        _event("oauth2_refresh_reuse_detected", client, user.id, revoked=revoked)
+        raise InvalidGrantError("The refresh token was already used.")
+    # Revoked (or its consent withdrawn) since it was read: not a theft, and what revoked
+    # it stays revoked.
+    raise InvalidGrantError("The refresh token was revoked.")
 
 
 class ServiceGrant(ClientCredentialsGrant):

@@ -15,6 +15,7 @@ from idp.core.extensions import db
 from idp.models import OAuth2Token, User, UserSession
 from idp.models.types import utcnow
 from idp.providers.oauth2 import keys
+from idp.providers.oauth2.revoking import revoke_tokens
 
 
 def digest(value: str) -> str:
@@ -126,41 +127,35 @@ def is_refresh_value(state: TokenState, value: str) -> bool:
 
 
 def revoke_family(family: str) -> int:
-    result = db.session.execute(
-        update(OAuth2Token)
-        .where(OAuth2Token.family == family, OAuth2Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    return result.rowcount
+    return revoke_tokens(OAuth2Token.family == family)
 
 
 def revoke_from_code(code_id: int) -> int:
     families = select(OAuth2Token.family).where(OAuth2Token.code_id == code_id)
-    result = db.session.execute(
-        update(OAuth2Token)
-        .where(OAuth2Token.family.in_(families), OAuth2Token.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    return result.rowcount
+    return revoke_tokens(OAuth2Token.family.in_(families))
 
 
 def mark_refresh_used(token_id: int) -> bool:
-    """Atomically: True for the one request that exchanged this refresh token."""
+    """Atomically: True for the one request that exchanged this refresh token, if nothing
+    revoked it first (a revocation that committed while this request was under way)."""
     result = db.session.execute(
         update(OAuth2Token)
-        .where(OAuth2Token.id == token_id, OAuth2Token.refresh_used_at.is_(None))
+        .where(
+            OAuth2Token.id == token_id,
+            OAuth2Token.refresh_used_at.is_(None),
+            OAuth2Token.revoked_at.is_(None),
+        )
         .values(refresh_used_at=utcnow())
     )
     return result.rowcount == 1
 
 
-def revoke_for_user(user_id: int, application_id: int | None = None) -> int:
-    statement = update(OAuth2Token).where(
-        OAuth2Token.user_id == user_id, OAuth2Token.revoked_at.is_(None)
+def was_refresh_used(token_id: int) -> bool:
+    """Read again, as committed now (not as this request first read it)."""
+    used_at = db.session.scalar(
+        select(OAuth2Token.refresh_used_at).where(OAuth2Token.id == token_id)
     )
-    if application_id is not None:
-        statement = statement.where(OAuth2Token.application_id == application_id)
-    return db.session.execute(statement.values(revoked_at=utcnow())).rowcount
+    return used_at is not None
 
 
 def expiry(seconds: int) -> datetime:
