@@ -141,6 +141,14 @@ class ExpressionSandbox(SandboxedEnvironment):
             return attr in _field_names(type(obj))
         return attr in SAFE_METHODS.get(type(obj), set())
 
+    def unsafe_undefined(self, obj, attribute):
+        # Jinja answers an unsafe attribute with an undefined that raises only when used:
+        # collected unused (`user.groups | map(attribute='__class__') | list`), it made a
+        # non-empty list, and so a passing policy. An escape attempt is refused at once.
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
+        )
+
     def call(self, context, obj, *args, **kwargs):
         self.check_deadline()
         return super().call(context, obj, *args, **kwargs)

@@ -1,5 +1,6 @@
 """Expression and reputation policies at work in flows."""
 
+import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
@@ -41,7 +42,10 @@ def test_design_example_expression_gates_a_stage_for_admins(app, flows):
     assert other.client.get("/me").status_code == 200
 
 
-def test_an_expression_that_breaks_out_stops_the_flow(app, flows):
+@pytest.mark.parametrize(
+    "expression", ["user.__class__.__mro__", "[user] | map(attribute='__class__') | list"]
+)
+def test_an_expression_that_breaks_out_stops_the_flow(app, flows, expression):
     with app.app_context():
         slug = make_flow(
             [{"stage": "default-authentication-identification"}],
@@ -49,7 +53,7 @@ def test_an_expression_that_breaks_out_stops_the_flow(app, flows):
                 {
                     "name": "sneaky",
                     "type": "expression",
-                    "options": {"expression": "user.__class__.__mro__"},
+                    "options": {"expression": expression},
                 }
             ],
             flow_policies=[{"policy": "sneaky"}],

@@ -108,6 +108,11 @@ def test_message_is_returned_when_false():
         "user.attributes.missing",
         "regex_match('a' * 5000 ~ '!', '(\\\\w+\\\\s?)*$')",
         "1 / 0",
+        # An unsafe attribute collected unused once made a non-empty list, and so a pass.
+        "user.groups | map(attribute='__class__') | list",
+        "[user.__class__] != []",
+        "[user] | max(attribute='__init__')",
+        "user.__class__ is defined",
     ],
 )
 def test_escapes_and_runaways_are_errors(expression):
