@@ -214,11 +214,14 @@ def _check_bits(bits: int) -> None:
 
 
 def _size(value, budget: int = MAX_SEQUENCE) -> int:
-    """How many items a value holds, nested; stops counting past the budget."""
+    """How many items a value holds, nested; stops counting past the budget. Raises for an
+    undefined held inside: `[user.attributes.missing]` is a list of one, and so true."""
     total, pending = 0, [value]
     while pending and total <= budget:
         item = pending.pop()
-        if isinstance(item, str):
+        if isinstance(item, Undefined) and item is not value:
+            str(item)  # a StrictUndefined raises here, naming what is missing
+        elif isinstance(item, str):
             total += len(item)
         elif isinstance(item, list | tuple | set | frozenset):
             total += len(item)

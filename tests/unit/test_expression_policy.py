@@ -273,3 +273,18 @@ def test_compiling_a_long_chain_does_not_fold_it_again_at_every_level(monkeypatc
     monkeypatch.setattr(nodes.Getattr, "as_const", lambda *a, **k: tries.append(1) or fold(*a, **k))
     compile_expression("user" + ".a.b" * 80 + " == 1")
     assert len(tries) <= 160  # once per attribute at most; it was 700,000
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "[user.attributes.department]",
+        "[user.attributes.department] | length > 0",
+        "user.groups | map(attribute='missing') | list",
+        "{'a': user.attributes.department}",
+        "[[] | first]",
+    ],
+)
+def test_missing_data_held_in_a_value_is_an_error_not_a_true_value(expression):
+    with pytest.raises(PolicyError, match="UndefinedError"):
+        run(expression)
