@@ -413,9 +413,21 @@ def _compiled(environment: ExpressionSandbox, source: str):
     expression = parser.parse_expression()
     if not parser.stream.eos:
         raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno)
+    _refuse_unencodable_text(expression)
     expression.set_environment(environment)
     body = [nodes.Assign(nodes.Name(RESULT, "store"), expression, lineno=1)]
     return environment.from_string(nodes.Template(body, lineno=1)).root_render_func
+
+
+def _refuse_unencodable_text(expression: nodes.Expr) -> None:
+    # '\udcff' unescapes to half a UTF-16 pair, which no page, header or log line can
+    # encode: deny('\udcff') made every visit of its flow a 500.
+    for constant in expression.find_all(nodes.Const):
+        if isinstance(constant.value, str) and not constant.value.isascii():
+            try:
+                constant.value.encode()
+            except UnicodeEncodeError:
+                raise TemplateSyntaxError("text with half a surrogate pair", 1) from None
 
 
 RESULT = "result"

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import ReputationScore
+from idp.models import Policy, ReputationScore
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
 
@@ -58,6 +58,21 @@ def test_an_expression_that_breaks_out_stops_the_flow(app, flows, expression):
             ],
             flow_policies=[{"policy": "sneaky"}],
         )
+    flows.open(slug)
+    assert "could not be checked" in flows.text
+
+
+def test_an_expression_stored_with_half_a_surrogate_pair_stops_the_flow_without_a_500(app, flows):
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[{"name": "odd", "type": "expression", "options": {"expression": "true"}}],
+            flow_policies=[{"policy": "odd"}],
+        )
+        # As saved before such text was refused.
+        policy = db.session.scalar(select(Policy).where(Policy.name == "odd"))
+        policy.options = {"expression": "deny('\\udcff')", "message": ""}
+        db.session.commit()
     flows.open(slug)
     assert "could not be checked" in flows.text
 

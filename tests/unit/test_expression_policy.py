@@ -131,6 +131,9 @@ def test_escapes_and_runaways_are_errors(expression):
         ("{% if %}", "is not a valid expression"),
         ("", "must not be empty"),
         ("x" * 2001, "longer than 2000"),
+        # Half a surrogate pair cannot be encoded: shown by deny(), it made the page a 500.
+        ("deny('\\udcff')", "half a surrogate pair"),
+        ("user.username == 'x\\ud800'", "half a surrogate pair"),
     ],
 )
 def test_bad_syntax_is_refused_when_saved(expression, message):
