@@ -125,7 +125,9 @@ class ExpressionSandbox(SandboxedEnvironment):
         # seconds of compiling, outside any deadline. An expression has few constants to fold.
         super().__init__(undefined=StrictUndefined, autoescape=False, optimized=False)
         kept = {
-            name: _bounded_filter(_SIZED_FILTERS.get(name, self.filters[name]), self)
+            name: _bounded_filter(
+                _SIZED_FILTERS.get(name, self.filters[name]), self, name == "default"
+            )
             for name in SAFE_FILTERS
             if name in self.filters
         }
@@ -289,14 +291,19 @@ def _sized_join(eval_context, value, d="", attribute=None):
 _SIZED_FILTERS = {"join": _sized_join}
 
 
-def _bounded_filter(function, environment):
+def _bounded_filter(function, environment, takes_undefined=False):
     """A filter that checks the deadline and the size of what it takes and gives."""
 
     @functools.wraps(function)
     def bounded(*args, **kwargs):
         environment.check_deadline()
         for argument in args:
-            if not hasattr(argument, "environment"):  # skip Jinja's context/eval-context
+            if isinstance(argument, Undefined):
+                # Missing data raises at once (a lazy filter would put it off), except in
+                # default(), which is for it.
+                if not takes_undefined:
+                    str(argument)
+            elif not hasattr(argument, "environment"):  # skip Jinja's context/eval-context
                 _limit(argument, environment)
         return _limit(function(*args, **kwargs), environment)
 

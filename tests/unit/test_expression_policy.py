@@ -62,6 +62,8 @@ def run(expression: str, **request_fields) -> bool:
         ("user.groups | map('upper') | list == ['ADMINS', 'STAFF']", True),
         ("user.groups | select('eq', 'staff') | list | length == 1", True),
         ("(user.groups | join(',')) == 'admins,staff'", True),
+        ("user.attributes.missing | default('x') == 'x'", True),
+        ("(user.attributes.team | default('x')) == 'blue'", True),
     ],
 )
 def test_expressions_see_the_documented_variables(expression, expected):
@@ -286,6 +288,7 @@ def test_compiling_a_long_chain_does_not_fold_it_again_at_every_level(monkeypatc
         "user.groups | map(attribute='missing') | list",
         "{'a': user.attributes.department}",
         "[[] | first]",
+        "(user.attributes.department | select) != 0",  # a lazy filter, never read out
     ],
 )
 def test_missing_data_held_in_a_value_is_an_error_not_a_true_value(expression):
