@@ -54,6 +54,7 @@ MAX_EXPONENT = 64
 MAX_INTEGER_BITS = 4096
 REGEX_TIMEOUT = 0.1
 MAX_PATTERN_LENGTH = 1000
+MAX_ERROR_LENGTH = 300  # characters of an error's text kept for the log and the event
 
 SAFE_METHODS = {
     str: {
@@ -584,8 +585,15 @@ def run_compiled(expression, scope: Context):
     except PolicyError:
         raise
     except SecurityError as error:
-        raise PolicyError(N_("not allowed: %(reason)s"), reason=error) from None
+        raise PolicyError(N_("not allowed: %(reason)s"), reason=_cut(error)) from None
     except Exception as error:  # any failure of admin-written code fails closed
-        raise PolicyError(f"{type(error).__name__}: {error}") from None
+        raise PolicyError(f"{type(error).__name__}: {_cut(error)}") from None
     finally:
         scope.vars.pop(RESULT, None)
+
+
+def _cut(error: Exception) -> str:
+    """The error's text, cut short: it may quote a value the expression built, and the log
+    and the event of every visit would carry it ({}['a' * 9999 ~ …] quoted 1.8 MB)."""
+    text = str(error)
+    return text if len(text) <= MAX_ERROR_LENGTH else text[:MAX_ERROR_LENGTH] + "…"

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import Policy, ReputationScore
+from idp.models import Event, Policy, ReputationScore
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
 
@@ -75,6 +75,28 @@ def test_an_expression_stored_with_half_a_surrogate_pair_stops_the_flow_without_
         db.session.commit()
     flows.open(slug)
     assert "could not be checked" in flows.text
+
+
+def test_an_error_quoting_a_huge_value_is_cut_short_in_the_event(app, flows):
+    huge = " ~ ".join(["'a' * 9999"] * 150)  # 1.5 million characters, quoted by the error
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[
+                {
+                    "name": "quoting",
+                    "type": "expression",
+                    "options": {"expression": f"{{}}[{huge}]"},
+                }
+            ],
+            flow_policies=[{"policy": "quoting"}],
+        )
+    flows.open(slug)
+    assert "could not be checked" in flows.text
+    with app.app_context():
+        (event,) = db.session.scalars(select(Event).where(Event.action == "policy_error"))
+    assert "has no attribute 'aaa" in event.detail["reason"]
+    assert len(event.detail["reason"]) < 400
 
 
 def test_an_expression_can_gate_on_the_client_network(app):
