@@ -154,7 +154,9 @@ class ExpressionSandbox(SandboxedEnvironment):
 
     def call(self, context, obj, *args, **kwargs):
         self.check_deadline()
-        return super().call(context, obj, *args, **kwargs)
+        # What a method gives is counted like a filter's result: unchecked, each
+        # (… ~ '').split("'") doubled a list, gigabytes in a few hundred characters.
+        return _limit(super().call(context, obj, *args, **kwargs), self)
 
     def wrap_str_format(self, value):
         # Jinja hands out str.format and format_map before asking is_safe_attribute, and

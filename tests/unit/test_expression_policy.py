@@ -180,6 +180,9 @@ def test_an_unchecked_bad_expression_is_a_policy_error_not_an_options_error():
         "(('a' * 9999) + ('b' * 9999)) | length > 0",
         "([user.groups] * 5000) | map('list') | list | length > 0",
         "(('x' * 5000) | list) | join('y' * 9999) | length > 0",
+        # A method's result is counted too: each (… ~ '').split("'") doubles the list.
+        "('a' * 9999 ~ 'a' * 9999).split('a') != []",
+        "((((('a' * 9999).split('a') ~ '').split(\"'\")) ~ '').split(\"'\")) != 0",
     ],
 )
 def test_runaway_work_is_refused(expression):
