@@ -432,12 +432,19 @@ def _compiled(environment: ExpressionSandbox, source: str):
 def _refuse_unencodable_text(expression: nodes.Expr) -> None:
     # '\udcff' unescapes to half a UTF-16 pair, which no page, header or log line can
     # encode: deny('\udcff') made every visit of its flow a 500.
-    for constant in expression.find_all(nodes.Const):
+    for constant in _all_of(expression, nodes.Const):
         if isinstance(constant.value, str) and not constant.value.isascii():
             try:
                 constant.value.encode()
             except UnicodeEncodeError:
                 raise TemplateSyntaxError("text with half a surrogate pair", 1) from None
+
+
+def _all_of(expression: nodes.Expr, kind: type) -> Iterator:
+    """The nodes of this kind in the expression, itself included (find_all skips it)."""
+    if isinstance(expression, kind):
+        yield expression
+    yield from expression.find_all(kind)
 
 
 RESULT = "result"

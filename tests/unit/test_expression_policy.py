@@ -136,6 +136,7 @@ def test_escapes_and_runaways_are_errors(expression):
         # Half a surrogate pair cannot be encoded: shown by deny(), it made the page a 500.
         ("deny('\\udcff')", "half a surrogate pair"),
         ("user.username == 'x\\ud800'", "half a surrogate pair"),
+        ("'\\udcff'", "half a surrogate pair"),
     ],
 )
 def test_bad_syntax_is_refused_when_saved(expression, message):
