@@ -424,6 +424,7 @@ def _compiled(environment: ExpressionSandbox, source: str):
     if not parser.stream.eos:
         raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno)
     _refuse_unencodable_text(expression)
+    _refuse_foreign_names(expression)
     expression.set_environment(environment)
     body = [nodes.Assign(nodes.Name(RESULT, "store"), expression, lineno=1)]
     return environment.from_string(nodes.Template(body, lineno=1)).root_render_func
@@ -438,6 +439,15 @@ def _refuse_unencodable_text(expression: nodes.Expr) -> None:
                 constant.value.encode()
             except UnicodeEncodeError:
                 raise TemplateSyntaxError("text with half a surrogate pair", 1) from None
+
+
+def _refuse_foreign_names(expression: nodes.Expr) -> None:
+    # The compiled code holds a name in a Python variable, and Python reads identifiers
+    # NFKC-normalised: `user` written with a fullwidth u is the same variable as `user`, so
+    # one name silently stood for the other. Every name an expression may use is ASCII.
+    for name in _all_of(expression, nodes.Name):
+        if not name.name.isascii():
+            raise TemplateSyntaxError(f"{name.name!r} is not a name expressions know", 1)
 
 
 def _all_of(expression: nodes.Expr, kind: type) -> Iterator:

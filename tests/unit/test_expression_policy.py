@@ -137,6 +137,9 @@ def test_escapes_and_runaways_are_errors(expression):
         ("deny('\\udcff')", "half a surrogate pair"),
         ("user.username == 'x\\ud800'", "half a surrogate pair"),
         ("'\\udcff'", "half a surrogate pair"),
+        # Python reads the compiled name (a fullwidth u) as `user`: they were one variable.
+        ("\uff55ser is defined or user.username == 'x'", "is not a name expressions know"),
+        ("\uff45val", "is not a name expressions know"),
     ],
 )
 def test_bad_syntax_is_refused_when_saved(expression, message):
