@@ -220,12 +220,15 @@ def _check_bits(bits: int) -> None:
 
 def _size(value, budget: int = MAX_SEQUENCE) -> int:
     """How many items a value holds, nested; stops counting past the budget. Raises for an
-    undefined held inside: `[user.attributes.missing]` is a list of one, and so true."""
+    undefined or a lazy sequence held inside: `[user.attributes.missing]` is a list of one,
+    and so true."""
     total, pending = 0, [value]
     while pending and total <= budget:
         item = pending.pop()
         if isinstance(item, Undefined) and item is not value:
             str(item)  # a StrictUndefined raises here, naming what is missing
+        elif isinstance(item, Iterator) and item is not value:
+            raise SecurityError(LAZY_UNWEIGHED)  # [user.groups | select(…)] is a list of one
         elif isinstance(item, str):
             total += len(item)
         elif isinstance(item, list | tuple | set | frozenset):
@@ -264,16 +267,39 @@ def _limit(value, environment):
     return value
 
 
+LAZY_UNWEIGHED = "a lazy sequence (select, map, …) must go through | list first"
+
+
 class _CountedIterator:
     def __init__(self, iterator, environment):
         self.iterator = iterator
         self.environment = environment
         self.count = 0
+        self.ahead = []  # the item __bool__ read to answer, not yet given
 
     def __iter__(self):
         return self
 
+    def __bool__(self):
+        # A generator is true even when empty: `user.groups | select('eq', 'admins') and …`
+        # let everyone through. Whether an item is left is the truth a sequence has.
+        if not self.ahead:
+            try:
+                self.ahead.append(self._read())
+            except StopIteration:
+                return False
+        return True
+
+    def __eq__(self, other):
+        # Always false for a generator, so `!=` always true: compared, it is refused.
+        raise SecurityError(LAZY_UNWEIGHED)
+
+    __hash__ = object.__hash__
+
     def __next__(self):
+        return self.ahead.pop() if self.ahead else self._read()
+
+    def _read(self):
         self.count += 1
         if self.count > MAX_SEQUENCE:
             raise SecurityError(f"sequences longer than {MAX_SEQUENCE} items are not allowed")

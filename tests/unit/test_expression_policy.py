@@ -301,3 +301,29 @@ def test_compiling_a_long_chain_does_not_fold_it_again_at_every_level(monkeypatc
 def test_missing_data_held_in_a_value_is_an_error_not_a_true_value(expression):
     with pytest.raises(PolicyError, match="UndefinedError"):
         run(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("user.groups | select('eq', 'root') and true", False),
+        ("user.groups | select('eq', 'admins') and true", True),
+        ("true if user.groups | select('eq', 'root') else false", False),
+        ("not (user.groups | select('eq', 'root'))", True),
+        ("not (user.groups | map('upper') | select('eq', 'ADMINS'))", False),
+    ],
+)
+def test_a_lazy_sequence_inside_an_expression_is_true_only_when_it_holds_something(
+    expression, expected
+):
+    """A generator is true even when empty: `… | select('eq', 'root') and true` passed."""
+    assert run(expression) is expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["[user.groups | select('eq', 'root')]", "user.groups | map('upper') != ['ROOT']"],
+)
+def test_a_lazy_sequence_held_or_compared_is_an_error(expression):
+    with pytest.raises(PolicyError, match="lazy sequence"):
+        run(expression)
