@@ -54,6 +54,7 @@ MAX_EXPONENT = 64
 MAX_INTEGER_BITS = 4096
 REGEX_TIMEOUT = 0.1
 MAX_PATTERN_LENGTH = 1000
+MAX_ERROR_LENGTH = 300  # characters of an error's text kept for the log and the event
 
 SAFE_METHODS = {
     str: {
@@ -120,9 +121,14 @@ class ExpressionSandbox(SandboxedEnvironment):
     MAX_RANGE = MAX_SEQUENCE
 
     def __init__(self):
-        super().__init__(undefined=StrictUndefined, autoescape=False)
+        # Jinja's optimizer folds constants by trying every subtree at every level of the
+        # code it writes: cubic in the depth, so `user.a.b.a.b…` of 2000 characters took
+        # seconds of compiling, outside any deadline. An expression has few constants to fold.
+        super().__init__(undefined=StrictUndefined, autoescape=False, optimized=False)
         kept = {
-            name: _bounded_filter(_SIZED_FILTERS.get(name, self.filters[name]), self)
+            name: _bounded_filter(
+                _SIZED_FILTERS.get(name, self.filters[name]), self, name == "default"
+            )
             for name in SAFE_FILTERS
             if name in self.filters
         }
@@ -138,9 +144,19 @@ class ExpressionSandbox(SandboxedEnvironment):
             return attr in _field_names(type(obj))
         return attr in SAFE_METHODS.get(type(obj), set())
 
+    def unsafe_undefined(self, obj, attribute):
+        # Jinja answers an unsafe attribute with an undefined that raises only when used:
+        # collected unused (`user.groups | map(attribute='__class__') | list`), it made a
+        # non-empty list, and so a passing policy. An escape attempt is refused at once.
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe."
+        )
+
     def call(self, context, obj, *args, **kwargs):
         self.check_deadline()
-        return super().call(context, obj, *args, **kwargs)
+        # What a method gives is counted like a filter's result: unchecked, each
+        # (… ~ '').split("'") doubled a list, gigabytes in a few hundred characters.
+        return _limit(super().call(context, obj, *args, **kwargs), self)
 
     def wrap_str_format(self, value):
         # Jinja hands out str.format and format_map before asking is_safe_attribute, and
@@ -203,11 +219,17 @@ def _check_bits(bits: int) -> None:
 
 
 def _size(value, budget: int = MAX_SEQUENCE) -> int:
-    """How many items a value holds, nested; stops counting past the budget."""
+    """How many items a value holds, nested; stops counting past the budget. Raises for an
+    undefined or a lazy sequence held inside: `[user.attributes.missing]` is a list of one,
+    and so true."""
     total, pending = 0, [value]
     while pending and total <= budget:
         item = pending.pop()
-        if isinstance(item, str):
+        if isinstance(item, Undefined) and item is not value:
+            str(item)  # a StrictUndefined raises here, naming what is missing
+        elif isinstance(item, Iterator) and item is not value:
+            raise SecurityError(LAZY_UNWEIGHED)  # [user.groups | select(…)] is a list of one
+        elif isinstance(item, str):
             total += len(item)
         elif isinstance(item, list | tuple | set | frozenset):
             total += len(item)
@@ -245,16 +267,39 @@ def _limit(value, environment):
     return value
 
 
+LAZY_UNWEIGHED = "a lazy sequence (select, map, …) must go through | list first"
+
+
 class _CountedIterator:
     def __init__(self, iterator, environment):
         self.iterator = iterator
         self.environment = environment
         self.count = 0
+        self.ahead = []  # the item __bool__ read to answer, not yet given
 
     def __iter__(self):
         return self
 
+    def __bool__(self):
+        # A generator is true even when empty: `user.groups | select('eq', 'admins') and …`
+        # let everyone through. Whether an item is left is the truth a sequence has.
+        if not self.ahead:
+            try:
+                self.ahead.append(self._read())
+            except StopIteration:
+                return False
+        return True
+
+    def __eq__(self, other):
+        # Always false for a generator, so `!=` always true: compared, it is refused.
+        raise SecurityError(LAZY_UNWEIGHED)
+
+    __hash__ = object.__hash__
+
     def __next__(self):
+        return self.ahead.pop() if self.ahead else self._read()
+
+    def _read(self):
         self.count += 1
         if self.count > MAX_SEQUENCE:
             raise SecurityError(f"sequences longer than {MAX_SEQUENCE} items are not allowed")
@@ -275,14 +320,19 @@ def _sized_join(eval_context, value, d="", attribute=None):
 _SIZED_FILTERS = {"join": _sized_join}
 
 
-def _bounded_filter(function, environment):
+def _bounded_filter(function, environment, takes_undefined=False):
     """A filter that checks the deadline and the size of what it takes and gives."""
 
     @functools.wraps(function)
     def bounded(*args, **kwargs):
         environment.check_deadline()
         for argument in args:
-            if not hasattr(argument, "environment"):  # skip Jinja's context/eval-context
+            if isinstance(argument, Undefined):
+                # Missing data raises at once (a lazy filter would put it off), except in
+                # default(), which is for it.
+                if not takes_undefined:
+                    str(argument)
+            elif not hasattr(argument, "environment"):  # skip Jinja's context/eval-context
                 _limit(argument, environment)
         return _limit(function(*args, **kwargs), environment)
 
@@ -399,9 +449,38 @@ def _compiled(environment: ExpressionSandbox, source: str):
     expression = parser.parse_expression()
     if not parser.stream.eos:
         raise TemplateSyntaxError("chunk after expression", parser.stream.current.lineno)
+    _refuse_unencodable_text(expression)
+    _refuse_foreign_names(expression)
     expression.set_environment(environment)
     body = [nodes.Assign(nodes.Name(RESULT, "store"), expression, lineno=1)]
     return environment.from_string(nodes.Template(body, lineno=1)).root_render_func
+
+
+def _refuse_unencodable_text(expression: nodes.Expr) -> None:
+    # '\udcff' unescapes to half a UTF-16 pair, which no page, header or log line can
+    # encode: deny('\udcff') made every visit of its flow a 500.
+    for constant in _all_of(expression, nodes.Const):
+        if isinstance(constant.value, str) and not constant.value.isascii():
+            try:
+                constant.value.encode()
+            except UnicodeEncodeError:
+                raise TemplateSyntaxError("text with half a surrogate pair", 1) from None
+
+
+def _refuse_foreign_names(expression: nodes.Expr) -> None:
+    # The compiled code holds a name in a Python variable, and Python reads identifiers
+    # NFKC-normalised: `user` written with a fullwidth u is the same variable as `user`, so
+    # one name silently stood for the other. Every name an expression may use is ASCII.
+    for name in _all_of(expression, nodes.Name):
+        if not name.name.isascii():
+            raise TemplateSyntaxError(f"{name.name!r} is not a name expressions know", 1)
+
+
+def _all_of(expression: nodes.Expr, kind: type) -> Iterator:
+    """The nodes of this kind in the expression, itself included (find_all skips it)."""
+    if isinstance(expression, kind):
+        yield expression
+    yield from expression.find_all(kind)
 
 
 RESULT = "result"
@@ -551,8 +630,15 @@ def run_compiled(expression, scope: Context):
     except PolicyError:
         raise
     except SecurityError as error:
-        raise PolicyError(N_("not allowed: %(reason)s"), reason=error) from None
+        raise PolicyError(N_("not allowed: %(reason)s"), reason=_cut(error)) from None
     except Exception as error:  # any failure of admin-written code fails closed
-        raise PolicyError(f"{type(error).__name__}: {error}") from None
+        raise PolicyError(f"{type(error).__name__}: {_cut(error)}") from None
     finally:
         scope.vars.pop(RESULT, None)
+
+
+def _cut(error: Exception) -> str:
+    """The error's text, cut short: it may quote a value the expression built, and the log
+    and the event of every visit would carry it ({}['a' * 9999 ~ …] quoted 1.8 MB)."""
+    text = str(error)
+    return text if len(text) <= MAX_ERROR_LENGTH else text[:MAX_ERROR_LENGTH] + "…"

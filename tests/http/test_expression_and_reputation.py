@@ -1,9 +1,10 @@
 """Expression and reputation policies at work in flows."""
 
+import pytest
 from sqlalchemy import select
 
 from idp.core.extensions import db
-from idp.models import ReputationScore
+from idp.models import Event, Policy, ReputationScore
 from tests.conftest import FlowDriver
 from tests.factories import PASSWORD, make_flow, make_group, make_user
 
@@ -41,7 +42,10 @@ def test_design_example_expression_gates_a_stage_for_admins(app, flows):
     assert other.client.get("/me").status_code == 200
 
 
-def test_an_expression_that_breaks_out_stops_the_flow(app, flows):
+@pytest.mark.parametrize(
+    "expression", ["user.__class__.__mro__", "[user] | map(attribute='__class__') | list"]
+)
+def test_an_expression_that_breaks_out_stops_the_flow(app, flows, expression):
     with app.app_context():
         slug = make_flow(
             [{"stage": "default-authentication-identification"}],
@@ -49,13 +53,50 @@ def test_an_expression_that_breaks_out_stops_the_flow(app, flows):
                 {
                     "name": "sneaky",
                     "type": "expression",
-                    "options": {"expression": "user.__class__.__mro__"},
+                    "options": {"expression": expression},
                 }
             ],
             flow_policies=[{"policy": "sneaky"}],
         )
     flows.open(slug)
     assert "could not be checked" in flows.text
+
+
+def test_an_expression_stored_with_half_a_surrogate_pair_stops_the_flow_without_a_500(app, flows):
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[{"name": "odd", "type": "expression", "options": {"expression": "true"}}],
+            flow_policies=[{"policy": "odd"}],
+        )
+        # As saved before such text was refused.
+        policy = db.session.scalar(select(Policy).where(Policy.name == "odd"))
+        policy.options = {"expression": "deny('\\udcff')", "message": ""}
+        db.session.commit()
+    flows.open(slug)
+    assert "could not be checked" in flows.text
+
+
+def test_an_error_quoting_a_huge_value_is_cut_short_in_the_event(app, flows):
+    huge = " ~ ".join(["'a' * 9999"] * 150)  # 1.5 million characters, quoted by the error
+    with app.app_context():
+        slug = make_flow(
+            [{"stage": "default-authentication-identification"}],
+            policies=[
+                {
+                    "name": "quoting",
+                    "type": "expression",
+                    "options": {"expression": f"{{}}[{huge}]"},
+                }
+            ],
+            flow_policies=[{"policy": "quoting"}],
+        )
+    flows.open(slug)
+    assert "could not be checked" in flows.text
+    with app.app_context():
+        (event,) = db.session.scalars(select(Event).where(Event.action == "policy_error"))
+    assert "has no attribute 'aaa" in event.detail["reason"]
+    assert len(event.detail["reason"]) < 400
 
 
 def test_an_expression_can_gate_on_the_client_network(app):

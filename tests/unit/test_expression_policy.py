@@ -62,6 +62,8 @@ def run(expression: str, **request_fields) -> bool:
         ("user.groups | map('upper') | list == ['ADMINS', 'STAFF']", True),
         ("user.groups | select('eq', 'staff') | list | length == 1", True),
         ("(user.groups | join(',')) == 'admins,staff'", True),
+        ("user.attributes.missing | default('x') == 'x'", True),
+        ("(user.attributes.team | default('x')) == 'blue'", True),
     ],
 )
 def test_expressions_see_the_documented_variables(expression, expected):
@@ -108,6 +110,11 @@ def test_message_is_returned_when_false():
         "user.attributes.missing",
         "regex_match('a' * 5000 ~ '!', '(\\\\w+\\\\s?)*$')",
         "1 / 0",
+        # An unsafe attribute collected unused once made a non-empty list, and so a pass.
+        "user.groups | map(attribute='__class__') | list",
+        "[user.__class__] != []",
+        "[user] | max(attribute='__init__')",
+        "user.__class__ is defined",
     ],
 )
 def test_escapes_and_runaways_are_errors(expression):
@@ -126,6 +133,13 @@ def test_escapes_and_runaways_are_errors(expression):
         ("{% if %}", "is not a valid expression"),
         ("", "must not be empty"),
         ("x" * 2001, "longer than 2000"),
+        # Half a surrogate pair cannot be encoded: shown by deny(), it made the page a 500.
+        ("deny('\\udcff')", "half a surrogate pair"),
+        ("user.username == 'x\\ud800'", "half a surrogate pair"),
+        ("'\\udcff'", "half a surrogate pair"),
+        # Python reads the compiled name (a fullwidth u) as `user`: they were one variable.
+        ("\uff55ser is defined or user.username == 'x'", "is not a name expressions know"),
+        ("\uff45val", "is not a name expressions know"),
     ],
 )
 def test_bad_syntax_is_refused_when_saved(expression, message):
@@ -170,6 +184,9 @@ def test_an_unchecked_bad_expression_is_a_policy_error_not_an_options_error():
         "(('a' * 9999) + ('b' * 9999)) | length > 0",
         "([user.groups] * 5000) | map('list') | list | length > 0",
         "(('x' * 5000) | list) | join('y' * 9999) | length > 0",
+        # A method's result is counted too: each (… ~ '').split("'") doubles the list.
+        "('a' * 9999 ~ 'a' * 9999).split('a') != []",
+        "((((('a' * 9999).split('a') ~ '').split(\"'\")) ~ '').split(\"'\")) != 0",
     ],
 )
 def test_runaway_work_is_refused(expression):
@@ -254,3 +271,59 @@ def test_expressions_of_one_request_share_a_scope_but_not_their_results():
     assert POLICY.evaluate(request, ok).passing
     (scope,) = request.memo.values()
     assert "result" not in scope.vars and "result" not in scope.parent
+
+
+def test_compiling_a_long_chain_does_not_fold_it_again_at_every_level(monkeypatch):
+    """Jinja's optimizer retried constant folding on every subtree at every level: cubic in
+    the depth, seconds of compiling for an expression within the length limit."""
+    from jinja2 import nodes
+
+    from idp.policies.expression import compile_expression
+
+    tries = []
+    fold = nodes.Getattr.as_const
+    monkeypatch.setattr(nodes.Getattr, "as_const", lambda *a, **k: tries.append(1) or fold(*a, **k))
+    compile_expression("user" + ".a.b" * 80 + " == 1")
+    assert len(tries) <= 160  # once per attribute at most; it was 700,000
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "[user.attributes.department]",
+        "[user.attributes.department] | length > 0",
+        "user.groups | map(attribute='missing') | list",
+        "{'a': user.attributes.department}",
+        "[[] | first]",
+        "(user.attributes.department | select) != 0",  # a lazy filter, never read out
+    ],
+)
+def test_missing_data_held_in_a_value_is_an_error_not_a_true_value(expression):
+    with pytest.raises(PolicyError, match="UndefinedError"):
+        run(expression)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("user.groups | select('eq', 'root') and true", False),
+        ("user.groups | select('eq', 'admins') and true", True),
+        ("true if user.groups | select('eq', 'root') else false", False),
+        ("not (user.groups | select('eq', 'root'))", True),
+        ("not (user.groups | map('upper') | select('eq', 'ADMINS'))", False),
+    ],
+)
+def test_a_lazy_sequence_inside_an_expression_is_true_only_when_it_holds_something(
+    expression, expected
+):
+    """A generator is true even when empty: `… | select('eq', 'root') and true` passed."""
+    assert run(expression) is expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["[user.groups | select('eq', 'root')]", "user.groups | map('upper') != ['ROOT']"],
+)
+def test_a_lazy_sequence_held_or_compared_is_an_error(expression):
+    with pytest.raises(PolicyError, match="lazy sequence"):
+        run(expression)

@@ -91,7 +91,7 @@ def test_a_scope_mapping_the_application_does_not_offer_is_not_granted(
 @pytest.mark.parametrize(
     ("expression", "kind"),
     [
-        ('{"boom": user.attributes.missing}', "NotJSON"),
+        ('{"boom": user.attributes.missing}', "PolicyError"),  # missing data, as below
         ("user.attributes.missing", "PolicyError"),
         ("1 / 0", "PolicyError"),
         ('"just text"', "NotJSON"),
