@@ -42,22 +42,24 @@ def delete_users(condition: ColumnElement) -> int:
     db.session.flush()  # rows added earlier in this request are caught by the rules too
     held = _held_users(condition)
     if not held:
-        return 0
+        return 0  # no lock: a sign-up asks this of every new name
+    # SQLite runs one writer at a time: its write lock, taken before the check, keeps a
+    # binding from coming between the check and the deletion.
+    begin_sqlite_write(db.session.connection())
     return delete_rows(User.__table__, unbound_users(condition, held))
 
 
 def _held_users(condition: ColumnElement) -> set:
-    """The ids of the users that match, held until the request ends: a binding that would
-    name one waits, then finds it gone. SQLite runs one writer at a time: its write lock is
-    taken now, before the check."""
-    begin_sqlite_write(db.session.connection())
+    """The ids of the users that match, held on PostgreSQL until the request ends: a binding
+    that would name one waits, then finds it gone."""
     return set(db.session.scalars(select(User.id).where(condition).with_for_update()))
 
 
 def unbound_users(condition: ColumnElement, held: set) -> list:
-    """Of the held users, those no binding names. A statement of its own, after the hold:
-    PostgreSQL, having waited for a row a binding held, checks the row again but not a
-    subquery of the same statement, and would miss the binding just committed."""
+    """Of the held users, those that still match and no binding names. A statement of its
+    own, after the hold: PostgreSQL, having waited for a row a binding held, checks the row
+    again but not a subquery of the same statement, and would miss the binding just
+    committed."""
     rows = db.session.scalars(select(User.id).where(condition, ~named_by_a_binding()))
     return sorted(held.intersection(rows))
 
