@@ -11,12 +11,15 @@ harmless. New tables that point at users are followed without changes here.
 A user that a policy binding names is never deleted: the binding would go with it (ON DELETE
 CASCADE), and a flow, stage or application it alone guarded would open to everyone, since
 nothing bound means no restriction. Callers ask `is_named_by_a_binding` first to say so.
+The deletion holds the users before it asks again, and an administrator's binding holds the
+user it names (idp.admin.flows.bindings.find_subject): whichever commits first, the other
+sees it.
 """
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, select, update
+from sqlalchemy import ColumnElement, Table, delete, exists, select, update
 
 from idp.core.database import in_parts
-from idp.core.extensions import db
+from idp.core.extensions import begin_sqlite_write, db
 from idp.models import PolicyBinding, User
 
 
@@ -37,7 +40,28 @@ def delete_users(condition: ColumnElement) -> int:
     """Delete the users that match and no binding names, with what belongs to them; how
     many there were."""
     db.session.flush()  # rows added earlier in this request are caught by the rules too
-    return delete_where(User.__table__, and_(condition, ~named_by_a_binding()))
+    held = _held_users(condition)
+    if not held:
+        return 0  # no lock: a sign-up asks this of every new name
+    # SQLite runs one writer at a time: its write lock, taken before the check, keeps a
+    # binding from coming between the check and the deletion.
+    begin_sqlite_write(db.session.connection())
+    return delete_rows(User.__table__, unbound_users(condition, held))
+
+
+def _held_users(condition: ColumnElement) -> set:
+    """The ids of the users that match, held on PostgreSQL until the request ends: a binding
+    that would name one waits, then finds it gone."""
+    return set(db.session.scalars(select(User.id).where(condition).with_for_update()))
+
+
+def unbound_users(condition: ColumnElement, held: set) -> list:
+    """Of the held users, those that still match and no binding names. A statement of its
+    own, after the hold: PostgreSQL, having waited for a row a binding held, checks the row
+    again but not a subquery of the same statement, and would miss the binding just
+    committed."""
+    rows = db.session.scalars(select(User.id).where(condition, ~named_by_a_binding()))
+    return sorted(held.intersection(rows))
 
 
 def delete_where(table: Table, condition: ColumnElement) -> int:

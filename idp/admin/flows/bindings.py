@@ -35,7 +35,7 @@ from idp.core.http import VARY_ON_HTMX, is_htmx, redirect_to
 from idp.core.numbers import whole_number
 from idp.identity.accounts import find_user
 from idp.identity.deletion import delete_where
-from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding
+from idp.models import Flow, Group, Policy, PolicyBinding, Stage, StageBinding, User
 
 STAGE_BINDING_FIELDS = (
     "order",
@@ -47,7 +47,7 @@ STAGE_BINDING_FIELDS = (
 POLICY_BINDING_FIELDS = ("order", "negate", "enabled", "timeout", "failure_result")
 TABS = ("policy", "group", "user")
 # Subjects whose deletion refuses while they are bound: a binding holds the one it names.
-HELD = {"policy": Policy, "group": Group}
+HELD = {"policy": Policy, "group": Group, "user": User}
 
 
 def when_checked(binding: StageBinding) -> str:
@@ -394,6 +394,8 @@ def find_subject(form: PolicyBindingForm) -> dict | None:
 def deleted_meanwhile_words(name: str) -> str:
     if name == "policy":
         return _("This policy was deleted meanwhile. Choose another.")
+    if name == "user":
+        return _("This user was deleted meanwhile. Choose another.")
     return _("This group was deleted meanwhile. Choose another.")
 
 
