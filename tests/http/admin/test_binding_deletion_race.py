@@ -162,7 +162,7 @@ def test_binding_while_the_deletion_stands_after_its_check_is_refused(
         place.check_name,
         lambda: post(other_admin, url, data),
         after=True,
-        wait=1,
+        wait=3,  # time for the binding to reach the held row, on a loaded machine too
     )
 
     response = post(admin, delete_url(place, rows))

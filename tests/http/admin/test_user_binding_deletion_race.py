@@ -106,7 +106,7 @@ def test_binding_while_the_account_deletion_stands_after_its_check_is_refused(
         "unbound_users",
         lambda: post(other_admin, url, data),
         after=True,
-        wait=1,
+        wait=3,  # time for the binding to reach the held row, on a loaded machine too
     )
 
     response = delete_account(leaver)
@@ -204,7 +204,7 @@ def test_binding_a_lapsed_signup_while_the_purge_holds_it_is_refused(
         "unbound_users",
         lambda: post(other_admin, url, data),
         after=True,
-        wait=1,
+        wait=3,  # time for the binding to reach the held row, on a loaded machine too
     )
 
     output = purge(runner)
