@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.core.database import refused_as_taken
 from idp.core.extensions import begin_sqlite_write, db
+from idp.flows.revision import new_revision
 
 # A form sent back with its messages: the request was understood but not accepted.
 INVALID = 400
@@ -63,6 +64,9 @@ def still_there(model, ids, to_delete: bool = False) -> set:
     ids = [row_id for row_id in ids if row_id is not None]
     if not ids:
         return set()
+    # An edit changes the flows revision first (at its flush), then its row: taken here in
+    # that order too, or an edit of the row and this hold would wait for each other.
+    new_revision(db.session)
     (key,) = model.__table__.primary_key.columns
     shared = not to_delete
     statement = select(key).where(key.in_(ids)).with_for_update(read=shared, key_share=shared)
