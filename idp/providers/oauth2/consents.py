@@ -50,13 +50,12 @@ def stands(consent: Consent) -> bool:
     return consent.expires_at is None or consent.expires_at > utcnow()
 
 
-def family_still_agreed(client, user, agreement: str | None) -> bool:
-    """Whether a family issued under `agreement` may still be refreshed."""
-    if not asks_consent(client):
-        return True
-    if agreement is None:
-        # Issued under no consent (the stage passed the user over): it lasts as issued, even
-        # beside an older consent that expired. Withdrawing a consent revokes tokens itself.
+def still_agreed(client, user, agreement: str | None) -> bool:
+    """Whether a code or a refresh token issued under `agreement` may still be used: that
+    consent was not withdrawn, let expire or given again since. What was issued under none
+    (the stage passed the user over) lasts as issued, even beside an older consent that
+    expired; withdrawing a consent revokes tokens and deletes codes itself."""
+    if agreement is None or not asks_consent(client):
         return True
     consent = consent_of(client, user)
     return consent is not None and stands(consent) and consent.agreement == agreement
@@ -67,16 +66,6 @@ def standing_agreement(client, user) -> str | None:
     was not asked again, so the stage passed the user over: none."""
     consent = consent_of(client, user)
     return consent.agreement if consent is not None and stands(consent) else None
-
-
-def code_still_agreed(client, user, agreement: str | None) -> bool:
-    """Whether a code issued under `agreement` may still be exchanged: that consent was not
-    withdrawn, let expire or given again since. A code issued under none is exchanged as
-    before (its tokens are capped, and refreshed, by the consent there is then)."""
-    if agreement is None or not asks_consent(client):
-        return True
-    consent = consent_of(client, user)
-    return consent is not None and stands(consent) and consent.agreement == agreement
 
 
 def _standing_expiry(client, user) -> datetime | None:

@@ -331,7 +331,7 @@ class CodeGrant(AuthorizationCodeGrant):
         client = self.request.client
         if not may_use(client.application, user).allowed:
             return None
-        if not consents.code_still_agreed(client, user, row.consent_agreement):
+        if not consents.still_agreed(client, user, row.consent_agreement):
             log.info("code refused: consent over", extra={"application": client.application.slug})
             raise InvalidGrantError(
                 "The consent this code was issued under was withdrawn, expired or given again."
@@ -370,7 +370,7 @@ class RefreshGrant(RefreshTokenGrant):
             _refuse_unspent(refresh_token.row, client, user)
         # After spending it: a withdrawal that came first has committed by then (or waits
         # for this request, then revokes what it issued), so its consent is read as it is.
-        if not consents.family_still_agreed(client, user, refresh_token.row.consent_agreement):
+        if not consents.still_agreed(client, user, refresh_token.row.consent_agreement):
             # The agreement the family was issued under is over (expired, or given again
             # since): the family ends with it, so that agreeing again does not revive it.
             revoked = tokens.revoke_family(refresh_token.row.family)

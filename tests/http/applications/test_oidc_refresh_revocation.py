@@ -161,7 +161,7 @@ def test_a_revocation_waiting_on_a_refresh_that_ends_its_family_does_not_deadloc
     app, live_server, visitor, alice, monkeypatch
 ):
     """The refresh holds the family's newest row, finds the consent over (said here by
-    consents.family_still_agreed) and revokes the older rows; the revocation waits for it at
+    consents.still_agreed) and revokes the older rows; the revocation waits for it at
     the newest row before it holds any of them."""
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("SQLite runs one writer at a time: the revocation cannot start meanwhile")
@@ -178,7 +178,7 @@ def test_a_revocation_waiting_on_a_refresh_that_ends_its_family_does_not_deadloc
         return spent
 
     monkeypatch.setattr(tokens, "mark_refresh_used", spent_then_revoked)
-    monkeypatch.setattr(consents, "family_still_agreed", lambda *_: False)
+    monkeypatch.setattr(consents, "still_agreed", lambda *_: False)
     answer = refresh(live_server, client_id, secret, rotated["refresh_token"])
     threads[0].join(30)
     assert refused(answer), answer.text
