@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from idp.core.database import refused_as_taken
 from idp.core.extensions import begin_sqlite_write, db
@@ -71,3 +72,15 @@ def still_there(model, ids, to_delete: bool = False) -> set:
     shared = not to_delete
     statement = select(key).where(key.in_(ids)).with_for_update(read=shared, key_share=shared)
     return set(db.session.scalars(statement))
+
+
+def hold_to_delete(row) -> None:
+    """Hold a row about to be deleted (still_there, to_delete) before asking whether it is in
+    use, read as committed by any write this request waited for. One deleted by a request it
+    waited for (a double click on Delete) raises StaleDataError: "deleted in the meantime"."""
+    model = type(row)
+    (key,) = model.__table__.primary_key.columns
+    row_id = getattr(row, key.key)
+    if not still_there(model, [row_id], to_delete=True):
+        raise StaleDataError(f"{model.__tablename__} {row_id} was deleted meanwhile")
+    db.session.refresh(row)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete
-from sqlalchemy.orm.exc import StaleDataError
 
 from idp.admin.audit import describe, record_change, record_deletion
-from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken, still_there
+from idp.admin.helpers import INVALID, find_or_404, hold_to_delete, saved_unless_taken
 from idp.core.extensions import db
 from idp.core.forms import Form
 
@@ -175,10 +174,7 @@ def remove(catalog: Catalog, row_id: int):
     and is seen here, or waits and then finds the row gone. Never is a binding just made
     deleted with it, leaving what it guarded open."""
     row = find_or_404(catalog.model, row_id, catalog.kind)
-    if not still_there(catalog.model, [row.id], to_delete=True):
-        # Deleted by a request this one waited for (a double click on Delete).
-        raise StaleDataError(f"{catalog.kind} {row.id} was deleted meanwhile")
-    db.session.refresh(row)  # as committed by a rename this one waited for
+    hold_to_delete(row)
     used = catalog.where_used(row)
     if used:
         return _render_deletion(catalog, row, used, CONFLICT)

@@ -5,7 +5,6 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.flows.forms import (
@@ -15,7 +14,7 @@ from idp.admin.flows.forms import (
     ENGINE_LABELS,
     FlowForm,
 )
-from idp.admin.helpers import INVALID, saved_unless_taken, still_there
+from idp.admin.helpers import INVALID, hold_to_delete, saved_unless_taken
 from idp.admin.pagination import paginate
 from idp.core.extensions import db
 from idp.core.forms import Form
@@ -180,9 +179,7 @@ def delete_flow(slug: str):
     foreign keys say, written out (idp/identity/deletion.py): SQLite gives the id to the next
     flow made, which would take over any place left behind."""
     flow = flow_or_404(slug)
-    if not still_there(Flow, [flow.id], to_delete=True):
-        # Deleted by a request this one waited for (a double click on Delete).
-        raise StaleDataError(f"flow {flow.id} was deleted meanwhile")
+    hold_to_delete(flow)
     if authorizing(flow):  # asked under the lock: an application switching to it waits
         return render_deletion(flow, 409)
     target, before = flow_target(flow), flow_values(flow)

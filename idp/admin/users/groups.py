@@ -3,11 +3,10 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from idp.admin.audit import describe, record_change, record_deletion
 from idp.admin.bound_places import places_bound
-from idp.admin.helpers import INVALID, find_or_404, saved_unless_taken, still_there
+from idp.admin.helpers import INVALID, find_or_404, hold_to_delete, saved_unless_taken
 from idp.admin.pagination import DEEPEST_ROW, Page, paginate
 from idp.admin.users.forms import GroupForm, MemberForm, UserSearchForm
 from idp.admin.users.search import search_users
@@ -115,9 +114,7 @@ def delete_group(group_id: int):
     """A group still bound to a flow or a stage is not deleted: its bindings would vanish with
     it, and open what they guarded."""
     group = find_or_404(Group, group_id, "group")
-    if not still_there(Group, [group.id], to_delete=True):
-        # Deleted by a request this one waited for (a double click on Delete).
-        raise StaleDataError(f"group {group.id} was deleted meanwhile")
+    hold_to_delete(group)
     bound = where_bound(group)  # asked under the lock: a binding made meanwhile waits
     if bound:
         return render_deletion(group, bound, 409)
