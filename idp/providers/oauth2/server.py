@@ -366,6 +366,7 @@ class RefreshGrant(RefreshTokenGrant):
         # Spent here, atomically, before anything is issued (authlib saves the new token
         # before revoke_old_credential): parallel requests with one refresh token cannot
         # each get a new one.
+        tokens.hold_family(refresh_token.row.family)
         if not tokens.mark_refresh_used(refresh_token.row.id):
             _refuse_unspent(refresh_token.row, client, user)
         # After spending it: a withdrawal that came first has committed by then (or waits

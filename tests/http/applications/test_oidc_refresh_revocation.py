@@ -123,14 +123,15 @@ def test_a_refresh_token_spent_meanwhile_is_still_a_theft(app, live_server, visi
     revocation) still ends the family, with the event."""
     client_id, secret, token = first_tokens(app, live_server, visitor)
     others = []
-    spend = tokens.mark_refresh_used
+    hold = tokens.hold_family
 
-    def spent_by_another_first(token_id):
-        monkeypatch.setattr(tokens, "mark_refresh_used", spend)
+    # Once this request has read the token live, just before it holds the family to spend it.
+    def spent_by_another_first(family):
+        monkeypatch.setattr(tokens, "hold_family", hold)
         others.append(refresh(live_server, client_id, secret, token["refresh_token"]))
-        return spend(token_id)
+        return hold(family)
 
-    monkeypatch.setattr(tokens, "mark_refresh_used", spent_by_another_first)
+    monkeypatch.setattr(tokens, "hold_family", spent_by_another_first)
     answer = refresh(live_server, client_id, secret, token["refresh_token"])
     assert others[0].status_code == 200, others[0].text
     assert refused(answer), answer.text
